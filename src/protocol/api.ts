@@ -1,0 +1,27 @@
+/**
+ * The shape every Kafka API module in `apis/` exports: its key, the versions we implement, where
+ * its flexible (KIP-482) versions start, and the four codecs. The broker uses
+ * `decodeRequest`/`encodeResponse`; the lean client in `src/client/` uses
+ * `encodeRequest`/`decodeResponse`; tests round-trip both ways.
+ *
+ * Versions are gated inside one codec per direction (STYLE rule 8): no file per version.
+ */
+import type { Reader } from './reader.js'
+import type { Writer } from './writer.js'
+
+export interface ApiDefinition<Request, Response> {
+  readonly key: number
+  readonly name: string
+  readonly minVersion: number
+  readonly maxVersion: number
+  /** First flexible version per Kafka's JSON schema (`flexibleVersions`); Infinity if none. */
+  readonly flexibleFrom: number
+  decodeRequest (reader: Reader, version: number): Request
+  encodeRequest (writer: Writer, version: number, request: Request): void
+  decodeResponse (reader: Reader, version: number): Response
+  encodeResponse (writer: Writer, version: number, response: Response): void
+}
+
+export function isFlexible (api: { flexibleFrom: number }, version: number): boolean {
+  return version >= api.flexibleFrom
+}
