@@ -1,0 +1,122 @@
+/**
+ * MetadataImage: what the cluster metadata log says, as plain data (Kafka's
+ * `org.apache.kafka.image`). Pure: it changes only through `replay(record)`, which both the live
+ * controller and start-up run, so the live state always equals a fresh replay of the log.
+ *
+ * Invariants (asserted in replay, since a violation means the log or the controller is wrong):
+ * topic names and ids are unique; a partition belongs to an existing topic; leader epochs of a
+ * partition never decrease; the next producer id never decreases.
+ */
+import { assert } from '../util/assert.js'
+import type { MetadataRecord, PartitionRecord } from './records.js'
+
+export interface BrokerInfo {
+  brokerId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+export interface PartitionInfo {
+  partitionId: number
+  replicas: number[]
+  isr: number[]
+  leader: number
+  leaderEpoch: number
+  partitionEpoch: number
+}
+
+export interface TopicInfo {
+  name: string
+  topicId: string
+  partitions: PartitionInfo[]
+  configs: Map<string, string>
+}
+
+export class MetadataImage {
+  readonly brokers = new Map<number, BrokerInfo>()
+  readonly #topicsByName = new Map<string, TopicInfo>()
+  readonly #topicsById = new Map<string, TopicInfo>()
+  readonly brokerConfigs = new Map<string, string>()
+  /** The first producer id not yet handed out to any broker. */
+  nextProducerId = 0
+
+  topic (name: string): TopicInfo | undefined {
+    return this.#topicsByName.get(name)
+  }
+
+  topicById (topicId: string): TopicInfo | undefined {
+    return this.#topicsById.get(topicId)
+  }
+
+  topics (): IterableIterator<TopicInfo> {
+    return this.#topicsByName.values()
+  }
+
+  get topicCount (): number {
+    return this.#topicsByName.size
+  }
+
+  replay (record: MetadataRecord): void {
+    switch (record.type) {
+      case 'RegisterBroker':
+        this.brokers.set(record.brokerId, {
+          brokerId: record.brokerId, host: record.host, port: record.port, rack: record.rack,
+        })
+        return
+      case 'Topic': {
+        assert(!this.#topicsByName.has(record.name), `topic ${record.name} already exists`)
+        assert(!this.#topicsById.has(record.topicId), `topic id ${record.topicId} reused`)
+        const topic: TopicInfo = {
+          name: record.name, topicId: record.topicId, partitions: [], configs: new Map(),
+        }
+        this.#topicsByName.set(record.name, topic)
+        this.#topicsById.set(record.topicId, topic)
+        return
+      }
+      case 'Partition':
+        this.#replayPartition(record)
+        return
+      case 'RemoveTopic': {
+        const topic = this.#topicsById.get(record.topicId)
+        assert(topic !== undefined, `removing unknown topic id ${record.topicId}`)
+        this.#topicsById.delete(record.topicId)
+        this.#topicsByName.delete(topic.name)
+        return
+      }
+      case 'Config': {
+        const configs = record.resourceType === 'broker'
+          ? this.brokerConfigs
+          : this.#topicsByName.get(record.resourceName)?.configs
+        assert(configs !== undefined, `config for unknown topic ${record.resourceName}`)
+        if (record.value === null) configs.delete(record.name)
+        else configs.set(record.name, record.value)
+        return
+      }
+      case 'ProducerIds':
+        assert(record.nextProducerId >= this.nextProducerId, 'producer ids must never go back')
+        this.nextProducerId = record.nextProducerId
+    }
+  }
+
+  #replayPartition (record: PartitionRecord): void {
+    const topic = this.#topicsById.get(record.topicId)
+    assert(topic !== undefined, `partition of unknown topic id ${record.topicId}`)
+    const existing = topic.partitions[record.partitionId]
+    if (existing !== undefined) {
+      assert(record.leaderEpoch >= existing.leaderEpoch, 'leader epochs never decrease')
+    } else {
+      // Partitions are only ever added at the end (CreatePartitions), so ids stay dense.
+      assert(record.partitionId === topic.partitions.length,
+        `partition ${record.partitionId} of ${topic.name} is not the next one`)
+    }
+    topic.partitions[record.partitionId] = {
+      partitionId: record.partitionId,
+      replicas: record.replicas,
+      isr: record.isr,
+      leader: record.leader,
+      leaderEpoch: record.leaderEpoch,
+      partitionEpoch: record.partitionEpoch,
+    }
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Metadata records: the entries of the `__cluster_metadata` log, after KRaft's
+ * (`metadata/src/main/resources/common/metadata/*Record.json`). Each is one record value in a
+ * batch of that log, encoded with msgpackr. The log is the source of truth: the in-memory
+ * `MetadataImage` is only ever changed by replaying these records, both live and at start-up
+ * (STYLE rule 9), so what a restarted broker knows is exactly what it had made durable.
+ *
+ * Versioning: every record has `type` and `version`; a replayer that meets an unknown type or a
+ * newer version stops start-up rather than guess (the log was written by a newer broker).
+ */
+import { Packr } from 'msgpackr'
+
+export const METADATA_RECORD_VERSION = 1
+
+export interface RegisterBrokerRecord {
+  type: 'RegisterBroker'
+  version: number
+  brokerId: number
+  host: string
+  port: number
+  rack: string | null
+}
+
+export interface TopicRecord {
+  type: 'Topic'
+  version: number
+  name: string
+  /** 16 bytes, base64url like Kafka's Uuid.toString(). */
+  topicId: string
+}
+
+export interface PartitionRecord {
+  type: 'Partition'
+  version: number
+  topicId: string
+  partitionId: number
+  replicas: number[]
+  isr: number[]
+  leader: number
+  leaderEpoch: number
+  partitionEpoch: number
+}
+
+export interface RemoveTopicRecord {
+  type: 'RemoveTopic'
+  version: number
+  topicId: string
+}
+
+export interface ConfigRecord {
+  type: 'Config'
+  version: number
+  resourceType: 'topic' | 'broker'
+  resourceName: string
+  name: string
+  /** null removes the override. */
+  value: string | null
+}
+
+/** Reserves producer ids [firstProducerId, nextProducerId) for `brokerId` (KIP-730). */
+export interface ProducerIdsRecord {
+  type: 'ProducerIds'
+  version: number
+  brokerId: number
+  nextProducerId: number
+}
+
+export type MetadataRecord =
+  | RegisterBrokerRecord
+  | TopicRecord
+  | PartitionRecord
+  | RemoveTopicRecord
+  | ConfigRecord
+  | ProducerIdsRecord
+
+const packr = new Packr({ useRecords: false, moreTypes: false })
+
+export class MetadataRecordError extends Error {
+  override name = 'MetadataRecordError'
+}
+
+export function encodeMetadataRecord (record: MetadataRecord): Buffer {
+  return packr.pack(record)
+}
+
+const KNOWN_TYPES = new Set(['RegisterBroker', 'Topic', 'Partition', 'RemoveTopic', 'Config',
+  'ProducerIds'])
+
+export function decodeMetadataRecord (value: Buffer): MetadataRecord {
+  const record = packr.unpack(value) as Partial<MetadataRecord> | null
+  if (record === null || typeof record !== 'object' || typeof record.type !== 'string' ||
+    !KNOWN_TYPES.has(record.type)) {
+    throw new MetadataRecordError(`unknown metadata record: ${JSON.stringify(record)}`)
+  }
+  if (typeof record.version !== 'number' || record.version > METADATA_RECORD_VERSION) {
+    throw new MetadataRecordError(
+      `metadata record ${record.type} has version ${String(record.version)}, newer than ` +
+      `this broker's ${METADATA_RECORD_VERSION}`)
+  }
+  return record as MetadataRecord
+}
