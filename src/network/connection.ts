@@ -24,7 +24,7 @@ import {
 } from '../protocol/headers.js'
 import { ProtocolDecodeError, Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
-import { FrameDecoder } from './frame-decoder.js'
+import { FrameDecoder } from '../protocol/frame-decoder.js'
 
 /** Returned by a handler when the request gets no response at all (Produce with acks=0). */
 export const NO_RESPONSE: unique symbol = Symbol('no response')
