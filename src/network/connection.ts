@@ -16,6 +16,9 @@
  * or an exception from a handler closes this connection with a logged reason; nothing escapes
  * to the process.
  */
+import {
+  NO_RESPONSE, type RequestContext, type RequestDispatcher,
+} from '../broker/request-context.js'
 import type { TcpSocket } from '../io/tcp.js'
 import { isFlexible, type ApiDefinition } from '../protocol/api.js'
 import {
@@ -25,29 +28,6 @@ import {
 import { ProtocolDecodeError, Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import { FrameDecoder } from '../protocol/frame-decoder.js'
-
-/** Returned by a handler when the request gets no response at all (Produce with acks=0). */
-export const NO_RESPONSE: unique symbol = Symbol('no response')
-
-export interface RequestContext {
-  readonly connectionId: number
-  readonly clientHost: string
-  readonly header: RequestHeader
-  readonly api: ApiDefinition<unknown, unknown>
-  readonly version: number
-  /** Set when the connection closes, so long-running handlers can stop early. */
-  readonly signal: AbortSignal
-}
-
-/** What the network layer needs from the broker. */
-export interface RequestDispatcher {
-  /** The API and the range the broker serves for `apiKey`, or undefined if it has none. */
-  lookup (apiKey: number): { api: ApiDefinition<unknown, unknown>, minVersion: number,
-    maxVersion: number } | undefined
-  handle (context: RequestContext, request: unknown): Promise<unknown>
-  /** Called once per completed request (metrics). */
-  onRequestDone? (apiName: string, durationMs: number, failed: boolean): void
-}
 
 export interface ConnectionLimits {
   maxFrameBytes: number

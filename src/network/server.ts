@@ -6,9 +6,8 @@
  * requests (bounded by `drainTimeoutMs`), then closes them all.
  */
 import { listenTcp, type TcpListener, type TcpSocket } from '../io/tcp.js'
-import {
-  Connection, type ConnectionLimits, type ConnectionLogger, type RequestDispatcher,
-} from './connection.js'
+import type { RequestDispatcher } from '../broker/request-context.js'
+import { Connection, type ConnectionLimits, type ConnectionLogger } from './connection.js'
 
 export interface KafkaServerOptions {
   host: string

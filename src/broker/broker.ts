@@ -1,0 +1,156 @@
+/**
+ * The broker: routes decoded Kafka requests to their handlers (`handlers/<api>.ts`) and offers
+ * the same operations to the HTTP API, so both front ends share one code path.
+ *
+ * It owns nothing with I/O of its own: the log manager, controller, replica manager and clock
+ * are built in `main.ts` and handed in.
+ */
+import type { Controller } from '../controller/controller.js'
+import type { Clock } from '../io/clock.js'
+import type { MetadataImage, TopicInfo } from '../metadata/image.js'
+import type { ApiDefinition } from '../protocol/api.js'
+import { ControllerError } from '../controller/controller.js'
+import type { LogManager } from '../storage/log-manager.js'
+import type { ProducerIdManager } from './producer-id-manager.js'
+import type { ReplicaManager } from './replica-manager.js'
+import type { NoResponse, RequestContext, RequestDispatcher } from './request-context.js'
+
+export interface BrokerSettings {
+  nodeId: number
+  clusterId: string
+  advertisedHost: string
+  advertisedPort: number
+  autoCreateTopicsEnable: boolean
+  deleteTopicEnable: boolean
+  numPartitions: number
+  defaultReplicationFactor: number
+  /** socket.request.max.bytes, for handlers that bound response sizes. */
+  socketRequestMaxBytes: number
+}
+
+export interface BrokerLogger {
+  info (message: string): void
+  warn (message: string): void
+}
+
+/** One served API: its codec, the versions advertised, and its handler. */
+export interface HandlerEntry<Request = any, Response = any> {
+  api: ApiDefinition<Request, Response>
+  minVersion: number
+  maxVersion: number
+  handle: (broker: Broker, request: Request, context: RequestContext) =>
+    Promise<Response | NoResponse>
+}
+
+export interface BrokerParts {
+  settings: BrokerSettings
+  logManager: LogManager
+  controller: Controller
+  replicaManager: ReplicaManager
+  producerIds: ProducerIdManager
+  clock: Clock
+  logger: BrokerLogger
+  /** Broker-level configs for DescribeConfigs and topic-config validation. */
+  configs: BrokerConfigView
+  onRequestDone?: (apiName: string, durationMs: number, failed: boolean) => void
+}
+
+/** What DescribeConfigs/AlterConfigs need from the config schema (src/config). */
+export interface ConfigEntryView {
+  name: string
+  value: string | null
+  readOnly: boolean
+  isDefault: boolean
+  isSensitive: boolean
+  source: 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DYNAMIC_TOPIC_CONFIG' |
+    'DYNAMIC_BROKER_CONFIG'
+  synonyms: { name: string, value: string | null, source: ConfigEntryView['source'] }[]
+  documentation: string | null
+  type: string
+}
+
+export interface BrokerConfigView {
+  describeBroker (): ConfigEntryView[]
+  describeTopic (topic: string, overrides: Map<string, string>): ConfigEntryView[]
+  /** Validates topic config overrides; returns an error message naming the property. */
+  validateTopicConfigs (configs: Record<string, string | null>): string | undefined
+}
+
+export class Broker implements RequestDispatcher {
+  readonly settings: BrokerSettings
+  readonly logManager: LogManager
+  readonly controller: Controller
+  readonly replicaManager: ReplicaManager
+  readonly producerIds: ProducerIdManager
+  readonly clock: Clock
+  readonly logger: BrokerLogger
+  readonly configs: BrokerConfigView
+  readonly #handlers = new Map<number, HandlerEntry>()
+  readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
+    undefined
+
+  constructor (parts: BrokerParts, handlers: HandlerEntry[]) {
+    this.settings = parts.settings
+    this.logManager = parts.logManager
+    this.controller = parts.controller
+    this.replicaManager = parts.replicaManager
+    this.producerIds = parts.producerIds
+    this.clock = parts.clock
+    this.logger = parts.logger
+    this.configs = parts.configs
+    this.onRequestDone = parts.onRequestDone
+    for (const entry of handlers) this.#handlers.set(entry.api.key, entry)
+  }
+
+  get image (): MetadataImage {
+    return this.controller.image
+  }
+
+  /** The API keys and version ranges served: what ApiVersions advertises, nothing more. */
+  servedApis (): { apiKey: number, minVersion: number, maxVersion: number }[] {
+    return [...this.#handlers.values()]
+      .map(entry => ({
+        apiKey: entry.api.key, minVersion: entry.minVersion, maxVersion: entry.maxVersion,
+      }))
+      .sort((a, b) => a.apiKey - b.apiKey)
+  }
+
+  lookup (apiKey: number): HandlerEntry | undefined {
+    return this.#handlers.get(apiKey)
+  }
+
+  handle (context: RequestContext, request: unknown): Promise<unknown> {
+    const entry = this.#handlers.get(context.header.apiKey)
+    if (entry === undefined) return Promise.reject(new Error('no handler'))
+    return entry.handle(this, request, context)
+  }
+
+  /**
+   * The topic, created with the broker defaults if it does not exist and auto-creation is on
+   * (Kafka's auto.create.topics.enable). Created synchronously so the first Metadata response
+   * already carries it (KAFKA_PROTOCOL.md P2.5).
+   */
+  async topicOrAutoCreate (name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
+    const existing = this.image.topic(name)
+    if (existing !== undefined || !allowAutoCreate || !this.settings.autoCreateTopicsEnable) {
+      return existing
+    }
+    try {
+      return await this.controller.createTopic({
+        name,
+        partitions: this.settings.numPartitions,
+        replicationFactor: Math.min(this.settings.defaultReplicationFactor,
+          this.controller.liveBrokerCount),
+        configs: {},
+      })
+    } catch (error) {
+      // Two requests raced to create it: the other one won, which is just as good.
+      if (error instanceof ControllerError && error.errorName === 'TOPIC_ALREADY_EXISTS') {
+        return this.image.topic(name)
+      }
+      throw error
+    } finally {
+      await this.replicaManager.reconcile()
+    }
+  }
+}

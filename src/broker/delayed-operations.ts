@@ -1,0 +1,91 @@
+/**
+ * Waiting for log progress: the purgatory of long-poll fetches (Kafka's DelayedFetch).
+ *
+ * A waiter watches a set of partition keys and completes when any of them reports progress
+ * (`notify(key)`, called when a partition's high watermark advances) or when its deadline
+ * passes, whichever is first. The caller then re-reads the logs: the purgatory only wakes, it
+ * carries no data, so a missed or spurious wake-up costs at most one extra read.
+ *
+ * Limits: at most `waitersMax` waiters at once (each is one in-flight Fetch, itself bounded per
+ * connection); past that a waiter completes at once, which degrades a long poll into a short
+ * poll instead of growing memory. Every waiter has a timeout, and aborting its connection
+ * completes it.
+ */
+import type { Clock, TimerHandle } from '../io/clock.js'
+
+interface Waiter {
+  keys: string[]
+  timer: TimerHandle | undefined
+  resolve: () => void
+  done: boolean
+}
+
+export class Purgatory {
+  readonly #clock: Clock
+  readonly #waitersMax: number
+  readonly #byKey = new Map<string, Set<Waiter>>()
+  #count = 0
+
+  constructor (clock: Clock, waitersMax: number) {
+    this.#clock = clock
+    this.#waitersMax = waitersMax
+  }
+
+  get waiterCount (): number {
+    return this.#count
+  }
+
+  /** Resolves on progress of any key, on timeout, or on abort; never rejects. */
+  wait (keys: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (timeoutMs <= 0 || keys.length === 0 || this.#count >= this.#waitersMax ||
+      signal?.aborted === true) {
+      return Promise.resolve()
+    }
+    return new Promise(resolve => {
+      const waiter: Waiter = { keys, timer: undefined, resolve, done: false }
+      const complete = (): void => this.#complete(waiter)
+      waiter.timer = this.#clock.setTimer(timeoutMs, complete)
+      signal?.addEventListener('abort', complete, { once: true })
+      for (const key of keys) {
+        let set = this.#byKey.get(key)
+        if (set === undefined) {
+          set = new Set()
+          this.#byKey.set(key, set)
+        }
+        set.add(waiter)
+      }
+      this.#count++
+    })
+  }
+
+  notify (key: string): void {
+    const set = this.#byKey.get(key)
+    if (set === undefined) return
+    for (const waiter of [...set]) this.#complete(waiter)
+  }
+
+  /** Completes every waiter (shutdown). */
+  completeAll (): void {
+    for (const set of [...this.#byKey.values()]) {
+      for (const waiter of [...set]) this.#complete(waiter)
+    }
+  }
+
+  #complete (waiter: Waiter): void {
+    if (waiter.done) return
+    waiter.done = true
+    waiter.timer?.cancel()
+    for (const key of waiter.keys) {
+      const set = this.#byKey.get(key)
+      if (set === undefined) continue
+      set.delete(waiter)
+      if (set.size === 0) this.#byKey.delete(key)
+    }
+    this.#count--
+    waiter.resolve()
+  }
+}
+
+export function partitionKey (topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}

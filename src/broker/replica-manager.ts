@@ -1,0 +1,237 @@
+/**
+ * The replica manager: the one path by which records enter and leave partition logs, shared by
+ * the Kafka Produce/Fetch handlers and the HTTP API (same validation, same durability, same
+ * metrics).
+ *
+ * On one node every partition is led here with an ISR of one. The high watermark is the
+ * durable end of the log: a record is visible to consumers only once it has been fsynced
+ * (with `tributary.fsync.before.ack`, the default), so a consumer never sees a record that a
+ * power loss could take back. In the relaxed mode (Kafka's flush.messages / flush.ms) the high
+ * watermark is the log end offset, as in Kafka.
+ *
+ * Invariant: high watermark ≤ log end offset, asserted on every read of it.
+ */
+import type { Clock } from '../io/clock.js'
+import type { MetadataImage } from '../metadata/image.js'
+import {
+  batchSizeAt, MAX_TIMESTAMP_OFFSET, ATTRIBUTES_OFFSET, TIMESTAMP_TYPE_MASK,
+  writeBatchCrc, writeInt64,
+} from '../records/batch-header.js'
+import { RecordsError, validateProducedBatches } from '../records/validate.js'
+import type { LogManager } from '../storage/log-manager.js'
+import type { PartitionLog } from '../storage/partition-log.js'
+import type { LogConfig } from '../storage/log-config.js'
+import { assert } from '../util/assert.js'
+import { partitionKey, Purgatory } from './delayed-operations.js'
+
+/** The per-topic settings the produce path needs beyond the storage engine's LogConfig. */
+export interface TopicSettings {
+  log: Partial<LogConfig>
+  maxMessageBytes: number
+  messageTimestampType: 'CreateTime' | 'LogAppendTime'
+  messageTimestampDifferenceMaxMs: number
+}
+
+/** A failure with the Kafka error name to put on the wire and a message for humans. */
+export class PartitionError extends Error {
+  override name = 'PartitionError'
+  readonly errorName: string
+
+  constructor (errorName: string, message: string) {
+    super(message)
+    this.errorName = errorName
+  }
+}
+
+export interface AppendResult {
+  baseOffset: number
+  lastOffset: number
+  logAppendTimeMs: number
+  logStartOffset: number
+  recordsCount: number
+  sizeBytes: number
+  duplicate: boolean
+}
+
+export interface PartitionRead {
+  records: Buffer
+  highWatermark: number
+  lastStableOffset: number
+  logStartOffset: number
+}
+
+export interface ReplicaManagerOptions {
+  nodeId: number
+  logManager: LogManager
+  image: MetadataImage
+  clock: Clock
+  purgatory: Purgatory
+  fsyncBeforeAck: boolean
+  topicSettings: (topic: string) => TopicSettings
+  onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
+}
+
+export class ReplicaManager {
+  readonly #options: ReplicaManagerOptions
+
+  constructor (options: ReplicaManagerOptions) {
+    this.#options = options
+  }
+
+  get purgatory (): Purgatory {
+    return this.#options.purgatory
+  }
+
+  /** Creates missing local logs for partitions led here and deletes logs of removed topics. */
+  async reconcile (): Promise<void> {
+    const { image, logManager } = this.#options
+    const wanted = new Set<string>()
+    for (const topic of image.topics()) {
+      const settings = this.#options.topicSettings(topic.name)
+      for (const partition of topic.partitions) {
+        wanted.add(partitionKey(topic.name, partition.partitionId))
+        if (logManager.getLog(topic.name, partition.partitionId) === undefined) {
+          await logManager.getOrCreateLog(topic.name, partition.partitionId, settings.log)
+        }
+      }
+    }
+    for (const log of [...logManager.logs()]) {
+      if (log.topic === '__cluster_metadata') continue
+      if (!wanted.has(partitionKey(log.topic, log.partition))) {
+        await logManager.deleteLog(log.topic, log.partition)
+        this.#options.purgatory.notify(partitionKey(log.topic, log.partition))
+      }
+    }
+  }
+
+  log (topic: string, partition: number): PartitionLog | undefined {
+    return this.#options.logManager.getLog(topic, partition)
+  }
+
+  #requireLog (topic: string, partition: number): PartitionLog {
+    const log = this.log(topic, partition)
+    if (log === undefined || this.#options.image.topic(topic) === undefined) {
+      throw new PartitionError('UNKNOWN_TOPIC_OR_PARTITION',
+        `this server does not host partition ${topic}-${partition}`)
+    }
+    return log
+  }
+
+  highWatermark (log: PartitionLog): number {
+    const highWatermark = this.#options.fsyncBeforeAck ? log.durableEndOffset : log.logEndOffset
+    // Durable data is a prefix of the log, so it can never pass the log end.
+    assert(highWatermark <= log.logEndOffset, 'high watermark must not pass the log end offset')
+    return highWatermark
+  }
+
+  /**
+   * Validates and appends one produced batch. Resolves once the batch is durable per the flush
+   * policy; throws PartitionError with the Kafka error name on any refusal.
+   */
+  async appendRecords (topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
+    const log = this.#requireLog(topic, partition)
+    const settings = this.#options.topicSettings(topic)
+    const nowMs = this.#options.clock.nowMs()
+    let validated
+    try {
+      validated = await validateProducedBatches(batch, {
+        maxMessageBytes: settings.maxMessageBytes,
+        nowMs,
+        messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
+      })
+    } catch (error) {
+      if (error instanceof RecordsError) throw new PartitionError(error.kind, error.message)
+      throw error
+    }
+    let maxTimestamp = validated.maxTimestamp
+    if (settings.messageTimestampType === 'LogAppendTime') {
+      maxTimestamp = nowMs
+      stampLogAppendTime(batch, nowMs)
+    }
+    const startedMs = this.#options.clock.monotonicMs()
+    let appended
+    try {
+      appended = await log.append(batch, {
+        leaderEpoch: this.#leaderEpoch(topic, partition),
+        recordsCount: validated.recordsCount,
+        maxTimestamp,
+        producerId: validated.producerId,
+        producerEpoch: validated.producerEpoch,
+        baseSequence: validated.baseSequence,
+        isTransactional: validated.isTransactional,
+      })
+    } catch (error) {
+      throw toPartitionError(error, `${topic}-${partition}`)
+    }
+    const result: AppendResult = {
+      baseOffset: appended.baseOffset,
+      lastOffset: appended.lastOffset,
+      logAppendTimeMs: settings.messageTimestampType === 'LogAppendTime' ? nowMs : -1,
+      logStartOffset: log.logStartOffset,
+      recordsCount: validated.recordsCount,
+      sizeBytes: batch.length,
+      duplicate: appended.duplicate,
+    }
+    if (!appended.duplicate) {
+      this.#options.onAppended?.(topic, partition, result,
+        this.#options.clock.monotonicMs() - startedMs)
+    }
+    this.#options.purgatory.notify(partitionKey(topic, partition))
+    return result
+  }
+
+  #leaderEpoch (topic: string, partition: number): number {
+    return this.#options.image.topic(topic)?.partitions[partition]?.leaderEpoch ?? 0
+  }
+
+  /**
+   * Reads from `fetchOffset` up to the high watermark. An offset below the log start or above
+   * the log end is OFFSET_OUT_OF_RANGE (Kafka answers the same for the range (HW, LEO] only
+   * when it is not a follower; between HW and LEO the answer is simply empty).
+   */
+  async readPartition (topic: string, partition: number, fetchOffset: number, maxBytes: number,
+    minOneBatch: boolean): Promise<PartitionRead> {
+    const log = this.#requireLog(topic, partition)
+    const highWatermark = this.highWatermark(log)
+    if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
+      throw new PartitionError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is outside ` +
+        `[${log.logStartOffset}, ${log.logEndOffset}] of ${topic}-${partition}`)
+    }
+    let records: Buffer = EMPTY
+    if (fetchOffset < highWatermark) {
+      try {
+        const read = await log.read(fetchOffset, maxBytes, {
+          maxOffset: highWatermark, minOneBatch,
+        })
+        records = read.records
+      } catch (error) {
+        throw toPartitionError(error, `${topic}-${partition}`)
+      }
+    }
+    return {
+      records,
+      highWatermark,
+      // No transactions yet: the last stable offset is the high watermark.
+      lastStableOffset: highWatermark,
+      logStartOffset: log.logStartOffset,
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0)
+
+/** LogAppendTime: the broker's clock becomes the batch's max timestamp (KIP-32); CRC redone. */
+function stampLogAppendTime (batch: Buffer, nowMs: number): void {
+  const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
+  batch.writeInt16BE(attributes | TIMESTAMP_TYPE_MASK, ATTRIBUTES_OFFSET)
+  writeInt64(batch, MAX_TIMESTAMP_OFFSET, nowMs)
+  writeBatchCrc(batch, 0, batchSizeAt(batch, 0))
+}
+
+function toPartitionError (error: unknown, where: string): PartitionError {
+  if (error instanceof PartitionError) return error
+  const kind = (error as { kind?: unknown }).kind
+  if (typeof kind === 'string') return new PartitionError(kind, (error as Error).message)
+  return new PartitionError('KAFKA_STORAGE_ERROR',
+    `storage error on ${where}: ${(error as Error).message ?? String(error)}`)
+}
