@@ -1,0 +1,162 @@
+/**
+ * The composition root: builds the real I/O ports and wires every module into a running broker.
+ * Nothing else constructs LogManager, Controller, the servers or the clock.
+ *
+ * Start-up order: lock and recover the data directory; replay the metadata log into the image;
+ * reconcile partition logs with it; listen for Kafka; register this broker with its real port;
+ * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
+ */
+import { Broker, type BrokerSettings } from './broker/broker.js'
+import { Purgatory } from './broker/delayed-operations.js'
+import { ALL_HANDLERS } from './broker/handlers/index.js'
+import { ProducerIdManager } from './broker/producer-id-manager.js'
+import { ReplicaManager } from './broker/replica-manager.js'
+import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
+import type { BrokerConfig } from './config/index.js'
+import { Controller } from './controller/controller.js'
+import { SegmentMetadataLog } from './controller/metadata-log.js'
+import { startHttpServer, type HttpServer } from './http/server.js'
+import { systemClock } from './io/clock.js'
+import { MetadataImage } from './metadata/image.js'
+import { createMetrics, type Metrics } from './metrics/metrics.js'
+import { KafkaServer } from './network/server.js'
+import { LogManager } from './storage/log-manager.js'
+import { logConfigFromBroker } from './broker/topic-settings.js'
+
+/** Kafka-protocol requests in flight per connection before reading pauses. */
+const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 64
+/** Bytes queued for one connection's socket before reading pauses. */
+const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024
+/** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
+const FETCH_WAITERS_MAX = 10_000
+/** The issue's contract: a clean shutdown completes within 5 s. */
+export const SHUTDOWN_BUDGET_MS = 4_000
+
+export interface Logger {
+  info (message: string): void
+  warn (message: string): void
+  error (message: string): void
+}
+
+export const consoleLogger: Logger = {
+  info: message => console.log(`${new Date().toISOString()} INFO ${message}`),
+  warn: message => console.error(`${new Date().toISOString()} WARN ${message}`),
+  error: message => console.error(`${new Date().toISOString()} ERROR ${message}`),
+}
+
+export interface RunningBroker {
+  broker: Broker
+  kafkaPort: number
+  httpPort: number
+  metrics: Metrics
+  close (): Promise<void>
+}
+
+export async function startBroker (config: BrokerConfig, logger: Logger = consoleLogger):
+Promise<RunningBroker> {
+  const clock = systemClock
+  const logManager = await LogManager.open({
+    dataDir: config.dataDir,
+    nodeId: config.nodeId,
+    clock,
+    logger,
+    defaultConfig: logConfigFromBroker(config),
+  })
+  try {
+    return await startOnLogManager(config, logger, logManager)
+  } catch (error) {
+    await logManager.close().catch(() => undefined)
+    throw error
+  }
+}
+
+async function startOnLogManager (config: BrokerConfig, logger: Logger,
+  logManager: LogManager): Promise<RunningBroker> {
+  const clock = systemClock
+  const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
+  const image = new MetadataImage()
+  const metadataLog = await SegmentMetadataLog.open(logManager, clock)
+  const replayed = await metadataLog.replayInto(image)
+  logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
+  const controller = new Controller(image, metadataLog, config.nodeId)
+  const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
+  const topicSettings = (topic: string): ReturnType<typeof topicSettingsFor> =>
+    topicSettingsFor(config, image.topic(topic)?.configs)
+  const replicaManager = new ReplicaManager({
+    nodeId: config.nodeId,
+    logManager,
+    image,
+    clock,
+    purgatory,
+    fsyncBeforeAck: config.fsyncBeforeAck,
+    topicSettings,
+    onAppended: (topic, _partition, result, durableMs) => {
+      metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
+    },
+  })
+  await replicaManager.reconcile()
+  const settings: BrokerSettings = {
+    nodeId: config.nodeId,
+    clusterId: logManager.clusterId,
+    advertisedHost: config.advertisedHost,
+    advertisedPort: config.port,
+    autoCreateTopicsEnable: config.autoCreateTopicsEnable,
+    deleteTopicEnable: config.deleteTopicEnable,
+    numPartitions: config.numPartitions,
+    defaultReplicationFactor: config.defaultReplicationFactor,
+    socketRequestMaxBytes: config.socketRequestMaxBytes,
+  }
+  const broker = new Broker({
+    settings,
+    logManager,
+    controller,
+    replicaManager,
+    producerIds: new ProducerIdManager(controller),
+    clock,
+    logger,
+    configs: createBrokerConfigView(config),
+    onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
+      failed),
+  }, ALL_HANDLERS)
+  metrics.setPartitionProvider(() => [...logManager.logs()].map(log => ({
+    topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
+    sizeBytes: log.sizeBytes,
+  })))
+
+  const kafkaServer = new KafkaServer({
+    host: config.host,
+    port: config.port,
+    connectionsMax: config.maxConnections,
+    limits: {
+      maxFrameBytes: config.socketRequestMaxBytes,
+      inflightRequestsMax: INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+      writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
+    },
+    logger,
+    onConnectionCountChange: count => metrics.setConnections(count),
+  }, broker)
+  await kafkaServer.listen()
+  settings.advertisedPort = kafkaServer.port
+  await controller.registerBroker(config.advertisedHost, kafkaServer.port, null)
+
+  let kafkaReady = true
+  const http: HttpServer = await startHttpServer({
+    broker, metrics, host: config.host, port: config.httpPort,
+    ready: () => kafkaReady,
+  })
+  logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
+    `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}`)
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      kafkaReady = false
+      purgatory.completeAll()
+      await kafkaServer.close(SHUTDOWN_BUDGET_MS / 2)
+      await http.close()
+      await logManager.close()
+    })()
+    return closing
+  }
+  return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
