@@ -104,6 +104,15 @@ export class ReplicaManager {
     }
   }
 
+  /** Pushes a topic's current settings to its partition logs (after AlterConfigs). */
+  applyTopicConfig (topic: string): void {
+    const settings = this.#options.topicSettings(topic)
+    const partitions = this.#options.image.topic(topic)?.partitions ?? []
+    for (const partition of partitions) {
+      this.log(topic, partition.partitionId)?.updateConfig(settings.log)
+    }
+  }
+
   log (topic: string, partition: number): PartitionLog | undefined {
     return this.#options.logManager.getLog(topic, partition)
   }

@@ -1,0 +1,40 @@
+/**
+ * CreatePartitions: grows topics to a new partition count through the controller (Kafka never
+ * shrinks a topic). Manual assignments are refused; `validate_only` checks without creating.
+ */
+import {
+  CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse,
+} from '../../protocol/apis/create-partitions.js'
+import { ControllerError } from '../../controller/controller.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+type Result = CreatePartitionsResponse['results'][number]
+
+export const createPartitionsHandler:
+HandlerEntry<CreatePartitionsRequest, CreatePartitionsResponse> = {
+  api: CreatePartitions,
+  minVersion: 0,
+  maxVersion: 1,
+  async handle (broker, request) {
+    const results: Result[] = []
+    for (const topic of request.topics) {
+      const result: Result = { name: topic.name, errorCode: ERROR.NONE, errorMessage: null }
+      results.push(result)
+      if (topic.assignments !== null && topic.assignments.length > 0) {
+        result.errorCode = errorCodeOf('INVALID_REQUEST')
+        result.errorMessage = 'manual replica assignments are not supported'
+        continue
+      }
+      try {
+        await broker.controller.createPartitions(topic.name, topic.count, request.validateOnly)
+      } catch (error) {
+        if (!(error instanceof ControllerError)) throw error
+        result.errorCode = errorCodeOf(error.errorName)
+        result.errorMessage = error.message
+      }
+    }
+    await broker.replicaManager.reconcile()
+    return { throttleTimeMs: 0, results }
+  },
+}

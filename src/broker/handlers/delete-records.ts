@@ -1,0 +1,51 @@
+/**
+ * DeleteRecords: raises a partition's log start offset (deleting whole segments below it), as
+ * Kafka's `kafka-delete-records`. -1 means the high watermark. An offset above the high
+ * watermark is OFFSET_OUT_OF_RANGE. The answer's low watermark is the new log start offset.
+ */
+import {
+  DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse,
+} from '../../protocol/apis/delete-records.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number]
+
+export const deleteRecordsHandler: HandlerEntry<DeleteRecordsRequest, DeleteRecordsResponse> = {
+  api: DeleteRecords,
+  minVersion: 0,
+  maxVersion: 1,
+  async handle (broker, request) {
+    const topics: DeleteRecordsResponse['topics'] = []
+    for (const topic of request.topics) {
+      const partitions: PartitionResult[] = []
+      topics.push({ name: topic.name, partitions })
+      for (const partition of topic.partitions) {
+        const result: PartitionResult = {
+          partitionIndex: partition.partitionIndex, lowWatermark: -1, errorCode: ERROR.NONE,
+        }
+        partitions.push(result)
+        const log = broker.image.topic(topic.name) === undefined
+          ? undefined
+          : broker.replicaManager.log(topic.name, partition.partitionIndex)
+        if (log === undefined) {
+          result.errorCode = ERROR.UNKNOWN_TOPIC_OR_PARTITION
+          continue
+        }
+        const highWatermark = broker.replicaManager.highWatermark(log)
+        const offset = partition.offset === -1 ? highWatermark : partition.offset
+        if (offset < 0 || offset > highWatermark) {
+          result.errorCode = errorCodeOf('OFFSET_OUT_OF_RANGE')
+          continue
+        }
+        try {
+          if (offset > log.logStartOffset) await log.deleteSegmentsBefore(offset)
+          result.lowWatermark = log.logStartOffset
+        } catch {
+          result.errorCode = ERROR.KAFKA_STORAGE_ERROR
+        }
+      }
+    }
+    return { throttleTimeMs: 0, topics }
+  },
+}

@@ -1,0 +1,31 @@
+/**
+ * DescribeCluster (KIP-700): the brokers and the controller; flexible from v0, so it exercises
+ * the compact encoding and tagged fields of the protocol layer.
+ */
+import {
+  DescribeCluster, type DescribeClusterRequest, type DescribeClusterResponse,
+} from '../../protocol/apis/describe-cluster.js'
+import { ERROR } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+export const describeClusterHandler:
+HandlerEntry<DescribeClusterRequest, DescribeClusterResponse> = {
+  api: DescribeCluster,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle (broker) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: ERROR.NONE,
+      errorMessage: null,
+      endpointType: 1,
+      clusterId: broker.settings.clusterId,
+      controllerId: broker.settings.nodeId,
+      brokers: [...broker.image.brokers.values()].map(info => ({
+        brokerId: info.brokerId, host: info.host, port: info.port, rack: info.rack,
+        isFenced: false,
+      })),
+      clusterAuthorizedOperations: -2147483648,
+    }
+  },
+}

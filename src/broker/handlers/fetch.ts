@@ -1,0 +1,95 @@
+/**
+ * Fetch: a long poll. It reads every requested partition from its fetch offset up to the high
+ * watermark; if fewer than `min_bytes` came back it waits in the purgatory, woken by any append
+ * to one of the partitions, until `max_wait_ms` has passed, then reads once more
+ * (Kafka's DelayedFetch). Errors answer at once.
+ *
+ * Limits and pitfalls (KAFKA_PROTOCOL.md P5): `max_bytes` bounds the response and
+ * `partition_max_bytes` each partition, except that the first batch of the first non-empty
+ * partition is returned whole even if larger (KIP-74); empty records are encoded with size 0;
+ * `preferred_read_replica` is -1; `session_id` is 0 (sessions are not kept, which is always
+ * legal); no transactions exist yet, so the last stable offset is the high watermark and
+ * read_committed reads like read_uncommitted.
+ */
+import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import type { Broker, HandlerEntry } from '../broker.js'
+import { partitionKey } from '../delayed-operations.js'
+import { PartitionError } from '../replica-manager.js'
+import type { RequestContext } from '../request-context.js'
+
+type TopicResponse = FetchResponse['responses'][number]
+type PartitionResponse = TopicResponse['partitions'][number]
+
+const EMPTY = Buffer.alloc(0)
+/** Kafka's fetch.max.wait bound: a client cannot park a request longer than this. */
+const FETCH_WAIT_MAX_MS = 30_000
+
+export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
+  api: Fetch,
+  minVersion: 4,
+  maxVersion: 11,
+  async handle (broker, request, context) {
+    const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MAX_MS)
+    const deadlineMs = broker.clock.monotonicMs() + waitMs
+    const keys = request.topics.flatMap(topic =>
+      topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
+    for (;;) {
+      const { responses, bytes, failed } = await readAll(broker, request)
+      const remainingMs = deadlineMs - broker.clock.monotonicMs()
+      if (bytes >= request.minBytes || failed || remainingMs <= 0 || context.signal.aborted) {
+        return {
+          throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: 0, responses,
+        }
+      }
+      await broker.replicaManager.purgatory.wait(keys, remainingMs, context.signal)
+    }
+  },
+}
+
+async function readAll (broker: Broker, request: FetchRequest):
+Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
+  let bytes = 0
+  let failed = false
+  const responses: TopicResponse[] = []
+  const maxBytes = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER
+  for (const topic of request.topics) {
+    const partitions: PartitionResponse[] = []
+    responses.push({ topic: topic.topic, topicId: topic.topicId, partitions })
+    for (const partition of topic.partitions) {
+      const response = emptyResponse(partition.partition)
+      partitions.push(response)
+      const budget = Math.min(partition.partitionMaxBytes, maxBytes - bytes)
+      if (budget <= 0 && bytes > 0) continue
+      try {
+        const read = await broker.replicaManager.readPartition(topic.topic, partition.partition,
+          partition.fetchOffset, Math.max(budget, 0), bytes === 0)
+        response.highWatermark = read.highWatermark
+        response.lastStableOffset = read.lastStableOffset
+        response.logStartOffset = read.logStartOffset
+        response.records = read.records
+        bytes += read.records.length
+      } catch (error) {
+        if (!(error instanceof PartitionError)) throw error
+        response.errorCode = errorCodeOf(error.errorName)
+        failed = true
+      }
+    }
+  }
+  return { responses, bytes, failed }
+}
+
+function emptyResponse (partitionIndex: number): PartitionResponse {
+  return {
+    partitionIndex,
+    errorCode: ERROR.NONE,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: [],
+    preferredReadReplica: -1,
+    records: EMPTY,
+  }
+}
+
+export type { RequestContext }

@@ -1,0 +1,36 @@
+/**
+ * The handler table: every API the broker serves, with the versions it advertises
+ * (KAFKA_PROTOCOL.md section 2). ApiVersions derives its answer from this list.
+ */
+import type { HandlerEntry } from '../broker.js'
+import { apiVersionsHandler } from './api-versions.js'
+import {
+  alterConfigsHandler, describeConfigsHandler, incrementalAlterConfigsHandler,
+} from './configs.js'
+import { createPartitionsHandler } from './create-partitions.js'
+import { createTopicsHandler } from './create-topics.js'
+import { deleteRecordsHandler } from './delete-records.js'
+import { deleteTopicsHandler } from './delete-topics.js'
+import { describeClusterHandler } from './describe-cluster.js'
+import { fetchHandler } from './fetch.js'
+import { initProducerIdHandler } from './init-producer-id.js'
+import { listOffsetsHandler } from './list-offsets.js'
+import { metadataHandler } from './metadata.js'
+import { produceHandler } from './produce.js'
+
+export const ALL_HANDLERS: HandlerEntry[] = [
+  produceHandler,
+  fetchHandler,
+  listOffsetsHandler,
+  metadataHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+  deleteRecordsHandler,
+  initProducerIdHandler,
+  describeConfigsHandler,
+  alterConfigsHandler,
+  createPartitionsHandler,
+  incrementalAlterConfigsHandler,
+  describeClusterHandler,
+]

@@ -1,0 +1,88 @@
+/**
+ * Metadata: brokers, controller and topics with their partitions.
+ *
+ * Pitfalls this follows (KAFKA_PROTOCOL.md P2): kafkajs throws on any non-zero topic or
+ * partition error, so a topic that exists is always answered without error; `controller_id`
+ * and `leader_id` name a broker that is listed; auto-creation is synchronous, so the first
+ * response already carries the new topic; v0 requests with no topics and v1+ requests with a
+ * null list mean "all topics"; v0-v3 imply allow_auto_topic_creation.
+ */
+import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js'
+import { ERROR } from '../../protocol/errors.js'
+import type { TopicInfo } from '../../metadata/image.js'
+import type { Broker, HandlerEntry } from '../broker.js'
+import { isInternalTopic } from '../internal-topics.js'
+
+type TopicResponse = MetadataResponse['topics'][number]
+const NO_TOPIC_ID = Buffer.alloc(16)
+
+export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = {
+  api: Metadata,
+  minVersion: 0,
+  maxVersion: 6,
+  async handle (broker, request, context) {
+    const allTopics = request.topics === null ||
+      (context.version === 0 && request.topics.length === 0)
+    const allowAutoCreate = context.version < 4 || request.allowAutoTopicCreation
+    const topics: TopicResponse[] = []
+    if (allTopics) {
+      for (const topic of broker.image.topics()) topics.push(describeTopic(topic))
+    } else {
+      for (const requested of request.topics ?? []) {
+        topics.push(await describeRequested(broker, requested.name ?? '', allowAutoCreate))
+      }
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [...broker.image.brokers.values()].map(info => ({
+        nodeId: info.brokerId, host: info.host, port: info.port, rack: info.rack,
+      })),
+      clusterId: broker.settings.clusterId,
+      controllerId: broker.settings.nodeId,
+      topics,
+      clusterAuthorizedOperations: -2147483648,
+    }
+  },
+}
+
+async function describeRequested (broker: Broker, name: string,
+  allowAutoCreate: boolean): Promise<TopicResponse> {
+  let topic: TopicInfo | undefined
+  try {
+    topic = await broker.topicOrAutoCreate(name, allowAutoCreate)
+  } catch (error) {
+    const errorName = (error as { errorName?: string }).errorName
+    const code = errorName === 'INVALID_TOPIC_EXCEPTION'
+      ? ERROR.INVALID_TOPIC_EXCEPTION
+      : ERROR.UNKNOWN_TOPIC_OR_PARTITION
+    return missingTopic(name, code)
+  }
+  if (topic === undefined) return missingTopic(name, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
+  return describeTopic(topic)
+}
+
+function missingTopic (name: string, errorCode: number): TopicResponse {
+  return {
+    errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [],
+    topicAuthorizedOperations: -2147483648,
+  }
+}
+
+export function describeTopic (topic: TopicInfo): TopicResponse {
+  return {
+    errorCode: ERROR.NONE,
+    name: topic.name,
+    topicId: Buffer.from(topic.topicId, 'base64url'),
+    isInternal: isInternalTopic(topic.name),
+    partitions: topic.partitions.map(partition => ({
+      errorCode: ERROR.NONE,
+      partitionIndex: partition.partitionId,
+      leaderId: partition.leader,
+      leaderEpoch: partition.leaderEpoch,
+      replicaNodes: partition.replicas,
+      isrNodes: partition.isr,
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: -2147483648,
+  }
+}
