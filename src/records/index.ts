@@ -1,0 +1,6 @@
+export * from './batch-header.js'
+export * from './batch.js'
+export * from './builder.js'
+export * from './compression.js'
+export * from './errors.js'
+export { validateProducedBatches, type ValidatedBatch, type ValidationOptions } from './validate.js'

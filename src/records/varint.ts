@@ -1,0 +1,49 @@
+/**
+ * Zig-zag varints as records use them (DefaultRecord: lengths, deltas, header counts).
+ * `readVarint` returns the value and advances `cursor.position`; it throws RecordsError on a
+ * truncated or over-long varint, never reads past `end`.
+ */
+import { RecordsError } from './errors.js'
+
+export interface Cursor {
+  position: number
+}
+
+export function readVarint (buffer: Buffer, cursor: Cursor, end: number): number {
+  let raw = 0
+  let shift = 0
+  let position = cursor.position
+  for (;;) {
+    if (position >= end) {
+      throw new RecordsError('CORRUPT_MESSAGE', `truncated varint at ${cursor.position}`)
+    }
+    const byte = buffer[position++] as number
+    raw += (byte & 0x7f) * 2 ** shift
+    if ((byte & 0x80) === 0) break
+    shift += 7
+    if (shift > 63) throw new RecordsError('CORRUPT_MESSAGE', 'varint longer than 10 bytes')
+  }
+  cursor.position = position
+  // Zig-zag: even raw values are positive, odd ones negative.
+  return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2
+}
+
+export function varintSize (value: number): number {
+  let raw = value >= 0 ? value * 2 : -value * 2 - 1
+  let size = 1
+  while (raw >= 0x80) {
+    raw = Math.floor(raw / 128)
+    size++
+  }
+  return size
+}
+
+export function writeVarint (buffer: Buffer, position: number, value: number): number {
+  let raw = value >= 0 ? value * 2 : -value * 2 - 1
+  while (raw >= 0x80) {
+    buffer[position++] = (raw & 0x7f) | 0x80
+    raw = Math.floor(raw / 128)
+  }
+  buffer[position++] = raw
+  return position
+}
