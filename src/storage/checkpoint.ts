@@ -1,0 +1,57 @@
+/**
+ * Small files replaced atomically (write a temp file, fsync it, rename over the old one, fsync
+ * the directory), and Kafka's offset-checkpoint text format:
+ *   0\n<count>\n<topic> <partition> <offset>\n...   (OffsetCheckpointFile)
+ * A torn or corrupt checkpoint reads as empty, which only costs a longer recovery.
+ */
+import path from 'node:path'
+import { open, readFile, rename, syncDirectory } from '../io/disk.js'
+
+export async function writeAtomic (file: string, contents: string | Buffer): Promise<void> {
+  const temporary = `${file}.tmp`
+  const handle = await open(temporary, 'w')
+  try {
+    await handle.writeFile(contents)
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
+  await rename(temporary, file)
+  await syncDirectory(path.dirname(file))
+}
+
+export async function readOptional (file: string): Promise<Buffer | undefined> {
+  try {
+    return await readFile(file)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
+  }
+}
+
+export type OffsetCheckpoint = Map<string, number>
+
+export function checkpointKey (topic: string, partition: number): string {
+  return `${topic} ${partition}`
+}
+
+export function formatCheckpoint (entries: OffsetCheckpoint): string {
+  const lines = ['0', String(entries.size)]
+  for (const [key, offset] of entries) lines.push(`${key} ${offset}`)
+  return lines.join('\n') + '\n'
+}
+
+export function parseCheckpoint (text: string): OffsetCheckpoint {
+  const entries: OffsetCheckpoint = new Map()
+  const lines = text.split('\n').filter(line => line !== '')
+  if (lines[0] !== '0') return entries
+  const count = Number(lines[1])
+  if (!Number.isInteger(count) || lines.length !== count + 2) return new Map()
+  for (const line of lines.slice(2)) {
+    const parts = line.split(' ')
+    const offset = Number(parts[2])
+    if (parts.length !== 3 || !Number.isSafeInteger(offset)) return new Map()
+    entries.set(`${parts[0]} ${parts[1]}`, offset)
+  }
+  return entries
+}

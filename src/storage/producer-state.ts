@@ -1,0 +1,176 @@
+/**
+ * Idempotent-producer state of one partition (Kafka's ProducerStateManager / ProducerStateEntry,
+ * KIP-98). Pure: no I/O; the partition log feeds it batch headers and persists its snapshots.
+ *
+ * Per producer id: the epoch and the last 5 batches' sequence ranges with their offsets.
+ * `check` classifies a new batch before offsets are assigned:
+ *   - a duplicate of one of the last 5 batches → acknowledged with its ORIGINAL offsets;
+ *   - an epoch older than known → INVALID_PRODUCER_EPOCH;
+ *   - a sequence that does not follow the last one (or, in a new epoch or for an unknown
+ *     producer, does not start at 0) → OUT_OF_ORDER_SEQUENCE_NUMBER.
+ * Sequences wrap after int32 max to 0, as Kafka's.
+ *
+ * Snapshot file (`<offset>.snapshot`, Kafka's ProducerSnapshot v1 layout, simplified to the
+ * fields we keep): int16 version=1, uint32 crc32c of the rest, int32 count, then per producer
+ * int64 pid, int16 epoch, int32 lastSeq, int64 lastOffset, int32 offsetDelta, int64 timestamp,
+ * int32 coordinatorEpoch (-1), int64 currentTxnFirstOffset (-1).
+ */
+import { crc32c } from '../records/crc32c.js'
+
+export const BATCHES_RETAINED_PER_PRODUCER = 5
+/** Producers tracked per partition; the least recently used is forgotten past this. */
+export const PRODUCERS_PER_PARTITION_MAX = 100_000
+const INT32_MAX = 0x7fffffff
+
+interface BatchMetadata {
+  firstSeq: number
+  lastSeq: number
+  firstOffset: number
+  lastOffset: number
+}
+
+interface ProducerEntry {
+  epoch: number
+  batches: BatchMetadata[]
+  timestamp: number
+}
+
+export type SequenceCheck =
+  | { outcome: 'append' }
+  | { outcome: 'duplicate', firstOffset: number, lastOffset: number }
+  | { outcome: 'error', kind: 'INVALID_PRODUCER_EPOCH' | 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+    message: string }
+
+function nextSequence (sequence: number, delta: number): number {
+  const next = sequence + delta
+  return next > INT32_MAX ? next - INT32_MAX - 1 : next
+}
+
+export class ProducerState {
+  readonly #producers = new Map<number, ProducerEntry>()
+
+  get size (): number {
+    return this.#producers.size
+  }
+
+  check (producerId: number, epoch: number, baseSequence: number,
+    lastOffsetDelta: number): SequenceCheck {
+    const entry = this.#producers.get(producerId)
+    const lastSeq = nextSequence(baseSequence, lastOffsetDelta)
+    if (entry === undefined) {
+      if (baseSequence === 0) return { outcome: 'append' }
+      return outOfOrder(`unknown producer ${producerId} must start at sequence 0, ` +
+        `got ${baseSequence}`)
+    }
+    if (epoch < entry.epoch) {
+      return {
+        outcome: 'error',
+        kind: 'INVALID_PRODUCER_EPOCH',
+        message: `producer ${producerId} epoch ${epoch} is older than ${entry.epoch}`,
+      }
+    }
+    if (epoch > entry.epoch) {
+      if (baseSequence === 0) return { outcome: 'append' }
+      return outOfOrder(`new epoch ${epoch} of producer ${producerId} must start at 0`)
+    }
+    for (const batch of entry.batches) {
+      if (batch.firstSeq === baseSequence && batch.lastSeq === lastSeq) {
+        return { outcome: 'duplicate', firstOffset: batch.firstOffset, lastOffset: batch.lastOffset }
+      }
+    }
+    const last = entry.batches[entry.batches.length - 1]
+    const expected = last === undefined ? 0 : nextSequence(last.lastSeq, 1)
+    if (baseSequence !== expected) {
+      return outOfOrder(`producer ${producerId} sent sequence ${baseSequence}, ` +
+        `expected ${expected}`)
+    }
+    return { outcome: 'append' }
+  }
+
+  /** Records an appended (or replayed) batch; state only changes here. */
+  update (producerId: number, epoch: number, baseSequence: number, lastOffsetDelta: number,
+    firstOffset: number, timestamp: number): void {
+    let entry = this.#producers.get(producerId)
+    if (entry === undefined || epoch > entry.epoch) {
+      entry = { epoch, batches: [], timestamp }
+    }
+    this.#producers.delete(producerId)
+    this.#producers.set(producerId, entry) // Map order = recency, for eviction.
+    entry.batches.push({
+      firstSeq: baseSequence,
+      lastSeq: nextSequence(baseSequence, lastOffsetDelta),
+      firstOffset,
+      lastOffset: firstOffset + lastOffsetDelta,
+    })
+    if (entry.batches.length > BATCHES_RETAINED_PER_PRODUCER) entry.batches.shift()
+    entry.timestamp = timestamp
+    if (this.#producers.size > PRODUCERS_PER_PARTITION_MAX) {
+      const oldest = this.#producers.keys().next().value
+      if (oldest !== undefined) this.#producers.delete(oldest)
+    }
+  }
+
+  /** Forgets batches at or after `offset` (log truncation). */
+  truncateTo (offset: number): void {
+    for (const [producerId, entry] of this.#producers) {
+      entry.batches = entry.batches.filter(batch => batch.lastOffset < offset)
+      if (entry.batches.length === 0) this.#producers.delete(producerId)
+    }
+  }
+
+  encodeSnapshot (): Buffer {
+    const entryBytes = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
+    const body = Buffer.alloc(4 + this.#producers.size * entryBytes *
+      BATCHES_RETAINED_PER_PRODUCER)
+    let position = 4
+    let count = 0
+    for (const [producerId, entry] of this.#producers) {
+      // Every retained batch is written, oldest first, so a reload restores dedup of all 5.
+      for (const batch of entry.batches) {
+        body.writeBigInt64BE(BigInt(producerId), position)
+        body.writeInt16BE(entry.epoch, position + 8)
+        body.writeInt32BE(batch.lastSeq, position + 10)
+        body.writeBigInt64BE(BigInt(batch.lastOffset), position + 14)
+        body.writeInt32BE(batch.lastOffset - batch.firstOffset, position + 22)
+        body.writeBigInt64BE(BigInt(entry.timestamp), position + 26)
+        body.writeInt32BE(-1, position + 34)
+        body.writeBigInt64BE(-1n, position + 38)
+        position += entryBytes
+        count++
+      }
+    }
+    body.writeInt32BE(count, 0)
+    const used = body.subarray(0, position)
+    const header = Buffer.alloc(6)
+    header.writeInt16BE(1, 0)
+    header.writeUInt32BE(crc32c(used), 2)
+    return Buffer.concat([header, used])
+  }
+
+  /** Loads a snapshot; returns false (state untouched) if it is corrupt. */
+  loadSnapshot (bytes: Buffer): boolean {
+    if (bytes.length < 10 || bytes.readInt16BE(0) !== 1) return false
+    const body = bytes.subarray(6)
+    if (crc32c(body) !== bytes.readUInt32BE(2)) return false
+    const count = body.readInt32BE(0)
+    const entryBytes = 46
+    if (count < 0 || 4 + count * entryBytes !== body.length) return false
+    this.#producers.clear()
+    for (let i = 0; i < count; i++) {
+      const at = 4 + i * entryBytes
+      const producerId = Number(body.readBigInt64BE(at))
+      const lastSeq = body.readInt32BE(at + 10)
+      const lastOffset = Number(body.readBigInt64BE(at + 14))
+      const offsetDelta = body.readInt32BE(at + 22)
+      let firstSeq = lastSeq - offsetDelta
+      if (firstSeq < 0) firstSeq += INT32_MAX + 1
+      this.update(producerId, body.readInt16BE(at + 8), firstSeq, offsetDelta,
+        lastOffset - offsetDelta, Number(body.readBigInt64BE(at + 26)))
+    }
+    return true
+  }
+}
+
+function outOfOrder (message: string): SequenceCheck {
+  return { outcome: 'error', kind: 'OUT_OF_ORDER_SEQUENCE_NUMBER', message }
+}
