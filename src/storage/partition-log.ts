@@ -199,7 +199,7 @@ export class PartitionLog {
       (this.#segments[0] as LogSegment).baseOffset), this.#logEndOffset)
     await this.#active.datasync()
     await this.#loadProducerState()
-    if (recovered > 0 || truncatedBytes > 0) {
+    if ((recovered > 0 && this.#logEndOffset > 0) || truncatedBytes > 0) {
       this.#logger.warn(`recovered ${this.name}: ${recovered} segment(s) scanned in ` +
         `${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ${truncatedBytes} bytes ` +
         `truncated, log end offset ${this.#logEndOffset}`)

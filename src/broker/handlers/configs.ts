@@ -129,13 +129,14 @@ HandlerEntry<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = 
   async handle (broker, request) {
     const responses: AlterResult[] = []
     for (const resource of request.resources) {
-      const current = broker.image.topic(resource.resourceName)?.configs ?? new Map()
+      const current: Map<string, string> =
+        broker.image.topic(resource.resourceName)?.configs ?? new Map<string, string>()
       const changes = new Map<string, string | null>()
       let invalid: string | undefined
       for (const config of resource.configs) {
         const existing = (changes.has(config.name) ? changes.get(config.name) : undefined) ??
           current.get(config.name) ?? ''
-        const items = existing === '' ? [] : existing.split(',')
+        const items: string[] = existing === '' ? [] : existing.split(',')
         const operand = (config.value ?? '').split(',').filter(item => item !== '')
         switch (config.configOperation) {
           case OPERATION_SET: changes.set(config.name, config.value); break

@@ -1,0 +1,57 @@
+/** AlterConfigs (key 33). Codec versions 0-1 (v1 is v0), flexible from 2. */
+import { defineApi, type Field } from '../schema.js'
+
+export interface AlterConfigsRequest {
+  resources: { resourceType: number, resourceName: string,
+    configs: { name: string, value: string | null }[] }[]
+  validateOnly: boolean
+}
+
+export interface AlterConfigsResponse {
+  throttleTimeMs: number
+  responses: { errorCode: number, errorMessage: string | null, resourceType: number,
+    resourceName: string }[]
+}
+
+/** The response of AlterConfigs and IncrementalAlterConfigs. */
+export const alterConfigsResponseFields: Field[] = [
+  { name: 'throttleTimeMs', type: 'int32', versions: [0] },
+  {
+    name: 'responses',
+    type: [
+      { name: 'errorCode', type: 'int16', versions: [0] },
+      { name: 'errorMessage', type: 'string', versions: [0], nullableFrom: 0, default: null },
+      { name: 'resourceType', type: 'int8', versions: [0] },
+      { name: 'resourceName', type: 'string', versions: [0] },
+    ],
+    versions: [0],
+  },
+]
+
+export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>({
+  key: 33,
+  name: 'AlterConfigs',
+  minVersion: 0,
+  maxVersion: 1,
+  flexibleFrom: 2,
+  request: [
+    {
+      name: 'resources',
+      type: [
+        { name: 'resourceType', type: 'int8', versions: [0] },
+        { name: 'resourceName', type: 'string', versions: [0] },
+        {
+          name: 'configs',
+          type: [
+            { name: 'name', type: 'string', versions: [0] },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+          ],
+          versions: [0],
+        },
+      ],
+      versions: [0],
+    },
+    { name: 'validateOnly', type: 'bool', versions: [0] },
+  ],
+  response: alterConfigsResponseFields,
+})

@@ -1,0 +1,60 @@
+/** DeleteRecords (key 21). Codec versions 0-2, flexible from 2. */
+import { defineApi } from '../schema.js'
+
+export interface DeleteRecordsRequest {
+  topics: { name: string, partitions: { partitionIndex: number, offset: number }[] }[]
+  timeoutMs: number
+}
+
+export interface DeleteRecordsResponse {
+  throttleTimeMs: number
+  topics: {
+    name: string
+    partitions: { partitionIndex: number, lowWatermark: number, errorCode: number }[]
+  }[]
+}
+
+export const DeleteRecords = defineApi<DeleteRecordsRequest, DeleteRecordsResponse>({
+  key: 21,
+  name: 'DeleteRecords',
+  minVersion: 0,
+  maxVersion: 2,
+  flexibleFrom: 2,
+  request: [
+    {
+      name: 'topics',
+      type: [
+        { name: 'name', type: 'string', versions: [0] },
+        {
+          name: 'partitions',
+          type: [
+            { name: 'partitionIndex', type: 'int32', versions: [0] },
+            { name: 'offset', type: 'int64', versions: [0] },
+          ],
+          versions: [0],
+        },
+      ],
+      versions: [0],
+    },
+    { name: 'timeoutMs', type: 'int32', versions: [0] },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: [0] },
+    {
+      name: 'topics',
+      type: [
+        { name: 'name', type: 'string', versions: [0] },
+        {
+          name: 'partitions',
+          type: [
+            { name: 'partitionIndex', type: 'int32', versions: [0] },
+            { name: 'lowWatermark', type: 'int64', versions: [0] },
+            { name: 'errorCode', type: 'int16', versions: [0] },
+          ],
+          versions: [0],
+        },
+      ],
+      versions: [0],
+    },
+  ],
+})

@@ -1,0 +1,44 @@
+/**
+ * IncrementalAlterConfigs (key 44, KIP-339). Codec versions 0-1, flexible from 1.
+ * config_operation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT.
+ */
+import { defineApi } from '../schema.js'
+import { alterConfigsResponseFields, type AlterConfigsResponse } from './alter-configs.js'
+
+export interface IncrementalAlterConfigsRequest {
+  resources: { resourceType: number, resourceName: string,
+    configs: { name: string, configOperation: number, value: string | null }[] }[]
+  validateOnly: boolean
+}
+
+export type IncrementalAlterConfigsResponse = AlterConfigsResponse
+
+export const IncrementalAlterConfigs = defineApi<IncrementalAlterConfigsRequest,
+IncrementalAlterConfigsResponse>({
+  key: 44,
+  name: 'IncrementalAlterConfigs',
+  minVersion: 0,
+  maxVersion: 1,
+  flexibleFrom: 1,
+  request: [
+    {
+      name: 'resources',
+      type: [
+        { name: 'resourceType', type: 'int8', versions: [0] },
+        { name: 'resourceName', type: 'string', versions: [0] },
+        {
+          name: 'configs',
+          type: [
+            { name: 'name', type: 'string', versions: [0] },
+            { name: 'configOperation', type: 'int8', versions: [0] },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+          ],
+          versions: [0],
+        },
+      ],
+      versions: [0],
+    },
+    { name: 'validateOnly', type: 'bool', versions: [0] },
+  ],
+  response: alterConfigsResponseFields,
+})

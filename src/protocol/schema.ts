@@ -1,0 +1,183 @@
+/**
+ * A schema-driven codec for Kafka messages, in the manner of Kafka's own message generator:
+ * each API states its fields once, with the versions each field exists in (Kafka's JSON
+ * `versions` / `nullableVersions`), and one generic reader/writer handles every version,
+ * classic or flexible (KIP-482 compact types and tagged-field buffers). So an API file holds
+ * its grammar as data, and raising a version maximum is a matter of adding fields.
+ *
+ * A field outside its versions is not on the wire: decoding gives its default, encoding skips
+ * it. Unknown tagged fields are read and dropped.
+ */
+import type { ApiDefinition } from './api.js'
+import { ProtocolDecodeError, type Reader } from './reader.js'
+import type { Writer } from './writer.js'
+
+export type Primitive =
+  | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'float64' | 'bool' | 'uuid'
+  | 'string' | 'bytes' | 'records'
+
+export interface Field {
+  name: string
+  type: Primitive | Field[] | { items: Primitive | Field[] }
+  /** [first, last] version the field exists in; last defaults to unbounded. */
+  versions: [number, number?]
+  /** First version in which the field may be null. */
+  nullableFrom?: number
+  /** Value when absent from the version (default: a zero of the type). */
+  default?: unknown
+}
+
+type Message = Record<string, unknown>
+
+function present (field: Field, version: number): boolean {
+  const [first, last] = field.versions
+  return version >= first && (last === undefined || version <= last)
+}
+
+function nullable (field: Field, version: number): boolean {
+  return field.nullableFrom !== undefined && version >= field.nullableFrom
+}
+
+function zero (field: Field): unknown {
+  if (field.default !== undefined) return field.default
+  const type = field.type
+  if (Array.isArray(type) || typeof type === 'object') return []
+  switch (type) {
+    case 'bool': return false
+    case 'string': return ''
+    case 'bytes': case 'records': return null
+    case 'uuid': return Buffer.alloc(16)
+    default: return 0
+  }
+}
+
+/** Bytes every element takes at least, to bound array counts before allocating. */
+function elementBytesMin (type: Primitive | Field[]): number {
+  if (Array.isArray(type)) return 1
+  switch (type) {
+    case 'int16': case 'uint16': return 2
+    case 'int32': return 4
+    case 'int64': case 'float64': return 8
+    case 'uuid': return 16
+    default: return 1
+  }
+}
+
+function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
+  canBeNull: boolean): unknown {
+  switch (type) {
+    case 'int8': return reader.int8()
+    case 'int16': return reader.int16()
+    case 'uint16': return reader.uint16()
+    case 'int32': return reader.int32()
+    case 'int64': return reader.int64()
+    case 'float64': return reader.float64()
+    case 'bool': return reader.boolean()
+    case 'uuid': return Buffer.from(reader.uuid())
+    case 'string': {
+      const value = reader.nullableStringOf(flexible)
+      if (value === null && !canBeNull) throw new ProtocolDecodeError('null string')
+      return value
+    }
+    case 'bytes': case 'records': return reader.nullableBytesOf(flexible)
+  }
+}
+
+function writePrimitive (writer: Writer, type: Primitive, flexible: boolean,
+  value: unknown): void {
+  switch (type) {
+    case 'int8': writer.int8(value as number); return
+    case 'int16': writer.int16(value as number); return
+    case 'uint16': writer.uint16(value as number); return
+    case 'int32': writer.int32(value as number); return
+    case 'int64': writer.int64(value as number); return
+    case 'float64': writer.float64(value as number); return
+    case 'bool': writer.boolean(value as boolean); return
+    case 'uuid': writer.uuid(value as Buffer); return
+    case 'string': writer.stringOf(flexible, value as string | null); return
+    case 'bytes': writer.bytesOf(flexible, value as Buffer | null); return
+    case 'records':
+      // An empty record set is sent with size 0, never null (librdkafka rejects -1).
+      writer.bytesOf(flexible, (value as Buffer | null) ?? Buffer.alloc(0))
+  }
+}
+
+export function decodeStruct (reader: Reader, fields: Field[], version: number,
+  flexible: boolean): Message {
+  const message: Message = {}
+  for (const field of fields) {
+    if (!present(field, version)) {
+      message[field.name] = zero(field)
+      continue
+    }
+    const type = field.type
+    const canBeNull = nullable(field, version)
+    if (Array.isArray(type) || typeof type === 'object') {
+      const items = Array.isArray(type) ? type : type.items
+      const decodeItem = Array.isArray(items)
+        ? (r: Reader) => decodeStruct(r, items, version, flexible)
+        : (r: Reader) => readPrimitive(r, items, flexible, false)
+      const array = reader.nullableArrayOf(flexible, decodeItem, elementBytesMin(items))
+      if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
+      message[field.name] = array
+    } else {
+      message[field.name] = readPrimitive(reader, type, flexible, canBeNull)
+    }
+  }
+  reader.taggedFieldsIf(flexible)
+  return message
+}
+
+export function encodeStruct (writer: Writer, fields: Field[], version: number,
+  flexible: boolean, message: Message): void {
+  for (const field of fields) {
+    if (!present(field, version)) continue
+    const type = field.type
+    const value = message[field.name] ?? zeroFor(field, version)
+    if (Array.isArray(type) || typeof type === 'object') {
+      const items = Array.isArray(type) ? type : type.items
+      writer.arrayOf(flexible, value as unknown[] | null, (w, item) => {
+        if (Array.isArray(items)) encodeStruct(w, items, version, flexible, item as Message)
+        else writePrimitive(w, items, flexible, item)
+      })
+    } else {
+      writePrimitive(writer, type, flexible, value)
+    }
+  }
+  writer.taggedFieldsIf(flexible)
+}
+
+/** A missing value encodes as null where the version allows it, else as the type's zero. */
+function zeroFor (field: Field, version: number): unknown {
+  if (nullable(field, version)) return null
+  const value = zero(field)
+  return value === null ? Buffer.alloc(0) : value
+}
+
+/** Builds an ApiDefinition from request and response schemas. */
+export function defineApi<Request, Response> (spec: {
+  key: number
+  name: string
+  minVersion: number
+  maxVersion: number
+  flexibleFrom: number
+  request: Field[]
+  response: Field[]
+}): ApiDefinition<Request, Response> {
+  const flexible = (version: number): boolean => version >= spec.flexibleFrom
+  return {
+    key: spec.key,
+    name: spec.name,
+    minVersion: spec.minVersion,
+    maxVersion: spec.maxVersion,
+    flexibleFrom: spec.flexibleFrom,
+    decodeRequest: (reader, version) =>
+      decodeStruct(reader, spec.request, version, flexible(version)) as Request,
+    encodeRequest: (writer, version, request) =>
+      encodeStruct(writer, spec.request, version, flexible(version), request as Message),
+    decodeResponse: (reader, version) =>
+      decodeStruct(reader, spec.response, version, flexible(version)) as Response,
+    encodeResponse: (writer, version, response) =>
+      encodeStruct(writer, spec.response, version, flexible(version), response as Message),
+  }
+}
