@@ -5,14 +5,14 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import {
-  CompressionCodecs, CompressionTypes, Kafka, logLevel, type Admin, type Producer,
-} from 'kafkajs'
+import kafkajs, { type Admin, type Producer } from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
 import { readPartition } from '../../src/client/consumer.js'
 import { CompressionCodec } from '../../src/records/batch-header.js'
 import { compress, decompress } from '../../src/records/compression.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+
+const { CompressionCodecs, CompressionTypes, Kafka, logLevel } = kafkajs
 
 // kafkajs ships no lz4 codec; this registers one on our LZ4 frame implementation, as users do
 // with kafkajs-lz4.
@@ -25,7 +25,7 @@ const MESSAGES = 100_000
 const PARTITIONS = 4
 const BATCH = 500
 
-function kafkaFor (broker: BrokerProcess): Kafka {
+function kafkaFor (broker: BrokerProcess): InstanceType<typeof Kafka> {
   return new Kafka({
     clientId: 'interop', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING,
     retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 },
@@ -141,7 +141,7 @@ describe('kafkajs 2.2 against a Tributary broker', () => {
           assert.equal(record.offset, offset)
           assert.equal(record.key?.toString(), want.key)
           assert.equal(record.value?.toString(), want.value)
-          assert.deepEqual(Object.fromEntries(record.headers.map(header =>
+          assert.deepEqual(Object.fromEntries(record.headers.map((header: { key: string, value: Buffer | null }) =>
             [header.key, header.value?.toString()])), want.headers)
           offset++
         }
