@@ -170,9 +170,17 @@ export class PartitionLog {
       const segment = await LogSegment.open(this.directory, base,
         this.#config.indexIntervalBytes, this.#clock.nowMs())
       const previous = this.#segments[this.#segments.length - 1]
-      if (previous !== undefined && base < previous.nextOffset) {
-        throw new StorageError('KAFKA_STORAGE_ERROR',
-          `segment ${base} of ${this.name} overlaps the previous one`)
+      if (previous !== undefined && base !== previous.nextOffset) {
+        // A segment rolled at an offset the previous one never durably reached: everything
+        // from here on was appended after data a crash took back, so none of it was
+        // acknowledged (acks go out in offset order). Kafka's LogLoader drops it the same way.
+        for (const later of bases.slice(i)) {
+          const doomed = await LogSegment.open(this.directory, later, 1, 0)
+          truncatedBytes += (await stat(doomed.logPath)).size
+          await doomed.delete()
+        }
+        await segment.close()
+        break
       }
       this.#segments.push(segment)
       if (!options.cleanShutdown && base >= recoveryBase) {

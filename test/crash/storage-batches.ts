@@ -1,0 +1,24 @@
+/** Deterministic record batches for crash tests: the same id always gives the same bytes. */
+import { createHash } from 'node:crypto'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { stampBatch } from '../../src/records/batch-header.js'
+
+export function batchForId (id: string): { bytes: Buffer, records: number,
+  maxTimestamp: number } {
+  const digest = createHash('sha256').update(id).digest()
+  const records = 1 + (digest[0] as number) % 20
+  const timestamp = 1_700_000_000_000 + digest.readUInt16BE(1)
+  const bytes = buildRecordBatchSync(Array.from({ length: records }, (_, i) => ({
+    key: `${id}/${i}`,
+    value: Buffer.alloc(50 + (digest[3 + i] as number), digest[i] as number),
+    timestamp,
+  })), { timestampMs: timestamp })
+  return { bytes, records, maxTimestamp: timestamp }
+}
+
+/** The bytes `id` must have on disk at `baseOffset` (the broker stamps offset and epoch). */
+export function storedBatchForId (id: string, baseOffset: number): Buffer {
+  const { bytes } = batchForId(id)
+  stampBatch(bytes, 0, baseOffset, 0)
+  return bytes
+}
