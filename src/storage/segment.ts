@@ -130,6 +130,8 @@ export class LogSegment {
     this.#bytesSinceIndexEntry = 0
     this.maxTimestamp = -1
     this.offsetOfMaxTimestamp = -1
+    this.size = 0
+    this.nextOffset = this.baseOffset
     let position = 0
     let nextOffset = this.baseOffset
     let chunk: Buffer = Buffer.alloc(0)
@@ -157,6 +159,7 @@ export class LogSegment {
       onBatch?.(chunk.subarray(at, at + BATCH_HEADER_BYTES))
       this.size = position
       this.#track(size, baseOffset, lastOffset, readInt64(chunk, at + 35))
+      this.nextOffset = lastOffset + 1
       position += size
       nextOffset = lastOffset + 1
     }
