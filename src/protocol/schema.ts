@@ -151,7 +151,8 @@ export function encodeStruct (writer: Writer, fields: Field[], version: number,
 function zeroFor (field: Field, version: number): unknown {
   if (nullable(field, version)) return null
   const value = zero(field)
-  return value === null ? Buffer.alloc(0) : value
+  if (value !== null) return value
+  return field.type === 'string' ? '' : Buffer.alloc(0)
 }
 
 /** Builds an ApiDefinition from request and response schemas. */

@@ -17,9 +17,7 @@
  * When a client sends a version we do not implement, the broker answers in the v0 layout with
  * UNSUPPORTED_VERSION (Kafka's RequestContext / ApiVersionsRequest), see the broker handler.
  */
-import { isFlexible, type ApiDefinition } from '../api.js'
-import type { Reader } from '../reader.js'
-import type { Writer } from '../writer.js'
+import { defineApi } from '../schema.js'
 
 export interface ApiVersionsRequest {
   clientSoftwareName: string | null
@@ -38,52 +36,30 @@ export interface ApiVersionsResponse {
   throttleTimeMs: number
 }
 
-export const ApiVersions: ApiDefinition<ApiVersionsRequest, ApiVersionsResponse> = {
+export const ApiVersions = defineApi<ApiVersionsRequest, ApiVersionsResponse>({
   key: 18,
   name: 'ApiVersions',
   minVersion: 0,
   maxVersion: 3,
   flexibleFrom: 3,
-
-  decodeRequest (reader: Reader, version: number): ApiVersionsRequest {
-    if (!isFlexible(this, version)) return { clientSoftwareName: null, clientSoftwareVersion: null }
-    const clientSoftwareName = reader.compactString()
-    const clientSoftwareVersion = reader.compactString()
-    reader.taggedFields()
-    return { clientSoftwareName, clientSoftwareVersion }
-  },
-
-  encodeRequest (writer: Writer, version: number, request: ApiVersionsRequest): void {
-    if (!isFlexible(this, version)) return
-    writer.compactNullableString(request.clientSoftwareName ?? '')
-    writer.compactNullableString(request.clientSoftwareVersion ?? '')
-    writer.taggedFields()
-  },
-
-  decodeResponse (reader: Reader, version: number): ApiVersionsResponse {
-    const flexible = isFlexible(this, version)
-    const errorCode = reader.int16()
-    const apiKeys = reader.arrayOf(flexible, r => {
-      const range = { apiKey: r.int16(), minVersion: r.int16(), maxVersion: r.int16() }
-      r.taggedFieldsIf(flexible)
-      return range
-    }, 6)
-    const throttleTimeMs = version >= 1 ? reader.int32() : 0
-    reader.taggedFieldsIf(flexible)
-    return { errorCode, apiKeys, throttleTimeMs }
-  },
-
-  encodeResponse (writer: Writer, version: number, response: ApiVersionsResponse): void {
-    const flexible = isFlexible(this, version)
-    writer.int16(response.errorCode)
-    writer.arrayOf(flexible, response.apiKeys, (w, range) => {
-      w.int16(range.apiKey).int16(range.minVersion).int16(range.maxVersion)
-      w.taggedFieldsIf(flexible)
-    })
-    if (version >= 1) writer.int32(response.throttleTimeMs)
-    writer.taggedFieldsIf(flexible)
-  },
-}
+  request: [
+    { name: 'clientSoftwareName', type: 'string', versions: [3], default: null },
+    { name: 'clientSoftwareVersion', type: 'string', versions: [3], default: null },
+  ],
+  response: [
+    { name: 'errorCode', type: 'int16', versions: [0] },
+    {
+      name: 'apiKeys',
+      type: [
+        { name: 'apiKey', type: 'int16', versions: [0] },
+        { name: 'minVersion', type: 'int16', versions: [0] },
+        { name: 'maxVersion', type: 'int16', versions: [0] },
+      ],
+      versions: [0],
+    },
+    { name: 'throttleTimeMs', type: 'int32', versions: [1] },
+  ],
+})
 
 /**
  * Kafka's client_software_name/version rule (ApiVersionsRequest.isValid); a v3 request that
