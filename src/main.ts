@@ -93,6 +93,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     onAppended: (topic, _partition, result, durableMs) => {
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
+    onRead: (topic, bytes) => metrics.recordFetch(topic, bytes),
   })
   await replicaManager.reconcile()
   const settings: BrokerSettings = {

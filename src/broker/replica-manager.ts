@@ -69,6 +69,7 @@ export interface ReplicaManagerOptions {
   fsyncBeforeAck: boolean
   topicSettings: (topic: string) => TopicSettings
   onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
+  onRead?: (topic: string, bytes: number) => void
 }
 
 export class ReplicaManager {
@@ -213,6 +214,7 @@ export class ReplicaManager {
           maxOffset: highWatermark, minOneBatch,
         })
         records = read.records
+        this.#options.onRead?.(topic, records.length)
       } catch (error) {
         throw toPartitionError(error, `${topic}-${partition}`)
       }

@@ -16,7 +16,6 @@ import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { partitionKey } from '../delayed-operations.js'
 import { PartitionError } from '../replica-manager.js'
-import type { RequestContext } from '../request-context.js'
 
 type TopicResponse = FetchResponse['responses'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
@@ -92,4 +91,3 @@ function emptyResponse (partitionIndex: number): PartitionResponse {
   }
 }
 
-export type { RequestContext }

@@ -21,7 +21,7 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
   api: Produce,
   minVersion: 3,
   maxVersion: 7,
-  async handle (broker, request, context) {
+  async handle (broker, request) {
     const acks = request.acks
     const responses: ProduceResponse['responses'] = []
     const pending: Promise<void>[] = []
@@ -54,7 +54,6 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
       }
       return NO_RESPONSE
     }
-    void context
     return { responses, throttleTimeMs: 0 }
   },
 }
