@@ -4,17 +4,32 @@
  */
 import { Command, CommanderError } from 'commander'
 import { registerBrokerCommand } from './broker-command.js'
+import { registerClusterCommand } from './cluster-command.js'
+import { registerConsumeCommand } from './consume-command.js'
+import { registerDumpLogCommand } from './dump-log-command.js'
+import { CliError } from './output.js'
+import { registerProduceCommand } from './produce-command.js'
+import { registerTopicCommand } from './topic-command.js'
 
 export async function main (argv: string[]): Promise<void> {
   const program = new Command('tributary')
     .description('Tributary, a Kafka-compatible commit-log broker')
+    .option('--bootstrap <host:port>', 'broker to talk to (any Kafka-compatible broker)',
+      '127.0.0.1:9092')
+    .option('--format <format>', 'output: text (tables) or json', 'text')
     .exitOverride()
   registerBrokerCommand(program)
+  registerTopicCommand(program)
+  registerProduceCommand(program)
+  registerConsumeCommand(program)
+  registerClusterCommand(program)
+  registerDumpLogCommand(program)
   try {
     await program.parseAsync(argv)
   } catch (error) {
     if (error instanceof CommanderError) process.exit(error.exitCode)
-    console.error(`tributary: ${(error as Error).message}`)
-    process.exit(1)
+    const message = (error as Error).message.split('\n')[0]
+    console.error(`tributary: ${message}`)
+    process.exit(error instanceof CliError ? error.exitCode : 1)
   }
 }

@@ -1,0 +1,58 @@
+/**
+ * `tributary cluster info` (brokers, controller, topic count) and `tributary cluster health`:
+ * exit 0 when a broker answers Metadata with itself listed, exit 3 while it does not (the
+ * compose healthcheck and CI waits rely on that code). `--exit-when-healthy` keeps trying until
+ * healthy or `--timeout` ms pass.
+ */
+import type { Command } from 'commander'
+import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
+
+export const UNHEALTHY_EXIT_CODE = 3
+
+export function registerClusterCommand (program: Command): void {
+  const cluster = program.command('cluster').description('cluster information')
+  cluster.command('info').description('brokers, controller and topic count')
+    .action(async (_options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const metadata = await withClient(bootstrap, client => client.metadata())
+      const info = {
+        clusterId: metadata.clusterId,
+        controller: metadata.controllerId,
+        brokers: metadata.brokers,
+        topics: metadata.topics.length,
+      }
+      print(formatOf(format), info, () => [
+        `Cluster: ${metadata.clusterId ?? ''}  Controller: ${metadata.controllerId}  ` +
+        `Topics: ${metadata.topics.length}`,
+        table(metadata.brokers.map(b => ({ id: b.nodeId, host: b.host, port: b.port,
+          rack: b.rack ?? '' }))),
+      ].join('\n'))
+    })
+  cluster.command('health').description(`exit 0 if healthy, ${UNHEALTHY_EXIT_CODE} if not`)
+    .option('--exit-when-healthy', 'wait until the cluster is healthy', false)
+    .option('--timeout <ms>', 'how long --exit-when-healthy waits', '60000')
+    .action(async (options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const timeoutMs = integerOption('--timeout', options.timeout) as number
+      const deadline = Date.now() + timeoutMs
+      let problem = ''
+      for (;;) {
+        try {
+          const metadata = await withClient(bootstrap, client => client.metadata())
+          if (metadata.brokers.length > 0 &&
+            metadata.brokers.some(b => b.nodeId === metadata.controllerId)) {
+            print(formatOf(format), { healthy: true, brokers: metadata.brokers.length },
+              () => `healthy: ${metadata.brokers.length} broker(s)`)
+            return
+          }
+          problem = 'no controller among the brokers'
+        } catch (error) {
+          problem = (error as Error).message
+        }
+        if (options.exitWhenHealthy !== true || Date.now() >= deadline) {
+          throw new CliError(`unhealthy: ${problem}`, UNHEALTHY_EXIT_CODE)
+        }
+        await new Promise(resolve => setTimeout(resolve, 500))
+      }
+    })
+}

@@ -1,0 +1,108 @@
+/**
+ * `tributary topic list|create|describe|alter-config|add-partitions|delete|delete-records`.
+ * `describe` prints Kafka's own field names (`Topic: Partition: Leader: Replicas: Isr:`), as
+ * kafka-topics.sh does, so habits and grep scripts carry over.
+ */
+import type { Command } from 'commander'
+import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
+
+const RESOURCE_TOPIC = 2
+
+function parseConfigs (pairs: string[]): Record<string, string> {
+  const configs: Record<string, string> = {}
+  for (const pair of pairs) {
+    const at = pair.indexOf('=')
+    if (at <= 0) throw new CliError(`--config must be name=value, got "${pair}"`, 2)
+    configs[pair.slice(0, at)] = pair.slice(at + 1)
+  }
+  return configs
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value]
+
+export function registerTopicCommand (program: Command): void {
+  const topic = program.command('topic').description('manage topics')
+  topic.command('list').description('list topics')
+    .action(async (_options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const metadata = await withClient(bootstrap, client => client.metadata())
+      const topics = metadata.topics.map(t => ({ topic: t.name, partitions: t.partitions.length,
+        internal: t.isInternal })).sort((a, b) => String(a.topic).localeCompare(String(b.topic)))
+      print(formatOf(format), topics, () => topics.map(t => t.topic).join('\n'))
+    })
+  topic.command('create <name>').description('create a topic')
+    .option('--partitions <count>', 'number of partitions (default: the broker\'s)')
+    .option('--replication-factor <count>', 'replication factor (default: the broker\'s)')
+    .option('--config <name=value>', 'topic config (repeatable)', collect, [])
+    .action(async (name: string, options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      await withClient(bootstrap, client => client.createTopic(name, {
+        partitions: integerOption('--partitions', options.partitions, 1),
+        replicationFactor: integerOption('--replication-factor', options.replicationFactor, 1),
+        configs: parseConfigs(options.config),
+      }))
+      print(formatOf(format), { created: name }, () => `Created topic ${name}.`)
+    })
+  topic.command('describe <name>').description('partitions, leaders, replicas and configs')
+    .action(async (name: string, _options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const { metadata, configs } = await withClient(bootstrap, async client => ({
+        metadata: await client.metadata([name]),
+        configs: await client.describeConfigs(RESOURCE_TOPIC, name),
+      }))
+      const described = metadata.topics[0]
+      if (described === undefined || described.errorCode !== 0) {
+        throw new CliError(`topic ${name} does not exist`)
+      }
+      const overrides = configs.filter(config => config.source === 1)
+      print(formatOf(format), { topic: name, partitions: described.partitions, configs }, () => [
+        `Topic: ${name}\tPartitionCount: ${described.partitions.length}\tReplicationFactor: ` +
+        `${described.partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
+        overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
+        ...described.partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
+          `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
+          `Isr: ${p.isrNodes.join(',')}`),
+      ].join('\n'))
+    })
+  topic.command('alter-config <name>').description('set or delete topic configs')
+    .option('--set <name=value>', 'set a config (repeatable)', collect, [])
+    .option('--delete <name>', 'remove an override (repeatable)', collect, [])
+    .action(async (name: string, options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const changes: Record<string, string | null> = parseConfigs(options.set)
+      for (const key of options.delete as string[]) changes[key] = null
+      if (Object.keys(changes).length === 0) throw new CliError('give --set or --delete', 2)
+      await withClient(bootstrap, client => client.alterTopicConfigs(name, changes))
+      print(formatOf(format), { altered: name, changes }, () => `Altered configs of ${name}.`)
+    })
+  topic.command('add-partitions <name>').description('grow a topic to --count partitions')
+    .requiredOption('--count <count>', 'the new total number of partitions')
+    .action(async (name: string, options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const count = integerOption('--count', options.count, 1) as number
+      await withClient(bootstrap, client => client.createPartitions(name, count))
+      print(formatOf(format), { topic: name, partitions: count },
+        () => `Topic ${name} now has ${count} partitions.`)
+    })
+  topic.command('delete <name>').description('delete a topic')
+    .action(async (name: string, _options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      await withClient(bootstrap, client => client.deleteTopic(name))
+      print(formatOf(format), { deleted: name }, () => `Deleted topic ${name}.`)
+    })
+  topic.command('delete-records <name>').description('delete records below an offset')
+    .requiredOption('-p, --partition <partition>', 'partition')
+    .requiredOption('--offset <offset>', 'new log start offset (-1: the high watermark)')
+    .action(async (name: string, options, command: Command) => {
+      const { bootstrap, format } = command.optsWithGlobals()
+      const partition = integerOption('--partition', options.partition) as number
+      const offset = Number(options.offset)
+      if (!Number.isSafeInteger(offset) || offset < -1) {
+        throw new CliError(`--offset must be an offset or -1, got "${String(options.offset)}"`, 2)
+      }
+      const low = await withClient(bootstrap, client =>
+        client.deleteRecords(name, partition, offset))
+      print(formatOf(format), { topic: name, partition, lowWatermark: low },
+        () => table([{ topic: name, partition, low_watermark: low }]))
+    })
+}
