@@ -137,8 +137,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     onConnectionCountChange: count => metrics.setConnections(count),
   }, broker)
   await kafkaServer.listen()
-  settings.advertisedPort = kafkaServer.port
-  await controller.registerBroker(config.advertisedHost, kafkaServer.port, null)
+  settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
+  await controller.registerBroker(config.advertisedHost, settings.advertisedPort, null)
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({

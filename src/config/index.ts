@@ -22,6 +22,8 @@ export interface BrokerConfig {
   port: number
   httpPort: number
   advertisedHost: string
+  /** Port announced in Metadata; undefined: the port actually bound. */
+  advertisedPort: number | undefined
   numPartitions: number
   defaultReplicationFactor: number
   autoCreateTopicsEnable: boolean
@@ -142,6 +144,9 @@ function buildConfig (values: Map<string, string>): BrokerConfig {
     httpPort: Number(get('http.port')),
     advertisedHost: properties.get('advertised.host')?.value ??
       (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
+    advertisedPort: properties.get('advertised.port')?.value == null
+      ? undefined
+      : Number(get('advertised.port')),
     numPartitions: Number(get('num.partitions')),
     defaultReplicationFactor: Number(get('default.replication.factor')),
     autoCreateTopicsEnable: get('auto.create.topics.enable') === 'true',

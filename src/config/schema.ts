@@ -33,6 +33,8 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'HTTP listener port (0 picks a free port)' },
   { name: 'advertised.host', type: 'string', default: null,
     doc: 'Host clients are told to connect to (default: the listener host)' },
+  { name: 'advertised.port', type: 'int', default: null, min: 1, max: 65535,
+    doc: 'Port clients are told to connect to (default: the bound listener port)' },
   { name: 'num.partitions', type: 'int', default: '1', min: 1, max: 10000,
     doc: 'Partitions of an auto-created topic' },
   { name: 'default.replication.factor', type: 'short', default: '1', min: 1,

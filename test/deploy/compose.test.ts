@@ -1,0 +1,32 @@
+/**
+ * docker-compose.yml is valid (`docker-compose config`; no container engine runs here) and
+ * every TRIBUTARY_ variable in it is a property the broker accepts with that value.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { it } from 'node:test'
+import { loadBrokerConfig } from '../../src/config/index.js'
+import { REPO_ROOT } from '../support/broker-process.js'
+
+const composeAvailable = spawnSync('docker-compose', ['version']).status === 0
+
+it('docker-compose.yml validates with docker-compose config',
+  { skip: !composeAvailable && 'docker-compose is not installed' }, () => {
+    const result = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'],
+      { cwd: REPO_ROOT, encoding: 'utf8' })
+    assert.equal(result.status, 0, result.stderr)
+  })
+
+it('every TRIBUTARY_ variable in docker-compose.yml is a valid broker property', async () => {
+  const text = await readFile(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')
+  const env: Record<string, string> = {}
+  for (const match of text.matchAll(/^\s+(TRIBUTARY_[A-Z0-9_]+):\s*"?([^"\n]*)"?\s*$/gm)) {
+    env[match[1] as string] = match[2] as string
+  }
+  assert.ok(Object.keys(env).length >= 4)
+  const { config } = await loadBrokerConfig({ env, flags: {} })
+  assert.equal(config.advertisedPort, 19092)
+  assert.equal(config.host, '0.0.0.0')
+})
