@@ -144,6 +144,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const http: HttpServer = await startHttpServer({
     broker, metrics, host: config.host, port: config.httpPort,
     ready: () => kafkaReady,
+    // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
+    bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
   })
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
     `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}`)

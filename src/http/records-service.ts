@@ -1,0 +1,141 @@
+/**
+ * Produce and consume for the HTTP routes, on the broker's own paths: a produce builds one
+ * record batch per partition and appends it through `ReplicaManager.appendRecords`, the very
+ * call Kafka Produce makes (same validation, durability and metrics); a consume reads through
+ * `readPartition` up to the high watermark, long-polling in the same purgatory as Fetch.
+ */
+import type { Broker } from '../broker/broker.js'
+import { partitionKey } from '../broker/delayed-operations.js'
+import { PartitionError } from '../broker/replica-manager.js'
+import { partitionForKey } from '../client/partitioner.js'
+import { decodeRecordBatch, splitBatches } from '../records/batch.js'
+import { isControlBatch } from '../records/batch-header.js'
+import { buildRecordBatch, type RecordInput } from '../records/builder.js'
+import { fromBytes } from './codec.js'
+import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
+
+export interface OutgoingMessage {
+  key: Buffer | null
+  value: Buffer | null
+  headers: { key: string, value: Buffer | null }[]
+  timestamp?: number
+  partition?: number
+}
+
+export interface ConsumedRecord {
+  offset: number
+  key: string | { base64: string } | null
+  value: string | { base64: string } | null
+  timestamp: number
+  headers: Record<string, string | { base64: string } | null>
+}
+
+/** Bytes one HTTP consume reads from the log at once. */
+const CONSUME_READ_BYTES = 1024 * 1024
+
+function partitionCount (broker: Broker, topic: string): number {
+  const info = broker.image.topic(topic)
+  if (info === undefined) throw TOPIC_NOT_FOUND(topic)
+  return info.partitions.length
+}
+
+/** Produces in request order; returns each message's partition and offset (null: acks=0). */
+export async function produceMessages (broker: Broker, topic: string,
+  messages: OutgoingMessage[], acks: number): Promise<{ partition: number,
+  offset: number | null }[]> {
+  const count = partitionCount(broker, topic)
+  let roundRobin = Math.floor(Math.random() * count)
+  const placed = messages.map((message, index) => {
+    const partition = message.partition ??
+      (message.key !== null ? partitionForKey(message.key, count) : roundRobin++ % count)
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new HttpError(404, 2, `messages[${index}].partition: partition ${partition} of ` +
+        `topic '${topic}' not found`)
+    }
+    return partition
+  })
+  const byPartition = new Map<number, number[]>()
+  placed.forEach((partition, index) => {
+    const indexes = byPartition.get(partition) ?? []
+    indexes.push(index)
+    byPartition.set(partition, indexes)
+  })
+  const results = placed.map(partition => ({ partition, offset: null as number | null }))
+  const appends = [...byPartition].map(async ([partition, indexes]) => {
+    const records: RecordInput[] = indexes.map(index => {
+      const message = messages[index] as OutgoingMessage
+      return { key: message.key, value: message.value, headers: message.headers,
+        ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) }
+    })
+    const batch = await buildRecordBatch(records)
+    const append = broker.replicaManager.appendRecords(topic, partition, batch)
+    if (acks === 0) {
+      append.catch(() => undefined)
+      return
+    }
+    try {
+      const result = await append
+      indexes.forEach((index, i) => { (results[index] as { offset: number | null }).offset =
+        result.baseOffset + i })
+    } catch (error) {
+      if (error instanceof PartitionError) {
+        throw fromKafkaError(error.errorName, error.message, 'messages')
+      }
+      throw error
+    }
+  })
+  await Promise.all(appends)
+  return results
+}
+
+export async function consumeRecords (broker: Broker, topic: string, partition: number,
+  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal):
+  Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number }> {
+  if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
+  const deadline = Date.now() + maxWaitMs
+  for (;;) {
+    let read
+    try {
+      read = await broker.replicaManager.readPartition(topic, partition, offset,
+        CONSUME_READ_BYTES, true)
+    } catch (error) {
+      if (error instanceof PartitionError) {
+        throw fromKafkaError(error.errorName, error.message, 'offset')
+      }
+      throw error
+    }
+    const records = await decodeRecords(read.records, offset, limit)
+    const remainingMs = deadline - Date.now()
+    if (records.length > 0 || remainingMs <= 0 || signal?.aborted === true) {
+      const last = records[records.length - 1]
+      return {
+        records,
+        nextOffset: last === undefined ? offset : last.offset + 1,
+        highWatermark: read.highWatermark,
+      }
+    }
+    await broker.replicaManager.purgatory.wait([partitionKey(topic, partition)], remainingMs,
+      signal)
+  }
+}
+
+export async function decodeRecords (bytes: Buffer, fromOffset: number,
+  limit: number): Promise<ConsumedRecord[]> {
+  const records: ConsumedRecord[] = []
+  for (const { position, size } of splitBatches(bytes)) {
+    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
+    if (isControlBatch(batch.header.attributes)) continue
+    for (const record of batch.records) {
+      if (record.offset < fromOffset) continue
+      records.push({
+        offset: record.offset,
+        key: fromBytes(record.key),
+        value: fromBytes(record.value),
+        timestamp: record.timestamp,
+        headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
+      })
+      if (records.length >= limit) return records
+    }
+  }
+  return records
+}

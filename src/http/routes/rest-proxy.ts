@@ -1,0 +1,104 @@
+/**
+ * Confluent REST Proxy v2 compatibility for topics and produce, so existing REST-proxy clients
+ * work unchanged: `GET /topics`, `GET /topics/{topic}`, `POST /topics/{topic}` and
+ * `POST /topics/{topic}/partitions/{partition}` with `application/vnd.kafka.json.v2+json`
+ * (keys and values are JSON) or `application/vnd.kafka.binary.v2+json` (base64) bodies, and
+ * REST Proxy's response shapes.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Broker } from '../../broker/broker.js'
+import { decodeBase64 } from '../codec.js'
+import { HttpError, TOPIC_NOT_FOUND } from '../errors.js'
+import { produceMessages, type OutgoingMessage } from '../records-service.js'
+
+export const V2_JSON = 'application/vnd.kafka.json.v2+json'
+export const V2_BINARY = 'application/vnd.kafka.binary.v2+json'
+const V2_RESPONSE = 'application/vnd.kafka.v2+json'
+
+const recordsBody = {
+  type: 'object',
+  required: ['records'],
+  properties: {
+    records: {
+      type: 'array', minItems: 1, maxItems: 10_000,
+      items: { type: 'object', required: ['value'], properties: {
+        key: {}, value: {}, partition: { type: 'integer', minimum: 0 } } },
+    },
+  },
+}
+
+function encodeField (request: FastifyRequest, value: unknown, field: string): Buffer | null {
+  if (value === null || value === undefined) return null
+  const type = request.headers['content-type'] ?? ''
+  if (type.startsWith(V2_BINARY)) {
+    if (typeof value !== 'string') {
+      throw new HttpError(422, 6, `${field} must be a base64 string in the binary format`,
+        [{ field, message: 'must be a base64 string' }])
+    }
+    return decodeBase64(value, field)
+  }
+  if (type.startsWith(V2_JSON)) return Buffer.from(JSON.stringify(value))
+  throw new HttpError(415, 1, `Content-Type must be ${V2_JSON} or ${V2_BINARY}`)
+}
+
+export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void {
+  app.get('/topics', async (_request, reply) =>
+    reply.type(V2_RESPONSE).send([...broker.image.topics()].map(topic => topic.name)))
+
+  app.get('/topics/:topic', async (request, reply) => {
+    const { topic } = request.params as { topic: string }
+    const info = broker.image.topic(topic)
+    if (info === undefined) throw TOPIC_NOT_FOUND(topic)
+    return reply.type(V2_RESPONSE).send({
+      name: info.name,
+      configs: Object.fromEntries(broker.configs.describeTopic(info.name, info.configs)
+        .map(entry => [entry.name, entry.value])),
+      partitions: info.partitions.map(partition => ({
+        partition: partition.partitionId,
+        leader: partition.leader,
+        replicas: partition.replicas.map(replica => ({
+          broker: replica, leader: replica === partition.leader,
+          in_sync: partition.isr.includes(replica),
+        })),
+      })),
+    })
+  })
+
+  const produce = async (request: FastifyRequest, topic: string,
+    fixedPartition: number | undefined): Promise<unknown> => {
+    const body = request.body as { records: { key?: unknown, value: unknown,
+      partition?: number }[] }
+    const messages: OutgoingMessage[] = body.records.map((record, index) => {
+      const partition = fixedPartition ?? record.partition
+      return {
+        key: encodeField(request, record.key, `records[${index}].key`),
+        value: encodeField(request, record.value, `records[${index}].value`),
+        headers: [],
+        ...(partition === undefined ? {} : { partition }),
+      }
+    })
+    const results = await produceMessages(broker, topic, messages, -1)
+    return {
+      key_schema_id: null,
+      value_schema_id: null,
+      offsets: results.map(result => ({ partition: result.partition, offset: result.offset,
+        error_code: null, error: null })),
+    }
+  }
+
+  app.post('/topics/:topic', { schema: { body: recordsBody } }, async (request, reply) => {
+    const { topic } = request.params as { topic: string }
+    return reply.type(V2_RESPONSE).send(await produce(request, topic, undefined))
+  })
+
+  app.post('/topics/:topic/partitions/:partition', {
+    schema: {
+      body: recordsBody,
+      params: { type: 'object', properties: { topic: { type: 'string' },
+        partition: { type: 'integer', minimum: 0 } } },
+    },
+  }, async (request, reply) => {
+    const { topic, partition } = request.params as { topic: string, partition: number }
+    return reply.type(V2_RESPONSE).send(await produce(request, topic, partition))
+  })
+}

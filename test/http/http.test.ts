@@ -1,0 +1,240 @@
+/**
+ * The HTTP API end to end against a real broker: the seed calls verbatim, REST Proxy v2,
+ * msgpack, the SSE stream with Last-Event-ID resume, Kafka-client interop both ways, and a
+ * table of bad inputs that must each be a 4xx with the error shape.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import http from 'node:http'
+import { after, before, describe, it } from 'node:test'
+import kafkajs from 'kafkajs'
+import { pack, unpack } from 'msgpackr'
+import { KafkaClient } from '../../src/client/client.js'
+import { readPartition } from '../../src/client/consumer.js'
+import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+
+const { Kafka, logLevel } = kafkajs
+let broker: BrokerProcess
+let base: string
+
+async function call (method: string, path: string, body?: unknown,
+  headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {
+  const response = await fetch(base + path, {
+    method,
+    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  const text = await response.text()
+  return { status: response.status, body: text === '' ? null : JSON.parse(text) }
+}
+
+describe('HTTP API', () => {
+  before(async () => {
+    broker = await startBroker({ env: { TRIBUTARY_MESSAGE_MAX_BYTES: '200000' } })
+    base = `http://127.0.0.1:${broker.httpPort}`
+  })
+  after(async () => {
+    await broker.stop()
+    await removeDataDir(broker.dataDir)
+  })
+
+  it('answers the seed calls exactly as written', async () => {
+    const refused = await call('POST', '/api/v1/topics', {
+      name: 'user-events', partitions: 12, replication_factor: 3, retention_ms: 604800000 })
+    assert.equal(refused.status, 400)
+    assert.match(refused.body.message, /1 broker/)
+    const created = await call('POST', '/api/v1/topics', {
+      name: 'user-events', partitions: 12, replication_factor: 1, retention_ms: 604800000 })
+    assert.equal(created.status, 201)
+    assert.equal(created.body.partitions, 12)
+    assert.equal(created.body.configs['retention.ms'], '604800000')
+    assert.equal((await call('POST', '/api/v1/topics', { name: 'user-events' })).status, 409)
+    const produced = await call('POST', '/api/v1/produce', {
+      topic: 'user-events', partition: 0,
+      messages: [{ key: 'user:123', value: 'login', timestamp: 1640995200 },
+        { key: 'user:123', value: 'logout', timestamp: 1640995300 }] })
+    assert.equal(produced.status, 200)
+    assert.deepEqual(produced.body, { topic: 'user-events',
+      results: [{ partition: 0, offset: 0 }, { partition: 0, offset: 1 }] })
+    const consumed = await call('GET',
+      '/api/v1/consume?topic=user-events&partition=0&offset=0&limit=10')
+    assert.equal(consumed.status, 200)
+    assert.deepEqual(consumed.body, { topic: 'user-events', partition: 0, records: [
+      { offset: 0, key: 'user:123', value: 'login', timestamp: 1640995200, headers: {} },
+      { offset: 1, key: 'user:123', value: 'logout', timestamp: 1640995300, headers: {} },
+    ], next_offset: 2, high_watermark: 2 })
+    const group = await call('POST', '/api/v1/consumer-groups', {
+      group_id: 'analytics-service', topics: ['user-events'], auto_offset_reset: 'earliest' })
+    assert.equal(group.status, 501)
+    assert.match(group.body.message, /group coordinator/)
+  })
+
+  it('produces over HTTP what Kafka clients read, and reads what kafkajs produced', async () => {
+    await call('POST', '/api/v1/topics', { name: 'interop', partitions: 4 })
+    const produced = await call('POST', '/api/v1/produce', { topic: 'interop', messages: [
+      { key: 'k1', value: { json: true }, headers: { h: 'v' } },
+      { key: { base64: Buffer.from([0, 1, 2]).toString('base64') }, value: 'bin' },
+      { value: 'keyless' }] })
+    assert.equal(produced.status, 200)
+    const client = new KafkaClient({ bootstrap: broker.bootstrap })
+    try {
+      const first = produced.body.results[0]
+      const records = []
+      for await (const record of readPartition(client, 'interop', first.partition, first.offset,
+        { untilOffset: first.offset + 1 })) records.push(record)
+      assert.equal(records[0]?.key?.toString(), 'k1')
+      assert.equal(records[0]?.value?.toString(), '{"json":true}')
+      assert.equal(records[0]?.headers[0]?.value?.toString(), 'v')
+      // Same key, same partition as kafkajs's default partitioner would choose.
+      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
+      const producer = kafka.producer()
+      await producer.connect()
+      const [meta] = await producer.send({ topic: 'interop', messages: [
+        { key: 'k1', value: 'from kafkajs', headers: { origin: 'kafkajs' } }] })
+      await producer.disconnect()
+      assert.equal(meta?.partition, first.partition, 'murmur2 agrees with kafkajs')
+      const read = await call('GET', `/api/v1/consume?topic=interop&partition=${meta?.partition}` +
+        `&offset=${meta?.baseOffset}`)
+      assert.deepEqual(read.body.records[0].headers, { origin: 'kafkajs' })
+      assert.equal(read.body.records[0].value, 'from kafkajs')
+      const binary = read.body.records.length >= 0
+      assert.ok(binary)
+    } finally {
+      await client.close()
+    }
+    if (spawnSync('kcat', ['-V']).status === 0) {
+      const kcat = spawnSync('kcat', ['-b', broker.bootstrap, '-C', '-t', 'interop', '-e',
+        '-f', '%k|%s\\n'], { encoding: 'utf8', timeout: 20_000 })
+      assert.match(kcat.stdout, /^k1\|\{"json":true\}$/m)
+      assert.match(kcat.stdout, /^\|keyless$/m)
+    }
+  })
+
+  it('speaks REST Proxy v2 for topics and produce', async () => {
+    const topics = await call('GET', '/topics')
+    assert.ok(topics.body.includes('user-events'))
+    const topic = await call('GET', '/topics/user-events')
+    assert.equal(topic.body.partitions.length, 12)
+    assert.deepEqual(topic.body.partitions[0].replicas, [{ broker: 1, leader: true, in_sync: true }])
+    const json = await call('POST', '/topics/user-events', { records: [
+      { key: { id: 1 }, value: { event: 'click' } }] },
+    { 'content-type': 'application/vnd.kafka.json.v2+json' })
+    assert.equal(json.status, 200)
+    assert.equal(json.body.key_schema_id, null)
+    assert.equal(json.body.offsets[0].error_code, null)
+    const binary = await call('POST', '/topics/user-events/partitions/3', { records: [
+      { value: Buffer.from('raw bytes').toString('base64') }] },
+    { 'content-type': 'application/vnd.kafka.binary.v2+json' })
+    assert.deepEqual(binary.body.offsets, [{ partition: 3, offset: 0, error_code: null,
+      error: null }])
+    const read = await call('GET', '/api/v1/consume?topic=user-events&partition=3&offset=0')
+    assert.equal(read.body.records[0].value, 'raw bytes')
+  })
+
+  it('accepts and answers msgpack', async () => {
+    const response = await fetch(`${base}/api/v1/produce`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' },
+      body: pack({ topic: 'user-events', partition: 5, messages: [{ value: 'packed' }] }),
+    })
+    assert.equal(response.status, 200)
+    const body = unpack(Buffer.from(await response.arrayBuffer()))
+    assert.deepEqual(body.results, [{ partition: 5, offset: 0 }])
+  })
+
+  it('streams records as server-sent events and resumes after Last-Event-ID', async () => {
+    await call('POST', '/api/v1/topics', { name: 'stream', partitions: 1 })
+    await call('POST', '/api/v1/produce', { topic: 'stream', messages: [{ value: 'a' },
+      { value: 'b' }] })
+    const events = await new Promise<string[]>((resolve, reject) => {
+      const ids: string[] = []
+      const request = http.get(`${base}/api/v1/topics/stream/partitions/0/stream?offset=0`,
+        response => {
+          let text = ''
+          response.on('data', chunk => {
+            text += chunk.toString()
+            for (const match of text.matchAll(/^id: (\S+)$/gm)) {
+              if (!ids.includes(match[1] as string)) ids.push(match[1] as string)
+            }
+            if (ids.length === 2) {
+              void call('POST', '/api/v1/produce', { topic: 'stream',
+                messages: [{ value: 'appended after open' }] })
+            }
+            if (ids.length >= 3) {
+              assert.match(text, /appended after open/)
+              request.destroy()
+              resolve(ids)
+            }
+          })
+        })
+      request.on('error', reject)
+    })
+    assert.deepEqual(events, ['0:0', '0:1', '0:2'])
+    const resumed = await new Promise<string>((resolve, reject) => {
+      const request = http.get(`${base}/api/v1/topics/stream/partitions/0/stream`,
+        { headers: { 'last-event-id': '0:1' } }, response => {
+          response.once('data', chunk => {
+            request.destroy()
+            resolve(chunk.toString())
+          })
+        })
+      request.on('error', reject)
+    })
+    assert.match(resumed, /^id: 0:2$/m)
+    assert.doesNotMatch(resumed, /^id: 0:1$/m)
+  })
+
+  it('answers bad input with a 4xx and the error shape, and keeps serving', async () => {
+    const cases: [string, string, unknown, number, RegExp, Record<string, string>?][] = [
+      ['POST', '/api/v1/produce', { topic: 'user-events', messages: 'no' }, 422, /messages/],
+      ['POST', '/api/v1/produce', { messages: [{ value: 'x' }] }, 422, /topic/],
+      ['POST', '/api/v1/produce', { topic: 'ghost', messages: [{ value: 'x' }] }, 404, /ghost/],
+      ['POST', '/api/v1/produce', { topic: 'user-events', partition: 99,
+        messages: [{ value: 'x' }] }, 404, /partition 99/],
+      ['POST', '/api/v1/produce', { topic: 'user-events', messages: [
+        { value: { base64: '***' } }] }, 422, /messages\[0\]\.value is not valid base64/],
+      ['GET', '/api/v1/consume?topic=user-events&partition=0&offset=-1', undefined, 422,
+        /offset/],
+      ['GET', '/api/v1/consume?topic=user-events&partition=77&offset=0', undefined, 404,
+        /partition 77/],
+      ['GET', '/api/v1/consume?topic=user-events&partition=0&offset=999', undefined, 416,
+        /offset/],
+      ['POST', '/api/v1/topics', { name: 'bad name!' }, 400, /name/],
+      ['POST', '/api/v1/topics', { name: 'x', partitions: 'many' }, 422, /partitions/],
+      ['POST', '/api/v1/topics', { name: 'y', configs: { 'retention.ms': 'soon' } }, 422,
+        /retention\.ms/],
+      ['POST', '/api/v1/produce', '{"topic": ', 400, /body/],
+      ['POST', '/api/v1/produce', 'plain', 415, /Content-Type/, { 'content-type': 'text/plain' }],
+      ['POST', '/topics/user-events', { records: [{ value: 1 }] }, 415, /Content-Type/],
+      ['GET', '/topics/ghost', undefined, 404, /ghost/],
+    ]
+    for (const [method, path, body, status, pattern, headers] of cases) {
+      const response = await call(method, path, body, headers)
+      assert.equal(response.status, status, `${method} ${path} ${JSON.stringify(body)}: ` +
+        JSON.stringify(response.body))
+      assert.equal(typeof response.body.error_code, 'number')
+      assert.equal(Math.floor(response.body.error_code / 100), status)
+      assert.match(response.body.message, pattern)
+    }
+    const validation = await call('POST', '/api/v1/produce', { topic: {}, messages: [{}] })
+    assert.ok(validation.body.validation_errors.length >= 2)
+    const huge = await call('POST', '/api/v1/produce', { topic: 'user-events',
+      messages: [{ value: 'x'.repeat(17 * 1024 * 1024) }] })
+    assert.equal(huge.status, 413)
+    const tooBig = await call('POST', '/api/v1/produce', { topic: 'user-events',
+      messages: [{ value: 'x'.repeat(300_000) }] })
+    assert.equal(tooBig.status, 413)
+    assert.equal((await call('GET', '/healthz')).status, 200)
+  })
+
+  it('serves metrics and the OpenAPI description', async () => {
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    assert.match(metrics, /tributary_topic_messages_in_total\{topic="user-events"\}/)
+    assert.match(metrics, /tributary_request_duration_seconds_bucket\{le="[^"]+",api="Produce"\}/)
+    assert.match(metrics, /tributary_http_request_duration_seconds_count/)
+    assert.match(metrics, /tributary_partition_log_end_offset\{topic="user-events",partition="0"\} \d+/)
+    const openapi = await call('GET', '/openapi.json')
+    assert.ok(openapi.body.paths['/api/v1/produce'])
+    assert.equal((await fetch(`${base}/docs/`)).status, 200)
+  })
+})
