@@ -184,6 +184,37 @@ describe('HTTP API', () => {
     assert.doesNotMatch(resumed, /^id: 0:1$/m)
   })
 
+  it('does not buffer without bound for a stalled SSE reader', async () => {
+    await call('POST', '/api/v1/topics', { name: 'stalled', partitions: 1 })
+    const rss = async (): Promise<number> => {
+      const { readFile } = await import('node:fs/promises')
+      const status = await readFile(`/proc/${broker.child.pid}/status`, 'utf8')
+      return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024
+    }
+    const value = 'v'.repeat(60_000)
+    const produceRound = async (): Promise<void> => {
+      for (let i = 0; i < 200; i++) {
+        const produced = await call('POST', '/api/v1/produce', { topic: 'stalled',
+          messages: Array.from({ length: 3 }, () => ({ value })) })
+        assert.equal(produced.status, 200)
+      }
+    }
+    // A first round without the stream lets the heap reach its working size, so the second
+    // round measures what the stalled stream adds.
+    await produceRound()
+    const before = await rss()
+    const request = http.get(`${base}/api/v1/topics/stalled/partitions/0/stream?offset=0`,
+      response => response.pause())
+    request.on('error', () => undefined)
+    await produceRound()
+    await new Promise(resolve => setTimeout(resolve, 500))
+    const grown = (await rss()) - before
+    request.destroy()
+    // 72 MB wait for the reader; a stream that buffered them would grow by more than that.
+    console.log(`stalled SSE reader: broker RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`)
+    assert.ok(grown < 24 * 1024 * 1024, `broker RSS grew by ${grown} bytes`)
+  })
+
   it('answers bad input with a 4xx and the error shape, and keeps serving', async () => {
     const cases: [string, string, unknown, number, RegExp, Record<string, string>?][] = [
       ['POST', '/api/v1/produce', { topic: 'user-events', messages: 'no' }, 422, /messages/],
