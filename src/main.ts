@@ -129,6 +129,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     port: config.port,
     connectionsMax: config.maxConnections,
     limits: {
+      listener: 'PLAINTEXT',
       maxFrameBytes: config.socketRequestMaxBytes,
       inflightRequestsMax: INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
       writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
@@ -138,7 +139,29 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   }, broker)
   await kafkaServer.listen()
   settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
-  await controller.registerBroker(config.advertisedHost, settings.advertisedPort, null)
+  // An EXTERNAL listener (for clients outside a container network) answers Metadata with
+  // its own advertised address, as Kafka's advertised.listeners does per listener.
+  let externalServer: KafkaServer | undefined
+  const endpoints: { listener: string, host: string, port: number }[] = []
+  if (config.externalListenerPort !== undefined) {
+    externalServer = new KafkaServer({
+      host: config.host,
+      port: config.externalListenerPort,
+      connectionsMax: config.maxConnections,
+      limits: {
+        listener: 'EXTERNAL',
+        maxFrameBytes: config.socketRequestMaxBytes,
+        inflightRequestsMax: INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+        writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
+      },
+      logger,
+    }, broker)
+    await externalServer.listen()
+    endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
+      port: config.externalAdvertisedPort ?? externalServer.port })
+  }
+  await controller.registerBroker(config.advertisedHost, settings.advertisedPort, null,
+    endpoints)
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
@@ -148,14 +171,16 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
   })
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
-    `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}`)
+    `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
+    (externalServer === undefined ? '' : ` external=${config.host}:${externalServer.port}`))
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {
     closing ??= (async () => {
       kafkaReady = false
       purgatory.completeAll()
-      await kafkaServer.close(SHUTDOWN_BUDGET_MS / 2)
+      await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
+        externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()
       await logManager.close()
     })()

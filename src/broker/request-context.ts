@@ -12,6 +12,8 @@ export type NoResponse = typeof NO_RESPONSE
 export interface RequestContext {
   readonly connectionId: number
   readonly clientHost: string
+  /** The listener the request arrived on (its advertised address goes into Metadata). */
+  readonly listener: string
   readonly header: RequestHeader
   readonly api: ApiDefinition<unknown, unknown>
   readonly version: number

@@ -24,6 +24,9 @@ export interface BrokerConfig {
   advertisedHost: string
   /** Port announced in Metadata; undefined: the port actually bound. */
   advertisedPort: number | undefined
+  externalListenerPort: number | undefined
+  externalAdvertisedHost: string
+  externalAdvertisedPort: number | undefined
   numPartitions: number
   defaultReplicationFactor: number
   autoCreateTopicsEnable: boolean
@@ -144,9 +147,12 @@ function buildConfig (values: Map<string, string>): BrokerConfig {
     httpPort: Number(get('http.port')),
     advertisedHost: properties.get('advertised.host')?.value ??
       (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
-    advertisedPort: properties.get('advertised.port')?.value == null
-      ? undefined
-      : Number(get('advertised.port')),
+    advertisedPort: optionalNumber(properties, 'advertised.port'),
+    externalListenerPort: optionalNumber(properties, 'external.listener.port'),
+    externalAdvertisedHost: properties.get('external.advertised.host')?.value ??
+      properties.get('advertised.host')?.value ??
+      (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
+    externalAdvertisedPort: optionalNumber(properties, 'external.advertised.port'),
     numPartitions: Number(get('num.partitions')),
     defaultReplicationFactor: Number(get('default.replication.factor')),
     autoCreateTopicsEnable: get('auto.create.topics.enable') === 'true',
@@ -157,6 +163,12 @@ function buildConfig (values: Map<string, string>): BrokerConfig {
     metricsPartitionEnabled: get('tributary.metrics.partition.enabled') === 'true',
     properties,
   }
+}
+
+function optionalNumber (properties: BrokerConfig['properties'],
+  name: string): number | undefined {
+  const value = properties.get(name)?.value
+  return value === null || value === undefined ? undefined : Number(value)
 }
 
 /** The broker-level value that supplies a topic config's default, in the topic's units. */

@@ -92,12 +92,15 @@ export class Controller {
     return Math.max(1, this.image.brokers.size)
   }
 
-  registerBroker (host: string, port: number, rack: string | null): Promise<void> {
+  registerBroker (host: string, port: number, rack: string | null,
+    endpoints: { listener: string, host: string, port: number }[] = []): Promise<void> {
     return this.#serialize(async () => {
       const current = this.image.brokers.get(this.#nodeId)
-      if (current?.host === host && current.port === port && current.rack === rack) return
+      if (current?.host === host && current.port === port && current.rack === rack &&
+        JSON.stringify(current.endpoints) === JSON.stringify(endpoints)) return
       await this.#commit([{
         type: 'RegisterBroker', version: VERSION, brokerId: this.#nodeId, host, port, rack,
+        endpoints,
       }])
     })
   }

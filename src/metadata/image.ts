@@ -15,6 +15,7 @@ export interface BrokerInfo {
   host: string
   port: number
   rack: string | null
+  endpoints: { listener: string, host: string, port: number }[]
 }
 
 export interface PartitionInfo {
@@ -62,6 +63,7 @@ export class MetadataImage {
       case 'RegisterBroker':
         this.brokers.set(record.brokerId, {
           brokerId: record.brokerId, host: record.host, port: record.port, rack: record.rack,
+          endpoints: record.endpoints ?? [],
         })
         return
       case 'Topic': {

@@ -19,6 +19,8 @@ export interface RegisterBrokerRecord {
   host: string
   port: number
   rack: string | null
+  /** Further named listeners (e.g. EXTERNAL) with the address advertised on each. */
+  endpoints?: { listener: string, host: string, port: number }[]
 }
 
 export interface TopicRecord {

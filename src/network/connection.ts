@@ -30,6 +30,8 @@ import { Writer } from '../protocol/writer.js'
 import { FrameDecoder } from '../protocol/frame-decoder.js'
 
 export interface ConnectionLimits {
+  /** The listener's name, e.g. PLAINTEXT or EXTERNAL. */
+  listener: string
   maxFrameBytes: number
   inflightRequestsMax: number
   writeBufferBytesMax: number
@@ -171,6 +173,7 @@ export class Connection {
     const context: RequestContext = {
       connectionId: this.id,
       clientHost: this.#clientHost,
+      listener: this.#limits.listener,
       header,
       api,
       version: header.apiVersion,

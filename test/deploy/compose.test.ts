@@ -27,6 +27,7 @@ it('every TRIBUTARY_ variable in docker-compose.yml is a valid broker property',
   }
   assert.ok(Object.keys(env).length >= 4)
   const { config } = await loadBrokerConfig({ env, flags: {} })
-  assert.equal(config.advertisedPort, 19092)
+  assert.equal(config.externalListenerPort, 19092)
+  assert.equal(config.externalAdvertisedHost, 'localhost')
   assert.equal(config.host, '0.0.0.0')
 })

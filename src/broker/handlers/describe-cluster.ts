@@ -13,7 +13,7 @@ HandlerEntry<DescribeClusterRequest, DescribeClusterResponse> = {
   api: DescribeCluster,
   minVersion: 0,
   maxVersion: 0,
-  async handle (broker) {
+  async handle (broker, _request, context) {
     return {
       throttleTimeMs: 0,
       errorCode: ERROR.NONE,
@@ -21,10 +21,11 @@ HandlerEntry<DescribeClusterRequest, DescribeClusterResponse> = {
       endpointType: 1,
       clusterId: broker.settings.clusterId,
       controllerId: broker.settings.nodeId,
-      brokers: [...broker.image.brokers.values()].map(info => ({
-        brokerId: info.brokerId, host: info.host, port: info.port, rack: info.rack,
-        isFenced: false,
-      })),
+      brokers: [...broker.image.brokers.values()].map(info => {
+        const endpoint = info.endpoints.find(e => e.listener === context.listener) ?? info
+        return { brokerId: info.brokerId, host: endpoint.host, port: endpoint.port,
+          rack: info.rack, isFenced: false }
+      }),
       clusterAuthorizedOperations: -2147483648,
     }
   },

@@ -34,9 +34,11 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
     }
     return {
       throttleTimeMs: 0,
-      brokers: [...broker.image.brokers.values()].map(info => ({
-        nodeId: info.brokerId, host: info.host, port: info.port, rack: info.rack,
-      })),
+      brokers: [...broker.image.brokers.values()].map(info => {
+        const endpoint = info.endpoints.find(e => e.listener === context.listener) ?? info
+        return { nodeId: info.brokerId, host: endpoint.host, port: endpoint.port,
+          rack: info.rack }
+      }),
       clusterId: broker.settings.clusterId,
       controllerId: broker.settings.nodeId,
       topics,
