@@ -212,7 +212,8 @@ describe('HTTP API', () => {
     request.destroy()
     // 72 MB wait for the reader; a stream that buffered them would grow by more than that.
     console.log(`stalled SSE reader: broker RSS grew by ${(grown / 2 ** 20).toFixed(1)} MiB`)
-    assert.ok(grown < 24 * 1024 * 1024, `broker RSS grew by ${grown} bytes`)
+    // RSS is noisy (GC timing), so the bound is half the backlog: buffering it would pass it.
+    assert.ok(grown < 36 * 1024 * 1024, `broker RSS grew by ${grown} bytes`)
   })
 
   it('answers bad input with a 4xx and the error shape, and keeps serving', async () => {
