@@ -93,7 +93,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     onAppended: (topic, _partition, result, durableMs) => {
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
-    onRead: (topic, bytes) => metrics.recordFetch(topic, bytes),
+    onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
   })
   await replicaManager.reconcile()
   const settings: BrokerSettings = {

@@ -69,7 +69,7 @@ export interface ReplicaManagerOptions {
   fsyncBeforeAck: boolean
   topicSettings: (topic: string) => TopicSettings
   onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
-  onRead?: (topic: string, bytes: number) => void
+  onRead?: (topic: string, bytes: number, records: number) => void
 }
 
 export class ReplicaManager {
@@ -214,7 +214,9 @@ export class ReplicaManager {
           maxOffset: highWatermark, minOneBatch,
         })
         records = read.records
-        this.#options.onRead?.(topic, records.length)
+        if (this.#options.onRead !== undefined) {
+          this.#options.onRead(topic, records.length, countRecords(records))
+        }
       } catch (error) {
         throw toPartitionError(error, `${topic}-${partition}`)
       }
@@ -230,6 +232,17 @@ export class ReplicaManager {
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** Records in the whole batches of a read, from their headers (no decoding). */
+function countRecords (records: Buffer): number {
+  let count = 0
+  let position = 0
+  while (position + 61 <= records.length) {
+    count += records.readInt32BE(position + 57)
+    position += records.readInt32BE(position + 8) + 12
+  }
+  return count
+}
 
 /** LogAppendTime: the broker's clock becomes the batch's max timestamp (KIP-32); CRC redone. */
 function stampLogAppendTime (batch: Buffer, nowMs: number): void {

@@ -33,6 +33,10 @@ export function createMetrics (options: { perPartition: boolean }) {
     name: 'tributary_topic_bytes_out_total', help: 'Record-batch bytes fetched, per topic',
     labelNames: ['topic'], registers,
   })
+  const messagesOut = new client.Counter({
+    name: 'tributary_topic_messages_out_total', help: 'Records fetched, per topic',
+    labelNames: ['topic'], registers,
+  })
   const requests = new client.Counter({
     name: 'tributary_requests_total', help: 'Kafka requests handled, per API and outcome',
     labelNames: ['api', 'outcome'], registers,
@@ -92,8 +96,9 @@ export function createMetrics (options: { perPartition: boolean }) {
       messagesIn.inc({ topic }, records)
       durableSeconds.observe(durableSecondsValue)
     },
-    recordFetch (topic: string, bytes: number) {
+    recordFetch (topic: string, bytes: number, records: number) {
       if (bytes > 0) bytesOut.inc({ topic }, bytes)
+      if (records > 0) messagesOut.inc({ topic }, records)
     },
     recordRequest (api: string, seconds: number, failed: boolean) {
       requests.inc({ api, outcome: failed ? 'error' : 'ok' })
