@@ -9,7 +9,10 @@
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
+import { ensureOffsetsTopic, offsetsLogFor } from './broker/offsets-log.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
+import { GroupCoordinator } from './group/coordinator.js'
+import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import type { BrokerConfig } from './config/index.js'
@@ -107,6 +110,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     defaultReplicationFactor: config.defaultReplicationFactor,
     socketRequestMaxBytes: config.socketRequestMaxBytes,
   }
+  const groups: { coordinator?: GroupCoordinator } = {}
   const broker = new Broker({
     settings,
     logManager,
@@ -116,6 +120,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     clock,
     logger,
     configs: createBrokerConfigView(config),
+    get groups () { return groups.coordinator },
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
   }, ALL_HANDLERS)
@@ -123,6 +128,23 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
     sizeBytes: log.sizeBytes,
   })))
+
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const offsetPartitions = await ensureOffsetsTopic(broker,
+    property('offsets.topic.num.partitions'))
+  groups.coordinator = new GroupCoordinator({
+    clock,
+    limits: {
+      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
+      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
+      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
+      membersMax: property('group.max.size'),
+    },
+    log: offsetsLogFor(broker, offsetPartitions),
+    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
+    newMemberId: clientId => `${clientId}-${randomUUID()}`,
+  })
+  await groups.coordinator.load()
 
   const kafkaServer = new KafkaServer({
     host: config.host,
@@ -179,6 +201,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     closing ??= (async () => {
       kafkaReady = false
       purgatory.completeAll()
+      groups.coordinator?.stop()
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()

@@ -10,6 +10,7 @@ import type { Clock } from '../io/clock.js'
 import type { MetadataImage, TopicInfo } from '../metadata/image.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import { ControllerError } from '../controller/controller.js'
+import type { GroupCoordinator } from '../group/coordinator.js'
 import type { LogManager } from '../storage/log-manager.js'
 import type { ProducerIdManager } from './producer-id-manager.js'
 import type { ReplicaManager } from './replica-manager.js'
@@ -52,6 +53,7 @@ export interface BrokerParts {
   logger: BrokerLogger
   /** Broker-level configs for DescribeConfigs and topic-config validation. */
   configs: BrokerConfigView
+  groups?: GroupCoordinator
   onRequestDone?: (apiName: string, durationMs: number, failed: boolean) => void
 }
 
@@ -85,6 +87,7 @@ export class Broker implements RequestDispatcher {
   readonly clock: Clock
   readonly logger: BrokerLogger
   readonly configs: BrokerConfigView
+  readonly #parts: BrokerParts
   readonly #handlers = new Map<number, HandlerEntry>()
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
     undefined
@@ -98,8 +101,14 @@ export class Broker implements RequestDispatcher {
     this.clock = parts.clock
     this.logger = parts.logger
     this.configs = parts.configs
+    this.#parts = parts
     this.onRequestDone = parts.onRequestDone
     for (const entry of handlers) this.#handlers.set(entry.api.key, entry)
+  }
+
+  /** The group coordinator (started after the broker object, so read it late). */
+  get groups (): GroupCoordinator | undefined {
+    return this.#parts.groups
   }
 
   get image (): MetadataImage {

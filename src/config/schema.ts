@@ -98,6 +98,8 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'How long offsets of an empty group are kept' },
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', min: 0,
     doc: 'Wait for more members before the first rebalance' },
+  { name: 'group.max.size', type: 'int', default: '2147483647', min: 1,
+    doc: 'Members a consumer group may have' },
   { name: 'group.min.session.timeout.ms', type: 'int', default: '6000', min: 0,
     doc: 'Smallest session timeout a member may ask for' },
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', min: 0,

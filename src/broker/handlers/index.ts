@@ -13,6 +13,7 @@ import { deleteRecordsHandler } from './delete-records.js'
 import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { fetchHandler } from './fetch.js'
+import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
@@ -33,4 +34,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  ...GROUP_HANDLERS,
 ]
