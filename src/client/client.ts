@@ -1,78 +1,165 @@
 /**
  * KafkaClient: a lean client of any Kafka-compatible broker on top of `KafkaConnection`, for
- * the CLI, the load generator and tests. It keeps one connection per broker, learns brokers
- * and partition leaders from Metadata, sends each partition's requests to its leader, and
- * turns a non-zero error code into a KafkaClientError.
+ * the CLI, the load generator, tests and (later) the follower fetcher.
+ *
+ * State: one lazily opened connection per broker address; the brokers and partition leaders
+ * learnt from Metadata. A cached leader is used for at most `metadataMaxAgeMs` (Kafka's
+ * `metadata.max.age.ms`, 5 minutes) and is forgotten at once when a broker says it is not the
+ * leader, as the Java client's `Metadata.requestUpdate` does. Both maps are bounded by the
+ * cluster's size, and the leader cache is cleared outright past `LEADERS_CACHED_MAX`.
+ *
+ * Concurrency: every operation may run concurrently with any other; operations on one broker
+ * share its connection and are pipelined there (up to `inflightMax`), so concurrent `produce`
+ * calls are never serialised behind each other.
+ *
+ * Failure: a non-zero Kafka error code becomes a `KafkaClientError` (name, code and message
+ * from protocol/errors.ts); no answer becomes a `KafkaConnectionError`. Calls that cannot have
+ * taken effect (a leader that moved: NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE) are retried
+ * on the new leader up to `LEADER_RETRIES_MAX` times after `retryBackoffMs`, as the Java
+ * producer retries them; reads are also retried once after a connection failure. A produce
+ * that lost its connection is not retried, since it may have been written.
  */
+import { systemClock, type Clock } from '../io/clock.js'
+import { AlterConfigs } from '../protocol/apis/alter-configs.js'
 import { CreatePartitions } from '../protocol/apis/create-partitions.js'
 import { CreateTopics } from '../protocol/apis/create-topics.js'
 import { DeleteRecords } from '../protocol/apis/delete-records.js'
 import { DeleteTopics } from '../protocol/apis/delete-topics.js'
-import { DescribeConfigs } from '../protocol/apis/describe-configs.js'
+import { DescribeCluster } from '../protocol/apis/describe-cluster.js'
+import { DescribeConfigs, type DescribeConfigsResponse } from '../protocol/apis/describe-configs.js'
 import { Fetch, type FetchResponse } from '../protocol/apis/fetch.js'
 import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-configs.js'
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'
 import { ListOffsets } from '../protocol/apis/list-offsets.js'
 import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js'
 import { Produce } from '../protocol/apis/produce.js'
-import { KafkaClientError, KafkaConnection, type ConnectionOptions } from './connection.js'
+import { ERROR } from '../protocol/errors.js'
+import { KafkaConnection, type ConnectionOptions } from './connection.js'
+import { KafkaClientError, KafkaConnectionError } from './errors.js'
 
-export { KafkaClientError } from './connection.js'
+export { KafkaClientError, KafkaConnectionError } from './errors.js'
+
+/** Retries of a call whose partition leader moved (the Java producer's `retries` is larger,
+ * but its delivery timeout bounds it; two retries cover one leader election). */
+const LEADER_RETRIES_MAX = 2
+/** More partitions than this in the leader cache clears it (a cache, so always safe). */
+const LEADERS_CACHED_MAX = 100_000
+/** Kafka's ConfigResource.Type.TOPIC. */
+export const RESOURCE_TYPE_TOPIC = 2
+/** Kafka's DescribeConfigsResponse.ConfigSource.DYNAMIC_TOPIC_CONFIG. */
+const CONFIG_SOURCE_DYNAMIC_TOPIC = 1
 
 export interface KafkaClientOptions extends ConnectionOptions {
   bootstrap: string | string[]
+  /** How long learnt partition leaders are trusted (Kafka's metadata.max.age.ms). */
+  metadataMaxAgeMs?: number
+  /** Pause before retrying on a new leader (Kafka's retry.backoff.ms). */
+  retryBackoffMs?: number
 }
 
 export type TopicMetadata = MetadataResponse['topics'][number]
 export type FetchedPartition = FetchResponse['responses'][number]['partitions'][number]
+export type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number]
 
-function parseAddress (address: string): { host: string, port: number } {
-  const at = address.lastIndexOf(':')
-  const port = Number(address.slice(at + 1))
+export interface ClusterDescription {
+  clusterId: string | null
+  controllerId: number
+  brokers: { nodeId: number, host: string, port: number, rack: string | null }[]
+}
+
+export function parseAddress (address: string): { host: string, port: number } {
+  const trimmed = address.trim()
+  const at = trimmed.lastIndexOf(':')
+  const port = Number(trimmed.slice(at + 1))
   if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
     throw new Error(`invalid broker address "${address}": expected host:port`)
   }
-  return { host: address.slice(0, at), port }
+  const host = trimmed.slice(0, at)
+  // [::1]:9092 names an IPv6 host.
+  return { host: host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host, port }
+}
+
+/** A response without the one partition or resource asked about. */
+function missing (apiName: string): KafkaClientError {
+  return new KafkaClientError(ERROR.UNKNOWN_SERVER_ERROR,
+    `UNKNOWN_SERVER_ERROR: ${apiName} answered without the partition asked about`)
 }
 
 function check (errorCode: number, message?: string | null): void {
   if (errorCode !== 0) throw new KafkaClientError(errorCode, message ?? undefined)
 }
 
+/** Errors after which the partition's leader must be looked up again. */
+function leaderMoved (error: unknown): boolean {
+  if (error instanceof KafkaConnectionError) return true
+  if (!(error instanceof KafkaClientError)) return false
+  return error.code === ERROR.NOT_LEADER_OR_FOLLOWER ||
+    error.code === ERROR.LEADER_NOT_AVAILABLE ||
+    error.code === ERROR.UNKNOWN_TOPIC_OR_PARTITION ||
+    error.code === ERROR.FENCED_LEADER_EPOCH ||
+    error.code === ERROR.UNKNOWN_LEADER_EPOCH
+}
+
+/** Errors meaning the request was not applied and another leader will take it. */
+function retriableOnNewLeader (error: unknown): boolean {
+  return error instanceof KafkaClientError &&
+    (error.code === ERROR.NOT_LEADER_OR_FOLLOWER || error.code === ERROR.LEADER_NOT_AVAILABLE)
+}
+
+function retriableRead (error: unknown): boolean {
+  return retriableOnNewLeader(error) || error instanceof KafkaConnectionError
+}
+
+interface LeaderEntry {
+  leaderId: number
+  learntAtMs: number
+}
+
 export class KafkaClient {
   readonly #options: KafkaClientOptions
+  readonly #clock: Clock
+  readonly #bootstrap: string[]
   readonly #connections = new Map<string, Promise<KafkaConnection>>()
   readonly #brokers = new Map<number, string>()
-  readonly #leaders = new Map<string, number>()
+  readonly #leaders = new Map<string, LeaderEntry>()
+  #closed = false
 
   constructor (options: KafkaClientOptions) {
     this.#options = options
+    this.#clock = options.clock ?? systemClock
+    this.#bootstrap = (Array.isArray(options.bootstrap)
+      ? options.bootstrap
+      : options.bootstrap.split(',')).map(address => address.trim()).filter(Boolean)
+    if (this.#bootstrap.length === 0) throw new Error('no bootstrap broker given')
+    for (const address of this.#bootstrap) parseAddress(address)
   }
 
   #connect (address: string): Promise<KafkaConnection> {
+    if (this.#closed) return Promise.reject(new Error('the client is closed'))
     let connection = this.#connections.get(address)
     if (connection === undefined) {
       const { host, port } = parseAddress(address)
-      connection = KafkaConnection.connect(host, port, this.#options)
-      connection.catch(() => this.#connections.delete(address))
-      this.#connections.set(address, connection)
+      const opened = KafkaConnection.connect(host, port, this.#options)
+      connection = opened
+      opened.catch(() => {
+        if (this.#connections.get(address) === opened) this.#connections.delete(address)
+      })
+      this.#connections.set(address, opened)
     }
-    return connection.then(open => {
+    const current = connection
+    return current.then(open => {
       if (!open.closed) return open
-      this.#connections.delete(address)
+      if (this.#connections.get(address) === current) this.#connections.delete(address)
       return this.#connect(address)
     })
   }
 
   /** A connection to any broker: the known ones first, then the bootstrap list. */
   async any (): Promise<KafkaConnection> {
-    const bootstrap = Array.isArray(this.#options.bootstrap)
-      ? this.#options.bootstrap
-      : this.#options.bootstrap.split(',')
     let lastError: unknown
-    for (const address of [...this.#brokers.values(), ...bootstrap]) {
+    for (const address of new Set([...this.#brokers.values(), ...this.#bootstrap])) {
       try {
-        return await this.#connect(address.trim())
+        return await this.#connect(address)
       } catch (error) {
         lastError = error
       }
@@ -89,25 +176,68 @@ export class KafkaClient {
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
     })
+    this.#learn(response)
+    return response
+  }
+
+  #learn (response: MetadataResponse): void {
     for (const broker of response.brokers) {
       this.#brokers.set(broker.nodeId, `${broker.host}:${broker.port}`)
     }
+    const learntAtMs = this.#clock.monotonicMs()
     for (const topic of response.topics) {
+      if (topic.name === null) continue
       for (const partition of topic.partitions) {
-        this.#leaders.set(`${topic.name ?? ''}:${partition.partitionIndex}`, partition.leaderId)
+        const key = `${topic.name}:${partition.partitionIndex}`
+        if (partition.errorCode !== 0 || partition.leaderId < 0) {
+          this.#leaders.delete(key)
+          continue
+        }
+        if (this.#leaders.size >= LEADERS_CACHED_MAX) this.#leaders.clear()
+        this.#leaders.set(key, { leaderId: partition.leaderId, learntAtMs })
       }
     }
-    return response
   }
 
   async #leader (topic: string, partition: number): Promise<KafkaConnection> {
     const key = `${topic}:${partition}`
-    if (!this.#leaders.has(key)) await this.metadata([topic])
-    const address = this.#brokers.get(this.#leaders.get(key) ?? -1)
+    const maxAgeMs = this.#options.metadataMaxAgeMs ?? 300_000
+    let entry = this.#leaders.get(key)
+    if (entry === undefined || this.#clock.monotonicMs() - entry.learntAtMs > maxAgeMs) {
+      const response = await this.metadata([topic])
+      const found = response.topics.find(candidate => candidate.name === topic)
+      if (found !== undefined) check(found.errorCode)
+      entry = this.#leaders.get(key)
+    }
+    const address = entry === undefined ? undefined : this.#brokers.get(entry.leaderId)
     if (address === undefined) {
-      throw new KafkaClientError(3, `no leader known for ${topic}-${partition}`)
+      throw new KafkaClientError(ERROR.UNKNOWN_TOPIC_OR_PARTITION,
+        `UNKNOWN_TOPIC_OR_PARTITION: no leader known for ${topic}-${partition}`)
     }
     return this.#connect(address)
+  }
+
+  /** Runs `call` on the partition leader, looking it up again when it moved. */
+  async #onLeader<T> (topic: string, partition: number,
+    call: (connection: KafkaConnection) => Promise<T>,
+    retriable: (error: unknown) => boolean): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await call(await this.#leader(topic, partition))
+      } catch (error) {
+        if (leaderMoved(error)) this.#leaders.delete(`${topic}:${partition}`)
+        if (attempt >= LEADER_RETRIES_MAX || !retriable(error) || this.#closed) throw error
+        // A broker error leaves the connection open (it keeps the process alive through the
+        // backoff); after a lost connection the reconnect itself is the pause.
+        if (error instanceof KafkaClientError) {
+          await this.#sleep(this.#options.retryBackoffMs ?? 100)
+        }
+      }
+    }
+  }
+
+  #sleep (delayMs: number): Promise<void> {
+    return new Promise(resolve => this.#clock.setTimer(delayMs, resolve))
   }
 
   async createTopic (name: string, options: { partitions?: number, replicationFactor?: number,
@@ -147,28 +277,63 @@ export class KafkaClient {
 
   async describeConfigs (resourceType: number, resourceName: string):
   Promise<{ name: string, value: string | null, source: number, readOnly: boolean }[]> {
-    const response = await (await this.any()).send(DescribeConfigs, {
+    const configs = await this.#describeRaw(await this.any(), resourceType, resourceName)
+    return configs.map(config => ({
+      name: config.name, value: config.value, source: config.configSource,
+      readOnly: config.readOnly,
+    }))
+  }
+
+  async #describeRaw (connection: KafkaConnection, resourceType: number,
+    resourceName: string): Promise<ConfigEntry[]> {
+    const response = await connection.send(DescribeConfigs, {
       resources: [{ resourceType, resourceName, configurationKeys: null }],
       includeSynonyms: false, includeDocumentation: false,
     })
     const result = response.results[0]
     if (result === undefined) return []
     check(result.errorCode, result.errorMessage)
-    return result.configs.map(config => ({
-      name: config.name, value: config.value, source: config.configSource,
-      readOnly: config.readOnly,
-    }))
+    return result.configs
   }
 
-  async alterTopicConfigs (topic: string, changes: Record<string, string | null>):
-  Promise<void> {
-    const response = await (await this.any()).send(IncrementalAlterConfigs, {
+  /**
+   * Sets (value) or deletes (null) configs of one resource. IncrementalAlterConfigs (KIP-339)
+   * where the broker advertises it; otherwise the legacy AlterConfigs, which replaces the whole
+   * set, so the current dynamic configs are read first and merged, as Kafka's admin tools did.
+   */
+  async alterConfigs (resourceType: number, resourceName: string,
+    changes: Record<string, string | null>): Promise<void> {
+    const connection = await this.any()
+    if (connection.supports(IncrementalAlterConfigs)) {
+      const response = await connection.send(IncrementalAlterConfigs, {
+        resources: [{
+          resourceType,
+          resourceName,
+          configs: Object.entries(changes).map(([name, value]) => ({
+            name, value, configOperation: value === null ? 1 : 0,
+          })),
+        }],
+        validateOnly: false,
+      })
+      const result = response.responses[0]
+      if (result !== undefined) check(result.errorCode, result.errorMessage)
+      return
+    }
+    const merged = new Map<string, string | null>()
+    for (const config of await this.#describeRaw(connection, resourceType, resourceName)) {
+      const dynamic = config.configSource === CONFIG_SOURCE_DYNAMIC_TOPIC ||
+        (config.configSource === -1 && !config.isDefault)
+      if (dynamic && !config.readOnly) merged.set(config.name, config.value)
+    }
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) merged.delete(name)
+      else merged.set(name, value)
+    }
+    const response = await connection.send(AlterConfigs, {
       resources: [{
-        resourceType: 2,
-        resourceName: topic,
-        configs: Object.entries(changes).map(([name, value]) => ({
-          name, value, configOperation: value === null ? 1 : 0,
-        })),
+        resourceType,
+        resourceName,
+        configs: [...merged].map(([name, value]) => ({ name, value })),
       }],
       validateOnly: false,
     })
@@ -176,69 +341,91 @@ export class KafkaClient {
     if (result !== undefined) check(result.errorCode, result.errorMessage)
   }
 
+  async alterTopicConfigs (topic: string, changes: Record<string, string | null>):
+  Promise<void> {
+    await this.alterConfigs(RESOURCE_TYPE_TOPIC, topic, changes)
+  }
+
   async deleteRecords (topic: string, partition: number, offset: number): Promise<number> {
-    const response = await (await this.#leader(topic, partition)).send(DeleteRecords, {
-      topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }],
-      timeoutMs: 30_000,
-    })
-    const result = response.topics[0]?.partitions[0]
-    if (result === undefined) throw new Error('empty DeleteRecords response')
-    check(result.errorCode)
-    return result.lowWatermark
+    return this.#onLeader(topic, partition, async connection => {
+      const response = await connection.send(DeleteRecords, {
+        topics: [{ name: topic, partitions: [{ partitionIndex: partition, offset }] }],
+        timeoutMs: 30_000,
+      })
+      const result = response.topics[0]?.partitions[0]
+      if (result === undefined) throw missing('DeleteRecords')
+      check(result.errorCode)
+      return result.lowWatermark
+    }, retriableOnNewLeader)
   }
 
-  /** -1: the latest offset (high watermark); -2: the earliest; else a timestamp. */
-  async listOffsets (topic: string, partition: number,
-    timestamp: number): Promise<{ offset: number, timestamp: number }> {
-    const response = await (await this.#leader(topic, partition)).send(ListOffsets, {
-      replicaId: -1, isolationLevel: 0,
-      topics: [{ name: topic, partitions: [{
-        partitionIndex: partition, currentLeaderEpoch: -1, timestamp,
-      }] }],
-    })
-    const result = response.topics[0]?.partitions[0]
-    if (result === undefined) throw new Error('empty ListOffsets response')
-    check(result.errorCode)
-    return { offset: result.offset, timestamp: result.timestamp }
+  /** -1: the latest offset (high watermark); -2: the earliest; else a timestamp in ms. */
+  async listOffsets (topic: string, partition: number, timestamp: number,
+    isolationLevel = 0): Promise<{ offset: number, timestamp: number }> {
+    return this.#onLeader(topic, partition, async connection => {
+      const response = await connection.send(ListOffsets, {
+        replicaId: -1,
+        isolationLevel,
+        topics: [{ name: topic, partitions: [{
+          partitionIndex: partition, currentLeaderEpoch: -1, timestamp,
+        }] }],
+      })
+      const result = response.topics[0]?.partitions[0]
+      if (result === undefined) throw missing('ListOffsets')
+      check(result.errorCode)
+      return { offset: result.offset, timestamp: result.timestamp }
+    }, retriableRead)
   }
 
-  async initProducerId (): Promise<{ producerId: number, producerEpoch: number }> {
+  async initProducerId (transactionalId: string | null = null,
+    transactionTimeoutMs = 60_000): Promise<{ producerId: number, producerEpoch: number }> {
     const response = await (await this.any()).send(InitProducerId, {
-      transactionalId: null, transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1,
+      transactionalId, transactionTimeoutMs, producerId: -1, producerEpoch: -1,
     })
     check(response.errorCode)
     return { producerId: response.producerId, producerEpoch: response.producerEpoch }
   }
 
-  /** Sends one batch to the partition leader; acks 0 resolves at once with offset -1. */
+  /**
+   * Sends one record batch to the partition leader. With acks=0 nothing comes back, so it
+   * resolves at once with offset -1, as Kafka's producer reports it.
+   */
   async produce (topic: string, partition: number, batch: Buffer,
-    options: { acks?: number, timeoutMs?: number } = {}): Promise<{ baseOffset: number,
-    logAppendTimeMs: number }> {
-    const connection = await this.#leader(topic, partition)
+    options: { acks?: number, timeoutMs?: number, transactionalId?: string | null } = {}):
+    Promise<{ baseOffset: number, logAppendTimeMs: number, logStartOffset: number }> {
     const request = {
-      transactionalId: null,
+      transactionalId: options.transactionalId ?? null,
       acks: options.acks ?? -1,
       timeoutMs: options.timeoutMs ?? 30_000,
       topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
     }
-    if (request.acks === 0) {
-      connection.sendNoResponse(Produce, request, connection.versionFor(Produce))
-      return { baseOffset: -1, logAppendTimeMs: -1 }
-    }
-    const response = await connection.send(Produce, request)
-    const result = response.responses[0]?.partitionResponses[0]
-    if (result === undefined) throw new Error('empty Produce response')
-    check(result.errorCode, result.errorMessage)
-    return { baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTimeMs }
+    // The broker may hold an acks=all answer for request.timeoutMs; give it time to travel.
+    const waitMs = Math.max(this.#options.requestTimeoutMs ?? 30_000, request.timeoutMs + 5_000)
+    return this.#onLeader(topic, partition, async connection => {
+      if (request.acks === 0) {
+        connection.sendNoResponse(Produce, request)
+        return { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }
+      }
+      const response = await connection.send(Produce, request, { timeoutMs: waitMs })
+      const result = response.responses[0]?.partitionResponses[0]
+      if (result === undefined) throw missing('Produce')
+      check(result.errorCode, result.errorMessage)
+      return {
+        baseOffset: result.baseOffset,
+        logAppendTimeMs: result.logAppendTimeMs,
+        logStartOffset: result.logStartOffset,
+      }
+    }, retriableOnNewLeader)
   }
 
   async fetch (topic: string, partition: number, offset: number,
     options: { maxWaitMs?: number, minBytes?: number, maxBytes?: number,
       isolationLevel?: number } = {}): Promise<FetchedPartition> {
     const maxBytes = options.maxBytes ?? 1024 * 1024
-    const response = await (await this.#leader(topic, partition)).send(Fetch, {
+    const maxWaitMs = options.maxWaitMs ?? 500
+    const request = {
       replicaId: -1,
-      maxWaitMs: options.maxWaitMs ?? 500,
+      maxWaitMs,
       minBytes: options.minBytes ?? 1,
       maxBytes,
       isolationLevel: options.isolationLevel ?? 0,
@@ -250,17 +437,49 @@ export class KafkaClient {
       }] }],
       forgottenTopicsData: [],
       rackId: '',
-    }, { timeoutMs: (options.maxWaitMs ?? 500) + 30_000 })
-    const result = response.responses[0]?.partitions[0]
-    if (result === undefined) throw new Error('empty Fetch response')
-    check(result.errorCode)
-    return result
+    }
+    // A long poll legitimately takes maxWaitMs before its answer starts.
+    const waitMs = maxWaitMs + (this.#options.requestTimeoutMs ?? 30_000)
+    return this.#onLeader(topic, partition, async connection => {
+      const response = await connection.send(Fetch, request, { timeoutMs: waitMs })
+      const result = response.responses[0]?.partitions[0]
+      if (result === undefined) throw missing('Fetch')
+      check(result.errorCode)
+      return result
+    }, retriableRead)
   }
 
+  /** DescribeCluster (KIP-700) where served, else the same facts from Metadata. */
+  async describeCluster (): Promise<ClusterDescription> {
+    const connection = await this.any()
+    if (connection.supports(DescribeCluster)) {
+      const response = await connection.send(DescribeCluster, {
+        includeClusterAuthorizedOperations: false, endpointType: 1,
+      })
+      check(response.errorCode, response.errorMessage)
+      return {
+        clusterId: response.clusterId,
+        controllerId: response.controllerId,
+        brokers: response.brokers.map(broker => ({
+          nodeId: broker.brokerId, host: broker.host, port: broker.port, rack: broker.rack,
+        })),
+      }
+    }
+    const metadata = await this.metadata([])
+    return {
+      clusterId: metadata.clusterId,
+      controllerId: metadata.controllerId,
+      brokers: metadata.brokers,
+    }
+  }
+
+  /** Closes every connection; pending calls reject, and later calls fail at once. */
   async close (): Promise<void> {
-    for (const connection of this.#connections.values()) {
+    this.#closed = true
+    const connections = [...this.#connections.values()]
+    this.#connections.clear()
+    for (const connection of connections) {
       await connection.then(open => open.close(), () => undefined)
     }
-    this.#connections.clear()
   }
 }
