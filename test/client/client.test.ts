@@ -4,7 +4,10 @@ import {
   KafkaClient, KafkaClientError, RESOURCE_TYPE_TOPIC, parseAddress,
 } from '../../src/client/client.js'
 import { readPartition } from '../../src/client/consumer.js'
+import { Metadata, type MetadataResponse } from '../../src/protocol/apis/metadata.js'
+import { Produce, type ProduceResponse } from '../../src/protocol/apis/produce.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { answer, startFakeBroker } from './fake-broker.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 
 describe('KafkaClient against a real broker', () => {
@@ -125,4 +128,55 @@ describe('parseAddress', () => {
     assert.throws(() => parseAddress('host:99999'), /expected host:port/)
     assert.throws(() => new KafkaClient({ bootstrap: '' }), /no bootstrap broker/)
   })
+})
+
+describe('KafkaClient against a fake broker', () => {
+  const metadataOf = (port: number): MetadataResponse => ({
+    throttleTimeMs: 0,
+    brokers: [{ nodeId: 1, host: '127.0.0.1', port, rack: null }],
+    clusterId: 'fake',
+    controllerId: 1,
+    topics: [{
+      errorCode: 0, name: 'moving', topicId: Buffer.alloc(16), isInternal: false,
+      partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 0,
+        replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }],
+      topicAuthorizedOperations: 0,
+    }],
+    clusterAuthorizedOperations: 0,
+  })
+  const produceAnswer = (errorCode: number, baseOffset: number): ProduceResponse => ({
+    responses: [{ name: 'moving', partitionResponses: [{ index: 0, errorCode, baseOffset,
+      logAppendTimeMs: -1, logStartOffset: 0, recordErrors: [], errorMessage: null }] }],
+    throttleTimeMs: 0,
+  })
+
+  it('looks the leader up again and retries a produce that hit NOT_LEADER_OR_FOLLOWER',
+    async () => {
+      const errors = [6, 0]
+      let port = 0
+      const fake = await startFakeBroker({
+        apis: [Metadata, Produce],
+        handle: request => {
+          if (request.apiKey === Metadata.key) answer(request, Metadata, metadataOf(port))
+          else answer(request, Produce, produceAnswer(errors.shift() ?? 19, 42))
+        },
+      })
+      port = fake.port
+      const client = new KafkaClient({ bootstrap: `127.0.0.1:${port}`, retryBackoffMs: 10 })
+      try {
+        const result = await client.produce('moving', 0, buildRecordBatchSync([{ value: 'x' }]))
+        assert.equal(result.baseOffset, 42)
+        const keys = fake.seen.map(request => request.apiKey)
+        assert.equal(keys.filter(key => key === Metadata.key).length, 2, 'metadata refreshed')
+        assert.equal(keys.filter(key => key === Produce.key).length, 2, 'produce retried once')
+        await assert.rejects(client.produce('moving', 0, buildRecordBatchSync([{ value: 'y' }])),
+          (error: KafkaClientError) => error.errorName === 'NOT_ENOUGH_REPLICAS' &&
+            error.retriable)
+        assert.equal(fake.seen.filter(request => request.apiKey === Produce.key).length, 3,
+          'other errors are not retried')
+      } finally {
+        await client.close()
+        await fake.close()
+      }
+    })
 })

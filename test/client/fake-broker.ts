@@ -13,6 +13,9 @@ import { Writer } from '../../src/protocol/writer.js'
 
 export const ECHO_KEY = 1000
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyApi = ApiDefinition<any, any>
+
 export interface EchoMessage {
   payload: string
 }
@@ -57,6 +60,8 @@ export interface FakeBrokerOptions {
   apiVersionsMax?: number
   /** Whether the v0-layout error lists the ApiVersions range (Kafka does since 2.4). */
   listRangeInError?: boolean
+  /** More APIs to advertise (their whole range), answered by `handle`. */
+  apis?: AnyApi[]
   /** What other requests get; the default echoes Echo requests. */
   handle?: (request: FakeRequest) => void
 }
@@ -86,6 +91,13 @@ export function responseFrame (correlationId: number, flexibleHeader: boolean,
   return frame
 }
 
+/** Answers `request` with `response` encoded by `api` at the request's version. */
+export function answer<Res> (request: FakeRequest, api: ApiDefinition<unknown, Res>,
+  response: Res): void {
+  respond(request.socket, request.correlationId, request.apiVersion >= api.flexibleFrom,
+    writer => api.encodeResponse(writer, request.apiVersion, response))
+}
+
 export function echoResponse (request: FakeRequest): Buffer {
   const message = Echo.decodeRequest(request.body, request.apiVersion)
   return responseFrame(request.correlationId, request.apiVersion >= 1,
@@ -97,6 +109,9 @@ function answerApiVersions (request: FakeRequest, options: FakeBrokerOptions): v
   const apiKeys = [
     { apiKey: ApiVersions.key, minVersion: 0, maxVersion: max },
     { apiKey: ECHO_KEY, minVersion: 0, maxVersion: 1 },
+    ...(options.apis ?? []).map(api => ({
+      apiKey: api.key, minVersion: api.minVersion, maxVersion: api.maxVersion,
+    })),
   ]
   if (request.apiVersion > max) {
     respond(request.socket, request.correlationId, false, writer => {
@@ -139,7 +154,9 @@ export async function startFakeBroker (options: FakeBrokerOptions = {}): Promise
         const apiVersion = reader.int16()
         const correlationId = reader.int32()
         const clientId = reader.nullableString()
-        const flexible = apiKey === ApiVersions.key ? apiVersion >= 3 : apiVersion >= 1
+        const api = [ApiVersions, Echo, ...(options.apis ?? [])]
+          .find(candidate => candidate.key === apiKey)
+        const flexible = apiVersion >= (api?.flexibleFrom ?? Infinity)
         if (flexible) reader.taggedFields()
         seen.push({ apiKey, apiVersion, correlationId })
         const request = { apiKey, apiVersion, correlationId, clientId, body: reader, socket }
