@@ -211,8 +211,16 @@ describe('ClassicGroup', () => {
             client.alive = false
           } else if (roll < 0.3) {
             client.alive = false // crash: stops heartbeating
-          } else if (roll < 0.6) {
+          } else if (roll < 0.4) {
             h.tick(Math.floor(random() * 400))
+          } else if (roll < 0.5) {
+            // An offset commit interleaved with the rebalance: accepted exactly when the
+            // member belongs to the current, stable generation.
+            const code = h.group.commitError(client.memberId, null, client.generation)
+            const current = h.group.state === 'Stable' && h.group.members.has(client.memberId) &&
+              client.generation === h.group.generationId
+            assert.equal(code === ERROR.NONE, current,
+              `commit by ${client.memberId} gen ${client.generation}: code ${code}`)
           } else if (client.alive) {
             const joined = client.pending === undefined ? undefined : h.joins.get(client.pending)
             if (joined !== undefined) {
