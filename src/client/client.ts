@@ -27,6 +27,7 @@ import { DeleteRecords } from '../protocol/apis/delete-records.js'
 import { DeleteTopics } from '../protocol/apis/delete-topics.js'
 import { DescribeCluster } from '../protocol/apis/describe-cluster.js'
 import { DescribeConfigs, type DescribeConfigsResponse } from '../protocol/apis/describe-configs.js'
+import { FindCoordinator, ListGroups } from '../protocol/apis/groups.js'
 import { Fetch, type FetchResponse } from '../protocol/apis/fetch.js'
 import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-configs.js'
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'
@@ -471,6 +472,21 @@ export class KafkaClient {
       controllerId: metadata.controllerId,
       brokers: metadata.brokers,
     }
+  }
+
+  /** The broker coordinating a consumer group (keyType 0) or a transactional id (1). */
+  async findCoordinator (key: string, keyType = 0):
+  Promise<{ nodeId: number, host: string, port: number }> {
+    const response = await (await this.any()).send(FindCoordinator, { key, keyType })
+    check(response.errorCode, response.errorMessage)
+    return { nodeId: response.nodeId, host: response.host, port: response.port }
+  }
+
+  /** The consumer groups one broker coordinates (ListGroups is per broker in Kafka). */
+  async listGroups (): Promise<{ groupId: string, protocolType: string }[]> {
+    const response = await (await this.any()).send(ListGroups, { statesFilter: [] })
+    check(response.errorCode)
+    return response.groups
   }
 
   /** Closes every connection; pending calls reject, and later calls fail at once. */

@@ -72,7 +72,8 @@ export async function * readPartition (client: KafkaClient, topic: string, parti
 
 function grow (maxBytes: number, topic: string, partition: number, offset: number): number {
   if (maxBytes >= READ_BYTES_MAX) {
-    throw new KafkaClientError(ERROR.MESSAGE_TOO_LARGE, `MESSAGE_TOO_LARGE: the batch at ${topic}-${partition} ` +
+    throw new KafkaClientError(ERROR.MESSAGE_TOO_LARGE,
+      `MESSAGE_TOO_LARGE: the batch at ${topic}-${partition} ` +
       `offset ${offset} is larger than ${READ_BYTES_MAX} bytes`)
   }
   return Math.min(maxBytes * 2, READ_BYTES_MAX)

@@ -114,6 +114,12 @@ describe('KafkaClient against a real broker', () => {
     assert.notEqual(first.producerId, second.producerId)
   })
 
+  it('finds the coordinator of a consumer group and lists groups', async () => {
+    const coordinator = await client.findCoordinator('some-group')
+    assert.equal(coordinator.port, broker.kafkaPort)
+    assert.ok(Array.isArray(await client.listGroups()))
+  })
+
   it('throws UNKNOWN_TOPIC_OR_PARTITION for a topic that does not exist', async () => {
     await assert.rejects(client.listOffsets('no-such-topic', 0, -1),
       { errorName: 'UNKNOWN_TOPIC_OR_PARTITION' })
