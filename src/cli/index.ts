@@ -7,6 +7,7 @@ import { registerBrokerCommand } from './broker-command.js'
 import { registerClusterCommand } from './cluster-command.js'
 import { registerConsumeCommand } from './consume-command.js'
 import { registerDumpLogCommand } from './dump-log-command.js'
+import { registerGroupCommand } from './group-command.js'
 import { CliError } from './output.js'
 import { registerProduceCommand } from './produce-command.js'
 import { registerTopicCommand } from './topic-command.js'
@@ -24,6 +25,7 @@ export async function main (argv: string[]): Promise<void> {
   registerConsumeCommand(program)
   registerClusterCommand(program)
   registerDumpLogCommand(program)
+  registerGroupCommand(program)
   try {
     await program.parseAsync(argv)
   } catch (error) {

@@ -27,7 +27,10 @@ import { DeleteRecords } from '../protocol/apis/delete-records.js'
 import { DeleteTopics } from '../protocol/apis/delete-topics.js'
 import { DescribeCluster } from '../protocol/apis/describe-cluster.js'
 import { DescribeConfigs, type DescribeConfigsResponse } from '../protocol/apis/describe-configs.js'
-import { FindCoordinator, ListGroups } from '../protocol/apis/groups.js'
+import {
+  DeleteGroups, DescribeGroups, FindCoordinator, ListGroups, OffsetCommit, OffsetDelete,
+  OffsetFetch, type DescribeGroupsResponse,
+} from '../protocol/apis/groups.js'
 import { Fetch, type FetchResponse } from '../protocol/apis/fetch.js'
 import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-configs.js'
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'
@@ -487,6 +490,79 @@ export class KafkaClient {
     const response = await (await this.any()).send(ListGroups, { statesFilter: [] })
     check(response.errorCode)
     return response.groups
+  }
+
+  async #coordinator (groupId: string): Promise<KafkaConnection> {
+    const { host, port } = await this.findCoordinator(groupId)
+    return this.#connect(`${host}:${port}`)
+  }
+
+  /** DescribeGroups for one group: state, protocol and members with their assignments. */
+  async describeGroup (groupId: string): Promise<DescribeGroupsResponse['groups'][number]> {
+    const response = await (await this.#coordinator(groupId)).send(DescribeGroups,
+      { groups: [groupId], includeAuthorizedOperations: false })
+    const group = response.groups[0]
+    if (group === undefined) throw new Error('empty DescribeGroups response')
+    check(group.errorCode)
+    return group
+  }
+
+  /** Committed offsets of a group, as `topic → partition → offset`. */
+  async fetchGroupOffsets (groupId: string): Promise<Map<string, Map<number, number>>> {
+    const response = await (await this.#coordinator(groupId)).send(OffsetFetch,
+      { groupId, topics: null })
+    check(response.errorCode)
+    const offsets = new Map<string, Map<number, number>>()
+    for (const topic of response.topics) {
+      const partitions = new Map<number, number>()
+      for (const p of topic.partitions) {
+        check(p.errorCode)
+        if (p.committedOffset >= 0) partitions.set(p.partitionIndex, p.committedOffset)
+      }
+      offsets.set(topic.name, partitions)
+    }
+    return offsets
+  }
+
+  /** Commits offsets outside any generation: Kafka allows it only for an inactive group. */
+  async commitGroupOffsets (groupId: string,
+    offsets: { topic: string, partition: number, offset: number }[]): Promise<void> {
+    const byTopic = new Map<string, { partition: number, offset: number }[]>()
+    for (const entry of offsets) {
+      byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), entry])
+    }
+    const response = await (await this.#coordinator(groupId)).send(OffsetCommit, {
+      groupId, generationIdOrMemberEpoch: -1, memberId: '', groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [...byTopic].map(([name, entries]) => ({ name, partitions: entries.map(e => ({
+        partitionIndex: e.partition, committedOffset: e.offset, committedLeaderEpoch: -1,
+        commitTimestamp: -1, committedMetadata: null })) })),
+    })
+    for (const topic of response.topics) {
+      for (const partition of topic.partitions) check(partition.errorCode)
+    }
+  }
+
+  async deleteGroup (groupId: string): Promise<void> {
+    const response = await (await this.#coordinator(groupId)).send(DeleteGroups,
+      { groupsNames: [groupId] })
+    check(response.results[0]?.errorCode ?? 0)
+  }
+
+  async deleteGroupOffsets (groupId: string,
+    partitions: { topic: string, partition: number }[]): Promise<void> {
+    const byTopic = new Map<string, number[]>()
+    for (const entry of partitions) {
+      byTopic.set(entry.topic, [...(byTopic.get(entry.topic) ?? []), entry.partition])
+    }
+    const response = await (await this.#coordinator(groupId)).send(OffsetDelete, {
+      groupId, topics: [...byTopic].map(([name, ids]) => ({ name,
+        partitions: ids.map(partitionIndex => ({ partitionIndex })) })),
+    })
+    check(response.errorCode)
+    for (const topic of response.topics) {
+      for (const partition of topic.partitions) check(partition.errorCode)
+    }
   }
 
   /** Closes every connection; pending calls reject, and later calls fail at once. */
