@@ -1,8 +1,22 @@
 /**
- * Every metric of a broker, in one registry (prom-client), prefixed `tributary_`. One
- * registry per broker instance (never prom-client's global one), so several brokers in one
- * process do not collide. Per-partition series can be switched off
- * (`tributary.metrics.partition.enabled`) for brokers with thousands of partitions.
+ * Every metric of a broker, defined in this one file (prom-client), named `tributary_*`.
+ *
+ * State: one prom-client Registry per `createMetrics` call (never prom-client's global one),
+ * so several brokers in one test process do not collide; Node's default process metrics are
+ * registered into it with the same prefix. Counters and histograms are pushed by the code that
+ * sees the event (`record*`); gauges of partitions and consumer groups are pulled at scrape
+ * time from providers set later (`setPartitionProvider`, `setGroupLagProvider`), so the broker
+ * keeps no second copy of that state.
+ *
+ * Invariants: label values are bounded by what the broker itself bounds: topics (each series
+ * is created for an existing topic), the fixed set of Kafka API names, and HTTP route
+ * templates (callers pass the route pattern, never the raw URL). Per-partition series
+ * (`tributary.metrics.partition.enabled` = false drops them) are the only ones that grow with
+ * partitions × groups; the per-topic lag sums stay.
+ *
+ * Concurrency: single-threaded; a scrape calls each provider once per gauge, synchronously.
+ * Failure: a provider that throws does not fail the scrape: its gauges are left empty and
+ * `tributary_metrics_collect_errors_total` counts it.
  */
 import client from 'prom-client'
 
@@ -13,99 +27,252 @@ export interface PartitionSample {
   sizeBytes: number
 }
 
+/** One consumer group's position on one partition, as Kafka's consumer-groups tool shows it. */
+export interface GroupLagSample {
+  group: string
+  topic: string
+  partition: number
+  /** Log end offset minus the committed offset (never negative). */
+  lag: number
+  /** Age of the oldest unconsumed record: now minus the timestamp of the record at the
+   * committed offset; 0 when caught up. */
+  lagSeconds: number
+}
+
 export type Metrics = ReturnType<typeof createMetrics>
+
+const LATENCY_BUCKETS_SECONDS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30,
+]
+const DURABLE_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
 
 export function createMetrics (options: { perPartition: boolean }) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry, prefix: 'tributary_' })
-  let partitionProvider: () => PartitionSample[] = () => []
   const registers = [registry]
+  let partitionProvider: () => readonly PartitionSample[] = () => []
+  let groupLagProvider: () => readonly GroupLagSample[] = () => []
 
-  const bytesIn = new client.Counter({
-    name: 'tributary_topic_bytes_in_total', help: 'Record-batch bytes appended, per topic',
-    labelNames: ['topic'], registers,
-  })
-  const messagesIn = new client.Counter({
-    name: 'tributary_topic_messages_in_total', help: 'Records appended, per topic',
-    labelNames: ['topic'], registers,
-  })
-  const bytesOut = new client.Counter({
-    name: 'tributary_topic_bytes_out_total', help: 'Record-batch bytes fetched, per topic',
-    labelNames: ['topic'], registers,
-  })
-  const messagesOut = new client.Counter({
-    name: 'tributary_topic_messages_out_total', help: 'Records fetched, per topic',
-    labelNames: ['topic'], registers,
-  })
-  const requests = new client.Counter({
-    name: 'tributary_requests_total', help: 'Kafka requests handled, per API and outcome',
-    labelNames: ['api', 'outcome'], registers,
-  })
-  const requestSeconds = new client.Histogram({
-    name: 'tributary_request_duration_seconds', help: 'Kafka request latency, per API',
-    labelNames: ['api'], registers,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
-  })
-  const httpSeconds = new client.Histogram({
-    name: 'tributary_http_request_duration_seconds', help: 'HTTP request latency, per route',
-    labelNames: ['method', 'route', 'status'], registers,
-    buckets: [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
-  })
-  const durableSeconds = new client.Histogram({
-    name: 'tributary_produce_durable_seconds',
-    help: 'Time from append to durable (group-commit fsync) acknowledgement',
-    registers, buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1],
-  })
+  const partitions = (): readonly PartitionSample[] => {
+    try {
+      return partitionProvider()
+    } catch {
+      collectErrors.inc({ provider: 'partition' })
+      return []
+    }
+  }
+  const groupLags = (): readonly GroupLagSample[] => {
+    try {
+      return groupLagProvider()
+    } catch {
+      collectErrors.inc({ provider: 'group' })
+      return []
+    }
+  }
+
+  const topic = defineTopicMetrics(registers)
+  const requests = defineRequestMetrics(registers)
   const connections = new client.Gauge({
     name: 'tributary_connections_active', help: 'Open Kafka-protocol connections', registers,
   })
-  new client.Gauge({
-    name: 'tributary_partitions', help: 'Partition logs hosted by this broker', registers,
-    collect () { this.set(partitionProvider().length) },
+  definePartitionGauges(registers, partitions, options.perPartition)
+  defineGroupLagGauges(registers, groupLags, options.perPartition)
+  // Registered last so that a scrape renders it after the gauges whose collect() it counts.
+  const collectErrors = new client.Counter({
+    name: 'tributary_metrics_collect_errors_total',
+    help: 'Scrapes where a partition or group provider threw', labelNames: ['provider'], registers,
   })
-  if (options.perPartition) {
-    new client.Gauge({
-      name: 'tributary_partition_log_end_offset', help: 'Log end offset per partition',
-      labelNames: ['topic', 'partition'], registers,
-      collect () {
-        this.reset()
-        for (const p of partitionProvider()) {
-          this.set({ topic: p.topic, partition: String(p.partition) }, p.logEndOffset)
-        }
-      },
-    })
-    new client.Gauge({
-      name: 'tributary_partition_size_bytes', help: 'Log size per partition',
-      labelNames: ['topic', 'partition'], registers,
-      collect () {
-        this.reset()
-        for (const p of partitionProvider()) {
-          this.set({ topic: p.topic, partition: String(p.partition) }, p.sizeBytes)
-        }
-      },
-    })
-  }
+
   return {
     registry,
-    httpSeconds,
-    setPartitionProvider (provider: () => PartitionSample[]): void {
+    /** Labels: method, route (the route pattern), status. Prefer `recordHttpRequest`. */
+    httpSeconds: requests.httpSeconds,
+    setPartitionProvider (provider: () => readonly PartitionSample[]): void {
       partitionProvider = provider
     },
-    recordProduce (topic: string, records: number, bytes: number, durableSecondsValue: number) {
-      bytesIn.inc({ topic }, bytes)
-      messagesIn.inc({ topic }, records)
-      durableSeconds.observe(durableSecondsValue)
+    setGroupLagProvider (provider: () => readonly GroupLagSample[]): void {
+      groupLagProvider = provider
     },
-    recordFetch (topic: string, bytes: number, records: number) {
-      if (bytes > 0) bytesOut.inc({ topic }, bytes)
-      if (records > 0) messagesOut.inc({ topic }, records)
+    recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
+      topic.bytesIn.inc({ topic: topicName }, bytes)
+      topic.messagesIn.inc({ topic: topicName }, records)
+      topic.durableSeconds.observe(durableSeconds)
+    },
+    recordFetch (topicName: string, bytes: number, records: number) {
+      if (bytes > 0) topic.bytesOut.inc({ topic: topicName }, bytes)
+      if (records > 0) topic.messagesOut.inc({ topic: topicName }, records)
     },
     recordRequest (api: string, seconds: number, failed: boolean) {
-      requests.inc({ api, outcome: failed ? 'error' : 'ok' })
-      requestSeconds.observe({ api }, seconds)
+      requests.kafkaRequests.inc({ api, outcome: failed ? 'error' : 'ok' })
+      requests.kafkaSeconds.observe({ api }, seconds)
+    },
+    recordHttpRequest (method: string, route: string, status: number, seconds: number) {
+      requests.httpRequests.inc({ method, route, status: String(status) })
+      requests.httpSeconds.observe({ method, route, status: String(status) }, seconds)
     },
     setConnections (count: number) {
       connections.set(count)
     },
+    /** Drops a deleted topic's series so they stop being exported. */
+    forgetTopic (topicName: string) {
+      for (const counter of [topic.bytesIn, topic.messagesIn, topic.bytesOut, topic.messagesOut]) {
+        counter.remove({ topic: topicName })
+      }
+    },
   }
+}
+
+type Registers = client.Registry[]
+
+function defineTopicMetrics (registers: Registers) {
+  return {
+    bytesIn: new client.Counter({
+      name: 'tributary_topic_bytes_in_total', help: 'Record-batch bytes appended, per topic',
+      labelNames: ['topic'], registers,
+    }),
+    messagesIn: new client.Counter({
+      name: 'tributary_topic_messages_in_total', help: 'Records appended, per topic',
+      labelNames: ['topic'], registers,
+    }),
+    bytesOut: new client.Counter({
+      name: 'tributary_topic_bytes_out_total', help: 'Record-batch bytes fetched, per topic',
+      labelNames: ['topic'], registers,
+    }),
+    messagesOut: new client.Counter({
+      name: 'tributary_topic_messages_out_total', help: 'Records fetched, per topic',
+      labelNames: ['topic'], registers,
+    }),
+    durableSeconds: new client.Histogram({
+      name: 'tributary_produce_durable_seconds',
+      help: 'Time from append to durable (group-commit fsync) acknowledgement',
+      registers, buckets: DURABLE_BUCKETS_SECONDS,
+    }),
+  }
+}
+
+function defineRequestMetrics (registers: Registers) {
+  return {
+    kafkaRequests: new client.Counter({
+      name: 'tributary_requests_total', help: 'Kafka requests handled, per API and outcome',
+      labelNames: ['api', 'outcome'], registers,
+    }),
+    kafkaSeconds: new client.Histogram({
+      name: 'tributary_request_duration_seconds', help: 'Kafka request latency, per API',
+      labelNames: ['api'], registers, buckets: LATENCY_BUCKETS_SECONDS,
+    }),
+    httpRequests: new client.Counter({
+      name: 'tributary_http_requests_total', help: 'HTTP requests handled, per route and status',
+      labelNames: ['method', 'route', 'status'], registers,
+    }),
+    httpSeconds: new client.Histogram({
+      name: 'tributary_http_request_duration_seconds', help: 'HTTP request latency, per route',
+      labelNames: ['method', 'route', 'status'], registers, buckets: LATENCY_BUCKETS_SECONDS,
+    }),
+  }
+}
+
+function definePartitionGauges (registers: Registers,
+  partitions: () => readonly PartitionSample[], perPartition: boolean): void {
+  new client.Gauge({
+    name: 'tributary_partitions', help: 'Partition logs hosted by this broker', registers,
+    collect () { this.set(partitions().length) },
+  })
+  new client.Gauge({
+    name: 'tributary_topic_size_bytes', help: 'Log size per topic (all its partitions)',
+    labelNames: ['topic'], registers,
+    collect () {
+      this.reset()
+      const sizes = new Map<string, number>()
+      for (const p of partitions()) sizes.set(p.topic, (sizes.get(p.topic) ?? 0) + p.sizeBytes)
+      for (const [topic, size] of sizes) this.set({ topic }, size)
+    },
+  })
+  if (!perPartition) return
+  new client.Gauge({
+    name: 'tributary_partition_log_end_offset', help: 'Log end offset per partition',
+    labelNames: ['topic', 'partition'], registers,
+    collect () {
+      this.reset()
+      for (const p of partitions()) {
+        this.set({ topic: p.topic, partition: String(p.partition) }, p.logEndOffset)
+      }
+    },
+  })
+  new client.Gauge({
+    name: 'tributary_partition_size_bytes', help: 'Log size per partition',
+    labelNames: ['topic', 'partition'], registers,
+    collect () {
+      this.reset()
+      for (const p of partitions()) {
+        this.set({ topic: p.topic, partition: String(p.partition) }, p.sizeBytes)
+      }
+    },
+  })
+}
+
+function defineGroupLagGauges (registers: Registers, lags: () => readonly GroupLagSample[],
+  perPartition: boolean): void {
+  // Per group and topic, always: lag summed over partitions (kafka_exporter's lag_sum) and the
+  // worst lag in seconds, which is what an alert wants.
+  new client.Gauge({
+    name: 'tributary_consumer_group_lag',
+    help: 'Records a consumer group has not consumed, summed over the topic\'s partitions',
+    labelNames: ['group', 'topic'], registers,
+    collect () {
+      this.reset()
+      for (const [key, value] of aggregate(lags(), s => s.lag, (a, b) => a + b)) {
+        this.set(key, value)
+      }
+    },
+  })
+  new client.Gauge({
+    name: 'tributary_consumer_group_lag_seconds',
+    help: 'Age of the oldest record a consumer group has not consumed, worst partition',
+    labelNames: ['group', 'topic'], registers,
+    collect () {
+      this.reset()
+      for (const [key, value] of aggregate(lags(), s => s.lagSeconds, Math.max)) {
+        this.set(key, value)
+      }
+    },
+  })
+  if (!perPartition) return
+  new client.Gauge({
+    name: 'tributary_consumer_group_partition_lag',
+    help: 'Records a consumer group has not consumed, per partition',
+    labelNames: ['group', 'topic', 'partition'], registers,
+    collect () {
+      this.reset()
+      for (const s of lags()) {
+        this.set({ group: s.group, topic: s.topic, partition: String(s.partition) }, s.lag)
+      }
+    },
+  })
+  new client.Gauge({
+    name: 'tributary_consumer_group_partition_lag_seconds',
+    help: 'Age of the oldest record a consumer group has not consumed, per partition',
+    labelNames: ['group', 'topic', 'partition'], registers,
+    collect () {
+      this.reset()
+      for (const s of lags()) {
+        this.set({ group: s.group, topic: s.topic, partition: String(s.partition) }, s.lagSeconds)
+      }
+    },
+  })
+}
+
+function aggregate (samples: readonly GroupLagSample[], pick: (s: GroupLagSample) => number,
+  combine: (a: number, b: number) => number): Map<{ group: string, topic: string }, number> {
+  const byKey = new Map<string, { labels: { group: string, topic: string }, value: number }>()
+  for (const s of samples) {
+    // JSON of the pair: group and topic names may contain any character but not collide here.
+    const key = JSON.stringify([s.group, s.topic])
+    const entry = byKey.get(key)
+    if (entry === undefined) {
+      byKey.set(key, { labels: { group: s.group, topic: s.topic }, value: pick(s) })
+    } else {
+      entry.value = combine(entry.value, pick(s))
+    }
+  }
+  return new Map([...byKey.values()].map(e => [e.labels, e.value]))
 }

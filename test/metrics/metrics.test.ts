@@ -1,0 +1,108 @@
+/** The metrics registry: names, per-partition switch, isolation between brokers. */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { createMetrics } from '../../src/metrics/metrics.js'
+
+function feed (metrics: ReturnType<typeof createMetrics>): void {
+  metrics.setPartitionProvider(() => [
+    { topic: 'orders', partition: 0, logEndOffset: 10, sizeBytes: 1000 },
+    { topic: 'orders', partition: 1, logEndOffset: 5, sizeBytes: 500 },
+  ])
+  metrics.setGroupLagProvider(() => [
+    { group: 'billing', topic: 'orders', partition: 0, lag: 4, lagSeconds: 2.5 },
+    { group: 'billing', topic: 'orders', partition: 1, lag: 3, lagSeconds: 7 },
+  ])
+  metrics.recordProduce('orders', 3, 300, 0.002)
+  metrics.recordFetch('orders', 200, 2)
+  metrics.recordRequest('Produce', 0.001, false)
+  metrics.recordRequest('Fetch', 0.5, true)
+  metrics.recordHttpRequest('POST', '/api/v1/topics/:topic/records', 200, 0.01)
+  metrics.setConnections(2)
+}
+
+describe('createMetrics', () => {
+  it('renders every issue #4 series in Prometheus text with tributary_ names', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    feed(metrics)
+    const text = await metrics.registry.metrics()
+    const expected = [
+      'tributary_topic_bytes_in_total{topic="orders"} 300',
+      'tributary_topic_messages_in_total{topic="orders"} 3',
+      'tributary_topic_bytes_out_total{topic="orders"} 200',
+      'tributary_topic_messages_out_total{topic="orders"} 2',
+      'tributary_requests_total{api="Produce",outcome="ok"} 1',
+      'tributary_requests_total{api="Fetch",outcome="error"} 1',
+      'tributary_request_duration_seconds_count{api="Fetch"} 1',
+      'tributary_http_requests_total{method="POST",route="/api/v1/topics/:topic/records",' +
+        'status="200"} 1',
+      'tributary_http_request_duration_seconds_count{method="POST",' +
+        'route="/api/v1/topics/:topic/records",status="200"} 1',
+      'tributary_produce_durable_seconds_count 1',
+      'tributary_produce_durable_seconds_bucket{le="0.002"} 1',
+      'tributary_connections_active 2',
+      'tributary_partitions 2',
+      'tributary_topic_size_bytes{topic="orders"} 1500',
+      'tributary_partition_log_end_offset{topic="orders",partition="1"} 5',
+      'tributary_partition_size_bytes{topic="orders",partition="0"} 1000',
+      'tributary_consumer_group_lag{group="billing",topic="orders"} 7',
+      'tributary_consumer_group_lag_seconds{group="billing",topic="orders"} 7',
+      'tributary_consumer_group_partition_lag{group="billing",topic="orders",partition="0"} 4',
+      'tributary_consumer_group_partition_lag_seconds{group="billing",topic="orders",' +
+        'partition="0"} 2.5',
+    ]
+    const lines = new Set(text.split('\n'))
+    for (const line of expected) assert.ok(lines.has(line), `missing: ${line}`)
+    assert.match(text, /^tributary_process_cpu_user_seconds_total /m)
+    assert.match(text, /^tributary_nodejs_heap_size_used_bytes /m)
+    for (const line of text.split('\n')) {
+      if (line === '' || line.startsWith('#')) continue
+      assert.ok(line.startsWith('tributary_'), `unprefixed series: ${line}`)
+    }
+  })
+
+  it('drops per-partition series when switched off but keeps topic and group totals',
+    async () => {
+      const metrics = createMetrics({ perPartition: false })
+      feed(metrics)
+      const text = await metrics.registry.metrics()
+      assert.doesNotMatch(text, /partition="/)
+      assert.doesNotMatch(text, /tributary_partition_log_end_offset|tributary_partition_size/)
+      assert.doesNotMatch(text, /tributary_consumer_group_partition_lag/)
+      assert.match(text, /^tributary_partitions 2$/m)
+      assert.match(text, /^tributary_topic_size_bytes\{topic="orders"\} 1500$/m)
+      assert.match(text, /^tributary_consumer_group_lag\{group="billing",topic="orders"\} 7$/m)
+    })
+
+  it('keeps two brokers in one process apart', async () => {
+    const first = createMetrics({ perPartition: true })
+    const second = createMetrics({ perPartition: true })
+    first.recordProduce('a', 1, 10, 0.001)
+    assert.match(await first.registry.metrics(), /tributary_topic_bytes_in_total\{topic="a"\} 10/)
+    assert.doesNotMatch(await second.registry.metrics(), /topic="a"/)
+  })
+
+  it('reflects the provider at each scrape and forgets deleted partitions', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    let samples = [{ topic: 'gone', partition: 0, logEndOffset: 1, sizeBytes: 1 }]
+    metrics.setPartitionProvider(() => samples)
+    assert.match(await metrics.registry.metrics(), /topic="gone"/)
+    samples = []
+    const text = await metrics.registry.metrics()
+    assert.doesNotMatch(text, /topic="gone"/)
+    assert.match(text, /^tributary_partitions 0$/m)
+  })
+
+  it('survives a provider that throws and counts it', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    metrics.setGroupLagProvider(() => { throw new Error('coordinator not loaded') })
+    const text = await metrics.registry.metrics()
+    assert.match(text, /^tributary_metrics_collect_errors_total\{provider="group"\} [1-9]/m)
+  })
+
+  it('forgets a deleted topic\'s counters', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    metrics.recordProduce('tmp', 1, 10, 0.001)
+    metrics.forgetTopic('tmp')
+    assert.doesNotMatch(await metrics.registry.metrics(), /topic="tmp"/)
+  })
+})
