@@ -139,7 +139,8 @@ describe('loadBrokerConfig', () => {
   it('stops with one line naming the property for unknown names and bad values', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ TRIBUTARY_NO_SUCH_THING: '1' }, /unknown property .*TRIBUTARY_NO_SUCH_THING/],
-      [{ TRIBUTARY_NUM_PARTITIONS: 'many' }, /^invalid value for num\.partitions: "many" is not an integer \(from environment TRIBUTARY_NUM_PARTITIONS\)$/],
+      [{ TRIBUTARY_NUM_PARTITIONS: 'many' }, new RegExp('^invalid value for num\\.partitions: ' +
+        '"many" is not an integer \\(from environment TRIBUTARY_NUM_PARTITIONS\\)$')],
       [{ TRIBUTARY_NUM_PARTITIONS: '1e3' }, /num\.partitions: "1e3" is not an integer/],
       [{ TRIBUTARY_NUM_PARTITIONS: '0' }, /num\.partitions: 0 is below the minimum 1/],
       [{ TRIBUTARY_LISTENERS_PORT: '70000' }, /listeners\.port: 70000 is above the maximum/],
