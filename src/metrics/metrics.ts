@@ -53,22 +53,10 @@ export function createMetrics (options: { perPartition: boolean }) {
   let partitionProvider: () => readonly PartitionSample[] = () => []
   let groupLagProvider: () => readonly GroupLagSample[] = () => []
 
-  const partitions = (): readonly PartitionSample[] => {
-    try {
-      return partitionProvider()
-    } catch {
-      collectErrors.inc({ provider: 'partition' })
-      return []
-    }
-  }
-  const groupLags = (): readonly GroupLagSample[] => {
-    try {
-      return groupLagProvider()
-    } catch {
-      collectErrors.inc({ provider: 'group' })
-      return []
-    }
-  }
+  const partitions = guard(() => partitionProvider(),
+    () => { collectErrors.inc({ provider: 'partition' }) })
+  const groupLags = guard(() => groupLagProvider(),
+    () => { collectErrors.inc({ provider: 'group' }) })
 
   const topic = defineTopicMetrics(registers)
   const requests = defineRequestMetrics(registers)
@@ -123,6 +111,18 @@ export function createMetrics (options: { perPartition: boolean }) {
 }
 
 type Registers = client.Registry[]
+
+/** A provider that cannot fail a scrape: a throw reads as no samples, and is counted. */
+function guard<T> (read: () => readonly T[], onError: () => void): () => readonly T[] {
+  return () => {
+    try {
+      return read()
+    } catch {
+      onError()
+      return []
+    }
+  }
+}
 
 function defineTopicMetrics (registers: Registers) {
   return {
