@@ -16,6 +16,8 @@ import { HttpError } from './errors.js'
 import { MSGPACK, sendBody } from './respond.js'
 import { registerApiV1 } from './routes/api-v1.js'
 import { registerRestProxyV2, V2_BINARY, V2_JSON } from './routes/rest-proxy.js'
+import { registerConsumers } from './routes/consumers.js'
+import { ConsumerInstances } from './consumer-instances.js'
 
 export interface HttpServerOptions {
   broker: Broker
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   ready: () => boolean
   /** Largest request body; above it the request is refused with 413. */
   bodyLimitBytes?: number
+  /** consumer.instance.timeout.ms: an idle HTTP consumer instance leaves its group. */
+  consumerInstanceTimeoutMs?: number
 }
 
 export interface HttpServer {
@@ -129,6 +133,10 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   registerApiV1(app, options.broker)
   registerRestProxyV2(app, options.broker)
+  const instances = new ConsumerInstances(options.broker,
+    options.consumerInstanceTimeoutMs ?? 300_000)
+  registerConsumers(app, options.broker, instances)
+  app.addHook('onClose', async () => { await instances.closeAll() })
   return app
 }
 

@@ -30,7 +30,8 @@ async function call (method: string, path: string, body?: unknown,
 
 describe('HTTP API', () => {
   before(async () => {
-    broker = await startBroker({ env: { TRIBUTARY_MESSAGE_MAX_BYTES: '200000' } })
+    broker = await startBroker({ env: { TRIBUTARY_MESSAGE_MAX_BYTES: '200000',
+      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0', TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '5' } })
     base = `http://127.0.0.1:${broker.httpPort}`
   })
   after(async () => {
@@ -65,8 +66,16 @@ describe('HTTP API', () => {
     ], next_offset: 2, high_watermark: 2 })
     const group = await call('POST', '/api/v1/consumer-groups', {
       group_id: 'analytics-service', topics: ['user-events'], auto_offset_reset: 'earliest' })
-    assert.equal(group.status, 501)
-    assert.match(group.body.message, /group coordinator/)
+    assert.equal(group.status, 201)
+    assert.equal(group.body.assignment.length, 12, 'a lone member owns all 12 partitions')
+    const records = await call('GET', `${group.body.base_uri}/records?max_wait_ms=500`)
+    assert.deepEqual(records.body.records.map((r: { value: string }) => r.value),
+      ['login', 'logout'])
+    const committed = await call('POST', `${group.body.base_uri}/offsets`, {})
+    assert.equal(committed.status, 200)
+    assert.ok(committed.body.offsets.some((o: { partition: number, offset: number }) =>
+      o.partition === 0 && o.offset === 2))
+    assert.equal((await call('DELETE', group.body.base_uri)).status, 204)
   })
 
   it('produces over HTTP what Kafka clients read, and reads what kafkajs produced', async () => {
@@ -109,6 +118,40 @@ describe('HTTP API', () => {
       assert.match(kcat.stdout, /^\|keyless$/m)
     }
   })
+
+  it('lets an HTTP consumer instance and a kafkajs member split a group\'s partitions',
+    async () => {
+      await call('POST', '/api/v1/topics', { name: 'split', partitions: 4 })
+      await call('POST', '/api/v1/produce', { topic: 'split', messages: Array.from(
+        { length: 40 }, (_, i) => ({ value: String(i), partition: i % 4 })) })
+      const created = await call('POST', '/api/v1/consumer-groups', { group_id: 'mixed-http',
+        topics: ['split'], auto_offset_reset: 'earliest' })
+      assert.equal(created.status, 201)
+      const kafka = new Kafka({ brokers: [broker.bootstrap], logLevel: logLevel.NOTHING })
+      const consumer = kafka.consumer({ groupId: 'mixed-http', heartbeatInterval: 300 })
+      let assigned: number[] = []
+      consumer.on(consumer.events.GROUP_JOIN, event => {
+        assigned = event.payload.memberAssignment.split ?? []
+      })
+      await consumer.connect()
+      await consumer.subscribe({ topic: 'split', fromBeginning: true })
+      const seen: string[] = []
+      await consumer.run({ eachMessage: async ({ message }) => {
+        seen.push(message.value?.toString() ?? '')
+      } })
+      // The HTTP member's polls keep it in the group and let it rejoin during the rebalance.
+      const httpSeen: string[] = []
+      const deadline = Date.now() + 20_000
+      while (Date.now() < deadline && (assigned.length !== 2 || seen.length + httpSeen.length < 40)) {
+        const polled = await call('GET', `${created.body.base_uri}/records?max_wait_ms=200`)
+        httpSeen.push(...polled.body.records.map((r: { value: string }) => r.value))
+      }
+      await consumer.disconnect()
+      assert.equal(assigned.length, 2, 'kafkajs got half of the partitions')
+      assert.ok(httpSeen.length > 0, 'the HTTP member read its half')
+      assert.ok(new Set([...seen, ...httpSeen]).size === 40, 'every record read by one of them')
+      assert.equal((await call('DELETE', created.body.base_uri)).status, 204)
+    })
 
   it('speaks REST Proxy v2 for topics and produce', async () => {
     const topics = await call('GET', '/topics')

@@ -150,11 +150,6 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker): void {
     })
   })
 
-  app.post('/api/v1/consumer-groups', async () => {
-    throw new HttpError(501, 1, 'consumer groups over HTTP are not available yet: they ' +
-      'arrive with the group coordinator (issue #5); use /api/v1/consume or the SSE stream')
-  })
-
   app.get('/api/v1/topics/:topic/partitions/:partition/stream', {
     schema: {
       description: 'Server-sent events, one per record, id "<partition>:<offset>"',
