@@ -10,6 +10,7 @@ import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
 import { ensureOffsetsTopic, offsetsLogFor } from './broker/offsets-log.js'
+import { GroupLagSampler } from './broker/group-lag.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
 import { GroupCoordinator } from './group/coordinator.js'
 import { randomUUID } from 'node:crypto'
@@ -145,6 +146,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     newMemberId: clientId => `${clientId}-${randomUUID()}`,
   })
   await groups.coordinator.load()
+  const lagSampler = new GroupLagSampler(broker)
+  metrics.setGroupLagProvider(() => lagSampler.samples())
+  lagSampler.start()
 
   const kafkaServer = new KafkaServer({
     host: config.host,
@@ -204,6 +208,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       kafkaReady = false
       purgatory.completeAll()
       groups.coordinator?.stop()
+      lagSampler.stop()
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()

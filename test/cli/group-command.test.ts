@@ -44,6 +44,17 @@ it('describes, resets and deletes a consumer group', async () => {
     partitions: [{ partition: 0, offset: '5' }, { partition: 1, offset: '5' }] })
   await admin.disconnect()
 
+  // The lag is a metric too, refreshed in the background every few seconds.
+  let metrics = ''
+  const deadline = Date.now() + 15_000
+  while (Date.now() < deadline &&
+    !/tributary_consumer_group_lag\{group="cli-group",topic="lagging"\} 30/.test(metrics)) {
+    await new Promise(resolve => setTimeout(resolve, 500))
+    metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text()
+  }
+  assert.match(metrics, /tributary_consumer_group_lag\{group="cli-group",topic="lagging"\} 30/)
+  assert.match(metrics, /tributary_consumer_group_lag_seconds\{group="cli-group",topic="lagging"\} [\d.]+/)
+
   assert.match(cli(['group', 'list']).stdout, /^cli-group$/m)
   const described = cli(['group', 'describe', 'cli-group'])
   assert.equal(described.status, 0, described.stderr)
