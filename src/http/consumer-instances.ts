@@ -215,7 +215,7 @@ export class ConsumerInstances {
   constructor (broker: Broker, timeoutMs: number) {
     this.#broker = broker
     this.#timeoutMs = timeoutMs
-    this.#sweeper = setInterval(() => this.#sweep(), Math.min(timeoutMs, 5000))
+    this.#sweeper = setInterval(() => this.#sweep(), Math.min(timeoutMs / 2, 5000))
     this.#sweeper.unref()
   }
 

@@ -90,7 +90,9 @@ function installContentTypes (app: FastifyInstance): void {
   // Plain text is not a body format of this API: refuse it with 415 rather than parse it.
   app.removeContentTypeParser('text/plain')
   const parseJson = app.getDefaultJsonParser('error', 'error')
-  app.addContentTypeParser([V2_JSON, V2_BINARY], { parseAs: 'string' }, parseJson)
+  // REST Proxy v2 bodies: records in JSON or binary form, and consumer requests in plain v2.
+  app.addContentTypeParser([V2_JSON, V2_BINARY, 'application/vnd.kafka.v2+json'],
+    { parseAs: 'string' }, parseJson)
   app.addContentTypeParser(MSGPACK, { parseAs: 'buffer' }, (_request, body, done) => {
     try {
       done(null, unpack(body as Buffer))

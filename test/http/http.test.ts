@@ -31,7 +31,8 @@ async function call (method: string, path: string, body?: unknown,
 describe('HTTP API', () => {
   before(async () => {
     broker = await startBroker({ env: { TRIBUTARY_MESSAGE_MAX_BYTES: '200000',
-      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0', TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '5' } })
+      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0', TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '5',
+      TRIBUTARY_CONSUMER_INSTANCE_TIMEOUT_MS: '4000' } })
     base = `http://127.0.0.1:${broker.httpPort}`
   })
   after(async () => {
@@ -146,12 +147,50 @@ describe('HTTP API', () => {
         const polled = await call('GET', `${created.body.base_uri}/records?max_wait_ms=200`)
         httpSeen.push(...polled.body.records.map((r: { value: string }) => r.value))
       }
+      assert.equal((await call('DELETE', created.body.base_uri)).status, 204)
       await consumer.disconnect()
       assert.equal(assigned.length, 2, 'kafkajs got half of the partitions')
       assert.ok(httpSeen.length > 0, 'the HTTP member read its half')
       assert.ok(new Set([...seen, ...httpSeen]).size === 40, 'every record read by one of them')
-      assert.equal((await call('DELETE', created.body.base_uri)).status, 204)
     })
+
+  it('speaks REST Proxy v2\'s consumer API, committing offsets as sent + 1', async () => {
+    await call('POST', '/api/v1/topics', { name: 'v2-consume', partitions: 1 })
+    await call('POST', '/api/v1/produce', { topic: 'v2-consume', messages: [
+      { key: 'k', value: { n: 1 } }, { key: 'k', value: { n: 2 } }] })
+    const v2 = { 'content-type': 'application/vnd.kafka.v2+json' }
+    const created = await call('POST', '/consumers/v2-group', { name: 'c1', format: 'json',
+      'auto.offset.reset': 'earliest' }, v2)
+    assert.equal(created.status, 200)
+    assert.equal(created.body.instance_id, 'c1')
+    const base = '/consumers/v2-group/instances/c1'
+    assert.equal((await call('POST', `${base}/subscription`, { topics: ['v2-consume'] }, v2))
+      .status, 204)
+    const records = await call('GET', `${base}/records`, undefined,
+      { accept: 'application/vnd.kafka.json.v2+json' })
+    assert.deepEqual(records.body.map((r: { value: unknown, offset: number }) =>
+      [r.offset, r.value]), [[0, { n: 1 }], [1, { n: 2 }]])
+    assert.equal((await call('POST', `${base}/offsets`, { offsets: [
+      { topic: 'v2-consume', partition: 0, offset: 1 }] }, v2)).status, 200)
+    const client = new KafkaClient({ bootstrap: broker.bootstrap })
+    try {
+      const committed = await client.fetchGroupOffsets('v2-group')
+      assert.equal(committed.get('v2-consume')?.get(0), 2, 'stored as sent + 1')
+    } finally {
+      await client.close()
+    }
+    assert.equal((await call('DELETE', base)).status, 204)
+    assert.equal((await call('GET', `${base}/records`)).status, 404)
+  })
+
+  it('expires an HTTP consumer instance after consumer.instance.timeout.ms', async () => {
+    const created = await call('POST', '/api/v1/consumer-groups', { group_id: 'idle',
+      topics: ['user-events'] })
+    assert.equal(created.status, 201)
+    await new Promise(resolve => setTimeout(resolve, 7000))
+    const gone = await call('GET', `${created.body.base_uri}/records?max_wait_ms=0`)
+    assert.equal(gone.status, 404)
+  })
 
   it('speaks REST Proxy v2 for topics and produce', async () => {
     const topics = await call('GET', '/topics')
