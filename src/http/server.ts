@@ -107,7 +107,7 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
-    ajv: { customOptions: { allErrors: true, coerceTypes: true } },
+    ajv: { customOptions: { allErrors: true, coerceTypes: true, allowUnionTypes: true } },
   })
   installErrorHandling(app)
   installContentTypes(app)
