@@ -10,6 +10,28 @@ export interface Cursor {
 }
 
 export function readVarint (buffer: Buffer, cursor: Cursor, end: number): number {
+  const position = cursor.position
+  // Fast paths: most varints in a record (attributes-adjacent deltas, small lengths) fit in
+  // one or two bytes; decode them with integer ops (the profile's top broker hot spot).
+  if (position < end) {
+    const first = buffer[position] as number
+    if (first < 0x80) {
+      cursor.position = position + 1
+      return (first >>> 1) ^ -(first & 1)
+    }
+    if (position + 1 < end) {
+      const second = buffer[position + 1] as number
+      if (second < 0x80) {
+        const raw = (first & 0x7f) | (second << 7)
+        cursor.position = position + 2
+        return (raw >>> 1) ^ -(raw & 1)
+      }
+    }
+  }
+  return readVarintSlow(buffer, cursor, end)
+}
+
+function readVarintSlow (buffer: Buffer, cursor: Cursor, end: number): number {
   let raw = 0
   let shift = 0
   let position = cursor.position
