@@ -84,8 +84,17 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
   const controller = new Controller(image, metadataLog, config.nodeId)
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
-  const topicSettings = (topic: string): ReturnType<typeof topicSettingsFor> =>
-    topicSettingsFor(config, image.topic(topic)?.configs)
+  // Effective settings are derived once per topic and config version, not on every produce.
+  const settingsCache = new Map<string, { version: number,
+    settings: ReturnType<typeof topicSettingsFor> }>()
+  const topicSettings = (topic: string): ReturnType<typeof topicSettingsFor> => {
+    const cached = settingsCache.get(topic)
+    if (cached !== undefined && cached.version === image.configVersion) return cached.settings
+    const settings = topicSettingsFor(config, image.topic(topic)?.configs)
+    if (settingsCache.size > 100_000) settingsCache.clear()
+    settingsCache.set(topic, { version: image.configVersion, settings })
+    return settings
+  }
   const replicaManager = new ReplicaManager({
     nodeId: config.nodeId,
     logManager,

@@ -41,6 +41,8 @@ export class MetadataImage {
   readonly brokerConfigs = new Map<string, string>()
   /** The first producer id not yet handed out to any broker. */
   nextProducerId = 0
+  /** Bumped by every record that can change a topic's effective configs (cache key). */
+  configVersion = 0
 
   topic (name: string): TopicInfo | undefined {
     return this.#topicsByName.get(name)
@@ -59,6 +61,9 @@ export class MetadataImage {
   }
 
   replay (record: MetadataRecord): void {
+    if (record.type === 'Config' || record.type === 'Topic' || record.type === 'RemoveTopic') {
+      this.configVersion++
+    }
     switch (record.type) {
       case 'RegisterBroker':
         this.brokers.set(record.brokerId, {

@@ -13,26 +13,17 @@ import { readPartition } from '../../src/client/consumer.js'
 import { batchCrcMatches } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+import { seededRandom } from '../support/seeded-random.js'
 
 const { Kafka, logLevel } = kafkajs
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
 const PARTITIONS = 3
 
-function seeded (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe(`broker crash recovery (CRASH_SEED=${SEED})`, () => {
   it(`keeps every acknowledged message exactly once across ${CYCLES} SIGKILLs`, async () => {
-    const random = seeded(SEED)
+    const random = seededRandom(SEED)
     let broker: BrokerProcess = await startBroker()
     const dataDir = broker.dataDir
     const port = broker.kafkaPort

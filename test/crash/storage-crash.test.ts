@@ -15,22 +15,12 @@ import { splitBatches } from '../../src/records/batch.js'
 import { readInt64 } from '../../src/records/batch-header.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import { storedBatchForId } from './storage-batches.js'
+import { seededRandom } from '../support/seeded-random.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'storage-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 async function runAndKill (dataDir: string, cycle: number, killAfterMs: number):
 Promise<Map<string, number>> {
@@ -96,7 +86,7 @@ async function tempDir (): Promise<string> {
 
 describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
   it(`keeps every acknowledged batch across ${CYCLES} SIGKILLs`, async () => {
-    const random = seeded(SEED)
+    const random = seededRandom(SEED)
     const dataDir = await tempDir()
     const acked = new Map<string, number>()
     try {

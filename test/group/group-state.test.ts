@@ -8,21 +8,12 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ClassicGroup, type GroupEffect, type JoinResult } from '../../src/group/group-state.js'
 import { ERROR } from '../../src/protocol/errors.js'
+import { seededRandom } from '../support/seeded-random.js'
 
 const LIMITS = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 100,
   maxSessionTimeoutMs: 60_000, membersMax: 100 }
 const PARTITIONS = 6
 
-function seeded (seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /** Assignment bytes: the partition numbers this member owns. */
 const encode = (partitions: number[]): Buffer => Buffer.from(partitions)
@@ -193,7 +184,7 @@ describe('ClassicGroup', () => {
     const seed = Number(process.env.GROUP_SEED ?? Date.now() % 1_000_000)
     const runs = 50
     for (let run = 0; run < runs; run++) {
-      const random = seeded(seed + run)
+      const random = seededRandom(seed + run)
       const h = new Harness()
       const clients: { memberId: string, generation: number, pending?: number,
         pendingSync?: number, alive: boolean }[] = []
