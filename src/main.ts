@@ -27,8 +27,6 @@ import { KafkaServer } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
-/** Kafka-protocol requests in flight per connection before reading pauses. */
-const INFLIGHT_REQUESTS_PER_CONNECTION_MAX = 64
 /** Bytes queued for one connection's socket before reading pauses. */
 const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
@@ -166,7 +164,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     limits: {
       listener: 'PLAINTEXT',
       maxFrameBytes: config.socketRequestMaxBytes,
-      inflightRequestsMax: INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+      inflightRequestsMax: config.connectionMaxInflightRequests,
       writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
     },
     logger,
@@ -186,7 +184,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       limits: {
         listener: 'EXTERNAL',
         maxFrameBytes: config.socketRequestMaxBytes,
-        inflightRequestsMax: INFLIGHT_REQUESTS_PER_CONNECTION_MAX,
+        inflightRequestsMax: config.connectionMaxInflightRequests,
         writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
       },
       logger,
