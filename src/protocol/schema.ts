@@ -79,7 +79,12 @@ function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
       if (value === null && !canBeNull) throw new ProtocolDecodeError('null string')
       return value
     }
-    case 'bytes': case 'records': return reader.nullableBytesOf(flexible)
+    case 'bytes': case 'records': {
+      const value = reader.nullableBytesOf(flexible)
+      // Kafka rejects null in a non-nullable bytes field as it does for strings.
+      if (value === null && !canBeNull) throw new ProtocolDecodeError('null bytes')
+      return value
+    }
   }
 }
 
@@ -155,6 +160,13 @@ function zeroFor (field: Field, version: number): unknown {
   return field.type === 'string' ? '' : Buffer.alloc(0)
 }
 
+/** The field lists behind each schema-driven API, for generic tests (fuzzing, round trips). */
+const SCHEMAS = new WeakMap<object, { request: Field[], response: Field[] }>()
+
+export function schemaOf (api: object): { request: Field[], response: Field[] } | undefined {
+  return SCHEMAS.get(api)
+}
+
 /** Builds an ApiDefinition from request and response schemas. */
 export function defineApi<Request, Response> (spec: {
   key: number
@@ -166,7 +178,7 @@ export function defineApi<Request, Response> (spec: {
   response: Field[]
 }): ApiDefinition<Request, Response> {
   const flexible = (version: number): boolean => version >= spec.flexibleFrom
-  return {
+  const api: ApiDefinition<Request, Response> = {
     key: spec.key,
     name: spec.name,
     minVersion: spec.minVersion,
@@ -181,4 +193,6 @@ export function defineApi<Request, Response> (spec: {
     encodeResponse: (writer, version, response) =>
       encodeStruct(writer, spec.response, version, flexible(version), response as Message),
   }
+  SCHEMAS.set(api, { request: spec.request, response: spec.response })
+  return api
 }

@@ -1,7 +1,24 @@
 /**
- * ListOffsets (key 2). Codec versions 1-5, flexible from 6 (ListOffsetsRequest/Response.json).
- * v1: timestamp/offset replace old_style_offsets; v2: isolation_level and throttle_time_ms;
- * v4: current_leader_epoch and leader_epoch.
+ * ListOffsets (key 2). Codec versions 1-7, flexible from 6 (ListOffsetsRequest.json /
+ * ListOffsetsResponse.json). v0 (old_style_offsets, max_num_offsets) is not implemented: Kafka
+ * 4.0 removed it (KIP-896) and every client we serve sends 1 or later.
+ *
+ * Version history: v1 replaces old_style_offsets with timestamp/offset; v2 adds
+ * isolation_level and throttle_time_ms; v3 is v2; v4 adds current_leader_epoch and
+ * leader_epoch; v5 is v4 (may return OFFSET_NOT_AVAILABLE); v6 is flexible; v7 is v6 (it only
+ * allows timestamp -3, max timestamp, KIP-734). v8-10 (tiered offsets, timeout_ms) are later.
+ *
+ * Request grammar:
+ *   replica_id int32, isolation_level int8 (v2+),
+ *   topics [name string,
+ *           partitions [partition_index int32, current_leader_epoch int32 (v4+),
+ *                       timestamp int64, (tags v6+)], (tags v6+)], (tags v6+)
+ * Response grammar:
+ *   throttle_time_ms int32 (v2+),
+ *   topics [name string,
+ *           partitions [partition_index int32, error_code int16, timestamp int64,
+ *                       offset int64, leader_epoch int32 (v4+), (tags v6+)], (tags v6+)],
+ *   (tags v6+)
  */
 import { defineApi, type Field } from '../schema.js'
 
@@ -21,7 +38,8 @@ export interface ListOffsetsResponse {
     partitions: {
       partitionIndex: number
       errorCode: number
-      oldStyleOffsets: number[]
+      /** v0's offsets array; v0 is not implemented, so this is never on the wire. */
+      oldStyleOffsets?: number[]
       timestamp: number
       offset: number
       leaderEpoch: number
@@ -42,7 +60,6 @@ const request: Field[] = [
           { name: 'partitionIndex', type: 'int32', versions: [0] },
           { name: 'currentLeaderEpoch', type: 'int32', versions: [4], default: -1 },
           { name: 'timestamp', type: 'int64', versions: [0] },
-          { name: 'maxNumOffsets', type: 'int32', versions: [0, 0], default: 1 },
         ],
         versions: [0],
       },
@@ -62,7 +79,6 @@ const response: Field[] = [
         type: [
           { name: 'partitionIndex', type: 'int32', versions: [0] },
           { name: 'errorCode', type: 'int16', versions: [0] },
-          { name: 'oldStyleOffsets', type: { items: 'int64' }, versions: [0, 0] },
           { name: 'timestamp', type: 'int64', versions: [1], default: -1 },
           { name: 'offset', type: 'int64', versions: [1], default: -1 },
           { name: 'leaderEpoch', type: 'int32', versions: [4], default: -1 },
@@ -75,5 +91,5 @@ const response: Field[] = [
 ]
 
 export const ListOffsets = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
-  key: 2, name: 'ListOffsets', minVersion: 0, maxVersion: 5, flexibleFrom: 6, request, response,
+  key: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 7, flexibleFrom: 6, request, response,
 })

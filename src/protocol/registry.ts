@@ -1,0 +1,47 @@
+/**
+ * The registry of every Kafka API codec the project has, keyed by API key. The broker's
+ * handler table (src/broker/handlers/index.ts) decides what is ADVERTISED; this list is what
+ * can be decoded and encoded, at the codec's full version range (often wider than advertised,
+ * so raising an advertised maximum is a one-line change).
+ *
+ * Stateless: built once at load. The fuzz test (test/protocol/fuzz.test.ts) feeds every
+ * decoder listed here at every version, so an API is only covered once it is listed.
+ */
+import type { ApiDefinition } from './api.js'
+import { ApiVersions } from './apis/api-versions.js'
+import { DescribeCluster } from './apis/describe-cluster.js'
+import { Fetch } from './apis/fetch.js'
+import { InitProducerId } from './apis/init-producer-id.js'
+import { ListOffsets } from './apis/list-offsets.js'
+import { Metadata } from './apis/metadata.js'
+import { Produce } from './apis/produce.js'
+import { SaslAuthenticate } from './apis/sasl-authenticate.js'
+import { SaslHandshake } from './apis/sasl-handshake.js'
+import { assert } from '../util/assert.js'
+
+export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze([
+  Produce,
+  Fetch,
+  ListOffsets,
+  Metadata,
+  SaslHandshake,
+  ApiVersions,
+  InitProducerId,
+  SaslAuthenticate,
+  DescribeCluster,
+  // The admin and consumer-group codecs (CreateTopics, DeleteTopics, CreatePartitions,
+  // DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DeleteRecords and the group APIs
+  // of apis/groups.ts) belong to the other protocol engineer: the lead adds them here when
+  // they land, which also puts them under the fuzz test.
+])
+
+const BY_KEY = new Map<number, ApiDefinition<any, any>>()
+for (const api of API_DEFINITIONS) {
+  assert(!BY_KEY.has(api.key), `API key ${api.key} registered twice`)
+  assert(api.minVersion <= api.maxVersion, `${api.name}: empty version range`)
+  BY_KEY.set(api.key, api)
+}
+
+export function apiByKey (key: number): ApiDefinition<any, any> | undefined {
+  return BY_KEY.get(key)
+}
