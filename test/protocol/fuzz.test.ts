@@ -1,0 +1,131 @@
+/**
+ * Fuzzing every decoder of the registry at every version of its codec, both directions:
+ * random byte strings, and valid encodings of random messages that are then truncated or
+ * mutated (bytes flipped, set to length-like extremes, inserted or deleted). The only error a
+ * decoder may raise is ProtocolDecodeError: a RangeError or TypeError would escape the network
+ * layer's handling and is a bug. Every proper prefix of a valid encoding must be rejected.
+ *
+ * Seeded: FUZZ_SEED=<n> replays a run; the seed is printed and is part of each test's name.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import fc from 'fast-check'
+import type { ApiDefinition } from '../../src/protocol/api.js'
+import { ProtocolDecodeError, Reader } from '../../src/protocol/reader.js'
+import { API_DEFINITIONS } from '../../src/protocol/registry.js'
+import {
+  encode, fieldsOf, messageArbitrary, versionsOf, type Direction,
+} from './support/messages.js'
+
+const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000)
+/** Runs per API, shared across its versions, directions and the three kinds of input. */
+const RUNS_PER_API = 2100
+const DIRECTIONS: Direction[] = ['request', 'response']
+
+console.log(`protocol fuzz: FUZZ_SEED=${SEED}`)
+
+/** Decodes and reports anything but a clean result or a ProtocolDecodeError. */
+function decodeQuietly (api: ApiDefinition<unknown, unknown>, direction: Direction,
+  version: number, bytes: Buffer): 'ok' | 'rejected' {
+  const reader = new Reader(bytes)
+  try {
+    if (direction === 'request') api.decodeRequest(reader, version)
+    else api.decodeResponse(reader, version)
+    return 'ok'
+  } catch (error) {
+    if (error instanceof ProtocolDecodeError) return 'rejected'
+    throw new Error(`${api.name} v${version} ${direction} threw ${String(error)} on ` +
+      bytes.toString('hex'), { cause: error })
+  }
+}
+
+type Mutation =
+  | { kind: 'set', at: number, value: number }
+  | { kind: 'insert', at: number, bytes: Uint8Array }
+  | { kind: 'delete', at: number, count: number }
+  | { kind: 'truncate', at: number }
+
+const BYTE = fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x01, 0xfe), fc.nat(255))
+const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: BYTE }),
+  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(),
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
+  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(),
+    count: fc.integer({ min: 1, max: 8 }) }),
+  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
+)
+
+function mutate (bytes: Buffer, mutations: Mutation[]): Buffer {
+  let result = Buffer.from(bytes)
+  for (const mutation of mutations) {
+    const at = result.length === 0 ? 0 : mutation.at % (result.length + 1)
+    switch (mutation.kind) {
+      case 'set':
+        if (at < result.length) result[at] = mutation.value
+        break
+      case 'insert':
+        result = Buffer.concat([result.subarray(0, at), mutation.bytes, result.subarray(at)])
+        break
+      case 'delete':
+        result = Buffer.concat([result.subarray(0, at), result.subarray(at + mutation.count)])
+        break
+      case 'truncate':
+        result = result.subarray(0, at)
+        break
+    }
+  }
+  return result
+}
+
+describe(`protocol decoders under fuzzing (FUZZ_SEED=${SEED})`, () => {
+  for (const api of API_DEFINITIONS) {
+    const cases = versionsOf(api).flatMap(version =>
+      DIRECTIONS.map(direction => ({ version, direction })))
+    const runs = Math.max(10, Math.floor(RUNS_PER_API / 3 / cases.length))
+
+    it(`${api.name} decoders reject random bytes only with ProtocolDecodeError`, () => {
+      for (const { version, direction } of cases) {
+        fc.assert(fc.property(fc.uint8Array({ maxLength: 160 }), bytes => {
+          decodeQuietly(api, direction, version, Buffer.from(bytes))
+        }), { seed: SEED, numRuns: runs })
+      }
+    })
+
+    it(`${api.name} decoders reject every proper prefix of a valid encoding`, () => {
+      for (const { version, direction } of cases) {
+        const fields = fieldsOf(api, direction)
+        fc.assert(fc.property(messageArbitrary(fields, version), fc.nat(), (message, cut) => {
+          const bytes = encode(api, direction, version, message)
+          assert.equal(decodeQuietly(api, direction, version, bytes), 'ok')
+          if (bytes.length === 0) return
+          const prefix = bytes.subarray(0, cut % bytes.length)
+          assert.equal(decodeQuietly(api, direction, version, prefix), 'rejected',
+            `${api.name} v${version} ${direction}: a ${prefix.length}-byte prefix of ` +
+            `${bytes.length} decoded`)
+        }), { seed: SEED, numRuns: runs })
+      }
+    })
+
+    it(`${api.name} decoders survive mutated valid encodings`, () => {
+      for (const { version, direction } of cases) {
+        const fields = fieldsOf(api, direction)
+        fc.assert(fc.property(messageArbitrary(fields, version),
+          fc.array(MUTATION, { minLength: 1, maxLength: 4 }), (message, mutations) => {
+            const bytes = encode(api, direction, version, message)
+            decodeQuietly(api, direction, version, mutate(bytes, mutations))
+          }), { seed: SEED, numRuns: runs })
+      }
+    })
+  }
+
+  it('the decoder of a flexible version bounds a forged compact array count by the frame', () => {
+    // A compact array count of 2^35-ish: uvarint ff ff ff ff 7f, then nothing.
+    const forged = Buffer.from([0xff, 0xff, 0xff, 0xff, 0x7f])
+    for (const api of API_DEFINITIONS) {
+      for (const version of versionsOf(api)) {
+        if (version < api.flexibleFrom) continue
+        for (const direction of DIRECTIONS) decodeQuietly(api, direction, version, forged)
+      }
+    }
+  })
+})
