@@ -26,7 +26,7 @@ export interface FetchRequest {
       partitionMaxBytes: number
     }[]
   }[]
-  forgottenTopicsData: { topic: string, partitions: number[] }[]
+  forgottenTopicsData: { topic: string, topicId?: Buffer, partitions: number[] }[]
   rackId: string
 }
 

@@ -44,8 +44,8 @@ export async function kafkajsParseResponse (api: string, version: number,
 /** A RecordBatch v2 (magic 2) encoded by kafkajs, as it appears inside Produce/Fetch. */
 export async function kafkajsRecordBatch (records: { key: string, value: string }[],
   firstOffset = 0): Promise<Buffer> {
-  const RecordBatch = require('kafkajs/src/protocol/recordBatch/v0/index.js') as
-    (options: Record<string, unknown>) => Promise<{ buffer: Buffer }>
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0/index.js') as
+    { RecordBatch: (options: Record<string, unknown>) => Promise<{ buffer: Buffer }> }
   const Record = require('kafkajs/src/protocol/recordBatch/record/v0/index.js') as
     (options: Record<string, unknown>) => unknown
   const Long = require('kafkajs/src/utils/long.js') as { fromInt: (n: number) => unknown }
