@@ -1,6 +1,18 @@
 /**
- * DescribeCluster (key 60, KIP-700). Codec versions 0-1, flexible from 0. v1 adds
- * endpoint_type.
+ * DescribeCluster (key 60, KIP-700). Codec versions 0-1, flexible from 0
+ * (DescribeClusterRequest.json / DescribeClusterResponse.json). Advertised 0 only; none of the
+ * four reference clients sends it, our own client and admin tools do.
+ *
+ * Version history: v1 adds endpoint_type (KIP-919: 1 = brokers, 2 = controllers).
+ *
+ * Request grammar:
+ *   include_cluster_authorized_operations bool, endpoint_type int8 (v1+), tags
+ * Response grammar:
+ *   throttle_time_ms int32, error_code int16, error_message compact nullable string,
+ *   endpoint_type int8 (v1+), cluster_id compact string, controller_id int32,
+ *   brokers [broker_id int32, host compact string, port int32,
+ *            rack compact nullable string, tags],
+ *   cluster_authorized_operations int32, tags
  */
 import { defineApi } from '../schema.js'
 
@@ -17,6 +29,7 @@ export interface DescribeClusterResponse {
   clusterId: string
   controllerId: number
   brokers: { brokerId: number, host: string, port: number, rack: string | null,
+    /** DescribeCluster v2's is_fenced (KIP-1073): beyond our max, never on the wire. */
     isFenced?: boolean }[]
   clusterAuthorizedOperations: number
 }

@@ -1,8 +1,38 @@
 /**
- * Fetch (key 1). Codec versions 4-12, flexible from 12 (FetchRequest/Response.json).
- * v4: isolation_level, last_stable_offset, aborted_transactions; v5: log_start_offset;
- * v7: fetch sessions and forgotten topics; v9: current_leader_epoch; v11: rack_id and
- * preferred_read_replica; v12: last_fetched_epoch (and tagged fields we do not use).
+ * Fetch (key 1). Codec versions 4-12, flexible from 12 (FetchRequest.json /
+ * FetchResponse.json). Advertised 4-11 (4 for librdkafka's MsgVer2 gate, 10 for zstd, 11 for
+ * kafka-python's 2.3 inference; 13+ would need topic ids).
+ *
+ * Version history: v4 adds isolation_level, last_stable_offset and aborted_transactions
+ * (KIP-98); v5 adds log_start_offset; v6 is v5; v7 adds fetch sessions (session_id,
+ * session_epoch, forgotten_topics_data, the top-level error_code; KIP-227); v8 is v7; v9 adds
+ * current_leader_epoch (KIP-320); v10 is v9 (zstd); v11 adds rack_id and
+ * preferred_read_replica (KIP-392); v12 is flexible and adds last_fetched_epoch plus tagged
+ * fields (cluster_id, diverging_epoch, current_leader, snapshot_id) that we read and drop.
+ *
+ * Request grammar:
+ *   replica_id int32, max_wait_ms int32, min_bytes int32, max_bytes int32,
+ *   isolation_level int8, session_id int32 (v7+), session_epoch int32 (v7+),
+ *   topics [topic string,
+ *           partitions [partition int32, current_leader_epoch int32 (v9+),
+ *                       fetch_offset int64, last_fetched_epoch int32 (v12+),
+ *                       log_start_offset int64 (v5+), partition_max_bytes int32,
+ *                       (tags v12+)], (tags v12+)],
+ *   forgotten_topics_data [topic string, partitions [int32], (tags v12+)] (v7+),
+ *   rack_id string (v11+), (tags v12+)
+ * Response grammar:
+ *   throttle_time_ms int32, error_code int16 (v7+), session_id int32 (v7+),
+ *   responses [topic string,
+ *              partitions [partition_index int32, error_code int16, high_watermark int64,
+ *                          last_stable_offset int64, log_start_offset int64 (v5+),
+ *                          aborted_transactions nullable [producer_id int64,
+ *                                                         first_offset int64, (tags v12+)],
+ *                          preferred_read_replica int32 (v11+), records nullable bytes,
+ *                          (tags v12+)], (tags v12+)], (tags v12+)
+ *
+ * Records are always encoded with a size, 0 when empty, never as null (-1): librdkafka fails
+ * the parse on a negative MessageSetSize (KAFKA_PROTOCOL.md P5.4). Large record sets are appended by reference
+ * (Writer.rawReference), so the segment bytes are never copied into the response.
  */
 import { defineApi, type Field } from '../schema.js'
 

@@ -1,6 +1,18 @@
 /**
- * InitProducerId (key 22). Codec versions 0-4, flexible from 2. v3 adds producer_id and
- * producer_epoch to the request (KIP-360 epoch bumps).
+ * InitProducerId (key 22). Codec versions 0-4, flexible from 2 (InitProducerIdRequest.json /
+ * InitProducerIdResponse.json). Advertised 0-1 (min 0 for librdkafka's IdempotentProducer
+ * gate).
+ *
+ * Version history: v1 is v0 (throttling after the response, KIP-219); v2 is flexible; v3 adds
+ * producer_id and producer_epoch to the request, so a producer can bump its epoch instead of
+ * getting a new id (KIP-360); v4 is v3 (may return PRODUCER_FENCED).
+ *
+ * Request grammar:
+ *   transactional_id nullable string, transaction_timeout_ms int32,
+ *   producer_id int64 (v3+), producer_epoch int16 (v3+), (tags v2+)
+ * Response grammar:
+ *   throttle_time_ms int32, error_code int16, producer_id int64, producer_epoch int16,
+ *   (tags v2+)
  */
 import { defineApi, type Field } from '../schema.js'
 

@@ -1,9 +1,31 @@
 /**
- * Metadata (key 3). Codec versions 0-12, flexible from 9 (MetadataRequest/Response.json).
- * v1: nullable topics (null = all), rack, controller_id, is_internal; v2: cluster_id;
- * v3: throttle_time_ms; v4: allow_auto_topic_creation; v5: offline_replicas; v7: leader_epoch;
- * v8: authorized operations; v10: topic ids; v11 drops cluster authorized operations;
- * v12: nullable topic names.
+ * Metadata (key 3). Codec versions 0-12, flexible from 9 (MetadataRequest.json /
+ * MetadataResponse.json). Advertised 0-6 for now (KAFKA_PROTOCOL.md section 2; P2.7: topic ids
+ * must be real before advertising 10+).
+ *
+ * Version history: v1 makes the topic list nullable (null = all topics; v0 uses an empty list)
+ * and adds rack, controller_id and is_internal; v2 adds cluster_id; v3 adds throttle_time_ms;
+ * v4 adds allow_auto_topic_creation (v0-3 imply true); v5 adds offline_replicas; v6 is v5;
+ * v7 adds leader_epoch; v8 adds the authorized-operations fields (KIP-430); v9 is flexible;
+ * v10 adds topic ids (KIP-516); v11 drops include/cluster authorized operations (KIP-700 moved
+ * them to DescribeCluster); v12 makes topic names nullable (lookup by id).
+ *
+ * Request grammar:
+ *   topics [topic_id uuid (v10+), name string (nullable v10+), (tags v9+)] (nullable v1+),
+ *   allow_auto_topic_creation bool (v4+),
+ *   include_cluster_authorized_operations bool (v8-10),
+ *   include_topic_authorized_operations bool (v8+), (tags v9+)
+ * Response grammar:
+ *   throttle_time_ms int32 (v3+),
+ *   brokers [node_id int32, host string, port int32, rack nullable string (v1+), (tags v9+)],
+ *   cluster_id nullable string (v2+), controller_id int32 (v1+),
+ *   topics [error_code int16, name string (nullable v12+), topic_id uuid (v10+),
+ *           is_internal bool (v1+),
+ *           partitions [error_code int16, partition_index int32, leader_id int32,
+ *                       leader_epoch int32 (v7+), replica_nodes [int32], isr_nodes [int32],
+ *                       offline_replicas [int32] (v5+), (tags v9+)],
+ *           topic_authorized_operations int32 (v8+), (tags v9+)],
+ *   cluster_authorized_operations int32 (v8-10), (tags v9+)
  */
 import { defineApi, type Field } from '../schema.js'
 

@@ -1,7 +1,31 @@
 /**
- * Produce (key 0). Codec versions 3-9, flexible from 9 (ProduceRequest/Response.json).
- * v3: transactional_id (magic 2 only from here); v5: log_start_offset; v8: record_errors and
- * error_message. throttle_time_ms comes AFTER the responses array.
+ * Produce (key 0). Codec versions 3-9, flexible from 9 (ProduceRequest.json /
+ * ProduceResponse.json). Advertised 3-7 (3 for librdkafka's MsgVer2 gate, 7 for zstd).
+ *
+ * Version history: v3 adds transactional_id and requires record batches of magic 2 (the
+ * first version we implement, as Kafka 4.0); v4 may answer KAFKA_STORAGE_ERROR; v5 adds
+ * log_start_offset; v6 and v7 are v5 (v7 allows zstd, KIP-110); v8 adds record_errors and
+ * error_message (KIP-467); v9 is flexible; v10+ (tagged current leader) are later.
+ * acks=0 requests get no response at all (see the broker handler).
+ *
+ * Request grammar:
+ *   transactional_id nullable string, acks int16, timeout_ms int32,
+ *   topic_data [name string,
+ *               partition_data [index int32, records nullable bytes, (tags v9+)],
+ *               (tags v9+)], (tags v9+)
+ * Response grammar (throttle_time_ms comes AFTER the responses array):
+ *   responses [name string,
+ *              partition_responses [index int32, error_code int16, base_offset int64,
+ *                                   log_append_time_ms int64, log_start_offset int64 (v5+),
+ *                                   record_errors [batch_index int32,
+ *                                                  batch_index_error_message nullable string,
+ *                                                  (tags v9+)] (v8+),
+ *                                   error_message nullable string (v8+), (tags v9+)],
+ *              (tags v9+)],
+ *   throttle_time_ms int32, (tags v9+)
+ *
+ * Records are opaque here: decoding returns a view into the request frame (no copy), which
+ * the handler validates (src/records/validate.ts) before appending.
  */
 import { defineApi, type Field } from '../schema.js'
 
