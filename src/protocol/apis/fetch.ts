@@ -31,8 +31,9 @@
  *                          (tags v12+)], (tags v12+)], (tags v12+)
  *
  * Records are always encoded with a size, 0 when empty, never as null (-1): librdkafka fails
- * the parse on a negative MessageSetSize (KAFKA_PROTOCOL.md P5.4). Large record sets are appended by reference
- * (Writer.rawReference), so the segment bytes are never copied into the response.
+ * the parse on a negative MessageSetSize (KAFKA_PROTOCOL.md P5.4). Large record sets are
+ * appended by reference (Writer.rawReference), so segment bytes are never copied into the
+ * response.
  */
 import { defineApi, type Field } from '../schema.js'
 
