@@ -9,7 +9,18 @@
  */
 import type { ApiDefinition } from './api.js'
 import { ApiVersions } from './apis/api-versions.js'
+import { AlterConfigs } from './apis/alter-configs.js'
+import { CreatePartitions } from './apis/create-partitions.js'
+import { CreateTopics } from './apis/create-topics.js'
+import { DeleteRecords } from './apis/delete-records.js'
+import { DeleteTopics } from './apis/delete-topics.js'
 import { DescribeCluster } from './apis/describe-cluster.js'
+import { DescribeConfigs } from './apis/describe-configs.js'
+import {
+  DeleteGroups, DescribeGroups, FindCoordinator, Heartbeat, JoinGroup, LeaveGroup, ListGroups,
+  OffsetCommit, OffsetDelete, OffsetFetch, SyncGroup,
+} from './apis/groups.js'
+import { IncrementalAlterConfigs } from './apis/incremental-alter-configs.js'
 import { Fetch } from './apis/fetch.js'
 import { InitProducerId } from './apis/init-producer-id.js'
 import { ListOffsets } from './apis/list-offsets.js'
@@ -29,10 +40,24 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   InitProducerId,
   SaslAuthenticate,
   DescribeCluster,
-  // The admin and consumer-group codecs (CreateTopics, DeleteTopics, CreatePartitions,
-  // DescribeConfigs, AlterConfigs, IncrementalAlterConfigs, DeleteRecords and the group APIs
-  // of apis/groups.ts) belong to the other protocol engineer: the lead adds them here when
-  // they land, which also puts them under the fuzz test.
+  CreateTopics,
+  DeleteTopics,
+  CreatePartitions,
+  DescribeConfigs,
+  AlterConfigs,
+  IncrementalAlterConfigs,
+  DeleteRecords,
+  FindCoordinator,
+  JoinGroup,
+  SyncGroup,
+  Heartbeat,
+  LeaveGroup,
+  OffsetCommit,
+  OffsetFetch,
+  ListGroups,
+  DescribeGroups,
+  DeleteGroups,
+  OffsetDelete,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()
