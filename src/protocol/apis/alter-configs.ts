@@ -1,4 +1,17 @@
-/** AlterConfigs (key 33). Codec versions 0-1 (v1 is v0), flexible from 2. */
+/**
+ * AlterConfigs (key 33). Codec versions 0-2, flexible from 2.
+ *
+ * Version history (Kafka's AlterConfigsRequest.json / AlterConfigsResponse.json):
+ *   v1 is v0 (KIP-219 throttling); v2 is flexible (KIP-482). Superseded by
+ *   IncrementalAlterConfigs (KIP-339), which shares this response layout.
+ *
+ * Request grammar:
+ *   resources array[resource_type int8, resource_name string, configs array[name string,
+ *   value nullable_string, (tags v2+)], (tags v2+)], validate_only bool, (tags v2+)
+ * Response grammar:
+ *   throttle_time_ms int32, responses array[error_code int16, error_message nullable_string,
+ *   resource_type int8, resource_name string, (tags v2+)], (tags v2+)
+ */
 import { defineApi, type Field } from '../schema.js'
 
 export interface AlterConfigsRequest {
@@ -32,7 +45,7 @@ export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>
   key: 33,
   name: 'AlterConfigs',
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   flexibleFrom: 2,
   request: [
     {

@@ -1,4 +1,17 @@
-/** CreatePartitions (key 37). Codec versions 0-2, flexible from 2. */
+/**
+ * CreatePartitions (key 37, KIP-195). Codec versions 0-3, flexible from 2.
+ *
+ * Version history (Kafka's CreatePartitionsRequest.json / CreatePartitionsResponse.json):
+ *   v1 is v0 (KIP-219 throttling); v2 is flexible (KIP-482); v3 is v2 (quota errors, KIP-599).
+ *
+ * Request grammar:
+ *   topics array[name string, count int32, assignments nullable_array[
+ *   broker_ids array[int32], (tags v2+)], (tags v2+)], timeout_ms int32,
+ *   validate_only bool, (tags v2+)
+ * Response grammar:
+ *   throttle_time_ms int32, results array[name string, error_code int16,
+ *   error_message nullable_string, (tags v2+)], (tags v2+)
+ */
 import { defineApi } from '../schema.js'
 
 export interface CreatePartitionsRequest {
@@ -16,7 +29,7 @@ export const CreatePartitions = defineApi<CreatePartitionsRequest, CreatePartiti
   key: 37,
   name: 'CreatePartitions',
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 3,
   flexibleFrom: 2,
   request: [
     {

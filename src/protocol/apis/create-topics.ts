@@ -1,7 +1,26 @@
 /**
- * CreateTopics (key 19). Codec versions 0-5, flexible from 5. v1: validate_only and
- * error_message; v2: throttle_time_ms; v4: -1 defaults for partitions and replication factor
- * (KIP-464); v5: the created topic's partitions, replication factor and configs.
+ * CreateTopics (key 19). Codec versions 0-7, flexible from 5.
+ *
+ * Version history (Kafka's CreateTopicsRequest.json / CreateTopicsResponse.json):
+ *   v1 adds validate_only to the request and error_message to the response (KIP-108); v2 adds
+ *   throttle_time_ms; v3 is v2 (KIP-219 throttling); v4 lets num_partitions and
+ *   replication_factor be -1 for the broker defaults (KIP-464); v5 is flexible (KIP-482) and
+ *   returns the created topic's partitions, replication factor and configs (KIP-525); v6 is v5
+ *   (quota errors, KIP-599); v7 returns the topic id (KIP-516).
+ *
+ * Request grammar:
+ *   topics array[name string, num_partitions int32, replication_factor int16,
+ *   assignments array[partition_index int32, broker_ids array[int32], (tags v5+)],
+ *   configs array[name string, value nullable_string, (tags v5+)], (tags v5+)],
+ *   timeout_ms int32, validate_only bool (v1+), (tags v5+)
+ * Response grammar:
+ *   throttle_time_ms int32 (v2+), topics array[name string, topic_id uuid (v7+),
+ *   error_code int16, error_message nullable_string (v1+), num_partitions int32 (v5+),
+ *   replication_factor int16 (v5+), configs nullable_array[name string,
+ *   value nullable_string, read_only bool, config_source int8, is_sensitive bool, tags] (v5+),
+ *   (tags v5+: tag 0 = topic_config_error_code int16)], (tags v5+)
+ * Strings and arrays are compact from v5. The schema codec reads tagged fields and drops them,
+ * and writes none: topic_config_error_code (tagged, ignorable) is never sent.
  */
 import { defineApi } from '../schema.js'
 
@@ -35,7 +54,7 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
   key: 19,
   name: 'CreateTopics',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 7,
   flexibleFrom: 5,
   request: [
     {

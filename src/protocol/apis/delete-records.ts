@@ -1,4 +1,17 @@
-/** DeleteRecords (key 21). Codec versions 0-2, flexible from 2. */
+/**
+ * DeleteRecords (key 21, KIP-107). Codec versions 0-2, flexible from 2.
+ *
+ * Version history (Kafka's DeleteRecordsRequest.json / DeleteRecordsResponse.json):
+ *   v1 is v0 (KIP-219 throttling); v2 is flexible (KIP-482).
+ *
+ * Request grammar:
+ *   topics array[name string, partitions array[partition_index int32, offset int64,
+ *   (tags v2+)], (tags v2+)], timeout_ms int32, (tags v2+)
+ * Response grammar:
+ *   throttle_time_ms int32, topics array[name string, partitions array[
+ *   partition_index int32, low_watermark int64, error_code int16, (tags v2+)], (tags v2+)],
+ *   (tags v2+)
+ */
 import { defineApi } from '../schema.js'
 
 export interface DeleteRecordsRequest {

@@ -1,6 +1,20 @@
 /**
- * DeleteTopics (key 20). Codec versions 0-6, flexible from 4. v1: throttle_time_ms;
- * v5: error_message; v6: topics by name or id.
+ * DeleteTopics (key 20). Codec versions 0-6, flexible from 4.
+ *
+ * Version history (Kafka's DeleteTopicsRequest.json / DeleteTopicsResponse.json):
+ *   v1 adds throttle_time_ms to the response; v2 and v3 are v1 (KIP-219 throttling); v4 is
+ *   flexible (KIP-482); v5 adds error_message (KIP-599); v6 names topics by name or id
+ *   (KIP-516): topic_names becomes a topics array of (name, topic_id), and responses carry the
+ *   topic id with a nullable name.
+ *
+ * Request grammar:
+ *   v0-v5: topic_names array[string], timeout_ms int32, (tags v4+)
+ *   v6:    topics compact_array[name compact_nullable_string, topic_id uuid, tags],
+ *          timeout_ms int32, tags
+ * Response grammar:
+ *   throttle_time_ms int32 (v1+), responses array[name string (nullable v6+),
+ *   topic_id uuid (v6+), error_code int16, error_message nullable_string (v5+), (tags v4+)],
+ *   (tags v4+)
  */
 import { defineApi } from '../schema.js'
 

@@ -1,6 +1,23 @@
 /**
- * DescribeConfigs (key 32). Codec versions 0-3, flexible from 4. v1: synonyms and
- * config_source (replacing is_default); v3: documentation and config_type.
+ * DescribeConfigs (key 32). Codec versions 0-4, flexible from 4.
+ *
+ * Version history (Kafka's DescribeConfigsRequest.json / DescribeConfigsResponse.json):
+ *   v1 adds include_synonyms to the request, and config_source (replacing is_default) and
+ *   synonyms to the response (KIP-226); v2 is v1 (KIP-219 throttling); v3 adds
+ *   include_documentation, and config_type and documentation per config (KIP-569); v4 is
+ *   flexible (KIP-482).
+ *
+ * Request grammar:
+ *   resources array[resource_type int8, resource_name string,
+ *   configuration_keys nullable_array[string], (tags v4+)], include_synonyms bool (v1+),
+ *   include_documentation bool (v3+), (tags v4+)
+ * Response grammar:
+ *   throttle_time_ms int32, results array[error_code int16, error_message nullable_string,
+ *   resource_type int8, resource_name string, configs array[name string,
+ *   value nullable_string, read_only bool, is_default bool (v0 only),
+ *   config_source int8 (v1+), is_sensitive bool, synonyms array[name string,
+ *   value nullable_string, source int8, (tags v4+)] (v1+), config_type int8 (v3+),
+ *   documentation nullable_string (v3+), (tags v4+)], (tags v4+)], (tags v4+)
  */
 import { defineApi } from '../schema.js'
 
@@ -35,7 +52,7 @@ export const DescribeConfigs = defineApi<DescribeConfigsRequest, DescribeConfigs
   key: 32,
   name: 'DescribeConfigs',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   flexibleFrom: 4,
   request: [
     {

@@ -1,6 +1,14 @@
 /**
  * IncrementalAlterConfigs (key 44, KIP-339). Codec versions 0-1, flexible from 1.
- * config_operation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT.
+ *
+ * Version history (Kafka's IncrementalAlterConfigsRequest.json / ...Response.json):
+ *   v1 is flexible (KIP-482). config_operation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT.
+ *
+ * Request grammar:
+ *   resources array[resource_type int8, resource_name string, configs array[name string,
+ *   config_operation int8, value nullable_string, (tags v1)], (tags v1)],
+ *   validate_only bool, (tags v1)
+ * Response grammar: as AlterConfigs (alterConfigsResponseFields), flexible from v1.
  */
 import { defineApi } from '../schema.js'
 import { alterConfigsResponseFields, type AlterConfigsResponse } from './alter-configs.js'
