@@ -1,0 +1,111 @@
+/**
+ * AddPartitionsToTxn (key 24, KIP-98). Codec versions 0-3, flexible from 3.
+ *
+ * Version history (Kafka's AddPartitionsToTxnRequest.json / ...Response.json):
+ *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
+ *   (KIP-482). v4+ (KIP-890) is a broker-to-broker batched form (transactions array,
+ *   verify_only); its fields are declared, gated at v4, but the maximum stays 3: clients must
+ *   never be offered v4 (KAFKA_PROTOCOL.md section 2).
+ *
+ * Request grammar (v0-v3):
+ *   v3_and_below_transactional_id string, v3_and_below_producer_id int64,
+ *   v3_and_below_producer_epoch int16, v3_and_below_topics array[name string,
+ *   partitions array[int32], (tags v3)], (tags v3)
+ * Response grammar (v0-v3):
+ *   throttle_time_ms int32, results_by_topic_v3_and_below array[name string,
+ *   results_by_partition array[partition_index int32, partition_error_code int16, (tags v3)],
+ *   (tags v3)], (tags v3)
+ */
+import { defineApi, type Field } from '../schema.js'
+
+export interface AddPartitionsToTxnTopic {
+  name: string
+  partitions: number[]
+}
+
+export interface AddPartitionsToTxnTransaction {
+  transactionalId: string
+  producerId: number
+  producerEpoch: number
+  verifyOnly: boolean
+  topics: AddPartitionsToTxnTopic[]
+}
+
+export interface AddPartitionsToTxnRequest {
+  /** v4+ only (broker to broker). */
+  transactions?: AddPartitionsToTxnTransaction[]
+  v3AndBelowTransactionalId: string
+  v3AndBelowProducerId: number
+  v3AndBelowProducerEpoch: number
+  v3AndBelowTopics: AddPartitionsToTxnTopic[]
+}
+
+export interface AddPartitionsToTxnTopicResult {
+  name: string
+  resultsByPartition: { partitionIndex: number, partitionErrorCode: number }[]
+}
+
+export interface AddPartitionsToTxnResponse {
+  throttleTimeMs: number
+  /** v4+ only. */
+  errorCode?: number
+  resultsByTransaction?: { transactionalId: string,
+    topicResults: AddPartitionsToTxnTopicResult[] }[]
+  resultsByTopicV3AndBelow: AddPartitionsToTxnTopicResult[]
+}
+
+const topicFields = (from: number): Field[] => [
+  { name: 'name', type: 'string', versions: [from] },
+  { name: 'partitions', type: { items: 'int32' }, versions: [from] },
+]
+
+const topicResultFields = (from: number): Field[] => [
+  { name: 'name', type: 'string', versions: [from] },
+  {
+    name: 'resultsByPartition',
+    type: [
+      { name: 'partitionIndex', type: 'int32', versions: [from] },
+      { name: 'partitionErrorCode', type: 'int16', versions: [from] },
+    ],
+    versions: [from],
+  },
+]
+
+export const AddPartitionsToTxn = defineApi<AddPartitionsToTxnRequest,
+AddPartitionsToTxnResponse>({
+  key: 24,
+  name: 'AddPartitionsToTxn',
+  minVersion: 0,
+  maxVersion: 3,
+  flexibleFrom: 3,
+  request: [
+    {
+      name: 'transactions',
+      type: [
+        { name: 'transactionalId', type: 'string', versions: [4] },
+        { name: 'producerId', type: 'int64', versions: [4] },
+        { name: 'producerEpoch', type: 'int16', versions: [4] },
+        { name: 'verifyOnly', type: 'bool', versions: [4] },
+        { name: 'topics', type: topicFields(4), versions: [4] },
+      ],
+      versions: [4],
+    },
+    { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3] },
+    { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3] },
+    { name: 'v3AndBelowProducerEpoch', type: 'int16', versions: [0, 3] },
+    { name: 'v3AndBelowTopics', type: topicFields(0), versions: [0, 3] },
+  ],
+  response: [
+    { name: 'throttleTimeMs', type: 'int32', versions: [0] },
+    { name: 'errorCode', type: 'int16', versions: [4] },
+    {
+      name: 'resultsByTransaction',
+      type: [
+        { name: 'transactionalId', type: 'string', versions: [4] },
+        { name: 'topicResults', type: topicResultFields(4), versions: [4] },
+      ],
+      versions: [4],
+    },
+    { name: 'resultsByTopicV3AndBelow', type: topicResultFields(0), versions: [0, 3] },
+  ],
+})
