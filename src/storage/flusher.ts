@@ -5,25 +5,88 @@
  * Appends that arrive during a round wait for the next, so under load one fsync covers many
  * produce requests across all partitions, and durability costs latency, not throughput.
  *
+ * Back-pressure: appended bytes not yet flushed are bounded by `pendingBytesMax` across all
+ * logs. An append over the budget waits (FIFO, so offsets stay in call order) until a round
+ * releases bytes; rounds always finish, with success or an I/O error, so the wait is bounded
+ * by the disk, and the broker's request timeout bounds what the client sees. The wait queue
+ * holds at most one entry per in-flight produce request, which the network layer caps.
+ *
  * A relaxed-mode timer (flush.ms) also runs rounds so that fsyncs happen without new appends.
+ * Concurrency: single-threaded; `#run` is the only loop, and a log's rounds never overlap
+ * (PartitionLog serializes its own `flushRound`).
  */
 import type { Clock, TimerHandle } from '../io/clock.js'
-import type { Flusher, PartitionLog } from './partition-log.js'
+import { assert } from '../util/assert.js'
+
+/** Default bound on appended-but-unflushed bytes per LogManager (all partitions). */
+export const PENDING_BYTES_MAX = 128 * 1024 * 1024
+
+export interface FlushTarget {
+  flushRound (): Promise<void>
+  readonly relaxed: boolean
+}
+
+export interface Flusher {
+  markDirty (log: FlushTarget): void
+  /** Reserves `bytes` of the budget; a promise when the caller must wait for room. */
+  admit (bytes: number): Promise<void> | undefined
+  /** Returns bytes reserved by `admit` once flushed (or never queued). */
+  release (bytes: number): void
+}
+
+interface Admission {
+  bytes: number
+  resolve: () => void
+}
 
 export class GroupCommitFlusher implements Flusher {
-  readonly #dirty = new Set<PartitionLog>()
+  readonly #dirty = new Set<FlushTarget>()
   readonly #clock: Clock
+  readonly #pendingBytesMax: number
+  readonly #admissions: Admission[] = []
+  #pendingBytes = 0
   #running: Promise<void> | undefined
   #timer: TimerHandle | undefined
   rounds = 0
 
-  constructor (clock: Clock) {
+  constructor (clock: Clock, pendingBytesMax = PENDING_BYTES_MAX) {
+    assert(pendingBytesMax > 0, 'the pending-bytes budget is positive')
     this.#clock = clock
+    this.#pendingBytesMax = pendingBytesMax
   }
 
-  markDirty (log: PartitionLog): void {
+  get pendingBytes (): number {
+    return this.#pendingBytes
+  }
+
+  markDirty (log: FlushTarget): void {
     this.#dirty.add(log)
     this.#running ??= this.#run()
+  }
+
+  admit (bytes: number): Promise<void> | undefined {
+    if (this.#admissions.length === 0 && this.#fits(bytes)) {
+      this.#pendingBytes += bytes
+      return undefined
+    }
+    return new Promise(resolve => { this.#admissions.push({ bytes, resolve }) })
+  }
+
+  release (bytes: number): void {
+    this.#pendingBytes -= bytes
+    assert(this.#pendingBytes >= 0, 'released no more than was admitted')
+    for (;;) {
+      const next = this.#admissions[0]
+      if (next === undefined || !this.#fits(next.bytes)) return
+      this.#admissions.shift()
+      this.#pendingBytes += next.bytes
+      next.resolve()
+    }
+  }
+
+  /** A batch larger than the whole budget still goes through, alone. */
+  #fits (bytes: number): boolean {
+    return this.#pendingBytes === 0 || this.#pendingBytes + bytes <= this.#pendingBytesMax
   }
 
   async #run (): Promise<void> {
@@ -42,9 +105,9 @@ export class GroupCommitFlusher implements Flusher {
   }
 
   /** Periodic rounds for relaxed-mode logs (flush.ms); `logs` is read at each tick. */
-  startPeriodic (intervalMs: number, logs: () => Iterable<PartitionLog>): void {
+  startPeriodic (intervalMs: number, logs: () => Iterable<FlushTarget>): void {
     const tick = (): void => {
-      for (const log of logs()) if (!log.config.fsyncBeforeAck) this.markDirty(log)
+      for (const log of logs()) if (log.relaxed) this.markDirty(log)
       this.#timer = this.#clock.setTimer(intervalMs, tick)
     }
     this.#timer = this.#clock.setTimer(intervalMs, tick)

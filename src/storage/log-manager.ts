@@ -19,7 +19,9 @@ import path from 'node:path'
 import lockfile from 'proper-lockfile'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { systemClock } from '../io/clock.js'
-import { mkdir, readdir, rename, rm, unlink, writeFile, readFile } from '../io/disk.js'
+import {
+  mkdir, readdir, rename, rm, syncDirectory, unlink, writeFile, readFile,
+} from '../io/disk.js'
 import {
   checkpointKey, formatCheckpoint, parseCheckpoint, readOptional, writeAtomic,
   type OffsetCheckpoint,
@@ -46,7 +48,12 @@ export interface LogManagerOptions {
   nodeId: number
   clock?: Clock
   logger?: LogLogger
+  /** Kafka's log.* broker settings; missing fields take DEFAULT_LOG_CONFIG. */
   defaultConfig?: Partial<LogConfig>
+  /** Per-topic overrides (topic configs), applied over `defaultConfig` when a log opens. */
+  topicConfigs?: (topic: string) => Partial<LogConfig>
+  /** Bound on appended-but-unflushed bytes across all logs (back-pressure). */
+  pendingBytesMax?: number
 }
 
 const silentLogger: LogLogger = { info: () => undefined, warn: () => undefined }
@@ -59,6 +66,7 @@ export class LogManager {
   readonly #logger: LogLogger
   readonly #defaultConfig: LogConfig
   readonly #flusher: GroupCommitFlusher
+  readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   #checkpointTimer: TimerHandle | undefined
   #closed = false
@@ -71,7 +79,12 @@ export class LogManager {
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
-    this.#flusher = new GroupCommitFlusher(this.#clock)
+    this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
+    this.#topicConfigs = options.topicConfigs ?? (() => ({}))
+  }
+
+  #configFor (topic: string, overrides: Partial<LogConfig> = {}): LogConfig {
+    return { ...this.#defaultConfig, ...this.#topicConfigs(topic), ...overrides }
   }
 
   get flushRounds (): number {
@@ -113,13 +126,15 @@ export class LogManager {
       const topic = match[1] as string
       const partition = Number(match[2])
       const key = checkpointKey(topic, partition)
-      await this.#openLog(topic, partition, this.#defaultConfig, clean,
+      await this.#openLog(topic, partition, this.#configFor(topic), clean,
         recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0)
     }
     this.#logger.info(`loaded ${this.#logs.size} partition logs from ${this.dataDir} in ` +
       `${(this.#clock.monotonicMs() - started).toFixed(1)} ms after ` +
       `${clean ? 'a clean' : 'an unclean'} shutdown`)
-    this.#flusher.startPeriodic(1000, () => this.#logs.values())
+    // flush.ms is honoured at this granularity (Kafka's log.flush.scheduler.interval.ms).
+    const flushTickMs = Math.max(10, Math.min(1000, this.#defaultConfig.flushIntervalMs))
+    this.#flusher.startPeriodic(flushTickMs, () => this.#logs.values())
     const tick = (): void => {
       void this.writeCheckpoints().catch(error => {
         this.#logger.warn(`checkpoint write failed: ${String(error)}`)
@@ -161,8 +176,11 @@ export class LogManager {
       existing.updateConfig(config)
       return existing
     }
-    await mkdir(path.join(this.dataDir, `${topic}-${partition}`), { recursive: true })
-    return this.#openLog(topic, partition, { ...this.#defaultConfig, ...config }, true, 0, 0)
+    const directory = path.join(this.dataDir, `${topic}-${partition}`)
+    await mkdir(directory, { recursive: true })
+    // The partition directory must survive a crash once its first batch is acknowledged.
+    await syncDirectory(this.dataDir)
+    return this.#openLog(topic, partition, this.#configFor(topic, config), true, 0, 0)
   }
 
   /** Deletes a partition's log: rename to `-delete` (atomic), then remove. */
@@ -232,10 +250,15 @@ async function readOrCreateMeta (dataDir: string, nodeId: number): Promise<strin
   return clusterId
 }
 
+/** Data directories locked by this process: its own pid in `.lock.owner` is then no stale. */
+const lockedByThisProcess = new Set<string>()
+
 /**
  * Takes `<data-dir>/.lock`. proper-lockfile treats a lock as stale only after LOCK_STALE_MS
  * without refresh; a broker killed with SIGKILL would block its own restart that long, so the
  * owner's pid is kept beside the lock and a lock whose owner is gone is taken over at once.
+ * A container restart can give the new broker the dead one's pid: our own pid on a lock this
+ * process does not hold is stale too.
  */
 async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
   const lockPath = path.join(dataDir, '.lock')
@@ -245,15 +268,20 @@ async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const release = await lockfile.lock(dataDir, { ...options, onCompromised })
+      lockedByThisProcess.add(dataDir)
       await writeFile(ownerPath, String(process.pid))
       return async () => {
+        lockedByThisProcess.delete(dataDir)
         await unlink(ownerPath).catch(() => undefined)
         await release()
       }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
       const owner = Number((await readFile(ownerPath).catch(() => Buffer.from(''))).toString())
-      if (attempt === 0 && Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      const stale = owner === process.pid
+        ? !lockedByThisProcess.has(dataDir)
+        : Number.isInteger(owner) && owner > 0 && !processAlive(owner)
+      if (attempt === 0 && stale) {
         await rm(lockPath, { recursive: true, force: true })
         continue
       }

@@ -1,30 +1,44 @@
 /**
- * PartitionLog: the segments of one `<topic>-<partition>` directory (Kafka's UnifiedLog/LocalLog).
+ * PartitionLog: the segments of one `<topic>-<partition>` directory (Kafka's UnifiedLog and
+ * LocalLog). Loading and recovery live in log-loader.ts, segment reads in log-reader.ts.
  *
- * Appends: `append` validates idempotence, assigns offsets and reserves file space
- * synchronously, in call order, then waits for the group-commit flusher (flusher.ts) to write
- * the bytes and, with fsync-before-ack, to fdatasync them. So concurrent appends across all
- * partitions share fsyncs. Offsets: every batch gets baseOffset = logEndOffset, and
- * logEndOffset only grows, except by `truncateTo`.
+ * Appends: `append` checks idempotence, assigns offsets and reserves file space synchronously,
+ * in call order, then waits for the group-commit flusher (flusher.ts) to write the bytes and,
+ * with fsync-before-ack, to fdatasync them. So concurrent appends across all partitions share
+ * fsyncs. Every batch gets baseOffset = logEndOffset, and logEndOffset only grows, except by
+ * `truncateTo`.
  *
- * Invariants: logStartOffset ≤ durableEndOffset ≤ writtenEndOffset ≤ logEndOffset; segments are
- * sorted by base offset and each starts at or after the previous one's next offset.
+ * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
+ * logEndOffset; segments are sorted by base offset and each starts at the previous one's next
+ * offset; reads see only written bytes (never a reservation), so reading never waits for
+ * appending.
  *
- * Failure: a failed write or fsync rejects every append it covered with KAFKA_STORAGE_ERROR,
- * then the log truncates itself back to what is durable and accepts appends again, so a full
- * disk heals when space returns and nothing unacknowledged is ever half-kept.
+ * Concurrency: appends wait (FIFO) while a roll, a truncation or a recovery from a failed write
+ * runs; this log's flush rounds never overlap (`flushRound` chains them).
+ *
+ * Failure: a failed write or fsync rejects every append not yet acknowledged with
+ * KAFKA_STORAGE_ERROR, then the log truncates itself back to what was acknowledged and accepts
+ * appends again, so a full disk heals when space returns and nothing unacknowledged is half-kept.
+ * If even that truncation fails the log goes offline: appends fail with KAFKA_STORAGE_ERROR
+ * (Kafka marks the log directory offline), reads of what is written go on.
  */
 import path from 'node:path'
 import type { Clock } from '../io/clock.js'
-import { readdir, rm, stat, writeFile } from '../io/disk.js'
-import { decodeRecordBatch } from '../records/batch.js'
+import { open, syncDirectory } from '../io/disk.js'
 import {
-  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, readInt64, stampBatch,
+  LAST_OFFSET_DELTA_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET,
+  MAX_TIMESTAMP_OFFSET, ATTRIBUTES_OFFSET, TIMESTAMP_TYPE_MASK, isControlBatch, readInt64,
+  stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { readOptional } from './checkpoint.js'
 import { StorageError } from './errors.js'
+import type { Flusher, FlushTarget } from './flusher.js'
 import type { LogConfig } from './log-config.js'
+import { deleteSnapshots, listSnapshots, loadSegments } from './log-loader.js'
+import {
+  findOffsetByTimestamp, readSegment, scanHeaders, truncationPoint,
+} from './log-reader.js'
 import { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
 
@@ -42,15 +56,12 @@ export interface AppendResult {
   baseOffset: number
   lastOffset: number
   duplicate: boolean
+  /** The broker time stamped into a LogAppendTime batch, else -1 (ProduceResponse). */
   logAppendTimeMs: number
 }
 
 export interface ReadResult {
   records: Buffer
-}
-
-export interface Flusher {
-  markDirty (log: PartitionLog): void
 }
 
 export interface LogLogger {
@@ -72,9 +83,9 @@ interface Waiter {
   reject: (error: Error) => void
 }
 
-/** Bytes read at once when scanning for a fetch offset or a timestamp. */
-const READ_CHUNK_BYTES = 64 * 1024
 const RELATIVE_OFFSET_MAX = 0x7fffffff
+/** Kafka's file.delete.delay.ms: readers of a deleted segment's handle get this long. */
+const FILE_DELETE_DELAY_MS = 60_000
 
 export interface OpenOptions {
   directory: string
@@ -90,7 +101,7 @@ export interface OpenOptions {
   onLogStartOffsetChange?: () => void
 }
 
-export class PartitionLog {
+export class PartitionLog implements FlushTarget {
   readonly topic: string
   readonly partition: number
   readonly directory: string
@@ -105,10 +116,14 @@ export class PartitionLog {
   #durableEndOffset = 0
   #pending: PendingWrite[] = []
   #waiters: Waiter[] = []
-  #listeners = new Set<() => void>()
-  #producers = new ProducerState()
+  readonly #listeners = new Set<() => void>()
+  readonly #producers = new ProducerState()
+  readonly #background = new Set<Promise<void>>()
+  readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
   #recovering: Promise<void> | undefined
+  #flushing: Promise<void> | undefined
+  #offline: StorageError | undefined
   #unflushedMessages = 0
   #lastFsyncMs = 0
   #closed = false
@@ -130,7 +145,14 @@ export class PartitionLog {
   get durableEndOffset (): number { return this.#durableEndOffset }
   get writtenEndOffset (): number { return this.#writtenEndOffset }
   get config (): LogConfig { return this.#config }
+  get relaxed (): boolean { return !this.#config.fsyncBeforeAck }
   get segmentCount (): number { return this.#segments.length }
+  get name (): string { return `${this.topic}-${this.partition}` }
+
+  /** The base offsets of the live segments, oldest first. */
+  get segmentBaseOffsets (): number[] {
+    return this.#segments.map(segment => segment.baseOffset)
+  }
 
   get sizeBytes (): number {
     let total = 0
@@ -153,80 +175,44 @@ export class PartitionLog {
 
   async #load (options: OpenOptions): Promise<void> {
     const started = this.#clock.monotonicMs()
-    const names = await readdir(this.directory)
-    for (const name of names) {
-      if (/\.(tmp|deleted|cleaned|swap)$/.test(name)) {
-        await rm(path.join(this.directory, name), { force: true })
-      }
-    }
-    const bases = names.filter(name => /^\d{20}\.log$/.test(name))
-      .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
-    if (bases.length === 0) bases.push(Math.max(0, options.logStartOffset))
-    let truncatedBytes = 0
-    let recovered = 0
-    const recoveryBase = bases.filter(base => base <= options.recoveryPoint).pop() ?? 0
-    for (let i = 0; i < bases.length; i++) {
-      const base = bases[i] as number
-      const segment = await LogSegment.open(this.directory, base,
-        this.#config.indexIntervalBytes, this.#clock.nowMs())
-      const previous = this.#segments[this.#segments.length - 1]
-      if (previous !== undefined && base !== previous.nextOffset) {
-        // A segment rolled at an offset the previous one never durably reached: everything
-        // from here on was appended after data a crash took back, so none of it was
-        // acknowledged (acks go out in offset order). Kafka's LogLoader drops it the same way.
-        for (const later of bases.slice(i)) {
-          const doomed = await LogSegment.open(this.directory, later, 1, 0)
-          truncatedBytes += (await stat(doomed.logPath)).size
-          await doomed.delete()
-        }
-        await segment.close()
-        break
-      }
-      this.#segments.push(segment)
-      if (!options.cleanShutdown && base >= recoveryBase) {
-        const result = await segment.recover(true)
-        recovered++
-        truncatedBytes += result.truncatedBytes
-        if (result.truncatedBytes > 0) {
-          // Kafka's LogLoader: after the first bad batch, every later segment goes too.
-          for (const later of bases.slice(i + 1)) {
-            const doomed = await LogSegment.open(this.directory, later, 1, 0)
-            truncatedBytes += (await stat(doomed.logPath)).size
-            await doomed.delete()
-          }
-          break
-        }
-      } else if (!await segment.load(false)) {
-        recovered++
-      }
-    }
+    const loaded = await loadSegments({
+      directory: this.directory,
+      indexIntervalBytes: this.#config.indexIntervalBytes,
+      nowMs: this.#clock.nowMs(),
+      cleanShutdown: options.cleanShutdown,
+      recoveryPoint: options.recoveryPoint,
+      logStartOffset: options.logStartOffset,
+    })
+    this.#segments = loaded.segments
     this.#logEndOffset = this.#active.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = this.#logEndOffset
-    this.#logStartOffset = Math.min(Math.max(options.logStartOffset,
-      (this.#segments[0] as LogSegment).baseOffset), this.#logEndOffset)
+    const first = this.#segments[0] as LogSegment
+    this.#logStartOffset = Math.min(Math.max(options.logStartOffset, first.baseOffset),
+      this.#logEndOffset)
     await this.#active.datasync()
+    // A snapshot past the log end describes batches a crash took back (Kafka's
+    // ProducerStateManager.truncateAndReload deletes them the same way).
+    await deleteSnapshots(this.directory, offset => offset > this.#logEndOffset)
     await this.#loadProducerState()
-    if ((recovered > 0 && this.#logEndOffset > 0) || truncatedBytes > 0) {
-      this.#logger.warn(`recovered ${this.name}: ${recovered} segment(s) scanned in ` +
-        `${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ${truncatedBytes} bytes ` +
-        `truncated, log end offset ${this.#logEndOffset}`)
+    if (loaded.recoveredCount > 0 || loaded.truncatedBytes > 0) {
+      this.#logger.warn(`recovered ${this.name}: ${loaded.recoveredCount} segment(s) scanned ` +
+        `in ${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ` +
+        `${loaded.truncatedBytes} bytes truncated, log end offset ${this.#logEndOffset}`)
     }
   }
 
-  get name (): string {
-    return `${this.topic}-${this.partition}`
-  }
-
-  /** The newest snapshot at or below the log end, then a replay of the batches after it. */
+  /**
+   * Rebuilds producer state: the newest valid snapshot at or below the log end, then a replay
+   * of the batch headers after it (Kafka's loadProducerState). Control batches (transaction
+   * markers) carry no sequence and are skipped.
+   */
   async #loadProducerState (): Promise<void> {
-    const snapshots = (await readdir(this.directory))
-      .filter(name => /^\d{20}\.snapshot$/.test(name))
-      .map(name => Number(name.slice(0, 20)))
-      .filter(offset => offset <= this.#logEndOffset)
-      .sort((a, b) => b - a)
+    this.#producers.clear()
     let from = this.#segments[0]?.baseOffset ?? 0
+    const snapshots = (await listSnapshots(this.directory)).reverse()
     for (const offset of snapshots) {
+      if (offset > this.#logEndOffset) continue
       const bytes = await readOptional(path.join(this.directory,
         segmentFileName(offset, '.snapshot')))
       if (bytes !== undefined && this.#producers.loadSnapshot(bytes)) {
@@ -234,39 +220,13 @@ export class PartitionLog {
         break
       }
     }
-    await this.#scanHeaders(from, header => {
-      const producerId = readInt64(header, 43)
-      if (producerId < 0) return
-      this.#producers.update(producerId, header.readInt16BE(51), header.readInt32BE(53),
-        header.readInt32BE(23), readInt64(header, 0), readInt64(header, 35))
-    })
-  }
-
-  /** Calls `onBatch` with the header of every batch whose last offset is ≥ `from`. */
-  async #scanHeaders (from: number, onBatch: (header: Buffer) => void): Promise<void> {
-    for (const segment of this.#segments) {
-      if (segment.nextOffset <= from) continue
-      let position = segment.lookup(from)
-      while (position < segment.writtenBytes) {
-        const chunk = await segment.read(position, READ_CHUNK_BYTES)
-        let at = 0
-        while (at + BATCH_HEADER_BYTES <= chunk.length) {
-          const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
-          const header = chunk.subarray(at, at + BATCH_HEADER_BYTES)
-          if (readInt64(header, 0) + header.readInt32BE(23) >= from) onBatch(header)
-          at += size
-        }
-        if (at === 0) {
-          // A batch larger than the chunk: step over it using its length field.
-          const head = await segment.read(position, BATCH_HEADER_BYTES)
-          if (head.length < BATCH_HEADER_BYTES) break
-          onBatch(head)
-          position += head.readInt32BE(8) + LOG_OVERHEAD_BYTES
-          continue
-        }
-        position += at
-      }
-    }
+    await scanHeaders(this.#segments, from, header => {
+      const producerId = readInt64(header, PRODUCER_ID_OFFSET)
+      if (producerId < 0 || isControlBatch(header.readInt16BE(ATTRIBUTES_OFFSET))) return
+      this.#producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
+        header.readInt32BE(BASE_SEQUENCE_OFFSET), header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
+        readInt64(header, 0), readInt64(header, MAX_TIMESTAMP_OFFSET))
+    }, this.#logger)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -284,18 +244,40 @@ export class PartitionLog {
    * last 5 batches resolves with its original offsets and is not written again.
    */
   async append (batch: Buffer, options: AppendOptions): Promise<AppendResult> {
+    const admission = this.#flusher.admit(batch.length)
+    if (admission !== undefined) await admission
+    let result: AppendResult
+    try {
+      result = await this.#reserve(batch, options)
+    } catch (error) {
+      this.#flusher.release(batch.length)
+      throw error
+    }
+    // A queued write owns its admitted bytes until its round; a duplicate never queued.
+    if (result.duplicate) this.#flusher.release(batch.length)
+    await this.#waitFor(result.lastOffset + 1)
+    return result
+  }
+
+  /** Checks producer state, rolls if needed, assigns offsets and queues the write. */
+  async #reserve (batch: Buffer, options: AppendOptions): Promise<AppendResult> {
     while (this.#rolling !== undefined || this.#recovering !== undefined) {
       await (this.#rolling ?? this.#recovering)
     }
     if (this.#closed) throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name} is closed`)
-    const lastOffsetDelta = batch.readInt32BE(23)
+    if (this.#offline !== undefined) throw this.#offline
+    const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
+    const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
     const producerId = options.producerId ?? -1
-    if (producerId >= 0) {
-      const check = this.#producers.check(producerId, options.producerEpoch ?? 0,
-        options.baseSequence ?? 0, lastOffsetDelta)
+    const tracked = producerId >= 0 && !isControlBatch(attributes)
+    const producerEpoch = options.producerEpoch ?? 0
+    const baseSequence = options.baseSequence ?? 0
+    if (tracked) {
+      // Kafka's UnifiedLog.analyzeAndValidateProducerState, before offsets are assigned.
+      const check = this.#producers.check(producerId, producerEpoch, baseSequence,
+        lastOffsetDelta)
       if (check.outcome === 'error') throw new StorageError(check.kind, check.message)
       if (check.outcome === 'duplicate') {
-        await this.#waitFor(check.lastOffset + 1)
         return {
           baseOffset: check.firstOffset, lastOffset: check.lastOffset, duplicate: true,
           logAppendTimeMs: -1,
@@ -305,7 +287,7 @@ export class PartitionLog {
     if (this.#needsRoll(batch.length, lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
-      return this.append(batch, options)
+      return this.#reserve(batch, options)
     }
     const baseOffset = this.#logEndOffset
     const lastOffset = baseOffset + lastOffsetDelta
@@ -313,84 +295,129 @@ export class PartitionLog {
     const segment = this.#active
     const position = segment.reserve(batch.length, baseOffset, lastOffset, options.maxTimestamp)
     this.#logEndOffset = lastOffset + 1
-    if (producerId >= 0) {
-      this.#producers.update(producerId, options.producerEpoch ?? 0, options.baseSequence ?? 0,
-        lastOffsetDelta, baseOffset, options.maxTimestamp)
+    if (tracked) {
+      this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
+        baseOffset, options.maxTimestamp)
     }
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
     })
     this.#flusher.markDirty(this)
-    await this.#waitFor(lastOffset + 1)
-    return { baseOffset, lastOffset, duplicate: false, logAppendTimeMs: -1 }
+    const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0
+    return {
+      baseOffset, lastOffset, duplicate: false,
+      logAppendTimeMs: logAppendTime ? options.maxTimestamp : -1,
+    }
   }
 
+  /** Kafka's LogSegment.shouldRoll: size, age, a full index, or a relative-offset overflow. */
   #needsRoll (batchBytes: number, lastOffsetDelta: number): boolean {
     const active = this.#active
     if (active.size === 0) return false
     return active.size + batchBytes > this.#config.segmentBytes ||
       this.#clock.nowMs() - active.createdMs > this.#config.segmentMs ||
+      active.indexFull(this.#config.segmentIndexBytes) ||
       this.#logEndOffset + lastOffsetDelta - active.baseOffset > RELATIVE_OFFSET_MAX
   }
 
   async #roll (): Promise<void> {
     const previous = this.#active
-    const segment = await LogSegment.open(this.directory, this.#logEndOffset,
-      this.#config.indexIntervalBytes, this.#clock.nowMs())
+    let segment: LogSegment
+    try {
+      segment = await LogSegment.open(this.directory, this.#logEndOffset,
+        this.#config.indexIntervalBytes, this.#clock.nowMs())
+      // The new file's directory entry must be durable before data in it is acknowledged.
+      await syncDirectory(this.directory)
+    } catch (error) {
+      throw this.#storageError('roll', error)
+    }
     this.#segments.push(segment)
     // The old segment's indexes and the producer state at the new base (Kafka snapshots at
     // roll) are written in the background; a crash before they land only costs a rebuild.
-    const snapshot = this.#producers.encodeSnapshot()
-    void writeFile(path.join(this.directory, segmentFileName(segment.baseOffset, '.snapshot')),
-      snapshot).catch(() => undefined)
-    void previous.writeIndexes().catch(() => undefined)
+    this.#inBackground(writeSnapshot(this.directory, segment.baseOffset,
+      this.#producers.encodeSnapshot(), false))
+    this.#inBackground(previous.writeIndexes(false))
+  }
+
+  #inBackground (task: Promise<void>): void {
+    const tracked = task.catch(error => {
+      this.#logger.warn(`${this.name}: background write failed: ${String(error)}`)
+    }).finally(() => { this.#background.delete(tracked) })
+    this.#background.add(tracked)
+  }
+
+  #storageError (operation: string, error: unknown): StorageError {
+    const cause = error as NodeJS.ErrnoException
+    return new StorageError('KAFKA_STORAGE_ERROR',
+      `${operation} of ${this.name} failed: ${cause.code ?? ''} ${cause.message}`)
   }
 
   /** Resolves once the durable (or, relaxed, written) end passes `offset`. */
   #waitFor (offset: number): Promise<void> {
-    const acknowledged = this.#config.fsyncBeforeAck
-      ? this.#durableEndOffset
-      : this.#writtenEndOffset
-    if (offset <= acknowledged) return Promise.resolve()
+    if (offset <= this.#acknowledgedEndOffset) return Promise.resolve()
     return new Promise((resolve, reject) => {
       this.#waiters.push({ offset, resolve, reject })
     })
   }
 
+  get #acknowledgedEndOffset (): number {
+    return this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
+  }
+
   /** Called by the flusher: writes pending batches, fsyncs per policy, acknowledges. */
   async flushRound (): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing
+    this.#flushing = this.#flushOnce()
+    try {
+      await this.#flushing
+    } finally {
+      this.#flushing = undefined
+    }
+  }
+
+  async #flushOnce (): Promise<void> {
     const pending = this.#pending
     if (pending.length === 0 && !this.#fsyncDue()) return
     this.#pending = []
-    const touched = new Set<LogSegment>()
+    let bytes = 0
+    for (const write of pending) bytes += write.buffer.length
     try {
-      let start = 0
-      while (start < pending.length) {
-        const first = pending[start] as PendingWrite
-        let end = start + 1
-        while (end < pending.length && (pending[end] as PendingWrite).segment === first.segment) {
-          end++
-        }
-        const group = pending.slice(start, end)
-        await first.segment.write(group.map(write => write.buffer), first.position)
-        touched.add(first.segment)
-        start = end
-      }
-      const last = pending[pending.length - 1]
-      if (last !== undefined) this.#writtenEndOffset = last.nextOffset
-      for (const write of pending) this.#unflushedMessages += write.records
+      const touched = await this.#writePending(pending)
+      if (!this.#config.fsyncBeforeAck) this.#acknowledge()
       if (this.#config.fsyncBeforeAck || this.#fsyncDue()) {
         if (touched.size === 0) touched.add(this.#active)
         await Promise.all([...touched].map(segment => segment.datasync()))
         this.#durableEndOffset = this.#writtenEndOffset
         this.#unflushedMessages = 0
         this.#lastFsyncMs = this.#clock.monotonicMs()
+        this.#acknowledge()
       }
     } catch (error) {
-      this.#fail(error as NodeJS.ErrnoException, pending)
-      return
+      this.#fail(error)
+    } finally {
+      this.#flusher.release(bytes)
     }
-    this.#acknowledge()
+  }
+
+  /** Writes each run of pending batches of one segment with one writev. */
+  async #writePending (pending: PendingWrite[]): Promise<Set<LogSegment>> {
+    const touched = new Set<LogSegment>()
+    let start = 0
+    while (start < pending.length) {
+      const first = pending[start] as PendingWrite
+      let end = start + 1
+      while (end < pending.length && (pending[end] as PendingWrite).segment === first.segment) {
+        end++
+      }
+      await first.segment.write(pending.slice(start, end).map(write => write.buffer),
+        first.position)
+      touched.add(first.segment)
+      start = end
+    }
+    const last = pending[pending.length - 1]
+    if (last !== undefined) this.#writtenEndOffset = last.nextOffset
+    for (const write of pending) this.#unflushedMessages += write.records
+    return touched
   }
 
   #fsyncDue (): boolean {
@@ -402,9 +429,7 @@ export class PartitionLog {
   }
 
   #acknowledge (): void {
-    const acknowledged = this.#config.fsyncBeforeAck
-      ? this.#durableEndOffset
-      : this.#writtenEndOffset
+    const acknowledged = this.#acknowledgedEndOffset
     let released = 0
     while (released < this.#waiters.length &&
       (this.#waiters[released] as Waiter).offset <= acknowledged) {
@@ -417,70 +442,60 @@ export class PartitionLog {
     }
   }
 
-  #fail (error: NodeJS.ErrnoException, pending: PendingWrite[]): void {
-    const failure = new StorageError('KAFKA_STORAGE_ERROR',
-      `write to ${this.name} failed: ${error.code ?? ''} ${error.message}`)
+  /** A write or fsync failed: reject everything unacknowledged and cut it off the log. */
+  #fail (error: unknown): void {
+    const failure = this.#storageError('write', error)
     this.#logger.warn(failure.message)
-    const keep = this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
+    const keep = this.#acknowledgedEndOffset
+    let bytes = 0
+    for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []
+    this.#flusher.release(bytes)
     for (const waiter of this.#waiters) waiter.reject(failure)
     this.#waiters = []
-    void pending
-    // Throw away everything not acknowledged, then accept appends again.
-    this.#recovering = this.truncateTo(keep, true).catch(truncateError => {
-      this.#logger.warn(`${this.name}: truncation after a failed write failed: ` +
-        `${String(truncateError)}`)
+    this.#recovering = this.#truncate(keep).catch(truncateError => {
+      this.#offline = this.#storageError('truncation after a failed write', truncateError)
+      this.#logger.warn(`${this.#offline.message}; ${this.name} is offline`)
     }).finally(() => { this.#recovering = undefined })
   }
 
   /**
-   * Removes every batch at or after `offset` (whole batches: the batch holding `offset` goes
-   * too). Replication and failed writes need it.
+   * Removes every batch holding `offset` or later (whole batches: the batch holding `offset`
+   * goes too), then rebuilds producer state. Replication and failed writes need it. Appends
+   * wait while it runs; pending appends are flushed first.
    */
-  async truncateTo (offset: number, afterFailure = false): Promise<void> {
-    if (!afterFailure && this.#pending.length > 0) await this.#waitFor(this.#logEndOffset)
+  async truncateTo (offset: number): Promise<void> {
+    while (this.#recovering !== undefined) await this.#recovering
+    if (this.#pending.length > 0) await this.#waitFor(this.#logEndOffset)
+    const truncation = this.#truncate(offset)
+    this.#recovering = truncation.catch(() => undefined)
+      .finally(() => { this.#recovering = undefined })
+    await truncation
+  }
+
+  async #truncate (offset: number): Promise<void> {
     if (offset >= this.#logEndOffset) return
     while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
       const removed = this.#segments.pop() as LogSegment
       await removed.delete()
     }
     const segment = this.#active
-    let truncateAt = 0
-    let nextOffset = segment.baseOffset
-    await this.#scanSegmentBatches(segment, (position, _base, last) => {
-      if (last < offset) {
-        truncateAt = position + 0
-        nextOffset = last + 1
-        return true
-      }
-      return false
-    }, sizeAt => { truncateAt += sizeAt })
-    await segment.truncateAt(truncateAt, nextOffset)
+    const cut = await truncationPoint(segment, offset, this.#logger)
+    await segment.truncateAt(cut.position, cut.nextOffset)
     this.#logEndOffset = segment.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = Math.min(this.#durableEndOffset, this.#logEndOffset)
     this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset)
-    this.#producers.truncateTo(this.#logEndOffset)
     await segment.datasync()
+    await deleteSnapshots(this.directory, snapshot => snapshot > this.#logEndOffset)
+    await this.#loadProducerState()
   }
 
-  /** Walks batch positions of a segment while `keep` returns true; `advance` sees sizes. */
-  async #scanSegmentBatches (segment: LogSegment,
-    keep: (position: number, baseOffset: number, lastOffset: number) => boolean,
-    advance: (size: number) => void): Promise<void> {
-    let position = 0
-    while (position < segment.writtenBytes) {
-      const head = await segment.read(position, BATCH_HEADER_BYTES)
-      if (head.length < BATCH_HEADER_BYTES) return
-      const size = head.readInt32BE(8) + LOG_OVERHEAD_BYTES
-      const base = readInt64(head, 0)
-      if (!keep(position, base, base + head.readInt32BE(23))) return
-      advance(size)
-      position += size
-    }
-  }
-
-  /** Raises the log start offset and deletes segments wholly below it (DeleteRecords). */
+  /**
+   * Raises the log start offset and deletes segments wholly below it (DeleteRecords,
+   * retention). Files are renamed to `.deleted` at once and removed after
+   * FILE_DELETE_DELAY_MS, so a read in flight on a removed segment still completes.
+   */
   async deleteSegmentsBefore (offset: number): Promise<void> {
     const target = Math.min(offset, this.#logEndOffset)
     if (target <= this.#logStartOffset) return
@@ -489,13 +504,17 @@ export class PartitionLog {
     while (this.#segments.length > 1 &&
       (this.#segments[1] as LogSegment).baseOffset <= target) {
       const removed = this.#segments.shift() as LogSegment
-      await removed.delete()
+      await removed.renameForDeletion()
+      this.#deletedSegments.add(removed)
+      this.#clock.setTimer(FILE_DELETE_DELAY_MS, () => {
+        if (this.#deletedSegments.delete(removed)) this.#inBackground(removed.delete())
+      })
     }
   }
 
   /**
    * Whole batches from the one holding `fetchOffset`, up to `maxBytes` (but the first batch
-   * whole even if larger, when `minOneBatch`), never at or past `maxOffset`.
+   * whole even if larger, when `minOneBatch`, the default), never at or past `maxOffset`.
    */
   async read (fetchOffset: number, maxBytes: number,
     options: { maxOffset?: number, minOneBatch?: boolean } = {}): Promise<ReadResult> {
@@ -505,11 +524,12 @@ export class PartitionLog {
     }
     const maxOffset = Math.min(options.maxOffset ?? this.#logEndOffset, this.#writtenEndOffset)
     const minOneBatch = options.minOneBatch ?? true
-    for (let i = this.#segmentIndexFor(fetchOffset); i < this.#segments.length; i++) {
-      const segment = this.#segments[i] as LogSegment
+    // A copy: a roll or a deletion may change the list while this read awaits.
+    const segments = this.#segments.slice(this.#segmentIndexFor(fetchOffset))
+    for (const segment of segments) {
       if (segment.baseOffset >= maxOffset) break
-      const records = await this.#readSegment(segment, fetchOffset, maxBytes, maxOffset,
-        minOneBatch)
+      const records = await readSegment(segment, fetchOffset, maxBytes, maxOffset, minOneBatch,
+        this.#logger)
       if (records.length > 0) return { records }
     }
     return { records: Buffer.alloc(0) }
@@ -531,79 +551,38 @@ export class PartitionLog {
     return found
   }
 
-  async #readSegment (segment: LogSegment, fetchOffset: number, maxBytes: number,
-    maxOffset: number, minOneBatch: boolean): Promise<Buffer> {
-    let position = segment.lookup(fetchOffset)
-    for (;;) {
-      if (position >= segment.writtenBytes) return Buffer.alloc(0)
-      const chunk = await segment.read(position, Math.max(READ_CHUNK_BYTES, maxBytes + 8192))
-      let at = 0
-      let start = -1
-      while (at + LOG_OVERHEAD_BYTES <= chunk.length) {
-        const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
-        const base = readInt64(chunk, at)
-        const last = base + (at + 27 <= chunk.length ? chunk.readInt32BE(at + 23) : 0)
-        if (base >= maxOffset) break
-        if (start < 0 && at + BATCH_HEADER_BYTES <= chunk.length && last < fetchOffset) {
-          at += size
-          continue
-        }
-        if (start < 0) start = at
-        const taken = at - start
-        if (taken + size > maxBytes && (taken > 0 || !minOneBatch)) break
-        if (at + size > chunk.length) {
-          if (taken > 0) break
-          // The first batch does not fit the chunk: read it whole (KIP-74).
-          return segment.read(position + at, size)
-        }
-        at += size
-      }
-      if (start >= 0) return chunk.subarray(start, at)
-      if (at === 0) return Buffer.alloc(0)
-      position += at
-    }
-  }
-
   /** The first offset whose record timestamp is ≥ `timestampMs` (ListOffsets). */
-  async offsetForTimestamp (timestampMs: number):
+  offsetForTimestamp (timestampMs: number):
   Promise<{ offset: number, timestamp: number } | undefined> {
-    for (const segment of this.#segments) {
-      if (segment.maxTimestamp < timestampMs) continue
-      let position = segment.lookupTimestamp(timestampMs)
-      while (position < segment.writtenBytes) {
-        const head = await segment.read(position, BATCH_HEADER_BYTES)
-        if (head.length < BATCH_HEADER_BYTES) break
-        const size = head.readInt32BE(8) + LOG_OVERHEAD_BYTES
-        if (readInt64(head, 35) >= timestampMs) {
-          const batch = await decodeRecordBatch(await segment.read(position, size))
-          for (const record of batch.records) {
-            if (record.timestamp >= timestampMs && record.offset >= this.#logStartOffset) {
-              return { offset: record.offset, timestamp: record.timestamp }
-            }
-          }
-        }
-        position += size
-      }
-    }
-    return undefined
+    return findOffsetByTimestamp(this.#segments.slice(), timestampMs, this.#logStartOffset)
   }
 
-  /** Clean close: flush what is pending, write indexes and a producer snapshot. */
+  /**
+   * Clean close: flush what is pending, then fsynced indexes and a producer snapshot at the
+   * log end (so the next start needs neither a scan nor a replay).
+   */
   async close (): Promise<void> {
     if (this.#closed) return
-    if (this.#pending.length > 0) {
-      await this.flushRound()
-    }
+    while (this.#recovering !== undefined) await this.#recovering
+    await this.flushRound()
     if (this.#durableEndOffset < this.#writtenEndOffset) {
       await this.#active.datasync()
       this.#durableEndOffset = this.#writtenEndOffset
       this.#acknowledge()
     }
     this.#closed = true
-    for (const segment of this.#segments) await segment.writeIndexes()
-    await writeFile(path.join(this.directory,
-      segmentFileName(this.#logEndOffset, '.snapshot')), this.#producers.encodeSnapshot())
+    await Promise.all(this.#background)
+    for (const segment of this.#segments) await segment.writeIndexes(true)
+    await writeSnapshot(this.directory, this.#logEndOffset, this.#producers.encodeSnapshot(),
+      true)
+    // Earlier shutdown snapshots are superseded; those at segment bases stay (Kafka keeps them).
+    const bases = new Set(this.#segments.map(segment => segment.baseOffset))
+    await deleteSnapshots(this.directory,
+      snapshot => snapshot < this.#logEndOffset && !bases.has(snapshot))
+    await syncDirectory(this.directory)
     for (const segment of this.#segments) await segment.close()
+    for (const segment of this.#deletedSegments) await segment.delete()
+    this.#deletedSegments.clear()
   }
 
   /** Closes without flushing (the log is being deleted). */
@@ -613,7 +592,23 @@ export class PartitionLog {
       waiter.reject(new StorageError('UNKNOWN_TOPIC_OR_PARTITION', `${this.name} was deleted`))
     }
     this.#waiters = []
+    let bytes = 0
+    for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []
+    this.#flusher.release(bytes)
+    await Promise.all(this.#background)
     for (const segment of this.#segments) await segment.close().catch(() => undefined)
+    for (const segment of this.#deletedSegments) await segment.close().catch(() => undefined)
+  }
+}
+
+async function writeSnapshot (directory: string, offset: number, bytes: Buffer,
+  sync: boolean): Promise<void> {
+  const handle = await open(path.join(directory, segmentFileName(offset, '.snapshot')), 'w')
+  try {
+    await handle.writeFile(bytes)
+    if (sync) await handle.datasync()
+  } finally {
+    await handle.close()
   }
 }

@@ -53,6 +53,10 @@ export class ProducerState {
     return this.#producers.size
   }
 
+  clear (): void {
+    this.#producers.clear()
+  }
+
   check (producerId: number, epoch: number, baseSequence: number,
     lastOffsetDelta: number): SequenceCheck {
     const entry = this.#producers.get(producerId)

@@ -15,16 +15,22 @@
  * reading never waits for appending.
  */
 import path from 'node:path'
-import { open, rm, type FileHandle } from '../io/disk.js'
+import { open, rename, rm, type FileHandle } from '../io/disk.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 
+const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex', '.snapshot']
 const OFFSET_ENTRY_BYTES = 8
 const TIME_ENTRY_BYTES = 12
 /** Bytes read at once while scanning batch headers. */
 const SCAN_CHUNK_BYTES = 256 * 1024
+/**
+ * Index entries checked against the log when a clean start loads an index: enough to catch a
+ * shifted or scribbled index, few enough (one 61-byte read each) to keep start-up fast.
+ */
+const INDEX_SAMPLE_COUNT = 32
 
 export function segmentFileName (baseOffset: number, suffix: string): string {
   return `${String(baseOffset).padStart(20, '0')}${suffix}`
@@ -91,6 +97,7 @@ export class LogSegment {
   readonly #offsetIndex = new IndexEntries(OFFSET_ENTRY_BYTES)
   readonly #timeIndex = new IndexEntries(TIME_ENTRY_BYTES)
   #bytesSinceIndexEntry = 0
+  #indexTrusted = true
   readonly #indexIntervalBytes: number
 
   private constructor (directory: string, baseOffset: number, handle: FileHandle,
@@ -125,6 +132,7 @@ export class LogSegment {
   async recover (validateCrc: boolean,
     onBatch?: (header: Buffer) => void): Promise<{ truncatedBytes: number }> {
     const fileBytes = (await this.#handle.stat()).size
+    this.#indexTrusted = true
     this.#offsetIndex.truncate(0)
     this.#timeIndex.truncate(0)
     this.#bytesSinceIndexEntry = 0
@@ -171,51 +179,78 @@ export class LogSegment {
   }
 
   /**
-   * After a clean shutdown: trusts the index files if they pass a sanity check (sizes,
-   * monotonic entries inside the file) and scans only the tail after the last entry; otherwise
-   * falls back to a full `recover`. Returns false when it had to recover.
+   * After a clean shutdown: trusts the index files if they pass Kafka's sanity check (whole
+   * entries, increasing offsets and positions inside the file), a sample of entries points at
+   * batch starts with the indexed last offset, and the tail after the last entry parses to the
+   * end of the file; only that tail is read. Otherwise falls back to a full `recover`.
+   * Returns false when it had to recover.
    */
-  async load (validateCrc: boolean, onBatch?: (header: Buffer) => void): Promise<boolean> {
+  async load (validateCrc: boolean): Promise<boolean> {
     const fileBytes = (await this.#handle.stat()).size
     const offsets = await readIndexFile(path.join(this.directory,
       segmentFileName(this.baseOffset, '.index')))
     const times = await readIndexFile(path.join(this.directory,
       segmentFileName(this.baseOffset, '.timeindex')))
-    if (offsets === undefined || times === undefined || onBatch !== undefined ||
-      !indexIsSane(offsets, fileBytes) || times.length % TIME_ENTRY_BYTES !== 0 ||
-      offsets.length === 0) {
-      await this.recover(validateCrc, onBatch)
-      return false
+    const usable = offsets !== undefined && times !== undefined && offsets.length > 0 &&
+      indexIsSane(offsets, fileBytes) && timeIndexIsSane(times) &&
+      await this.#sampleMatches(offsets) && await this.#loadTail(offsets, times, fileBytes)
+    if (!usable) await this.recover(validateCrc)
+    return usable
+  }
+
+  /** Up to INDEX_SAMPLE_COUNT evenly spaced entries must point at a batch ending there. */
+  async #sampleMatches (offsets: Buffer): Promise<boolean> {
+    const count = offsets.length / OFFSET_ENTRY_BYTES
+    const step = Math.max(1, Math.floor(count / INDEX_SAMPLE_COUNT))
+    for (let entry = 0; entry < count; entry += step) {
+      const relative = offsets.readInt32BE(entry * OFFSET_ENTRY_BYTES)
+      const position = offsets.readInt32BE(entry * OFFSET_ENTRY_BYTES + 4)
+      const head = await this.#readAt(position, BATCH_HEADER_BYTES)
+      if (!headerEndsAt(head, this.baseOffset + relative)) return false
     }
+    return true
+  }
+
+  /** Parses the batches after the last index entry; false if they do not end the file. */
+  async #loadTail (offsets: Buffer, times: Buffer, fileBytes: number): Promise<boolean> {
     const lastEntry = offsets.length - OFFSET_ENTRY_BYTES
     const tailPosition = offsets.readInt32BE(lastEntry + 4)
-    const tailOffset = this.baseOffset + offsets.readInt32BE(lastEntry)
+    const tailLastOffset = this.baseOffset + offsets.readInt32BE(lastEntry)
     const tail = await this.#readAt(tailPosition, fileBytes - tailPosition)
+    if (!headerEndsAt(tail, tailLastOffset)) return false
     let position = 0
-    let nextOffset = tailOffset
+    let nextOffset = tailLastOffset + 1
     let maxTimestamp = -1
+    let offsetOfMaxTimestamp = -1
     while (position + BATCH_HEADER_BYTES <= tail.length) {
       const size = tail.readInt32BE(position + 8) + LOG_OVERHEAD_BYTES
       if (size < BATCH_HEADER_BYTES || position + size > tail.length) break
-      nextOffset = readInt64(tail, position) + tail.readInt32BE(position + 23) + 1
-      maxTimestamp = Math.max(maxTimestamp, readInt64(tail, position + 35))
+      const lastOffset = readInt64(tail, position) + tail.readInt32BE(position + 23)
+      if (lastOffset < nextOffset - 1) return false
+      nextOffset = lastOffset + 1
+      const timestamp = readInt64(tail, position + 35)
+      if (timestamp > maxTimestamp) {
+        maxTimestamp = timestamp
+        offsetOfMaxTimestamp = lastOffset
+      }
       position += size
     }
-    if (tailPosition + position !== fileBytes || readInt64(tail, 0) !== tailOffset) {
-      await this.recover(validateCrc, onBatch)
-      return false
-    }
+    if (tailPosition + position !== fileBytes) return false
     this.#offsetIndex.load(offsets)
     this.#timeIndex.load(times)
     this.size = fileBytes
     this.writtenBytes = fileBytes
     this.nextOffset = nextOffset
     this.#bytesSinceIndexEntry = position
-    const lastTime = times.length >= TIME_ENTRY_BYTES
-      ? readTime(times, times.length - TIME_ENTRY_BYTES)
-      : -1
-    this.maxTimestamp = Math.max(maxTimestamp, lastTime)
-    this.offsetOfMaxTimestamp = nextOffset - 1
+    const lastTimeEntry = times.length - TIME_ENTRY_BYTES
+    const indexedMax = lastTimeEntry >= 0 ? readTime(times, lastTimeEntry) : -1
+    if (indexedMax >= maxTimestamp) {
+      this.maxTimestamp = indexedMax
+      this.offsetOfMaxTimestamp = this.baseOffset + times.readInt32BE(lastTimeEntry + 8)
+    } else {
+      this.maxTimestamp = maxTimestamp
+      this.offsetOfMaxTimestamp = offsetOfMaxTimestamp
+    }
     return true
   }
 
@@ -235,23 +270,34 @@ export class LogSegment {
   #track (size: number, baseOffset: number, lastOffset: number, maxTimestamp: number): void {
     // Offsets only grow within a segment: the index binary search relies on it.
     assert(baseOffset >= this.nextOffset || this.size === 0, 'offsets in a segment increase')
-    if (this.#bytesSinceIndexEntry > this.#indexIntervalBytes || this.#offsetIndex.count === 0) {
-      const at = this.#offsetIndex.slot()
-      this.#offsetIndex.buffer.writeInt32BE(baseOffset - this.baseOffset, at)
-      this.#offsetIndex.buffer.writeInt32BE(this.size, at + 4)
-      if (maxTimestamp > this.maxTimestamp) {
-        const timeAt = this.#timeIndex.slot()
-        writeTime(this.#timeIndex.buffer, timeAt, maxTimestamp)
-        this.#timeIndex.buffer.writeInt32BE(baseOffset - this.baseOffset, timeAt + 8)
-      }
-      this.#bytesSinceIndexEntry = 0
-    }
+    assert(lastOffset >= baseOffset, 'a batch ends at or after its base offset')
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp
       this.offsetOfMaxTimestamp = lastOffset
     }
+    if (this.#bytesSinceIndexEntry > this.#indexIntervalBytes || this.#offsetIndex.count === 0) {
+      // Kafka's LogSegment.append: the entry holds the appended batch's LAST offset and the
+      // position where that batch starts, and the time index gets (max timestamp so far, its
+      // offset) when the maximum grew since the previous time entry.
+      const at = this.#offsetIndex.slot()
+      this.#offsetIndex.buffer.writeInt32BE(lastOffset - this.baseOffset, at)
+      this.#offsetIndex.buffer.writeInt32BE(this.size, at + 4)
+      this.#maybeAppendTimeEntry()
+      this.#bytesSinceIndexEntry = 0
+    }
     this.#bytesSinceIndexEntry += size
     this.size += size
+  }
+
+  #maybeAppendTimeEntry (): void {
+    const count = this.#timeIndex.count
+    const lastTimestamp = count > 0
+      ? readTime(this.#timeIndex.buffer, (count - 1) * TIME_ENTRY_BYTES)
+      : -1
+    if (this.maxTimestamp <= lastTimestamp) return
+    const at = this.#timeIndex.slot()
+    writeTime(this.#timeIndex.buffer, at, this.maxTimestamp)
+    this.#timeIndex.buffer.writeInt32BE(this.offsetOfMaxTimestamp - this.baseOffset, at + 8)
   }
 
   /** Writes reserved bytes at `position` (the flusher calls this in reservation order). */
@@ -272,8 +318,13 @@ export class LogSegment {
     return this.#handle.datasync()
   }
 
-  /** The file position of the batch to start reading at for `offset` (index lookup). */
+  /**
+   * The file position to start scanning at for `offset`: the start of the batch of the largest
+   * index entry ≤ `offset` (Kafka's OffsetIndex.lookup), or 0. Every batch before that position
+   * ends before `offset`.
+   */
   lookup (offset: number): number {
+    if (!this.#indexTrusted) return 0
     const relative = offset - this.baseOffset
     const entries = this.#offsetIndex.buffer
     let low = 0
@@ -291,15 +342,41 @@ export class LogSegment {
     return position
   }
 
-  /** The file position to start a timestamp search at: before the first entry ≥ timestamp. */
+  /**
+   * The file position to start a timestamp search at. An entry (T, O) says every offset ≤ O
+   * has a timestamp ≤ T, so the scan starts at the batch of O of the last entry with
+   * T < `timestampMs` (binary search; entries have increasing timestamps).
+   */
   lookupTimestamp (timestampMs: number): number {
+    if (!this.#indexTrusted) return 0
     const entries = this.#timeIndex.buffer
-    let position = 0
-    for (let i = 0; i < this.#timeIndex.count; i++) {
-      if (readTime(entries, i * TIME_ENTRY_BYTES) >= timestampMs) break
-      position = this.lookup(this.baseOffset + entries.readInt32BE(i * TIME_ENTRY_BYTES + 8))
+    let low = 0
+    let high = this.#timeIndex.count - 1
+    let found = -1
+    while (low <= high) {
+      const middle = (low + high) >>> 1
+      if (readTime(entries, middle * TIME_ENTRY_BYTES) < timestampMs) {
+        found = middle
+        low = middle + 1
+      } else {
+        high = middle - 1
+      }
     }
-    return position
+    if (found < 0) return 0
+    return this.lookup(this.baseOffset + entries.readInt32BE(found * TIME_ENTRY_BYTES + 8))
+  }
+
+  /**
+   * Called by a reader that found no batch start at an indexed position: the index passed the
+   * load-time checks but is wrong. From now on lookups scan from the segment start (slow but
+   * correct), and the index files are rewritten empty so the next start rebuilds them.
+   */
+  distrustIndex (): void {
+    this.#indexTrusted = false
+  }
+
+  get indexTrusted (): boolean {
+    return this.#indexTrusted
   }
 
   /** Reads `length` bytes at `position`, never past what is written. */
@@ -318,29 +395,57 @@ export class LogSegment {
     await this.recover(false)
   }
 
-  async writeIndexes (): Promise<void> {
+  /**
+   * Writes both indexes (with a final time-index entry for the segment's maximum timestamp, as
+   * Kafka's onBecomeInactiveSegment), fsynced when `sync` (clean shutdown: the marker that
+   * follows vouches for them). A distrusted index is written empty, to be rebuilt at start.
+   */
+  async writeIndexes (sync: boolean): Promise<void> {
+    this.#maybeAppendTimeEntry()
     const write = async (suffix: string, bytes: Buffer): Promise<void> => {
       const handle = await open(path.join(this.directory, segmentFileName(this.baseOffset,
         suffix)), 'w')
       try {
         await handle.writeFile(bytes)
+        if (sync) await handle.datasync()
       } finally {
         await handle.close()
       }
     }
-    await write('.index', this.#offsetIndex.bytes())
-    await write('.timeindex', this.#timeIndex.bytes())
+    const empty = Buffer.alloc(0)
+    await write('.index', this.#indexTrusted ? this.#offsetIndex.bytes() : empty)
+    await write('.timeindex', this.#indexTrusted ? this.#timeIndex.bytes() : empty)
+  }
+
+  /** Whether the index would force a roll: it holds `segment.index.bytes` (Kafka: isFull). */
+  indexFull (segmentIndexBytes: number): boolean {
+    return (this.#offsetIndex.count + 1) * OFFSET_ENTRY_BYTES > segmentIndexBytes
   }
 
   async close (): Promise<void> {
     await this.#handle.close()
   }
 
+  /**
+   * Renames the segment's files to `<name>.deleted` (Kafka's asynchronous segment deletion):
+   * readers holding the open handle keep reading; `delete` removes them later, and a start-up
+   * removes any `.deleted` file left by a crash.
+   */
+  async renameForDeletion (): Promise<void> {
+    for (const suffix of SEGMENT_SUFFIXES) {
+      const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
+      await rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error
+      })
+    }
+  }
+
   async delete (): Promise<void> {
     await this.#handle.close().catch(() => undefined)
-    for (const suffix of ['.log', '.index', '.timeindex', '.snapshot']) {
-      await rm(path.join(this.directory, segmentFileName(this.baseOffset, suffix)),
-        { force: true })
+    for (const suffix of SEGMENT_SUFFIXES) {
+      const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
+      await rm(file, { force: true })
+      await rm(`${file}.deleted`, { force: true })
     }
   }
 }
@@ -373,6 +478,26 @@ function indexIsSane (entries: Buffer, fileBytes: number): boolean {
     previousPosition = position
   }
   return true
+}
+
+/** Time entries are whole and their timestamps increase (Kafka's TimeIndex.sanityCheck). */
+function timeIndexIsSane (entries: Buffer): boolean {
+  if (entries.length % TIME_ENTRY_BYTES !== 0) return false
+  let previous = -1
+  for (let at = 0; at < entries.length; at += TIME_ENTRY_BYTES) {
+    const timestamp = readTime(entries, at)
+    if (timestamp <= previous) return false
+    previous = timestamp
+  }
+  return true
+}
+
+/** True when `head` starts with a v2 batch header whose last offset is `lastOffset`. */
+export function headerEndsAt (head: Buffer, lastOffset: number): boolean {
+  if (head.length < BATCH_HEADER_BYTES) return false
+  if (head.readInt8(16) !== 2) return false
+  if (head.readInt32BE(8) + LOG_OVERHEAD_BYTES < BATCH_HEADER_BYTES) return false
+  return readInt64(head, 0) + head.readInt32BE(23) === lastOffset
 }
 
 function writeTime (buffer: Buffer, at: number, timestampMs: number): void {

@@ -1,0 +1,101 @@
+/**
+ * Opening a partition directory (Kafka's LogLoader): remove stray temporary files, open every
+ * segment in base-offset order, and either load its indexes (clean shutdown, or a segment below
+ * the recovery point) or recover it (scan every batch from the segment start, checking length,
+ * magic, offset order and CRC-32C, rebuilding the indexes, truncating at the first bad byte).
+ *
+ * After the first segment that needed truncation every later segment is deleted (LogLoader
+ * does the same): acknowledgements go out in offset order and only after an fsync, so nothing
+ * after a torn batch was acknowledged. So is a segment that starts past the end of the one
+ * before it (it was rolled after data the crash took back).
+ *
+ * Startup code: runs before the log serves requests. Failure: an I/O error rejects the open.
+ */
+import path from 'node:path'
+import { readdir, rm, stat, syncDirectory } from '../io/disk.js'
+import { LogSegment, segmentFileName } from './segment.js'
+
+export interface LoadedSegments {
+  segments: LogSegment[]
+  /** Segments that were scanned (recovered) rather than loaded from their indexes. */
+  recoveredCount: number
+  truncatedBytes: number
+}
+
+export interface LoadOptions {
+  directory: string
+  indexIntervalBytes: number
+  nowMs: number
+  cleanShutdown: boolean
+  recoveryPoint: number
+  logStartOffset: number
+}
+
+const TEMPORARY_FILE = /\.(tmp|deleted|cleaned|swap)$/
+const SEGMENT_FILE = /^\d{20}\.log$/
+const SNAPSHOT_FILE = /^\d{20}\.snapshot$/
+
+/** The base offsets of the `.snapshot` files in `directory`, ascending. */
+export async function listSnapshots (directory: string): Promise<number[]> {
+  return (await readdir(directory)).filter(name => SNAPSHOT_FILE.test(name))
+    .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
+}
+
+/** Deletes the snapshots for which `doomed(offset)` holds. */
+export async function deleteSnapshots (directory: string,
+  doomed: (offset: number) => boolean): Promise<void> {
+  for (const offset of await listSnapshots(directory)) {
+    if (doomed(offset)) {
+      await rm(path.join(directory, segmentFileName(offset, '.snapshot')), { force: true })
+    }
+  }
+}
+
+async function deleteSegments (directory: string, bases: number[]): Promise<number> {
+  let bytes = 0
+  for (const base of bases) {
+    const doomed = await LogSegment.open(directory, base, 1, 0)
+    bytes += (await stat(doomed.logPath)).size
+    await doomed.delete()
+  }
+  return bytes
+}
+
+export async function loadSegments (options: LoadOptions): Promise<LoadedSegments> {
+  const { directory } = options
+  const names = await readdir(directory)
+  for (const name of names) {
+    if (TEMPORARY_FILE.test(name)) await rm(path.join(directory, name), { force: true })
+  }
+  const bases = names.filter(name => SEGMENT_FILE.test(name))
+    .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
+  const created = bases.length === 0
+  if (created) bases.push(Math.max(0, options.logStartOffset))
+  const recoveryBase = bases.filter(base => base <= options.recoveryPoint).pop() ?? 0
+  const loaded: LoadedSegments = { segments: [], recoveredCount: 0, truncatedBytes: 0 }
+  for (let i = 0; i < bases.length; i++) {
+    const base = bases[i] as number
+    const previous = loaded.segments[loaded.segments.length - 1]
+    if (previous !== undefined && base !== previous.nextOffset) {
+      loaded.truncatedBytes += await deleteSegments(directory, bases.slice(i))
+      break
+    }
+    const segment = await LogSegment.open(directory, base, options.indexIntervalBytes,
+      options.nowMs)
+    loaded.segments.push(segment)
+    if (!options.cleanShutdown && base >= recoveryBase) {
+      const { truncatedBytes } = await segment.recover(true)
+      loaded.recoveredCount++
+      loaded.truncatedBytes += truncatedBytes
+      if (truncatedBytes > 0) {
+        loaded.truncatedBytes += await deleteSegments(directory, bases.slice(i + 1))
+        break
+      }
+    } else if (!await segment.load(false)) {
+      loaded.recoveredCount++
+    }
+  }
+  // A new segment file must survive a crash once data in it has been fsynced and acknowledged.
+  if (created) await syncDirectory(directory)
+  return loaded
+}

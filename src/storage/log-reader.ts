@@ -1,0 +1,191 @@
+/**
+ * Reading a partition's segments: fetch reads of whole batches, header scans (producer-state
+ * replay, truncation) and timestamp lookups. Every function reads only a segment's written
+ * prefix (`writtenBytes`) with positional reads, so readers never wait for appends and never
+ * see a reserved-but-unwritten batch.
+ *
+ * Segment bytes were validated before they were written (and again by recovery after a crash),
+ * but an index that passed its load-time checks can still be wrong: the batch found at an
+ * indexed position is checked, and on a mismatch the segment stops trusting its index (lookups
+ * scan from its start) instead of returning garbage. A batch length that cannot be a batch is a
+ * KAFKA_STORAGE_ERROR, never an endless loop.
+ */
+import { decodeRecordBatch } from '../records/batch.js'
+import {
+  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
+  readInt64,
+} from '../records/batch-header.js'
+import { StorageError } from './errors.js'
+import type { LogSegment } from './segment.js'
+
+/** Bytes read at once when scanning for a fetch offset or a timestamp. */
+export const READ_CHUNK_BYTES = 64 * 1024
+/**
+ * The most a single read returns (beyond a first batch larger than it). A fetch's `maxBytes`
+ * comes from a client; without a cap, one request could make us allocate a whole segment.
+ * Kafka's broker-side fetch.max.bytes default is 55 MiB.
+ */
+export const READ_BYTES_MAX = 64 * 1024 * 1024
+
+export interface LogWarner {
+  warn (message: string): void
+}
+
+function lastOffsetAt (buffer: Buffer, at: number): number {
+  return readInt64(buffer, at) + buffer.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET)
+}
+
+/** The size of the batch at `at`, or a KAFKA_STORAGE_ERROR if the length is impossible. */
+function batchSizeChecked (segment: LogSegment, buffer: Buffer, at: number,
+  position: number): number {
+  const size = buffer.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
+  if (size < BATCH_HEADER_BYTES) {
+    throw new StorageError('KAFKA_STORAGE_ERROR', `impossible batch length ${size} at ` +
+      `position ${position + at} of ${segment.logPath}`)
+  }
+  return size
+}
+
+/** A batch header of this segment at position 0 of `chunk` (magic 2, offsets inside it). */
+function plausibleBatchStart (segment: LogSegment, chunk: Buffer): boolean {
+  if (chunk.length < BATCH_HEADER_BYTES) return false
+  if (chunk.readInt8(16) !== 2) return false
+  if (chunk.readInt32BE(8) + LOG_OVERHEAD_BYTES < BATCH_HEADER_BYTES) return false
+  const baseOffset = readInt64(chunk, 0)
+  return baseOffset >= segment.baseOffset && baseOffset < segment.nextOffset
+}
+
+/**
+ * Reads `length` bytes at the indexed `position`; if no batch starts there, the segment's index
+ * is distrusted and the read restarts at position 0.
+ */
+async function readIndexed (segment: LogSegment, position: number, length: number,
+  warner: LogWarner): Promise<{ chunk: Buffer, position: number }> {
+  const chunk = await segment.read(position, length)
+  if (position === 0 || chunk.length === 0 || plausibleBatchStart(segment, chunk)) {
+    return { chunk, position }
+  }
+  warner.warn(`${segment.logPath}: index points at position ${position}, which is not a ` +
+    'batch start; scanning without the index until it is rebuilt at the next start')
+  segment.distrustIndex()
+  return { chunk: await segment.read(0, length), position: 0 }
+}
+
+/**
+ * Whole batches of `segment` from the one holding `fetchOffset`, at most `maxBytes` of them
+ * (the first batch whole even if larger when `minOneBatch`, KIP-74), none at or past
+ * `maxOffset`. An empty buffer when the segment has nothing at or after `fetchOffset`.
+ */
+export async function readSegment (segment: LogSegment, fetchOffset: number, maxBytes: number,
+  maxOffset: number, minOneBatch: boolean, warner: LogWarner): Promise<Buffer> {
+  const wanted = Math.min(Math.max(maxBytes, 0), READ_BYTES_MAX)
+  const chunkBytes = Math.max(READ_CHUNK_BYTES, wanted + 8192)
+  let { chunk, position } = await readIndexed(segment, segment.lookup(fetchOffset), chunkBytes,
+    warner)
+  for (;;) {
+    let at = 0
+    let start = -1
+    while (at + BATCH_HEADER_BYTES <= chunk.length) {
+      const size = batchSizeChecked(segment, chunk, at, position)
+      if (readInt64(chunk, at) >= maxOffset) break
+      if (start < 0 && lastOffsetAt(chunk, at) < fetchOffset) {
+        at += size
+        continue
+      }
+      if (start < 0) start = at
+      const taken = at - start
+      if (taken + size > wanted && (taken > 0 || !minOneBatch)) break
+      if (at + size > chunk.length) {
+        if (taken > 0) break
+        // The first batch does not fit the chunk: read it whole (KIP-74).
+        return segment.read(position + at, size)
+      }
+      at += size
+    }
+    if (start >= 0) return chunk.subarray(start, at)
+    if (at === 0) return Buffer.alloc(0)
+    position += at
+    if (position >= segment.writtenBytes) return Buffer.alloc(0)
+    chunk = await segment.read(position, chunkBytes)
+  }
+}
+
+/** Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`. */
+export async function scanHeaders (segments: readonly LogSegment[], from: number,
+  onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {
+  for (const segment of segments) {
+    if (segment.nextOffset <= from) continue
+    let { chunk, position } = await readIndexed(segment, segment.lookup(from), READ_CHUNK_BYTES,
+      warner)
+    for (;;) {
+      let at = 0
+      while (at + BATCH_HEADER_BYTES <= chunk.length) {
+        const size = batchSizeChecked(segment, chunk, at, position)
+        if (lastOffsetAt(chunk, at) >= from) onBatch(chunk.subarray(at, at + BATCH_HEADER_BYTES))
+        at += size
+      }
+      if (at === 0) break
+      position += at
+      if (position >= segment.writtenBytes) break
+      chunk = await segment.read(position, READ_CHUNK_BYTES)
+    }
+  }
+}
+
+/**
+ * Where `segment` must be cut so that every batch holding `offset` or later goes: the file
+ * position and the offset after the last kept batch (Kafka's LogSegment.truncateTo).
+ */
+export async function truncationPoint (segment: LogSegment, offset: number,
+  warner: LogWarner): Promise<{ position: number, nextOffset: number }> {
+  // Every batch before lookup(offset - 1) ends before `offset`, and so does the one there.
+  let { chunk, position } = await readIndexed(segment, segment.lookup(offset - 1),
+    READ_CHUNK_BYTES, warner)
+  let cut = position
+  let nextOffset = segment.baseOffset
+  for (;;) {
+    let at = 0
+    while (at + BATCH_HEADER_BYTES <= chunk.length) {
+      const size = batchSizeChecked(segment, chunk, at, position)
+      const lastOffset = lastOffsetAt(chunk, at)
+      if (lastOffset >= offset) return { position: cut, nextOffset }
+      cut = position + at + size
+      nextOffset = lastOffset + 1
+      at += size
+    }
+    if (at === 0) return { position: cut, nextOffset }
+    position += at
+    if (position >= segment.writtenBytes) return { position: cut, nextOffset }
+    chunk = await segment.read(position, READ_CHUNK_BYTES)
+  }
+}
+
+/**
+ * The first record at or after `logStartOffset` whose timestamp is ≥ `timestampMs` (Kafka's
+ * LogSegment.findOffsetByTimestamp): skip segments whose maximum is below it, start at the
+ * time index's position, skip batches whose maxTimestamp is below it, then decode the batch.
+ */
+export async function findOffsetByTimestamp (segments: readonly LogSegment[],
+  timestampMs: number, logStartOffset: number):
+  Promise<{ offset: number, timestamp: number } | undefined> {
+  for (const segment of segments) {
+    if (segment.maxTimestamp < timestampMs || segment.nextOffset <= logStartOffset) continue
+    let position = segment.lookupTimestamp(timestampMs)
+    while (position < segment.writtenBytes) {
+      const head = await segment.read(position, BATCH_HEADER_BYTES)
+      if (head.length < BATCH_HEADER_BYTES) break
+      const size = batchSizeChecked(segment, head, 0, position)
+      if (readInt64(head, MAX_TIMESTAMP_OFFSET) >= timestampMs &&
+        lastOffsetAt(head, 0) >= logStartOffset) {
+        const batch = await decodeRecordBatch(await segment.read(position, size))
+        for (const record of batch.records) {
+          if (record.timestamp >= timestampMs && record.offset >= logStartOffset) {
+            return { offset: record.offset, timestamp: record.timestamp }
+          }
+        }
+      }
+      position += size
+    }
+  }
+  return undefined
+}
