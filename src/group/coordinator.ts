@@ -1,37 +1,39 @@
 /**
- * The group coordinator's driver: runs every ClassicGroup state machine, answers requests from
- * their effects, persists group metadata and committed offsets in the compacted internal topic
- * `__consumer_offsets`, and rebuilds everything by replaying that topic at start-up (Kafka's
- * GroupCoordinator + GroupMetadataManager).
+ * The group coordinator's driver (Kafka's GroupCoordinatorService + CoordinatorRuntime, classic
+ * protocol): it owns the I/O around the pure ClassicGroup state machines. For each request it
+ * steps the group, appends the records the group emitted to `__consumer_offsets` through the
+ * OffsetsStore, completes responses only once the records before them are durable (STYLE
+ * rule 9; Kafka completes a write operation when its records are committed), and keeps one
+ * timer per group at the deadline the group asked for, on an injected Clock.
  *
- * Records (msgpackr): key {t:'g', g} → GroupSnapshot; key {t:'o', g, topic, p} →
- * {offset, leaderEpoch, metadata, commitTimestamp}; a null value deletes. A group lives on
- * partition abs(javaHash(groupId)) % offsets.topic.num.partitions, as in Kafka.
+ * Start-up: `load()` replays every partition of `__consumer_offsets` into fresh groups (the
+ * same `replay` that every live record went through), then starts their timers. Until then,
+ * and while a partition reloads, requests for its groups get COORDINATOR_LOAD_IN_PROGRESS,
+ * which every client retries (KAFKA_PROTOCOL.md P3.2).
  *
- * Concurrency: each group's effects are processed in order on its own promise chain, and a
- * response that follows a `persist` effect waits until that record is durable. Limits: at most
- * GROUPS_MAX groups; pending requests are bounded by the connections' in-flight caps.
+ * Concurrency: everything runs on the event loop; a group is stepped synchronously, so steps
+ * never interleave. Responses after an append wait on that group's latest append (its
+ * barrier); appends per partition are ordered by the store. Failure: a failed append answers
+ * the responses behind it with COORDINATOR_NOT_AVAILABLE (Kafka maps storage errors so) and
+ * reloads that partition from the log, so memory never keeps state the log does not have.
+ *
+ * Limits: GROUPS_MAX groups; waiting requests are bounded by the connections' in-flight caps;
+ * one timer and at most one barrier per group.
  */
-import { Packr } from 'msgpackr'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { ERROR } from '../protocol/errors.js'
+import { assert } from '../util/assert.js'
+import type { OffsetValue } from './group-records.js'
 import {
-  ClassicGroup, type GroupEffect, type GroupLimits, type GroupSnapshot, type JoinRequest,
-  type JoinResult,
+  ClassicGroup, errorResponse, type CommitEntry, type GroupConfig, type GroupEffect,
+  type GroupEvent, type GroupLimits, type GroupResponse, type JoinRequest, type JoinResult,
+  type MemberRef,
 } from './group-state.js'
+import { OffsetsStore, partitionForGroup, type OffsetsLog } from './offsets-store.js'
 
-export interface OffsetsLog {
-  readonly partitionCount: number
-  append (partition: number, records: { key: Buffer, value: Buffer | null }[]): Promise<void>
-  replay (partition: number): AsyncIterable<{ key: Buffer, value: Buffer | null }>
-}
-
-export interface CommittedOffset {
-  offset: number
-  leaderEpoch: number
-  metadata: string | null
-  commitTimestamp: number
-}
+export type { OffsetsLog } from './offsets-store.js'
+export { javaStringHash } from './offsets-store.js'
+export type CommittedOffset = OffsetValue
 
 export interface CoordinatorOptions {
   clock: Clock
@@ -39,261 +41,293 @@ export interface CoordinatorOptions {
   log: OffsetsLog
   offsetsRetentionMs: number
   newMemberId: (clientId: string) => string
+  logger?: { warn (message: string): void }
 }
 
-/** Groups one coordinator keeps; joining a new group past this is refused. */
+/** Groups one coordinator keeps; a new group past this is refused. */
 export const GROUPS_MAX = 100_000
-const TICK_MS = 250
-const packr = new Packr({ useRecords: false })
 
-type Pending = (value: unknown) => void
-
-/** Java's String.hashCode, which Kafka uses to place a group on a partition. */
-export function javaStringHash (text: string): number {
-  let hash = 0
-  for (let i = 0; i < text.length; i++) hash = (Math.imul(31, hash) + text.charCodeAt(i)) | 0
-  return hash
-}
+type RespondFn = (response: GroupResponse) => void
+type GroupEventBody<T extends GroupEvent['type']> = Omit<Extract<GroupEvent, { type: T }>,
+  'type' | 'requestId'>
 
 export class GroupCoordinator {
   readonly #options: CoordinatorOptions
+  readonly #config: GroupConfig
+  readonly #store: OffsetsStore
   readonly #groups = new Map<string, ClassicGroup>()
-  readonly #offsets = new Map<string, Map<string, CommittedOffset>>()
-  readonly #pending = new Map<number, Pending>()
-  readonly #chains = new Map<string, Promise<void>>()
+  readonly #timers = new Map<string, TimerHandle>()
+  readonly #waiters = new Map<number, { api: GroupResponse['api'], respond: RespondFn }>()
+  readonly #barriers = new Map<string, Promise<boolean>>()
+  readonly #loading = new Set<number>()
   #nextRequestId = 1
-  #timer: TimerHandle | undefined
+  #stopped = false
 
   constructor (options: CoordinatorOptions) {
     this.#options = options
+    this.#config = { ...options.limits, offsetsRetentionMs: options.offsetsRetentionMs }
+    this.#store = new OffsetsStore(options.log)
+    for (let partition = 0; partition < options.log.partitionCount; partition++) {
+      this.#loading.add(partition)
+    }
   }
 
   partitionFor (groupId: string): number {
-    return Math.abs(javaStringHash(groupId)) % this.#options.log.partitionCount
+    return partitionForGroup(groupId, this.#store.partitionCount)
   }
 
-  /** Rebuilds groups and offsets from __consumer_offsets, then starts the timers. */
+  /** Records of __consumer_offsets that did not decode and were skipped while loading. */
+  get skippedRecords (): number {
+    return this.#store.skippedRecords
+  }
+
+  /** Rebuilds groups and offsets from __consumer_offsets, then arms their timers. */
   async load (): Promise<void> {
+    for (let partition = 0; partition < this.#store.partitionCount; partition++) {
+      await this.#loadPartition(partition)
+    }
+  }
+
+  async #loadPartition (partition: number): Promise<void> {
+    this.#loading.add(partition)
     const nowMs = this.#options.clock.nowMs()
-    for (let partition = 0; partition < this.#options.log.partitionCount; partition++) {
-      for await (const { key, value } of this.#options.log.replay(partition)) {
-        this.#replay(packr.unpack(key), value === null ? null : packr.unpack(value), nowMs)
+    const loaded = new Map<string, ClassicGroup>()
+    for await (const record of this.#store.replay(partition)) {
+      let group = loaded.get(record.groupId)
+      if (group === undefined) {
+        group = new ClassicGroup(record.groupId, this.#config, nowMs)
+        loaded.set(record.groupId, group)
       }
+      group.replay(record)
     }
-    const tick = (): void => {
-      this.#tick()
-      this.#timer = this.#options.clock.setTimer(TICK_MS, tick)
+    for (const group of loaded.values()) {
+      if (this.#groups.size >= GROUPS_MAX) break
+      this.#groups.set(group.groupId, group)
+      this.#step(group, { type: 'loaded' })
     }
-    this.#timer = this.#options.clock.setTimer(TICK_MS, tick)
+    this.#loading.delete(partition)
   }
 
   stop (): void {
-    this.#timer?.cancel()
+    this.#stopped = true
+    for (const timer of this.#timers.values()) timer.cancel()
+    this.#timers.clear()
   }
 
-  #replay (key: { t: string, g: string, topic?: string, p?: number }, value: unknown,
-    nowMs: number): void {
-    if (key.t === 'g') {
-      if (value === null) this.#groups.delete(key.g)
-      else {
-        this.#groups.set(key.g, ClassicGroup.restore(key.g, this.#options.limits,
-          value as GroupSnapshot, nowMs))
-      }
-      return
-    }
-    const offsets = this.#offsets.get(key.g) ?? new Map<string, CommittedOffset>()
-    const tp = `${key.topic ?? ''}\u0000${key.p ?? 0}`
-    if (value === null) offsets.delete(tp)
-    else offsets.set(tp, value as CommittedOffset)
-    if (offsets.size > 0) this.#offsets.set(key.g, offsets)
-    else this.#offsets.delete(key.g)
+  /** NONE if this coordinator may serve the group now, else the error to answer with. */
+  coordinatorError (groupId: string): number {
+    if (groupId === '') return ERROR.INVALID_GROUP_ID
+    if (this.#stopped) return ERROR.COORDINATOR_NOT_AVAILABLE
+    if (this.#loading.has(this.partitionFor(groupId))) return ERROR.COORDINATOR_LOAD_IN_PROGRESS
+    return ERROR.NONE
   }
 
   #group (groupId: string, create: boolean): ClassicGroup | undefined {
     let group = this.#groups.get(groupId)
     if (group === undefined && create && this.#groups.size < GROUPS_MAX) {
-      group = new ClassicGroup(groupId, this.#options.limits, this.#options.clock.nowMs())
+      group = new ClassicGroup(groupId, this.#config, this.#options.clock.nowMs())
       this.#groups.set(groupId, group)
     }
     return group
   }
 
-  #await<T> (): { requestId: number, promise: Promise<T> } {
-    const requestId = this.#nextRequestId++
-    const promise = new Promise<T>(resolve => this.#pending.set(requestId, resolve as Pending))
-    return { requestId, promise }
+  /** Steps the group with a request and resolves with its response. */
+  #request (groupId: string, create: boolean, event: GroupEvent & { requestId: number },
+    missing: number, count = 0): Promise<GroupResponse> {
+    const api = event.type as GroupResponse['api']
+    const error = this.coordinatorError(groupId)
+    if (error !== ERROR.NONE) return Promise.resolve(errorResponse(api, error, count))
+    const group = this.#group(groupId, create)
+    if (group === undefined) return Promise.resolve(errorResponse(api, missing, count))
+    return new Promise(resolve => {
+      this.#waiters.set(event.requestId, { api, respond: resolve })
+      this.#step(group, event)
+    })
   }
 
-  /** Processes a group's queued effects in order; responses after a persist wait for it. */
-  #drain (group: ClassicGroup): Promise<void> {
-    const effects = group.ready()
-    if (effects.length === 0) return this.#chains.get(group.groupId) ?? Promise.resolve()
-    const previous = this.#chains.get(group.groupId) ?? Promise.resolve()
-    const next = previous.then(() => this.#apply(group, effects))
-    this.#chains.set(group.groupId, next.catch(() => undefined))
-    return next
+  #step (group: ClassicGroup, event: GroupEvent): void {
+    group.step(event, this.#options.clock.nowMs())
+    this.#apply(group, group.ready())
+    if (group.state === 'Dead' && this.#groups.get(group.groupId) === group) {
+      this.#groups.delete(group.groupId)
+      this.#timers.get(group.groupId)?.cancel()
+      this.#timers.delete(group.groupId)
+    }
   }
 
-  async #apply (group: ClassicGroup, effects: GroupEffect[]): Promise<void> {
+  #apply (group: ClassicGroup, effects: GroupEffect[]): void {
+    const groupId = group.groupId
     for (const effect of effects) {
-      if (effect.type === 'persist') {
-        await this.#persistGroup(group).catch(() => undefined)
-        continue
+      if (effect.type === 'append') this.#append(group, effect.records)
+      else if (effect.type === 'timer') this.#arm(group, effect.deadlineMs)
+      else {
+        const waiter = this.#waiters.get(effect.requestId)
+        this.#waiters.delete(effect.requestId)
+        if (waiter === undefined) continue
+        const barrier = this.#barriers.get(groupId)
+        if (barrier === undefined) waiter.respond(effect.response)
+        else {
+          void barrier.then(durable => waiter.respond(durable
+            ? effect.response
+            : failedLike(effect.response, ERROR.COORDINATOR_NOT_AVAILABLE)))
+        }
       }
-      const resolve = this.#pending.get(effect.requestId)
-      this.#pending.delete(effect.requestId)
-      if (effect.type === 'join') resolve?.(effect.result)
-      else resolve?.({ errorCode: effect.errorCode, assignment: effect.assignment })
     }
   }
 
-  #persistGroup (group: ClassicGroup): Promise<void> {
-    const value = group.state === 'Dead' ? null : packr.pack(group.snapshot())
-    return this.#options.log.append(this.partitionFor(group.groupId),
-      [{ key: packr.pack({ t: 'g', g: group.groupId }), value }])
+  #append (group: ClassicGroup, records: Parameters<OffsetsStore['append']>[1]): void {
+    const partition = this.partitionFor(group.groupId)
+    const barrier = this.#store.append(partition, records).then(() => true, error => {
+      this.#options.logger?.warn(`__consumer_offsets-${partition}: append failed (` +
+        `${(error as Error).message}); reloading the partition`)
+      void this.#reload(partition)
+      return false
+    })
+    this.#barriers.set(group.groupId, barrier)
+    void barrier.then(() => {
+      if (this.#barriers.get(group.groupId) === barrier) this.#barriers.delete(group.groupId)
+    })
   }
 
-  async join (groupId: string, request: Omit<JoinRequest, 'requestId' | 'generatedMemberId'>):
+  #arm (group: ClassicGroup, deadlineMs: number | null): void {
+    this.#timers.get(group.groupId)?.cancel()
+    this.#timers.delete(group.groupId)
+    if (deadlineMs === null || this.#stopped) return
+    const delayMs = Math.max(0, deadlineMs - this.#options.clock.nowMs())
+    this.#timers.set(group.groupId, this.#options.clock.setTimer(delayMs, () => {
+      this.#timers.delete(group.groupId)
+      if (this.#groups.get(group.groupId) === group) this.#step(group, { type: 'tick' })
+    }))
+  }
+
+  /** After a failed append: forget the partition's groups and rebuild them from the log. */
+  async #reload (partition: number): Promise<void> {
+    if (this.#loading.has(partition)) return
+    this.#loading.add(partition)
+    const groups = [...this.#groups.values()].filter(g => this.partitionFor(g.groupId) ===
+      partition)
+    await Promise.all(groups.map(group => this.#barriers.get(group.groupId)))
+    for (const group of groups) {
+      this.#timers.get(group.groupId)?.cancel()
+      this.#timers.delete(group.groupId)
+      this.#groups.delete(group.groupId)
+      for (const requestId of group.waitingRequests()) {
+        const waiter = this.#waiters.get(requestId)
+        this.#waiters.delete(requestId)
+        waiter?.respond(errorResponse(waiter.api, ERROR.NOT_COORDINATOR))
+      }
+    }
+    await this.#loadPartition(partition).catch(error => {
+      this.#options.logger?.warn(`__consumer_offsets-${partition}: reload failed (` +
+        `${(error as Error).message}); its groups stay unavailable`)
+    })
+  }
+
+  async join (groupId: string, request: Omit<JoinRequest, 'generatedMemberId'>):
   Promise<JoinResult> {
-    const group = this.#group(groupId, true)
-    if (group === undefined) {
-      return { errorCode: ERROR.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: '',
-        leader: '', memberId: '', members: [] }
-    }
-    const { requestId, promise } = this.#await<JoinResult>()
-    group.join({ ...request, requestId,
-      generatedMemberId: this.#options.newMemberId(request.clientId) },
-    this.#options.clock.nowMs())
-    void this.#drain(group)
-    return promise
+    const requestId = this.#nextRequestId++
+    const response = await this.#request(groupId, true, { type: 'join', requestId, request: {
+      ...request, generatedMemberId: this.#options.newMemberId(request.clientId) } },
+    ERROR.COORDINATOR_NOT_AVAILABLE)
+    assert(response.api === 'join', 'a join is answered by a join response')
+    return response.result
   }
 
   async sync (groupId: string, memberId: string, groupInstanceId: string | null,
-    generationId: number, assignments: { memberId: string, assignment: Buffer }[]):
+    generationId: number, assignments: GroupEventBody<'sync'>['assignments']):
     Promise<{ errorCode: number, assignment: Buffer }> {
-    const group = this.#group(groupId, false)
-    if (group === undefined) return { errorCode: ERROR.UNKNOWN_MEMBER_ID, assignment: Buffer.alloc(0) }
-    const { requestId, promise } = this.#await<{ errorCode: number, assignment: Buffer }>()
-    group.sync(requestId, memberId, groupInstanceId, generationId, assignments)
-    void this.#drain(group)
-    return promise
+    const response = await this.#request(groupId, false, { type: 'sync',
+      requestId: this.#nextRequestId++, member: { memberId, groupInstanceId }, generationId,
+      assignments }, ERROR.UNKNOWN_MEMBER_ID)
+    assert(response.api === 'sync', 'a sync is answered by a sync response')
+    return { errorCode: response.errorCode, assignment: response.assignment }
   }
 
+  /** Heartbeats change no persisted state, so they are answered at once. */
   heartbeat (groupId: string, memberId: string, groupInstanceId: string | null,
     generationId: number): number {
+    const error = this.coordinatorError(groupId)
+    if (error !== ERROR.NONE) return error
     const group = this.#group(groupId, false)
     if (group === undefined) return ERROR.UNKNOWN_MEMBER_ID
-    const errorCode = group.heartbeat(memberId, groupInstanceId, generationId,
-      this.#options.clock.nowMs())
-    void this.#drain(group)
+    const requestId = this.#nextRequestId++
+    let errorCode: number = ERROR.UNKNOWN_SERVER_ERROR
+    this.#waiters.set(requestId, { api: 'heartbeat', respond: response => {
+      if (response.api === 'heartbeat') errorCode = response.errorCode
+    } })
+    this.#step(group, { type: 'heartbeat', requestId, member: { memberId, groupInstanceId },
+      generationId })
+    this.#waiters.delete(requestId)
     return errorCode
   }
 
-  async leave (groupId: string, members: { memberId: string, groupInstanceId: string | null }[]):
-  Promise<number[]> {
-    const group = this.#group(groupId, false)
-    if (group === undefined) return members.map(() => ERROR.UNKNOWN_MEMBER_ID)
-    const nowMs = this.#options.clock.nowMs()
-    const codes = members.map(member => group.leave(member.memberId, member.groupInstanceId,
-      nowMs))
-    await this.#drain(group)
-    return codes
+  async leave (groupId: string, members: MemberRef[]): Promise<number[]> {
+    const response = await this.#request(groupId, false, { type: 'leave',
+      requestId: this.#nextRequestId++, members }, ERROR.UNKNOWN_MEMBER_ID, members.length)
+    assert(response.api === 'leave', 'a leave is answered by a leave response')
+    return response.errorCodes
   }
 
-  #tick (): void {
-    const nowMs = this.#options.clock.nowMs()
-    for (const group of this.#groups.values()) {
-      group.tick(nowMs)
-      void this.#drain(group)
-      if (group.state === 'Empty' && group.members.size === 0 &&
-        nowMs - group.emptySinceMs > this.#options.offsetsRetentionMs) {
-        // offsets.retention.minutes: an empty group's offsets expire (KIP-211).
-        void this.deleteGroups([group.groupId])
-      }
-    }
+  /** Commits offsets; one error code per entry. A group is created only for generation -1. */
+  async commit (groupId: string, member: MemberRef, generationId: number, retentionMs: number,
+    offsets: CommitEntry[]): Promise<number[]> {
+    const create = generationId < 0 && member.memberId === ''
+    const response = await this.#request(groupId, create, { type: 'commit',
+      requestId: this.#nextRequestId++, member, generationId, retentionMs, offsets },
+    create ? ERROR.COORDINATOR_NOT_AVAILABLE : ERROR.ILLEGAL_GENERATION, offsets.length)
+    assert(response.api === 'commit', 'a commit is answered by a commit response')
+    return response.errorCodes
   }
 
-  /** Commits offsets; returns one error code per given partition. */
+  /** The first error of `commit`, or NONE (for callers that commit all-or-nothing). */
   async commitOffsets (groupId: string, memberId: string, groupInstanceId: string | null,
-    generationId: number, offsets: { topic: string, partition: number, offset: number,
-      leaderEpoch: number, metadata: string | null }[]): Promise<number> {
-    const group = this.#group(groupId, true)
-    if (group === undefined) return ERROR.COORDINATOR_NOT_AVAILABLE
-    const error = group.commitError(memberId, groupInstanceId, generationId)
-    if (error !== ERROR.NONE) return error
-    const commitTimestamp = this.#options.clock.nowMs()
-    const records = offsets.map(entry => ({
-      key: packr.pack({ t: 'o', g: groupId, topic: entry.topic, p: entry.partition }),
-      value: packr.pack({ offset: entry.offset, leaderEpoch: entry.leaderEpoch,
-        metadata: entry.metadata, commitTimestamp } satisfies CommittedOffset),
-    }))
-    await this.#options.log.append(this.partitionFor(groupId), records)
-    const stored = this.#offsets.get(groupId) ?? new Map<string, CommittedOffset>()
-    for (const entry of offsets) {
-      stored.set(`${entry.topic}\u0000${entry.partition}`, { offset: entry.offset,
-        leaderEpoch: entry.leaderEpoch, metadata: entry.metadata, commitTimestamp })
-    }
-    this.#offsets.set(groupId, stored)
-    return ERROR.NONE
+    generationId: number, offsets: CommitEntry[]): Promise<number> {
+    const codes = await this.commit(groupId, { memberId, groupInstanceId }, generationId, -1,
+      offsets)
+    return codes.find(code => code !== ERROR.NONE) ?? ERROR.NONE
   }
 
-  fetchOffsets (groupId: string): Map<string, CommittedOffset> {
-    return this.#offsets.get(groupId) ?? new Map()
+  /** Committed offsets by offsetKey(topic, partition); empty for an unknown group. */
+  fetchOffsets (groupId: string): ReadonlyMap<string, CommittedOffset> {
+    return this.#groups.get(groupId)?.offsets ?? new Map()
   }
 
   listGroups (): { groupId: string, protocolType: string, state: string }[] {
-    const ids = new Set([...this.#groups.keys(), ...this.#offsets.keys()])
-    return [...ids].map(groupId => {
-      const group = this.#groups.get(groupId)
-      return { groupId, protocolType: group?.protocolType ?? 'consumer',
-        state: group?.state ?? 'Empty' }
-    })
+    return [...this.#groups.values()].filter(group => group.state !== 'Dead').map(group => ({
+      groupId: group.groupId, protocolType: group.protocolType ?? '', state: group.state,
+    }))
   }
 
   describeGroup (groupId: string): ClassicGroup | undefined {
     return this.#groups.get(groupId)
   }
 
-  /** Deletes empty groups and their offsets; NON_EMPTY_GROUP for groups with members. */
+  /** Deletes empty groups and their offsets (NON_EMPTY_GROUP while members remain). */
   async deleteGroups (groupIds: string[]): Promise<number[]> {
-    const codes: number[] = []
-    for (const groupId of groupIds) {
-      const group = this.#groups.get(groupId)
-      if (group === undefined && !this.#offsets.has(groupId)) {
-        codes.push(ERROR.GROUP_ID_NOT_FOUND)
-        continue
-      }
-      if (group !== undefined && group.members.size > 0) {
-        codes.push(ERROR.NON_EMPTY_GROUP)
-        continue
-      }
-      const tombstones = [...(this.#offsets.get(groupId)?.keys() ?? [])].map(tp => {
-        const [topic, partition] = tp.split('\u0000')
-        return { key: packr.pack({ t: 'o', g: groupId, topic, p: Number(partition) }),
-          value: null }
-      })
-      tombstones.push({ key: packr.pack({ t: 'g', g: groupId }), value: null })
-      await this.#options.log.append(this.partitionFor(groupId), tombstones)
-      group?.markDead()
-      this.#groups.delete(groupId)
-      this.#offsets.delete(groupId)
-      codes.push(ERROR.NONE)
-    }
-    return codes
+    return Promise.all(groupIds.map(async groupId => {
+      const response = await this.#request(groupId, false, { type: 'delete-group',
+        requestId: this.#nextRequestId++ }, ERROR.GROUP_ID_NOT_FOUND)
+      assert(response.api === 'delete-group', 'a delete is answered by a delete response')
+      return response.errorCode
+    }))
   }
 
-  /** OffsetDelete: refused for partitions of topics the group is subscribed to while active. */
+  /** OffsetDelete: a group-level error, and one code per partition. */
   async deleteOffsets (groupId: string, partitions: { topic: string, partition: number }[]):
-  Promise<number> {
-    const stored = this.#offsets.get(groupId)
-    if (stored === undefined) return ERROR.GROUP_ID_NOT_FOUND
-    const group = this.#groups.get(groupId)
-    if (group !== undefined && group.members.size > 0) return ERROR.GROUP_SUBSCRIBED_TO_TOPIC
-    await this.#options.log.append(this.partitionFor(groupId), partitions.map(entry => ({
-      key: packr.pack({ t: 'o', g: groupId, topic: entry.topic, p: entry.partition }),
-      value: null,
-    })))
-    for (const entry of partitions) stored.delete(`${entry.topic}\u0000${entry.partition}`)
-    return ERROR.NONE
+  Promise<{ errorCode: number, errorCodes: number[] }> {
+    const response = await this.#request(groupId, false, { type: 'delete-offsets',
+      requestId: this.#nextRequestId++, partitions }, ERROR.GROUP_ID_NOT_FOUND)
+    assert(response.api === 'delete-offsets', 'an offset delete gets its own response')
+    return { errorCode: response.errorCode, errorCodes: response.errorCodes }
+  }
+}
+
+/** The same response with every error code set to `errorCode` (a write that failed). */
+function failedLike (response: GroupResponse, errorCode: number): GroupResponse {
+  switch (response.api) {
+    case 'leave': return errorResponse('leave', errorCode, response.errorCodes.length)
+    case 'commit': return errorResponse('commit', errorCode, response.errorCodes.length)
+    case 'join': return errorResponse('join', errorCode, 0, response.result.memberId)
+    default: return errorResponse(response.api, errorCode)
   }
 }

@@ -1,0 +1,21 @@
+/**
+ * Heartbeat v0-3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin. Answered
+ * at once: a heartbeat changes no persisted state.
+ */
+import { Heartbeat, type HeartbeatRequest } from '../../protocol/apis/groups.js'
+import { ERROR } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+export const heartbeatHandler: HandlerEntry = {
+  api: Heartbeat,
+  minVersion: 0,
+  maxVersion: 3,
+  async handle (broker, request: HeartbeatRequest, context) {
+    const groups = broker.groups
+    const errorCode = groups === undefined
+      ? ERROR.COORDINATOR_NOT_AVAILABLE
+      : groups.heartbeat(request.groupId, request.memberId,
+        context.version >= 3 ? request.groupInstanceId : null, request.generationId)
+    return { throttleTimeMs: 0, errorCode }
+  },
+}

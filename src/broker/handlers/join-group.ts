@@ -1,0 +1,32 @@
+/**
+ * JoinGroup v0-5. v4+ lets the coordinator demand a member id first (MEMBER_ID_REQUIRED,
+ * KIP-394); v5 carries group.instance.id (KIP-345). The response waits until the group's
+ * rebalance completes (bounded by the rebalance timeout, KAFKA_PROTOCOL.md P3.4).
+ */
+import { JoinGroup, type JoinGroupRequest } from '../../protocol/apis/groups.js'
+import { ERROR } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+export const joinGroupHandler: HandlerEntry = {
+  api: JoinGroup,
+  minVersion: 0,
+  maxVersion: 5,
+  async handle (broker, request: JoinGroupRequest, context) {
+    const groups = broker.groups
+    const result = groups === undefined
+      ? { errorCode: ERROR.COORDINATOR_NOT_AVAILABLE, generationId: -1, protocolName: '',
+          leader: '', memberId: '', members: [] }
+      : await groups.join(request.groupId, {
+        memberId: request.memberId,
+        groupInstanceId: context.version >= 5 ? request.groupInstanceId : null,
+        clientId: context.header.clientId ?? '',
+        clientHost: context.clientHost,
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        rebalanceTimeoutMs: context.version >= 1 ? request.rebalanceTimeoutMs : -1,
+        protocolType: request.protocolType,
+        protocols: request.protocols,
+        requireKnownMemberId: context.version >= 4,
+      })
+    return { throttleTimeMs: 0, ...result }
+  },
+}
