@@ -91,6 +91,11 @@ export class LogManager {
     return this.#flusher.rounds
   }
 
+  /** Appended bytes not yet flushed, across all logs (bounded by `pendingBytesMax`). */
+  get pendingBytes (): number {
+    return this.#flusher.pendingBytes
+  }
+
   static async open (options: LogManagerOptions): Promise<LogManager> {
     const dataDir = path.resolve(options.dataDir)
     await mkdir(dataDir, { recursive: true })

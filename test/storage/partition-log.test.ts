@@ -4,15 +4,16 @@
  * producers, the relaxed flush policy and the data-directory lock.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
 import { readInt64 } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
-import { LogDirLockedError, LogManager } from '../../src/storage/log-manager.js'
-import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { LogManager } from '../../src/storage/log-manager.js'
+import type { AppendResult, PartitionLog } from '../../src/storage/partition-log.js'
+import { LogSegment } from '../../src/storage/segment.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-log-')) })
@@ -20,17 +21,20 @@ afterEach(async () => { await rm(dataDir, { recursive: true, force: true }) })
 
 const CONFIG = { segmentBytes: 64 * 1024, indexIntervalBytes: 4096 }
 
-function batch (n: number, records = 10, timestamp = 1_000_000 + n): Buffer {
-  return buildRecordBatchSync(Array.from({ length: records }, (_, i) => ({
+interface ProducerFields { producerId?: number, producerEpoch?: number, baseSequence?: number }
+
+/** Batch `n`: 10 records; producer fields go in the header too, as a real producer's do. */
+function batch (n: number, producer: ProducerFields = {}): Buffer {
+  const timestamp = 1_000_000 + n
+  return buildRecordBatchSync(Array.from({ length: 10 }, (_, i) => ({
     key: `k${n}-${i}`, value: Buffer.alloc(100, n % 256), timestamp,
-  })), { timestampMs: timestamp })
+  })), { timestampMs: timestamp, ...producer })
 }
 
-async function append (log: PartitionLog, n: number, extra = {}): Promise<{ baseOffset: number,
-  lastOffset: number, duplicate: boolean }> {
-  const bytes = batch(n)
-  return log.append(bytes, { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1_000_000 + n,
-    ...extra })
+async function append (log: PartitionLog, n: number, extra: ProducerFields = {}):
+Promise<AppendResult> {
+  return log.append(batch(n, extra), { leaderEpoch: 0, recordsCount: 10,
+    maxTimestamp: 1_000_000 + n, ...extra })
 }
 
 async function readAll (log: PartitionLog): Promise<number[]> {
@@ -138,24 +142,137 @@ describe('PartitionLog', () => {
     assert.equal(log.writtenEndOffset, 60)
     await manager.close()
   })
-})
 
-describe('LogManager', () => {
-  it('refuses a second manager on the same directory with a clear message', async () => {
-    const first = await LogManager.open({ dataDir, nodeId: 1 })
-    await assert.rejects(LogManager.open({ dataDir, nodeId: 1 }), (error: unknown) => {
-      assert.ok(error instanceof LogDirLockedError)
-      assert.match(error.message, /another broker holds the lock/)
-      return true
+  it('writes index entries that each point at the start of the batch ending at that offset',
+    async () => {
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = await manager.getOrCreateLog('t', 0)
+      for (let n = 0; n < 150; n++) await append(log, n)
+      await manager.close()
+      const directory = path.join(dataDir, 't-0')
+      const logs = (await readdir(directory)).filter(name => name.endsWith('.log')).sort()
+      assert.ok(logs.length > 1, 'the test spans several segments')
+      let entries = 0
+      for (const name of logs) {
+        const base = Number(name.slice(0, 20))
+        const segment = await readFile(path.join(directory, name))
+        const index = await readFile(path.join(directory, name.replace('.log', '.index')))
+        const starts = new Map(splitBatches(segment).map(({ position }) =>
+          [position, readInt64(segment, position) + segment.readInt32BE(position + 23)]))
+        for (let at = 0; at < index.length; at += 8) {
+          const lastOffset = starts.get(index.readInt32BE(at + 4))
+          assert.equal(lastOffset, base + index.readInt32BE(at), `entry ${at / 8} of ${name}`)
+          entries++
+        }
+        const times = await readFile(path.join(directory, name.replace('.log', '.timeindex')))
+        let previous = -1
+        for (let at = 0; at < times.length; at += 12) {
+          const timestamp = Number(times.readBigInt64BE(at))
+          assert.ok(timestamp > previous, 'time index timestamps increase')
+          previous = timestamp
+        }
+        const lastBatch = splitBatches(segment).at(-1)
+        assert.ok(lastBatch !== undefined)
+        assert.equal(previous, readInt64(segment, lastBatch.position + 35),
+          'a final time entry holds the segment maximum')
+      }
+      assert.ok(entries > 0 && entries < 150 / 2, `${entries} index entries for 150 batches`)
     })
-    await first.close()
-    const second = await LogManager.open({ dataDir, nodeId: 1 })
-    await second.close()
+
+  it('reopens to the same bytes after a clean shutdown', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const log = await manager.getOrCreateLog('t', 0)
+    await Promise.all(Array.from({ length: 120 }, (_, n) => append(log, n)))
+    const before = (await log.read(0, 1 << 20)).records
+    const lastBefore = (await log.read(1150, 1 << 20)).records
+    await manager.close()
+    const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const again = reopened.getLog('t', 0) as PartitionLog
+    assert.equal(again.logEndOffset, 1200)
+    assert.ok((await again.read(0, 1 << 20)).records.equals(before))
+    assert.ok((await again.read(1150, 1 << 20)).records.equals(lastBefore))
+    await reopened.close()
   })
 
-  it('refuses a data directory that belongs to another node id', async () => {
-    const first = await LogManager.open({ dataDir, nodeId: 1 })
-    await first.close()
-    await assert.rejects(LogManager.open({ dataDir, nodeId: 2 }), /belongs to node 1/)
+  it('rejects appends covered by a failed fsync, drops them, and accepts the next append',
+    async () => {
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = await manager.getOrCreateLog('t', 0)
+      await append(log, 0)
+      const original = LogSegment.prototype.datasync
+      let failures = 1
+      LogSegment.prototype.datasync = function (this: LogSegment) {
+        if (failures-- > 0) {
+          return Promise.reject(Object.assign(new Error('injected I/O error'), { code: 'EIO' }))
+        }
+        return original.call(this)
+      }
+      try {
+        await assert.rejects(append(log, 1), { kind: 'KAFKA_STORAGE_ERROR' })
+        const next = await append(log, 2)
+        assert.equal(next.baseOffset, 10, 'the failed batch left no trace')
+      } finally {
+        LogSegment.prototype.datasync = original
+      }
+      assert.deepEqual(await readAll(log), [0, 10])
+      const { records } = await log.read(10, 1 << 20)
+      assert.equal(records[61 + 20], batch(2)[61 + 20], 'offset 10 holds the third batch')
+      await manager.close()
+    })
+
+  it('makes appends wait when the pending-bytes budget is used up', async () => {
+    const budget = 10 * 1024
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG,
+      pendingBytesMax: budget })
+    const log = await manager.getOrCreateLog('t', 0)
+    const appends = Array.from({ length: 100 }, (_, n) => append(log, n))
+    assert.ok(manager.pendingBytes <= budget, `${manager.pendingBytes} bytes pending`)
+    assert.ok(log.logEndOffset < 1000, 'later appends wait before getting offsets')
+    const results = await Promise.all(appends)
+    results.forEach((result, n) => assert.equal(result.baseOffset, n * 10, 'call order kept'))
+    assert.equal(manager.pendingBytes, 0)
+    await manager.close()
+  })
+
+  it('caps a read at READ_BYTES_MAX whatever maxBytes a client asks for', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const log = await manager.getOrCreateLog('t', 0)
+    for (let n = 0; n < 20; n++) await append(log, n)
+    const { records } = await log.read(0, 2 ** 31 - 1)
+    assert.equal(splitBatches(records).length, 20)
+    assert.equal((await log.read(200, 100)).records.length, 0, 'nothing at the log end')
+    await assert.rejects(log.read(201, 100), { kind: 'OFFSET_OUT_OF_RANGE' })
+    await manager.close()
+  })
+
+  it('keeps producer state across truncateTo and forgets the truncated batches', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const log = await manager.getOrCreateLog('t', 0)
+    const producer = { producerId: 7, producerEpoch: 0 }
+    for (let n = 0; n < 90; n++) await append(log, n, { ...producer, baseSequence: n * 10 })
+    assert.ok(log.segmentCount > 1)
+    await log.truncateTo(800)
+    assert.equal(log.logEndOffset, 800)
+    const snapshots = (await readdir(path.join(dataDir, 't-0')))
+      .filter(name => name.endsWith('.snapshot')).map(name => Number(name.slice(0, 20)))
+    assert.ok(snapshots.every(offset => offset <= 800), `snapshots ${snapshots.join(',')}`)
+    assert.equal((await append(log, 79, { ...producer, baseSequence: 790 })).duplicate, true)
+    const next = await append(log, 80, { ...producer, baseSequence: 800 })
+    assert.deepEqual([next.baseOffset, next.duplicate], [800, false])
+    await manager.close()
+  })
+
+  it('reports the append time of a LogAppendTime batch', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const log = await manager.getOrCreateLog('t', 0)
+    const bytes = batch(0)
+    bytes.writeInt16BE(bytes.readInt16BE(21) | 0x08, 21)
+    const result = await log.append(bytes, { leaderEpoch: 3, recordsCount: 10,
+      maxTimestamp: 1_234_567 })
+    assert.equal(result.logAppendTimeMs, 1_234_567)
+    assert.equal((await append(log, 1)).logAppendTimeMs, -1)
+    const { records } = await log.read(0, 100)
+    assert.equal(records.readInt32BE(12), 3, 'the leader epoch is stamped')
+    await manager.close()
   })
 })

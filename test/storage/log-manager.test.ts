@@ -1,0 +1,94 @@
+/**
+ * LogManager on real directories: the data-directory lock, meta.properties, topic configs and
+ * checkpoints.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { LogDirLockedError, LogManager } from '../../src/storage/log-manager.js'
+
+let dataDir: string
+beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-manager-')) })
+afterEach(async () => { await rm(dataDir, { recursive: true, force: true }) })
+
+function batch (): Buffer {
+  return buildRecordBatchSync(Array.from({ length: 10 }, () => ({ value: Buffer.alloc(100) })),
+    { timestampMs: 1000 })
+}
+
+describe('LogManager', () => {
+  it('refuses a second manager on the same directory with a clear message', async () => {
+    const first = await LogManager.open({ dataDir, nodeId: 1 })
+    await assert.rejects(LogManager.open({ dataDir, nodeId: 1 }), (error: unknown) => {
+      assert.ok(error instanceof LogDirLockedError)
+      assert.match(error.message, /^another broker holds the lock on \S+ \(pid \d+\)$/)
+      return true
+    })
+    await first.close()
+    const second = await LogManager.open({ dataDir, nodeId: 1 })
+    await second.close()
+  })
+
+  it('takes over a lock whose owner died, or whose owner pid is its own from a past life',
+    async () => {
+      const dead = spawnSync(process.execPath, ['-e', '0']).pid
+      assert.ok(dead !== undefined)
+      for (const owner of [dead, process.pid]) {
+        await mkdir(path.join(dataDir, '.lock'), { recursive: true })
+        await writeFile(path.join(dataDir, '.lock.owner'), String(owner))
+        const manager = await LogManager.open({ dataDir, nodeId: 1 })
+        await manager.close()
+      }
+    })
+
+  it('refuses a data directory that belongs to another node id', async () => {
+    const first = await LogManager.open({ dataDir, nodeId: 1 })
+    const clusterId = first.clusterId
+    await first.close()
+    await assert.rejects(LogManager.open({ dataDir, nodeId: 2 }), /belongs to node 1/)
+    const again = await LogManager.open({ dataDir, nodeId: 1 })
+    assert.equal(again.clusterId, clusterId, 'the cluster id is kept in meta.properties')
+    await again.close()
+  })
+
+  it('applies topic configs over the defaults', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1,
+      defaultConfig: { segmentBytes: 1 << 20 },
+      topicConfigs: topic => topic === 'small' ? { segmentBytes: 4096 } : {} })
+    const small = await manager.getOrCreateLog('small', 0)
+    const large = await manager.getOrCreateLog('large', 0)
+    for (let n = 0; n < 10; n++) {
+      await small.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
+      await large.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
+    }
+    assert.equal(small.config.segmentBytes, 4096)
+    assert.ok(small.segmentCount >= 3, `${small.segmentCount} segments`)
+    assert.equal(large.segmentCount, 1)
+    await manager.close()
+  })
+
+  it('writes recovery-point and log-start checkpoints and a clean-shutdown marker', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1 })
+    const log = await manager.getOrCreateLog('t', 3)
+    for (let n = 0; n < 3; n++) {
+      await log.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
+    }
+    await log.deleteSegmentsBefore(10)
+    await manager.writeAtomic('producer-id-block', 'next=1000')
+    await manager.close()
+    const text = async (name: string): Promise<string> =>
+      (await readFile(path.join(dataDir, name))).toString()
+    assert.equal(await text('recovery-point-offset-checkpoint'), '0\n1\nt 3 30\n')
+    assert.equal(await text('log-start-offset-checkpoint'), '0\n1\nt 3 10\n')
+    assert.match(await text('.kafka_cleanshutdown'), /"version":0/)
+    const reopened = await LogManager.open({ dataDir, nodeId: 1 })
+    assert.equal((await reopened.readSmallFile('producer-id-block'))?.toString(), 'next=1000')
+    assert.equal(await reopened.readSmallFile('missing'), undefined)
+    assert.equal(reopened.getLog('t', 3)?.logStartOffset, 10)
+    await reopened.close()
+  })
+})
