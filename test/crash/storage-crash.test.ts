@@ -1,12 +1,15 @@
 /**
  * Storage crash test (issue #2): a child appends and prints each offset once durable; the
  * parent SIGKILLs it at seeded random moments, reopens the log and checks that every
- * acknowledged batch is present, byte-identical and in order. Plus torn tails, garbage, and
- * missing or corrupt indexes. Set CRASH_SEED to replay a run, CRASH_CYCLES for more cycles.
+ * acknowledged batch is present, byte-identical and in order. Plus a file cut mid-batch,
+ * garbage at the tail, deleted and corrupt indexes, and idempotent-producer state across
+ * SIGKILLs. Set CRASH_SEED to replay a run, CRASH_CYCLES for more cycles.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { appendFile, mkdtemp, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises'
+import {
+  appendFile, mkdtemp, readFile, readdir, rm, stat, truncate, unlink, writeFile,
+} from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,65 +17,76 @@ import { describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
 import { readInt64 } from '../../src/records/batch-header.js'
 import { LogManager } from '../../src/storage/log-manager.js'
-import { storedBatchForId } from './storage-batches.js'
+import type { PartitionLog } from '../../src/storage/partition-log.js'
+import {
+  CRASH_PRODUCER_ID, batchForId, storedBatchForId, type ProducerFields,
+} from './storage-batches.js'
 import { seededRandom } from '../support/seeded-random.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'storage-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
 
+interface Ack { offset: number, sequence: number }
+type Acks = Map<string, Ack>
 
-async function runAndKill (dataDir: string, cycle: number, killAfterMs: number):
-Promise<Map<string, number>> {
-  const child = spawn(process.execPath, [WRITER, dataDir, String(cycle)],
+function producerOf (ack: Ack): ProducerFields | undefined {
+  if (ack.sequence < 0) return undefined
+  return { producerId: CRASH_PRODUCER_ID, producerEpoch: 0, baseSequence: ack.sequence }
+}
+
+async function runAndKill (dataDir: string, cycle: number, killAfterMs: number,
+  mode = 'plain'): Promise<Acks> {
+  const child = spawn(process.execPath, [WRITER, dataDir, String(cycle), mode],
     { stdio: ['ignore', 'pipe', 'pipe'] })
-  const acked = new Map<string, number>()
+  const acked: Acks = new Map()
   let buffered = ''
   let stderr = ''
+  let killed = false
   child.stderr.on('data', chunk => { stderr += chunk.toString() })
   const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', chunk => {
-      buffered += chunk.toString()
-      const lines = buffered.split('\n')
-      buffered = lines.pop() ?? ''
-      for (const line of lines) {
-        if (line === 'READY') setTimeout(() => { child.kill('SIGKILL'); resolve() }, killAfterMs)
-        const match = /^ACK (\S+) (\d+)$/.exec(line)
-        if (match !== null) acked.set(match[1] as string, Number(match[2]))
+  child.stdout.on('data', chunk => {
+    buffered += chunk.toString()
+    const lines = buffered.split('\n')
+    buffered = lines.pop() ?? ''
+    for (const line of lines) {
+      if (line === 'READY') {
+        setTimeout(() => { killed = true; child.kill('SIGKILL') }, killAfterMs)
       }
-    })
-    void exited.then(() => reject(new Error(`writer exited early: ${stderr}`)))
-  }).catch(error => { if (!String(error).includes('exited early') || acked.size === 0) throw error })
+      const match = /^ACK (\S+) (\d+) (-?\d+)$/.exec(line)
+      if (match !== null) {
+        acked.set(match[1] as string, { offset: Number(match[2]), sequence: Number(match[3]) })
+      }
+    }
+  })
   await exited
+  assert.ok(killed, `the writer exited by itself: ${stderr}`)
   return acked
 }
 
 /** Reads the whole partition and checks every acknowledged batch byte for byte. */
-async function verify (dataDir: string, acked: Map<string, number>): Promise<number> {
+async function verify (dataDir: string, acked: Acks): Promise<number> {
   const manager = await LogManager.open({ dataDir, nodeId: 1 })
   try {
     const log = manager.getLog('crash', 0)
     assert.ok(log !== undefined)
     const byOffset = new Map<number, Buffer>()
     let offset = log.logStartOffset
-    let expectedNext = offset
     while (offset < log.logEndOffset) {
       const { records } = await log.read(offset, 1024 * 1024)
       assert.ok(records.length > 0, `read at ${offset} returned nothing`)
       for (const { position, size } of splitBatches(records)) {
         const base = readInt64(records, position)
-        assert.equal(base, expectedNext, 'offsets are contiguous and in order')
+        assert.equal(base, offset, 'offsets are contiguous and in order')
         byOffset.set(base, records.subarray(position, position + size))
         offset = base + records.readInt32BE(position + 23) + 1
-        expectedNext = offset
       }
     }
-    for (const [id, baseOffset] of acked) {
-      const stored = byOffset.get(baseOffset)
-      assert.ok(stored !== undefined, `acknowledged batch ${id} at ${baseOffset} is missing`)
-      assert.ok(stored.equals(storedBatchForId(id, baseOffset)),
-        `acknowledged batch ${id} at ${baseOffset} differs`)
+    for (const [id, ack] of acked) {
+      const stored = byOffset.get(ack.offset)
+      assert.ok(stored !== undefined, `acknowledged batch ${id} at ${ack.offset} is missing`)
+      assert.ok(stored.equals(storedBatchForId(id, ack.offset, producerOf(ack))),
+        `acknowledged batch ${id} at ${ack.offset} differs`)
     }
     return log.logEndOffset
   } finally {
@@ -80,57 +94,125 @@ async function verify (dataDir: string, acked: Map<string, number>): Promise<num
   }
 }
 
-async function tempDir (): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), 'tributary-crash-'))
+async function withDataDir (test: (dataDir: string) => Promise<void>): Promise<void> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-crash-'))
+  try {
+    await test(dataDir)
+  } finally {
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}
+
+/** The segment files of the crash partition, oldest first. */
+async function segmentFiles (dataDir: string, suffix: string): Promise<string[]> {
+  const directory = path.join(dataDir, 'crash-0')
+  return (await readdir(directory)).filter(name => name.endsWith(suffix)).sort()
+    .map(name => path.join(directory, name))
+}
+
+/** Acks of batches wholly before the last `bytes` of the active segment (the part cut off). */
+async function ackedBefore (dataDir: string, acked: Acks, cutBytes: number): Promise<Acks> {
+  const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
+  const segment = await readFile(active)
+  const keptBytes = segment.length - cutBytes
+  let keptEnd = Number(path.basename(active).slice(0, 20))
+  for (const { position, size } of splitBatches(segment)) {
+    if (position + size > keptBytes) break
+    keptEnd = readInt64(segment, position) + segment.readInt32BE(position + 23) + 1
+  }
+  return new Map([...acked].filter(([, ack]) => ack.offset < keptEnd))
 }
 
 describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
   it(`keeps every acknowledged batch across ${CYCLES} SIGKILLs`, async () => {
     const random = seededRandom(SEED)
-    const dataDir = await tempDir()
-    const acked = new Map<string, number>()
-    try {
+    await withDataDir(async dataDir => {
+      const acked: Acks = new Map()
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         const killAfterMs = Math.floor(random() * 150)
-        for (const [id, offset] of await runAndKill(dataDir, cycle, killAfterMs)) {
-          acked.set(id, offset)
+        for (const [id, ack] of await runAndKill(dataDir, cycle, killAfterMs)) {
+          acked.set(id, ack)
         }
         await verify(dataDir, acked)
       }
       assert.ok(acked.size > CYCLES, `only ${acked.size} batches were acknowledged`)
-    } finally {
-      await rm(dataDir, { recursive: true, force: true })
-    }
+    })
   })
 
-  it('truncates garbage and a torn batch at the tail, and rebuilds missing or corrupt indexes',
+  it('truncates a segment cut in the middle of a batch', async () => {
+    await withDataDir(async dataDir => {
+      const acked = await runAndKill(dataDir, 0, 100)
+      const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
+      const size = (await stat(active)).size
+      assert.ok(size > 100, 'the active segment has batches')
+      const owed = await ackedBefore(dataDir, acked, 30)
+      await truncate(active, size - 30)
+      const end = await verify(dataDir, owed)
+      assert.equal(await verify(dataDir, owed), end, 'a second start finds the same log')
+    })
+  })
+
+  it('truncates garbage appended after the last batch', async () => {
+    await withDataDir(async dataDir => {
+      const acked = await runAndKill(dataDir, 0, 100)
+      const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
+      const size = (await stat(active)).size
+      await appendFile(active, Buffer.from('this is not a record batch at all'))
+      await verify(dataDir, acked)
+      assert.equal((await stat(active)).size, size, 'recovery cut exactly the garbage')
+    })
+  })
+
+  it('rebuilds deleted and corrupt indexes after a clean shutdown', async () => {
+    const random = seededRandom(SEED + 1)
+    await withDataDir(async dataDir => {
+      const acked = await runAndKill(dataDir, 0, 150)
+      await verify(dataDir, acked) // recovers, then shuts down cleanly with fresh indexes
+      const indexes = await segmentFiles(dataDir, '.index')
+      assert.ok(indexes.length > 1, 'several segments')
+      await unlink(indexes[0] as string)
+      const garbage = Buffer.alloc(8 * 64)
+      for (let i = 0; i < garbage.length; i++) garbage[i] = Math.floor(random() * 256)
+      await writeFile(indexes[1] as string, garbage)
+      const times = await segmentFiles(dataDir, '.timeindex')
+      await writeFile(times.at(-1) as string, Buffer.alloc(12 * 3, 0xff))
+      await verify(dataDir, acked)
+      await verify(dataDir, acked)
+    })
+  })
+
+  it('acknowledges a retried idempotent batch once, with its original offset, after SIGKILLs',
     async () => {
-      const dataDir = await tempDir()
-      try {
-        const acked = await runAndKill(dataDir, 0, 100)
-        const directory = path.join(dataDir, 'crash-0')
-        const segments = (await readdir(directory)).filter(name => name.endsWith('.log')).sort()
-        const active = path.join(directory, segments[segments.length - 1] as string)
-        // A torn write: cut the active segment in the middle of its last batch...
-        const size = (await stat(active)).size
-        if (size > 100) await truncate(active, size - 30)
-        // ...then garbage after it, a deleted index and a corrupt one.
-        await appendFile(active, Buffer.from('this is not a record batch at all'))
-        await unlink(path.join(directory, (segments[0] as string).replace('.log', '.index')))
-          .catch(() => undefined)
-        if (segments.length > 1) {
-          await writeFile(path.join(directory, (segments[1] as string).replace('.log', '.index')),
-            Buffer.alloc(13, 0xff))
+      const random = seededRandom(SEED + 2)
+      await withDataDir(async dataDir => {
+        const acked: Acks = new Map()
+        for (let cycle = 0; cycle < 5; cycle++) {
+          const cycleAcks = await runAndKill(dataDir, cycle, 30 + Math.floor(random() * 100),
+            'idempotent')
+          for (const [id, ack] of cycleAcks) acked.set(id, ack)
+          const last = [...cycleAcks].at(-1)
+          assert.ok(last !== undefined, 'the writer acknowledged something')
+          await retryAndExpectDuplicate(dataDir, last[0], last[1])
+          await verify(dataDir, acked)
         }
-        // The batch cut in half was the last one written; it may have been acknowledged, so
-        // only the ones before it are owed.
-        const lastOffset = Math.max(...acked.values())
-        const owed = new Map([...acked].filter(([, offset]) => offset < lastOffset))
-        await verify(dataDir, owed)
-        // A clean restart after recovery trusts the rewritten indexes and needs no scan.
-        await verify(dataDir, owed)
-      } finally {
-        await rm(dataDir, { recursive: true, force: true })
-      }
+      })
     })
 })
+
+/** Reopens the log (an unclean start) and retries `id`: a duplicate with its first offset. */
+async function retryAndExpectDuplicate (dataDir: string, id: string, ack: Ack): Promise<void> {
+  const manager = await LogManager.open({ dataDir, nodeId: 1 })
+  try {
+    const log = manager.getLog('crash', 0) as PartitionLog
+    const producer = producerOf(ack) as ProducerFields
+    const batch = batchForId(id, producer)
+    const endBefore = log.logEndOffset
+    const result = await log.append(batch.bytes, { leaderEpoch: 0, recordsCount: batch.records,
+      maxTimestamp: batch.maxTimestamp, ...producer })
+    assert.equal(result.duplicate, true, `retry of ${id} is a duplicate`)
+    assert.equal(result.baseOffset, ack.offset, `retry of ${id} gets its original offset`)
+    assert.equal(log.logEndOffset, endBefore, 'nothing was written')
+  } finally {
+    await manager.close()
+  }
+}
