@@ -110,17 +110,34 @@ async function segmentFiles (dataDir: string, suffix: string): Promise<string[]>
     .map(name => path.join(directory, name))
 }
 
-/** Acks of batches wholly before the last `bytes` of the active segment (the part cut off). */
-async function ackedBefore (dataDir: string, acked: Acks, cutBytes: number): Promise<Acks> {
-  const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
-  const segment = await readFile(active)
+/** Acks of batches wholly before the last `cutBytes` of `file` (the part cut off). */
+async function ackedBefore (file: string, acked: Acks, cutBytes: number): Promise<Acks> {
+  const segment = await readFile(file)
   const keptBytes = segment.length - cutBytes
-  let keptEnd = Number(path.basename(active).slice(0, 20))
+  let keptEnd = Number(path.basename(file).slice(0, 20))
   for (const { position, size } of splitBatches(segment)) {
     if (position + size > keptBytes) break
     keptEnd = readInt64(segment, position) + segment.readInt32BE(position + 23) + 1
   }
   return new Map([...acked].filter(([, ack]) => ack.offset < keptEnd))
+}
+
+async function lastNonEmptySegment (dataDir: string): Promise<string> {
+  const files = await segmentFiles(dataDir, '.log')
+  for (const file of files.reverse()) if ((await stat(file)).size > 100) return file
+  assert.fail('no segment holds batches')
+}
+
+/**
+ * A SIGKILLed writer, one recovery and clean shutdown, then the clean-shutdown marker removed:
+ * the log is settled (no torn tail of its own) but the next start is unclean, so damage done
+ * now is exactly what recovery must find.
+ */
+async function crashedThenSettled (dataDir: string): Promise<{ acked: Acks, end: number }> {
+  const acked = await runAndKill(dataDir, 0, 100)
+  const end = await verify(dataDir, acked)
+  await unlink(path.join(dataDir, '.kafka_cleanshutdown'))
+  return { acked, end }
 }
 
 describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
@@ -141,21 +158,21 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
 
   it('truncates a segment cut in the middle of a batch', async () => {
     await withDataDir(async dataDir => {
-      const acked = await runAndKill(dataDir, 0, 100)
-      const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
+      const { acked, end: endBefore } = await crashedThenSettled(dataDir)
+      const active = await lastNonEmptySegment(dataDir)
       const size = (await stat(active)).size
-      assert.ok(size > 100, 'the active segment has batches')
-      const owed = await ackedBefore(dataDir, acked, 30)
+      const owed = await ackedBefore(active, acked, 30)
       await truncate(active, size - 30)
       const end = await verify(dataDir, owed)
+      assert.ok(end < endBefore, 'the cut batch is gone')
       assert.equal(await verify(dataDir, owed), end, 'a second start finds the same log')
     })
   })
 
   it('truncates garbage appended after the last batch', async () => {
     await withDataDir(async dataDir => {
-      const acked = await runAndKill(dataDir, 0, 100)
-      const active = (await segmentFiles(dataDir, '.log')).at(-1) as string
+      const { acked } = await crashedThenSettled(dataDir)
+      const active = await lastNonEmptySegment(dataDir)
       const size = (await stat(active)).size
       await appendFile(active, Buffer.from('this is not a record batch at all'))
       await verify(dataDir, acked)
