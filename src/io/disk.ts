@@ -8,7 +8,15 @@ export {
   type FileHandle,
 } from 'node:fs/promises'
 
+import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
+
+/**
+ * Flags for a segment file: read-write, created if missing, never truncated, and NOT
+ * O_APPEND: every write is positional anyway, and with O_APPEND ('a+') four files written in
+ * parallel were slower in every interleaved run on ext4 (0.46-0.97 vs 0.87-1.4 GB/s).
+ */
+export const SEGMENT_OPEN_FLAGS = constants.O_RDWR | constants.O_CREAT
 
 /** fsyncs a directory so that a rename or a new file in it survives a crash. */
 export async function syncDirectory (directory: string): Promise<void> {

@@ -21,8 +21,21 @@ import { assert } from '../util/assert.js'
 /** Default bound on appended-but-unflushed bytes per LogManager (all partitions). */
 export const PENDING_BYTES_MAX = 128 * 1024 * 1024
 
+/**
+ * Splits a round into two phases across all logs: every log reports `written()` exactly once
+ * (after writing, or on any early exit) and waits for `allWritten` before it fsyncs. On ext4 an
+ * fdatasync commits the journal and stalls writers of other files; writing everything first,
+ * then fsyncing in parallel, measured 1.5-2x faster with large batches.
+ */
+export interface RoundBarrier {
+  written (): void
+  readonly allWritten: Promise<void>
+}
+
+export const NO_BARRIER: RoundBarrier = { written: () => undefined, allWritten: Promise.resolve() }
+
 export interface FlushTarget {
-  flushRound (): Promise<void>
+  flushRound (barrier?: RoundBarrier): Promise<void>
   readonly relaxed: boolean
 }
 
@@ -96,8 +109,9 @@ export class GroupCommitFlusher implements Flusher {
       while (this.#dirty.size > 0) {
         const logs = [...this.#dirty]
         this.#dirty.clear()
+        const barrier = roundBarrier(logs.length)
         this.rounds++
-        await Promise.all(logs.map(log => log.flushRound()))
+        await Promise.all(logs.map(log => log.flushRound(barrier)))
       }
     } finally {
       this.#running = undefined
@@ -120,5 +134,19 @@ export class GroupCommitFlusher implements Flusher {
 
   stop (): void {
     this.#timer?.cancel()
+  }
+}
+
+function roundBarrier (count: number): RoundBarrier {
+  let remaining = count
+  let release: () => void = () => undefined
+  const allWritten = new Promise<void>(resolve => { release = resolve })
+  return {
+    written: () => {
+      remaining--
+      assert(remaining >= 0, 'each log reports its write phase once per round')
+      if (remaining === 0) release()
+    },
+    allWritten,
   }
 }

@@ -33,7 +33,7 @@ import {
 import { assert } from '../util/assert.js'
 import { readOptional } from './checkpoint.js'
 import { StorageError } from './errors.js'
-import type { Flusher, FlushTarget } from './flusher.js'
+import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
 import type { LogConfig } from './log-config.js'
 import { deleteSnapshots, listSnapshots, loadSegments } from './log-loader.js'
 import {
@@ -364,10 +364,13 @@ export class PartitionLog implements FlushTarget {
     return this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
   }
 
-  /** Called by the flusher: writes pending batches, fsyncs per policy, acknowledges. */
-  async flushRound (): Promise<void> {
+  /**
+   * Called by the flusher: writes pending batches, waits until every log of the round has
+   * written, fsyncs per policy, acknowledges. Rounds of one log never overlap.
+   */
+  async flushRound (barrier: RoundBarrier = NO_BARRIER): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing
-    this.#flushing = this.#flushOnce()
+    this.#flushing = this.#flushOnce(barrier)
     try {
       await this.#flushing
     } finally {
@@ -375,16 +378,26 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  async #flushOnce (): Promise<void> {
+  async #flushOnce (barrier: RoundBarrier): Promise<void> {
     const pending = this.#pending
-    if (pending.length === 0 && !this.#fsyncDue()) return
     this.#pending = []
     let bytes = 0
     for (const write of pending) bytes += write.buffer.length
+    let reported = false
+    const report = (): void => {
+      if (!reported) barrier.written()
+      reported = true
+    }
     try {
+      const idle = this.#config.fsyncBeforeAck
+        ? this.#durableEndOffset === this.#writtenEndOffset
+        : !this.#fsyncDue()
+      if (pending.length === 0 && idle) return
       const touched = await this.#writePending(pending)
+      report()
       if (!this.#config.fsyncBeforeAck) this.#acknowledge()
       if (this.#config.fsyncBeforeAck || this.#fsyncDue()) {
+        await barrier.allWritten
         if (touched.size === 0) touched.add(this.#active)
         await Promise.all([...touched].map(segment => segment.datasync()))
         this.#durableEndOffset = this.#writtenEndOffset
@@ -395,6 +408,7 @@ export class PartitionLog implements FlushTarget {
     } catch (error) {
       this.#fail(error)
     } finally {
+      report()
       this.#flusher.release(bytes)
     }
   }

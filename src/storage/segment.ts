@@ -15,7 +15,7 @@
  * reading never waits for appending.
  */
 import path from 'node:path'
-import { open, rename, rm, type FileHandle } from '../io/disk.js'
+import { SEGMENT_OPEN_FLAGS, open, rename, rm, type FileHandle } from '../io/disk.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64,
 } from '../records/batch-header.js'
@@ -112,7 +112,8 @@ export class LogSegment {
 
   static async open (directory: string, baseOffset: number, indexIntervalBytes: number,
     nowMs: number): Promise<LogSegment> {
-    const handle = await open(path.join(directory, segmentFileName(baseOffset, '.log')), 'a+')
+    const handle = await open(path.join(directory, segmentFileName(baseOffset, '.log')),
+      SEGMENT_OPEN_FLAGS)
     return new LogSegment(directory, baseOffset, handle, indexIntervalBytes, nowMs)
   }
 
