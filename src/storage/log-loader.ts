@@ -9,10 +9,21 @@
  * after a torn batch was acknowledged. So is a segment that starts past the end of the one
  * before it (it was rolled after data the crash took back).
  *
- * Startup code: runs before the log serves requests. Failure: an I/O error rejects the open.
+ * Producer state is rebuilt from the newest `.snapshot` at or below the log end plus a replay
+ * of the batch headers after it; snapshots past the log end are deleted by the caller.
+ *
+ * Startup code (and truncation): runs while the log takes no appends. Failure: an I/O error
+ * rejects the open.
  */
 import path from 'node:path'
-import { readdir, rm, stat, syncDirectory } from '../io/disk.js'
+import { open, readdir, rm, stat, syncDirectory } from '../io/disk.js'
+import {
+  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, readInt64,
+} from '../records/batch-header.js'
+import { readOptional } from './checkpoint.js'
+import { scanHeaders, type LogWarner } from './log-reader.js'
+import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
 
 export interface LoadedSegments {
@@ -98,4 +109,42 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
   // A new segment file must survive a crash once data in it has been fsynced and acknowledged.
   if (created) await syncDirectory(directory)
   return loaded
+}
+
+/**
+ * Rebuilds `producers`: the newest valid snapshot at or below `logEndOffset`, then a replay of
+ * the batch headers after it (Kafka's ProducerStateManager load and UnifiedLog
+ * rebuildProducerState). Control batches (transaction markers) carry no sequence: skipped.
+ */
+export async function loadProducerState (directory: string, segments: readonly LogSegment[],
+  logEndOffset: number, producers: ProducerState, warner: LogWarner): Promise<void> {
+  producers.clear()
+  let from = segments[0]?.baseOffset ?? 0
+  for (const offset of (await listSnapshots(directory)).reverse()) {
+    if (offset > logEndOffset) continue
+    const bytes = await readOptional(path.join(directory, segmentFileName(offset, '.snapshot')))
+    if (bytes !== undefined && producers.loadSnapshot(bytes)) {
+      from = offset
+      break
+    }
+  }
+  await scanHeaders(segments, from, header => {
+    const producerId = readInt64(header, PRODUCER_ID_OFFSET)
+    if (producerId < 0 || isControlBatch(header.readInt16BE(ATTRIBUTES_OFFSET))) return
+    producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
+      header.readInt32BE(BASE_SEQUENCE_OFFSET), header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
+      readInt64(header, 0), readInt64(header, MAX_TIMESTAMP_OFFSET))
+  }, warner)
+}
+
+/** Writes `<offset>.snapshot`; fsynced when `sync` (a clean shutdown vouches for it). */
+export async function writeSnapshot (directory: string, offset: number, bytes: Buffer,
+  sync: boolean): Promise<void> {
+  const handle = await open(path.join(directory, segmentFileName(offset, '.snapshot')), 'w')
+  try {
+    await handle.writeFile(bytes)
+    if (sync) await handle.datasync()
+  } finally {
+    await handle.close()
+  }
 }

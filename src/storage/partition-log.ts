@@ -22,25 +22,21 @@
  * If even that truncation fails the log goes offline: appends fail with KAFKA_STORAGE_ERROR
  * (Kafka marks the log directory offline), reads of what is written go on.
  */
-import path from 'node:path'
 import type { Clock } from '../io/clock.js'
-import { open, syncDirectory } from '../io/disk.js'
+import { syncDirectory } from '../io/disk.js'
 import {
-  LAST_OFFSET_DELTA_OFFSET, PRODUCER_ID_OFFSET, PRODUCER_EPOCH_OFFSET, BASE_SEQUENCE_OFFSET,
-  MAX_TIMESTAMP_OFFSET, ATTRIBUTES_OFFSET, TIMESTAMP_TYPE_MASK, isControlBatch, readInt64,
-  stampBatch,
+  ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
-import { readOptional } from './checkpoint.js'
 import { StorageError } from './errors.js'
 import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
 import type { LogConfig } from './log-config.js'
-import { deleteSnapshots, listSnapshots, loadSegments } from './log-loader.js'
 import {
-  findOffsetByTimestamp, readSegment, scanHeaders, truncationPoint,
-} from './log-reader.js'
+  deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
+} from './log-loader.js'
+import { findOffsetByTimestamp, readSegment, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
-import { LogSegment, segmentFileName } from './segment.js'
+import { LogSegment } from './segment.js'
 
 export interface AppendOptions {
   leaderEpoch: number
@@ -202,31 +198,10 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  /**
-   * Rebuilds producer state: the newest valid snapshot at or below the log end, then a replay
-   * of the batch headers after it (Kafka's loadProducerState). Control batches (transaction
-   * markers) carry no sequence and are skipped.
-   */
+  /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
-    this.#producers.clear()
-    let from = this.#segments[0]?.baseOffset ?? 0
-    const snapshots = (await listSnapshots(this.directory)).reverse()
-    for (const offset of snapshots) {
-      if (offset > this.#logEndOffset) continue
-      const bytes = await readOptional(path.join(this.directory,
-        segmentFileName(offset, '.snapshot')))
-      if (bytes !== undefined && this.#producers.loadSnapshot(bytes)) {
-        from = offset
-        break
-      }
-    }
-    await scanHeaders(this.#segments, from, header => {
-      const producerId = readInt64(header, PRODUCER_ID_OFFSET)
-      if (producerId < 0 || isControlBatch(header.readInt16BE(ATTRIBUTES_OFFSET))) return
-      this.#producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
-        header.readInt32BE(BASE_SEQUENCE_OFFSET), header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
-        readInt64(header, 0), readInt64(header, MAX_TIMESTAMP_OFFSET))
-    }, this.#logger)
+    await loadProducerState(this.directory, this.#segments, this.#logEndOffset, this.#producers,
+      this.#logger)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -613,16 +588,5 @@ export class PartitionLog implements FlushTarget {
     await Promise.all(this.#background)
     for (const segment of this.#segments) await segment.close().catch(() => undefined)
     for (const segment of this.#deletedSegments) await segment.close().catch(() => undefined)
-  }
-}
-
-async function writeSnapshot (directory: string, offset: number, bytes: Buffer,
-  sync: boolean): Promise<void> {
-  const handle = await open(path.join(directory, segmentFileName(offset, '.snapshot')), 'w')
-  try {
-    await handle.writeFile(bytes)
-    if (sync) await handle.datasync()
-  } finally {
-    await handle.close()
   }
 }

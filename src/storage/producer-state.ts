@@ -79,7 +79,9 @@ export class ProducerState {
     }
     for (const batch of entry.batches) {
       if (batch.firstSeq === baseSequence && batch.lastSeq === lastSeq) {
-        return { outcome: 'duplicate', firstOffset: batch.firstOffset, lastOffset: batch.lastOffset }
+        return {
+          outcome: 'duplicate', firstOffset: batch.firstOffset, lastOffset: batch.lastOffset,
+        }
       }
     }
     const last = entry.batches[entry.batches.length - 1]
