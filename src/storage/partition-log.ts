@@ -25,7 +25,8 @@
 import type { Clock } from '../io/clock.js'
 import { syncDirectory } from '../io/disk.js'
 import {
-  ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
+  ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
+  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
@@ -219,6 +220,13 @@ export class PartitionLog implements FlushTarget {
    * last 5 batches resolves with its original offsets and is not written again.
    */
   async append (batch: Buffer, options: AppendOptions): Promise<AppendResult> {
+    // The caller validated the batch; a wrong length here would poison the segment for every
+    // reader after it, so the framing is checked once more (paired assertions, TigerStyle).
+    if (batch.length < BATCH_HEADER_BYTES ||
+      batch.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES !== batch.length) {
+      throw new StorageError('CORRUPT_MESSAGE', `${this.name}: a batch of ${batch.length} ` +
+        'bytes does not match its length field')
+    }
     const admission = this.#flusher.admit(batch.length)
     if (admission !== undefined) await admission
     let result: AppendResult

@@ -275,4 +275,16 @@ describe('PartitionLog', () => {
     assert.equal(records.readInt32BE(12), 3, 'the leader epoch is stamped')
     await manager.close()
   })
+
+  it('refuses a batch whose length field does not match its bytes', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    const log = await manager.getOrCreateLog('t', 0)
+    const options = { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1 }
+    await assert.rejects(log.append(batch(0).subarray(0, 500), options),
+      { kind: 'CORRUPT_MESSAGE' })
+    await assert.rejects(log.append(Buffer.alloc(20), options), { kind: 'CORRUPT_MESSAGE' })
+    assert.equal(log.logEndOffset, 0)
+    assert.equal(manager.pendingBytes, 0)
+    await manager.close()
+  })
 })
