@@ -190,7 +190,8 @@ export class ClassicGroup {
   #rebalanceDeadlineMs = 0
   #initialDelayUntilMs = 0
   #syncDeadlineMs = 0
-  #armedDeadlineMs: number | null = null
+  /** The deadline the driver's timer is set to; undefined once it fired (arm again). */
+  #armedDeadlineMs: number | null | undefined = null
   #nowMs: number
   #effects: GroupEffect[] = []
 
@@ -237,7 +238,7 @@ export class ClassicGroup {
       case 'commit': this.#commit(event); break
       case 'delete-offsets': this.#deleteOffsets(event.requestId, event.partitions); break
       case 'delete-group': this.#deleteGroup(event.requestId); break
-      case 'tick': this.#armedDeadlineMs = null; this.#tick(); break
+      case 'tick': this.#armedDeadlineMs = undefined; this.#tick(); break
       case 'loaded': this.#loaded(); break
     }
     this.#rearm()
@@ -526,6 +527,9 @@ export class ClassicGroup {
       if (member.syncRequest === undefined) continue
       this.#respond(member.syncRequest, errorResponse('sync', ERROR.REBALANCE_IN_PROGRESS))
       member.syncRequest = undefined
+      // Its session restarts when its held request is answered (Kafka's
+      // completeAndScheduleNextHeartbeatExpiration).
+      member.lastHeartbeatMs = this.#nowMs
     }
     this.#pendingSync.clear()
     const wasEmpty = this.state === 'Empty'

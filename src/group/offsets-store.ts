@@ -43,8 +43,10 @@ export function javaStringHash (text: string): number {
   return hash
 }
 
+/** Kafka's Utils.abs(groupId.hashCode()) % partitions; Utils.abs maps MIN_VALUE to 0. */
 export function partitionForGroup (groupId: string, partitionCount: number): number {
-  return Math.abs(javaStringHash(groupId)) % partitionCount
+  const hash = javaStringHash(groupId)
+  return (hash === -2147483648 ? 0 : Math.abs(hash)) % partitionCount
 }
 
 export function encodeRecord (record: GroupRecord): { key: Buffer, value: Buffer | null } {

@@ -37,7 +37,17 @@ class SimClock implements Clock {
 class MemoryLog implements OffsetsLog {
   readonly partitionCount = 3
   readonly partitions: { key: Buffer, value: Buffer | null }[][] = [[], [], []]
+  /** While set, appends wait for it (a slow fsync); `fail` makes the next append throw. */
+  gate: Promise<void> | undefined
+  fail = false
+  appends = 0
   async append (partition: number, records: { key: Buffer, value: Buffer | null }[]) {
+    this.appends++
+    await this.gate
+    if (this.fail) {
+      this.fail = false
+      throw new Error('disk full')
+    }
     this.partitions[partition]?.push(...records)
   }
 
@@ -110,3 +120,81 @@ it('expires the offsets of a group that stays empty past offsets.retention.minut
     groups.stop()
     replayed.stop()
   })
+
+const JOIN = { memberId: '', groupInstanceId: null, clientId: 'c', clientHost: 'h',
+  sessionTimeoutMs: 1000, rebalanceTimeoutMs: 1000, protocolType: 'consumer',
+  protocols: [{ name: 'range', metadata: Buffer.from('m') }], requireKnownMemberId: false }
+
+/** Lets pending promise callbacks run. */
+const settle = async (): Promise<void> => {
+  for (let i = 0; i < 5; i++) await new Promise(resolve => setImmediate(resolve))
+}
+
+it('answers COORDINATOR_LOAD_IN_PROGRESS until __consumer_offsets is loaded', async () => {
+  const groups = coordinator(new SimClock(), new MemoryLog())
+  assert.equal((await groups.join('g', JOIN)).errorCode, ERROR.COORDINATOR_LOAD_IN_PROGRESS)
+  assert.equal(groups.heartbeat('g', 'm', null, 1), ERROR.COORDINATOR_LOAD_IN_PROGRESS)
+  await groups.load()
+  assert.equal((await groups.join('g', JOIN)).errorCode, ERROR.NONE)
+  groups.stop()
+})
+
+it('answers a sync and a commit only once their records are durable', async () => {
+  const clock = new SimClock()
+  const log = new MemoryLog()
+  const groups = coordinator(clock, log)
+  await groups.load()
+  const joined = await groups.join('g', JOIN)
+  let release: () => void = () => undefined
+  log.gate = new Promise(resolve => { release = resolve })
+  let synced = false
+  const sync = groups.sync('g', joined.memberId, null, joined.generationId,
+    [{ memberId: joined.memberId, assignment: Buffer.from('a') }]).then(r => {
+    synced = true
+    return r
+  })
+  await settle()
+  assert.equal(synced, false, 'the group record is not durable yet')
+  assert.equal(log.appends, 1)
+  release()
+  assert.equal((await sync).errorCode, ERROR.NONE)
+  groups.stop()
+})
+
+it('answers COORDINATOR_NOT_AVAILABLE when an append fails and reloads from the log',
+  async () => {
+    const clock = new SimClock()
+    const log = new MemoryLog()
+    const groups = coordinator(clock, log)
+    await groups.load()
+    const commit = (offset: number) => groups.commit('g', { memberId: '',
+      groupInstanceId: null }, -1, -1, [{ topic: 't', partition: 0, offset, leaderEpoch: -1,
+      metadata: null }])
+    assert.deepEqual(await commit(1), [ERROR.NONE])
+    log.fail = true
+    assert.deepEqual(await commit(2), [ERROR.COORDINATOR_NOT_AVAILABLE])
+    await settle()
+    assert.equal(groups.fetchOffsets('g').get('t\u00000')?.offset, 1,
+      'memory holds what the log holds')
+    groups.stop()
+  })
+
+it('expires a silent member\'s session on the clock and persists the Empty group', async () => {
+  const clock = new SimClock()
+  const log = new MemoryLog()
+  const groups = coordinator(clock, log)
+  await groups.load()
+  const joined = await groups.join('g', JOIN)
+  await groups.sync('g', joined.memberId, null, joined.generationId, [])
+  clock.advance(999)
+  assert.equal(groups.describeGroup('g')?.state, 'Stable')
+  clock.advance(1)
+  assert.equal(groups.describeGroup('g')?.state, 'Empty')
+  await settle()
+  const replayed = coordinator(clock, log)
+  await replayed.load()
+  assert.equal(replayed.describeGroup('g')?.state, 'Empty')
+  assert.equal(replayed.describeGroup('g')?.generationId, 2)
+  groups.stop()
+  replayed.stop()
+})
