@@ -287,6 +287,14 @@ export class GroupCoordinator {
     return codes.find(code => code !== ERROR.NONE) ?? ERROR.NONE
   }
 
+  /**
+   * Resolves once every record the group has emitted so far is durable (or failed), so that an
+   * OffsetFetch never reads an offset a failed append could still take back.
+   */
+  async settled (groupId: string): Promise<void> {
+    await this.#barriers.get(groupId)
+  }
+
   /** Committed offsets by offsetKey(topic, partition); empty for an unknown group. */
   fetchOffsets (groupId: string): ReadonlyMap<string, CommittedOffset> {
     return this.#groups.get(groupId)?.offsets ?? new Map()

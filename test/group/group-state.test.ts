@@ -115,6 +115,23 @@ describe('ClassicGroup', () => {
     assert.equal(h.group.state, 'PreparingRebalance')
   })
 
+  it('rebalances when the leader rejoins a Stable group, not when a follower does', () => {
+    const h = new GroupHarness({ ...SIM_CONFIG, initialRebalanceDelayMs: 100 })
+    const a = joinNew(h)
+    const b = joinNew(h)
+    h.advance(100)
+    const leader = joined(h, a.request).leader === a.memberId ? a : b
+    const follower = leader === a ? b : a
+    h.sync(follower.memberId, null, 1)
+    h.sync(leader.memberId, null, 1, GroupHarness.assign(joined(h, leader.request)))
+    const again = joined(h, h.join(follower.memberId))
+    assert.equal(again.generationId, 1, 'a follower with unchanged metadata stays in it')
+    assert.equal(again.leader, leader.memberId)
+    assert.equal(h.group.state, 'Stable')
+    h.join(leader.memberId)
+    assert.equal(h.group.state, 'PreparingRebalance', 'the leader may want to reassign')
+  })
+
   it('answers ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID and INVALID_SESSION_TIMEOUT', () => {
     const h = new GroupHarness()
     const a = stableOfOne(h)

@@ -1,8 +1,10 @@
 /**
  * OffsetFetch v1-4 (kafkajs has no v0). A null topic list (v2+) means every committed offset
  * of the group. A partition without a committed offset answers offset -1 and metadata ''
- * (Kafka's OffsetFetchResponse.INVALID_OFFSET and NO_METADATA). A coordinator error goes in
- * the top-level error_code (v2+) and, for v1 which has none, in every partition.
+ * (Kafka's OffsetFetchResponse.INVALID_OFFSET and NO_METADATA). Offsets are read once the
+ * group's pending appends are durable (Kafka reads at the last committed offset). A
+ * coordinator error goes in the top-level error_code (v2+) and, for v1 which has none, in
+ * every partition.
  */
 import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/apis/groups.js'
 import { ERROR } from '../../protocol/errors.js'
@@ -18,6 +20,7 @@ export const offsetFetchHandler: HandlerEntry = {
     const errorCode = groups === undefined
       ? ERROR.COORDINATOR_NOT_AVAILABLE
       : groups.coordinatorError(request.groupId)
+    if (errorCode === ERROR.NONE) await groups?.settled(request.groupId)
     const stored = errorCode === ERROR.NONE && groups !== undefined
       ? groups.fetchOffsets(request.groupId)
       : new Map()
