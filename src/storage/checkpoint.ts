@@ -5,28 +5,20 @@
  * A torn or corrupt checkpoint reads as empty, which only costs a longer recovery.
  */
 import path from 'node:path'
-import { open, readFile, rename, syncDirectory } from '../io/disk.js'
+import type { Disk } from '../io/disk.js'
 
-export async function writeAtomic (file: string, contents: string | Buffer): Promise<void> {
+export async function writeAtomic (disk: Disk, file: string,
+  contents: string | Buffer): Promise<void> {
   const temporary = `${file}.tmp`
-  const handle = await open(temporary, 'w')
+  const handle = await disk.open(temporary, 'replace')
   try {
     await handle.writeFile(contents)
     await handle.sync()
   } finally {
     await handle.close()
   }
-  await rename(temporary, file)
-  await syncDirectory(path.dirname(file))
-}
-
-export async function readOptional (file: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(file)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  await disk.rename(temporary, file)
+  await disk.syncDirectory(path.dirname(file))
 }
 
 export type OffsetCheckpoint = Map<string, number>

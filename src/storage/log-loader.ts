@@ -16,12 +16,11 @@
  * rejects the open.
  */
 import path from 'node:path'
-import { open, readdir, rm, stat, syncDirectory } from '../io/disk.js'
+import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET,
   PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, readInt64,
 } from '../records/batch-header.js'
-import { readOptional } from './checkpoint.js'
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
@@ -34,6 +33,7 @@ export interface LoadedSegments {
 }
 
 export interface LoadOptions {
+  disk: Disk
   directory: string
   indexIntervalBytes: number
   nowMs: number
@@ -47,36 +47,35 @@ const SEGMENT_FILE = /^\d{20}\.log$/
 const SNAPSHOT_FILE = /^\d{20}\.snapshot$/
 
 /** The base offsets of the `.snapshot` files in `directory`, ascending. */
-export async function listSnapshots (directory: string): Promise<number[]> {
-  return (await readdir(directory)).filter(name => SNAPSHOT_FILE.test(name))
+export async function listSnapshots (disk: Disk, directory: string): Promise<number[]> {
+  return (await disk.list(directory)).filter(name => SNAPSHOT_FILE.test(name))
     .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
 }
 
 /** Deletes the snapshots for which `doomed(offset)` holds. */
-export async function deleteSnapshots (directory: string,
+export async function deleteSnapshots (disk: Disk, directory: string,
   doomed: (offset: number) => boolean): Promise<void> {
-  for (const offset of await listSnapshots(directory)) {
-    if (doomed(offset)) {
-      await rm(path.join(directory, segmentFileName(offset, '.snapshot')), { force: true })
-    }
+  for (const offset of await listSnapshots(disk, directory)) {
+    if (doomed(offset)) await disk.remove(path.join(directory, segmentFileName(offset, '.snapshot')))
   }
 }
 
-async function deleteSegments (directory: string, bases: number[]): Promise<number> {
+async function deleteSegments (disk: Disk, directory: string,
+  bases: number[]): Promise<number> {
   let bytes = 0
   for (const base of bases) {
-    const doomed = await LogSegment.open(directory, base, 1, 0)
-    bytes += (await stat(doomed.logPath)).size
+    const doomed = await LogSegment.open(disk, directory, base, 1, 0)
+    bytes += await disk.size(doomed.logPath)
     await doomed.delete()
   }
   return bytes
 }
 
 export async function loadSegments (options: LoadOptions): Promise<LoadedSegments> {
-  const { directory } = options
-  const names = await readdir(directory)
+  const { disk, directory } = options
+  const names = await disk.list(directory)
   for (const name of names) {
-    if (TEMPORARY_FILE.test(name)) await rm(path.join(directory, name), { force: true })
+    if (TEMPORARY_FILE.test(name)) await disk.remove(path.join(directory, name))
   }
   const bases = names.filter(name => SEGMENT_FILE.test(name))
     .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
@@ -88,10 +87,10 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
     const base = bases[i] as number
     const previous = loaded.segments[loaded.segments.length - 1]
     if (previous !== undefined && base !== previous.nextOffset) {
-      loaded.truncatedBytes += await deleteSegments(directory, bases.slice(i))
+      loaded.truncatedBytes += await deleteSegments(disk, directory, bases.slice(i))
       break
     }
-    const segment = await LogSegment.open(directory, base, options.indexIntervalBytes,
+    const segment = await LogSegment.open(disk, directory, base, options.indexIntervalBytes,
       options.nowMs)
     loaded.segments.push(segment)
     if (!options.cleanShutdown && base >= recoveryBase) {
@@ -99,7 +98,7 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
       loaded.recoveredCount++
       loaded.truncatedBytes += truncatedBytes
       if (truncatedBytes > 0) {
-        loaded.truncatedBytes += await deleteSegments(directory, bases.slice(i + 1))
+        loaded.truncatedBytes += await deleteSegments(disk, directory, bases.slice(i + 1))
         break
       }
     } else if (!await segment.load(false)) {
@@ -107,7 +106,7 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
     }
   }
   // A new segment file must survive a crash once data in it has been fsynced and acknowledged.
-  if (created) await syncDirectory(directory)
+  if (created) await disk.syncDirectory(directory)
   return loaded
 }
 
@@ -116,13 +115,15 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
  * the batch headers after it (Kafka's ProducerStateManager load and UnifiedLog
  * rebuildProducerState). Control batches (transaction markers) carry no sequence: skipped.
  */
-export async function loadProducerState (directory: string, segments: readonly LogSegment[],
-  logEndOffset: number, producers: ProducerState, warner: LogWarner): Promise<void> {
+export async function loadProducerState (disk: Disk, directory: string,
+  segments: readonly LogSegment[], logEndOffset: number, producers: ProducerState,
+  warner: LogWarner): Promise<void> {
   producers.clear()
   let from = segments[0]?.baseOffset ?? 0
-  for (const offset of (await listSnapshots(directory)).reverse()) {
+  for (const offset of (await listSnapshots(disk, directory)).reverse()) {
     if (offset > logEndOffset) continue
-    const bytes = await readOptional(path.join(directory, segmentFileName(offset, '.snapshot')))
+    const bytes = await disk.readOptional(path.join(directory,
+      segmentFileName(offset, '.snapshot')))
     if (bytes !== undefined && producers.loadSnapshot(bytes)) {
       from = offset
       break
@@ -138,9 +139,10 @@ export async function loadProducerState (directory: string, segments: readonly L
 }
 
 /** Writes `<offset>.snapshot`; fsynced when `sync` (a clean shutdown vouches for it). */
-export async function writeSnapshot (directory: string, offset: number, bytes: Buffer,
-  sync: boolean): Promise<void> {
-  const handle = await open(path.join(directory, segmentFileName(offset, '.snapshot')), 'w')
+export async function writeSnapshot (disk: Disk, directory: string, offset: number,
+  bytes: Buffer, sync: boolean): Promise<void> {
+  const handle = await disk.open(path.join(directory, segmentFileName(offset, '.snapshot')),
+    'replace')
   try {
     await handle.writeFile(bytes)
     if (sync) await handle.datasync()

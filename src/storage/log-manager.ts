@@ -1,7 +1,7 @@
 /**
  * LogManager: owns the data directory (Kafka's LogManager).
  *
- *   <data-dir>/.lock                             held with proper-lockfile while running
+ *   <data-dir>/.lock                             held while running (Disk.lock: proper-lockfile)
  *   <data-dir>/meta.properties                   version, node.id, cluster.id
  *   <data-dir>/.kafka_cleanshutdown              present only after a clean shutdown
  *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable
@@ -16,14 +16,11 @@
  */
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
-import lockfile from 'proper-lockfile'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { systemClock } from '../io/clock.js'
+import { DirectoryLockedError, nodeDisk, type Disk } from '../io/disk.js'
 import {
-  mkdir, readdir, rename, rm, syncDirectory, unlink, writeFile, readFile,
-} from '../io/disk.js'
-import {
-  checkpointKey, formatCheckpoint, parseCheckpoint, readOptional, writeAtomic,
+  checkpointKey, formatCheckpoint, parseCheckpoint, writeAtomic,
   type OffsetCheckpoint,
 } from './checkpoint.js'
 import { LogDirLockedError } from './errors.js'
@@ -39,8 +36,6 @@ const LOG_START_FILE = 'log-start-offset-checkpoint'
 const META_FILE = 'meta.properties'
 /** Kafka's log.flush.offset.checkpoint.interval.ms default. */
 const CHECKPOINT_INTERVAL_MS = 60_000
-/** proper-lockfile refreshes the lock's mtime at half this; a dead owner's lock goes stale. */
-const LOCK_STALE_MS = 10_000
 const PARTITION_DIRECTORY = /^(.+)-(\d+)$/
 
 export interface LogManagerOptions {
@@ -54,6 +49,8 @@ export interface LogManagerOptions {
   topicConfigs?: (topic: string) => Partial<LogConfig>
   /** Bound on appended-but-unflushed bytes across all logs (back-pressure). */
   pendingBytesMax?: number
+  /** The disk port; a simulator passes its own (default: the real file system). */
+  disk?: Disk
 }
 
 const silentLogger: LogLogger = { info: () => undefined, warn: () => undefined }
@@ -68,6 +65,7 @@ export class LogManager {
   readonly #flusher: GroupCommitFlusher
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
+  readonly #disk: Disk
   #checkpointTimer: TimerHandle | undefined
   #closed = false
 
@@ -76,6 +74,7 @@ export class LogManager {
     this.dataDir = dataDir
     this.clusterId = clusterId
     this.#release = release
+    this.#disk = options.disk ?? nodeDisk
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
@@ -98,10 +97,14 @@ export class LogManager {
 
   static async open (options: LogManagerOptions): Promise<LogManager> {
     const dataDir = path.resolve(options.dataDir)
-    await mkdir(dataDir, { recursive: true })
-    const release = await acquireLock(dataDir)
+    const disk = options.disk ?? nodeDisk
+    await disk.mkdir(dataDir)
+    const release = await disk.lock(dataDir).catch((error: unknown) => {
+      if (error instanceof DirectoryLockedError) throw new LogDirLockedError(error.message)
+      throw error
+    })
     try {
-      const clusterId = await readOrCreateMeta(dataDir, options.nodeId)
+      const clusterId = await readOrCreateMeta(disk, dataDir, options.nodeId)
       const manager = new LogManager(dataDir, clusterId, release, options)
       await manager.#loadLogs()
       return manager
@@ -114,19 +117,23 @@ export class LogManager {
   async #loadLogs (): Promise<void> {
     const started = this.#clock.monotonicMs()
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE)
-    const clean = await readOptional(marker) !== undefined
-    if (clean) await unlink(marker)
+    const disk = this.#disk
+    const clean = await disk.readOptional(marker) !== undefined
+    if (clean) {
+      // The removal must be durable: a crash that brought the marker back would skip recovery.
+      await disk.remove(marker)
+      await disk.syncDirectory(this.dataDir)
+    }
     const recoveryPoints = parseCheckpoint(
-      (await readOptional(path.join(this.dataDir, RECOVERY_POINT_FILE)))?.toString() ?? '')
+      (await disk.readOptional(path.join(this.dataDir, RECOVERY_POINT_FILE)))?.toString() ?? '')
     const logStarts = parseCheckpoint(
-      (await readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
-    for (const entry of await readdir(this.dataDir, { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue
-      if (entry.name.endsWith('-delete')) {
-        await rm(path.join(this.dataDir, entry.name), { recursive: true, force: true })
+      (await disk.readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
+    for (const name of await disk.listDirectories(this.dataDir)) {
+      if (name.endsWith('-delete')) {
+        await disk.remove(path.join(this.dataDir, name))
         continue
       }
-      const match = PARTITION_DIRECTORY.exec(entry.name)
+      const match = PARTITION_DIRECTORY.exec(name)
       if (match === null) continue
       const topic = match[1] as string
       const partition = Number(match[2])
@@ -152,6 +159,7 @@ export class LogManager {
   async #openLog (topic: string, partition: number, config: LogConfig, clean: boolean,
     recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {
     const log = await PartitionLog.open({
+      disk: this.#disk,
       directory: path.join(this.dataDir, `${topic}-${partition}`),
       topic,
       partition,
@@ -182,9 +190,9 @@ export class LogManager {
       return existing
     }
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
-    await mkdir(directory, { recursive: true })
+    await this.#disk.mkdir(directory)
     // The partition directory must survive a crash once its first batch is acknowledged.
-    await syncDirectory(this.dataDir)
+    await this.#disk.syncDirectory(this.dataDir)
     return this.#openLog(topic, partition, this.#configFor(topic, config), true, 0, 0)
   }
 
@@ -197,8 +205,8 @@ export class LogManager {
     await log.abandon()
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
     const doomed = `${directory}.${randomBytes(4).toString('hex')}-delete`
-    await rename(directory, doomed)
-    await rm(doomed, { recursive: true, force: true })
+    await this.#disk.rename(directory, doomed)
+    await this.#disk.remove(doomed)
   }
 
   logs (): IterableIterator<PartitionLog> {
@@ -212,16 +220,18 @@ export class LogManager {
       recovery.set(key, log.durableEndOffset)
       starts.set(key, log.logStartOffset)
     }
-    await writeAtomic(path.join(this.dataDir, RECOVERY_POINT_FILE), formatCheckpoint(recovery))
-    await writeAtomic(path.join(this.dataDir, LOG_START_FILE), formatCheckpoint(starts))
+    await writeAtomic(this.#disk, path.join(this.dataDir, RECOVERY_POINT_FILE),
+      formatCheckpoint(recovery))
+    await writeAtomic(this.#disk, path.join(this.dataDir, LOG_START_FILE),
+      formatCheckpoint(starts))
   }
 
   writeAtomic (name: string, contents: string | Buffer): Promise<void> {
-    return writeAtomic(path.join(this.dataDir, name), contents)
+    return writeAtomic(this.#disk, path.join(this.dataDir, name), contents)
   }
 
   readSmallFile (name: string): Promise<Buffer | undefined> {
-    return readOptional(path.join(this.dataDir, name))
+    return this.#disk.readOptional(path.join(this.dataDir, name))
   }
 
   async close (): Promise<void> {
@@ -232,15 +242,16 @@ export class LogManager {
     await this.#flusher.idle()
     for (const log of this.#logs.values()) await log.close()
     await this.writeCheckpoints()
-    await writeAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE),
+    await writeAtomic(this.#disk, path.join(this.dataDir, CLEAN_SHUTDOWN_FILE),
       JSON.stringify({ version: 0, brokerEpoch: -1 }))
     await this.#release()
   }
 }
 
-async function readOrCreateMeta (dataDir: string, nodeId: number): Promise<string> {
+async function readOrCreateMeta (disk: Disk, dataDir: string,
+  nodeId: number): Promise<string> {
   const file = path.join(dataDir, META_FILE)
-  const existing = await readOptional(file)
+  const existing = await disk.readOptional(file)
   if (existing !== undefined) {
     const clusterId = /^cluster\.id=(.+)$/m.exec(existing.toString())?.[1]
     const storedNode = /^node\.id=(\d+)$/m.exec(existing.toString())?.[1]
@@ -250,58 +261,7 @@ async function readOrCreateMeta (dataDir: string, nodeId: number): Promise<strin
     if (clusterId !== undefined) return clusterId
   }
   const clusterId = randomBytes(16).toString('base64url')
-  await writeAtomic(file, `#Written by Tributary\nversion=1\nnode.id=${nodeId}\n` +
+  await writeAtomic(disk, file, `#Written by Tributary\nversion=1\nnode.id=${nodeId}\n` +
     `cluster.id=${clusterId}\n`)
   return clusterId
-}
-
-/** Data directories locked by this process: its own pid in `.lock.owner` is then no stale. */
-const lockedByThisProcess = new Set<string>()
-
-/**
- * Takes `<data-dir>/.lock`. proper-lockfile treats a lock as stale only after LOCK_STALE_MS
- * without refresh; a broker killed with SIGKILL would block its own restart that long, so the
- * owner's pid is kept beside the lock and a lock whose owner is gone is taken over at once.
- * A container restart can give the new broker the dead one's pid: our own pid on a lock this
- * process does not hold is stale too.
- */
-async function acquireLock (dataDir: string): Promise<() => Promise<void>> {
-  const lockPath = path.join(dataDir, '.lock')
-  const ownerPath = path.join(dataDir, '.lock.owner')
-  const options = { lockfilePath: lockPath, stale: LOCK_STALE_MS, realpath: false }
-  const onCompromised = (): void => undefined
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const release = await lockfile.lock(dataDir, { ...options, onCompromised })
-      lockedByThisProcess.add(dataDir)
-      await writeFile(ownerPath, String(process.pid))
-      return async () => {
-        lockedByThisProcess.delete(dataDir)
-        await unlink(ownerPath).catch(() => undefined)
-        await release()
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error
-      const owner = Number((await readFile(ownerPath).catch(() => Buffer.from(''))).toString())
-      const stale = owner === process.pid
-        ? !lockedByThisProcess.has(dataDir)
-        : Number.isInteger(owner) && owner > 0 && !processAlive(owner)
-      if (attempt === 0 && stale) {
-        await rm(lockPath, { recursive: true, force: true })
-        continue
-      }
-      throw new LogDirLockedError(`another broker holds the lock on ${dataDir}` +
-        `${owner > 0 ? ` (pid ${owner})` : ''}`)
-    }
-  }
-  throw new LogDirLockedError(`another broker holds the lock on ${dataDir}`)
-}
-
-function processAlive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }

@@ -19,11 +19,11 @@
  * Failure: a failed write or fsync rejects every append not yet acknowledged with
  * KAFKA_STORAGE_ERROR, then the log truncates itself back to what was acknowledged and accepts
  * appends again, so a full disk heals when space returns and nothing unacknowledged is half-kept.
- * If even that truncation fails the log goes offline: appends fail with KAFKA_STORAGE_ERROR
- * (Kafka marks the log directory offline), reads of what is written go on.
+ * If even that truncation fails, each later append retries it and fails with
+ * KAFKA_STORAGE_ERROR until it succeeds; reads of what was acknowledged go on meanwhile.
  */
 import type { Clock } from '../io/clock.js'
-import { syncDirectory } from '../io/disk.js'
+import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
@@ -85,6 +85,7 @@ const RELATIVE_OFFSET_MAX = 0x7fffffff
 const FILE_DELETE_DELAY_MS = 60_000
 
 export interface OpenOptions {
+  disk: Disk
   directory: string
   topic: string
   partition: number
@@ -102,6 +103,7 @@ export class PartitionLog implements FlushTarget {
   readonly topic: string
   readonly partition: number
   readonly directory: string
+  readonly #disk: Disk
   #config: LogConfig
   readonly #flusher: Flusher
   readonly #clock: Clock
@@ -120,7 +122,8 @@ export class PartitionLog implements FlushTarget {
   #rolling: Promise<void> | undefined
   #recovering: Promise<void> | undefined
   #flushing: Promise<void> | undefined
-  #offline: StorageError | undefined
+  /** Set when the truncation after a failed write failed too: retried by the next append. */
+  #pendingTruncation: number | undefined
   #unflushedMessages = 0
   #lastFsyncMs = 0
   #closed = false
@@ -130,6 +133,7 @@ export class PartitionLog implements FlushTarget {
     this.topic = options.topic
     this.partition = options.partition
     this.directory = options.directory
+    this.#disk = options.disk
     this.#config = options.config
     this.#flusher = options.flusher
     this.#clock = options.clock
@@ -173,6 +177,7 @@ export class PartitionLog implements FlushTarget {
   async #load (options: OpenOptions): Promise<void> {
     const started = this.#clock.monotonicMs()
     const loaded = await loadSegments({
+      disk: this.#disk,
       directory: this.directory,
       indexIntervalBytes: this.#config.indexIntervalBytes,
       nowMs: this.#clock.nowMs(),
@@ -190,7 +195,7 @@ export class PartitionLog implements FlushTarget {
     await this.#active.datasync()
     // A snapshot past the log end describes batches a crash took back (Kafka's
     // ProducerStateManager.truncateAndReload deletes them the same way).
-    await deleteSnapshots(this.directory, offset => offset > this.#logEndOffset)
+    await deleteSnapshots(this.#disk, this.directory, offset => offset > this.#logEndOffset)
     await this.#loadProducerState()
     if (loaded.recoveredCount > 0 || loaded.truncatedBytes > 0) {
       this.#logger.warn(`recovered ${this.name}: ${loaded.recoveredCount} segment(s) scanned ` +
@@ -201,8 +206,8 @@ export class PartitionLog implements FlushTarget {
 
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
-    await loadProducerState(this.directory, this.#segments, this.#logEndOffset, this.#producers,
-      this.#logger)
+    await loadProducerState(this.#disk, this.directory, this.#segments, this.#logEndOffset,
+      this.#producers, this.#logger)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -245,10 +250,13 @@ export class PartitionLog implements FlushTarget {
   /** Checks producer state, rolls if needed, assigns offsets and queues the write. */
   async #reserve (batch: Buffer, options: AppendOptions): Promise<AppendResult> {
     while (this.#rolling !== undefined || this.#recovering !== undefined) {
-      await (this.#rolling ?? this.#recovering)
+      await (this.#rolling ?? this.#recovering)?.catch(() => undefined)
     }
     if (this.#closed) throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name} is closed`)
-    if (this.#offline !== undefined) throw this.#offline
+    if (this.#pendingTruncation !== undefined) {
+      await this.#retryTruncation(this.#pendingTruncation)
+      return this.#reserve(batch, options)
+    }
     const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
     const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
     const producerId = options.producerId ?? -1
@@ -307,17 +315,17 @@ export class PartitionLog implements FlushTarget {
     const previous = this.#active
     let segment: LogSegment
     try {
-      segment = await LogSegment.open(this.directory, this.#logEndOffset,
+      segment = await LogSegment.open(this.#disk, this.directory, this.#logEndOffset,
         this.#config.indexIntervalBytes, this.#clock.nowMs())
       // The new file's directory entry must be durable before data in it is acknowledged.
-      await syncDirectory(this.directory)
+      await this.#disk.syncDirectory(this.directory)
     } catch (error) {
       throw this.#storageError('roll', error)
     }
     this.#segments.push(segment)
     // The old segment's indexes and the producer state at the new base (Kafka snapshots at
     // roll) are written in the background; a crash before they land only costs a rebuild.
-    this.#inBackground(writeSnapshot(this.directory, segment.baseOffset,
+    this.#inBackground(writeSnapshot(this.#disk, this.directory, segment.baseOffset,
       this.#producers.encodeSnapshot(), false))
     this.#inBackground(previous.writeIndexes(false))
   }
@@ -439,11 +447,16 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  /** A write or fsync failed: reject everything unacknowledged and cut it off the log. */
+  /**
+   * A write or fsync failed: reject everything unacknowledged and cut it off the log. Readers
+   * stop at what was acknowledged at once; if the cut fails too, the next append retries it
+   * and fails with KAFKA_STORAGE_ERROR until it succeeds (the condition cleared).
+   */
   #fail (error: unknown): void {
     const failure = this.#storageError('write', error)
     this.#logger.warn(failure.message)
     const keep = this.#acknowledgedEndOffset
+    this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []
@@ -451,9 +464,21 @@ export class PartitionLog implements FlushTarget {
     for (const waiter of this.#waiters) waiter.reject(failure)
     this.#waiters = []
     this.#recovering = this.#truncate(keep).catch(truncateError => {
-      this.#offline = this.#storageError('truncation after a failed write', truncateError)
-      this.#logger.warn(`${this.#offline.message}; ${this.name} is offline`)
+      this.#pendingTruncation = keep
+      this.#logger.warn(`${this.#storageError('truncation after a failed write',
+        truncateError).message}; the next append retries it`)
     }).finally(() => { this.#recovering = undefined })
+  }
+
+  async #retryTruncation (keep: number): Promise<void> {
+    const truncation = this.#truncate(keep)
+    this.#recovering = truncation.then(() => { this.#pendingTruncation = undefined })
+      .finally(() => { this.#recovering = undefined })
+    try {
+      await this.#recovering
+    } catch (error) {
+      throw this.#storageError('truncation after a failed write', error)
+    }
   }
 
   /**
@@ -479,12 +504,13 @@ export class PartitionLog implements FlushTarget {
     const segment = this.#active
     const cut = await truncationPoint(segment, offset, this.#logger)
     await segment.truncateAt(cut.position, cut.nextOffset)
+    // Durable before the offsets move: if this fsync fails, a retry redoes the (idempotent) cut.
+    await segment.datasync()
     this.#logEndOffset = segment.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = Math.min(this.#durableEndOffset, this.#logEndOffset)
     this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset)
-    await segment.datasync()
-    await deleteSnapshots(this.directory, snapshot => snapshot > this.#logEndOffset)
+    await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
   }
 
@@ -570,13 +596,13 @@ export class PartitionLog implements FlushTarget {
     this.#closed = true
     await Promise.all(this.#background)
     for (const segment of this.#segments) await segment.writeIndexes(true)
-    await writeSnapshot(this.directory, this.#logEndOffset, this.#producers.encodeSnapshot(),
-      true)
+    await writeSnapshot(this.#disk, this.directory, this.#logEndOffset,
+      this.#producers.encodeSnapshot(), true)
     // Earlier shutdown snapshots are superseded; those at segment bases stay (Kafka keeps them).
     const bases = new Set(this.#segments.map(segment => segment.baseOffset))
-    await deleteSnapshots(this.directory,
+    await deleteSnapshots(this.#disk, this.directory,
       snapshot => snapshot < this.#logEndOffset && !bases.has(snapshot))
-    await syncDirectory(this.directory)
+    await this.#disk.syncDirectory(this.directory)
     for (const segment of this.#segments) await segment.close()
     for (const segment of this.#deletedSegments) await segment.delete()
     this.#deletedSegments.clear()

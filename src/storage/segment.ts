@@ -15,7 +15,7 @@
  * reading never waits for appending.
  */
 import path from 'node:path'
-import { SEGMENT_OPEN_FLAGS, open, rename, rm, type FileHandle } from '../io/disk.js'
+import type { Disk, DiskFile } from '../io/disk.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64,
 } from '../records/batch-header.js'
@@ -85,7 +85,8 @@ export class LogSegment {
   readonly baseOffset: number
   readonly directory: string
   readonly createdMs: number
-  #handle: FileHandle
+  readonly #disk: Disk
+  #handle: DiskFile
   /** Bytes appended, including bytes reserved but not yet written. */
   size = 0
   /** The contiguous prefix that has been written to the file. */
@@ -100,8 +101,9 @@ export class LogSegment {
   #indexTrusted = true
   readonly #indexIntervalBytes: number
 
-  private constructor (directory: string, baseOffset: number, handle: FileHandle,
+  private constructor (disk: Disk, directory: string, baseOffset: number, handle: DiskFile,
     indexIntervalBytes: number, createdMs: number) {
+    this.#disk = disk
     this.directory = directory
     this.baseOffset = baseOffset
     this.nextOffset = baseOffset
@@ -110,11 +112,11 @@ export class LogSegment {
     this.createdMs = createdMs
   }
 
-  static async open (directory: string, baseOffset: number, indexIntervalBytes: number,
-    nowMs: number): Promise<LogSegment> {
-    const handle = await open(path.join(directory, segmentFileName(baseOffset, '.log')),
-      SEGMENT_OPEN_FLAGS)
-    return new LogSegment(directory, baseOffset, handle, indexIntervalBytes, nowMs)
+  static async open (disk: Disk, directory: string, baseOffset: number,
+    indexIntervalBytes: number, nowMs: number): Promise<LogSegment> {
+    const handle = await disk.open(path.join(directory, segmentFileName(baseOffset, '.log')),
+      'segment')
+    return new LogSegment(disk, directory, baseOffset, handle, indexIntervalBytes, nowMs)
   }
 
   get logPath (): string {
@@ -188,9 +190,9 @@ export class LogSegment {
    */
   async load (validateCrc: boolean): Promise<boolean> {
     const fileBytes = (await this.#handle.stat()).size
-    const offsets = await readIndexFile(path.join(this.directory,
+    const offsets = await this.#disk.readOptional(path.join(this.directory,
       segmentFileName(this.baseOffset, '.index')))
-    const times = await readIndexFile(path.join(this.directory,
+    const times = await this.#disk.readOptional(path.join(this.directory,
       segmentFileName(this.baseOffset, '.timeindex')))
     const usable = offsets !== undefined && times !== undefined && offsets.length > 0 &&
       indexIsSane(offsets, fileBytes) && timeIndexIsSane(times) &&
@@ -256,8 +258,9 @@ export class LogSegment {
   }
 
   #readAt (position: number, length: number): Promise<Buffer> {
-    return this.#handle.read(Buffer.allocUnsafe(length), 0, length, position)
-      .then(({ buffer, bytesRead }) => buffer.subarray(0, bytesRead))
+    const buffer = Buffer.allocUnsafe(length)
+    return this.#handle.read(buffer, 0, length, position)
+      .then(({ bytesRead }) => buffer.subarray(0, bytesRead))
   }
 
   /** Records a batch appended at `this.size` (its bytes are written later by the flusher). */
@@ -404,8 +407,8 @@ export class LogSegment {
   async writeIndexes (sync: boolean): Promise<void> {
     this.#maybeAppendTimeEntry()
     const write = async (suffix: string, bytes: Buffer): Promise<void> => {
-      const handle = await open(path.join(this.directory, segmentFileName(this.baseOffset,
-        suffix)), 'w')
+      const handle = await this.#disk.open(path.join(this.directory,
+        segmentFileName(this.baseOffset, suffix)), 'replace')
       try {
         await handle.writeFile(bytes)
         if (sync) await handle.datasync()
@@ -435,7 +438,7 @@ export class LogSegment {
   async renameForDeletion (): Promise<void> {
     for (const suffix of SEGMENT_SUFFIXES) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
-      await rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
+      await this.#disk.rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error
       })
     }
@@ -445,22 +448,9 @@ export class LogSegment {
     await this.#handle.close().catch(() => undefined)
     for (const suffix of SEGMENT_SUFFIXES) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
-      await rm(file, { force: true })
-      await rm(`${file}.deleted`, { force: true })
+      await this.#disk.remove(file)
+      await this.#disk.remove(`${file}.deleted`)
     }
-  }
-}
-
-async function readIndexFile (file: string): Promise<Buffer | undefined> {
-  try {
-    const handle = await open(file, 'r')
-    try {
-      return await handle.readFile()
-    } finally {
-      await handle.close()
-    }
-  } catch {
-    return undefined
   }
 }
 

@@ -9,11 +9,11 @@ import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
-import { readInt64 } from '../../src/records/batch-header.js'
+import { readInt64, stampBatch } from '../../src/records/batch-header.js'
+import { nodeDisk, type Disk, type DiskFile } from '../../src/io/disk.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { AppendResult, PartitionLog } from '../../src/storage/partition-log.js'
-import { LogSegment } from '../../src/storage/segment.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-log-')) })
@@ -35,6 +35,33 @@ async function append (log: PartitionLog, n: number, extra: ProducerFields = {})
 Promise<AppendResult> {
   return log.append(batch(n, extra), { leaderEpoch: 0, recordsCount: 10,
     maxTimestamp: 1_000_000 + n, ...extra })
+}
+
+function stamped (bytes: Buffer, baseOffset: number): Buffer {
+  stampBatch(bytes, 0, baseOffset, 0)
+  return bytes
+}
+
+/** The real disk, except that the next `failWrites` writevs and `failSyncs` datasyncs fail. */
+function faultyDisk (): { disk: Disk, failWrites: number, failSyncs: number } {
+  const faults = { disk: nodeDisk, failWrites: 0, failSyncs: 0 }
+  const fail = (code: string): Promise<never> =>
+    Promise.reject(Object.assign(new Error(`injected ${code}`), { code }))
+  const wrap = (handle: DiskFile): DiskFile => ({
+    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+    writev: (buffers, position) => faults.failWrites-- > 0
+      ? fail('ENOSPC')
+      : handle.writev(buffers, position),
+    writeFile: data => handle.writeFile(data),
+    readFile: () => handle.readFile(),
+    stat: () => handle.stat(),
+    truncate: length => handle.truncate(length),
+    datasync: () => faults.failSyncs-- > 0 ? fail('EIO') : handle.datasync(),
+    sync: () => handle.sync(),
+    close: () => handle.close(),
+  })
+  faults.disk = { ...nodeDisk, open: async (file, mode) => wrap(await nodeDisk.open(file, mode)) }
+  return faults
 }
 
 async function readAll (log: PartitionLog): Promise<number[]> {
@@ -194,31 +221,29 @@ describe('PartitionLog', () => {
     await reopened.close()
   })
 
-  it('rejects appends covered by a failed fsync, drops them, and accepts the next append',
-    async () => {
-      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
-      const log = await manager.getOrCreateLog('t', 0)
-      await append(log, 0)
-      const original = LogSegment.prototype.datasync
-      let failures = 1
-      LogSegment.prototype.datasync = function (this: LogSegment) {
-        if (failures-- > 0) {
-          return Promise.reject(Object.assign(new Error('injected I/O error'), { code: 'EIO' }))
-        }
-        return original.call(this)
-      }
-      try {
-        await assert.rejects(append(log, 1), { kind: 'KAFKA_STORAGE_ERROR' })
-        const next = await append(log, 2)
-        assert.equal(next.baseOffset, 10, 'the failed batch left no trace')
-      } finally {
-        LogSegment.prototype.datasync = original
-      }
-      assert.deepEqual(await readAll(log), [0, 10])
-      const { records } = await log.read(10, 1 << 20)
-      assert.equal(records[61 + 20], batch(2)[61 + 20], 'offset 10 holds the third batch')
-      await manager.close()
-    })
+  it('rejects appends covered by a failed write or fsync, drops them, and heals', async () => {
+    const faults = faultyDisk()
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG,
+      disk: faults.disk })
+    const log = await manager.getOrCreateLog('t', 0)
+    await append(log, 0)
+    faults.failWrites = 1
+    await assert.rejects(append(log, 1), { kind: 'KAFKA_STORAGE_ERROR', message: /ENOSPC/ })
+    assert.equal((await append(log, 2)).baseOffset, 10, 'the failed batch left no trace')
+    // An fsync failure, and the truncation after it fails too: appends fail until it works.
+    // Three fsyncs fail: the round's, the truncation's after it, and the retried truncation's.
+    faults.failSyncs = 3
+    await assert.rejects(append(log, 3), { kind: 'KAFKA_STORAGE_ERROR', message: /EIO/ })
+    await assert.rejects(append(log, 4), { kind: 'KAFKA_STORAGE_ERROR', message: /truncation/ })
+    assert.equal((await append(log, 5)).baseOffset, 20, 'healed once the disk works again')
+    assert.deepEqual(await readAll(log), [0, 10, 20])
+    const { records } = await log.read(20, 1 << 20)
+    assert.ok(records.equals(stamped(batch(5), 20)), 'offset 20 holds the sixth batch')
+    await manager.close()
+    const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+    assert.deepEqual(await readAll(reopened.getLog('t', 0) as PartitionLog), [0, 10, 20])
+    await reopened.close()
+  })
 
   it('makes appends wait when the pending-bytes budget is used up', async () => {
     const budget = 10 * 1024
