@@ -139,6 +139,7 @@ export class PartitionLog implements FlushTarget {
     this.#clock = options.clock
     this.#logger = options.logger
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
+    this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
   get logStartOffset (): number { return this.#logStartOffset }
