@@ -296,6 +296,9 @@ export class GroupSimulation {
       member.stalledUntilMs = this.h.nowMs + Math.floor(this.random() * 3000)
     } else if (roll < 0.4) {
       this.commit(member)
+    } else if (roll < 0.43 && member.phase === 'stable') {
+      // A stable member rejoins (kafkajs does when a subscribed topic's metadata changes).
+      member.phase = 'idle'
     } else {
       this.h.advance(Math.floor(this.random() * 150))
     }
