@@ -2,7 +2,7 @@
  * DeleteGroups v0-1: removes Empty groups and their offsets (tombstones in
  * __consumer_offsets); NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND if unknown.
  */
-import { DeleteGroups, type DeleteGroupsRequest } from '../../protocol/apis/groups.js'
+import { DeleteGroups, type DeleteGroupsRequest } from '../../protocol/apis/delete-groups.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

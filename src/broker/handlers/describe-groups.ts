@@ -4,7 +4,7 @@
  * always given (Kafka leaves them empty outside Stable); kafka-consumer-groups and the clients
  * read them only for Stable groups, where both agree.
  */
-import { DescribeGroups, type DescribeGroupsRequest } from '../../protocol/apis/groups.js'
+import { DescribeGroups, type DescribeGroupsRequest } from '../../protocol/apis/describe-groups.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { GroupCoordinator } from '../../group/coordinator.js'
 import type { HandlerEntry } from '../broker.js'

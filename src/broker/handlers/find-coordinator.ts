@@ -6,7 +6,7 @@
  * Metadata (P3.1). Key type 1 (transactions) has no coordinator here yet:
  * COORDINATOR_NOT_AVAILABLE, which clients retry.
  */
-import { FindCoordinator, type FindCoordinatorRequest } from '../../protocol/apis/groups.js'
+import { FindCoordinator, type FindCoordinatorRequest } from '../../protocol/apis/find-coordinator.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 import { CONSUMER_OFFSETS_TOPIC } from '../internal-topics.js'

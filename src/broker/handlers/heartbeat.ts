@@ -2,7 +2,7 @@
  * Heartbeat v0-3: keeps a member's session; REBALANCE_IN_PROGRESS tells it to rejoin. Answered
  * at once: a heartbeat changes no persisted state.
  */
-import { Heartbeat, type HeartbeatRequest } from '../../protocol/apis/groups.js'
+import { Heartbeat, type HeartbeatRequest } from '../../protocol/apis/heartbeat.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

@@ -3,7 +3,7 @@
  * KIP-394); v5 carries group.instance.id (KIP-345). The response waits until the group's
  * rebalance completes (bounded by the rebalance timeout, KAFKA_PROTOCOL.md P3.4).
  */
-import { JoinGroup, type JoinGroupRequest } from '../../protocol/apis/groups.js'
+import { JoinGroup, type JoinGroupRequest } from '../../protocol/apis/join-group.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

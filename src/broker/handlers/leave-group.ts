@@ -3,7 +3,7 @@
  * or group.instance.id, each with its own error, and the top-level error is NONE unless the
  * whole request failed.
  */
-import { LeaveGroup, type LeaveGroupRequest } from '../../protocol/apis/groups.js'
+import { LeaveGroup, type LeaveGroupRequest } from '../../protocol/apis/leave-group.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

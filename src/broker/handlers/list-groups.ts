@@ -1,5 +1,5 @@
 /** ListGroups v0-2: every group this coordinator holds, Empty ones included (as Kafka). */
-import { ListGroups } from '../../protocol/apis/groups.js'
+import { ListGroups } from '../../protocol/apis/list-groups.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

@@ -6,7 +6,7 @@
  * the offsets are durable in __consumer_offsets. v2-4 retention_time_ms sets an explicit
  * expiry; -1 (and v5, which dropped the field) leaves it to offsets.retention.minutes.
  */
-import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/apis/groups.js'
+import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/apis/offset-commit.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { CommitEntry } from '../../group/group-state.js'
 import type { HandlerEntry } from '../broker.js'

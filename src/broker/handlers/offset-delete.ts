@@ -4,7 +4,7 @@
  * consumer group subscribes to, NON_EMPTY_GROUP for an active non-consumer group (Kafka's
  * OffsetMetadataManager.deleteOffsets).
  */
-import { OffsetDelete, type OffsetDeleteRequest } from '../../protocol/apis/groups.js'
+import { OffsetDelete, type OffsetDeleteRequest } from '../../protocol/apis/offset-delete.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 

@@ -6,7 +6,7 @@
  * coordinator error goes in the top-level error_code (v2+) and, for v1 which has none, in
  * every partition.
  */
-import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/apis/groups.js'
+import { OffsetFetch, type OffsetFetchRequest } from '../../protocol/apis/offset-fetch.js'
 import { ERROR } from '../../protocol/errors.js'
 import { offsetKey, splitOffsetKey } from '../../group/group-records.js'
 import type { HandlerEntry } from '../broker.js'

@@ -1,5 +1,5 @@
 /** SyncGroup v0-3: the leader hands in the assignment; every member waits for its share. */
-import { SyncGroup, type SyncGroupRequest } from '../../protocol/apis/groups.js'
+import { SyncGroup, type SyncGroupRequest } from '../../protocol/apis/sync-group.js'
 import { ERROR } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 
