@@ -9,7 +9,8 @@
  */
 import assert from 'node:assert/strict'
 import {
-  ClassicGroup, type GroupConfig, type GroupEvent, type GroupResponse, type JoinResult,
+  ClassicGroup, type GroupConfig, type GroupEffect, type GroupEvent, type GroupResponse,
+  type JoinResult,
 } from '../../src/group/group-state.js'
 import type { GroupRecord } from '../../src/group/group-records.js'
 import { ERROR } from '../../src/protocol/errors.js'
@@ -27,6 +28,8 @@ export class GroupHarness {
   readonly group: ClassicGroup
   readonly log: GroupRecord[] = []
   readonly responses = new Map<number, GroupResponse>()
+  /** Every effect, in the order the group emitted it. */
+  readonly trace: GroupEffect[] = []
   /** member id → owner: a static member's instance id survives its member id changing. */
   readonly ownerOf = new Map<string, string>()
   readonly #joinInstances = new Map<number, string>()
@@ -49,6 +52,7 @@ export class GroupHarness {
   step (event: GroupEvent): void {
     this.group.step(event, this.nowMs)
     for (const effect of this.group.ready()) {
+      this.trace.push(effect)
       if (effect.type === 'append') this.log.push(...effect.records)
       else if (effect.type === 'timer') this.armedMs = effect.deadlineMs
       else {
