@@ -56,7 +56,8 @@ export async function listSnapshots (disk: Disk, directory: string): Promise<num
 export async function deleteSnapshots (disk: Disk, directory: string,
   doomed: (offset: number) => boolean): Promise<void> {
   for (const offset of await listSnapshots(disk, directory)) {
-    if (doomed(offset)) await disk.remove(path.join(directory, segmentFileName(offset, '.snapshot')))
+    if (!doomed(offset)) continue
+    await disk.remove(path.join(directory, segmentFileName(offset, '.snapshot')))
   }
 }
 

@@ -110,6 +110,41 @@ export async function readSegment (segment: LogSegment, fetchOffset: number, max
   }
 }
 
+/** The index of the segment holding `offset` (the last one based at or below it), or 0. */
+function segmentIndexFor (segments: readonly LogSegment[], offset: number): number {
+  let low = 0
+  let high = segments.length - 1
+  let found = 0
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    if ((segments[middle] as LogSegment).baseOffset <= offset) {
+      found = middle
+      low = middle + 1
+    } else {
+      high = middle - 1
+    }
+  }
+  return found
+}
+
+/**
+ * A fetch read over a log's segments (sorted by base offset): whole batches from the one
+ * holding `fetchOffset`, moving to the next segment when one has nothing at or after it.
+ */
+export async function readSegments (segments: readonly LogSegment[], fetchOffset: number,
+  maxBytes: number, maxOffset: number, minOneBatch: boolean,
+  warner: LogWarner): Promise<Buffer> {
+  // Copied before the first await: a roll or a deletion may change the caller's list.
+  const candidates = segments.slice(segmentIndexFor(segments, fetchOffset))
+  for (const segment of candidates) {
+    if (segment.baseOffset >= maxOffset) break
+    const records = await readSegment(segment, fetchOffset, maxBytes, maxOffset, minOneBatch,
+      warner)
+    if (records.length > 0) return records
+  }
+  return Buffer.alloc(0)
+}
+
 /** Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`. */
 export async function scanHeaders (segments: readonly LogSegment[], from: number,
   onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {

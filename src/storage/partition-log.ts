@@ -35,7 +35,7 @@ import type { LogConfig } from './log-config.js'
 import {
   deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
 } from './log-loader.js'
-import { findOffsetByTimestamp, readSegment, truncationPoint } from './log-reader.js'
+import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
 import { LogSegment } from './segment.js'
 
@@ -547,32 +547,9 @@ export class PartitionLog implements FlushTarget {
         `[${this.#logStartOffset}, ${this.#logEndOffset}] of ${this.name}`)
     }
     const maxOffset = Math.min(options.maxOffset ?? this.#logEndOffset, this.#writtenEndOffset)
-    const minOneBatch = options.minOneBatch ?? true
-    // A copy: a roll or a deletion may change the list while this read awaits.
-    const segments = this.#segments.slice(this.#segmentIndexFor(fetchOffset))
-    for (const segment of segments) {
-      if (segment.baseOffset >= maxOffset) break
-      const records = await readSegment(segment, fetchOffset, maxBytes, maxOffset, minOneBatch,
-        this.#logger)
-      if (records.length > 0) return { records }
-    }
-    return { records: Buffer.alloc(0) }
-  }
-
-  #segmentIndexFor (offset: number): number {
-    let low = 0
-    let high = this.#segments.length - 1
-    let found = 0
-    while (low <= high) {
-      const middle = (low + high) >>> 1
-      if ((this.#segments[middle] as LogSegment).baseOffset <= offset) {
-        found = middle
-        low = middle + 1
-      } else {
-        high = middle - 1
-      }
-    }
-    return found
+    const records = await readSegments(this.#segments, fetchOffset, maxBytes, maxOffset,
+      options.minOneBatch ?? true, this.#logger)
+    return { records }
   }
 
   /** The first offset whose record timestamp is ≥ `timestampMs` (ListOffsets). */
