@@ -99,6 +99,8 @@ export class LogSegment {
   readonly #timeIndex = new IndexEntries(TIME_ENTRY_BYTES)
   #bytesSinceIndexEntry = 0
   #indexTrusted = true
+  /** The index files on disk are fsynced and match memory: a clean close can skip them. */
+  #indexesSynced = false
   readonly #indexIntervalBytes: number
 
   private constructor (disk: Disk, directory: string, baseOffset: number, handle: DiskFile,
@@ -136,6 +138,7 @@ export class LogSegment {
     onBatch?: (header: Buffer) => void): Promise<{ truncatedBytes: number }> {
     const fileBytes = (await this.#handle.stat()).size
     this.#indexTrusted = true
+    this.#indexesSynced = false
     this.#offsetIndex.truncate(0)
     this.#timeIndex.truncate(0)
     this.#bytesSinceIndexEntry = 0
@@ -198,6 +201,7 @@ export class LogSegment {
       indexIsSane(offsets, fileBytes) && timeIndexIsSane(times) &&
       await this.#sampleMatches(offsets) && await this.#loadTail(offsets, times, fileBytes)
     if (!usable) await this.recover(validateCrc)
+    this.#indexesSynced = usable
     return usable
   }
 
@@ -283,6 +287,7 @@ export class LogSegment {
       // Kafka's LogSegment.append: the entry holds the appended batch's LAST offset and the
       // position where that batch starts, and the time index gets (max timestamp so far, its
       // offset) when the maximum grew since the previous time entry.
+      this.#indexesSynced = false
       const at = this.#offsetIndex.slot()
       this.#offsetIndex.buffer.writeInt32BE(lastOffset - this.baseOffset, at)
       this.#offsetIndex.buffer.writeInt32BE(this.size, at + 4)
@@ -299,6 +304,7 @@ export class LogSegment {
       ? readTime(this.#timeIndex.buffer, (count - 1) * TIME_ENTRY_BYTES)
       : -1
     if (this.maxTimestamp <= lastTimestamp) return
+    this.#indexesSynced = false
     const at = this.#timeIndex.slot()
     writeTime(this.#timeIndex.buffer, at, this.maxTimestamp)
     this.#timeIndex.buffer.writeInt32BE(this.offsetOfMaxTimestamp - this.baseOffset, at + 8)
@@ -377,6 +383,7 @@ export class LogSegment {
    */
   distrustIndex (): void {
     this.#indexTrusted = false
+    this.#indexesSynced = false
   }
 
   get indexTrusted (): boolean {
@@ -406,6 +413,7 @@ export class LogSegment {
    */
   async writeIndexes (sync: boolean): Promise<void> {
     this.#maybeAppendTimeEntry()
+    if (sync && this.#indexesSynced) return
     const write = async (suffix: string, bytes: Buffer): Promise<void> => {
       const handle = await this.#disk.open(path.join(this.directory,
         segmentFileName(this.baseOffset, suffix)), 'replace')
@@ -419,6 +427,9 @@ export class LogSegment {
     const empty = Buffer.alloc(0)
     await write('.index', this.#indexTrusted ? this.#offsetIndex.bytes() : empty)
     await write('.timeindex', this.#indexTrusted ? this.#timeIndex.bytes() : empty)
+    // Appends during an unsynced write re-clear the flag (#track), so this is only ever true
+    // for files that hold every entry.
+    if (sync) this.#indexesSynced = true
   }
 
   /** Whether the index would force a roll: it holds `segment.index.bytes` (Kafka: isFull). */

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
 import { readInt64 } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { nodeDisk, type Disk } from '../../src/io/disk.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 
@@ -93,5 +94,27 @@ describe('LogSegment indexes', () => {
     await expectEveryOffset(reopened.getLog('t', 0) as PartitionLog, stored)
     await reopened.close()
     assert.ok((await readFile(file)).equals(original), 'the next start rebuilt the index')
+  })
+
+  it('does not rewrite unchanged indexes at a clean shutdown', async () => {
+    await writeLog()
+    const rewritten: string[] = []
+    const disk: Disk = {
+      ...nodeDisk,
+      open: async (file, mode) => {
+        if (mode === 'replace' && /index$/.test(file)) rewritten.push(path.basename(file))
+        return nodeDisk.open(file, mode)
+      },
+    }
+    const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG, disk })
+    await manager.close()
+    assert.deepEqual(rewritten, [], 'loaded indexes were already on disk, fsynced')
+    const again = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG, disk })
+    const log = again.getLog('t', 0) as PartitionLog
+    await log.append(buildRecordBatchSync([{ value: 'one more' }], { timestampMs: 5000 }),
+      { leaderEpoch: 0, recordsCount: 1, maxTimestamp: 5000 })
+    await again.close()
+    assert.deepEqual(rewritten.sort(),
+      ['00000000000000000000.index', '00000000000000000000.timeindex'])
   })
 })
