@@ -1,0 +1,138 @@
+/**
+ * A seeded random walk over PartitionLog checked against a model (an array of batches): appends
+ * of random sizes and timestamps, truncateTo, deleteSegmentsBefore, clean reopens, fetch reads
+ * with random offsets and sizes, and timestamp lookups, with small segments and random index
+ * intervals so that rolls and index lookups happen all the time.
+ * Replay a failure with STORAGE_MODEL_SEED=<seed>.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { splitBatches } from '../../src/records/batch.js'
+import { readInt64, stampBatch } from '../../src/records/batch-header.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { LogManager } from '../../src/storage/log-manager.js'
+import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { seededRandom } from '../support/seeded-random.js'
+
+const SEED = Number(process.env.STORAGE_MODEL_SEED ?? Date.now() % 1_000_000)
+const STEPS = 400
+
+interface ModelBatch { base: number, last: number, bytes: Buffer, maxTimestamp: number }
+
+class Model {
+  batches: ModelBatch[] = []
+  logStartOffset = 0
+  get logEndOffset (): number { return (this.batches.at(-1)?.last ?? -1) + 1 }
+  holding (offset: number): number { return this.batches.findIndex(batch => batch.last >= offset) }
+}
+
+describe(`PartitionLog against a model (STORAGE_MODEL_SEED=${SEED})`, () => {
+  it('agrees with the model after every step of a seeded random walk', async () => {
+    const random = seededRandom(SEED)
+    const pick = (n: number): number => Math.floor(random() * n)
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-model-'))
+    const config = { segmentBytes: 2048 + pick(6144), indexIntervalBytes: 1 + pick(2048) }
+    const open = (): Promise<LogManager> => LogManager.open({ dataDir, nodeId: 1,
+      defaultConfig: config })
+    let manager = await open()
+    let log: PartitionLog = await manager.getOrCreateLog('m', 0)
+    const model = new Model()
+    try {
+      for (let step = 0; step < STEPS; step++) {
+        const roll = random()
+        const where = `step ${step}`
+        if (roll < 0.55) {
+          await appendRandom(log, model, pick)
+        } else if (roll < 0.62) {
+          const target = model.logStartOffset + pick(model.logEndOffset - model.logStartOffset + 1)
+          await log.truncateTo(target)
+          const kept = model.holding(target)
+          if (kept >= 0) model.batches.splice(kept)
+          model.logStartOffset = Math.min(model.logStartOffset, model.logEndOffset)
+        } else if (roll < 0.67) {
+          const target = model.logStartOffset + pick(model.logEndOffset - model.logStartOffset + 1)
+          await log.deleteSegmentsBefore(target)
+          model.logStartOffset = Math.max(model.logStartOffset, target)
+        } else if (roll < 0.72) {
+          await manager.close()
+          manager = await open()
+          log = manager.getLog('m', 0) as PartitionLog
+        } else if (roll < 0.92) {
+          await checkRead(log, model, pick, where)
+        } else {
+          await checkTimestamp(log, model, pick, where)
+        }
+        assert.equal(log.logEndOffset, model.logEndOffset, `${where}: log end offset`)
+        assert.equal(log.logStartOffset, model.logStartOffset, `${where}: log start offset`)
+      }
+    } finally {
+      await manager.close()
+      await rm(dataDir, { recursive: true, force: true })
+    }
+  })
+})
+
+async function appendRandom (log: PartitionLog, model: Model,
+  pick: (n: number) => number): Promise<void> {
+  const count = 1 + pick(12)
+  const timestamp = 1_000_000 + pick(100_000)
+  const bytes = buildRecordBatchSync(Array.from({ length: count }, (_, i) => ({
+    value: Buffer.alloc(pick(400), i), timestamp: timestamp + i,
+  })), { timestampMs: timestamp })
+  const expected = Buffer.from(bytes)
+  const result = await log.append(bytes, { leaderEpoch: 0, recordsCount: count,
+    maxTimestamp: timestamp + count - 1 })
+  assert.equal(result.baseOffset, model.logEndOffset)
+  stampBatch(expected, 0, result.baseOffset, 0)
+  model.batches.push({ base: result.baseOffset, last: result.lastOffset, bytes: expected,
+    maxTimestamp: timestamp + count - 1 })
+}
+
+async function checkRead (log: PartitionLog, model: Model, pick: (n: number) => number,
+  where: string): Promise<void> {
+  const offset = model.logStartOffset + pick(model.logEndOffset - model.logStartOffset + 1)
+  const maxBytes = 1 + pick(6000)
+  const { records } = await log.read(offset, maxBytes)
+  const first = model.holding(offset)
+  if (first < 0) {
+    assert.equal(records.length, 0, `${where}: nothing at the log end`)
+    return
+  }
+  const batches = splitBatches(records)
+  assert.ok(batches.length > 0, `${where}: read at ${offset} returned nothing`)
+  let total = 0
+  batches.forEach(({ position, size }, i) => {
+    const expected = model.batches[first + i]
+    assert.ok(expected !== undefined, `${where}: no batch past the model's end`)
+    assert.equal(readInt64(records, position), expected.base, `${where}: batch ${i} base`)
+    assert.ok(records.subarray(position, position + size).equals(expected.bytes),
+      `${where}: batch at ${expected.base} is byte-identical`)
+    total += size
+  })
+  assert.equal(total, records.length, `${where}: whole batches only`)
+  assert.ok(total <= maxBytes || batches.length === 1, `${where}: maxBytes respected`)
+  await assert.rejects(log.read(model.logEndOffset + 1, 100), { kind: 'OFFSET_OUT_OF_RANGE' })
+}
+
+async function checkTimestamp (log: PartitionLog, model: Model, pick: (n: number) => number,
+  where: string): Promise<void> {
+  const target = 1_000_000 + pick(110_000)
+  let expected: { offset: number, timestamp: number } | undefined
+  for (const batch of model.batches) {
+    if (batch.last < model.logStartOffset || batch.maxTimestamp < target) continue
+    const baseTimestamp = batch.maxTimestamp - (batch.last - batch.base)
+    for (let offset = Math.max(batch.base, model.logStartOffset); offset <= batch.last; offset++) {
+      const timestamp = baseTimestamp + offset - batch.base
+      if (timestamp >= target) {
+        expected = { offset, timestamp }
+        break
+      }
+    }
+    if (expected !== undefined) break
+  }
+  assert.deepEqual(await log.offsetForTimestamp(target), expected,
+    `${where}: first offset with a timestamp ≥ ${target}`)
+}
