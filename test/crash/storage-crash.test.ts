@@ -65,8 +65,10 @@ async function runAndKill (dataDir: string, cycle: number, killAfterMs: number,
 }
 
 /** Reads the whole partition and checks every acknowledged batch byte for byte. */
-async function verify (dataDir: string, acked: Acks): Promise<number> {
-  const manager = await LogManager.open({ dataDir, nodeId: 1 })
+async function verify (dataDir: string, acked: Acks,
+  warnings: string[] = []): Promise<number> {
+  const logger = { info: () => undefined, warn: (message: string) => warnings.push(message) }
+  const manager = await LogManager.open({ dataDir, nodeId: 1, logger })
   try {
     const log = manager.getLog('crash', 0)
     assert.ok(log !== undefined)
@@ -174,9 +176,13 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
       const { acked } = await crashedThenSettled(dataDir)
       const active = await lastNonEmptySegment(dataDir)
       const size = (await stat(active)).size
-      await appendFile(active, Buffer.from('this is not a record batch at all'))
-      await verify(dataDir, acked)
+      const garbage = Buffer.from('this is not a record batch at all')
+      await appendFile(active, garbage)
+      const warnings: string[] = []
+      await verify(dataDir, acked, warnings)
       assert.equal((await stat(active)).size, size, 'recovery cut exactly the garbage')
+      assert.match(warnings.join('\n'), new RegExp('recovered crash-0: [0-9]+ segment\\(s\\) ' +
+        `scanned in [0-9.]+ ms, ${garbage.length} bytes truncated`), 'recovery is logged')
     })
   })
 
