@@ -397,14 +397,57 @@ export class LogSegment {
     return this.#readAt(position, available)
   }
 
-  /** Drops everything from `position` on (truncateTo); indexes forget entries past it. */
+  /**
+   * Drops everything from `position` (a batch start, found by the caller) on, as Kafka's
+   * LogSegment.truncateTo: index entries at or past it go, time entries for offsets at or past
+   * `nextOffset` go, and only the batches after the last kept index entry are read to restore
+   * the maximum timestamp. A distrusted index is rebuilt by a full scan instead.
+   */
   async truncateAt (position: number, nextOffset: number): Promise<void> {
+    assert(position <= this.writtenBytes, 'truncation cuts written bytes only')
     await this.#handle.truncate(position)
+    if (!this.#indexTrusted) {
+      await this.recover(false)
+      return
+    }
+    this.#indexesSynced = false
+    const offsets = this.#offsetIndex
+    while (offsets.count > 0 &&
+      offsets.buffer.readInt32BE((offsets.count - 1) * OFFSET_ENTRY_BYTES + 4) >= position) {
+      offsets.truncate(offsets.count - 1)
+    }
+    const times = this.#timeIndex
+    while (times.count > 0 && this.baseOffset +
+      times.buffer.readInt32BE((times.count - 1) * TIME_ENTRY_BYTES + 8) >= nextOffset) {
+      times.truncate(times.count - 1)
+    }
+    const lastEntryPosition = offsets.count > 0
+      ? offsets.buffer.readInt32BE((offsets.count - 1) * OFFSET_ENTRY_BYTES + 4)
+      : 0
+    this.maxTimestamp = -1
+    this.offsetOfMaxTimestamp = -1
+    if (times.count > 0) {
+      this.maxTimestamp = readTime(times.buffer, (times.count - 1) * TIME_ENTRY_BYTES)
+      this.offsetOfMaxTimestamp = this.baseOffset +
+        times.buffer.readInt32BE((times.count - 1) * TIME_ENTRY_BYTES + 8)
+    }
+    const tail = await this.#readAt(lastEntryPosition, position - lastEntryPosition)
+    for (let at = 0; at + BATCH_HEADER_BYTES <= tail.length;) {
+      const size = tail.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
+      assert(size >= BATCH_HEADER_BYTES, 'batches before a truncation point were validated')
+      const timestamp = readInt64(tail, at + 35)
+      if (timestamp > this.maxTimestamp) {
+        this.maxTimestamp = timestamp
+        this.offsetOfMaxTimestamp = readInt64(tail, at) + tail.readInt32BE(at + 23)
+      }
+      at += size
+    }
     this.size = position
-    this.writtenBytes = Math.min(this.writtenBytes, position)
+    this.writtenBytes = position
     this.nextOffset = nextOffset
-    await this.recover(false)
+    this.#bytesSinceIndexEntry = position - lastEntryPosition
   }
+
 
   /**
    * Writes both indexes (with a final time-index entry for the segment's maximum timestamp, as
