@@ -27,10 +27,13 @@ import { DeleteRecords } from '../protocol/apis/delete-records.js'
 import { DeleteTopics } from '../protocol/apis/delete-topics.js'
 import { DescribeCluster } from '../protocol/apis/describe-cluster.js'
 import { DescribeConfigs, type DescribeConfigsResponse } from '../protocol/apis/describe-configs.js'
-import {
-  DeleteGroups, DescribeGroups, FindCoordinator, ListGroups, OffsetCommit, OffsetDelete,
-  OffsetFetch, type DescribeGroupsResponse,
-} from '../protocol/apis/groups.js'
+import { DeleteGroups } from '../protocol/apis/delete-groups.js'
+import { DescribeGroups, type DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
+import { FindCoordinator } from '../protocol/apis/find-coordinator.js'
+import { ListGroups } from '../protocol/apis/list-groups.js'
+import { OffsetCommit } from '../protocol/apis/offset-commit.js'
+import { OffsetDelete } from '../protocol/apis/offset-delete.js'
+import { OffsetFetch } from '../protocol/apis/offset-fetch.js'
 import { Fetch, type FetchResponse } from '../protocol/apis/fetch.js'
 import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-configs.js'
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'

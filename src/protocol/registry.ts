@@ -16,10 +16,22 @@ import { DeleteRecords } from './apis/delete-records.js'
 import { DeleteTopics } from './apis/delete-topics.js'
 import { DescribeCluster } from './apis/describe-cluster.js'
 import { DescribeConfigs } from './apis/describe-configs.js'
-import {
-  DeleteGroups, DescribeGroups, FindCoordinator, Heartbeat, JoinGroup, LeaveGroup, ListGroups,
-  OffsetCommit, OffsetDelete, OffsetFetch, SyncGroup,
-} from './apis/groups.js'
+import { AddOffsetsToTxn } from './apis/add-offsets-to-txn.js'
+import { AddPartitionsToTxn } from './apis/add-partitions-to-txn.js'
+import { DeleteGroups } from './apis/delete-groups.js'
+import { DescribeGroups } from './apis/describe-groups.js'
+import { EndTxn } from './apis/end-txn.js'
+import { FindCoordinator } from './apis/find-coordinator.js'
+import { Heartbeat } from './apis/heartbeat.js'
+import { JoinGroup } from './apis/join-group.js'
+import { LeaveGroup } from './apis/leave-group.js'
+import { ListGroups } from './apis/list-groups.js'
+import { OffsetCommit } from './apis/offset-commit.js'
+import { OffsetDelete } from './apis/offset-delete.js'
+import { OffsetFetch } from './apis/offset-fetch.js'
+import { SyncGroup } from './apis/sync-group.js'
+import { TxnOffsetCommit } from './apis/txn-offset-commit.js'
+import { WriteTxnMarkers } from './apis/write-txn-markers.js'
 import { IncrementalAlterConfigs } from './apis/incremental-alter-configs.js'
 import { Fetch } from './apis/fetch.js'
 import { InitProducerId } from './apis/init-producer-id.js'
@@ -58,6 +70,11 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   DescribeGroups,
   DeleteGroups,
   OffsetDelete,
+  AddPartitionsToTxn,
+  AddOffsetsToTxn,
+  EndTxn,
+  TxnOffsetCommit,
+  WriteTxnMarkers,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()
