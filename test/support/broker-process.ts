@@ -39,6 +39,8 @@ export interface StartOptions {
   kafkaPort?: number
   httpPort?: number
   readyTimeoutMs?: number
+  /** Flags for node itself, before the script (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
+  nodeArgs?: string[]
 }
 
 export async function makeDataDir (prefix = 'tributary-test-'): Promise<string> {
@@ -51,7 +53,7 @@ export async function removeDataDir (dataDir: string): Promise<void> {
 
 export async function startBroker (options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? await makeDataDir()
-  const args = [BIN, 'broker', '--data-dir', dataDir,
+  const args = [...(options.nodeArgs ?? []), BIN, 'broker', '--data-dir', dataDir,
     '--port', String(options.kafkaPort ?? 0), '--http-port', String(options.httpPort ?? 0),
     ...(options.args ?? [])]
   const child = spawn(process.execPath, args, {
