@@ -1,114 +1,151 @@
 /**
- * Whole-broker crash recovery (issue #6, short CI version): a kafkajs idempotent producer with
- * acks=all writes numbered messages while the broker is killed with SIGKILL at seeded random
- * moments and restarted on the same port and data directory. Afterwards every acknowledged
- * message is present exactly once and in order per partition, and every stored batch has a
- * valid CRC and contiguous offsets. Set CRASH_SEED to replay, CRASH_CYCLES for more cycles.
+ * Whole-broker crash recovery (issue #6). A real broker is driven by two idempotent acks=all
+ * producers on their own topics (kafkajs, and the lean client's IdempotentProducer, which
+ * retries a failed send with the same sequence) and by a consumer that commits its position to
+ * a group. The broker is killed with SIGKILL at seeded random moments and restarted on the same
+ * port and data directory. A cycle passes when, after its restart:
+ * - the `.log` files left by the SIGKILL parse into whole batches with valid CRCs and
+ *   contiguous offsets (a partial batch only at the very tail);
+ * - the consumer's committed offsets fetched from the broker are at least the last commit the
+ *   broker acknowledged, and resuming from them reads on without a gap;
+ * - every partition, read in full, has valid CRCs and contiguous offsets, and holds every
+ *   acknowledged message exactly once, in order, at the offset it was acknowledged with.
+ * The last cycle also stops the clients and the broker (SIGTERM) and validates the segment
+ * files on disk in strict mode: indexes and time indexes included. Restart-to-ready times are
+ * printed per cycle with their median and maximum.
+ * CRASH_SEED replays a run; CRASH_CYCLES sets the number of cycles (default 20).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import kafkajs from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
-import { readPartition } from '../../src/client/consumer.js'
-import { batchCrcMatches } from '../../src/records/batch-header.js'
-import { splitBatches } from '../../src/records/batch.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+import { CrashTally, medianAndMax } from '../support/crash-tally.js'
+import { problemsOf, validateDataDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
+import {
+  CommittingConsumer, checkStoredPartition, compareConsumed, startKafkajsDriver,
+  startLeanDriver, type Driver,
+} from './crash-drivers.js'
 
-const { Kafka, logLevel } = kafkajs
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
 const PARTITIONS = 3
+/** Small segments, so that rolls, several index files and cross-segment reads all happen. */
+const TOPIC_CONFIGS = { 'segment.bytes': String(128 * 1024) }
+const RECOVERED =
+  /recovered (\S+): (\d+) segment\(s\) scanned in ([\d.]+) ms, (\d+) bytes truncated/g
 
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
+/** What the broker's start-up log says it recovered: logs, scan time, bytes cut. */
+function recoveryOf (output: string): { logs: number, scanMs: number, truncatedBytes: number } {
+  let logs = 0
+  let scanMs = 0
+  let truncatedBytes = 0
+  for (const match of output.matchAll(RECOVERED)) {
+    logs++
+    scanMs += Number(match[3])
+    truncatedBytes += Number(match[4])
+  }
+  return { logs, scanMs, truncatedBytes }
+}
+
+/** Full reads of every partition of every driver's topic, against what each acknowledged. */
+async function checkStored (client: KafkaClient, drivers: Driver[]):
+Promise<{ problems: string[], stored: Map<string, string[]> }> {
+  const problems: string[] = []
+  const stored = new Map<string, string[]>()
+  for (const driver of drivers) {
+    problems.push(...driver.problems.splice(0))
+    for (let partition = 0; partition < PARTITIONS; partition++) {
+      const result = await checkStoredPartition(client, driver.topic, partition,
+        driver.acked[partition] ?? { values: [], offsets: [] })
+      problems.push(...result.problems)
+      stored.set(`${driver.topic}-${partition}`, result.values)
+    }
+  }
+  return { problems, stored }
+}
+
+function ackedCount (drivers: Driver[]): number {
+  return drivers.reduce((sum, driver) =>
+    sum + driver.acked.reduce((total, partition) => total + partition.values.length, 0), 0)
+}
 
 describe(`broker crash recovery (CRASH_SEED=${SEED})`, () => {
   it(`keeps every acknowledged message exactly once across ${CYCLES} SIGKILLs`, async () => {
     const random = seededRandom(SEED)
+    const tally = new CrashTally(`${CYCLES} SIGKILL cycles of the broker, CRASH_SEED=${SEED}`)
     let broker: BrokerProcess = await startBroker()
-    const dataDir = broker.dataDir
-    const port = broker.kafkaPort
-    const kafka = new Kafka({
-      clientId: 'crash', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING,
-      retry: { retries: 50, initialRetryTime: 50, maxRetryTime: 500 },
-    })
-    const admin = kafka.admin()
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: PARTITIONS }] })
-    await admin.disconnect()
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
-    await producer.connect()
-    const acked: number[][] = Array.from({ length: PARTITIONS }, () => [])
-    const next = new Array<number>(PARTITIONS).fill(0)
-    let producing = true
-    let failures = 0
-    const loop = (async () => {
-      for (let round = 0; producing; round++) {
-        const partition = round % PARTITIONS
-        const first = next[partition] as number
-        const values = Array.from({ length: 20 }, (_, i) => first + i)
-        next[partition] = first + values.length
-        try {
-          await producer.send({ topic: 'crash', acks: -1, messages: values.map(value => ({
-            partition, value: String(value),
-          })) })
-          acked[partition]?.push(...values)
-        } catch {
-          failures++ // indefinite: these values may or may not be stored, but at most once
-        }
-      }
-    })()
-    const recoveryMs: number[] = []
+    const { dataDir, kafkaPort } = broker
+    const client = new KafkaClient({ bootstrap: broker.bootstrap, requestTimeoutMs: 10_000 })
+    const drivers: Driver[] = []
+    let consumer: CommittingConsumer | undefined
+    let leanRetries = (): number => 0
+    const restartMs: number[] = []
+    let stopped = false
     try {
-      for (let cycle = 0; cycle < CYCLES; cycle++) {
-        await new Promise(resolve => setTimeout(resolve, 50 + Math.floor(random() * 300)))
+      for (const topic of ['crash-kafkajs', 'crash-lean']) {
+        await client.createTopic(topic, { partitions: PARTITIONS, configs: TOPIC_CONFIGS })
+      }
+      drivers.push(await startKafkajsDriver(broker.bootstrap, 'crash-kafkajs', PARTITIONS, 20))
+      const lean = await startLeanDriver(broker.bootstrap, 'crash-lean', PARTITIONS, 20)
+      drivers.push(lean)
+      leanRetries = lean.retriedSends
+      consumer = new CommittingConsumer(broker.bootstrap, 'crash-group', 'crash-lean', PARTITIONS)
+      consumer.start()
+      for (let cycle = 1; cycle <= CYCLES; cycle++) {
+        const runMs = 50 + Math.floor(random() * 300)
+        await sleep(runMs)
         await broker.kill()
-        const started = Date.now()
-        broker = await startBroker({ dataDir, kafkaPort: port })
-        recoveryMs.push(Date.now() - started)
-      }
-      await new Promise(resolve => setTimeout(resolve, 300))
-    } finally {
-      producing = false
-      await loop
-      await producer.disconnect().catch(() => undefined)
-    }
-    const client = new KafkaClient({ bootstrap: broker.bootstrap })
-    try {
-      for (let partition = 0; partition < PARTITIONS; partition++) {
-        const stored: number[] = []
-        for await (const record of readPartition(client, 'crash', partition, 0)) {
-          stored.push(Number(record.value?.toString()))
+        const problems = problemsOf(await validateDataDir(dataDir, { mode: 'afterCrash' }))
+        const started = performance.now()
+        broker = await startBroker({ dataDir, kafkaPort })
+        restartMs.push(performance.now() - started)
+        const recovery = recoveryOf(broker.output())
+        problems.push(...await consumer.resume(), ...consumer.problems.splice(0))
+        problems.push(...(await checkStored(client, drivers)).problems)
+        if (cycle === CYCLES) {
+          for (const driver of drivers) await driver.stop()
+          await consumer.stop()
+          problems.push(...consumer.problems.splice(0))
+          const final = await checkStored(client, drivers)
+          problems.push(...final.problems)
+          consumer.seen.forEach((seen, partition) => {
+            problems.push(...compareConsumed('crash-lean', partition, seen,
+              final.stored.get(`crash-lean-${partition}`) ?? []))
+          })
+          await client.close()
+          const exitCode = await broker.stop()
+          stopped = true
+          if (exitCode !== 0) problems.push(`the broker exited with ${exitCode} on SIGTERM`)
+          problems.push(...problemsOf(await validateDataDir(dataDir,
+            { mode: 'strict', indexIntervalBytes: 4096 })))
         }
-        for (let i = 1; i < stored.length; i++) {
-          assert.ok((stored[i] as number) > (stored[i - 1] as number),
-            `partition ${partition}: ${stored[i]} after ${stored[i - 1]} (duplicate or reorder)`)
-        }
-        const present = new Set(stored)
-        for (const value of acked[partition] ?? []) {
-          assert.ok(present.has(value), `partition ${partition}: acknowledged ${value} lost`)
-        }
-        const end = (await client.listOffsets('crash', partition, -1)).offset
-        let offset = 0
-        while (offset < end) {
-          const fetched = await client.fetch('crash', partition, offset, { maxBytes: 1 << 20 })
-          const records = fetched.records ?? Buffer.alloc(0)
-          for (const { position, size } of splitBatches(records)) {
-            assert.equal(Number(records.readBigInt64BE(position)), offset, 'contiguous offsets')
-            assert.ok(batchCrcMatches(records, position, size), `CRC of batch at ${offset}`)
-            offset += records.readInt32BE(position + 23) + 1
-          }
-        }
+        tally.record(`cycle ${cycle}`, problems)
+        console.log(`cycle ${cycle}: killed after ${runMs} ms, restart-to-ready ` +
+          `${restartMs.at(-1)?.toFixed(0)} ms (${recovery.logs} logs recovered in ` +
+          `${recovery.scanMs.toFixed(1)} ms, ${recovery.truncatedBytes} bytes truncated), ` +
+          `${ackedCount(drivers)} acknowledged, ` +
+          (problems.length === 0 ? 'ok' : `FAILED: ${problems.slice(0, 3).join('; ')}`))
       }
     } finally {
+      for (const driver of drivers) await driver.stop().catch(() => undefined)
+      await consumer?.stop().catch(() => undefined)
       await client.close()
-      await broker.stop()
+      if (!stopped) await broker.stop()
       await removeDataDir(dataDir)
     }
-    const total = acked.reduce((sum, values) => sum + values.length, 0)
-    recoveryMs.sort((a, b) => a - b)
-    console.log(`${CYCLES} cycles: ${total} acknowledged messages, ${failures} failed sends, ` +
-      `restart-to-ready median ${recoveryMs[recoveryMs.length >> 1]} ms, ` +
-      `max ${recoveryMs[recoveryMs.length - 1]} ms`)
-    assert.ok(total > 0)
+    const { median, max } = medianAndMax(restartMs)
+    const [kafkajsDriver, leanDriver] = drivers as [Driver, Driver]
+    console.log(`${ackedCount(drivers)} acknowledged messages (kafkajs ` +
+      `${ackedCount([kafkajsDriver])}, lean ${ackedCount([leanDriver])}), failed sends ` +
+      `kafkajs ${kafkajsDriver.failedSends}, lean ${leanDriver.failedSends} (lean sends retried ` +
+      `with their sequence: ${leanRetries()}); consumer ` +
+      `${consumer?.commits} commits, ${consumer?.resumes} resumes; restart-to-ready median ` +
+      `${median.toFixed(0)} ms, max ${max.toFixed(0)} ms`)
+    tally.print()
+    assert.equal(tally.failed, 0, tally.failures.slice(0, 20).join('\n'))
+    assert.ok(ackedCount([kafkajsDriver]) > 0 && ackedCount([leanDriver]) > 0)
   })
 })

@@ -3,7 +3,10 @@
  * parent SIGKILLs it at seeded random moments, reopens the log and checks that every
  * acknowledged batch is present, byte-identical and in order. Plus a file cut mid-batch,
  * garbage at the tail, deleted and corrupt indexes, and idempotent-producer state across
- * SIGKILLs. Set CRASH_SEED to replay a run, CRASH_CYCLES for more cycles.
+ * SIGKILLs. After every reopen and clean close the partition's segment files are validated on
+ * disk (test/support/segment-validator.ts: CRCs, contiguous offsets, index and time index
+ * entries). Prints `N passed, M failed` over the SIGKILL cycles and the fault cases.
+ * Set CRASH_SEED to replay a run, CRASH_CYCLES for more cycles.
  */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
@@ -13,7 +16,7 @@ import {
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
 import { readInt64 } from '../../src/records/batch-header.js'
 import { LogManager } from '../../src/storage/log-manager.js'
@@ -21,11 +24,17 @@ import type { PartitionLog } from '../../src/storage/partition-log.js'
 import {
   CRASH_PRODUCER_ID, batchForId, storedBatchForId, type ProducerFields,
 } from './storage-batches.js'
+import { CrashTally } from '../support/crash-tally.js'
+import { validatePartitionDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'storage-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20)
+
+const tally = new CrashTally(`storage crash: ${CYCLES} SIGKILL cycles and 4 fault cases, ` +
+  `CRASH_SEED=${SEED}`)
+after(() => tally.print())
 
 interface Ack { offset: number, sequence: number }
 type Acks = Map<string, Ack>
@@ -93,6 +102,9 @@ async function verify (dataDir: string, acked: Acks,
     return log.logEndOffset
   } finally {
     await manager.close()
+    const validation = await validatePartitionDir(path.join(dataDir, 'crash-0'),
+      { mode: 'strict', indexIntervalBytes: 4096 })
+    assert.deepEqual(validation.problems, [], 'the segment files validate on disk')
   }
 }
 
@@ -149,16 +161,18 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
       const acked: Acks = new Map()
       for (let cycle = 0; cycle < CYCLES; cycle++) {
         const killAfterMs = Math.floor(random() * 150)
-        for (const [id, ack] of await runAndKill(dataDir, cycle, killAfterMs)) {
-          acked.set(id, ack)
-        }
-        await verify(dataDir, acked)
+        await tally.run(`cycle ${cycle + 1}`, async () => {
+          for (const [id, ack] of await runAndKill(dataDir, cycle, killAfterMs)) {
+            acked.set(id, ack)
+          }
+          await verify(dataDir, acked)
+        })
       }
       assert.ok(acked.size > CYCLES, `only ${acked.size} batches were acknowledged`)
     })
   })
 
-  it('truncates a segment cut in the middle of a batch', async () => {
+  it('truncates a segment cut in the middle of a batch', () => tally.run('torn tail', async () => {
     await withDataDir(async dataDir => {
       const { acked, end: endBefore } = await crashedThenSettled(dataDir)
       const active = await lastNonEmptySegment(dataDir)
@@ -169,43 +183,45 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
       assert.ok(end < endBefore, 'the cut batch is gone')
       assert.equal(await verify(dataDir, owed), end, 'a second start finds the same log')
     })
-  })
+  }))
 
-  it('truncates garbage appended after the last batch', async () => {
-    await withDataDir(async dataDir => {
-      const { acked } = await crashedThenSettled(dataDir)
-      const active = await lastNonEmptySegment(dataDir)
-      const size = (await stat(active)).size
-      const garbage = Buffer.from('this is not a record batch at all')
-      await appendFile(active, garbage)
-      const warnings: string[] = []
-      await verify(dataDir, acked, warnings)
-      assert.equal((await stat(active)).size, size, 'recovery cut exactly the garbage')
-      assert.match(warnings.join('\n'), new RegExp('recovered crash-0: [0-9]+ segment\\(s\\) ' +
-        `scanned in [0-9.]+ ms, ${garbage.length} bytes truncated`), 'recovery is logged')
-    })
-  })
+  it('truncates garbage appended after the last batch', () =>
+    tally.run('garbage tail', async () => {
+      await withDataDir(async dataDir => {
+        const { acked } = await crashedThenSettled(dataDir)
+        const active = await lastNonEmptySegment(dataDir)
+        const size = (await stat(active)).size
+        const garbage = Buffer.from('this is not a record batch at all')
+        await appendFile(active, garbage)
+        const warnings: string[] = []
+        await verify(dataDir, acked, warnings)
+        assert.equal((await stat(active)).size, size, 'recovery cut exactly the garbage')
+        assert.match(warnings.join('\n'), new RegExp('recovered crash-0: [0-9]+ segment\\(s\\) ' +
+          `scanned in [0-9.]+ ms, ${garbage.length} bytes truncated`), 'recovery is logged')
+      })
+    }))
 
-  it('rebuilds deleted and corrupt indexes after a clean shutdown', async () => {
-    const random = seededRandom(SEED + 1)
-    await withDataDir(async dataDir => {
-      const acked = await runAndKill(dataDir, 0, 150)
-      await verify(dataDir, acked) // recovers, then shuts down cleanly with fresh indexes
-      const indexes = await segmentFiles(dataDir, '.index')
-      assert.ok(indexes.length > 1, 'several segments')
-      await unlink(indexes[0] as string)
-      const garbage = Buffer.alloc(8 * 64)
-      for (let i = 0; i < garbage.length; i++) garbage[i] = Math.floor(random() * 256)
-      await writeFile(indexes[1] as string, garbage)
-      const times = await segmentFiles(dataDir, '.timeindex')
-      await writeFile(times.at(-1) as string, Buffer.alloc(12 * 3, 0xff))
-      await verify(dataDir, acked)
-      await verify(dataDir, acked)
-    })
-  })
+  it('rebuilds deleted and corrupt indexes after a clean shutdown', () =>
+    tally.run('broken indexes', async () => {
+      const random = seededRandom(SEED + 1)
+      await withDataDir(async dataDir => {
+        const acked = await runAndKill(dataDir, 0, 150)
+        await verify(dataDir, acked) // recovers, then shuts down cleanly with fresh indexes
+        const indexes = await segmentFiles(dataDir, '.index')
+        assert.ok(indexes.length > 1, 'several segments')
+        await unlink(indexes[0] as string)
+        const garbage = Buffer.alloc(8 * 64)
+        for (let i = 0; i < garbage.length; i++) garbage[i] = Math.floor(random() * 256)
+        await writeFile(indexes[1] as string, garbage)
+        const times = await segmentFiles(dataDir, '.timeindex')
+        await writeFile(times.at(-1) as string, Buffer.alloc(12 * 3, 0xff))
+        await verify(dataDir, acked)
+        await verify(dataDir, acked)
+      })
+    }))
 
   it('acknowledges a retried idempotent batch once, with its original offset, after SIGKILLs',
-    async () => {
+    () => tally.run('idempotent retries', async () => {
       const random = seededRandom(SEED + 2)
       await withDataDir(async dataDir => {
         const acked: Acks = new Map()
@@ -219,7 +235,7 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
           await verify(dataDir, acked)
         }
       })
-    })
+    }))
 })
 
 /** Reopens the log (an unclean start) and retries `id`: a duplicate with its first offset. */
