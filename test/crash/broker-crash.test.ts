@@ -119,6 +119,7 @@ describe(`broker crash recovery (CRASH_SEED=${SEED})`, () => {
     let leanRetries = (): number => 0
     const restartMs: number[] = []
     let stopped = false
+    let cycle = 0
     try {
       for (const topic of ['crash-kafkajs', 'crash-lean']) {
         await client.createTopic(topic, { partitions: PARTITIONS, configs: TOPIC_CONFIGS })
@@ -129,7 +130,7 @@ describe(`broker crash recovery (CRASH_SEED=${SEED})`, () => {
       leanRetries = lean.retriedSends
       consumer = new CommittingConsumer(broker.bootstrap, 'crash-group', 'crash-lean', PARTITIONS)
       consumer.start()
-      for (let cycle = 1; cycle <= CYCLES; cycle++) {
+      for (cycle = 1; cycle <= CYCLES; cycle++) {
         const runMs = 50 + Math.floor(random() * 300)
         await sleep(runMs)
         await broker.kill()
@@ -151,15 +152,19 @@ describe(`broker crash recovery (CRASH_SEED=${SEED})`, () => {
           `${ackedCount(drivers)} acknowledged, ` +
           (problems.length === 0 ? 'ok' : `FAILED: ${problems.slice(0, 3).join('; ')}`))
       }
+    } catch (error) {
+      // A broker that does not come back, or a check that throws, fails its cycle.
+      tally.record(`cycle ${cycle}`, [`${String(error)}`])
+      throw error
     } finally {
-      for (const driver of drivers) await driver.stop().catch(() => undefined)
+      for (const driver of drivers) await driver.stop(true).catch(() => undefined)
       await consumer?.stop().catch(() => undefined)
       await client.close()
       if (!stopped) await broker.stop()
       await removeDataDir(dataDir)
+      if (drivers.length === 2) console.log(runSummary(drivers, leanRetries(), consumer, restartMs))
+      tally.print()
     }
-    console.log(runSummary(drivers, leanRetries(), consumer, restartMs))
-    tally.print()
     assert.equal(tally.failed, 0, tally.failures.slice(0, 20).join('\n'))
     assert.ok(drivers.every(driver => ackedCount([driver]) > 0), 'both producers were acked')
   })

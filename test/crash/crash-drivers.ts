@@ -32,7 +32,8 @@ export interface Driver {
   failedSends: number
   /** Errors no crash may cause (fatal producer errors). */
   readonly problems: string[]
-  stop: () => Promise<void>
+  /** Waits for the send in flight, then disconnects; `abort` disconnects first (on failure). */
+  stop: (abort?: boolean) => Promise<void>
 }
 
 function emptyAcks (partitions: number): AckedPartition[] {
@@ -45,7 +46,8 @@ export async function startKafkajsDriver (bootstrap: string, topic: string,
   partitions: number, recordsPerSend: number): Promise<Driver> {
   const kafka = new Kafka({
     clientId: 'crash-kafkajs', brokers: [bootstrap], logLevel: logLevel.NOTHING,
-    retry: { retries: 50, initialRetryTime: 50, maxRetryTime: 500 },
+    // About 6 s of retries: a restart takes well under one, and a failing run ends soon.
+    retry: { retries: 20, initialRetryTime: 50, maxRetryTime: 300 },
   })
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
   await producer.connect()
@@ -74,8 +76,9 @@ export async function startKafkajsDriver (bootstrap: string, topic: string,
       }
     }
   })()
-  driver.stop = async () => {
+  driver.stop = async (abort = false) => {
     producing = false
+    if (abort) await producer.disconnect().catch(() => undefined)
     await loop
     await producer.disconnect().catch(() => undefined)
   }
@@ -112,8 +115,9 @@ export async function startLeanDriver (bootstrap: string, topic: string, partiti
       }
     }
   })
-  driver.stop = async () => {
+  driver.stop = async (abort = false) => {
     producing = false
+    if (abort) await client.close()
     await Promise.all(loops)
     await client.close()
   }
