@@ -18,6 +18,8 @@ interface Waiter {
   timer: TimerHandle | undefined
   resolve: () => void
   done: boolean
+  /** Removes the abort listener: a connection's signal outlives its many long polls. */
+  unlisten: () => void
 }
 
 export class Purgatory {
@@ -42,10 +44,17 @@ export class Purgatory {
       return Promise.resolve()
     }
     return new Promise(resolve => {
-      const waiter: Waiter = { keys, timer: undefined, resolve, done: false }
+      const waiter: Waiter = {
+        keys, timer: undefined, resolve, done: false, unlisten: () => undefined,
+      }
       const complete = (): void => this.#complete(waiter)
       waiter.timer = this.#clock.setTimer(timeoutMs, complete)
-      signal?.addEventListener('abort', complete, { once: true })
+      if (signal !== undefined) {
+        // Without the removal every long poll of a connection left a listener behind on its
+        // signal: memory that grew with each fetch, and a slower addEventListener each time.
+        signal.addEventListener('abort', complete, { once: true })
+        waiter.unlisten = () => signal.removeEventListener('abort', complete)
+      }
       for (const key of keys) {
         let set = this.#byKey.get(key)
         if (set === undefined) {
@@ -75,6 +84,7 @@ export class Purgatory {
     if (waiter.done) return
     waiter.done = true
     waiter.timer?.cancel()
+    waiter.unlisten()
     for (const key of waiter.keys) {
       const set = this.#byKey.get(key)
       if (set === undefined) continue

@@ -5,34 +5,9 @@
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
-import type { Clock, TimerHandle } from '../../src/io/clock.js'
 import { GroupCoordinator, type OffsetsLog } from '../../src/group/coordinator.js'
 import { ERROR } from '../../src/protocol/errors.js'
-
-class SimClock implements Clock {
-  now = 1_000_000
-  timers: { at: number, callback: () => void, cancelled: boolean }[] = []
-  nowMs (): number { return this.now }
-  monotonicMs (): number { return this.now }
-  setTimer (delayMs: number, callback: () => void): TimerHandle {
-    const timer = { at: this.now + delayMs, callback, cancelled: false }
-    this.timers.push(timer)
-    return { cancel: () => { timer.cancelled = true } }
-  }
-
-  advance (ms: number): void {
-    const until = this.now + ms
-    for (;;) {
-      const next = this.timers.filter(t => !t.cancelled && t.at <= until)
-        .sort((a, b) => a.at - b.at)[0]
-      if (next === undefined) break
-      this.now = next.at
-      next.cancelled = true
-      next.callback()
-    }
-    this.now = until
-  }
-}
+import { ManualClock } from '../support/manual-clock.js'
 
 class MemoryLog implements OffsetsLog {
   readonly partitionCount = 3
@@ -59,14 +34,14 @@ class MemoryLog implements OffsetsLog {
 const LIMITS = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 10,
   maxSessionTimeoutMs: 60_000, membersMax: 10 }
 
-function coordinator (clock: SimClock, log: MemoryLog): GroupCoordinator {
+function coordinator (clock: ManualClock, log: MemoryLog): GroupCoordinator {
   let n = 0
   return new GroupCoordinator({ clock, log, limits: LIMITS, offsetsRetentionMs: 60_000,
     newMemberId: clientId => `${clientId}-${n++}` })
 }
 
 it('rebuilds groups and offsets by replaying __consumer_offsets', async () => {
-  const clock = new SimClock()
+  const clock = new ManualClock()
   const log = new MemoryLog()
   const first = coordinator(clock, log)
   await first.load()
@@ -101,7 +76,7 @@ it('rebuilds groups and offsets by replaying __consumer_offsets', async () => {
 
 it('expires the offsets of a group that stays empty past offsets.retention.minutes',
   async () => {
-    const clock = new SimClock()
+    const clock = new ManualClock()
     const log = new MemoryLog()
     const groups = coordinator(clock, log)
     await groups.load()
@@ -131,7 +106,7 @@ const settle = async (): Promise<void> => {
 }
 
 it('answers COORDINATOR_LOAD_IN_PROGRESS until __consumer_offsets is loaded', async () => {
-  const groups = coordinator(new SimClock(), new MemoryLog())
+  const groups = coordinator(new ManualClock(), new MemoryLog())
   assert.equal((await groups.join('g', JOIN)).errorCode, ERROR.COORDINATOR_LOAD_IN_PROGRESS)
   assert.equal(groups.heartbeat('g', 'm', null, 1), ERROR.COORDINATOR_LOAD_IN_PROGRESS)
   await groups.load()
@@ -140,7 +115,7 @@ it('answers COORDINATOR_LOAD_IN_PROGRESS until __consumer_offsets is loaded', as
 })
 
 it('answers a sync and a commit only once their records are durable', async () => {
-  const clock = new SimClock()
+  const clock = new ManualClock()
   const log = new MemoryLog()
   const groups = coordinator(clock, log)
   await groups.load()
@@ -163,7 +138,7 @@ it('answers a sync and a commit only once their records are durable', async () =
 
 it('answers COORDINATOR_NOT_AVAILABLE when an append fails and reloads from the log',
   async () => {
-    const clock = new SimClock()
+    const clock = new ManualClock()
     const log = new MemoryLog()
     const groups = coordinator(clock, log)
     await groups.load()
@@ -180,7 +155,7 @@ it('answers COORDINATOR_NOT_AVAILABLE when an append fails and reloads from the 
   })
 
 it('expires a silent member\'s session on the clock and persists the Empty group', async () => {
-  const clock = new SimClock()
+  const clock = new ManualClock()
   const log = new MemoryLog()
   const groups = coordinator(clock, log)
   await groups.load()

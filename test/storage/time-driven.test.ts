@@ -7,37 +7,16 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
-import type { Clock, TimerHandle } from '../../src/io/clock.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { ManualClock } from '../support/manual-clock.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-time-')) })
 afterEach(async () => { await rm(dataDir, { recursive: true, force: true }) })
 
 /** A clock that moves only when told; `advance` fires the timers that came due. */
-class ManualClock implements Clock {
-  #nowMs = 1_700_000_000_000
-  #timers: { dueMs: number, callback: () => void, cancelled: boolean }[] = []
-
-  nowMs (): number { return this.#nowMs }
-  monotonicMs (): number { return this.#nowMs }
-
-  setTimer (delayMs: number, callback: () => void): TimerHandle {
-    const timer = { dueMs: this.#nowMs + delayMs, callback, cancelled: false }
-    this.#timers.push(timer)
-    return { cancel: () => { timer.cancelled = true } }
-  }
-
-  advance (ms: number): void {
-    this.#nowMs += ms
-    const due = this.#timers.filter(timer => timer.dueMs <= this.#nowMs && !timer.cancelled)
-    this.#timers = this.#timers.filter(timer => !due.includes(timer))
-    for (const timer of due) timer.callback()
-  }
-}
-
 function batch (timestamp: number): Buffer {
   return buildRecordBatchSync(Array.from({ length: 4 }, (_, i) => ({
     value: `value ${i}`, timestamp: timestamp + i,
