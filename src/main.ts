@@ -155,6 +155,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   await groups.coordinator.load()
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
+  metrics.setFlushProvider(() => logManager.flushStats)
   lagSampler.start()
 
   const kafkaServer = new KafkaServer({

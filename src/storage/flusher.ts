@@ -45,6 +45,15 @@ export interface Flusher {
   admit (bytes: number): Promise<void> | undefined
   /** Returns bytes reserved by `admit` once flushed (or never queued). */
   release (bytes: number): void
+  /** Counts one log's fsync round: `files` fdatasyncs covering `bytes` written since its last. */
+  recordFlush (bytes: number, files: number): void
+}
+
+/** Totals since start-up, exported as Kafka's LogFlushRateAndTimeMs-like metrics. */
+export interface FlushStats {
+  rounds: number
+  fsyncs: number
+  bytes: number
 }
 
 interface Admission {
@@ -61,6 +70,8 @@ export class GroupCommitFlusher implements Flusher {
   #running: Promise<void> | undefined
   #timer: TimerHandle | undefined
   rounds = 0
+  fsyncs = 0
+  flushedBytes = 0
 
   constructor (clock: Clock, pendingBytesMax = PENDING_BYTES_MAX) {
     assert(pendingBytesMax > 0, 'the pending-bytes budget is positive')
@@ -95,6 +106,15 @@ export class GroupCommitFlusher implements Flusher {
       this.#pendingBytes += next.bytes
       next.resolve()
     }
+  }
+
+  recordFlush (bytes: number, files: number): void {
+    this.fsyncs += files
+    this.flushedBytes += bytes
+  }
+
+  get stats (): FlushStats {
+    return { rounds: this.rounds, fsyncs: this.fsyncs, bytes: this.flushedBytes }
   }
 
   /** A batch larger than the whole budget still goes through, alone. */

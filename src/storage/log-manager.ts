@@ -24,7 +24,7 @@ import {
   type OffsetCheckpoint,
 } from './checkpoint.js'
 import { LogDirLockedError } from './errors.js'
-import { GroupCommitFlusher } from './flusher.js'
+import { GroupCommitFlusher, type FlushStats } from './flusher.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import { PartitionLog, type LogLogger } from './partition-log.js'
 
@@ -90,6 +90,11 @@ export class LogManager {
 
   get flushRounds (): number {
     return this.#flusher.rounds
+  }
+
+  /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
+  get flushStats (): FlushStats {
+    return this.#flusher.stats
   }
 
   /** Appended bytes not yet flushed, across all logs (bounded by `pendingBytesMax`). */

@@ -125,6 +125,7 @@ export class PartitionLog implements FlushTarget {
   /** Set when the truncation after a failed write failed too: retried by the next append. */
   #pendingTruncation: number | undefined
   #unflushedMessages = 0
+  #unflushedBytes = 0
   #lastFsyncMs = 0
   #closed = false
   readonly #onLogStartOffsetChange: (() => void) | undefined
@@ -392,8 +393,10 @@ export class PartitionLog implements FlushTarget {
         await barrier.allWritten
         if (touched.size === 0) touched.add(this.#active)
         await Promise.all([...touched].map(segment => segment.datasync()))
+        this.#flusher.recordFlush(this.#unflushedBytes, touched.size)
         this.#durableEndOffset = this.#writtenEndOffset
         this.#unflushedMessages = 0
+        this.#unflushedBytes = 0
         this.#lastFsyncMs = this.#clock.monotonicMs()
         this.#acknowledge()
       }
@@ -422,7 +425,10 @@ export class PartitionLog implements FlushTarget {
     }
     const last = pending[pending.length - 1]
     if (last !== undefined) this.#writtenEndOffset = last.nextOffset
-    for (const write of pending) this.#unflushedMessages += write.records
+    for (const write of pending) {
+      this.#unflushedMessages += write.records
+      this.#unflushedBytes += write.buffer.length
+    }
     return touched
   }
 
@@ -458,6 +464,7 @@ export class PartitionLog implements FlushTarget {
     this.#logger.warn(failure.message)
     const keep = this.#acknowledgedEndOffset
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
+    this.#unflushedBytes = 0 // what was written is cut off again, so no fsync will cover it
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []
