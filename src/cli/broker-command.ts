@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander'
 import { ConfigError, loadBrokerConfig } from '../config/index.js'
+import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
 
@@ -42,6 +43,7 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     if (error instanceof ConfigError) fail(`tributary: ${error.message}`, 2)
     throw error
   }
+  tuneV8ForBroker()
   let running
   try {
     running = await startBroker(config.config)
