@@ -2,29 +2,46 @@
  * The load generator (issue #6): drives any Kafka-compatible broker with our lean client,
  * building each record batch once and keeping many produce requests in flight.
  *
- *   npm run bench -- produce  [options]   produce throughput (messages/s, MB/s)
- *   npm run bench -- consume  [options]   produce a data set, then fetch it all back
- *   npm run bench -- latency  [options]   end-to-end latency at a fixed rate (HdrHistogram)
+ *   npm run bench -- produce  [options]  produce throughput (messages/s, MB/s), request latency,
+ *                                        and with --spawn the raw-disk limit of the same bytes
+ *   npm run bench -- consume  [options]  produce a data set, then fetch it all back
+ *   npm run bench -- latency  [options]  end-to-end latency at --rate, or at --rate-fraction of
+ *                                        the peak measured first
+ *   npm run bench -- sweep    [options]  the peak, then produce and end-to-end latency at each
+ *                                        of --fractions of it
  *
- * Options: --bootstrap host:port | --spawn (a fresh local broker), --message-size, --batch-bytes,
- * --acks, --partitions, --producers, --inflight, --duration (s), --rate (messages/s, latency),
- * --compression none|gzip|snappy|lz4|zstd. Results: a summary table, a JSON file and an SVG
- * chart under bench/results/. Every result records the machine it ran on.
+ * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
+ * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
+ * with kafkajs, as a labelled second client. Results: a summary table, a JSON file and SVG
+ * charts under bench/results/, each recording the machine it ran on.
  */
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Command } from 'commander'
-import hdr from 'hdr-histogram-js'
+import { Command, InvalidArgumentError, Option } from 'commander'
 import { KafkaClient } from '../src/client/client.js'
 import { CompressionCodec } from '../src/records/batch-header.js'
 import { splitBatches } from '../src/records/batch.js'
 import { buildRecordBatch } from '../src/records/builder.js'
-import { removeDataDir, REPO_ROOT, startBroker } from '../test/support/broker-process.js'
+import {
+  makeDataDir, removeDataDir, REPO_ROOT, startBroker, type BrokerProcess,
+} from '../test/support/broker-process.js'
+import { latencyChart, throughputChart, type Series } from './lib/chart.js'
+import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
+import { produceWithKafkajs } from './lib/kafkajs-producer.js'
+import { describeMachine, machineFacts } from './lib/machine.js'
+import { runAtRate, type RateRunResult } from './lib/rate-run.js'
+import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './lib/raw-limit.js'
+import {
+  formatRate, latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, table,
+  type Percentiles, type Sample,
+} from './lib/report.js'
 
 interface Options {
   bootstrap: string
   spawn: boolean
+  profile: boolean
+  client: 'tributary' | 'kafkajs'
   messageSize: number
   batchBytes: number
   acks: number
@@ -32,291 +49,447 @@ interface Options {
   producers: number
   inflight: number
   duration: number
-  rate: number
+  warmup: number
+  rate?: number
+  rateFraction?: number
+  fractions: number[]
   compression: string
   topic: string
+  rawLimit: boolean
 }
 
-interface Sample { second: number, messages: number, bytes: number }
+interface Context {
+  options: Options
+  broker?: BrokerProcess
+  topics: number
+}
+
+interface ProduceResult {
+  client: string
+  messages: number
+  bytes: number
+  seconds: number
+  messagesPerSecond: number
+  megabytesPerSecond: number
+  requestLatencyMs: Percentiles
+  spectrum: Array<[number, number]>
+  samples: Sample[]
+  groupCommit?: { rounds: number, fsyncs: number, bytes: number, bytesPerFsync: number }
+  rawLimit?: RawLimit & { ratio: number }
+}
+
+/**
+ * The bound on outstanding requests per producer connection in fixed-rate runs: an open loop
+ * must not stall on its own bound below the broker's, or it would measure itself.
+ */
+const OPEN_LOOP_INFLIGHT = 256
 
 const CODECS: Record<string, CompressionCodec> = {
   none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy,
   lz4: CompressionCodec.Lz4, zstd: CompressionCodec.Zstd,
 }
 
-function machine (): Record<string, unknown> {
-  return {
-    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGiB: os.totalmem() / 2 ** 30,
-    node: process.version, platform: `${os.platform()} ${os.release()}`, tmpdir: os.tmpdir(),
-  }
-}
-
-function progress (text: string): void {
-  if (process.stdout.isTTY) process.stdout.write(`\r${text.padEnd(78)}`)
-}
-
-async function prepareTopic (client: KafkaClient, options: Options): Promise<void> {
+/** A fresh topic per measured phase, so one phase's data never feeds another's reads. */
+async function freshTopic (context: Context, partitions: number): Promise<string> {
+  const name = `${context.options.topic}-${++context.topics}`
+  const client = new KafkaClient({ bootstrap: context.options.bootstrap })
   try {
-    await client.createTopic(options.topic, { partitions: options.partitions })
-  } catch (error) {
-    if ((error as { errorName?: string }).errorName !== 'TOPIC_ALREADY_EXISTS') throw error
+    await client.createTopic(name, { partitions })
+    await client.metadata([name])
+  } finally {
+    await client.close()
   }
-  await client.metadata([options.topic])
+  return name
 }
 
-async function makeBatch (options: Options, stampTime = false): Promise<{ batch: Buffer,
-  records: number }> {
-  const records = Math.max(1, Math.floor(options.batchBytes / (options.messageSize + 8)))
+function recordsPerBatch (options: Options): number {
+  return Math.max(1, Math.floor(options.batchBytes / (options.messageSize + 8)))
+}
+
+async function makeBatch (options: Options): Promise<Buffer> {
   const now = Date.now()
-  const batch = await buildRecordBatch(Array.from({ length: records }, (_, i) => {
-    const value = Buffer.alloc(options.messageSize, i % 251)
-    if (stampTime && value.length >= 8) value.writeDoubleBE(now, 0)
-    return { value }
-  }), { compression: CODECS[options.compression] ?? CompressionCodec.None, timestampMs: now })
-  return { batch, records }
+  return buildRecordBatch(Array.from({ length: recordsPerBatch(options) },
+    (_, i) => ({ value: Buffer.alloc(options.messageSize, i % 251) })),
+  { compression: CODECS[options.compression] ?? CompressionCodec.None, timestampMs: now })
 }
 
-/** Produces for `duration` seconds; returns per-second samples and request latencies. */
-async function produce (options: Options): Promise<Record<string, unknown>> {
-  const clients = Array.from({ length: options.producers },
-    () => new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
-  await prepareTopic(clients[0] as KafkaClient, options)
-  const { batch, records } = await makeBatch(options)
-  const latency = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 })
-  const samples: Sample[] = []
+/** Closed loop: `producers` connections × `inflight` workers, each sending the same batch. */
+async function produce (context: Context): Promise<ProduceResult> {
+  const { options } = context
+  const topic = await freshTopic(context, options.partitions)
+  const before = context.broker === undefined ? undefined
+    : await scrapeFlushTotals(httpAddress(context.broker))
+  const latency = latencyHistogram()
+  const sampler = new Sampler(`produce (${options.client})`, options.duration)
   let messages = 0
   let bytes = 0
-  const started = performance.now()
-  const deadline = started + options.duration * 1000
-  let sampleMessages = 0
-  let sampleBytes = 0
-  const sampler = setInterval(() => {
-    samples.push({ second: samples.length + 1, messages: sampleMessages, bytes: sampleBytes })
-    progress(`produce: ${samples.length}s ${(sampleMessages / 1e6).toFixed(2)} M msg/s ` +
-      `${(sampleBytes / 1e6).toFixed(1)} MB/s`)
-    sampleMessages = 0
-    sampleBytes = 0
-  }, 1000)
-  let next = 0
-  const worker = async (client: KafkaClient): Promise<void> => {
-    while (performance.now() < deadline) {
-      const partition = next++ % options.partitions
-      const sent = performance.now()
-      await client.produce(options.topic, partition, batch, { acks: options.acks })
-      latency.recordValue(Math.round((performance.now() - sent) * 1000))
-      messages += records
-      bytes += batch.length
-      sampleMessages += records
-      sampleBytes += batch.length
-    }
+  const acknowledged = (latencyMs: number, count: number, size: number): void => {
+    recordMs(latency, latencyMs)
+    messages += count
+    bytes += size
   }
-  await Promise.all(clients.flatMap(client =>
-    Array.from({ length: options.inflight }, () => worker(client))))
-  clearInterval(sampler)
+  const started = performance.now()
+  let chunk: Buffer | undefined
+  if (options.client === 'kafkajs') {
+    await produceWithKafkajs({ ...options, topic, durationSeconds: options.duration,
+      recordsPerSend: recordsPerBatch(options) }, sampler, acknowledged)
+  } else {
+    chunk = await makeBatch(options)
+    const batch = chunk
+    const records = recordsPerBatch(options)
+    const clients = Array.from({ length: options.producers },
+      () => new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
+    const deadline = started + options.duration * 1000
+    let next = 0
+    await Promise.all(clients.flatMap(client => Array.from({ length: options.inflight },
+      async () => {
+        while (performance.now() < deadline) {
+          const partition = next++ % options.partitions
+          const sent = performance.now()
+          await client.produce(topic, partition, batch, { acks: options.acks })
+          acknowledged(performance.now() - sent, records, batch.length)
+          sampler.add(records, batch.length)
+        }
+      })))
+    for (const client of clients) await client.close()
+  }
   const seconds = (performance.now() - started) / 1000
-  for (const client of clients) await client.close()
-  progress('')
-  return {
+  const result: ProduceResult = {
+    client: options.client,
     messages,
     bytes,
     seconds,
     messagesPerSecond: messages / seconds,
     megabytesPerSecond: bytes / seconds / 1e6,
-    requestLatencyMs: percentiles(latency, 1000),
-    samples,
+    requestLatencyMs: percentilesMs(latency),
+    spectrum: spectrumMs(latency),
+    samples: sampler.stop(),
   }
+  if (context.broker !== undefined && before !== undefined) {
+    const after = await scrapeFlushTotals(httpAddress(context.broker))
+    const fsyncs = after.fsyncs - before.fsyncs
+    const flushed = after.bytes - before.bytes
+    const bytesPerFsync = fsyncs === 0 ? flushed : flushed / fsyncs
+    result.groupCommit = { rounds: after.rounds - before.rounds, fsyncs, bytes: flushed,
+      bytesPerFsync: Math.round(bytesPerFsync) }
+    if (options.rawLimit && chunk !== undefined && flushed > 0) {
+      const raw = measureRawLimit(context.broker.dataDir, flushed, bytesPerFsync,
+        options.partitions, chunk)
+      result.rawLimit = { ...raw, ratio: result.megabytesPerSecond / raw.megabytesPerSecond }
+    }
+  }
+  return result
 }
 
-async function consume (options: Options): Promise<Record<string, unknown>> {
-  const produced = await produce(options)
+async function consume (context: Context): Promise<Record<string, unknown>> {
+  const { options } = context
+  const produced = await produce(context)
+  const topic = `${options.topic}-${context.topics}`
   const client = new KafkaClient({ bootstrap: options.bootstrap })
-  await client.metadata([options.topic])
+  await client.metadata([topic])
+  const sampler = new Sampler('consume', Math.ceil(produced.seconds / 4))
   const started = performance.now()
   let messages = 0
   let bytes = 0
   await Promise.all(Array.from({ length: options.partitions }, async (_, partition) => {
-    const end = (await client.listOffsets(options.topic, partition, -1)).offset
+    const end = (await client.listOffsets(topic, partition, -1)).offset
     let offset = 0
     while (offset < end) {
-      const fetched = await client.fetch(options.topic, partition, offset,
+      const fetched = await client.fetch(topic, partition, offset,
         { maxBytes: 8 * 1024 * 1024, maxWaitMs: 100 })
       const records = fetched.records ?? Buffer.alloc(0)
+      let count = 0
       for (const { position } of splitBatches(records)) {
-        messages += records.readInt32BE(position + 57)
+        count += records.readInt32BE(position + 57)
         offset = Number(records.readBigInt64BE(position)) + records.readInt32BE(position + 23) + 1
       }
+      messages += count
       bytes += records.length
+      sampler.add(count, records.length)
     }
   }))
   const seconds = (performance.now() - started) / 1000
+  const samples = sampler.stop()
   await client.close()
+  const messagesPerSecond = messages / seconds
   return {
     produce: produced,
-    consume: { messages, bytes, seconds, messagesPerSecond: messages / seconds,
-      megabytesPerSecond: bytes / seconds / 1e6 },
+    consume: { messages, bytes, seconds, messagesPerSecond,
+      megabytesPerSecond: bytes / seconds / 1e6, samples },
+    consumeOverProduce: messagesPerSecond / produced.messagesPerSecond,
   }
 }
 
-/** End-to-end: timestamped batches at a fixed rate, read back by a long-polling fetcher. */
-async function latency (options: Options): Promise<Record<string, unknown>> {
-  const producer = new KafkaClient({ bootstrap: options.bootstrap, inflightMax: 1000 })
-  const consumer = new KafkaClient({ bootstrap: options.bootstrap })
-  await prepareTopic(producer, { ...options, partitions: 1 })
-  const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 })
-  const recordsPerBatch = Math.max(1, Math.floor(options.batchBytes / (options.messageSize + 8)))
-  const intervalMs = 1000 * recordsPerBatch / options.rate
-  const deadline = performance.now() + options.duration * 1000
-  let stop = false
-  const reading = (async () => {
-    let offset = (await consumer.listOffsets(options.topic, 0, -1)).offset
-    while (!stop) {
-      const fetched = await consumer.fetch(options.topic, 0, offset, { maxWaitMs: 200 })
-      const received = performance.timeOrigin + performance.now()
-      const records = fetched.records ?? Buffer.alloc(0)
-      for (const { position, size } of splitBatches(records)) {
-        const count = records.readInt32BE(position + 57)
-        const firstValue = records.subarray(position + 61, position + size)
-        // The first record's value starts after a few varints; its first 8 bytes are the send
-        // time (uncompressed batches only, which the latency scenario uses).
-        const sentAt = readSendTime(firstValue)
-        for (let i = 0; i < count; i++) histogram.recordValue(Math.max(1, Math.round((received - sentAt) * 1000)))
-        offset = Number(records.readBigInt64BE(position)) + records.readInt32BE(position + 23) + 1
+async function atRate (context: Context, rate: number, label: string): Promise<RateRunResult> {
+  const { options } = context
+  const topic = await freshTopic(context, options.partitions)
+  return runAtRate({
+    bootstrap: options.bootstrap, topic, partitions: options.partitions,
+    producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
+    durationSeconds: options.duration, messageSize: options.messageSize,
+    batchBytes: options.batchBytes, acks: options.acks, endToEnd: true, label,
+    warmupSeconds: options.warmup,
+  })
+}
+
+async function latency (context: Context): Promise<Record<string, unknown>> {
+  const { options } = context
+  let peak: ProduceResult | undefined
+  let rate = options.rate
+  if (options.rateFraction !== undefined) {
+    peak = await produce(context)
+    rate = Math.round(peak.messagesPerSecond * options.rateFraction)
+  }
+  const run = await atRate(context, rate ?? 100_000, `latency @ ${formatRate(rate ?? 100_000)}`)
+  return { peak, run }
+}
+
+async function sweep (context: Context): Promise<Record<string, unknown>> {
+  const peak = await produce(context)
+  const runs: Array<{ fraction: number } & RateRunResult> = []
+  for (const fraction of context.options.fractions) {
+    const rate = Math.round(peak.messagesPerSecond * fraction)
+    runs.push({ fraction, ...await atRate(context, rate, `${fraction * 100}% of peak`) })
+  }
+  return { peak, runs }
+}
+
+function httpAddress (broker: BrokerProcess): string {
+  return `127.0.0.1:${broker.httpPort}`
+}
+
+function ms (value: number | undefined): string {
+  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
+}
+
+function produceRow (label: string, result: ProduceResult): string[] {
+  return [label, formatRate(result.messagesPerSecond), result.megabytesPerSecond.toFixed(1),
+    ms(result.requestLatencyMs.p50), ms(result.requestLatencyMs.p99),
+    ms(result.requestLatencyMs.p999), ms(result.requestLatencyMs.max)]
+}
+
+function rateRow (label: string, run: RateRunResult): string[] {
+  return [label, formatRate(run.targetRate), formatRate(run.achievedRate),
+    ms(run.produceLatencyMs.p50), ms(run.produceLatencyMs.p99),
+    ms(run.endToEndLatencyMs?.p50), ms(run.endToEndLatencyMs?.p99),
+    ms(run.endToEndLatencyMs?.p999), ms(run.endToEndLatencyMs?.max),
+    run.saturated ? 'saturated' : 'ok']
+}
+
+const PRODUCE_HEADER = ['run', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
+const RATE_HEADER = ['run', 'target/s', 'acked/s', 'produce p50', 'produce p99', 'e2e p50',
+  'e2e p99', 'e2e p99.9', 'e2e max', 'state']
+
+/** The summary table and the charts of one result. */
+function summarise (scenario: string, result: Record<string, unknown>, options: Options):
+  { text: string, throughput?: Series[], latency?: Series[] } {
+  const lines: string[] = []
+  const throughput: Series[] = []
+  const latencySeries: Series[] = []
+  const peak = (scenario === 'produce' ? result : result.peak ?? result.produce) as
+    ProduceResult | undefined
+  if (peak !== undefined) {
+    lines.push(table(PRODUCE_HEADER, [produceRow(`produce (${peak.client})`, peak)]))
+    throughput.push({ label: `produce (${peak.client})`,
+      points: peak.samples.map(s => [s.second, s.messages]) })
+    latencySeries.push({ label: 'produce request (closed loop)', points: peak.spectrum })
+    if (peak.groupCommit !== undefined) {
+      lines.push(`group commit: ${peak.groupCommit.fsyncs} fdatasyncs in ` +
+        `${peak.groupCommit.rounds} rounds, ${(peak.groupCommit.bytesPerFsync / 1024).toFixed(0)} ` +
+        'KiB per fdatasync')
+    }
+    if (peak.rawLimit !== undefined) {
+      lines.push(`raw limit (same bytes, plain loop, one fdatasync per ` +
+        `${(peak.rawLimit.bytesPerFsync / 1024).toFixed(0)} KiB): ` +
+        `${peak.rawLimit.megabytesPerSecond.toFixed(1)} MB/s; broker/raw = ` +
+        `${peak.rawLimit.ratio.toFixed(2)}`)
+    }
+  }
+  const consumed = result.consume as { messagesPerSecond: number, megabytesPerSecond: number,
+    samples: Sample[] } | undefined
+  if (consumed !== undefined) {
+    lines.push(`consume: ${formatRate(consumed.messagesPerSecond)} msg/s, ` +
+      `${consumed.megabytesPerSecond.toFixed(1)} MB/s, ` +
+      `${(result.consumeOverProduce as number).toFixed(2)}× produce`)
+    throughput.push({ label: 'consume', points: consumed.samples.map(s => [s.second, s.messages]) })
+  }
+  const runs: Array<{ label: string, run: RateRunResult }> = []
+  if (result.run !== undefined) {
+    const run = result.run as RateRunResult
+    runs.push({ label: `latency @ ${formatRate(run.targetRate)}/s`, run })
+  }
+  for (const run of (result.runs ?? []) as Array<{ fraction: number } & RateRunResult>) {
+    runs.push({ label: `${Math.round(run.fraction * 100)}% of peak`, run })
+  }
+  if (runs.length > 0) {
+    lines.push(table(RATE_HEADER, runs.map(({ label, run }) => rateRow(label, run))))
+    for (const { label, run } of runs) {
+      if (run.spectrum.endToEnd !== undefined) {
+        latencySeries.push({ label: `end-to-end, ${label}`, points: run.spectrum.endToEnd })
       }
     }
-  })()
-  let sent = 0
-  let refused = 0
-  const started = performance.now()
-  let batches = 0
-  while (performance.now() < deadline) {
-    // Send every batch that is due by now, so timer granularity does not lower the rate.
-    const due = Math.floor((performance.now() - started) / intervalMs)
-    while (batches < due) {
-      const { batch } = await makeBatch({ ...options, compression: 'none' }, true)
-      // At rates beyond what one connection carries, requests queue up to the client's
-      // bounds; refused sends are counted, not silently lost.
-      producer.produce(options.topic, 0, batch, { acks: options.acks })
-        .catch(() => { refused += recordsPerBatch })
-      batches++
-      sent += recordsPerBatch
+    if (runs.length === 1) {
+      latencySeries.push({ label: `produce request, ${runs[0]?.label}`,
+        points: runs[0]?.run.spectrum.produce ?? [] })
     }
-    await new Promise(resolve => setTimeout(resolve, 1))
   }
-  await new Promise(resolve => setTimeout(resolve, 500))
-  stop = true
-  await reading
-  await producer.close()
-  await consumer.close()
-  return { rate: options.rate, sent, refused, latencyMs: percentiles(histogram, 1000) }
-}
-
-/** The first record's value in an uncompressed batch body: skip length, attributes, deltas, key. */
-function readSendTime (body: Buffer): number {
-  let position = 0
-  const varint = (): number => {
-    let raw = 0
-    let shift = 0
-    for (;;) {
-      const byte = body[position++] as number
-      raw += (byte & 0x7f) * 2 ** shift
-      if ((byte & 0x80) === 0) break
-      shift += 7
-    }
-    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2
-  }
-  varint()
-  position++
-  varint()
-  varint()
-  const keyLength = varint()
-  if (keyLength > 0) position += keyLength
-  varint()
-  return body.readDoubleBE(position)
-}
-
-function percentiles (histogram: hdr.Histogram, unit: number): Record<string, number> {
+  lines.unshift(`${scenario}: ${options.messageSize} B messages, ${options.batchBytes} B ` +
+    `batches, acks=${options.acks}, ${options.partitions} partitions, ${options.producers}×` +
+    `${options.inflight} in flight, ${options.compression}`)
   return {
-    p50: histogram.getValueAtPercentile(50) / unit,
-    p99: histogram.getValueAtPercentile(99) / unit,
-    p999: histogram.getValueAtPercentile(99.9) / unit,
-    max: histogram.maxValue / unit,
+    text: lines.join('\n'),
+    ...(throughput.length > 0 ? { throughput } : {}),
+    ...(latencySeries.some(s => s.points.length > 0) ? { latency: latencySeries } : {}),
   }
 }
 
-function svgChart (title: string, samples: Sample[]): string {
-  const width = 640
-  const height = 240
-  const peak = Math.max(1, ...samples.map(s => s.messages))
-  const points = samples.map((s, i) => {
-    const x = 40 + (i / Math.max(1, samples.length - 1)) * (width - 60)
-    const y = height - 30 - (s.messages / peak) * (height - 60)
-    return `${x.toFixed(1)},${y.toFixed(1)}`
-  }).join(' ')
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">
-<rect width="100%" height="100%" fill="white"/>
-<text x="10" y="18" font-family="sans-serif" font-size="13">${title}</text>
-<text x="10" y="${height - 8}" font-family="sans-serif" font-size="11">time (s)</text>
-<text x="10" y="40" font-family="sans-serif" font-size="11">${(peak / 1e6).toFixed(2)} M msg/s</text>
-<polyline fill="none" stroke="#1f6feb" stroke-width="2" points="${points}"/>
-</svg>
-`
+async function latestProfile (directory: string): Promise<string | undefined> {
+  const files = (await readdir(directory).catch(() => [] as string[]))
+    .filter(name => name.endsWith('.cpuprofile')).sort()
+  const last = files[files.length - 1]
+  return last === undefined ? undefined : path.join(directory, last)
+}
+
+function positiveInteger (value: string): number {
+  const parsed = Number(value)
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new InvalidArgumentError('must be a positive integer')
+  }
+  return parsed
+}
+
+function positiveNumber (value: string): number {
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed <= 0) throw new InvalidArgumentError('must be above 0')
+  return parsed
+}
+
+function nonNegativeNumber (value: string): number {
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed < 0) throw new InvalidArgumentError('must be 0 or more')
+  return parsed
+}
+
+function fractionList (value: string): number[] {
+  const fractions = value.split(',').map(Number)
+  if (fractions.some(f => !Number.isFinite(f) || f <= 0 || f > 1)) {
+    throw new InvalidArgumentError('must be fractions in (0, 1], comma-separated')
+  }
+  return fractions
+}
+
+function parseOptions (): { scenario: string, options: Options } {
+  const program = new Command('bench')
+    .argument('<scenario>', 'produce | consume | latency | sweep')
+    .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
+    .option('--spawn', 'start a fresh local broker for the run', false)
+    .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
+    .addOption(new Option('--client <client>', 'produce client').choices(['tributary', 'kafkajs'])
+      .default('tributary'))
+    .option('--message-size <bytes>', 'record value size', positiveInteger, 100)
+    .option('--batch-bytes <bytes>', 'record batch size (the linger-filled batch)',
+      positiveInteger, 16384)
+    .addOption(new Option('--acks <acks>', 'acks').choices(['-1', '1', '0']).default('-1'))
+    .option('--partitions <count>', 'partitions', positiveInteger, 4)
+    .option('--producers <count>', 'producer connections', positiveInteger, 2)
+    .option('--inflight <count>', 'closed-loop requests in flight per producer connection',
+      positiveInteger, 16)
+    .option('--duration <seconds>', 'seconds per measured phase', positiveNumber, 10)
+    .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring',
+      nonNegativeNumber, 2)
+    .option('--rate <messages>', 'latency: messages per second', positiveNumber)
+    .option('--rate-fraction <fraction>', 'latency: this fraction of the peak measured first',
+      positiveNumber)
+    .option('--fractions <list>', 'sweep: fractions of the peak', fractionList,
+      [0.1, 0.25, 0.5, 0.75, 0.9])
+    .addOption(new Option('--compression <codec>', 'compression').choices(Object.keys(CODECS))
+      .default('none'))
+    .option('--topic <prefix>', 'topic name prefix', `bench-${Date.now()}`)
+    .option('--no-raw-limit', 'with --spawn: skip the raw-disk comparison')
+  program.parse()
+  const raw = program.opts()
+  const scenario = program.args[0] ?? ''
+  if (!['produce', 'consume', 'latency', 'sweep'].includes(scenario)) {
+    program.error(`bench: unknown scenario "${scenario}" (produce, consume, latency, sweep)`)
+  }
+  if (raw.client === 'kafkajs' && scenario !== 'produce') {
+    program.error('bench: --client kafkajs runs the produce scenario only')
+  }
+  if (scenario !== 'produce' && raw.compression !== 'none') {
+    program.error('bench: latency stamps need uncompressed batches; use --compression none')
+  }
+  if (raw.profile === true && raw.spawn !== true) program.error('bench: --profile needs --spawn')
+  return {
+    scenario,
+    options: {
+      bootstrap: raw.bootstrap, spawn: raw.spawn, profile: raw.profile, client: raw.client,
+      messageSize: raw.messageSize, batchBytes: raw.batchBytes, acks: Number(raw.acks),
+      partitions: raw.partitions, producers: raw.producers,
+      inflight: raw.inflight,
+      duration: raw.duration, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
+      fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
+      rawLimit: raw.rawLimit,
+    },
+  }
 }
 
 async function main (): Promise<void> {
-  const program = new Command('bench')
-    .argument('<scenario>', 'produce | consume | latency')
-    .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
-    .option('--spawn', 'start a fresh local broker for the run', false)
-    .option('--message-size <bytes>', 'record value size', '100')
-    .option('--batch-bytes <bytes>', 'record batch size', '16384')
-    .option('--acks <acks>', '-1, 1 or 0', '-1')
-    .option('--partitions <count>', 'partitions', '4')
-    .option('--producers <count>', 'producer connections', '2')
-    .option('--inflight <count>', 'requests in flight per producer', '16')
-    .option('--duration <seconds>', 'how long to run', '10')
-    .option('--rate <messages>', 'latency scenario: messages per second', '100000')
-    .option('--compression <codec>', 'none, gzip, snappy, lz4, zstd', 'none')
-    .option('--topic <name>', 'topic', `bench-${Date.now()}`)
-  program.parse()
-  const scenario = program.args[0] ?? ''
-  const raw = program.opts()
-  const options: Options = {
-    bootstrap: raw.bootstrap, spawn: raw.spawn, messageSize: Number(raw.messageSize),
-    batchBytes: Number(raw.batchBytes), acks: Number(raw.acks),
-    partitions: Number(raw.partitions), producers: Number(raw.producers),
-    inflight: Number(raw.inflight), duration: Number(raw.duration), rate: Number(raw.rate),
-    compression: raw.compression, topic: raw.topic,
-  }
-  const run = { produce, consume, latency }[scenario]
-  if (run === undefined) {
-    console.error(`bench: unknown scenario "${scenario}" (produce, consume, latency)`)
-    process.exit(2)
-  }
-  const broker = options.spawn ? await startBroker() : undefined
+  const { scenario, options } = parseOptions()
+  const directory = path.join(REPO_ROOT, 'bench/results')
+  await mkdir(directory, { recursive: true })
+  const profileDir = options.profile ? await makeDataDir('tributary-profile-') : undefined
+  const broker = options.spawn
+    ? await startBroker({
+      nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+    })
+    : undefined
   if (broker !== undefined) options.bootstrap = broker.bootstrap
+  const context: Context = { options, topics: 0, ...(broker === undefined ? {} : { broker }) }
+  const machine = await machineFacts(broker?.dataDir ?? os.tmpdir())
+  let result: Record<string, unknown>
+  let hotSpots: HotSpot[] | undefined
   try {
-    const result = await run(options)
-    const report = { scenario, options, machine: machine(), at: new Date().toISOString(), result }
-    const directory = path.join(REPO_ROOT, 'bench/results')
-    await mkdir(directory, { recursive: true })
-    const name = `${scenario}-${report.at.replace(/[:.]/g, '-')}`
-    await writeFile(path.join(directory, `${name}.json`), JSON.stringify(report, null, 2))
-    const samples = (result.samples ?? (result.produce as { samples?: Sample[] })?.samples) as
-      Sample[] | undefined
-    if (samples !== undefined) {
-      await writeFile(path.join(directory, `${name}.svg`), svgChart(
-        `${scenario}: ${options.messageSize} B messages, acks=${options.acks}`, samples))
-    }
-    console.log(JSON.stringify({ ...result, samples: undefined,
-      produce: result.produce === undefined ? undefined : { ...(result.produce as object),
-        samples: undefined } }, null, 2))
-    console.log(`results: bench/results/${name}.json`)
+    const scenarios = { produce, consume, latency, sweep } as
+      Record<string, (context: Context) => Promise<object>>
+    result = await (scenarios[scenario] as (context: Context) => Promise<object>)(context) as
+      Record<string, unknown>
   } finally {
     if (broker !== undefined) {
       await broker.stop()
       await removeDataDir(broker.dataDir)
     }
   }
+  if (profileDir !== undefined) {
+    const file = await latestProfile(profileDir)
+    if (file !== undefined) hotSpots = await summariseProfile(file)
+    await removeDataDir(profileDir)
+  }
+  const at = new Date().toISOString()
+  const name = `${scenario}-${at.replace(/[:.]/g, '-')}`
+  const summary = summarise(scenario, result, options)
+  const report = { scenario, options, machine, at, result, ...(hotSpots ? { hotSpots } : {}) }
+  await writeFile(path.join(directory, `${name}.json`), JSON.stringify(report, null, 2))
+  const written = [`bench/results/${name}.json`]
+  const title = `${scenario}: ${options.messageSize} B, acks=${options.acks}, ` +
+    `${options.partitions} partitions (${machine.cpus} CPUs)`
+  if (summary.throughput !== undefined) {
+    await writeFile(path.join(directory, `${name}-throughput.svg`),
+      throughputChart(`${title}: throughput`, summary.throughput))
+    written.push(`bench/results/${name}-throughput.svg`)
+  }
+  if (summary.latency !== undefined) {
+    await writeFile(path.join(directory, `${name}-latency.svg`),
+      latencyChart(`${title}: latency distribution`, summary.latency))
+    written.push(`bench/results/${name}-latency.svg`)
+  }
+  console.log(summary.text)
+  if (hotSpots !== undefined) {
+    console.log('\nbroker CPU profile, self time as a share of busy time:')
+    console.log(table(['function', 'location', '%'], hotSpots.slice(0, 15)
+      .map(spot => [spot.function, spot.location, spot.selfPercent.toFixed(1)])))
+  }
+  console.log(`\nmachine: ${describeMachine(machine)}`)
+  console.log(`results: ${written.join(', ')}`)
 }
 
 await main()

@@ -1,0 +1,180 @@
+/**
+ * An open-loop run at a fixed rate: batches are due on a schedule (rate / records per batch per
+ * second), spread round-robin over partitions and producer connections, whatever the broker's
+ * answers do, so a slow broker shows up as latency rather than as a lower offered load
+ * (no coordinated omission). Produce latency is send to acknowledgement; end-to-end latency is
+ * the send stamp in each batch to its arrival at a long-polling consumer, counted once per
+ * record. A producer connection with `inflight` requests outstanding skips what falls due and
+ * counts it, and the run reports itself saturated when it could not offer its rate.
+ */
+import { KafkaClient } from '../../src/client/client.js'
+import { splitBatches } from '../../src/records/batch.js'
+import {
+  latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, type Percentiles, type Sample,
+} from './report.js'
+import { nowEpochMs, readSendStamp, StampedBatches } from './stamped-batches.js'
+
+export interface RateRunOptions {
+  bootstrap: string
+  topic: string
+  partitions: number
+  producers: number
+  inflight: number
+  rate: number
+  durationSeconds: number
+  messageSize: number
+  batchBytes: number
+  acks: number
+  endToEnd: boolean
+  /** Seconds sent at the rate before measuring: connections, JIT and fresh segments settle. */
+  warmupSeconds: number
+  label: string
+}
+
+export interface RateRunResult {
+  targetRate: number
+  achievedRate: number
+  sent: number
+  acknowledged: number
+  failed: number
+  skipped: number
+  saturated: boolean
+  /** The furthest the sender fell behind its schedule. */
+  maxScheduleLagMs: number
+  produceLatencyMs: Percentiles
+  endToEndLatencyMs?: Percentiles
+  received?: number
+  spectrum: { produce: Array<[number, number]>, endToEnd?: Array<[number, number]> }
+  samples: Sample[]
+}
+
+/** How long the consumer keeps reading after the last send, for the last batches to arrive. */
+const DRAIN_MS = 2000
+
+export async function runAtRate (options: RateRunOptions): Promise<RateRunResult> {
+  const producers = Array.from({ length: options.producers }, () =>
+    new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
+  // One consumer connection per partition: a broker answers a connection's requests in order
+  // (as Kafka does), so long polls of several partitions on one connection would hold up each
+  // other's answers. A real consumer sends one fetch for all its partitions instead.
+  const consumers = options.endToEnd
+    ? Array.from({ length: options.partitions },
+      () => new KafkaClient({ bootstrap: options.bootstrap }))
+    : []
+  const batches = new StampedBatches(options.messageSize, options.batchBytes)
+  const produceLatency = latencyHistogram()
+  const endToEndLatency = latencyHistogram()
+  for (const producer of producers) await producer.metadata([options.topic])
+  const outstanding = new Array<number>(producers.length).fill(0)
+  let sent = 0
+  let acknowledged = 0
+  let failed = 0
+  let skipped = 0
+  let received = 0
+  let maxScheduleLagMs = 0
+  let stopReading = false
+  let measuredFromEpochMs = Infinity
+
+  const reading = Promise.all(consumers.map(async (consumer, partition) => {
+      let offset = (await consumer.listOffsets(options.topic, partition, -1)).offset
+      while (!stopReading) {
+        const fetched = await consumer.fetch(options.topic, partition, offset,
+          { maxWaitMs: 100, maxBytes: 4 * 1024 * 1024 })
+        const arrived = nowEpochMs()
+        const records = fetched.records ?? Buffer.alloc(0)
+        for (const { position, size } of splitBatches(records)) {
+          const count = records.readInt32BE(position + 57)
+          const stamp = readSendStamp(records, position, size)
+          if (stamp >= measuredFromEpochMs) {
+            recordMs(endToEndLatency, arrived - stamp, count)
+            received += count
+          }
+          offset = Number(records.readBigInt64BE(position)) + records.readInt32BE(position + 23) + 1
+        }
+      }
+    }))
+  // The consumer must be positioned before the first send, or early records are missed.
+  await new Promise(resolve => setTimeout(resolve, consumers.length === 0 ? 0 : 200))
+
+  const sampler = new Sampler(options.label, options.warmupSeconds + options.durationSeconds)
+  const intervalMs = 1000 * batches.records / options.rate
+  const started = performance.now()
+  const measuredFrom = started + options.warmupSeconds * 1000
+  measuredFromEpochMs = performance.timeOrigin + measuredFrom
+  const deadline = measuredFrom + options.durationSeconds * 1000
+  let due = 0
+  let next = 0
+  const settle = new Set<Promise<void>>()
+  while (performance.now() < deadline) {
+    // Send every batch due by now, so timer granularity does not lower the offered rate.
+    const now = performance.now()
+    const dueNow = Math.floor((now - started) / intervalMs)
+    const measuring = now >= measuredFrom
+    if (dueNow > due && measuring) {
+      maxScheduleLagMs = Math.max(maxScheduleLagMs, now - started - due * intervalMs)
+    }
+    while (due < dueNow) {
+      due++
+      const slot = next++
+      const producerIndex = slot % producers.length
+      const partition = Math.floor(slot / producers.length) % options.partitions
+      if ((outstanding[producerIndex] as number) >= options.inflight) {
+        if (measuring) skipped += batches.records
+        continue
+      }
+      const batch = batches.take()
+      const sentAt = performance.now()
+      outstanding[producerIndex] = (outstanding[producerIndex] as number) + 1
+      if (measuring) sent += batches.records
+      const request: Promise<void> = (producers[producerIndex] as KafkaClient)
+        .produce(options.topic, partition, batch, { acks: options.acks })
+        .then(() => {
+          sampler.add(batches.records, batch.length)
+          if (!measuring) return
+          recordMs(produceLatency, performance.now() - sentAt)
+          acknowledged += batches.records
+        }, () => { if (measuring) failed += batches.records })
+        .finally(() => {
+          outstanding[producerIndex] = (outstanding[producerIndex] as number) - 1
+          batches.release(batch)
+          settle.delete(request)
+        })
+      settle.add(request)
+    }
+    await new Promise(resolve => setTimeout(resolve, 1))
+  }
+  const seconds = (performance.now() - measuredFrom) / 1000
+  await Promise.all(settle)
+  const samples = sampler.stop()
+  if (options.endToEnd) {
+    const drainDeadline = performance.now() + DRAIN_MS
+    while (received < acknowledged && performance.now() < drainDeadline) {
+      await new Promise(resolve => setTimeout(resolve, 20))
+    }
+  }
+  stopReading = true
+  await reading
+  for (const client of [...producers, ...consumers]) await client.close()
+  const offered = sent + skipped
+  return {
+    targetRate: options.rate,
+    achievedRate: acknowledged / seconds,
+    sent,
+    acknowledged,
+    failed,
+    skipped,
+    // Under 95% of the target offered or answered, the rate was beyond this setup.
+    saturated: skipped > 0 || failed > 0 || acknowledged < 0.95 * options.rate * seconds ||
+      offered < 0.95 * options.rate * seconds,
+    maxScheduleLagMs: Math.round(maxScheduleLagMs * 100) / 100,
+    produceLatencyMs: percentilesMs(produceLatency),
+    ...(!options.endToEnd ? {} : {
+      endToEndLatencyMs: percentilesMs(endToEndLatency), received,
+    }),
+    spectrum: {
+      produce: spectrumMs(produceLatency),
+      ...(!options.endToEnd ? {} : { endToEnd: spectrumMs(endToEndLatency) }),
+    },
+    samples,
+  }
+}
