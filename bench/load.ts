@@ -49,6 +49,8 @@ interface Options {
   producers: number
   inflight: number
   duration: number
+  /** Closed-loop produce: stop after this many messages (or `duration`, whichever is first). */
+  messages?: number
   warmup: number
   rate?: number
   rateFraction?: number
@@ -129,10 +131,17 @@ async function produce (context: Context): Promise<ProduceResult> {
     bytes += size
   }
   const started = performance.now()
+  let claimed = 0
+  // Each send claims its records first, so in-flight sends never overshoot --messages.
+  const claim = (count: number): boolean => {
+    if (options.messages !== undefined && claimed + count > options.messages) return false
+    claimed += count
+    return true
+  }
   let chunk: Buffer | undefined
   if (options.client === 'kafkajs') {
     await produceWithKafkajs({ ...options, topic, durationSeconds: options.duration,
-      recordsPerSend: recordsPerBatch(options) }, sampler, acknowledged)
+      recordsPerSend: recordsPerBatch(options), claim }, sampler, acknowledged)
   } else {
     chunk = await makeBatch(options)
     const batch = chunk
@@ -143,7 +152,7 @@ async function produce (context: Context): Promise<ProduceResult> {
     let next = 0
     await Promise.all(clients.flatMap(client => Array.from({ length: options.inflight },
       async () => {
-        while (performance.now() < deadline) {
+        while (performance.now() < deadline && claim(records)) {
           const partition = next++ % options.partitions
           const sent = performance.now()
           await client.produce(topic, partition, batch, { acks: options.acks })
@@ -395,6 +404,8 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--inflight <count>', 'closed-loop requests in flight per producer connection',
       positiveInteger, 16)
     .option('--duration <seconds>', 'seconds per measured phase', positiveNumber, 10)
+    .option('--messages <count>', 'produce: stop after this many messages (whole batches; ' +
+      '--duration still caps the phase)', positiveInteger)
     .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring',
       nonNegativeNumber, 2)
     .option('--rate <messages>', 'latency: messages per second', positiveNumber)
@@ -426,7 +437,7 @@ function parseOptions (): { scenario: string, options: Options } {
       messageSize: raw.messageSize, batchBytes: raw.batchBytes, acks: Number(raw.acks),
       partitions: raw.partitions, producers: raw.producers,
       inflight: raw.inflight,
-      duration: raw.duration, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
+      duration: raw.duration, messages: raw.messages, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
       fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
       rawLimit: raw.rawLimit,
     },

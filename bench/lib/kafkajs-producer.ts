@@ -20,6 +20,8 @@ export interface KafkajsProduceOptions {
   recordsPerSend: number
   acks: number
   compression: string
+  /** Claims `count` messages of the run's budget; false once it is spent. */
+  claim: (count: number) => boolean
 }
 
 export async function produceWithKafkajs (options: KafkajsProduceOptions, sampler: Sampler,
@@ -43,7 +45,7 @@ export async function produceWithKafkajs (options: KafkajsProduceOptions, sample
   try {
     await Promise.all(producers.flatMap(producer => Array.from({ length: options.inflight },
       async () => {
-        while (performance.now() < deadline) {
+        while (performance.now() < deadline && options.claim(options.recordsPerSend)) {
           const partition = next++ % options.partitions
           const sent = performance.now()
           await producer.send({ topic: options.topic, acks: options.acks, compression,
