@@ -503,4 +503,10 @@ async function main (): Promise<void> {
   console.log(`results: ${written.join(', ')}`)
 }
 
-await main()
+try {
+  await main()
+} catch (error) {
+  // One readable line, not a stack: a refused connection or a broker error is input, not a bug.
+  console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)
+  process.exitCode = 1
+}
