@@ -58,6 +58,8 @@ interface Options {
   compression: string
   topic: string
   rawLimit: boolean
+  /** Where the JSON and the charts go. */
+  out: string
 }
 
 interface Context {
@@ -417,6 +419,8 @@ function parseOptions (): { scenario: string, options: Options } {
       .default('none'))
     .option('--topic <prefix>', 'topic name prefix', `bench-${Date.now()}`)
     .option('--no-raw-limit', 'with --spawn: skip the raw-disk comparison')
+    .option('--out <dir>', 'directory for the JSON and the charts',
+      path.join(REPO_ROOT, 'bench/results'))
   program.parse()
   const raw = program.opts()
   const scenario = program.args[0] ?? ''
@@ -439,14 +443,14 @@ function parseOptions (): { scenario: string, options: Options } {
       inflight: raw.inflight,
       duration: raw.duration, messages: raw.messages, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
       fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
-      rawLimit: raw.rawLimit,
+      rawLimit: raw.rawLimit, out: path.resolve(raw.out),
     },
   }
 }
 
 async function main (): Promise<void> {
   const { scenario, options } = parseOptions()
-  const directory = path.join(REPO_ROOT, 'bench/results')
+  const directory = options.out
   await mkdir(directory, { recursive: true })
   const profileDir = options.profile ? await makeDataDir('tributary-profile-') : undefined
   const broker = options.spawn
@@ -480,18 +484,19 @@ async function main (): Promise<void> {
   const summary = summarise(scenario, result, options)
   const report = { scenario, options, machine, at, result, ...(hotSpots ? { hotSpots } : {}) }
   await writeFile(path.join(directory, `${name}.json`), JSON.stringify(report, null, 2))
-  const written = [`bench/results/${name}.json`]
+  const shown = (file: string): string => path.relative(process.cwd(), path.join(directory, file))
+  const written = [shown(`${name}.json`)]
   const title = `${scenario}: ${options.messageSize} B, acks=${options.acks}, ` +
     `${options.partitions} partitions (${machine.cpus} CPUs)`
   if (summary.throughput !== undefined) {
     await writeFile(path.join(directory, `${name}-throughput.svg`),
       throughputChart(`${title}: throughput`, summary.throughput))
-    written.push(`bench/results/${name}-throughput.svg`)
+    written.push(shown(`${name}-throughput.svg`))
   }
   if (summary.latency !== undefined) {
     await writeFile(path.join(directory, `${name}-latency.svg`),
       latencyChart(`${title}: latency distribution`, summary.latency))
-    written.push(`bench/results/${name}-latency.svg`)
+    written.push(shown(`${name}-latency.svg`))
   }
   console.log(summary.text)
   if (hotSpots !== undefined) {
