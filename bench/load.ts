@@ -30,6 +30,7 @@ import { latencyChart, throughputChart, type Series } from './lib/chart.js'
 import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
 import { produceWithKafkajs } from './lib/kafkajs-producer.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
+import { describeNoise, probeNoise } from './lib/noise.js'
 import { runAtRate, type RateRunResult } from './lib/rate-run.js'
 import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './lib/raw-limit.js'
 import {
@@ -44,6 +45,7 @@ interface Options {
   client: 'tributary' | 'kafkajs'
   messageSize: number
   batchBytes: number
+  lingerMs: number
   acks: number
   partitions: number
   producers: number
@@ -238,7 +240,8 @@ async function atRate (context: Context, rate: number, label: string): Promise<R
     bootstrap: options.bootstrap, topic, partitions: options.partitions,
     producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
     durationSeconds: options.duration, messageSize: options.messageSize,
-    batchBytes: options.batchBytes, acks: options.acks, endToEnd: true, label,
+    batchBytes: options.batchBytes, lingerMs: options.lingerMs, acks: options.acks,
+    endToEnd: true, label,
     warmupSeconds: options.warmup,
   })
 }
@@ -281,14 +284,14 @@ function produceRow (label: string, result: ProduceResult): string[] {
 
 function rateRow (label: string, run: RateRunResult): string[] {
   return [label, formatRate(run.targetRate), formatRate(run.achievedRate),
-    ms(run.produceLatencyMs.p50), ms(run.produceLatencyMs.p99),
+    String(run.recordsPerBatch), ms(run.produceLatencyMs.p50), ms(run.produceLatencyMs.p99),
     ms(run.endToEndLatencyMs?.p50), ms(run.endToEndLatencyMs?.p99),
     ms(run.endToEndLatencyMs?.p999), ms(run.endToEndLatencyMs?.max),
     run.saturated ? 'saturated' : 'ok']
 }
 
 const PRODUCE_HEADER = ['run', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
-const RATE_HEADER = ['run', 'target/s', 'acked/s', 'produce p50', 'produce p99', 'e2e p50',
+const RATE_HEADER = ['run', 'target/s', 'acked/s', 'rec/batch', 'produce p50', 'produce p99', 'e2e p50',
   'e2e p99', 'e2e p99.9', 'e2e max', 'state']
 
 /** The summary table and the charts of one result. */
@@ -398,7 +401,9 @@ function parseOptions (): { scenario: string, options: Options } {
     .addOption(new Option('--client <client>', 'produce client').choices(['tributary', 'kafkajs'])
       .default('tributary'))
     .option('--message-size <bytes>', 'record value size', positiveInteger, 100)
-    .option('--batch-bytes <bytes>', 'record batch size (the linger-filled batch)',
+    .option('--linger-ms <ms>', 'fixed-rate runs: a batch is sent this long after its first ' +
+      'record if not full (Kafka 4.0\'s linger.ms default, KIP-1030)', nonNegativeNumber, 5)
+    .option('--batch-bytes <bytes>', 'record batch size (a full batch)',
       positiveInteger, 16384)
     .addOption(new Option('--acks <acks>', 'acks').choices(['-1', '1', '0']).default('-1'))
     .option('--partitions <count>', 'partitions', positiveInteger, 4)
@@ -438,7 +443,8 @@ function parseOptions (): { scenario: string, options: Options } {
     scenario,
     options: {
       bootstrap: raw.bootstrap, spawn: raw.spawn, profile: raw.profile, client: raw.client,
-      messageSize: raw.messageSize, batchBytes: raw.batchBytes, acks: Number(raw.acks),
+      messageSize: raw.messageSize, batchBytes: raw.batchBytes, lingerMs: raw.lingerMs,
+      acks: Number(raw.acks),
       partitions: raw.partitions, producers: raw.producers,
       inflight: raw.inflight,
       duration: raw.duration, messages: raw.messages, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
@@ -461,6 +467,7 @@ async function main (): Promise<void> {
   if (broker !== undefined) options.bootstrap = broker.bootstrap
   const context: Context = { options, topics: 0, ...(broker === undefined ? {} : { broker }) }
   const machine = await machineFacts(broker?.dataDir ?? os.tmpdir())
+  const noise = await probeNoise(broker?.dataDir ?? os.tmpdir())
   let result: Record<string, unknown>
   let hotSpots: HotSpot[] | undefined
   try {
@@ -482,7 +489,8 @@ async function main (): Promise<void> {
   const at = new Date().toISOString()
   const name = `${scenario}-${at.replace(/[:.]/g, '-')}`
   const summary = summarise(scenario, result, options)
-  const report = { scenario, options, machine, at, result, ...(hotSpots ? { hotSpots } : {}) }
+  const report = { scenario, options, machine, noise, at, result,
+    ...(hotSpots ? { hotSpots } : {}) }
   await writeFile(path.join(directory, `${name}.json`), JSON.stringify(report, null, 2))
   const shown = (file: string): string => path.relative(process.cwd(), path.join(directory, file))
   const written = [shown(`${name}.json`)]
@@ -505,6 +513,7 @@ async function main (): Promise<void> {
       .map(spot => [spot.function, spot.location, spot.selfPercent.toFixed(1)])))
   }
   console.log(`\nmachine: ${describeMachine(machine)}`)
+  console.log(`before the run: ${describeNoise(noise)}`)
   console.log(`results: ${written.join(', ')}`)
 }
 

@@ -24,6 +24,11 @@ export interface RateRunOptions {
   durationSeconds: number
   messageSize: number
   batchBytes: number
+  /**
+   * A producer sends a partition's batch when it is full or `lingerMs` after its first record
+   * (linger.ms), so below the rate that fills batches within the linger, batches get smaller.
+   */
+  lingerMs: number
   acks: number
   endToEnd: boolean
   /** Seconds sent at the rate before measuring: connections, JIT and fresh segments settle. */
@@ -34,6 +39,8 @@ export interface RateRunOptions {
 export interface RateRunResult {
   targetRate: number
   achievedRate: number
+  /** Records per batch: a full batch, or what `lingerMs` collects at this rate. */
+  recordsPerBatch: number
   sent: number
   acknowledged: number
   failed: number
@@ -61,7 +68,10 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     ? Array.from({ length: options.partitions },
       () => new KafkaClient({ bootstrap: options.bootstrap }))
     : []
-  const batches = new StampedBatches(options.messageSize, options.batchBytes)
+  // Batches go round-robin over partitions: each partition gets rate / partitions records a
+  // second, and a batch must be sent within lingerMs of its first record.
+  const lingerRecords = options.rate / options.partitions * options.lingerMs / 1000
+  const batches = new StampedBatches(options.messageSize, options.batchBytes, lingerRecords)
   const produceLatency = latencyHistogram()
   const endToEndLatency = latencyHistogram()
   for (const producer of producers) await producer.metadata([options.topic])
@@ -159,6 +169,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   return {
     targetRate: options.rate,
     achievedRate: acknowledged / seconds,
+    recordsPerBatch: batches.records,
     sent,
     acknowledged,
     failed,

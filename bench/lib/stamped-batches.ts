@@ -23,11 +23,13 @@ export class StampedBatches {
   readonly #stampAt: number
   readonly #free: Buffer[] = []
 
-  constructor (messageSize: number, batchBytes: number) {
+  /** `recordsMax` caps the records per batch below what `batchBytes` holds (linger). */
+  constructor (messageSize: number, batchBytes: number, recordsMax = Infinity) {
     if (messageSize < 8) throw new Error('latency runs need --message-size of at least 8 bytes')
     // About 8 bytes of per-record framing for small records (length, attributes, deltas,
     // key and value lengths, header count).
-    this.records = Math.max(1, Math.floor(batchBytes / (messageSize + 8)))
+    this.records = Math.max(1, Math.min(Math.floor(batchBytes / (messageSize + 8)),
+      Math.floor(recordsMax)))
     this.#template = buildRecordBatchSync(Array.from({ length: this.records },
       (_, i) => ({ value: Buffer.alloc(messageSize, i % 251) })))
     this.size = this.#template.length

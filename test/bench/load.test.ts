@@ -46,6 +46,8 @@ describe('npm run bench', { concurrency: false }, () => {
     assert.ok(result.rawLimit.ratio > 0)
     assert.ok(result.requestLatencyMs.p99 >= result.requestLatencyMs.p50)
     assert.equal(report.machine.cpus, os.cpus().length)
+    assert.ok(report.noise.fsyncP50Ms > 0 && report.noise.timerDelayMaxMs >= 0,
+      'the machine\'s noise before the run is recorded')
     assert.equal(files.filter(file => file.endsWith('.svg')).length, 2, 'throughput and latency')
   })
 
@@ -67,6 +69,7 @@ describe('npm run bench', { concurrency: false }, () => {
       ...SHORT])
     const runResult = report.result.run
     assert.ok(runResult.acknowledged > 0)
+    assert.equal(runResult.recordsPerBatch, 25, '--linger-ms 5 at 20 k/s over 4 partitions')
     assert.equal(runResult.received, runResult.acknowledged)
     assert.equal(runResult.failed, 0)
     assert.ok(runResult.endToEndLatencyMs.max >= runResult.endToEndLatencyMs.p50)
