@@ -263,7 +263,7 @@ async function sweep (context: Context): Promise<Record<string, unknown>> {
   const runs: Array<{ fraction: number } & RateRunResult> = []
   for (const fraction of context.options.fractions) {
     const rate = Math.round(peak.messagesPerSecond * fraction)
-    runs.push({ fraction, ...await atRate(context, rate, `${fraction * 100}% of peak`) })
+    runs.push({ fraction, ...await atRate(context, rate, `${Math.round(fraction * 100)}% of peak`) })
   }
   return { peak, runs }
 }
@@ -291,8 +291,8 @@ function rateRow (label: string, run: RateRunResult): string[] {
 }
 
 const PRODUCE_HEADER = ['run', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms']
-const RATE_HEADER = ['run', 'target/s', 'acked/s', 'rec/batch', 'produce p50', 'produce p99', 'e2e p50',
-  'e2e p99', 'e2e p99.9', 'e2e max', 'state']
+const RATE_HEADER = ['run', 'target/s', 'acked/s', 'rec/batch', 'produce p50', 'produce p99',
+  'e2e p50', 'e2e p99', 'e2e p99.9', 'e2e max', 'state']
 
 /** The summary table and the charts of one result. */
 function summarise (scenario: string, result: Record<string, unknown>, options: Options):
