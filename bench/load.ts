@@ -263,7 +263,8 @@ async function sweep (context: Context): Promise<Record<string, unknown>> {
   const runs: Array<{ fraction: number } & RateRunResult> = []
   for (const fraction of context.options.fractions) {
     const rate = Math.round(peak.messagesPerSecond * fraction)
-    runs.push({ fraction, ...await atRate(context, rate, `${Math.round(fraction * 100)}% of peak`) })
+    const label = `${Math.round(fraction * 100)}% of peak`
+    runs.push({ fraction, ...await atRate(context, rate, label) })
   }
   return { peak, runs }
 }
@@ -309,8 +310,8 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
     latencySeries.push({ label: 'produce request (closed loop)', points: peak.spectrum })
     if (peak.groupCommit !== undefined) {
       lines.push(`group commit: ${peak.groupCommit.fsyncs} fdatasyncs in ` +
-        `${peak.groupCommit.rounds} rounds, ${(peak.groupCommit.bytesPerFsync / 1024).toFixed(0)} ` +
-        'KiB per fdatasync')
+        `${peak.groupCommit.rounds} rounds, ` +
+        `${(peak.groupCommit.bytesPerFsync / 1024).toFixed(0)} KiB per fdatasync`)
     }
     if (peak.rawLimit !== undefined) {
       lines.push(`raw limit (same bytes, plain loop, one fdatasync per ` +
@@ -447,7 +448,8 @@ function parseOptions (): { scenario: string, options: Options } {
       acks: Number(raw.acks),
       partitions: raw.partitions, producers: raw.producers,
       inflight: raw.inflight,
-      duration: raw.duration, messages: raw.messages, warmup: raw.warmup, rate: raw.rate, rateFraction: raw.rateFraction,
+      duration: raw.duration, messages: raw.messages, warmup: raw.warmup, rate: raw.rate,
+      rateFraction: raw.rateFraction,
       fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
       rawLimit: raw.rawLimit, out: path.resolve(raw.out),
     },

@@ -29,7 +29,8 @@ export async function produceWithKafkajs (options: KafkajsProduceOptions, sample
   const compression = { none: CompressionTypes.None, gzip: CompressionTypes.GZIP }[
     options.compression as 'none' | 'gzip']
   if (compression === undefined) {
-    throw new Error(`--client kafkajs supports --compression none or gzip, not ${options.compression}`)
+    throw new Error('--client kafkajs supports --compression none or gzip, not ' +
+      options.compression)
   }
   const kafka = new Kafka({ clientId: 'tributary-bench', brokers: [options.bootstrap],
     logLevel: logLevel.NOTHING })

@@ -53,7 +53,9 @@ export function measureRawLimit (directory: string, bytes: number, bytesPerFsync
     rmSync(scratch, { recursive: true, force: true })
   }
   const seconds = (performance.now() - started) / 1000
-  return { bytes: written, bytesPerFsync, fsyncs, seconds, megabytesPerSecond: written / seconds / 1e6 }
+  return {
+    bytes: written, bytesPerFsync, fsyncs, seconds, megabytesPerSecond: written / seconds / 1e6,
+  }
 }
 
 /** Reads the broker's group-commit totals from its Prometheus endpoint. */
