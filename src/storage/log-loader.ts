@@ -94,19 +94,22 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
     const segment = await LogSegment.open(disk, directory, base, options.indexIntervalBytes,
       options.nowMs)
     loaded.segments.push(segment)
-    // After a crash every segment from the recovery point on is rescanned; otherwise a segment
-    // whose indexes fail the sanity checks is. Either way, a cut tail means the batches after
-    // it were never contiguous with it, so the later segments go too (Kafka's
-    // LogLoader.recoverLog deletes the segments after an unflushed truncation).
-    const { recovered, truncatedBytes } = !options.cleanShutdown && base >= recoveryBase
-      ? { recovered: true, truncatedBytes: (await segment.recover(true)).truncatedBytes }
-      : await segment.load(false).then(result =>
-        ({ recovered: !result.indexUsed, truncatedBytes: result.truncatedBytes }))
-    if (recovered) loaded.recoveredCount++
-    loaded.truncatedBytes += truncatedBytes
-    if (truncatedBytes > 0) {
-      loaded.truncatedBytes += await deleteSegments(disk, directory, bases.slice(i + 1))
-      break
+    if (!options.cleanShutdown && base >= recoveryBase) {
+      const { truncatedBytes } = await segment.recover(true)
+      loaded.recoveredCount++
+      loaded.truncatedBytes += truncatedBytes
+      // Segments after a cut one were never fsynced ahead of it: they go (Kafka's
+      // LogLoader.recoverLog deletes the unflushed segments after a truncation).
+      if (truncatedBytes > 0) {
+        loaded.truncatedBytes += await deleteSegments(disk, directory, bases.slice(i + 1))
+        break
+      }
+    } else {
+      // After a clean shutdown the later segments were fsynced and stay; if the cut left a gap
+      // in offsets, the contiguity check above drops them at the next base.
+      const { recovered, truncatedBytes } = await segment.load(false)
+      if (recovered) loaded.recoveredCount++
+      loaded.truncatedBytes += truncatedBytes
     }
   }
   // A new segment file must survive a crash once data in it has been fsynced and acknowledged.

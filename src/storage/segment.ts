@@ -189,10 +189,9 @@ export class LogSegment {
    * entries, increasing offsets and positions inside the file), a sample of entries points at
    * batch starts with the indexed last offset, and the tail after the last entry parses to the
    * end of the file; only that tail is read. Otherwise falls back to a full `recover`.
-   * Returns whether the index files were used and, when it had to recover, the bytes that
-   * recovery cut from the tail.
+   * Returns whether it had to recover and the bytes that recovery cut from the tail.
    */
-  async load (validateCrc: boolean): Promise<{ indexUsed: boolean, truncatedBytes: number }> {
+  async load (validateCrc: boolean): Promise<{ recovered: boolean, truncatedBytes: number }> {
     const fileBytes = (await this.#handle.stat()).size
     const offsets = await this.#disk.readOptional(path.join(this.directory,
       segmentFileName(this.baseOffset, '.index')))
@@ -203,7 +202,7 @@ export class LogSegment {
       await this.#sampleMatches(offsets) && await this.#loadTail(offsets, times, fileBytes)
     const truncatedBytes = usable ? 0 : (await this.recover(validateCrc)).truncatedBytes
     this.#indexesSynced = usable
-    return { indexUsed: usable, truncatedBytes }
+    return { recovered: !usable, truncatedBytes }
   }
 
   /** Up to INDEX_SAMPLE_COUNT evenly spaced entries must point at a batch ending there. */
