@@ -74,6 +74,12 @@ interface PendingWrite {
   records: number
 }
 
+interface Reservation {
+  result: AppendResult
+  /** Settles when the flush policy acknowledges the batch, or its write fails. */
+  durable: Promise<void>
+}
+
 interface Waiter {
   offset: number
   resolve: () => void
@@ -236,21 +242,25 @@ export class PartitionLog implements FlushTarget {
     }
     const admission = this.#flusher.admit(batch.length)
     if (admission !== undefined) await admission
-    let result: AppendResult
+    let reservation: Reservation
     try {
-      result = await this.#reserve(batch, options)
+      reservation = await this.#reserve(batch, options)
     } catch (error) {
       this.#flusher.release(batch.length)
       throw error
     }
     // A queued write owns its admitted bytes until its round; a duplicate never queued.
-    if (result.duplicate) this.#flusher.release(batch.length)
-    await this.#waitFor(result.lastOffset + 1)
-    return result
+    if (reservation.result.duplicate) this.#flusher.release(batch.length)
+    await reservation.durable
+    return reservation.result
   }
 
-  /** Checks producer state, rolls if needed, assigns offsets and queues the write. */
-  async #reserve (batch: Buffer, options: AppendOptions): Promise<AppendResult> {
+  /**
+   * Checks producer state, rolls if needed, assigns offsets, queues the write and, in the same
+   * synchronous step, its wait: a failed round that drops the queued write between the two
+   * would otherwise leave a waiter for offsets that no longer exist.
+   */
+  async #reserve (batch: Buffer, options: AppendOptions): Promise<Reservation> {
     while (this.#rolling !== undefined || this.#recovering !== undefined) {
       await (this.#rolling ?? this.#recovering)?.catch(() => undefined)
     }
@@ -272,8 +282,11 @@ export class PartitionLog implements FlushTarget {
       if (check.outcome === 'error') throw new StorageError(check.kind, check.message)
       if (check.outcome === 'duplicate') {
         return {
-          baseOffset: check.firstOffset, lastOffset: check.lastOffset, duplicate: true,
-          logAppendTimeMs: -1,
+          result: {
+            baseOffset: check.firstOffset, lastOffset: check.lastOffset, duplicate: true,
+            logAppendTimeMs: -1,
+          },
+          durable: this.#waitFor(check.lastOffset + 1),
         }
       }
     }
@@ -298,8 +311,11 @@ export class PartitionLog implements FlushTarget {
     this.#flusher.markDirty(this)
     const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0
     return {
-      baseOffset, lastOffset, duplicate: false,
-      logAppendTimeMs: logAppendTime ? options.maxTimestamp : -1,
+      result: {
+        baseOffset, lastOffset, duplicate: false,
+        logAppendTimeMs: logAppendTime ? options.maxTimestamp : -1,
+      },
+      durable: this.#waitFor(lastOffset + 1),
     }
   }
 
@@ -463,8 +479,12 @@ export class PartitionLog implements FlushTarget {
     const failure = this.#storageError('write', error)
     this.#logger.warn(failure.message)
     const keep = this.#acknowledgedEndOffset
+    if (this.#writtenEndOffset > keep) {
+      // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
+      this.#unflushedMessages = 0
+      this.#unflushedBytes = 0
+    }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
-    this.#unflushedBytes = 0 // what was written is cut off again, so no fsync will cover it
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []

@@ -4,7 +4,7 @@
  * producers, the relaxed flush policy and the data-directory lock.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
+import { appendFile, mkdtemp, readFile, readdir, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
@@ -170,6 +170,45 @@ describe('PartitionLog', () => {
     await manager.close()
   })
 
+  it('counts bytes written before a failed relaxed-mode fsync in the next one', async () => {
+    const faults = faultyDisk()
+    const warnings: string[] = []
+    const manager = await LogManager.open({ dataDir, nodeId: 1, disk: faults.disk,
+      defaultConfig: { ...CONFIG, fsyncBeforeAck: false, flushIntervalMessages: 20 },
+      logger: { info: () => undefined, warn: message => { warnings.push(message) } } })
+    const log = await manager.getOrCreateLog('t', 0)
+    await append(log, 0)
+    faults.failSyncs = 1
+    const turns = async (until: () => boolean): Promise<void> => {
+      for (let turn = 0; turn < 1000 && !until(); turn++) {
+        await new Promise(resolve => setImmediate(resolve))
+      }
+    }
+    const warned = warnings.length
+    await append(log, 1) // acknowledged before its fsync, which fails; nothing is cut
+    await turns(() => warnings.length > warned)
+    assert.match(warnings.at(-1) ?? '', /EIO/)
+    await append(log, 2) // the next fsync covers all three batches
+    await turns(() => log.durableEndOffset >= 30)
+    assert.equal(log.durableEndOffset, 30)
+    assert.equal(manager.flushStats.bytes, batch(0).length + batch(1).length + batch(2).length)
+    await manager.close()
+  })
+
+  it('rejects, never strands, an append queued while the round before it fails', async () => {
+    const faults = faultyDisk()
+    const manager = await LogManager.open({ dataDir, nodeId: 1, disk: faults.disk,
+      defaultConfig: { ...CONFIG, fsyncBeforeAck: false, flushIntervalMessages: 20 } })
+    const log = await manager.getOrCreateLog('t', 0)
+    await append(log, 0)
+    faults.failSyncs = 1
+    await append(log, 1) // its fsync fails in the microtasks right after this resolves
+    const queued = append(log, 2) // queued before the failure drops every queued write
+    await assert.rejects(queued, { kind: 'KAFKA_STORAGE_ERROR', message: /EIO/ })
+    assert.equal((await append(log, 3)).baseOffset, 20, 'the dropped batch left no trace')
+    await manager.close()
+  })
+
   it('writes index entries that each point at the start of the batch ending at that offset',
     async () => {
       const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
@@ -221,6 +260,29 @@ describe('PartitionLog', () => {
     await reopened.close()
   })
 
+  it('after a clean shutdown, cuts garbage off an older segment and keeps the segments after it',
+    async () => {
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = await manager.getOrCreateLog('t', 0)
+      await Promise.all(Array.from({ length: 120 }, (_, n) => append(log, n)))
+      const bases = await readAll(log)
+      const segments = log.segmentCount
+      await manager.close()
+      const directory = path.join(dataDir, 't-0')
+      const first = (await readdir(directory)).filter(name => name.endsWith('.log')).sort()[0]
+      const garbage = Buffer.from('not a record batch')
+      await appendFile(path.join(directory, first as string), garbage)
+      const warnings: string[] = []
+      const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG,
+        logger: { info: () => undefined, warn: message => { warnings.push(message) } } })
+      const again = reopened.getLog('t', 0) as PartitionLog
+      assert.equal(again.segmentCount, segments, 'the later segments are kept')
+      assert.equal(again.logEndOffset, 1200)
+      assert.deepEqual(await readAll(again), bases)
+      assert.match(warnings.join('\n'), new RegExp(`${garbage.length} bytes truncated`))
+      await reopened.close()
+    })
+
   it('rejects appends covered by a failed write or fsync, drops them, and heals', async () => {
     const faults = faultyDisk()
     const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG,
@@ -239,6 +301,8 @@ describe('PartitionLog', () => {
     assert.deepEqual(await readAll(log), [0, 10, 20])
     const { records } = await log.read(20, 1 << 20)
     assert.ok(records.equals(stamped(batch(5), 20)), 'offset 20 holds the sixth batch')
+    assert.equal(manager.flushStats.bytes, batch(0).length + batch(2).length + batch(5).length,
+      'the flush counters count what was made durable, not the bytes cut after a failed fsync')
     await manager.close()
     const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     assert.deepEqual(await readAll(reopened.getLog('t', 0) as PartitionLog), [0, 10, 20])
