@@ -20,7 +20,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
 import { KafkaClient } from '../src/client/client.js'
-import { CompressionCodec } from '../src/records/batch-header.js'
+import {
+  CompressionCodec, lastOffsetOf, RECORDS_COUNT_OFFSET,
+} from '../src/records/batch-header.js'
 import { splitBatches } from '../src/records/batch.js'
 import { buildRecordBatch } from '../src/records/builder.js'
 import {
@@ -32,6 +34,7 @@ import { produceWithKafkajs } from './lib/kafkajs-producer.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
 import { describeNoise, probeNoise } from './lib/noise.js'
 import { runAtRate, type RateRunResult } from './lib/rate-run.js'
+import { recordsPerBatch } from './lib/stamped-batches.js'
 import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './lib/raw-limit.js'
 import {
   formatRate, latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, table,
@@ -108,13 +111,10 @@ async function freshTopic (context: Context, partitions: number): Promise<string
   return name
 }
 
-function recordsPerBatch (options: Options): number {
-  return Math.max(1, Math.floor(options.batchBytes / (options.messageSize + 8)))
-}
-
 async function makeBatch (options: Options): Promise<Buffer> {
   const now = Date.now()
-  return buildRecordBatch(Array.from({ length: recordsPerBatch(options) },
+  const count = recordsPerBatch(options.messageSize, options.batchBytes)
+  return buildRecordBatch(Array.from({ length: count },
     (_, i) => ({ value: Buffer.alloc(options.messageSize, i % 251) })),
   { compression: CODECS[options.compression] ?? CompressionCodec.None, timestampMs: now })
 }
@@ -142,14 +142,14 @@ async function produce (context: Context): Promise<ProduceResult> {
     claimed += count
     return true
   }
+  const records = recordsPerBatch(options.messageSize, options.batchBytes)
   let chunk: Buffer | undefined
   if (options.client === 'kafkajs') {
     await produceWithKafkajs({ ...options, topic, durationSeconds: options.duration,
-      recordsPerSend: recordsPerBatch(options), claim }, sampler, acknowledged)
+      recordsPerSend: records, claim }, sampler, acknowledged)
   } else {
     chunk = await makeBatch(options)
     const batch = chunk
-    const records = recordsPerBatch(options)
     const clients = Array.from({ length: options.producers },
       () => new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
     const deadline = started + options.duration * 1000
@@ -213,8 +213,8 @@ async function consume (context: Context): Promise<Record<string, unknown>> {
       const records = fetched.records ?? Buffer.alloc(0)
       let count = 0
       for (const { position } of splitBatches(records)) {
-        count += records.readInt32BE(position + 57)
-        offset = Number(records.readBigInt64BE(position)) + records.readInt32BE(position + 23) + 1
+        count += records.readInt32BE(position + RECORDS_COUNT_OFFSET)
+        offset = lastOffsetOf(records, position) + 1
       }
       messages += count
       bytes += records.length

@@ -102,7 +102,7 @@ async function engineRun (directory: string, fsyncBeforeAck: boolean, buffers: B
   const logs = await Promise.all(Array.from({ length: PARTITIONS }, (_, i) =>
     manager.getOrCreateLog('bench', i)))
   const seconds = await appendAll(logs, buffers, records, count)
-  const rounds = manager.flushRounds
+  const rounds = manager.flushStats.rounds
   const read = await readAll(logs)
   await manager.close()
   return { seconds, rounds, readBytes: read.bytes, readSeconds: read.seconds }

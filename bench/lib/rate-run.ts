@@ -8,6 +8,7 @@
  * counts it, and the run reports itself saturated when it could not offer its rate.
  */
 import { KafkaClient } from '../../src/client/client.js'
+import { lastOffsetOf, RECORDS_COUNT_OFFSET } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import {
   latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, type Percentiles, type Sample,
@@ -93,13 +94,13 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
         const arrived = nowEpochMs()
         const records = fetched.records ?? Buffer.alloc(0)
         for (const { position, size } of splitBatches(records)) {
-          const count = records.readInt32BE(position + 57)
+          const count = records.readInt32BE(position + RECORDS_COUNT_OFFSET)
           const stamp = readSendStamp(records, position, size)
           if (stamp >= measuredFromEpochMs) {
             recordMs(endToEndLatency, arrived - stamp, count)
             received += count
           }
-          offset = Number(records.readBigInt64BE(position)) + records.readInt32BE(position + 23) + 1
+          offset = lastOffsetOf(records, position) + 1
         }
       }
     }))

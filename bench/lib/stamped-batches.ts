@@ -5,12 +5,19 @@
  * A buffer goes back to the pool only once its request was answered, so a stamp never changes
  * bytes still being written to a socket.
  */
-import { writeBatchCrc, writeInt64 } from '../../src/records/batch-header.js'
+import {
+  BASE_TIMESTAMP_OFFSET, MAX_TIMESTAMP_OFFSET, RECORDS_OFFSET, writeBatchCrc, writeInt64,
+} from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { readVarint } from '../../src/records/varint.js'
 
-const BASE_TIMESTAMP_OFFSET = 27
-const MAX_TIMESTAMP_OFFSET = 35
-const RECORDS_OFFSET = 61
+/**
+ * Records of `messageSize` bytes that fit a batch of `batchBytes`: about 8 bytes of framing per
+ * small record (length, attributes, deltas, key and value lengths, header count).
+ */
+export function recordsPerBatch (messageSize: number, batchBytes: number): number {
+  return Math.max(1, Math.floor(batchBytes / (messageSize + 8)))
+}
 
 export function nowEpochMs (): number {
   return performance.timeOrigin + performance.now()
@@ -26,9 +33,7 @@ export class StampedBatches {
   /** `recordsMax` caps the records per batch below what `batchBytes` holds (linger). */
   constructor (messageSize: number, batchBytes: number, recordsMax = Infinity) {
     if (messageSize < 8) throw new Error('latency runs need --message-size of at least 8 bytes')
-    // About 8 bytes of per-record framing for small records (length, attributes, deltas,
-    // key and value lengths, header count).
-    this.records = Math.max(1, Math.min(Math.floor(batchBytes / (messageSize + 8)),
+    this.records = Math.max(1, Math.min(recordsPerBatch(messageSize, batchBytes),
       Math.floor(recordsMax)))
     this.#template = buildRecordBatchSync(Array.from({ length: this.records },
       (_, i) => ({ value: Buffer.alloc(messageSize, i % 251) })))
@@ -61,24 +66,13 @@ export function readSendStamp (records: Buffer, position: number, size: number):
 
 /** Where the first record's value starts in an uncompressed records body. */
 function firstValueOffset (body: Buffer): number {
-  let position = 0
-  const varint = (): number => {
-    let raw = 0
-    let shift = 0
-    for (;;) {
-      const byte = body[position++] as number
-      raw += (byte & 0x7f) * 2 ** shift
-      if ((byte & 0x80) === 0) break
-      shift += 7
-    }
-    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2
-  }
-  varint() // length
-  position++ // attributes
-  varint() // timestamp delta
-  varint() // offset delta
-  const keyLength = varint()
-  if (keyLength > 0) position += keyLength
-  varint() // value length
-  return position
+  const cursor = { position: 0 }
+  readVarint(body, cursor, body.length) // length
+  cursor.position++ // attributes
+  readVarint(body, cursor, body.length) // timestamp delta
+  readVarint(body, cursor, body.length) // offset delta
+  const keyLength = readVarint(body, cursor, body.length)
+  if (keyLength > 0) cursor.position += keyLength
+  readVarint(body, cursor, body.length) // value length
+  return cursor.position
 }

@@ -16,6 +16,7 @@
  * (PartitionLog serializes its own `flushRound`).
  */
 import type { Clock, TimerHandle } from '../io/clock.js'
+import type { FlushTotals } from '../metrics/metrics.js'
 import { assert } from '../util/assert.js'
 
 /** Default bound on appended-but-unflushed bytes per LogManager (all partitions). */
@@ -47,13 +48,6 @@ export interface Flusher {
   release (bytes: number): void
   /** Counts one log's fsync round: `files` fdatasyncs covering `bytes` written since its last. */
   recordFlush (bytes: number, files: number): void
-}
-
-/** Totals since start-up, exported as Kafka's LogFlushRateAndTimeMs-like metrics. */
-export interface FlushStats {
-  rounds: number
-  fsyncs: number
-  bytes: number
 }
 
 interface Admission {
@@ -113,7 +107,8 @@ export class GroupCommitFlusher implements Flusher {
     this.flushedBytes += bytes
   }
 
-  get stats (): FlushStats {
+  /** Totals since start-up, in the shape the metrics export (Kafka's LogFlushStats). */
+  get stats (): FlushTotals {
     return { rounds: this.rounds, fsyncs: this.fsyncs, bytes: this.flushedBytes }
   }
 

@@ -19,12 +19,13 @@ import path from 'node:path'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { systemClock } from '../io/clock.js'
 import { DirectoryLockedError, nodeDisk, type Disk } from '../io/disk.js'
+import type { FlushTotals } from '../metrics/metrics.js'
 import {
   checkpointKey, formatCheckpoint, parseCheckpoint, writeAtomic,
   type OffsetCheckpoint,
 } from './checkpoint.js'
 import { LogDirLockedError } from './errors.js'
-import { GroupCommitFlusher, type FlushStats } from './flusher.js'
+import { GroupCommitFlusher } from './flusher.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import { PartitionLog, type LogLogger } from './partition-log.js'
 
@@ -88,12 +89,8 @@ export class LogManager {
     return { ...this.#defaultConfig, ...this.#topicConfigs(topic), ...overrides }
   }
 
-  get flushRounds (): number {
-    return this.#flusher.rounds
-  }
-
   /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
-  get flushStats (): FlushStats {
+  get flushStats (): FlushTotals {
     return this.#flusher.stats
   }
 

@@ -12,6 +12,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { recordsPerBatch } from '../../bench/lib/stamped-batches.js'
 import { REPO_ROOT } from '../support/broker-process.js'
 
 const run = promisify(execFile)
@@ -54,7 +55,7 @@ describe('npm run bench', { concurrency: false }, () => {
   it('produce --messages stops at whole batches within the count', async () => {
     const { report } = await bench('count', ['produce', '--spawn', '--no-raw-limit',
       '--messages', '5000', '--duration', '30'])
-    const perBatch = Math.floor(16384 / (100 + 8))
+    const perBatch = recordsPerBatch(100, 16384)
     assert.equal(report.result.messages, Math.floor(5000 / perBatch) * perBatch)
   })
 
