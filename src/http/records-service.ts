@@ -10,6 +10,7 @@ import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
 import { decodeRecordBatch, splitBatches } from '../records/batch.js'
 import { isControlBatch } from '../records/batch-header.js'
+import { ControllerError } from '../controller/controller.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
@@ -39,11 +40,40 @@ function partitionCount (broker: Broker, topic: string): number {
   return info.partitions.length
 }
 
-/** Produces in request order; returns each message's partition and offset (null: acks=0). */
+/**
+ * The partition count of a topic to produce to, creating the topic with the broker defaults
+ * when it does not exist and auto.create.topics.enable is true: what a Kafka producer gets
+ * from its Metadata request (the broker's one auto-create path, Broker.topicOrAutoCreate).
+ */
+async function partitionCountForProduce (broker: Broker, topic: string): Promise<number> {
+  let info
+  try {
+    info = await broker.topicOrAutoCreate(topic, true)
+  } catch (error) {
+    if (error instanceof ControllerError) {
+      throw fromKafkaError(error.errorName, error.message, 'topic')
+    }
+    throw error
+  }
+  if (info !== undefined) return info.partitions.length
+  throw new HttpError(404, 1, `topic '${topic}' not found, and auto.create.topics.enable is ` +
+    'false on this broker: create it first (POST /api/v1/topics)')
+}
+
+export interface ProduceResult {
+  partition: number
+  /** null with acks=0: nobody waited for the append. */
+  offset: number | null
+  /** The timestamp stored, in Unix ms (the append time when the topic uses LogAppendTime). */
+  timestamp: number
+}
+
+/** Produces in request order; returns where and with what timestamp each message went. */
 export async function produceMessages (broker: Broker, topic: string,
-  messages: OutgoingMessage[], acks: number): Promise<{ partition: number,
-  offset: number | null }[]> {
-  const count = partitionCount(broker, topic)
+  messages: OutgoingMessage[], acks: number): Promise<ProduceResult[]> {
+  const count = await partitionCountForProduce(broker, topic)
+  // One create time for the messages that bring none, so the response can echo it.
+  const nowMs = Date.now()
   let roundRobin = Math.floor(Math.random() * count)
   const placed = messages.map((message, index) => {
     const partition = message.partition ??
@@ -60,12 +90,13 @@ export async function produceMessages (broker: Broker, topic: string,
     indexes.push(index)
     byPartition.set(partition, indexes)
   })
-  const results = placed.map(partition => ({ partition, offset: null as number | null }))
+  const results: ProduceResult[] = placed.map((partition, index) => ({ partition,
+    offset: null, timestamp: (messages[index] as OutgoingMessage).timestamp ?? nowMs }))
   const appends = [...byPartition].map(async ([partition, indexes]) => {
     const records: RecordInput[] = indexes.map(index => {
       const message = messages[index] as OutgoingMessage
       return { key: message.key, value: message.value, headers: message.headers,
-        ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) }
+        timestamp: (results[index] as ProduceResult).timestamp }
     })
     const batch = await buildRecordBatch(records)
     const append = broker.replicaManager.appendRecords(topic, partition, batch)
@@ -75,8 +106,11 @@ export async function produceMessages (broker: Broker, topic: string,
     }
     try {
       const result = await append
-      indexes.forEach((index, i) => { (results[index] as { offset: number | null }).offset =
-        result.baseOffset + i })
+      indexes.forEach((index, i) => {
+        const stored = results[index] as ProduceResult
+        stored.offset = result.baseOffset + i
+        if (result.logAppendTimeMs !== -1) stored.timestamp = result.logAppendTimeMs
+      })
     } catch (error) {
       if (error instanceof PartitionError) {
         throw fromKafkaError(error.errorName, error.message, 'messages')
