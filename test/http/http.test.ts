@@ -12,21 +12,13 @@ import { pack, unpack } from 'msgpackr'
 import { KafkaClient } from '../../src/client/client.js'
 import { readPartition } from '../../src/client/consumer.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+import { httpCaller } from '../support/http-call.js'
 
 const { Kafka, logLevel } = kafkajs
 let broker: BrokerProcess
 let base: string
 
-async function call (method: string, path: string, body?: unknown,
-  headers: Record<string, string> = {}): Promise<{ status: number, body: any }> {
-  const response = await fetch(path.startsWith('http') ? path : base + path, {
-    method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? null : JSON.parse(text) }
-}
+const call = httpCaller(() => base)
 
 describe('HTTP API', () => {
   before(async () => {

@@ -195,7 +195,8 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
   app.post(`${base}/offsets`, {
     schema: { tags, summary: 'Commit offsets (REST Proxy v2: stored as sent + 1)',
       params: instanceParams, body: ref('Offsets'),
-      response: { 200: { description: 'Committed', type: 'null' }, ...ERROR_RESPONSES } },
+      response: { 200: { description: 'Committed (no body, as in REST Proxy)', type: 'null' },
+        ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const { group, instance } = request.params as Params
     const body = (request.body ?? {}) as { offsets?: { topic: string, partition: number,
