@@ -23,6 +23,11 @@ export class OpenStreams {
     return this.#streams.size
   }
 
+  /** True once the server has started closing. */
+  get closing (): boolean {
+    return this.#closing.signal.aborted
+  }
+
   /**
    * Aborted when the response's connection closes (or the response ends) or the server starts
    * closing. The listener on the shared signal is removed with the response, so it never grows.

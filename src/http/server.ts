@@ -141,6 +141,9 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
+    // Longer than any name the schemas allow, percent-encoded (255 × 3), so an over-long path
+    // parameter reaches validation and is refused naming its field rather than as a bare 414.
+    routerOptions: { maxParamLength: 1024 },
     ajv: { customOptions: { allErrors: true, coerceTypes: true, allowUnionTypes: true } },
   })
   // Response schemas describe the API in /openapi.json; bodies are still written by
@@ -174,6 +177,12 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   // Before the listener waits for open requests: end streams and long polls, or a client
   // holding one open would hold the shutdown.
   app.addHook('preClose', async () => { streams.closeAll() })
+  // A response finished while closing ends its connection too: a keep-alive socket that goes
+  // idle after the server closed its idle ones would hold the shutdown until its timeout.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (streams.closing) reply.header('connection', 'close')
+    return payload
+  })
   app.addHook('onClose', async () => { await instances.closeAll() })
   return app
 }

@@ -196,6 +196,8 @@ async function stream (broker: Broker, streams: OpenStreams, request: FastifyReq
   reply.hijack()
   raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache',
     connection: 'keep-alive' })
+  // Send the head now: a client sees the stream open before the first record or keep-alive.
+  raw.flushHeaders()
   try {
     while (!open.signal.aborted) {
       const result = await consumeRecords(broker, topic, partition, offset, SSE_LIMIT_PER_READ,
