@@ -302,7 +302,7 @@ export class ConsumerInstances {
     if (groups === undefined) throw new HttpError(503, 1, 'the group coordinator is not running')
     for (const topic of topics) {
       if (this.#broker.image.topic(topic) === undefined) {
-        throw new HttpError(404, 1, `topics: topic '${topic}' not found`)
+        throw new HttpError(404, 1, `body.topics: topic '${topic}' not found`)
       }
     }
     const instance = new ConsumerInstance(this.#broker, groups, groupId, topics, settings,

@@ -15,6 +15,7 @@
  * `max.message.bytes`, not here.
  */
 import type { FastifyInstance } from 'fastify'
+import { MSGPACK } from './respond.js'
 
 export const TOPIC_NAME_MAX = 249
 export const TOPIC_NAME_PATTERN = '^(?!\\.{1,2}$)[a-zA-Z0-9._-]+$'
@@ -28,6 +29,10 @@ export const TAG = {
   restProxy: 'REST Proxy v2',
   operations: 'Operations',
 } as const
+
+/** Media types of Tributary's own API, both ways (OpenAPI `consumes`/`produces`). */
+export const NATIVE_MEDIA = { consumes: ['application/json', MSGPACK],
+  produces: ['application/json', MSGPACK] }
 
 export const ref = (id: string): { $ref: string } => ({ $ref: `${id}#` })
 

@@ -15,7 +15,7 @@ import type { Metrics } from '../metrics/metrics.js'
 import { HttpError, schemaErrors } from './errors.js'
 import { MSGPACK, sendBody } from './respond.js'
 import { registerApiV1 } from './routes/api-v1.js'
-import { registerRestProxyV2, V2_BINARY, V2_JSON } from './routes/rest-proxy.js'
+import { registerRestProxyV2, V2, V2_BINARY, V2_JSON } from './routes/rest-proxy.js'
 import { registerConsumers } from './routes/consumers.js'
 import { ConsumerInstances } from './consumer-instances.js'
 import { OpenStreams } from './open-streams.js'
@@ -84,7 +84,7 @@ function installContentTypes (app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain')
   const parseJson = app.getDefaultJsonParser('error', 'error')
   // REST Proxy v2 bodies: records in JSON or binary form, and consumer requests in plain v2.
-  app.addContentTypeParser([V2_JSON, V2_BINARY, 'application/vnd.kafka.v2+json'],
+  app.addContentTypeParser([V2_JSON, V2_BINARY, V2],
     { parseAs: 'string' }, parseJson)
   app.addContentTypeParser(MSGPACK, { parseAs: 'buffer' }, (_request, body, done) => {
     try {

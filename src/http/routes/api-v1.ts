@@ -11,7 +11,7 @@ import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from 
 import type { OpenStreams } from '../open-streams.js'
 import { consumeRecords, produceMessages, type OutgoingMessage } from '../records-service.js'
 import { sendBody } from '../respond.js'
-import { ERROR_RESPONSES, okResponse, ref, TAG } from '../schemas.js'
+import { ERROR_RESPONSES, NATIVE_MEDIA, okResponse, ref, TAG } from '../schemas.js'
 import { timestampMs } from '../timestamp.js'
 
 /** Server-sent events: an idle stream sends a comment this often; records per read. */
@@ -19,6 +19,7 @@ const SSE_KEEPALIVE_MS = 15_000
 const SSE_LIMIT_PER_READ = 500
 
 const tags = [TAG.native]
+const media = NATIVE_MEDIA
 
 interface ProduceBody {
   topic: string
@@ -32,7 +33,7 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: Op
   registerTopics(app, broker)
   app.post('/api/v1/produce', {
     schema: {
-      tags,
+      tags, ...media,
       summary: 'Produce messages',
       description: 'The key picks the partition (Kafka\'s murmur2) when none is given. A topic ' +
         'that does not exist is created with the broker defaults when auto.create.topics.enable ' +
@@ -65,7 +66,7 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: Op
 
   app.get('/api/v1/consume', {
     schema: {
-      tags,
+      tags, produces: media.produces,
       summary: 'Read records from an offset',
       description: 'max_wait_ms makes it a long poll: the answer comes when a record arrives ' +
         'or the time is up. JSON values come back as JSON (see the Data schema).',
@@ -118,7 +119,7 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: Op
 function registerTopics (app: FastifyInstance, broker: Broker): void {
   app.post('/api/v1/topics', {
     schema: {
-      tags,
+      tags, ...media,
       summary: 'Create a topic',
       body: ref('CreateTopicRequest'),
       response: { 201: okResponse('The topic as created', 'Topic'), ...ERROR_RESPONSES },
@@ -162,7 +163,7 @@ function registerTopics (app: FastifyInstance, broker: Broker): void {
 
   app.get('/api/v1/topics', {
     schema: {
-      tags,
+      tags, produces: media.produces,
       summary: 'List topics',
       response: { 200: { description: 'Every topic with its partition count', type: 'array',
         items: ref('TopicSummary') }, ...ERROR_RESPONSES },

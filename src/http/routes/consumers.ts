@@ -18,12 +18,9 @@ import type { ConsumerInstances } from '../consumer-instances.js'
 import { fromKafkaError, HttpError } from '../errors.js'
 import type { OpenStreams } from '../open-streams.js'
 import { absoluteUrl, sendBody } from '../respond.js'
-import { ERROR_RESPONSES, okResponse, ref, TAG } from '../schemas.js'
-import { V2_BINARY } from './rest-proxy.js'
+import { ERROR_RESPONSES, NATIVE_MEDIA, okResponse, ref, TAG } from '../schemas.js'
+import { V2, V2_BINARY, V2_JSON } from './rest-proxy.js'
 
-const V2_RESPONSE = 'application/vnd.kafka.v2+json'
-const V2_JSON_RESPONSE = 'application/vnd.kafka.json.v2+json'
-const V2_BINARY_RESPONSE = 'application/vnd.kafka.binary.v2+json'
 
 type Params = { group: string, instance: string }
 const instanceParams = {
@@ -56,9 +53,10 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
   streams: OpenStreams): void {
   const path = '/api/v1/consumer-groups/:group/instances/:instance'
   const tags = [TAG.consumers]
+  const media = NATIVE_MEDIA
 
   app.post('/api/v1/consumer-groups', {
-    schema: { tags, summary: 'Create a consumer instance (a member of the group)',
+    schema: { tags, ...media, summary: 'Create a consumer instance (a member of the group)',
       description: `${JOIN_DELAY_NOTE} ${AUTO_COMMIT_NOTE}`,
       body: ref('CreateConsumerRequest'),
       response: { 201: okResponse('The joined instance and its partitions', 'ConsumerInstance'),
@@ -79,7 +77,8 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
   })
 
   app.get(`${path}/records`, {
-    schema: { tags, summary: 'Read records from the instance\'s partitions',
+    schema: { tags, produces: media.produces,
+      summary: 'Read records from the instance\'s partitions',
       description: `A long poll of up to max_wait_ms. ${AUTO_COMMIT_NOTE}`,
       params: instanceParams,
       querystring: { type: 'object', properties: {
@@ -96,7 +95,7 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
   })
 
   app.post(`${path}/offsets`, {
-    schema: { tags, summary: 'Commit offsets',
+    schema: { tags, ...media, summary: 'Commit offsets',
       description: 'Commits the given offsets (the next record to read), or without a body ' +
         'the positions after every record read so far.',
       params: instanceParams, body: ref('Offsets'),
@@ -112,7 +111,8 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
   })
 
   app.get(`${path}/offsets`, {
-    schema: { tags, summary: 'Committed offsets of the instance\'s partitions',
+    schema: { tags, produces: media.produces,
+      summary: 'Committed offsets of the instance\'s partitions',
       params: instanceParams,
       response: { 200: okResponse('Committed offsets (-1: none)', 'CommittedOffsets'),
         ...ERROR_RESPONSES } },
@@ -146,16 +146,21 @@ function renderV2 (value: string | { base64: string } | null, binary: boolean): 
 function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerInstances,
   streams: OpenStreams): void {
   const tags = [TAG.restProxy]
+  // REST Proxy's own media types; plain JSON is accepted too.
+  const consumes = [V2, 'application/json']
+  const produces = [V2]
   const base = '/consumers/:group/instances/:instance'
 
   app.post('/consumers/:group', {
-    schema: { tags, summary: 'Create a consumer instance (REST Proxy v2)',
+    schema: { tags, consumes, produces, summary: 'Create a consumer instance (REST Proxy v2)',
       description: 'The instance joins its group when it subscribes. An instance that is ' +
         'never used expires after consumer.instance.timeout.ms like any other.',
       params: { type: 'object', required: ['group'], properties: { group: ref('GroupId') } },
       body: ref('V2CreateConsumerRequest'),
       response: { 200: okResponse('The instance', 'V2CreateConsumerResponse'),
         ...ERROR_RESPONSES } },
+    // Every field is optional, so is the body, as in REST Proxy.
+    preValidation: async request => { request.body ??= {} },
   }, async (request, reply) => {
     const { group } = request.params as { group: string }
     const body = (request.body ?? {}) as { name?: string, format?: string,
@@ -166,12 +171,12 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
       autoCommit: body['auto.commit.enable'] !== 'false',
       format: body.format === 'binary' ? 'binary' : 'json',
     })
-    return reply.type(V2_RESPONSE).send({ instance_id: pending.instanceId,
+    return reply.type(V2).send({ instance_id: pending.instanceId,
       base_uri: absoluteUrl(request, pathOf('/consumers', group, pending.instanceId)) })
   })
 
   app.post(`${base}/subscription`, {
-    schema: { tags, summary: 'Subscribe to topics (REST Proxy v2)',
+    schema: { tags, consumes, summary: 'Subscribe to topics (REST Proxy v2)',
       description: `${JOIN_DELAY_NOTE} A new subscription replaces the previous one.`,
       params: instanceParams, body: ref('V2Subscription'),
       response: { 204: { description: 'Subscribed', type: 'null' }, ...ERROR_RESPONSES } },
@@ -182,7 +187,7 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
   })
 
   app.get(`${base}/records`, {
-    schema: { tags, summary: 'Read records (REST Proxy v2)',
+    schema: { tags, produces: [V2_JSON, V2_BINARY], summary: 'Read records (REST Proxy v2)',
       description: 'Keys and values in the instance\'s format: json (parsed) or binary ' +
         `(base64). ${AUTO_COMMIT_NOTE}`,
       params: instanceParams,
@@ -193,7 +198,7 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
   }, (request, reply) => readV2(instances, streams, request, reply))
 
   app.post(`${base}/offsets`, {
-    schema: { tags, summary: 'Commit offsets (REST Proxy v2: stored as sent + 1)',
+    schema: { tags, consumes, summary: 'Commit offsets (REST Proxy v2: stored as sent + 1)',
       params: instanceParams, body: ref('Offsets'),
       response: { 200: { description: 'Committed (no body, as in REST Proxy)', type: 'null' },
         ...ERROR_RESPONSES } },
@@ -204,7 +209,7 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
     const consumer = instances.get(group, instance)
     // Confluent's proxy stores the offset after the one sent: the next record to read.
     checkCommit(await consumer.commit(body.offsets?.map(o => ({ ...o, offset: o.offset + 1 }))))
-    return reply.code(200).type(V2_RESPONSE).send()
+    return reply.code(200).type(V2).send()
   })
 
   app.delete(base, {
@@ -226,7 +231,7 @@ async function readV2 (instances: ConsumerInstances, streams: OpenStreams,
     (request.headers.accept ?? '').includes(V2_BINARY)
   const records = await consumer.records(query.timeout ?? 1000, 500,
     streams.signalFor(reply))
-  return reply.type(binary ? V2_BINARY_RESPONSE : V2_JSON_RESPONSE).send(records.map(r => ({
+  return reply.type(binary ? V2_BINARY : V2_JSON).send(records.map(r => ({
     topic: r.topic, key: renderV2(r.key, binary), value: renderV2(r.value, binary),
     partition: r.partition, offset: r.offset })))
 }

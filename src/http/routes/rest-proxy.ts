@@ -14,7 +14,8 @@ import { ERROR_RESPONSES, okResponse, ref, TAG } from '../schemas.js'
 
 export const V2_JSON = 'application/vnd.kafka.json.v2+json'
 export const V2_BINARY = 'application/vnd.kafka.binary.v2+json'
-const V2_RESPONSE = 'application/vnd.kafka.v2+json'
+/** REST Proxy v2's media type for requests and responses that carry no records. */
+export const V2 = 'application/vnd.kafka.v2+json'
 
 const tags = [TAG.restProxy]
 const topicParams = { type: 'object', required: ['topic'], properties: {
@@ -36,21 +37,22 @@ function encodeField (request: FastifyRequest, value: unknown, field: string): B
 
 export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void {
   app.get('/topics', {
-    schema: { tags, summary: 'List topic names (REST Proxy v2)',
+    schema: { tags, produces: [V2], summary: 'List topic names (REST Proxy v2)',
       response: { 200: { description: 'Topic names', type: 'array', items: { type: 'string' },
         examples: [['user-events']] }, ...ERROR_RESPONSES } },
   }, async (_request, reply) =>
-    reply.type(V2_RESPONSE).send([...broker.image.topics()].map(topic => topic.name)))
+    reply.type(V2).send([...broker.image.topics()].map(topic => topic.name)))
 
   app.get('/topics/:topic', {
-    schema: { tags, summary: 'Describe a topic (REST Proxy v2)', params: topicParams,
+    schema: { tags, produces: [V2], summary: 'Describe a topic (REST Proxy v2)',
+      params: topicParams,
       response: { 200: okResponse('The topic, its configs and partitions', 'V2Topic'),
         ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const { topic } = request.params as { topic: string }
     const info = broker.image.topic(topic)
     if (info === undefined) throw TOPIC_NOT_FOUND(topic)
-    return reply.type(V2_RESPONSE).send({
+    return reply.type(V2).send({
       name: info.name,
       configs: Object.fromEntries(broker.configs.describeTopic(info.name, info.configs)
         .map(entry => [entry.name, entry.value])),
@@ -91,17 +93,19 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
     `text) or ${V2_BINARY} (base64 strings, stored as those bytes). A missing topic is created ` +
     'when auto.create.topics.enable is true.'
   app.post('/topics/:topic', {
-    schema: { tags, summary: 'Produce to a topic (REST Proxy v2)',
+    schema: { tags, consumes: [V2_JSON, V2_BINARY], produces: [V2],
+      summary: 'Produce to a topic (REST Proxy v2)',
       description: produceDescription, params: topicParams, body: ref('V2ProduceRequest'),
       response: { 200: okResponse('Where each record was stored', 'V2ProduceResponse'),
         ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const { topic } = request.params as { topic: string }
-    return reply.type(V2_RESPONSE).send(await produce(request, topic, undefined))
+    return reply.type(V2).send(await produce(request, topic, undefined))
   })
 
   app.post('/topics/:topic/partitions/:partition', {
-    schema: { tags, summary: 'Produce to one partition (REST Proxy v2)',
+    schema: { tags, consumes: [V2_JSON, V2_BINARY], produces: [V2],
+      summary: 'Produce to one partition (REST Proxy v2)',
       description: produceDescription,
       params: { type: 'object', required: ['topic', 'partition'], properties: {
         topic: ref('TopicName'), partition: { type: 'integer', minimum: 0 } } },
@@ -110,6 +114,6 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
         ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const { topic, partition } = request.params as { topic: string, partition: number }
-    return reply.type(V2_RESPONSE).send(await produce(request, topic, partition))
+    return reply.type(V2).send(await produce(request, topic, partition))
   })
 }
