@@ -101,7 +101,7 @@ export class ConsumerInstance {
     return this.#joining
   }
 
-  /** Commits the positions read so far when auto-commit is on; a failed commit is retried next time. */
+  /** Commits the positions read so far when auto-commit is on; a failed one is retried later. */
   async #autoCommit (): Promise<void> {
     if (!this.settings.autoCommit || !this.#uncommitted || this.generationId < 0) return
     const code = await this.commit().catch(() => -1)

@@ -77,7 +77,8 @@ function schemaErrorMessage (item: SchemaError, meanings: SchemaMeanings): strin
     case 'format': return meanings.formats[String(params.format)] ??
       `must be ${article(String(params.format))}`
     case 'maxLength': return `must be at most ${limit} characters`
-    case 'minLength': return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`
+    case 'minLength':
+      return limit === 1 ? 'must not be empty' : `must be at least ${limit} characters`
     case 'maxItems': return `must have at most ${limit} items`
     case 'minItems': return limit === 1 ? 'must not be empty' : `must have at least ${limit} items`
     case 'enum': return `must be one of ${(params.allowedValues as unknown[]).join(', ')}`

@@ -155,7 +155,8 @@ const CreateTopicRequest = {
       description: 'Default default.replication.factor' },
     retention_ms: { type: 'integer', minimum: -1, description: 'Sets retention.ms' },
     configs: { type: 'object', propertyNames: { maxLength: NAME_MAX },
-      additionalProperties: { type: ['string', 'number', 'boolean'], maxLength: CONFIG_VALUE_MAX } },
+      additionalProperties: { type: ['string', 'number', 'boolean'],
+        maxLength: CONFIG_VALUE_MAX } },
   },
   examples: [{ name: 'user-events', partitions: 12, replication_factor: 1,
     retention_ms: 604800000 }],
@@ -292,8 +293,8 @@ const V2Record = {
 
 export const SHARED_SCHEMAS = [
   TopicName, GroupId, InstanceId, Timestamp, Data, Headers, ErrorSchema,
-  Message, ProduceRequest, ProduceResponse, RecordSchema, ConsumeResponse, CreateTopicRequest, Topic,
-  TopicSummary, CreateConsumerRequest, TopicPartition, ConsumerInstance, GroupRecord,
+  Message, ProduceRequest, ProduceResponse, RecordSchema, ConsumeResponse, CreateTopicRequest,
+  Topic, TopicSummary, CreateConsumerRequest, TopicPartition, ConsumerInstance, GroupRecord,
   GroupRecords, Offset, Offsets, CommittedOffsets,
   V2ProduceRequest, V2ProduceResponse, V2Topic, V2CreateConsumerRequest,
   V2CreateConsumerResponse, V2Subscription, V2Record,

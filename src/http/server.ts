@@ -49,7 +49,9 @@ function installErrorHandling (app: FastifyInstance): void {
     if (error instanceof HttpError) {
       return sendBody(request, reply.code(error.status), {
         error_code: error.errorCode, message: error.message,
-        ...(error.validationErrors === undefined ? {} : { validation_errors: error.validationErrors }),
+        ...(error.validationErrors === undefined
+          ? {}
+          : { validation_errors: error.validationErrors }),
       })
     }
     if (error.validation !== undefined) {

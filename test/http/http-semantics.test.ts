@@ -30,7 +30,9 @@ function streamRecords (path: string, count: number): Promise<any[]> {
           const event = text.slice(0, end)
           text = text.slice(end + 2)
           const data = /^data: (.*)$/m.exec(event)
-          if (/^event: record$/m.test(event) && data !== null) records.push(JSON.parse(data[1] as string))
+          if (/^event: record$/m.test(event) && data !== null) {
+            records.push(JSON.parse(data[1] as string))
+          }
         }
         if (records.length >= count) {
           request.destroy()
@@ -124,7 +126,8 @@ describe('HTTP API semantics', () => {
     assert.equal(created.status, 200, JSON.stringify(created.body))
     await call('POST', `${created.body.base_uri}/subscription`, { topics: ['v2-formats'] }, v2)
     const records = await call('GET', `${created.body.base_uri}/records`)
-    assert.match(records.headers.get('content-type') ?? '', /^application\/vnd\.kafka\.binary\.v2\+json/)
+    assert.match(records.headers.get('content-type') ?? '',
+      /^application\/vnd\.kafka\.binary\.v2\+json/)
     const values = records.body.map((r: { value: string }) => Buffer.from(r.value, 'base64'))
     assert.deepEqual([...values[0]], [...bytes], 'non-UTF-8 bytes come back unchanged')
     assert.equal(values[1].toString(), '{"n":1}')

@@ -31,6 +31,11 @@ interface ProduceBody {
 
 export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: OpenStreams): void {
   registerTopics(app, broker)
+  registerProduce(app, broker)
+  registerConsume(app, broker, streams)
+}
+
+function registerProduce (app: FastifyInstance, broker: Broker): void {
   app.post('/api/v1/produce', {
     schema: {
       tags, ...media,
@@ -63,6 +68,9 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: Op
     const results = await produceMessages(broker, body.topic, messages, acks)
     return sendBody(request, reply, { topic: body.topic, results })
   })
+}
+
+function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStreams): void {
 
   app.get('/api/v1/consume', {
     schema: {

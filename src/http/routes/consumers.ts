@@ -49,11 +49,13 @@ export function registerConsumers (app: FastifyInstance, instances: ConsumerInst
   registerRestProxyConsumers(app, instances, streams)
 }
 
+const tags = [TAG.consumers]
+const media = NATIVE_MEDIA
+const nativePath = '/api/v1/consumer-groups/:group/instances/:instance'
+
 function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInstances,
   streams: OpenStreams): void {
-  const path = '/api/v1/consumer-groups/:group/instances/:instance'
-  const tags = [TAG.consumers]
-  const media = NATIVE_MEDIA
+  const path = nativePath
 
   app.post('/api/v1/consumer-groups', {
     schema: { tags, ...media, summary: 'Create a consumer instance (a member of the group)',
@@ -109,6 +111,12 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
     checkCommit(await consumer.commit(body.offsets))
     return sendBody(request, reply, { offsets: consumer.committed() })
   })
+  registerNativeOffsetsAndDelete(app, instances)
+}
+
+function registerNativeOffsetsAndDelete (app: FastifyInstance,
+  instances: ConsumerInstances): void {
+  const path = nativePath
 
   app.get(`${path}/offsets`, {
     schema: { tags, produces: media.produces,
@@ -143,13 +151,16 @@ function renderV2 (value: string | { base64: string } | null, binary: boolean): 
   try { return JSON.parse(text) } catch { return text }
 }
 
+const v2Tags = [TAG.restProxy]
+// REST Proxy's own media types; plain JSON is accepted too.
+const consumes = [V2, 'application/json']
+const produces = [V2]
+const v2Path = '/consumers/:group/instances/:instance'
+
 function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerInstances,
   streams: OpenStreams): void {
-  const tags = [TAG.restProxy]
-  // REST Proxy's own media types; plain JSON is accepted too.
-  const consumes = [V2, 'application/json']
-  const produces = [V2]
-  const base = '/consumers/:group/instances/:instance'
+  const tags = v2Tags
+  const base = v2Path
 
   app.post('/consumers/:group', {
     schema: { tags, consumes, produces, summary: 'Create a consumer instance (REST Proxy v2)',
@@ -185,6 +196,13 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
     await instances.subscribe(group, instance, (request.body as { topics: string[] }).topics)
     return reply.code(204).send()
   })
+  registerRestProxyReads(app, instances, streams)
+}
+
+function registerRestProxyReads (app: FastifyInstance, instances: ConsumerInstances,
+  streams: OpenStreams): void {
+  const tags = v2Tags
+  const base = v2Path
 
   app.get(`${base}/records`, {
     schema: { tags, produces: [V2_JSON, V2_BINARY], summary: 'Read records (REST Proxy v2)',
