@@ -115,6 +115,7 @@ describe('HTTP API semantics', () => {
 
   it('follows REST Proxy v2\'s embedded formats, binary bytes exactly', async () => {
     const bytes = Buffer.from([0xff, 0xfe, 0x00, 0x80])
+    await call('POST', '/api/v1/topics', { name: 'v2-formats', partitions: 1 })
     await call('POST', '/topics/v2-formats/partitions/0', { records: [
       { value: bytes.toString('base64') }] },
     { 'content-type': 'application/vnd.kafka.binary.v2+json' })
