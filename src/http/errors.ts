@@ -33,11 +33,13 @@ export function fromKafkaError (errorName: string, message: string, field?: stri
     case 'INVALID_REPLICATION_FACTOR': return new HttpError(400, 2, named)
     case 'INVALID_PARTITIONS': return new HttpError(400, 3, named)
     case 'INVALID_TOPIC_EXCEPTION': return new HttpError(400, 4, named)
+    case 'INVALID_REQUEST': return new HttpError(400, 6, named)
     case 'INVALID_CONFIG': return new HttpError(400, 5, named)
     case 'MESSAGE_TOO_LARGE': case 'RECORD_LIST_TOO_LARGE': return new HttpError(413, 2, named)
     case 'INVALID_TIMESTAMP': case 'INVALID_RECORD': case 'CORRUPT_MESSAGE':
       return new HttpError(422, 6, named)
     case 'REQUEST_TIMED_OUT': return new HttpError(504, 1, named)
+    case 'LEADER_NOT_AVAILABLE': return new HttpError(503, 3, `${named} (retry shortly)`)
     default: return new HttpError(500, 2, `Kafka error ${errorName}: ${named}`)
   }
 }
