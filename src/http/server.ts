@@ -6,7 +6,8 @@
  * add `validation_errors`, one per bad field; bad input is always a 4xx. Bodies over the limit
  * are refused with 413 while streaming in, before they are buffered whole (fastify bodyLimit).
  */
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify'
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply,
+  type FastifyRequest } from 'fastify'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { unpack } from 'msgpackr'
@@ -143,9 +144,21 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   const app = Fastify({
     logger: false,
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024 * 1024,
-    // Longer than any name the schemas allow, percent-encoded (255 × 3), so an over-long path
-    // parameter reaches validation and is refused naming its field rather than as a bare 414.
-    routerOptions: { maxParamLength: 1024 },
+    // Longer than any name the schemas allow once percent-encoded (255 characters of up to 4
+    // UTF-8 bytes, 3 characters each: 3,060), so an over-long path parameter reaches validation
+    // and is refused naming its field rather than as a bare 414.
+    routerOptions: { maxParamLength: 4096 },
+    // Router refusals (a bad URL, a parameter past that length) in the one error shape, without
+    // echoing the URL.
+    frameworkErrors: (error, request, genericReply) => {
+      // The generic reply type is the plain one here (fastify's typing of this hook is wider).
+      const reply = genericReply as unknown as FastifyReply
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      void sendBody(request as FastifyRequest, reply.code(tooLong ? 414 : 400), {
+        error_code: tooLong ? 41401 : 40001,
+        message: tooLong ? 'a path parameter is longer than 4096 characters'
+          : 'the URL cannot be decoded' })
+    },
     ajv: { customOptions: { allErrors: true, coerceTypes: true, allowUnionTypes: true } },
   })
   // Response schemas describe the API in /openapi.json; bodies are still written by

@@ -79,6 +79,13 @@ describe('HTTP API limits', () => {
       assert.equal(answer.body.validation_errors[0].field, field, answer.body.message)
       assert.ok(answer.body.message.length < 300, 'the message does not echo the whole value')
     }
+    // Past what any schema allows even percent-encoded: the router refuses it, in the same shape.
+    const router = await call('GET', `/consumers/${long(5000)}/instances/i/records`)
+    assert.deepEqual(router.body, { error_code: 41401,
+      message: 'a path parameter is longer than 4096 characters' })
+    const undecodable = await call('GET', '/consumers/%E0%A4%A/instances/i/records')
+    assert.equal(undecodable.status, 400)
+    assert.equal(undecodable.body.error_code, 40001)
   })
 
   it('caps open SSE streams with a 429 naming the limit, and frees a closed one', async () => {
