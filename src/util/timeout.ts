@@ -1,12 +1,13 @@
 /**
- * Timer bounds: Node's setTimeout/setInterval hold at most 2^31-1 ms; a larger delay (or a
- * negative or NaN one) fires after 1 ms, which turns a "wait forever" into a busy loop. Every
- * timeout or deadline that comes from a client or a config passes through here first.
+ * `setTimeout` holds a delay as a signed 32-bit count of milliseconds: Node turns anything above
+ * 2^31-1 (about 24.8 days), and NaN, into 1 ms with a TimeoutOverflowWarning, so a client's
+ * `max_wait_ms` or `session_timeout_ms` of 2^31 would become a busy loop. Every delay that comes
+ * from a client or a config goes through `clampTimeoutMs` before it reaches a timer.
  */
-export const TIMEOUT_MS_MAX = 2_147_483_647
+export const TIMEOUT_MAX_MS = 2 ** 31 - 1
 
-/** `ms` clamped to [0, 2^31-1]; NaN becomes 0. */
-export function clampTimeoutMs (ms: number): number {
-  if (Number.isNaN(ms)) return 0
-  return Math.min(Math.max(ms, 0), TIMEOUT_MS_MAX)
+/** `delayMs` within [0, 2^31-1]; NaN and negatives are 0, +Infinity is the maximum. */
+export function clampTimeoutMs (delayMs: number): number {
+  if (Number.isNaN(delayMs) || delayMs <= 0) return 0
+  return Math.min(delayMs, TIMEOUT_MAX_MS)
 }
