@@ -72,8 +72,8 @@ export class ConsumerInstance {
   assignment: { topic: string, partition: number }[] = []
   readonly positions = new Map<string, number>()
   lastUsedMs = Date.now()
-  /** Positions read since the last commit: what an auto-commit would store. */
-  #uncommitted = false
+  /** The positions the last auto-commit stored: an auto-commit is due when they differ. */
+  #autoCommitted = new Map<string, number>()
   #closed = false
   #joining: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
@@ -103,9 +103,12 @@ export class ConsumerInstance {
 
   /** Commits the positions read so far when auto-commit is on; a failed one is retried later. */
   async #autoCommit (): Promise<void> {
-    if (!this.settings.autoCommit || !this.#uncommitted || this.generationId < 0) return
+    if (!this.settings.autoCommit || this.generationId < 0) return
+    const due = [...this.positions].some(([key, offset]) => this.#autoCommitted.get(key) !== offset)
+    if (!due) return
+    const positions = new Map(this.positions)
     const code = await this.commit().catch(() => -1)
-    if (code === ERROR.NONE) this.#uncommitted = false
+    if (code === ERROR.NONE) this.#autoCommitted = positions
   }
 
   async #join (): Promise<void> {
@@ -187,7 +190,7 @@ export class ConsumerInstance {
     await this.#autoCommit()
     const committed = this.#groups.fetchOffsets(this.groupId)
     const result: (ConsumedRecord & { topic: string, partition: number })[] = []
-    const deadline = Date.now() + clampTimeoutMs(maxWaitMs)
+    const deadline = Date.now() + maxWaitMs
     for (;;) {
       for (const { topic, partition } of this.assignment) {
         const key = `${topic}\u0000${partition}`
@@ -201,7 +204,6 @@ export class ConsumerInstance {
         const read = await consumeRecords(this.#broker, topic, partition, position,
           limit - result.length, 0)
         for (const record of read.records) result.push({ topic, partition, ...record })
-        if (read.nextOffset !== this.positions.get(key)) this.#uncommitted = true
         this.positions.set(key, read.nextOffset)
         if (result.length >= limit) return result
       }

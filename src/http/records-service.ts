@@ -5,14 +5,13 @@
  * `readPartition` up to the high watermark, long-polling in the same purgatory as Fetch.
  */
 import type { Broker } from '../broker/broker.js'
+import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
 import { decodeRecordBatch, splitBatches } from '../records/batch.js'
 import { isControlBatch } from '../records/batch-header.js'
-import { ControllerError } from '../controller/controller.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
-import { clampTimeoutMs } from '../util/timeout.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
 
@@ -127,7 +126,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal):
   Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
-  const deadline = Date.now() + clampTimeoutMs(maxWaitMs)
+  const deadline = Date.now() + maxWaitMs
   for (;;) {
     let read
     try {

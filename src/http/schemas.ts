@@ -12,7 +12,8 @@
  *   no limit of its own; 255 × 4 UTF-8 bytes stays small);
  * - config values: 4,096 characters.
  * Record keys, values and header values are data: bounded by the body limit and the topic's
- * `max.message.bytes`, not here.
+ * `max.message.bytes`, not here. Every wait a client gives (`max_wait_ms`, v2's `timeout`) is at
+ * most 30 s here, far below the 2^31-1 ms a timer holds.
  */
 import type { FastifyInstance } from 'fastify'
 import { MSGPACK } from './respond.js'
