@@ -137,7 +137,7 @@ export class Broker implements RequestDispatcher {
   /**
    * The topic, created with the broker defaults if it does not exist and auto-creation is on
    * (Kafka's auto.create.topics.enable). Created synchronously so the first Metadata response
-   * already carries it (KAFKA_PROTOCOL.md P2.5).
+   * already carries it (docs/protocol.md, "Auto-created topics appear in the first answer").
    */
   async topicOrAutoCreate (name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
     const existing = this.image.topic(name)

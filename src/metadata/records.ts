@@ -3,7 +3,8 @@
  * (`metadata/src/main/resources/common/metadata/*Record.json`). Each is one record value in a
  * batch of that log, encoded with msgpackr. The log is the source of truth: the in-memory
  * `MetadataImage` is only ever changed by replaying these records, both live and at start-up
- * (STYLE rule 9), so what a restarted broker knows is exactly what it had made durable.
+ * (docs/architecture.md, "Conventions"), so what a restarted broker knows is exactly what it
+ * had made durable.
  *
  * Versioning: every record has `type` and `version`; a replayer that meets an unknown type or a
  * newer version stops start-up rather than guess (the log was written by a newer broker).

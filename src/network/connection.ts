@@ -4,7 +4,7 @@
  * Ordering: every decoded request takes a slot in `#pipeline` before its handler runs; handlers
  * run concurrently, but a response is written only when every earlier slot has been written.
  * kafka-python pops responses FIFO and raises on a mismatch, so this ordering is a contract
- * (KAFKA_PROTOCOL.md P4.3).
+ * (docs/protocol.md, "Responses in request order").
  *
  * Limits: at most `inflightRequestsMax` requests are handled at once per connection; past that
  * the socket is paused (TCP back-pressure reaches the client) until a response is written. The
@@ -214,7 +214,7 @@ export class Connection {
   /**
    * Kafka answers an ApiVersions request of an unknown version in the v0 layout with
    * UNSUPPORTED_VERSION and only its own range, so the client can retry with a version it
-   * knows (RequestContext / ApiVersionsRequest; KAFKA_PROTOCOL.md P1.5).
+   * knows (RequestContext / ApiVersionsRequest; docs/protocol.md).
    */
   #answerUnsupportedApiVersions (header: RequestHeader, minVersion: number,
     maxVersion: number): void {

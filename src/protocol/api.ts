@@ -4,7 +4,8 @@
  * `decodeRequest`/`encodeResponse`; the lean client in `src/client/` uses
  * `encodeRequest`/`decodeResponse`; tests round-trip both ways.
  *
- * Versions are gated inside one codec per direction (STYLE rule 8): no file per version.
+ * Versions are gated inside one codec per direction (docs/architecture.md, "Conventions"): no
+ * file per version.
  */
 import type { Reader } from './reader.js'
 import type { Writer } from './writer.js'

@@ -1,5 +1,5 @@
 /**
- * The record-batch compression codecs, framed as Kafka frames them (KAFKA_PROTOCOL.md 4.4):
+ * The record-batch compression codecs, framed as Kafka frames them (docs/protocol.md):
  * gzip (node:zlib), snappy (xerial-framed as the Java client writes it; raw snappy, as
  * librdkafka writes it, is also read), lz4 (the LZ4 frame format with independent blocks,
  * through lz4-napi) and zstd (zstd-napi).

@@ -1,6 +1,6 @@
 /**
  * Kafka's LogValidator checks for what one Produce request carries for one partition
- * (KAFKA_PROTOCOL.md P6.1): exactly one v2 batch filling the buffer, sane lengths, a matching
+ * (docs/protocol.md): exactly one v2 batch filling the buffer, sane lengths, a matching
  * CRC-32C, a known codec, no control batch from a client, `lastOffsetDelta + 1 == count`, and
  * a walk of every record (length, offset deltas 0..n-1, timestamps) — decompressing a
  * compressed batch to walk its records, as Kafka does.

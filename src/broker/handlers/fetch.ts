@@ -4,7 +4,7 @@
  * to one of the partitions, until `max_wait_ms` has passed, then reads once more
  * (Kafka's DelayedFetch). Errors answer at once.
  *
- * Limits and pitfalls (KAFKA_PROTOCOL.md P5): `max_bytes` bounds the response and
+ * Limits and pitfalls (docs/protocol.md, Fetch): `max_bytes` bounds the response and
  * `partition_max_bytes` each partition, except that the first batch of the first non-empty
  * partition is returned whole even if larger (KIP-74); empty records are encoded with size 0;
  * `preferred_read_replica` is -1; `session_id` is 0 (sessions are not kept, which is always

@@ -1,7 +1,7 @@
 /**
  * Metadata: brokers, controller and topics with their partitions.
  *
- * Pitfalls this follows (KAFKA_PROTOCOL.md P2): kafkajs throws on any non-zero topic or
+ * Pitfalls this follows (docs/protocol.md, Metadata): kafkajs throws on any non-zero topic or
  * partition error, so a topic that exists is always answered without error; `controller_id`
  * and `leader_id` name a broker that is listed; auto-creation is synchronous, so the first
  * response already carries the new topic; v0 requests with no topics and v1+ requests with a

@@ -2,7 +2,7 @@
  * Produce: validates each partition's batch and appends it through the replica manager, the
  * same path HTTP produce takes.
  *
- * acks: 0 means no response at all (KAFKA_PROTOCOL.md P4.2); a failure then closes the
+ * acks: 0 means no response at all (docs/protocol.md, acks=0); a failure then closes the
  * connection, as Kafka does, since the client cannot otherwise learn of it. 1 and -1 answer
  * once the batch is durable (fsync before ack; on one node the ISR is this node). `timeout_ms`
  * bounds the wait: past it the partition answers REQUEST_TIMED_OUT, and the batch may still

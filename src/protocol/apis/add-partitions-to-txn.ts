@@ -5,7 +5,7 @@
  *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
  *   (KIP-482). v4+ (KIP-890) is a broker-to-broker batched form (transactions array,
  *   verify_only); its fields are declared, gated at v4, but the maximum stays 3: clients must
- *   never be offered v4 (KAFKA_PROTOCOL.md section 2).
+ *   never be offered v4 (docs/protocol.md, "Why these versions").
  *
  * Request grammar (v0-v3):
  *   v3_and_below_transactional_id string, v3_and_below_producer_id int64,

@@ -31,7 +31,7 @@
  *                          (tags v12+)], (tags v12+)], (tags v12+)
  *
  * Records are always encoded with a size, 0 when empty, never as null (-1): librdkafka fails
- * the parse on a negative MessageSetSize (KAFKA_PROTOCOL.md P5.4). Large record sets are
+ * the parse on a negative MessageSetSize (docs/protocol.md, Fetch). Large record sets are
  * appended by reference (Writer.rawReference), so segment bytes are never copied into the
  * response.
  */
