@@ -21,9 +21,11 @@ export interface Floor {
 /** `main` is src/main.ts, the composition root; every other name is a folder of src/. */
 export const FLOORS: readonly Floor[] = [
   { floor: 0, modules: ['util', 'io'],
-    role: 'assertions; the ports to the machine (clock, disk, TCP) and their Node implementations' },
+    role: 'assertions; the ports to the machine (clock, disk, TCP) and their Node ' +
+      'implementations' },
   { floor: 1, modules: ['records', 'protocol', 'config', 'metrics'],
-    role: 'record batches and codecs; the Kafka wire format; the config schema; the metric registry' },
+    role: 'record batches and codecs; the Kafka wire format; the config schema; the metric ' +
+      'registry' },
   { floor: 2, modules: ['storage', 'metadata', 'client'],
     role: 'partition logs on disk; the metadata image; the lean Kafka client' },
   { floor: 3, modules: ['controller'],

@@ -40,11 +40,11 @@ describe('generated docs', () => {
 
   it('rewrites only between the markers and reports a damaged section', () => {
     const text = 'hand\n<!-- BEGIN GENERATED: x -->\nold\n<!-- END GENERATED: x -->\ntail\n'
-    const rewritten = replaceSection(text, 'x', 'new\n', 'f.md')
+    const rewritten = replaceSection(text, 'x', 'new\n', 'page.txt')
     assert.equal(rewritten,
       'hand\n<!-- BEGIN GENERATED: x -->\nnew\n<!-- END GENERATED: x -->\ntail\n')
-    assert.equal(readSection(rewritten, 'x', 'f.md'), 'new')
-    assert.throws(() => readSection('no markers', 'x', 'f.md'), /f\.md: .*"x" are missing/)
-    assert.throws(() => replaceSection(text + text, 'x', '', 'f.md'), /more than once/)
+    assert.equal(readSection(rewritten, 'x', 'page.txt'), 'new')
+    assert.throws(() => readSection('no markers', 'x', 'page.txt'), /page\.txt: .*"x" are missing/)
+    assert.throws(() => replaceSection(text + text, 'x', '', 'page.txt'), /more than once/)
   })
 })

@@ -57,8 +57,27 @@ function textFiles (): { file: string, text: string }[] {
     .map(file => ({ file, text: readFileSync(path.join(root, file), 'utf8') }))
 }
 
-/** Markdown paths a file names: `a/b.md`, `../x.md`, `docs/y.md#anchor`, in links or code. */
+/** Markdown paths a file names, relative to it or to the root, in links or in code spans. */
 const MARKDOWN_PATH = /(?:\.{1,2}\/)*[A-Za-z0-9_-]+(?:\/[A-Za-z0-9_.-]+)*\.md\b/g
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+function headingSlug (heading: string): string {
+  return heading.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-')
+}
+
+function anchorsOf (markdown: string): Set<string> {
+  const anchors = new Set<string>()
+  let fenced = false
+  for (const line of markdown.split('\n')) {
+    if (line.startsWith('```')) fenced = !fenced
+    const heading = /^#{1,6}\s+(.*)$/.exec(line)
+    if (!fenced && heading !== null) anchors.add(headingSlug(heading[1] as string))
+  }
+  return anchors
+}
+
+/** Markdown links `[text](target)` whose target is a local file, with or without `#anchor`. */
+const LOCAL_LINK = /\]\((?!https?:|mailto:)([^)\s]*)\)/g
 
 function resolves (file: string, reference: string): boolean {
   const candidates = [path.join(path.dirname(file), reference), reference]
@@ -83,8 +102,8 @@ describe('the repository stands on its own', () => {
         }
       })
     }
-    assert.deepEqual(hits, [], 'point these at docs/ (architecture.md, protocol.md, ' +
-      'operations.md) or say it in place')
+    assert.deepEqual(hits, [], 'point these at docs/architecture.md, docs/protocol.md or ' +
+      'docs/operations.md, or say it in place')
   })
 
   it('names only Markdown files that exist in the repository', () => {
@@ -95,5 +114,23 @@ describe('the repository stands on its own', () => {
       }
     }
     assert.deepEqual(missing, [])
+  })
+
+  it('has Markdown links whose files and anchors exist', () => {
+    const broken: string[] = []
+    for (const { file, text } of files.filter(({ file }) => file.endsWith('.md'))) {
+      for (const match of text.matchAll(LOCAL_LINK)) {
+        const [target = '', anchor] = (match[1] as string).split('#')
+        const targetFile = target === '' ? file : path.join(path.dirname(file), target)
+        const full = path.join(root, targetFile)
+        if (targetFile.startsWith('..') || !existsSync(full)) {
+          broken.push(`${file}: ${match[1] as string} (no such file)`)
+        } else if (anchor !== undefined &&
+          !anchorsOf(readFileSync(full, 'utf8')).has(anchor)) {
+          broken.push(`${file}: ${match[1] as string} (no such heading)`)
+        }
+      }
+    }
+    assert.deepEqual(broken, [])
   })
 })
