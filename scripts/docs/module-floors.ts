@@ -18,7 +18,10 @@ export interface Floor {
   role: string
 }
 
-/** `main` is src/main.ts, the composition root; every other name is a folder of src/. */
+/**
+ * `main` is src/main.ts, the composition root, with any other file directly in src/; every
+ * other name is a folder of src/.
+ */
 export const FLOORS: readonly Floor[] = [
   { floor: 0, modules: ['util', 'io'],
     role: 'assertions; the ports to the machine (clock, disk, TCP) and their Node ' +
@@ -37,7 +40,8 @@ export const FLOORS: readonly Floor[] = [
   { floor: 6, modules: ['network', 'http'],
     role: 'the two front ends: Kafka listener and connections; the HTTP API' },
   { floor: 7, modules: ['cli', 'main'],
-    role: 'the `tributary` command and the composition root that wires everything' },
+    role: 'the `tributary` command; the composition root (src/main.ts and the other files ' +
+      'directly in src/) that wires everything' },
 ]
 
 export const FLOOR_OF: ReadonlyMap<string, number> = new Map(
@@ -51,9 +55,10 @@ export interface ModuleImports {
 
 const IMPORT_SPECIFIER = /(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'([^']+)'/g
 
+/** The folder of src/ a file is in; files directly in src/ (main.ts and its peers) are `main`. */
 function moduleOf (srcRoot: string, file: string): string {
   const relative = path.relative(srcRoot, file).split(path.sep)
-  return relative.length === 1 ? path.basename(file, '.ts') : relative[0] as string
+  return relative.length === 1 ? 'main' : relative[0] as string
 }
 
 function sourceFiles (directory: string): string[] {
