@@ -7,11 +7,11 @@ import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { servedApiNames } from '../../scripts/docs/api-reference.js'
+import { servedApiNames } from './generator/api-reference.js'
 import {
   compareSections, GENERATED_SECTIONS, repoRoot,
-} from '../../scripts/docs/generated-docs.js'
-import { readSection, replaceSection } from '../../scripts/docs/markers.js'
+} from './generator/generated-docs.js'
+import { readSection, replaceSection } from './generator/markers.js'
 
 const root = repoRoot()
 

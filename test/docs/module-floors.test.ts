@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { repoRoot } from '../../scripts/docs/generated-docs.js'
+import { repoRoot } from './generator/generated-docs.js'
 import {
   floorViolations, moduleCycles, scanModuleImports, type ModuleImports,
-} from '../../scripts/docs/module-floors.js'
+} from './generator/module-floors.js'
 
 describe('module floors', () => {
   const imports = scanModuleImports(repoRoot())

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { repoRoot } from '../../scripts/docs/generated-docs.js'
+import { repoRoot } from './generator/generated-docs.js'
 
 const root = repoRoot()
 

@@ -5,7 +5,7 @@
  *   ...
  *   <!-- END GENERATED: name -->
  *
- * belongs to the docs generator (scripts/gen-docs.ts); everything outside the markers is
+ * belongs to the docs generator (test/docs/generator/gen-docs.ts); everything outside the markers is
  * written by hand and kept as it is. Pure string functions, no I/O.
  *
  * Failure: a missing, repeated or out-of-order marker pair throws a one-line error naming the

@@ -1,6 +1,6 @@
 /**
  * Every generated section of docs/, with the function that renders it from the code. The
- * generator (scripts/gen-docs.ts) rewrites them; test/docs/generated-docs.test.ts fails when
+ * generator (test/docs/generator/gen-docs.ts) rewrites them; test/docs/generated-docs.test.ts fails when
  * the files on disk differ from a fresh rendering.
  *
  * Rendering reads the code only (tables, registries, src/ imports): no network, no broker,

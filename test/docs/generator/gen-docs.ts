@@ -3,7 +3,7 @@
  * module floors and imports) from the code. `npm run docs -- --check` only compares, and exits
  * 1 naming each stale section, as test/docs/generated-docs.test.ts does.
  */
-import { compareSections, repoRoot, writeSections } from './docs/generated-docs.js'
+import { compareSections, repoRoot, writeSections } from './generated-docs.js'
 
 async function main (argv: readonly string[]): Promise<number> {
   const root = repoRoot()

@@ -104,7 +104,7 @@ export function floorViolations (imports: ModuleImports): string[] {
     const fromFloor = FLOOR_OF.get(from)
     if (fromFloor === undefined) {
       problems.push(`src module "${from}" has no floor: add it to FLOORS in ` +
-        'scripts/docs/module-floors.ts and describe it in docs/architecture.md')
+        'test/docs/generator/module-floors.ts and describe it in docs/architecture.md')
       continue
     }
     for (const to of targets) {

@@ -5,8 +5,8 @@
  */
 import {
   BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, TOPIC_CONFIGS, type ConfigDefinition,
-} from '../../src/config/schema.js'
-import { envName, FLAG_PROPERTIES } from '../../src/config/load.js'
+} from '../../../src/config/schema.js'
+import { envName, FLAG_PROPERTIES } from '../../../src/config/load.js'
 import { cell, code, markdownTable } from './markdown-table.js'
 
 const KIB = 1024

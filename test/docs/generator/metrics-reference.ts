@@ -11,7 +11,7 @@
  * No I/O, no timers left running: prom-client's default collectors are pull-based.
  */
 import client from 'prom-client'
-import { createMetrics } from '../../src/metrics/metrics.js'
+import { createMetrics } from '../../../src/metrics/metrics.js'
 import { cell, code, markdownTable } from './markdown-table.js'
 
 interface MetricRow {

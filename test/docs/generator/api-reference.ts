@@ -3,8 +3,8 @@
  * ApiVersions advertises, src/broker/handlers/index.ts) and the codec registry (what can be
  * decoded and encoded, src/protocol/registry.ts). Pure.
  */
-import { ALL_HANDLERS } from '../../src/broker/handlers/index.js'
-import { API_DEFINITIONS } from '../../src/protocol/registry.js'
+import { ALL_HANDLERS } from '../../../src/broker/handlers/index.js'
+import { API_DEFINITIONS } from '../../../src/protocol/registry.js'
 import { markdownTable } from './markdown-table.js'
 
 function range (min: number, max: number): string {
