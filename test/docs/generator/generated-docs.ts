@@ -1,7 +1,7 @@
 /**
- * Every generated section of docs/, with the function that renders it from the code. The
- * generator (test/docs/generator/gen-docs.ts) rewrites them; test/docs/generated-docs.test.ts fails when
- * the files on disk differ from a fresh rendering.
+ * Every generated section of docs/, with the function that renders it from the code.
+ * gen-docs.ts (`npm run docs`) rewrites them; test/docs/generated-docs.test.ts fails when the
+ * files on disk differ from a fresh rendering.
  *
  * Rendering reads the code only (tables, registries, src/ imports): no network, no broker,
  * well under a second.

@@ -5,8 +5,8 @@
  *   ...
  *   <!-- END GENERATED: name -->
  *
- * belongs to the docs generator (test/docs/generator/gen-docs.ts); everything outside the markers is
- * written by hand and kept as it is. Pure string functions, no I/O.
+ * belongs to the docs generator (gen-docs.ts, `npm run docs`); everything outside the markers
+ * is written by hand and kept as it is. Pure string functions, no I/O.
  *
  * Failure: a missing, repeated or out-of-order marker pair throws a one-line error naming the
  * section, so a damaged file is reported instead of silently rewritten.
