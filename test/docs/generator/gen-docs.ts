@@ -24,7 +24,8 @@ async function main (argv: readonly string[]): Promise<number> {
   return 0
 }
 
-main(process.argv.slice(2)).then(code => { process.exitCode = code }, (error: unknown) => {
+// Exits explicitly: building a metrics registry may leave collectors that keep Node running.
+main(process.argv.slice(2)).then(code => process.exit(code), (error: unknown) => {
   console.error(`gen-docs: ${(error as Error).message ?? String(error)}`)
-  process.exitCode = 1
+  process.exit(1)
 })
