@@ -3,7 +3,7 @@
  * Nothing else constructs LogManager, Controller, the servers or the clock.
  *
  * Start-up order: lock and recover the data directory; replay the metadata log into the image;
- * reconcile partition logs with it; listen for Kafka; register this broker with its real port;
+ * let the replica manager follow the image (its logs reconciled with it); listen for Kafka; register this broker with its real port;
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
@@ -105,8 +105,11 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
+    logger,
   })
-  await replicaManager.reconcile()
+  // From here on the replica manager follows every metadata commit by itself; this first
+  // publication opens the logs of every partition in the replayed image.
+  await controller.addPublisher(replicaManager)
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: logManager.clusterId,
