@@ -225,7 +225,7 @@ export class LogManager {
     const legacy = path.join(this.dataDir, METADATA_LOG_NAME)
     if (!(await disk.listDirectories(this.dataDir)).includes(METADATA_LOG_NAME)) return
     const metadataDir = path.join(this.dataDir, METADATA_DIRECTORY)
-    if ((await disk.listDirectories(metadataDir)).includes(METADATA_LOG_NAME)) {
+    if ((await disk.list(metadataDir)).includes(METADATA_LOG_NAME)) {
       throw new Error(`${legacy} and ${path.join(metadataDir, METADATA_LOG_NAME)} both exist; ` +
         'keep the metadata log that is current, move the other away, and start again')
     }
@@ -279,7 +279,9 @@ export class LogManager {
   async getOrCreateLog (topic: string, partition: number,
     config: Partial<LogConfig> = {}): Promise<PartitionLog> {
     const key = checkpointKey(topic, partition)
-    const existing = this.#logs.get(key) ?? await this.#opening.get(key)
+    // No await before #opening is set: a second call in between would open the log again.
+    const pending = this.#opening.get(key)
+    const existing = this.#logs.get(key) ?? (pending === undefined ? undefined : await pending)
     if (existing !== undefined) {
       existing.updateConfig(config)
       return existing
