@@ -176,8 +176,8 @@ export class ReplicaManager implements MetadataPublisher {
 
   /**
    * Validates and appends one produced batch; internal topics only with
-   * `internalTopicsAllowed` (the broker's own writers). Resolves once the batch is durable per the flush
-   * policy; throws PartitionError with the Kafka error name on any refusal.
+   * `internalTopicsAllowed` (the broker's own writers). Resolves once the batch is durable per
+   * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
     options: { internalTopicsAllowed?: boolean } = {}): Promise<AppendResult> {

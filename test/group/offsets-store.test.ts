@@ -82,7 +82,8 @@ it('batches appends made while one is in flight, in call order, and stops at a b
       for await (const record of store.replay(0)) replayed.push(record)
     }, (error: unknown) => {
       assert.ok(error instanceof OffsetsLoadError)
-      assert.match(error.message, /__consumer_offsets-0: the record at offset unknown is not a group/)
+      assert.match(error.message,
+        /__consumer_offsets-0: the record at offset unknown is not a group/)
       return true
     }, 'a record that does not decode stops the load instead of being skipped')
     assert.deepEqual(replayed, RECORDS.slice(0, 3))
