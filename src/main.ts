@@ -3,8 +3,8 @@
  * Nothing else constructs LogManager, Controller, the servers or the clock.
  *
  * Start-up order: lock and recover the data directory; replay the metadata log into the image;
- * let the replica manager follow the image (its logs reconciled with it); listen for Kafka;
- * register this broker with its real port; serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
+ * reconcile partition logs with it; listen for Kafka; register this broker with its real port;
+ * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { spawn, spawnSync } from 'node:child_process'
-import { readdir } from 'node:fs/promises'
+import { mkdir, readdir } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { KafkaClient } from '../../src/client/client.js'
@@ -178,17 +178,25 @@ describe('internal state is not reachable as data', () => {
       'a retry creates the rest')
   })
 
-  it('restarts with topics, records and committed offsets intact', async () => {
-    assert.equal(await broker.stop(), 0)
-    broker = await startBroker({ dataDir: broker.dataDir,
-      env: { TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '3' } })
-    await client.close()
-    client = new KafkaClient({ bootstrap: [broker.bootstrap], clientId: 'internal-state' })
-    const fetched = await client.fetch('kept', 0, 0)
-    assert.equal(fetched.highWatermark, 1)
-    const offsets = await client.fetchGroupOffsets('kept-group')
-    assert.deepEqual([...(offsets.get('kept') ?? [])], [[0, 1]])
-    const metadata = await client.metadata(null)
-    assert.ok(!metadata.topics.some(topic => topic.name === '__cluster_metadata'))
-  })
+  it('restarts with topics, records and committed offsets intact; sets a stray log aside',
+    async () => {
+      assert.equal(await broker.stop(), 0)
+      // A partition directory the metadata does not know (an image that lost topics would make
+      // every directory look like this): set aside at start-up, never deleted.
+      await mkdir(path.join(broker.dataDir, 'ghost-0'))
+      broker = await startBroker({ dataDir: broker.dataDir,
+        env: { TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '3' } })
+      await client.close()
+      client = new KafkaClient({ bootstrap: [broker.bootstrap], clientId: 'internal-state' })
+      const fetched = await client.fetch('kept', 0, 0)
+      assert.equal(fetched.highWatermark, 1)
+      const offsets = await client.fetchGroupOffsets('kept-group')
+      assert.deepEqual([...(offsets.get('kept') ?? [])], [[0, 1]])
+      const metadata = await client.metadata(null)
+      assert.ok(!metadata.topics.some(topic => topic.name === '__cluster_metadata'))
+      const names = await readdir(broker.dataDir)
+      assert.ok(names.some(name => /^ghost-0\.[0-9a-f]{8}-stray$/.test(name)), names.join(' '))
+      assert.match(broker.output(),
+        /WARN ghost-0 is not in the cluster metadata; its log was set aside/)
+    })
 })
