@@ -14,7 +14,9 @@
  * and answers the rest LEADER_NOT_AVAILABLE, which clients retry (the next request creates the
  * next ones), as Kafka answers while an auto-created topic is not ready yet.
  */
-import { ControllerError, type CreateTopicSpec } from '../controller/controller.js'
+import {
+  ControllerError, validateNotReserved, validateTopicName, type CreateTopicSpec,
+} from '../controller/controller.js'
 import type { Controller } from '../controller/controller.js'
 import type { TopicInfo } from '../metadata/image.js'
 import type { BrokerConfigView, BrokerSettings } from './broker.js'
@@ -75,12 +77,7 @@ export class TopicCreator {
 
   /** The checks of `create`, without creating; returns the spec with defaults resolved. */
   validate (topic: NewTopic, caller: TopicCreationCaller): CreateTopicSpec {
-    if (isInternalTopic(topic.name) && caller !== 'broker') {
-      // Kafka answers INVALID_REQUEST for a creation it will not allow by name (KRaft's
-      // ControllerApis for __cluster_metadata); internal topics are the broker's to create.
-      throw new ControllerError('INVALID_REQUEST',
-        `'${topic.name}' is an internal topic; only the broker creates it`)
-    }
+    validateName(topic.name, caller)
     const configs = topic.configs ?? {}
     const invalidConfig = this.#configs.validateTopicConfigs(configs)
     if (invalidConfig !== undefined) throw new ControllerError('INVALID_CONFIG', invalidConfig)
@@ -109,12 +106,14 @@ export class TopicCreator {
         `'${name}' is an internal topic; clients do not create it`)
     }
     try {
-      const spec = this.validate({ name }, 'auto')
+      // The name first (cheap), so that an invalid name is never told to retry; then the
+      // budget, so that a request full of new names costs no more than the budget's worth.
+      validateName(name, 'auto')
       if (!budget.take()) {
         throw new ControllerError('LEADER_NOT_AVAILABLE', `topic '${name}' is not created ` +
           `yet: one request auto-creates at most ${AUTO_CREATE_TOPICS_PER_REQUEST} topics; retry`)
       }
-      return await this.#controller.createTopic(spec)
+      return await this.#controller.createTopic(this.validate({ name }, 'auto'))
     } catch (error) {
       // Another request created it meanwhile, which is just as good.
       const existing = this.#controller.image.topic(name)
@@ -122,6 +121,19 @@ export class TopicCreator {
         existing !== undefined) return existing
       throw error
     }
+  }
+}
+
+/** Kafka's name rules, the reserved metadata topic, and internal names only for the broker. */
+function validateName (name: string, caller: TopicCreationCaller): void {
+  const invalid = validateTopicName(name)
+  if (invalid !== undefined) throw new ControllerError('INVALID_TOPIC_EXCEPTION', invalid)
+  validateNotReserved(name)
+  if (isInternalTopic(name) && caller !== 'broker') {
+    // Kafka answers INVALID_REQUEST for a creation it refuses by name (KRaft's ControllerApis
+    // for __cluster_metadata); internal topics are the broker's to create.
+    throw new ControllerError('INVALID_REQUEST',
+      `'${name}' is an internal topic; only the broker creates it`)
   }
 }
 

@@ -70,9 +70,13 @@ export function validateTopicName (name: string): string | undefined {
   return undefined
 }
 
-/** Kafka: topics whose names differ only in '.' versus '_' collide in metric names. */
-function collisionKey (name: string): string {
-  return name.replaceAll('.', '_')
+/** The metadata topic's name can never be a topic's. */
+export function validateNotReserved (name: string): void {
+  if (name === METADATA_TOPIC) {
+    // KRaft's ControllerApis.createTopics answers exactly this for its metadata topic.
+    throw new ControllerError('INVALID_REQUEST',
+      `Creation of internal topic ${METADATA_TOPIC} is prohibited.`)
+  }
 }
 
 export interface CreateTopicSpec {
@@ -137,20 +141,14 @@ export class Controller {
   validateCreateTopic (spec: CreateTopicSpec): void {
     const invalid = validateTopicName(spec.name)
     if (invalid !== undefined) throw new ControllerError('INVALID_TOPIC_EXCEPTION', invalid)
-    if (spec.name === METADATA_TOPIC) {
-      // KRaft's ControllerApis.createTopics answers exactly this for its metadata topic.
-      throw new ControllerError('INVALID_REQUEST',
-        `Creation of internal topic ${METADATA_TOPIC} is prohibited.`)
-    }
+    validateNotReserved(spec.name)
     if (this.image.topic(spec.name) !== undefined) {
       throw new ControllerError('TOPIC_ALREADY_EXISTS', `topic '${spec.name}' already exists`)
     }
-    const key = collisionKey(spec.name)
-    for (const topic of this.image.topics()) {
-      if (collisionKey(topic.name) === key) {
-        throw new ControllerError('INVALID_TOPIC_EXCEPTION', `topic '${spec.name}' collides ` +
-          `with existing topic '${topic.name}' ('.' and '_' are interchangeable in metrics)`)
-      }
+    const colliding = this.image.topicCollidingWith(spec.name)
+    if (colliding !== undefined) {
+      throw new ControllerError('INVALID_TOPIC_EXCEPTION', `topic '${spec.name}' collides ` +
+        `with existing topic '${colliding}' ('.' and '_' are interchangeable in metrics)`)
     }
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1 ||
       spec.partitions > PARTITIONS_PER_TOPIC_MAX) {
