@@ -65,14 +65,11 @@ export class TopicCreator {
   }
 
   /**
-   * Validates and (unless `validateOnly`) creates the topic; resolves once its partition logs
-   * are open. Throws ControllerError with the Kafka error name on any refusal.
+   * Validates and creates the topic; resolves once its partition logs are open. Throws
+   * ControllerError with the Kafka error name on any refusal.
    */
-  async create (topic: NewTopic, caller: TopicCreationCaller,
-    validateOnly = false): Promise<TopicInfo | undefined> {
-    const spec = this.validate(topic, caller)
-    if (validateOnly) return undefined
-    return this.#controller.createTopic(spec)
+  async create (topic: NewTopic, caller: TopicCreationCaller): Promise<TopicInfo> {
+    return this.#controller.createTopic(this.validate(topic, caller))
   }
 
   /** The checks of `create`, without creating; returns the spec with defaults resolved. */

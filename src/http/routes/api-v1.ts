@@ -5,7 +5,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Broker } from '../../broker/broker.js'
 import { ControllerError } from '../../controller/controller.js'
-import type { TopicInfo } from '../../metadata/image.js'
 import { toBytes } from '../codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from '../errors.js'
 import { consumeRecords, produceMessages, type OutgoingMessage } from '../records-service.js'
@@ -59,7 +58,7 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker): void {
         partitions: body.partitions,
         replicationFactor: body.replication_factor,
         configs,
-      }, 'client') as TopicInfo
+      }, 'client')
       return sendBody(request, reply.code(201), {
         name: topic.name,
         topic_id: topic.topicId,
