@@ -92,6 +92,8 @@ export class LogManager {
   /** Opens in progress, so that concurrent creations of one partition share one open. */
   readonly #opening = new Map<string, Promise<PartitionLog>>()
   #metadataLog: PartitionLog | undefined
+  /** Set by the first openMetadataLog, so that every caller shares one open. */
+  #metadataLogOpening: Promise<PartitionLog> | undefined
   #clean = false
   readonly #clock: Clock
   readonly #logger: LogLogger
@@ -241,15 +243,17 @@ export class LogManager {
    * topic log: getLog/logs() never return it. Opened once; it is recovered from its start
    * after an unclean shutdown (it is small, and its recovery point is not checkpointed).
    */
-  async openMetadataLog (): Promise<PartitionLog> {
-    if (this.#metadataLog !== undefined) return this.#metadataLog
+  openMetadataLog (): Promise<PartitionLog> {
+    this.#metadataLogOpening ??= this.#openMetadataLog()
+    return this.#metadataLogOpening
+  }
+
+  async #openMetadataLog (): Promise<PartitionLog> {
     const metadataDir = path.join(this.dataDir, METADATA_DIRECTORY)
     const directory = path.join(metadataDir, METADATA_LOG_NAME)
     await this.#disk.mkdir(directory)
     await this.#disk.syncDirectory(metadataDir)
     await this.#disk.syncDirectory(this.dataDir)
-    // Checked again after the awaits: a second caller may have opened it meanwhile.
-    if (this.#metadataLog !== undefined) return this.#metadataLog
     this.#metadataLog = await PartitionLog.open({
       disk: this.#disk,
       directory,

@@ -110,8 +110,10 @@ describe('LogManager', () => {
 
   it('keeps the metadata log out of the topic logs, in metadata/', async () => {
     const manager = await LogManager.open({ dataDir, nodeId: 1 })
-    const metadata = await manager.openMetadataLog()
-    assert.equal(await manager.openMetadataLog(), metadata, 'opened once')
+    const [metadata, again] = await Promise.all([manager.openMetadataLog(),
+      manager.openMetadataLog()])
+    assert.equal(again, metadata, 'opened once, however many ask at once')
+    assert.equal(await manager.openMetadataLog(), metadata)
     assert.equal(metadata.directory, path.join(dataDir, 'metadata', '__cluster_metadata-0'))
     await metadata.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
     assert.equal(manager.getLog('__cluster_metadata', 0), undefined)
