@@ -105,8 +105,11 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
+    logger,
   })
-  await replicaManager.reconcile()
+  // From here on the replica manager follows every metadata commit by itself; this first
+  // publication opens the logs of every partition in the replayed image.
+  await controller.addPublisher(replicaManager)
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: logManager.clusterId,

@@ -77,11 +77,6 @@ export class GroupCoordinator {
     return partitionForGroup(groupId, this.#store.partitionCount)
   }
 
-  /** Records of __consumer_offsets that did not decode and were skipped while loading. */
-  get skippedRecords (): number {
-    return this.#store.skippedRecords
-  }
-
   /** Rebuilds groups and offsets from __consumer_offsets, then arms their timers. */
   async load (): Promise<void> {
     for (let partition = 0; partition < this.#store.partitionCount; partition++) {

@@ -7,11 +7,12 @@
  * once the batch is durable (fsync before ack; on one node the ISR is this node). `timeout_ms`
  * bounds the wait: past it the partition answers REQUEST_TIMED_OUT, and the batch may still
  * have been written (an indefinite failure, which idempotent producers resolve by retrying).
+ * Internal topics answer INVALID_TOPIC_EXCEPTION (checked in ReplicaManager.appendRecords, the
+ * path HTTP produce shares).
  */
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { isInternalTopic } from '../internal-topics.js'
 import { PartitionError } from '../replica-manager.js'
 import { NO_RESPONSE } from '../request-context.js'
 
@@ -77,10 +78,6 @@ function fail (response: PartitionResponse, errorName: string, message: string):
 
 async function appendPartition (broker: Broker, topic: string, partition: number,
   records: Buffer | null, timeoutMs: number, response: PartitionResponse): Promise<void> {
-  if (isInternalTopic(topic)) {
-    fail(response, 'INVALID_TOPIC_EXCEPTION', `cannot produce to internal topic ${topic}`)
-    return
-  }
   if (records === null || records.length === 0) {
     fail(response, 'INVALID_RECORD', 'produce request carries no record batch')
     return
