@@ -9,6 +9,7 @@
  *                      EXCEPT ApiVersions, whose response header is always v0 (KIP-511) so a
  *                      client can read it whatever version the broker picked.
  */
+import { ID_BYTES_MAX } from './decode-limits.js'
 import type { Reader, TaggedFields } from './reader.js'
 import type { Writer } from './writer.js'
 
@@ -22,12 +23,15 @@ export interface RequestHeader {
   taggedFields?: TaggedFields
 }
 
-/** Reads the fixed part every header version shares (enough to route and to answer errors). */
+/**
+ * Reads the fixed part every header version shares (enough to route and to answer errors).
+ * The client id is an identifier (decode-limits.ts): member ids are built from it.
+ */
 export function decodeRequestHeaderPrefix (reader: Reader): RequestHeader {
   const apiKey = reader.int16()
   const apiVersion = reader.int16()
   const correlationId = reader.int32()
-  const clientId = reader.nullableString()
+  const clientId = reader.nullableString(ID_BYTES_MAX, 'client id')
   return { apiKey, apiVersion, correlationId, clientId }
 }
 

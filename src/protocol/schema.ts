@@ -9,7 +9,8 @@
  * it. Unknown tagged fields are read and dropped.
  */
 import type { ApiDefinition } from './api.js'
-import { ProtocolDecodeError, type Reader } from './reader.js'
+import { REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
+import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
 
 export type Primitive =
@@ -25,6 +26,11 @@ export interface Field {
   nullableFrom?: number
   /** Value when absent from the version (default: a zero of the type). */
   default?: unknown
+  /**
+   * For a string, or an array of strings: the most bytes of UTF-8 a value may decode to
+   * (default STRING_BYTES_MAX; decode-limits.ts says which fields are tighter and why).
+   */
+  maxBytes?: number
 }
 
 type Message = Record<string, unknown>
@@ -38,33 +44,72 @@ function nullable (field: Field, version: number): boolean {
   return field.nullableFrom !== undefined && version >= field.nullableFrom
 }
 
+/**
+ * Shared values for fields a version does not carry, so that a decoded message of many
+ * elements does not allocate an empty array or a zero UUID per element. Frozen: a handler that
+ * tried to fill one in would otherwise change every message at once.
+ */
+const ABSENT_ARRAY: readonly unknown[] = Object.freeze([])
+const ABSENT_UUID = Buffer.alloc(16)
+
 function zero (field: Field): unknown {
   if (field.default !== undefined) return field.default
   const type = field.type
-  if (Array.isArray(type) || typeof type === 'object') return []
+  if (Array.isArray(type) || typeof type === 'object') return ABSENT_ARRAY
   switch (type) {
     case 'bool': return false
     case 'string': return ''
     case 'bytes': case 'records': return null
-    case 'uuid': return Buffer.alloc(16)
+    case 'uuid': return ABSENT_UUID
     default: return 0
   }
 }
 
-/** Bytes every element takes at least, to bound array counts before allocating. */
-function elementBytesMin (type: Primitive | Field[]): number {
-  if (Array.isArray(type)) return 1
+/**
+ * The fewest bytes a value of `type` takes on the wire in this version, to bound an array's
+ * count by the bytes left before allocating it: a struct takes the sum of its present fields
+ * (plus its tagged-field count when flexible), a string or bytes at least its length prefix.
+ * Cached per field list and version, since the same schemas are decoded again and again.
+ */
+function wireBytesMin (type: Primitive | Field[], version: number, flexible: boolean): number {
+  if (!Array.isArray(type)) return primitiveBytesMin(type, flexible)
+  let cache = STRUCT_BYTES_MIN.get(type)
+  if (cache === undefined) {
+    cache = new Map()
+    STRUCT_BYTES_MIN.set(type, cache)
+  }
+  const key = flexible ? -1 - version : version
+  let bytes = cache.get(key)
+  if (bytes === undefined) {
+    bytes = flexible ? 1 : 0
+    for (const field of type) {
+      if (!present(field, version)) continue
+      const fieldType = field.type
+      bytes += Array.isArray(fieldType) || typeof fieldType === 'object'
+        ? (flexible ? 1 : 4)
+        : primitiveBytesMin(fieldType, flexible)
+    }
+    cache.set(key, bytes)
+  }
+  return bytes
+}
+
+const STRUCT_BYTES_MIN = new WeakMap<Field[], Map<number, number>>()
+
+function primitiveBytesMin (type: Primitive, flexible: boolean): number {
   switch (type) {
+    case 'int8': case 'bool': return 1
     case 'int16': case 'uint16': return 2
     case 'int32': return 4
     case 'int64': case 'float64': return 8
     case 'uuid': return 16
-    default: return 1
+    case 'string': return flexible ? 1 : 2
+    case 'bytes': case 'records': return flexible ? 1 : 4
   }
 }
 
 function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
-  canBeNull: boolean): unknown {
+  canBeNull: boolean, field: Field): unknown {
   switch (type) {
     case 'int8': return reader.int8()
     case 'int16': return reader.int16()
@@ -75,14 +120,15 @@ function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
     case 'bool': return reader.boolean()
     case 'uuid': return Buffer.from(reader.uuid())
     case 'string': {
-      const value = reader.nullableStringOf(flexible)
-      if (value === null && !canBeNull) throw new ProtocolDecodeError('null string')
+      const value = reader.nullableStringOf(flexible, field.maxBytes ?? STRING_BYTES_MAX,
+        field.name)
+      if (value === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       return value
     }
     case 'bytes': case 'records': {
       const value = reader.nullableBytesOf(flexible)
       // Kafka rejects null in a non-nullable bytes field as it does for strings.
-      if (value === null && !canBeNull) throw new ProtocolDecodeError('null bytes')
+      if (value === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       return value
     }
   }
@@ -107,8 +153,12 @@ function writePrimitive (writer: Writer, type: Primitive, flexible: boolean,
   }
 }
 
+/**
+ * Decodes one struct. `budget` counts the array elements of the whole message (requests get
+ * REQUEST_ELEMENTS_MAX, see decode-limits.ts); without it only the frame bounds them.
+ */
 export function decodeStruct (reader: Reader, fields: Field[], version: number,
-  flexible: boolean): Message {
+  flexible: boolean, budget?: ElementBudget): Message {
   const message: Message = {}
   for (const field of fields) {
     if (!present(field, version)) {
@@ -120,13 +170,14 @@ export function decodeStruct (reader: Reader, fields: Field[], version: number,
     if (Array.isArray(type) || typeof type === 'object') {
       const items = Array.isArray(type) ? type : type.items
       const decodeItem = Array.isArray(items)
-        ? (r: Reader) => decodeStruct(r, items, version, flexible)
-        : (r: Reader) => readPrimitive(r, items, flexible, false)
-      const array = reader.nullableArrayOf(flexible, decodeItem, elementBytesMin(items))
+        ? (r: Reader) => decodeStruct(r, items, version, flexible, budget)
+        : (r: Reader) => readPrimitive(r, items, flexible, false, field)
+      const array = reader.nullableArrayOf(flexible, decodeItem,
+        wireBytesMin(items, version, flexible), budget)
       if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       message[field.name] = array
     } else {
-      message[field.name] = readPrimitive(reader, type, flexible, canBeNull)
+      message[field.name] = readPrimitive(reader, type, flexible, canBeNull, field)
     }
   }
   reader.taggedFieldsIf(flexible)
@@ -185,7 +236,8 @@ export function defineApi<Request, Response> (spec: {
     maxVersion: spec.maxVersion,
     flexibleFrom: spec.flexibleFrom,
     decodeRequest: (reader, version) =>
-      decodeStruct(reader, spec.request, version, flexible(version)) as Request,
+      decodeStruct(reader, spec.request, version, flexible(version),
+        { elementsMax: REQUEST_ELEMENTS_MAX, elementsLeft: REQUEST_ELEMENTS_MAX }) as Request,
     encodeRequest: (writer, version, request) =>
       encodeStruct(writer, spec.request, version, flexible(version), request as Message),
     decodeResponse: (reader, version) =>

@@ -12,6 +12,7 @@
  *   throttle_time_ms int32, error_code int16, (tags v3)
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface AddOffsetsToTxnRequest {
   transactionalId: string
@@ -32,10 +33,10 @@ export const AddOffsetsToTxn = defineApi<AddOffsetsToTxnRequest, AddOffsetsToTxn
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0] },
+    { name: 'transactionalId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
-    { name: 'groupId', type: 'string', versions: [0] },
+    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0] },

@@ -18,6 +18,7 @@
  * UNSUPPORTED_VERSION (Kafka's RequestContext / ApiVersionsRequest), see the broker handler.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface ApiVersionsRequest {
   clientSoftwareName: string | null
@@ -43,8 +44,10 @@ export const ApiVersions = defineApi<ApiVersionsRequest, ApiVersionsResponse>({
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'clientSoftwareName', type: 'string', versions: [3], default: null },
-    { name: 'clientSoftwareVersion', type: 'string', versions: [3], default: null },
+    { name: 'clientSoftwareName', type: 'string', versions: [3], default: null,
+      maxBytes: ID_BYTES_MAX },
+    { name: 'clientSoftwareVersion', type: 'string', versions: [3], default: null,
+      maxBytes: ID_BYTES_MAX },
   ],
   response: [
     { name: 'errorCode', type: 'int16', versions: [0] },

@@ -23,6 +23,7 @@
  * and writes none: topic_config_error_code (tagged, ignorable) is never sent.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface CreateTopicsRequest {
   topics: {
@@ -74,7 +75,7 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
         {
           name: 'configs',
           type: [
-            { name: 'name', type: 'string', versions: [0] },
+            { name: 'name', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
             { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
           ],
           versions: [0],

@@ -13,6 +13,7 @@
  * Strings are compact from v4.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface HeartbeatRequest {
   groupId: string
@@ -33,10 +34,11 @@ export const Heartbeat = defineApi<HeartbeatRequest, HeartbeatResponse>({
   maxVersion: 4,
   flexibleFrom: 4,
   request: [
-    { name: 'groupId', type: 'string', versions: [0] },
+    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
     { name: 'generationId', type: 'int32', versions: [0] },
     { name: 'memberId', type: 'string', versions: [0] },
-    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
+    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null,
+      maxBytes: ID_BYTES_MAX },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1] },

@@ -11,6 +11,7 @@
  * Response grammar: as AlterConfigs (alterConfigsResponseFields), flexible from v1.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 import { alterConfigsResponseFields, type AlterConfigsResponse } from './alter-configs.js'
 
 export interface IncrementalAlterConfigsRequest {
@@ -37,7 +38,7 @@ IncrementalAlterConfigsResponse>({
         {
           name: 'configs',
           type: [
-            { name: 'name', type: 'string', versions: [0] },
+            { name: 'name', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
             { name: 'configOperation', type: 'int8', versions: [0] },
             { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
           ],

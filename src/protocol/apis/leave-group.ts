@@ -18,6 +18,7 @@
  * Strings and arrays are compact from v4.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface MemberIdentity {
   memberId: string
@@ -53,14 +54,14 @@ export const LeaveGroup = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
   maxVersion: 5,
   flexibleFrom: 4,
   request: [
-    { name: 'groupId', type: 'string', versions: [0] },
+    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
     { name: 'memberId', type: 'string', versions: [0, 2] },
     {
       name: 'members',
       type: [
         { name: 'memberId', type: 'string', versions: [3] },
         { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3,
-          default: null },
+          default: null, maxBytes: ID_BYTES_MAX },
         { name: 'reason', type: 'string', versions: [5], nullableFrom: 5, default: null },
       ],
       versions: [3],

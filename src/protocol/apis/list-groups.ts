@@ -16,6 +16,7 @@
  *   (tags v3+)
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface ListGroupsRequest {
   /** v4+: only groups in these states (empty = all). */
@@ -46,8 +47,8 @@ export const ListGroups = defineApi<ListGroupsRequest, ListGroupsResponse>({
   maxVersion: 5,
   flexibleFrom: 3,
   request: [
-    { name: 'statesFilter', type: { items: 'string' }, versions: [4] },
-    { name: 'typesFilter', type: { items: 'string' }, versions: [5] },
+    { name: 'statesFilter', type: { items: 'string' }, versions: [4], maxBytes: ID_BYTES_MAX },
+    { name: 'typesFilter', type: { items: 'string' }, versions: [5], maxBytes: ID_BYTES_MAX },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1] },

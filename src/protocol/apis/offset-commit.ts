@@ -21,6 +21,7 @@
  * Strings and arrays are compact from v8.
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetCommitRequestPartition {
   partitionIndex: number
@@ -54,10 +55,11 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
   maxVersion: 9,
   flexibleFrom: 8,
   request: [
-    { name: 'groupId', type: 'string', versions: [0] },
+    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1], default: -1 },
     { name: 'memberId', type: 'string', versions: [1] },
-    { name: 'groupInstanceId', type: 'string', versions: [7], nullableFrom: 7, default: null },
+    { name: 'groupInstanceId', type: 'string', versions: [7], nullableFrom: 7, default: null,
+      maxBytes: ID_BYTES_MAX },
     { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], default: -1 },
     {
       name: 'topics',

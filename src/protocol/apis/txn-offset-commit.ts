@@ -18,6 +18,7 @@
  *   partition_index int32, error_code int16, (tags v3)], (tags v3)], (tags v3)
  */
 import { defineApi } from '../schema.js'
+import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number
@@ -50,13 +51,14 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0] },
-    { name: 'groupId', type: 'string', versions: [0] },
+    { name: 'transactionalId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [3], default: -1 },
     { name: 'memberId', type: 'string', versions: [3], default: '' },
-    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
+    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null,
+      maxBytes: ID_BYTES_MAX },
     {
       name: 'topics',
       type: [
