@@ -12,6 +12,7 @@
  * appended. If the append fails, nothing is replayed, so the image never runs ahead of the log.
  */
 import { randomBytes } from 'node:crypto'
+import { validateTopicName } from '../protocol/topic-name.js'
 import { MetadataImage, type TopicInfo } from '../metadata/image.js'
 import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
@@ -32,25 +33,12 @@ export class ControllerError extends Error {
   }
 }
 
-/** Kafka's Topic.validate: legal characters and the length limit. */
-export const TOPIC_NAME_LENGTH_MAX = 249
-const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/
+/** Kafka's Topic.validate, defined once in the protocol layer; re-exported for callers here. */
+export { TOPIC_NAME_LENGTH_MAX, validateTopicName } from '../protocol/topic-name.js'
 /** How many producer ids one ProducerIds record reserves (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 export const PRODUCER_ID_BLOCK_SIZE = 1000
 /** CreatePartitions / CreateTopics cap, far above any sane use, to bound memory per request. */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000
-
-export function validateTopicName (name: string): string | undefined {
-  if (name.length === 0) return 'topic name is empty'
-  if (name === '.' || name === '..') return `topic name cannot be "${name}"`
-  if (name.length > TOPIC_NAME_LENGTH_MAX) {
-    return `topic name is ${name.length} characters, longer than ${TOPIC_NAME_LENGTH_MAX}`
-  }
-  if (!LEGAL_TOPIC_NAME.test(name)) {
-    return `topic name "${name}" has characters other than ASCII alphanumerics, '.', '_', '-'`
-  }
-  return undefined
-}
 
 /** Kafka: topics whose names differ only in '.' versus '_' collide in metric names. */
 function collisionKey (name: string): string {

@@ -9,6 +9,7 @@
  */
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js'
 import { ERROR } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import type { TopicInfo } from '../../metadata/image.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
@@ -47,8 +48,15 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
   },
 }
 
+/**
+ * An illegal name is INVALID_TOPIC_EXCEPTION whether or not auto-creation is on, before any
+ * lookup (Kafka's KafkaApis.getTopicMetadata validates the names it does not know).
+ */
 async function describeRequested (broker: Broker, name: string,
   allowAutoCreate: boolean): Promise<TopicResponse> {
+  if (validateTopicName(name) !== undefined) {
+    return missingTopic(name, ERROR.INVALID_TOPIC_EXCEPTION)
+  }
   let topic: TopicInfo | undefined
   try {
     topic = await broker.topicOrAutoCreate(name, allowAutoCreate)

@@ -10,6 +10,7 @@
  */
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
 import { PartitionError } from '../replica-manager.js'
@@ -29,11 +30,16 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     for (const topicData of request.topicData) {
       const partitionResponses: PartitionResponse[] = []
       responses.push({ name: topicData.name, partitionResponses })
+      const invalidName = validateTopicName(topicData.name)
       for (const partitionData of topicData.partitionData) {
         const response = emptyResponse(partitionData.index)
         partitionResponses.push(response)
         if (!validAcks) {
           fail(response, 'INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${acks}`)
+          continue
+        }
+        if (invalidName !== undefined) {
+          fail(response, 'INVALID_TOPIC_EXCEPTION', invalidName)
           continue
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
