@@ -12,58 +12,12 @@ import type { ApiDefinition } from './api.js'
 import { REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
+import {
+  nullable, present, zero, zeroFor, type Field, type Message, type Primitive,
+} from './fields.js'
+import { buildErrorResponse, checkErrorEcho, type ErrorEcho } from './error-response.js'
 
-export type Primitive =
-  | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'float64' | 'bool' | 'uuid'
-  | 'string' | 'bytes' | 'records'
-
-export interface Field {
-  name: string
-  type: Primitive | Field[] | { items: Primitive | Field[] }
-  /** [first, last] version the field exists in; last defaults to unbounded. */
-  versions: [number, number?]
-  /** First version in which the field may be null. */
-  nullableFrom?: number
-  /** Value when absent from the version (default: a zero of the type). */
-  default?: unknown
-  /**
-   * For a string, or an array of strings: the most bytes of UTF-8 a value may decode to
-   * (default STRING_BYTES_MAX; decode-limits.ts says which fields are tighter and why).
-   */
-  maxBytes?: number
-}
-
-type Message = Record<string, unknown>
-
-function present (field: Field, version: number): boolean {
-  const [first, last] = field.versions
-  return version >= first && (last === undefined || version <= last)
-}
-
-function nullable (field: Field, version: number): boolean {
-  return field.nullableFrom !== undefined && version >= field.nullableFrom
-}
-
-/**
- * Shared values for fields a version does not carry, so that a decoded message of many
- * elements does not allocate an empty array or a zero UUID per element. Frozen: a handler that
- * tried to fill one in would otherwise change every message at once.
- */
-const ABSENT_ARRAY: readonly unknown[] = Object.freeze([])
-const ABSENT_UUID = Buffer.alloc(16)
-
-function zero (field: Field): unknown {
-  if (field.default !== undefined) return field.default
-  const type = field.type
-  if (Array.isArray(type) || typeof type === 'object') return ABSENT_ARRAY
-  switch (type) {
-    case 'bool': return false
-    case 'string': return ''
-    case 'bytes': case 'records': return null
-    case 'uuid': return ABSENT_UUID
-    default: return 0
-  }
-}
+export type { Field, Primitive } from './fields.js'
 
 /**
  * The fewest bytes a value of `type` takes on the wire in this version, to bound an array's
@@ -203,14 +157,6 @@ export function encodeStruct (writer: Writer, fields: Field[], version: number,
   writer.taggedFieldsIf(flexible)
 }
 
-/** A missing value encodes as null where the version allows it, else as the type's zero. */
-function zeroFor (field: Field, version: number): unknown {
-  if (nullable(field, version)) return null
-  const value = zero(field)
-  if (value !== null) return value
-  return field.type === 'string' ? '' : Buffer.alloc(0)
-}
-
 /** The field lists behind each schema-driven API, for generic tests (fuzzing, round trips). */
 const SCHEMAS = new WeakMap<object, { request: Field[], response: Field[] }>()
 
@@ -227,8 +173,15 @@ export function defineApi<Request, Response> (spec: {
   flexibleFrom: number
   request: Field[]
   response: Field[]
+  /**
+   * What an error response repeats of its request (error-response.ts); without it, an error
+   * response carries only the top-level error code, for APIs that answer as a whole.
+   */
+  errorEcho?: ErrorEcho
 }): ApiDefinition<Request, Response> {
   const flexible = (version: number): boolean => version >= spec.flexibleFrom
+  const echo = spec.errorEcho ?? {}
+  checkErrorEcho(spec.name, spec.response, spec.request, echo)
   const api: ApiDefinition<Request, Response> = {
     key: spec.key,
     name: spec.name,
@@ -244,6 +197,9 @@ export function defineApi<Request, Response> (spec: {
       decodeStruct(reader, spec.response, version, flexible(version)) as Response,
     encodeResponse: (writer, version, response) =>
       encodeStruct(writer, spec.response, version, flexible(version), response as Message),
+    errorResponse: (request, version, errorCode) =>
+      buildErrorResponse(spec.response, echo, request as Message, version,
+        errorCode) as Response,
   }
   SCHEMAS.set(api, { request: spec.request, response: spec.response })
   return api

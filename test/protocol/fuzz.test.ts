@@ -16,6 +16,7 @@ import { API_DEFINITIONS } from '../../src/protocol/registry.js'
 import {
   encode, fieldsOf, messageArbitrary, versionsOf, type Direction,
 } from './support/messages.js'
+import { MUTATION, mutate } from './support/mutations.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000)
 /** Runs per API, shared across its versions, directions and the three kinds of input. */
@@ -37,44 +38,6 @@ function decodeQuietly (api: ApiDefinition<unknown, unknown>, direction: Directi
     throw new Error(`${api.name} v${version} ${direction} threw ${String(error)} on ` +
       bytes.toString('hex'), { cause: error })
   }
-}
-
-type Mutation =
-  | { kind: 'set', at: number, value: number }
-  | { kind: 'insert', at: number, bytes: Uint8Array }
-  | { kind: 'delete', at: number, count: number }
-  | { kind: 'truncate', at: number }
-
-const BYTE = fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x01, 0xfe), fc.nat(255))
-const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: BYTE }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(),
-    bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(),
-    count: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-)
-
-function mutate (bytes: Buffer, mutations: Mutation[]): Buffer {
-  let result = Buffer.from(bytes)
-  for (const mutation of mutations) {
-    const at = result.length === 0 ? 0 : mutation.at % (result.length + 1)
-    switch (mutation.kind) {
-      case 'set':
-        if (at < result.length) result[at] = mutation.value
-        break
-      case 'insert':
-        result = Buffer.concat([result.subarray(0, at), mutation.bytes, result.subarray(at)])
-        break
-      case 'delete':
-        result = Buffer.concat([result.subarray(0, at), result.subarray(at + mutation.count)])
-        break
-      case 'truncate':
-        result = result.subarray(0, at)
-        break
-    }
-  }
-  return result
 }
 
 describe(`protocol decoders under fuzzing (FUZZ_SEED=${SEED})`, () => {

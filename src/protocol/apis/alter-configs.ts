@@ -68,4 +68,9 @@ export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>
     { name: 'validateOnly', type: 'bool', versions: [0] },
   ],
   response: alterConfigsResponseFields,
+  // Kafka's AlterConfigsRequest.getErrorResponse: the error for every resource.
+  errorEcho: {
+    responses: { from: 'resources',
+      each: { resourceType: 'resourceType', resourceName: 'resourceName' } },
+  },
 })

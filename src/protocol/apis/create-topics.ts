@@ -113,4 +113,6 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
       versions: [0],
     },
   ],
+  // Kafka's CreateTopicsRequest.getErrorResponse: the error for every topic.
+  errorEcho: { topics: { from: 'topics', each: { name: 'name' } } },
 })

@@ -50,4 +50,9 @@ IncrementalAlterConfigsResponse>({
     { name: 'validateOnly', type: 'bool', versions: [0] },
   ],
   response: alterConfigsResponseFields,
+  // Kafka's IncrementalAlterConfigsRequest.getErrorResponse: the error for every resource.
+  errorEcho: {
+    responses: { from: 'resources',
+      each: { resourceType: 'resourceType', resourceName: 'resourceName' } },
+  },
 })

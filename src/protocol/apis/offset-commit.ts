@@ -98,4 +98,10 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
       versions: [0],
     },
   ],
+  // Kafka's OffsetCommitRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })

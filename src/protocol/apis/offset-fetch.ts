@@ -99,7 +99,7 @@ function responseTopicFields (from: number, to?: number): Field[] {
       name: 'partitions',
       type: [
         { name: 'partitionIndex', type: 'int32', versions: [from, to] },
-        { name: 'committedOffset', type: 'int64', versions: [from, to] },
+        { name: 'committedOffset', type: 'int64', versions: [from, to], default: -1 },
         { name: 'committedLeaderEpoch', type: 'int32', versions: [Math.max(from, 5), to],
           default: -1 },
         { name: 'metadata', type: 'string', versions: [from, to], nullableFrom: 0 },
@@ -145,4 +145,17 @@ export const OffsetFetch = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
       versions: [8],
     },
   ],
+  // Kafka's OffsetFetchRequest.getErrorResponse: the error for every partition asked for
+  // and at the top (v2-7), for every group (v8+).
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitionIndexes', each: 'partitionIndex' },
+    } },
+    groups: { from: 'groups', each: {
+      groupId: 'groupId',
+      topics: { from: 'topics', each: {
+        name: 'name', partitions: { from: 'partitionIndexes', each: 'partitionIndex' },
+      } },
+    } },
+  },
 })

@@ -95,4 +95,10 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
       versions: [0],
     },
   ],
+  // Kafka's TxnOffsetCommitRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })
