@@ -10,6 +10,7 @@ import net from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import type { ApiDefinition } from '../../src/protocol/api.js'
 import { JoinGroup } from '../../src/protocol/apis/join-group.js'
+import { ListGroups } from '../../src/protocol/apis/list-groups.js'
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
@@ -81,7 +82,8 @@ function exchange (port: number, bytes: Buffer, timeoutMs = 5000): Promise<Reade
 describe('hostile strings against a real broker', () => {
   let broker: BrokerProcess
   before(async () => {
-    broker = await startBroker()
+    broker = await startBroker({ env: { TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+      TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '1' } })
   })
   after(async () => {
     await broker.stop()
@@ -164,4 +166,29 @@ describe('hostile strings against a real broker', () => {
       assert.equal(await exchange(broker.kafkaPort, frame(JoinGroup, 4, join, tooLong)), null)
       await assertAlive()
     })
+
+  it('ListGroups still answers after an HTTP consumer group with a 33,000-byte id', async () => {
+    // Over HTTP the id may be accepted (then it is left out of the Kafka listing: no Kafka
+    // string can carry it) or refused with a 4xx once HTTP bounds its names; either way the
+    // broker lives and ListGroups answers.
+    const longId = 'g'.repeat(33_000)
+    const topic = await fetch(`http://127.0.0.1:${broker.httpPort}/api/v1/topics`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'hostile-groups', partitions: 1 }),
+    })
+    assert.equal(topic.status, 201)
+    const created = await fetch(`http://127.0.0.1:${broker.httpPort}/api/v1/consumer-groups`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ group_id: longId, topics: ['hostile-groups'],
+        auto_offset_reset: 'earliest' }),
+    })
+    assert.ok(created.status < 500, `HTTP answered ${created.status}`)
+    const reader = await exchange(broker.kafkaPort, frame(ListGroups, 2,
+      { statesFilter: [], typesFilter: [] }))
+    assert.ok(reader !== null, `ListGroups got no answer:\n${broker.output().slice(-2000)}`)
+    const response = ListGroups.decodeResponse(reader, 2)
+    assert.equal(response.errorCode, ERROR.NONE)
+    assert.ok(response.groups.every(group => group.groupId !== longId))
+    await assertAlive()
+  })
 })
