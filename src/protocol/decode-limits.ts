@@ -12,12 +12,17 @@
  * not only its length prefix, and refuses a longer one (ProtocolDecodeError: the connection is
  * closed with a logged reason; Kafka itself would fail to serialize that response).
  *
- * Identifiers the broker keeps and builds other strings from get a tighter bound, so that what
- * is derived from them still fits: a new member id is the client id plus '-' and a UUID
- * (KIP-394), and error messages quote group ids and config names. Kafka has no bound below
- * 0x7fff for them; no client library sends ids anywhere near this one. Member ids keep the full
- * string limit because the broker derives them from client ids. Topic names are not bounded
- * here: an invalid one is answered per topic with INVALID_TOPIC_EXCEPTION (topic-name.ts).
+ * Most strings of a request are names (topic names, group, transactional and client ids,
+ * config and protocol names), and names get a tighter bound, so that what the broker builds from
+ * one still fits in a string: a new member id is the client id plus '-' and a UUID (KIP-394),
+ * and error messages quote topic names, group ids and config names. Kafka has no bound below
+ * 0x7fff for them, but no legal name comes near this one (a topic name has at most 249
+ * characters): an illegal topic name up to it is answered per topic with
+ * INVALID_TOPIC_EXCEPTION (topic-name.ts), a longer one is malformed. The fields that keep the
+ * full string limit say so in their schema (`maxBytes`): member ids (built from client ids),
+ * config values, offset commit metadata and leave/join reasons, free text that Kafka bounds, if
+ * at all, with its own errors (offset.metadata.max.bytes). Responses, read by our client, keep
+ * Kafka's limit everywhere.
  *
  * Elements. A forged array count is checked against the bytes left in the frame before
  * anything is allocated (each element has a minimum wire size, see schema.ts), which bounds the
@@ -32,10 +37,10 @@
 export const STRING_BYTES_MAX = 0x7fff
 
 /**
- * Client ids, group ids, group instance ids, transactional ids, protocol types and names,
- * config names: half the string limit, leaving room for anything built from them.
+ * Every string of a request whose field does not say otherwise, and the header's client id:
+ * half the string limit, leaving room for anything built from one.
  */
-export const ID_BYTES_MAX = 16 * 1024
+export const NAME_BYTES_MAX = 16 * 1024
 
 /** Array elements (structs and primitives, at every depth) one request may decode into. */
 export const REQUEST_ELEMENTS_MAX = 200_000

@@ -18,8 +18,9 @@ export interface Field {
   /** Value when absent from the version (default: a zero of the type). */
   default?: unknown
   /**
-   * For a string, or an array of strings: the most bytes of UTF-8 a value may decode to
-   * (default STRING_BYTES_MAX; decode-limits.ts says which fields are tighter and why).
+   * For a string, or an array of strings: the most bytes of UTF-8 a value may decode to, where
+   * it differs from the message's default (decode-limits.ts: names in requests, and the
+   * request fields that keep Kafka's full string limit).
    */
   maxBytes?: number
 }

@@ -9,7 +9,7 @@
  *                      EXCEPT ApiVersions, whose response header is always v0 (KIP-511) so a
  *                      client can read it whatever version the broker picked.
  */
-import { ID_BYTES_MAX } from './decode-limits.js'
+import { NAME_BYTES_MAX } from './decode-limits.js'
 import type { Reader, TaggedFields } from './reader.js'
 import type { Writer } from './writer.js'
 
@@ -25,13 +25,13 @@ export interface RequestHeader {
 
 /**
  * Reads the fixed part every header version shares (enough to route and to answer errors).
- * The client id is an identifier (decode-limits.ts): member ids are built from it.
+ * The client id is a name (decode-limits.ts): member ids are built from it.
  */
 export function decodeRequestHeaderPrefix (reader: Reader): RequestHeader {
   const apiKey = reader.int16()
   const apiVersion = reader.int16()
   const correlationId = reader.int32()
-  const clientId = reader.nullableString(ID_BYTES_MAX, 'client id')
+  const clientId = reader.nullableString(NAME_BYTES_MAX, 'client id')
   return { apiKey, apiVersion, correlationId, clientId }
 }
 

@@ -9,7 +9,7 @@
  * it. Unknown tagged fields are read and dropped.
  */
 import type { ApiDefinition } from './api.js'
-import { REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
+import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
 import {
@@ -63,7 +63,7 @@ function primitiveBytesMin (type: Primitive, flexible: boolean): number {
 }
 
 function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
-  canBeNull: boolean, field: Field): unknown {
+  canBeNull: boolean, field: Field, stringBytesMax: number): unknown {
   switch (type) {
     case 'int8': return reader.int8()
     case 'int16': return reader.int16()
@@ -74,7 +74,7 @@ function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
     case 'bool': return reader.boolean()
     case 'uuid': return Buffer.from(reader.uuid())
     case 'string': {
-      const value = reader.nullableStringOf(flexible, field.maxBytes ?? STRING_BYTES_MAX,
+      const value = reader.nullableStringOf(flexible, field.maxBytes ?? stringBytesMax,
         field.name)
       if (value === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       return value
@@ -108,11 +108,12 @@ function writePrimitive (writer: Writer, type: Primitive, flexible: boolean,
 }
 
 /**
- * Decodes one struct. `budget` counts the array elements of the whole message (requests get
- * REQUEST_ELEMENTS_MAX, see decode-limits.ts); without it only the frame bounds them.
+ * Decodes one struct. `stringBytesMax` bounds each string whose field sets no `maxBytes`, and
+ * `budget` counts the array elements of the whole message; without it only the frame bounds
+ * them. Requests get NAME_BYTES_MAX and REQUEST_ELEMENTS_MAX (decode-limits.ts).
  */
 export function decodeStruct (reader: Reader, fields: Field[], version: number,
-  flexible: boolean, budget?: ElementBudget): Message {
+  flexible: boolean, budget?: ElementBudget, stringBytesMax = STRING_BYTES_MAX): Message {
   const message: Message = {}
   for (const field of fields) {
     if (!present(field, version)) {
@@ -124,14 +125,15 @@ export function decodeStruct (reader: Reader, fields: Field[], version: number,
     if (Array.isArray(type) || typeof type === 'object') {
       const items = Array.isArray(type) ? type : type.items
       const decodeItem = Array.isArray(items)
-        ? (r: Reader) => decodeStruct(r, items, version, flexible, budget)
-        : (r: Reader) => readPrimitive(r, items, flexible, false, field)
+        ? (r: Reader) => decodeStruct(r, items, version, flexible, budget, stringBytesMax)
+        : (r: Reader) => readPrimitive(r, items, flexible, false, field, stringBytesMax)
       const array = reader.nullableArrayOf(flexible, decodeItem,
         wireBytesMin(items, version, flexible), budget)
       if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       message[field.name] = array
     } else {
-      message[field.name] = readPrimitive(reader, type, flexible, canBeNull, field)
+      message[field.name] = readPrimitive(reader, type, flexible, canBeNull, field,
+        stringBytesMax)
     }
   }
   reader.taggedFieldsIf(flexible)
@@ -190,7 +192,8 @@ export function defineApi<Request, Response> (spec: {
     flexibleFrom: spec.flexibleFrom,
     decodeRequest: (reader, version) =>
       decodeStruct(reader, spec.request, version, flexible(version),
-        { elementsMax: REQUEST_ELEMENTS_MAX, elementsLeft: REQUEST_ELEMENTS_MAX }) as Request,
+        { elementsMax: REQUEST_ELEMENTS_MAX, elementsLeft: REQUEST_ELEMENTS_MAX },
+        NAME_BYTES_MAX) as Request,
     encodeRequest: (writer, version, request) =>
       encodeStruct(writer, spec.request, version, flexible(version), request as Message),
     decodeResponse: (reader, version) =>

@@ -14,7 +14,7 @@ import { ListGroups } from '../../src/protocol/apis/list-groups.js'
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
-import { ID_BYTES_MAX } from '../../src/protocol/decode-limits.js'
+import { NAME_BYTES_MAX } from '../../src/protocol/decode-limits.js'
 import { ERROR } from '../../src/protocol/errors.js'
 import { encodeRequestHeader } from '../../src/protocol/headers.js'
 import { Reader } from '../../src/protocol/reader.js'
@@ -154,7 +154,7 @@ describe('hostile strings against a real broker', () => {
         memberId: '', groupInstanceId: null, protocolType: 'consumer',
         protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
       }
-      const longest = Buffer.alloc(ID_BYTES_MAX, 0x63)
+      const longest = Buffer.alloc(NAME_BYTES_MAX, 0x63)
       const reader = await exchange(broker.kafkaPort, frame(JoinGroup, 4, join, longest))
       assert.ok(reader !== null)
       const response = JoinGroup.decodeResponse(reader, 4)

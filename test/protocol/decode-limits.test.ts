@@ -6,12 +6,13 @@
 import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
+import { AlterConfigs } from '../../src/protocol/apis/alter-configs.js'
 import { Fetch } from '../../src/protocol/apis/fetch.js'
 import { JoinGroup, type JoinGroupResponse } from '../../src/protocol/apis/join-group.js'
 import { ListGroups } from '../../src/protocol/apis/list-groups.js'
 import { Metadata, type MetadataResponse } from '../../src/protocol/apis/metadata.js'
 import {
-  ID_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX,
+  NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX,
 } from '../../src/protocol/decode-limits.js'
 import { decodeRequestHeaderPrefix } from '../../src/protocol/headers.js'
 import { ProtocolDecodeError, Reader } from '../../src/protocol/reader.js'
@@ -58,23 +59,43 @@ describe('decode-time string bounds: every decoded string can be echoed', () => 
   })
 
   it('accepts invalid UTF-8 that still fits once decoded, and its echo encodes', () => {
-    const body = metadataV1Naming(Buffer.alloc(Math.floor(STRING_BYTES_MAX / 3), 0xff))
+    const body = metadataV1Naming(Buffer.alloc(Math.floor(NAME_BYTES_MAX / 3), 0xff))
     const name = decodeMetadataV1(body).topics?.[0]?.name
-    assert.equal(Buffer.byteLength(name ?? ''), 3 * Math.floor(STRING_BYTES_MAX / 3))
+    assert.equal(Buffer.byteLength(name ?? ''), 3 * Math.floor(NAME_BYTES_MAX / 3))
     const bytes = encodeMetadataV1Response(metadataResponseEchoing(name ?? ''))
     const echoed = Metadata.decodeResponse(new Reader(bytes), 1)
     assert.equal(echoed.topics[0]?.name, name)
   })
 
-  it('rejects a compact string longer than Kafka\'s 32767 bytes before reading it', () => {
-    // Metadata v9 (flexible): topics count 1+1, name compact length 40000+1, no body.
-    const writer = new Writer().uvarint(2).uvarint(40_001)
-    assert.throws(() => Metadata.decodeRequest(new Reader(writer.toBuffer()), 9),
-      /name of 40000 bytes exceeds the limit of 32767/)
+  it('rejects a compact string over its limit before reading it', () => {
+    // Metadata v9 (flexible) request: topics count 1+1, name compact length 40000+1, no body.
+    const request = new Writer().uvarint(2).uvarint(40_001)
+    assert.throws(() => Metadata.decodeRequest(new Reader(request.toBuffer()), 9),
+      /name of 40000 bytes exceeds the limit of 16384/)
+    // A response (read by our client) has Kafka's limit: throttle, 1 broker, node id, host.
+    const response = new Writer().int32(0).uvarint(2).int32(1).uvarint(40_001)
+      .raw(Buffer.alloc(16))
+    assert.throws(() => Metadata.decodeResponse(new Reader(response.toBuffer()), 9),
+      /host of 40000 bytes exceeds the limit of 32767/)
   })
 
-  it('rejects a group id over the identifier limit in JoinGroup', () => {
-    const groupId = 'g'.repeat(ID_BYTES_MAX + 1)
+  it('bounds names in requests, and keeps the full string limit where a field says so', () => {
+    // A topic name past the name bound is malformed (one up to it gets INVALID_TOPIC_EXCEPTION
+    // from the handler); a config value keeps Kafka's limit.
+    assert.throws(() => decodeMetadataV1(metadataV1Naming(Buffer.alloc(NAME_BYTES_MAX + 1, 0x61))),
+      /name of 16385 bytes exceeds the limit of 16384/)
+    assert.equal(decodeMetadataV1(metadataV1Naming(Buffer.alloc(NAME_BYTES_MAX, 0x61)))
+      .topics?.[0]?.name?.length, NAME_BYTES_MAX)
+    const writer = new Writer()
+    AlterConfigs.encodeRequest(writer, 0, { validateOnly: false, resources: [{
+      resourceType: 2, resourceName: 't',
+      configs: [{ name: 'x', value: 'v'.repeat(STRING_BYTES_MAX) }] }] })
+    const decoded = AlterConfigs.decodeRequest(new Reader(writer.toBuffer()), 0)
+    assert.equal(decoded.resources[0]?.configs[0]?.value?.length, STRING_BYTES_MAX)
+  })
+
+  it('rejects a group id over the name limit in JoinGroup', () => {
+    const groupId = 'g'.repeat(NAME_BYTES_MAX + 1)
     const writer = new Writer()
     JoinGroup.encodeRequest(writer, 5, {
       groupId, sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, memberId: '',
@@ -88,13 +109,13 @@ describe('decode-time string bounds: every decoded string can be echoed', () => 
     const header = (clientId: Buffer): Buffer =>
       Buffer.concat([Buffer.from([0, 11, 0, 5, 0, 0, 0, 7]), rawString(clientId)])
     assert.throws(() => decodeRequestHeaderPrefix(new Reader(header(
-      Buffer.alloc(ID_BYTES_MAX + 1, 0x61)))), /client id of 16385 bytes/)
+      Buffer.alloc(NAME_BYTES_MAX + 1, 0x61)))), /client id of 16385 bytes/)
     // Invalid UTF-8 that would triple past the bound is refused too.
     assert.throws(() => decodeRequestHeaderPrefix(new Reader(header(
       Buffer.alloc(6000, 0xff)))), /client id of 6000 bytes decodes to 18000 bytes/)
 
     const clientId = decodeRequestHeaderPrefix(new Reader(header(
-      Buffer.alloc(ID_BYTES_MAX, 0x61)))).clientId
+      Buffer.alloc(NAME_BYTES_MAX, 0x61)))).clientId
     const memberId = `${clientId ?? ''}-${randomUUID()}`
     const response: JoinGroupResponse = {
       throttleTimeMs: 0, errorCode: 79, generationId: -1, protocolName: '', leader: '',

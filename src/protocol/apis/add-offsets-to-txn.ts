@@ -12,7 +12,6 @@
  *   throttle_time_ms int32, error_code int16, (tags v3)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface AddOffsetsToTxnRequest {
   transactionalId: string
@@ -33,10 +32,10 @@ export const AddOffsetsToTxn = defineApi<AddOffsetsToTxnRequest, AddOffsetsToTxn
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'transactionalId', type: 'string', versions: [0] },
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
-    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0] },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0] },

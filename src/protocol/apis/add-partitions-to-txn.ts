@@ -17,7 +17,6 @@
  *   (tags v3)], (tags v3)
  */
 import { defineApi, type Field } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface AddPartitionsToTxnTopic {
   name: string
@@ -83,7 +82,7 @@ AddPartitionsToTxnResponse>({
     {
       name: 'transactions',
       type: [
-        { name: 'transactionalId', type: 'string', versions: [4], maxBytes: ID_BYTES_MAX },
+        { name: 'transactionalId', type: 'string', versions: [4] },
         { name: 'producerId', type: 'int64', versions: [4] },
         { name: 'producerEpoch', type: 'int16', versions: [4] },
         { name: 'verifyOnly', type: 'bool', versions: [4] },
@@ -91,7 +90,7 @@ AddPartitionsToTxnResponse>({
       ],
       versions: [4],
     },
-    { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3], maxBytes: ID_BYTES_MAX },
+    { name: 'v3AndBelowTransactionalId', type: 'string', versions: [0, 3] },
     { name: 'v3AndBelowProducerId', type: 'int64', versions: [0, 3] },
     { name: 'v3AndBelowProducerEpoch', type: 'int16', versions: [0, 3] },
     { name: 'v3AndBelowTopics', type: topicFields(0), versions: [0, 3] },

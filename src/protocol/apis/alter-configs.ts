@@ -13,7 +13,7 @@
  *   resource_type int8, resource_name string, (tags v2+)], (tags v2+)
  */
 import { defineApi, type Field } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface AlterConfigsRequest {
   resources: { resourceType: number, resourceName: string,
@@ -57,8 +57,9 @@ export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>
         {
           name: 'configs',
           type: [
-            { name: 'name', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'name', type: 'string', versions: [0] },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },

@@ -18,7 +18,6 @@
  * UNSUPPORTED_VERSION (Kafka's RequestContext / ApiVersionsRequest), see the broker handler.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface ApiVersionsRequest {
   clientSoftwareName: string | null
@@ -44,10 +43,8 @@ export const ApiVersions = defineApi<ApiVersionsRequest, ApiVersionsResponse>({
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'clientSoftwareName', type: 'string', versions: [3], default: null,
-      maxBytes: ID_BYTES_MAX },
-    { name: 'clientSoftwareVersion', type: 'string', versions: [3], default: null,
-      maxBytes: ID_BYTES_MAX },
+    { name: 'clientSoftwareName', type: 'string', versions: [3], default: null },
+    { name: 'clientSoftwareVersion', type: 'string', versions: [3], default: null },
   ],
   response: [
     { name: 'errorCode', type: 'int16', versions: [0] },

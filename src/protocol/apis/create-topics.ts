@@ -23,7 +23,7 @@
  * and writes none: topic_config_error_code (tagged, ignorable) is never sent.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface CreateTopicsRequest {
   topics: {
@@ -75,8 +75,9 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
         {
           name: 'configs',
           type: [
-            { name: 'name', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'name', type: 'string', versions: [0] },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },

@@ -11,7 +11,6 @@
  *   (tags v2+)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface DeleteGroupsRequest {
   groupsNames: string[]
@@ -33,8 +32,7 @@ export const DeleteGroups = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>
   minVersion: 0,
   maxVersion: 2,
   flexibleFrom: 2,
-  request: [{ name: 'groupsNames', type: { items: 'string' }, versions: [0],
-    maxBytes: ID_BYTES_MAX }],
+  request: [{ name: 'groupsNames', type: { items: 'string' }, versions: [0] }],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0] },
     {

@@ -20,7 +20,6 @@
  *   documentation nullable_string (v3+), (tags v4+)], (tags v4+)], (tags v4+)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface DescribeConfigsRequest {
   resources: { resourceType: number, resourceName: string, configurationKeys: string[] | null }[]
@@ -61,8 +60,7 @@ export const DescribeConfigs = defineApi<DescribeConfigsRequest, DescribeConfigs
       type: [
         { name: 'resourceType', type: 'int8', versions: [0] },
         { name: 'resourceName', type: 'string', versions: [0] },
-        { name: 'configurationKeys', type: { items: 'string' }, versions: [0], nullableFrom: 0,
-          maxBytes: ID_BYTES_MAX },
+        { name: 'configurationKeys', type: { items: 'string' }, versions: [0], nullableFrom: 0 },
       ],
       versions: [0],
     },

@@ -17,7 +17,6 @@
  * Strings, bytes and arrays are compact from v5.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface DescribeGroupsRequest {
   groups: string[]
@@ -56,7 +55,7 @@ export const DescribeGroups = defineApi<DescribeGroupsRequest, DescribeGroupsRes
   maxVersion: 5,
   flexibleFrom: 5,
   request: [
-    { name: 'groups', type: { items: 'string' }, versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groups', type: { items: 'string' }, versions: [0] },
     { name: 'includeAuthorizedOperations', type: 'bool', versions: [3] },
   ],
   response: [

@@ -14,7 +14,6 @@
  *   producer_epoch int16 (v5+), (tags v3)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface EndTxnRequest {
   transactionalId: string
@@ -39,7 +38,7 @@ export const EndTxn = defineApi<EndTxnRequest, EndTxnResponse>({
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'transactionalId', type: 'string', versions: [0] },
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
     { name: 'committed', type: 'bool', versions: [0] },

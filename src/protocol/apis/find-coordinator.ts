@@ -22,7 +22,6 @@
  *          error_message compact_nullable_string, tags], tags
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface FindCoordinatorRequest {
   /** v0-v3: the group id or transactional id. */
@@ -61,9 +60,9 @@ export const FindCoordinator = defineApi<FindCoordinatorRequest, FindCoordinator
   maxVersion: 4,
   flexibleFrom: 3,
   request: [
-    { name: 'key', type: 'string', versions: [0, 3], maxBytes: ID_BYTES_MAX },
+    { name: 'key', type: 'string', versions: [0, 3] },
     { name: 'keyType', type: 'int8', versions: [1] },
-    { name: 'coordinatorKeys', type: { items: 'string' }, versions: [4], maxBytes: ID_BYTES_MAX },
+    { name: 'coordinatorKeys', type: { items: 'string' }, versions: [4] },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1] },

@@ -13,7 +13,7 @@
  * Strings are compact from v4.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface HeartbeatRequest {
   groupId: string
@@ -34,11 +34,10 @@ export const Heartbeat = defineApi<HeartbeatRequest, HeartbeatResponse>({
   maxVersion: 4,
   flexibleFrom: 4,
   request: [
-    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [0] },
-    { name: 'memberId', type: 'string', versions: [0] },
-    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null,
-      maxBytes: ID_BYTES_MAX },
+    { name: 'memberId', type: 'string', versions: [0], maxBytes: STRING_BYTES_MAX },
+    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1] },

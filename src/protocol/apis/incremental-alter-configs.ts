@@ -11,7 +11,7 @@
  * Response grammar: as AlterConfigs (alterConfigsResponseFields), flexible from v1.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 import { alterConfigsResponseFields, type AlterConfigsResponse } from './alter-configs.js'
 
 export interface IncrementalAlterConfigsRequest {
@@ -38,9 +38,10 @@ IncrementalAlterConfigsResponse>({
         {
           name: 'configs',
           type: [
-            { name: 'name', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+            { name: 'name', type: 'string', versions: [0] },
             { name: 'configOperation', type: 'int8', versions: [0] },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },

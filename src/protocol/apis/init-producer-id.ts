@@ -15,7 +15,6 @@
  *   (tags v2+)
  */
 import { defineApi, type Field } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface InitProducerIdRequest {
   transactionalId: string | null
@@ -38,8 +37,7 @@ export const InitProducerId = defineApi<InitProducerIdRequest, InitProducerIdRes
   maxVersion: 4,
   flexibleFrom: 2,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0], nullableFrom: 0, default: null,
-      maxBytes: ID_BYTES_MAX },
+    { name: 'transactionalId', type: 'string', versions: [0], nullableFrom: 0, default: null },
     { name: 'transactionTimeoutMs', type: 'int32', versions: [0] },
     { name: 'producerId', type: 'int64', versions: [3], default: -1 },
     { name: 'producerEpoch', type: 'int16', versions: [3], default: -1 },

@@ -16,7 +16,6 @@
  *   (tags v3+)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface ListGroupsRequest {
   /** v4+: only groups in these states (empty = all). */
@@ -47,8 +46,8 @@ export const ListGroups = defineApi<ListGroupsRequest, ListGroupsResponse>({
   maxVersion: 5,
   flexibleFrom: 3,
   request: [
-    { name: 'statesFilter', type: { items: 'string' }, versions: [4], maxBytes: ID_BYTES_MAX },
-    { name: 'typesFilter', type: { items: 'string' }, versions: [5], maxBytes: ID_BYTES_MAX },
+    { name: 'statesFilter', type: { items: 'string' }, versions: [4] },
+    { name: 'typesFilter', type: { items: 'string' }, versions: [5] },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [1] },

@@ -21,7 +21,7 @@
  * Strings and arrays are compact from v8.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetCommitRequestPartition {
   partitionIndex: number
@@ -55,11 +55,10 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
   maxVersion: 9,
   flexibleFrom: 8,
   request: [
-    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0] },
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1], default: -1 },
-    { name: 'memberId', type: 'string', versions: [1] },
-    { name: 'groupInstanceId', type: 'string', versions: [7], nullableFrom: 7, default: null,
-      maxBytes: ID_BYTES_MAX },
+    { name: 'memberId', type: 'string', versions: [1], maxBytes: STRING_BYTES_MAX },
+    { name: 'groupInstanceId', type: 'string', versions: [7], nullableFrom: 7, default: null },
     { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], default: -1 },
     {
       name: 'topics',
@@ -72,7 +71,8 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
             { name: 'committedOffset', type: 'int64', versions: [0] },
             { name: 'committedLeaderEpoch', type: 'int32', versions: [6], default: -1 },
             { name: 'commitTimestamp', type: 'int64', versions: [1, 1], default: -1 },
-            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },

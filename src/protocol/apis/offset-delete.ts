@@ -12,7 +12,6 @@
  * Note the response starts with error_code, before throttle_time_ms.
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetDeleteRequest {
   groupId: string
@@ -32,7 +31,7 @@ export const OffsetDelete = defineApi<OffsetDeleteRequest, OffsetDeleteResponse>
   maxVersion: 0,
   flexibleFrom: Infinity,
   request: [
-    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0] },
     {
       name: 'topics',
       type: [

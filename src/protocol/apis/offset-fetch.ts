@@ -28,7 +28,7 @@
  *          error_code int16, tags], tags
  */
 import { defineApi, type Field } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetFetchRequestTopic {
   name: string
@@ -117,13 +117,14 @@ export const OffsetFetch = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
   maxVersion: 8,
   flexibleFrom: 6,
   request: [
-    { name: 'groupId', type: 'string', versions: [0, 7], maxBytes: ID_BYTES_MAX },
+    { name: 'groupId', type: 'string', versions: [0, 7] },
     { name: 'topics', type: requestTopicFields(0, 7), versions: [0, 7], nullableFrom: 2 },
     {
       name: 'groups',
       type: [
-        { name: 'groupId', type: 'string', versions: [8], maxBytes: ID_BYTES_MAX },
-        { name: 'memberId', type: 'string', versions: [9], nullableFrom: 9, default: null },
+        { name: 'groupId', type: 'string', versions: [8] },
+        { name: 'memberId', type: 'string', versions: [9], nullableFrom: 9, default: null,
+          maxBytes: STRING_BYTES_MAX },
         { name: 'memberEpoch', type: 'int32', versions: [9], default: -1 },
         { name: 'topics', type: requestTopicFields(8), versions: [8], nullableFrom: 8 },
       ],

@@ -28,7 +28,6 @@
  * the handler validates (src/records/validate.ts) before appending.
  */
 import { defineApi, type Field } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface ProduceRequest {
   transactionalId: string | null
@@ -54,8 +53,7 @@ export interface ProduceResponse {
 }
 
 const request: Field[] = [
-  { name: 'transactionalId', type: 'string', versions: [3], nullableFrom: 0, default: null,
-    maxBytes: ID_BYTES_MAX },
+  { name: 'transactionalId', type: 'string', versions: [3], nullableFrom: 0, default: null },
   { name: 'acks', type: 'int16', versions: [0] },
   { name: 'timeoutMs', type: 'int32', versions: [0] },
   {

@@ -9,7 +9,6 @@
  * Response grammar: error_code int16, mechanisms [string]
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
 
 export interface SaslHandshakeRequest {
   /** The SASL mechanism chosen by the client, e.g. PLAIN or SCRAM-SHA-256. */
@@ -29,7 +28,7 @@ export const SaslHandshake = defineApi<SaslHandshakeRequest, SaslHandshakeRespon
   maxVersion: 1,
   flexibleFrom: Infinity,
   request: [
-    { name: 'mechanism', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'mechanism', type: 'string', versions: [0] },
   ],
   response: [
     { name: 'errorCode', type: 'int16', versions: [0] },

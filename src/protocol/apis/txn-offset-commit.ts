@@ -18,7 +18,7 @@
  *   partition_index int32, error_code int16, (tags v3)], (tags v3)], (tags v3)
  */
 import { defineApi } from '../schema.js'
-import { ID_BYTES_MAX } from '../decode-limits.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number
@@ -51,14 +51,13 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
   maxVersion: 3,
   flexibleFrom: 3,
   request: [
-    { name: 'transactionalId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
-    { name: 'groupId', type: 'string', versions: [0], maxBytes: ID_BYTES_MAX },
+    { name: 'transactionalId', type: 'string', versions: [0] },
+    { name: 'groupId', type: 'string', versions: [0] },
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [3], default: -1 },
-    { name: 'memberId', type: 'string', versions: [3], default: '' },
-    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null,
-      maxBytes: ID_BYTES_MAX },
+    { name: 'memberId', type: 'string', versions: [3], default: '', maxBytes: STRING_BYTES_MAX },
+    { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
     {
       name: 'topics',
       type: [
@@ -69,7 +68,8 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
             { name: 'partitionIndex', type: 'int32', versions: [0] },
             { name: 'committedOffset', type: 'int64', versions: [0] },
             { name: 'committedLeaderEpoch', type: 'int32', versions: [2], default: -1 },
-            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
