@@ -16,6 +16,7 @@ import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { NAME_BYTES_MAX } from '../../src/protocol/decode-limits.js'
 import { ERROR } from '../../src/protocol/errors.js'
+import { AUTO_CREATED_TOPICS_PER_REQUEST_MAX } from '../../src/broker/handlers/metadata.js'
 import { encodeRequestHeader } from '../../src/protocol/headers.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
@@ -191,4 +192,26 @@ describe('hostile strings against a real broker', () => {
     assert.ok(response.groups.every(group => group.groupId !== longId))
     await assertAlive()
   })
+
+  it('one Metadata request auto-creates a bounded number of topics; a retry gets the rest',
+    async () => {
+      const count = AUTO_CREATED_TOPICS_PER_REQUEST_MAX + 20
+      const names = Array.from({ length: count }, (_, i) => `auto-${i}`)
+      const request = frame(Metadata, 4, {
+        topics: names.map(name => ({ topicId: Buffer.alloc(16), name })),
+        allowAutoTopicCreation: true, includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      })
+      const first = await exchange(broker.kafkaPort, request, 60_000)
+      assert.ok(first !== null)
+      const codes = Metadata.decodeResponse(first, 4).topics.map(topic => topic.errorCode)
+      assert.equal(codes.filter(code => code === ERROR.NONE).length,
+        AUTO_CREATED_TOPICS_PER_REQUEST_MAX)
+      assert.deepEqual(codes.slice(AUTO_CREATED_TOPICS_PER_REQUEST_MAX),
+        Array(20).fill(ERROR.LEADER_NOT_AVAILABLE))
+      const retry = await exchange(broker.kafkaPort, request, 60_000)
+      assert.ok(retry !== null)
+      assert.ok(Metadata.decodeResponse(retry, 4).topics.every(topic =>
+        topic.errorCode === ERROR.NONE))
+    })
 })

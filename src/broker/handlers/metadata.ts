@@ -16,6 +16,14 @@ import { isInternalTopic } from '../internal-topics.js'
 
 type TopicResponse = MetadataResponse['topics'][number]
 const NO_TOPIC_ID = Buffer.alloc(16)
+/**
+ * The most topics one Metadata request auto-creates. Past it, a new topic is answered
+ * LEADER_NOT_AVAILABLE (retriable, Kafka's answer for a topic still being created), so a client
+ * naming more gets them on its next retry, and one small request naming 100,000 new topics
+ * cannot make the controller create them all. Kafka bounds the same work with the controller
+ * mutation quota (KIP-599).
+ */
+export const AUTO_CREATED_TOPICS_PER_REQUEST_MAX = 100
 
 export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = {
   api: Metadata,
@@ -29,8 +37,12 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
     if (allTopics) {
       for (const topic of broker.image.topics()) topics.push(describeTopic(topic))
     } else {
+      const creations: Creations = {
+        allowed: allowAutoCreate && broker.settings.autoCreateTopicsEnable,
+        left: AUTO_CREATED_TOPICS_PER_REQUEST_MAX,
+      }
       for (const requested of request.topics ?? []) {
-        topics.push(await describeRequested(broker, requested.name ?? '', allowAutoCreate))
+        topics.push(await describeRequested(broker, requested.name ?? '', creations))
       }
     }
     return {
@@ -48,18 +60,30 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
   },
 }
 
+/** Whether this request may auto-create topics, and how many more. */
+interface Creations {
+  allowed: boolean
+  left: number
+}
+
 /**
  * An illegal name is INVALID_TOPIC_EXCEPTION whether or not auto-creation is on, before any
  * lookup (Kafka's KafkaApis.getTopicMetadata validates the names it does not know).
  */
 async function describeRequested (broker: Broker, name: string,
-  allowAutoCreate: boolean): Promise<TopicResponse> {
+  creations: Creations): Promise<TopicResponse> {
   if (validateTopicName(name) !== undefined) {
     return missingTopic(name, ERROR.INVALID_TOPIC_EXCEPTION)
   }
+  let create = false
+  if (creations.allowed && broker.image.topic(name) === undefined) {
+    if (creations.left === 0) return missingTopic(name, ERROR.LEADER_NOT_AVAILABLE)
+    creations.left--
+    create = true
+  }
   let topic: TopicInfo | undefined
   try {
-    topic = await broker.topicOrAutoCreate(name, allowAutoCreate)
+    topic = await broker.topicOrAutoCreate(name, create)
   } catch (error) {
     const errorName = (error as { errorName?: string }).errorName
     const code = errorName === 'INVALID_TOPIC_EXCEPTION'
