@@ -35,10 +35,13 @@ export function decodeRequestHeaderPrefix (reader: Reader): RequestHeader {
   return { apiKey, apiVersion, correlationId, clientId }
 }
 
-/** Completes the header: request header v2 carries a tagged-field buffer. */
-export function decodeRequestHeaderTail (reader: Reader, header: RequestHeader,
+/**
+ * Completes the header: request header v2 carries a tagged-field buffer. The broker reads none
+ * of its fields (Kafka defines none it needs), so it is checked and skipped, never built.
+ */
+export function decodeRequestHeaderTail (reader: Reader, _header: RequestHeader,
   flexible: boolean): void {
-  if (flexible) header.taggedFields = reader.taggedFields()
+  if (flexible) reader.skipTaggedFields()
 }
 
 export function encodeRequestHeader (writer: Writer, header: RequestHeader,
@@ -61,6 +64,6 @@ export function encodeResponseHeader (writer: Writer, apiKey: number, correlatio
 export function decodeResponseHeader (reader: Reader, apiKey: number,
   flexible: boolean): number {
   const correlationId = reader.int32()
-  reader.taggedFieldsIf(responseHeaderIsFlexible(apiKey, flexible))
+  if (responseHeaderIsFlexible(apiKey, flexible)) reader.skipTaggedFields()
   return correlationId
 }

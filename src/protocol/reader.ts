@@ -308,4 +308,23 @@ export class Reader {
   taggedFieldsIf (flexible: boolean): TaggedFields | undefined {
     return flexible ? this.taggedFields() : undefined
   }
+
+  /**
+   * Checks and steps over a tagged-field buffer whose fields nobody reads, without building
+   * anything: a frame of two-byte tagged fields would otherwise become a Map with an entry for
+   * every two bytes of it.
+   */
+  skipTaggedFields (): void {
+    const count = this.uvarint()
+    this.#checkedLength(count, 2, 'tagged fields')
+    let previousTag = -1
+    for (let i = 0; i < count; i++) {
+      const tag = this.uvarint()
+      if (tag <= previousTag) throw new ProtocolDecodeError(`tagged fields out of order: ${tag}`)
+      previousTag = tag
+      const size = this.uvarint()
+      this.#need(size, 'tagged field')
+      this.offset += size
+    }
+  }
 }

@@ -136,7 +136,7 @@ export function decodeStruct (reader: Reader, fields: Field[], version: number,
         stringBytesMax)
     }
   }
-  reader.taggedFieldsIf(flexible)
+  if (flexible) reader.skipTaggedFields()
   return message
 }
 

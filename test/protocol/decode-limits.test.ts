@@ -7,6 +7,7 @@ import assert from 'node:assert/strict'
 import { randomUUID } from 'node:crypto'
 import { describe, it } from 'node:test'
 import { AlterConfigs } from '../../src/protocol/apis/alter-configs.js'
+import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
 import { Fetch } from '../../src/protocol/apis/fetch.js'
 import { JoinGroup, type JoinGroupResponse } from '../../src/protocol/apis/join-group.js'
 import { ListGroups } from '../../src/protocol/apis/list-groups.js'
@@ -179,5 +180,23 @@ describe('decode-time element bounds: one frame cannot expand without limit', ()
     const decoded = Fetch.decodeRequest(new Reader(writer.toBuffer()), 4)
     assert.deepEqual(decoded.forgottenTopicsData, [])
     assert.ok(Object.isFrozen(decoded.forgottenTopicsData))
+  })
+
+  it('steps over tagged fields nobody reads, checking their order and sizes', () => {
+    // ApiVersions v3: two compact strings, then 100,000 empty tagged fields (no Map is built).
+    const writer = new Writer().compactNullableString('a').compactNullableString('b')
+    writer.uvarint(100_000)
+    for (let tag = 0; tag < 100_000; tag++) writer.uvarint(tag).uvarint(0)
+    const request = ApiVersions.decodeRequest(new Reader(writer.toBuffer()), 3)
+    assert.deepEqual(request, { clientSoftwareName: 'a', clientSoftwareVersion: 'b' })
+
+    const outOfOrder = new Writer().compactNullableString('a').compactNullableString('b')
+      .uvarint(2).uvarint(5).uvarint(0).uvarint(5).uvarint(0)
+    assert.throws(() => ApiVersions.decodeRequest(new Reader(outOfOrder.toBuffer()), 3),
+      /tagged fields out of order/)
+    const oversized = new Writer().compactNullableString('a').compactNullableString('b')
+      .uvarint(1).uvarint(0).uvarint(1000)
+    assert.throws(() => ApiVersions.decodeRequest(new Reader(oversized.toBuffer()), 3),
+      ProtocolDecodeError)
   })
 })
