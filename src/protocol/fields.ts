@@ -38,8 +38,9 @@ export function nullable (field: Field, version: number): boolean {
 
 /**
  * Shared values for fields a version does not carry, so that a decoded message of many
- * elements does not allocate an empty array or a zero UUID per element. Frozen: a handler that
- * tried to fill one in would otherwise change every message at once.
+ * elements does not allocate an empty array or a zero UUID per element. The array is frozen:
+ * a handler that tried to fill it in would otherwise change every message at once; the UUID
+ * is only ever read or written to the wire.
  */
 const ABSENT_ARRAY: readonly unknown[] = Object.freeze([])
 const ABSENT_UUID = Buffer.alloc(16)

@@ -103,6 +103,11 @@ describe('hostile strings against a real broker', () => {
     const reader = await exchange(broker.kafkaPort, metadataV1Naming(Buffer.alloc(11_000, 0xff)))
     assert.equal(reader, null)
     await assertAlive()
+    // The reason is logged (stdout may reach us a moment after the socket closed).
+    for (let waitedMs = 0; !/decodes to 33000 bytes/.test(broker.output()) && waitedMs < 5000;
+      waitedMs += 50) {
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
     assert.match(broker.output(), /decodes to 33000 bytes/)
   })
 
