@@ -20,6 +20,7 @@
  * the operation rejects with that error; the next publication reconciles from the whole image.
  */
 import { randomBytes } from 'node:crypto'
+import { validateTopicName } from '../protocol/topic-name.js'
 import { MetadataImage, type TopicInfo } from '../metadata/image.js'
 import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
@@ -50,25 +51,12 @@ export class ControllerError extends Error {
   }
 }
 
-/** Kafka's Topic.validate: legal characters and the length limit. */
-export const TOPIC_NAME_LENGTH_MAX = 249
-const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/
+/** Kafka's Topic.validate, defined once in the protocol layer; re-exported for callers here. */
+export { TOPIC_NAME_LENGTH_MAX, validateTopicName } from '../protocol/topic-name.js'
 /** How many producer ids one ProducerIds record reserves (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 export const PRODUCER_ID_BLOCK_SIZE = 1000
 /** CreatePartitions / CreateTopics cap, far above any sane use, to bound memory per request. */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000
-
-export function validateTopicName (name: string): string | undefined {
-  if (name.length === 0) return 'topic name is empty'
-  if (name === '.' || name === '..') return `topic name cannot be "${name}"`
-  if (name.length > TOPIC_NAME_LENGTH_MAX) {
-    return `topic name is ${name.length} characters, longer than ${TOPIC_NAME_LENGTH_MAX}`
-  }
-  if (!LEGAL_TOPIC_NAME.test(name)) {
-    return `topic name "${name}" has characters other than ASCII alphanumerics, '.', '_', '-'`
-  }
-  return undefined
-}
 
 /** The metadata topic's name can never be a topic's. */
 export function validateNotReserved (name: string): void {

@@ -11,6 +11,7 @@
  */
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js'
 import { ControllerError } from '../../controller/controller.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { TopicInfo } from '../../metadata/image.js'
 import type { Broker, HandlerEntry } from '../broker.js'
@@ -53,8 +54,15 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
   },
 }
 
+/**
+ * An illegal name is INVALID_TOPIC_EXCEPTION whether or not auto-creation is on, before any
+ * lookup (Kafka's KafkaApis.getTopicMetadata validates the names it does not know).
+ */
 async function describeRequested (broker: Broker, name: string,
   allowAutoCreate: boolean, budget: AutoCreateBudget): Promise<TopicResponse> {
+  if (validateTopicName(name) !== undefined) {
+    return missingTopic(name, ERROR.INVALID_TOPIC_EXCEPTION)
+  }
   let topic: TopicInfo | undefined
   try {
     topic = await broker.topicOrAutoCreate(name, allowAutoCreate, budget)

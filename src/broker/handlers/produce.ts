@@ -12,6 +12,7 @@
  */
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { PartitionError } from '../replica-manager.js'
 import { NO_RESPONSE } from '../request-context.js'
@@ -30,11 +31,16 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     for (const topicData of request.topicData) {
       const partitionResponses: PartitionResponse[] = []
       responses.push({ name: topicData.name, partitionResponses })
+      const invalidName = validateTopicName(topicData.name)
       for (const partitionData of topicData.partitionData) {
         const response = emptyResponse(partitionData.index)
         partitionResponses.push(response)
         if (!validAcks) {
           fail(response, 'INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${acks}`)
+          continue
+        }
+        if (invalidName !== undefined) {
+          fail(response, 'INVALID_TOPIC_EXCEPTION', invalidName)
           continue
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {

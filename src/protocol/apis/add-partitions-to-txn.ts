@@ -108,4 +108,17 @@ AddPartitionsToTxnResponse>({
     },
     { name: 'resultsByTopicV3AndBelow', type: topicResultFields(0), versions: [0, 3] },
   ],
+  // Kafka's AddPartitionsToTxnRequest.getErrorResponse: the error for every partition,
+  // of the one transaction up to v3, of every transaction (and at the top) from v4.
+  errorEcho: {
+    resultsByTransaction: { from: 'transactions', each: {
+      transactionalId: 'transactionalId',
+      topicResults: { from: 'topics', each: {
+        name: 'name', resultsByPartition: { from: 'partitions', each: 'partitionIndex' },
+      } },
+    } },
+    resultsByTopicV3AndBelow: { from: 'v3AndBelowTopics', each: {
+      name: 'name', resultsByPartition: { from: 'partitions', each: 'partitionIndex' },
+    } },
+  },
 })

@@ -119,4 +119,6 @@ const response: Field[] = [
 
 export const Metadata = defineApi<MetadataRequest, MetadataResponse>({
   key: 3, name: 'Metadata', minVersion: 0, maxVersion: 12, flexibleFrom: 9, request, response,
+  // Kafka's MetadataRequest.getErrorResponse: the error for every topic named.
+  errorEcho: { topics: { from: 'topics', each: { name: 'name', topicId: 'topicId' } } },
 })
