@@ -15,8 +15,10 @@ export interface TcpSocket {
   end (): this
   destroy (error?: Error): this
   setNoDelay (noDelay?: boolean): this
+  /** Emits 'timeout' after this long without a read or a write (0 disables). */
+  setTimeout (timeoutMs: number): this
   on (event: 'data', listener: (chunk: Buffer) => void): this
-  on (event: 'drain' | 'close' | 'end', listener: () => void): this
+  on (event: 'drain' | 'close' | 'end' | 'timeout', listener: () => void): this
   on (event: 'error', listener: (error: Error) => void): this
   readonly destroyed: boolean
   readonly writableLength: number

@@ -20,6 +20,11 @@ export interface ApiDefinition<Request, Response> {
   encodeRequest (writer: Writer, version: number, request: Request): void
   decodeResponse (reader: Reader, version: number): Response
   encodeResponse (writer: Writer, version: number, response: Response): void
+  /**
+   * The response that answers `request` with `errorCode` everywhere (per partition where the
+   * response has partitions), used when the handler or the encoder failed.
+   */
+  errorResponse? (request: Request, version: number, errorCode: number): Response
 }
 
 export function isFlexible (api: { flexibleFrom: number }, version: number): boolean {
