@@ -9,10 +9,12 @@
  * carry many frames); while one says no, the socket is paused and TCP back-pressure reaches the
  * client:
  * - at most `inflightRequestsMax` requests of this connection unanswered;
- * - a Fetch runs alone: the next request is read once its response is handed to the socket.
- *   Kafka serves every request of a connection this way (the channel is muted until the
- *   response is sent); we pipeline the rest for produce throughput, but a Fetch's response is
- *   the one that can be large, and every Kafka client has one Fetch per connection at a time;
+ * - one Fetch runs at a time: a Fetch read while another runs, or while the unsent responses
+ *   are over their bound, keeps its slot but starts later. Kafka serves every request of a
+ *   connection one at a time (the channel is muted until the response is sent); we pipeline for
+ *   produce throughput and so that a long poll does not hold up the requests behind it, but a
+ *   Fetch's response is the one that can be large, and Kafka clients send one Fetch per
+ *   connection at a time anyway;
  * - unsent response bytes (encoded, not yet written, plus the socket's write buffer) at most
  *   `responseBufferBytesMax`, so a client that does not read cannot make the broker buffer more
  *   than that bound plus one response;
@@ -99,6 +101,8 @@ export class Connection {
   #requestBytesHeld = 0
   #responseBytesQueued = 0
   #exclusiveRunning = false
+  /** Fetches read but waiting for the running one (see #startDeferredFetch). */
+  readonly #deferredFetches: (() => void)[] = []
   /** What this connection has reported to the budget. */
   #budgetBytes = 0
   #budgetRequests = 0
@@ -147,6 +151,7 @@ export class Connection {
     if (reason !== undefined) this.#logger.warn(`closing connection ${this.#clientHost}: ${reason}`)
     this.#abort.abort()
     this.#pipeline.length = 0
+    this.#deferredFetches.length = 0
     clearTimeout(this.#frameTimer)
     this.#budget.cancelWait(this.#wake)
     this.#budget.adjust(-this.#budgetBytes, -this.#budgetRequests)
@@ -200,6 +205,7 @@ export class Connection {
 
   /** Takes frames from the decoder while the limits allow, then sets reading and deadlines. */
   #pump (took: boolean): void {
+    this.#startDeferredFetch()
     while (!this.#closed && this.#mayTakeRequest()) {
       let frame: Buffer | undefined
       try {
@@ -228,9 +234,9 @@ export class Connection {
     return !(this.#budget.bytesExhausted && this.#heldBeyondDecoder() > 0)
   }
 
-  /** This connection's own limits: in-flight count, a running Fetch, unsent response bytes. */
+  /** This connection's own limits: in-flight count and unsent response bytes. */
   #ownLimitsAllow (): boolean {
-    return this.#pipeline.length < this.#limits.inflightRequestsMax && !this.#exclusiveRunning &&
+    return this.#pipeline.length < this.#limits.inflightRequestsMax &&
       this.#unsentResponseBytes() <= this.#limits.responseBufferBytesMax
   }
 
@@ -296,18 +302,41 @@ export class Connection {
     this.#dispatch({ header, api: entry.api, request }, frame.length)
   }
 
+  /** Takes a slot in order; the handler starts now, or for a Fetch once no Fetch runs. */
   #dispatch (decoded: Decoded, frameBytes: number): void {
-    const { header, api, request } = decoded
     const slot: Slot = {
       done: false,
       chunks: undefined,
       requestBytes: frameBytes,
       responseBytes: 0,
-      exclusive: header.apiKey === Fetch.key,
+      exclusive: decoded.header.apiKey === Fetch.key,
     }
     this.#pipeline.push(slot)
     this.#requestBytesHeld += frameBytes
-    if (slot.exclusive) this.#exclusiveRunning = true
+    if (slot.exclusive) {
+      // At most inflightRequestsMax deferred, each holding its slot.
+      this.#deferredFetches.push(() => this.#start(slot, decoded))
+      this.#startDeferredFetch()
+    } else {
+      this.#start(slot, decoded)
+    }
+  }
+
+  /**
+   * Starts the oldest deferred Fetch when no Fetch runs and the unsent responses are within
+   * their bound: one large response at a time per connection.
+   */
+  #startDeferredFetch (): void {
+    if (this.#exclusiveRunning || this.#closed ||
+      this.#unsentResponseBytes() > this.#limits.responseBufferBytesMax) return
+    const start = this.#deferredFetches.shift()
+    if (start === undefined) return
+    this.#exclusiveRunning = true
+    start()
+  }
+
+  #start (slot: Slot, decoded: Decoded): void {
+    const { header, api, request } = decoded
     const context: RequestContext = {
       connectionId: this.id,
       clientHost: this.#clientHost,

@@ -275,17 +275,20 @@ describe('Connection: limits', () => {
     }
   })
 
-  it('runs a Fetch alone on its connection', async () => {
+  it('runs one Fetch at a time, while the requests behind it still run', async () => {
     const { connect, dispatcher } = await start()
     const client = await connect()
-    client.send(Buffer.concat([requestFrame(1, 1, MODE.HOLD), requestFrame(1, 2, MODE.HOLD)]))
+    client.send(Buffer.concat([requestFrame(1, 1, MODE.HOLD), requestFrame(1, 2, MODE.HOLD),
+      requestFrame(60, 3, MODE.OK)]))
     await sleep(200)
-    assert.equal(dispatcher.handled, 1)
+    assert.equal(dispatcher.handled, 2, 'the first Fetch and the request after the second')
     dispatcher.releaseHeld()
     assert.equal((await client.next()).correlationId, 1)
     await sleep(100)
+    assert.equal(dispatcher.handled, 3)
     dispatcher.releaseHeld()
     assert.equal((await client.next()).correlationId, 2)
+    assert.equal((await client.next()).correlationId, 3)
   })
 
   it('stops reading from a client that does not read its responses', async (t) => {
