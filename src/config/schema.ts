@@ -103,8 +103,9 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Requests of one connection read but not yet answered before its reads pause' },
   { name: 'max.connections', importance: 'medium', type: 'int', default: '10000', min: 1,
     doc: 'Connections accepted at once' },
+  // Kafka allows 0 together with max.connections.per.ip.overrides, which we do not have.
   { name: 'max.connections.per.ip', importance: 'medium', type: 'int', default: '2147483647',
-    min: 0, doc: 'Connections accepted at once from one address' },
+    min: 1, doc: 'Connections accepted at once from one address' },
   // Ours, not Kafka's (Kafka relies on connections.max.idle.ms and the memory pool): a slowloris
   // client that starts a frame and trickles it is closed after this.
   { name: 'tributary.request.frame.timeout.ms', importance: 'low', type: 'int', default: '30000',

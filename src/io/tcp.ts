@@ -3,6 +3,7 @@
  * only the `TcpSocket` subset below, so a simulator can hand it an in-memory pair instead.
  */
 import net from 'node:net'
+import { clampTimeoutMs } from '../util/timeout.js'
 
 export interface TcpSocket {
   readonly remoteAddress?: string | undefined
@@ -57,7 +58,7 @@ export function connectTcp (host: string, port: number, timeoutMs: number): Prom
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`))
-    }, timeoutMs)
+    }, clampTimeoutMs(timeoutMs))
     socket.once('connect', () => {
       clearTimeout(timer)
       socket.off('error', reject)
