@@ -23,6 +23,7 @@ import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
+import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
@@ -162,14 +163,13 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   metrics.setFlushProvider(() => logManager.flushStats)
   lagSampler.start()
 
-  // One budget for every listener: queued.max.request.bytes and queued.max.requests are
-  // broker-wide in Kafka too.
+  // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.
   const budget = new RequestBudget(config.queuedMaxRequestBytes, config.queuedMaxRequests)
+  const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp)
   const listenerOptions = (listener: string, port: number): KafkaServerOptions => ({
     host: config.host,
     port,
-    connectionsMax: config.maxConnections,
-    connectionsPerIpMax: config.maxConnectionsPerIp,
+    quotas,
     limits: {
       listener,
       maxFrameBytes: config.socketRequestMaxBytes,
@@ -180,11 +180,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     },
     budget,
     logger,
+    onConnectionCountChange: () => metrics.setConnections(quotas.count),
   })
-  const kafkaServer = new KafkaServer({
-    ...listenerOptions('PLAINTEXT', config.port),
-    onConnectionCountChange: count => metrics.setConnections(count),
-  }, broker)
+  const kafkaServer = new KafkaServer(listenerOptions('PLAINTEXT', config.port), broker)
   await kafkaServer.listen()
   settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
   // An EXTERNAL listener (for clients outside a container network) answers Metadata with

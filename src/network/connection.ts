@@ -99,6 +99,8 @@ export class Connection {
   readonly #clientHost: string
   readonly #wake = (): void => { this.#guard(() => this.#pump(false)) }
   #requestBytesHeld = 0
+  /** Requests taken and not yet answered (slots not done). */
+  #unanswered = 0
   #responseBytesQueued = 0
   #exclusiveRunning = false
   /** Fetches read but waiting for the running one (see #startDeferredFetch). */
@@ -222,6 +224,8 @@ export class Connection {
       }
       took = true
       this.#onFrame(frame)
+      // Per frame, so the broker-wide limits see each request as it is taken.
+      if (!this.#closed) this.#reportToBudget()
     }
     this.#setFrameDeadline(took, false)
     this.#updateReading()
@@ -313,6 +317,7 @@ export class Connection {
     }
     this.#pipeline.push(slot)
     this.#requestBytesHeld += frameBytes
+    this.#unanswered++
     if (slot.exclusive) {
       // At most inflightRequestsMax deferred, each holding its slot.
       this.#deferredFetches.push(() => this.#start(slot, decoded))
@@ -409,6 +414,7 @@ export class Connection {
     slot.done = true
     slot.chunks = chunks
     this.#requestBytesHeld -= slot.requestBytes
+    this.#unanswered--
     if (slot.exclusive) this.#exclusiveRunning = false
     if (chunks !== undefined) {
       for (const chunk of chunks) slot.responseBytes += chunk.length
@@ -496,8 +502,7 @@ export class Connection {
 
   #reportToBudget (): void {
     const bytes = this.#decoder.bufferedBytes + this.#heldBeyondDecoder()
-    let requests = 0
-    for (const slot of this.#pipeline) if (!slot.done) requests++
+    const requests = this.#unanswered
     this.#budget.adjust(bytes - this.#budgetBytes, requests - this.#budgetRequests)
     this.#budgetBytes = bytes
     this.#budgetRequests = requests

@@ -1,11 +1,10 @@
 /**
  * The Kafka listener: accepts TCP connections and gives each a `Connection`.
  *
- * Limits: at most `connectionsMax` connections at once (Kafka's `max.connections`) and at most
- * `connectionsPerIpMax` from one address (Kafka's `max.connections.per.ip`); a connection past
- * either is closed at once, as Kafka does. Refusals are logged at most once per
- * `REFUSAL_LOG_INTERVAL_MS` with a count, so a flood cannot flood the log. Every connection of
- * every listener shares one `RequestBudget`.
+ * Limits: the broker-wide `ConnectionQuotas` (max.connections, max.connections.per.ip) decide
+ * whether a new connection may open; one past them is closed at once, as Kafka does. Refusals
+ * are logged at most once per `REFUSAL_LOG_INTERVAL_MS` with a count, so a flood cannot flood
+ * the log. Every connection of every listener shares one `RequestBudget`.
  *
  * Shutdown: `close()` stops accepting, lets every connection finish its in-flight requests
  * (bounded by `drainTimeoutMs`), then closes them all.
@@ -14,6 +13,7 @@ import { listenTcp, type TcpListener, type TcpSocket } from '../io/tcp.js'
 import type { RequestDispatcher } from '../broker/request-context.js'
 import { clampTimeoutMs } from '../util/timeout.js'
 import { Connection, type ConnectionLimits, type ConnectionLogger } from './connection.js'
+import type { ConnectionQuotas } from './connection-quotas.js'
 import type { RequestBudget } from './request-budget.js'
 
 const REFUSAL_LOG_INTERVAL_MS = 10_000
@@ -21,8 +21,7 @@ const REFUSAL_LOG_INTERVAL_MS = 10_000
 export interface KafkaServerOptions {
   host: string
   port: number
-  connectionsMax: number
-  connectionsPerIpMax: number
+  quotas: ConnectionQuotas
   limits: ConnectionLimits
   budget: RequestBudget
   logger: ConnectionLogger
@@ -33,8 +32,6 @@ export class KafkaServer {
   readonly #options: KafkaServerOptions
   readonly #dispatcher: RequestDispatcher
   readonly #connections = new Set<Connection>()
-  /** Open connections per client address; at most one entry per open connection. */
-  readonly #perIp = new Map<string, number>()
   #listener: TcpListener | undefined
   #nextConnectionId = 1
   #refusedSinceLog = 0
@@ -60,26 +57,18 @@ export class KafkaServer {
 
   #accept (socket: TcpSocket): void {
     const address = socket.remoteAddress ?? '?'
-    const fromAddress = this.#perIp.get(address) ?? 0
-    if (this.#connections.size >= this.#options.connectionsMax) {
-      this.#refuse(socket, `${this.#options.connectionsMax} connections open (max.connections)`)
-      return
-    }
-    if (fromAddress >= this.#options.connectionsPerIpMax) {
-      this.#refuse(socket, `${fromAddress} connections open from ${address} ` +
-        '(max.connections.per.ip)')
+    const refusal = this.#options.quotas.acquire(address)
+    if (refusal !== undefined) {
+      this.#refuse(socket, refusal)
       return
     }
     const connection = new Connection(this.#nextConnectionId++, socket, this.#dispatcher,
       this.#options.limits, this.#options.logger, this.#options.budget)
     this.#connections.add(connection)
-    this.#perIp.set(address, fromAddress + 1)
     this.#options.onConnectionCountChange?.(this.#connections.size)
     connection.onClose(() => {
       this.#connections.delete(connection)
-      const left = (this.#perIp.get(address) ?? 1) - 1
-      if (left > 0) this.#perIp.set(address, left)
-      else this.#perIp.delete(address)
+      this.#options.quotas.release(address)
       this.#options.onConnectionCountChange?.(this.#connections.size)
     })
   }

@@ -4,6 +4,7 @@
  * before answering (mode "survive"). Prints the port, then serves.
  */
 import { installProcessGuards } from '../../src/process-guards.js'
+import { ConnectionQuotas } from '../../src/network/connection-quotas.js'
 import { RequestBudget } from '../../src/network/request-budget.js'
 import { KafkaServer } from '../../src/network/server.js'
 import type { ApiDefinition } from '../../src/protocol/api.js'
@@ -27,8 +28,7 @@ const api: ApiDefinition<unknown, string> = {
 const server = new KafkaServer({
   host: '127.0.0.1',
   port: 0,
-  connectionsMax: 10,
-  connectionsPerIpMax: 10,
+  quotas: new ConnectionQuotas(10, 10),
   limits: {
     listener: 'PLAINTEXT',
     maxFrameBytes: 1024 * 1024,

@@ -12,6 +12,7 @@ import type { ApiDefinition } from '../../src/protocol/api.js'
 import { FrameDecoder } from '../../src/protocol/frame-decoder.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { Writer } from '../../src/protocol/writer.js'
+import { ConnectionQuotas } from '../../src/network/connection-quotas.js'
 import { RequestBudget } from '../../src/network/request-budget.js'
 import { KafkaServer } from '../../src/network/server.js'
 import type { ConnectionLimits } from '../../src/network/connection.js'
@@ -179,8 +180,7 @@ async function start (limits: Partial<ConnectionLimits> = {}, options: {
   const server = new KafkaServer({
     host: '127.0.0.1',
     port: 0,
-    connectionsMax: 10_000,
-    connectionsPerIpMax: options.perIpMax ?? 10_000,
+    quotas: new ConnectionQuotas(10_000, options.perIpMax ?? 10_000),
     limits: {
       listener: 'PLAINTEXT',
       maxFrameBytes: 100 * 1024 * 1024,
@@ -307,6 +307,26 @@ describe('Connection: limits', () => {
     assert.ok(budget.bytes <= 2 * responseBytes, `budget holds ${budget.bytes} bytes`)
     client.socket.resume()
     for (let i = 0; i < 30; i++) assert.equal((await client.next(10_000)).correlationId, i)
+  })
+
+  it('past queued.max.requests, holds back a connection with requests in flight but not a new one', async () => {
+    const { connect, dispatcher, budget } = await start({}, { requestsMax: 2 })
+    const busy = await connect()
+    busy.send(Buffer.concat([1, 2, 3].map(i => requestFrame(60, i, MODE.HOLD))))
+    await sleep(200)
+    assert.equal(dispatcher.handled, 2)
+    assert.ok(budget.requestsExhausted)
+    const fresh = await connect()
+    fresh.send(requestFrame(60, 9, MODE.OK))
+    assert.equal((await fresh.next()).correlationId, 9)
+    assert.equal(dispatcher.handled, 3, 'the busy connection\'s third request still waits')
+    dispatcher.releaseHeld()
+    assert.equal((await busy.next()).correlationId, 1)
+    assert.equal((await busy.next()).correlationId, 2)
+    dispatcher.releaseHeld()
+    for (let i = 0; i < 40 && dispatcher.handled < 4; i++) await sleep(25)
+    dispatcher.releaseHeld()
+    assert.equal((await busy.next()).correlationId, 3)
   })
 
   it('closes a connection idle for connections.max.idle.ms, but not one with a request in flight', async () => {
