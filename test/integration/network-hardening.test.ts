@@ -144,7 +144,8 @@ describe('connection limits from the configuration', () => {
     await outputMatches(broker, /max\.connections\.per\.ip/)
   })
 
-  it('closes a slow frame at the deadline and an idle connection after connections.max.idle.ms', async () => {
+  it('closes a slow frame at the deadline and an idle connection after connections.max.idle.ms',
+    async () => {
     // Let the previous test's closes reach the broker before using its address again.
     await new Promise(resolve => setTimeout(resolve, 300))
     const slow = await connect(broker.kafkaPort)

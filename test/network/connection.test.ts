@@ -222,7 +222,8 @@ async function noUnhandledRejection (body: () => Promise<void>): Promise<unknown
 }
 
 describe('Connection: failures stay local', () => {
-  it('answers UNKNOWN_SERVER_ERROR when a response cannot be encoded, and serves the next request', async () => {
+  it('answers UNKNOWN_SERVER_ERROR when a response cannot be encoded, and serves the next request',
+    async () => {
     const { connect, warnings } = await start()
     const rejections = await noUnhandledRejection(async () => {
       const client = await connect()
@@ -309,7 +310,8 @@ describe('Connection: limits', () => {
     for (let i = 0; i < 30; i++) assert.equal((await client.next(10_000)).correlationId, i)
   })
 
-  it('past queued.max.requests, holds back a connection with requests in flight but not a new one', async () => {
+  it('past queued.max.requests, holds back a connection with requests in flight but not a new one',
+    async () => {
     const { connect, dispatcher, budget } = await start({}, { requestsMax: 2 })
     const busy = await connect()
     busy.send(Buffer.concat([1, 2, 3].map(i => requestFrame(60, i, MODE.HOLD))))
@@ -329,7 +331,8 @@ describe('Connection: limits', () => {
     assert.equal((await busy.next()).correlationId, 3)
   })
 
-  it('closes a connection idle for connections.max.idle.ms, but not one with a request in flight', async () => {
+  it('closes a connection idle for connections.max.idle.ms, but not one with a request in flight',
+    async () => {
     const { connect } = await start({ idleTimeoutMs: 300 })
     const idle = await connect()
     const busy = await connect()
@@ -380,7 +383,8 @@ describe('Connection: limits', () => {
     assert.equal(budget.bytes, 0)
   })
 
-  it('pauses a connection holding bytes when the budget is exhausted, and still serves others', async () => {
+  it('pauses a connection holding bytes when the budget is exhausted, and still serves others',
+    async () => {
     const { connect, budget } = await start({ frameTimeoutMs: 1000 }, { bytesMax: 1024 * 1024 })
     const hog = await connect()
     const size = Buffer.alloc(4)
