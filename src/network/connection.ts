@@ -97,7 +97,7 @@ export class Connection {
   readonly #pipeline: Slot[] = []
   readonly #abort = new AbortController()
   readonly #clientHost: string
-  readonly #wake = (): void => { this.#guard(() => this.#pump(false)) }
+  readonly #wake = (): void => { this.#guard(() => this.#pump()) }
   #requestBytesHeld = 0
   /** Requests taken and not yet answered (slots not done). */
   #unanswered = 0
@@ -129,7 +129,7 @@ export class Connection {
     socket.setTimeout(clampTimeoutMs(limits.idleTimeoutMs))
     socket.on('timeout', () => this.#guard(() => this.#onIdle()))
     socket.on('data', chunk => this.#guard(() => this.#onData(chunk)))
-    socket.on('drain', () => this.#guard(() => this.#pump(false)))
+    socket.on('drain', () => this.#guard(() => this.#pump()))
     socket.on('error', () => this.close())
     socket.on('end', () => this.close())
     socket.on('close', () => this.close())
@@ -137,10 +137,6 @@ export class Connection {
 
   get inflightCount (): number {
     return this.#pipeline.length
-  }
-
-  get clientAddress (): string | undefined {
-    return this.#socket.remoteAddress
   }
 
   onClose (callback: () => void): void {
@@ -196,7 +192,7 @@ export class Connection {
   #onData (chunk: Buffer): void {
     if (this.#closed) return
     this.#decoder.append(chunk)
-    this.#pump(false)
+    this.#pump()
   }
 
   #onIdle (): void {
@@ -206,8 +202,9 @@ export class Connection {
   }
 
   /** Takes frames from the decoder while the limits allow, then sets reading and deadlines. */
-  #pump (took: boolean): void {
+  #pump (): void {
     this.#startDeferredFetch()
+    let took = false
     while (!this.#closed && this.#mayTakeRequest()) {
       let frame: Buffer | undefined
       try {
@@ -421,7 +418,7 @@ export class Connection {
       this.#responseBytesQueued += slot.responseBytes
     }
     this.#flush()
-    this.#pump(false)
+    this.#pump()
   }
 
   #encode (header: RequestHeader, api: ApiDefinition<unknown, unknown>,
@@ -470,7 +467,7 @@ export class Connection {
       this.#socket.cork()
       for (const chunk of chunks) this.#socket.write(chunk)
       // Once the kernel has the bytes the write buffer has shrunk: re-account, maybe read on.
-      this.#socket.write(last, () => { this.#guard(() => this.#pump(false)) })
+      this.#socket.write(last, () => { this.#guard(() => this.#pump()) })
       this.#socket.uncork()
     }
     if (this.#drained !== undefined && this.#pipeline.length === 0) {
