@@ -232,6 +232,10 @@ describe('the resource test', () => {
     } finally {
       await client.close()
     }
+    // Shutdown is still clean with every one of those connections open.
+    const startedMs = Date.now()
+    assert.equal(await broker.stop(), 0, broker.output().slice(-2000))
+    assert.ok(Date.now() - startedMs < 5000, 'within the 5 s shutdown contract')
   })
 })
 
