@@ -52,6 +52,8 @@ import { AssertionError } from '../util/assert.js'
 import { clampTimeoutMs } from '../util/timeout.js'
 import type { RequestBudget } from './request-budget.js'
 
+const FAILURES_LOGGED_MAX = 5
+
 export interface ConnectionLimits {
   /** The listener's name, e.g. PLAINTEXT or EXTERNAL. */
   listener: string
@@ -109,6 +111,7 @@ export class Connection {
   #budgetBytes = 0
   #budgetRequests = 0
   #readingPaused = false
+  #failuresLogged = 0
   #frameTimer: NodeJS.Timeout | undefined
   #closed = false
   #onClose: (() => void) | undefined
@@ -395,7 +398,7 @@ export class Connection {
       try {
         const response = api.errorResponse(request, header.apiVersion, ERROR.UNKNOWN_SERVER_ERROR)
         const chunks = this.#encode(header, api, response)
-        this.#logger.warn(`${what} from ${this.#clientHost} answered UNKNOWN_SERVER_ERROR: ` +
+        this.#logFailure(`${what} from ${this.#clientHost} answered UNKNOWN_SERVER_ERROR: ` +
           reason)
         this.#finish(slot, chunks)
         return
@@ -405,6 +408,19 @@ export class Connection {
       }
     }
     this.close(`${what} ${reason}`)
+  }
+
+  /**
+   * A connection that keeps failing is answered every time, but only its first
+   * FAILURES_LOGGED_MAX failures are logged, so one client cannot flood the log.
+   */
+  #logFailure (line: string): void {
+    this.#failuresLogged++
+    if (this.#failuresLogged <= FAILURES_LOGGED_MAX) this.#logger.warn(line)
+    if (this.#failuresLogged === FAILURES_LOGGED_MAX) {
+      this.#logger.warn(`further request failures of connection ${this.#clientHost} are ` +
+        'answered but not logged')
+    }
   }
 
   #finish (slot: Slot, chunks: Buffer[] | undefined): void {

@@ -238,12 +238,16 @@ describe('Connection: failures stay local', () => {
     assert.ok(warnings.some(line => line.includes('could not be encoded')), warnings.join('\n'))
   })
 
-  it('answers UNKNOWN_SERVER_ERROR when the handler throws', async () => {
-    const { connect } = await start()
+  it('answers UNKNOWN_SERVER_ERROR when the handler throws, logging only the first few',
+    async () => {
+    const { connect, warnings } = await start()
     const client = await connect()
-    client.send(Buffer.concat([requestFrame(60, 1, MODE.THROW), requestFrame(60, 2, MODE.OK)]))
-    assert.equal((await client.next()).response.errorCode, -1)
-    assert.deepEqual((await client.next()).correlationId, 2)
+    client.send(Buffer.concat([...Array.from({ length: 20 }, (_, i) =>
+      requestFrame(60, i, MODE.THROW)), requestFrame(60, 20, MODE.OK)]))
+    for (let i = 0; i < 20; i++) assert.equal((await client.next()).response.errorCode, -1)
+    assert.deepEqual((await client.next()).correlationId, 20)
+    assert.equal(warnings.filter(line => line.includes('the handler exploded')).length, 5)
+    assert.equal(warnings.filter(line => line.includes('not logged')).length, 1)
   })
 
   it('closes only that connection when no error response can be formed', async () => {
