@@ -24,8 +24,9 @@
  *
  * Deadlines: a frame that has started arriving must be complete within `frameTimeoutMs`
  * (slowloris; `tributary.request.frame.timeout.ms`), counted while we wait for the client, not
- * while our own limits pause reading. A connection with nothing in flight and no traffic for
- * `idleTimeoutMs` is closed (Kafka's connections.max.idle.ms).
+ * while our own limits pause reading. A connection with no handler running and no traffic for
+ * `idleTimeoutMs` is closed (Kafka's connections.max.idle.ms), so a client that stops reading
+ * its answers gives back what they hold.
  *
  * Failure stays local: a malformed frame, an unknown API or an unsupported version (other than
  * ApiVersions') closes this connection with a logged reason, as Kafka does. A handler that fails
@@ -198,9 +199,13 @@ export class Connection {
     this.#pump()
   }
 
+  /**
+   * No bytes in or out for connections.max.idle.ms. A handler still running (a long poll, a
+   * parked JoinGroup) is not idleness, and the timer restarts with the next read or write; but
+   * answers the client does not read, or requests waiting behind them, are.
+   */
   #onIdle (): void {
-    // A long poll or a parked JoinGroup is not idleness; the timer restarts with the next write.
-    if (this.#closed || this.#pipeline.length > 0 || this.#decoder.bufferedBytes > 0) return
+    if (this.#closed || this.#unanswered - this.#deferredFetches.length > 0) return
     this.close() // Kafka closes idle connections silently (DEBUG), so do we.
   }
 

@@ -345,6 +345,21 @@ describe('Connection: limits', () => {
     assert.equal(busy.socket.destroyed, false)
   })
 
+  it('closes an idle client that stopped reading its answers, requests waiting behind them',
+    async () => {
+      const { connect, budget, server } = await start({ idleTimeoutMs: 500 })
+      const client = await connect()
+      client.socket.pause() // so it does not see the close either: watch the server
+      client.send(Buffer.concat(Array.from({ length: 4 }, (_, i) =>
+        requestFrame(1, i, MODE.LARGE, 8 * 1024 * 1024))))
+      await sleep(200)
+      assert.equal(server.connectionCount, 1)
+      assert.ok(budget.bytes > 8 * 1024 * 1024 - 4 * 1024 * 1024, `holds ${budget.bytes}`)
+      for (let i = 0; i < 120 && server.connectionCount > 0; i++) await sleep(25)
+      assert.equal(server.connectionCount, 0, 'closed as idle')
+      assert.equal(budget.bytes, 0)
+    })
+
   it('refuses connections past max.connections.per.ip', async () => {
     const { connect, server } = await start({}, { perIpMax: 2 })
     const first = await connect()
