@@ -173,7 +173,7 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     type: 'int', default: '86400000', min: 1,
     doc: 'Idle time before a producer id\'s state expires' },
   { name: 'connections.max.idle.ms', importance: 'medium', type: 'long', default: '600000', min: 1,
-    doc: 'A connection with no request in flight and no traffic for this long is closed' },
+    doc: 'A connection with no request being handled and no traffic for this long is closed' },
   { name: 'log.cleaner.delete.retention.ms', importance: 'medium', type: 'long',
     default: String(DAY_MS), min: 0, doc: 'How long tombstones are kept after compaction' },
   { name: 'log.cleaner.min.cleanable.ratio', importance: 'medium', type: 'double',
