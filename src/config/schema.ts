@@ -90,12 +90,26 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'socket.request.max.bytes', importance: 'high', type: 'int', default: '104857600', min: 1,
     doc: 'Largest request frame' },
   { name: 'queued.max.requests', importance: 'high', type: 'int', default: '500', min: 1,
-    doc: 'Requests read but not yet answered, over all connections, before reading pauses' },
+    doc: 'Requests read but not yet answered, over all connections, before connections that ' +
+      'have a request in flight stop reading (one with none may still send one)' },
+  // KIP-72's memory pool. Kafka's default is -1 (unbounded); ours is bounded: 512 MiB holds five
+  // maximum-size requests (socket.request.max.bytes) and fits a 1 GiB container with the heap.
+  { name: 'queued.max.request.bytes', importance: 'medium', type: 'long',
+    default: String(512 * 1024 * 1024), min: -1,
+    doc: 'Request bytes received and response bytes not yet sent, over all connections, ' +
+      'before reading pauses (-1: unbounded); at least socket.request.max.bytes' },
   { name: 'tributary.connection.max.inflight.requests', importance: 'medium', type: 'int',
     default: '64', min: 1, max: 10000,
     doc: 'Requests of one connection read but not yet answered before its reads pause' },
   { name: 'max.connections', importance: 'medium', type: 'int', default: '10000', min: 1,
     doc: 'Connections accepted at once' },
+  // Kafka allows 0 together with max.connections.per.ip.overrides, which we do not have.
+  { name: 'max.connections.per.ip', importance: 'medium', type: 'int', default: '2147483647',
+    min: 1, doc: 'Connections accepted at once from one address' },
+  // Ours, not Kafka's (Kafka relies on connections.max.idle.ms and the memory pool): a slowloris
+  // client that starts a frame and trickles it is closed after this.
+  { name: 'tributary.request.frame.timeout.ms', importance: 'low', type: 'int', default: '30000',
+    min: 1, doc: 'A request frame that has started arriving must be complete within this' },
   { name: 'log.segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3), min: 14,
     doc: 'Segment size before a roll' },
   { name: 'log.roll.ms', importance: 'high',
@@ -159,7 +173,7 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     type: 'int', default: '86400000', min: 1,
     doc: 'Idle time before a producer id\'s state expires' },
   { name: 'connections.max.idle.ms', importance: 'medium', type: 'long', default: '600000', min: 1,
-    doc: 'Idle connections are closed after this' },
+    doc: 'A connection with no request being handled and no traffic for this long is closed' },
   { name: 'log.cleaner.delete.retention.ms', importance: 'medium', type: 'long',
     default: String(DAY_MS), min: 0, doc: 'How long tombstones are kept after compaction' },
   { name: 'log.cleaner.min.cleanable.ratio', importance: 'medium', type: 'double',
