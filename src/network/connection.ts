@@ -399,7 +399,9 @@ export class Connection {
     if (this.#closed) return
     const { header, api, request } = decoded
     const what = `${api.name} v${header.apiVersion} (correlation id ${header.correlationId})`
-    if (api.errorResponse !== undefined) {
+    // A Produce with acks=0 gets no response at all; Kafka closes the connection when one
+    // fails, so the client notices (KafkaApis.handleProduceRequest, "acks == 0" branch).
+    if (api.errorResponse !== undefined && !expectsNoResponse(header.apiKey, request)) {
       try {
         const response = api.errorResponse(request, header.apiVersion, ERROR.UNKNOWN_SERVER_ERROR)
         const chunks = this.#encode(header, api, response)
@@ -529,4 +531,10 @@ export class Connection {
 
 function describe (error: unknown): string {
   return error instanceof Error ? (error.stack ?? error.message) : String(error)
+}
+
+const PRODUCE_KEY = 0
+
+function expectsNoResponse (apiKey: number, request: unknown): boolean {
+  return apiKey === PRODUCE_KEY && (request as { acks?: unknown }).acks === 0
 }

@@ -50,7 +50,12 @@ const WITH_ERROR_RESPONSE = testApi(60, true)
 const WITHOUT_ERROR_RESPONSE = testApi(61, false)
 /** Key 1 is Fetch's: the connection runs requests of this key one at a time. */
 const FETCH_LIKE = testApi(1, true)
-const APIS = new Map([WITH_ERROR_RESPONSE, WITHOUT_ERROR_RESPONSE, FETCH_LIKE]
+/** Key 0 is Produce's; its requests say acks=0, so a failure gets no response at all. */
+const PRODUCE_ACKS_0: ApiDefinition<TestRequest, TestResponse> = {
+  ...testApi(0, true),
+  decodeRequest: reader => ({ mode: reader.int8(), size: reader.int32(), acks: 0 }),
+}
+const APIS = new Map([WITH_ERROR_RESPONSE, WITHOUT_ERROR_RESPONSE, FETCH_LIKE, PRODUCE_ACKS_0]
   .map(api => [api.key, api as ApiDefinition<unknown, unknown>]))
 
 class TestDispatcher implements RequestDispatcher {
@@ -262,7 +267,17 @@ describe('Connection: failures stay local', () => {
     })
     assert.deepEqual(rejections, [])
     assert.ok(warnings.some(line => line.includes('closing connection') &&
-      line.includes('ERR_OUT_OF_RANGE')), warnings.join('\n'))
+      line.includes('32767-byte limit')), warnings.join('\n'))
+  })
+})
+
+describe('Connection: a failed acks=0 Produce', () => {
+  it('closes the connection instead of sending a response the client does not expect',
+    async () => {
+    const { connect } = await start()
+    const client = await connect()
+    client.send(requestFrame(0, 1, MODE.THROW))
+    await within(3000, 'the close', client.closed)
   })
 })
 
