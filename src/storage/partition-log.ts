@@ -387,6 +387,11 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
+  /** Waits for this log's flush round in progress, if any, without starting one. */
+  async roundIdle (): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing
+  }
+
   async #flushOnce (barrier: RoundBarrier): Promise<void> {
     const pending = this.#pending
     this.#pending = []
