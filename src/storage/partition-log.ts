@@ -8,8 +8,14 @@
  * fsyncs. Every batch gets baseOffset = logEndOffset, and logEndOffset only grows, except by
  * `truncateTo`.
  *
+ * The high watermark (`highWatermark`) is defined here and only here: the end of what the flush
+ * policy has acknowledged, i.e. written bytes (relaxed mode) or fsynced bytes
+ * (fsync-before-ack). It never counts a reservation, and it never goes backwards: it only moves
+ * in `#acknowledge`, by max, and a failed write cuts the log back to it, never below, so an
+ * offset a consumer may have seen below it is never handed out again.
+ *
  * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
- * logEndOffset; segments are sorted by base offset and each starts at the previous one's next
+ * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each starts at the previous one's next
  * offset; reads see only written bytes (never a reservation), so reading never waits for
  * appending.
  *
@@ -119,6 +125,7 @@ export class PartitionLog implements FlushTarget {
   #logEndOffset = 0
   #writtenEndOffset = 0
   #durableEndOffset = 0
+  #highWatermark = 0
   #pending: PendingWrite[] = []
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
@@ -153,6 +160,8 @@ export class PartitionLog implements FlushTarget {
   get logEndOffset (): number { return this.#logEndOffset }
   get durableEndOffset (): number { return this.#durableEndOffset }
   get writtenEndOffset (): number { return this.#writtenEndOffset }
+  /** What consumers may read up to; see the module comment. */
+  get highWatermark (): number { return this.#highWatermark }
   get config (): LogConfig { return this.#config }
   get relaxed (): boolean { return !this.#config.fsyncBeforeAck }
   get segmentCount (): number { return this.#segments.length }
@@ -197,6 +206,7 @@ export class PartitionLog implements FlushTarget {
     this.#logEndOffset = this.#active.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = this.#logEndOffset
+    this.#highWatermark = this.#logEndOffset
     const first = this.#segments[0] as LogSegment
     this.#logStartOffset = Math.min(Math.max(options.logStartOffset, first.baseOffset),
       this.#logEndOffset)
@@ -463,6 +473,12 @@ export class PartitionLog implements FlushTarget {
 
   #acknowledge (): void {
     const acknowledged = this.#acknowledgedEndOffset
+    // By max: the acknowledged end sits below the high watermark only if the flush policy
+    // changed from relaxed to fsync-before-ack, and then the bytes below it stay written.
+    this.#highWatermark = Math.max(this.#highWatermark, acknowledged)
+    // Acknowledged bytes are written bytes, and a cut never goes below the high watermark.
+    assert(this.#highWatermark <= this.#writtenEndOffset,
+      'the high watermark covers only written bytes')
     let released = 0
     while (released < this.#waiters.length &&
       (this.#waiters[released] as Waiter).offset <= acknowledged) {
@@ -476,14 +492,18 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * A write or fsync failed: reject everything unacknowledged and cut it off the log. Readers
-   * stop at what was acknowledged at once; if the cut fails too, the next append retries it
-   * and fails with KAFKA_STORAGE_ERROR until it succeeds (the condition cleared).
+   * A write or fsync failed: reject everything unacknowledged and cut it off the log, back to
+   * the high watermark and never below it (offsets a consumer may have seen are never reused).
+   * Readers stop at the high watermark at once; if the cut fails too, the next append retries
+   * it and fails with KAFKA_STORAGE_ERROR until it succeeds (the condition cleared).
    */
   #fail (error: unknown): void {
     const failure = this.#storageError('write', error)
     this.#logger.warn(failure.message)
-    const keep = this.#acknowledgedEndOffset
+    // Waiters at or below the acknowledged end were resolved as it rose (#acknowledge); the
+    // rest are rejected, even one below a high watermark left by a flush-policy change (its
+    // batch stays; an idempotent retry is answered as a duplicate).
+    const keep = this.#highWatermark
     if (this.#writtenEndOffset > keep) {
       // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
       this.#unflushedMessages = 0
@@ -542,6 +562,9 @@ export class PartitionLog implements FlushTarget {
     this.#logEndOffset = segment.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = Math.min(this.#durableEndOffset, this.#logEndOffset)
+    // Only an explicit truncateTo (replication) may cut below the high watermark; a failed
+    // write cuts to it exactly.
+    this.#highWatermark = Math.min(this.#highWatermark, this.#logEndOffset)
     this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset)
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
