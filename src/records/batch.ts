@@ -29,9 +29,6 @@ export interface DecodedBatch {
   records: Record[]
 }
 
-/** Inflated records of one batch may not exceed this unless the caller says otherwise. */
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
-
 /**
  * The complete batches in `buffer`, back to back from position 0. A partial trailing batch
  * (normal at the end of a fetch) is left out; so is anything after a batch with an impossible
@@ -65,8 +62,7 @@ export async function decodeRecordBatch (batch: Buffer,
   let body = batch.subarray(RECORDS_OFFSET, end)
   const codec = compressionCodecOf(header.attributes)
   if (codec !== 0) {
-    body = await decompress(codec, body,
-      options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES)
+    body = await decompress(codec, body, options.maxDecompressedBytes)
   }
   const records: Record[] = []
   const cursor: Cursor = { position: 0 }
