@@ -8,8 +8,7 @@ import type { Broker } from '../broker/broker.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
-import { decodeRecordBatch, splitBatches } from '../records/batch.js'
-import { isControlBatch } from '../records/batch-header.js'
+import { iterateRecords } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
@@ -32,6 +31,12 @@ export interface ConsumedRecord {
 
 /** Bytes one HTTP consume reads from the log at once. */
 const CONSUME_READ_BYTES = 1024 * 1024
+/**
+ * Encoded record bytes one consume decodes and returns at most (the first record always
+ * comes): a compressed read of CONSUME_READ_BYTES may inflate much further, and only this
+ * much of it is turned into JSON.
+ */
+const CONSUME_RECORD_BYTES = 4 * 1024 * 1024
 
 function partitionCount (broker: Broker, topic: string): number {
   const info = broker.image.topic(topic)
@@ -119,23 +124,19 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   }
 }
 
+/** Records from `fromOffset`, decoded lazily: at most `limit` of them, CONSUME_RECORD_BYTES. */
 export async function decodeRecords (bytes: Buffer, fromOffset: number,
   limit: number): Promise<ConsumedRecord[]> {
   const records: ConsumedRecord[] = []
-  for (const { position, size } of splitBatches(bytes)) {
-    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
-    if (isControlBatch(batch.header.attributes)) continue
-    for (const record of batch.records) {
-      if (record.offset < fromOffset) continue
-      records.push({
-        offset: record.offset,
-        key: fromBytes(record.key),
-        value: fromBytes(record.value),
-        timestamp: record.timestamp,
-        headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
-      })
-      if (records.length >= limit) return records
-    }
+  for await (const record of iterateRecords(bytes, { fromOffset, maxRecords: limit,
+    maxBytes: CONSUME_RECORD_BYTES })) {
+    records.push({
+      offset: record.offset,
+      key: fromBytes(record.key),
+      value: fromBytes(record.value),
+      timestamp: record.timestamp,
+      headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
+    })
   }
   return records
 }
