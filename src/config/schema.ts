@@ -89,6 +89,10 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Largest record batch the broker accepts' },
   { name: 'socket.request.max.bytes', importance: 'high', type: 'int', default: '104857600', min: 1,
     doc: 'Largest request frame' },
+  // Kafka's ServerConfigs.FETCH_MAX_BYTES_CONFIG (KIP-74): 55 MiB, at least 1024.
+  { name: 'fetch.max.bytes', importance: 'medium', type: 'int', default: '57671680', min: 1024,
+    doc: 'Most bytes one Fetch response carries, whatever the client asks (the first batch ' +
+      'is returned whole even if larger)' },
   { name: 'queued.max.requests', importance: 'high', type: 'int', default: '500', min: 1,
     doc: 'Requests read but not yet answered, over all connections, before reading pauses' },
   { name: 'tributary.connection.max.inflight.requests', importance: 'medium', type: 'int',
