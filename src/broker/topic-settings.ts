@@ -3,16 +3,14 @@
  * defaults, resolved through the one config schema; and the DescribeConfigs view of both.
  */
 import {
-  BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, validateTopicConfigs, type BrokerConfig,
+  BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs,
+  type BrokerConfig,
 } from '../config/index.js'
 import type { LogConfig } from '../storage/log-config.js'
 import type { BrokerConfigView, ConfigEntryView } from './broker.js'
 import type { TopicSettings } from './replica-manager.js'
 
-function topicValue (config: BrokerConfig, overrides: Map<string, string> | undefined,
-  name: string): string {
-  return overrides?.get(name) ?? brokerDefaultFor(config, name) ?? ''
-}
+const topicValue = topicConfigValue
 
 function numberOf (value: string): number {
   const number = Number(value)

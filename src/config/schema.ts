@@ -49,6 +49,15 @@ export interface ConfigDefinition {
 
 const LONG_MAX = String(Number.MAX_SAFE_INTEGER)
 const DAY_MS = 24 * 3600 * 1000
+/**
+ * KIP-1030's minimums, so that no topic config opens a new file every few batches: segments of
+ * at least 1 MiB (Kafka 4.0), rolled by age at most once a minute and with an offset index of
+ * at least 1 KiB (the values KIP-1030 sets for Kafka 5.0, taken now). Tests that need small
+ * segments set the broker's `internal.segment.bytes` (Kafka 4's internal.segment.bytes).
+ */
+const SEGMENT_BYTES_MIN = 1024 * 1024
+const SEGMENT_MS_MIN = 60_000
+const SEGMENT_INDEX_BYTES_MIN = 1024
 
 export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'node.id', importance: 'high',
@@ -100,10 +109,14 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Requests of one connection read but not yet answered before its reads pause' },
   { name: 'max.connections', importance: 'medium', type: 'int', default: '10000', min: 1,
     doc: 'Connections accepted at once' },
-  { name: 'log.segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3), min: 14,
+  { name: 'log.segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3),
+    min: SEGMENT_BYTES_MIN,
     doc: 'Segment size before a roll' },
+  { name: 'internal.segment.bytes', importance: 'low', type: 'int', default: null, min: 14,
+    doc: 'For tests only: when set, the segment size of every topic, in place of segment.bytes ' +
+      'and below its 1 MiB minimum (Kafka 4\'s internal.segment.bytes, KIP-1030)' },
   { name: 'log.roll.ms', importance: 'high',
-    type: 'long', default: null, min: 1, doc: 'Segment age before a roll' },
+    type: 'long', default: null, min: SEGMENT_MS_MIN, doc: 'Segment age before a roll' },
   { name: 'log.roll.hours', importance: 'high', type: 'int', default: '168', min: 1,
     doc: 'Segment age before a roll, in hours (log.roll.ms wins)' },
   { name: 'log.retention.ms', importance: 'high', type: 'long', default: null, min: -1,
@@ -116,7 +129,8 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Bytes to keep per partition (-1: no limit)' },
   { name: 'log.index.interval.bytes', importance: 'low', type: 'int', default: '4096', min: 0,
     doc: 'Bytes of log between two offset index entries' },
-  { name: 'log.index.size.max.bytes', importance: 'low', type: 'int', default: '10485760', min: 4,
+  { name: 'log.index.size.max.bytes', importance: 'low', type: 'int', default: '10485760',
+    min: SEGMENT_INDEX_BYTES_MIN,
     doc: 'Largest offset index' },
   { name: 'log.flush.interval.messages', importance: 'high',
     type: 'long', default: LONG_MAX, min: 1,
@@ -189,9 +203,11 @@ export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
     brokerSynonym: 'log.retention.ms', doc: 'How long to keep a segment (-1: forever)' },
   { name: 'retention.bytes', importance: 'high', type: 'long', default: '-1', min: -1,
     brokerSynonym: 'log.retention.bytes', doc: 'Bytes to keep per partition' },
-  { name: 'segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3), min: 14,
-    brokerSynonym: 'log.segment.bytes', doc: 'Segment size before a roll' },
-  { name: 'segment.ms', importance: 'medium', type: 'long', default: String(7 * DAY_MS), min: 1,
+  { name: 'segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3),
+    min: SEGMENT_BYTES_MIN, brokerSynonym: 'log.segment.bytes',
+    doc: 'Segment size before a roll' },
+  { name: 'segment.ms', importance: 'medium', type: 'long', default: String(7 * DAY_MS),
+    min: SEGMENT_MS_MIN,
     brokerSynonym: 'log.roll.ms', doc: 'Segment age before a roll' },
   { name: 'max.message.bytes', importance: 'high', type: 'int', default: '1048588', min: 0,
     brokerSynonym: 'message.max.bytes', doc: 'Largest record batch' },
@@ -209,7 +225,8 @@ export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Largest gap between record timestamp and broker clock' },
   { name: 'index.interval.bytes', importance: 'low', type: 'int', default: '4096', min: 0,
     brokerSynonym: 'log.index.interval.bytes', doc: 'Bytes between index entries' },
-  { name: 'segment.index.bytes', importance: 'low', type: 'int', default: '10485760', min: 4,
+  { name: 'segment.index.bytes', importance: 'low', type: 'int', default: '10485760',
+    min: SEGMENT_INDEX_BYTES_MIN,
     brokerSynonym: 'log.index.size.max.bytes', doc: 'Largest offset index' },
   { name: 'flush.messages', importance: 'medium', type: 'long', default: LONG_MAX, min: 1,
     brokerSynonym: 'log.flush.interval.messages', doc: 'Relaxed mode: fsync every N records' },

@@ -37,7 +37,7 @@ import {
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
 import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
-import type { LogConfig } from './log-config.js'
+import { segmentIndexIntervalBytes, type LogConfig } from './log-config.js'
 import {
   deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
 } from './log-loader.js'
@@ -196,7 +196,7 @@ export class PartitionLog implements FlushTarget {
     const loaded = await loadSegments({
       disk: this.#disk,
       directory: this.directory,
-      indexIntervalBytes: this.#config.indexIntervalBytes,
+      indexIntervalBytes: segmentIndexIntervalBytes(this.#config),
       nowMs: this.#clock.nowMs(),
       cleanShutdown: options.cleanShutdown,
       recoveryPoint: options.recoveryPoint,
@@ -249,6 +249,12 @@ export class PartitionLog implements FlushTarget {
       batch.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES !== batch.length) {
       throw new StorageError('CORRUPT_MESSAGE', `${this.name}: a batch of ${batch.length} ` +
         'bytes does not match its length field')
+    }
+    // Kafka's UnifiedLog.append (RecordBatchTooLargeException): a batch larger than a segment
+    // would get a segment, and a file, of its own.
+    if (batch.length > this.#config.segmentBytes) {
+      throw new StorageError('RECORD_LIST_TOO_LARGE', `a batch of ${batch.length} bytes to ` +
+        `${this.name} exceeds the segment size (segment.bytes) ${this.#config.segmentBytes}`)
     }
     const admission = this.#flusher.admit(batch.length)
     if (admission !== undefined) await admission
@@ -344,7 +350,7 @@ export class PartitionLog implements FlushTarget {
     let segment: LogSegment
     try {
       segment = await LogSegment.open(this.#disk, this.directory, this.#logEndOffset,
-        this.#config.indexIntervalBytes, this.#clock.nowMs())
+        segmentIndexIntervalBytes(this.#config), this.#clock.nowMs())
       // The new file's directory entry must be durable before data in it is acknowledged.
       await this.#disk.syncDirectory(this.directory)
     } catch (error) {
