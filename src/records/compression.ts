@@ -63,7 +63,7 @@ export async function decompress (codec: number, data: Buffer,
         output = await gunzip(data, { maxOutputLength: Math.max(maxOutputBytes, 1) })
         break
       case CompressionCodec.Snappy: output = await snappyDecompress(data, maxOutputBytes); break
-      case CompressionCodec.Lz4: output = await decompressLz4Frames(data, maxOutputBytes); break
+      case CompressionCodec.Lz4: output = decompressLz4Frames(data, maxOutputBytes); break
       case CompressionCodec.Zstd: output = decompressZstdFrames(data, maxOutputBytes); break
       default: throw unsupported(codec)
     }

