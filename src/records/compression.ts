@@ -7,7 +7,9 @@
  * length, per xerial block; the lz4 content size and block sizes; the zstd frame content size)
  * is checked against `maxOutputBytes` first, and output is produced in bounded chunks (zlib's
  * maxOutputLength, one xerial/lz4 block at a time, streamed zstd) that stop as soon as the
- * limit is passed. A bomb is CORRUPT_MESSAGE, and memory never grows past the limit.
+ * limit is passed. A bomb is CORRUPT_MESSAGE, and memory never grows past the limit. At most
+ * INFLATIONS_MAX batches inflate at once in the whole process, so a produce request naming a
+ * hundred partitions, each with a bomb, builds at most INFLATIONS_MAX × the limit at a time.
  *
  * The limit is MAX_DECOMPRESSED_BATCH_BYTES, a broker constant. Kafka has no explicit cap (its
  * decompressing iterators stream records through BufferSupplier-bounded blocks); a constant
@@ -21,6 +23,7 @@ import { compressFrame } from 'lz4-napi'
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy'
 import * as zstd from 'zstd-napi'
 import { CompressionCodec } from './batch-header.js'
+import { assert } from '../util/assert.js'
 import { RecordsError } from './errors.js'
 import { decompressLz4Frames } from './lz4-frame.js'
 import { decompressZstdFrames } from './zstd-frames.js'
@@ -31,6 +34,33 @@ import { decompressZstdFrames } from './zstd-frames.js'
  * bombs cannot exhaust the heap.
  */
 export const MAX_DECOMPRESSED_BATCH_BYTES = 64 * 1024 * 1024
+
+/**
+ * Inflations in flight at once, process-wide. The rest wait in FIFO order; each waiter belongs
+ * to a request (or a read) already held in memory, so the wait list is bounded by what the
+ * network layer admits.
+ */
+const INFLATIONS_MAX = 2
+let inflating = 0
+const waitingForSlot: (() => void)[] = []
+
+async function withInflationSlot<T> (inflate: () => Promise<T> | T): Promise<T> {
+  if (inflating >= INFLATIONS_MAX) {
+    await new Promise<void>(resolve => { waitingForSlot.push(resolve) })
+  } else {
+    inflating++
+  }
+  // A slot is taken only when one was free, or handed over by its holder (below).
+  assert(inflating <= INFLATIONS_MAX, 'no more inflations than slots')
+  try {
+    return await inflate()
+  } finally {
+    // The slot passes straight to the next waiter, else frees up.
+    const next = waitingForSlot.shift()
+    if (next !== undefined) next()
+    else inflating--
+  }
+}
 
 const gzip = promisify(zlib.gzip)
 const gunzip = promisify(zlib.gunzip)
@@ -54,10 +84,14 @@ export async function compress (codec: number, data: Buffer): Promise<Buffer> {
 
 export async function decompress (codec: number, data: Buffer,
   maxOutputBytes = MAX_DECOMPRESSED_BATCH_BYTES): Promise<Buffer> {
+  if (codec === CompressionCodec.None) return data
+  return withInflationSlot(() => inflate(codec, data, maxOutputBytes))
+}
+
+async function inflate (codec: number, data: Buffer, maxOutputBytes: number): Promise<Buffer> {
   let output: Buffer
   try {
     switch (codec) {
-      case CompressionCodec.None: output = data; break
       case CompressionCodec.Gzip:
         // zlib inflates in 16 KiB chunks and stops with ERR_BUFFER_TOO_LARGE past the limit.
         output = await gunzip(data, { maxOutputLength: Math.max(maxOutputBytes, 1) })

@@ -160,6 +160,20 @@ describe('decompression bounds', () => {
     assert.ok(output.equals(Buffer.concat([first, second])))
   })
 
+  it('inflates at most two batches at once: 16 concurrent bombs cost about two', async () => {
+    // Before, every partition of a produce request inflated at once: 16 gzip bombs at a 16 MiB
+    // limit built 16 × 16 MiB in parallel on the thread pool.
+    const member = zlib.gzipSync(Buffer.alloc(MiB))
+    const bomb = Buffer.concat(Array.from({ length: 64 }, () => member))
+    const before = peakRss()
+    const results = await Promise.allSettled(Array.from({ length: 16 }, () =>
+      decompress(CompressionCodec.Gzip, bomb, 16 * MiB)))
+    assert.ok(results.every(result => result.status === 'rejected' &&
+      (result.reason as RecordsError).kind === 'CORRUPT_MESSAGE'))
+    const growth = peakRss() - before
+    assert.ok(growth < 100 * MiB, `peak RSS grew by ${(growth / MiB).toFixed(1)} MiB`)
+  })
+
   it('refuses a produced zstd batch whose frame declares 4 GiB, at the default limit',
     async () => {
       const body = Buffer.concat([zstdHeader(4 * 1024 * MiB), zstdRleBlocks(1)])
