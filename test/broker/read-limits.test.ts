@@ -1,8 +1,9 @@
 /**
  * Read paths against a real broker: the broker's fetch.max.bytes caps every Fetch response,
  * whatever max_bytes the client sends (huge, 0, negative; the first batch still comes whole,
- * KIP-74); a partition named twice in one request is answered once; an HTTP consume decodes
- * at most its byte budget of a batch that inflates far beyond what was read.
+ * KIP-74); a partition named twice in one request is answered once; an HTTP consume, and an
+ * HTTP consumer instance over all its partitions, decode at most their byte budget of batches
+ * that inflate far beyond what was read.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -36,7 +37,8 @@ describe('read limits', () => {
   let batchBytes: number
 
   before(async () => {
-    broker = await startBroker({ env: { TRIBUTARY_FETCH_MAX_BYTES: String(FETCH_MAX_BYTES) } })
+    broker = await startBroker({ env: { TRIBUTARY_FETCH_MAX_BYTES: String(FETCH_MAX_BYTES),
+      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0' } })
     client = new KafkaClient({ bootstrap: broker.bootstrap })
     await client.createTopic('capped', { partitions: 2 })
     for (let n = 0; n < BATCHES; n++) {
@@ -106,7 +108,29 @@ describe('read limits', () => {
         '?topic=inflating&partition=0&offset=0&limit=8')
       assert.equal(response.status, 200)
       const body = await response.json() as { records: { offset: number }[], next_offset: number }
-      assert.deepEqual(body.records.map(record => record.offset), [0, 1, 2])
-      assert.equal(body.next_offset, 3)
+      assert.deepEqual(body.records.map(record => record.offset), [0, 1, 2, 3])
+      assert.equal(body.next_offset, 4)
+    })
+
+  it('spreads one 4 MiB budget over all the partitions of an HTTP consumer instance',
+    async () => {
+      await client.createTopic('spread', { partitions: 3 })
+      for (let partition = 0; partition < 3; partition++) {
+        await client.produce('spread', partition, await buildRecordBatch(Array.from({ length: 3 },
+          () => ({ value: Buffer.alloc(1024 * 1024, 0x62) })),
+        { compression: CompressionCodec.Zstd }))
+      }
+      const base = `http://127.0.0.1:${broker.httpPort}/api/v1/consumer-groups`
+      const created = await fetch(base, { method: 'POST', headers: { 'content-type':
+        'application/json' }, body: JSON.stringify({ group_id: 'spread-group',
+        topics: ['spread'], auto_offset_reset: 'earliest' }) })
+      assert.equal(created.status, 201)
+      const { instance_id: instance } = await created.json() as { instance_id: string }
+      const response = await fetch(`${base}/spread-group/instances/${instance}/records` +
+        '?limit=100&max_wait_ms=0')
+      assert.equal(response.status, 200)
+      const { records } = await response.json() as { records: unknown[] }
+      assert.equal(records.length, 4, 'four 1 MiB values fill the 4 MiB budget; nine were there')
+      await fetch(`${base}/spread-group/instances/${instance}`, { method: 'DELETE' })
     })
 })
