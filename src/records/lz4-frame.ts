@@ -94,7 +94,9 @@ function readFrameHeader (data: Buffer, start: number, remainingBytes: number): 
   const descriptor = data.readUInt8(start + 5)
   if (flags >> 6 !== 1) throw corrupt(`frame version ${flags >> 6} is not 1`)
   const blockMaxBytes = BLOCK_MAX_BYTES[(descriptor >> 4) & 0x07]
-  if (blockMaxBytes === undefined) throw corrupt(`bad block maximum in BD 0x${descriptor.toString(16)}`)
+  if (blockMaxBytes === undefined) {
+    throw corrupt(`bad block maximum in BD 0x${descriptor.toString(16)}`)
+  }
   if ((flags & 0x01) !== 0) throw corrupt('preset dictionaries are not supported')
   let position = start + 6
   if ((flags & 0x08) !== 0) {

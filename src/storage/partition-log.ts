@@ -10,14 +10,15 @@
  *
  * The high watermark (`highWatermark`) is defined here and only here: the end of what the flush
  * policy has acknowledged, i.e. written bytes (relaxed mode) or fsynced bytes
- * (fsync-before-ack). It never counts a reservation, and it never goes backwards: it only moves
- * in `#acknowledge`, by max, and a failed write cuts the log back to it, never below, so an
- * offset a consumer may have seen below it is never handed out again.
+ * (fsync-before-ack). It never counts a reservation, and it never goes backwards: it only rises,
+ * in `#acknowledge`, and a failed write cuts the log back to it, never below, so an offset a
+ * consumer may have seen below it is never handed out again (only an explicit `truncateTo`,
+ * for replication, may lower it).
  *
  * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
- * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each starts at the previous one's next
- * offset; reads see only written bytes (never a reservation), so reading never waits for
- * appending.
+ * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each
+ * starts at the previous one's next offset; reads see only written bytes (never a
+ * reservation), so reading never waits for appending.
  *
  * Concurrency: appends wait (FIFO) while a roll, a truncation or a recovery from a failed write
  * runs; this log's flush rounds never overlap (`flushRound` chains them).

@@ -114,7 +114,8 @@ describe('decompression bounds', () => {
     length.writeInt32BE(block.length)
     const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00,
       0, 0, 0, 1, 0, 0, 0, 1])
-    const bomb = Buffer.concat([header, ...Array.from({ length: 64 }, () => [length, block]).flat()])
+    const blocks = Array.from({ length: 64 }, () => [length, block]).flat()
+    const bomb = Buffer.concat([header, ...blocks])
     await expectCorruptWithFlatMemory(CompressionCodec.Snappy, bomb, /more than/)
   })
 

@@ -58,7 +58,8 @@ describe('iterateRecords', () => {
   it('never inflates a batch wholly below fromOffset, and bounds the ones it inflates',
     async () => {
       // A zstd "batch" at offsets 0..9 whose body claims 4 GiB, then a good one at 10..19.
-      const good = await buildRecordBatch(Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
+      const good = await buildRecordBatch(
+        Array.from({ length: 10 }, (_, i) => ({ value: `v${i}` })),
         { compression: CompressionCodec.Zstd })
       stampBatch(good, 0, 10, 0)
       const body = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xc0, 0x38, 0, 0, 0, 0, 1, 0, 0, 0,
