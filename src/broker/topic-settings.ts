@@ -10,8 +10,6 @@ import type { LogConfig } from '../storage/log-config.js'
 import type { BrokerConfigView, ConfigEntryView } from './broker.js'
 import type { TopicSettings } from './replica-manager.js'
 
-const topicValue = topicConfigValue
-
 function numberOf (value: string): number {
   const number = Number(value)
   return Number.isFinite(number) ? number : Number.MAX_SAFE_INTEGER
@@ -23,7 +21,7 @@ export function logConfigFromBroker (config: BrokerConfig): LogConfig {
 
 function logConfigFor (config: BrokerConfig, overrides: Map<string, string> | undefined):
 LogConfig {
-  const value = (name: string): number => numberOf(topicValue(config, overrides, name))
+  const value = (name: string): number => numberOf(topicConfigValue(config, overrides, name))
   return {
     segmentBytes: value('segment.bytes'),
     segmentMs: value('segment.ms'),
@@ -44,10 +42,10 @@ export function topicSettingsFor (config: BrokerConfig,
   return {
     log,
     maxMessageBytes: log.maxMessageBytes,
-    messageTimestampType: topicValue(config, overrides, 'message.timestamp.type') ===
+    messageTimestampType: topicConfigValue(config, overrides, 'message.timestamp.type') ===
       'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     messageTimestampDifferenceMaxMs:
-      numberOf(topicValue(config, overrides, 'message.timestamp.difference.max.ms')),
+      numberOf(topicConfigValue(config, overrides, 'message.timestamp.difference.max.ms')),
   }
 }
 

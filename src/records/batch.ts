@@ -73,9 +73,9 @@ export async function * iterateRecords (buffer: Buffer,
   const fromOffset = limits.fromOffset ?? Number.NEGATIVE_INFINITY
   const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY
+  if (maxRecords <= 0) return
   let count = 0
   let bytes = 0
-  if (count >= maxRecords) return
   for (const { position, size } of splitBatches(buffer)) {
     const batch = buffer.subarray(position, position + size)
     const header = checkedHeader(batch)

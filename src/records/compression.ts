@@ -14,16 +14,16 @@
  * The limit is MAX_DECOMPRESSED_BATCH_BYTES, a broker constant. Kafka has no explicit cap (its
  * decompressing iterators stream records through BufferSupplier-bounded blocks); a constant
  * rather than a multiple of max.message.bytes because a stored batch must stay readable after
- * a topic's max.message.bytes is lowered, and every read path (fetch conversion, HTTP, CLI,
- * ListOffsets) needs the same bound without knowing the topic's history.
+ * a topic's max.message.bytes is lowered, and every read path (HTTP consume and SSE, the CLI,
+ * ListOffsets by timestamp, the internal-topic replays) needs the same bound without knowing the topic's history.
  */
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { compressFrame } from 'lz4-napi'
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappy'
 import * as zstd from 'zstd-napi'
-import { CompressionCodec } from './batch-header.js'
 import { assert } from '../util/assert.js'
+import { CompressionCodec } from './batch-header.js'
 import { RecordsError } from './errors.js'
 import { decompressLz4Frames } from './lz4-frame.js'
 import { decompressZstdFrames } from './zstd-frames.js'
