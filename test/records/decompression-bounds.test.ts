@@ -13,7 +13,7 @@ import {
   BATCH_HEADER_BYTES, CompressionCodec, writeBatchCrc,
 } from '../../src/records/batch-header.js'
 import { buildRecordBatch, buildRecordBatchSync } from '../../src/records/builder.js'
-import { decompress } from '../../src/records/compression.js'
+import { compress, decompress } from '../../src/records/compression.js'
 import { RecordsError } from '../../src/records/errors.js'
 import { validateProducedBatches } from '../../src/records/validate.js'
 import { xxhash32 } from '../../src/records/xxhash32.js'
@@ -128,6 +128,15 @@ describe('decompression bounds', () => {
   it('lz4: a frame declaring 4 GiB is refused from its header', async () => {
     const bomb = Buffer.concat([lz4Header(4 * 1024 * MiB), Buffer.alloc(4)])
     await expectCorruptWithFlatMemory(CompressionCodec.Lz4, bomb, /declares 4294967296/)
+  })
+
+  it('lz4: skips a skippable frame and decodes the frame after it', async () => {
+    const frame = await compress(CompressionCodec.Lz4, Buffer.from('after the skippable frame'))
+    const skippable = Buffer.alloc(8 + 5)
+    skippable.writeUInt32LE(0x184d2a53, 0)
+    skippable.writeUInt32LE(5, 4)
+    const output = await decompress(CompressionCodec.Lz4, Buffer.concat([skippable, frame]), LIMIT)
+    assert.equal(output.toString(), 'after the skippable frame')
   })
 
   it('lz4: refuses a frame whose header checksum does not match', async () => {
