@@ -125,6 +125,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     numPartitions: config.numPartitions,
     defaultReplicationFactor: config.defaultReplicationFactor,
     socketRequestMaxBytes: config.socketRequestMaxBytes,
+    fetchMaxBytes: config.fetchMaxBytes,
   }
   const groups: { coordinator?: GroupCoordinator } = {}
   const broker = new Broker({
