@@ -7,6 +7,7 @@ import type { Command } from 'commander'
 import { ConfigError, loadBrokerConfig } from '../config/index.js'
 import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
+import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
 
 export function registerBrokerCommand (program: Command): void {
@@ -44,6 +45,7 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     throw error
   }
   tuneV8ForBroker()
+  installProcessGuards(consoleLogger)
   let running
   try {
     running = await startBroker(config.config)

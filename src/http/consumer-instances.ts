@@ -22,7 +22,7 @@ import { Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import { clampTimeoutMs } from '../util/timeout.js'
 import { HttpError } from './errors.js'
-import { consumeRecords, type ConsumedRecord } from './records-service.js'
+import { CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord } from './records-service.js'
 
 export const INSTANCES_MAX_CONFIG = 'http.consumer.instances.max'
 const SESSION_TIMEOUT_MS = 30_000
@@ -190,6 +190,7 @@ export class ConsumerInstance {
     await this.#autoCommit()
     const committed = this.#groups.fetchOffsets(this.groupId)
     const result: (ConsumedRecord & { topic: string, partition: number })[] = []
+    let bytes = 0 // one CONSUME_RECORD_BYTES budget over all the assigned partitions
     const deadline = Date.now() + maxWaitMs
     for (;;) {
       for (const { topic, partition } of this.assignment) {
@@ -202,10 +203,12 @@ export class ConsumerInstance {
             : this.#broker.replicaManager.highWatermark(log)
         }
         const read = await consumeRecords(this.#broker, topic, partition, position,
-          limit - result.length, 0)
+          limit - result.length, 0, undefined,
+          { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 })
         for (const record of read.records) result.push({ topic, partition, ...record })
+        bytes += read.bytes
         this.positions.set(key, read.nextOffset)
-        if (result.length >= limit) return result
+        if (result.length >= limit || bytes >= CONSUME_RECORD_BYTES) return result
       }
       if (result.length > 0 || Date.now() >= deadline || signal?.aborted === true) return result
       await new Promise(resolve => setTimeout(resolve, 50))

@@ -9,8 +9,7 @@ import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
-import { decodeRecordBatch, splitBatches } from '../records/batch.js'
-import { isControlBatch } from '../records/batch-header.js'
+import { iterateRecords, type Record as LogRecord } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
@@ -33,6 +32,12 @@ export interface ConsumedRecord {
 
 /** Bytes one HTTP consume reads from the log at once. */
 const CONSUME_READ_BYTES = 1024 * 1024
+/**
+ * Record bytes (keys, values and headers) one consume decodes and returns at most, over all
+ * the partitions it reads (the first record always comes): a compressed read of
+ * CONSUME_READ_BYTES may inflate much further, and only this much of it is turned into JSON.
+ */
+export const CONSUME_RECORD_BYTES = 4 * 1024 * 1024
 
 function partitionCount (broker: Broker, topic: string): number {
   const info = broker.image.topic(topic)
@@ -45,13 +50,14 @@ function partitionCount (broker: Broker, topic: string): number {
  * when it does not exist and auto.create.topics.enable is true: what a Kafka producer gets
  * from its Metadata request (the broker's one auto-create path, Broker.topicOrAutoCreate).
  */
-async function partitionCountForProduce (broker: Broker, topic: string): Promise<number> {
+async function partitionCountForProduce (broker: Broker, topic: string,
+  field: string): Promise<number> {
   let info
   try {
     info = await broker.topicOrAutoCreate(topic, true)
   } catch (error) {
     if (error instanceof ControllerError) {
-      throw fromKafkaError(error.errorName, error.message, 'topic')
+      throw fromKafkaError(error.errorName, error.message, field)
     }
     throw error
   }
@@ -68,10 +74,18 @@ export interface ProduceResult {
   timestamp: number
 }
 
+/** Where a produce request names its topic and its messages, for errors that point there. */
+export interface ProduceFields {
+  topic: string
+  messages: string
+}
+
+const NATIVE_FIELDS: ProduceFields = { topic: 'body.topic', messages: 'body.messages' }
+
 /** Produces in request order; returns where and with what timestamp each message went. */
 export async function produceMessages (broker: Broker, topic: string,
-  messages: OutgoingMessage[], acks: number): Promise<ProduceResult[]> {
-  const count = await partitionCountForProduce(broker, topic)
+  messages: OutgoingMessage[], acks: number, fields = NATIVE_FIELDS): Promise<ProduceResult[]> {
+  const count = await partitionCountForProduce(broker, topic, fields.topic)
   // One create time for the messages that bring none, so the response can echo it.
   const nowMs = Date.now()
   let roundRobin = Math.floor(Math.random() * count)
@@ -79,8 +93,8 @@ export async function produceMessages (broker: Broker, topic: string,
     const partition = message.partition ??
       (message.key !== null ? partitionForKey(message.key, count) : roundRobin++ % count)
     if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-      throw new HttpError(404, 2, `messages[${index}].partition: partition ${partition} of ` +
-        `topic '${topic}' not found`)
+      throw new HttpError(404, 2, `${fields.messages}[${index}].partition: partition ` +
+        `${partition} of topic '${topic}' not found`)
     }
     return partition
   })
@@ -113,7 +127,7 @@ export async function produceMessages (broker: Broker, topic: string,
       })
     } catch (error) {
       if (error instanceof PartitionError) {
-        throw fromKafkaError(error.errorName, error.message, 'messages')
+        throw fromKafkaError(error.errorName, error.message, fields.messages)
       }
       throw error
     }
@@ -122,9 +136,22 @@ export async function produceMessages (broker: Broker, topic: string,
   return results
 }
 
+/** A consume's byte budget: record bytes, and whether the first record comes regardless. */
+export interface ByteBudget {
+  maxBytes: number
+  minOneRecord: boolean
+}
+
+const WHOLE_BUDGET: ByteBudget = { maxBytes: CONSUME_RECORD_BYTES, minOneRecord: true }
+
+/**
+ * Up to `limit` records and the budget's bytes from `offset` (`bytes` says how many were
+ * returned, for a caller that spreads one budget over several partitions).
+ */
 export async function consumeRecords (broker: Broker, topic: string, partition: number,
-  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal):
-  Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number }> {
+  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
+  budget = WHOLE_BUDGET): Promise<{ records: ConsumedRecord[], nextOffset: number,
+    highWatermark: number, bytes: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
   const deadline = Date.now() + maxWaitMs
   for (;;) {
@@ -138,7 +165,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
       }
       throw error
     }
-    const records = await decodeRecords(read.records, offset, limit)
+    const { records, bytes } = await decodeRecords(read.records, offset, limit, budget)
     const remainingMs = deadline - Date.now()
     if (records.length > 0 || remainingMs <= 0 || signal?.aborted === true) {
       const last = records[records.length - 1]
@@ -146,6 +173,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
         records,
         nextOffset: last === undefined ? offset : last.offset + 1,
         highWatermark: read.highWatermark,
+        bytes,
       }
     }
     await broker.replicaManager.purgatory.wait([partitionKey(topic, partition)], remainingMs,
@@ -153,23 +181,33 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   }
 }
 
-export async function decodeRecords (bytes: Buffer, fromOffset: number,
-  limit: number): Promise<ConsumedRecord[]> {
+/**
+ * Records from `fromOffset`, decoded lazily: at most `limit` of them and the budget's bytes;
+ * decoding stops there.
+ */
+export async function decodeRecords (bytes: Buffer, fromOffset: number, limit: number,
+  budget: ByteBudget): Promise<{ records: ConsumedRecord[], bytes: number }> {
   const records: ConsumedRecord[] = []
-  for (const { position, size } of splitBatches(bytes)) {
-    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
-    if (isControlBatch(batch.header.attributes)) continue
-    for (const record of batch.records) {
-      if (record.offset < fromOffset) continue
-      records.push({
-        offset: record.offset,
-        key: fromBytes(record.key),
-        value: fromBytes(record.value),
-        timestamp: record.timestamp,
-        headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
-      })
-      if (records.length >= limit) return records
-    }
+  let total = 0
+  for await (const record of iterateRecords(bytes, { fromOffset, maxRecords: limit })) {
+    const size = recordBytes(record)
+    const exempt = records.length === 0 && budget.minOneRecord
+    if (!exempt && total + size > budget.maxBytes) break
+    total += size
+    records.push({
+      offset: record.offset,
+      key: fromBytes(record.key),
+      value: fromBytes(record.value),
+      timestamp: record.timestamp,
+      headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
+    })
   }
-  return records
+  return { records, bytes: total }
+}
+
+/** What a record costs a consume's byte budget: its key, value and headers. */
+function recordBytes (record: LogRecord): number {
+  let size = (record.key?.length ?? 0) + (record.value?.length ?? 0)
+  for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0)
+  return size
 }

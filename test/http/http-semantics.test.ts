@@ -218,6 +218,15 @@ describe('HTTP API semantics', () => {
     const v2 = await call('POST', '/topics/born-on-v2', { records: [{ value: 1 }] },
       { 'content-type': 'application/vnd.kafka.json.v2+json' })
     assert.equal(v2.status, 200)
+    // A name topic creation refuses is the client's error, naming where the name was.
+    await call('POST', '/api/v1/produce', { topic: 'clash.name', messages: [{ value: 1 }] })
+    const clash = await call('POST', '/api/v1/produce', { topic: 'clash_name',
+      messages: [{ value: 1 }] })
+    assert.equal(clash.status, 400, JSON.stringify(clash.body))
+    assert.match(clash.body.message, /^body\.topic: .*collides/)
+    const v2Clash = await call('POST', '/topics/clash_name', { records: [{ value: 1 }] },
+      { 'content-type': 'application/vnd.kafka.json.v2+json' })
+    assert.match(v2Clash.body.message, /^params\.topic: /)
   })
 
   it('says which field is wrong and what is wrong with it', async () => {

@@ -80,7 +80,8 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
         ...(partition === undefined ? {} : { partition }),
       }
     })
-    const results = await produceMessages(broker, topic, messages, -1)
+    const results = await produceMessages(broker, topic, messages, -1,
+      { topic: 'params.topic', messages: 'body.records' })
     return {
       key_schema_id: null,
       value_schema_id: null,
