@@ -20,6 +20,7 @@ import type { GroupCoordinator } from '../group/coordinator.js'
 import { ERROR } from '../protocol/errors.js'
 import { Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
+import { assert } from '../util/assert.js'
 import { clampTimeoutMs } from '../util/timeout.js'
 import { HttpError } from './errors.js'
 import { CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord } from './records-service.js'
@@ -275,6 +276,8 @@ export class ConsumerInstances {
   readonly #sweeper: NodeJS.Timeout
 
   constructor (broker: Broker, limits: InstanceLimits) {
+    assert(Number.isInteger(limits.max) && limits.max >= 0,
+      `consumer instance limit ${limits.max} is not a count`)
     this.#broker = broker
     this.#limits = { timeoutMs: clampTimeoutMs(limits.timeoutMs), max: limits.max }
     // Sweep often enough to honour the timeout, never faster than every 100 ms.

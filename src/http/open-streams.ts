@@ -19,10 +19,6 @@ export class OpenStreams {
     this.#max = max
   }
 
-  get size (): number {
-    return this.#streams.size
-  }
-
   /** True once the server has started closing. */
   get closing (): boolean {
     return this.#closing.signal.aborted
