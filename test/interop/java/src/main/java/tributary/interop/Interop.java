@@ -1,0 +1,79 @@
+package tributary.interop;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+
+/**
+ * Drives Apache Kafka's Java client (kafka-clients) against a broker and prints one JSON object
+ * per line: {"scenario": ..., "step": ..., "ok": true, ...} or {"ok": false, "error": ...}.
+ * test/interop/java-client.test.ts runs it and checks every line.
+ *
+ * Usage: Interop <bootstrap> <scenario>...   scenarios: produce:<codec>, group, admin
+ * Each scenario catches its own failure, so one broken step does not hide the others.
+ */
+public final class Interop {
+  private Interop() {}
+
+  public static void main(String[] args) {
+    String bootstrap = args[0];
+    for (int i = 1; i < args.length; i++) {
+      String scenario = args[i];
+      try {
+        if (scenario.startsWith("produce:")) {
+          ProduceScenario.run(bootstrap, scenario.substring("produce:".length()));
+        } else if (scenario.equals("group")) {
+          GroupScenario.run(bootstrap);
+        } else if (scenario.equals("admin")) {
+          AdminScenario.run(bootstrap);
+        } else {
+          emit(Json.object("scenario", scenario, "step", "start", "ok", false,
+              "error", "unknown scenario"));
+        }
+      } catch (Throwable error) {
+        emit(Json.object("scenario", scenario, "step", "scenario", "ok", false,
+            "error", describe(error)));
+      }
+    }
+    System.out.flush();
+    // Client threads that did not close in time must not keep the JVM alive.
+    System.exit(0);
+  }
+
+  static synchronized void emit(Map<String, Object> line) {
+    System.out.println(Json.write(line));
+    System.out.flush();
+  }
+
+  /** Runs one step and emits its line: the step's own fields on success, the error otherwise. */
+  static void step(String scenario, String step, StepBody body) {
+    Map<String, Object> line = Json.object("scenario", scenario, "step", step);
+    try {
+      Map<String, Object> result = body.run();
+      line.put("ok", true);
+      line.putAll(result);
+    } catch (Throwable error) {
+      line.put("ok", false);
+      line.put("error", describe(error));
+    }
+    emit(line);
+  }
+
+  /** The root cause's class and message (ExecutionException wraps the client's error). */
+  static String describe(Throwable error) {
+    Throwable root = error;
+    while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+    String text = root.getClass().getName() + ": " + root.getMessage();
+    if (root instanceof NullPointerException || root instanceof ClassCastException) {
+      StringWriter trace = new StringWriter();
+      root.printStackTrace(new PrintWriter(trace));
+      text += "\n" + trace;
+    }
+    return text;
+  }
+
+  @FunctionalInterface
+  interface StepBody {
+    Map<String, Object> run() throws Exception;
+  }
+}
