@@ -17,12 +17,14 @@ import assert from 'node:assert/strict'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe } from 'node:test'
+import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
 import { REPO_ROOT } from '../support/broker-process.js'
 import {
-  CODECS, CODEC_IDS, OutcomeLog, assertApiVersionsServed, assertContiguous,
-  assertWithinAdvertised, commandWorks, okStep, parseStepLines, runProgram, skipUnlessToolchain,
-  startRecordedBroker, storedBatches, writeClientResult, type RecordedBroker, type StepLine,
+  CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, commandWorks, okStep,
+  parseStepLines, runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
+  type RecordedBroker, type StepLine,
 } from './client-harness.js'
+import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
 
 const JAVA_DIR = path.join(REPO_ROOT, 'test/interop/java')
 const CLASSPATH_FILE = path.join(JAVA_DIR, 'target/classpath.txt')
@@ -64,10 +66,6 @@ async function buildJava (): Promise<string> {
   return [path.join(JAVA_DIR, 'target/classes'), dependencies].join(path.delimiter)
 }
 
-type Ack = [number, number]
-type ReadRecord = [number, number, string, string, string]
-type GroupRecord = [number, number, number]
-interface Assignments { assignments: Record<string, number[]> }
 interface ConfigEntries { entries: Record<string, { value: string | null, source: string }> }
 interface GroupListing { groupId: string, state: string | null, type: string | null }
 
@@ -102,75 +100,12 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       })
     })
 
+    const run: ScenarioRun = { steps: () => steps, cluster: () => cluster }
     for (const codec of CODECS) {
-      log.it(`produces ${RECORDS} records with the defaults (idempotent, acks=all) and ` +
-        `compression.type=${codec} at contiguous offsets`, () => {
-        const acks = okStep(steps, `produce:${codec}/produce`).acks as Ack[]
-        assert.equal(acks.length, RECORDS)
-        assert.deepEqual(new Set(acks.map(([partition]) => partition)), new Set([0, 1, 2]))
-        assertContiguous(acks)
-      })
-
-      log.it(`reads every ${codec} record back at its acknowledged offset with key, value ` +
-        'and header', () => {
-        const acks = okStep(steps, `produce:${codec}/produce`).acks as Ack[]
-        const records = okStep(steps, `produce:${codec}/consume`).records as ReadRecord[]
-        assert.equal(records.length, RECORDS)
-        const seen = new Set<number>()
-        for (const [partition, offset, key, value, header] of records) {
-          const index = Number(header)
-          assert.ok(!seen.has(index), `record ${index} read twice`)
-          seen.add(index)
-          assert.deepEqual([partition, offset], acks[index], `record ${index}`)
-          assert.equal(key, `key-${index % 17}`)
-          assert.equal(value, `${codec}-value-${index}-${'abcdefgh'.repeat(index % 13)}`)
-        }
-      })
-
-      log.it(`stores the ${codec} batches as sent: that codec and a producer id`, async () => {
-        for (const partition of [0, 1, 2]) {
-          const batches = await storedBatches(cluster.client, `java-${codec}`, partition)
-          assert.ok(batches.length > 0, `no batch in partition ${partition}`)
-          for (const batch of batches) {
-            assert.equal(batch.codec, CODEC_IDS[codec], `codec in partition ${partition}`)
-            assert.ok(batch.producerId >= 0n, 'idempotent batches carry a producer id')
-          }
-        }
-      })
+      produceChecks(log, run, codec, `java-${codec}`, RECORDS,
+        'the producer defaults (idempotent, acks=all)')
     }
-
-    log.it('gives a group of three members two of six partitions each', () => {
-      const { assignments } = okStep<Assignments>(steps, 'group/three-members')
-      assert.deepEqual(Object.keys(assignments).sort(), ['1', '2', '3'])
-      assert.deepEqual(Object.values(assignments).flat().sort(), [0, 1, 2, 3, 4, 5])
-      for (const partitions of Object.values(assignments)) assert.equal(partitions.length, 2)
-    })
-
-    log.it('rebalances to three partitions each for the two members left when one leaves',
-      () => {
-        const { assignments } = okStep<Assignments>(steps, 'group/member-leaves')
-        assert.deepEqual(Object.keys(assignments).sort(), ['1', '2'])
-        assert.deepEqual(Object.values(assignments).flat().sort(), [0, 1, 2, 3, 4, 5])
-      })
-
-    log.it('consumes every record of the group once, the leaver\'s partitions by the others',
-      () => {
-        const consumed = okStep(steps, 'group/consumed')
-        assert.deepEqual(consumed.memberErrors, {})
-        const records = consumed.records as GroupRecord[]
-        assert.equal(records.length, 2 * PHASE_RECORDS)
-        const byPartition = new Map<number, number[]>()
-        for (const [partition, offset] of records) {
-          byPartition.set(partition, [...byPartition.get(partition) ?? [], offset])
-        }
-        assertContiguous(records.map(([partition, offset]) => [partition, offset]))
-        const before = (okStep(steps, 'group/three-members') as
-          { assignments: Record<string, number[]> }).assignments
-        const leaverPartitions = new Set(before['3'])
-        const takenOver = records.filter(([partition, , member]) =>
-          leaverPartitions.has(partition) && member !== 3)
-        assert.ok(takenOver.length > 0, 'the leaver\'s partitions were consumed by the others')
-      })
+    groupChecks(log, run, PHASE_RECORDS)
 
     log.it('describes the cluster: one node, at the address the clients were given', () => {
       const cluster_ = okStep(steps, 'admin/describeCluster')
@@ -291,10 +226,10 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       assertWithinAdvertised(cluster.recorder.recording())
     })
 
-    log.it('is answered at the ApiVersions version it asks first', () => {
-      assertApiVersionsServed(cluster.recorder.recording())
-    }, 'needs ApiVersions v4 (Kafka 4.1\'s maximum; the client retries at v3 after ' +
-    'UNSUPPORTED_VERSION) (issue #13 protocol part)')
+    log.it('is answered at ApiVersions v4, the version Kafka 4.1 serves', () => {
+      assertAdvertisedAtLeast(cluster.recorder.recording(), API_VERSIONS_KEY, 4)
+    }, 'needs ApiVersions v4 (Kafka 4.1\'s maximum; the client asks v4 first and retries ' +
+    'lower after UNSUPPORTED_VERSION) (issue #13 protocol part)')
 
     log.it('identifies itself in ApiVersions v3+ (KIP-511)', () => {
       const software = cluster.recorder.recording().clientSoftware

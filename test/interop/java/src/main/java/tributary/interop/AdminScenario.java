@@ -3,6 +3,7 @@ package tributary.interop;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -71,10 +72,23 @@ final class AdminScenario {
       Interop.step(SCENARIO, "listConsumerGroups", () -> listGroups(admin));
       Interop.step(SCENARIO, "describeConsumerGroups", () -> describeGroup(admin));
       Interop.step(SCENARIO, "listConsumerGroupOffsets", () -> groupOffsets(admin));
-      Interop.step(SCENARIO, "deleteTopics", () -> {
-        admin.deleteTopics(List.of(TOPIC_B)).all().get();
-        return Json.object("names", new ArrayList<>(admin.listTopics().names().get()));
-      });
+      Interop.step(SCENARIO, "deleteTopics", () -> deleteTopic(admin));
+    }
+  }
+
+  /**
+   * Deletes TOPIC_B and lists topics until it is gone: Kafka's brokers apply the metadata log
+   * asynchronously, so a listing right after DeleteTopics may still name it.
+   */
+  private static Map<String, Object> deleteTopic(Admin admin) throws Exception {
+    admin.deleteTopics(List.of(TOPIC_B)).all().get();
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    for (int listings = 1; ; listings++) {
+      Set<String> names = admin.listTopics().names().get();
+      if (!names.contains(TOPIC_B) || System.nanoTime() > deadline) {
+        return Json.object("names", new ArrayList<>(names), "listings", listings);
+      }
+      Thread.sleep(100);
     }
   }
 
