@@ -314,7 +314,7 @@ def run_admin(bootstrap):
 def main():
     bootstrap = sys.argv[1]
     emit({'scenario': 'client', 'step': 'versions', 'ok': True,
-          'confluentKafka': confluent_kafka.version()[0],
+          'confluentKafka': confluent_kafka.__version__,
           'librdkafka': confluent_kafka.libversion()[0]})
     for scenario in sys.argv[2:]:
         if scenario.startswith('produce:'):
