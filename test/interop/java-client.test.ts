@@ -6,7 +6,8 @@
  *     the stored batches carry that codec and a producer id;
  *   - a consumer group of three members, one of which leaves: the assignment rebalances and
  *     every record is consumed once;
- *   - the Admin client: cluster, topics, configs, offsets, records, groups.
+ *   - the Admin client: cluster, topics, configs, offsets, records, groups;
+ *   - a consumer on the KIP-848 group protocol (group.protocol=consumer).
  * The protocol recorder between client and broker notes every API and version the client
  * sent; test/interop/results/java-kafka-clients.json keeps them with each test's outcome.
  *
@@ -82,7 +83,8 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       }
       await cluster.client.createTopic('java-group', { partitions: 6 })
       const run = await runProgram('java', ['-cp', classpath, 'tributary.interop.Interop',
-        cluster.bootstrap, ...CODECS.map(codec => `produce:${codec}`), 'group', 'admin'],
+        cluster.bootstrap, ...CODECS.map(codec => `produce:${codec}`), 'group', 'admin',
+        'consumer-protocol'],
       { timeoutMs: RUN_TIMEOUT_MS })
       assert.equal(run.code, 0, `the Java program exited ${run.code}: ${run.stderr}`)
       steps = parseStepLines(run.stdout)
@@ -221,6 +223,13 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       const names = okStep(steps, 'admin/deleteTopics').names as string[]
       assert.ok(!names.includes('java-admin-b') && names.includes('java-admin-a'), names.join())
     })
+
+    log.it('consumes the group\'s topic with group.protocol=consumer (KIP-848)', () => {
+      const consumed = okStep(steps, 'consumer-protocol/consume')
+      assert.equal(consumed.consumed, 2 * PHASE_RECORDS)
+      assert.deepEqual(consumed.assignment, [0, 1, 2, 3, 4, 5])
+    }, 'needs ConsumerGroupHeartbeat v0-v1 (KIP-848; Kafka 4.0 made the consumer protocol GA) ' +
+    '(issue #13 protocol part)')
 
     log.it('sends only API versions the broker advertised', () => {
       assertWithinAdvertised(cluster.recorder.recording())

@@ -9,7 +9,8 @@ import java.util.Map;
  * per line: {"scenario": ..., "step": ..., "ok": true, ...} or {"ok": false, "error": ...}.
  * test/interop/java-client.test.ts runs it and checks every line.
  *
- * Usage: Interop <bootstrap> <scenario>...   scenarios: produce:<codec>, group, admin
+ * Usage: Interop <bootstrap> <scenario>...
+ * Scenarios: produce:<codec>, group, admin, consumer-protocol (run after group).
  * Each scenario catches its own failure, so one broken step does not hide the others.
  */
 public final class Interop {
@@ -26,6 +27,8 @@ public final class Interop {
           GroupScenario.run(bootstrap);
         } else if (scenario.equals("admin")) {
           AdminScenario.run(bootstrap);
+        } else if (scenario.equals("consumer-protocol")) {
+          ConsumerProtocolScenario.run(bootstrap);
         } else {
           emit(Json.object("scenario", scenario, "step", "start", "ok", false,
               "error", "unknown scenario"));
