@@ -209,6 +209,23 @@ export function assertAdvertisedAtLeast (recording: ProtocolRecording, apiKey: n
     `${served.name} advertised up to v${served.maxVersion}, not v${version}`)
 }
 
+/** One API's version range as a reference (Kafka's own tables) states it. */
+export interface ApiRange { apiKey: number, name: string, minVersion: number, maxVersion: number }
+
+/**
+ * "Name vN < vM" for every API whose highest version in `actual` is below the reference's
+ * maximum (APIs the reference does not list are left out).
+ */
+export function versionShortfalls (actual: readonly { apiKey: number, version: number }[],
+  reference: readonly ApiRange[]): string[] {
+  const highest = new Map<number, number>()
+  for (const { apiKey, version } of actual) {
+    highest.set(apiKey, Math.max(version, highest.get(apiKey) ?? -1))
+  }
+  return reference.filter(api => (highest.get(api.apiKey) ?? Infinity) < api.maxVersion)
+    .map(api => `${api.name} v${highest.get(api.apiKey) ?? -1} < v${api.maxVersion}`)
+}
+
 export type Outcome = 'pass' | 'fail' | 'todo-pass' | 'todo-fail'
 
 /**
@@ -244,6 +261,8 @@ export interface ClientResult {
   library?: string
   recording: ProtocolRecording
   outcomes: OutcomeLog['outcomes']
+  /** Apache Kafka 4.1's broker API ranges, from kafka-clients' own tables (Java test only). */
+  kafkaBrokerApis?: ApiRange[]
 }
 
 /** Writes test/interop/results/<file>.json. */

@@ -128,7 +128,7 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
   log.it('lists the offset of the largest timestamp', () => {
     const { maxTimestamp } = okStep<{ maxTimestamp: { offset?: number, error?: string } }>(steps,
       'admin/listOffsets')
-    assert.equal(maxTimestamp.error, undefined)
+    assert.equal(maxTimestamp.error, undefined, maxTimestamp.error)
     assert.ok((maxTimestamp.offset ?? -1) >= 0)
   }, 'needs ListOffsets v7 (timestamp -3, max_timestamp, KIP-734) (issue #13 protocol part)')
 
@@ -146,8 +146,9 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
 
   log.it('lists the consumer group with its state and type', () => {
     const { listed } = okStep<{ listed: { groupId: string }[] }>(steps, 'admin/groups')
-    assert.deepEqual(listed.find(group => group.groupId === 'py-group'),
-      { groupId: 'py-group', state: 'EMPTY', type: 'CLASSIC' })
+    const group = listed.find(candidate => candidate.groupId === 'py-group')
+    assert.deepEqual(group, { groupId: 'py-group', state: 'EMPTY', type: 'CLASSIC' },
+      `listed as ${JSON.stringify(group)}`)
   }, 'needs ListGroups v4 (group states, KIP-518) and v5 (group types, KIP-848) ' +
   '(issue #13 protocol part)')
 

@@ -156,7 +156,8 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
   })
 
   log.it('lists the group with its state', () => {
-    assert.equal(okStep(steps, 'admin/groups').listedState, 'Empty')
+    const { listedState } = okStep(steps, 'admin/groups')
+    assert.equal(listedState, 'Empty', `listed with state ${JSON.stringify(listedState)}`)
   }, 'needs ListGroups v4 (group states, KIP-518) (issue #13 protocol part)')
 
   log.it('deletes a topic', () => {

@@ -23,7 +23,7 @@ import { REPO_ROOT } from '../support/broker-process.js'
 import {
   CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, commandWorks, okStep,
   parseStepLines, runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
-  type RecordedBroker, type StepLine,
+  versionShortfalls, type ApiRange, type RecordedBroker, type StepLine,
 } from './client-harness.js'
 import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
 
@@ -75,6 +75,8 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
     const log = new OutcomeLog()
     let cluster: RecordedBroker
     let steps: Map<string, StepLine>
+    const kafkaBrokerApis = (): ApiRange[] =>
+      okStep<{ brokerApis: ApiRange[] }>(steps, 'client/versions').brokerApis
     before(async () => {
       const classpath = await buildJava()
       cluster = await startRecordedBroker()
@@ -93,12 +95,14 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       if (cluster === undefined) return
       const recording = cluster.recorder.recording()
       await cluster.stop()
+      if (steps === undefined) return
       await writeClientResult('java-kafka-clients', {
         client: 'Apache Kafka Java client (org.apache.kafka:kafka-clients)',
         language: 'Java',
         version: KAFKA_CLIENTS_VERSION,
         recording,
         outcomes: log.outcomes,
+        kafkaBrokerApis: kafkaBrokerApis(),
       })
     })
 
@@ -183,7 +187,7 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       const offsets = okStep(steps, 'admin/listOffsets')
       assert.deepEqual(offsets.maxTimestamp, {
         offset: OFFSETS_RECORDS - 1, timestamp: BASE_TIMESTAMP + (OFFSETS_RECORDS - 1) * 1000,
-      })
+      }, `maxTimestamp: ${JSON.stringify(offsets.maxTimestamp)}`)
     }, 'needs ListOffsets v7 (timestamp -3, max_timestamp, KIP-734) (issue #13 protocol part)')
 
     log.it('deletes records below an offset', () => {
@@ -199,8 +203,9 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
 
     log.it('lists consumer groups with their state and type', () => {
       const { groups } = okStep<{ groups: GroupListing[] }>(steps, 'admin/listConsumerGroups')
-      assert.deepEqual(groups.find(group => group.groupId === 'java-group'),
-        { groupId: 'java-group', state: 'Empty', type: 'Classic' })
+      const listed = groups.find(group => group.groupId === 'java-group')
+      assert.deepEqual(listed, { groupId: 'java-group', state: 'Empty', type: 'Classic' },
+        `listed as ${JSON.stringify(listed)}`)
     }, 'needs ListGroups v4 (group states, KIP-518) and v5 (group types, KIP-848) ' +
     '(issue #13 protocol part)')
 
@@ -230,6 +235,24 @@ describe(`Java kafka-clients ${KAFKA_CLIENTS_VERSION} against a Tributary broker
       assert.deepEqual(consumed.assignment, [0, 1, 2, 3, 4, 5])
     }, 'needs ConsumerGroupHeartbeat v0-v1 (KIP-848; Kafka 4.0 made the consumer protocol GA) ' +
     '(issue #13 protocol part)')
+
+    log.it('sends every API it uses at its own (Kafka 4.1\'s) maximum version', () => {
+      const used = cluster.recorder.recording().used
+        .filter(use => use.apiKey !== API_VERSIONS_KEY)
+        .map(use => ({ apiKey: use.apiKey, version: use.version }))
+      const shortfalls = versionShortfalls(used, kafkaBrokerApis())
+      assert.deepEqual(shortfalls, [], `sent below Kafka 4.1's maximum: ${shortfalls.join(', ')}`)
+    }, 'needs each API the Java client uses served at Kafka 4.1\'s maximum (the failure ' +
+    'lists them; issue #13 protocol part)')
+
+    log.it('advertises every API it serves at Kafka 4.1\'s maximum version', () => {
+      const advertised = cluster.recorder.recording().advertised
+        .map(api => ({ apiKey: api.apiKey, version: api.maxVersion }))
+      const shortfalls = versionShortfalls(advertised, kafkaBrokerApis())
+      assert.deepEqual(shortfalls, [],
+        `advertised below Kafka 4.1's maximum: ${shortfalls.join(', ')}`)
+    }, 'needs every served API at Kafka 4.1\'s maximum (the failure lists them; issue #13 ' +
+    'protocol part)')
 
     log.it('sends only API versions the broker advertised', () => {
       assertWithinAdvertised(cluster.recorder.recording())

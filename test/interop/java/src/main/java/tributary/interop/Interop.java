@@ -2,7 +2,11 @@ package tributary.interop;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.utils.AppInfoParser;
 
 /**
  * Drives Apache Kafka's Java client (kafka-clients) against a broker and prints one JSON object
@@ -18,6 +22,7 @@ public final class Interop {
 
   public static void main(String[] args) {
     String bootstrap = args[0];
+    emitVersions();
     for (int i = 1; i < args.length; i++) {
       String scenario = args[i];
       try {
@@ -41,6 +46,21 @@ public final class Interop {
     System.out.flush();
     // Client threads that did not close in time must not keep the JVM alive.
     System.exit(0);
+  }
+
+  /**
+   * The client's own version and, from its protocol tables, the stable version range of every
+   * API a Kafka 4.1 broker serves (ApiKeys.brokerApis(), latestVersion() without unstable
+   * versions): the target for the broker under test.
+   */
+  private static void emitVersions() {
+    List<Object> apis = new ArrayList<>();
+    for (ApiKeys api : ApiKeys.brokerApis()) {
+      apis.add(Json.object("apiKey", (int) api.id, "name", api.name,
+          "minVersion", (int) api.oldestVersion(), "maxVersion", (int) api.latestVersion()));
+    }
+    emit(Json.object("scenario", "client", "step", "versions", "ok", true,
+        "version", AppInfoParser.getVersion(), "brokerApis", apis));
   }
 
   static synchronized void emit(Map<String, Object> line) {
