@@ -20,7 +20,7 @@ import { Reader } from '../../src/protocol/reader.js'
 import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
 
 /** Enough for any request header (client id ≤ 32,767 bytes) and any ApiVersions frame. */
-const HEAD_BYTES_MAX = 64 * 1024
+export const HEAD_BYTES_MAX = 64 * 1024
 const PENDING_MAX = 10_000
 const TARGET_WAIT_MS = 30_000
 
@@ -126,7 +126,7 @@ interface ConnectionState {
 }
 
 /** Splits a byte stream of size-prefixed frames, keeping the first HEAD_BYTES_MAX of each. */
-class FrameHeads {
+export class FrameHeads {
   private sizeBytes = Buffer.alloc(4)
   private sizeFilled = 0
   private head: Buffer | null = null
