@@ -30,7 +30,7 @@ export function recordValue (codec: Codec, index: number): string {
   return `${codec}-value-${index}-${'abcdefgh'.repeat(index % 13)}`
 }
 
-/** Produce `records` records with `codec` into `topic` (3 partitions), read back, stored as sent. */
+/** `records` records with `codec` into `topic` (3 partitions): acked, read back, stored. */
 export function produceChecks (log: OutcomeLog, run: ScenarioRun, codec: Codec, topic: string,
   records: number, defaults: string, todo?: string): void {
   log.it(`produces ${records} records with ${defaults} and ${codec} compression at ` +
