@@ -263,6 +263,8 @@ export interface ClientResult {
   outcomes: OutcomeLog['outcomes']
   /** Apache Kafka 4.1's broker API ranges, from kafka-clients' own tables (Java test only). */
   kafkaBrokerApis?: ApiRange[]
+  /** The highest version of each API the client can send, where it says (franz-go's kmsg). */
+  clientMaxVersions?: { apiKey: number, name: string, maxVersion: number }[]
 }
 
 /** Writes test/interop/results/<file>.json. */

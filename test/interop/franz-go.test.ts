@@ -13,7 +13,6 @@
  * does not serve yet are `todo` with the exact API and version (issue #13, protocol part).
  */
 import assert from 'node:assert/strict'
-import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { after, before, describe } from 'node:test'
 import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
@@ -34,12 +33,6 @@ const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
 const skip = skipUnlessToolchain('Go', commandWorks('go', ['version']))
 
-/** The franz-go version go.mod requires. */
-async function franzGoVersion (): Promise<string> {
-  const goMod = await readFile(path.join(GO_DIR, 'go.mod'), 'utf8')
-  return /github\.com\/twmb\/franz-go (v\S+)/.exec(goMod)?.[1] ?? 'unknown'
-}
-
 async function buildGo (): Promise<void> {
   const build = await runProgram('go', ['build', '-o', BINARY, '.'], {
     cwd: GO_DIR, env: { ...process.env, GOFLAGS: '-mod=mod' }, timeoutMs: 300_000,
@@ -47,6 +40,7 @@ async function buildGo (): Promise<void> {
   assert.equal(build.code, 0, `go build failed:\n${build.stdout}\n${build.stderr}`)
 }
 
+interface ClientMaxVersion { apiKey: number, name: string, maxVersion: number }
 interface ConfigEntries { entries: Record<string, { value: string | null, source: string }> }
 
 describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
@@ -69,12 +63,16 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
     if (cluster === undefined) return
     const recording = cluster.recorder.recording()
     await cluster.stop()
+    if (steps === undefined) return
+    const versions = okStep<{ version: string, knownApis: ClientMaxVersion[] }>(steps,
+      'client/versions')
     await writeClientResult('franz-go', {
       client: 'franz-go (github.com/twmb/franz-go kgo, kadm)',
       language: 'Go',
-      version: await franzGoVersion(),
+      version: versions.version,
       recording,
       outcomes: log.outcomes,
+      clientMaxVersions: versions.knownApis,
     })
   })
 
@@ -163,6 +161,12 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
   log.it('deletes a topic', () => {
     const names = okStep<{ names: string[] }>(steps, 'admin/deleteTopics').names
     assert.ok(!names.includes('go-admin-b') && names.includes('go-admin-a'), names.join())
+  })
+
+  log.it('identifies itself in ApiVersions v3+ (KIP-511) with its module version', () => {
+    const { version } = okStep<{ version: string }>(steps, 'client/versions')
+    assert.deepEqual(cluster.recorder.recording().clientSoftware,
+      [{ name: 'kgo', version }])
   })
 
   log.it('sends only API versions the broker advertised', () => {

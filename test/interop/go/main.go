@@ -10,8 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 var emitLock sync.Mutex
@@ -43,8 +46,31 @@ func step(scenario, name string, body func() (map[string]any, error)) {
 	emit(line)
 }
 
+// emitVersions reports franz-go's module version and the highest version of every request
+// its kmsg package can encode (kgo negotiates up to these).
+func emitVersions() {
+	version := "unknown"
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == "github.com/twmb/franz-go" {
+				version = dep.Version
+			}
+		}
+	}
+	apis := []map[string]any{}
+	for key := int16(0); key < 200; key++ {
+		if request := kmsg.RequestForKey(key); request != nil {
+			apis = append(apis, map[string]any{"apiKey": key, "name": kmsg.NameForKey(key),
+				"maxVersion": request.MaxVersion()})
+		}
+	}
+	emit(map[string]any{"scenario": "client", "step": "versions", "ok": true,
+		"version": version, "knownApis": apis})
+}
+
 func main() {
 	bootstrap := os.Args[1]
+	emitVersions()
 	for _, scenario := range os.Args[2:] {
 		switch {
 		case strings.HasPrefix(scenario, "produce:"):
