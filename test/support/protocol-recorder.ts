@@ -127,7 +127,7 @@ interface ConnectionState {
 
 /** Splits a byte stream of size-prefixed frames, keeping the first HEAD_BYTES_MAX of each. */
 export class FrameHeads {
-  private sizeBytes = Buffer.alloc(4)
+  private readonly sizeBytes = Buffer.alloc(4)
   private sizeFilled = 0
   private head: Buffer | null = null
   private headFilled = 0
@@ -176,7 +176,6 @@ export class ProtocolRecorder {
   private advertised: AdvertisedApi[] = []
   private connections = 0
   private readonly sockets = new Set<net.Socket>()
-
   private readonly options: RecorderOptions
 
   private constructor (server: net.Server, port: number, options: RecorderOptions) {
