@@ -103,7 +103,8 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
   })
 
   log.it('describes a topic with its topic id', () => {
-    assert.notEqual(okStep(steps, 'admin/describeTopics').topicId, ZERO_TOPIC_ID)
+    assert.notEqual(okStep(steps, 'admin/describeTopics').topicId, ZERO_TOPIC_ID,
+      'the zero UUID')
   }, 'needs topic ids in Metadata v10+ (KIP-516) (issue #13 protocol part)')
 
   log.it('describes topic configs: the one set at creation is a dynamic topic config', () => {
