@@ -7,8 +7,8 @@ FROM node:20-bookworm-slim AS build
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-# Dependencies first, without scripts (npm ci would run our `prepare`, tsc, with no sources
-# yet), so this layer is cached until the lockfile changes.
+# Dependencies first, without scripts (npm ci would run our `dependencies` script, tsc, with
+# no sources yet), so this layer is cached until the lockfile changes.
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
 # Then the native dependencies' install scripts, and the compile.

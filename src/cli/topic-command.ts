@@ -4,6 +4,8 @@
  * kafka-topics.sh does, so habits and grep scripts carry over.
  */
 import type { Command } from 'commander'
+import type { KafkaClient } from '../client/client.js'
+import { KafkaClientError } from '../client/errors.js'
 import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
 
 const RESOURCE_TOPIC = 2
@@ -100,9 +102,34 @@ export function registerTopicCommand (program: Command): void {
       if (!Number.isSafeInteger(offset) || offset < -1) {
         throw new CliError(`--offset must be an offset or -1, got "${String(options.offset)}"`, 2)
       }
-      const low = await withClient(bootstrap, client =>
-        client.deleteRecords(name, partition, offset))
+      const low = await withClient(bootstrap, async client => {
+        try {
+          return await client.deleteRecords(name, partition, offset)
+        } catch (error) {
+          throw await explainDeleteRecords(client, name, partition, offset, error)
+        }
+      })
       print(formatOf(format), { topic: name, partition, lowWatermark: low },
         () => table([{ topic: name, partition, low_watermark: low }]))
     })
+}
+
+/**
+ * DeleteRecords answers a bare OFFSET_OUT_OF_RANGE (its response has no message field, in Kafka
+ * too), so the CLI looks up the partition's range and says what would have been accepted.
+ */
+async function explainDeleteRecords (client: KafkaClient, topic: string, partition: number,
+  offset: number, error: unknown): Promise<unknown> {
+  if (!(error instanceof KafkaClientError) || error.errorName !== 'OFFSET_OUT_OF_RANGE') {
+    return error
+  }
+  try {
+    const start = (await client.listOffsets(topic, partition, -2)).offset
+    const end = (await client.listOffsets(topic, partition, -1)).offset
+    return new CliError(`offset ${offset} is out of range for ${topic}-${partition}: ` +
+      `records can be deleted below an offset from ${start} (the log start offset) to ${end} ` +
+      '(the high watermark), or -1 for the high watermark')
+  } catch {
+    return error
+  }
 }
