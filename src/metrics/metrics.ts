@@ -50,6 +50,8 @@ export interface FlushTotals {
   rounds: number
   fsyncs: number
   bytes: number
+  /** Time spent in those rounds (writing, then fdatasync), in seconds. */
+  roundSeconds: number
 }
 
 export type Metrics = ReturnType<typeof createMetrics>
@@ -71,7 +73,8 @@ export function createMetrics (options: { perPartition: boolean }) {
   const registers = [registry]
   let partitionProvider: (() => readonly PartitionSample[]) | undefined
   let groupLagProvider: () => readonly GroupLagSample[] = () => []
-  let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0 })
+  let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0,
+    roundSeconds: 0 })
 
   const onPartitionError = (): void => { collectErrors.inc({ provider: 'partition' }) }
   const partitions = guard(() => partitionProvider?.() ?? [], onPartitionError)
@@ -260,6 +263,9 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   counter('tributary_log_fsyncs_total', 'fdatasync calls on segment files', t => t.fsyncs)
   counter('tributary_log_flushed_bytes_total', 'Bytes made durable by those fdatasyncs',
     t => t.bytes)
+  // Kafka's LogFlushRateAndTimeMs as a sum: rate(this) / rate(rounds) is the mean round time.
+  counter('tributary_log_flush_round_seconds_total',
+    'Time spent in group-commit rounds (writes, then fdatasyncs)', t => t.roundSeconds)
 }
 
 function defineRequestMetrics (registers: Registers,

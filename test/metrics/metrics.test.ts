@@ -141,6 +141,16 @@ describe('createMetrics', () => {
     assert.match(await metrics.registry.metrics(), /tributary_topic_bytes_in_total\{topic="tmp"\} 3/)
   })
 
+  it('exports the flusher totals, including the time spent in rounds', async () => {
+    const metrics = createMetrics({ perPartition: false })
+    metrics.setFlushProvider(() => ({ rounds: 4, fsyncs: 6, bytes: 4096, roundSeconds: 0.25 }))
+    const text = await metrics.registry.metrics()
+    assert.match(text, /^tributary_log_flush_rounds_total 4$/m)
+    assert.match(text, /^tributary_log_fsyncs_total 6$/m)
+    assert.match(text, /^tributary_log_flushed_bytes_total 4096$/m)
+    assert.match(text, /^tributary_log_flush_round_seconds_total 0\.25$/m)
+  })
+
   it('keeps counters when the partition provider throws', async () => {
     const metrics = createMetrics({ perPartition: true })
     metrics.setPartitionProvider(() => { throw new Error('log manager closed') })

@@ -41,6 +41,9 @@ it('drops a deleted topic\'s series from /metrics', async () => {
   assert.match(before, /^tributary_topic_messages_in_total\{topic="doomed"\} 3$/m)
   assert.match(before, /^tributary_topic_size_bytes\{topic="doomed"\} \d+$/m)
   assert.match(before, /^tributary_partition_log_end_offset\{topic="doomed",partition="1"\}/m)
+  // The appends were made durable by timed group-commit rounds.
+  const roundSeconds = /^tributary_log_flush_round_seconds_total (\S+)$/m.exec(before)?.[1]
+  assert.ok(Number(roundSeconds) > 0, `flush round time ${roundSeconds}`)
 
   cli(['topic', 'delete', 'doomed'])
   let text = await scrape()
