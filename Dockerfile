@@ -16,7 +16,9 @@ RUN npm rebuild
 COPY tsconfig.json ./
 COPY src ./src
 COPY bin ./bin
-RUN npm run build && npm prune --omit=dev && mkdir data
+# --ignore-scripts: prune changes node_modules, which would run the `dependencies` script (tsc)
+# after TypeScript itself was pruned.
+RUN npm run build && npm prune --omit=dev --ignore-scripts && mkdir data
 
 FROM node:20-bookworm-slim
 WORKDIR /app

@@ -115,7 +115,8 @@ export function registerProduceCommand (program: Command): void {
         }
         for (const partition of [...pending.keys()]) await flush(partition)
         if (progress) process.stderr.write('\n')
-        return { count, partitions: [...written.values()].sort((a, b) => a.partition - b.partition) }
+        const byPartition = [...written.values()].sort((a, b) => a.partition - b.partition)
+        return { count, partitions: byPartition }
       })
       if (quiet) return
       print(output, { topic, produced: produced.count, partitions: produced.partitions },

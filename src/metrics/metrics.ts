@@ -7,10 +7,10 @@
  * out (each is `sum()` of the gauge of the same name without the suffix).
  *
  * State: one prom-client Registry per `createMetrics` call (never prom-client's global one),
- * so several brokers in one test process do not collide. Counters and histograms are pushed by the code that
- * sees the event (`record*`); gauges of partitions and consumer groups are pulled at scrape
- * time from providers set later (`setPartitionProvider`, `setGroupLagProvider`), so the broker
- * keeps no second copy of that state.
+ * so several brokers in one test process do not collide. Counters and histograms are pushed
+ * by the code that sees the event (`record*`); gauges of partitions and consumer groups are
+ * pulled at scrape time from providers set later (`setPartitionProvider`,
+ * `setGroupLagProvider`), so the broker keeps no second copy of that state.
  *
  * Invariants: label values are bounded by what the broker itself bounds: topics (once a
  * partition provider is set, a scrape exports series only for topics with a partition on this

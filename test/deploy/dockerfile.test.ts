@@ -21,7 +21,8 @@ const READY = /ready: kafka=([\d.]+):(\d+) http=([\d.]+):(\d+)/
 
 describe('Dockerfile replay helpers', () => {
   it('joins continuation lines and skips comments', () => {
-    const parsed = parseDockerfile('# c\nFROM x AS b\nRUN a \\\n  # inside\n  && b\nCOPY ["a", "b"]\n')
+    const parsed = parseDockerfile(
+      '# c\nFROM x AS b\nRUN a \\\n  # inside\n  && b\nCOPY ["a", "b"]\n')
     assert.deepEqual(parsed.map(i => [i.keyword, i.argument, i.line]),
       [['FROM', 'x AS b', 2], ['RUN', 'a && b', 3], ['COPY', '["a", "b"]', 6]])
     assert.deepEqual(words('["a", "b"]'), ['a', 'b'])
@@ -61,6 +62,11 @@ describe('the Dockerfile, replayed', { timeout: 900_000 }, () => {
   it('runs every build step with only the files copied before it', () => {
     assert.ok(replay.stages.length >= 2, 'a build stage and a run stage')
     assert.ok(replay.runs.some(r => !r.skipped && /npm (ci|install)/.test(r.command)))
+  })
+
+  it('installs on Node 20 without engine or install-script warnings', () => {
+    const output = replay.runs.map(r => r.output).join('\n')
+    assert.doesNotMatch(output, /EBADENGINE|install-scripts|allowScripts/)
   })
 
   it('runs as a non-root user with /data as the volume', () => {

@@ -138,7 +138,8 @@ describe('createMetrics', () => {
     // A topic re-created under the same name starts from zero.
     samples = [...samples, { topic: 'tmp', partition: 0, logEndOffset: 0, sizeBytes: 0 }]
     metrics.recordProduce('tmp', 1, 3, 0.001)
-    assert.match(await metrics.registry.metrics(), /tributary_topic_bytes_in_total\{topic="tmp"\} 3/)
+    assert.match(await metrics.registry.metrics(),
+      /tributary_topic_bytes_in_total\{topic="tmp"\} 3/)
   })
 
   it('exports the flusher totals, including the time spent in rounds', async () => {

@@ -32,7 +32,11 @@ export interface RunRecord {
   command: string
   skipped: boolean
   ms: number
+  /** What the command printed (stdout and stderr interleaved), its last 64 KiB. */
+  output: string
 }
+
+const OUTPUT_KEPT = 64 * 1024
 
 export interface Replay {
   stages: Stage[]
@@ -147,23 +151,29 @@ async function copy (stage: Stage, stages: Stage[], context: string,
 }
 
 async function run (stage: Stage, command: string, extraEnv: Record<string, string>,
-  timeoutMs: number): Promise<void> {
+  timeoutMs: number): Promise<string> {
   const cwd = inside(stage.root, stage.workdir)
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<string>((resolve, reject) => {
     const child = spawn('sh', ['-c', command], {
       cwd,
       env: { ...process.env, ...stage.env, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let output = ''
-    child.stdout.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000) })
-    child.stderr.on('data', (chunk: Buffer) => { output = (output + chunk.toString()).slice(-8000) })
+    const keep = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-OUTPUT_KEPT)
+    }
+    child.stdout.on('data', keep)
+    child.stderr.on('data', keep)
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.once('error', reject)
     child.once('exit', (code, signal) => {
       clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`RUN ${command} (stage ${stage.name}) exited ${code ?? signal}:\n${output}`))
+      if (code === 0) resolve(output)
+      else {
+        reject(new Error(`RUN ${command} (stage ${stage.name}) exited ${code ?? signal}:\n` +
+          output.slice(-8000)))
+      }
     })
   })
 }
@@ -217,10 +227,9 @@ export async function replayDockerfile (dockerfile: string,
             `replay cannot confine: ${command}`)
         }
         const started = Date.now()
-        if (!skipped) {
-          await run(stage, command, options.runEnv ?? {}, options.runTimeoutMs ?? 600_000)
-        }
-        runs.push({ stage: stage.name, command, skipped, ms: Date.now() - started })
+        const output = skipped ? ''
+          : await run(stage, command, options.runEnv ?? {}, options.runTimeoutMs ?? 600_000)
+        runs.push({ stage: stage.name, command, skipped, ms: Date.now() - started, output })
         break
       }
       case 'ADD':
