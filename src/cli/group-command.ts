@@ -139,7 +139,8 @@ export function registerGroupCommand (program: Command): void {
           throw new CliError(`topic ${options.topic} does not exist`)
         }
         const entries = []
-        for (const p of topic.partitions) {
+        const partitions = [...topic.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)
+        for (const p of partitions) {
           entries.push({ topic: options.topic as string, partition: p.partitionIndex,
             offset: await resetTarget(client, options.topic, p.partitionIndex, options) })
         }

@@ -57,11 +57,14 @@ export function registerTopicCommand (program: Command): void {
         throw new CliError(`topic ${name} does not exist`)
       }
       const overrides = configs.filter(config => config.source === 1)
-      print(formatOf(format), { topic: name, partitions: described.partitions, configs }, () => [
-        `Topic: ${name}\tPartitionCount: ${described.partitions.length}\tReplicationFactor: ` +
-        `${described.partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
+      // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
+      const partitions = [...described.partitions]
+        .sort((a, b) => a.partitionIndex - b.partitionIndex)
+      print(formatOf(format), { topic: name, partitions, configs }, () => [
+        `Topic: ${name}\tPartitionCount: ${partitions.length}\tReplicationFactor: ` +
+        `${partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
         overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
-        ...described.partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
+        ...partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
           `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
           `Isr: ${p.isrNodes.join(',')}`),
       ].join('\n'))

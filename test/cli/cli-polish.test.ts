@@ -101,6 +101,12 @@ describe('tributary against a broker', () => {
     const text = cli(['group', 'describe', 'sorted']).stdout
     const rows = text.split('\n').filter(line => line.startsWith('sorted '))
     assert.deepEqual(rows.map(line => Number(line.split(/\s+/)[2])), order)
+    // Its siblings list partitions in the same order.
+    const topic = cli(['topic', 'describe', 'many']).stdout
+    assert.deepEqual([...topic.matchAll(/Partition: (\d+)/g)].map(m => Number(m[1])), order)
+    const plan = JSON.parse(cli(['--format', 'json', 'group', 'reset-offsets', 'sorted',
+      '--topic', 'many', '--to-latest']).stdout) as { plan: { partition: number }[] }
+    assert.deepEqual(plan.plan.map(entry => entry.partition), order)
   })
 
   it('says the valid range when delete-records is out of range', () => {
