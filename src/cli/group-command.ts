@@ -95,7 +95,7 @@ export function registerGroupCommand (program: Command): void {
       print(formatOf(format), { deleted: groupId }, () => `Deleted group ${groupId}.`)
     })
   group.command('delete-offsets <group>').description('delete committed offsets of a topic')
-    .requiredOption('--topic <topic>', 'topic')
+    .requiredOption('--topic <topic>', 'topic (required)')
     .option('-p, --partition <partition>', 'only this partition (default: all partitions)')
     .action(async (groupId: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
@@ -112,7 +112,7 @@ export function registerGroupCommand (program: Command): void {
         `Deleted offsets of ${options.topic} for group ${groupId}.`)
     })
   group.command('reset-offsets <group>').description('move a group\'s committed offsets')
-    .requiredOption('--topic <topic>', 'topic')
+    .requiredOption('--topic <topic>', 'topic (required)')
     // Exactly one target is required (checked below), so none has a default.
     .option('--to-earliest', 'to the log start (default: off; give exactly one --to-*)')
     .option('--to-latest', 'to the log end (default: off)')

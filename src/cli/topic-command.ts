@@ -81,7 +81,7 @@ export function registerTopicCommand (program: Command): void {
       print(formatOf(format), { altered: name, changes }, () => `Altered configs of ${name}.`)
     })
   topic.command('add-partitions <name>').description('grow a topic to --count partitions')
-    .requiredOption('--count <count>', 'the new total number of partitions')
+    .requiredOption('--count <count>', 'the new total number of partitions (required)')
     .action(async (name: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const count = integerOption('--count', options.count, 1) as number
@@ -96,8 +96,9 @@ export function registerTopicCommand (program: Command): void {
       print(formatOf(format), { deleted: name }, () => `Deleted topic ${name}.`)
     })
   topic.command('delete-records <name>').description('delete records below an offset')
-    .requiredOption('-p, --partition <partition>', 'partition')
-    .requiredOption('--offset <offset>', 'new log start offset (-1: the high watermark)')
+    .requiredOption('-p, --partition <partition>', 'partition (required)')
+    .requiredOption('--offset <offset>', 'new log start offset, -1 for the high watermark ' +
+      '(required)')
     .action(async (name: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const partition = integerOption('--partition', options.partition) as number

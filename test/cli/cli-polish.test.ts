@@ -37,11 +37,15 @@ describe('tributary without a broker', () => {
     }
   })
 
-  it('shows a default for every option that is not required', () => {
+  it('shows a default for every option, or says it is required', () => {
     const missing: string[] = []
     const walk = (command: Command, name: string): void => {
       for (const option of command.options) {
-        if (option.long === '--version' || option.mandatory) continue
+        if (option.long === '--version') continue
+        if (option.mandatory) {
+          if (!/\(required\)/.test(option.description)) missing.push(`${name} ${option.flags}`)
+          continue
+        }
         if (option.defaultValue === undefined && !/default: /.test(option.description)) {
           missing.push(`${name} ${option.flags}`)
         }
