@@ -81,6 +81,11 @@ describe('the Dockerfile, replayed', { timeout: 900_000 }, () => {
   it('carries no dev dependencies, sources or tests in the final stage', async () => {
     const app = stageDirectory(replay.final)
     await stat(path.join(app, 'dist/src/cli/index.js'))
+    const pkg = JSON.parse(await readFile(path.join(REPO_ROOT, 'package.json'), 'utf8')) as
+      { version: string }
+    const version = spawnSync(process.execPath, ['bin/tributary.js', '--version'],
+      { cwd: app, encoding: 'utf8', timeout: 30_000 })
+    assert.equal(version.stdout.trim(), pkg.version, version.stderr)
     for (const absent of ['node_modules/typescript', 'node_modules/kafkajs', 'src', 'test']) {
       assert.equal(await stat(path.join(app, absent)).catch(() => undefined), undefined,
         `${absent} is in the image`)
