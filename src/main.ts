@@ -23,12 +23,17 @@ import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type Metrics } from './metrics/metrics.js'
-import { KafkaServer } from './network/server.js'
+import { ConnectionQuotas } from './network/connection-quotas.js'
+import { RequestBudget } from './network/request-budget.js'
+import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
-/** Bytes queued for one connection's socket before reading pauses. */
-const WRITE_BUFFER_BYTES_MAX = 64 * 1024 * 1024
+/**
+ * Unsent response bytes of one connection above which it stops reading requests; a client that
+ * does not read its socket holds at most this plus one response.
+ */
+const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
 /** The contract: a clean shutdown completes within 5 s. */
@@ -105,8 +110,11 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
+    logger,
   })
-  await replicaManager.reconcile()
+  // From here on the replica manager follows every metadata commit by itself; this first
+  // publication opens the logs of every partition in the replayed image.
+  await controller.addPublisher(replicaManager)
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: logManager.clusterId,
@@ -117,6 +125,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     numPartitions: config.numPartitions,
     defaultReplicationFactor: config.defaultReplicationFactor,
     socketRequestMaxBytes: config.socketRequestMaxBytes,
+    fetchMaxBytes: config.fetchMaxBytes,
   }
   const groups: { coordinator?: GroupCoordinator } = {}
   const broker = new Broker({
@@ -158,19 +167,26 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   metrics.setFlushProvider(() => logManager.flushStats)
   lagSampler.start()
 
-  const kafkaServer = new KafkaServer({
+  // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.
+  const budget = new RequestBudget(config.queuedMaxRequestBytes, config.queuedMaxRequests)
+  const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp)
+  const listenerOptions = (listener: string, port: number): KafkaServerOptions => ({
     host: config.host,
-    port: config.port,
-    connectionsMax: config.maxConnections,
+    port,
+    quotas,
     limits: {
-      listener: 'PLAINTEXT',
+      listener,
       maxFrameBytes: config.socketRequestMaxBytes,
       inflightRequestsMax: config.connectionMaxInflightRequests,
-      writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
+      responseBufferBytesMax: RESPONSE_BUFFER_BYTES_MAX,
+      idleTimeoutMs: config.connectionsMaxIdleMs,
+      frameTimeoutMs: config.requestFrameTimeoutMs,
     },
+    budget,
     logger,
-    onConnectionCountChange: count => metrics.setConnections(count),
-  }, broker)
+    onConnectionCountChange: () => metrics.setConnections(quotas.count),
+  })
+  const kafkaServer = new KafkaServer(listenerOptions('PLAINTEXT', config.port), broker)
   await kafkaServer.listen()
   settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
   // An EXTERNAL listener (for clients outside a container network) answers Metadata with
@@ -178,18 +194,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   let externalServer: KafkaServer | undefined
   const endpoints: { listener: string, host: string, port: number }[] = []
   if (config.externalListenerPort !== undefined) {
-    externalServer = new KafkaServer({
-      host: config.host,
-      port: config.externalListenerPort,
-      connectionsMax: config.maxConnections,
-      limits: {
-        listener: 'EXTERNAL',
-        maxFrameBytes: config.socketRequestMaxBytes,
-        inflightRequestsMax: config.connectionMaxInflightRequests,
-        writeBufferBytesMax: WRITE_BUFFER_BYTES_MAX,
-      },
-      logger,
-    }, broker)
+    externalServer = new KafkaServer(listenerOptions('EXTERNAL', config.externalListenerPort),
+      broker)
     await externalServer.listen()
     endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
       port: config.externalAdvertisedPort ?? externalServer.port })

@@ -9,11 +9,11 @@ import type { Controller } from '../controller/controller.js'
 import type { Clock } from '../io/clock.js'
 import type { MetadataImage, TopicInfo } from '../metadata/image.js'
 import type { ApiDefinition } from '../protocol/api.js'
-import { ControllerError } from '../controller/controller.js'
 import type { GroupCoordinator } from '../group/coordinator.js'
 import type { LogManager } from '../storage/log-manager.js'
 import type { ProducerIdManager } from './producer-id-manager.js'
 import type { ReplicaManager } from './replica-manager.js'
+import { AutoCreateBudget, TopicCreator } from './topic-creator.js'
 import type { NoResponse, RequestContext, RequestDispatcher } from './request-context.js'
 
 export interface BrokerSettings {
@@ -27,6 +27,8 @@ export interface BrokerSettings {
   defaultReplicationFactor: number
   /** socket.request.max.bytes, for handlers that bound response sizes. */
   socketRequestMaxBytes: number
+  /** fetch.max.bytes: the most a Fetch response carries, whatever the client asks. */
+  fetchMaxBytes: number
 }
 
 export interface BrokerLogger {
@@ -87,6 +89,8 @@ export class Broker implements RequestDispatcher {
   readonly clock: Clock
   readonly logger: BrokerLogger
   readonly configs: BrokerConfigView
+  /** The one topic-creation path (CreateTopics, auto-creation, HTTP, internal topics). */
+  readonly topicCreator: TopicCreator
   readonly #parts: BrokerParts
   readonly #handlers = new Map<number, HandlerEntry>()
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
@@ -101,6 +105,7 @@ export class Broker implements RequestDispatcher {
     this.clock = parts.clock
     this.logger = parts.logger
     this.configs = parts.configs
+    this.topicCreator = new TopicCreator(parts.controller, parts.settings, parts.configs)
     this.#parts = parts
     this.onRequestDone = parts.onRequestDone
     for (const entry of handlers) this.#handlers.set(entry.api.key, entry)
@@ -136,30 +141,17 @@ export class Broker implements RequestDispatcher {
 
   /**
    * The topic, created with the broker defaults if it does not exist and auto-creation is on
-   * (Kafka's auto.create.topics.enable). Created synchronously so the first Metadata response
-   * already carries it (KAFKA_PROTOCOL.md P2.5).
+   * (Kafka's auto.create.topics.enable) and the caller allows it, within `budget` (one per
+   * request: see TopicCreator). Created synchronously so the first Metadata response already
+   * carries it. Throws ControllerError when the name cannot be created (invalid, reserved,
+   * internal) or the budget is spent (LEADER_NOT_AVAILABLE).
    */
-  async topicOrAutoCreate (name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
+  async topicOrAutoCreate (name: string, allowAutoCreate: boolean,
+    budget: AutoCreateBudget = new AutoCreateBudget()): Promise<TopicInfo | undefined> {
     const existing = this.image.topic(name)
     if (existing !== undefined || !allowAutoCreate || !this.settings.autoCreateTopicsEnable) {
       return existing
     }
-    try {
-      return await this.controller.createTopic({
-        name,
-        partitions: this.settings.numPartitions,
-        replicationFactor: Math.min(this.settings.defaultReplicationFactor,
-          this.controller.liveBrokerCount),
-        configs: {},
-      })
-    } catch (error) {
-      // Two requests raced to create it: the other one won, which is just as good.
-      if (error instanceof ControllerError && error.errorName === 'TOPIC_ALREADY_EXISTS') {
-        return this.image.topic(name)
-      }
-      throw error
-    } finally {
-      await this.replicaManager.reconcile()
-    }
+    return this.topicCreator.autoCreate(name, budget)
   }
 }

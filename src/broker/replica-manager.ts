@@ -4,15 +4,18 @@
  * metrics).
  *
  * On one node every partition is led here with an ISR of one. The high watermark is the
- * durable end of the log: a record is visible to consumers only once it has been fsynced
- * (with `tributary.fsync.before.ack`, the default), so a consumer never sees a record that a
- * power loss could take back. In the relaxed mode (Kafka's flush.messages / flush.ms) the high
- * watermark is the log end offset, as in Kafka.
+ * partition log's (PartitionLog.highWatermark, its one definition): the durable end of the log
+ * with `tributary.fsync.before.ack` (the default), so a consumer never sees a record that a
+ * power loss could take back; the written end in the relaxed mode (Kafka's flush.messages /
+ * flush.ms), never a reservation whose write may still fail. It never goes backwards.
  *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
  */
 import type { Clock } from '../io/clock.js'
+import type { MetadataPublisher } from '../controller/controller.js'
+import { METADATA_TOPIC } from '../controller/metadata-topic.js'
 import type { MetadataImage } from '../metadata/image.js'
+import type { MetadataRecord } from '../metadata/records.js'
 import {
   batchSizeAt, MAX_TIMESTAMP_OFFSET, ATTRIBUTES_OFFSET, TIMESTAMP_TYPE_MASK,
   writeBatchCrc, writeInt64,
@@ -23,6 +26,7 @@ import type { PartitionLog } from '../storage/partition-log.js'
 import type { LogConfig } from '../storage/log-config.js'
 import { assert } from '../util/assert.js'
 import { partitionKey, Purgatory } from './delayed-operations.js'
+import { isInternalTopic } from './internal-topics.js'
 
 /** The per-topic settings the produce path needs beyond the storage engine's LogConfig. */
 export interface TopicSettings {
@@ -70,9 +74,10 @@ export interface ReplicaManagerOptions {
   topicSettings: (topic: string) => TopicSettings
   onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
   onRead?: (topic: string, bytes: number, records: number) => void
+  logger?: { warn (message: string): void }
 }
 
-export class ReplicaManager {
+export class ReplicaManager implements MetadataPublisher {
   readonly #options: ReplicaManagerOptions
 
   constructor (options: ReplicaManagerOptions) {
@@ -83,11 +88,41 @@ export class ReplicaManager {
     return this.#options.purgatory
   }
 
-  /** Creates missing local logs for partitions led here and deletes logs of removed topics. */
-  async reconcile (): Promise<void> {
+  /**
+   * Follows the metadata (a MetadataPublisher, called by the controller after every commit,
+   * serialized): partitions led here get their logs, removed topics lose theirs, and changed
+   * topic configs reach the open logs. Nobody else calls this.
+   */
+  async publish (image: MetadataImage, records: readonly MetadataRecord[] | undefined):
+  Promise<void> {
+    if (records === undefined) {
+      await this.#reconcile('start-up')
+      return
+    }
+    if (records.some(record => record.type === 'Topic' || record.type === 'Partition' ||
+      record.type === 'RemoveTopic')) {
+      await this.#reconcile('live')
+    }
+    for (const record of records) {
+      if (record.type === 'Config' && record.resourceType === 'topic' &&
+        image.topic(record.resourceName) !== undefined) {
+        this.#applyTopicConfig(record.resourceName)
+      }
+    }
+  }
+
+  /**
+   * Creates missing local logs for partitions led here; a log whose topic the image does not
+   * have is deleted when a live RemoveTopic took it away, but only set aside (renamed
+   * `-stray`, Kafka's stray logs, KAFKA-14616) at start-up, where an image that lost topics
+   * must not cost their data.
+   */
+  async #reconcile (mode: 'start-up' | 'live'): Promise<void> {
     const { image, logManager } = this.#options
     const wanted = new Set<string>()
     for (const topic of image.topics()) {
+      // A data directory from before the name was reserved may list it; its log is elsewhere.
+      if (topic.name === METADATA_TOPIC) continue
       const settings = this.#options.topicSettings(topic.name)
       for (const partition of topic.partitions) {
         wanted.add(partitionKey(topic.name, partition.partitionId))
@@ -97,16 +132,21 @@ export class ReplicaManager {
       }
     }
     for (const log of [...logManager.logs()]) {
-      if (log.topic === '__cluster_metadata') continue
-      if (!wanted.has(partitionKey(log.topic, log.partition))) {
+      const key = partitionKey(log.topic, log.partition)
+      if (wanted.has(key)) continue
+      if (mode === 'live') {
         await logManager.deleteLog(log.topic, log.partition)
-        this.#options.purgatory.notify(partitionKey(log.topic, log.partition))
+      } else {
+        const setAside = await logManager.setAsideLog(log.topic, log.partition)
+        this.#options.logger?.warn(`${log.topic}-${log.partition} is not in the cluster ` +
+          `metadata; its log was set aside as ${String(setAside)} (not deleted)`)
       }
+      this.#options.purgatory.notify(key)
     }
   }
 
-  /** Pushes a topic's current settings to its partition logs (after AlterConfigs). */
-  applyTopicConfig (topic: string): void {
+  /** Pushes a topic's current settings to its partition logs (after a Config record). */
+  #applyTopicConfig (topic: string): void {
     const settings = this.#options.topicSettings(topic)
     const partitions = this.#options.image.topic(topic)?.partitions ?? []
     for (const partition of partitions) {
@@ -128,17 +168,25 @@ export class ReplicaManager {
   }
 
   highWatermark (log: PartitionLog): number {
-    const highWatermark = this.#options.fsyncBeforeAck ? log.durableEndOffset : log.logEndOffset
-    // Durable data is a prefix of the log, so it can never pass the log end.
+    const highWatermark = log.highWatermark
+    // Acknowledged data is a prefix of the log, so it can never pass the log end.
     assert(highWatermark <= log.logEndOffset, 'high watermark must not pass the log end offset')
     return highWatermark
   }
 
   /**
-   * Validates and appends one produced batch. Resolves once the batch is durable per the flush
-   * policy; throws PartitionError with the Kafka error name on any refusal.
+   * Validates and appends one produced batch; internal topics only with
+   * `internalTopicsAllowed` (the broker's own writers). Resolves once the batch is durable per
+   * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
-  async appendRecords (topic: string, partition: number, batch: Buffer): Promise<AppendResult> {
+  async appendRecords (topic: string, partition: number, batch: Buffer,
+    options: { internalTopicsAllowed?: boolean } = {}): Promise<AppendResult> {
+    // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
+    // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
+    if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
+      throw new PartitionError('INVALID_TOPIC_EXCEPTION',
+        `Cannot append to internal topic ${topic}`)
+    }
     const log = this.#requireLog(topic, partition)
     const settings = this.#options.topicSettings(topic)
     const nowMs = this.#options.clock.nowMs()

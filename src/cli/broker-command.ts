@@ -8,6 +8,7 @@ import { ConfigError, loadBrokerConfig } from '../config/index.js'
 import { BROKER_CONFIG_BY_NAME } from '../config/schema.js'
 import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
+import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
 
 /**
@@ -59,6 +60,7 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     throw error
   }
   tuneV8ForBroker()
+  installProcessGuards(consoleLogger)
   let running
   try {
     running = await startBroker(config.config)

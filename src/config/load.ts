@@ -45,10 +45,14 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean
   messageMaxBytes: number
   socketRequestMaxBytes: number
+  fetchMaxBytes: number
   queuedMaxRequests: number
   connectionMaxInflightRequests: number
   connectionsMaxIdleMs: number
   maxConnections: number
+  maxConnectionsPerIp: number
+  queuedMaxRequestBytes: number
+  requestFrameTimeoutMs: number
   fsyncBeforeAck: boolean
   logRetentionCheckIntervalMs: number
   offsetsTopicNumPartitions: number
@@ -197,6 +201,13 @@ function checkConsistency (values: Map<string, string>): void {
     throw new ConfigError(`invalid value for group.min.session.timeout.ms: ${min} is above ` +
       `group.max.session.timeout.ms ${max}`)
   }
+  // Kafka's KafkaConfig requires the same: a pool smaller than one frame could never fill it.
+  const poolBytes = effective('queued.max.request.bytes')
+  const frameBytes = effective('socket.request.max.bytes')
+  if (poolBytes > 0 && poolBytes < frameBytes) {
+    throw new ConfigError(`invalid value for queued.max.request.bytes: ${poolBytes} is below ` +
+      `socket.request.max.bytes ${frameBytes}`)
+  }
 }
 
 function buildResult (values: Map<string, string>): LoadedBrokerConfig {
@@ -245,10 +256,14 @@ function buildConfig (properties: Map<string, ConfigProperty>): BrokerConfig {
     deleteTopicEnable: flag('delete.topic.enable'),
     messageMaxBytes: number('message.max.bytes'),
     socketRequestMaxBytes: number('socket.request.max.bytes'),
+    fetchMaxBytes: number('fetch.max.bytes'),
     queuedMaxRequests: number('queued.max.requests'),
     connectionMaxInflightRequests: number('tributary.connection.max.inflight.requests'),
     connectionsMaxIdleMs: number('connections.max.idle.ms'),
     maxConnections: number('max.connections'),
+    maxConnectionsPerIp: number('max.connections.per.ip'),
+    queuedMaxRequestBytes: number('queued.max.request.bytes'),
+    requestFrameTimeoutMs: number('tributary.request.frame.timeout.ms'),
     fsyncBeforeAck: flag('tributary.fsync.before.ack'),
     logRetentionCheckIntervalMs: number('log.retention.check.interval.ms'),
     offsetsTopicNumPartitions: number('offsets.topic.num.partitions'),

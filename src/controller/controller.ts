@@ -10,16 +10,35 @@
  *
  * Failure: a rejected operation throws `ControllerError` with a Kafka error name; nothing is
  * appended. If the append fails, nothing is replayed, so the image never runs ahead of the log.
+ *
+ * Publishing: after replaying an operation's records, the controller hands them to every
+ * registered `MetadataPublisher` (Kafka's MetadataPublisher / BrokerMetadataPublisher) before
+ * the operation resolves, still inside `#serialize`. So the replica manager follows metadata by
+ * itself, its reconciliations never overlap each other or a topic creation, and a CreateTopics
+ * answer is sent only once the partition logs exist. A publisher must not call back into the
+ * controller (it would wait for itself). If a publisher fails, the records stay committed and
+ * the operation rejects with that error; the next publication reconciles from the whole image.
  */
 import { randomBytes } from 'node:crypto'
+import { validateTopicName } from '../protocol/topic-name.js'
 import { MetadataImage, type TopicInfo } from '../metadata/image.js'
 import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
 } from '../metadata/records.js'
+import { METADATA_TOPIC } from './metadata-topic.js'
 
 export interface MetadataLog {
   /** Appends the records as one batch and resolves once they are durable. */
   append (records: MetadataRecord[]): Promise<void>
+}
+
+/** Follows the image: told of every committed change, in commit order, one at a time. */
+export interface MetadataPublisher {
+  /**
+   * `records` were just replayed into `image`; undefined means "catch up with the whole
+   * image" (once, when the publisher is added, e.g. at start-up after the log replay).
+   */
+  publish (image: MetadataImage, records: readonly MetadataRecord[] | undefined): Promise<void>
 }
 
 export class ControllerError extends Error {
@@ -32,29 +51,20 @@ export class ControllerError extends Error {
   }
 }
 
-/** Kafka's Topic.validate: legal characters and the length limit. */
-export const TOPIC_NAME_LENGTH_MAX = 249
-const LEGAL_TOPIC_NAME = /^[a-zA-Z0-9._-]+$/
+/** Kafka's Topic.validate, defined once in the protocol layer; re-exported for callers here. */
+export { TOPIC_NAME_LENGTH_MAX, validateTopicName } from '../protocol/topic-name.js'
 /** How many producer ids one ProducerIds record reserves (Kafka's PRODUCER_ID_BLOCK_SIZE). */
 export const PRODUCER_ID_BLOCK_SIZE = 1000
 /** CreatePartitions / CreateTopics cap, far above any sane use, to bound memory per request. */
 export const PARTITIONS_PER_TOPIC_MAX = 10_000
 
-export function validateTopicName (name: string): string | undefined {
-  if (name.length === 0) return 'topic name is empty'
-  if (name === '.' || name === '..') return `topic name cannot be "${name}"`
-  if (name.length > TOPIC_NAME_LENGTH_MAX) {
-    return `topic name is ${name.length} characters, longer than ${TOPIC_NAME_LENGTH_MAX}`
+/** The metadata topic's name can never be a topic's. */
+export function validateNotReserved (name: string): void {
+  if (name === METADATA_TOPIC) {
+    // KRaft's ControllerApis.createTopics answers exactly this for its metadata topic.
+    throw new ControllerError('INVALID_REQUEST',
+      `Creation of internal topic ${METADATA_TOPIC} is prohibited.`)
   }
-  if (!LEGAL_TOPIC_NAME.test(name)) {
-    return `topic name "${name}" has characters other than ASCII alphanumerics, '.', '_', '-'`
-  }
-  return undefined
-}
-
-/** Kafka: topics whose names differ only in '.' versus '_' collide in metric names. */
-function collisionKey (name: string): string {
-  return name.replaceAll('.', '_')
 }
 
 export interface CreateTopicSpec {
@@ -68,6 +78,7 @@ export class Controller {
   readonly image: MetadataImage
   readonly #log: MetadataLog
   readonly #nodeId: number
+  readonly #publishers: MetadataPublisher[] = []
   #tail: Promise<unknown> = Promise.resolve()
 
   constructor (image: MetadataImage, log: MetadataLog, nodeId: number) {
@@ -86,6 +97,15 @@ export class Controller {
     if (records.length === 0) return
     await this.#log.append(records)
     for (const record of records) this.image.replay(record)
+    for (const publisher of this.#publishers) await publisher.publish(this.image, records)
+  }
+
+  /** Adds a publisher; it first catches up with the whole image, serialized with operations. */
+  addPublisher (publisher: MetadataPublisher): Promise<void> {
+    return this.#serialize(async () => {
+      this.#publishers.push(publisher)
+      await publisher.publish(this.image, undefined)
+    })
   }
 
   get liveBrokerCount (): number {
@@ -109,15 +129,14 @@ export class Controller {
   validateCreateTopic (spec: CreateTopicSpec): void {
     const invalid = validateTopicName(spec.name)
     if (invalid !== undefined) throw new ControllerError('INVALID_TOPIC_EXCEPTION', invalid)
+    validateNotReserved(spec.name)
     if (this.image.topic(spec.name) !== undefined) {
       throw new ControllerError('TOPIC_ALREADY_EXISTS', `topic '${spec.name}' already exists`)
     }
-    const key = collisionKey(spec.name)
-    for (const topic of this.image.topics()) {
-      if (collisionKey(topic.name) === key) {
-        throw new ControllerError('INVALID_TOPIC_EXCEPTION', `topic '${spec.name}' collides ` +
-          `with existing topic '${topic.name}' ('.' and '_' are interchangeable in metrics)`)
-      }
+    const colliding = this.image.topicCollidingWith(spec.name)
+    if (colliding !== undefined) {
+      throw new ControllerError('INVALID_TOPIC_EXCEPTION', `topic '${spec.name}' collides ` +
+        `with existing topic '${colliding}' ('.' and '_' are interchangeable in metrics)`)
     }
     if (!Number.isInteger(spec.partitions) || spec.partitions < 1 ||
       spec.partitions > PARTITIONS_PER_TOPIC_MAX) {

@@ -2,14 +2,15 @@
  * The group coordinator's driver (Kafka's GroupCoordinatorService + CoordinatorRuntime, classic
  * protocol): it owns the I/O around the pure ClassicGroup state machines. For each request it
  * steps the group, appends the records the group emitted to `__consumer_offsets` through the
- * OffsetsStore, completes responses only once the records before them are durable (STYLE
- * rule 9; Kafka completes a write operation when its records are committed), and keeps one
+ * OffsetsStore, completes responses only once the records before them are durable
+ * (docs/architecture.md, "State changes by replaying records"; Kafka completes a write
+ * operation when its records are committed), and keeps one
  * timer per group at the deadline the group asked for, on an injected Clock.
  *
  * Start-up: `load()` replays every partition of `__consumer_offsets` into fresh groups (the
  * same `replay` that every live record went through), then starts their timers. Until then,
  * and while a partition reloads, requests for its groups get COORDINATOR_LOAD_IN_PROGRESS,
- * which every client retries (KAFKA_PROTOCOL.md P3.2).
+ * which every client retries (docs/protocol.md, "Coordinator errors clients retry").
  *
  * Concurrency: everything runs on the event loop; a group is stepped synchronously, so steps
  * never interleave. Responses after an append wait on that group's latest append (its
@@ -74,11 +75,6 @@ export class GroupCoordinator {
 
   partitionFor (groupId: string): number {
     return partitionForGroup(groupId, this.#store.partitionCount)
-  }
-
-  /** Records of __consumer_offsets that did not decode and were skipped while loading. */
-  get skippedRecords (): number {
-    return this.#store.skippedRecords
   }
 
   /** Rebuilds groups and offsets from __consumer_offsets, then arms their timers. */

@@ -15,7 +15,8 @@
  *     session expiry, sync timeout──▶ PreparingRebalance
  *   Empty ──DeleteGroups, or no offsets left after expiry──▶ Dead (a tombstone is appended)
  *
- * Persistence (STYLE rule 9): committed offsets and the generation's assignment change only in
+ * Persistence (docs/architecture.md, "State changes by replaying records"): committed offsets
+ * and the generation's assignment change only in
  * `replay(record)`, which is what loading runs and what every emitted record is applied with.
  * As in Kafka, a group record is written when a generation becomes Stable (leader's sync),
  * when the group becomes Empty, when a static member is replaced, and on deletion. Responses
@@ -26,7 +27,8 @@
  * fresh replay of the emitted records. Limits: group.max.size members, PENDING_MEMBERS_MAX ids
  * awaiting their second join, OFFSETS_PER_GROUP_MAX committed offsets.
  *
- * Size: about 700 lines, above STYLE's 600-line aim, because join, sync, heartbeat, leave and
+ * Size: about 700 lines, above the 600-line aim (docs/architecture.md, "Size"), because join,
+ * sync, heartbeat, leave and
  * the timers all read and write the same private member table and deadlines; the vocabulary
  * (group-events.ts) and the offsets (group-offsets.ts) already live in their own files.
  */

@@ -19,8 +19,10 @@
  * order of appends per partition is the order of `append` calls.
  *
  * Failure behaviour: an append that fails rejects every caller whose records were in it; a
- * record that does not decode on replay is skipped and counted (`skippedRecords`), never thrown,
- * so one bad record cannot stop the coordinator from loading.
+ * record that does not decode on replay stops the load with OffsetsLoadError naming the
+ * partition and offset. Skipping it would silently lose a commit or a group (and only the
+ * broker writes this topic, so such a record means damage, not a client's doing). Kafka's
+ * CoordinatorLoaderImpl likewise fails the load on a record it cannot deserialize.
  */
 import { Packr } from 'msgpackr'
 import type { GroupMetadataValue, GroupRecord, MemberValue, OffsetValue } from './group-records.js'
@@ -29,7 +31,13 @@ import type { GroupMetadataValue, GroupRecord, MemberValue, OffsetValue } from '
 export interface OffsetsLog {
   readonly partitionCount: number
   append (partition: number, records: { key: Buffer, value: Buffer | null }[]): Promise<void>
-  replay (partition: number): AsyncIterable<{ key: Buffer, value: Buffer | null }>
+  /** The partition's records in log order; `offset` (when known) is named in load errors. */
+  replay (partition: number): AsyncIterable<{ key: Buffer, value: Buffer | null,
+    offset?: number }>
+}
+
+export class OffsetsLoadError extends Error {
+  override name = 'OffsetsLoadError'
 }
 
 /** Records per append at most: one batch stays well below message.max.bytes in practice. */
@@ -166,7 +174,6 @@ export class OffsetsStore {
   readonly #log: OffsetsLog
   readonly #queues: QueuedAppend[][]
   readonly #writing: boolean[]
-  skippedRecords = 0
 
   constructor (log: OffsetsLog) {
     this.#log = log
@@ -213,12 +220,17 @@ export class OffsetsStore {
     this.#writing[partition] = false
   }
 
-  /** Every decodable record of one partition, in log order. */
+  /** Every record of one partition, in log order; throws OffsetsLoadError at one that does
+   * not decode. */
   async * replay (partition: number): AsyncIterable<GroupRecord> {
-    for await (const { key, value } of this.#log.replay(partition)) {
+    for await (const { key, value, offset } of this.#log.replay(partition)) {
       const record = decodeRecord(key, value)
-      if (record === undefined) this.skippedRecords++
-      else yield record
+      if (record === undefined) {
+        throw new OffsetsLoadError(`__consumer_offsets-${partition}: the record at offset ` +
+          `${offset ?? 'unknown'} is not a group or offset record this broker wrote; loading ` +
+          'stops rather than lose the commits and groups it may hold')
+      }
+      yield record
     }
   }
 }

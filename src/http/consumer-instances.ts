@@ -15,7 +15,7 @@ import { ERROR } from '../protocol/errors.js'
 import { Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import { HttpError } from './errors.js'
-import { consumeRecords, type ConsumedRecord } from './records-service.js'
+import { CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord } from './records-service.js'
 
 export const INSTANCES_MAX = 1000
 const SESSION_TIMEOUT_MS = 30_000
@@ -158,6 +158,7 @@ export class ConsumerInstance {
     if (this.generationId < 0 || this.#joining !== undefined) await this.join()
     const committed = this.#groups.fetchOffsets(this.groupId)
     const result: (ConsumedRecord & { topic: string, partition: number })[] = []
+    let bytes = 0 // one CONSUME_RECORD_BYTES budget over all the assigned partitions
     const deadline = Date.now() + maxWaitMs
     for (;;) {
       for (const { topic, partition } of this.assignment) {
@@ -170,10 +171,12 @@ export class ConsumerInstance {
             : this.#broker.replicaManager.highWatermark(log)
         }
         const read = await consumeRecords(this.#broker, topic, partition, position,
-          limit - result.length, 0)
+          limit - result.length, 0, undefined,
+          { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 })
         for (const record of read.records) result.push({ topic, partition, ...record })
+        bytes += read.bytes
         this.positions.set(key, read.nextOffset)
-        if (result.length >= limit) return result
+        if (result.length >= limit || bytes >= CONSUME_RECORD_BYTES) return result
       }
       if (result.length > 0 || Date.now() >= deadline) return result
       await new Promise(resolve => setTimeout(resolve, 50))

@@ -8,8 +8,7 @@ import type { Broker } from '../broker/broker.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
-import { decodeRecordBatch, splitBatches } from '../records/batch.js'
-import { isControlBatch } from '../records/batch-header.js'
+import { iterateRecords, type Record as LogRecord } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
@@ -32,6 +31,12 @@ export interface ConsumedRecord {
 
 /** Bytes one HTTP consume reads from the log at once. */
 const CONSUME_READ_BYTES = 1024 * 1024
+/**
+ * Record bytes (keys, values and headers) one consume decodes and returns at most, over all
+ * the partitions it reads (the first record always comes): a compressed read of
+ * CONSUME_READ_BYTES may inflate much further, and only this much of it is turned into JSON.
+ */
+export const CONSUME_RECORD_BYTES = 4 * 1024 * 1024
 
 function partitionCount (broker: Broker, topic: string): number {
   const info = broker.image.topic(topic)
@@ -88,9 +93,22 @@ export async function produceMessages (broker: Broker, topic: string,
   return results
 }
 
+/** A consume's byte budget: record bytes, and whether the first record comes regardless. */
+export interface ByteBudget {
+  maxBytes: number
+  minOneRecord: boolean
+}
+
+const WHOLE_BUDGET: ByteBudget = { maxBytes: CONSUME_RECORD_BYTES, minOneRecord: true }
+
+/**
+ * Up to `limit` records and the budget's bytes from `offset` (`bytes` says how many were
+ * returned, for a caller that spreads one budget over several partitions).
+ */
 export async function consumeRecords (broker: Broker, topic: string, partition: number,
-  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal):
-  Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number }> {
+  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
+  budget = WHOLE_BUDGET): Promise<{ records: ConsumedRecord[], nextOffset: number,
+    highWatermark: number, bytes: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
   const deadline = Date.now() + maxWaitMs
   for (;;) {
@@ -104,7 +122,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
       }
       throw error
     }
-    const records = await decodeRecords(read.records, offset, limit)
+    const { records, bytes } = await decodeRecords(read.records, offset, limit, budget)
     const remainingMs = deadline - Date.now()
     if (records.length > 0 || remainingMs <= 0 || signal?.aborted === true) {
       const last = records[records.length - 1]
@@ -112,6 +130,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
         records,
         nextOffset: last === undefined ? offset : last.offset + 1,
         highWatermark: read.highWatermark,
+        bytes,
       }
     }
     await broker.replicaManager.purgatory.wait([partitionKey(topic, partition)], remainingMs,
@@ -119,23 +138,33 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   }
 }
 
-export async function decodeRecords (bytes: Buffer, fromOffset: number,
-  limit: number): Promise<ConsumedRecord[]> {
+/**
+ * Records from `fromOffset`, decoded lazily: at most `limit` of them and the budget's bytes;
+ * decoding stops there.
+ */
+export async function decodeRecords (bytes: Buffer, fromOffset: number, limit: number,
+  budget: ByteBudget): Promise<{ records: ConsumedRecord[], bytes: number }> {
   const records: ConsumedRecord[] = []
-  for (const { position, size } of splitBatches(bytes)) {
-    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
-    if (isControlBatch(batch.header.attributes)) continue
-    for (const record of batch.records) {
-      if (record.offset < fromOffset) continue
-      records.push({
-        offset: record.offset,
-        key: fromBytes(record.key),
-        value: fromBytes(record.value),
-        timestamp: record.timestamp,
-        headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
-      })
-      if (records.length >= limit) return records
-    }
+  let total = 0
+  for await (const record of iterateRecords(bytes, { fromOffset, maxRecords: limit })) {
+    const size = recordBytes(record)
+    const exempt = records.length === 0 && budget.minOneRecord
+    if (!exempt && total + size > budget.maxBytes) break
+    total += size
+    records.push({
+      offset: record.offset,
+      key: fromBytes(record.key),
+      value: fromBytes(record.value),
+      timestamp: record.timestamp,
+      headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
+    })
   }
-  return records
+  return { records, bytes: total }
+}
+
+/** What a record costs a consume's byte budget: its key, value and headers. */
+function recordBytes (record: LogRecord): number {
+  let size = (record.key?.length ?? 0) + (record.value?.length ?? 0)
+  for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0)
+  return size
 }

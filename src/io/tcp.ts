@@ -3,6 +3,7 @@
  * only the `TcpSocket` subset below, so a simulator can hand it an in-memory pair instead.
  */
 import net from 'node:net'
+import { clampTimeoutMs } from '../util/timeout.js'
 
 export interface TcpSocket {
   readonly remoteAddress?: string | undefined
@@ -15,8 +16,10 @@ export interface TcpSocket {
   end (): this
   destroy (error?: Error): this
   setNoDelay (noDelay?: boolean): this
+  /** Emits 'timeout' after this long without a read or a write (0 disables). */
+  setTimeout (timeoutMs: number): this
   on (event: 'data', listener: (chunk: Buffer) => void): this
-  on (event: 'drain' | 'close' | 'end', listener: () => void): this
+  on (event: 'drain' | 'close' | 'end' | 'timeout', listener: () => void): this
   on (event: 'error', listener: (error: Error) => void): this
   readonly destroyed: boolean
   readonly writableLength: number
@@ -55,7 +58,7 @@ export function connectTcp (host: string, port: number, timeoutMs: number): Prom
     const timer = setTimeout(() => {
       socket.destroy()
       reject(new Error(`connect to ${host}:${port} timed out after ${timeoutMs} ms`))
-    }, timeoutMs)
+    }, clampTimeoutMs(timeoutMs))
     socket.once('connect', () => {
       clearTimeout(timer)
       socket.off('error', reject)

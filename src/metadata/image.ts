@@ -34,10 +34,17 @@ export interface TopicInfo {
   configs: Map<string, string>
 }
 
+/** Kafka: topics whose names differ only in '.' versus '_' collide in metric names. */
+function collisionKey (name: string): string {
+  return name.replaceAll('.', '_')
+}
+
 export class MetadataImage {
   readonly brokers = new Map<number, BrokerInfo>()
   readonly #topicsByName = new Map<string, TopicInfo>()
   readonly #topicsById = new Map<string, TopicInfo>()
+  /** Topic names by collision key ('.' read as '_'), so a collision check is one lookup. */
+  readonly #topicsByCollisionKey = new Map<string, string>()
   readonly brokerConfigs = new Map<string, string>()
   /** The first producer id not yet handed out to any broker. */
   nextProducerId = 0
@@ -54,6 +61,11 @@ export class MetadataImage {
 
   topics (): IterableIterator<TopicInfo> {
     return this.#topicsByName.values()
+  }
+
+  /** The existing topic whose name differs from `name` only in '.' versus '_', if any. */
+  topicCollidingWith (name: string): string | undefined {
+    return this.#topicsByCollisionKey.get(collisionKey(name))
   }
 
   get topicCount (): number {
@@ -79,6 +91,7 @@ export class MetadataImage {
         }
         this.#topicsByName.set(record.name, topic)
         this.#topicsById.set(record.topicId, topic)
+        this.#topicsByCollisionKey.set(collisionKey(record.name), record.name)
         return
       }
       case 'Partition':
@@ -89,6 +102,7 @@ export class MetadataImage {
         assert(topic !== undefined, `removing unknown topic id ${record.topicId}`)
         this.#topicsById.delete(record.topicId)
         this.#topicsByName.delete(topic.name)
+        this.#topicsByCollisionKey.delete(collisionKey(topic.name))
         return
       }
       case 'Config': {

@@ -3,7 +3,8 @@
  * (`metadata/src/main/resources/common/metadata/*Record.json`). Each is one record value in a
  * batch of that log, encoded with msgpackr. The log is the source of truth: the in-memory
  * `MetadataImage` is only ever changed by replaying these records, both live and at start-up
- * (STYLE rule 9), so what a restarted broker knows is exactly what it had made durable.
+ * (docs/architecture.md, "Conventions"), so what a restarted broker knows is exactly what it
+ * had made durable.
  *
  * Versioning: every record has `type` and `version`; a replayer that meets an unknown type or a
  * newer version stops start-up rather than guess (the log was written by a newer broker).
@@ -85,19 +86,61 @@ export function encodeMetadataRecord (record: MetadataRecord): Buffer {
   return packr.pack(record)
 }
 
-const KNOWN_TYPES = new Set(['RegisterBroker', 'Topic', 'Partition', 'RemoveTopic', 'Config',
-  'ProducerIds'])
+type FieldKind = 'string' | 'number' | 'numbers' | 'nullableString'
 
+/** The fields each record type must carry, and their kinds (optional fields are not listed). */
+const FIELDS: Record<MetadataRecord['type'], Record<string, FieldKind>> = {
+  RegisterBroker: { brokerId: 'number', host: 'string', port: 'number', rack: 'nullableString' },
+  Topic: { name: 'string', topicId: 'string' },
+  Partition: {
+    topicId: 'string', partitionId: 'number', replicas: 'numbers', isr: 'numbers',
+    leader: 'number', leaderEpoch: 'number', partitionEpoch: 'number',
+  },
+  RemoveTopic: { topicId: 'string' },
+  Config: { resourceType: 'string', resourceName: 'string', name: 'string',
+    value: 'nullableString' },
+  ProducerIds: { brokerId: 'number', nextProducerId: 'number' },
+}
+
+function hasKind (value: unknown, kind: FieldKind): boolean {
+  switch (kind) {
+    case 'string': return typeof value === 'string'
+    case 'nullableString': return value === null || typeof value === 'string'
+    case 'number': return Number.isSafeInteger(value)
+    case 'numbers': return Array.isArray(value) && value.every(item => Number.isSafeInteger(item))
+  }
+}
+
+function unpack (value: Buffer): unknown {
+  try {
+    return packr.unpack(value)
+  } catch (error) {
+    throw new MetadataRecordError(`not a metadata record (${(error as Error).message})`)
+  }
+}
+
+/**
+ * Decodes one record value; throws MetadataRecordError for anything that is not a complete
+ * record of a known type and version, so replay never feeds the image a half-formed record.
+ */
 export function decodeMetadataRecord (value: Buffer): MetadataRecord {
-  const record = packr.unpack(value) as Partial<MetadataRecord> | null
+  const record = unpack(value) as Partial<MetadataRecord> | null
   if (record === null || typeof record !== 'object' || typeof record.type !== 'string' ||
-    !KNOWN_TYPES.has(record.type)) {
-    throw new MetadataRecordError(`unknown metadata record: ${JSON.stringify(record)}`)
+    !Object.hasOwn(FIELDS, record.type)) {
+    throw new MetadataRecordError(
+      `unknown metadata record: ${JSON.stringify(record)?.slice(0, 200)}`)
   }
   if (typeof record.version !== 'number' || record.version > METADATA_RECORD_VERSION) {
     throw new MetadataRecordError(
       `metadata record ${record.type} has version ${String(record.version)}, newer than ` +
       `this broker's ${METADATA_RECORD_VERSION}`)
+  }
+  const fields = record as Record<string, unknown>
+  for (const [name, kind] of Object.entries(FIELDS[record.type])) {
+    if (!hasKind(fields[name], kind)) {
+      throw new MetadataRecordError(`metadata record ${record.type} has no valid ${name} ` +
+        `(expected ${kind}, got ${JSON.stringify(fields[name])?.slice(0, 100)})`)
+    }
   }
   return record as MetadataRecord
 }

@@ -3,24 +3,45 @@
  *
  * Ordering: every decoded request takes a slot in `#pipeline` before its handler runs; handlers
  * run concurrently, but a response is written only when every earlier slot has been written.
- * kafka-python pops responses FIFO and raises on a mismatch, so this ordering is a contract
- * (KAFKA_PROTOCOL.md P4.3).
+ * kafka-python pops responses FIFO and raises on a mismatch, so this ordering is a contract.
  *
- * Limits: at most `inflightRequestsMax` requests are handled at once per connection; past that
- * the socket is paused (TCP back-pressure reaches the client) until a response is written. The
- * frame decoder caps a frame at `socket.request.max.bytes`. While the socket's write buffer is
- * over `writeBufferBytesMax`, reading is paused too. So a connection can hold at most
- * inflight × request size plus the write buffer.
+ * Limits, checked before each frame is taken from the decoder (not per socket read, which can
+ * carry many frames); while one says no, the socket is paused and TCP back-pressure reaches the
+ * client:
+ * - at most `inflightRequestsMax` requests of this connection unanswered;
+ * - one Fetch runs at a time: a Fetch read while another runs, or while the unsent responses
+ *   are over their bound, keeps its slot but starts later. Kafka serves every request of a
+ *   connection one at a time (the channel is muted until the response is sent); we pipeline for
+ *   produce throughput and so that a long poll does not hold up the requests behind it, but a
+ *   Fetch's response is the one that can be large, and Kafka clients send one Fetch per
+ *   connection at a time anyway;
+ * - unsent response bytes (encoded, not yet written, plus the socket's write buffer) at most
+ *   `responseBufferBytesMax`, so a client that does not read cannot make the broker buffer more
+ *   than that bound plus one response;
+ * - the broker-wide `RequestBudget` (queued.max.request.bytes, queued.max.requests); when it is
+ *   exhausted only a connection holding nothing may read, one request at a time.
+ * The frame decoder never allocates a frame's announced size before its bytes arrive.
  *
- * Failure: a malformed frame, an unknown API, an unsupported version (other than ApiVersions'),
- * or an exception from a handler closes this connection with a logged reason; nothing escapes
- * to the process.
+ * Deadlines: a frame that has started arriving must be complete within `frameTimeoutMs`
+ * (slowloris; `tributary.request.frame.timeout.ms`), counted while we wait for the client, not
+ * while our own limits pause reading. A connection with no handler running and no traffic for
+ * `idleTimeoutMs` is closed (Kafka's connections.max.idle.ms), so a client that stops reading
+ * its answers gives back what they hold.
+ *
+ * Failure stays local: a malformed frame, an unknown API or an unsupported version (other than
+ * ApiVersions') closes this connection with a logged reason, as Kafka does. A handler that fails
+ * or a response that cannot be encoded is answered with the API's error response
+ * (UNKNOWN_SERVER_ERROR) when it has one; otherwise, or if that fails too, this connection is
+ * closed with the reason. An AssertionError (our own invariant broken) is rethrown to the process
+ * guard, which logs it and exits so a supervisor restarts the broker onto recovery.
  */
 import {
   NO_RESPONSE, type RequestContext, type RequestDispatcher,
 } from '../broker/request-context.js'
 import type { TcpSocket } from '../io/tcp.js'
 import { isFlexible, type ApiDefinition } from '../protocol/api.js'
+import { Fetch } from '../protocol/apis/fetch.js'
+import { ERROR } from '../protocol/errors.js'
 import {
   API_VERSIONS_KEY, decodeRequestHeaderPrefix, decodeRequestHeaderTail, encodeResponseHeader,
   type RequestHeader,
@@ -28,13 +49,23 @@ import {
 import { ProtocolDecodeError, Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import { FrameDecoder } from '../protocol/frame-decoder.js'
+import { AssertionError } from '../util/assert.js'
+import { clampTimeoutMs } from '../util/timeout.js'
+import type { RequestBudget } from './request-budget.js'
+
+const FAILURES_LOGGED_MAX = 5
 
 export interface ConnectionLimits {
   /** The listener's name, e.g. PLAINTEXT or EXTERNAL. */
   listener: string
   maxFrameBytes: number
   inflightRequestsMax: number
-  writeBufferBytesMax: number
+  /** Unsent response bytes above which the connection stops reading requests. */
+  responseBufferBytesMax: number
+  /** connections.max.idle.ms */
+  idleTimeoutMs: number
+  /** tributary.request.frame.timeout.ms */
+  frameTimeoutMs: number
 }
 
 export interface ConnectionLogger {
@@ -44,6 +75,18 @@ export interface ConnectionLogger {
 interface Slot {
   done: boolean
   chunks: Buffer[] | undefined
+  /** Frame bytes held until the request is answered. */
+  requestBytes: number
+  /** Encoded response bytes while the slot waits to be written. */
+  responseBytes: number
+  exclusive: boolean
+}
+
+/** A decoded request with what answering it needs. */
+interface Decoded {
+  header: RequestHeader
+  api: ApiDefinition<unknown, unknown>
+  request: unknown
 }
 
 export class Connection {
@@ -52,26 +95,45 @@ export class Connection {
   readonly #dispatcher: RequestDispatcher
   readonly #limits: ConnectionLimits
   readonly #logger: ConnectionLogger
+  readonly #budget: RequestBudget
   readonly #decoder: FrameDecoder
   readonly #pipeline: Slot[] = []
   readonly #abort = new AbortController()
   readonly #clientHost: string
+  readonly #wake = (): void => { this.#guard(() => this.#pump()) }
+  #requestBytesHeld = 0
+  /** Requests taken and not yet answered (slots not done). */
+  #unanswered = 0
+  #responseBytesQueued = 0
+  #exclusiveRunning = false
+  /** Fetches read but waiting for the running one (see #startDeferredFetch). */
+  readonly #deferredFetches: (() => void)[] = []
+  /** What this connection has reported to the budget. */
+  #budgetBytes = 0
+  #budgetRequests = 0
   #readingPaused = false
+  #failuresLogged = 0
+  #frameTimer: NodeJS.Timeout | undefined
   #closed = false
   #onClose: (() => void) | undefined
+  #drained: (() => void) | undefined
 
   constructor (id: number, socket: TcpSocket, dispatcher: RequestDispatcher,
-    limits: ConnectionLimits, logger: ConnectionLogger) {
+    limits: ConnectionLimits, logger: ConnectionLogger, budget: RequestBudget) {
     this.id = id
     this.#socket = socket
     this.#dispatcher = dispatcher
     this.#limits = limits
     this.#logger = logger
+    this.#budget = budget
     this.#decoder = new FrameDecoder(limits.maxFrameBytes)
     this.#clientHost = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? 0}`
     socket.setNoDelay(true)
-    socket.on('data', chunk => this.#onData(chunk))
-    socket.on('drain', () => this.#updateReading())
+    // Node's socket timeout fires after this long without a read or a write.
+    socket.setTimeout(clampTimeoutMs(limits.idleTimeoutMs))
+    socket.on('timeout', () => this.#guard(() => this.#onIdle()))
+    socket.on('data', chunk => this.#guard(() => this.#onData(chunk)))
+    socket.on('drain', () => this.#guard(() => this.#pump()))
     socket.on('error', () => this.close())
     socket.on('end', () => this.close())
     socket.on('close', () => this.close())
@@ -91,6 +153,12 @@ export class Connection {
     if (reason !== undefined) this.#logger.warn(`closing connection ${this.#clientHost}: ${reason}`)
     this.#abort.abort()
     this.#pipeline.length = 0
+    this.#deferredFetches.length = 0
+    clearTimeout(this.#frameTimer)
+    this.#budget.cancelWait(this.#wake)
+    this.#budget.adjust(-this.#budgetBytes, -this.#budgetRequests)
+    this.#budgetBytes = 0
+    this.#budgetRequests = 0
     this.#drained?.()
     this.#drained = undefined
     if (!this.#socket.destroyed) this.#socket.destroy()
@@ -105,28 +173,103 @@ export class Connection {
     if (this.#closed) return Promise.resolve()
     this.#socket.pause()
     this.#readingPaused = true
+    clearTimeout(this.#frameTimer)
     return new Promise(resolve => {
       this.#drained = resolve
       this.#flush()
     })
   }
 
-  #drained: (() => void) | undefined
+  /**
+   * Runs a socket or timer callback so that nothing but a broken invariant escapes: any other
+   * exception closes this connection with the reason.
+   */
+  #guard (body: () => void): void {
+    try {
+      body()
+    } catch (error) {
+      if (error instanceof AssertionError) throw error
+      this.close(`internal error: ${describe(error)}`)
+    }
+  }
 
   #onData (chunk: Buffer): void {
     if (this.#closed) return
-    let frames: Buffer[]
-    try {
-      frames = this.#decoder.push(chunk)
-    } catch (error) {
-      this.close((error as Error).message)
-      return
-    }
-    for (const frame of frames) {
-      if (this.#closed) return
+    this.#decoder.append(chunk)
+    this.#pump()
+  }
+
+  /**
+   * No bytes in or out for connections.max.idle.ms. A handler still running (a long poll, a
+   * parked JoinGroup) is not idleness, and the timer restarts with the next read or write; but
+   * answers the client does not read, or requests waiting behind them, are.
+   */
+  #onIdle (): void {
+    if (this.#closed || this.#unanswered - this.#deferredFetches.length > 0) return
+    this.close() // Kafka closes idle connections silently (DEBUG), so do we.
+  }
+
+  /** Takes frames from the decoder while the limits allow, then sets reading and deadlines. */
+  #pump (): void {
+    this.#startDeferredFetch()
+    let took = false
+    while (!this.#closed && this.#mayTakeRequest()) {
+      let frame: Buffer | undefined
+      try {
+        frame = this.#decoder.next()
+      } catch (error) {
+        this.close((error as Error).message)
+        return
+      }
+      if (frame === undefined) {
+        // Only a partial frame (or nothing) is left: we are waiting for the client.
+        this.#setFrameDeadline(took, this.#decoder.bufferedBytes > 0)
+        this.#updateReading()
+        return
+      }
+      took = true
       this.#onFrame(frame)
+      // Per frame, so the broker-wide limits see each request as it is taken.
+      if (!this.#closed) this.#reportToBudget()
     }
+    this.#setFrameDeadline(took, false)
     this.#updateReading()
+  }
+
+  /** Whether the next complete frame may be taken and dispatched now. */
+  #mayTakeRequest (): boolean {
+    if (this.#closed || this.#drained !== undefined || !this.#ownLimitsAllow()) return false
+    if (this.#budget.requestsExhausted && this.#pipeline.length > 0) return false
+    return !(this.#budget.bytesExhausted && this.#heldBeyondDecoder() > 0)
+  }
+
+  /** This connection's own limits: in-flight count and unsent response bytes. */
+  #ownLimitsAllow (): boolean {
+    return this.#pipeline.length < this.#limits.inflightRequestsMax &&
+      this.#unsentResponseBytes() <= this.#limits.responseBufferBytesMax
+  }
+
+  #unsentResponseBytes (): number {
+    return this.#responseBytesQueued + this.#socket.writableLength
+  }
+
+  #heldBeyondDecoder (): number {
+    return this.#requestBytesHeld + this.#unsentResponseBytes()
+  }
+
+  /** A frame's deadline runs while a partial frame waits for the client's bytes. */
+  #setFrameDeadline (restart: boolean, waitingForClient: boolean): void {
+    if (!waitingForClient || restart) {
+      clearTimeout(this.#frameTimer)
+      this.#frameTimer = undefined
+    }
+    if (!waitingForClient || this.#frameTimer !== undefined) return
+    const timeoutMs = clampTimeoutMs(this.#limits.frameTimeoutMs)
+    this.#frameTimer = setTimeout(() => this.#guard(() => {
+      this.close(`request frame incomplete after ${timeoutMs} ms ` +
+        `(${this.#decoder.bufferedBytes} bytes received; tributary.request.frame.timeout.ms)`)
+    }), timeoutMs)
+    this.#frameTimer.unref()
   }
 
   #onFrame (frame: Buffer): void {
@@ -160,16 +303,50 @@ export class Connection {
       decodeRequestHeaderTail(reader, header, flexible)
       request = entry.api.decodeRequest(reader, header.apiVersion)
     } catch (error) {
+      if (error instanceof AssertionError) throw error
       const detail = error instanceof ProtocolDecodeError ? error.message : String(error)
       this.close(`malformed ${entry.api.name} v${header.apiVersion} request: ${detail}`)
       return
     }
-    this.#dispatch(header, entry.api, request)
+    this.#dispatch({ header, api: entry.api, request }, frame.length)
   }
 
-  #dispatch (header: RequestHeader, api: ApiDefinition<unknown, unknown>, request: unknown): void {
-    const slot: Slot = { done: false, chunks: undefined }
+  /** Takes a slot in order; the handler starts now, or for a Fetch once no Fetch runs. */
+  #dispatch (decoded: Decoded, frameBytes: number): void {
+    const slot: Slot = {
+      done: false,
+      chunks: undefined,
+      requestBytes: frameBytes,
+      responseBytes: 0,
+      exclusive: decoded.header.apiKey === Fetch.key,
+    }
     this.#pipeline.push(slot)
+    this.#requestBytesHeld += frameBytes
+    this.#unanswered++
+    if (slot.exclusive) {
+      // At most inflightRequestsMax deferred, each holding its slot.
+      this.#deferredFetches.push(() => this.#start(slot, decoded))
+      this.#startDeferredFetch()
+    } else {
+      this.#start(slot, decoded)
+    }
+  }
+
+  /**
+   * Starts the oldest deferred Fetch when no Fetch runs and the unsent responses are within
+   * their bound: one large response at a time per connection.
+   */
+  #startDeferredFetch (): void {
+    if (this.#exclusiveRunning || this.#closed ||
+      this.#unsentResponseBytes() > this.#limits.responseBufferBytesMax) return
+    const start = this.#deferredFetches.shift()
+    if (start === undefined) return
+    this.#exclusiveRunning = true
+    start()
+  }
+
+  #start (slot: Slot, decoded: Decoded): void {
+    const { header, api, request } = decoded
     const context: RequestContext = {
       connectionId: this.id,
       clientHost: this.#clientHost,
@@ -188,14 +365,83 @@ export class Connection {
     }
     handled.then(response => {
       this.#dispatcher.onRequestDone?.(api.name, performance.now() - startedMs, false)
-      if (response !== NO_RESPONSE) slot.chunks = this.#encode(header, api, response)
-      slot.done = true
-      this.#flush()
+      this.#answer(slot, decoded, response)
     }, (error: unknown) => {
       this.#dispatcher.onRequestDone?.(api.name, performance.now() - startedMs, true)
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-      this.close(`${api.name} v${header.apiVersion} handler failed: ${detail}`)
+      if (error instanceof AssertionError) throw error
+      this.#answerWithError(slot, decoded, `handler failed: ${describe(error)}`)
+    }).catch((error: unknown) => {
+      // Rethrown, an AssertionError becomes an unhandled rejection: the process guard's exit.
+      if (error instanceof AssertionError) throw error
+      this.close(`internal error answering ${api.name}: ${describe(error)}`)
     })
+  }
+
+  #answer (slot: Slot, decoded: Decoded, response: unknown): void {
+    if (this.#closed) return
+    if (response === NO_RESPONSE) {
+      this.#finish(slot, undefined)
+      return
+    }
+    let chunks: Buffer[]
+    try {
+      chunks = this.#encode(decoded.header, decoded.api, response)
+    } catch (error) {
+      if (error instanceof AssertionError) throw error
+      this.#answerWithError(slot, decoded, `response could not be encoded: ${describe(error)}`)
+      return
+    }
+    this.#finish(slot, chunks)
+  }
+
+  /** Answers UNKNOWN_SERVER_ERROR if the API can form an error response, else closes. */
+  #answerWithError (slot: Slot, decoded: Decoded, reason: string): void {
+    if (this.#closed) return
+    const { header, api, request } = decoded
+    const what = `${api.name} v${header.apiVersion} (correlation id ${header.correlationId})`
+    // A Produce with acks=0 gets no response at all; Kafka closes the connection when one
+    // fails, so the client notices (KafkaApis.handleProduceRequest, "acks == 0" branch).
+    if (api.errorResponse !== undefined && !expectsNoResponse(header.apiKey, request)) {
+      try {
+        const response = api.errorResponse(request, header.apiVersion, ERROR.UNKNOWN_SERVER_ERROR)
+        const chunks = this.#encode(header, api, response)
+        this.#logFailure(`${what} from ${this.#clientHost} answered UNKNOWN_SERVER_ERROR: ` +
+          reason)
+        this.#finish(slot, chunks)
+        return
+      } catch (error) {
+        if (error instanceof AssertionError) throw error
+        reason += `; its error response failed too: ${describe(error)}`
+      }
+    }
+    this.close(`${what} ${reason}`)
+  }
+
+  /**
+   * A connection that keeps failing is answered every time, but only its first
+   * FAILURES_LOGGED_MAX failures are logged, so one client cannot flood the log.
+   */
+  #logFailure (line: string): void {
+    this.#failuresLogged++
+    if (this.#failuresLogged <= FAILURES_LOGGED_MAX) this.#logger.warn(line)
+    if (this.#failuresLogged === FAILURES_LOGGED_MAX) {
+      this.#logger.warn(`further request failures of connection ${this.#clientHost} are ` +
+        'answered but not logged')
+    }
+  }
+
+  #finish (slot: Slot, chunks: Buffer[] | undefined): void {
+    slot.done = true
+    slot.chunks = chunks
+    this.#requestBytesHeld -= slot.requestBytes
+    this.#unanswered--
+    if (slot.exclusive) this.#exclusiveRunning = false
+    if (chunks !== undefined) {
+      for (const chunk of chunks) slot.responseBytes += chunk.length
+      this.#responseBytesQueued += slot.responseBytes
+    }
+    this.#flush()
+    this.#pump()
   }
 
   #encode (header: RequestHeader, api: ApiDefinition<unknown, unknown>,
@@ -214,7 +460,7 @@ export class Connection {
   /**
    * Kafka answers an ApiVersions request of an unknown version in the v0 layout with
    * UNSUPPORTED_VERSION and only its own range, so the client can retry with a version it
-   * knows (RequestContext / ApiVersionsRequest; KAFKA_PROTOCOL.md P1.5).
+   * knows (RequestContext / ApiVersionsRequest).
    */
   #answerUnsupportedApiVersions (header: RequestHeader, minVersion: number,
     maxVersion: number): void {
@@ -225,42 +471,70 @@ export class Connection {
     writer.int16(API_VERSIONS_KEY).int16(minVersion).int16(maxVersion)
     const chunks = writer.toChunks()
     ;(chunks[0] as Buffer).writeInt32BE(writer.size - 4, 0)
-    this.#pipeline.push({ done: true, chunks })
+    const responseBytes = writer.size
+    this.#pipeline.push({ done: true, chunks, requestBytes: 0, responseBytes, exclusive: false })
+    this.#responseBytesQueued += responseBytes
     this.#flush()
   }
 
   #flush (): void {
     if (this.#closed) return
-    let wrote = false
+    const chunks: Buffer[] = []
     while (this.#pipeline.length > 0 && (this.#pipeline[0] as Slot).done) {
       const slot = this.#pipeline.shift() as Slot
-      if (slot.chunks === undefined) continue
-      if (!wrote) this.#socket.cork()
-      wrote = true
-      for (const chunk of slot.chunks) this.#socket.write(chunk)
+      this.#responseBytesQueued -= slot.responseBytes
+      if (slot.chunks !== undefined) chunks.push(...slot.chunks)
     }
-    if (wrote) this.#socket.uncork()
+    if (chunks.length > 0) {
+      const last = chunks.pop() as Buffer
+      this.#socket.cork()
+      for (const chunk of chunks) this.#socket.write(chunk)
+      // Once the kernel has the bytes the write buffer has shrunk: re-account, maybe read on.
+      this.#socket.write(last, () => { this.#guard(() => this.#pump()) })
+      this.#socket.uncork()
+    }
     if (this.#drained !== undefined && this.#pipeline.length === 0) {
       const drained = this.#drained
       this.#drained = undefined
       this.#socket.end()
       drained()
-      return
     }
-    this.#updateReading()
   }
 
-  /** Pauses reading while too many requests are in flight or the write buffer is full. */
+  /** Pauses or resumes the socket and reports what this connection holds to the budget. */
   #updateReading (): void {
-    if (this.#closed || this.#drained !== undefined) return
-    const overloaded = this.#pipeline.length >= this.#limits.inflightRequestsMax ||
-      this.#socket.writableLength > this.#limits.writeBufferBytesMax
-    if (overloaded && !this.#readingPaused) {
+    if (this.#closed) return
+    this.#reportToBudget()
+    if (this.#drained !== undefined) return
+    const budgetSaysWait = (this.#budget.bytesExhausted && this.#decoder.bufferedBytes +
+      this.#heldBeyondDecoder() > 0) ||
+      (this.#budget.requestsExhausted && this.#pipeline.length > 0)
+    const read = this.#mayTakeRequest() && !budgetSaysWait
+    if (budgetSaysWait) this.#budget.waitForRoom(this.#wake)
+    if (!read && !this.#readingPaused) {
       this.#socket.pause()
       this.#readingPaused = true
-    } else if (!overloaded && this.#readingPaused) {
+    } else if (read && this.#readingPaused) {
       this.#socket.resume()
       this.#readingPaused = false
     }
   }
+
+  #reportToBudget (): void {
+    const bytes = this.#decoder.bufferedBytes + this.#heldBeyondDecoder()
+    const requests = this.#unanswered
+    this.#budget.adjust(bytes - this.#budgetBytes, requests - this.#budgetRequests)
+    this.#budgetBytes = bytes
+    this.#budgetRequests = requests
+  }
+}
+
+function describe (error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error)
+}
+
+const PRODUCE_KEY = 0
+
+function expectsNoResponse (apiKey: number, request: unknown): boolean {
+  return apiKey === PRODUCE_KEY && (request as { acks?: unknown }).acks === 0
 }

@@ -4,7 +4,8 @@
  * `decodeRequest`/`encodeResponse`; the lean client in `src/client/` uses
  * `encodeRequest`/`decodeResponse`; tests round-trip both ways.
  *
- * Versions are gated inside one codec per direction (STYLE rule 8): no file per version.
+ * Versions are gated inside one codec per direction (docs/architecture.md, "Conventions"): no
+ * file per version.
  */
 import type { Reader } from './reader.js'
 import type { Writer } from './writer.js'
@@ -20,6 +21,14 @@ export interface ApiDefinition<Request, Response> {
   encodeRequest (writer: Writer, version: number, request: Request): void
   decodeResponse (reader: Reader, version: number): Response
   encodeResponse (writer: Writer, version: number, response: Response): void
+  /**
+   * The response that answers `request` with `errorCode` everywhere the response has an error
+   * (Kafka's AbstractRequest.getErrorResponse): per partition where it has partitions, per
+   * topic, group or resource otherwise, and in the top-level error_code where there is one.
+   * Used when a handler or the encoding of its response fails. Encodable for every request the
+   * decoder accepts, since decoded strings are bounded (decode-limits.ts).
+   */
+  errorResponse? (request: Request, version: number, errorCode: number): Response
 }
 
 export function isFlexible (api: { flexibleFrom: number }, version: number): boolean {

@@ -1,5 +1,6 @@
 /**
- * The Kafka error-code table: the one place wire error codes are defined (STYLE rule 7).
+ * The Kafka error-code table: the one place wire error codes are defined
+ * (docs/architecture.md, "Conventions").
  *
  * Every entry of Kafka's `org.apache.kafka.common.protocol.Errors` (apache/kafka trunk 1eb7644),
  * with its upper-snake name, its code ("the names can be changed but the error code cannot"),
@@ -348,7 +349,7 @@ export function errorCodeOf (name: string): number {
 }
 
 /**
- * Errors after which a write may or may not have happened (STYLE rule 7: the checker treats
+ * Errors after which a write may or may not have happened (the checker treats
  * them as indefinite): the request timed out or the connection broke mid-flight, the server
  * failed unexpectedly, or Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND ("written to the log, but
  * to fewer in-sync replicas than required"). Every other error is definite: nothing was written.

@@ -1,81 +1,88 @@
 /**
  * Splits a TCP byte stream into Kafka frames: `int32 size` followed by `size` bytes.
  *
- * Pure (no I/O), in the manner of grpc-js's StreamDecoder: `push(chunk)` returns the complete
- * frames the chunk finished, each as its own Buffer (header + body, without the size prefix).
- * A size that is negative or above `maxFrameBytes` (Kafka's `socket.request.max.bytes`) is a
- * `FrameTooLargeError`: the caller closes the connection, as Kafka does, before a single byte
- * of the oversized body is buffered.
+ * Pure (no I/O), pull-style: `append(chunk)` keeps the bytes a socket read; `next()` returns the
+ * next complete frame (header + body, without the size prefix) or undefined. The caller decides
+ * how many frames it takes, so it can stop at a limit (in-flight requests, memory) with the
+ * rest still buffered here, unparsed. `push(chunk)` appends and takes every complete frame (the
+ * client's use).
  *
- * Invariant: at most one partial frame is buffered, and it is never larger than maxFrameBytes;
- * so what one connection can make the broker hold is bounded.
+ * Memory: a frame's announced size is never allocated up front. Bytes are held as the chunks
+ * that brought them, and a frame is assembled (one allocation of exactly its size) only once all
+ * its bytes are here; a frame inside one chunk is returned as a view without a copy. So a peer
+ * that announces 100 MiB and sends nothing more costs 4 bytes, and `bufferedBytes` is what the
+ * peer actually sent (the broker accounts it in its request memory budget).
+ *
+ * A size that is negative or above `maxFrameBytes` (Kafka's `socket.request.max.bytes`) is a
+ * `FrameTooLargeError` as soon as its 4 bytes are here: the caller closes the connection, as
+ * Kafka does.
  */
 export class FrameTooLargeError extends Error {
   override name = 'FrameTooLargeError'
 }
 
 const SIZE_PREFIX_BYTES = 4
+/** A chunk this small is merged into a small previous one, bounding per-chunk overhead. */
+const SMALL_CHUNK_BYTES = 1024
 
 export class FrameDecoder {
   readonly #maxFrameBytes: number
-  /** Bytes of an incomplete size prefix (fewer than 4). */
-  #prefix = Buffer.alloc(SIZE_PREFIX_BYTES)
-  #prefixBytes = 0
-  /** The frame being filled, once its size is known. */
-  #frame: Buffer | undefined
-  #frameFilled = 0
+  /** Received bytes not yet returned as frames; the first chunk starts at `#offset`. */
+  readonly #chunks: Buffer[] = []
+  #offset = 0
+  #buffered = 0
 
   constructor (maxFrameBytes: number) {
     this.#maxFrameBytes = maxFrameBytes
   }
 
-  /** Bytes held for an incomplete frame (for limits and metrics). */
+  /** Bytes received and not yet returned as a frame (a partial frame, or frames not taken). */
   get bufferedBytes (): number {
-    return this.#prefixBytes + this.#frameFilled
+    return this.#buffered
+  }
+
+  append (chunk: Buffer): void {
+    if (chunk.length === 0) return
+    const last = this.#chunks.at(-1)
+    // A peer trickling tiny chunks must not make us hold one Buffer object per byte.
+    // Both small, so a merge copies at most 2 KiB.
+    if (last !== undefined && chunk.length < SMALL_CHUNK_BYTES &&
+      last.length < SMALL_CHUNK_BYTES) {
+      this.#chunks[this.#chunks.length - 1] = Buffer.concat([last, chunk])
+    } else {
+      this.#chunks.push(chunk)
+    }
+    this.#buffered += chunk.length
+  }
+
+  /** The next complete frame, or undefined until all of its bytes have arrived. */
+  next (): Buffer | undefined {
+    if (this.#buffered < SIZE_PREFIX_BYTES) return undefined
+    const size = this.#checkSize(this.#peekSize())
+    if (this.#buffered - SIZE_PREFIX_BYTES < size) return undefined
+    this.#skip(SIZE_PREFIX_BYTES)
+    return this.#take(size)
   }
 
   push (chunk: Buffer): Buffer[] {
+    this.append(chunk)
     const frames: Buffer[] = []
-    let position = 0
-    while (position < chunk.length) {
-      if (this.#frame === undefined) {
-        // Fast path: a whole frame inside this chunk is returned as a view, without a copy.
-        if (this.#prefixBytes === 0 && chunk.length - position >= SIZE_PREFIX_BYTES) {
-          const size = this.#checkSize(chunk.readInt32BE(position))
-          if (chunk.length - position - SIZE_PREFIX_BYTES >= size) {
-            const start = position + SIZE_PREFIX_BYTES
-            frames.push(chunk.subarray(start, start + size))
-            position = start + size
-            continue
-          }
-          this.#startFrame(size)
-          position += SIZE_PREFIX_BYTES
-          continue
-        }
-        const take = Math.min(SIZE_PREFIX_BYTES - this.#prefixBytes, chunk.length - position)
-        chunk.copy(this.#prefix, this.#prefixBytes, position, position + take)
-        this.#prefixBytes += take
-        position += take
-        if (this.#prefixBytes < SIZE_PREFIX_BYTES) break
-        this.#prefixBytes = 0
-        const size = this.#checkSize(this.#prefix.readInt32BE(0))
-        // An empty frame is complete at once; the caller rejects it when parsing the header.
-        if (size === 0) frames.push(Buffer.alloc(0))
-        else this.#startFrame(size)
-        continue
-      }
-      const frame = this.#frame
-      const take = Math.min(frame.length - this.#frameFilled, chunk.length - position)
-      chunk.copy(frame, this.#frameFilled, position, position + take)
-      this.#frameFilled += take
-      position += take
-      if (this.#frameFilled === frame.length) {
-        frames.push(frame)
-        this.#frame = undefined
-        this.#frameFilled = 0
-      }
-    }
+    for (let frame = this.next(); frame !== undefined; frame = this.next()) frames.push(frame)
     return frames
+  }
+
+  #peekSize (): number {
+    const first = this.#chunks[0] as Buffer
+    if (first.length - this.#offset >= SIZE_PREFIX_BYTES) return first.readInt32BE(this.#offset)
+    const prefix = Buffer.alloc(SIZE_PREFIX_BYTES)
+    let filled = 0
+    let offset = this.#offset
+    for (const chunk of this.#chunks) {
+      filled += chunk.copy(prefix, filled, offset, offset + SIZE_PREFIX_BYTES - filled)
+      offset = 0
+      if (filled === SIZE_PREFIX_BYTES) break
+    }
+    return prefix.readInt32BE(0)
   }
 
   #checkSize (size: number): number {
@@ -86,8 +93,39 @@ export class FrameDecoder {
     return size
   }
 
-  #startFrame (size: number): void {
-    this.#frame = Buffer.allocUnsafe(size)
-    this.#frameFilled = 0
+  /** Removes `count` buffered bytes (count <= #buffered). */
+  #skip (count: number): void {
+    this.#take(count)
+  }
+
+  /** Removes and returns the first `count` buffered bytes (count <= #buffered). */
+  #take (count: number): Buffer {
+    this.#buffered -= count
+    const first = this.#chunks[0]
+    if (first === undefined) return Buffer.alloc(0)
+    if (first.length - this.#offset >= count) {
+      const view = first.subarray(this.#offset, this.#offset + count)
+      this.#advance(count)
+      return view
+    }
+    const frame = Buffer.allocUnsafe(count)
+    let filled = 0
+    while (filled < count) {
+      const chunk = this.#chunks[0] as Buffer
+      const copied = chunk.copy(frame, filled, this.#offset,
+        Math.min(chunk.length, this.#offset + count - filled))
+      filled += copied
+      this.#advance(copied)
+    }
+    return frame
+  }
+
+  /** Moves the read position within the first chunk, dropping it once consumed. */
+  #advance (count: number): void {
+    this.#offset += count
+    if (this.#offset === (this.#chunks[0] as Buffer).length) {
+      this.#chunks.shift()
+      this.#offset = 0
+    }
   }
 }

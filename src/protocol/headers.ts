@@ -9,6 +9,7 @@
  *                      EXCEPT ApiVersions, whose response header is always v0 (KIP-511) so a
  *                      client can read it whatever version the broker picked.
  */
+import { NAME_BYTES_MAX } from './decode-limits.js'
 import type { Reader, TaggedFields } from './reader.js'
 import type { Writer } from './writer.js'
 
@@ -22,19 +23,25 @@ export interface RequestHeader {
   taggedFields?: TaggedFields
 }
 
-/** Reads the fixed part every header version shares (enough to route and to answer errors). */
+/**
+ * Reads the fixed part every header version shares (enough to route and to answer errors).
+ * The client id is a name (decode-limits.ts): member ids are built from it.
+ */
 export function decodeRequestHeaderPrefix (reader: Reader): RequestHeader {
   const apiKey = reader.int16()
   const apiVersion = reader.int16()
   const correlationId = reader.int32()
-  const clientId = reader.nullableString()
+  const clientId = reader.nullableString(NAME_BYTES_MAX, 'client id')
   return { apiKey, apiVersion, correlationId, clientId }
 }
 
-/** Completes the header: request header v2 carries a tagged-field buffer. */
-export function decodeRequestHeaderTail (reader: Reader, header: RequestHeader,
+/**
+ * Completes the header: request header v2 carries a tagged-field buffer. The broker reads none
+ * of its fields (Kafka defines none it needs), so it is checked and skipped, never built.
+ */
+export function decodeRequestHeaderTail (reader: Reader, _header: RequestHeader,
   flexible: boolean): void {
-  if (flexible) header.taggedFields = reader.taggedFields()
+  if (flexible) reader.skipTaggedFields()
 }
 
 export function encodeRequestHeader (writer: Writer, header: RequestHeader,
@@ -57,6 +64,6 @@ export function encodeResponseHeader (writer: Writer, apiKey: number, correlatio
 export function decodeResponseHeader (reader: Reader, apiKey: number,
   flexible: boolean): number {
   const correlationId = reader.int32()
-  reader.taggedFieldsIf(responseHeaderIsFlexible(apiKey, flexible))
+  if (responseHeaderIsFlexible(apiKey, flexible)) reader.skipTaggedFields()
   return correlationId
 }

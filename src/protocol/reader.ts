@@ -7,9 +7,20 @@
  * checked against what is left in the frame before anything is allocated, so a forged size
  * prefix can never make the broker allocate more than the frame it already holds. Any failure
  * throws `ProtocolDecodeError`, which the network layer turns into a closed connection.
+ *
+ * Strings are bounded by what can be written back (decode-limits.ts): the length prefix before
+ * anything is read, and the decoded UTF-8 length after invalid bytes became U+FFFD.
  */
+import { STRING_BYTES_MAX } from './decode-limits.js'
+
 export class ProtocolDecodeError extends Error {
   override name = 'ProtocolDecodeError'
+}
+
+/** How many more array elements one message may decode into (decode-limits.ts). */
+export interface ElementBudget {
+  readonly elementsMax: number
+  elementsLeft: number
 }
 
 /** Tagged fields we do not understand are kept raw so that a re-encode can carry them. */
@@ -135,47 +146,68 @@ export class Reader {
     return length
   }
 
-  /** Nullable string with an int16 length (-1 = null). */
-  nullableString (): string | null {
+  /**
+   * Nullable string with an int16 length (-1 = null), of at most `maxBytes` bytes of UTF-8 once
+   * decoded (`what` names the field in the error).
+   */
+  nullableString (maxBytes = STRING_BYTES_MAX, what = 'string'): string | null {
     const length = this.int16()
     if (length < 0) {
-      if (length !== -1) throw new ProtocolDecodeError(`invalid string length ${length}`)
+      if (length !== -1) throw new ProtocolDecodeError(`invalid ${what} length ${length}`)
       return null
     }
-    return this.#utf8(length)
+    return this.#utf8(length, maxBytes, what)
   }
 
-  string (): string {
-    const value = this.nullableString()
-    if (value === null) throw new ProtocolDecodeError('null in a non-nullable string')
+  string (maxBytes = STRING_BYTES_MAX, what = 'string'): string {
+    const value = this.nullableString(maxBytes, what)
+    if (value === null) throw new ProtocolDecodeError(`null in the non-nullable ${what}`)
     return value
   }
 
-  compactNullableString (): string | null {
+  compactNullableString (maxBytes = STRING_BYTES_MAX, what = 'string'): string | null {
     const lengthPlusOne = this.uvarint()
     if (lengthPlusOne === 0) return null
-    return this.#utf8(lengthPlusOne - 1)
+    return this.#utf8(lengthPlusOne - 1, maxBytes, what)
   }
 
-  compactString (): string {
-    const value = this.compactNullableString()
-    if (value === null) throw new ProtocolDecodeError('null in a non-nullable compact string')
+  compactString (maxBytes = STRING_BYTES_MAX, what = 'string'): string {
+    const value = this.compactNullableString(maxBytes, what)
+    if (value === null) throw new ProtocolDecodeError(`null in the non-nullable ${what}`)
     return value
   }
 
   /** A string in the encoding of the message version: compact when flexible. */
-  stringOf (flexible: boolean): string {
-    return flexible ? this.compactString() : this.string()
+  stringOf (flexible: boolean, maxBytes = STRING_BYTES_MAX, what = 'string'): string {
+    return flexible ? this.compactString(maxBytes, what) : this.string(maxBytes, what)
   }
 
-  nullableStringOf (flexible: boolean): string | null {
-    return flexible ? this.compactNullableString() : this.nullableString()
+  nullableStringOf (flexible: boolean, maxBytes = STRING_BYTES_MAX,
+    what = 'string'): string | null {
+    return flexible
+      ? this.compactNullableString(maxBytes, what)
+      : this.nullableString(maxBytes, what)
   }
 
-  #utf8 (length: number): string {
-    this.#need(length, 'string')
+  /**
+   * `length` bytes of UTF-8. Invalid bytes become U+FFFD (3 bytes each when written again), so
+   * a decoded string is never shorter in UTF-8 than its wire form and may be up to 3 times
+   * longer: the prefix is checked before reading, the decoded length only when it can exceed.
+   */
+  #utf8 (length: number, maxBytes: number, what: string): string {
+    if (length > maxBytes) {
+      throw new ProtocolDecodeError(`${what} of ${length} bytes exceeds the limit of ${maxBytes}`)
+    }
+    this.#need(length, what)
     const value = this.buffer.toString('utf8', this.offset, this.offset + length)
     this.offset += length
+    if (length * 3 > maxBytes) {
+      const decodedBytes = Buffer.byteLength(value)
+      if (decodedBytes > maxBytes) {
+        throw new ProtocolDecodeError(`${what} of ${length} bytes decodes to ${decodedBytes} ` +
+          `bytes of UTF-8 (each invalid byte becomes U+FFFD), more than the limit of ${maxBytes}`)
+      }
+    }
     return value
   }
 
@@ -216,10 +248,11 @@ export class Reader {
 
   /**
    * An array (int32 count, or compact uvarint count+1 when flexible). Null arrays decode as
-   * null; `elementBytesMin` (≥ 1) bounds the count by the bytes left before anything is built.
+   * null; `elementBytesMin` (≥ 1) bounds the count by the bytes left before anything is built,
+   * and `budget`, when given, by the elements the whole message may still hold.
    */
   nullableArrayOf<T> (flexible: boolean, element: (reader: Reader) => T,
-    elementBytesMin = 1): T[] | null {
+    elementBytesMin = 1, budget?: ElementBudget): T[] | null {
     let count: number
     if (flexible) {
       const countPlusOne = this.uvarint()
@@ -233,6 +266,13 @@ export class Reader {
       }
     }
     this.#checkedLength(count, Math.max(1, elementBytesMin), 'array')
+    if (budget !== undefined) {
+      if (count > budget.elementsLeft) {
+        throw new ProtocolDecodeError(`array of ${count} elements: the message may hold ` +
+          `${budget.elementsLeft} more of its limit of ${budget.elementsMax}`)
+      }
+      budget.elementsLeft -= count
+    }
     const items = new Array<T>(count)
     for (let i = 0; i < count; i++) items[i] = element(this)
     return items
@@ -267,5 +307,24 @@ export class Reader {
   /** Reads the tagged-field buffer only for flexible versions. */
   taggedFieldsIf (flexible: boolean): TaggedFields | undefined {
     return flexible ? this.taggedFields() : undefined
+  }
+
+  /**
+   * Checks and steps over a tagged-field buffer whose fields nobody reads, without building
+   * anything: a frame of two-byte tagged fields would otherwise become a Map with an entry for
+   * every two bytes of it.
+   */
+  skipTaggedFields (): void {
+    const count = this.uvarint()
+    this.#checkedLength(count, 2, 'tagged fields')
+    let previousTag = -1
+    for (let i = 0; i < count; i++) {
+      const tag = this.uvarint()
+      if (tag <= previousTag) throw new ProtocolDecodeError(`tagged fields out of order: ${tag}`)
+      previousTag = tag
+      const size = this.uvarint()
+      this.#need(size, 'tagged field')
+      this.offset += size
+    }
   }
 }

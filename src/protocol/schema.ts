@@ -9,62 +9,61 @@
  * it. Unknown tagged fields are read and dropped.
  */
 import type { ApiDefinition } from './api.js'
-import { ProtocolDecodeError, type Reader } from './reader.js'
+import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
+import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
+import {
+  nullable, present, zero, zeroFor, type Field, type Message, type Primitive,
+} from './fields.js'
+import { buildErrorResponse, checkErrorEcho, type ErrorEcho } from './error-response.js'
 
-export type Primitive =
-  | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'float64' | 'bool' | 'uuid'
-  | 'string' | 'bytes' | 'records'
+export type { Field, Primitive } from './fields.js'
 
-export interface Field {
-  name: string
-  type: Primitive | Field[] | { items: Primitive | Field[] }
-  /** [first, last] version the field exists in; last defaults to unbounded. */
-  versions: [number, number?]
-  /** First version in which the field may be null. */
-  nullableFrom?: number
-  /** Value when absent from the version (default: a zero of the type). */
-  default?: unknown
-}
-
-type Message = Record<string, unknown>
-
-function present (field: Field, version: number): boolean {
-  const [first, last] = field.versions
-  return version >= first && (last === undefined || version <= last)
-}
-
-function nullable (field: Field, version: number): boolean {
-  return field.nullableFrom !== undefined && version >= field.nullableFrom
-}
-
-function zero (field: Field): unknown {
-  if (field.default !== undefined) return field.default
-  const type = field.type
-  if (Array.isArray(type) || typeof type === 'object') return []
-  switch (type) {
-    case 'bool': return false
-    case 'string': return ''
-    case 'bytes': case 'records': return null
-    case 'uuid': return Buffer.alloc(16)
-    default: return 0
+/**
+ * The fewest bytes a value of `type` takes on the wire in this version, to bound an array's
+ * count by the bytes left before allocating it: a struct takes the sum of its present fields
+ * (plus its tagged-field count when flexible), a string or bytes at least its length prefix.
+ * Cached per field list and version, since the same schemas are decoded again and again.
+ */
+function wireBytesMin (type: Primitive | Field[], version: number, flexible: boolean): number {
+  if (!Array.isArray(type)) return primitiveBytesMin(type, flexible)
+  let cache = STRUCT_BYTES_MIN.get(type)
+  if (cache === undefined) {
+    cache = new Map()
+    STRUCT_BYTES_MIN.set(type, cache)
   }
+  const key = flexible ? -1 - version : version
+  let bytes = cache.get(key)
+  if (bytes === undefined) {
+    bytes = flexible ? 1 : 0
+    for (const field of type) {
+      if (!present(field, version)) continue
+      const fieldType = field.type
+      bytes += Array.isArray(fieldType) || typeof fieldType === 'object'
+        ? (flexible ? 1 : 4)
+        : primitiveBytesMin(fieldType, flexible)
+    }
+    cache.set(key, bytes)
+  }
+  return bytes
 }
 
-/** Bytes every element takes at least, to bound array counts before allocating. */
-function elementBytesMin (type: Primitive | Field[]): number {
-  if (Array.isArray(type)) return 1
+const STRUCT_BYTES_MIN = new WeakMap<Field[], Map<number, number>>()
+
+function primitiveBytesMin (type: Primitive, flexible: boolean): number {
   switch (type) {
+    case 'int8': case 'bool': return 1
     case 'int16': case 'uint16': return 2
     case 'int32': return 4
     case 'int64': case 'float64': return 8
     case 'uuid': return 16
-    default: return 1
+    case 'string': return flexible ? 1 : 2
+    case 'bytes': case 'records': return flexible ? 1 : 4
   }
 }
 
 function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
-  canBeNull: boolean): unknown {
+  canBeNull: boolean, field: Field, stringBytesMax: number): unknown {
   switch (type) {
     case 'int8': return reader.int8()
     case 'int16': return reader.int16()
@@ -75,14 +74,15 @@ function readPrimitive (reader: Reader, type: Primitive, flexible: boolean,
     case 'bool': return reader.boolean()
     case 'uuid': return Buffer.from(reader.uuid())
     case 'string': {
-      const value = reader.nullableStringOf(flexible)
-      if (value === null && !canBeNull) throw new ProtocolDecodeError('null string')
+      const value = reader.nullableStringOf(flexible, field.maxBytes ?? stringBytesMax,
+        field.name)
+      if (value === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       return value
     }
     case 'bytes': case 'records': {
       const value = reader.nullableBytesOf(flexible)
       // Kafka rejects null in a non-nullable bytes field as it does for strings.
-      if (value === null && !canBeNull) throw new ProtocolDecodeError('null bytes')
+      if (value === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       return value
     }
   }
@@ -107,8 +107,13 @@ function writePrimitive (writer: Writer, type: Primitive, flexible: boolean,
   }
 }
 
+/**
+ * Decodes one struct. `stringBytesMax` bounds each string whose field sets no `maxBytes`, and
+ * `budget` counts the array elements of the whole message; without it only the frame bounds
+ * them. Requests get NAME_BYTES_MAX and REQUEST_ELEMENTS_MAX (decode-limits.ts).
+ */
 export function decodeStruct (reader: Reader, fields: Field[], version: number,
-  flexible: boolean): Message {
+  flexible: boolean, budget?: ElementBudget, stringBytesMax = STRING_BYTES_MAX): Message {
   const message: Message = {}
   for (const field of fields) {
     if (!present(field, version)) {
@@ -120,16 +125,18 @@ export function decodeStruct (reader: Reader, fields: Field[], version: number,
     if (Array.isArray(type) || typeof type === 'object') {
       const items = Array.isArray(type) ? type : type.items
       const decodeItem = Array.isArray(items)
-        ? (r: Reader) => decodeStruct(r, items, version, flexible)
-        : (r: Reader) => readPrimitive(r, items, flexible, false)
-      const array = reader.nullableArrayOf(flexible, decodeItem, elementBytesMin(items))
+        ? (r: Reader) => decodeStruct(r, items, version, flexible, budget, stringBytesMax)
+        : (r: Reader) => readPrimitive(r, items, flexible, false, field, stringBytesMax)
+      const array = reader.nullableArrayOf(flexible, decodeItem,
+        wireBytesMin(items, version, flexible), budget)
       if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
       message[field.name] = array
     } else {
-      message[field.name] = readPrimitive(reader, type, flexible, canBeNull)
+      message[field.name] = readPrimitive(reader, type, flexible, canBeNull, field,
+        stringBytesMax)
     }
   }
-  reader.taggedFieldsIf(flexible)
+  if (flexible) reader.skipTaggedFields()
   return message
 }
 
@@ -152,14 +159,6 @@ export function encodeStruct (writer: Writer, fields: Field[], version: number,
   writer.taggedFieldsIf(flexible)
 }
 
-/** A missing value encodes as null where the version allows it, else as the type's zero. */
-function zeroFor (field: Field, version: number): unknown {
-  if (nullable(field, version)) return null
-  const value = zero(field)
-  if (value !== null) return value
-  return field.type === 'string' ? '' : Buffer.alloc(0)
-}
-
 /** The field lists behind each schema-driven API, for generic tests (fuzzing, round trips). */
 const SCHEMAS = new WeakMap<object, { request: Field[], response: Field[] }>()
 
@@ -176,8 +175,15 @@ export function defineApi<Request, Response> (spec: {
   flexibleFrom: number
   request: Field[]
   response: Field[]
+  /**
+   * What an error response repeats of its request (error-response.ts); without it, an error
+   * response carries only the top-level error code, for APIs that answer as a whole.
+   */
+  errorEcho?: ErrorEcho
 }): ApiDefinition<Request, Response> {
   const flexible = (version: number): boolean => version >= spec.flexibleFrom
+  const echo = spec.errorEcho ?? {}
+  checkErrorEcho(spec.name, spec.response, spec.request, echo)
   const api: ApiDefinition<Request, Response> = {
     key: spec.key,
     name: spec.name,
@@ -185,13 +191,18 @@ export function defineApi<Request, Response> (spec: {
     maxVersion: spec.maxVersion,
     flexibleFrom: spec.flexibleFrom,
     decodeRequest: (reader, version) =>
-      decodeStruct(reader, spec.request, version, flexible(version)) as Request,
+      decodeStruct(reader, spec.request, version, flexible(version),
+        { elementsMax: REQUEST_ELEMENTS_MAX, elementsLeft: REQUEST_ELEMENTS_MAX },
+        NAME_BYTES_MAX) as Request,
     encodeRequest: (writer, version, request) =>
       encodeStruct(writer, spec.request, version, flexible(version), request as Message),
     decodeResponse: (reader, version) =>
       decodeStruct(reader, spec.response, version, flexible(version)) as Response,
     encodeResponse: (writer, version, response) =>
       encodeStruct(writer, spec.response, version, flexible(version), response as Message),
+    errorResponse: (request, version, errorCode) =>
+      buildErrorResponse(spec.response, echo, request as Message, version,
+        errorCode) as Response,
   }
   SCHEMAS.set(api, { request: spec.request, response: spec.response })
   return api

@@ -8,6 +8,7 @@
  * int32 length prefix.
  */
 import type { TaggedFields } from './reader.js'
+import { STRING_BYTES_MAX } from './decode-limits.js'
 
 const INITIAL_SCRATCH_BYTES = 256
 /** Byte fields at least this large are referenced instead of copied into the scratch buffer. */
@@ -139,7 +140,7 @@ export class Writer {
 
   nullableString (value: string | null): this {
     if (value === null) return this.int16(-1)
-    const length = Buffer.byteLength(value)
+    const length = stringBytes(value)
     this.int16(length)
     this.#ensure(length)
     this.#position += this.#scratch.write(value, this.#position)
@@ -148,7 +149,7 @@ export class Writer {
 
   compactNullableString (value: string | null): this {
     if (value === null) return this.uvarint(0)
-    const length = Buffer.byteLength(value)
+    const length = stringBytes(value)
     this.uvarint(length + 1)
     this.#ensure(length)
     this.#position += this.#scratch.write(value, this.#position)
@@ -216,4 +217,19 @@ export class Writer {
     const chunks = this.toChunks()
     return chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
   }
+}
+
+/**
+ * The UTF-8 length of a string to write, which Kafka caps at 0x7fff for classic and compact
+ * strings alike. The reader bounds every string it decodes by the same limit
+ * (decode-limits.ts), so an echoed string always fits; a longer one is a bug in what the broker
+ * built, reported with its length rather than as Node's ERR_OUT_OF_RANGE.
+ */
+function stringBytes (value: string): number {
+  const length = Buffer.byteLength(value)
+  if (length > STRING_BYTES_MAX) {
+    throw new RangeError(`a string of ${length} bytes of UTF-8 exceeds the ${STRING_BYTES_MAX}` +
+      '-byte limit of a Kafka string')
+  }
+  return length
 }

@@ -1,6 +1,6 @@
 /**
  * Kafka's LogValidator checks for what one Produce request carries for one partition
- * (KAFKA_PROTOCOL.md P6.1): exactly one v2 batch filling the buffer, sane lengths, a matching
+ * (docs/protocol.md): exactly one v2 batch filling the buffer, sane lengths, a matching
  * CRC-32C, a known codec, no control batch from a client, `lastOffsetDelta + 1 == count`, and
  * a walk of every record (length, offset deltas 0..n-1, timestamps) — decompressing a
  * compressed batch to walk its records, as Kafka does.
@@ -22,6 +22,7 @@ export interface ValidationOptions {
   nowMs: number
   /** message.timestamp.difference.max.ms; Infinity disables the check. */
   messageTimestampDifferenceMaxMs?: number
+  /** Default MAX_DECOMPRESSED_BATCH_BYTES (compression.ts). */
   maxDecompressedBytes?: number
 }
 
@@ -89,7 +90,7 @@ export async function validateProducedBatches (buffer: Buffer,
   checkTimestamp(info.maxTimestamp, options)
   let body = buffer.subarray(RECORDS_OFFSET, size)
   if (codec !== 0) {
-    body = await decompress(codec, body, options.maxDecompressedBytes ?? 64 * 1024 * 1024)
+    body = await decompress(codec, body, options.maxDecompressedBytes)
   }
   walkRecords(body, info, options)
   return info

@@ -7,6 +7,16 @@
  *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable
  *   <data-dir>/log-start-offset-checkpoint       per partition: the log start offset
  *   <data-dir>/<topic>-<partition>/              one PartitionLog each
+ *   <data-dir>/metadata/__cluster_metadata-0/    the controller's metadata log (not a topic)
+ *
+ * The metadata log is opened through its own path (`openMetadataLog`) and is never among the
+ * topic logs: `getLog`, `logs()` and the directory scan do not see it, so no request that names
+ * a topic can reach it (Kafka's LogManager likewise leaves `__cluster_metadata-0` to the Raft
+ * layer). A data directory from before this layout has it at `<data-dir>/__cluster_metadata-0`;
+ * start-up moves it into `metadata/` before any topic log is opened.
+ *
+ * A partition log is opened once: concurrent `getOrCreateLog` calls for one partition share a
+ * single open (two PartitionLogs on one directory would overwrite each other's appends).
  *
  * Start-up: lock, read the marker (and delete it: a crash from now on is unclean), open every
  * partition, recovering from its recovery point when the marker was missing. Checkpoints are
@@ -28,6 +38,7 @@ import { LogDirLockedError } from './errors.js'
 import { GroupCommitFlusher } from './flusher.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import { PartitionLog, type LogLogger } from './partition-log.js'
+import { assert } from '../util/assert.js'
 
 export { LogDirLockedError } from './errors.js'
 
@@ -40,6 +51,22 @@ const CHECKPOINT_INTERVAL_MS = 60_000
 /** Logs closed in parallel at shutdown. */
 const CLOSE_CONCURRENCY = 16
 const PARTITION_DIRECTORY = /^(.+)-(\d+)$/
+/** Where the metadata log lives, and its directory name before it moved there. */
+const METADATA_DIRECTORY = 'metadata'
+const METADATA_LOG_NAME = '__cluster_metadata-0'
+/**
+ * The metadata log's own settings, whatever the broker's log.* defaults say: always fsynced
+ * before an operation is acknowledged (Raft's flush), and nothing ever deleted by retention
+ * (Kafka's metadata.log.* configs, with snapshots instead of retention).
+ */
+const METADATA_LOG_CONFIG: Partial<LogConfig> = {
+  fsyncBeforeAck: true,
+  retentionMs: -1,
+  retentionBytes: -1,
+  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
+  flushIntervalMs: Number.MAX_SAFE_INTEGER,
+  maxMessageBytes: 8 * 1024 * 1024,
+}
 
 export interface LogManagerOptions {
   dataDir: string
@@ -62,6 +89,12 @@ export class LogManager {
   readonly dataDir: string
   readonly clusterId: string
   readonly #logs = new Map<string, PartitionLog>()
+  /** Opens in progress, so that concurrent creations of one partition share one open. */
+  readonly #opening = new Map<string, Promise<PartitionLog>>()
+  #metadataLog: PartitionLog | undefined
+  /** Set by the first openMetadataLog, so that every caller shares one open. */
+  #metadataLogOpening: Promise<PartitionLog> | undefined
+  #clean = false
   readonly #clock: Clock
   readonly #logger: LogLogger
   readonly #defaultConfig: LogConfig
@@ -124,11 +157,13 @@ export class LogManager {
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE)
     const disk = this.#disk
     const clean = await disk.readOptional(marker) !== undefined
+    this.#clean = clean
     if (clean) {
       // The removal must be durable: a crash that brought the marker back would skip recovery.
       await disk.remove(marker)
       await disk.syncDirectory(this.dataDir)
     }
+    await this.#moveLegacyMetadataLog()
     const recoveryPoints = parseCheckpoint(
       (await disk.readOptional(path.join(this.dataDir, RECOVERY_POINT_FILE)))?.toString() ?? '')
     const logStarts = parseCheckpoint(
@@ -185,35 +220,127 @@ export class LogManager {
     return log
   }
 
+  /**
+   * A data directory written before the metadata log had its own place keeps it at
+   * `<data-dir>/__cluster_metadata-0`, where the topic scan would take it for a partition:
+   * move it into `metadata/` (one atomic rename, made durable) before the scan.
+   */
+  async #moveLegacyMetadataLog (): Promise<void> {
+    const disk = this.#disk
+    const legacy = path.join(this.dataDir, METADATA_LOG_NAME)
+    if (!(await disk.listDirectories(this.dataDir)).includes(METADATA_LOG_NAME)) return
+    const metadataDir = path.join(this.dataDir, METADATA_DIRECTORY)
+    if ((await disk.list(metadataDir)).includes(METADATA_LOG_NAME)) {
+      throw new Error(`${legacy} and ${path.join(metadataDir, METADATA_LOG_NAME)} both exist; ` +
+        'keep the metadata log that is current, move the other away, and start again')
+    }
+    await disk.mkdir(metadataDir)
+    await disk.rename(legacy, path.join(metadataDir, METADATA_LOG_NAME))
+    await disk.syncDirectory(metadataDir)
+    await disk.syncDirectory(this.dataDir)
+    this.#logger.info(`moved the metadata log from ${legacy} to ${metadataDir}`)
+  }
+
+  /**
+   * The controller's metadata log, at `<data-dir>/metadata/__cluster_metadata-0`. It is not a
+   * topic log: getLog/logs() never return it. Opened once; it is recovered from its start
+   * after an unclean shutdown (it is small, and its recovery point is not checkpointed).
+   */
+  openMetadataLog (): Promise<PartitionLog> {
+    this.#metadataLogOpening ??= this.#openMetadataLog()
+    return this.#metadataLogOpening
+  }
+
+  async #openMetadataLog (): Promise<PartitionLog> {
+    const metadataDir = path.join(this.dataDir, METADATA_DIRECTORY)
+    const directory = path.join(metadataDir, METADATA_LOG_NAME)
+    await this.#disk.mkdir(directory)
+    await this.#disk.syncDirectory(metadataDir)
+    await this.#disk.syncDirectory(this.dataDir)
+    this.#metadataLog = await PartitionLog.open({
+      disk: this.#disk,
+      directory,
+      topic: '__cluster_metadata',
+      partition: 0,
+      config: { ...this.#defaultConfig, ...METADATA_LOG_CONFIG },
+      flusher: this.#flusher,
+      clock: this.#clock,
+      logger: this.#logger,
+      cleanShutdown: this.#clean,
+      recoveryPoint: 0,
+      logStartOffset: 0,
+      onLogStartOffsetChange: () => undefined,
+    })
+    return this.#metadataLog
+  }
+
   getLog (topic: string, partition: number): PartitionLog | undefined {
     return this.#logs.get(checkpointKey(topic, partition))
   }
 
+  /**
+   * The partition's log, opened (and its directory created) if needed. Single-flight: while
+   * one call is opening a partition, other calls for it wait for that open instead of
+   * opening the directory a second time.
+   */
   async getOrCreateLog (topic: string, partition: number,
     config: Partial<LogConfig> = {}): Promise<PartitionLog> {
-    const existing = this.getLog(topic, partition)
+    const key = checkpointKey(topic, partition)
+    // No await before #opening is set: a second call in between would open the log again.
+    const pending = this.#opening.get(key)
+    const existing = this.#logs.get(key) ?? (pending === undefined ? undefined : await pending)
     if (existing !== undefined) {
       existing.updateConfig(config)
       return existing
     }
+    const opening = this.#createLog(topic, partition, config)
+    this.#opening.set(key, opening)
+    try {
+      return await opening
+    } finally {
+      this.#opening.delete(key)
+    }
+  }
+
+  async #createLog (topic: string, partition: number,
+    config: Partial<LogConfig>): Promise<PartitionLog> {
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
     await this.#disk.mkdir(directory)
     // The partition directory must survive a crash once its first batch is acknowledged.
     await this.#disk.syncDirectory(this.dataDir)
+    // Only #createLog adds a log after start-up, and #opening lets one run per partition.
+    assert(this.getLog(topic, partition) === undefined, `${topic}-${partition} opened twice`)
     return this.#openLog(topic, partition, this.#configFor(topic, config), true, 0, 0)
   }
 
   /** Deletes a partition's log: rename to `-delete` (atomic), then remove. */
   async deleteLog (topic: string, partition: number): Promise<void> {
+    const doomed = await this.#detachLog(topic, partition, 'delete')
+    if (doomed !== undefined) await this.#disk.remove(doomed)
+  }
+
+  /**
+   * Sets aside a log that the metadata does not know (Kafka's stray logs, KAFKA-14616):
+   * renamed to `<dir>.<random>-stray`, kept on disk for an operator, never loaded again.
+   * Returns the new directory, or undefined if there was no such log.
+   */
+  setAsideLog (topic: string, partition: number): Promise<string | undefined> {
+    return this.#detachLog(topic, partition, 'stray')
+  }
+
+  async #detachLog (topic: string, partition: number,
+    suffix: 'delete' | 'stray'): Promise<string | undefined> {
     const key = checkpointKey(topic, partition)
+    await this.#opening.get(key)?.catch(() => undefined)
     const log = this.#logs.get(key)
-    if (log === undefined) return
+    if (log === undefined) return undefined
     this.#logs.delete(key)
     await log.abandon()
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
-    const doomed = `${directory}.${randomBytes(4).toString('hex')}-delete`
-    await this.#disk.rename(directory, doomed)
-    await this.#disk.remove(doomed)
+    const renamed = `${directory}.${randomBytes(4).toString('hex')}-${suffix}`
+    await this.#disk.rename(directory, renamed)
+    await this.#disk.syncDirectory(this.dataDir)
+    return renamed
   }
 
   logs (): IterableIterator<PartitionLog> {
@@ -249,6 +376,7 @@ export class LogManager {
     await this.#flusher.idle()
     // A few logs at a time: each close fsyncs several files, and file handles are finite.
     const logs = [...this.#logs.values()]
+    if (this.#metadataLog !== undefined) logs.push(this.#metadataLog)
     for (let i = 0; i < logs.length; i += CLOSE_CONCURRENCY) {
       await Promise.all(logs.slice(i, i + CLOSE_CONCURRENCY).map(log => log.close()))
     }

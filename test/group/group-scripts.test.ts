@@ -1,5 +1,6 @@
 /**
- * Readable scenario scripts for the group state machine (STYLE rule 3, after etcd-io/raft's
+ * Readable scenario scripts for the group state machine (docs/architecture.md, "Conventions";
+ * after etcd-io/raft's
  * datadriven tests): each file in test/group/testdata/ is a list of blocks, a command then
  * `----` then the effects it produced (responses, appended records, the armed timer) and the
  * group's state. Member ids are shown as the client names that received them.

@@ -8,7 +8,8 @@ import { it } from 'node:test'
 import { Packr } from 'msgpackr'
 import type { GroupRecord } from '../../src/group/group-records.js'
 import {
-  decodeRecord, encodeRecord, javaStringHash, OffsetsStore, partitionForGroup, type OffsetsLog,
+  decodeRecord, encodeRecord, javaStringHash, OffsetsLoadError, OffsetsStore, partitionForGroup,
+  type OffsetsLog,
 } from '../../src/group/offsets-store.js'
 
 const RECORDS: GroupRecord[] = [
@@ -53,7 +54,7 @@ it('places a group on abs(String.hashCode) modulo the partition count, as Kafka'
   assert.equal(partitionForGroup('polygenelubricants', 50), 0, 'Utils.abs(MIN_VALUE) is 0')
 })
 
-it('batches appends made while one is in flight, in call order, and skips bad records',
+it('batches appends made while one is in flight, in call order, and stops at a bad record',
   async () => {
     const appended: { key: Buffer, value: Buffer | null }[][] = []
     let release: () => void = () => undefined
@@ -77,7 +78,13 @@ it('batches appends made while one is in flight, in call order, and skips bad re
     await Promise.all([first, ...rest])
     assert.deepEqual(appended.map(batch => batch.length), [1, 2], 'the two waiting share one')
     const replayed: GroupRecord[] = []
-    for await (const record of store.replay(0)) replayed.push(record)
+    await assert.rejects(async () => {
+      for await (const record of store.replay(0)) replayed.push(record)
+    }, (error: unknown) => {
+      assert.ok(error instanceof OffsetsLoadError)
+      assert.match(error.message,
+        /__consumer_offsets-0: the record at offset unknown is not a group/)
+      return true
+    }, 'a record that does not decode stops the load instead of being skipped')
     assert.deepEqual(replayed, RECORDS.slice(0, 3))
-    assert.equal(store.skippedRecords, 1)
   })

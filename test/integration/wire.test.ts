@@ -1,6 +1,6 @@
 /**
  * The broker on the wire, with raw frames and our client: the protocol pitfalls of
- * KAFKA_PROTOCOL.md section 3, limits, idempotent retries after a lost acknowledgement, and a
+ * docs/protocol.md, limits, idempotent retries after a lost acknowledgement, and a
  * bounded fuzz of every API decoder against the running broker, which must keep serving.
  */
 import assert from 'node:assert/strict'

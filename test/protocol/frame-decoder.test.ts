@@ -32,3 +32,40 @@ describe('FrameDecoder', () => {
       FrameTooLargeError)
   })
 })
+
+describe('FrameDecoder memory', () => {
+  it('allocates nothing for an announced size until the bytes arrive', () => {
+    const before = process.memoryUsage().arrayBuffers
+    const decoders = Array.from({ length: 200 }, () => new FrameDecoder(200 * 1024 * 1024))
+    const size = Buffer.alloc(4)
+    size.writeInt32BE(100 * 1024 * 1024)
+    for (const decoder of decoders) {
+      assert.deepEqual(decoder.push(size), [])
+      assert.equal(decoder.bufferedBytes, 4)
+    }
+    // The old decoder allocated 100 MiB per decoder here: 20 GB of array buffers.
+    const grown = process.memoryUsage().arrayBuffers - before
+    assert.ok(grown < 8 * 1024 * 1024, `array buffers grew by ${grown} bytes`)
+  })
+
+  it('hands out frames one at a time, leaving the rest buffered', () => {
+    const decoder = new FrameDecoder(4096)
+    decoder.append(framed([Buffer.from('a'), Buffer.from('bc'), Buffer.from('def')]))
+    assert.equal(decoder.next()?.toString(), 'a')
+    assert.equal(decoder.bufferedBytes, 4 + 2 + 4 + 3)
+    assert.equal(decoder.next()?.toString(), 'bc')
+    assert.equal(decoder.next()?.toString(), 'def')
+    assert.equal(decoder.next(), undefined)
+    assert.equal(decoder.bufferedBytes, 0)
+  })
+
+  it('merges a trickle of one-byte chunks into few buffers and still decodes', () => {
+    const payload = Buffer.alloc(5000, 9)
+    const stream = framed([payload])
+    const decoder = new FrameDecoder(8192)
+    for (let at = 0; at < stream.length - 1; at++) decoder.append(stream.subarray(at, at + 1))
+    assert.equal(decoder.next(), undefined)
+    decoder.append(stream.subarray(stream.length - 1))
+    assert.deepEqual(decoder.next(), payload)
+  })
+})

@@ -1,7 +1,9 @@
 /**
  * Fuzzing every decoder of the registry at every version of its codec, both directions:
  * random byte strings, and valid encodings of random messages that are then truncated or
- * mutated (bytes flipped, set to length-like extremes, inserted or deleted). The only error a
+ * mutated (bytes flipped, set to length-like extremes, inserted or deleted), also with hostile
+ * strings (raw invalid UTF-8, runs of 0xFF at the limits) and sizes or counts forged at every
+ * offset; and the request header decoder likewise. The only error a
  * decoder may raise is ProtocolDecodeError: a RangeError or TypeError would escape the network
  * layer's handling and is a bug. Every proper prefix of a valid encoding must be rejected.
  *
@@ -13,9 +15,15 @@ import fc from 'fast-check'
 import type { ApiDefinition } from '../../src/protocol/api.js'
 import { ProtocolDecodeError, Reader } from '../../src/protocol/reader.js'
 import { API_DEFINITIONS } from '../../src/protocol/registry.js'
+import { isFlexible } from '../../src/protocol/api.js'
 import {
-  encode, fieldsOf, messageArbitrary, versionsOf, type Direction,
+  decodeRequestHeaderPrefix, decodeRequestHeaderTail, encodeRequestHeader,
+} from '../../src/protocol/headers.js'
+import {
+  encode, encodeHostile, fieldsOf, HOSTILE_STRINGS, HostileWriter, messageArbitrary,
+  versionsOf, type Direction,
 } from './support/messages.js'
+import { MUTATION, mutate } from './support/mutations.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 1_000_000)
 /** Runs per API, shared across its versions, directions and the three kinds of input. */
@@ -37,44 +45,6 @@ function decodeQuietly (api: ApiDefinition<unknown, unknown>, direction: Directi
     throw new Error(`${api.name} v${version} ${direction} threw ${String(error)} on ` +
       bytes.toString('hex'), { cause: error })
   }
-}
-
-type Mutation =
-  | { kind: 'set', at: number, value: number }
-  | { kind: 'insert', at: number, bytes: Uint8Array }
-  | { kind: 'delete', at: number, count: number }
-  | { kind: 'truncate', at: number }
-
-const BYTE = fc.oneof(fc.constantFrom(0x00, 0x7f, 0x80, 0xff, 0x01, 0xfe), fc.nat(255))
-const MUTATION: fc.Arbitrary<Mutation> = fc.oneof(
-  fc.record({ kind: fc.constant('set' as const), at: fc.nat(), value: BYTE }),
-  fc.record({ kind: fc.constant('insert' as const), at: fc.nat(),
-    bytes: fc.uint8Array({ minLength: 1, maxLength: 6 }) }),
-  fc.record({ kind: fc.constant('delete' as const), at: fc.nat(),
-    count: fc.integer({ min: 1, max: 8 }) }),
-  fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
-)
-
-function mutate (bytes: Buffer, mutations: Mutation[]): Buffer {
-  let result = Buffer.from(bytes)
-  for (const mutation of mutations) {
-    const at = result.length === 0 ? 0 : mutation.at % (result.length + 1)
-    switch (mutation.kind) {
-      case 'set':
-        if (at < result.length) result[at] = mutation.value
-        break
-      case 'insert':
-        result = Buffer.concat([result.subarray(0, at), mutation.bytes, result.subarray(at)])
-        break
-      case 'delete':
-        result = Buffer.concat([result.subarray(0, at), result.subarray(at + mutation.count)])
-        break
-      case 'truncate':
-        result = result.subarray(0, at)
-        break
-    }
-  }
-  return result
 }
 
 describe(`protocol decoders under fuzzing (FUZZ_SEED=${SEED})`, () => {
@@ -117,6 +87,75 @@ describe(`protocol decoders under fuzzing (FUZZ_SEED=${SEED})`, () => {
       }
     })
   }
+
+  for (const api of API_DEFINITIONS) {
+    const cases = versionsOf(api).flatMap(version =>
+      DIRECTIONS.map(direction => ({ version, direction })))
+    const runs = Math.max(10, Math.floor(RUNS_PER_API / 3 / cases.length))
+
+    it(`${api.name} decoders survive hostile strings and forged sizes`, () => {
+      for (const { version, direction } of cases) {
+        const fields = fieldsOf(api, direction)
+        fc.assert(fc.property(messageArbitrary(fields, version, 0, HOSTILE_STRINGS),
+          fc.array(MUTATION, { maxLength: 3 }), (message, mutations) => {
+            const bytes = encodeHostile(api, direction, version, message)
+            decodeQuietly(api, direction, version, mutate(bytes, mutations))
+          }), { seed: SEED, numRuns: runs })
+      }
+    })
+
+    it(`${api.name} decoders survive an extreme size or count written at every offset`, () => {
+      const extremes = [
+        (bytes: Buffer, at: number) => bytes.writeInt32BE(0x7fffffff, at),
+        (bytes: Buffer, at: number) => bytes.writeInt32BE(-2, at),
+        (bytes: Buffer, at: number) => bytes.writeInt16BE(0x7fff, at),
+        (bytes: Buffer, at: number) => bytes.fill(0xff, at, at + 4),
+      ]
+      for (const { version, direction } of cases) {
+        const message = fc.sample(messageArbitrary(fieldsOf(api, direction), version),
+          { seed: SEED, numRuns: 1 })[0]
+        const valid = encode(api, direction, version, message)
+        for (let at = 0; at + 4 <= valid.length; at++) {
+          for (const write of extremes) {
+            const bytes = Buffer.from(valid)
+            write(bytes, at)
+            decodeQuietly(api, direction, version, bytes)
+          }
+        }
+      }
+    })
+  }
+
+  it('the request header decoder rejects random and mutated bytes only with ProtocolDecodeError',
+    () => {
+      const decodeHeader = (bytes: Buffer): void => {
+        const reader = new Reader(bytes)
+        try {
+          const header = decodeRequestHeaderPrefix(reader)
+          const api = API_DEFINITIONS.find(candidate => candidate.key === header.apiKey)
+          decodeRequestHeaderTail(reader, header,
+            api !== undefined && isFlexible(api, header.apiVersion))
+        } catch (error) {
+          if (!(error instanceof ProtocolDecodeError)) throw error
+        }
+      }
+      const headers = fc.record({
+        apiKey: fc.constantFrom(...API_DEFINITIONS.map(api => api.key)),
+        apiVersion: fc.integer({ min: -1, max: 20 }),
+        correlationId: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+        clientId: fc.option(HOSTILE_STRINGS, { nil: null }),
+        flexible: fc.boolean(),
+      })
+      fc.assert(fc.property(headers, fc.array(MUTATION, { maxLength: 3 }),
+        ({ flexible, ...header }, mutations) => {
+          const writer = new HostileWriter()
+          encodeRequestHeader(writer, header, flexible)
+          decodeHeader(mutate(writer.toBuffer(), mutations))
+        }), { seed: SEED, numRuns: 2000 })
+      fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), bytes => {
+        decodeHeader(Buffer.from(bytes))
+      }), { seed: SEED, numRuns: 2000 })
+    })
 
   it('the decoder of a flexible version bounds a forged compact array count by the frame', () => {
     // A compact array count of 2^35-ish: uvarint ff ff ff ff 7f, then nothing.

@@ -268,13 +268,20 @@ function checkAcrossSegments (parsed: ParsedSegment[], partition: string, strict
   }
 }
 
-/** Every partition directory of a data directory (those holding `.log` files). */
+/**
+ * Every partition directory of a data directory (those holding `.log` files), and the metadata
+ * log under `metadata/`.
+ */
 export async function validateDataDir (dataDir: string,
   options: ValidateOptions = {}): Promise<PartitionValidation[]> {
   const results: PartitionValidation[] = []
   for (const entry of await readdir(dataDir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue
     const directory = path.join(dataDir, entry.name)
+    if (entry.name === 'metadata') {
+      results.push(...await validateDataDir(directory, options))
+      continue
+    }
     if (!(await readdir(directory)).some(name => SEGMENT_LOG.test(name))) continue
     results.push(await validatePartitionDir(directory, options))
   }

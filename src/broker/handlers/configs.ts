@@ -4,7 +4,7 @@
  * partition logs at once. AlterConfigs replaces a topic's whole override set (Kafka's legacy
  * semantics); IncrementalAlterConfigs sets, deletes, appends to or subtracts from single
  * properties (KIP-339). Broker configs are static in Tributary: altering them is refused with
- * a message that says so.
+ * a message that says so. Internal topics cannot be reconfigured by clients (INVALID_REQUEST).
  */
 import {
   AlterConfigs, type AlterConfigsRequest, type AlterConfigsResponse,
@@ -19,6 +19,7 @@ import {
 import { ControllerError } from '../../controller/controller.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, ConfigEntryView, HandlerEntry } from '../broker.js'
+import { isInternalTopic } from '../internal-topics.js'
 
 export const RESOURCE_TOPIC = 2
 export const RESOURCE_BROKER = 4
@@ -182,6 +183,14 @@ async function applyChanges (broker: Broker, resourceType: number, resourceName:
     result.errorMessage = `topic '${resourceName}' does not exist`
     return result
   }
+  if (isInternalTopic(resourceName)) {
+    // Kafka leaves this to authorization (ALTER_CONFIGS on the topic); Tributary has no ACLs,
+    // so the broker's own settings for its internal topics are not open to clients.
+    result.errorCode = errorCodeOf('INVALID_REQUEST')
+    result.errorMessage = `'${resourceName}' is an internal topic; its configs are set by the ` +
+      'broker'
+    return result
+  }
   const invalid = broker.configs.validateTopicConfigs(Object.fromEntries(changes))
   if (invalid !== undefined) {
     result.errorCode = errorCodeOf('INVALID_CONFIG')
@@ -190,8 +199,8 @@ async function applyChanges (broker: Broker, resourceType: number, resourceName:
   }
   if (validateOnly) return result
   try {
+    // The replica manager pushes the new settings to the open logs as it follows the commit.
     await broker.controller.alterConfigs('topic', resourceName, changes)
-    broker.replicaManager.applyTopicConfig(resourceName)
   } catch (error) {
     if (!(error instanceof ControllerError)) throw error
     result.errorCode = errorCodeOf(error.errorName)

@@ -1,6 +1,8 @@
 /**
  * CreatePartitions: grows topics to a new partition count through the controller (Kafka never
- * shrinks a topic). Manual assignments are refused; `validate_only` checks without creating.
+ * shrinks a topic). Manual assignments are refused, and so are internal topics (their partition
+ * count places the groups); `validate_only` checks without creating. The replica manager opens
+ * the new logs itself as it follows the metadata.
  */
 import {
   CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse,
@@ -8,6 +10,7 @@ import {
 import { ControllerError } from '../../controller/controller.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
+import { isInternalTopic } from '../internal-topics.js'
 
 type Result = CreatePartitionsResponse['results'][number]
 
@@ -26,6 +29,12 @@ HandlerEntry<CreatePartitionsRequest, CreatePartitionsResponse> = {
         result.errorMessage = 'manual replica assignments are not supported'
         continue
       }
+      if (isInternalTopic(topic.name)) {
+        // More partitions would move groups to other partitions of __consumer_offsets.
+        result.errorCode = errorCodeOf('INVALID_REQUEST')
+        result.errorMessage = `'${topic.name}' is an internal topic; its partitions are fixed`
+        continue
+      }
       try {
         await broker.controller.createPartitions(topic.name, topic.count, request.validateOnly)
       } catch (error) {
@@ -34,7 +43,6 @@ HandlerEntry<CreatePartitionsRequest, CreatePartitionsResponse> = {
         result.errorMessage = error.message
       }
     }
-    await broker.replicaManager.reconcile()
     return { throttleTimeMs: 0, results }
   },
 }

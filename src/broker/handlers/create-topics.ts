@@ -1,8 +1,9 @@
 /**
- * CreateTopics: validates every topic (name rules, partitions, replication factor against the
- * live brokers, configs against the schema) and creates it through the controller. -1 for
- * partitions or replication factor means the broker default (KIP-464). Internal topic names
- * cannot be created by clients. `validate_only` checks without creating.
+ * CreateTopics: each topic goes through the broker's one creation path (TopicCreator: name
+ * rules, partitions, replication factor against the live brokers, configs against the schema,
+ * internal and reserved names refused with INVALID_REQUEST). -1 for partitions or replication
+ * factor means the broker default (KIP-464). `validate_only` checks without creating. A name
+ * given twice is INVALID_REQUEST, as in Kafka.
  */
 import {
   CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse,
@@ -10,7 +11,6 @@ import {
 import { ControllerError } from '../../controller/controller.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { isInternalTopic } from '../internal-topics.js'
 
 type TopicRequest = CreateTopicsRequest['topics'][number]
 type TopicResponse = CreateTopicsResponse['topics'][number]
@@ -30,16 +30,12 @@ export const createTopicsHandler: HandlerEntry<CreateTopicsRequest, CreateTopics
       seen.add(topic.name)
       topics.push(await createOne(broker, topic, request.validateOnly))
     }
-    await broker.replicaManager.reconcile()
     return { throttleTimeMs: 0, topics }
   },
 }
 
 async function createOne (broker: Broker, topic: TopicRequest,
   validateOnly: boolean): Promise<TopicResponse> {
-  if (isInternalTopic(topic.name)) {
-    return failed(topic, 'INVALID_REQUEST', `'${topic.name}' is an internal topic`)
-  }
   if (topic.assignments.length > 0) {
     return failed(topic, 'INVALID_REQUEST',
       'manual replica assignments are not supported; give partitions and replication factor')
@@ -49,19 +45,14 @@ async function createOne (broker: Broker, topic: TopicRequest,
     if (config.value === null) continue
     configs[config.name] = config.value
   }
-  const invalidConfig = broker.configs.validateTopicConfigs(configs)
-  if (invalidConfig !== undefined) return failed(topic, 'INVALID_CONFIG', invalidConfig)
-  const spec = {
-    name: topic.name,
-    partitions: topic.numPartitions === -1 ? broker.settings.numPartitions : topic.numPartitions,
-    replicationFactor: topic.replicationFactor === -1
-      ? broker.settings.defaultReplicationFactor
-      : topic.replicationFactor,
-    configs,
+  const newTopic = {
+    name: topic.name, partitions: topic.numPartitions,
+    replicationFactor: topic.replicationFactor, configs,
   }
+  let spec
   try {
-    if (validateOnly) broker.controller.validateCreateTopic(spec)
-    else await broker.controller.createTopic(spec)
+    spec = broker.topicCreator.validate(newTopic, 'client')
+    if (!validateOnly) await broker.topicCreator.create(newTopic, 'client')
   } catch (error) {
     if (!(error instanceof ControllerError)) throw error
     return failed(topic, error.errorName, error.message)

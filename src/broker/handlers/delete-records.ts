@@ -2,12 +2,14 @@
  * DeleteRecords: raises a partition's log start offset (deleting whole segments below it), as
  * Kafka's `kafka-delete-records`. -1 means the high watermark. An offset above the high
  * watermark is OFFSET_OUT_OF_RANGE. The answer's low watermark is the new log start offset.
+ * Internal topics answer INVALID_TOPIC_EXCEPTION, as in Kafka.
  */
 import {
   DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse,
 } from '../../protocol/apis/delete-records.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
+import { isInternalTopic } from '../internal-topics.js'
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number]
 
@@ -25,6 +27,12 @@ export const deleteRecordsHandler: HandlerEntry<DeleteRecordsRequest, DeleteReco
           partitionIndex: partition.partitionIndex, lowWatermark: -1, errorCode: ERROR.NONE,
         }
         partitions.push(result)
+        if (isInternalTopic(topic.name)) {
+          // Kafka's ReplicaManager.deleteRecordsOnLocalLog: "Cannot delete records of internal
+          // topic" (InvalidTopicException) unless the broker itself asks.
+          result.errorCode = errorCodeOf('INVALID_TOPIC_EXCEPTION')
+          continue
+        }
         const log = broker.image.topic(topic.name) === undefined
           ? undefined
           : broker.replicaManager.log(topic.name, partition.partitionIndex)

@@ -1,6 +1,7 @@
 /**
- * DeleteTopics: removes topics through the controller; their partition logs are deleted when
- * the replica manager reconciles with the new image. `delete.topic.enable=false` refuses with
+ * DeleteTopics: removes topics through the controller; the replica manager, following the
+ * metadata, deletes their partition logs before the controller operation resolves. Internal
+ * topics are refused with INVALID_REQUEST. `delete.topic.enable=false` refuses with
  * TOPIC_DELETION_DISABLED, as Kafka does.
  */
 import {
@@ -45,7 +46,6 @@ export const deleteTopicsHandler: HandlerEntry<DeleteTopicsRequest, DeleteTopics
         response.errorMessage = error.message
       }
     }
-    await broker.replicaManager.reconcile()
     return { throttleTimeMs: 0, responses }
   },
 }

@@ -1,9 +1,10 @@
 /**
- * FindCoordinator v0-2 (KAFKA_PROTOCOL.md section 2). A group's coordinator is the leader of
+ * FindCoordinator v0-2 (see docs/protocol.md). A group's coordinator is the leader of
  * its `__consumer_offsets` partition, abs(hashCode(group)) % partitions (Kafka's
  * GroupCoordinatorService.partitionFor). The answer names that node with the address of the
  * listener the request came in on; kafkajs only uses the node id, so it must be a node of
- * Metadata (P3.1). Key type 1 (transactions) has no coordinator here yet:
+ * Metadata (docs/protocol.md, "The coordinator is a broker from Metadata"). Key type 1
+ * (transactions) has no coordinator here yet:
  * COORDINATOR_NOT_AVAILABLE, which clients retry.
  */
 import { FindCoordinator, type FindCoordinatorRequest } from '../../protocol/apis/find-coordinator.js'

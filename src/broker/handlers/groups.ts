@@ -1,7 +1,8 @@
 /**
  * The consumer-group APIs, one handler file each, answered by the GroupCoordinator
- * (src/group). Versions follow KAFKA_PROTOCOL.md section 2; every minimum is what librdkafka's
- * BrokerGroupCoordinator / BrokerBalancedConsumer feature gates need (P1.1).
+ * (src/group). Versions follow docs/protocol.md ("Why these versions"); every minimum is what
+ * librdkafka's BrokerGroupCoordinator / BrokerBalancedConsumer feature gates need ("Minimum
+ * versions and librdkafka's feature gates").
  */
 import type { HandlerEntry } from '../broker.js'
 import { deleteGroupsHandler } from './delete-groups.js'

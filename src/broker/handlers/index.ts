@@ -1,6 +1,6 @@
 /**
  * The handler table: every API the broker serves, with the versions it advertises
- * (KAFKA_PROTOCOL.md section 2). ApiVersions derives its answer from this list.
+ * (docs/protocol.md, "APIs and versions"). ApiVersions derives its answer from this list.
  */
 import type { HandlerEntry } from '../broker.js'
 import { apiVersionsHandler } from './api-versions.js'

@@ -1,7 +1,8 @@
 /**
  * JoinGroup v0-5. v4+ lets the coordinator demand a member id first (MEMBER_ID_REQUIRED,
  * KIP-394); v5 carries group.instance.id (KIP-345). The response waits until the group's
- * rebalance completes (bounded by the rebalance timeout, KAFKA_PROTOCOL.md P3.4).
+ * rebalance completes (bounded by the rebalance timeout; docs/protocol.md, "JoinGroup waits
+ * for the rebalance").
  */
 import { JoinGroup, type JoinGroupRequest } from '../../protocol/apis/join-group.js'
 import { ERROR } from '../../protocol/errors.js'

@@ -8,6 +8,7 @@ import {
   ListOffsets, type ListOffsetsRequest, type ListOffsetsResponse,
 } from '../../protocol/apis/list-offsets.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number]
@@ -38,6 +39,10 @@ async function lookup (broker: Broker, topic: string, partitionIndex: number,
   const response: PartitionResponse = {
     partitionIndex, errorCode: ERROR.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1,
     leaderEpoch: -1,
+  }
+  if (validateTopicName(topic) !== undefined) {
+    response.errorCode = ERROR.INVALID_TOPIC_EXCEPTION
+    return response
   }
   const log = broker.image.topic(topic) === undefined
     ? undefined

@@ -1,17 +1,22 @@
 /**
  * Metadata: brokers, controller and topics with their partitions.
  *
- * Pitfalls this follows (KAFKA_PROTOCOL.md P2): kafkajs throws on any non-zero topic or
+ * Pitfalls this follows (docs/protocol.md, Metadata): kafkajs throws on any non-zero topic or
  * partition error, so a topic that exists is always answered without error; `controller_id`
  * and `leader_id` name a broker that is listed; auto-creation is synchronous, so the first
  * response already carries the new topic; v0 requests with no topics and v1+ requests with a
- * null list mean "all topics"; v0-v3 imply allow_auto_topic_creation.
+ * null list mean "all topics"; v0-v3 imply allow_auto_topic_creation. One request auto-creates
+ * at most AUTO_CREATE_TOPICS_PER_REQUEST topics (the rest answer LEADER_NOT_AVAILABLE, retried
+ * by clients); internal and reserved names are never auto-created.
  */
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js'
-import { ERROR } from '../../protocol/errors.js'
+import { ControllerError } from '../../controller/controller.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { TopicInfo } from '../../metadata/image.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
+import { AutoCreateBudget } from '../topic-creator.js'
 
 type TopicResponse = MetadataResponse['topics'][number]
 const NO_TOPIC_ID = Buffer.alloc(16)
@@ -28,8 +33,10 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
     if (allTopics) {
       for (const topic of broker.image.topics()) topics.push(describeTopic(topic))
     } else {
+      const budget = new AutoCreateBudget()
       for (const requested of request.topics ?? []) {
-        topics.push(await describeRequested(broker, requested.name ?? '', allowAutoCreate))
+        topics.push(await describeRequested(broker, requested.name ?? '', allowAutoCreate,
+          budget))
       }
     }
     return {
@@ -47,20 +54,37 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
   },
 }
 
+/**
+ * An illegal name is INVALID_TOPIC_EXCEPTION whether or not auto-creation is on, before any
+ * lookup (Kafka's KafkaApis.getTopicMetadata validates the names it does not know).
+ */
 async function describeRequested (broker: Broker, name: string,
-  allowAutoCreate: boolean): Promise<TopicResponse> {
+  allowAutoCreate: boolean, budget: AutoCreateBudget): Promise<TopicResponse> {
+  if (validateTopicName(name) !== undefined) {
+    return missingTopic(name, ERROR.INVALID_TOPIC_EXCEPTION)
+  }
   let topic: TopicInfo | undefined
   try {
-    topic = await broker.topicOrAutoCreate(name, allowAutoCreate)
+    topic = await broker.topicOrAutoCreate(name, allowAutoCreate, budget)
   } catch (error) {
-    const errorName = (error as { errorName?: string }).errorName
-    const code = errorName === 'INVALID_TOPIC_EXCEPTION'
-      ? ERROR.INVALID_TOPIC_EXCEPTION
-      : ERROR.UNKNOWN_TOPIC_OR_PARTITION
-    return missingTopic(name, code)
+    return missingTopic(name, autoCreateErrorCode(error))
   }
   if (topic === undefined) return missingTopic(name, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
   return describeTopic(topic)
+}
+
+/**
+ * The topic error for a name that could not be auto-created: a name that can never be a
+ * topic (invalid, or the reserved __cluster_metadata) is INVALID_TOPIC_EXCEPTION; a spent
+ * per-request budget is LEADER_NOT_AVAILABLE (retriable); anything else UNKNOWN_TOPIC_OR_PARTITION.
+ */
+function autoCreateErrorCode (error: unknown): number {
+  const errorName = error instanceof ControllerError ? error.errorName : undefined
+  switch (errorName) {
+    case 'INVALID_TOPIC_EXCEPTION': case 'INVALID_REQUEST': return ERROR.INVALID_TOPIC_EXCEPTION
+    case 'LEADER_NOT_AVAILABLE': return errorCodeOf('LEADER_NOT_AVAILABLE')
+    default: return ERROR.UNKNOWN_TOPIC_OR_PARTITION
+  }
 }
 
 function missingTopic (name: string, errorCode: number): TopicResponse {

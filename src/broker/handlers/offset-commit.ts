@@ -1,6 +1,6 @@
 /**
  * OffsetCommit v2-5 (v2 for kafka-python, v5 for the others; the range must overlap 1..2 for
- * librdkafka's gate, KAFKA_PROTOCOL.md P1.1). Partitions of unknown topics get
+ * librdkafka's gate, docs/protocol.md "Minimum versions"). Partitions of unknown topics get
  * UNKNOWN_TOPIC_OR_PARTITION (Kafka's KafkaApis.handleOffsetCommitRequest), which also bounds
  * how many offsets a group can hold; the rest go to the coordinator, whose answer comes once
  * the offsets are durable in __consumer_offsets. v2-4 retention_time_ms sets an explicit

@@ -2,16 +2,18 @@
  * Produce: validates each partition's batch and appends it through the replica manager, the
  * same path HTTP produce takes.
  *
- * acks: 0 means no response at all (KAFKA_PROTOCOL.md P4.2); a failure then closes the
+ * acks: 0 means no response at all (docs/protocol.md, acks=0); a failure then closes the
  * connection, as Kafka does, since the client cannot otherwise learn of it. 1 and -1 answer
  * once the batch is durable (fsync before ack; on one node the ISR is this node). `timeout_ms`
  * bounds the wait: past it the partition answers REQUEST_TIMED_OUT, and the batch may still
  * have been written (an indefinite failure, which idempotent producers resolve by retrying).
+ * Internal topics answer INVALID_TOPIC_EXCEPTION (checked in ReplicaManager.appendRecords, the
+ * path HTTP produce shares).
  */
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { isInternalTopic } from '../internal-topics.js'
 import { PartitionError } from '../replica-manager.js'
 import { NO_RESPONSE } from '../request-context.js'
 
@@ -29,11 +31,16 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     for (const topicData of request.topicData) {
       const partitionResponses: PartitionResponse[] = []
       responses.push({ name: topicData.name, partitionResponses })
+      const invalidName = validateTopicName(topicData.name)
       for (const partitionData of topicData.partitionData) {
         const response = emptyResponse(partitionData.index)
         partitionResponses.push(response)
         if (!validAcks) {
           fail(response, 'INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${acks}`)
+          continue
+        }
+        if (invalidName !== undefined) {
+          fail(response, 'INVALID_TOPIC_EXCEPTION', invalidName)
           continue
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
@@ -77,10 +84,6 @@ function fail (response: PartitionResponse, errorName: string, message: string):
 
 async function appendPartition (broker: Broker, topic: string, partition: number,
   records: Buffer | null, timeoutMs: number, response: PartitionResponse): Promise<void> {
-  if (isInternalTopic(topic)) {
-    fail(response, 'INVALID_TOPIC_EXCEPTION', `cannot produce to internal topic ${topic}`)
-    return
-  }
   if (records === null || records.length === 0) {
     fail(response, 'INVALID_RECORD', 'produce request carries no record batch')
     return

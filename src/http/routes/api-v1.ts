@@ -51,18 +51,14 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker): void {
     const configs: Record<string, string> = {}
     for (const [name, value] of Object.entries(body.configs ?? {})) configs[name] = String(value)
     if (body.retention_ms !== undefined) configs['retention.ms'] = String(body.retention_ms)
-    const invalid = broker.configs.validateTopicConfigs(configs)
-    if (invalid !== undefined) {
-      throw new HttpError(422, 6, `configs: ${invalid}`, [{ field: 'configs', message: invalid }])
-    }
     try {
-      const topic = await broker.controller.createTopic({
+      // The broker's one creation path: validation, internal names refused, logs opened.
+      const topic = await broker.topicCreator.create({
         name: body.name,
-        partitions: body.partitions ?? broker.settings.numPartitions,
-        replicationFactor: body.replication_factor ?? broker.settings.defaultReplicationFactor,
+        partitions: body.partitions,
+        replicationFactor: body.replication_factor,
         configs,
-      })
-      await broker.replicaManager.reconcile()
+      }, 'client')
       return sendBody(request, reply.code(201), {
         name: topic.name,
         topic_id: topic.topicId,
@@ -72,6 +68,15 @@ export function registerApiV1 (app: FastifyInstance, broker: Broker): void {
       })
     } catch (error) {
       if (error instanceof ControllerError) {
+        if (error.errorName === 'INVALID_CONFIG') {
+          throw new HttpError(422, 6, `configs: ${error.message}`,
+            [{ field: 'configs', message: error.message }])
+        }
+        if (error.errorName === 'INVALID_REQUEST') {
+          // An internal or reserved name: the request is wrong, not the server.
+          throw new HttpError(400, 4, `name: ${error.message}`,
+            [{ field: 'name', message: error.message }])
+        }
         const field = error.errorName === 'INVALID_REPLICATION_FACTOR'
           ? 'replication_factor'
           : error.errorName === 'INVALID_PARTITIONS' ? 'partitions' : 'name'

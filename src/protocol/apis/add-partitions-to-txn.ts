@@ -5,7 +5,7 @@
  *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
  *   (KIP-482). v4+ (KIP-890) is a broker-to-broker batched form (transactions array,
  *   verify_only); its fields are declared, gated at v4, but the maximum stays 3: clients must
- *   never be offered v4 (KAFKA_PROTOCOL.md section 2).
+ *   never be offered v4 (docs/protocol.md, "Why these versions").
  *
  * Request grammar (v0-v3):
  *   v3_and_below_transactional_id string, v3_and_below_producer_id int64,
@@ -108,4 +108,17 @@ AddPartitionsToTxnResponse>({
     },
     { name: 'resultsByTopicV3AndBelow', type: topicResultFields(0), versions: [0, 3] },
   ],
+  // Kafka's AddPartitionsToTxnRequest.getErrorResponse: the error for every partition,
+  // of the one transaction up to v3, of every transaction (and at the top) from v4.
+  errorEcho: {
+    resultsByTransaction: { from: 'transactions', each: {
+      transactionalId: 'transactionalId',
+      topicResults: { from: 'topics', each: {
+        name: 'name', resultsByPartition: { from: 'partitions', each: 'partitionIndex' },
+      } },
+    } },
+    resultsByTopicV3AndBelow: { from: 'v3AndBelowTopics', each: {
+      name: 'name', resultsByPartition: { from: 'partitions', each: 'partitionIndex' },
+    } },
+  },
 })

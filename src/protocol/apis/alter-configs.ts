@@ -13,6 +13,7 @@
  *   resource_type int8, resource_name string, (tags v2+)], (tags v2+)
  */
 import { defineApi, type Field } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface AlterConfigsRequest {
   resources: { resourceType: number, resourceName: string,
@@ -57,7 +58,8 @@ export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>
           name: 'configs',
           type: [
             { name: 'name', type: 'string', versions: [0] },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
@@ -67,4 +69,9 @@ export const AlterConfigs = defineApi<AlterConfigsRequest, AlterConfigsResponse>
     { name: 'validateOnly', type: 'bool', versions: [0] },
   ],
   response: alterConfigsResponseFields,
+  // Kafka's AlterConfigsRequest.getErrorResponse: the error for every resource.
+  errorEcho: {
+    responses: { from: 'resources',
+      each: { resourceType: 'resourceType', resourceName: 'resourceName' } },
+  },
 })

@@ -61,4 +61,6 @@ export const CreatePartitions = defineApi<CreatePartitionsRequest, CreatePartiti
       versions: [0],
     },
   ],
+  // Kafka's CreatePartitionsRequest.getErrorResponse: the error for every topic.
+  errorEcho: { results: { from: 'topics', each: { name: 'name' } } },
 })

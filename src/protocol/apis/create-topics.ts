@@ -23,6 +23,7 @@
  * and writes none: topic_config_error_code (tagged, ignorable) is never sent.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface CreateTopicsRequest {
   topics: {
@@ -75,7 +76,8 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
           name: 'configs',
           type: [
             { name: 'name', type: 'string', versions: [0] },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
@@ -112,4 +114,6 @@ export const CreateTopics = defineApi<CreateTopicsRequest, CreateTopicsResponse>
       versions: [0],
     },
   ],
+  // Kafka's CreateTopicsRequest.getErrorResponse: the error for every topic.
+  errorEcho: { topics: { from: 'topics', each: { name: 'name' } } },
 })

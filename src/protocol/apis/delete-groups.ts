@@ -44,4 +44,6 @@ export const DeleteGroups = defineApi<DeleteGroupsRequest, DeleteGroupsResponse>
       versions: [0],
     },
   ],
+  // Kafka's DeleteGroupsRequest.getErrorResponse: the error for every group.
+  errorEcho: { results: { from: 'groupsNames', each: 'groupId' } },
 })

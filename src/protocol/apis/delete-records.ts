@@ -61,7 +61,7 @@ export const DeleteRecords = defineApi<DeleteRecordsRequest, DeleteRecordsRespon
           name: 'partitions',
           type: [
             { name: 'partitionIndex', type: 'int32', versions: [0] },
-            { name: 'lowWatermark', type: 'int64', versions: [0] },
+            { name: 'lowWatermark', type: 'int64', versions: [0], default: -1 },
             { name: 'errorCode', type: 'int16', versions: [0] },
           ],
           versions: [0],
@@ -70,4 +70,10 @@ export const DeleteRecords = defineApi<DeleteRecordsRequest, DeleteRecordsRespon
       versions: [0],
     },
   ],
+  // Kafka's DeleteRecordsRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })

@@ -61,4 +61,10 @@ export const DeleteTopics = defineApi<DeleteTopicsRequest, DeleteTopicsResponse>
       versions: [0],
     },
   ],
+  // Kafka's DeleteTopicsRequest.getErrorResponse: the error for every topic, named in
+  // topic_names up to v5 and in topics from v6.
+  errorEcho: {
+    responses: [{ from: 'topicNames', each: 'name' },
+      { from: 'topics', each: { name: 'name', topicId: 'topicId' } }],
+  },
 })

@@ -104,4 +104,9 @@ export const DescribeConfigs = defineApi<DescribeConfigsRequest, DescribeConfigs
       versions: [0],
     },
   ],
+  // Kafka's DescribeConfigsRequest.getErrorResponse: the error for every resource.
+  errorEcho: {
+    results: { from: 'resources',
+      each: { resourceType: 'resourceType', resourceName: 'resourceName' } },
+  },
 })

@@ -86,4 +86,6 @@ export const DescribeGroups = defineApi<DescribeGroupsRequest, DescribeGroupsRes
       versions: [0],
     },
   ],
+  // Kafka's DescribeGroupsRequest.getErrorResponse: the error for every group.
+  errorEcho: { groups: { from: 'groups', each: 'groupId' } },
 })

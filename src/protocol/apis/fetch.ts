@@ -31,7 +31,7 @@
  *                          (tags v12+)], (tags v12+)], (tags v12+)
  *
  * Records are always encoded with a size, 0 when empty, never as null (-1): librdkafka fails
- * the parse on a negative MessageSetSize (KAFKA_PROTOCOL.md P5.4). Large record sets are
+ * the parse on a negative MessageSetSize (docs/protocol.md, Fetch). Large record sets are
  * appended by reference (Writer.rawReference), so segment bytes are never copied into the
  * response.
  */
@@ -135,7 +135,7 @@ const response: Field[] = [
         type: [
           { name: 'partitionIndex', type: 'int32', versions: [0] },
           { name: 'errorCode', type: 'int16', versions: [0] },
-          { name: 'highWatermark', type: 'int64', versions: [0] },
+          { name: 'highWatermark', type: 'int64', versions: [0], default: -1 },
           { name: 'lastStableOffset', type: 'int64', versions: [4], default: -1 },
           { name: 'logStartOffset', type: 'int64', versions: [5], default: -1 },
           {
@@ -159,4 +159,11 @@ const response: Field[] = [
 
 export const Fetch = defineApi<FetchRequest, FetchResponse>({
   key: 1, name: 'Fetch', minVersion: 4, maxVersion: 12, flexibleFrom: 12, request, response,
+  // Kafka's FetchRequest.getErrorResponse: the error for every partition, and at the top (v7+).
+  errorEcho: {
+    responses: { from: 'topics', each: {
+      topic: 'topic', topicId: 'topicId',
+      partitions: { from: 'partitions', each: { partitionIndex: 'partition' } },
+    } },
+  },
 })

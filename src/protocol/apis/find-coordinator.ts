@@ -84,4 +84,7 @@ export const FindCoordinator = defineApi<FindCoordinatorRequest, FindCoordinator
       versions: [4],
     },
   ],
+  // Kafka's FindCoordinatorRequest.getErrorResponse: the top-level error up to v3, the
+  // error for every key from v4.
+  errorEcho: { coordinators: { from: 'coordinatorKeys', each: 'key' } },
 })

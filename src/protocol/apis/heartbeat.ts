@@ -13,6 +13,7 @@
  * Strings are compact from v4.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface HeartbeatRequest {
   groupId: string
@@ -35,7 +36,7 @@ export const Heartbeat = defineApi<HeartbeatRequest, HeartbeatResponse>({
   request: [
     { name: 'groupId', type: 'string', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [0] },
-    { name: 'memberId', type: 'string', versions: [0] },
+    { name: 'memberId', type: 'string', versions: [0], maxBytes: STRING_BYTES_MAX },
     { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
   ],
   response: [

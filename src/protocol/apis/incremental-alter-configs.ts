@@ -11,6 +11,7 @@
  * Response grammar: as AlterConfigs (alterConfigsResponseFields), flexible from v1.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 import { alterConfigsResponseFields, type AlterConfigsResponse } from './alter-configs.js'
 
 export interface IncrementalAlterConfigsRequest {
@@ -39,7 +40,8 @@ IncrementalAlterConfigsResponse>({
           type: [
             { name: 'name', type: 'string', versions: [0] },
             { name: 'configOperation', type: 'int8', versions: [0] },
-            { name: 'value', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'value', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
@@ -49,4 +51,9 @@ IncrementalAlterConfigsResponse>({
     { name: 'validateOnly', type: 'bool', versions: [0] },
   ],
   response: alterConfigsResponseFields,
+  // Kafka's IncrementalAlterConfigsRequest.getErrorResponse: the error for every resource.
+  errorEcho: {
+    responses: { from: 'resources',
+      each: { resourceType: 'resourceType', resourceName: 'resourceName' } },
+  },
 })

@@ -22,6 +22,7 @@
  * Strings, bytes and arrays are compact from v6.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface JoinGroupRequestProtocol {
   name: string
@@ -71,7 +72,7 @@ export const JoinGroup = defineApi<JoinGroupRequest, JoinGroupResponse>({
     { name: 'groupId', type: 'string', versions: [0] },
     { name: 'sessionTimeoutMs', type: 'int32', versions: [0] },
     { name: 'rebalanceTimeoutMs', type: 'int32', versions: [1], default: -1 },
-    { name: 'memberId', type: 'string', versions: [0] },
+    { name: 'memberId', type: 'string', versions: [0], maxBytes: STRING_BYTES_MAX },
     { name: 'groupInstanceId', type: 'string', versions: [5], nullableFrom: 5, default: null },
     { name: 'protocolType', type: 'string', versions: [0] },
     {
@@ -82,7 +83,8 @@ export const JoinGroup = defineApi<JoinGroupRequest, JoinGroupResponse>({
       ],
       versions: [0],
     },
-    { name: 'reason', type: 'string', versions: [8], nullableFrom: 8, default: null },
+    { name: 'reason', type: 'string', versions: [8], nullableFrom: 8, default: null,
+      maxBytes: STRING_BYTES_MAX },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [2] },

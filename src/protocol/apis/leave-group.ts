@@ -18,6 +18,7 @@
  * Strings and arrays are compact from v4.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface MemberIdentity {
   memberId: string
@@ -54,14 +55,15 @@ export const LeaveGroup = defineApi<LeaveGroupRequest, LeaveGroupResponse>({
   flexibleFrom: 4,
   request: [
     { name: 'groupId', type: 'string', versions: [0] },
-    { name: 'memberId', type: 'string', versions: [0, 2] },
+    { name: 'memberId', type: 'string', versions: [0, 2], maxBytes: STRING_BYTES_MAX },
     {
       name: 'members',
       type: [
-        { name: 'memberId', type: 'string', versions: [3] },
+        { name: 'memberId', type: 'string', versions: [3], maxBytes: STRING_BYTES_MAX },
         { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3,
           default: null },
-        { name: 'reason', type: 'string', versions: [5], nullableFrom: 5, default: null },
+        { name: 'reason', type: 'string', versions: [5], nullableFrom: 5, default: null,
+          maxBytes: STRING_BYTES_MAX },
       ],
       versions: [3],
     },

@@ -92,4 +92,10 @@ const response: Field[] = [
 
 export const ListOffsets = defineApi<ListOffsetsRequest, ListOffsetsResponse>({
   key: 2, name: 'ListOffsets', minVersion: 1, maxVersion: 7, flexibleFrom: 6, request, response,
+  // Kafka's ListOffsetsRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })

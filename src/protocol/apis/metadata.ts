@@ -1,7 +1,7 @@
 /**
  * Metadata (key 3). Codec versions 0-12, flexible from 9 (MetadataRequest.json /
- * MetadataResponse.json). Advertised 0-6 for now (KAFKA_PROTOCOL.md section 2; P2.7: topic ids
- * must be real before advertising 10+).
+ * MetadataResponse.json). Advertised 0-6 for now (docs/protocol.md, "Why these versions":
+ * topic ids must be real before advertising 10+).
  *
  * Version history: v1 makes the topic list nullable (null = all topics; v0 uses an empty list)
  * and adds rack, controller_id and is_internal; v2 adds cluster_id; v3 adds throttle_time_ms;
@@ -119,4 +119,6 @@ const response: Field[] = [
 
 export const Metadata = defineApi<MetadataRequest, MetadataResponse>({
   key: 3, name: 'Metadata', minVersion: 0, maxVersion: 12, flexibleFrom: 9, request, response,
+  // Kafka's MetadataRequest.getErrorResponse: the error for every topic named.
+  errorEcho: { topics: { from: 'topics', each: { name: 'name', topicId: 'topicId' } } },
 })

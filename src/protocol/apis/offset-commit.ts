@@ -21,6 +21,7 @@
  * Strings and arrays are compact from v8.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetCommitRequestPartition {
   partitionIndex: number
@@ -56,7 +57,7 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
   request: [
     { name: 'groupId', type: 'string', versions: [0] },
     { name: 'generationIdOrMemberEpoch', type: 'int32', versions: [1], default: -1 },
-    { name: 'memberId', type: 'string', versions: [1] },
+    { name: 'memberId', type: 'string', versions: [1], maxBytes: STRING_BYTES_MAX },
     { name: 'groupInstanceId', type: 'string', versions: [7], nullableFrom: 7, default: null },
     { name: 'retentionTimeMs', type: 'int64', versions: [2, 4], default: -1 },
     {
@@ -70,7 +71,8 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
             { name: 'committedOffset', type: 'int64', versions: [0] },
             { name: 'committedLeaderEpoch', type: 'int32', versions: [6], default: -1 },
             { name: 'commitTimestamp', type: 'int64', versions: [1, 1], default: -1 },
-            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
@@ -96,4 +98,10 @@ export const OffsetCommit = defineApi<OffsetCommitRequest, OffsetCommitResponse>
       versions: [0],
     },
   ],
+  // Kafka's OffsetCommitRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })

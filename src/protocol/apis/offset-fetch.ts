@@ -28,6 +28,7 @@
  *          error_code int16, tags], tags
  */
 import { defineApi, type Field } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface OffsetFetchRequestTopic {
   name: string
@@ -98,7 +99,7 @@ function responseTopicFields (from: number, to?: number): Field[] {
       name: 'partitions',
       type: [
         { name: 'partitionIndex', type: 'int32', versions: [from, to] },
-        { name: 'committedOffset', type: 'int64', versions: [from, to] },
+        { name: 'committedOffset', type: 'int64', versions: [from, to], default: -1 },
         { name: 'committedLeaderEpoch', type: 'int32', versions: [Math.max(from, 5), to],
           default: -1 },
         { name: 'metadata', type: 'string', versions: [from, to], nullableFrom: 0 },
@@ -122,7 +123,8 @@ export const OffsetFetch = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
       name: 'groups',
       type: [
         { name: 'groupId', type: 'string', versions: [8] },
-        { name: 'memberId', type: 'string', versions: [9], nullableFrom: 9, default: null },
+        { name: 'memberId', type: 'string', versions: [9], nullableFrom: 9, default: null,
+          maxBytes: STRING_BYTES_MAX },
         { name: 'memberEpoch', type: 'int32', versions: [9], default: -1 },
         { name: 'topics', type: requestTopicFields(8), versions: [8], nullableFrom: 8 },
       ],
@@ -144,4 +146,17 @@ export const OffsetFetch = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
       versions: [8],
     },
   ],
+  // Kafka's OffsetFetchRequest.getErrorResponse: the error for every partition asked for
+  // and at the top (v2-7), for every group (v8+).
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitionIndexes', each: 'partitionIndex' },
+    } },
+    groups: { from: 'groups', each: {
+      groupId: 'groupId',
+      topics: { from: 'topics', each: {
+        name: 'name', partitions: { from: 'partitionIndexes', each: 'partitionIndex' },
+      } },
+    } },
+  },
 })

@@ -83,7 +83,7 @@ const response: Field[] = [
         type: [
           { name: 'index', type: 'int32', versions: [0] },
           { name: 'errorCode', type: 'int16', versions: [0] },
-          { name: 'baseOffset', type: 'int64', versions: [0] },
+          { name: 'baseOffset', type: 'int64', versions: [0], default: -1 },
           { name: 'logAppendTimeMs', type: 'int64', versions: [2], default: -1 },
           { name: 'logStartOffset', type: 'int64', versions: [5], default: -1 },
           {
@@ -107,4 +107,11 @@ const response: Field[] = [
 
 export const Produce = defineApi<ProduceRequest, ProduceResponse>({
   key: 0, name: 'Produce', minVersion: 3, maxVersion: 9, flexibleFrom: 9, request, response,
+  // Kafka's ProduceRequest.getErrorResponse: the error for every partition (an acks=0
+  // request is never answered, error or not).
+  errorEcho: {
+    responses: { from: 'topicData', each: {
+      name: 'name', partitionResponses: { from: 'partitionData', each: { index: 'index' } },
+    } },
+  },
 })

@@ -17,6 +17,7 @@
  * Strings, bytes and arrays are compact from v4.
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface SyncGroupRequestAssignment {
   memberId: string
@@ -52,14 +53,14 @@ export const SyncGroup = defineApi<SyncGroupRequest, SyncGroupResponse>({
   request: [
     { name: 'groupId', type: 'string', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [0] },
-    { name: 'memberId', type: 'string', versions: [0] },
+    { name: 'memberId', type: 'string', versions: [0], maxBytes: STRING_BYTES_MAX },
     { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
     { name: 'protocolType', type: 'string', versions: [5], nullableFrom: 5, default: null },
     { name: 'protocolName', type: 'string', versions: [5], nullableFrom: 5, default: null },
     {
       name: 'assignments',
       type: [
-        { name: 'memberId', type: 'string', versions: [0] },
+        { name: 'memberId', type: 'string', versions: [0], maxBytes: STRING_BYTES_MAX },
         { name: 'assignment', type: 'bytes', versions: [0] },
       ],
       versions: [0],

@@ -18,6 +18,7 @@
  *   partition_index int32, error_code int16, (tags v3)], (tags v3)], (tags v3)
  */
 import { defineApi } from '../schema.js'
+import { STRING_BYTES_MAX } from '../decode-limits.js'
 
 export interface TxnOffsetCommitRequestPartition {
   partitionIndex: number
@@ -55,7 +56,7 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
     { name: 'producerId', type: 'int64', versions: [0] },
     { name: 'producerEpoch', type: 'int16', versions: [0] },
     { name: 'generationId', type: 'int32', versions: [3], default: -1 },
-    { name: 'memberId', type: 'string', versions: [3], default: '' },
+    { name: 'memberId', type: 'string', versions: [3], default: '', maxBytes: STRING_BYTES_MAX },
     { name: 'groupInstanceId', type: 'string', versions: [3], nullableFrom: 3, default: null },
     {
       name: 'topics',
@@ -67,7 +68,8 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
             { name: 'partitionIndex', type: 'int32', versions: [0] },
             { name: 'committedOffset', type: 'int64', versions: [0] },
             { name: 'committedLeaderEpoch', type: 'int32', versions: [2], default: -1 },
-            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0 },
+            { name: 'committedMetadata', type: 'string', versions: [0], nullableFrom: 0,
+              maxBytes: STRING_BYTES_MAX },
           ],
           versions: [0],
         },
@@ -93,4 +95,10 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
       versions: [0],
     },
   ],
+  // Kafka's TxnOffsetCommitRequest.getErrorResponse: the error for every partition.
+  errorEcho: {
+    topics: { from: 'topics', each: {
+      name: 'name', partitions: { from: 'partitions', each: { partitionIndex: 'partitionIndex' } },
+    } },
+  },
 })

@@ -83,4 +83,14 @@ export const WriteTxnMarkers = defineApi<WriteTxnMarkersRequest, WriteTxnMarkers
       versions: [0],
     },
   ],
+  // Kafka's WriteTxnMarkersRequest.getErrorResponse: the error for every partition of
+  // every marker.
+  errorEcho: {
+    markers: { from: 'markers', each: {
+      producerId: 'producerId',
+      topics: { from: 'topics', each: {
+        name: 'name', partitions: { from: 'partitionIndexes', each: 'partitionIndex' },
+      } },
+    } },
+  },
 })

@@ -21,7 +21,10 @@ function present (field: Field, version: number): boolean {
   return version >= first && (last === undefined || version <= last)
 }
 
-function primitive (type: Primitive, canBeNull: boolean): fc.Arbitrary<unknown> {
+const STRING = fc.string({ maxLength: 20 })
+
+function primitive (type: Primitive, canBeNull: boolean,
+  strings: fc.Arbitrary<string> = STRING): fc.Arbitrary<unknown> {
   const nullable = <T>(value: fc.Arbitrary<T>): fc.Arbitrary<T | null> =>
     canBeNull ? fc.option(value, { nil: null, freq: 4 }) : value
   switch (type) {
@@ -33,7 +36,7 @@ function primitive (type: Primitive, canBeNull: boolean): fc.Arbitrary<unknown> 
     case 'float64': return fc.double()
     case 'bool': return fc.boolean()
     case 'uuid': return fc.uint8Array({ minLength: 16, maxLength: 16 }).map(b => Buffer.from(b))
-    case 'string': return nullable(fc.string({ maxLength: 20 }))
+    case 'string': return nullable(strings)
     case 'bytes': return nullable(BYTES)
     // An empty or null record set goes on the wire as size 0 and decodes as an empty buffer.
     case 'records': return BYTES
@@ -54,8 +57,12 @@ function absentValue (field: Field): unknown {
   }
 }
 
+/**
+ * Random valid messages of `version`. `strings` generates every string (default: short
+ * Unicode); with `HOSTILE_STRINGS` and `HostileWriter`, strings go on the wire as raw bytes.
+ */
 export function messageArbitrary (fields: Field[], version: number,
-  depth = 0): fc.Arbitrary<Message> {
+  depth = 0, strings: fc.Arbitrary<string> = STRING): fc.Arbitrary<Message> {
   const record: Record<string, fc.Arbitrary<unknown>> = {}
   for (const field of fields) {
     if (!present(field, version)) {
@@ -67,12 +74,12 @@ export function messageArbitrary (fields: Field[], version: number,
     if (typeof type === 'object') {
       const items = Array.isArray(type) ? type : type.items
       const item = Array.isArray(items)
-        ? messageArbitrary(items, version, depth + 1)
-        : primitive(items, false)
+        ? messageArbitrary(items, version, depth + 1, strings)
+        : primitive(items, false, strings)
       const array = fc.array(item, { maxLength: depth === 0 ? 3 : 2 })
       record[field.name] = canBeNull ? fc.option(array, { nil: null, freq: 4 }) : array
     } else {
-      record[field.name] = primitive(type, canBeNull)
+      record[field.name] = primitive(type, canBeNull, strings)
     }
   }
   return fc.record(record, { noNullPrototype: true })
@@ -143,4 +150,47 @@ export function assertPrefixesRejected (api: ApiDefinition<any, any>, direction:
     assert.throws(() => decode(api, direction, version, bytes.subarray(0, length)),
       ProtocolDecodeError, `${api.name} v${version} ${direction} prefix of ${length} bytes`)
   }
+}
+
+/**
+ * A writer that puts each string on the wire as raw bytes, one byte per character code
+ * (latin1), so a string of U+0080-U+00FF characters becomes invalid UTF-8, and that skips the
+ * writer's length check: the bytes a hostile client can send, not the ones our writer would.
+ */
+export class HostileWriter extends Writer {
+  override nullableString (value: string | null): this {
+    if (value === null) return this.int16(-1)
+    const bytes = Buffer.from(value, 'latin1')
+    return this.int16(bytes.length).raw(bytes)
+  }
+
+  override compactNullableString (value: string | null): this {
+    if (value === null) return this.uvarint(0)
+    const bytes = Buffer.from(value, 'latin1')
+    return this.uvarint(bytes.length + 1).raw(bytes)
+  }
+}
+
+/** The longest string a classic (int16-length) field can carry. */
+const CLASSIC_STRING_MAX = 0x7fff
+
+/**
+ * Strings as a hostile client sends them through HostileWriter: mostly short runs of any byte
+ * (invalid UTF-8 included), sometimes long runs of 0xFF around the limits where U+FFFD
+ * expansion (3 bytes per invalid byte) crosses the identifier and string bounds.
+ */
+export const HOSTILE_STRINGS: fc.Arbitrary<string> = fc.oneof(
+  { weight: 12, arbitrary: fc.string({ unit: fc.integer({ min: 0, max: 255 })
+    .map(code => String.fromCharCode(code)), maxLength: 24 }) },
+  { weight: 1, arbitrary: fc.constantFrom(3641, 5461, 5462, 10922, 10923, 16384, 16385,
+    CLASSIC_STRING_MAX).map(length => '\u00ff'.repeat(length)) },
+)
+
+/** Encodes a request or response with HostileWriter. */
+export function encodeHostile (api: ApiDefinition<unknown, unknown>, direction: Direction,
+  version: number, message: unknown): Buffer {
+  const writer = new HostileWriter(16)
+  if (direction === 'request') api.encodeRequest(writer, version, message)
+  else api.encodeResponse(writer, version, message)
+  return writer.toBuffer()
 }

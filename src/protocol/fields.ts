@@ -1,0 +1,67 @@
+/**
+ * The field model of the schema-driven codec (schema.ts): a field's type, the versions it
+ * exists in, when it may be null, and the value a message holds for it when the version does
+ * not carry it. Shared by the codec and by the error-response builder (error-response.ts).
+ */
+
+export type Primitive =
+  | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'float64' | 'bool' | 'uuid'
+  | 'string' | 'bytes' | 'records'
+
+export interface Field {
+  name: string
+  type: Primitive | Field[] | { items: Primitive | Field[] }
+  /** [first, last] version the field exists in; last defaults to unbounded. */
+  versions: [number, number?]
+  /** First version in which the field may be null. */
+  nullableFrom?: number
+  /** Value when absent from the version (default: a zero of the type). */
+  default?: unknown
+  /**
+   * For a string, or an array of strings: the most bytes of UTF-8 a value may decode to, where
+   * it differs from the message's default (decode-limits.ts: names in requests, and the
+   * request fields that keep Kafka's full string limit).
+   */
+  maxBytes?: number
+}
+
+export type Message = Record<string, unknown>
+
+export function present (field: Field, version: number): boolean {
+  const [first, last] = field.versions
+  return version >= first && (last === undefined || version <= last)
+}
+
+export function nullable (field: Field, version: number): boolean {
+  return field.nullableFrom !== undefined && version >= field.nullableFrom
+}
+
+/**
+ * Shared values for fields a version does not carry, so that a decoded message of many
+ * elements does not allocate an empty array or a zero UUID per element. The array is frozen:
+ * a handler that tried to fill it in would otherwise change every message at once; the UUID
+ * is only ever read or written to the wire.
+ */
+const ABSENT_ARRAY: readonly unknown[] = Object.freeze([])
+const ABSENT_UUID = Buffer.alloc(16)
+
+export function zero (field: Field): unknown {
+  if (field.default !== undefined) return field.default
+  const type = field.type
+  if (Array.isArray(type) || typeof type === 'object') return ABSENT_ARRAY
+  switch (type) {
+    case 'bool': return false
+    case 'string': return ''
+    case 'bytes': case 'records': return null
+    case 'uuid': return ABSENT_UUID
+    default: return 0
+  }
+}
+
+/** A missing value encodes as null where the version allows it, else as the type's zero. */
+export function zeroFor (field: Field, version: number): unknown {
+  if (nullable(field, version)) return null
+  const value = zero(field)
+  if (value !== null) return value
+  return field.type === 'string' ? '' : Buffer.alloc(0)
+}

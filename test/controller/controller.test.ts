@@ -1,0 +1,123 @@
+/**
+ * The controller on a real metadata log (LogManager.openMetadataLog on a temp directory):
+ * publishers follow every commit one at a time and in order, before the operation resolves;
+ * the metadata topic name is reserved; a record that does not decode stops the replay with a
+ * message naming the offset instead of being skipped.
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { Packr } from 'msgpackr'
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import {
+  Controller, ControllerError, type MetadataPublisher,
+} from '../../src/controller/controller.js'
+import { MetadataLogCorruptError, SegmentMetadataLog } from '../../src/controller/metadata-log.js'
+import { systemClock } from '../../src/io/clock.js'
+import { MetadataImage } from '../../src/metadata/image.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { LogManager } from '../../src/storage/log-manager.js'
+
+let dataDir: string
+let manager: LogManager
+beforeEach(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-controller-'))
+  manager = await LogManager.open({ dataDir, nodeId: 1 })
+})
+afterEach(async () => {
+  await manager.close()
+  await rm(dataDir, { recursive: true, force: true })
+})
+
+function spec (name: string): { name: string, partitions: number, replicationFactor: number,
+  configs: Record<string, string> } {
+  return { name, partitions: 2, replicationFactor: 1, configs: {} }
+}
+
+describe('Controller', () => {
+  it('publishes each commit to its publishers, one at a time, before the operation resolves',
+    async () => {
+      const controller = new Controller(new MetadataImage(),
+        await SegmentMetadataLog.open(manager, systemClock), 1)
+      const events: string[] = []
+      let active = 0
+      const publisher: MetadataPublisher = {
+        async publish (image, records) {
+          active++
+          assert.equal(active, 1, 'publications never overlap')
+          const what = records === undefined
+            ? 'catch-up'
+            : records.filter(r => r.type === 'Topic').map(r => (r as { name: string }).name)
+              .join(',')
+          // A slow publisher (opening logs): the next operation must wait for it.
+          await new Promise(resolve => setTimeout(resolve, 5))
+          events.push(`published ${what} (${image.topicCount} topics)`)
+          active--
+        },
+      }
+      await controller.createTopic(spec('before'))
+      await controller.addPublisher(publisher)
+      await Promise.all(['a', 'b', 'c'].map(async name => {
+        await controller.createTopic(spec(name))
+        events.push(`resolved ${name}`)
+      }))
+      assert.deepEqual(events, [
+        'published catch-up (1 topics)',
+        'published a (2 topics)', 'resolved a',
+        'published b (3 topics)', 'resolved b',
+        'published c (4 topics)', 'resolved c',
+      ])
+    })
+
+  it('reserves the metadata topic name, as KRaft does', async () => {
+    const controller = new Controller(new MetadataImage(),
+      await SegmentMetadataLog.open(manager, systemClock), 1)
+    await assert.rejects(controller.createTopic(spec('__cluster_metadata')), (error: unknown) => {
+      assert.ok(error instanceof ControllerError)
+      assert.equal(error.errorName, 'INVALID_REQUEST')
+      return true
+    })
+    assert.equal(controller.image.topicCount, 0)
+  })
+
+  it('stops the replay at a record that does not decode, naming the file and offset',
+    async () => {
+      const log = await SegmentMetadataLog.open(manager, systemClock)
+      const controller = new Controller(new MetadataImage(), log, 1)
+      await controller.createTopic(spec('kept'))
+      const metadataLog = await manager.openMetadataLog()
+      const packr = new Packr({ useRecords: false, moreTypes: false })
+      const bad: [string, Buffer | null][] = [
+        ['garbage bytes', Buffer.from('garbage\n')],
+        ['a record without its fields', packr.pack({ type: 'Topic', version: 1 })],
+        ['a record without a value', null],
+      ]
+      for (const [what, value] of bad) {
+        const offset = metadataLog.logEndOffset
+        await metadataLog.append(buildRecordBatchSync([{ value }], { timestampMs: 1000 }),
+          { leaderEpoch: 0, recordsCount: 1, maxTimestamp: 1000 })
+        await assert.rejects(log.replayInto(new MetadataImage()), (error: unknown) => {
+          assert.ok(error instanceof MetadataLogCorruptError, what)
+          assert.match(error.message, new RegExp(`__cluster_metadata-0 has a record at offset ` +
+            `${offset} that cannot be read`), what)
+          return true
+        }, what)
+        await metadataLog.truncateTo(offset)
+      }
+      const image = new MetadataImage()
+      await log.replayInto(image)
+      assert.deepEqual([...image.topics()].map(topic => topic.name), ['kept'])
+    })
+
+  it('replays what it committed into an equal image', async () => {
+    const log = await SegmentMetadataLog.open(manager, systemClock)
+    const controller = new Controller(new MetadataImage(), log, 1)
+    await controller.createTopic(spec('one'))
+    await controller.alterConfigs('topic', 'one', new Map([['retention.ms', '1000']]))
+    const image = new MetadataImage()
+    const replayed = await log.replayInto(image)
+    assert.equal(replayed, 4, 'Topic, two Partition records and a Config')
+    assert.deepEqual([...image.topic('one')?.configs ?? []], [['retention.ms', '1000']])
+  })
+})
