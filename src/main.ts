@@ -209,8 +209,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     ready: () => kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
-    consumerInstanceTimeoutMs: Number(
-      config.properties.get('consumer.instance.timeout.ms')?.value ?? 300_000),
+    consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
+    consumerInstancesMax: Number(
+      config.properties.get('http.consumer.instances.max')?.value),
+    sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
   })
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
     `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +

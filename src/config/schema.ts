@@ -206,6 +206,12 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'consumer.instance.timeout.ms', importance: 'medium',
     type: 'int', default: '300000', min: 1000,
     doc: 'HTTP consumer instances expire after this long without requests' },
+  { name: 'http.consumer.instances.max', importance: 'low',
+    type: 'int', default: '1000', min: 0,
+    doc: 'HTTP consumer instances (native and REST Proxy v2, pending ones included) at once' },
+  { name: 'http.sse.streams.max', importance: 'low',
+    type: 'int', default: '1000', min: 0,
+    doc: 'Server-sent event streams open at once on the HTTP listener' },
 ]
 
 /** Topic-level configs (Kafka's TopicConfig) and the broker property behind each default. */

@@ -5,6 +5,7 @@
  * `readPartition` up to the high watermark, long-polling in the same purgatory as Fetch.
  */
 import type { Broker } from '../broker/broker.js'
+import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
@@ -44,18 +45,56 @@ function partitionCount (broker: Broker, topic: string): number {
   return info.partitions.length
 }
 
-/** Produces in request order; returns each message's partition and offset (null: acks=0). */
+/**
+ * The partition count of a topic to produce to, creating the topic with the broker defaults
+ * when it does not exist and auto.create.topics.enable is true: what a Kafka producer gets
+ * from its Metadata request (the broker's one auto-create path, Broker.topicOrAutoCreate).
+ */
+async function partitionCountForProduce (broker: Broker, topic: string,
+  field: string): Promise<number> {
+  let info
+  try {
+    info = await broker.topicOrAutoCreate(topic, true)
+  } catch (error) {
+    if (error instanceof ControllerError) {
+      throw fromKafkaError(error.errorName, error.message, field)
+    }
+    throw error
+  }
+  if (info !== undefined) return info.partitions.length
+  throw new HttpError(404, 1, `topic '${topic}' not found, and auto.create.topics.enable is ` +
+    'false on this broker: create it first (POST /api/v1/topics)')
+}
+
+export interface ProduceResult {
+  partition: number
+  /** null with acks=0: nobody waited for the append. */
+  offset: number | null
+  /** The timestamp stored, in Unix ms (the append time when the topic uses LogAppendTime). */
+  timestamp: number
+}
+
+/** Where a produce request names its topic and its messages, for errors that point there. */
+export interface ProduceFields {
+  topic: string
+  messages: string
+}
+
+const NATIVE_FIELDS: ProduceFields = { topic: 'body.topic', messages: 'body.messages' }
+
+/** Produces in request order; returns where and with what timestamp each message went. */
 export async function produceMessages (broker: Broker, topic: string,
-  messages: OutgoingMessage[], acks: number): Promise<{ partition: number,
-  offset: number | null }[]> {
-  const count = partitionCount(broker, topic)
+  messages: OutgoingMessage[], acks: number, fields = NATIVE_FIELDS): Promise<ProduceResult[]> {
+  const count = await partitionCountForProduce(broker, topic, fields.topic)
+  // One create time for the messages that bring none, so the response can echo it.
+  const nowMs = Date.now()
   let roundRobin = Math.floor(Math.random() * count)
   const placed = messages.map((message, index) => {
     const partition = message.partition ??
       (message.key !== null ? partitionForKey(message.key, count) : roundRobin++ % count)
     if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-      throw new HttpError(404, 2, `messages[${index}].partition: partition ${partition} of ` +
-        `topic '${topic}' not found`)
+      throw new HttpError(404, 2, `${fields.messages}[${index}].partition: partition ` +
+        `${partition} of topic '${topic}' not found`)
     }
     return partition
   })
@@ -65,12 +104,13 @@ export async function produceMessages (broker: Broker, topic: string,
     indexes.push(index)
     byPartition.set(partition, indexes)
   })
-  const results = placed.map(partition => ({ partition, offset: null as number | null }))
+  const results: ProduceResult[] = placed.map((partition, index) => ({ partition,
+    offset: null, timestamp: (messages[index] as OutgoingMessage).timestamp ?? nowMs }))
   const appends = [...byPartition].map(async ([partition, indexes]) => {
     const records: RecordInput[] = indexes.map(index => {
       const message = messages[index] as OutgoingMessage
       return { key: message.key, value: message.value, headers: message.headers,
-        ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) }
+        timestamp: (results[index] as ProduceResult).timestamp }
     })
     const batch = await buildRecordBatch(records)
     const append = broker.replicaManager.appendRecords(topic, partition, batch)
@@ -80,11 +120,14 @@ export async function produceMessages (broker: Broker, topic: string,
     }
     try {
       const result = await append
-      indexes.forEach((index, i) => { (results[index] as { offset: number | null }).offset =
-        result.baseOffset + i })
+      indexes.forEach((index, i) => {
+        const stored = results[index] as ProduceResult
+        stored.offset = result.baseOffset + i
+        if (result.logAppendTimeMs !== -1) stored.timestamp = result.logAppendTimeMs
+      })
     } catch (error) {
       if (error instanceof PartitionError) {
-        throw fromKafkaError(error.errorName, error.message, 'messages')
+        throw fromKafkaError(error.errorName, error.message, fields.messages)
       }
       throw error
     }
