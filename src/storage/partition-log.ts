@@ -217,8 +217,13 @@ export class PartitionLog implements FlushTarget {
     await deleteSnapshots(this.#disk, this.directory, offset => offset > this.#logEndOffset)
     await this.#loadProducerState()
     if (loaded.recoveredCount > 0 || loaded.truncatedBytes > 0) {
-      this.#logger.warn(`recovered ${this.name}: ${loaded.recoveredCount} segment(s) scanned ` +
-        `in ${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ` +
+      // WARN only when an operator should look: bytes were cut, or indexes written by a clean
+      // shutdown did not hold up. Scanning after an unclean shutdown is routine (Kafka logs
+      // its "Recovering unflushed segment" at INFO).
+      const suspicious = loaded.truncatedBytes > 0 || options.cleanShutdown
+      const report = suspicious ? this.#logger.warn : this.#logger.info
+      report.call(this.#logger, `recovered ${this.name}: ${loaded.recoveredCount} segment(s) ` +
+        `scanned in ${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ` +
         `${loaded.truncatedBytes} bytes truncated, log end offset ${this.#logEndOffset}`)
     }
   }
