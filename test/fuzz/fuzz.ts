@@ -184,6 +184,11 @@ async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Pro
       await checkHealth(broker, client, probePrng, options, tally)
     }
   } catch (error) {
+    if (!isAlive(broker.child)) {
+      const { exitCode, signalCode } = broker.child
+      error = new FuzzFailure(`the broker process died (exit code ${exitCode}, signal ` +
+        `${signalCode})`)
+    }
     if (error instanceof FuzzFailure) {
       error.message += `\nin batch ${tally.batches}, whose requests were:\n` +
         batch.map(request => `  ${request.description}`).join('\n')
