@@ -35,6 +35,7 @@ const LANES = 4
 const REQUESTS_PER_BATCH = 16
 const REQUEST_TIMEOUT_MS = 2_000
 const BROKER_STOP_TIMEOUT_MS = 10_000
+const DEATH_GRACE_MS = 2_000
 const MIB = 1024 * 1024
 
 interface Options {
@@ -184,6 +185,9 @@ async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Pro
       await checkHealth(broker, client, probePrng, options, tally)
     }
   } catch (error) {
+    // A refused connection usually means the broker just died: give its exit (and the
+    // stack trace it prints) a moment to arrive before reporting.
+    await exitWithin(broker, DEATH_GRACE_MS)
     if (!isAlive(broker.child)) {
       const { exitCode, signalCode } = broker.child
       error = new FuzzFailure(`the broker process died (exit code ${exitCode}, signal ` +
@@ -246,6 +250,18 @@ async function main (): Promise<number> {
   console.log(`fuzz: ${tally.requests} requests, ${tally.connections} connections, seed ` +
     `${options.seed}, max RSS ${Math.round(tally.maxRssBytes / MIB)} MiB`)
   return code
+}
+
+async function exitWithin (broker: BrokerProcess, ms: number): Promise<void> {
+  if (!isAlive(broker.child)) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, ms)
+    broker.child.once('exit', () => {
+      clearTimeout(timer)
+      // The last output chunks arrive just after 'exit'.
+      setTimeout(resolve, 100)
+    })
+  })
 }
 
 function delay (ms: number): Promise<'timeout'> {
