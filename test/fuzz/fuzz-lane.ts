@@ -28,6 +28,8 @@ export class FuzzLane {
   #decoder = new FrameDecoder(RESPONSE_FRAME_MAX)
   #settle: ((outcome: Outcome) => void) | undefined
   #awaited: number | undefined
+  /** After an acks=0 produce, whose failure Kafka answers by closing the connection. */
+  #reconnectBeforeNext = false
   /** Connections this lane has opened. */
   opened = 0
 
@@ -37,6 +39,8 @@ export class FuzzLane {
   }
 
   async send (request: FuzzRequest, timeoutMs: number): Promise<Outcome> {
+    if (this.#reconnectBeforeNext) this.close()
+    this.#reconnectBeforeNext = request.valid && !request.expectsResponse
     const socket = this.#socket ?? await this.#connect()
     if (typeof socket === 'string') return { kind: 'connect-failed', message: socket }
     if (request.endsConnection) {

@@ -13,7 +13,7 @@
  * when every check held, 1 on the first failure, 2 on bad arguments.
  *
  * Options: --seconds N (default 10), --seed S, --batches N (stop after N batches),
- * --exclude m1,m2 (leave out mutations, for triage; see MUTATIONS), --rss-limit-mib N.
+ * --exclude m1,m2 (leave out mutations, for triage; see MUTATIONS), --rss-limit-mib N, --verbose.
  */
 import { parseArgs } from 'node:util'
 import { randomInt } from 'node:crypto'
@@ -44,6 +44,8 @@ interface Options {
   batches: number
   enabled: Set<Mutation>
   rssLimitBytes: number
+  /** Print every request with its outcome, and the broker's output as it comes. */
+  verbose: boolean
 }
 
 interface Tally {
@@ -66,6 +68,7 @@ function parseOptions (argv: string[]): Options {
       batches: { type: 'string' },
       exclude: { type: 'string', default: '' },
       'rss-limit-mib': { type: 'string', default: String(DEFAULT_RSS_LIMIT_MIB) },
+      verbose: { type: 'boolean', default: false },
     },
   })
   const number = (name: string, raw: string, min: number): number => {
@@ -87,6 +90,7 @@ function parseOptions (argv: string[]): Options {
     batches: values.batches === undefined ? Infinity : number('batches', values.batches, 1),
     enabled: new Set(MUTATIONS.filter(mutation => !excluded.includes(mutation))),
     rssLimitBytes: number('rss-limit-mib', values['rss-limit-mib'], 1) * MIB,
+    verbose: values.verbose,
   }
 }
 
@@ -126,12 +130,13 @@ function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedAp
 }
 
 async function runBatch (batch: FuzzRequest[], lanes: FuzzLane[], apis: AdvertisedApi[],
-  tally: Tally): Promise<void> {
+  tally: Tally, verbose: boolean): Promise<void> {
   await Promise.all(lanes.map(async (lane, index) => {
     for (let i = index; i < batch.length; i += lanes.length) {
       const request = batch[i] as FuzzRequest
       const outcome = await lane.send(request, REQUEST_TIMEOUT_MS)
       tally.requests++
+      if (verbose) console.log(`fuzz: lane ${index} ${request.description}: ${outcome.kind}`)
       if (outcome.kind === 'connect-failed') {
         throw new FuzzFailure(`cannot connect to the broker: ${outcome.message}`)
       }
@@ -141,8 +146,10 @@ async function runBatch (batch: FuzzRequest[], lanes: FuzzLane[], apis: Advertis
 }
 
 async function checkHealth (broker: BrokerProcess, client: WellBehavedClient, prng: Prng,
-  options: Options, tally: Tally): Promise<void> {
+  options: Options, tally: Tally, warnings: ProcessWarnings): Promise<void> {
   if (!isAlive(broker.child)) throw new FuzzFailure('the broker process died')
+  const warning = warnings.take()
+  if (warning !== undefined) throw new FuzzFailure(`the broker printed: ${warning}`)
   const rss = await rssBytes(broker.child.pid ?? -1)
   if (rss === undefined) throw new FuzzFailure('the broker process is gone')
   tally.maxRssBytes = Math.max(tally.maxRssBytes, rss)
@@ -158,6 +165,35 @@ async function checkHealth (broker: BrokerProcess, client: WellBehavedClient, pr
   }
 }
 
+/**
+ * Node's own warnings in the broker's output that mean a resource leak: a file handle closed
+ * by the garbage collector was never closed by the code that opened it.
+ */
+const LEAK_PATTERN = /Warning: Closing file descriptor \d+ on garbage collection/
+
+class ProcessWarnings {
+  #carry = ''
+  #found: string | undefined
+
+  constructor (broker: BrokerProcess) {
+    const scan = (chunk: Buffer): void => {
+      const text = this.#carry + chunk.toString()
+      const match = LEAK_PATTERN.exec(text)
+      if (match !== null) this.#found ??= match[0]
+      // Keep a line's worth so a match split across chunks is still seen.
+      this.#carry = text.slice(-200)
+    }
+    broker.child.stdout?.on('data', scan)
+    broker.child.stderr?.on('data', scan)
+  }
+
+  take (): string | undefined {
+    const found = this.#found
+    this.#found = undefined
+    return found
+  }
+}
+
 function lastLines (text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n')
 }
@@ -167,6 +203,7 @@ async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Pro
   const client = new WellBehavedClient(broker.bootstrap, baseTimestamp)
   const lanes = Array.from({ length: LANES }, () => new FuzzLane('127.0.0.1', broker.kafkaPort))
   let batch: FuzzRequest[] = []
+  const warnings = new ProcessWarnings(broker)
   try {
     await client.createProbeTopic()
     for (const topic of FUZZ_TOPICS) await client.createTopic(topic, 4)
@@ -181,8 +218,8 @@ async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Pro
       batch = []
       for (let i = 0; i < REQUESTS_PER_BATCH; i++) batch.push(await generator.next(requestPrng))
       tally.batches++
-      await runBatch(batch, lanes, apis, tally)
-      await checkHealth(broker, client, probePrng, options, tally)
+      await runBatch(batch, lanes, apis, tally, options.verbose)
+      await checkHealth(broker, client, probePrng, options, tally, warnings)
     }
   } catch (error) {
     // A refused connection usually means the broker just died: give its exit (and the
@@ -224,6 +261,10 @@ async function main (): Promise<number> {
       TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
     },
   })
+  if (options.verbose) {
+    broker.child.stdout?.on('data', chunk => process.stdout.write(chunk))
+    broker.child.stderr?.on('data', chunk => process.stdout.write(chunk))
+  }
   const cleanUp = async (): Promise<void> => {
     const stopped = await Promise.race([broker.stop(), delay(BROKER_STOP_TIMEOUT_MS)])
     if (stopped === 'timeout') await broker.kill()

@@ -55,6 +55,9 @@ const CONFIG_NAMES = ['segment.bytes', 'retention.ms', 'retention.bytes', 'clean
 const CONFIG_VALUES = ['0', '-1', '1', '1048576', '100', 'delete', 'compact', 'gzip',
   'CreateTime', '99999999999999999999', 'x', '']
 const PRODUCE_KEY = 0
+const FETCH_KEY = 1
+const METADATA_KEY = 3
+const API_WEIGHTS = new Map([[PRODUCE_KEY, 6], [FETCH_KEY, 3], [METADATA_KEY, 2]])
 
 interface Context {
   prng: Prng
@@ -62,6 +65,8 @@ interface Context {
   enabled: ReadonlySet<Mutation>
   /** Chance that one field is written hostile (0 for a valid request). */
   rate: number
+  /** Hostile fields per request at most: the first one usually ends the decoding. */
+  budget: number
   applied: string[]
   /** The acks value written, so an acks=0 produce is known to get no answer. */
   acks?: number
@@ -75,7 +80,9 @@ export class RequestGenerator {
 
   constructor (apis: AdvertisedApi[], records: RecordSetFactory, enabled: ReadonlySet<Mutation>) {
     if (apis.length === 0) throw new Error('no advertised API to fuzz')
-    this.#apis = apis
+    // Produce and Fetch carry record sets and touch storage: they get more of the draws.
+    this.#apis = apis.flatMap(entry => Array<AdvertisedApi>(API_WEIGHTS.get(entry.api.key) ?? 1)
+      .fill(entry))
     this.#records = records
     this.#enabled = enabled
   }
@@ -87,7 +94,8 @@ export class RequestGenerator {
       prng,
       records: this.#records,
       enabled: this.#enabled,
-      rate: mutated ? prng.pick([0.02, 0.1, 0.3]) : 0,
+      rate: mutated ? prng.pick([0.05, 0.15, 0.3]) : 0,
+      budget: prng.pick([1, 1, 1, 2, 3]),
       applied: [],
     }
     let apiKey = api.key
@@ -156,9 +164,14 @@ async function writeStruct (writer: Writer, context: Context, fields: Field[], v
 }
 
 /** Draws whether this field is written hostile, and which of the mutations that fit. */
-function mutationFor (context: Context, candidates: Mutation[]): Mutation | undefined {
-  if (context.rate === 0 || !context.prng.chance(context.rate)) return undefined
-  const usable = candidates.filter(mutation => context.enabled.has(mutation))
+function mutationFor (context: Context, candidates: Mutation[],
+  preferred: Mutation[] = []): Mutation | undefined {
+  if (context.rate === 0 || context.applied.length >= context.budget ||
+    !context.prng.chance(context.rate)) return undefined
+  const enabled = (list: Mutation[]): Mutation[] => list.filter(m => context.enabled.has(m))
+  const favoured = enabled(preferred)
+  if (favoured.length > 0 && context.prng.chance(0.7)) return context.prng.pick(favoured)
+  const usable = enabled([...candidates, ...preferred])
   return usable.length === 0 ? undefined : context.prng.pick(usable)
 }
 
@@ -300,6 +313,7 @@ function validString (prng: Prng, path: string[]): string {
 function writeString (writer: Writer, context: Context, flexible: boolean, nullable: boolean,
   path: string[]): void {
   const { prng } = context
+  const name = path[path.length - 1] ?? ''
   const mutation = mutationFor(context, ['long-string', 'invalid-utf8', 'lying-length',
     'negative-size', ...(nullable ? [] : ['null-non-nullable' as const])])
   if (mutation === 'lying-length' || mutation === 'negative-size' ||
@@ -323,7 +337,7 @@ function writeString (writer: Writer, context: Context, flexible: boolean, nulla
     const length = prng.pick([1, 3, 100, 11_000])
     bytes = Buffer.alloc(length, prng.pick([0xff, 0xc0, 0xed, 0x80]))
     note(context, path, `${length} bytes of invalid UTF-8`)
-  } else if (nullable && prng.chance(0.1)) {
+  } else if (nullable && prng.chance(/transactionalId|InstanceId/.test(name) ? 0.8 : 0.1)) {
     bytes = null
   } else {
     bytes = Buffer.from(validString(prng, path))
@@ -349,10 +363,10 @@ async function writeBytes (writer: Writer, context: Context, flexible: boolean,
   nullable: boolean, path: string[]): Promise<void> {
   const { prng } = context
   const isRecords = path[path.length - 1] === 'records'
+  // A records field is where the record-set mutations belong: favour them there.
   const mutation = mutationFor(context, ['lying-length', 'negative-size',
-    ...(nullable ? [] : ['null-non-nullable' as const]),
-    ...(isRecords ? ['record-bomb', 'record-lying-size', 'record-corrupt',
-      'record-garbage'] as const : [])])
+    ...(nullable ? [] : ['null-non-nullable' as const])],
+  isRecords ? ['record-bomb', 'record-lying-size', 'record-corrupt', 'record-garbage'] : [])
   let bytes: Buffer | null
   if (mutation === 'lying-length' || mutation === 'negative-size' ||
     mutation === 'null-non-nullable') {
