@@ -3,7 +3,7 @@
  * hostile ones that keep a correct CRC (so they get past the CRC check to the code behind it):
  *
  * - compression bombs: a small body that inflates to far more than any limit (gzip, lz4, zstd
- *   of 100 MiB of zeros);
+ *   of 100 MiB of zeros; a zstd frame of RLE blocks that really holds 1 or 4 GiB);
  * - lying sizes: frames whose headers claim far more than they hold (a zstd frame declaring
  *   4 GiB, a raw snappy block claiming ~4 GiB, a xerial block of that, an lz4 frame whose
  *   content size says 4 GiB), so a decoder that trusts the header allocates it;
@@ -85,7 +85,16 @@ export class RecordSetFactory {
   }
 
   async #bomb (prng: Prng): Promise<RecordSet> {
-    const codec = prng.pick([CompressionCodec.Gzip, CompressionCodec.Lz4, CompressionCodec.Zstd])
+    const codec = prng.pick([CompressionCodec.Gzip, CompressionCodec.Lz4, CompressionCodec.Zstd,
+      CompressionCodec.Zstd])
+    if (codec === CompressionCodec.Zstd && prng.chance(0.5)) {
+      const total = prng.pick([1024 * 1024 * 1024, 4 * 1024 * 1024 * 1024 - 16])
+      const body = zstdRleBomb(total)
+      return {
+        bytes: wrapBody(body, codec, 1, this.#baseTimestamp),
+        description: `zstd frame of ${body.length} bytes that truly inflates to ${total}`,
+      }
+    }
     let body = this.#bombs.get(codec)
     if (body === undefined) {
       body = await compress(codec, Buffer.alloc(BOMB_BYTES))
@@ -178,6 +187,26 @@ function lyingZstd (payload: Buffer): Buffer {
   const block = Buffer.alloc(3)
   block.writeUIntLE(1 | (payload.length << 3), 0, 3)
   return Buffer.concat([header, block, payload])
+}
+
+/**
+ * A zstd frame that declares and really holds `total` zero bytes, as RLE blocks of 128 KiB
+ * (4 bytes each): 32 KiB of frame per GiB, and no compression work to make it.
+ */
+function zstdRleBomb (total: number): Buffer {
+  const header = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 0, 0, 0])
+  header.writeUInt32LE(total % 2 ** 32, 5)
+  header.writeUInt32LE(Math.floor(total / 2 ** 32), 9)
+  const blockBytes = 128 * 1024
+  const count = Math.ceil(total / blockBytes)
+  const blocks = Buffer.alloc(count * 4)
+  for (let i = 0; i < count; i++) {
+    const size = Math.min(blockBytes, total - i * blockBytes)
+    const last = i === count - 1 ? 1 : 0
+    // Block header: Last_Block, Block_Type 1 (RLE), Block_Size; then the byte to repeat.
+    blocks.writeUIntLE(last | (1 << 1) | (size << 3), i * 4, 3)
+  }
+  return Buffer.concat([header, blocks])
 }
 
 /** Raw snappy: the varint preamble is the uncompressed length; then one literal. */
