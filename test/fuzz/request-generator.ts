@@ -55,6 +55,8 @@ const CONFIG_NAMES = ['segment.bytes', 'retention.ms', 'retention.bytes', 'clean
 const CONFIG_VALUES = ['0', '-1', '1', '1048576', '100', 'delete', 'compact', 'gzip',
   'CreateTime', '99999999999999999999', 'x', '']
 const PRODUCE_KEY = 0
+/** A long array stays under this, so one request does not take the fuzzer's time. */
+const MANY_ELEMENTS_BYTES_MAX = 4 * 1024 * 1024
 const FETCH_KEY = 1
 const METADATA_KEY = 3
 const API_WEIGHTS = new Map([[PRODUCE_KEY, 6], [FETCH_KEY, 3], [METADATA_KEY, 2]])
@@ -199,18 +201,26 @@ async function writeArray (writer: Writer, context: Context, items: Primitive | 
     const claimed = prng.pick([0x7fffffff, 0x10000, 1_000_000])
     note(context, path, `count ${claimed} claimed, ${count} written`)
     writeCount(writer, flexible, claimed)
-  } else if (mutation === 'many-elements') {
-    count = Array.isArray(items) ? prng.int(500, 5000) : prng.int(5000, 50_000)
-    note(context, path, `${count} elements`)
-    writeCount(writer, flexible, count)
-  } else {
+  } else if (mutation !== 'many-elements') {
     writeCount(writer, flexible, count)
   }
-  // The elements of a long array are written valid: one hostile field is enough per request.
-  const inner = mutation === 'many-elements' ? { ...context, rate: 0, applied: [] } : context
+  if (mutation === 'many-elements') {
+    // One valid element, repeated: the count is the hostile part, and copies are cheap.
+    const element = new Writer()
+    const inner = { ...context, rate: 0, applied: [] }
+    if (Array.isArray(items)) await writeStruct(element, inner, items, version, flexible, path)
+    else await writePrimitive(element, inner, items, flexible, false, path)
+    const bytes = element.toBuffer()
+    count = Math.min(Array.isArray(items) ? prng.int(500, 5000) : prng.int(5000, 50_000),
+      Math.floor(MANY_ELEMENTS_BYTES_MAX / Math.max(1, bytes.length)))
+    note(context, path, `${count} elements`)
+    writeCount(writer, flexible, count)
+    for (let i = 0; i < count; i++) writer.raw(bytes)
+    return
+  }
   for (let i = 0; i < count; i++) {
-    if (Array.isArray(items)) await writeStruct(writer, inner, items, version, flexible, path)
-    else await writePrimitive(writer, inner, items, flexible, false, path)
+    if (Array.isArray(items)) await writeStruct(writer, context, items, version, flexible, path)
+    else await writePrimitive(writer, context, items, flexible, false, path)
   }
 }
 
