@@ -20,7 +20,9 @@ import { randomInt } from 'node:crypto'
 import { Reader } from '../../src/protocol/reader.js'
 import { API_DEFINITIONS } from '../../src/protocol/registry.js'
 import { decodeResponseHeader } from '../../src/protocol/headers.js'
-import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+import {
+  makeDataDir, removeDataDir, startBroker, type BrokerProcess,
+} from '../support/broker-process.js'
 import { isAlive, rssBytes, withTimeout, WellBehavedClient } from './broker-health.js'
 import { FuzzLane, type Outcome } from './fuzz-lane.js'
 import { Prng } from './prng.js'
@@ -245,6 +247,24 @@ async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Pro
   }
 }
 
+/** A broker on ephemeral ports, logging warnings only, with few offsets partitions. */
+async function launchBroker (dataDir: string, verbose: boolean): Promise<BrokerProcess> {
+  const broker = await startBroker({
+    dataDir,
+    outputTailBytes: 64 * 1024,
+    env: {
+      TRIBUTARY_LOG_LEVEL: 'warn',
+      TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '4',
+      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+    },
+  })
+  if (verbose) {
+    broker.child.stdout?.on('data', chunk => process.stdout.write(chunk))
+    broker.child.stderr?.on('data', chunk => process.stdout.write(chunk))
+  }
+  return broker
+}
+
 async function main (): Promise<number> {
   let options: Options
   try {
@@ -255,23 +275,24 @@ async function main (): Promise<number> {
   }
   console.log(`fuzz: seed ${options.seed}, ${options.seconds} s, RSS bound ` +
     `${Math.round(options.rssLimitBytes / MIB)} MiB`)
-  const tally: Tally = { requests: 0, batches: 0, maxRssBytes: 0, connections: 0, validUnanswered: new Map() }
-  const broker = await startBroker({
-    outputTailBytes: 64 * 1024,
-    env: {
-      TRIBUTARY_LOG_LEVEL: 'warn',
-      TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '4',
-      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    },
-  })
-  if (options.verbose) {
-    broker.child.stdout?.on('data', chunk => process.stdout.write(chunk))
-    broker.child.stderr?.on('data', chunk => process.stdout.write(chunk))
+  const tally: Tally = {
+    requests: 0, batches: 0, maxRssBytes: 0, connections: 0, validUnanswered: new Map(),
   }
+  const dataDir = await makeDataDir('tributary-fuzz-')
+  let broker: BrokerProcess
+  try {
+    broker = await launchBroker(dataDir, options.verbose)
+  } catch (error) {
+    await removeDataDir(dataDir)
+    console.error(`FUZZ FAILED seed=${options.seed}: the broker did not start: ` +
+      `${(error as Error).message}`)
+    return 1
+  }
+  const running = broker
   const cleanUp = async (): Promise<void> => {
-    const stopped = await Promise.race([broker.stop(), delay(BROKER_STOP_TIMEOUT_MS)])
-    if (stopped === 'timeout') await broker.kill()
-    await removeDataDir(broker.dataDir)
+    const stopped = await Promise.race([running.stop(), delay(BROKER_STOP_TIMEOUT_MS)])
+    if (stopped === 'timeout') await running.kill()
+    await removeDataDir(dataDir)
   }
   const onSignal = (): void => { void cleanUp().finally(() => process.exit(1)) }
   process.once('SIGINT', onSignal)
@@ -313,4 +334,7 @@ function delay (ms: number): Promise<'timeout'> {
 }
 
 // Exit explicitly: a handle the broker left half-open must not keep the fuzzer running.
-process.exit(await main())
+process.exit(await main().catch(error => {
+  console.error(`FUZZ FAILED: the fuzzer itself failed: ${(error as Error).stack ?? error}`)
+  return 1
+}))
