@@ -15,6 +15,12 @@ import type { Prng } from './prng.js'
 import { randomRecords } from './record-batches.js'
 
 export const PROBE_TOPIC = 'fuzz-probe'
+
+export interface ProbeBatch {
+  baseOffset: number
+  records: RecordInput[]
+  codec: CompressionCodec
+}
 const PROBE_TIMEOUT_MS = 15_000
 
 /** The resident set size of a process in bytes, or undefined once it is gone. */
@@ -77,13 +83,31 @@ export class WellBehavedClient {
     const records = randomRecords(prng, this.#baseTimestamp, prng.int(1, 4))
     const codec = prng.pick([CompressionCodec.None, CompressionCodec.Gzip,
       CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd])
-    await withTimeout(this.#roundTrip(records, codec), PROBE_TIMEOUT_MS,
-      'the well-behaved client\'s produce and read back')
+    await withTimeout((async () => {
+      const batch = await buildRecordBatch(records, { compression: codec })
+      const { baseOffset } = await this.#client.produce(PROBE_TOPIC, 0, batch)
+      this.written = { baseOffset, records, codec }
+      await this.#readBack(this.written)
+    })(), PROBE_TIMEOUT_MS, 'the well-behaved client\'s produce and read back')
   }
 
-  async #roundTrip (records: RecordInput[], codec: CompressionCodec): Promise<void> {
-    const batch = await buildRecordBatch(records, { compression: codec })
-    const { baseOffset } = await this.#client.produce(PROBE_TOPIC, 0, batch)
+  /** The last batch probe() wrote, to be read again after a restart. */
+  written: ProbeBatch | undefined
+
+  /** After a restart: the partition ends where the last probe left it, which reads back. */
+  async verifyKept (written: ProbeBatch | undefined): Promise<void> {
+    if (written === undefined) return
+    await withTimeout((async () => {
+      const { offset } = await this.#client.listOffsets(PROBE_TOPIC, 0, -1)
+      const expected = written.baseOffset + written.records.length
+      if (offset !== expected) {
+        throw new Error(`the probe partition ends at ${offset} after a restart, not ${expected}`)
+      }
+      await this.#readBack(written)
+    })(), PROBE_TIMEOUT_MS, 'reading the probe records back after a restart')
+  }
+
+  async #readBack ({ baseOffset, records, codec }: ProbeBatch): Promise<void> {
     const fetched = await this.#client.fetch(PROBE_TOPIC, 0, baseOffset, { maxWaitMs: 0 })
     const bytes = fetched.records ?? Buffer.alloc(0)
     const read: Record[] = []

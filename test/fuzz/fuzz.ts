@@ -4,39 +4,41 @@
  * Starts a real broker process (ephemeral ports, a temporary data directory), asks it which
  * APIs and versions it advertises, and sends it batches of generated requests
  * (request-generator.ts) over a few raw connections. After every batch it checks that the
- * broker is alive, that its RSS is under the bound, and that a well-behaved client still
- * produces and reads back exactly (broker-health.ts). Requests the generator left valid must
- * be answered with a response that decodes.
+ * broker is alive, that its RSS is under the bound, that it printed no Node process warning,
+ * and that a well-behaved client still produces and reads back exactly (broker-health.ts).
+ * Requests the generator left valid must be answered with a response that decodes. Every
+ * RESTART_EVERY_BATCHES batches, and at the end, the broker must stop cleanly on SIGTERM
+ * (exit code 0) and start again on its data, with the well-behaved client's records intact.
  *
  * Every request is drawn from one seeded generator and from nothing the broker says, so
  * `--seed S` replays the same sequence of requests (record timestamps aside). Exit code 0
  * when every check held, 1 on the first failure, 2 on bad arguments.
  *
  * Options: --seconds N (default 10), --seed S, --batches N (stop after N batches),
- * --exclude m1,m2 (leave out mutations, for triage; see MUTATIONS), --rss-limit-mib N, --verbose.
+ * --exclude m1,m2 (leave out mutations, for triage; see MUTATIONS), --rss-limit-mib N,
+ * --verbose (every request with its outcome, and the broker's output).
  */
-import { parseArgs } from 'node:util'
 import { randomInt } from 'node:crypto'
+import { parseArgs } from 'node:util'
+import { decodeResponseHeader } from '../../src/protocol/headers.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { API_DEFINITIONS } from '../../src/protocol/registry.js'
-import { decodeResponseHeader } from '../../src/protocol/headers.js'
-import {
-  makeDataDir, removeDataDir, startBroker, type BrokerProcess,
-} from '../support/broker-process.js'
-import { isAlive, rssBytes, withTimeout, WellBehavedClient } from './broker-health.js'
-import { FuzzLane, type Outcome } from './fuzz-lane.js'
+import { makeDataDir, removeDataDir } from '../support/broker-process.js'
+import { isAlive, rssBytes, withTimeout, type WellBehavedClient } from './broker-health.js'
+import { BrokerSession } from './broker-session.js'
+import type { FuzzLane, Outcome } from './fuzz-lane.js'
 import { Prng } from './prng.js'
 import { RecordSetFactory } from './record-batches.js'
 import {
   FUZZ_TOPICS, MUTATIONS, RequestGenerator, type AdvertisedApi, type FuzzRequest, type Mutation,
 } from './request-generator.js'
 
-/** The broker's RSS bound: far above its ~100 MiB working set, far below the machine. */
+/** The broker's RSS bound: far above its ~100-300 MiB under fuzzing, far below the machine. */
 const DEFAULT_RSS_LIMIT_MIB = 1024
-const LANES = 4
 const REQUESTS_PER_BATCH = 16
 const REQUEST_TIMEOUT_MS = 2_000
-const BROKER_STOP_TIMEOUT_MS = 10_000
+/** A restart every so many batches (about every 20 s), so persisted damage shows. */
+const RESTART_EVERY_BATCHES = 150
 const DEATH_GRACE_MS = 2_000
 const MIB = 1024 * 1024
 
@@ -46,7 +48,6 @@ interface Options {
   batches: number
   enabled: Set<Mutation>
   rssLimitBytes: number
-  /** Print every request with its outcome, and the broker's output as it comes. */
   verbose: boolean
 }
 
@@ -55,11 +56,14 @@ interface Tally {
   batches: number
   maxRssBytes: number
   connections: number
+  restarts: number
   /** Valid requests the broker closed the connection on or did not answer in time. */
   validUnanswered: Map<string, number>
 }
 
 class FuzzFailure extends Error {}
+/** A failure of the restart check: the broker was stopped on purpose, so it is not a death. */
+class RestartFailure extends FuzzFailure {}
 
 function parseOptions (argv: string[]): Options {
   const { values } = parseArgs({
@@ -109,7 +113,6 @@ async function advertisedApis (client: WellBehavedClient): Promise<AdvertisedApi
   return apis
 }
 
-/** A valid request's answer must be a response of its API and version that decodes whole. */
 function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedApi[],
   tally: Tally): void {
   if (!request.valid || !request.expectsResponse) return
@@ -147,8 +150,9 @@ async function runBatch (batch: FuzzRequest[], lanes: FuzzLane[], apis: Advertis
   }))
 }
 
-async function checkHealth (broker: BrokerProcess, client: WellBehavedClient, prng: Prng,
-  options: Options, tally: Tally, warnings: ProcessWarnings): Promise<void> {
+async function checkHealth (session: BrokerSession, prng: Prng, options: Options,
+  tally: Tally): Promise<void> {
+  const { broker, client, warnings } = session
   if (!isAlive(broker.child)) throw new FuzzFailure('the broker process died')
   const warning = warnings.take()
   if (warning !== undefined) throw new FuzzFailure(`the broker printed: ${warning}`)
@@ -168,101 +172,109 @@ async function checkHealth (broker: BrokerProcess, client: WellBehavedClient, pr
 }
 
 /**
- * Node's own process warnings in the broker's output, each a bug the fuzzer caught in the act:
- * "Closing file descriptor N on garbage collection" (a file handle leaked by the code that
- * opened it), TimeoutOverflowWarning (a timer past 2^31-1 ms, which fires at once),
- * MaxListenersExceededWarning (listeners piling up). Deprecation warnings are left out: they
- * come from dependencies and say nothing about the input.
+ * SIGTERM must stop the broker cleanly after whatever it was sent, and it must start again
+ * on its data with the well-behaved client's last records where they were.
  */
-const LEAK_PATTERN = /\(node:\d+\) (?!\[DEP)(\w*Warning: [^\n]*)/
-
-class ProcessWarnings {
-  #carry = ''
-  #found: string | undefined
-
-  constructor (broker: BrokerProcess) {
-    const scan = (chunk: Buffer): void => {
-      const text = this.#carry + chunk.toString()
-      const match = LEAK_PATTERN.exec(text)
-      if (match !== null) this.#found ??= match[1]
-      // Keep a line's worth so a match split across chunks is still seen.
-      this.#carry = text.slice(-200)
-    }
-    broker.child.stdout?.on('data', scan)
-    broker.child.stderr?.on('data', scan)
+async function restart (session: BrokerSession, dataDir: string, baseTimestamp: number,
+  options: Options, tally: Tally): Promise<BrokerSession> {
+  const written = session.client.written
+  tally.connections += session.connectionsOpened
+  const code = await session.stop()
+  if (code !== 0) {
+    throw new RestartFailure(`the broker did not stop cleanly on SIGTERM: exit ${code}\n` +
+      `broker output (last lines):\n${lastLines(session.broker.output(), 40)}`)
   }
-
-  take (): string | undefined {
-    const found = this.#found
-    this.#found = undefined
-    return found
-  }
-}
-
-function lastLines (text: string, count: number): string {
-  return text.trimEnd().split('\n').slice(-count).join('\n')
-}
-
-async function fuzz (options: Options, broker: BrokerProcess, tally: Tally): Promise<void> {
-  const baseTimestamp = Date.now()
-  const client = new WellBehavedClient(broker.bootstrap, baseTimestamp)
-  const lanes = Array.from({ length: LANES }, () => new FuzzLane('127.0.0.1', broker.kafkaPort))
-  let batch: FuzzRequest[] = []
-  const warnings = new ProcessWarnings(broker)
+  let next: BrokerSession
   try {
-    await client.createProbeTopic()
-    for (const topic of FUZZ_TOPICS) await client.createTopic(topic, 4)
-    const apis = await withTimeout(advertisedApis(client), 15_000, 'asking for API versions')
-    const generator = new RequestGenerator(apis, new RecordSetFactory(baseTimestamp),
-      options.enabled)
-    // Two streams: the requests', and the probe's, so neither shifts the other.
-    const requestPrng = new Prng(options.seed)
-    const probePrng = new Prng(options.seed ^ 0x5bd1e995)
-    const deadline = Date.now() + options.seconds * 1000
+    next = await BrokerSession.open(dataDir, baseTimestamp, options.verbose)
+  } catch (error) {
+    throw new RestartFailure(`the broker does not start again on its data: ` +
+      `${(error as Error).message}`)
+  }
+  try {
+    await next.client.verifyKept(written)
+  } catch (error) {
+    await next.stop()
+    throw new RestartFailure(`after a restart: ${(error as Error).message}`)
+  }
+  tally.restarts++
+  return next
+}
+
+/** The current session, for clean-up from a signal handler or after a failure. */
+interface Current { session: BrokerSession | undefined }
+
+async function fuzz (options: Options, dataDir: string, current: Current,
+  tally: Tally): Promise<void> {
+  const baseTimestamp = Date.now()
+  let session = await BrokerSession.open(dataDir, baseTimestamp, options.verbose)
+  current.session = session
+  await session.client.createProbeTopic()
+  for (const topic of FUZZ_TOPICS) await session.client.createTopic(topic, 4)
+  const apis = await withTimeout(advertisedApis(session.client), 15_000,
+    'asking for API versions')
+  const generator = new RequestGenerator(apis, new RecordSetFactory(baseTimestamp),
+    options.enabled)
+  // Two streams: the requests', and the probe's, so neither shifts the other.
+  const requestPrng = new Prng(options.seed)
+  const probePrng = new Prng(options.seed ^ 0x5bd1e995)
+  const deadline = Date.now() + options.seconds * 1000
+  let batch: FuzzRequest[] = []
+  try {
     while (Date.now() < deadline && tally.batches < options.batches) {
       batch = []
       for (let i = 0; i < REQUESTS_PER_BATCH; i++) batch.push(await generator.next(requestPrng))
       tally.batches++
-      await runBatch(batch, lanes, apis, tally, options.verbose)
-      await checkHealth(broker, client, probePrng, options, tally, warnings)
+      await runBatch(batch, session.lanes, apis, tally, options.verbose)
+      await checkHealth(session, probePrng, options, tally)
+      if (tally.batches % RESTART_EVERY_BATCHES === 0) {
+        current.session = undefined
+        session = current.session = await restart(session, dataDir, baseTimestamp, options, tally)
+      }
     }
+    current.session = undefined
+    await restart(session, dataDir, baseTimestamp, options, tally).then(last => {
+      current.session = last
+    })
   } catch (error) {
-    // A refused connection usually means the broker just died: give its exit (and the
-    // stack trace it prints) a moment to arrive before reporting.
-    await exitWithin(broker, DEATH_GRACE_MS)
-    if (!isAlive(broker.child)) {
-      const { exitCode, signalCode } = broker.child
-      error = new FuzzFailure(`the broker process died (exit code ${exitCode}, signal ` +
-        `${signalCode})`)
-    }
-    if (error instanceof FuzzFailure) {
-      error.message += `\nin batch ${tally.batches}, whose requests were:\n` +
-        batch.map(request => `  ${request.description}`).join('\n')
-    }
-    throw error
-  } finally {
-    for (const lane of lanes) lane.close()
-    await client.close()
-    tally.connections = lanes.reduce((sum, lane) => sum + lane.opened, 0)
+    throw await explain(error, session, batch, tally)
   }
 }
 
-/** A broker on ephemeral ports, logging warnings only, with few offsets partitions. */
-async function launchBroker (dataDir: string, verbose: boolean): Promise<BrokerProcess> {
-  const broker = await startBroker({
-    dataDir,
-    outputTailBytes: 64 * 1024,
-    env: {
-      TRIBUTARY_LOG_LEVEL: 'warn',
-      TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '4',
-      TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
-    },
-  })
-  if (verbose) {
-    broker.child.stdout?.on('data', chunk => process.stdout.write(chunk))
-    broker.child.stderr?.on('data', chunk => process.stdout.write(chunk))
+/** Names a dead broker as such, and lists the batch a failure happened in. */
+async function explain (error: unknown, session: BrokerSession, batch: FuzzRequest[],
+  tally: Tally): Promise<unknown> {
+  const { child } = session.broker
+  // A refused connection usually means the broker just died: give its exit (and the stack
+  // trace it prints) a moment to arrive before reporting.
+  await exitWithin(session, DEATH_GRACE_MS)
+  let failure = error
+  if (!isAlive(child) && !(error instanceof RestartFailure)) {
+    failure = new FuzzFailure(`the broker process died (exit code ${child.exitCode}, signal ` +
+      `${child.signalCode})\nbroker output (last lines):\n${lastLines(session.broker.output(), 40)}`)
   }
-  return broker
+  if (failure instanceof FuzzFailure) {
+    failure.message += `\nin batch ${tally.batches}, whose requests were:\n` +
+      batch.map(request => `  ${request.description}`).join('\n')
+  }
+  return failure
+}
+
+async function exitWithin (session: BrokerSession, ms: number): Promise<void> {
+  const { child } = session.broker
+  if (!isAlive(child)) return
+  await new Promise<void>(resolve => {
+    const timer = setTimeout(resolve, ms)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      // The last output chunks arrive just after 'exit'.
+      setTimeout(resolve, 100)
+    })
+  })
+}
+
+function lastLines (text: string, count: number): string {
+  return text.trimEnd().split('\n').slice(-count).join('\n')
 }
 
 async function main (): Promise<number> {
@@ -276,22 +288,18 @@ async function main (): Promise<number> {
   console.log(`fuzz: seed ${options.seed}, ${options.seconds} s, RSS bound ` +
     `${Math.round(options.rssLimitBytes / MIB)} MiB`)
   const tally: Tally = {
-    requests: 0, batches: 0, maxRssBytes: 0, connections: 0, validUnanswered: new Map(),
+    requests: 0, batches: 0, maxRssBytes: 0, connections: 0, restarts: 0,
+    validUnanswered: new Map(),
   }
   const dataDir = await makeDataDir('tributary-fuzz-')
-  let broker: BrokerProcess
-  try {
-    broker = await launchBroker(dataDir, options.verbose)
-  } catch (error) {
-    await removeDataDir(dataDir)
-    console.error(`FUZZ FAILED seed=${options.seed}: the broker did not start: ` +
-      `${(error as Error).message}`)
-    return 1
-  }
-  const running = broker
+  const current: Current = { session: undefined }
   const cleanUp = async (): Promise<void> => {
-    const stopped = await Promise.race([running.stop(), delay(BROKER_STOP_TIMEOUT_MS)])
-    if (stopped === 'timeout') await running.kill()
+    const session = current.session
+    current.session = undefined
+    if (session !== undefined) {
+      tally.connections += session.connectionsOpened
+      await session.stop()
+    }
     await removeDataDir(dataDir)
   }
   const onSignal = (): void => { void cleanUp().finally(() => process.exit(1)) }
@@ -299,38 +307,22 @@ async function main (): Promise<number> {
   process.once('SIGTERM', onSignal)
   let code = 0
   try {
-    await fuzz(options, broker, tally)
+    await fuzz(options, dataDir, current, tally)
   } catch (error) {
     code = 1
     const replay = `npm run fuzz -- --seed ${options.seed} --seconds ${options.seconds}`
     console.error(`FUZZ FAILED seed=${options.seed}: ${(error as Error).message}\n` +
       `replay: ${replay}` +
-      (Number.isFinite(options.batches) ? '' : ` (or --batches ${tally.batches})`) +
-      `\nbroker output (last lines):\n${lastLines(broker.output(), 40)}`)
+      (Number.isFinite(options.batches) ? '' : ` (or --batches ${tally.batches})`))
   }
   await cleanUp()
+  console.log(`fuzz: ${tally.restarts} clean restart(s) on the fuzzed data`)
   for (const [what, count] of tally.validUnanswered) {
     console.log(`fuzz: note: valid ${what} x${count}`)
   }
   console.log(`fuzz: ${tally.requests} requests, ${tally.connections} connections, seed ` +
     `${options.seed}, max RSS ${Math.round(tally.maxRssBytes / MIB)} MiB`)
   return code
-}
-
-async function exitWithin (broker: BrokerProcess, ms: number): Promise<void> {
-  if (!isAlive(broker.child)) return
-  await new Promise<void>(resolve => {
-    const timer = setTimeout(resolve, ms)
-    broker.child.once('exit', () => {
-      clearTimeout(timer)
-      // The last output chunks arrive just after 'exit'.
-      setTimeout(resolve, 100)
-    })
-  })
-}
-
-function delay (ms: number): Promise<'timeout'> {
-  return new Promise(resolve => setTimeout(() => resolve('timeout'), ms).unref())
 }
 
 // Exit explicitly: a handle the broker left half-open must not keep the fuzzer running.
