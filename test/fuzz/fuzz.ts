@@ -37,6 +37,8 @@ import {
 const DEFAULT_RSS_LIMIT_MIB = 1024
 const REQUESTS_PER_BATCH = 16
 const REQUEST_TIMEOUT_MS = 2_000
+/** The share of batches whose requests each lane writes back to back, without waiting. */
+const PIPELINED_BATCHES = 0.25
 /** A restart every so many batches (about every 20 s), so persisted damage shows. */
 const RESTART_EVERY_BATCHES = 150
 const DEATH_GRACE_MS = 2_000
@@ -134,18 +136,30 @@ function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedAp
   }
 }
 
-async function runBatch (batch: FuzzRequest[], lanes: FuzzLane[], apis: AdvertisedApi[],
-  tally: Tally, verbose: boolean): Promise<void> {
+/**
+ * Each lane takes every LANES-th request of the batch: one at a time, waiting for each
+ * answer, or, in a pipelined batch, all written at once.
+ */
+async function runBatch (batch: FuzzRequest[], pipelined: boolean, lanes: FuzzLane[],
+  apis: AdvertisedApi[], tally: Tally, verbose: boolean): Promise<void> {
   await Promise.all(lanes.map(async (lane, index) => {
-    for (let i = index; i < batch.length; i += lanes.length) {
-      const request = batch[i] as FuzzRequest
-      const outcome = await lane.send(request, REQUEST_TIMEOUT_MS)
-      tally.requests++
-      if (verbose) console.log(`fuzz: lane ${index} ${request.description}: ${outcome.kind}`)
-      if (outcome.kind === 'connect-failed') {
-        throw new FuzzFailure(`cannot connect to the broker: ${outcome.message}`)
+    const share = batch.filter((_request, i) => i % lanes.length === index)
+    const exchanges = pipelined ? [share] : share.map(request => [request])
+    for (const requests of exchanges) {
+      const outcomes = await lane.send(requests, REQUEST_TIMEOUT_MS)
+      for (const [i, request] of requests.entries()) {
+        const outcome = outcomes[i] as Outcome
+        tally.requests++
+        if (verbose) {
+          console.log(`fuzz: lane ${index}${pipelined ? ' (pipelined)' : ''} ` +
+            `${request.description}: ${outcome.kind}`)
+        }
+        if (outcome.kind === 'connect-failed') {
+          throw new FuzzFailure(`cannot connect to the broker: ${outcome.message}`)
+        }
+        if (outcome.kind === 'misordered') throw new FuzzFailure(outcome.message)
+        checkAnswer(request, outcome, apis, tally)
       }
-      checkAnswer(request, outcome, apis, tally)
     }
   }))
 }
@@ -223,9 +237,14 @@ async function fuzz (options: Options, dataDir: string, current: Current,
   try {
     while (Date.now() < deadline && tally.batches < options.batches) {
       batch = []
-      for (let i = 0; i < REQUESTS_PER_BATCH; i++) batch.push(await generator.next(requestPrng))
+      // A mutated request usually ends its connection, and the requests pipelined behind it
+      // with it: pipelined batches are mostly valid, to test the answers' order.
+      const pipelined = requestPrng.chance(PIPELINED_BATCHES)
+      for (let i = 0; i < REQUESTS_PER_BATCH; i++) {
+        batch.push(await generator.next(requestPrng, pipelined ? 0.1 : undefined))
+      }
       tally.batches++
-      await runBatch(batch, session.lanes, apis, tally, options.verbose)
+      await runBatch(batch, pipelined, session.lanes, apis, tally, options.verbose)
       await checkHealth(session, probePrng, options, tally)
       if (tally.batches % RESTART_EVERY_BATCHES === 0) {
         current.session = undefined

@@ -89,9 +89,10 @@ export class RequestGenerator {
     this.#enabled = enabled
   }
 
-  async next (prng: Prng): Promise<FuzzRequest> {
+  /** `mutatedShare`: the chance that this request is mutated at all. */
+  async next (prng: Prng, mutatedShare = 0.65): Promise<FuzzRequest> {
     const { api, minVersion, maxVersion } = prng.pick(this.#apis)
-    const mutated = prng.chance(0.65)
+    const mutated = prng.chance(mutatedShare)
     const context: Context = {
       prng,
       records: this.#records,
