@@ -20,6 +20,7 @@
  */
 import { randomInt } from 'node:crypto'
 import { parseArgs } from 'node:util'
+import type { JoinGroupResponse } from '../../src/protocol/apis/join-group.js'
 import { decodeResponseHeader } from '../../src/protocol/headers.js'
 import { Reader } from '../../src/protocol/reader.js'
 import { API_DEFINITIONS } from '../../src/protocol/registry.js'
@@ -30,7 +31,8 @@ import type { FuzzLane, Outcome } from './fuzz-lane.js'
 import { Prng } from './prng.js'
 import { RecordSetFactory } from './record-batches.js'
 import {
-  FUZZ_TOPICS, MUTATIONS, RequestGenerator, type AdvertisedApi, type FuzzRequest, type Mutation,
+  FUZZ_TOPICS, MUTATIONS, RequestGenerator, type AdvertisedApi, type FuzzRequest,
+  type LearnedIds, type Mutation,
 } from './request-generator.js'
 
 /** The broker's RSS bound: far above its ~100-300 MiB under fuzzing, far below the machine. */
@@ -115,8 +117,14 @@ async function advertisedApis (client: WellBehavedClient): Promise<AdvertisedApi
   return apis
 }
 
+const JOIN_GROUP_KEY = 11
+
+/**
+ * A valid request's answer must be a response of its API and version that decodes whole.
+ * JoinGroup answers teach the generator real member ids and generations.
+ */
 function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedApi[],
-  tally: Tally): void {
+  tally: Tally, learned: LearnedIds): void {
   if (!request.valid || !request.expectsResponse) return
   if (outcome.kind !== 'answered') {
     const key = `${request.description.split(' (')[0] ?? ''}: ${outcome.kind}`
@@ -126,13 +134,18 @@ function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedAp
   const api = apis.find(entry => entry.api.key === request.apiKey)?.api
   if (api === undefined) return
   const reader = new Reader(outcome.frame)
+  let response: unknown
   try {
     decodeResponseHeader(reader, api.key, request.version >= api.flexibleFrom)
-    api.decodeResponse(reader, request.version)
+    response = api.decodeResponse(reader, request.version)
     if (reader.remaining !== 0) throw new Error(`${reader.remaining} bytes left over`)
   } catch (error) {
     throw new FuzzFailure(`the answer to a valid ${request.description} does not decode: ` +
       `${(error as Error).message}`)
+  }
+  if (api.key === JOIN_GROUP_KEY) {
+    const joined = response as JoinGroupResponse
+    learned.learn(joined.memberId, joined.generationId)
   }
 }
 
@@ -141,7 +154,7 @@ function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedAp
  * answer, or, in a pipelined batch, all written at once.
  */
 async function runBatch (batch: FuzzRequest[], pipelined: boolean, lanes: FuzzLane[],
-  apis: AdvertisedApi[], tally: Tally, verbose: boolean): Promise<void> {
+  generator: RequestGenerator, tally: Tally, verbose: boolean): Promise<void> {
   await Promise.all(lanes.map(async (lane, index) => {
     const share = batch.filter((_request, i) => i % lanes.length === index)
     const exchanges = pipelined ? [share] : share.map(request => [request])
@@ -158,7 +171,7 @@ async function runBatch (batch: FuzzRequest[], pipelined: boolean, lanes: FuzzLa
           throw new FuzzFailure(`cannot connect to the broker: ${outcome.message}`)
         }
         if (outcome.kind === 'misordered') throw new FuzzFailure(outcome.message)
-        checkAnswer(request, outcome, apis, tally)
+        checkAnswer(request, outcome, generator.apis, tally, generator.learned)
       }
     }
   }))
@@ -244,7 +257,7 @@ async function fuzz (options: Options, dataDir: string, current: Current,
         batch.push(await generator.next(requestPrng, pipelined ? 0.1 : undefined))
       }
       tally.batches++
-      await runBatch(batch, pipelined, session.lanes, apis, tally, options.verbose)
+      await runBatch(batch, pipelined, session.lanes, generator, tally, options.verbose)
       await checkHealth(session, probePrng, options, tally)
       if (tally.batches % RESTART_EVERY_BATCHES === 0) {
         current.session = undefined

@@ -48,7 +48,7 @@ export interface AdvertisedApi {
 export const FUZZ_TOPICS = ['fuzz-0', 'fuzz-1', 'fuzz-2']
 const TOPIC_NAMES = [...FUZZ_TOPICS, 'fuzz-auto', '__consumer_offsets', '__cluster_metadata',
   '__transaction_state', '']
-const GROUP_IDS = ['fuzz-group-0', 'fuzz-group-1', '']
+const GROUP_IDS = ['fuzz-group-0', 'fuzz-group-0', 'fuzz-group-1', '']
 const CONFIG_NAMES = ['segment.bytes', 'retention.ms', 'retention.bytes', 'cleanup.policy',
   'max.message.bytes', 'segment.ms', 'min.insync.replicas', 'flush.messages',
   'message.timestamp.type', 'compression.type', 'no.such.config']
@@ -61,8 +61,33 @@ const FETCH_KEY = 1
 const METADATA_KEY = 3
 const API_WEIGHTS = new Map([[PRODUCE_KEY, 6], [FETCH_KEY, 3], [METADATA_KEY, 2]])
 
+/**
+ * Group member ids and generations the broker handed out (from JoinGroup answers), so that
+ * SyncGroup, Heartbeat, OffsetCommit and LeaveGroup reach a member's state, not just the
+ * unknown-member check. Which slot a request uses is drawn from the Prng whatever the pool
+ * holds, so a replay draws the same; only the ids (random on the broker) differ.
+ */
+export class LearnedIds {
+  readonly #members: { memberId: string, generationId: number }[] = []
+
+  learn (memberId: string, generationId: number): void {
+    if (memberId === '') return
+    this.#members.push({ memberId, generationId })
+    if (this.#members.length > LEARNED_MEMBERS_MAX) this.#members.shift()
+  }
+
+  member (slot: number): { memberId: string, generationId: number } | undefined {
+    return this.#members.length === 0 ? undefined : this.#members[slot % this.#members.length]
+  }
+}
+
+const LEARNED_MEMBERS_MAX = 8
+
 interface Context {
   prng: Prng
+  learned: LearnedIds
+  /** The learned member this request speaks for, drawn once per request. */
+  memberSlot: number
   records: RecordSetFactory
   enabled: ReadonlySet<Mutation>
   /** Chance that one field is written hostile (0 for a valid request). */
@@ -75,13 +100,18 @@ interface Context {
 }
 
 export class RequestGenerator {
+  /** The APIs and versions drawn from, as given. */
+  readonly apis: AdvertisedApi[]
   readonly #apis: AdvertisedApi[]
   readonly #records: RecordSetFactory
   readonly #enabled: ReadonlySet<Mutation>
   #correlationId = 0
 
+  readonly learned = new LearnedIds()
+
   constructor (apis: AdvertisedApi[], records: RecordSetFactory, enabled: ReadonlySet<Mutation>) {
     if (apis.length === 0) throw new Error('no advertised API to fuzz')
+    this.apis = apis
     // Produce and Fetch carry record sets and touch storage: they get more of the draws.
     this.#apis = apis.flatMap(entry => Array<AdvertisedApi>(API_WEIGHTS.get(entry.api.key) ?? 1)
       .fill(entry))
@@ -95,6 +125,8 @@ export class RequestGenerator {
     const mutated = prng.chance(mutatedShare)
     const context: Context = {
       prng,
+      learned: this.learned,
+      memberSlot: prng.int(0, LEARNED_MEMBERS_MAX - 1),
       records: this.#records,
       enabled: this.#enabled,
       rate: mutated ? prng.pick([0.05, 0.15, 0.3]) : 0,
@@ -259,8 +291,13 @@ function writeNumber (writer: Writer, context: Context, type: Primitive, path: s
     value = context.prng.pick([0, -1, 1, min, max, max - 1, min + 1].filter(v => v >= min))
     note(context, path, `${value}`)
   } else {
-    value = validNumber(context.prng, path[path.length - 1] ?? '')
-    if (path[path.length - 1] === 'acks') context.acks = value
+    const name = path[path.length - 1] ?? ''
+    value = validNumber(context.prng, name)
+    if (name === 'acks') context.acks = value
+    // A learned member's generation where the draw says so (the draw happens either way).
+    if (/^generationId/.test(name) && context.prng.chance(0.7)) {
+      value = context.learned.member(context.memberSlot)?.generationId ?? value
+    }
   }
   switch (type) {
     case 'int8': writer.int8(value); return
@@ -276,8 +313,8 @@ function writeNumber (writer: Writer, context: Context, type: Primitive, path: s
 function validNumber (prng: Prng, name: string): number {
   if (name === 'acks') return prng.pick([-1, -1, 1, 0])
   if (name === 'replicaId') return -1
-  if (name === 'sessionTimeoutMs') return prng.pick([6000, 10000, 100])
-  if (name === 'rebalanceTimeoutMs') return prng.pick([1000, 5000])
+  if (name === 'sessionTimeoutMs') return prng.pick([10000, 10000, 6000, 100])
+  if (name === 'rebalanceTimeoutMs') return prng.pick([500, 1000, 1000, 5000])
   if (/partition|Index|index|brokerIds/.test(name)) return prng.int(0, 3)
   if (/numPartitions|count/.test(name)) return prng.pick([-1, 1, 2, 4])
   if (name === 'replicationFactor') return prng.pick([-1, 1])
@@ -351,7 +388,11 @@ function writeString (writer: Writer, context: Context, flexible: boolean, nulla
   } else if (nullable && prng.chance(/transactionalId|InstanceId/.test(name) ? 0.8 : 0.1)) {
     bytes = null
   } else {
-    bytes = Buffer.from(validString(prng, path))
+    let text = validString(prng, path)
+    if (name === 'memberId' && prng.chance(0.7)) {
+      text = context.learned.member(context.memberSlot)?.memberId ?? text
+    }
+    bytes = Buffer.from(text)
   }
   if (bytes === null) {
     if (flexible) writer.uvarint(0)
