@@ -135,6 +135,14 @@ export class RequestGenerator {
     }
     let apiKey = api.key
     let version = prng.int(minVersion, maxVersion)
+    // Now and then a version the codec knows but the broker does not advertise, written
+    // whole in that version's layout (not just a wrong number in the header).
+    const unadvertised = versionsOutside(api, minVersion, maxVersion)
+    if (mutated && prng.chance(0.05) && unadvertised.length > 0 &&
+      this.#enabled.has('wrong-version')) {
+      version = prng.pick(unadvertised)
+      note(context, ['', 'version'], `v${version} is not advertised`)
+    }
     const flexible = version >= api.flexibleFrom
     const correlationId = this.#correlationId = (this.#correlationId + 1) & 0x7fffffff
     const writer = new Writer()
@@ -164,6 +172,15 @@ export class RequestGenerator {
         (valid ? '' : ` [${context.applied.join('; ')}]`) + ` (${body.length} bytes)`,
     }
   }
+}
+
+function versionsOutside (api: { minVersion: number, maxVersion: number },
+  advertisedMin: number, advertisedMax: number): number[] {
+  const versions: number[] = []
+  for (let version = api.minVersion; version <= api.maxVersion; version++) {
+    if (version < advertisedMin || version > advertisedMax) versions.push(version)
+  }
+  return versions
 }
 
 function withSizePrefix (body: Buffer): Buffer {
