@@ -39,6 +39,10 @@ import {
 const DEFAULT_RSS_LIMIT_MIB = 1024
 const REQUESTS_PER_BATCH = 16
 const REQUEST_TIMEOUT_MS = 2_000
+/** A valid request unanswered this long is a hang (generous for a loaded CI machine). */
+const HANG_TIMEOUT_MS = 10_000
+/** JoinGroup and SyncGroup wait for the group's other members by design. */
+const WAITING_APIS = new Set([11, 14])
 /** The share of batches whose requests each lane writes back to back, without waiting. */
 const PIPELINED_BATCHES = 0.25
 /** A restart every so many batches (about every 20 s), so persisted damage shows. */
@@ -150,6 +154,16 @@ function checkAnswer (request: FuzzRequest, outcome: Outcome, apis: AdvertisedAp
 }
 
 /**
+ * A valid request the broker must answer at once: every one but the group membership calls
+ * that wait for a rebalance (JoinGroup, SyncGroup) by design. Its waits (Produce and Fetch
+ * timeouts) are at most 200 ms as generated.
+ */
+function answersPromptly (requests: FuzzRequest[]): boolean {
+  return requests.length === 1 && requests.every(request => request.valid &&
+    request.expectsResponse && !WAITING_APIS.has(request.apiKey))
+}
+
+/**
  * Each lane takes every LANES-th request of the batch: one at a time, waiting for each
  * answer, or, in a pipelined batch, all written at once.
  */
@@ -159,7 +173,8 @@ async function runBatch (batch: FuzzRequest[], pipelined: boolean, lanes: FuzzLa
     const share = batch.filter((_request, i) => i % lanes.length === index)
     const exchanges = pipelined ? [share] : share.map(request => [request])
     for (const requests of exchanges) {
-      const outcomes = await lane.send(requests, REQUEST_TIMEOUT_MS)
+      const mustAnswer = answersPromptly(requests)
+      const outcomes = await lane.send(requests, mustAnswer ? HANG_TIMEOUT_MS : REQUEST_TIMEOUT_MS)
       for (const [i, request] of requests.entries()) {
         const outcome = outcomes[i] as Outcome
         tally.requests++
@@ -171,6 +186,10 @@ async function runBatch (batch: FuzzRequest[], pipelined: boolean, lanes: FuzzLa
           throw new FuzzFailure(`cannot connect to the broker: ${outcome.message}`)
         }
         if (outcome.kind === 'misordered') throw new FuzzFailure(outcome.message)
+        if (mustAnswer && outcome.kind === 'timeout') {
+          throw new FuzzFailure(`a valid ${request.description} went unanswered for ` +
+            `${HANG_TIMEOUT_MS} ms`)
+        }
         checkAnswer(request, outcome, generator.apis, tally, generator.learned)
       }
     }
