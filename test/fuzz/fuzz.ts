@@ -14,12 +14,9 @@
  * `--seed S` replays the same sequence of requests (record timestamps aside). Exit code 0
  * when every check held, 1 on the first failure, 2 on bad arguments.
  *
- * Options: --seconds N (default 10), --seed S, --batches N (stop after N batches),
- * --exclude m1,m2 (leave out mutations, for triage; see MUTATIONS), --rss-limit-mib N,
- * --verbose (every request with its outcome, and the broker's output).
+ * Options: see fuzz-options.ts (--seconds, --seed, --batches, --exclude, --rss-limit-mib,
+ * --verbose).
  */
-import { randomInt } from 'node:crypto'
-import { parseArgs } from 'node:util'
 import type { JoinGroupResponse } from '../../src/protocol/apis/join-group.js'
 import { decodeResponseHeader } from '../../src/protocol/headers.js'
 import { Reader } from '../../src/protocol/reader.js'
@@ -27,16 +24,14 @@ import { API_DEFINITIONS } from '../../src/protocol/registry.js'
 import { makeDataDir, removeDataDir } from '../support/broker-process.js'
 import { isAlive, rssBytes, withTimeout, type WellBehavedClient } from './broker-health.js'
 import { BrokerSession } from './broker-session.js'
+import { MIB, parseOptions, type Options } from './fuzz-options.js'
 import type { FuzzLane, Outcome } from './fuzz-lane.js'
 import { Prng } from './prng.js'
 import { RecordSetFactory } from './record-batches.js'
 import {
-  FUZZ_TOPICS, MUTATIONS, RequestGenerator, type AdvertisedApi, type FuzzRequest,
-  type LearnedIds, type Mutation,
+  FUZZ_TOPICS, RequestGenerator, type AdvertisedApi, type FuzzRequest, type LearnedIds,
 } from './request-generator.js'
 
-/** The broker's RSS bound: far above its ~100-300 MiB under fuzzing, far below the machine. */
-const DEFAULT_RSS_LIMIT_MIB = 1024
 const REQUESTS_PER_BATCH = 16
 const REQUEST_TIMEOUT_MS = 2_000
 /** A valid request unanswered this long is a hang (generous for a loaded CI machine). */
@@ -48,16 +43,6 @@ const PIPELINED_BATCHES = 0.25
 /** A restart every so many batches (about every 20 s), so persisted damage shows. */
 const RESTART_EVERY_BATCHES = 150
 const DEATH_GRACE_MS = 2_000
-const MIB = 1024 * 1024
-
-interface Options {
-  seconds: number
-  seed: number
-  batches: number
-  enabled: Set<Mutation>
-  rssLimitBytes: number
-  verbose: boolean
-}
 
 interface Tally {
   requests: number
@@ -72,41 +57,6 @@ interface Tally {
 class FuzzFailure extends Error {}
 /** A failure of the restart check: the broker was stopped on purpose, so it is not a death. */
 class RestartFailure extends FuzzFailure {}
-
-function parseOptions (argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      seconds: { type: 'string', default: '10' },
-      seed: { type: 'string' },
-      batches: { type: 'string' },
-      exclude: { type: 'string', default: '' },
-      'rss-limit-mib': { type: 'string', default: String(DEFAULT_RSS_LIMIT_MIB) },
-      verbose: { type: 'boolean', default: false },
-    },
-  })
-  const number = (name: string, raw: string, min: number): number => {
-    const value = Number(raw)
-    if (!Number.isInteger(value) || value < min) {
-      throw new Error(`--${name} must be an integer of at least ${min}, got "${raw}"`)
-    }
-    return value
-  }
-  const excluded = values.exclude.split(',').map(name => name.trim()).filter(Boolean)
-  for (const name of excluded) {
-    if (!(MUTATIONS as readonly string[]).includes(name)) {
-      throw new Error(`--exclude: unknown mutation "${name}" (known: ${MUTATIONS.join(', ')})`)
-    }
-  }
-  return {
-    seconds: number('seconds', values.seconds, 1),
-    seed: values.seed === undefined ? randomInt(0, 2 ** 31) : number('seed', values.seed, 0),
-    batches: values.batches === undefined ? Infinity : number('batches', values.batches, 1),
-    enabled: new Set(MUTATIONS.filter(mutation => !excluded.includes(mutation))),
-    rssLimitBytes: number('rss-limit-mib', values['rss-limit-mib'], 1) * MIB,
-    verbose: values.verbose,
-  }
-}
 
 async function advertisedApis (client: WellBehavedClient): Promise<AdvertisedApi[]> {
   const connection = await client.connection()
