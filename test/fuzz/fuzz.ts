@@ -3,16 +3,18 @@
  *
  * Starts a real broker process (ephemeral ports, a temporary data directory), asks it which
  * APIs and versions it advertises, and sends it batches of generated requests
- * (request-generator.ts) over a few raw connections. After every batch it checks that the
- * broker is alive, that its RSS is under the bound, that it printed no Node process warning,
- * and that a well-behaved client still produces and reads back exactly (broker-health.ts).
- * Requests the generator left valid must be answered with a response that decodes. Every
- * RESTART_EVERY_BATCHES batches, and at the end, the broker must stop cleanly on SIGTERM
- * (exit code 0) and start again on its data, with the well-behaved client's records intact.
+ * (request-generator.ts) over a few raw connections, one at a time or pipelined. After every
+ * batch it checks that the broker is alive, that its RSS is under the bound, that it printed
+ * no Node process warning, and that a well-behaved client still produces and reads back
+ * exactly (broker-health.ts). Requests the generator left valid must be answered, in order
+ * and within HANG_TIMEOUT_MS where no rebalance is awaited, with a response that decodes.
+ * Every RESTART_EVERY_BATCHES batches, and at the end, the broker must stop cleanly on
+ * SIGTERM (exit code 0) and start again on its data, with the client's records intact.
  *
- * Every request is drawn from one seeded generator and from nothing the broker says, so
- * `--seed S` replays the same sequence of requests (record timestamps aside). Exit code 0
- * when every check held, 1 on the first failure, 2 on bad arguments.
+ * Every draw comes from one seeded generator, never from what the broker says, so `--seed S`
+ * replays the same sequence of requests; only record timestamps and the group member ids the
+ * broker hands out (which fill a drawn slot) differ. Exit code 0 when every check held, 1 on
+ * the first failure, 2 on bad arguments.
  *
  * Options: see fuzz-options.ts (--seconds, --seed, --batches, --exclude, --rss-limit-mib,
  * --verbose).
