@@ -174,7 +174,7 @@ async function checkHealth (session: BrokerSession, prng: Prng, options: Options
  * on its data with the well-behaved client's last records where they were.
  */
 async function restart (session: BrokerSession, dataDir: string, baseTimestamp: number,
-  options: Options, tally: Tally): Promise<BrokerSession> {
+  options: Options, tally: Tally, current: Current): Promise<BrokerSession> {
   const written = session.client.written
   tally.connections += session.connectionsOpened
   const code = await session.stop()
@@ -184,7 +184,7 @@ async function restart (session: BrokerSession, dataDir: string, baseTimestamp: 
   }
   let next: BrokerSession
   try {
-    next = await BrokerSession.open(dataDir, baseTimestamp, options.verbose)
+    next = await openSession(current, dataDir, baseTimestamp, options.verbose)
   } catch (error) {
     throw new RestartFailure(`the broker does not start again on its data: ` +
       `${(error as Error).message}`)
@@ -199,14 +199,28 @@ async function restart (session: BrokerSession, dataDir: string, baseTimestamp: 
   return next
 }
 
-/** The current session, for clean-up from a signal handler or after a failure. */
-interface Current { session: BrokerSession | undefined }
+/** The current session (or one starting), for clean-up from a signal handler or a failure. */
+interface Current {
+  session: BrokerSession | undefined
+  opening: Promise<BrokerSession> | undefined
+}
+
+async function openSession (current: Current, dataDir: string, baseTimestamp: number,
+  verbose: boolean): Promise<BrokerSession> {
+  const opening = BrokerSession.open(dataDir, baseTimestamp, verbose)
+  current.opening = opening
+  try {
+    current.session = await opening
+    return current.session
+  } finally {
+    current.opening = undefined
+  }
+}
 
 async function fuzz (options: Options, dataDir: string, current: Current,
   tally: Tally): Promise<void> {
   const baseTimestamp = Date.now()
-  let session = await BrokerSession.open(dataDir, baseTimestamp, options.verbose)
-  current.session = session
+  let session = await openSession(current, dataDir, baseTimestamp, options.verbose)
   await session.client.createProbeTopic()
   for (const topic of FUZZ_TOPICS) await session.client.createTopic(topic, 4)
   const apis = await withTimeout(advertisedApis(session.client), 15_000,
@@ -232,13 +246,11 @@ async function fuzz (options: Options, dataDir: string, current: Current,
       await checkHealth(session, probePrng, options, tally)
       if (tally.batches % RESTART_EVERY_BATCHES === 0) {
         current.session = undefined
-        session = current.session = await restart(session, dataDir, baseTimestamp, options, tally)
+        session = await restart(session, dataDir, baseTimestamp, options, tally, current)
       }
     }
     current.session = undefined
-    await restart(session, dataDir, baseTimestamp, options, tally).then(last => {
-      current.session = last
-    })
+    await restart(session, dataDir, baseTimestamp, options, tally, current)
   } catch (error) {
     throw await explain(error, session, batch, tally)
   }
@@ -295,9 +307,10 @@ async function main (): Promise<number> {
     validUnanswered: new Map(),
   }
   const dataDir = await makeDataDir('tributary-fuzz-')
-  const current: Current = { session: undefined }
+  const current: Current = { session: undefined, opening: undefined }
   const cleanUp = async (): Promise<void> => {
-    const session = current.session
+    // A broker still starting would write into the directory after it is removed.
+    const session = current.session ?? await current.opening?.catch(() => undefined)
     current.session = undefined
     if (session !== undefined) {
       tally.connections += session.connectionsOpened
