@@ -11,10 +11,11 @@
  *   path flushes the log in the request handler before the produce is answered) and Tributary
  *   with its default (group commit).
  *
- * Every phase runs on a freshly started broker. First each broker's produce peak and read-back
- * (the consume scenario, whose produce phase is the produce scenario); then each broker's
- * latency run at one rate for all: `--rate`, or `--rate-fraction` (default 0.25) of the lowest
- * of the four peaks, so every broker is offered a load it can carry.
+ * Every phase runs on a freshly started broker after `--warmup` seconds of unmeasured produce.
+ * First each broker's produce peak and read-back (the consume scenario, whose produce phase is
+ * the produce scenario); then each broker's latency run at one rate for all: `--rate`, or
+ * `--rate-fraction` (default 0.25) of the lowest of the four peaks, so that every broker is
+ * offered a load it can carry.
  */
 import {
   removeDataDir, startBroker,
@@ -136,8 +137,8 @@ export async function compareKafka (options: Options): Promise<CompareResult> {
   for (const [index, target] of TARGETS.entries()) {
     console.log(`compare-kafka: ${target.label}: latency at ${formatRate(rate)} msg/s`)
     const result = targets[index] as TargetResult
-    result.latency = await onFreshBroker(target, options,
-      context => atRate(context, rate, `${target.label} @ ${formatRate(rate)}`))
+    result.latency = await onFreshBroker(target, options, context => warmedUp(context,
+      warm => atRate(warm, rate, `${target.label} @ ${formatRate(rate)}`)))
   }
   return { rate, rateSource, targets }
 }
