@@ -12,8 +12,10 @@
  *   with its default (group commit).
  *
  * Every phase runs on a freshly started broker after `--warmup` seconds of unmeasured produce.
- * First each broker's produce peak and read-back (the consume scenario, whose produce phase is
- * the produce scenario); then each broker's latency run at one rate for all: `--rate`, or
+ * First each broker's produce peak (closed loop, `--duration` s), then consume: the first
+ * READ_BACK_MESSAGES records it wrote, fetched again and again for `--duration` s, so every
+ * broker serves the same data set (bench/lib/read-back.ts); then each broker's latency run
+ * at one rate for all: `--rate`, or
  * `--rate-fraction` (default 0.25) of the lowest of the four peaks, so that every broker is
  * offered a load it can carry.
  */
@@ -22,10 +24,9 @@ import {
 } from '../../test/support/broker-process.js'
 import { KAFKA_VERSION, startKafka } from '../../test/reference/kafka.js'
 import type { RateRunResult } from './rate-run.js'
+import { readBack, type ReadBackResult } from './read-back.js'
 import { formatRate } from './report.js'
-import {
-  atRate, consume, produce, type ConsumeResult, type Context, type Options,
-} from './scenarios.js'
+import { atRate, produce, type Context, type Options, type ProduceResult } from './scenarios.js'
 
 type TargetKey = 'kafka' | 'tributary-relaxed' | 'kafka-flush' | 'tributary'
 
@@ -38,6 +39,11 @@ interface Target {
 /** The JVM heap of the reference broker (Kafka's scripts default to 1 GiB; the VM is shared). */
 const KAFKA_HEAP_MB = 512
 const DEFAULT_RATE_FRACTION = 0.25
+/**
+ * The consume data set: 100,000 records (11 MB of 100 B records) is what even Kafka with a
+ * flush per message produced in 5 s here, so every broker reads back the same set.
+ */
+export const READ_BACK_MESSAGES = 100_000
 
 function kafka (key: TargetKey, label: string, config: Record<string, string>): Target {
   return {
@@ -84,7 +90,8 @@ const PAIRS: Array<{ title: string, kafka: TargetKey, tributary: TargetKey }> = 
 export interface TargetResult {
   key: TargetKey
   label: string
-  peak: ConsumeResult
+  produce: ProduceResult
+  consume: ReadBackResult
   latency?: RateRunResult
 }
 
@@ -122,14 +129,25 @@ async function warmedUp<T> (context: Context, phase: (context: Context) => Promi
   return phase(context)
 }
 
+/** The produce peak, then the first READ_BACK_MESSAGES of what it wrote, read repeatedly. */
+async function produceAndConsume (context: Context):
+  Promise<{ produce: ProduceResult, consume: ReadBackResult }> {
+  const { options } = context
+  const produced = await produce(context)
+  const topic = `${options.topic}-${context.topics}`
+  const consumed = await readBack(options.bootstrap, topic, options.partitions,
+    Math.min(READ_BACK_MESSAGES, produced.messages), options.duration)
+  return { produce: produced, consume: consumed }
+}
+
 export async function compareKafka (options: Options): Promise<CompareResult> {
   const targets: TargetResult[] = []
   for (const target of TARGETS) {
     console.log(`compare-kafka: ${target.label}: produce and consume`)
     targets.push({ key: target.key, label: target.label,
-      peak: await onFreshBroker(target, options, context => warmedUp(context, consume)) })
+      ...await onFreshBroker(target, options, context => warmedUp(context, produceAndConsume)) })
   }
-  const lowest = Math.min(...targets.map(target => target.peak.produce.messagesPerSecond))
+  const lowest = Math.min(...targets.map(target => target.produce.messagesPerSecond))
   const fraction = options.rateFraction ?? DEFAULT_RATE_FRACTION
   const rate = options.rate ?? Math.max(1, Math.round(lowest * fraction))
   const rateSource = options.rate !== undefined ? '--rate'
@@ -155,14 +173,16 @@ function milliseconds (value: number): string {
 }
 
 const METRICS: Metric[] = [
-  { name: 'produce msg/s', value: t => t.peak.produce.messagesPerSecond, show: formatRate },
-  { name: 'produce MB/s', value: t => t.peak.produce.megabytesPerSecond, show: v => v.toFixed(1) },
-  { name: 'produce request p50 ms (closed loop)', value: t => t.peak.produce.requestLatencyMs.p50,
+  { name: 'produce msg/s', value: t => t.produce.messagesPerSecond, show: formatRate },
+  { name: 'produce MB/s', value: t => t.produce.megabytesPerSecond, show: v => v.toFixed(1) },
+  { name: 'produce request p50 ms (closed loop)', value: t => t.produce.requestLatencyMs.p50,
     show: milliseconds },
-  { name: 'produce request p99 ms (closed loop)', value: t => t.peak.produce.requestLatencyMs.p99,
+  { name: 'produce request p99 ms (closed loop)', value: t => t.produce.requestLatencyMs.p99,
     show: milliseconds },
-  { name: 'consume msg/s', value: t => t.peak.consume.messagesPerSecond, show: formatRate },
-  { name: 'consume MB/s', value: t => t.peak.consume.megabytesPerSecond, show: v => v.toFixed(1) },
+  { name: 'consume data set, messages', value: t => t.consume.dataSetMessages,
+    show: formatRate },
+  { name: 'consume msg/s', value: t => t.consume.messagesPerSecond, show: formatRate },
+  { name: 'consume MB/s', value: t => t.consume.megabytesPerSecond, show: v => v.toFixed(1) },
   { name: 'latency run: acknowledged msg/s', value: t => t.latency?.achievedRate,
     show: formatRate },
   { name: 'latency run: produce p50 ms', value: t => t.latency?.produceLatencyMs.p50,
