@@ -2,8 +2,8 @@
  * `npm run bench -- compare-kafka` as users run it (`node dist/bench/load.js compare-kafka`),
  * shortened to a second per phase: it exits 0, measures all four brokers (Apache Kafka with
  * its defaults and with log.flush.interval.messages=1, Tributary relaxed and default), each
- * reads back its data set of the first 100,000 records, each latency run's consumer receives every
- * acknowledged record, and the printed table carries both Tributary/Kafka ratio columns.
+ * reads back its data set (the first 100,000 records), each latency run's consumer receives
+ * every acknowledged record, and the printed table carries both Tributary/Kafka ratios.
  * Speed is never asserted (bench/README.md has the numbers). Skipped like the reference Kafka
  * smoke test where Java or Maven is missing, and required in CI.
  */
