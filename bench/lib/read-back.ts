@@ -32,14 +32,19 @@ const FETCH_MAX_WAIT_MS = 100
 
 interface Pass { messages: number, bytes: number }
 
-/** One read of `[0, end)` of a partition; `end` is where a batch boundary passed the cap. */
-async function readOnce (client: KafkaClient, topic: string, partition: number, end: number):
-  Promise<Pass> {
+/**
+ * One read of `[0, end)` of a partition. Once the data set's size is known (`setBytes`), no
+ * fetch asks for more than what is left of it, so a broker serves the data set and nothing
+ * after it (both brokers fill a fetch up to its max_bytes).
+ */
+async function readOnce (client: KafkaClient, topic: string, partition: number, end: number,
+  setBytes?: number): Promise<Pass> {
   const pass: Pass = { messages: 0, bytes: 0 }
   let offset = 0
   while (offset < end) {
+    const left = setBytes === undefined ? FETCH_MAX_BYTES : setBytes - pass.bytes
     const fetched = await client.fetch(topic, partition, offset,
-      { maxBytes: FETCH_MAX_BYTES, maxWaitMs: FETCH_MAX_WAIT_MS })
+      { maxBytes: Math.max(1, Math.min(FETCH_MAX_BYTES, left)), maxWaitMs: FETCH_MAX_WAIT_MS })
     const records = fetched.records ?? Buffer.alloc(0)
     // Whole batches only: Kafka cuts a response at max_bytes, mid-batch.
     for (const batch of splitBatches(records)) {
@@ -70,7 +75,7 @@ export async function readBack (bootstrap: string, topic: string, partitions: nu
     let bytes = 0
     await Promise.all(ends.map(async (end, partition) => {
       while (performance.now() < deadline && end > 0) {
-        const pass = await readOnce(client, topic, partition, end)
+        const pass = await readOnce(client, topic, partition, end, first[partition]?.bytes)
         read += pass.messages
         bytes += pass.bytes
         passes++
