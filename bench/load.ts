@@ -187,10 +187,12 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--duration <seconds>', 'seconds per measured phase', positiveNumber, 10)
     .option('--messages <count>', 'produce: stop after this many messages (whole batches; ' +
       '--duration still caps the phase)', positiveInteger)
-    .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring',
+    .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring ' +
+      '(compare-kafka: also seconds of closed-loop produce on each fresh broker)',
       nonNegativeNumber, 2)
     .option('--rate <messages>', 'latency: messages per second', positiveNumber)
-    .option('--rate-fraction <fraction>', 'latency: this fraction of the peak measured first',
+    .option('--rate-fraction <fraction>', 'latency: this fraction of the peak measured first ' +
+      '(compare-kafka: of the lowest of its four peaks; default 0.25 there)',
       positiveNumber)
     .option('--fractions <list>', 'sweep: fractions of the peak', fractionList,
       [0.1, 0.25, 0.5, 0.75, 0.9])
