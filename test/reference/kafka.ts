@@ -10,7 +10,10 @@
  *                      resolves once the broker lists itself in Metadata
  *   referenceMissing() why the reference cannot run here (no java, or no jars and no mvn)
  *
- * Every JVM started is killed when this process exits, even if a caller forgets to stop it.
+ * Every JVM started is killed when this process exits, even if a caller forgets to stop it,
+ * and stops by itself when this process dies without running exit handlers (SIGKILL, a test
+ * runner's timeout): it runs under a watchdog shell that sends it SIGTERM when its stdin, a
+ * pipe from this process, closes.
  * Concurrency: two processes fetching at once each copy into their own temporary folder and
  * rename it into place; the loser discards its copy, so a reader never sees half a folder.
  */
@@ -39,8 +42,31 @@ const STOP_TIMEOUT_MS = 30_000
 
 const live = new Set<ChildProcess>()
 process.on('exit', () => {
-  for (const child of live) child.kill('SIGKILL')
+  for (const child of live) killGroup(child, 'SIGKILL')
 })
+
+/**
+ * Runs its arguments (the JVM) with stdin closed, and SIGTERMs it once the shell's own stdin
+ * reaches end of file: this process closes that pipe to stop the JVM, and the kernel closes it
+ * when this process dies. The shell exits with the JVM's status when the JVM ends first.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  '"$@" </dev/null &',
+  'jvm=$!',
+  '{ read -r _ <&3; kill -TERM "$jvm"; } >/dev/null 2>&1 &',
+  'wait "$jvm"',
+].join('\n')
+
+/** The watchdog, the JVM and the reader share a process group (spawned detached). */
+function killGroup (child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return
+  try {
+    process.kill(-child.pid, signal)
+  } catch {
+    // already gone
+  }
+}
 
 export interface ReferenceKafka {
   bootstrap: string
@@ -236,21 +262,27 @@ async function startOnce (libs: string, options: KafkaStartOptions): Promise<Ref
     await rm(dataDir, { recursive: true, force: true })
     throw error
   }
-  const child = spawn('java', [...javaArgs(libs, dataDir, options.heapMb ?? 512), 'kafka.Kafka',
-    path.join(dataDir, 'server.properties')], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('bash', ['-c', WATCHDOG, 'reference-kafka', 'java',
+    ...javaArgs(libs, dataDir, options.heapMb ?? 512), 'kafka.Kafka',
+    path.join(dataDir, 'server.properties')],
+  { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   live.add(child)
   let output = ''
   const keep = (chunk: Buffer): void => { output = tail(output + chunk.toString()) }
   child.stdout.on('data', keep)
   child.stderr.on('data', keep)
   const exited = new Promise<void>(resolve => {
-    child.once('close', () => { live.delete(child); resolve() })
+    child.once('close', () => {
+      live.delete(child)
+      child.stdin?.destroy() // lets the watchdog's reader go if the JVM ended by itself
+      resolve()
+    })
     child.once('error', error => { keep(Buffer.from(String(error))); live.delete(child); resolve() })
   })
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM')
-      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+      child.stdin?.end()
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS)
       await exited
       clearTimeout(timer)
     }
