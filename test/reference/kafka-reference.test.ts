@@ -6,15 +6,30 @@
  * they are required and the suite fails instead.
  */
 import assert from 'node:assert/strict'
-import { access } from 'node:fs/promises'
+import { execFile, spawn } from 'node:child_process'
+import { access, rm } from 'node:fs/promises'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
 import { readPartition } from '../../src/client/consumer.js'
 import { buildRecordBatch } from '../../src/records/builder.js'
+import { REPO_ROOT } from '../support/broker-process.js'
 import { referenceMissing, startKafka, type ReferenceKafka } from './kafka.js'
 
 const { Kafka, logLevel } = kafkajs
+
+/** The pids of JVMs started on this data directory. */
+function jvmPids (dataDir: string): Promise<number[]> {
+  return new Promise(resolve => {
+    execFile('pgrep', ['-f', `^java .*${dataDir}/server.properties`], (error, stdout) =>
+      resolve(error === null ? stdout.trim().split('\n').map(Number) : []))
+  })
+}
+
+async function jvmRunning (dataDir: string): Promise<boolean> {
+  return (await jvmPids(dataDir)).length > 0
+}
 
 const missing = await referenceMissing()
 const required = process.env.CI === 'true'
@@ -96,4 +111,30 @@ describe('the reference Apache Kafka 4.1', { skip, timeout: 300_000 }, () => {
     await assert.rejects(client.metadata([]))
     await client.close()
   })
+
+  it('stops when the process that started it is killed without a chance to clean up',
+    async () => {
+      const cli = spawn(process.execPath,
+        [path.join(REPO_ROOT, 'dist/test/reference/kafka-cli.js'), 'start'],
+        { stdio: ['ignore', 'pipe', 'inherit'] })
+      const dataDir = await new Promise<string>((resolve, reject) => {
+        let printed = ''
+        cli.stdout.on('data', (chunk: Buffer) => {
+          printed += chunk.toString()
+          const match = /data (\S+)\)/.exec(printed)
+          if (match?.[1] !== undefined) resolve(match[1])
+        })
+        cli.once('exit', code => reject(new Error(`kafka.sh start exited with ${code}`)))
+      })
+      assert.equal(await jvmRunning(dataDir), true)
+      cli.kill('SIGKILL')
+      const deadline = Date.now() + 60_000
+      while (await jvmRunning(dataDir) && Date.now() < deadline) {
+        await new Promise(resolve => setTimeout(resolve, 250))
+      }
+      const orphans = await jvmPids(dataDir)
+      for (const pid of orphans) process.kill(pid, 'SIGKILL') // a failed run leaves none behind
+      await rm(dataDir, { recursive: true, force: true })
+      assert.deepEqual(orphans, [], 'the JVM stopped with its parent')
+    })
 })
