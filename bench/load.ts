@@ -208,8 +208,10 @@ function parseOptions (): { scenario: string, options: Options } {
   if (!SCENARIOS.includes(scenario)) {
     program.error(`bench: unknown scenario "${scenario}" (${SCENARIOS.join(', ')})`)
   }
-  if (scenario === 'compare-kafka' && (raw.spawn === true || raw.profile === true)) {
-    program.error('bench: compare-kafka starts its own brokers; drop --spawn and --profile')
+  if (scenario === 'compare-kafka' && (raw.spawn === true || raw.profile === true ||
+    program.getOptionValueSource('bootstrap') === 'cli')) {
+    program.error('bench: compare-kafka starts its own brokers; drop --spawn, --profile and ' +
+      '--bootstrap')
   }
   if (raw.client === 'kafkajs' && scenario !== 'produce') {
     program.error('bench: --client kafkajs runs the produce scenario only')
