@@ -59,3 +59,14 @@ describe('npm run bench -- compare-kafka', { skip, timeout: 600_000 }, () => {
       'a ratio per pair')
   })
 })
+
+describe('npm run bench -- compare-kafka, options', () => {
+  for (const flag of [['--spawn'], ['--profile'], ['--bootstrap', '127.0.0.1:9092']]) {
+    it(`refuses ${flag[0]}: it starts its own brokers`, async () => {
+      await assert.rejects(run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+        'compare-kafka', ...flag], { cwd: REPO_ROOT, timeout: 30_000 }),
+      (error: { code?: number, stderr?: string }) => error.code === 1 &&
+        /compare-kafka starts its own brokers/.test(error.stderr ?? ''))
+    })
+  }
+})
