@@ -213,6 +213,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     consumerInstancesMax: Number(
       config.properties.get('http.consumer.instances.max')?.value),
     sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
+    connectionsMax: Number(config.properties.get('http.connections.max')?.value),
   })
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
     `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +

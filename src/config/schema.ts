@@ -212,6 +212,12 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'http.sse.streams.max', importance: 'low',
     type: 'int', default: '1000', min: 0,
     doc: 'Server-sent event streams open at once on the HTTP listener' },
+  // Ours: the HTTP listener's counterpart of max.connections (Node's server.maxConnections);
+  // past it a new connection is closed at once. Node's own headersTimeout and requestTimeout
+  // bound a slow client's request.
+  { name: 'http.connections.max', importance: 'low',
+    type: 'int', default: '1000', min: 1,
+    doc: 'Connections open at once on the HTTP listener' },
 ]
 
 /** Topic-level configs (Kafka's TopicConfig) and the broker property behind each default. */

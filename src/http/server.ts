@@ -37,6 +37,8 @@ export interface HttpServerOptions {
   consumerInstancesMax: number
   /** http.sse.streams.max: server-sent event streams open at once. */
   sseStreamsMax: number
+  /** http.connections.max: connections open at once; a new one past it is closed at once. */
+  connectionsMax?: number
 }
 
 export interface HttpServer {
@@ -204,6 +206,7 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
 
 export async function startHttpServer (options: HttpServerOptions): Promise<HttpServer> {
   const app = await buildHttpApp(options)
+  if (options.connectionsMax !== undefined) app.server.maxConnections = options.connectionsMax
   await app.listen({ host: options.host, port: options.port })
   const address = app.server.address()
   const port = typeof address === 'object' && address !== null ? address.port : options.port

@@ -5,6 +5,7 @@
  * SIGTERM with streams and long polls open still exits 0 after a clean shutdown.
  */
 import assert from 'node:assert/strict'
+import net from 'node:net'
 import { access } from 'node:fs/promises'
 import http from 'node:http'
 import path from 'node:path'
@@ -148,6 +149,46 @@ describe('HTTP API limits', () => {
     assert.equal(clampTimeoutMs(Number.NaN), 0)
     assert.equal(clampTimeoutMs(Number.POSITIVE_INFINITY), 2 ** 31 - 1)
     assert.equal(clampTimeoutMs(1500), 1500)
+  })
+})
+
+describe('HTTP connection cap', () => {
+  it('closes a connection past http.connections.max at once, and serves again once one ends',
+    async () => {
+    const capped = await startBroker({ env: { TRIBUTARY_HTTP_CONNECTIONS_MAX: '3' } })
+    const held: net.Socket[] = []
+    try {
+      for (let i = 0; i < 3; i++) {
+        held.push(await new Promise<net.Socket>((resolve, reject) => {
+          const socket = net.connect(capped.httpPort, '127.0.0.1', () => resolve(socket))
+          socket.once('error', reject)
+        }))
+      }
+      // Give the server the time to count the three before the fourth arrives.
+      await new Promise(resolve => setTimeout(resolve, 100))
+      const refused = await new Promise<string>(resolve => {
+        const socket = net.connect(capped.httpPort, '127.0.0.1', () => {
+          socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\n\r\n')
+        })
+        let answer = ''
+        socket.on('data', chunk => { answer += String(chunk) })
+        socket.on('error', () => undefined)
+        socket.on('close', () => resolve(answer))
+      })
+      assert.equal(refused, '', 'the fourth connection is closed without an answer')
+      held.shift()?.destroy()
+      let status = 0
+      for (let attempt = 0; attempt < 50 && status !== 200; attempt++) {
+        status = await fetch(`http://127.0.0.1:${capped.httpPort}/healthz`,
+          { headers: { connection: 'close' } }).then(response => response.status, () => 0)
+        if (status !== 200) await new Promise(resolve => setTimeout(resolve, 50))
+      }
+      assert.equal(status, 200, 'a freed place serves the next client')
+    } finally {
+      for (const socket of held) socket.destroy()
+      await capped.kill()
+      await removeDataDir(capped.dataDir)
+    }
   })
 })
 

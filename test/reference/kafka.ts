@@ -216,9 +216,21 @@ function javaArgs (libs: string, dataDir: string, heapMb: number): string[] {
     '-cp', `${libs}/*`]
 }
 
+/**
+ * A random cluster id as Kafka's Uuid.randomUuid makes one: base64url of 16 bytes, never
+ * starting with '-' (the format tool's argument parser would take it for an option; the
+ * smoke test failed about once in 64 runs that way).
+ */
+function newClusterId (): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url')
+    if (!id.startsWith('-')) return id
+  }
+}
+
 /** kafka-storage format: a fresh cluster id, and this node as the only voter (KIP-853). */
 async function format (libs: string, dataDir: string): Promise<void> {
-  const clusterId = randomBytes(16).toString('base64url')
+  const clusterId = newClusterId()
   const formatted = await run('java', [...javaArgs(libs, dataDir, 256), 'kafka.tools.StorageTool',
     'format', '-t', clusterId, '-c', path.join(dataDir, 'server.properties'), '--standalone'],
   FORMAT_TIMEOUT_MS)
