@@ -159,6 +159,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
+  metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
   lagSampler.start()
 
   const kafkaServer = new KafkaServer({

@@ -23,6 +23,12 @@ export interface Field {
    * request fields that keep Kafka's full string limit).
    */
   maxBytes?: number
+  /**
+   * A tagged field (KIP-482; Kafka's JSON `taggedVersions` + `tag`): carried in the struct's
+   * tagged-field buffer under this tag, in the flexible versions within `versions`, and left
+   * off the wire while it holds its default.
+   */
+  tag?: number
 }
 
 export type Message = Record<string, unknown>

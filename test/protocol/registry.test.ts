@@ -26,7 +26,7 @@ describe('API registry', () => {
       ListOffsets: [1, 7, 6],
       Metadata: [0, 12, 9],
       SaslHandshake: [0, 1, Infinity],
-      ApiVersions: [0, 3, 3],
+      ApiVersions: [0, 4, 3],
       InitProducerId: [0, 4, 2],
       SaslAuthenticate: [0, 2, 2],
       DescribeCluster: [0, 1, 0],
