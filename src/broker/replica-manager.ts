@@ -129,6 +129,7 @@ export class ReplicaManager implements MetadataPublisher {
         if (logManager.getLog(topic.name, partition.partitionId) === undefined) {
           await logManager.getOrCreateLog(topic.name, partition.partitionId, settings.log)
         }
+        await logManager.recordTopicId(topic.name, partition.partitionId, topic.topicId)
       }
     }
     for (const log of [...logManager.logs()]) {

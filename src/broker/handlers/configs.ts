@@ -24,7 +24,8 @@ import { isInternalTopic } from '../internal-topics.js'
 export const RESOURCE_TOPIC = 2
 export const RESOURCE_BROKER = 4
 
-const CONFIG_SOURCE: Record<ConfigEntryView['source'], number> = {
+/** Kafka's DescribeConfigsResponse config_source codes. */
+export const CONFIG_SOURCE: Record<ConfigEntryView['source'], number> = {
   DYNAMIC_TOPIC_CONFIG: 1,
   DYNAMIC_BROKER_CONFIG: 2,
   STATIC_BROKER_CONFIG: 4,

@@ -1,0 +1,157 @@
+/**
+ * The protocol at Kafka 4.1's maxima, against a real broker process: the semantics that come
+ * with the newer versions (topic ids and partition.metadata, ApiVersions features and client
+ * software, authorized operations, DescribeCluster endpoint types, CreateTopics configs),
+ * each asked for at the version that carries it.
+ */
+import assert from 'node:assert/strict'
+import { readFile } from 'node:fs/promises'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { KafkaClient } from '../../src/client/client.js'
+import { KafkaConnection } from '../../src/client/connection.js'
+import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
+import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
+import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
+import { Metadata } from '../../src/protocol/apis/metadata.js'
+import { ERROR, errorCodeOf } from '../../src/protocol/errors.js'
+import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+
+const NO_TOPIC_ID = Buffer.alloc(16)
+
+describe('the protocol at Kafka 4.1 maxima', () => {
+  let broker: BrokerProcess
+  let client: KafkaClient
+  let connection: KafkaConnection
+  before(async () => {
+    broker = await startBroker()
+    client = new KafkaClient({ bootstrap: [broker.bootstrap] })
+    connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+  })
+  after(async () => {
+    connection?.close()
+    await client?.close()
+    await broker?.stop()
+    await removeDataDir(broker.dataDir)
+  })
+
+  const metadataById = (topicId: Buffer, version = 13) => connection.send(Metadata, {
+    topics: [{ topicId, name: null }], allowAutoTopicCreation: false,
+    includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: true,
+  }, { version })
+
+  async function createTopic (name: string, version = 7) {
+    const response = await connection.send(CreateTopics, {
+      topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [],
+        configs: [{ name: 'retention.ms', value: '3600000' }] }],
+      timeoutMs: 5000, validateOnly: false,
+    }, { version })
+    const topic = response.topics[0]
+    assert.ok(topic !== undefined)
+    assert.equal(topic.errorCode, ERROR.NONE, topic.errorMessage ?? '')
+    return topic
+  }
+
+  it('ApiVersions v4 lists metadata.version among the supported and finalized features, ' +
+    'and every API at its Kafka 4.1 maximum', async () => {
+    const response = await connection.send(ApiVersions,
+      { clientSoftwareName: 'proto-test', clientSoftwareVersion: '4.1.0' }, { version: 4 })
+    assert.equal(response.errorCode, ERROR.NONE)
+    assert.deepEqual(response.supportedFeatures,
+      [{ name: 'metadata.version', minVersion: 7, maxVersion: 27 }])
+    assert.deepEqual(response.finalizedFeatures,
+      [{ name: 'metadata.version', maxVersionLevel: 27, minVersionLevel: 27 }])
+    assert.equal(response.finalizedFeaturesEpoch, 0)
+    const max = new Map(response.apiKeys.map(range => [range.apiKey, range.maxVersion]))
+    assert.equal(max.get(ApiVersions.key), 4)
+    assert.equal(max.get(Metadata.key), 13)
+    assert.equal(max.get(CreateTopics.key), 7)
+    assert.equal(max.get(DescribeCluster.key), 2)
+  })
+
+  it('counts open connections by the client software they named', async () => {
+    const second = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+    try {
+      await second.send(ApiVersions,
+        { clientSoftwareName: 'proto-test', clientSoftwareVersion: '4.1.0' }, { version: 4 })
+      const metrics = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text()
+      // This connection and the suite's, which named the same software in the first test.
+      assert.match(metrics, new RegExp('tributary_client_connections\\{client_software_name=' +
+        '"proto-test",client_software_version="4\\.1\\.0"\\} 2\n'))
+    } finally {
+      second.close()
+    }
+  })
+
+  it('CreateTopics v7 returns the topic id and the configs with their sources; Metadata ' +
+    'v13 finds the topic by that id', async () => {
+    const created = await createTopic('ids-a')
+    assert.ok(created.topicId !== undefined && !created.topicId.equals(NO_TOPIC_ID))
+    assert.equal(created.numPartitions, 2)
+    const retention = created.configs?.find(config => config.name === 'retention.ms')
+    assert.deepEqual(retention, { name: 'retention.ms', value: '3600000', readOnly: false,
+      configSource: 1, isSensitive: false })
+    const byId = await metadataById(created.topicId)
+    assert.equal(byId.errorCode, ERROR.NONE)
+    const topic = byId.topics[0]
+    assert.equal(topic?.errorCode, ERROR.NONE)
+    assert.equal(topic?.name, 'ids-a')
+    assert.ok(topic?.topicId.equals(created.topicId))
+    assert.equal(topic?.partitions.length, 2)
+    // Kafka's bitfield for every topic operation (READ..ALTER_CONFIGS), no authorizer.
+    assert.equal(topic?.topicAuthorizedOperations, 3576)
+  })
+
+  it('writes partition.metadata as Kafka does, and a re-created topic gets a new id that ' +
+    'the old one is told apart from', async () => {
+    const first = await createTopic('ids-b')
+    const idText = (first.topicId as Buffer).toString('base64url')
+    for (const partition of [0, 1]) {
+      const text = await readFile(path.join(broker.dataDir, `ids-b-${partition}`,
+        'partition.metadata'), 'utf8')
+      assert.equal(text, `version: 0\ntopic_id: ${idText}\n`)
+    }
+    await client.deleteTopic('ids-b')
+    const second = await createTopic('ids-b')
+    assert.ok(!(second.topicId as Buffer).equals(first.topicId as Buffer))
+    const text = await readFile(path.join(broker.dataDir, 'ids-b-0', 'partition.metadata'),
+      'utf8')
+    assert.equal(text, `version: 0\ntopic_id: ${(second.topicId as Buffer).toString('base64url')}\n`)
+    const stale = await metadataById(first.topicId as Buffer)
+    assert.equal(stale.topics[0]?.errorCode, errorCodeOf('UNKNOWN_TOPIC_ID'))
+    assert.equal(stale.topics[0]?.name, null)
+  })
+
+  it('Metadata v8-v10 answer cluster authorized operations only when asked', async () => {
+    const asked = await connection.send(Metadata, {
+      topics: [], allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: false,
+    }, { version: 10 })
+    assert.equal(asked.clusterAuthorizedOperations, 8096)
+    const notAsked = await connection.send(Metadata, {
+      topics: null, allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false,
+    }, { version: 10 })
+    assert.equal(notAsked.clusterAuthorizedOperations, -2147483648)
+    assert.ok(notAsked.topics.every(topic => topic.topicAuthorizedOperations === -2147483648))
+  })
+
+  it('DescribeCluster v2 serves brokers, and answers a controller or unknown endpoint type ' +
+    'with Kafka\'s errors', async () => {
+    const brokers = await connection.send(DescribeCluster, {
+      includeClusterAuthorizedOperations: true, endpointType: 1, includeFencedBrokers: true,
+    }, { version: 2 })
+    assert.equal(brokers.errorCode, ERROR.NONE)
+    assert.equal(brokers.brokers.length, 1)
+    assert.equal(brokers.brokers[0]?.isFenced, false)
+    assert.equal(brokers.clusterAuthorizedOperations, 8096)
+    const controllers = await connection.send(DescribeCluster, {
+      includeClusterAuthorizedOperations: false, endpointType: 2, includeFencedBrokers: false,
+    }, { version: 2 })
+    assert.equal(controllers.errorCode, errorCodeOf('MISMATCHED_ENDPOINT_TYPE'))
+    const unknown = await connection.send(DescribeCluster, {
+      includeClusterAuthorizedOperations: false, endpointType: 7,
+    }, { version: 1 })
+    assert.equal(unknown.errorCode, errorCodeOf('UNSUPPORTED_ENDPOINT_TYPE'))
+  })
+})
