@@ -13,6 +13,9 @@ import { KafkaConnection } from '../../src/client/connection.js'
 import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
+import { Fetch, type FetchRequest } from '../../src/protocol/apis/fetch.js'
+import { Produce } from '../../src/protocol/apis/produce.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { ERROR, errorCodeOf } from '../../src/protocol/errors.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
@@ -40,10 +43,10 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: true,
   }, { version })
 
-  async function createTopic (name: string, version = 7) {
+  async function createTopic (name: string, version = 7,
+    configs = [{ name: 'retention.ms', value: '3600000' }]) {
     const response = await connection.send(CreateTopics, {
-      topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [],
-        configs: [{ name: 'retention.ms', value: '3600000' }] }],
+      topics: [{ name, numPartitions: 2, replicationFactor: 1, assignments: [], configs }],
       timeoutMs: 5000, validateOnly: false,
     }, { version })
     const topic = response.topics[0]
@@ -116,7 +119,8 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     assert.ok(!(second.topicId as Buffer).equals(first.topicId as Buffer))
     const text = await readFile(path.join(broker.dataDir, 'ids-b-0', 'partition.metadata'),
       'utf8')
-    assert.equal(text, `version: 0\ntopic_id: ${(second.topicId as Buffer).toString('base64url')}\n`)
+    const secondId = (second.topicId as Buffer).toString('base64url')
+    assert.equal(text, `version: 0\ntopic_id: ${secondId}\n`)
     const stale = await metadataById(first.topicId as Buffer)
     assert.equal(stale.topics[0]?.errorCode, errorCodeOf('UNKNOWN_TOPIC_ID'))
     assert.equal(stale.topics[0]?.name, null)
@@ -153,5 +157,83 @@ describe('the protocol at Kafka 4.1 maxima', () => {
       includeClusterAuthorizedOperations: false, endpointType: 7,
     }, { version: 1 })
     assert.equal(unknown.errorCode, errorCodeOf('UNSUPPORTED_ENDPOINT_TYPE'))
+  })
+
+  const fetchRequest = (topicId: Buffer, offset: number,
+    session = { sessionId: 0, sessionEpoch: -1 }): FetchRequest => ({
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 0,
+    ...session,
+    topics: [{ topic: '', topicId, partitions: [{ partition: 0, currentLeaderEpoch: -1,
+      fetchOffset: offset, lastFetchedEpoch: -1, logStartOffset: -1,
+      partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [], rackId: '',
+  })
+
+  it('Produce v13 and Fetch v18 address a topic by id; a stale id is UNKNOWN_TOPIC_ID',
+    async () => {
+      const created = await createTopic('ids-c')
+      const topicId = created.topicId as Buffer
+      const produced = await connection.send(Produce, {
+        transactionalId: null, acks: -1, timeoutMs: 5000,
+        topicData: [{ name: '', topicId, partitionData: [
+          { index: 0, records: buildRecordBatchSync([{ value: 'by id' }]) }] }],
+      }, { version: 13 })
+      const partition = produced.responses[0]?.partitionResponses[0]
+      assert.equal(partition?.errorCode, ERROR.NONE, partition?.errorMessage ?? '')
+      assert.ok(produced.responses[0]?.topicId?.equals(topicId))
+      const fetched = await connection.send(Fetch, fetchRequest(topicId, 0), { version: 18 })
+      assert.equal(fetched.errorCode, ERROR.NONE)
+      assert.equal(fetched.sessionId, 0)
+      const data = fetched.responses[0]
+      assert.ok(data?.topicId?.equals(topicId))
+      assert.equal(data?.partitions[0]?.errorCode, ERROR.NONE)
+      assert.equal(data?.partitions[0]?.highWatermark, 1)
+      assert.ok((data?.partitions[0]?.records?.length ?? 0) > 0)
+
+      await client.deleteTopic('ids-c')
+      await createTopic('ids-c')
+      const stale = await connection.send(Fetch, fetchRequest(topicId, 0), { version: 13 })
+      assert.equal(stale.responses[0]?.partitions[0]?.errorCode,
+        errorCodeOf('UNKNOWN_TOPIC_ID'))
+      const staleProduce = await connection.send(Produce, {
+        transactionalId: null, acks: 1, timeoutMs: 5000,
+        topicData: [{ name: '', topicId, partitionData: [
+          { index: 0, records: buildRecordBatchSync([{ value: 'lost' }]) }] }],
+      }, { version: 13 })
+      assert.equal(staleProduce.responses[0]?.partitionResponses[0]?.errorCode,
+        errorCodeOf('UNKNOWN_TOPIC_ID'))
+    })
+
+  it('keeps no fetch sessions: a full fetch gets session id 0, an incremental one ' +
+    'FETCH_SESSION_ID_NOT_FOUND (KIP-227, as a broker with no free cache slot)', async () => {
+    const created = await createTopic('sessions')
+    const topicId = created.topicId as Buffer
+    const opening = await connection.send(Fetch,
+      fetchRequest(topicId, 0, { sessionId: 0, sessionEpoch: 0 }), { version: 17 })
+    assert.equal(opening.errorCode, ERROR.NONE)
+    assert.equal(opening.sessionId, 0)
+    assert.equal(opening.responses[0]?.partitions[0]?.errorCode, ERROR.NONE)
+    const incremental = await connection.send(Fetch,
+      fetchRequest(topicId, 0, { sessionId: 1234, sessionEpoch: 1 }), { version: 17 })
+    assert.equal(incremental.errorCode, errorCodeOf('FETCH_SESSION_ID_NOT_FOUND'))
+    assert.deepEqual(incremental.responses, [])
+  })
+
+  it('Produce v8+ names the record at fault in record_errors', async () => {
+    await createTopic('record-errors', 7,
+      [{ name: 'message.timestamp.difference.max.ms', value: '3600000' }])
+    const now = Date.now()
+    const batch = buildRecordBatchSync([{ value: 'fresh', timestamp: now },
+      { value: 'stale', timestamp: now - 10 * 24 * 3600 * 1000 },
+      { value: 'fresh', timestamp: now }])
+    const response = await connection.send(Produce, {
+      transactionalId: null, acks: -1, timeoutMs: 5000,
+      topicData: [{ name: 'record-errors', partitionData: [{ index: 0, records: batch }] }],
+    }, { version: 12 })
+    const partition = response.responses[0]?.partitionResponses[0]
+    assert.equal(partition?.errorCode, errorCodeOf('INVALID_TIMESTAMP'))
+    assert.equal(partition?.recordErrors.length, 1)
+    assert.equal(partition?.recordErrors[0]?.batchIndex, 1)
+    assert.match(partition?.recordErrors[0]?.batchIndexErrorMessage ?? '', /timestamp/)
   })
 })

@@ -21,8 +21,8 @@ describe('API registry', () => {
     const ranges = Object.fromEntries(API_DEFINITIONS.map(api =>
       [api.name, [api.minVersion, api.maxVersion, api.flexibleFrom]]))
     assert.deepEqual(ranges, {
-      Produce: [3, 9, 9],
-      Fetch: [4, 12, 12],
+      Produce: [3, 13, 9],
+      Fetch: [4, 18, 12],
       ListOffsets: [1, 7, 6],
       Metadata: [0, 13, 9],
       SaslHandshake: [0, 1, Infinity],

@@ -7,15 +7,17 @@
  * Limits and pitfalls (docs/protocol.md, Fetch): `max_bytes` bounds the response and
  * `partition_max_bytes` each partition, except that the first batch of the first non-empty
  * partition is returned whole even if larger (KIP-74); empty records are encoded with size 0;
- * `preferred_read_replica` is -1; `session_id` is 0 (sessions are not kept, which is always
- * legal); no transactions exist yet, so the last stable offset is the high watermark and
- * read_committed reads like read_uncommitted.
+ * `preferred_read_replica` is -1; `session_id` is 0 (no sessions are kept: fetch-sessions.ts);
+ * v13+ topic ids are resolved first (fetch-topic-ids.ts); no transactions exist yet, so the
+ * last stable offset is the high watermark and read_committed reads like read_uncommitted.
  */
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { partitionKey } from '../delayed-operations.js'
 import { PartitionError } from '../replica-manager.js'
+import { fetchSessionError, NO_FETCH_SESSION } from '../fetch-sessions.js'
+import { resolveFetchTopics } from '../fetch-topic-ids.js'
 
 type TopicResponse = FetchResponse['responses'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
@@ -27,8 +29,15 @@ const FETCH_WAIT_MAX_MS = 30_000
 export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
   api: Fetch,
   minVersion: 4,
-  maxVersion: 11,
-  async handle (broker, request, context) {
+  maxVersion: 18,
+  async handle (broker, asked, context) {
+    const sessionError = fetchSessionError(context.version, asked.sessionEpoch)
+    if (sessionError !== ERROR.NONE) {
+      return { throttleTimeMs: 0, errorCode: sessionError, sessionId: NO_FETCH_SESSION,
+        responses: [] }
+    }
+    const { known, unknown } = resolveFetchTopics(broker.image, asked, context.version)
+    const request = { ...asked, topics: known }
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MAX_MS)
     const deadlineMs = broker.clock.monotonicMs() + waitMs
     const keys = request.topics.flatMap(topic =>
@@ -36,9 +45,11 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
     for (;;) {
       const { responses, bytes, failed } = await readAll(broker, request)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
-      if (bytes >= request.minBytes || failed || remainingMs <= 0 || context.signal.aborted) {
+      if (bytes >= request.minBytes || failed || unknown.length > 0 || remainingMs <= 0 ||
+        context.signal.aborted) {
         return {
-          throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: 0, responses,
+          throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: NO_FETCH_SESSION,
+          responses: unknown.length === 0 ? responses : [...responses, ...unknown],
         }
       }
       await broker.replicaManager.purgatory.wait(keys, remainingMs, context.signal)
