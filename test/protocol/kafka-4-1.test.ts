@@ -14,6 +14,7 @@ import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
 import { Fetch, type FetchRequest } from '../../src/protocol/apis/fetch.js'
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
@@ -235,5 +236,31 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     assert.equal(partition?.recordErrors.length, 1)
     assert.equal(partition?.recordErrors[0]?.batchIndex, 1)
     assert.match(partition?.recordErrors[0]?.batchIndexErrorMessage ?? '', /timestamp/)
+  })
+
+  it('ListOffsets v10 answers max timestamp (-3), earliest local (-4) and last tiered (-5), ' +
+    'each only from the version that allows it, and checks the current leader epoch',
+  async () => {
+    await createTopic('specs')
+    const t = 1_700_000_000_000
+    await client.produce('specs', 0, buildRecordBatchSync([{ value: 'a', timestamp: t },
+      { value: 'b', timestamp: t + 5000 }, { value: 'c', timestamp: t + 1000 }]))
+    const list = async (timestamp: number, version = 10, currentLeaderEpoch = -1) => {
+      const response = await connection.send(ListOffsets, {
+        replicaId: -1, isolationLevel: 0, timeoutMs: 1000,
+        topics: [{ name: 'specs', partitions: [{ partitionIndex: 0, currentLeaderEpoch,
+          timestamp }] }],
+      }, { version })
+      const partition = response.topics[0]?.partitions[0]
+      assert.ok(partition !== undefined)
+      return partition
+    }
+    const max = await list(-3)
+    assert.deepEqual([max.errorCode, max.offset, max.timestamp], [ERROR.NONE, 1, t + 5000])
+    assert.deepEqual([(await list(-4)).offset, (await list(-5)).offset], [0, -1])
+    assert.equal((await list(-1)).offset, 3)
+    assert.equal((await list(-3, 6)).errorCode, errorCodeOf('UNSUPPORTED_VERSION'))
+    assert.equal((await list(-4, 7)).errorCode, errorCodeOf('UNSUPPORTED_VERSION'))
+    assert.equal((await list(-1, 10, 999)).errorCode, errorCodeOf('UNKNOWN_LEADER_EPOCH'))
   })
 })

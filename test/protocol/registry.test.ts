@@ -23,7 +23,7 @@ describe('API registry', () => {
     assert.deepEqual(ranges, {
       Produce: [3, 13, 9],
       Fetch: [4, 18, 12],
-      ListOffsets: [1, 7, 6],
+      ListOffsets: [1, 10, 6],
       Metadata: [0, 13, 9],
       SaslHandshake: [0, 1, Infinity],
       ApiVersions: [0, 4, 3],
