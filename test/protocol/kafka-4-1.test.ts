@@ -13,7 +13,17 @@ import { KafkaConnection } from '../../src/client/connection.js'
 import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
+import { DeleteGroups } from '../../src/protocol/apis/delete-groups.js'
+import { DescribeGroups } from '../../src/protocol/apis/describe-groups.js'
 import { Fetch, type FetchRequest } from '../../src/protocol/apis/fetch.js'
+import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
+import { Heartbeat } from '../../src/protocol/apis/heartbeat.js'
+import { JoinGroup } from '../../src/protocol/apis/join-group.js'
+import { LeaveGroup } from '../../src/protocol/apis/leave-group.js'
+import { ListGroups } from '../../src/protocol/apis/list-groups.js'
+import { OffsetCommit } from '../../src/protocol/apis/offset-commit.js'
+import { OffsetFetch } from '../../src/protocol/apis/offset-fetch.js'
+import { SyncGroup } from '../../src/protocol/apis/sync-group.js'
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
@@ -262,5 +272,86 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     assert.equal((await list(-3, 6)).errorCode, errorCodeOf('UNSUPPORTED_VERSION'))
     assert.equal((await list(-4, 7)).errorCode, errorCodeOf('UNSUPPORTED_VERSION'))
     assert.equal((await list(-1, 10, 999)).errorCode, errorCodeOf('UNKNOWN_LEADER_EPOCH'))
+  })
+
+  it('runs a classic group through every group API at its Kafka 4.1 maximum', async () => {
+    await createTopic('grouped')
+    const found = await connection.send(FindCoordinator,
+      { key: '', keyType: 0, coordinatorKeys: ['g41', ''] }, { version: 6 })
+    assert.deepEqual(found.coordinators?.map(c => [c.key, c.errorCode, c.nodeId]),
+      [['g41', ERROR.NONE, 1], ['', ERROR.INVALID_REQUEST, -1]])
+    const share = await connection.send(FindCoordinator,
+      { key: '', keyType: 2, coordinatorKeys: ['s'] }, { version: 6 })
+    assert.equal(share.coordinators?.[0]?.errorCode, ERROR.INVALID_REQUEST)
+
+    const join = (memberId: string) => connection.send(JoinGroup, {
+      groupId: 'g41', sessionTimeoutMs: 10000, rebalanceTimeoutMs: 10000, memberId,
+      groupInstanceId: null, protocolType: 'consumer', reason: 'test',
+      protocols: [{ name: 'range', metadata: Buffer.from('meta') }],
+    }, { version: 9 })
+    const first = await join('')
+    assert.equal(first.errorCode, errorCodeOf('MEMBER_ID_REQUIRED'))
+    const joined = await join(first.memberId)
+    assert.equal(joined.errorCode, ERROR.NONE)
+    assert.equal(joined.protocolType, 'consumer')
+    assert.equal(joined.protocolName, 'range')
+    assert.equal(joined.skipAssignment, false)
+    const memberId = joined.memberId
+    const sync = (protocolName: string) => connection.send(SyncGroup, {
+      groupId: 'g41', generationId: joined.generationId, memberId, groupInstanceId: null,
+      protocolType: 'consumer', protocolName,
+      assignments: [{ memberId, assignment: Buffer.from('assigned') }],
+    }, { version: 5 })
+    assert.equal((await sync('roundrobin')).errorCode, errorCodeOf('INCONSISTENT_GROUP_PROTOCOL'))
+    const synced = await sync('range')
+    assert.equal(synced.errorCode, ERROR.NONE)
+    assert.deepEqual([synced.protocolType, synced.protocolName], ['consumer', 'range'])
+    assert.equal(synced.assignment.toString(), 'assigned')
+    const beat = await connection.send(Heartbeat, { groupId: 'g41',
+      generationId: joined.generationId, memberId, groupInstanceId: null }, { version: 4 })
+    assert.equal(beat.errorCode, ERROR.NONE)
+
+    const committed = await connection.send(OffsetCommit, {
+      groupId: 'g41', generationIdOrMemberEpoch: joined.generationId, memberId,
+      groupInstanceId: null, retentionTimeMs: -1,
+      topics: [{ name: 'grouped', partitions: [{ partitionIndex: 1, committedOffset: 0,
+        committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: 'm' }] }],
+    }, { version: 9 })
+    assert.equal(committed.topics[0]?.partitions[0]?.errorCode, ERROR.NONE)
+    const fetched = await connection.send(OffsetFetch, {
+      groupId: '', topics: null, requireStable: true, groups: [
+        { groupId: 'g41', memberId: null, memberEpoch: -1, topics: null },
+        { groupId: '', memberId: null, memberEpoch: -1,
+          topics: [{ name: 'grouped', partitionIndexes: [0] }] },
+      ],
+    }, { version: 9 })
+    const g41 = fetched.groups?.[0]
+    assert.equal(g41?.errorCode, ERROR.NONE)
+    assert.deepEqual(g41?.topics.map(t => [t.name, t.partitions.map(p =>
+      [p.partitionIndex, p.committedOffset, p.committedLeaderEpoch, p.metadata])]),
+    [['grouped', [[1, 0, 0, 'm']]]])
+    assert.equal(fetched.groups?.[1]?.groupId, '')
+
+    const described = await connection.send(DescribeGroups,
+      { groups: ['g41', 'nobody'], includeAuthorizedOperations: true }, { version: 6 })
+    assert.equal(described.groups[0]?.groupState, 'Stable')
+    assert.equal(described.groups[0]?.authorizedOperations, 328)
+    assert.equal(described.groups[1]?.errorCode, errorCodeOf('GROUP_ID_NOT_FOUND'))
+    assert.equal(described.groups[1]?.errorMessage, 'Group nobody not found.')
+    const listed = await connection.send(ListGroups,
+      { statesFilter: ['STABLE'], typesFilter: ['Classic'] }, { version: 5 })
+    assert.deepEqual(listed.groups.filter(g => g.groupId === 'g41'),
+      [{ groupId: 'g41', protocolType: 'consumer', groupState: 'Stable', groupType: 'classic' }])
+    const emptyOnly = await connection.send(ListGroups,
+      { statesFilter: ['Empty'], typesFilter: [] }, { version: 5 })
+    assert.ok(emptyOnly.groups.every(g => g.groupId !== 'g41'))
+
+    const left = await connection.send(LeaveGroup, { groupId: 'g41', memberId: '',
+      members: [{ memberId, groupInstanceId: null, reason: 'done' }] }, { version: 5 })
+    assert.equal(left.errorCode, ERROR.NONE)
+    assert.equal(left.members[0]?.errorCode, ERROR.NONE)
+    const deleted = await connection.send(DeleteGroups, { groupsNames: ['g41'] },
+      { version: 2 })
+    assert.equal(deleted.results[0]?.errorCode, ERROR.NONE)
   })
 })
