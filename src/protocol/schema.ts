@@ -13,11 +13,12 @@ import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import { Writer } from './writer.js'
 import {
-  nullable, present, zero, zeroFor, type Field, type Message, type Primitive,
+  arrayItemsOf, nullable, present, structFieldsOf, zero, zeroFor, type Field, type Message,
+  type Primitive,
 } from './fields.js'
 import { buildErrorResponse, checkErrorEcho, type ErrorEcho } from './error-response.js'
 
-export type { Field, Primitive } from './fields.js'
+export type { Field, FieldType, Primitive } from './fields.js'
 
 /**
  * The fewest bytes a value of `type` takes on the wire in this version, to bound an array's
@@ -39,9 +40,12 @@ function wireBytesMin (type: Primitive | Field[], version: number, flexible: boo
     for (const field of type) {
       if (!present(field, version) || field.tag !== undefined) continue
       const fieldType = field.type
-      bytes += Array.isArray(fieldType) || typeof fieldType === 'object'
-        ? (flexible ? 1 : 4)
-        : primitiveBytesMin(fieldType, flexible)
+      // A struct field takes at least its null marker, or nothing (a struct of no fields).
+      bytes += structFieldsOf(fieldType) !== undefined
+        ? 0
+        : Array.isArray(fieldType) || typeof fieldType === 'object'
+          ? (flexible ? 1 : 4)
+          : primitiveBytesMin(fieldType, flexible)
     }
     cache.set(key, bytes)
   }
@@ -142,7 +146,16 @@ function decodeValue (reader: Reader, field: Field, version: number, flexible: b
   if (!Array.isArray(type) && typeof type !== 'object') {
     return readPrimitive(reader, type, flexible, canBeNull, field, stringBytesMax)
   }
-  const items = Array.isArray(type) ? type : type.items
+  const struct = structFieldsOf(type)
+  if (struct !== undefined) {
+    if (canBeNull) {
+      const marker = reader.int8()
+      if (marker === -1) return null
+      if (marker !== 1) throw new ProtocolDecodeError(`bad null marker ${marker} of ${field.name}`)
+    }
+    return decodeStruct(reader, struct, version, flexible, budget, stringBytesMax)
+  }
+  const items = arrayItemsOf(type) as Primitive | Field[]
   const decodeItem = Array.isArray(items)
     ? (r: Reader) => decodeStruct(r, items, version, flexible, budget, stringBytesMax)
     : (r: Reader) => readPrimitive(r, items, flexible, false, field, stringBytesMax)
@@ -177,7 +190,16 @@ function encodeValue (writer: Writer, field: Field, version: number, flexible: b
     writePrimitive(writer, type, flexible, value)
     return
   }
-  const items = Array.isArray(type) ? type : type.items
+  const struct = structFieldsOf(type)
+  if (struct !== undefined) {
+    if (nullable(field, version)) {
+      writer.int8(value === null ? -1 : 1)
+      if (value === null) return
+    }
+    encodeStruct(writer, struct, version, flexible, (value ?? {}) as Message)
+    return
+  }
+  const items = arrayItemsOf(type) as Primitive | Field[]
   writer.arrayOf(flexible, value as unknown[] | null, (w, item) => {
     if (Array.isArray(items)) encodeStruct(w, items, version, flexible, item as Message)
     else writePrimitive(w, items, flexible, item)

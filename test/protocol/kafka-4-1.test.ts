@@ -15,6 +15,18 @@ import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
 import { DeleteGroups } from '../../src/protocol/apis/delete-groups.js'
 import { DescribeGroups } from '../../src/protocol/apis/describe-groups.js'
+import {
+  DescribeTopicPartitions,
+} from '../../src/protocol/apis/describe-topic-partitions.js'
+import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js'
+import { AlterConfigs } from '../../src/protocol/apis/alter-configs.js'
+import { CreatePartitions } from '../../src/protocol/apis/create-partitions.js'
+import { DeleteRecords } from '../../src/protocol/apis/delete-records.js'
+import { DescribeConfigs } from '../../src/protocol/apis/describe-configs.js'
+import {
+  IncrementalAlterConfigs,
+} from '../../src/protocol/apis/incremental-alter-configs.js'
+import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js'
 import { Fetch, type FetchRequest } from '../../src/protocol/apis/fetch.js'
 import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
 import { Heartbeat } from '../../src/protocol/apis/heartbeat.js'
@@ -353,5 +365,85 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     const deleted = await connection.send(DeleteGroups, { groupsNames: ['g41'] },
       { version: 2 })
     assert.equal(deleted.results[0]?.errorCode, ERROR.NONE)
+  })
+
+  it('DescribeTopicPartitions pages topics sorted by name with a cursor', async () => {
+    await createTopic('page-a')
+    const b = await createTopic('page-b')
+    const first = await connection.send(DescribeTopicPartitions, {
+      topics: [{ name: 'page-b' }, { name: 'page-a' }, { name: 'missing' }],
+      responsePartitionLimit: 3, cursor: null,
+    }, { version: 0 })
+    assert.deepEqual(first.topics.map(t => [t.name, t.errorCode,
+      t.partitions.map(p => p.partitionIndex)]),
+    [['missing', ERROR.UNKNOWN_TOPIC_OR_PARTITION, []], ['page-a', 0, [0, 1]],
+      ['page-b', 0, [0]]])
+    assert.deepEqual(first.nextCursor, { topicName: 'page-b', partitionIndex: 1 })
+    assert.ok(first.topics[2]?.topicId.equals(b.topicId as Buffer))
+    assert.equal(first.topics[2]?.topicAuthorizedOperations, 3576)
+    const rest = await connection.send(DescribeTopicPartitions, {
+      topics: [{ name: 'page-a' }, { name: 'page-b' }], responsePartitionLimit: 3,
+      cursor: first.nextCursor,
+    }, { version: 0 })
+    assert.deepEqual(rest.topics.map(t => [t.name, t.partitions.map(p => p.partitionIndex)]),
+      [['page-b', [1]]])
+    assert.equal(rest.nextCursor, null)
+    const stray = await connection.send(DescribeTopicPartitions, {
+      topics: [{ name: 'page-a' }], responsePartitionLimit: 3,
+      cursor: { topicName: 'page-b', partitionIndex: 0 },
+    }, { version: 0 })
+    assert.equal(stray.topics[0]?.errorCode, ERROR.INVALID_REQUEST)
+  })
+
+  it('DeleteTopics v6 deletes by topic id; a stale id is UNKNOWN_TOPIC_ID, name and id ' +
+    'together INVALID_REQUEST', async () => {
+    const created = await createTopic('doomed')
+    const topicId = created.topicId as Buffer
+    const both = await connection.send(DeleteTopics, { topicNames: [], timeoutMs: 5000,
+      topics: [{ name: 'doomed', topicId }] }, { version: 6 })
+    assert.equal(both.responses[0]?.errorCode, ERROR.INVALID_REQUEST)
+    const byId = await connection.send(DeleteTopics, { topicNames: [], timeoutMs: 5000,
+      topics: [{ name: null, topicId }] }, { version: 6 })
+    assert.equal(byId.responses[0]?.errorCode, ERROR.NONE)
+    assert.equal(byId.responses[0]?.name, 'doomed')
+    const again = await connection.send(DeleteTopics, { topicNames: [], timeoutMs: 5000,
+      topics: [{ name: null, topicId }] }, { version: 6 })
+    assert.equal(again.responses[0]?.errorCode, errorCodeOf('UNKNOWN_TOPIC_ID'))
+  })
+
+  it('serves the admin APIs at their Kafka 4.1 maxima', async () => {
+    await createTopic('admin41')
+    const grown = await connection.send(CreatePartitions, { timeoutMs: 5000,
+      validateOnly: false, topics: [{ name: 'admin41', count: 3, assignments: null }] },
+    { version: 3 })
+    assert.equal(grown.results[0]?.errorCode, ERROR.NONE)
+    await client.produce('admin41', 2, buildRecordBatchSync([{ value: 'x' }, { value: 'y' }]))
+    const deleted = await connection.send(DeleteRecords, { timeoutMs: 5000,
+      topics: [{ name: 'admin41', partitions: [{ partitionIndex: 2, offset: 1 }] }] },
+    { version: 2 })
+    assert.deepEqual(deleted.topics[0]?.partitions[0],
+      { partitionIndex: 2, lowWatermark: 1, errorCode: ERROR.NONE })
+    const incremental = await connection.send(IncrementalAlterConfigs, { validateOnly: false,
+      resources: [{ resourceType: 2, resourceName: 'admin41',
+        configs: [{ name: 'cleanup.policy', configOperation: 0, value: 'compact' }] }] },
+    { version: 1 })
+    assert.equal(incremental.responses[0]?.errorCode, ERROR.NONE)
+    const altered = await connection.send(AlterConfigs, { validateOnly: true,
+      resources: [{ resourceType: 2, resourceName: 'admin41',
+        configs: [{ name: 'retention.ms', value: '60000' }] }] }, { version: 2 })
+    assert.equal(altered.responses[0]?.errorCode, ERROR.NONE)
+    const described = await connection.send(DescribeConfigs, { includeSynonyms: true,
+      includeDocumentation: true,
+      resources: [{ resourceType: 2, resourceName: 'admin41', configurationKeys: null }] },
+    { version: 4 })
+    const policy = described.results[0]?.configs.find(c => c.name === 'cleanup.policy')
+    assert.equal(policy?.value, 'compact')
+    assert.equal(policy?.configSource, 1)
+    assert.ok((policy?.documentation ?? '').length > 0, 'v3+ documentation')
+    assert.ok((policy?.configType ?? 0) > 0, 'v3+ config type')
+    const producer = await connection.send(InitProducerId, { transactionalId: null,
+      transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 }, { version: 5 })
+    assert.equal(producer.errorCode, ERROR.NONE)
+    assert.ok(producer.producerId >= 0)
   })
 })

@@ -27,7 +27,7 @@ describe('API registry', () => {
       Metadata: [0, 13, 9],
       SaslHandshake: [0, 1, Infinity],
       ApiVersions: [0, 4, 3],
-      InitProducerId: [0, 4, 2],
+      InitProducerId: [0, 5, 2],
       SaslAuthenticate: [0, 2, 2],
       DescribeCluster: [0, 2, 0],
       CreateTopics: [0, 7, 5],
@@ -53,6 +53,7 @@ describe('API registry', () => {
       EndTxn: [0, 3, 3],
       TxnOffsetCommit: [0, 3, 3],
       WriteTxnMarkers: [0, 1, 1],
+      DescribeTopicPartitions: [0, 0, 0],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })

@@ -5,6 +5,10 @@
  * semantics); IncrementalAlterConfigs sets, deletes, appends to or subtracts from single
  * properties (KIP-339). Broker configs are static in Tributary: altering them is refused with
  * a message that says so. Internal topics cannot be reconfigured by clients (INVALID_REQUEST).
+ *
+ * DescribeConfigs v1+ give each config's source and synonyms (KIP-226), v3+ its type and
+ * documentation (KIP-569), v4 is flexible; AlterConfigs v2 and IncrementalAlterConfigs v1 are
+ * flexible.
  */
 import {
   AlterConfigs, type AlterConfigsRequest, type AlterConfigsResponse,
@@ -41,7 +45,7 @@ export const describeConfigsHandler:
 HandlerEntry<DescribeConfigsRequest, DescribeConfigsResponse> = {
   api: DescribeConfigs,
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 4,
   async handle (broker, request, context) {
     const results = request.resources.map(resource =>
       describeResource(broker, resource.resourceType, resource.resourceName,
@@ -102,7 +106,7 @@ type AlterResult = AlterConfigsResponse['responses'][number]
 export const alterConfigsHandler: HandlerEntry<AlterConfigsRequest, AlterConfigsResponse> = {
   api: AlterConfigs,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle (broker, request) {
     const responses: AlterResult[] = []
     for (const resource of request.resources) {

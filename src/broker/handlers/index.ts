@@ -12,6 +12,7 @@ import { createTopicsHandler } from './create-topics.js'
 import { deleteRecordsHandler } from './delete-records.js'
 import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js'
 import { fetchHandler } from './fetch.js'
 import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
@@ -34,5 +35,6 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  describeTopicPartitionsHandler,
   ...GROUP_HANDLERS,
 ]
