@@ -11,7 +11,7 @@
 import type { ApiDefinition } from './api.js'
 import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
-import { Writer } from './writer.js'
+import type { Writer } from './writer.js'
 import {
   arrayItemsOf, nullable, present, structFieldsOf, zero, zeroFor, type Field, type Message,
   type Primitive,
@@ -174,7 +174,7 @@ export function encodeStruct (writer: Writer, fields: Field[], version: number,
     if (field.tag === undefined) {
       encodeValue(writer, field, version, flexible, value)
     } else if (flexible && !holdsDefault(field, value)) {
-      const fieldWriter = new Writer(16)
+      const fieldWriter = writer.fork()
       encodeValue(fieldWriter, field, version, flexible, value)
       tagged ??= new Map()
       tagged.set(field.tag, fieldWriter.toBuffer())

@@ -585,6 +585,11 @@ export class PartitionLog implements FlushTarget {
     return findOffsetByTimestamp(this.#segments.slice(), timestampMs, this.#logStartOffset)
   }
 
+  /** The idempotent producers with state in this partition (DescribeProducers). */
+  activeProducers (): ReturnType<ProducerState['activeProducers']> {
+    return this.#producers.activeProducers()
+  }
+
   /**
    * The first offset holding the largest record timestamp of the log (ListOffsets -3,
    * KIP-734; Kafka's UnifiedLog.fetchOffsetByTimestamp for MAX_TIMESTAMP), or undefined when

@@ -19,6 +19,7 @@ import {
   DescribeTopicPartitions,
 } from '../../src/protocol/apis/describe-topic-partitions.js'
 import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js'
+import { DescribeProducers } from '../../src/protocol/apis/describe-producers.js'
 import { AlterConfigs } from '../../src/protocol/apis/alter-configs.js'
 import { CreatePartitions } from '../../src/protocol/apis/create-partitions.js'
 import { DeleteRecords } from '../../src/protocol/apis/delete-records.js'
@@ -445,5 +446,25 @@ describe('the protocol at Kafka 4.1 maxima', () => {
       transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 }, { version: 5 })
     assert.equal(producer.errorCode, ERROR.NONE)
     assert.ok(producer.producerId >= 0)
+  })
+
+  it('DescribeProducers lists the idempotent producers of a partition', async () => {
+    await createTopic('producers')
+    const { producerId } = await client.initProducerId()
+    await client.produce('producers', 0, buildRecordBatchSync([{ value: 'a' }, { value: 'b' }],
+      { producerId, producerEpoch: 0, baseSequence: 0 }))
+    const response = await connection.send(DescribeProducers, {
+      topics: [{ name: 'producers', partitionIndexes: [0, 1, 7] }, { name: 'nope',
+        partitionIndexes: [0] }],
+    }, { version: 0 })
+    const [p0, p1, p7] = response.topics[0]?.partitions ?? []
+    assert.equal(p0?.errorCode, ERROR.NONE)
+    assert.equal(p0?.activeProducers.length, 1)
+    assert.deepEqual({ ...p0?.activeProducers[0], lastTimestamp: 0 }, { producerId,
+      producerEpoch: 0, lastSequence: 1, lastTimestamp: 0, coordinatorEpoch: -1,
+      currentTxnStartOffset: -1 })
+    assert.deepEqual([p1?.errorCode, p1?.activeProducers], [ERROR.NONE, []])
+    assert.equal(p7?.errorCode, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
+    assert.equal(response.topics[1]?.partitions[0]?.errorCode, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
   })
 })

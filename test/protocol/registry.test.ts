@@ -54,6 +54,7 @@ describe('API registry', () => {
       TxnOffsetCommit: [0, 3, 3],
       WriteTxnMarkers: [0, 1, 1],
       DescribeTopicPartitions: [0, 0, 0],
+      DescribeProducers: [0, 0, 0],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })

@@ -12,6 +12,7 @@ import { createTopicsHandler } from './create-topics.js'
 import { deleteRecordsHandler } from './delete-records.js'
 import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { describeProducersHandler } from './describe-producers.js'
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js'
 import { fetchHandler } from './fetch.js'
 import { GROUP_HANDLERS } from './groups.js'
@@ -36,5 +37,6 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   incrementalAlterConfigsHandler,
   describeClusterHandler,
   describeTopicPartitionsHandler,
+  describeProducersHandler,
   ...GROUP_HANDLERS,
 ]
