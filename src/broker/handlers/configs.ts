@@ -44,7 +44,8 @@ type DescribeResult = DescribeConfigsResponse['results'][number]
 export const describeConfigsHandler:
 HandlerEntry<DescribeConfigsRequest, DescribeConfigsResponse> = {
   api: DescribeConfigs,
-  minVersion: 0,
+  // Kafka 4 serves DescribeConfigs from v1 (KIP-896), and no tested client sends older.
+  minVersion: 1,
   maxVersion: 4,
   async handle (broker, request, context) {
     const results = request.resources.map(resource =>

@@ -22,7 +22,8 @@ type TopicResponse = CreateTopicsResponse['topics'][number]
 
 export const createTopicsHandler: HandlerEntry<CreateTopicsRequest, CreateTopicsResponse> = {
   api: CreateTopics,
-  minVersion: 0,
+  // Kafka 4 serves CreateTopics from v2 (KIP-896), and no tested client sends older.
+  minVersion: 2,
   maxVersion: 7,
   async handle (broker, request) {
     const topics: TopicResponse[] = []

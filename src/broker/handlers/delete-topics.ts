@@ -21,7 +21,8 @@ type TopicResponse = DeleteTopicsResponse['responses'][number]
 
 export const deleteTopicsHandler: HandlerEntry<DeleteTopicsRequest, DeleteTopicsResponse> = {
   api: DeleteTopics,
-  minVersion: 0,
+  // Kafka 4 serves DeleteTopics from v1 (KIP-896), and no tested client sends older.
+  minVersion: 1,
   maxVersion: 6,
   async handle (broker, request, context) {
     const wanted = context.version >= 6
