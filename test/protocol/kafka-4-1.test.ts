@@ -442,6 +442,12 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     assert.equal(policy?.configSource, 1)
     assert.ok((policy?.documentation ?? '').length > 0, 'v3+ documentation')
     assert.ok((policy?.configType ?? 0) > 0, 'v3+ config type')
+    const undocumented = await connection.send(DescribeConfigs, { includeSynonyms: false,
+      includeDocumentation: false,
+      resources: [{ resourceType: 2, resourceName: 'admin41', configurationKeys: null }] },
+    { version: 4 })
+    assert.ok(undocumented.results[0]?.configs.every(c => c.documentation === null &&
+      c.synonyms.length === 0))
     const producer = await connection.send(InitProducerId, { transactionalId: null,
       transactionTimeoutMs: 60000, producerId: -1, producerEpoch: -1 }, { version: 5 })
     assert.equal(producer.errorCode, ERROR.NONE)

@@ -50,13 +50,15 @@ HandlerEntry<DescribeConfigsRequest, DescribeConfigsResponse> = {
   async handle (broker, request, context) {
     const results = request.resources.map(resource =>
       describeResource(broker, resource.resourceType, resource.resourceName,
-        resource.configurationKeys, request.includeSynonyms, context.version))
+        resource.configurationKeys, request.includeSynonyms, context.version,
+        request.includeDocumentation))
     return { throttleTimeMs: 0, results }
   },
 }
 
 function describeResource (broker: Broker, resourceType: number, resourceName: string,
-  keys: string[] | null, includeSynonyms: boolean, version: number): DescribeResult {
+  keys: string[] | null, includeSynonyms: boolean, version: number,
+  includeDocumentation: boolean): DescribeResult {
   const result: DescribeResult = {
     errorCode: ERROR.NONE, errorMessage: null, resourceType, resourceName, configs: [],
   }
@@ -97,7 +99,8 @@ function describeResource (broker: Broker, resourceType: number, resourceName: s
         }))
         : [],
       configType: CONFIG_TYPE[entry.type] ?? 0,
-      documentation: entry.documentation,
+      // Only when asked for, as Kafka's ConfigHelper answers (KIP-569).
+      documentation: includeDocumentation ? entry.documentation : null,
     }))
   return result
 }
