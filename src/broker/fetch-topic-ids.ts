@@ -14,6 +14,41 @@ type TopicResponse = FetchResponse['responses'][number]
 const FIRST_VERSION_WITH_TOPIC_IDS = 13
 
 /**
+ * After a read (v13+): the topics whose id no longer names the topic read, because it was
+ * deleted (and perhaps re-created under its name) while the fetch waited, get UNKNOWN_TOPIC_ID
+ * in place of what was read, so a client holding the old id never gets another topic's data.
+ * Returns whether any did.
+ */
+export function markStaleTopics (image: MetadataImage, responses: TopicResponse[],
+  version: number): boolean {
+  if (version < FIRST_VERSION_WITH_TOPIC_IDS) return false
+  let stale = false
+  for (const response of responses) {
+    const live = image.topicById((response.topicId ?? NO_TOPIC_ID).toString('base64url'))
+    if (live !== undefined && live.name === response.topic) continue
+    stale = true
+    response.partitions = response.partitions.map(partition =>
+      unknownTopicId(partition.partitionIndex))
+  }
+  return stale
+}
+
+const NO_TOPIC_ID = Buffer.alloc(16)
+
+function unknownTopicId (partitionIndex: number): TopicResponse['partitions'][number] {
+  return {
+    partitionIndex,
+    errorCode: errorCodeOf('UNKNOWN_TOPIC_ID'),
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records: null,
+  }
+}
+
+/**
  * The requested topics that name a live topic (with `topic` filled in from v13), and the
  * answers for those that do not.
  */
@@ -31,16 +66,7 @@ export function resolveFetchTopics (image: MetadataImage, request: FetchRequest,
     unknown.push({
       topic: '',
       topicId: topic.topicId,
-      partitions: topic.partitions.map(partition => ({
-        partitionIndex: partition.partition,
-        errorCode: errorCodeOf('UNKNOWN_TOPIC_ID'),
-        highWatermark: -1,
-        lastStableOffset: -1,
-        logStartOffset: -1,
-        abortedTransactions: null,
-        preferredReadReplica: -1,
-        records: null,
-      })),
+      partitions: topic.partitions.map(partition => unknownTopicId(partition.partition)),
     })
   }
   return { known, unknown }

@@ -473,4 +473,22 @@ describe('the protocol at Kafka 4.1 maxima', () => {
     assert.equal(p7?.errorCode, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
     assert.equal(response.topics[1]?.partitions[0]?.errorCode, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
   })
+
+  it('Fetch v13+ long-polling a topic deleted and re-created meanwhile answers UNKNOWN_TOPIC_ID',
+    async () => {
+      const created = await createTopic('reborn')
+      const poller = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+      try {
+        const polling = poller.send(Fetch, { ...fetchRequest(created.topicId as Buffer, 0),
+          maxWaitMs: 5000, minBytes: 1 }, { version: 18 })
+        await client.deleteTopic('reborn')
+        await createTopic('reborn')
+        await client.produce('reborn', 0, buildRecordBatchSync([{ value: 'not yours' }]))
+        const answer = await polling
+        assert.deepEqual(answer.responses[0]?.partitions.map(p =>
+          [p.errorCode, p.records?.length ?? 0]), [[errorCodeOf('UNKNOWN_TOPIC_ID'), 0]])
+      } finally {
+        poller.close()
+      }
+    })
 })

@@ -17,7 +17,7 @@ import type { Broker, HandlerEntry } from '../broker.js'
 import { partitionKey } from '../delayed-operations.js'
 import { PartitionError } from '../replica-manager.js'
 import { fetchSessionError, NO_FETCH_SESSION } from '../fetch-sessions.js'
-import { resolveFetchTopics } from '../fetch-topic-ids.js'
+import { markStaleTopics, resolveFetchTopics } from '../fetch-topic-ids.js'
 
 type TopicResponse = FetchResponse['responses'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
@@ -44,9 +44,10 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
       topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
     for (;;) {
       const { responses, bytes, failed } = await readAll(broker, request)
+      const stale = markStaleTopics(broker.image, responses, context.version)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
-      if (bytes >= request.minBytes || failed || unknown.length > 0 || remainingMs <= 0 ||
-        context.signal.aborted) {
+      if (bytes >= request.minBytes || failed || stale || unknown.length > 0 ||
+        remainingMs <= 0 || context.signal.aborted) {
         return {
           throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: NO_FETCH_SESSION,
           responses: unknown.length === 0 ? responses : [...responses, ...unknown],
