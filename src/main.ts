@@ -165,6 +165,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
+  metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
   lagSampler.start()
 
   // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.

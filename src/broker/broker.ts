@@ -5,6 +5,7 @@
  * It owns nothing with I/O of its own: the log manager, controller, replica manager and clock
  * are built in `main.ts` and handed in.
  */
+import { ClientSoftwareRegistry } from './client-software.js'
 import type { Controller } from '../controller/controller.js'
 import type { Clock } from '../io/clock.js'
 import type { MetadataImage, TopicInfo } from '../metadata/image.js'
@@ -91,6 +92,8 @@ export class Broker implements RequestDispatcher {
   readonly configs: BrokerConfigView
   /** The one topic-creation path (CreateTopics, auto-creation, HTTP, internal topics). */
   readonly topicCreator: TopicCreator
+  /** The client software each open connection named in ApiVersions v3+ (KIP-511). */
+  readonly clientSoftware = new ClientSoftwareRegistry()
   readonly #parts: BrokerParts
   readonly #handlers = new Map<number, HandlerEntry>()
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |

@@ -40,10 +40,13 @@ export interface TopicSettings {
 export class PartitionError extends Error {
   override name = 'PartitionError'
   readonly errorName: string
+  /** The one record at fault in a refused batch, if one is (Produce record_errors). */
+  readonly recordIndex: number | undefined
 
-  constructor (errorName: string, message: string) {
+  constructor (errorName: string, message: string, recordIndex?: number) {
     super(message)
     this.errorName = errorName
+    this.recordIndex = recordIndex
   }
 }
 
@@ -129,6 +132,7 @@ export class ReplicaManager implements MetadataPublisher {
         if (logManager.getLog(topic.name, partition.partitionId) === undefined) {
           await logManager.getOrCreateLog(topic.name, partition.partitionId, settings.log)
         }
+        await logManager.recordTopicId(topic.name, partition.partitionId, topic.topicId)
       }
     }
     for (const log of [...logManager.logs()]) {
@@ -198,7 +202,9 @@ export class ReplicaManager implements MetadataPublisher {
         messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
       })
     } catch (error) {
-      if (error instanceof RecordsError) throw new PartitionError(error.kind, error.message)
+      if (error instanceof RecordsError) {
+        throw new PartitionError(error.kind, error.message, error.recordIndex)
+      }
       throw error
     }
     let maxTimestamp = validated.maxTimestamp

@@ -19,7 +19,7 @@
  * controller (it would wait for itself). If a publisher fails, the records stay committed and
  * the operation rejects with that error; the next publication reconciles from the whole image.
  */
-import { randomBytes } from 'node:crypto'
+import { newTopicId } from './topic-id.js'
 import { validateTopicName } from '../protocol/topic-name.js'
 import { MetadataImage, type TopicInfo } from '../metadata/image.js'
 import {
@@ -156,7 +156,7 @@ export class Controller {
   createTopic (spec: CreateTopicSpec): Promise<TopicInfo> {
     return this.#serialize(async () => {
       this.validateCreateTopic(spec)
-      const topicId = randomBytes(16).toString('base64url')
+      const topicId = newTopicId()
       const records: MetadataRecord[] = [
         { type: 'Topic', version: VERSION, name: spec.name, topicId },
       ]

@@ -46,6 +46,12 @@ export interface GroupLagSample {
 }
 
 /** Group-commit totals since start-up, as the storage engine counts them. */
+export interface ClientSoftwareSample {
+  name: string
+  version: string
+  connections: number
+}
+
 export interface FlushTotals {
   rounds: number
   fsyncs: number
@@ -103,6 +109,20 @@ export function createMetrics (options: { perPartition: boolean }) {
   const connections = new client.Gauge({
     name: 'tributary_connections_active', help: 'Open Kafka-protocol connections', registers,
   })
+  let clientSoftwareProvider: () => readonly ClientSoftwareSample[] = () => []
+  // Kafka's socket-server `connections` gauge by clientSoftwareName/Version (KIP-511).
+  new client.Gauge({
+    name: 'tributary_client_connections',
+    help: 'Open connections by the client software they named in ApiVersions v3+',
+    labelNames: ['client_software_name', 'client_software_version'], registers,
+    collect () {
+      this.reset()
+      for (const sample of clientSoftwareProvider()) {
+        this.set({ client_software_name: sample.name, client_software_version: sample.version },
+          sample.connections)
+      }
+    },
+  })
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
@@ -124,6 +144,9 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setFlushProvider (provider: () => FlushTotals): void {
       flushProvider = provider
+    },
+    setClientSoftwareProvider (provider: () => readonly ClientSoftwareSample[]): void {
+      clientSoftwareProvider = provider
     },
     recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
       const totals = topicTotals.get(topicName)

@@ -24,6 +24,9 @@
  * start offset moves, and at close. Close flushes every log, writes the checkpoints and the
  * marker, then releases the lock.
  */
+import {
+  formatPartitionMetadata, parsePartitionMetadata, PARTITION_METADATA_FILE,
+} from './partition-metadata.js'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { Clock, TimerHandle } from '../io/clock.js'
@@ -102,6 +105,8 @@ export class LogManager {
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   readonly #disk: Disk
+  /** The topic id each open log's partition.metadata is known to hold (one entry per log). */
+  readonly #topicIds = new Map<string, string>()
   #checkpointTimer: TimerHandle | undefined
   #closed = false
 
@@ -335,12 +340,31 @@ export class LogManager {
     const log = this.#logs.get(key)
     if (log === undefined) return undefined
     this.#logs.delete(key)
+    this.#topicIds.delete(key)
     await log.abandon()
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
     const renamed = `${directory}.${randomBytes(4).toString('hex')}-${suffix}`
     await this.#disk.rename(directory, renamed)
     await this.#disk.syncDirectory(this.dataDir)
     return renamed
+  }
+
+  /**
+   * Records the partition's topic id in its directory (partition.metadata, KIP-516), written
+   * atomically when missing or naming another id, as Kafka does when it creates a log or
+   * assigns it an id. A no-op for a log that is not open.
+   */
+  async recordTopicId (topic: string, partition: number, topicId: string): Promise<void> {
+    const key = checkpointKey(topic, partition)
+    const log = this.#logs.get(key)
+    if (log === undefined || this.#topicIds.get(key) === topicId) return
+    const file = path.join(log.directory, PARTITION_METADATA_FILE)
+    const existing = await this.#disk.readOptional(file)
+    if (existing === undefined || parsePartitionMetadata(existing.toString('utf8')) !== topicId) {
+      await writeAtomic(this.#disk, file, formatPartitionMetadata(topicId))
+    }
+    // The log may have been detached during the awaits; only an open log keeps an entry.
+    if (this.#logs.get(key) === log) this.#topicIds.set(key, topicId)
   }
 
   logs (): IterableIterator<PartitionLog> {

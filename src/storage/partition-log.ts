@@ -625,6 +625,27 @@ export class PartitionLog implements FlushTarget {
     return findOffsetByTimestamp(this.#segments.slice(), timestampMs, this.#logStartOffset)
   }
 
+  /** The idempotent producers with state in this partition (DescribeProducers). */
+  activeProducers (): ReturnType<ProducerState['activeProducers']> {
+    return this.#producers.activeProducers()
+  }
+
+  /**
+   * The first offset holding the largest record timestamp of the log (ListOffsets -3,
+   * KIP-734; Kafka's UnifiedLog.fetchOffsetByTimestamp for MAX_TIMESTAMP), or undefined when
+   * the log holds no record.
+   */
+  offsetOfMaxTimestamp (): Promise<{ offset: number, timestamp: number } | undefined> {
+    let maxTimestamp = -1
+    for (const segment of this.#segments) {
+      if (segment.nextOffset > this.#logStartOffset) {
+        maxTimestamp = Math.max(maxTimestamp, segment.maxTimestamp)
+      }
+    }
+    if (maxTimestamp < 0) return Promise.resolve(undefined)
+    return this.offsetForTimestamp(maxTimestamp)
+  }
+
   /**
    * Clean close: flush what is pending, then fsynced indexes and a producer snapshot at the
    * log end (so the next start needs neither a scan nor a replay).

@@ -116,6 +116,20 @@ export class ProducerState {
     }
   }
 
+  /**
+   * The producers with state here, for DescribeProducers (KIP-664): id, epoch, the last
+   * sequence written and the timestamp of its batch. At most PRODUCERS_PER_PARTITION_MAX.
+   */
+  activeProducers (): { producerId: number, epoch: number, lastSequence: number,
+    lastTimestamp: number }[] {
+    return [...this.#producers].map(([producerId, entry]) => ({
+      producerId,
+      epoch: entry.epoch,
+      lastSequence: entry.batches.at(-1)?.lastSeq ?? -1,
+      lastTimestamp: entry.timestamp,
+    }))
+  }
+
   /** Forgets batches at or after `offset` (log truncation). */
   truncateTo (offset: number): void {
     for (const [producerId, entry] of this.#producers) {

@@ -12,6 +12,8 @@ import { createTopicsHandler } from './create-topics.js'
 import { deleteRecordsHandler } from './delete-records.js'
 import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { describeProducersHandler } from './describe-producers.js'
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js'
 import { fetchHandler } from './fetch.js'
 import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
@@ -34,5 +36,7 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  describeTopicPartitionsHandler,
+  describeProducersHandler,
   ...GROUP_HANDLERS,
 ]

@@ -3,6 +3,8 @@
  * blocks the controller reserved durably, so none is ever handed out twice, also after a
  * restart. A transactional id needs a transaction coordinator, which this broker does not have
  * yet: it answers COORDINATOR_NOT_AVAILABLE, as Kafka does while no coordinator is loaded.
+ * v3+ carry the producer's current id and epoch (KIP-360); for a producer without a
+ * transactional id Kafka ignores them and hands out a new id, and so does this broker.
  */
 import {
   InitProducerId, type InitProducerIdRequest, type InitProducerIdResponse,
@@ -14,7 +16,7 @@ export const initProducerIdHandler:
 HandlerEntry<InitProducerIdRequest, InitProducerIdResponse> = {
   api: InitProducerId,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 5,
   async handle (broker, request) {
     if (request.transactionalId !== null && request.transactionalId !== '') {
       return {

@@ -9,6 +9,10 @@
  * have been written (an indefinite failure, which idempotent producers resolve by retrying).
  * Internal topics answer INVALID_TOPIC_EXCEPTION (checked in ReplicaManager.appendRecords, the
  * path HTTP produce shares).
+ *
+ * v8+: a batch refused for one record names it in record_errors (KIP-467), as Kafka's
+ * LogValidator does for a bad offset delta or timestamp. v13+: topics are addressed by id
+ * (KIP-516); an id no live topic has is UNKNOWN_TOPIC_ID.
  */
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
@@ -22,21 +26,26 @@ type PartitionResponse = ProduceResponse['responses'][number]['partitionResponse
 export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
   api: Produce,
   minVersion: 3,
-  maxVersion: 7,
-  async handle (broker, request) {
+  maxVersion: 13,
+  async handle (broker, request, context) {
     const acks = request.acks
     const responses: ProduceResponse['responses'] = []
     const pending: Promise<void>[] = []
     const validAcks = acks === 0 || acks === 1 || acks === -1
     for (const topicData of request.topicData) {
       const partitionResponses: PartitionResponse[] = []
-      responses.push({ name: topicData.name, partitionResponses })
-      const invalidName = validateTopicName(topicData.name)
+      responses.push({ name: topicData.name, topicId: topicData.topicId, partitionResponses })
+      const name = topicNameOf(broker, topicData, context.version)
+      const invalidName = name === undefined ? undefined : validateTopicName(name)
       for (const partitionData of topicData.partitionData) {
         const response = emptyResponse(partitionData.index)
         partitionResponses.push(response)
         if (!validAcks) {
           fail(response, 'INVALID_REQUIRED_ACKS', `acks must be -1, 0 or 1, got ${acks}`)
+          continue
+        }
+        if (name === undefined) {
+          fail(response, 'UNKNOWN_TOPIC_ID', 'no topic has this topic id')
           continue
         }
         if (invalidName !== undefined) {
@@ -48,7 +57,7 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
             'transactions are not supported by this broker yet')
           continue
         }
-        pending.push(appendPartition(broker, topicData.name, partitionData.index,
+        pending.push(appendPartition(broker, name, partitionData.index,
           partitionData.records, request.timeoutMs, response))
       }
     }
@@ -64,6 +73,15 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     return { responses, throttleTimeMs: 0 }
   },
 }
+
+/** The topic a request names: by name up to v12, by id from v13 (undefined if unknown). */
+function topicNameOf (broker: Broker, topicData: ProduceRequest['topicData'][number],
+  version: number): string | undefined {
+  if (version < 13) return topicData.name
+  return broker.image.topicById((topicData.topicId ?? NO_TOPIC_ID).toString('base64url'))?.name
+}
+
+const NO_TOPIC_ID = Buffer.alloc(16)
 
 function emptyResponse (index: number): PartitionResponse {
   return {
@@ -102,6 +120,10 @@ async function appendPartition (broker: Broker, topic: string, partition: number
   } catch (error) {
     if (!(error instanceof PartitionError)) throw error
     fail(response, error.errorName, error.message)
+    if (error.recordIndex !== undefined) {
+      response.recordErrors = [{ batchIndex: error.recordIndex,
+        batchIndexErrorMessage: error.message }]
+    }
   }
 }
 
