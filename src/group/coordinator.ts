@@ -275,6 +275,19 @@ export class GroupCoordinator {
     return response.errorCodes
   }
 
+  /**
+   * The offsets of a committed transaction (its commit marker on this group's partition):
+   * applied whatever the group's membership now; the group is created if it does not exist.
+   */
+  async commitTransactionalOffsets (groupId: string, offsets: CommitEntry[]): Promise<number> {
+    const response = await this.#request(groupId, true, { type: 'commit',
+      requestId: this.#nextRequestId++, member: { memberId: '', groupInstanceId: null },
+      generationId: -1, retentionMs: -1, offsets, transactional: true },
+    ERROR.COORDINATOR_NOT_AVAILABLE, offsets.length)
+    assert(response.api === 'commit', 'a commit is answered by a commit response')
+    return response.errorCodes.find(code => code !== ERROR.NONE) ?? ERROR.NONE
+  }
+
   /** The first error of `commit`, or NONE (for callers that commit all-or-nothing). */
   async commitOffsets (groupId: string, memberId: string, groupInstanceId: string | null,
     generationId: number, offsets: CommitEntry[]): Promise<number> {

@@ -33,7 +33,7 @@ import type { Clock } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
+  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
@@ -54,6 +54,8 @@ export interface AppendOptions {
   producerEpoch?: number
   baseSequence?: number
   isTransactional?: boolean
+  /** A control batch that is an ABORT marker (its range goes to the aborted transactions). */
+  abortMarker?: boolean
 }
 
 export interface AppendResult {
@@ -94,6 +96,8 @@ interface Waiter {
 }
 
 const RELATIVE_OFFSET_MAX = 0x7fffffff
+/** Aborted transactions remembered per partition for read_committed fetches. */
+const ABORTED_TRANSACTIONS_KEPT = 10_000
 /** Kafka's file.delete.delay.ms: readers of a deleted segment's handle get this long. */
 const FILE_DELETE_DELAY_MS = 60_000
 
@@ -131,6 +135,8 @@ export class PartitionLog implements FlushTarget {
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
   readonly #producers = new ProducerState()
+  /** Aborted transactions (Kafka keeps them in each segment's .txnindex; here in memory). */
+  readonly #aborted: { producerId: number, firstOffset: number, lastOffset: number }[] = []
   readonly #background = new Set<Promise<void>>()
   readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
@@ -223,6 +229,44 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
+  /**
+   * Transactions on this partition (KIP-98): a transactional batch opens its producer's
+   * transaction, a marker (control batch) closes it and reports the aborted range.
+   */
+  #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
+    baseOffset: number, options: AppendOptions): void {
+    if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
+    if (!isControlBatch(attributes)) {
+      this.#producers.beginTransaction(producerId, baseOffset)
+      return
+    }
+    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
+    if (first !== undefined && options.abortMarker === true) {
+      this.#aborted.push({ producerId, firstOffset: first, lastOffset: baseOffset })
+      if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) this.#aborted.shift()
+    }
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest ongoing transaction, or the high
+   * watermark when none is open below it (Kafka's UnifiedLog.lastStableOffset).
+   */
+  get lastStableOffset (): number {
+    const unstable = this.#producers.firstUnstableOffset()
+    return unstable === undefined ? this.#highWatermark : Math.min(unstable, this.#highWatermark)
+  }
+
+  /**
+   * Aborted transactions overlapping [fromOffset, toOffset), oldest first, for a
+   * read_committed Fetch (Kafka's FetchResponse.AbortedTransaction).
+   */
+  abortedTransactions (fromOffset: number, toOffset: number):
+  { producerId: number, firstOffset: number }[] {
+    return this.#aborted
+      .filter(txn => txn.lastOffset >= fromOffset && txn.firstOffset < toOffset)
+      .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
+  }
+
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
     await loadProducerState(this.#disk, this.directory, this.#segments, this.#logEndOffset,
@@ -307,6 +351,11 @@ export class PartitionLog implements FlushTarget {
         }
       }
     }
+    const marker = producerId >= 0 && isControlBatch(attributes)
+    if (marker) {
+      const stale = this.#producers.checkMarker(producerId, producerEpoch)
+      if (stale !== undefined) throw new StorageError('INVALID_PRODUCER_EPOCH', stale)
+    }
     if (this.#needsRoll(batch.length, lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
@@ -322,6 +371,7 @@ export class PartitionLog implements FlushTarget {
       this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
         baseOffset, options.maxTimestamp)
     }
+    this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset, options)
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
     })

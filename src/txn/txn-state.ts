@@ -137,11 +137,27 @@ export class TransactionState {
    * transaction is Ongoing (durably) with the partition added, in its current epoch.
    */
   verifies (producerId: number, producerEpoch: number, tp: TopicPartition): boolean {
+    return this.verification(producerId, producerEpoch, tp) === ERROR.NONE
+  }
+
+  /**
+   * The error of that check (Kafka's handleVerifyPartitionsInTransaction): an older epoch is
+   * INVALID_PRODUCER_EPOCH (what a fenced producer's Produce gets), a partition not in an
+   * ongoing transaction INVALID_TXN_STATE.
+   */
+  verification (producerId: number, producerEpoch: number, tp: TopicPartition): number {
     const current = this.#current
-    if (current === null || current.state !== 'Ongoing') return false
-    if (current.producerId !== producerId || current.producerEpoch !== producerEpoch) return false
+    if (current === null || current.producerId !== producerId) {
+      return ERROR.INVALID_PRODUCER_ID_MAPPING
+    }
+    if (producerEpoch < current.producerEpoch) return ERROR.INVALID_PRODUCER_EPOCH
+    if (current.state !== 'Ongoing' || current.producerEpoch !== producerEpoch) {
+      return ERROR.INVALID_TXN_STATE
+    }
     const key = partitionKey(tp)
     return current.partitions.some(one => partitionKey(one) === key)
+      ? ERROR.NONE
+      : ERROR.INVALID_TXN_STATE
   }
 
   /** Applies one event; returns the effects in the order the driver must carry them out. */

@@ -18,6 +18,7 @@ import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
+import { TRANSACTION_HANDLERS } from './transactions.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
   produceHandler,
@@ -35,4 +36,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   incrementalAlterConfigsHandler,
   describeClusterHandler,
   ...GROUP_HANDLERS,
+  ...TRANSACTION_HANDLERS,
 ]

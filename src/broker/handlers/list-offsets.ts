@@ -9,6 +9,7 @@ import {
 } from '../../protocol/apis/list-offsets.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
+import { READ_COMMITTED } from './fetch.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number]
@@ -27,7 +28,7 @@ export const listOffsetsHandler: HandlerEntry<ListOffsetsRequest, ListOffsetsRes
       topics.push({ name: topic.name, partitions })
       for (const partition of topic.partitions) {
         partitions.push(await lookup(broker, topic.name, partition.partitionIndex,
-          partition.timestamp))
+          partition.timestamp, request.isolationLevel === READ_COMMITTED))
       }
     }
     return { throttleTimeMs: 0, topics }
@@ -35,7 +36,7 @@ export const listOffsetsHandler: HandlerEntry<ListOffsetsRequest, ListOffsetsRes
 }
 
 async function lookup (broker: Broker, topic: string, partitionIndex: number,
-  timestamp: number): Promise<PartitionResponse> {
+  timestamp: number, readCommitted: boolean): Promise<PartitionResponse> {
   const response: PartitionResponse = {
     partitionIndex, errorCode: ERROR.NONE, oldStyleOffsets: [], timestamp: -1, offset: -1,
     leaderEpoch: -1,
@@ -52,7 +53,9 @@ async function lookup (broker: Broker, topic: string, partitionIndex: number,
     return response
   }
   if (timestamp === LATEST_TIMESTAMP) {
-    response.offset = broker.replicaManager.highWatermark(log)
+    // read_committed: the last stable offset (KIP-98), as Kafka's fetchOffsetForTimestamp.
+    response.offset = readCommitted ? log.lastStableOffset
+      : broker.replicaManager.highWatermark(log)
   } else if (timestamp === EARLIEST_TIMESTAMP) {
     response.offset = log.logStartOffset
   } else if (timestamp < 0) {

@@ -13,6 +13,10 @@
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
+import {
+  ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET,
+  isTransactionalBatch, readInt64,
+} from '../../records/batch-header.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { PartitionError } from '../replica-manager.js'
 import { NO_RESPONSE } from '../request-context.js'
@@ -44,9 +48,12 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
           continue
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
-          fail(response, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
-            'transactions are not supported by this broker yet')
-          continue
+          const refused = verifyTransactional(broker, request.transactionalId, topicData.name,
+            partitionData.index, partitionData.records)
+          if (refused !== undefined) {
+            fail(response, refused.errorName, refused.message)
+            continue
+          }
         }
         pending.push(appendPartition(broker, topicData.name, partitionData.index,
           partitionData.records, request.timeoutMs, response))
@@ -63,6 +70,35 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     }
     return { responses, throttleTimeMs: 0 }
   },
+}
+
+/**
+ * KIP-890 part 1 (Kafka 3.6+ transaction verification): a transactional produce lands only if
+ * the coordinator has this partition in the producer's ongoing transaction, in its current
+ * epoch, so a late or stray produce cannot start a transaction nobody will end (a hanging
+ * transaction). On one broker the coordinator is asked in-process; undefined when allowed.
+ */
+function verifyTransactional (broker: Broker, transactionalId: string, topic: string,
+  partition: number, records: Buffer | null): { errorName: string, message: string } |
+  undefined {
+  if (records === null || records.length < BATCH_HEADER_BYTES) return undefined // INVALID_RECORD
+  if (!isTransactionalBatch(records.readInt16BE(ATTRIBUTES_OFFSET))) {
+    return { errorName: 'INVALID_TXN_STATE', message: `a produce with transactional id ` +
+      `'${transactionalId}' must carry a transactional batch` }
+  }
+  const producerId = readInt64(records, PRODUCER_ID_OFFSET)
+  const producerEpoch = records.readInt16BE(PRODUCER_EPOCH_OFFSET)
+  const errorCode = broker.transactions?.verification(transactionalId, producerId,
+    producerEpoch, { topic, partition }) ?? ERROR.COORDINATOR_NOT_AVAILABLE
+  if (errorCode === ERROR.NONE) return undefined
+  if (errorCode === ERROR.INVALID_PRODUCER_EPOCH) {
+    return { errorName: 'INVALID_PRODUCER_EPOCH', message: `producer ${producerId} epoch ` +
+      `${producerEpoch} of '${transactionalId}' is fenced by a newer instance` }
+  }
+  // Kafka answers every other verification failure with INVALID_TXN_STATE.
+  return { errorName: 'INVALID_TXN_STATE', message: `${topic}-${partition} is not in an ` +
+    `ongoing transaction of '${transactionalId}' (producer ${producerId}, epoch ` +
+    `${producerEpoch}); AddPartitionsToTxn first` }
 }
 
 function emptyResponse (index: number): PartitionResponse {

@@ -1,0 +1,189 @@
+/**
+ * Transactions with a real client (issue #17): the kafkajs transactional producer against a
+ * broker process. Commit makes records visible to read_committed readers; abort hides them
+ * there but not from read_uncommitted readers; a second instance with the same transactional
+ * id fences the first (a zombie), whose open transaction is aborted; consume-transform-produce
+ * with `sendOffsets` commits the group's offsets with the output, exactly once; and a broker
+ * SIGKILLed mid-transaction aborts that transaction after its restart.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import kafkajs, { type Producer } from 'kafkajs'
+import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+
+const { Kafka, logLevel } = kafkajs
+const ENV = {
+  TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
+  TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '3',
+  TRIBUTARY_TRANSACTION_STATE_LOG_NUM_PARTITIONS: '3',
+}
+
+let broker: BrokerProcess
+let nextGroup = 1
+
+function kafka (): InstanceType<typeof Kafka> {
+  return new Kafka({ clientId: 'txn', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING,
+    retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+}
+
+async function transactionalProducer (transactionalId: string, timeoutMs = 60_000):
+Promise<Producer> {
+  const producer = kafka().producer({ transactionalId, idempotent: true,
+    maxInFlightRequests: 1, transactionTimeout: timeoutMs })
+  await producer.connect()
+  return producer
+}
+
+async function createTopic (topic: string, partitions: number): Promise<void> {
+  const admin = kafka().admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }] })
+  await admin.disconnect()
+}
+
+/** Every value in the topic as a fresh group reads it, once nothing new came for `quietMs`. */
+async function readValues (topic: string, readUncommitted: boolean, quietMs = 1_500):
+Promise<string[]> {
+  const consumer = kafka().consumer({ groupId: `reader-${nextGroup++}`, readUncommitted,
+    maxWaitTimeInMs: 100 })
+  const values: string[] = []
+  let lastAt = Date.now()
+  await consumer.connect()
+  await consumer.subscribe({ topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }) => {
+    values.push(message.value?.toString() ?? '')
+    lastAt = Date.now()
+  } })
+  const started = Date.now()
+  while (Date.now() - lastAt < quietMs || Date.now() - started < quietMs * 2) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  await consumer.disconnect()
+  return values.sort()
+}
+
+describe('transactions (kafkajs)', () => {
+  before(async () => { broker = await startBroker({ env: ENV }) })
+  after(async () => {
+    await broker.stop()
+    await removeDataDir(broker.dataDir)
+  })
+
+  it('commit makes records visible to read_committed; abort hides them there only', async () => {
+    await createTopic('txn-basic', 2)
+    const producer = await transactionalProducer('basic')
+    const committed = await producer.transaction()
+    await committed.send({ topic: 'txn-basic', messages: [
+      { value: 'c1', partition: 0 }, { value: 'c2', partition: 1 }] })
+    await committed.commit()
+    const aborted = await producer.transaction()
+    await aborted.send({ topic: 'txn-basic', messages: [
+      { value: 'a1', partition: 0 }, { value: 'a2', partition: 1 }] })
+    await aborted.abort()
+    const again = await producer.transaction()
+    await again.send({ topic: 'txn-basic', messages: [{ value: 'c3', partition: 0 }] })
+    await again.commit()
+    await producer.disconnect()
+    assert.deepEqual(await readValues('txn-basic', false), ['c1', 'c2', 'c3'])
+    assert.deepEqual(await readValues('txn-basic', true), ['a1', 'a2', 'c1', 'c2', 'c3'])
+  })
+
+  it('keeps an open transaction out of read_committed reads until it commits', async () => {
+    await createTopic('txn-open', 1)
+    const producer = await transactionalProducer('open')
+    const txn = await producer.transaction()
+    await txn.send({ topic: 'txn-open', messages: [{ value: 'pending' }] })
+    assert.deepEqual(await readValues('txn-open', false, 800), [])
+    assert.deepEqual(await readValues('txn-open', true, 800), ['pending'])
+    await txn.commit()
+    await producer.disconnect()
+    assert.deepEqual(await readValues('txn-open', false), ['pending'])
+  })
+
+  it('fences a zombie: the new instance aborts what the old one left open', async () => {
+    await createTopic('txn-zombie', 1)
+    const zombie = await transactionalProducer('zombie')
+    const open = await zombie.transaction()
+    await open.send({ topic: 'txn-zombie', messages: [{ value: 'from-zombie' }] })
+    const successor = await transactionalProducer('zombie')
+    // kafkajs sends the transactional InitProducerId when the first transaction begins.
+    const txn = await successor.transaction()
+    await assert.rejects(async () => {
+      await open.send({ topic: 'txn-zombie', messages: [{ value: 'late' }] })
+      await open.commit()
+    }, (error: Error & { type?: string }) => /FENCED|EPOCH|PRODUCER/.test(
+      `${error.type ?? ''} ${error.name} ${error.message}`))
+    await txn.send({ topic: 'txn-zombie', messages: [{ value: 'from-successor' }] })
+    await txn.commit()
+    await successor.disconnect()
+    await zombie.disconnect().catch(() => undefined)
+    assert.deepEqual(await readValues('txn-zombie', false), ['from-successor'])
+  })
+
+  it('consume-transform-produce commits the group offsets with the output', async () => {
+    await createTopic('ctp-in', 2)
+    await createTopic('ctp-out', 2)
+    const plain = kafka().producer()
+    await plain.connect()
+    await plain.send({ topic: 'ctp-in', messages: Array.from({ length: 20 }, (_, i) =>
+      ({ value: `v${i}`, partition: i % 2 })) })
+    await plain.disconnect()
+    const producer = await transactionalProducer('ctp')
+    const consumer = kafka().consumer({ groupId: 'ctp-job', maxWaitTimeInMs: 100 })
+    await consumer.connect()
+    await consumer.subscribe({ topic: 'ctp-in', fromBeginning: true })
+    let done = 0
+    await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => {
+      const txn = await producer.transaction()
+      await txn.send({ topic: 'ctp-out', messages: batch.messages.map(m =>
+        ({ value: `out-${m.value?.toString() ?? ''}` })) })
+      await txn.sendOffsets({ consumerGroupId: 'ctp-job', topics: [{ topic: batch.topic,
+        partitions: [{ partition: batch.partition,
+          offset: String(Number(batch.lastOffset()) + 1) }] }] })
+      await txn.commit()
+      done += batch.messages.length
+    } })
+    const deadline = Date.now() + 30_000
+    while (done < 20 && Date.now() < deadline) await new Promise(r => setTimeout(r, 100))
+    await consumer.disconnect()
+    await producer.disconnect()
+    assert.equal(done, 20)
+    const admin = kafka().admin()
+    await admin.connect()
+    const offsets = await admin.fetchOffsets({ groupId: 'ctp-job', topics: ['ctp-in'] })
+    await admin.disconnect()
+    assert.deepEqual(offsets[0]?.partitions.map(p => [p.partition, p.offset])
+      .sort((a, b) => Number(a[0]) - Number(b[0])), [[0, '10'], [1, '10']])
+    const out = await readValues('ctp-out', false)
+    assert.deepEqual(out, Array.from({ length: 20 }, (_, i) => `out-v${i}`).sort())
+  })
+
+  it('aborts a transaction left open by a broker killed mid-transaction', async () => {
+    await createTopic('txn-crash', 1)
+    const producer = await transactionalProducer('crash', 3_000)
+    const committed = await producer.transaction()
+    await committed.send({ topic: 'txn-crash', messages: [{ value: 'before' }] })
+    await committed.commit()
+    const open = await producer.transaction()
+    await open.send({ topic: 'txn-crash', messages: [{ value: 'in-flight' }] })
+    await producer.disconnect().catch(() => undefined)
+    const { dataDir, kafkaPort } = broker
+    await broker.kill()
+    broker = await startBroker({ env: ENV, dataDir, kafkaPort })
+    // The reloaded coordinator aborts the open transaction at its timeout (3 s).
+    const deadline = Date.now() + 20_000
+    let values: string[] = []
+    while (Date.now() < deadline) {
+      values = await readValues('txn-crash', false, 500)
+      if (values.length > 0) break
+    }
+    assert.deepEqual(values, ['before'])
+    assert.deepEqual(await readValues('txn-crash', true), ['before', 'in-flight'])
+    const successor = await transactionalProducer('crash')
+    const txn = await successor.transaction()
+    await txn.send({ topic: 'txn-crash', messages: [{ value: 'after' }] })
+    await txn.commit()
+    await successor.disconnect()
+    assert.deepEqual(await readValues('txn-crash', false), ['after', 'before'])
+  })
+})
