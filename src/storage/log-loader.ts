@@ -124,7 +124,9 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
  */
 export async function loadProducerState (disk: Disk, directory: string,
   segments: readonly LogSegment[], logEndOffset: number, producers: ProducerState,
-  warner: LogWarner): Promise<void> {
+  warner: LogWarner,
+  onMarker?: (producerId: number, firstOffset: number | undefined, markerOffset: number) =>
+  void): Promise<void> {
   producers.clear()
   let from = segments[0]?.baseOffset ?? 0
   for (const offset of (await listSnapshots(disk, directory)).reverse()) {
@@ -142,8 +144,9 @@ export async function loadProducerState (disk: Disk, directory: string,
     const attributes = header.readInt16BE(ATTRIBUTES_OFFSET)
     if (isControlBatch(attributes)) {
       // A transaction marker: the producer's transaction on this partition ended.
-      producers.endTransaction(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
-        readInt64(header, MAX_TIMESTAMP_OFFSET))
+      const first = producers.endTransaction(producerId,
+        header.readInt16BE(PRODUCER_EPOCH_OFFSET), readInt64(header, MAX_TIMESTAMP_OFFSET))
+      onMarker?.(producerId, first, readInt64(header, 0))
       return
     }
     producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),

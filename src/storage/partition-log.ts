@@ -44,6 +44,9 @@ import {
 } from './log-loader.js'
 import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
+import { readTxnIndex, writeTxnIndex, type AbortedTxn } from './txn-index.js'
+import { decodeRecordBatch } from '../records/batch.js'
+import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
 import { LogSegment } from './segment.js'
 
 export interface AppendOptions {
@@ -135,8 +138,9 @@ export class PartitionLog implements FlushTarget {
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
   readonly #producers = new ProducerState()
-  /** Aborted transactions (Kafka keeps them in each segment's .txnindex; here in memory). */
-  readonly #aborted: { producerId: number, firstOffset: number, lastOffset: number }[] = []
+  /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
+  readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
+  #txnIndexWrites: Promise<void> = Promise.resolve()
   readonly #background = new Set<Promise<void>>()
   readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
@@ -242,8 +246,16 @@ export class PartitionLog implements FlushTarget {
     }
     const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
     if (first !== undefined && options.abortMarker === true) {
-      this.#aborted.push({ producerId, firstOffset: first, lastOffset: baseOffset })
-      if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) this.#aborted.shift()
+      const segmentBase = this.#active.baseOffset
+      this.#rememberAborted({ producerId, firstOffset: first, lastOffset: baseOffset,
+        lastStableOffset: this.lastStableOffset, segmentBase })
+      // Index writes are chained, so the file always ends with the newest entries.
+      this.#txnIndexWrites = this.#txnIndexWrites.then(() => this.#writeTxnIndex(segmentBase))
+        .catch((error: unknown) => {
+          // The marker is in the log; the next load rebuilds the entry from it.
+          this.#logger.warn(`${this.name}: writing the .txnindex of segment ${segmentBase} ` +
+            `failed (${(error as Error).message}); it is rebuilt at the next load`)
+        })
     }
   }
 
@@ -269,8 +281,62 @@ export class PartitionLog implements FlushTarget {
 
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
+    const markers: { producerId: number, firstOffset: number, markerOffset: number }[] = []
     await loadProducerState(this.#disk, this.directory, this.#segments, this.#logEndOffset,
-      this.#producers, this.#logger)
+      this.#producers, this.#logger, (producerId, firstOffset, markerOffset) => {
+        if (firstOffset !== undefined) markers.push({ producerId, firstOffset, markerOffset })
+      })
+    await this.#loadAbortedTransactions(markers)
+  }
+
+  /**
+   * The aborted transactions from every segment's `.txnindex`, plus any abort marker in the
+   * replayed tail that an index lacks (a crash between the marker and its index entry): its
+   * type is read from the control record, and the index is written again.
+   */
+  async #loadAbortedTransactions (markers: { producerId: number, firstOffset: number,
+    markerOffset: number }[]): Promise<void> {
+    this.#aborted.length = 0
+    for (const segment of this.#segments) {
+      for (const entry of await readTxnIndex(this.#disk, this.directory, segment.baseOffset)) {
+        this.#rememberAborted({ ...entry, segmentBase: segment.baseOffset })
+      }
+    }
+    const known = new Set(this.#aborted.map(entry => `${entry.producerId}:${entry.lastOffset}`))
+    const rebuilt = new Set<number>()
+    for (const marker of markers) {
+      if (known.has(`${marker.producerId}:${marker.markerOffset}`)) continue
+      if (marker.markerOffset < this.#logStartOffset) continue
+      const { records } = await this.read(marker.markerOffset, 1024,
+        { maxOffset: marker.markerOffset + 1 })
+      const batch = await decodeRecordBatch(records.subarray(0,
+        records.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES))
+      if (controlTypeOf(batch.records[0]?.key ?? null) !== CONTROL_TYPE_ABORT) continue
+      const segmentBase = this.#segmentBaseOf(marker.markerOffset)
+      this.#rememberAborted({ producerId: marker.producerId, firstOffset: marker.firstOffset,
+        lastOffset: marker.markerOffset, lastStableOffset: marker.markerOffset + 1,
+        segmentBase })
+      rebuilt.add(segmentBase)
+    }
+    for (const segmentBase of rebuilt) await this.#writeTxnIndex(segmentBase)
+  }
+
+  #segmentBaseOf (offset: number): number {
+    let base = this.#segments[0]?.baseOffset ?? 0
+    for (const segment of this.#segments) if (segment.baseOffset <= offset) base = segment.baseOffset
+    return base
+  }
+
+  #rememberAborted (entry: AbortedTxn & { segmentBase: number }): void {
+    this.#aborted.push(entry)
+    if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) this.#aborted.shift()
+  }
+
+  /** Rewrites one segment's `.txnindex` from memory (Kafka appends; ours are small). */
+  #writeTxnIndex (segmentBase: number): Promise<void> {
+    const entries = this.#aborted.filter(entry => entry.segmentBase === segmentBase)
+    return writeTxnIndex(this.#disk, this.directory, segmentBase, entries,
+      this.#config.fsyncBeforeAck)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -313,6 +379,9 @@ export class PartitionLog implements FlushTarget {
     // A queued write owns its admitted bytes until its round; a duplicate never queued.
     if (reservation.result.duplicate) this.#flusher.release(batch.length)
     await reservation.durable
+    // An abort marker counts as written once its .txnindex entry is, so a coordinator that
+    // sees it written never depends on the load-time rebuild.
+    if (options.abortMarker === true) await this.#txnIndexWrites
     return reservation.result
   }
 
