@@ -4,11 +4,20 @@
  * there but not from read_uncommitted readers; a second instance with the same transactional
  * id fences the first (a zombie), whose open transaction is aborted; consume-transform-produce
  * with `sendOffsets` commits the group's offsets with the output, exactly once; and a broker
- * SIGKILLed mid-transaction aborts that transaction after its restart.
+ * SIGKILLed mid-transaction aborts that transaction after its restart. On the wire: a
+ * transactional produce to a partition not added to the transaction is refused (KIP-890
+ * part 1), and a transaction past its timeout is aborted and its producer fenced.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
+import { KafkaConnection } from '../../src/client/connection.js'
+import { AddPartitionsToTxn } from '../../src/protocol/apis/add-partitions-to-txn.js'
+import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
+import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js'
+import { Produce } from '../../src/protocol/apis/produce.js'
+import { ERROR } from '../../src/protocol/errors.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -156,6 +165,52 @@ describe('transactions (kafkajs)', () => {
       .sort((a, b) => Number(a[0]) - Number(b[0])), [[0, '10'], [1, '10']])
     const out = await readValues('ctp-out', false)
     assert.deepEqual(out, Array.from({ length: 20 }, (_, i) => `out-v${i}`).sort())
+  })
+
+  it('refuses a transactional produce to a partition not in the transaction (KIP-890)',
+    async () => {
+      await createTopic('txn-hanging', 2)
+      const connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+      try {
+        const found = await connection.send(FindCoordinator, { key: 'hanging', keyType: 1,
+          coordinatorKeys: [] }, { version: 1 })
+        assert.equal(found.errorCode, ERROR.NONE)
+        const init = await connection.send(InitProducerId, { transactionalId: 'hanging',
+          transactionTimeoutMs: 60_000, producerId: -1, producerEpoch: -1 }, { version: 1 })
+        assert.equal(init.errorCode, ERROR.NONE)
+        const produce = async (partition: number) => {
+          const records = buildRecordBatchSync([{ value: 'x' }], { producerId: init.producerId,
+            producerEpoch: init.producerEpoch, baseSequence: 0, transactional: true })
+          const response = await connection.send(Produce, { transactionalId: 'hanging', acks: -1,
+            timeoutMs: 5000, topicData: [{ name: 'txn-hanging', partitionData: [{ index: partition,
+              records }] }] }, { version: 7 })
+          return response.responses[0]?.partitionResponses[0]?.errorCode
+        }
+        assert.equal(await produce(0), ERROR.INVALID_TXN_STATE, 'before AddPartitionsToTxn')
+        const added = await connection.send(AddPartitionsToTxn, {
+          v3AndBelowTransactionalId: 'hanging', v3AndBelowProducerId: init.producerId,
+          v3AndBelowProducerEpoch: init.producerEpoch,
+          v3AndBelowTopics: [{ name: 'txn-hanging', partitions: [0] }] }, { version: 1 })
+        assert.equal(added.resultsByTopicV3AndBelow[0]?.resultsByPartition[0]?.partitionErrorCode,
+          ERROR.NONE)
+        assert.equal(await produce(1), ERROR.INVALID_TXN_STATE, 'a partition not added')
+        assert.equal(await produce(0), ERROR.NONE, 'the added partition')
+      } finally {
+        connection.close()
+      }
+      assert.deepEqual(await readValues('txn-hanging', true, 800), ['x'])
+    })
+
+  it('aborts a transaction past transaction.timeout.ms and fences its producer', async () => {
+    await createTopic('txn-timeout', 1)
+    const producer = await transactionalProducer('timeout', 1_000)
+    const txn = await producer.transaction()
+    await txn.send({ topic: 'txn-timeout', messages: [{ value: 'too-slow' }] })
+    await new Promise(resolve => setTimeout(resolve, 2_500))
+    await assert.rejects(txn.commit())
+    await producer.disconnect().catch(() => undefined)
+    assert.deepEqual(await readValues('txn-timeout', false, 800), [])
+    assert.deepEqual(await readValues('txn-timeout', true, 800), ['too-slow'])
   })
 
   it('aborts a transaction left open by a broker killed mid-transaction', async () => {
