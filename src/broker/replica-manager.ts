@@ -191,7 +191,10 @@ export class ReplicaManager implements MetadataPublisher {
    * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
-    options: { internalTopicsAllowed?: boolean } = {}): Promise<AppendResult> {
+    options: { internalTopicsAllowed?: boolean,
+      /** A transactional produce's coordinator check, re-run as offsets are assigned. */
+      verifyTransaction?: () => { kind: string, message: string } | undefined } = {}):
+    Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
     if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
@@ -228,6 +231,7 @@ export class ReplicaManager implements MetadataPublisher {
         producerEpoch: validated.producerEpoch,
         baseSequence: validated.baseSequence,
         isTransactional: validated.isTransactional,
+        verifyTransaction: options.verifyTransaction,
       })
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)

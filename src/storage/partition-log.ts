@@ -59,6 +59,13 @@ export interface AppendOptions {
   isTransactional?: boolean
   /** A control batch that is an ABORT marker (its range goes to the aborted transactions). */
   abortMarker?: boolean
+  /**
+   * Checked in the same synchronous step that assigns the offsets (Kafka's VerificationGuard,
+   * KIP-890): a transactional batch whose transaction ended meanwhile (a marker got in between
+   * the coordinator's check and this append) is refused, so it cannot open a transaction no
+   * one will end. Returns an error message, or undefined when the batch may land.
+   */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
 }
 
 export interface AppendResult {
@@ -420,6 +427,8 @@ export class PartitionLog implements FlushTarget {
         }
       }
     }
+    const refused = options.verifyTransaction?.()
+    if (refused !== undefined) throw new StorageError(refused.kind, refused.message)
     const marker = producerId >= 0 && isControlBatch(attributes)
     if (marker) {
       const stale = this.#producers.checkMarker(producerId, producerEpoch)

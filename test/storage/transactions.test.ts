@@ -96,6 +96,31 @@ describe('transactions on a partition', () => {
     await reopened.close()
   })
 
+  it('refuses a transactional batch whose verification fails as offsets are assigned',
+    async () => {
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = await manager.getOrCreateLog('t', 0)
+      let ended = false
+      const verifyTransaction = () => ended
+        ? { kind: 'INVALID_TXN_STATE', message: 'the transaction ended' }
+        : undefined
+      const batch = (sequence: number) => buildRecordBatchSync([{ value: 'late' }], {
+        producerId: 7, producerEpoch: 0, baseSequence: sequence, transactional: true })
+      const options = { leaderEpoch: 0, recordsCount: 1, maxTimestamp: Date.now(),
+        producerId: 7, producerEpoch: 0, isTransactional: true, verifyTransaction }
+      await log.append(batch(0), { ...options, baseSequence: 0 })
+      await marker(log, 7, true)
+      // The marker got in between the coordinator's check and the append (the late-marker
+      // race): without the check at append time this batch would open a transaction that
+      // no one ends, and the LSO would stay at its offset for good.
+      ended = true
+      await assert.rejects(log.append(batch(1), { ...options, baseSequence: 1 }),
+        { kind: 'INVALID_TXN_STATE' })
+      assert.equal(log.lastStableOffset, log.highWatermark)
+      assert.equal(log.logEndOffset, 2)
+      await manager.close()
+    })
+
   it('fences the older epoch with a marker of a newer one', async () => {
     const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     const log = await manager.getOrCreateLog('t', 0)

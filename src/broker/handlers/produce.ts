@@ -55,8 +55,18 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
             continue
           }
         }
+        const transactionalId = request.transactionalId
+        // Checked again as the offsets are assigned: the transaction may end meanwhile.
+        const verifyTransaction = transactionalId === null || transactionalId === undefined
+          ? undefined
+          : () => {
+            const refused = verifyTransactional(broker, transactionalId, topicData.name,
+              partitionData.index, partitionData.records)
+            return refused === undefined ? undefined
+              : { kind: refused.errorName, message: refused.message }
+          }
         pending.push(appendPartition(broker, topicData.name, partitionData.index,
-          partitionData.records, request.timeoutMs, response))
+          partitionData.records, request.timeoutMs, response, verifyTransaction))
       }
     }
     await Promise.all(pending)
@@ -119,14 +129,16 @@ function fail (response: PartitionResponse, errorName: string, message: string):
 }
 
 async function appendPartition (broker: Broker, topic: string, partition: number,
-  records: Buffer | null, timeoutMs: number, response: PartitionResponse): Promise<void> {
+  records: Buffer | null, timeoutMs: number, response: PartitionResponse,
+  verifyTransaction?: () => { kind: string, message: string } | undefined): Promise<void> {
   if (records === null || records.length === 0) {
     fail(response, 'INVALID_RECORD', 'produce request carries no record batch')
     return
   }
   try {
     const result = await withTimeout(broker,
-      broker.replicaManager.appendRecords(topic, partition, records), timeoutMs)
+      broker.replicaManager.appendRecords(topic, partition, records, { verifyTransaction }),
+      timeoutMs)
     if (result === undefined) {
       fail(response, 'REQUEST_TIMED_OUT',
         `batch not durable within timeout_ms ${timeoutMs}; it may still be written`)
