@@ -161,7 +161,9 @@ export class GroupCoordinator {
         this.#waiters.delete(effect.requestId)
         if (waiter === undefined) continue
         const barrier = this.#barriers.get(groupId)
-        if (barrier === undefined) waiter.respond(effect.response)
+        // A heartbeat changes no persisted state and is answered synchronously (heartbeat()
+        // reads its code right after the step), so it never waits behind an append.
+        if (barrier === undefined || waiter.api === 'heartbeat') waiter.respond(effect.response)
         else {
           void barrier.then(durable => waiter.respond(durable
             ? effect.response

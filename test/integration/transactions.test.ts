@@ -9,6 +9,7 @@
  * part 1), and a transaction past its timeout is aborted and its producer fenced.
  */
 import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
 import { KafkaConnection } from '../../src/client/connection.js'
@@ -18,7 +19,9 @@ import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { ERROR } from '../../src/protocol/errors.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
-import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
+import {
+  REPO_ROOT, removeDataDir, startBroker, type BrokerProcess,
+} from '../support/broker-process.js'
 
 const { Kafka, logLevel } = kafkajs
 const ENV = {
@@ -69,6 +72,70 @@ Promise<string[]> {
   }
   await consumer.disconnect()
   return values.sort()
+}
+
+/**
+ * A consume-transform-produce job in its own process: each input record becomes one output
+ * record in a transaction that also commits the input offset. With CRASH_AFTER=n it commits n
+ * transactions, then sends the next output and offset, prints "open" and waits to be killed.
+ */
+const JOB = `
+import kafkajs from 'kafkajs'
+const { Kafka, logLevel } = kafkajs
+const kafka = new Kafka({ clientId: 'eos-job', brokers: [process.env.BOOTSTRAP],
+  logLevel: Number(process.env.JOB_LOG ?? 0), retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+const crashAfter = Number(process.env.CRASH_AFTER ?? -1)
+const producer = kafka.producer({ transactionalId: 'eos-job-tx', idempotent: true,
+  maxInFlightRequests: 1, transactionTimeout: 10000 })
+await producer.connect()
+// A short session, so the group does not wait long for the killed instance's member.
+const consumer = kafka.consumer({ groupId: 'eos-job', maxWaitTimeInMs: 100,
+  sessionTimeout: 6000, rebalanceTimeout: 6000, heartbeatInterval: 500 })
+await consumer.connect()
+await consumer.subscribe({ topic: 'eos-in', fromBeginning: true })
+let committed = 0
+await consumer.run({ autoCommit: false, eachMessage: async ({ topic, partition, message }) => {
+  const txn = await producer.transaction()
+  await txn.send({ topic: 'eos-out', messages: [{ value: 'out-' + message.value }] })
+  await txn.sendOffsets({ consumerGroupId: 'eos-job', topics: [{ topic, partitions: [
+    { partition, offset: String(Number(message.offset) + 1) }] }] })
+  if (committed === crashAfter) {
+    console.log('open')
+    await new Promise(() => {})
+  }
+  await txn.commit()
+  committed++
+} })
+`
+
+function startJob (crashAfter: number): { child: ChildProcess, open: Promise<void> } {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', JOB], {
+    cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BOOTSTRAP: broker.bootstrap, CRASH_AFTER: String(crashAfter) },
+  })
+  const open = new Promise<void>(resolve => {
+    child.stdout?.on('data', (chunk: Buffer) => { if (chunk.includes('open')) resolve() })
+  })
+  return { child, open }
+}
+
+async function stopJob (child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise(resolve => child.once('exit', resolve))
+  child.kill(signal)
+  await withTimeout(exited, 10_000, 'the job to exit').catch(() => child.kill('SIGKILL'))
+}
+
+async function withTimeout<T> (promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms)
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 describe('transactions (kafkajs)', () => {
@@ -212,6 +279,39 @@ describe('transactions (kafkajs)', () => {
     assert.deepEqual(await readValues('txn-timeout', false, 800), [])
     assert.deepEqual(await readValues('txn-timeout', true, 800), ['too-slow'])
   })
+
+  it('exactly once: a job SIGKILLed mid-transaction and restarted outputs every input once',
+    async () => {
+      await createTopic('eos-in', 2)
+      await createTopic('eos-out', 2)
+      const plain = kafka().producer()
+      await plain.connect()
+      await plain.send({ topic: 'eos-in', messages: Array.from({ length: 30 }, (_, i) =>
+        ({ value: `v${i}`, partition: i % 2 })) })
+      await plain.disconnect()
+      const first = startJob(10)
+      try {
+        await withTimeout(first.open, 30_000, 'the first job to open its 11th transaction')
+      } finally {
+        await stopJob(first.child, 'SIGKILL')
+      }
+      const second = startJob(-1)
+      const expected = Array.from({ length: 30 }, (_, i) => `out-v${i}`).sort()
+      try {
+        const deadline = Date.now() + 60_000
+        let out: string[] = []
+        while (Date.now() < deadline) {
+          out = await readValues('eos-out', false, 700)
+          if (out.length >= expected.length) break
+        }
+        assert.deepEqual(out, expected, 'read_committed: every input exactly once')
+      } finally {
+        await stopJob(second.child, 'SIGTERM')
+      }
+      const uncommitted = await readValues('eos-out', true, 700)
+      assert.ok(uncommitted.length > expected.length, 'the killed transaction\'s output is ' +
+        `in the log (${uncommitted.length} records), aborted`)
+    })
 
   it('aborts a transaction left open by a broker killed mid-transaction', async () => {
     await createTopic('txn-crash', 1)
