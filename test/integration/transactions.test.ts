@@ -6,7 +6,10 @@
  * with `sendOffsets` commits the group's offsets with the output, exactly once; and a broker
  * SIGKILLed mid-transaction aborts that transaction after its restart. On the wire: a
  * transactional produce to a partition not added to the transaction is refused (KIP-890
- * part 1), and a transaction past its timeout is aborted and its producer fenced.
+ * part 1), and a transaction past its timeout is aborted and its producer fenced. Exactly
+ * once: a consume-transform-produce job in its own process is SIGKILLed with a transaction
+ * open and restarted; and the broker (coordinator and partition leader at once) is SIGKILLed
+ * while a supervised job runs; read_committed output holds every input exactly once.
  */
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
@@ -81,23 +84,29 @@ Promise<string[]> {
  */
 const JOB = `
 import kafkajs from 'kafkajs'
+const name = process.env.JOB_NAME
 const { Kafka, logLevel } = kafkajs
 const kafka = new Kafka({ clientId: 'eos-job', brokers: [process.env.BOOTSTRAP],
   logLevel: Number(process.env.JOB_LOG ?? 0), retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
 const crashAfter = Number(process.env.CRASH_AFTER ?? -1)
-const producer = kafka.producer({ transactionalId: 'eos-job-tx', idempotent: true,
+const producer = kafka.producer({ transactionalId: name + '-job-tx', idempotent: true,
   maxInFlightRequests: 1, transactionTimeout: 10000 })
 await producer.connect()
 // A short session, so the group does not wait long for the killed instance's member.
-const consumer = kafka.consumer({ groupId: 'eos-job', maxWaitTimeInMs: 100,
+const consumer = kafka.consumer({ groupId: name + '-job', maxWaitTimeInMs: 100,
   sessionTimeout: 6000, rebalanceTimeout: 6000, heartbeatInterval: 500 })
 await consumer.connect()
-await consumer.subscribe({ topic: 'eos-in', fromBeginning: true })
+await consumer.subscribe({ topic: name + '-in', fromBeginning: true })
 let committed = 0
+// Any failure ends the process, and its supervisor starts a new one, which resumes from the
+// committed offsets (retrying inside would reprocess a record whose commit did land).
+const die = () => process.exit(1)
+consumer.on(consumer.events.CRASH, die)
 await consumer.run({ autoCommit: false, eachMessage: async ({ topic, partition, message }) => {
+  try {
   const txn = await producer.transaction()
-  await txn.send({ topic: 'eos-out', messages: [{ value: 'out-' + message.value }] })
-  await txn.sendOffsets({ consumerGroupId: 'eos-job', topics: [{ topic, partitions: [
+  await txn.send({ topic: name + '-out', messages: [{ value: 'out-' + message.value }] })
+  await txn.sendOffsets({ consumerGroupId: name + '-job', topics: [{ topic, partitions: [
     { partition, offset: String(Number(message.offset) + 1) }] }] })
   if (committed === crashAfter) {
     console.log('open')
@@ -105,18 +114,53 @@ await consumer.run({ autoCommit: false, eachMessage: async ({ topic, partition, 
   }
   await txn.commit()
   committed++
+  console.log('committed ' + committed)
+  } catch (error) {
+    die()
+  }
 } })
 `
 
-function startJob (crashAfter: number): { child: ChildProcess, open: Promise<void> } {
+function startJob (name: string, crashAfter: number):
+{ child: ChildProcess, open: Promise<void> } {
   const child = spawn(process.execPath, ['--input-type=module', '-e', JOB], {
     cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, BOOTSTRAP: broker.bootstrap, CRASH_AFTER: String(crashAfter) },
+    env: { ...process.env, BOOTSTRAP: broker.bootstrap, CRASH_AFTER: String(crashAfter),
+      JOB_NAME: name },
   })
   const open = new Promise<void>(resolve => {
     child.stdout?.on('data', (chunk: Buffer) => { if (chunk.includes('open')) resolve() })
   })
   return { child, open }
+}
+
+/** Keeps one job running (restarting it whenever it exits) until stopped. */
+function superviseJob (name: string): { stop: () => Promise<void>, committed: () => number,
+  restarts: () => number } {
+  let stopped = false
+  let committed = 0
+  let restarts = -1
+  let child: ChildProcess | undefined
+  const launch = (): void => {
+    if (stopped || restarts >= 20) return
+    restarts++
+    const job = startJob(name, -1)
+    child = job.child
+    job.child.stdout?.on('data', (chunk: Buffer) => {
+      committed += chunk.toString().split('\n').filter(line => line.startsWith('committed'))
+        .length
+    })
+    job.child.once('exit', () => setTimeout(launch, 200))
+  }
+  launch()
+  return {
+    stop: async () => {
+      stopped = true
+      if (child !== undefined) await stopJob(child, 'SIGTERM')
+    },
+    committed: () => committed,
+    restarts: () => restarts,
+  }
 }
 
 async function stopJob (child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -289,13 +333,13 @@ describe('transactions (kafkajs)', () => {
       await plain.send({ topic: 'eos-in', messages: Array.from({ length: 30 }, (_, i) =>
         ({ value: `v${i}`, partition: i % 2 })) })
       await plain.disconnect()
-      const first = startJob(10)
+      const first = startJob('eos', 10)
       try {
         await withTimeout(first.open, 30_000, 'the first job to open its 11th transaction')
       } finally {
         await stopJob(first.child, 'SIGKILL')
       }
-      const second = startJob(-1)
+      const second = startJob('eos', -1)
       const expected = Array.from({ length: 30 }, (_, i) => `out-v${i}`).sort()
       try {
         const deadline = Date.now() + 60_000
@@ -311,6 +355,40 @@ describe('transactions (kafkajs)', () => {
       const uncommitted = await readValues('eos-out', true, 700)
       assert.ok(uncommitted.length > expected.length, 'the killed transaction\'s output is ' +
         `in the log (${uncommitted.length} records), aborted`)
+    })
+
+  it('exactly once: the broker (coordinator and leader) SIGKILLed while the job runs',
+    async () => {
+      await createTopic('eos2-in', 2)
+      await createTopic('eos2-out', 2)
+      const plain = kafka().producer()
+      await plain.connect()
+      await plain.send({ topic: 'eos2-in', messages: Array.from({ length: 40 }, (_, i) =>
+        ({ value: `v${i}`, partition: i % 2 })) })
+      await plain.disconnect()
+      const job = superviseJob('eos2')
+      const expected = Array.from({ length: 40 }, (_, i) => `out-v${i}`).sort()
+      try {
+        const started = Date.now()
+        while (job.committed() < 8 && Date.now() - started < 30_000) {
+          await new Promise(resolve => setTimeout(resolve, 20))
+        }
+        const atKill = job.committed()
+        assert.ok(atKill >= 8 && atKill < 40, `killed mid-run, after ${atKill} transactions`)
+        const { dataDir, kafkaPort } = broker
+        await broker.kill()
+        broker = await startBroker({ env: ENV, dataDir, kafkaPort })
+        const deadline = Date.now() + 90_000
+        let out: string[] = []
+        while (Date.now() < deadline) {
+          out = await readValues('eos2-out', false, 700)
+          if (out.length >= expected.length) break
+        }
+        assert.deepEqual(out, expected, `read_committed holds every input exactly once ` +
+          `(${job.restarts()} job restarts)`)
+      } finally {
+        await job.stop()
+      }
     })
 
   it('aborts a transaction left open by a broker killed mid-transaction', async () => {
