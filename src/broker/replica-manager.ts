@@ -319,7 +319,7 @@ export class ReplicaManager implements MetadataPublisher {
       lastStableOffset,
       logStartOffset: log.logStartOffset,
       ...(readCommitted
-        ? { abortedTransactions: log.abortedTransactions(fetchOffset, fetchOffset +
+        ? { abortedTransactions: await log.abortedTransactions(fetchOffset, fetchOffset +
           Math.max(1, lastOffsetOf(records) + 1 - fetchOffset)) }
         : {}),
     }

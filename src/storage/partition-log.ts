@@ -44,7 +44,7 @@ import {
 } from './log-loader.js'
 import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
-import { readTxnIndex, writeTxnIndex, type AbortedTxn } from './txn-index.js'
+import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
 import { decodeRecordBatch } from '../records/batch.js'
 import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
 import { LogSegment } from './segment.js'
@@ -148,6 +148,10 @@ export class PartitionLog implements FlushTarget {
   /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
   readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
   #txnIndexWrites: Promise<void> = Promise.resolve()
+  /** Entries in each segment's `.txnindex` file (the next append goes after them). */
+  readonly #txnIndexCounts = new Map<number, number>()
+  /** The highest last offset among entries dropped from memory (-1: none). */
+  #abortedEvictedUpTo = -1
   readonly #background = new Set<Promise<void>>()
   readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
@@ -254,10 +258,12 @@ export class PartitionLog implements FlushTarget {
     const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
     if (first !== undefined && options.abortMarker === true) {
       const segmentBase = this.#active.baseOffset
-      this.#rememberAborted({ producerId, firstOffset: first, lastOffset: baseOffset,
-        lastStableOffset: this.lastStableOffset, segmentBase })
-      // Index writes are chained, so the file always ends with the newest entries.
-      this.#txnIndexWrites = this.#txnIndexWrites.then(() => this.#writeTxnIndex(segmentBase))
+      const entry = { producerId, firstOffset: first, lastOffset: baseOffset,
+        // Kafka's completeTxn: the first unstable offset left, else the end after the marker.
+        lastStableOffset: this.#producers.firstUnstableOffset() ?? baseOffset + 1, segmentBase }
+      this.#rememberAborted(entry)
+      // Index writes are chained, so entries land in marker order.
+      this.#txnIndexWrites = this.#txnIndexWrites.then(() => this.#appendTxnIndex(entry))
         .catch((error: unknown) => {
           // The marker is in the log; the next load rebuilds the entry from it.
           this.#logger.warn(`${this.name}: writing the .txnindex of segment ${segmentBase} ` +
@@ -279,9 +285,20 @@ export class PartitionLog implements FlushTarget {
    * Aborted transactions overlapping [fromOffset, toOffset), oldest first, for a
    * read_committed Fetch (Kafka's FetchResponse.AbortedTransaction).
    */
-  abortedTransactions (fromOffset: number, toOffset: number):
-  { producerId: number, firstOffset: number }[] {
-    return this.#aborted
+  async abortedTransactions (fromOffset: number, toOffset: number):
+  Promise<{ producerId: number, firstOffset: number }[]> {
+    let entries: AbortedTxn[] = this.#aborted
+    if (fromOffset <= this.#abortedEvictedUpTo) {
+      // Older than what memory keeps: every index from the segment holding `fromOffset` on
+      // (an abort marker may sit in any later segment), as Kafka's collectAbortedTxns reads.
+      entries = []
+      const first = this.#segmentBaseOf(fromOffset)
+      for (const segment of this.#segments) {
+        if (segment.baseOffset < first) continue
+        entries.push(...await readTxnIndex(this.#disk, this.directory, segment.baseOffset))
+      }
+    }
+    return entries
       .filter(txn => txn.lastOffset >= fromOffset && txn.firstOffset < toOffset)
       .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
   }
@@ -304,13 +321,16 @@ export class PartitionLog implements FlushTarget {
   async #loadAbortedTransactions (markers: { producerId: number, firstOffset: number,
     markerOffset: number }[]): Promise<void> {
     this.#aborted.length = 0
+    this.#txnIndexCounts.clear()
+    this.#abortedEvictedUpTo = -1
     for (const segment of this.#segments) {
-      for (const entry of await readTxnIndex(this.#disk, this.directory, segment.baseOffset)) {
+      const entries = await readTxnIndex(this.#disk, this.directory, segment.baseOffset)
+      if (entries.length > 0) this.#txnIndexCounts.set(segment.baseOffset, entries.length)
+      for (const entry of entries) {
         this.#rememberAborted({ ...entry, segmentBase: segment.baseOffset })
       }
     }
     const known = new Set(this.#aborted.map(entry => `${entry.producerId}:${entry.lastOffset}`))
-    const rebuilt = new Set<number>()
     for (const marker of markers) {
       if (known.has(`${marker.producerId}:${marker.markerOffset}`)) continue
       if (marker.markerOffset < this.#logStartOffset) continue
@@ -319,13 +339,12 @@ export class PartitionLog implements FlushTarget {
       const batch = await decodeRecordBatch(records.subarray(0,
         records.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES))
       if (controlTypeOf(batch.records[0]?.key ?? null) !== CONTROL_TYPE_ABORT) continue
-      const segmentBase = this.#segmentBaseOf(marker.markerOffset)
-      this.#rememberAborted({ producerId: marker.producerId, firstOffset: marker.firstOffset,
+      const entry = { producerId: marker.producerId, firstOffset: marker.firstOffset,
         lastOffset: marker.markerOffset, lastStableOffset: marker.markerOffset + 1,
-        segmentBase })
-      rebuilt.add(segmentBase)
+        segmentBase: this.#segmentBaseOf(marker.markerOffset) }
+      this.#rememberAborted(entry)
+      await this.#appendTxnIndex(entry)
     }
-    for (const segmentBase of rebuilt) await this.#writeTxnIndex(segmentBase)
   }
 
   #segmentBaseOf (offset: number): number {
@@ -334,16 +353,23 @@ export class PartitionLog implements FlushTarget {
     return base
   }
 
+  /** Keeps the newest entries in memory; older ones are read from the files when needed. */
   #rememberAborted (entry: AbortedTxn & { segmentBase: number }): void {
     this.#aborted.push(entry)
-    if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) this.#aborted.shift()
+    if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) {
+      const evicted = this.#aborted.shift()
+      if (evicted !== undefined) {
+        this.#abortedEvictedUpTo = Math.max(this.#abortedEvictedUpTo, evicted.lastOffset)
+      }
+    }
   }
 
-  /** Rewrites one segment's `.txnindex` from memory (Kafka appends; ours are small). */
-  #writeTxnIndex (segmentBase: number): Promise<void> {
-    const entries = this.#aborted.filter(entry => entry.segmentBase === segmentBase)
-    return writeTxnIndex(this.#disk, this.directory, segmentBase, entries,
+  /** Appends one entry to its segment's `.txnindex`, after the entries already there. */
+  async #appendTxnIndex (entry: AbortedTxn & { segmentBase: number }): Promise<void> {
+    const at = this.#txnIndexCounts.get(entry.segmentBase) ?? 0
+    await appendTxnIndex(this.#disk, this.directory, entry.segmentBase, at, [entry],
       this.#config.fsyncBeforeAck)
+    this.#txnIndexCounts.set(entry.segmentBase, at + 1)
   }
 
   updateConfig (config: Partial<LogConfig>): void {

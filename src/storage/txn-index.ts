@@ -60,12 +60,22 @@ Promise<AbortedTxn[]> {
   return bytes === undefined ? [] : decodeTxnIndex(bytes)
 }
 
-/** Replaces a segment's index with `entries` (atomically, and fsynced when `sync`). */
-export async function writeTxnIndex (disk: Disk, directory: string, baseOffset: number,
-  entries: readonly AbortedTxn[], sync: boolean): Promise<void> {
-  const handle = await disk.open(txnIndexFile(directory, baseOffset), 'replace')
+/**
+ * Writes `entries` into a segment's index starting at entry `at` (Kafka appends; a write at
+ * the known count also overwrites a torn tail), fsynced when `sync`.
+ */
+export async function appendTxnIndex (disk: Disk, directory: string, baseOffset: number,
+  at: number, entries: readonly AbortedTxn[], sync: boolean): Promise<void> {
+  const handle = await disk.open(txnIndexFile(directory, baseOffset), 'segment')
   try {
-    await handle.writeFile(encodeTxnIndex(entries))
+    const bytes = encodeTxnIndex(entries)
+    const position = at * ENTRY_BYTES
+    let written = 0
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.writev([bytes.subarray(written)], position + written)
+      written += bytesWritten
+    }
+    await handle.truncate(position + bytes.length)
     if (sync) await handle.datasync()
   } finally {
     await handle.close()

@@ -56,18 +56,23 @@ describe('transactions on a partition', () => {
     assert.equal(log.lastStableOffset, 4, 'producer 8 still open')
     await marker(log, 8, true) // 7
     assert.equal(log.lastStableOffset, log.highWatermark)
-    assert.deepEqual(log.abortedTransactions(0, 8), [{ producerId: 7, firstOffset: 2 }])
-    assert.deepEqual(log.abortedTransactions(7, 8), [], 'only aborts overlapping the range')
+    await data(log, 8, 2, true) // 8-9: producer 8 again, aborted
+    await marker(log, 8, false) // 10
+    assert.deepEqual(await log.abortedTransactions(0, 8), [{ producerId: 7, firstOffset: 2 }])
+    assert.deepEqual(await log.abortedTransactions(7, 8), [], 'only aborts overlapping the range')
     const names = await readdir(log.directory)
     const index = names.find(name => name.endsWith('.txnindex'))
     assert.ok(index !== undefined, `a .txnindex among ${names.join(', ')}`)
     assert.deepEqual(decodeTxnIndex(await readFile(path.join(log.directory, index))),
-      [{ producerId: 7, firstOffset: 2, lastOffset: abortAt, lastStableOffset: 4 }])
+      [{ producerId: 7, firstOffset: 2, lastOffset: abortAt, lastStableOffset: 4 },
+        { producerId: 8, firstOffset: 8, lastOffset: 10, lastStableOffset: 11 }],
+      'entries appended in marker order')
     await manager.close()
 
     const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     const again = reopened.getLog('t', 0) as PartitionLog
-    assert.deepEqual(again.abortedTransactions(0, 8), [{ producerId: 7, firstOffset: 2 }])
+    assert.deepEqual(await again.abortedTransactions(0, 11), [{ producerId: 7, firstOffset: 2 },
+      { producerId: 8, firstOffset: 8 }])
     assert.equal(again.lastStableOffset, again.highWatermark)
     await reopened.close()
   })
@@ -89,7 +94,7 @@ describe('transactions on a partition', () => {
     await rm(path.join(dataDir, '.kafka_cleanshutdown'), { force: true })
     const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     const again = reopened.getLog('t', 0) as PartitionLog
-    assert.deepEqual(again.abortedTransactions(0, 5), [{ producerId: 7, firstOffset: 0 }])
+    assert.deepEqual(await again.abortedTransactions(0, 5), [{ producerId: 7, firstOffset: 0 }])
     assert.equal(again.lastStableOffset, 3, 'the open transaction still holds the LSO')
     assert.ok((await readdir(directory)).some(name => name.endsWith('.txnindex')),
       'the index was written again')
