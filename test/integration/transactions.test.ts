@@ -298,6 +298,13 @@ describe('transactions (kafkajs)', () => {
           return response.responses[0]?.partitionResponses[0]?.errorCode
         }
         assert.equal(await produce(0), ERROR.INVALID_TXN_STATE, 'before AddPartitionsToTxn')
+        const anonymous = await connection.send(Produce, { transactionalId: null, acks: -1,
+          timeoutMs: 5000, topicData: [{ name: 'txn-hanging', partitionData: [{ index: 1,
+            records: buildRecordBatchSync([{ value: 'y' }], { producerId: init.producerId,
+              producerEpoch: init.producerEpoch, baseSequence: 0, transactional: true }) }] }] },
+        { version: 7 })
+        assert.equal(anonymous.responses[0]?.partitionResponses[0]?.errorCode,
+          ERROR.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactional records need the id')
         const added = await connection.send(AddPartitionsToTxn, {
           v3AndBelowTransactionalId: 'hanging', v3AndBelowProducerId: init.producerId,
           v3AndBelowProducerEpoch: init.producerEpoch,

@@ -47,6 +47,14 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
           fail(response, 'INVALID_TOPIC_EXCEPTION', invalidName)
           continue
         }
+        if ((request.transactionalId === null || request.transactionalId === undefined) &&
+          isTransactionalPayload(partitionData.records)) {
+          // Kafka's KafkaApis.handleProduceRequest: transactional records need a transactional
+          // id; without one no coordinator knows the transaction, and it would hang the LSO.
+          fail(response, 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+            'a transactional record batch needs the request\'s transactional id')
+          continue
+        }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
           const refused = verifyTransactional(broker, request.transactionalId, topicData.name,
             partitionData.index, partitionData.records)
@@ -80,6 +88,11 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
     }
     return { responses, throttleTimeMs: 0 }
   },
+}
+
+function isTransactionalPayload (records: Buffer | null): boolean {
+  return records !== null && records.length >= BATCH_HEADER_BYTES &&
+    isTransactionalBatch(records.readInt16BE(ATTRIBUTES_OFFSET))
 }
 
 /**
