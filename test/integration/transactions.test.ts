@@ -19,6 +19,7 @@ import { KafkaConnection } from '../../src/client/connection.js'
 import { AddPartitionsToTxn } from '../../src/protocol/apis/add-partitions-to-txn.js'
 import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
 import { InitProducerId } from '../../src/protocol/apis/init-producer-id.js'
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { ERROR } from '../../src/protocol/errors.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
@@ -278,7 +279,7 @@ describe('transactions (kafkajs)', () => {
     assert.deepEqual(out, Array.from({ length: 20 }, (_, i) => `out-v${i}`).sort())
   })
 
-  it('refuses a transactional produce to a partition not in the transaction (KIP-890)',
+  it('refuses a transactional produce to a partition not in the transaction (KIP-890); ListOffsets read_committed answers the LSO',
     async () => {
       await createTopic('txn-hanging', 2)
       const connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
@@ -313,6 +314,16 @@ describe('transactions (kafkajs)', () => {
           ERROR.NONE)
         assert.equal(await produce(1), ERROR.INVALID_TXN_STATE, 'a partition not added')
         assert.equal(await produce(0), ERROR.NONE, 'the added partition')
+        // ListOffsets latest: the high watermark, or under read_committed the LSO, which the
+        // open transaction holds at its first offset.
+        const latest = async (isolationLevel: number) => {
+          const listed = await connection.send(ListOffsets, { replicaId: -1, isolationLevel,
+            topics: [{ name: 'txn-hanging', partitions: [{ partitionIndex: 0,
+              currentLeaderEpoch: -1, timestamp: -1 }] }] }, { version: 2 })
+          return listed.topics[0]?.partitions[0]?.offset
+        }
+        assert.equal(await latest(0), 1)
+        assert.equal(await latest(1), 0)
       } finally {
         connection.close()
       }
