@@ -283,8 +283,8 @@ export class ReplicaManager implements MetadataPublisher {
 
   /**
    * Reads from `fetchOffset` up to the high watermark (read_uncommitted) or the last stable
-   * offset (read_committed, with the aborted transactions in range, KIP-98). An offset below the log start or above
-   * the log end is OFFSET_OUT_OF_RANGE (Kafka answers the same for the range (HW, LEO] only
+   * offset (read_committed, with the aborted transactions in range, KIP-98). An offset below
+   * the log start or above the log end is OFFSET_OUT_OF_RANGE (Kafka answers the same for the range (HW, LEO] only
    * when it is not a follower; between HW and LEO the answer is simply empty).
    */
   async readPartition (topic: string, partition: number, fetchOffset: number, maxBytes: number,

@@ -349,7 +349,9 @@ export class PartitionLog implements FlushTarget {
 
   #segmentBaseOf (offset: number): number {
     let base = this.#segments[0]?.baseOffset ?? 0
-    for (const segment of this.#segments) if (segment.baseOffset <= offset) base = segment.baseOffset
+    for (const segment of this.#segments) {
+      if (segment.baseOffset <= offset) base = segment.baseOffset
+    }
     return base
   }
 

@@ -88,7 +88,8 @@ import kafkajs from 'kafkajs'
 const name = process.env.JOB_NAME
 const { Kafka, logLevel } = kafkajs
 const kafka = new Kafka({ clientId: 'eos-job', brokers: [process.env.BOOTSTRAP],
-  logLevel: Number(process.env.JOB_LOG ?? 0), retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+  logLevel: Number(process.env.JOB_LOG ?? 0),
+  retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
 const crashAfter = Number(process.env.CRASH_AFTER ?? -1)
 const producer = kafka.producer({ transactionalId: name + '-job-tx', idempotent: true,
   maxInFlightRequests: 1, transactionTimeout: 10000 })
@@ -279,7 +280,8 @@ describe('transactions (kafkajs)', () => {
     assert.deepEqual(out, Array.from({ length: 20 }, (_, i) => `out-v${i}`).sort())
   })
 
-  it('refuses a transactional produce to a partition not in the transaction (KIP-890); ListOffsets read_committed answers the LSO',
+  it('refuses a transactional produce to a partition not in the transaction (KIP-890); ' +
+    'ListOffsets read_committed answers the LSO',
     async () => {
       await createTopic('txn-hanging', 2)
       const connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
