@@ -9,7 +9,12 @@
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
-import { ensureOffsetsTopic, offsetsLogFor } from './broker/offsets-log.js'
+import {
+  ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
+} from './broker/offsets-log.js'
+import { localTxnMarkerChannel } from './broker/txn-markers.js'
+import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
+import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { GroupLagSampler } from './broker/group-lag.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
 import { GroupCoordinator } from './group/coordinator.js'
@@ -36,6 +41,8 @@ import { logConfigFromBroker } from './broker/topic-settings.js'
 const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** Partitions (and staged offsets) one transaction may hold. */
+const TRANSACTION_PARTITIONS_MAX = 10_000
 /** The issue's contract: a clean shutdown completes within 5 s. */
 export const SHUTDOWN_BUDGET_MS = 4_000
 
@@ -128,6 +135,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     fetchMaxBytes: config.fetchMaxBytes,
   }
   const groups: { coordinator?: GroupCoordinator } = {}
+  const transactions: { coordinator?: TransactionCoordinator, starting?: Promise<void> } = {}
   const broker = new Broker({
     settings,
     logManager,
@@ -138,6 +146,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     logger,
     configs: createBrokerConfigView(config),
     get groups () { return groups.coordinator },
+    get transactions () { return transactions.coordinator },
+    startTransactions: () => {
+      transactions.starting ??= startTransactionCoordinator().catch((error: unknown) => {
+        transactions.starting = undefined
+        throw error
+      })
+      return transactions.starting
+    },
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
   }, ALL_HANDLERS)
@@ -162,6 +178,28 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     newMemberId: clientId => `${clientId}-${randomUUID()}`,
   })
   await groups.coordinator.load()
+  const startTransactionCoordinator = async (): Promise<void> => {
+    const partitions = await ensureTransactionStateTopic(broker,
+      property('transaction.state.log.num.partitions'))
+    const coordinator = new TransactionCoordinator({
+      clock,
+      limits: {
+        maxTimeoutMs: property('transaction.max.timeout.ms'),
+        idExpirationMs: property('transactional.id.expiration.ms'),
+        partitionsMax: TRANSACTION_PARTITIONS_MAX,
+      },
+      log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
+      markers: localTxnMarkerChannel(broker),
+      nextProducerId: () => broker.producerIds.nextProducerId(),
+      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC,
+        partition: groups.coordinator?.partitionFor(groupId) ?? 0 }),
+      logger,
+    })
+    await coordinator.load()
+    transactions.coordinator = coordinator
+  }
+  // A cluster that has had transactions resumes them (and their markers) at start-up.
+  if (image.topic(TRANSACTION_STATE_TOPIC) !== undefined) await broker.transactionCoordinator()
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
@@ -226,6 +264,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       kafkaReady = false
       purgatory.completeAll()
       groups.coordinator?.stop()
+      transactions.coordinator?.stop()
       lagSampler.stop()
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])

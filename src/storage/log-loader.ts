@@ -19,7 +19,7 @@ import path from 'node:path'
 import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET,
-  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, readInt64,
+  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, isTransactionalBatch, readInt64,
 } from '../records/batch-header.js'
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
@@ -131,7 +131,9 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
  */
 export async function loadProducerState (disk: Disk, directory: string,
   segments: readonly LogSegment[], logEndOffset: number, producers: ProducerState,
-  warner: LogWarner): Promise<void> {
+  warner: LogWarner,
+  onMarker?: (producerId: number, firstOffset: number | undefined, markerOffset: number) =>
+  void): Promise<void> {
   producers.clear()
   let from = segments[0]?.baseOffset ?? 0
   for (const offset of (await listSnapshots(disk, directory)).reverse()) {
@@ -145,10 +147,21 @@ export async function loadProducerState (disk: Disk, directory: string,
   }
   await scanHeaders(segments, from, header => {
     const producerId = readInt64(header, PRODUCER_ID_OFFSET)
-    if (producerId < 0 || isControlBatch(header.readInt16BE(ATTRIBUTES_OFFSET))) return
+    if (producerId < 0) return
+    const attributes = header.readInt16BE(ATTRIBUTES_OFFSET)
+    if (isControlBatch(attributes)) {
+      // A transaction marker: the producer's transaction on this partition ended.
+      const first = producers.endTransaction(producerId,
+        header.readInt16BE(PRODUCER_EPOCH_OFFSET), readInt64(header, MAX_TIMESTAMP_OFFSET))
+      onMarker?.(producerId, first, readInt64(header, 0))
+      return
+    }
     producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
       header.readInt32BE(BASE_SEQUENCE_OFFSET), header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
       readInt64(header, 0), readInt64(header, MAX_TIMESTAMP_OFFSET))
+    if (isTransactionalBatch(attributes)) {
+      producers.beginTransaction(producerId, readInt64(header, 0))
+    }
   }, warner)
 }
 

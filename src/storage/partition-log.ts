@@ -33,7 +33,7 @@ import type { Clock } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
+  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
@@ -44,6 +44,9 @@ import {
 } from './log-loader.js'
 import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
+import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
+import { decodeRecordBatch } from '../records/batch.js'
+import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
 import { LogSegment } from './segment.js'
 
 export interface AppendOptions {
@@ -54,6 +57,15 @@ export interface AppendOptions {
   producerEpoch?: number
   baseSequence?: number
   isTransactional?: boolean
+  /** A control batch that is an ABORT marker (its range goes to the aborted transactions). */
+  abortMarker?: boolean
+  /**
+   * Checked in the same synchronous step that assigns the offsets (Kafka's VerificationGuard,
+   * KIP-890): a transactional batch whose transaction ended meanwhile (a marker got in between
+   * the coordinator's check and this append) is refused, so it cannot open a transaction no
+   * one will end. Returns an error message, or undefined when the batch may land.
+   */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
 }
 
 export interface AppendResult {
@@ -94,6 +106,8 @@ interface Waiter {
 }
 
 const RELATIVE_OFFSET_MAX = 0x7fffffff
+/** Aborted transactions remembered per partition for read_committed fetches. */
+const ABORTED_TRANSACTIONS_KEPT = 10_000
 /** Kafka's file.delete.delay.ms: readers of a deleted segment's handle get this long. */
 const FILE_DELETE_DELAY_MS = 60_000
 
@@ -131,6 +145,13 @@ export class PartitionLog implements FlushTarget {
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
   readonly #producers = new ProducerState()
+  /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
+  readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
+  #txnIndexWrites: Promise<void> = Promise.resolve()
+  /** Entries in each segment's `.txnindex` file (the next append goes after them). */
+  readonly #txnIndexCounts = new Map<number, number>()
+  /** The highest last offset among entries dropped from memory (-1: none). */
+  #abortedEvictedUpTo = -1
   readonly #background = new Set<Promise<void>>()
   readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
@@ -228,10 +249,134 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
+  /**
+   * Transactions on this partition (KIP-98): a transactional batch opens its producer's
+   * transaction, a marker (control batch) closes it and reports the aborted range.
+   */
+  #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
+    baseOffset: number, options: AppendOptions): void {
+    if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
+    if (!isControlBatch(attributes)) {
+      this.#producers.beginTransaction(producerId, baseOffset)
+      return
+    }
+    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
+    if (first !== undefined && options.abortMarker === true) {
+      const segmentBase = this.#active.baseOffset
+      const entry = { producerId, firstOffset: first, lastOffset: baseOffset,
+        // Kafka's completeTxn: the first unstable offset left, else the end after the marker.
+        lastStableOffset: this.#producers.firstUnstableOffset() ?? baseOffset + 1, segmentBase }
+      this.#rememberAborted(entry)
+      // Index writes are chained, so entries land in marker order.
+      this.#txnIndexWrites = this.#txnIndexWrites.then(() => this.#appendTxnIndex(entry))
+        .catch((error: unknown) => {
+          // The marker is in the log; the next load rebuilds the entry from it.
+          this.#logger.warn(`${this.name}: writing the .txnindex of segment ${segmentBase} ` +
+            `failed (${(error as Error).message}); it is rebuilt at the next load`)
+        })
+    }
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest ongoing transaction, or the high
+   * watermark when none is open below it (Kafka's UnifiedLog.lastStableOffset).
+   */
+  get lastStableOffset (): number {
+    const unstable = this.#producers.firstUnstableOffset()
+    return unstable === undefined ? this.#highWatermark : Math.min(unstable, this.#highWatermark)
+  }
+
+  /**
+   * Aborted transactions overlapping [fromOffset, toOffset), oldest first, for a
+   * read_committed Fetch (Kafka's FetchResponse.AbortedTransaction).
+   */
+  async abortedTransactions (fromOffset: number, toOffset: number):
+  Promise<{ producerId: number, firstOffset: number }[]> {
+    let entries: AbortedTxn[] = this.#aborted
+    if (fromOffset <= this.#abortedEvictedUpTo) {
+      // Older than what memory keeps: every index from the segment holding `fromOffset` on
+      // (an abort marker may sit in any later segment), as Kafka's collectAbortedTxns reads.
+      entries = []
+      const first = this.#segmentBaseOf(fromOffset)
+      for (const segment of this.#segments) {
+        if (segment.baseOffset < first) continue
+        entries.push(...await readTxnIndex(this.#disk, this.directory, segment.baseOffset))
+      }
+    }
+    return entries
+      .filter(txn => txn.lastOffset >= fromOffset && txn.firstOffset < toOffset)
+      .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
+  }
+
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
+    const markers: { producerId: number, firstOffset: number, markerOffset: number }[] = []
     await loadProducerState(this.#disk, this.directory, this.#segments, this.#logEndOffset,
-      this.#producers, this.#logger)
+      this.#producers, this.#logger, (producerId, firstOffset, markerOffset) => {
+        if (firstOffset !== undefined) markers.push({ producerId, firstOffset, markerOffset })
+      })
+    await this.#loadAbortedTransactions(markers)
+  }
+
+  /**
+   * The aborted transactions from every segment's `.txnindex`, plus any abort marker in the
+   * replayed tail that an index lacks (a crash between the marker and its index entry): its
+   * type is read from the control record, and the index is written again.
+   */
+  async #loadAbortedTransactions (markers: { producerId: number, firstOffset: number,
+    markerOffset: number }[]): Promise<void> {
+    this.#aborted.length = 0
+    this.#txnIndexCounts.clear()
+    this.#abortedEvictedUpTo = -1
+    for (const segment of this.#segments) {
+      const entries = await readTxnIndex(this.#disk, this.directory, segment.baseOffset)
+      if (entries.length > 0) this.#txnIndexCounts.set(segment.baseOffset, entries.length)
+      for (const entry of entries) {
+        this.#rememberAborted({ ...entry, segmentBase: segment.baseOffset })
+      }
+    }
+    const known = new Set(this.#aborted.map(entry => `${entry.producerId}:${entry.lastOffset}`))
+    for (const marker of markers) {
+      if (known.has(`${marker.producerId}:${marker.markerOffset}`)) continue
+      if (marker.markerOffset < this.#logStartOffset) continue
+      const { records } = await this.read(marker.markerOffset, 1024,
+        { maxOffset: marker.markerOffset + 1 })
+      const batch = await decodeRecordBatch(records.subarray(0,
+        records.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES))
+      if (controlTypeOf(batch.records[0]?.key ?? null) !== CONTROL_TYPE_ABORT) continue
+      const entry = { producerId: marker.producerId, firstOffset: marker.firstOffset,
+        lastOffset: marker.markerOffset, lastStableOffset: marker.markerOffset + 1,
+        segmentBase: this.#segmentBaseOf(marker.markerOffset) }
+      this.#rememberAborted(entry)
+      await this.#appendTxnIndex(entry)
+    }
+  }
+
+  #segmentBaseOf (offset: number): number {
+    let base = this.#segments[0]?.baseOffset ?? 0
+    for (const segment of this.#segments) {
+      if (segment.baseOffset <= offset) base = segment.baseOffset
+    }
+    return base
+  }
+
+  /** Keeps the newest entries in memory; older ones are read from the files when needed. */
+  #rememberAborted (entry: AbortedTxn & { segmentBase: number }): void {
+    this.#aborted.push(entry)
+    if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) {
+      const evicted = this.#aborted.shift()
+      if (evicted !== undefined) {
+        this.#abortedEvictedUpTo = Math.max(this.#abortedEvictedUpTo, evicted.lastOffset)
+      }
+    }
+  }
+
+  /** Appends one entry to its segment's `.txnindex`, after the entries already there. */
+  async #appendTxnIndex (entry: AbortedTxn & { segmentBase: number }): Promise<void> {
+    const at = this.#txnIndexCounts.get(entry.segmentBase) ?? 0
+    await appendTxnIndex(this.#disk, this.directory, entry.segmentBase, at, [entry],
+      this.#config.fsyncBeforeAck)
+    this.#txnIndexCounts.set(entry.segmentBase, at + 1)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -274,6 +419,9 @@ export class PartitionLog implements FlushTarget {
     // A queued write owns its admitted bytes until its round; a duplicate never queued.
     if (reservation.result.duplicate) this.#flusher.release(batch.length)
     await reservation.durable
+    // An abort marker counts as written once its .txnindex entry is, so a coordinator that
+    // sees it written never depends on the load-time rebuild.
+    if (options.abortMarker === true) await this.#txnIndexWrites
     return reservation.result
   }
 
@@ -312,6 +460,13 @@ export class PartitionLog implements FlushTarget {
         }
       }
     }
+    const refused = options.verifyTransaction?.()
+    if (refused !== undefined) throw new StorageError(refused.kind, refused.message)
+    const marker = producerId >= 0 && isControlBatch(attributes)
+    if (marker) {
+      const stale = this.#producers.checkMarker(producerId, producerEpoch)
+      if (stale !== undefined) throw new StorageError('INVALID_PRODUCER_EPOCH', stale)
+    }
     if (this.#needsRoll(batch.length, lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
@@ -327,6 +482,7 @@ export class PartitionLog implements FlushTarget {
       this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
         baseOffset, options.maxTimestamp)
     }
+    this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset, options)
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
     })

@@ -21,7 +21,7 @@ import {
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 
-const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex', '.snapshot']
+const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex', '.snapshot', '.txnindex']
 const OFFSET_ENTRY_BYTES = 8
 const TIME_ENTRY_BYTES = 12
 /** Bytes read at once while scanning batch headers. */

@@ -13,8 +13,8 @@
  * occurrence (Kafka's fetch session keys partitions in one map); later ones are dropped.
  * Empty records are encoded with size 0; `preferred_read_replica` is -1; `session_id` is 0
  * (no sessions are kept: fetch-sessions.ts); v13+ topic ids are resolved first
- * (fetch-topic-ids.ts); no transactions exist yet, so the last stable offset is the high
- * watermark and read_committed reads like read_uncommitted.
+ * (fetch-topic-ids.ts). isolation_level 1 (read_committed, KIP-98) reads up to the last stable
+ * offset and lists the aborted transactions in range, so the client drops their records.
  */
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
@@ -28,6 +28,8 @@ type TopicResponse = FetchResponse['responses'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
 
 const EMPTY = Buffer.alloc(0)
+/** FetchRequest/ListOffsetsRequest isolation_level: 0 read_uncommitted, 1 read_committed. */
+export const READ_COMMITTED = 1
 /** Kafka's fetch.max.wait bound: a client cannot park a request longer than this. */
 const FETCH_WAIT_MAX_MS = 30_000
 
@@ -50,7 +52,8 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
     const keys = topics.flatMap(topic =>
       topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
     for (;;) {
-      const { responses, bytes, failed } = await readAll(broker, topics, maxBytes)
+      const { responses, bytes, failed } = await readAll(broker, topics, maxBytes,
+        request.isolationLevel === READ_COMMITTED)
       const stale = markStaleTopics(broker.image, responses, context.version)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
       if (bytes >= request.minBytes || failed || stale || unknown.length > 0 ||
@@ -83,8 +86,8 @@ function withoutDuplicates (topics: readonly TopicRequest[]): TopicRequest[] {
   return unique
 }
 
-async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number):
-Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
+async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number,
+  readCommitted: boolean): Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
   let bytes = 0
   let failed = false
   const responses: TopicResponse[] = []
@@ -98,8 +101,11 @@ Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
       if (budget <= 0 && bytes > 0) continue
       try {
         const read = await broker.replicaManager.readPartition(topic.topic, partition.partition,
-          partition.fetchOffset, Math.max(budget, 0), bytes === 0)
+          partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted)
         response.highWatermark = read.highWatermark
+        if (read.abortedTransactions !== undefined) {
+          response.abortedTransactions = read.abortedTransactions
+        }
         response.lastStableOffset = read.lastStableOffset
         response.logStartOffset = read.logStartOffset
         response.records = read.records

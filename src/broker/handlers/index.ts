@@ -20,6 +20,7 @@ import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
+import { TRANSACTION_HANDLERS } from './transactions.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
   produceHandler,
@@ -39,4 +40,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   describeTopicPartitionsHandler,
   describeProducersHandler,
   ...GROUP_HANDLERS,
+  ...TRANSACTION_HANDLERS,
 ]

@@ -18,6 +18,7 @@ import {
 } from '../../protocol/apis/list-offsets.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
+import { READ_COMMITTED } from './fetch.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import type { PartitionLog } from '../../storage/partition-log.js'
 
@@ -43,7 +44,8 @@ export const listOffsetsHandler: HandlerEntry<ListOffsetsRequest, ListOffsetsRes
       const partitions: PartitionResponse[] = []
       topics.push({ name: topic.name, partitions })
       for (const partition of topic.partitions) {
-        partitions.push(await lookup(broker, topic.name, partition, context.version))
+        partitions.push(await lookup(broker, topic.name, partition, context.version,
+          request.isolationLevel === READ_COMMITTED))
       }
     }
     return { throttleTimeMs: 0, topics }
@@ -53,7 +55,7 @@ export const listOffsetsHandler: HandlerEntry<ListOffsetsRequest, ListOffsetsRes
 type PartitionRequest = ListOffsetsRequest['topics'][number]['partitions'][number]
 
 async function lookup (broker: Broker, topic: string, partition: PartitionRequest,
-  version: number): Promise<PartitionResponse> {
+  version: number, readCommitted: boolean): Promise<PartitionResponse> {
   const { partitionIndex, currentLeaderEpoch } = partition
   let timestamp = partition.timestamp
   if ((SPEC_FIRST_VERSION.get(timestamp) ?? 0) > version) timestamp = Number.MIN_SAFE_INTEGER
@@ -81,7 +83,9 @@ async function lookup (broker: Broker, topic: string, partition: PartitionReques
     return response
   }
   if (timestamp === LATEST_TIMESTAMP) {
-    response.offset = broker.replicaManager.highWatermark(log)
+    // read_committed: the last stable offset (KIP-98), as Kafka's fetchOffsetForTimestamp.
+    response.offset = readCommitted ? log.lastStableOffset
+      : broker.replicaManager.highWatermark(log)
     response.leaderEpoch = leaderEpoch
   } else if (timestamp === EARLIEST_TIMESTAMP || timestamp === EARLIEST_LOCAL_TIMESTAMP) {
     response.offset = log.logStartOffset
