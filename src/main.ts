@@ -68,6 +68,7 @@ Promise<RunningBroker> {
     clock,
     logger,
     defaultConfig: logConfigFromBroker(config),
+    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
   })
   try {
     return await startOnLogManager(config, logger, logManager)

@@ -16,7 +16,16 @@ export interface LogConfig {
   retentionBytes: number
   maxMessageBytes: number
   fsyncBeforeAck: boolean
+  /** cleanup.policy: `delete` lets retention.ms/bytes delete segments; `compact` keys. */
+  cleanupPolicy: readonly CleanupPolicy[]
+  /**
+   * Kafka's file.delete.delay.ms: a segment deleted by retention or DeleteRecords is renamed to
+   * `.deleted` at once and its files removed this much later (and after its last reader).
+   */
+  fileDeleteDelayMs: number
 }
+
+export type CleanupPolicy = 'delete' | 'compact'
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
   segmentBytes: 1024 * 1024 * 1024,
@@ -29,6 +38,8 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   retentionBytes: -1,
   maxMessageBytes: 1048588,
   fsyncBeforeAck: true,
+  cleanupPolicy: ['delete'],
+  fileDeleteDelayMs: 60_000,
 }
 
 /** Bytes of one offset index entry (relative offset, position). */

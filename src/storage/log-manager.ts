@@ -37,7 +37,9 @@ import {
 import { LogDirLockedError } from './errors.js'
 import { GroupCommitFlusher } from './flusher.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
-import { PartitionLog, type LogLogger } from './partition-log.js'
+import {
+  PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
+} from './partition-log.js'
 import { assert } from '../util/assert.js'
 
 export { LogDirLockedError } from './errors.js'
@@ -81,7 +83,14 @@ export interface LogManagerOptions {
   pendingBytesMax?: number
   /** The disk port; a simulator passes its own (default: the real file system). */
   disk?: Disk
+  /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
+  retentionCheckIntervalMs?: number
+  /** Called when a segment deleted by retention or DeleteRecords has its files removed. */
+  onSegmentReclaimed?: (reclaim: SegmentReclaim) => void
 }
+
+/** Kafka's log.retention.check.interval.ms default. */
+const RETENTION_CHECK_INTERVAL_MS = 300_000
 
 const silentLogger: LogLogger = { info: () => undefined, warn: () => undefined }
 
@@ -103,6 +112,9 @@ export class LogManager {
   readonly #release: () => Promise<void>
   readonly #disk: Disk
   #checkpointTimer: TimerHandle | undefined
+  #retentionTimer: TimerHandle | undefined
+  readonly #retentionCheckIntervalMs: number
+  readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   #closed = false
 
   private constructor (dataDir: string, clusterId: string, release: () => Promise<void>,
@@ -116,6 +128,9 @@ export class LogManager {
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
     this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
+    this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
+      RETENTION_CHECK_INTERVAL_MS
+    this.#onSegmentReclaimed = options.onSegmentReclaimed
   }
 
   #configFor (topic: string, overrides: Partial<LogConfig> = {}): LogConfig {
@@ -193,6 +208,40 @@ export class LogManager {
       this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
     }
     this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
+    this.#scheduleRetention()
+  }
+
+  /** The next retention check, log.retention.check.interval.ms after the last one ended. */
+  #scheduleRetention (): void {
+    this.#retentionTimer = this.#clock.setTimer(this.#retentionCheckIntervalMs, () => {
+      void this.enforceRetention().finally(() => {
+        if (!this.#closed) this.#scheduleRetention()
+      })
+    })
+  }
+
+  /**
+   * One retention check over every topic log (never the metadata log), one log at a time so
+   * that deletion I/O never bursts. A log whose check fails is logged and skipped; the others
+   * go on. Returns what each log did, by `<topic>-<partition>`.
+   */
+  async enforceRetention (): Promise<Map<string, RetentionOutcome>> {
+    const outcomes = new Map<string, RetentionOutcome>()
+    for (const log of [...this.#logs.values()]) {
+      if (this.#closed) break
+      try {
+        const outcome = await log.enforceRetention()
+        outcomes.set(log.name, outcome)
+        if (outcome.deletedSegments > 0) {
+          this.#logger.info(`${log.name}: deleted ${outcome.deletedSegments} segment(s), ` +
+            `${outcome.deletedBytes} bytes, by ${String(outcome.reason)}; log start offset ` +
+            `${log.logStartOffset}`)
+        }
+      } catch (error) {
+        this.#logger.warn(`retention of ${log.name} failed: ${String(error)}`)
+      }
+    }
+    return outcomes
   }
 
   async #openLog (topic: string, partition: number, config: LogConfig, clean: boolean,
@@ -212,6 +261,7 @@ export class LogManager {
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },
+      onSegmentReclaimed: this.#onSegmentReclaimed,
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
@@ -369,6 +419,7 @@ export class LogManager {
     if (this.#closed) return
     this.#closed = true
     this.#checkpointTimer?.cancel()
+    this.#retentionTimer?.cancel()
     this.#flusher.stop()
     await this.#flusher.idle()
     // A few logs at a time: each close fsyncs several files, and file handles are finite.

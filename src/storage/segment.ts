@@ -102,6 +102,9 @@ export class LogSegment {
   /** The index files on disk are fsynced and match memory: a clean close can skip them. */
   #indexesSynced = false
   readonly #indexIntervalBytes: number
+  /** Reads in flight that hold this segment (`retain`/`release`). */
+  #readers = 0
+  #idleWaiters: (() => void)[] = []
 
   private constructor (disk: Disk, directory: string, baseOffset: number, handle: DiskFile,
     indexIntervalBytes: number, createdMs: number) {
@@ -496,6 +499,37 @@ export class LogSegment {
         if (error.code !== 'ENOENT') throw error
       })
     }
+  }
+
+  /**
+   * A reader holds the segment open across its awaits (`retain` … `release`): deletion waits for
+   * the last reader, so a read that began before a segment was deleted (retention,
+   * DeleteRecords) or replaced reads the bytes it began with, never a closed handle.
+   */
+  retain (): void {
+    this.#readers++
+  }
+
+  release (): void {
+    assert(this.#readers > 0, 'every release follows a retain')
+    this.#readers--
+    if (this.#readers === 0) {
+      const idle = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const resolve of idle) resolve()
+    }
+  }
+
+  get readers (): number {
+    return this.#readers
+  }
+
+  /** Deletes the files once no reader holds the segment (see `retain`). */
+  async deleteWhenUnread (): Promise<void> {
+    while (this.#readers > 0) {
+      await new Promise<void>(resolve => { this.#idleWaiters.push(resolve) })
+    }
+    await this.delete()
   }
 
   async delete (): Promise<void> {
