@@ -166,6 +166,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
+  logManager.setReclaimListener(reclaim => {
+    metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
+  })
   lagSampler.start()
 
   // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.

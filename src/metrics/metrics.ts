@@ -53,6 +53,9 @@ const LATENCY_BUCKETS_SECONDS = [
 ]
 const DURABLE_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
 
+/** Reclaim latency is the check interval (5 min) plus file.delete.delay.ms (1 min) at default. */
+const RECLAIM_BUCKETS_SECONDS = [1, 10, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400]
+
 export function createMetrics (options: { perPartition: boolean }) {
   const registry = new client.Registry()
   client.collectDefaultMetrics({ register: registry, prefix: 'tributary_' })
@@ -76,6 +79,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
+  const retention = defineRetentionMetrics(registers)
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -115,6 +119,15 @@ export function createMetrics (options: { perPartition: boolean }) {
     recordHttpRequest (method: string, route: string, status: number, seconds: number) {
       requests.httpRequests.inc({ method, route, status: String(status) })
       requests.httpSeconds.observe({ method, route, status: String(status) }, seconds)
+    },
+    /**
+     * A segment deleted by retention or DeleteRecords had its files removed: its bytes, and
+     * the seconds from when it became eligible (for retention.ms, its largest timestamp plus
+     * retention.ms) to then.
+     */
+    recordSegmentReclaimed (bytes: number, latencySeconds: number) {
+      retention.reclaimedBytes.inc(bytes)
+      retention.reclaimSeconds.observe(Math.max(0, latencySeconds))
     },
     setConnections (count: number) {
       connections.set(count)
@@ -232,6 +245,21 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   counter('tributary_log_fsyncs_total', 'fdatasync calls on segment files', t => t.fsyncs)
   counter('tributary_log_flushed_bytes_total', 'Bytes made durable by those fdatasyncs',
     t => t.bytes)
+}
+
+/** Retention's effect (issue #16): bytes freed and how long freeing took. */
+function defineRetentionMetrics (registers: Registers) {
+  return {
+    reclaimedBytes: new client.Counter({
+      name: 'tributary_log_reclaimed_bytes_total',
+      help: 'Segment bytes freed by retention and DeleteRecords', registers,
+    }),
+    reclaimSeconds: new client.Histogram({
+      name: 'tributary_log_retention_reclaim_seconds',
+      help: 'Time from a segment becoming eligible for deletion to its files being removed',
+      registers, buckets: RECLAIM_BUCKETS_SECONDS,
+    }),
+  }
 }
 
 function defineRequestMetrics (registers: Registers,

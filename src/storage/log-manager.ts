@@ -85,8 +85,6 @@ export interface LogManagerOptions {
   disk?: Disk
   /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
   retentionCheckIntervalMs?: number
-  /** Called when a segment deleted by retention or DeleteRecords has its files removed. */
-  onSegmentReclaimed?: (reclaim: SegmentReclaim) => void
 }
 
 /** Kafka's log.retention.check.interval.ms default. */
@@ -114,7 +112,7 @@ export class LogManager {
   #checkpointTimer: TimerHandle | undefined
   #retentionTimer: TimerHandle | undefined
   readonly #retentionCheckIntervalMs: number
-  readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
+  #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   #closed = false
 
   private constructor (dataDir: string, clusterId: string, release: () => Promise<void>,
@@ -130,11 +128,15 @@ export class LogManager {
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
       RETENTION_CHECK_INTERVAL_MS
-    this.#onSegmentReclaimed = options.onSegmentReclaimed
   }
 
   #configFor (topic: string, overrides: Partial<LogConfig> = {}): LogConfig {
     return { ...this.#defaultConfig, ...this.#topicConfigs(topic), ...overrides }
+  }
+
+  /** Called when a segment deleted by retention or DeleteRecords has its files removed. */
+  setReclaimListener (listener: (reclaim: SegmentReclaim) => void): void {
+    this.#onSegmentReclaimed = listener
   }
 
   /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
@@ -261,7 +263,7 @@ export class LogManager {
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },
-      onSegmentReclaimed: this.#onSegmentReclaimed,
+      onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
