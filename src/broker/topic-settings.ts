@@ -6,9 +6,7 @@ import {
   BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs,
   type BrokerConfig,
 } from '../config/index.js'
-import {
-  DEFAULT_LOG_CONFIG, type CleanupPolicy, type LogConfig,
-} from '../storage/log-config.js'
+import type { CleanupPolicy, LogConfig } from '../storage/log-config.js'
 import type { BrokerConfigView, ConfigEntryView } from './broker.js'
 import type { TopicSettings } from './replica-manager.js'
 
@@ -42,7 +40,7 @@ LogConfig {
     maxMessageBytes: value('max.message.bytes'),
     fsyncBeforeAck: config.fsyncBeforeAck,
     cleanupPolicy: cleanupPolicyOf(topicConfigValue(config, overrides, 'cleanup.policy')),
-    fileDeleteDelayMs: DEFAULT_LOG_CONFIG.fileDeleteDelayMs,
+    fileDeleteDelayMs: value('file.delete.delay.ms'),
   }
 }
 

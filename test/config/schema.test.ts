@@ -40,7 +40,7 @@ describe('config schema', () => {
     }
     const topicNames = TOPIC_CONFIGS.map(d => d.name).sort()
     assert.deepEqual(topicNames, ['cleanup.policy', 'compression.type', 'delete.retention.ms',
-      'flush.messages', 'flush.ms', 'index.interval.bytes', 'max.message.bytes',
+      'file.delete.delay.ms', 'flush.messages', 'flush.ms', 'index.interval.bytes', 'max.message.bytes',
       'message.timestamp.difference.max.ms', 'message.timestamp.type',
       'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas',
       'retention.bytes', 'retention.ms', 'segment.bytes', 'segment.index.bytes', 'segment.ms',
