@@ -41,6 +41,10 @@ LogConfig {
     fsyncBeforeAck: config.fsyncBeforeAck,
     cleanupPolicy: cleanupPolicyOf(topicConfigValue(config, overrides, 'cleanup.policy')),
     fileDeleteDelayMs: value('file.delete.delay.ms'),
+    minCleanableDirtyRatio: value('min.cleanable.dirty.ratio'),
+    minCompactionLagMs: value('min.compaction.lag.ms'),
+    maxCompactionLagMs: value('max.compaction.lag.ms'),
+    deleteRetentionMs: value('delete.retention.ms'),
   }
 }
 

@@ -23,6 +23,14 @@ export interface LogConfig {
    * `.deleted` at once and its files removed this much later (and after its last reader).
    */
   fileDeleteDelayMs: number
+  /** min.cleanable.dirty.ratio: the share of dirty bytes that makes a log worth cleaning. */
+  minCleanableDirtyRatio: number
+  /** min.compaction.lag.ms: records younger than this are never compacted. */
+  minCompactionLagMs: number
+  /** max.compaction.lag.ms: a log with dirty records older than this is cleaned anyway. */
+  maxCompactionLagMs: number
+  /** delete.retention.ms: tombstones live this long after the cleaning that reached them. */
+  deleteRetentionMs: number
 }
 
 export type CleanupPolicy = 'delete' | 'compact'
@@ -40,6 +48,10 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   fsyncBeforeAck: true,
   cleanupPolicy: ['delete'],
   fileDeleteDelayMs: 60_000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  deleteRetentionMs: 24 * 3600 * 1000,
 }
 
 /** Bytes of one offset index entry (relative offset, position). */

@@ -24,6 +24,7 @@ import {
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
+import { recoverSwapFiles } from './swap-recovery.js'
 
 export interface LoadedSegments {
   segments: LogSegment[]
@@ -91,6 +92,7 @@ async function removeOrphanIndexes (disk: Disk, directory: string,
 
 export async function loadSegments (options: LoadOptions): Promise<LoadedSegments> {
   const { disk, directory } = options
+  await recoverSwapFiles(disk, directory)
   const names = await disk.list(directory)
   for (const name of names) {
     if (TEMPORARY_FILE.test(name)) await disk.remove(path.join(directory, name))

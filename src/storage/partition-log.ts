@@ -695,16 +695,74 @@ export class PartitionLog implements FlushTarget {
         this.#logger.warn(`${this.name}: renaming segment ${segment.baseOffset} for deletion ` +
           `failed (${String(error)}); it is removed after the delay all the same`)
       }
-      this.#deletedSegments.add(segment)
-      const eligibleMs = eligibleSinceMs[i] ?? this.#clock.nowMs()
-      this.#clock.setTimer(this.#config.fileDeleteDelayMs, () => {
-        if (!this.#deletedSegments.delete(segment)) return
-        const bytes = segment.size
-        this.#inBackground(segment.deleteWhenUnread().then(() => {
-          this.#onSegmentReclaimed?.({ bytes, latencyMs: this.#clock.nowMs() - eligibleMs })
-        }))
-      })
+      this.#retire(segment, eligibleSinceMs[i] ?? this.#clock.nowMs(), true)
     }
+  }
+
+  /**
+   * Removes a segment taken out of the log (already renamed `.deleted`) after
+   * file.delete.delay.ms and its last reader; `reclaimed` reports its bytes as freed.
+   */
+  #retire (segment: LogSegment, eligibleMs: number, reclaimed: boolean): void {
+    this.#deletedSegments.add(segment)
+    this.#clock.setTimer(this.#config.fileDeleteDelayMs, () => {
+      if (!this.#deletedSegments.delete(segment)) return
+      const bytes = segment.size
+      this.#inBackground(segment.deleteWhenUnread().then(() => {
+        if (!reclaimed) return
+        this.#onSegmentReclaimed?.({ bytes, latencyMs: this.#clock.nowMs() - eligibleMs })
+      }))
+    })
+  }
+
+  /**
+   * The segments the cleaner may rewrite: every inactive segment wholly below the high
+   * watermark, oldest first (Kafka never cleans the active segment).
+   */
+  get cleanableSegments (): readonly LogSegment[] {
+    const cleanable: LogSegment[] = []
+    for (const segment of this.#segments.slice(0, -1)) {
+      if (segment.nextOffset > this.#highWatermark) break
+      cleanable.push(segment)
+    }
+    return cleanable
+  }
+
+  /**
+   * Puts a cleaned copy in place of `old` (consecutive segments of this log), the last steps
+   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned`, fsynced it and renamed it
+   * to `swapPath` (`<base>.log.swap`); here the old files are renamed `.deleted`, the swap
+   * file becomes `<base>.log`, and the log switches to it in one synchronous step. A restart
+   * after a kill at any step ends with either the old segments or the new one (log-loader.ts,
+   * recoverSwapFiles). Readers holding an old segment finish on it (LogSegment.retain).
+   */
+  replaceSegments (old: readonly LogSegment[], swapPath: string): Promise<LogSegment> {
+    return this.#serialDeletion(async () => {
+      const first = old[0]
+      const last = old[old.length - 1]
+      assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
+      const start = this.#segments.indexOf(first)
+      if (start < 0 || old.some((segment, i) => this.#segments[start + i] !== segment) ||
+        start + old.length >= this.#segments.length) {
+        // Retention or a truncation changed the log meanwhile: this cleaning is void.
+        await this.#disk.remove(swapPath)
+        throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: the segments from ` +
+          `${first.baseOffset} changed during cleaning`)
+      }
+      for (const segment of old) await segment.renameForDeletion({ keepSnapshot: true })
+      await this.#disk.rename(swapPath, first.logPath)
+      await this.#disk.syncDirectory(this.directory)
+      const cleaned = await LogSegment.open(this.#disk, this.directory, first.baseOffset,
+        segmentIndexIntervalBytes(this.#config), first.createdMs)
+      await cleaned.recover(false)
+      // The cleaner keeps each group's last batch, so the log stays contiguous.
+      assert(cleaned.nextOffset === last.nextOffset, 'a cleaned group ends where it began')
+      const current = this.#segments.indexOf(first)
+      this.#segments.splice(current, old.length, cleaned)
+      for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
+      this.#inBackground(cleaned.writeIndexes(false))
+      return cleaned
+    })
   }
 
   /**

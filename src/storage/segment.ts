@@ -492,8 +492,13 @@ export class LogSegment {
    * readers holding the open handle keep reading; `delete` removes them later, and a start-up
    * removes any `.deleted` file left by a crash.
    */
-  async renameForDeletion (): Promise<void> {
-    for (const suffix of SEGMENT_SUFFIXES) {
+  async renameForDeletion (options: { keepSnapshot?: boolean } = {}): Promise<void> {
+    // A segment replaced by its cleaned copy keeps the producer snapshot at its base: the
+    // producer state it describes is still that of the log at that offset.
+    const suffixes = options.keepSnapshot === true
+      ? SEGMENT_SUFFIXES.filter(suffix => suffix !== '.snapshot')
+      : SEGMENT_SUFFIXES
+    for (const suffix of suffixes) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
       await this.#disk.rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error
