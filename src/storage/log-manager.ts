@@ -36,6 +36,9 @@ import {
 } from './checkpoint.js'
 import { LogDirLockedError } from './errors.js'
 import { GroupCommitFlusher } from './flusher.js'
+import {
+  DEFAULT_CLEANER_CONFIG, LogCleaner, type CleanerStats, type LogCleanerConfig,
+} from './log-cleaner.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import {
   PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
@@ -85,6 +88,8 @@ export interface LogManagerOptions {
   disk?: Disk
   /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
   retentionCheckIntervalMs?: number
+  /** Kafka's log.cleaner.* settings; missing fields take DEFAULT_CLEANER_CONFIG. */
+  cleaner?: Partial<LogCleanerConfig>
 }
 
 /** Kafka's log.retention.check.interval.ms default. */
@@ -111,6 +116,7 @@ export class LogManager {
   readonly #disk: Disk
   #checkpointTimer: TimerHandle | undefined
   #retentionTimer: TimerHandle | undefined
+  readonly #cleaner: LogCleaner
   readonly #retentionCheckIntervalMs: number
   #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   #closed = false
@@ -128,6 +134,11 @@ export class LogManager {
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
       RETENTION_CHECK_INTERVAL_MS
+    this.#cleaner = new LogCleaner({
+      disk: this.#disk, dataDir, clock: this.#clock, logger: this.#logger,
+      logs: () => this.#logs.values(),
+      config: { ...DEFAULT_CLEANER_CONFIG, ...options.cleaner },
+    })
   }
 
   #configFor (topic: string, overrides: Partial<LogConfig> = {}): LogConfig {
@@ -211,6 +222,17 @@ export class LogManager {
     }
     this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
     this.#scheduleRetention()
+    await this.#cleaner.start()
+  }
+
+  /** The log cleaner (compaction of cleanup.policy=compact logs). */
+  get cleaner (): LogCleaner {
+    return this.#cleaner
+  }
+
+  /** Cleaner totals for the metrics. */
+  get cleanerStats (): CleanerStats {
+    return this.#cleaner.stats
   }
 
   /** The next retention check, log.retention.check.interval.ms after the last one ended. */
@@ -422,6 +444,7 @@ export class LogManager {
     this.#closed = true
     this.#checkpointTimer?.cancel()
     this.#retentionTimer?.cancel()
+    await this.#cleaner.stop()
     this.#flusher.stop()
     await this.#flusher.idle()
     // A few logs at a time: each close fsyncs several files, and file handles are finite.

@@ -102,6 +102,8 @@ export class LogSegment {
   /** The index files on disk are fsynced and match memory: a clean close can skip them. */
   #indexesSynced = false
   readonly #indexIntervalBytes: number
+  /** Set once the files were renamed `.deleted`: the suffixes renamed. */
+  #renamedSuffixes: readonly string[] | undefined
   /** Reads in flight that hold this segment (`retain`/`release`). */
   #readers = 0
   #idleWaiters: (() => void)[] = []
@@ -458,9 +460,12 @@ export class LogSegment {
    * follows vouches for them). A distrusted index is written empty, to be rebuilt at start.
    */
   async writeIndexes (sync: boolean): Promise<void> {
+    if (this.#renamedSuffixes !== undefined) return
     this.#maybeAppendTimeEntry()
     if (sync && this.#indexesSynced) return
     const write = async (suffix: string, bytes: Buffer): Promise<void> => {
+      // Renamed for deletion meanwhile: the plain name is no longer this segment's.
+      if (this.#renamedSuffixes !== undefined) return
       const handle = await this.#disk.open(path.join(this.directory,
         segmentFileName(this.baseOffset, suffix)), 'replace')
       try {
@@ -493,12 +498,14 @@ export class LogSegment {
    * removes any `.deleted` file left by a crash.
    */
   async renameForDeletion (options: { keepSnapshot?: boolean } = {}): Promise<void> {
-    // A segment replaced by its cleaned copy keeps the producer snapshot at its base: the
-    // producer state it describes is still that of the log at that offset.
-    const suffixes = options.keepSnapshot === true
+    // From now on the plain names may belong to a cleaned copy of this segment: nothing of this
+    // segment writes or removes them again (writeIndexes, delete).
+    this.#renamedSuffixes = options.keepSnapshot === true
       ? SEGMENT_SUFFIXES.filter(suffix => suffix !== '.snapshot')
       : SEGMENT_SUFFIXES
-    for (const suffix of suffixes) {
+    // A segment replaced by its cleaned copy keeps the producer snapshot at its base: the
+    // producer state it describes is still that of the log at that offset.
+    for (const suffix of this.#renamedSuffixes) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
       await this.#disk.rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error
@@ -539,9 +546,10 @@ export class LogSegment {
 
   async delete (): Promise<void> {
     await this.#handle.close().catch(() => undefined)
-    for (const suffix of SEGMENT_SUFFIXES) {
+    const renamed = this.#renamedSuffixes
+    for (const suffix of renamed ?? SEGMENT_SUFFIXES) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
-      await this.#disk.remove(file)
+      if (renamed === undefined) await this.#disk.remove(file)
       await this.#disk.remove(`${file}.deleted`)
     }
   }
