@@ -69,6 +69,7 @@ Promise<RunningBroker> {
     logger,
     defaultConfig: logConfigFromBroker(config),
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    cleaner: config.logCleaner,
   })
   try {
     return await startOnLogManager(config, logger, logManager)
@@ -166,6 +167,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
+  metrics.setCleanerProvider(() => logManager.cleanerStats)
   logManager.setReclaimListener(reclaim => {
     metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
   })

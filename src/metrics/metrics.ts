@@ -46,6 +46,19 @@ export interface FlushTotals {
   bytes: number
 }
 
+/** The log cleaner's totals (issue #16), as the storage engine counts them. */
+export interface CleanerTotals {
+  bytesRead: number
+  bytesWritten: number
+  /** The largest dirty ratio among compacted logs at the cleaner's last look. */
+  maxDirtyRatio: number
+  /** Seconds since the last cleaning finished, -1 before the first. */
+  secondsSinceLastClean: number
+  errors: number
+  /** Logs marked uncleanable after a failed cleaning (until restart). */
+  uncleanable: number
+}
+
 export type Metrics = ReturnType<typeof createMetrics>
 
 const LATENCY_BUCKETS_SECONDS = [
@@ -80,6 +93,9 @@ export function createMetrics (options: { perPartition: boolean }) {
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
   const retention = defineRetentionMetrics(registers)
+  let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
+    maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
+  defineCleanerMetrics(registers, () => cleanerProvider())
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -98,6 +114,9 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setFlushProvider (provider: () => FlushTotals): void {
       flushProvider = provider
+    },
+    setCleanerProvider (provider: () => CleanerTotals): void {
+      cleanerProvider = provider
     },
     recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
       const totals = topicTotals.get(topicName)
@@ -245,6 +264,34 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   counter('tributary_log_fsyncs_total', 'fdatasync calls on segment files', t => t.fsyncs)
   counter('tributary_log_flushed_bytes_total', 'Bytes made durable by those fdatasyncs',
     t => t.bytes)
+}
+
+/** Kafka's kafka.log:type=LogCleaner metrics, pulled from the cleaner at scrape time. */
+function defineCleanerMetrics (registers: Registers, totals: () => CleanerTotals): void {
+  const pulled = (kind: 'counter' | 'gauge', name: string, help: string,
+    read: (t: CleanerTotals) => number): void => {
+    if (kind === 'counter') {
+      // eslint-disable-next-line no-new
+      new client.Counter({ name, help, registers,
+        collect () { this.reset(); this.inc(read(totals())) } })
+    } else {
+      // eslint-disable-next-line no-new
+      new client.Gauge({ name, help, registers, collect () { this.set(read(totals())) } })
+    }
+  }
+  pulled('counter', 'tributary_log_cleaner_read_bytes_total', 'Bytes the log cleaner read',
+    t => t.bytesRead)
+  pulled('counter', 'tributary_log_cleaner_written_bytes_total',
+    'Bytes the log cleaner wrote', t => t.bytesWritten)
+  pulled('gauge', 'tributary_log_cleaner_max_dirty_ratio',
+    'Largest dirty ratio among compacted logs (the cleaner backlog)', t => t.maxDirtyRatio)
+  pulled('gauge', 'tributary_log_cleaner_seconds_since_last_clean',
+    'Seconds since the last cleaning finished (-1: none yet)', t => t.secondsSinceLastClean)
+  pulled('counter', 'tributary_log_cleaner_errors_total', 'Cleanings that failed',
+    t => t.errors)
+  pulled('gauge', 'tributary_log_cleaner_uncleanable_partitions',
+    'Partitions marked uncleanable after a failed cleaning (until restart)',
+    t => t.uncleanable)
 }
 
 /** Retention's effect (issue #16): bytes freed and how long freeing took. */

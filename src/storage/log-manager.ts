@@ -29,7 +29,7 @@ import path from 'node:path'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { systemClock } from '../io/clock.js'
 import { DirectoryLockedError, nodeDisk, type Disk } from '../io/disk.js'
-import type { FlushTotals } from '../metrics/metrics.js'
+import type { CleanerTotals, FlushTotals } from '../metrics/metrics.js'
 import {
   checkpointKey, formatCheckpoint, parseCheckpoint, writeAtomic,
   type OffsetCheckpoint,
@@ -37,7 +37,7 @@ import {
 import { LogDirLockedError } from './errors.js'
 import { GroupCommitFlusher } from './flusher.js'
 import {
-  DEFAULT_CLEANER_CONFIG, LogCleaner, type CleanerStats, type LogCleanerConfig,
+  DEFAULT_CLEANER_CONFIG, LogCleaner, type LogCleanerConfig,
 } from './log-cleaner.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import {
@@ -231,8 +231,18 @@ export class LogManager {
   }
 
   /** Cleaner totals for the metrics. */
-  get cleanerStats (): CleanerStats {
-    return this.#cleaner.stats
+  get cleanerStats (): CleanerTotals {
+    const stats = this.#cleaner.stats
+    return {
+      bytesRead: stats.bytesRead,
+      bytesWritten: stats.bytesWritten,
+      maxDirtyRatio: stats.maxDirtyRatio,
+      secondsSinceLastClean: stats.lastCleanMs === undefined
+        ? -1
+        : (this.#clock.monotonicMs() - stats.lastCleanMs) / 1000,
+      errors: stats.errors,
+      uncleanable: stats.uncleanable,
+    }
   }
 
   /** The next retention check, log.retention.check.interval.ms after the last one ended. */

@@ -21,6 +21,7 @@ import { nextMarks, tombstoneHorizon } from '../../src/storage/compaction.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 import { ManualClock } from '../support/manual-clock.js'
+import { seededRandom as seeded } from '../support/seeded-random.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 
 let dataDir: string
@@ -227,6 +228,53 @@ describe('compaction', () => {
       assert.equal(afterRestart.baseOffset, lastBase)
       await reopened.close()
     })
+
+  it('shows a reader from the start a sequence that one compaction could produce', async () => {
+    const clock = new ManualClock()
+    const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT })
+    const log = await manager.getOrCreateLog('t', 0)
+    const written = new Map<number, Entry>()
+    const random = seeded(7)
+    const append = async (count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        const key = `k${Math.floor(random() * 8)}`
+        const value = random() < 0.1 ? null : `v${written.size}`
+        const base = await put(log, clock, [[key, value]])
+        written.set(base, { offset: base, key, value })
+        clock.advance(5)
+      }
+    }
+    await append(150)
+    const seen: Entry[] = []
+    let offset = 0
+    let cleanings = 0
+    while (offset < log.logEndOffset) {
+      // One small read at a time, with a cleaning (and more writes) between reads.
+      const { records } = await log.read(offset, 1)
+      for await (const record of iterateRecords(records, { fromOffset: offset })) {
+        seen.push({ offset: record.offset, key: record.key?.toString() ?? '',
+          value: record.value?.toString() ?? null })
+      }
+      offset = readInt64(records, 0) + records.readInt32BE(23) + 1
+      if (seen.length % 10 === 0) {
+        await append(20)
+        if (await manager.cleaner.cleanOnce() !== undefined) cleanings++
+      }
+    }
+    assert.ok(cleanings >= 3, `${cleanings} cleanings during the read`)
+    for (let i = 1; i < seen.length; i++) {
+      assert.ok((seen[i] as Entry).offset > (seen[i - 1] as Entry).offset, 'offsets increase')
+    }
+    for (const entry of seen) {
+      assert.deepEqual(entry, written.get(entry.offset), 'every record read was written so')
+    }
+    // Compaction never removes the last record of a key: the reader sees each one.
+    const seenOffsets = new Set(seen.map(entry => entry.offset))
+    for (const last of latest([...written.values()]).values()) {
+      assert.ok(seenOffsets.has(last.offset), `the last record of ${last.key} was seen`)
+    }
+    await manager.close()
+  })
 
   it('ends with the old segments or the new one after a crash at each step of the swap',
     async () => {
