@@ -13,7 +13,7 @@
 import { iterateRecords } from '../records/batch.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  readInt64,
+  RECORDS_COUNT_OFFSET, readInt64,
 } from '../records/batch-header.js'
 import { StorageError } from './errors.js'
 import type { LogSegment } from './segment.js'
@@ -152,14 +152,38 @@ export async function readSegments (segments: readonly LogSegment[], fetchOffset
   warner: LogWarner): Promise<Buffer> {
   // Held before the first await: a roll, a deletion or a swap may change the caller's list.
   return readHolding(segments.slice(segmentIndexFor(segments, fetchOffset)), async held => {
+    const parts: Buffer[] = []
+    let from = fetchOffset
+    let budget = maxBytes
     for (const segment of held) {
       if (segment.baseOffset >= maxOffset) break
-      const records = await readSegment(segment, fetchOffset, maxBytes, maxOffset, minOneBatch,
-        warner)
-      if (records.length > 0) return records
+      const records = await readSegment(segment, from, budget, maxOffset,
+        minOneBatch && parts.length === 0, warner)
+      if (records.length === 0) continue
+      parts.push(records)
+      const last = lastBatchEnd(records)
+      // A compacted segment may hold only emptied batches (the cleaner keeps a group's last
+      // batch): a client given nothing but those cannot move on (kafkajs refetches the same
+      // offset), so the read goes on into the next segment, within the same byte budget.
+      if (last.holdsRecords || records.length >= budget) break
+      budget -= records.length
+      from = last.nextOffset
     }
-    return Buffer.alloc(0)
+    return parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts)
   })
+}
+
+/** The offset after the last batch of `records`, and whether any batch holds records. */
+function lastBatchEnd (records: Buffer): { nextOffset: number, holdsRecords: boolean } {
+  let at = 0
+  let nextOffset = 0
+  let holdsRecords = false
+  while (at + BATCH_HEADER_BYTES <= records.length) {
+    nextOffset = lastOffsetAt(records, at) + 1
+    if (records.readInt32BE(at + RECORDS_COUNT_OFFSET) > 0) holdsRecords = true
+    at += records.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
+  }
+  return { nextOffset, holdsRecords }
 }
 
 /** Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`. */
