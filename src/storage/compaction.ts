@@ -34,7 +34,7 @@ import type { PartitionLog } from './partition-log.js'
 import { largestTimestamp } from './retention.js'
 import { segmentFileName, type LogSegment } from './segment.js'
 
-/** A cleaning reached `offset` at `timeMs`: tombstones below it expire delete.retention.ms later. */
+/** A cleaning reached `offset` at `timeMs`: tombstones below it expire delete.retention.ms on. */
 export interface TombstoneMark {
   offset: number
   timeMs: number
@@ -267,7 +267,8 @@ async function writeCleanedGroup (log: PartitionLog, group: readonly LogSegment[
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
   state: CleanerState, counters: GroupCounters, options: CleanOptions): Promise<string> {
   const first = group[0] as LogSegment
-  const cleanedPath = path.join(log.directory, `${segmentFileName(first.baseOffset, '.log')}.cleaned`)
+  const cleanedPath = path.join(log.directory,
+    `${segmentFileName(first.baseOffset, '.log')}.cleaned`)
   const file = await options.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
   let pendingBytes = 0

@@ -229,6 +229,22 @@ describe('compaction', () => {
       await reopened.close()
     })
 
+  it('reads on past a segment left with only an emptied batch (regression: kafkajs stalled)',
+    async () => {
+      const clock = new ManualClock()
+      const manager = await LogManager.open({ dataDir, nodeId: 1, clock,
+        defaultConfig: { ...COMPACT, segmentBytes: 600 } })
+      const log = await manager.getOrCreateLog('t', 0)
+      for (let i = 0; i < 12; i++) await put(log, clock, [['same', `v${i}`.padEnd(200, '.')]])
+      await put(log, clock, [['other', 'last']])
+      assert.ok(await manager.cleaner.cleanOnce() !== undefined)
+      const { records } = await log.read(0, 1 << 20)
+      const read = []
+      for await (const record of iterateRecords(records)) read.push(record.value?.toString())
+      assert.ok(read.length > 0, 'the first read carries records, not only emptied batches')
+      await manager.close()
+    })
+
   it('shows a reader from the start a sequence that one compaction could produce', async () => {
     const clock = new ManualClock()
     const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT })
