@@ -272,13 +272,10 @@ interface GroupCounters {
   tombstonesRemoved: number
 }
 
-/** Writes the cleaned copy of `group` to `<base>.log.cleaned`; returns its path. */
-async function writeCleanedGroup (log: PartitionLog, group: readonly LogSegment[],
+/** Writes the cleaned copy of `group` to `cleanedPath` (`<base>.log.cleaned`), fsynced. */
+async function writeCleanedGroup (cleanedPath: string, group: readonly LogSegment[],
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
-  state: CleanerState, counters: GroupCounters, options: CleanOptions): Promise<string> {
-  const first = group[0] as LogSegment
-  const cleanedPath = path.join(log.directory,
-    `${segmentFileName(first.baseOffset, '.log')}.cleaned`)
+  state: CleanerState, counters: GroupCounters, options: CleanOptions): Promise<void> {
   const file = await options.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
   let pendingBytes = 0
@@ -315,7 +312,6 @@ async function writeCleanedGroup (log: PartitionLog, group: readonly LogSegment[
   } finally {
     await file.close()
   }
-  return cleanedPath
 }
 
 async function cleanBatch (batch: Buffer, last: boolean,
@@ -374,7 +370,15 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
     }
     const groups = groupSegments(held, mapEnd, log.config.segmentBytes)
     for (const group of groups) {
-      const cleanedPath = await writeCleanedGroup(log, group, keep, state, counters, options)
+      const cleanedPath = path.join(log.directory,
+        `${segmentFileName((group[0] as LogSegment).baseOffset, '.log')}.cleaned`)
+      try {
+        await writeCleanedGroup(cleanedPath, group, keep, state, counters, options)
+      } catch (error) {
+        // Nothing refers to a `.cleaned` file: the old segments are intact.
+        await options.disk.remove(cleanedPath).catch(() => undefined)
+        throw error
+      }
       const swapPath = cleanedPath.replace(/\.cleaned$/, '.swap')
       await options.disk.rename(cleanedPath, swapPath)
       await options.disk.syncDirectory(log.directory)

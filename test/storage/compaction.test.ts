@@ -11,6 +11,7 @@ import { copyFile, cp, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
+import { nodeDisk, type Disk } from '../../src/io/disk.js'
 import { iterateRecords } from '../../src/records/batch.js'
 import {
   CompressionCodec, PRODUCER_ID_OFFSET, readBatchHeader, readInt64,
@@ -244,6 +245,34 @@ describe('compaction', () => {
       assert.ok(read.length > 0, 'the first read carries records, not only emptied batches')
       await manager.close()
     })
+
+  it('marks a log whose cleaning fails uncleanable, logs it, and keeps serving it', async () => {
+    const clock = new ManualClock()
+    const warnings: string[] = []
+    const failing: Disk = {
+      ...nodeDisk,
+      open: async (file, mode) => {
+        if (file.endsWith('.cleaned')) {
+          throw Object.assign(new Error('EIO: disk says no'), { code: 'EIO' })
+        }
+        return nodeDisk.open(file, mode)
+      },
+    }
+    const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT,
+      disk: failing, logger: { info: () => undefined, warn: message => warnings.push(message) } })
+    const log = await manager.getOrCreateLog('t', 0)
+    await fill(log, clock, 40)
+    const before = await readAll(log)
+    assert.equal(await manager.cleaner.cleanOnce(), undefined)
+    assert.ok(manager.cleaner.isUncleanable('t-0'))
+    assert.equal(manager.cleanerStats.errors, 1)
+    assert.equal(manager.cleanerStats.uncleanable, 1)
+    assert.ok(warnings.some(line => /cleaning t-0 failed; it is marked uncleanable/.test(line)))
+    assert.deepEqual(await readAll(log), before, 'the log is untouched and still read')
+    await put(log, clock, [['k0', 'after']])
+    assert.equal(await manager.cleaner.cleanOnce(), undefined, 'not tried again')
+    await manager.close()
+  })
 
   it('shows a reader from the start a sequence that one compaction could produce', async () => {
     const clock = new ManualClock()
