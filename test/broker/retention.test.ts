@@ -60,7 +60,8 @@ describe('retention on a broker', () => {
         'retention.ms -1 keeps everything')
       await client.alterTopicConfigs('aged', { 'retention.ms': String(HOUR_MS) })
       const earliest = await eventually(
-        async () => (await client.listOffsets('aged', 0, -2)).offset, offset => offset > 0, 'the log start offset after retention')
+        async () => (await client.listOffsets('aged', 0, -2)).offset, offset => offset > 0,
+        'the log start offset after retention')
       assert.ok(earliest <= 40, `log start offset ${earliest}`)
       await assert.rejects(client.fetch('aged', 0, 0, { maxWaitMs: 0 }), (error: unknown) =>
         error instanceof KafkaClientError && error.errorName === 'OFFSET_OUT_OF_RANGE')
