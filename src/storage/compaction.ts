@@ -77,6 +77,41 @@ export interface CleanOptions {
   dedupeBufferBytes: number
   /** Called with the bytes read or written so far, to pace the cleaner (the I/O throttle). */
   throttle?: (bytes: number) => Promise<void>
+  /**
+   * Runs the map and copy passes elsewhere (a worker thread, log-cleaner.ts); without it they
+   * run here, on the segments themselves.
+   */
+  runner?: (task: CleanTask) => Promise<CleanedGroups | undefined>
+}
+
+/** What the map and copy passes read: a LogSegment here, a read-only file in a worker. */
+export interface SegmentSource {
+  baseOffset: number
+  nextOffset: number
+  size: number
+  writtenBytes: number
+  read (position: number, length: number): Promise<Buffer>
+}
+
+/** A cleaning's map and copy passes as plain data, so that it can go to a worker thread. */
+export interface CleanTask {
+  directory: string
+  segments: { path: string, baseOffset: number, nextOffset: number, size: number,
+    writtenBytes: number }[]
+  firstDirtyOffset: number
+  /** Tombstones below this offset have expired (tombstoneHorizon). */
+  horizon: number
+  segmentBytes: number
+  dedupeBufferBytes: number
+  nowMs: number
+  state: CleanerState
+}
+
+/** The `.cleaned` files written, one per group of `count` consecutive segments, in order. */
+export interface CleanedGroups {
+  mapEnd: number
+  groups: { cleanedPath: string, count: number }[]
+  counters: GroupCounters
 }
 
 /** Bytes read at once while scanning a segment. */
@@ -148,7 +183,7 @@ export function needsCleaning (log: PartitionLog, range: DirtyRange): boolean {
 const BATCHES_PER_YIELD = 64
 
 /** The batches of a segment's written bytes, in order. */
-async function * batchesOf (segment: LogSegment): AsyncGenerator<Buffer> {
+async function * batchesOf (segment: SegmentSource): AsyncGenerator<Buffer> {
   let position = 0
   let count = 0
   while (position < segment.writtenBytes) {
@@ -157,7 +192,7 @@ async function * batchesOf (segment: LogSegment): AsyncGenerator<Buffer> {
     while (at + BATCH_HEADER_BYTES <= chunk.length) {
       const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
       if (size < BATCH_HEADER_BYTES) {
-        throw new Error(`impossible batch length ${size} in ${segment.logPath}`)
+        throw new Error(`impossible batch length ${size} in segment ${segment.baseOffset}`)
       }
       if (at + size > chunk.length) break
       yield chunk.subarray(at, at + size)
@@ -184,37 +219,38 @@ function lastOffsetOf (batch: Buffer): number {
  * Fills `map` with the keys of the dirty section; returns the offset the map covers up to (a
  * batch boundary: a batch that might not fit is left for the next pass).
  */
-async function buildOffsetMap (segments: readonly LogSegment[], range: DirtyRange,
-  map: OffsetMap, progress: { bytesRead: number }, options: CleanOptions): Promise<number> {
-  let mapEnd = range.firstDirtyOffset
+async function buildOffsetMap (segments: readonly SegmentSource[], firstDirtyOffset: number,
+  map: OffsetMap, progress: { bytesRead: number },
+  throttle: ((bytes: number) => Promise<void>) | undefined): Promise<number> {
+  let mapEnd = firstDirtyOffset
   for (const segment of segments) {
-    if (segment.nextOffset <= range.firstDirtyOffset) continue
+    if (segment.nextOffset <= firstDirtyOffset) continue
     for await (const batch of batchesOf(segment)) {
       progress.bytesRead += batch.length
-      if (lastOffsetOf(batch) < range.firstDirtyOffset) continue
+      if (lastOffsetOf(batch) < firstDirtyOffset) continue
       if (isControlBatch(batch.readInt16BE(ATTRIBUTES_OFFSET))) {
         mapEnd = lastOffsetOf(batch) + 1
         continue
       }
       if (map.size + batch.readInt32BE(RECORDS_COUNT_OFFSET) > map.capacity) return mapEnd
       await filterBatch(batch, record => {
-        if (record.key !== null && record.offset >= range.firstDirtyOffset) {
+        if (record.key !== null && record.offset >= firstDirtyOffset) {
           map.put(record.key, record.offset)
         }
         return true
       })
       mapEnd = lastOffsetOf(batch) + 1
     }
-    await options.throttle?.(progress.bytesRead)
+    await throttle?.(progress.bytesRead)
   }
   return mapEnd
 }
 
 /** Consecutive segments below `mapEnd`, grouped so that each group fits one segment. */
-function groupSegments (segments: readonly LogSegment[], mapEnd: number,
-  segmentBytes: number): LogSegment[][] {
-  const groups: LogSegment[][] = []
-  let group: LogSegment[] = []
+function groupSegments<T extends SegmentSource> (segments: readonly T[], mapEnd: number,
+  segmentBytes: number): T[][] {
+  const groups: T[][] = []
+  let group: T[] = []
   let bytes = 0
   for (const segment of segments) {
     if (segment.baseOffset >= mapEnd) break
@@ -265,7 +301,7 @@ export function nextMarks (marks: readonly TombstoneMark[], offset: number,
   return result
 }
 
-interface GroupCounters {
+export interface GroupCounters {
   bytesRead: number
   bytesWritten: number
   recordsRemoved: number
@@ -273,10 +309,11 @@ interface GroupCounters {
 }
 
 /** Writes the cleaned copy of `group` to `cleanedPath` (`<base>.log.cleaned`), fsynced. */
-async function writeCleanedGroup (cleanedPath: string, group: readonly LogSegment[],
+async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSource[],
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
-  state: CleanerState, counters: GroupCounters, options: CleanOptions): Promise<void> {
-  const file = await options.disk.open(cleanedPath, 'replace')
+  task: CleanTask, counters: GroupCounters, io: CleanerIo): Promise<void> {
+  const { state } = task
+  const file = await io.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
   let pendingBytes = 0
   let position = 0
@@ -287,12 +324,12 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly LogSegmen
     counters.bytesWritten += pendingBytes
     pending = []
     pendingBytes = 0
-    await options.throttle?.(counters.bytesRead + counters.bytesWritten)
+    await io.throttle?.(counters.bytesRead + counters.bytesWritten)
   }
   try {
     let held: Buffer | undefined
     const emit = async (batch: Buffer, last: boolean): Promise<void> => {
-      const output = await cleanBatch(batch, last, keep, state, counters, options.nowMs)
+      const output = await cleanBatch(batch, last, keep, state, counters, task.nowMs)
       if (output === undefined) return
       pending.push(output)
       pendingBytes += output.length
@@ -345,6 +382,48 @@ async function writeAll (file: DiskFile, buffers: Buffer[], position: number): P
   }
 }
 
+/** The file system side of the map and copy passes. */
+export interface CleanerIo {
+  disk: Disk
+  throttle?: (bytes: number) => Promise<void>
+}
+
+/**
+ * The map and copy passes of a cleaning (steps 2 and 3 of the module comment) over `sources`
+ * (the task's segments, in order): writes one fsynced `.cleaned` file per group. Undefined when
+ * the map could not take one batch of the dirty section. Pure file work: runs in a worker.
+ */
+export async function compactSegments (sources: readonly SegmentSource[], task: CleanTask,
+  io: CleanerIo): Promise<CleanedGroups | undefined> {
+  const map = new OffsetMap(task.dedupeBufferBytes)
+  const counters: GroupCounters = {
+    bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, tombstonesRemoved: 0,
+  }
+  const mapEnd = await buildOffsetMap(sources, task.firstDirtyOffset, map, counters, io.throttle)
+  if (mapEnd <= task.firstDirtyOffset) return undefined
+  const keep = (offset: number, key: Buffer | null, tombstone: boolean): boolean => {
+    if (offset >= mapEnd || key === null) return true
+    const latest = map.get(key)
+    if (latest !== undefined && offset < latest) return false
+    return !(tombstone && offset < task.horizon)
+  }
+  const groups: CleanedGroups['groups'] = []
+  for (const group of groupSegments(sources, mapEnd, task.segmentBytes)) {
+    const cleanedPath = path.join(task.directory,
+      `${segmentFileName((group[0] as SegmentSource).baseOffset, '.log')}.cleaned`)
+    try {
+      await writeCleanedGroup(cleanedPath, group, keep, task, counters, io)
+    } catch (error) {
+      // Nothing refers to a `.cleaned` file: the old segments are intact.
+      await io.disk.remove(cleanedPath).catch(() => undefined)
+      for (const written of groups) await io.disk.remove(written.cleanedPath).catch(() => undefined)
+      throw error
+    }
+    groups.push({ cleanedPath, count: group.length })
+  }
+  return { mapEnd, groups, counters }
+}
+
 /**
  * Cleans `log` once (see the module comment). Returns undefined when there is nothing to do.
  * Throws on an I/O or format failure; the old segments then stay in place.
@@ -354,44 +433,48 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
   const range = dirtyRange(log, state, options.nowMs)
   if (range.dirtyBytes === 0) return undefined
   const segments = cleanableNow(log, options.nowMs)
+  // Held until the swaps are done: a worker reads the same files by name meanwhile.
   return readHolding(segments, async held => {
-    const map = new OffsetMap(options.dedupeBufferBytes)
-    const counters: GroupCounters = {
-      bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, tombstonesRemoved: 0,
+    const task: CleanTask = {
+      directory: log.directory,
+      segments: held.map(segment => ({ path: segment.logPath, baseOffset: segment.baseOffset,
+        nextOffset: segment.nextOffset, size: segment.size, writtenBytes: segment.writtenBytes })),
+      firstDirtyOffset: range.firstDirtyOffset,
+      horizon: tombstoneHorizon(state.marks, log.config.deleteRetentionMs, options.nowMs),
+      segmentBytes: log.config.segmentBytes,
+      dedupeBufferBytes: options.dedupeBufferBytes,
+      nowMs: options.nowMs,
+      state,
     }
-    const mapEnd = await buildOffsetMap(held, range, map, counters, options)
-    if (mapEnd <= range.firstDirtyOffset) return undefined
-    const horizon = tombstoneHorizon(state.marks, log.config.deleteRetentionMs, options.nowMs)
-    const keep = (offset: number, key: Buffer | null, tombstone: boolean): boolean => {
-      if (offset >= mapEnd || key === null) return true
-      const latest = map.get(key)
-      if (latest !== undefined && offset < latest) return false
-      return !(tombstone && offset < horizon)
-    }
-    const groups = groupSegments(held, mapEnd, log.config.segmentBytes)
-    for (const group of groups) {
-      const cleanedPath = path.join(log.directory,
-        `${segmentFileName((group[0] as LogSegment).baseOffset, '.log')}.cleaned`)
+    const cleaned = options.runner !== undefined
+      ? await options.runner(task)
+      : await compactSegments(held, task, { disk: options.disk, throttle: options.throttle })
+    if (cleaned === undefined) return undefined
+    let next = 0
+    for (const [i, group] of cleaned.groups.entries()) {
+      const old = held.slice(next, next + group.count)
+      next += group.count
+      const swapPath = group.cleanedPath.replace(/\.cleaned$/, '.swap')
       try {
-        await writeCleanedGroup(cleanedPath, group, keep, state, counters, options)
+        await options.disk.rename(group.cleanedPath, swapPath)
+        await options.disk.syncDirectory(log.directory)
       } catch (error) {
-        // Nothing refers to a `.cleaned` file: the old segments are intact.
-        await options.disk.remove(cleanedPath).catch(() => undefined)
+        for (const rest of cleaned.groups.slice(i)) {
+          await options.disk.remove(rest.cleanedPath).catch(() => undefined)
+        }
         throw error
       }
-      const swapPath = cleanedPath.replace(/\.cleaned$/, '.swap')
-      await options.disk.rename(cleanedPath, swapPath)
-      await options.disk.syncDirectory(log.directory)
-      await log.replaceSegments(group, swapPath)
+      await log.replaceSegments(old, swapPath)
     }
+    const { counters } = cleaned
     return {
-      cleanedTo: mapEnd,
+      cleanedTo: cleaned.mapEnd,
       bytesRead: counters.bytesRead,
       bytesWritten: counters.bytesWritten,
       recordsRemoved: counters.recordsRemoved,
       tombstonesRemoved: counters.tombstonesRemoved,
-      segmentsBefore: groups.reduce((total, group) => total + group.length, 0),
-      segmentsAfter: groups.length,
+      segmentsBefore: next,
+      segmentsAfter: cleaned.groups.length,
     }
   })
 }
