@@ -13,17 +13,20 @@
  * A log whose cleaning fails is marked uncleanable until restart (Kafka's
  * LogCleaningState.uncleanable): logged once, counted, skipped; it is still read and written.
  *
- * Threads: cleanings run one at a time on the event loop (all file I/O is asynchronous); the
- * `threads` setting is honoured as on/off (0 disables). Moving the CPU part (record filtering)
- * to worker_threads is not done yet. I/O is paced by log.cleaner.io.max.bytes.per.second.
+ * Threads: the map and copy passes of a cleaning run in a worker thread (cleaner-worker.ts), off
+ * the event loop; planning and the swap stay here. Cleanings go one at a time, so
+ * `log.cleaner.threads` is honoured as on (≥ 1) or off (0). With a disk port other than the
+ * real file system (a simulator's), the passes run in-process on that port instead. I/O is
+ * paced by log.cleaner.io.max.bytes.per.second.
  */
+import { Worker } from 'node:worker_threads'
 import path from 'node:path'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import { formatCheckpoint, parseCheckpoint, writeAtomic } from './checkpoint.js'
 import {
-  cleanLog, dirtyRange, needsCleaning, nextMarks, type CleanerState, type CleanResult,
-  type TombstoneMark,
+  cleanLog, dirtyRange, needsCleaning, nextMarks, type CleanedGroups, type CleanerState,
+  type CleanResult, type CleanTask, type TombstoneMark,
 } from './compaction.js'
 import type { LogLogger, PartitionLog } from './partition-log.js'
 
@@ -66,6 +69,52 @@ export interface LogCleanerOptions {
   logger: LogLogger
   logs: () => Iterable<PartitionLog>
   config: LogCleanerConfig
+  /** Run the passes in a worker thread (the disk port is the real file system). */
+  useWorker: boolean
+}
+
+/** The worker thread running the passes, started on first use. */
+class CleanerThread {
+  readonly #ioMaxBytesPerSecond: number
+  #worker: Worker | undefined
+
+  constructor (ioMaxBytesPerSecond: number) {
+    this.#ioMaxBytesPerSecond = ioMaxBytesPerSecond
+  }
+
+  run (task: CleanTask): Promise<CleanedGroups | undefined> {
+    const worker = this.#worker ??= this.#start()
+    return new Promise((resolve, reject) => {
+      const onMessage = (reply: { ok: boolean, result?: CleanedGroups, error?: string }): void => {
+        worker.off('error', onError)
+        if (reply.ok) resolve(reply.result)
+        else reject(new Error(reply.error))
+      }
+      const onError = (error: Error): void => {
+        worker.off('message', onMessage)
+        // A crashed worker is replaced at the next cleaning.
+        if (this.#worker === worker) this.#worker = undefined
+        reject(error)
+      }
+      worker.once('message', onMessage)
+      worker.once('error', onError)
+      worker.postMessage(task)
+    })
+  }
+
+  #start (): Worker {
+    const worker = new Worker(new URL('./cleaner-worker.js', import.meta.url),
+      { workerData: { ioMaxBytesPerSecond: this.#ioMaxBytesPerSecond } })
+    // The broker's shutdown stops it; it must not keep a process alive by itself.
+    worker.unref()
+    return worker
+  }
+
+  async stop (): Promise<void> {
+    const worker = this.#worker
+    this.#worker = undefined
+    await worker?.terminate()
+  }
 }
 
 /** Paces I/O to a byte rate: after `bytes` in total, waits until they are due. */
@@ -102,6 +151,7 @@ export class LogCleaner {
   readonly #states = new Map<string, CleanerState>()
   readonly #uncleanable = new Set<string>()
   readonly #throttle: IoThrottle
+  readonly #thread: CleanerThread | undefined
   readonly stats: CleanerStats = {
     bytesRead: 0, bytesWritten: 0, maxDirtyRatio: 0, lastCleanMs: undefined, errors: 0,
     uncleanable: 0,
@@ -114,6 +164,9 @@ export class LogCleaner {
   constructor (options: LogCleanerOptions) {
     this.#options = options
     this.#throttle = new IoThrottle(options.clock, options.config.ioMaxBytesPerSecond)
+    this.#thread = options.useWorker
+      ? new CleanerThread(options.config.ioMaxBytesPerSecond)
+      : undefined
   }
 
   get enabled (): boolean {
@@ -142,6 +195,7 @@ export class LogCleaner {
     this.#stopped = true
     this.#timer?.cancel()
     await this.#running
+    await this.#thread?.stop()
   }
 
   /** The cleaner's state of a log (tests and the dump tool). */
@@ -195,6 +249,9 @@ export class LogCleaner {
       nowMs,
       dedupeBufferBytes: this.#options.config.dedupeBufferBytes,
       throttle: bytes => this.#throttle.pace(bytes),
+      ...(this.#thread === undefined
+        ? {}
+        : { runner: (task: CleanTask) => (this.#thread as CleanerThread).run(task) }),
     })
     if (result === undefined) throw new Error('the dedupe buffer cannot hold one batch')
     this.#states.set(log.name, {

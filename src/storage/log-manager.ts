@@ -138,6 +138,7 @@ export class LogManager {
       disk: this.#disk, dataDir, clock: this.#clock, logger: this.#logger,
       logs: () => this.#logs.values(),
       config: { ...DEFAULT_CLEANER_CONFIG, ...options.cleaner },
+      useWorker: this.#disk === nodeDisk,
     })
   }
 

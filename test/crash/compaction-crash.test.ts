@@ -115,7 +115,7 @@ describe(`compaction crash recovery (CRASH_SEED=${SEED})`, () => {
       const acked = new Map<number, Acked>()
       let killedMidSwap = 0
       for (let cycle = 0; cycle < CYCLES; cycle++) {
-        const killAfterMs = 50 + Math.floor(random() * 250)
+        const killAfterMs = 50 + Math.floor(random() * 500)
         await runAndKill(dataDir, cycle, killAfterMs, acked)
         const left = await readdir(path.join(dataDir, 'crash-0')).catch(() => [])
         if (left.some(name => /\.(cleaned|swap)$/.test(name))) killedMidSwap++
