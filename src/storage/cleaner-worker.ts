@@ -55,7 +55,8 @@ parentPort?.on('message', (task: CleanTask) => {
         opened.push(file)
         sources.push(source)
       }
-      const result = await compactSegments(sources, task, { disk: nodeDisk, throttle: pacer() })
+      const result = await compactSegments(sources, task,
+        { disk: nodeDisk, throttle: pacer(), worker: true })
       parentPort?.postMessage({ ok: true, result })
     } catch (error) {
       parentPort?.postMessage({ ok: false, error: String(error) })

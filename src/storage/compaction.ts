@@ -183,7 +183,8 @@ export function needsCleaning (log: PartitionLog, range: DirtyRange): boolean {
 const BATCHES_PER_YIELD = 64
 
 /** The batches of a segment's written bytes, in order. */
-async function * batchesOf (segment: SegmentSource): AsyncGenerator<Buffer> {
+async function * batchesOf (segment: SegmentSource,
+  cooperative: boolean): AsyncGenerator<Buffer> {
   let position = 0
   let count = 0
   while (position < segment.writtenBytes) {
@@ -197,7 +198,7 @@ async function * batchesOf (segment: SegmentSource): AsyncGenerator<Buffer> {
       if (at + size > chunk.length) break
       yield chunk.subarray(at, at + size)
       at += size
-      if (++count % BATCHES_PER_YIELD === 0) await yieldToEventLoop()
+      if (cooperative && ++count % BATCHES_PER_YIELD === 0) await yieldToEventLoop()
     }
     if (at === 0) {
       if (chunk.length < BATCH_HEADER_BYTES) return
@@ -220,12 +221,11 @@ function lastOffsetOf (batch: Buffer): number {
  * batch boundary: a batch that might not fit is left for the next pass).
  */
 async function buildOffsetMap (segments: readonly SegmentSource[], firstDirtyOffset: number,
-  map: OffsetMap, progress: { bytesRead: number },
-  throttle: ((bytes: number) => Promise<void>) | undefined): Promise<number> {
+  map: OffsetMap, progress: { bytesRead: number }, io: CleanerIo): Promise<number> {
   let mapEnd = firstDirtyOffset
   for (const segment of segments) {
     if (segment.nextOffset <= firstDirtyOffset) continue
-    for await (const batch of batchesOf(segment)) {
+    for await (const batch of batchesOf(segment, io.worker !== true)) {
       progress.bytesRead += batch.length
       if (lastOffsetOf(batch) < firstDirtyOffset) continue
       if (isControlBatch(batch.readInt16BE(ATTRIBUTES_OFFSET))) {
@@ -241,7 +241,7 @@ async function buildOffsetMap (segments: readonly SegmentSource[], firstDirtyOff
       })
       mapEnd = lastOffsetOf(batch) + 1
     }
-    await throttle?.(progress.bytesRead)
+    await io.throttle?.(progress.bytesRead)
   }
   return mapEnd
 }
@@ -336,7 +336,7 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
       if (pendingBytes >= CLEANER_WRITE_BYTES) await flush()
     }
     for (const segment of group) {
-      for await (const batch of batchesOf(segment)) {
+      for await (const batch of batchesOf(segment, io.worker !== true)) {
         counters.bytesRead += batch.length
         // One batch behind, so that the group's last batch is known when it is cleaned.
         if (held !== undefined) await emit(held, false)
@@ -386,6 +386,8 @@ async function writeAll (file: DiskFile, buffers: Buffer[], position: number): P
 export interface CleanerIo {
   disk: Disk
   throttle?: (bytes: number) => Promise<void>
+  /** Running in a worker thread: no need to yield to an event loop that serves clients. */
+  worker?: boolean
 }
 
 /**
@@ -399,7 +401,7 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
   const counters: GroupCounters = {
     bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, tombstonesRemoved: 0,
   }
-  const mapEnd = await buildOffsetMap(sources, task.firstDirtyOffset, map, counters, io.throttle)
+  const mapEnd = await buildOffsetMap(sources, task.firstDirtyOffset, map, counters, io)
   if (mapEnd <= task.firstDirtyOffset) return undefined
   const keep = (offset: number, key: Buffer | null, tombstone: boolean): boolean => {
     if (offset >= mapEnd || key === null) return true

@@ -73,31 +73,55 @@ export interface LogCleanerOptions {
   useWorker: boolean
 }
 
+/** The fixed part of a worker task's time limit (CleanerThread.run). */
+const CLEANER_TASK_TIMEOUT_BASE_MS = 600_000
+
 /** The worker thread running the passes, started on first use. */
 class CleanerThread {
   readonly #ioMaxBytesPerSecond: number
+  readonly #clock: Clock
   #worker: Worker | undefined
 
-  constructor (ioMaxBytesPerSecond: number) {
+  constructor (ioMaxBytesPerSecond: number, clock: Clock) {
     this.#ioMaxBytesPerSecond = ioMaxBytesPerSecond
+    this.#clock = clock
   }
 
+  /**
+   * Runs one task. The wait is bounded: 10 minutes plus the task's bytes at 1 MB/s (or at the
+   * I/O limit, if lower), read twice and written once; past that the worker is terminated
+   * (and replaced at the next cleaning) and the cleaning fails.
+   */
   run (task: CleanTask): Promise<CleanedGroups | undefined> {
     const worker = this.#worker ??= this.#start()
+    const bytes = task.segments.reduce((total, segment) => total + segment.size, 0)
+    const timeoutMs = CLEANER_TASK_TIMEOUT_BASE_MS +
+      (3 * bytes / Math.min(this.#ioMaxBytesPerSecond, 1e6)) * 1000
     return new Promise((resolve, reject) => {
-      const onMessage = (reply: { ok: boolean, result?: CleanedGroups, error?: string }): void => {
+      const settle = (): void => {
+        timer.cancel()
+        worker.off('message', onMessage)
         worker.off('error', onError)
+      }
+      const onMessage = (reply: { ok: boolean, result?: CleanedGroups, error?: string }): void => {
+        settle()
         if (reply.ok) resolve(reply.result)
         else reject(new Error(reply.error))
       }
       const onError = (error: Error): void => {
-        worker.off('message', onMessage)
+        settle()
         // A crashed worker is replaced at the next cleaning.
         if (this.#worker === worker) this.#worker = undefined
         reject(error)
       }
-      worker.once('message', onMessage)
-      worker.once('error', onError)
+      const timer = this.#clock.setTimer(timeoutMs, () => {
+        settle()
+        if (this.#worker === worker) this.#worker = undefined
+        void worker.terminate()
+        reject(new Error(`the cleaner thread took more than ${Math.round(timeoutMs)} ms`))
+      })
+      worker.on('message', onMessage)
+      worker.on('error', onError)
       worker.postMessage(task)
     })
   }
@@ -165,7 +189,7 @@ export class LogCleaner {
     this.#options = options
     this.#throttle = new IoThrottle(options.clock, options.config.ioMaxBytesPerSecond)
     this.#thread = options.useWorker
-      ? new CleanerThread(options.config.ioMaxBytesPerSecond)
+      ? new CleanerThread(options.config.ioMaxBytesPerSecond, options.clock)
       : undefined
   }
 
