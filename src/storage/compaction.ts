@@ -144,7 +144,10 @@ function cleanableNow (log: PartitionLog, nowMs: number): readonly LogSegment[] 
 /** Kafka's LogToClean: the clean and dirty bytes that decide which log to clean first. */
 export function dirtyRange (log: PartitionLog, state: CleanerState, nowMs: number): DirtyRange {
   const segments = cleanableNow(log, nowMs)
-  const firstDirtyOffset = Math.max(state.firstDirtyOffset, log.logStartOffset)
+  // Kafka's LogCleanerManager: a checkpoint past the log end (a partition deleted and created
+  // again under the same name) is invalid, and cleaning starts from the log start.
+  const checkpointed = state.firstDirtyOffset > log.logEndOffset ? 0 : state.firstDirtyOffset
+  const firstDirtyOffset = Math.max(checkpointed, log.logStartOffset)
   let cleanBytes = 0
   let dirtyBytes = 0
   let firstDirtySegment: LogSegment | undefined
