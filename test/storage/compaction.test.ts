@@ -18,7 +18,7 @@ import {
 } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { filterBatch } from '../../src/storage/batch-filter.js'
-import { nextMarks, tombstoneHorizon } from '../../src/storage/compaction.js'
+import { dirtyRange, nextMarks, tombstoneHorizon } from '../../src/storage/compaction.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 import { ManualClock } from '../support/manual-clock.js'
@@ -154,6 +154,17 @@ describe('compaction', () => {
     const validation = await validatePartitionDir(path.join(dataDir, 't-0'),
       { mode: 'strict', compacted: true })
     assert.deepEqual(validation.problems, [])
+  })
+
+  it('ignores a first dirty offset past the log end (a partition created again)', async () => {
+    const clock = new ManualClock()
+    const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT })
+    const log = await manager.getOrCreateLog('t', 0)
+    await fill(log, clock, 30)
+    const range = dirtyRange(log, { firstDirtyOffset: 1_000_000, marks: [] }, clock.nowMs())
+    assert.equal(range.firstDirtyOffset, 0)
+    assert.ok(range.dirtyBytes > 0)
+    await manager.close()
   })
 
   it('leaves a log with the delete policy alone, and one younger than min.compaction.lag.ms',
