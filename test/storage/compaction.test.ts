@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import { nodeDisk, type Disk } from '../../src/io/disk.js'
 import { iterateRecords } from '../../src/records/batch.js'
 import {
-  CompressionCodec, PRODUCER_ID_OFFSET, readBatchHeader, readInt64,
+  CompressionCodec, PRODUCER_ID_OFFSET, readBatchHeader, readInt64, writeBatchCrc,
 } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { filterBatch } from '../../src/storage/batch-filter.js'
@@ -166,6 +166,30 @@ describe('compaction', () => {
     assert.ok(range.dirtyBytes > 0)
     await manager.close()
   })
+
+  it('keeps transaction markers (control batches) through compaction: the transactions hook',
+    async () => {
+      const clock = new ManualClock()
+      const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT })
+      const log = await manager.getOrCreateLog('t', 0)
+      await fill(log, clock, 5)
+      // A COMMIT marker: control record key (version 0, type 1), as a coordinator writes it.
+      const marker = buildRecordBatchSync([{ key: Buffer.from([0, 0, 0, 1]),
+        value: Buffer.from([0, 0, 0, 0, 0, 0]) }], { producerId: 77, producerEpoch: 0,
+        transactional: true, timestampMs: clock.nowMs() })
+      marker.writeInt16BE(marker.readInt16BE(21) | 0x20, 21)
+      writeBatchCrc(marker, 0, marker.length)
+      const markerOffset = (await log.append(marker, { leaderEpoch: 0, recordsCount: 1,
+        maxTimestamp: clock.nowMs(), producerId: 77, producerEpoch: 0 })).baseOffset
+      await fill(log, clock, 40)
+      assert.ok(await manager.cleaner.cleanOnce() !== undefined)
+      const { records } = await log.read(markerOffset, 1 << 20)
+      const header = readBatchHeader(records)
+      assert.equal(header.baseOffset, markerOffset, 'the marker is still there')
+      assert.equal(header.attributes & 0x20, 0x20)
+      assert.equal(header.recordsCount, 1)
+      await manager.close()
+    })
 
   it('leaves a log with the delete policy alone, and one younger than min.compaction.lag.ms',
     async () => {
