@@ -11,8 +11,8 @@
  *    cleaning at least delete.retention.ms ago go too. Batches keep their base offsets and
  *    producer fields (batch-filter.ts). A batch left empty stays, as an empty batch, when it is
  *    the last of its group (so the group still ends at the same offset and the log stays
- *    contiguous) or when it carries a producer id (idempotent state after a restart replays
- *    it); otherwise it goes. Control batches (transaction markers) stay: see
+ *    contiguous) or is one of the last batches of a producer that idempotence still tracks (a
+ *    restart's replay needs it; Kafka keeps each producer's last batch); otherwise it goes. Control batches (transaction markers) stay: see
  *    `retainsControlBatch`, the hook for transactions.
  * 4. Swap, crash safe: `<base>.log.cleaned` is written and fsynced, renamed `<base>.log.swap`,
  *    the directory fsynced, then PartitionLog.replaceSegments renames the old files `.deleted`
@@ -26,7 +26,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Disk, DiskFile } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD_BYTES,
-  PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, isControlBatch, readInt64,
+  RECORDS_COUNT_OFFSET, isControlBatch, readInt64,
 } from '../records/batch-header.js'
 import { filterBatch } from './batch-filter.js'
 import { readHolding } from './log-reader.js'
@@ -105,6 +105,8 @@ export interface CleanTask {
   dedupeBufferBytes: number
   nowMs: number
   state: CleanerState
+  /** Last offsets of the producer batches idempotence still needs (kept even when emptied). */
+  producerBatchEnds: number[]
 }
 
 /** The `.cleaned` files written, one per group of `count` consecutive segments, in order. */
@@ -316,6 +318,7 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
   task: CleanTask, counters: GroupCounters, io: CleanerIo): Promise<void> {
   const { state } = task
+  const needed = new Set(task.producerBatchEnds)
   const file = await io.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
   let pendingBytes = 0
@@ -332,7 +335,8 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   try {
     let held: Buffer | undefined
     const emit = async (batch: Buffer, last: boolean): Promise<void> => {
-      const output = await cleanBatch(batch, last, keep, state, counters, task.nowMs)
+      const output = await cleanBatch(batch, last || needed.has(lastOffsetOf(batch)), keep,
+        state, counters, task.nowMs)
       if (output === undefined) return
       pending.push(output)
       pendingBytes += output.length
@@ -354,11 +358,12 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   }
 }
 
-async function cleanBatch (batch: Buffer, last: boolean,
+/** `retain`: the batch stays even if emptied (its group's last, or a producer still needs it). */
+async function cleanBatch (batch: Buffer, retain: boolean,
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
   state: CleanerState, counters: GroupCounters, nowMs: number): Promise<Buffer | undefined> {
   if (isControlBatch(batch.readInt16BE(ATTRIBUTES_OFFSET))) {
-    return last || retainsControlBatch(batch, state, nowMs) ? batch : undefined
+    return retain || retainsControlBatch(batch, state, nowMs) ? batch : undefined
   }
   let tombstones = 0
   const result = await filterBatch(batch, record => {
@@ -368,8 +373,7 @@ async function cleanBatch (batch: Buffer, last: boolean,
   })
   counters.recordsRemoved += result.removed
   counters.tombstonesRemoved += tombstones
-  const producerId = readInt64(batch, PRODUCER_ID_OFFSET)
-  if (result.kept === 0 && !last && producerId < 0) return undefined
+  if (result.kept === 0 && !retain) return undefined
   return result.batch
 }
 
@@ -450,6 +454,7 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
       dedupeBufferBytes: options.dedupeBufferBytes,
       nowMs: options.nowMs,
       state,
+      producerBatchEnds: log.producerBatchEnds,
     }
     const cleaned = options.runner !== undefined
       ? await options.runner(task)

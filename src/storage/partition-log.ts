@@ -715,6 +715,11 @@ export class PartitionLog implements FlushTarget {
     })
   }
 
+  /** Last offsets of the producer batches idempotence still needs (ProducerState). */
+  get producerBatchEnds (): number[] {
+    return this.#producers.retainedBatchEnds()
+  }
+
   /**
    * The segments the cleaner may rewrite: every inactive segment wholly below the high
    * watermark, oldest first (Kafka never cleans the active segment).

@@ -248,6 +248,16 @@ describe('compaction', () => {
       }
       for (let i = 0; i < 5; i++) await put(log, clock, [[`x${i}`, 'z'.repeat(300)]])
       assert.ok(await manager.cleaner.cleanOnce() !== undefined)
+      // Emptied batches of the producer stay only while idempotence needs them (its last 5).
+      let producerBatches = 0
+      for (let offset = 0; offset < log.logEndOffset;) {
+        const { records } = await log.read(offset, 1 << 20)
+        for (let at = 0; at < records.length; at += records.readInt32BE(at + 8) + 12) {
+          if (readInt64(records, at + PRODUCER_ID_OFFSET) === 42) producerBatches++
+          offset = readInt64(records, at) + records.readInt32BE(at + 23) + 1
+        }
+      }
+      assert.ok(producerBatches < 30, `${producerBatches} of 30 producer batches left`)
       const retry = buildRecordBatchSync([{ key: 'k', value: 'v29', timestamp: clock.nowMs() },
         { key: 'j', value: 'w29', timestamp: clock.nowMs() }],
       { timestampMs: clock.nowMs(), ...producer(sequence - 2) })
