@@ -12,8 +12,9 @@
  *    producer fields (batch-filter.ts). A batch left empty stays, as an empty batch, when it is
  *    the last of its group (so the group still ends at the same offset and the log stays
  *    contiguous) or is one of the last batches of a producer that idempotence still tracks (a
- *    restart's replay needs it; Kafka keeps each producer's last batch); otherwise it goes. Control batches (transaction markers) stay: see
- *    `retainsControlBatch`, the hook for transactions.
+ *    restart's replay needs it; Kafka keeps each producer's last batch); otherwise it goes.
+ *    Control batches (transaction markers) stay: see `retainsControlBatch`, the hook for
+ *    transactions.
  * 4. Swap, crash safe: `<base>.log.cleaned` is written and fsynced, renamed `<base>.log.swap`,
  *    the directory fsynced, then PartitionLog.replaceSegments renames the old files `.deleted`
  *    and the swap file into place (swap-recovery.ts finishes it after a crash).
