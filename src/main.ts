@@ -75,6 +75,8 @@ Promise<RunningBroker> {
     clock,
     logger,
     defaultConfig: logConfigFromBroker(config),
+    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    cleaner: config.logCleaner,
   })
   try {
     return await startOnLogManager(config, logger, logManager)
@@ -204,6 +206,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
   metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
+  metrics.setCleanerProvider(() => logManager.cleanerStats)
+  logManager.setReclaimListener(reclaim => {
+    metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
+  })
   lagSampler.start()
 
   // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.

@@ -24,6 +24,7 @@ import {
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
+import { recoverSwapFiles } from './swap-recovery.js'
 
 export interface LoadedSegments {
   segments: LogSegment[]
@@ -75,12 +76,31 @@ async function deleteSegments (disk: Disk, directory: string,
   return bytes
 }
 
+const INDEX_FILE = /^(\d{20})\.(index|timeindex)$/
+
+/**
+ * Removes `.index` and `.timeindex` files whose `.log` is gone: a crash between the renames of
+ * a segment deletion leaves them (Kafka's LogLoader deletes such orphaned index files too).
+ */
+async function removeOrphanIndexes (disk: Disk, directory: string,
+  names: readonly string[]): Promise<void> {
+  const logs = new Set(names.filter(name => SEGMENT_FILE.test(name)))
+  for (const name of names) {
+    const match = INDEX_FILE.exec(name)
+    if (match !== null && !logs.has(`${match[1] as string}.log`)) {
+      await disk.remove(path.join(directory, name))
+    }
+  }
+}
+
 export async function loadSegments (options: LoadOptions): Promise<LoadedSegments> {
   const { disk, directory } = options
+  await recoverSwapFiles(disk, directory)
   const names = await disk.list(directory)
   for (const name of names) {
     if (TEMPORARY_FILE.test(name)) await disk.remove(path.join(directory, name))
   }
+  await removeOrphanIndexes(disk, directory, names)
   const bases = names.filter(name => SEGMENT_FILE.test(name))
     .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
   const created = bases.length === 0

@@ -47,6 +47,7 @@ import { ProducerState } from './producer-state.js'
 import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
 import { decodeRecordBatch } from '../records/batch.js'
 import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
+import { planRetention, type RetentionReason } from './retention.js'
 import { LogSegment } from './segment.js'
 
 export interface AppendOptions {
@@ -108,8 +109,21 @@ interface Waiter {
 const RELATIVE_OFFSET_MAX = 0x7fffffff
 /** Aborted transactions remembered per partition for read_committed fetches. */
 const ABORTED_TRANSACTIONS_KEPT = 10_000
-/** Kafka's file.delete.delay.ms: readers of a deleted segment's handle get this long. */
-const FILE_DELETE_DELAY_MS = 60_000
+
+/** What one retention check did (`enforceRetention`). */
+export interface RetentionOutcome {
+  deletedSegments: number
+  deletedBytes: number
+  reason: RetentionReason | undefined
+  /** Whether segment.ms rolled the idle active segment. */
+  rolled: boolean
+}
+
+/** A deleted segment's files are gone: its bytes, and how long after it became eligible. */
+export interface SegmentReclaim {
+  bytes: number
+  latencyMs: number
+}
 
 export interface OpenOptions {
   disk: Disk
@@ -124,6 +138,8 @@ export interface OpenOptions {
   recoveryPoint: number
   logStartOffset: number
   onLogStartOffsetChange?: () => void
+  /** Called when a deleted segment's files are removed (metrics). */
+  onSegmentReclaimed?: (reclaim: SegmentReclaim) => void
 }
 
 export class PartitionLog implements FlushTarget {
@@ -164,6 +180,9 @@ export class PartitionLog implements FlushTarget {
   #lastFsyncMs = 0
   #closed = false
   readonly #onLogStartOffsetChange: (() => void) | undefined
+  readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
+  /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
+  #deletions: Promise<unknown> = Promise.resolve()
 
   private constructor (options: OpenOptions) {
     this.topic = options.topic
@@ -175,6 +194,7 @@ export class PartitionLog implements FlushTarget {
     this.#clock = options.clock
     this.#logger = options.logger
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
+    this.#onSegmentReclaimed = options.onSegmentReclaimed
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -739,24 +759,176 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * Raises the log start offset and deletes segments wholly below it (DeleteRecords,
-   * retention). Files are renamed to `.deleted` at once and removed after
-   * FILE_DELETE_DELAY_MS, so a read in flight on a removed segment still completes.
+   * Raises the log start offset to `offset` (DeleteRecords) and deletes the segments wholly
+   * below it. Reads below the new start get OFFSET_OUT_OF_RANGE from now on.
    */
-  async deleteSegmentsBefore (offset: number): Promise<void> {
-    const target = Math.min(offset, this.#logEndOffset)
-    if (target <= this.#logStartOffset) return
-    this.#logStartOffset = target
-    this.#onLogStartOffsetChange?.()
-    while (this.#segments.length > 1 &&
-      (this.#segments[1] as LogSegment).baseOffset <= target) {
-      const removed = this.#segments.shift() as LogSegment
-      await removed.renameForDeletion()
-      this.#deletedSegments.add(removed)
-      this.#clock.setTimer(FILE_DELETE_DELAY_MS, () => {
-        if (this.#deletedSegments.delete(removed)) this.#inBackground(removed.delete())
+  deleteSegmentsBefore (offset: number): Promise<void> {
+    return this.#serialDeletion(async () => {
+      const target = Math.min(offset, this.#logEndOffset)
+      if (target <= this.#logStartOffset) return
+      this.#raiseLogStartOffset(target)
+      let count = 0
+      while (count + 1 < this.#segments.length &&
+        (this.#segments[count + 1] as LogSegment).baseOffset <= target) count++
+      await this.#deleteOldest(count, this.#segments.slice(0, count).map(() =>
+        this.#clock.nowMs()))
+    })
+  }
+
+  /**
+   * One retention check (Kafka's UnifiedLog.deleteOldSegments, run every
+   * log.retention.check.interval.ms): first segment.ms rolls a non-empty active segment that is
+   * too old, so that an idle partition's data can age out; then retention.ms, retention.bytes
+   * and the log start offset delete whole old segments (retention.ts decides which).
+   */
+  enforceRetention (): Promise<RetentionOutcome> {
+    return this.#serialDeletion(async () => {
+      const outcome: RetentionOutcome = {
+        deletedSegments: 0, deletedBytes: 0, reason: undefined, rolled: false,
+      }
+      if (this.#closed) return outcome
+      const active = this.#active
+      if (active.size > 0 && this.#clock.nowMs() - active.createdMs > this.#config.segmentMs) {
+        outcome.rolled = await this.#rollNow()
+      }
+      const plan = planRetention(this.#segments, {
+        retentionMs: this.#config.retentionMs,
+        retentionBytes: this.#config.retentionBytes,
+        deleteEnabled: this.#config.cleanupPolicy.includes('delete'),
+      }, {
+        nowMs: this.#clock.nowMs(),
+        logStartOffset: this.#logStartOffset,
+        highWatermark: this.#highWatermark,
+        logEndOffset: this.#logEndOffset,
       })
+      if (plan.count === 0) return outcome
+      // Kafka's deleteSegments: a log keeps an active segment, so when every segment goes a new
+      // one is rolled first (at the log end: the high watermark covers everything, so nothing
+      // is pending).
+      if (plan.count === this.#segments.length && !await this.#rollNow()) return outcome
+      for (const segment of this.#segments.slice(0, plan.count)) {
+        outcome.deletedBytes += segment.size
+      }
+      this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
+      await this.#deleteOldest(plan.count, plan.eligibleSinceMs)
+      outcome.deletedSegments = plan.count
+      outcome.reason = plan.reason
+      return outcome
+    })
+  }
+
+  #serialDeletion<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.#deletions.catch(() => undefined).then(task)
+    this.#deletions = run
+    return run
+  }
+
+  /** Rolls the active segment now unless a roll or a recovery is under way; true if it did. */
+  async #rollNow (): Promise<boolean> {
+    if (this.#rolling !== undefined || this.#recovering !== undefined || this.#closed ||
+      this.#pendingTruncation !== undefined) return false
+    this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
+    await this.#rolling
+    return true
+  }
+
+  #raiseLogStartOffset (offset: number): void {
+    if (offset <= this.#logStartOffset) return
+    this.#logStartOffset = Math.min(offset, this.#logEndOffset)
+    this.#onLogStartOffsetChange?.()
+  }
+
+  /**
+   * Takes the `count` oldest segments out of the log at once (no read that starts from now on
+   * sees them), renames their files to `.deleted` (a crash from here on leaves only files that
+   * the next start removes) and removes the files after file.delete.delay.ms and after the last
+   * read holding them (LogSegment.retain), so a read in flight completes with the bytes it
+   * began with.
+   */
+  async #deleteOldest (count: number, eligibleSinceMs: readonly number[]): Promise<void> {
+    // The active segment always stays: appends go there.
+    assert(count < this.#segments.length, 'retention never deletes the active segment')
+    const removed = this.#segments.splice(0, count)
+    for (const [i, segment] of removed.entries()) {
+      try {
+        await segment.renameForDeletion()
+      } catch (error) {
+        this.#logger.warn(`${this.name}: renaming segment ${segment.baseOffset} for deletion ` +
+          `failed (${String(error)}); it is removed after the delay all the same`)
+      }
+      this.#retire(segment, eligibleSinceMs[i] ?? this.#clock.nowMs(), true)
     }
+  }
+
+  /**
+   * Removes a segment taken out of the log (already renamed `.deleted`) after
+   * file.delete.delay.ms and its last reader; `reclaimed` reports its bytes as freed.
+   */
+  #retire (segment: LogSegment, eligibleMs: number, reclaimed: boolean): void {
+    this.#deletedSegments.add(segment)
+    this.#clock.setTimer(this.#config.fileDeleteDelayMs, () => {
+      if (!this.#deletedSegments.delete(segment)) return
+      const bytes = segment.size
+      this.#inBackground(segment.deleteWhenUnread().then(() => {
+        if (!reclaimed) return
+        this.#onSegmentReclaimed?.({ bytes, latencyMs: this.#clock.nowMs() - eligibleMs })
+      }))
+    })
+  }
+
+  /** Last offsets of the producer batches idempotence still needs (ProducerState). */
+  get producerBatchEnds (): number[] {
+    return this.#producers.retainedBatchEnds()
+  }
+
+  /**
+   * The segments the cleaner may rewrite: every inactive segment wholly below the high
+   * watermark, oldest first (Kafka never cleans the active segment).
+   */
+  get cleanableSegments (): readonly LogSegment[] {
+    const cleanable: LogSegment[] = []
+    for (const segment of this.#segments.slice(0, -1)) {
+      if (segment.nextOffset > this.#highWatermark) break
+      cleanable.push(segment)
+    }
+    return cleanable
+  }
+
+  /**
+   * Puts a cleaned copy in place of `old` (consecutive segments of this log), the last steps
+   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned`, fsynced it and renamed it
+   * to `swapPath` (`<base>.log.swap`); here the old files are renamed `.deleted`, the swap
+   * file becomes `<base>.log`, and the log switches to it in one synchronous step. A restart
+   * after a kill at any step ends with either the old segments or the new one (log-loader.ts,
+   * recoverSwapFiles). Readers holding an old segment finish on it (LogSegment.retain).
+   */
+  replaceSegments (old: readonly LogSegment[], swapPath: string): Promise<LogSegment> {
+    return this.#serialDeletion(async () => {
+      const first = old[0]
+      const last = old[old.length - 1]
+      assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
+      const start = this.#segments.indexOf(first)
+      if (start < 0 || old.some((segment, i) => this.#segments[start + i] !== segment) ||
+        start + old.length >= this.#segments.length) {
+        // Retention or a truncation changed the log meanwhile: this cleaning is void.
+        await this.#disk.remove(swapPath)
+        throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: the segments from ` +
+          `${first.baseOffset} changed during cleaning`)
+      }
+      for (const segment of old) await segment.renameForDeletion({ keepSnapshot: true })
+      await this.#disk.rename(swapPath, first.logPath)
+      await this.#disk.syncDirectory(this.directory)
+      const cleaned = await LogSegment.open(this.#disk, this.directory, first.baseOffset,
+        segmentIndexIntervalBytes(this.#config), first.createdMs)
+      await cleaned.recover(false)
+      // The cleaner keeps each group's last batch, so the log stays contiguous.
+      assert(cleaned.nextOffset === last.nextOffset, 'a cleaned group ends where it began')
+      const current = this.#segments.indexOf(first)
+      this.#segments.splice(current, old.length, cleaned)
+      for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
+      this.#inBackground(cleaned.writeIndexes(false))
+      return cleaned
+    })
   }
 
   /**

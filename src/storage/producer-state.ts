@@ -60,6 +60,19 @@ export class ProducerState {
     this.#ongoing.clear()
   }
 
+  /**
+   * The last offsets of every retained batch of every producer (at most
+   * BATCHES_RETAINED_PER_PRODUCER each): the batches the log cleaner must keep, emptied if need
+   * be, so that a restart's replay still knows them (Kafka keeps each producer's last batch).
+   */
+  retainedBatchEnds (): number[] {
+    const ends: number[] = []
+    for (const entry of this.#producers.values()) {
+      for (const batch of entry.batches) ends.push(batch.lastOffset)
+    }
+    return ends
+  }
+
   check (producerId: number, epoch: number, baseSequence: number,
     lastOffsetDelta: number): SequenceCheck {
     const entry = this.#producers.get(producerId)
