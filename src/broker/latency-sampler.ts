@@ -50,6 +50,9 @@ const READS_MAX = 8192
 const STAGES: ReadonlyArray<[string, keyof ProduceTrace, keyof ProduceTrace]> = [
   ['received → appended (validation, admission, roll)', 'receivedMs', 'appendedMs'],
   ['appended → round start (queued before the round)', 'appendedMs', 'roundStartMs'],
+  ['  of which: its log\'s round was running (waits for the next)', 'appendedMs',
+    'roundStartMs'],
+  ['  of which: no round of its log was running', 'appendedMs', 'roundStartMs'],
   ['round start → written (writev)', 'roundStartMs', 'writtenMs'],
   ['written → synced (other logs\' writes, fdatasync)', 'writtenMs', 'syncedMs'],
   ['synced → acknowledged (back in the handler)', 'syncedMs', 'acknowledgedMs'],
@@ -123,6 +126,8 @@ export class LatencySampler {
         if (from === 'writtenMs' && to === 'acknowledgedMs' && trace.syncedMs !== undefined) {
           continue
         }
+        if (name.includes('was running') && trace.waitedForRound !== true) continue
+        if (name.includes('no round') && trace.waitedForRound === true) continue
         if (typeof start === 'number' && typeof end === 'number') values.push(end - start)
       }
       if (values.length > 0) stagesMs[name] = percentiles(values)
