@@ -126,8 +126,11 @@ export class LatencySampler {
         if (from === 'writtenMs' && to === 'acknowledgedMs' && trace.syncedMs !== undefined) {
           continue
         }
-        if (name.includes('was running') && trace.waitedForRound !== true) continue
-        if (name.includes('no round') && trace.waitedForRound === true) continue
+        if (name.includes('no round')) {
+          if (trace.waitedForRound === true) continue
+        } else if (name.includes('was running') && trace.waitedForRound !== true) {
+          continue
+        }
         if (typeof start === 'number' && typeof end === 'number') values.push(end - start)
       }
       if (values.length > 0) stagesMs[name] = percentiles(values)
