@@ -33,8 +33,10 @@ import { compareKafka, compareTable, type CompareResult } from './lib/compare-ka
 import type { RateRunResult } from './lib/rate-run.js'
 import { formatRate, table, type Sample } from './lib/report.js'
 import {
-  CODECS, consume, latency, produce, sweep, type Context, type Options, type ProduceResult,
+  ab, brokerEnv, CODECS, consume, latency, produce, sweep, type AbRun, type AbSummary,
+  type Context, type Options, type ProduceResult,
 } from './lib/scenarios.js'
+import { stallTable, stageTable } from './lib/breakdown.js'
 
 function ms (value: number | undefined): string {
   return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
@@ -102,11 +104,17 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
     throughput.push({ label: 'consume', points: consumed.samples.map(s => [s.second, s.messages]) })
   }
   const runs: Array<{ label: string, run: RateRunResult }> = []
+  if (scenario === 'ab') {
+    for (const entry of result.runs as AbRun[]) {
+      runs.push({ label: `${entry.variant} #${entry.pair + 1}`, run: entry.run })
+    }
+  }
   if (result.run !== undefined) {
     const run = result.run as RateRunResult
     runs.push({ label: `latency @ ${formatRate(run.targetRate)}/s`, run })
   }
-  for (const run of (result.runs ?? []) as Array<{ fraction: number } & RateRunResult>) {
+  const sweepRuns = scenario === 'sweep' ? result.runs ?? [] : []
+  for (const run of sweepRuns as Array<{ fraction: number } & RateRunResult>) {
     runs.push({ label: `${Math.round(run.fraction * 100)}% of peak`, run })
   }
   if (runs.length > 0) {
@@ -120,13 +128,34 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
       latencySeries.push({ label: `produce request, ${runs[0]?.label}`,
         points: runs[0]?.run.spectrum.produce ?? [] })
     }
+    lines.push('', 'stalls over each measured window (event-loop delay; GC pauses):',
+      stallTable(runs))
+    for (const { label, run } of runs) {
+      if (run.broker !== undefined) lines.push('', `${label}: ${stageTable(run)}`)
+    }
   }
+  if (scenario === 'ab') lines.push('', abTable(result.summary as AbSummary[]))
   lines.unshift(heading(scenario, options))
   return {
     text: lines.join('\n'),
     ...(throughput.length > 0 ? { throughput } : {}),
     ...(latencySeries.some(s => s.points.length > 0) ? { latency: latencySeries } : {}),
   }
+}
+
+/** Medians per build over the pairs, and this build over the baseline. */
+function abTable (summary: readonly AbSummary[]): string {
+  const [base, mine] = summary
+  if (base === undefined || mine === undefined) return ''
+  const row = (label: string, pick: (s: AbSummary) => number, format: (v: number) => string) =>
+    [label, format(pick(base)), format(pick(mine)), (pick(mine) / pick(base)).toFixed(2)]
+  return table(['median over pairs', base.variant, mine.variant, 'ratio'], [
+    row('peak msg/s', s => s.peakMessagesPerSecond, formatRate),
+    row('produce p50 ms', s => s.produceP50, ms),
+    row('produce p99 ms', s => s.produceP99, ms),
+    row('e2e p50 ms', s => s.endToEndP50, ms),
+    row('e2e p99 ms', s => s.endToEndP99, ms),
+  ])
 }
 
 async function latestProfile (directory: string): Promise<string | undefined> {
@@ -156,6 +185,20 @@ function nonNegativeNumber (value: string): number {
   return parsed
 }
 
+function fraction (value: string): number {
+  const parsed = Number(value)
+  if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) {
+    throw new InvalidArgumentError('must be a fraction in [0, 1]')
+  }
+  return parsed
+}
+
+function propertyList (value: string, previous: Record<string, string>): Record<string, string> {
+  const at = value.indexOf('=')
+  if (at <= 0) throw new InvalidArgumentError('must be name=value')
+  return { ...previous, [value.slice(0, at)]: value.slice(at + 1) }
+}
+
 function fractionList (value: string): number[] {
   const fractions = value.split(',').map(Number)
   if (fractions.some(f => !Number.isFinite(f) || f <= 0 || f > 1)) {
@@ -164,11 +207,12 @@ function fractionList (value: string): number[] {
   return fractions
 }
 
-const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka']
+const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka', 'ab']
 
 function parseOptions (): { scenario: string, options: Options } {
   const program = new Command('bench')
-    .argument('<scenario>', 'produce | consume | latency | sweep | compare-kafka | compaction')
+    .argument('<scenario>',
+      'produce | consume | latency | sweep | compare-kafka | compaction | ab')
     .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
     .option('--spawn', 'start a fresh local broker for the run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
@@ -200,6 +244,14 @@ function parseOptions (): { scenario: string, options: Options } {
       .default('none'))
     .option('--topic <prefix>', 'topic name prefix', `bench-${Date.now()}`)
     .option('--no-raw-limit', 'with --spawn: skip the raw-disk comparison')
+    .option('--sample-rate <fraction>', 'with --spawn and in ab: the broker\'s ' +
+      'tributary.debug.latency.sample.rate, for the per-stage breakdown (0: none)',
+      fraction, 0.05)
+    .option('--broker-config <name=value...>', 'with --spawn and in ab: broker properties ' +
+      '(e.g. tributary.fsync.before.ack=false)', propertyList, {})
+    .option('--baseline-bin <path>', 'ab: the other build\'s bin/tributary.js')
+    .option('--pairs <count>', 'ab: pairs of runs (baseline and this build, order alternating)',
+      positiveInteger, 3)
     .option('--out <dir>', 'directory for the JSON and the charts',
       path.join(REPO_ROOT, 'bench/results'))
   program.parse()
@@ -220,6 +272,10 @@ function parseOptions (): { scenario: string, options: Options } {
     program.error('bench: latency stamps need uncompressed batches; use --compression none')
   }
   if (raw.profile === true && raw.spawn !== true) program.error('bench: --profile needs --spawn')
+  if (scenario === 'ab' && (raw.baselineBin === undefined || raw.spawn === true)) {
+    program.error('bench: ab starts its own brokers from --baseline-bin and this build; ' +
+      'give --baseline-bin and drop --spawn')
+  }
   return {
     scenario,
     options: {
@@ -232,6 +288,8 @@ function parseOptions (): { scenario: string, options: Options } {
       rateFraction: raw.rateFraction,
       fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
       rawLimit: raw.rawLimit, out: path.resolve(raw.out),
+      sampleRate: raw.sampleRate, brokerConfig: raw.brokerConfig, pairs: raw.pairs,
+      ...(raw.baselineBin === undefined ? {} : { baselineBin: path.resolve(raw.baselineBin) }),
     },
   }
 }
@@ -244,6 +302,7 @@ async function main (): Promise<void> {
   const broker = options.spawn
     ? await startBroker({
       nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+      env: brokerEnv(options),
     })
     : undefined
   if (broker !== undefined) options.bootstrap = broker.bootstrap
@@ -253,7 +312,7 @@ async function main (): Promise<void> {
   let result: Record<string, unknown>
   let hotSpots: HotSpot[] | undefined
   try {
-    const scenarios = { produce, consume, latency, sweep,
+    const scenarios = { produce, consume, latency, sweep, ab,
       'compare-kafka': async (context: Context) => compareKafka(context.options) } as
       Record<string, (context: Context) => Promise<object>>
     result = await (scenarios[scenario] as (context: Context) => Promise<object>)(context) as

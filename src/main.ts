@@ -8,6 +8,7 @@
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'
+import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
 import {
   ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
@@ -96,6 +97,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
   const controller = new Controller(image, metadataLog, config.nodeId)
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
+  const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
+  const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
   // Effective settings are derived once per topic and config version, not on every produce.
   const settingsCache = new Map<string, { version: number,
     settings: ReturnType<typeof topicSettingsFor> }>()
@@ -119,6 +122,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
     },
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
+    latencySampler,
     logger,
   })
   // From here on the replica manager follows every metadata commit by itself; this first
@@ -250,7 +254,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
-    broker, metrics, host: config.host, port: config.httpPort,
+    broker, metrics, latencySampler, host: config.host, port: config.httpPort,
     ready: () => kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
@@ -276,6 +280,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()
       await logManager.close()
+      latencySampler?.stop()
     })()
     return closing
   }

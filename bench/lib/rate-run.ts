@@ -7,7 +7,9 @@
  * record. A producer connection with `inflight` requests outstanding skips what falls due and
  * counts it, and the run reports itself saturated when it could not offer its rate.
  */
+import type { LatencyReport } from '../../src/broker/latency-sampler.js'
 import { KafkaClient } from '../../src/client/client.js'
+import { ProcessStalls, type StallReport } from '../../src/io/process-stalls.js'
 import { lastOffsetOf, RECORDS_COUNT_OFFSET } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import {
@@ -35,6 +37,11 @@ export interface RateRunOptions {
   /** Seconds sent at the rate before measuring: connections, JIT and fresh segments settle. */
   warmupSeconds: number
   label: string
+  /**
+   * The broker's debug latency report (`http://host:port/debug/latency`, served when its
+   * tributary.debug.latency.sample.rate > 0): reset when measuring starts, read at the end.
+   */
+  debugUrl?: string
 }
 
 export interface RateRunResult {
@@ -54,6 +61,10 @@ export interface RateRunResult {
   received?: number
   spectrum: { produce: Array<[number, number]>, endToEnd?: Array<[number, number]> }
   samples: Sample[]
+  /** The generator's own event-loop delay and GC pauses over the measured window. */
+  generator: StallReport
+  /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */
+  broker?: LatencyReport
 }
 
 /** How long the consumer keeps reading after the last send, for the last batches to arrive. */
@@ -116,11 +127,18 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   let due = 0
   let next = 0
   const settle = new Set<Promise<void>>()
+  const stalls = new ProcessStalls().start()
+  let windowStarted = false
   while (performance.now() < deadline) {
     // Send every batch due by now, so timer granularity does not lower the offered rate.
     const now = performance.now()
     const dueNow = Math.floor((now - started) / intervalMs)
     const measuring = now >= measuredFrom
+    if (measuring && !windowStarted) {
+      windowStarted = true
+      stalls.reset()
+      if (options.debugUrl !== undefined) void debugReport(options.debugUrl, true)
+    }
     if (dueNow > due && measuring) {
       maxScheduleLagMs = Math.max(maxScheduleLagMs, now - started - due * intervalMs)
     }
@@ -155,6 +173,10 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     await new Promise(resolve => setTimeout(resolve, 1))
   }
   const seconds = (performance.now() - measuredFrom) / 1000
+  const generator = stalls.report()
+  stalls.stop()
+  const broker = options.debugUrl === undefined ? undefined
+    : await debugReport(options.debugUrl, false)
   await Promise.all(settle)
   const samples = sampler.stop()
   if (options.endToEnd) {
@@ -188,5 +210,19 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
       ...(!options.endToEnd ? {} : { endToEnd: spectrumMs(endToEndLatency) }),
     },
     samples,
+    generator,
+    ...(broker === undefined ? {} : { broker }),
+  }
+}
+
+/** The broker's debug latency report, or undefined when it does not serve one (sampling off). */
+async function debugReport (url: string, reset: boolean): Promise<LatencyReport | undefined> {
+  try {
+    const response = await fetch(`${url}${reset ? '?reset=true' : ''}`,
+      { signal: AbortSignal.timeout(5000) })
+    if (!response.ok) return undefined
+    return await response.json() as LatencyReport
+  } catch {
+    return undefined
   }
 }

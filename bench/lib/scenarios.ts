@@ -11,7 +11,10 @@ import {
 } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import { buildRecordBatch } from '../../src/records/builder.js'
-import type { BrokerProcess } from '../../test/support/broker-process.js'
+import { envName } from '../../src/config/load.js'
+import {
+  BIN, removeDataDir, startBroker, type BrokerProcess,
+} from '../../test/support/broker-process.js'
 import { produceWithKafkajs } from './kafkajs-producer.js'
 import { runAtRate, type RateRunResult } from './rate-run.js'
 import { recordsPerBatch } from './stamped-batches.js'
@@ -45,6 +48,13 @@ export interface Options {
   rawLimit: boolean
   /** Where the JSON and the charts go. */
   out: string
+  /** With --spawn: the broker's tributary.debug.latency.sample.rate (0 = no breakdown). */
+  sampleRate: number
+  /** With --spawn: extra broker properties (name → value), passed as TRIBUTARY_* variables. */
+  brokerConfig: Record<string, string>
+  /** ab: the other build's bin/tributary.js, and how many pairs of runs. */
+  baselineBin?: string
+  pairs: number
 }
 
 export interface Context {
@@ -251,6 +261,8 @@ export async function atRate (context: Context, rate: number, label: string): Pr
     batchBytes: options.batchBytes, lingerMs: options.lingerMs, acks: options.acks,
     endToEnd: true, label,
     warmupSeconds: options.warmup,
+    ...(context.broker === undefined ? {}
+      : { debugUrl: `http://${httpAddress(context.broker)}/debug/latency` }),
   })
 }
 
@@ -279,4 +291,86 @@ export async function sweep (context: Context): Promise<Record<string, unknown>>
 
 export function httpAddress (broker: BrokerProcess): string {
   return `127.0.0.1:${broker.httpPort}`
+}
+
+/** The environment that gives a spawned broker the bench's sample rate and --broker-config. */
+export function brokerEnv (options: Options): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (options.sampleRate > 0) {
+    env[envName('tributary.debug.latency.sample.rate')] = String(options.sampleRate)
+  }
+  for (const [name, value] of Object.entries(options.brokerConfig)) env[envName(name)] = value
+  return env
+}
+
+export interface AbRun {
+  variant: string
+  pair: number
+  peak: ProduceResult
+  run: RateRunResult
+}
+
+/**
+ * Paired A/B runs in one invocation, so both builds see the same machine state: `--pairs`
+ * times, a fresh broker of each build (the order alternating: A B, B A, ...) gets a closed-loop
+ * `produce` (its peak) and then a `latency` run at `--rate`. On a shared VM single runs vary
+ * by more than most changes, so only ratios of medians over pairs are worth reading.
+ */
+export async function ab (context: Context): Promise<Record<string, unknown>> {
+  const { options } = context
+  if (options.baselineBin === undefined) throw new Error('ab needs --baseline-bin')
+  const variants = [
+    { name: 'baseline', bin: options.baselineBin },
+    { name: 'this build', bin: BIN },
+  ]
+  const runs: AbRun[] = []
+  for (let pair = 0; pair < options.pairs; pair++) {
+    const order = pair % 2 === 0 ? variants : [...variants].reverse()
+    for (const variant of order) {
+      const broker = await startBroker({ bin: variant.bin, env: brokerEnv(options),
+        outputTailBytes: 64 * 1024 })
+      try {
+        const sub: Context = { options: { ...options, bootstrap: broker.bootstrap }, broker,
+          topics: 0 }
+        const peak = await produce(sub)
+        const run = await atRate(sub, options.rate ?? 100_000,
+          `${variant.name} @ ${formatRate(options.rate ?? 100_000)}`)
+        runs.push({ variant: variant.name, pair, peak, run })
+      } finally {
+        await broker.stop()
+        await removeDataDir(broker.dataDir)
+      }
+    }
+  }
+  return { runs, summary: abSummary(runs, variants.map(v => v.name)) }
+}
+
+export interface AbSummary {
+  variant: string
+  peakMessagesPerSecond: number
+  produceP50: number
+  produceP99: number
+  endToEndP50: number
+  endToEndP99: number
+}
+
+/** Medians over pairs, per variant. */
+function abSummary (runs: readonly AbRun[], variants: readonly string[]): AbSummary[] {
+  const median = (values: number[]): number => {
+    const sorted = [...values].sort((a, b) => a - b)
+    const middle = Math.floor(sorted.length / 2)
+    return sorted.length % 2 === 1 ? sorted[middle] as number
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2
+  }
+  return variants.map(variant => {
+    const mine = runs.filter(run => run.variant === variant)
+    return {
+      variant,
+      peakMessagesPerSecond: median(mine.map(r => r.peak.messagesPerSecond)),
+      produceP50: median(mine.map(r => r.run.produceLatencyMs.p50)),
+      produceP99: median(mine.map(r => r.run.produceLatencyMs.p99)),
+      endToEndP50: median(mine.map(r => r.run.endToEndLatencyMs?.p50 ?? NaN)),
+      endToEndP99: median(mine.map(r => r.run.endToEndLatencyMs?.p99 ?? NaN)),
+    }
+  })
 }

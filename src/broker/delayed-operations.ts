@@ -67,10 +67,13 @@ export class Purgatory {
     })
   }
 
-  notify (key: string): void {
+  /** Wakes every waiter on `key`; returns how many it woke. */
+  notify (key: string): number {
     const set = this.#byKey.get(key)
-    if (set === undefined) return
+    if (set === undefined) return 0
+    const woken = set.size
     for (const waiter of [...set]) this.#complete(waiter)
+    return woken
   }
 
   /** Completes every waiter (shutdown). */

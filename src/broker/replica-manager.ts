@@ -26,6 +26,7 @@ import type { LogManager } from '../storage/log-manager.js'
 import type { PartitionLog } from '../storage/partition-log.js'
 import type { LogConfig } from '../storage/log-config.js'
 import { assert } from '../util/assert.js'
+import type { LatencySampler } from './latency-sampler.js'
 import { partitionKey, Purgatory } from './delayed-operations.js'
 import { isInternalTopic } from './internal-topics.js'
 
@@ -88,6 +89,8 @@ export interface ReplicaManagerOptions {
   topicSettings: (topic: string) => TopicSettings
   onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
   onRead?: (topic: string, bytes: number, records: number) => void
+  /** The debug latency breakdown, when tributary.debug.latency.sample.rate > 0. */
+  latencySampler?: LatencySampler
   logger?: { warn (message: string): void }
 }
 
@@ -206,6 +209,7 @@ export class ReplicaManager implements MetadataPublisher {
         `Cannot append to internal topic ${topic}`)
     }
     const log = this.#requireLog(topic, partition)
+    const trace = this.#options.latencySampler?.startProduce()
     const settings = this.#options.topicSettings(topic)
     const nowMs = this.#options.clock.nowMs()
     let validated
@@ -238,7 +242,9 @@ export class ReplicaManager implements MetadataPublisher {
         baseSequence: validated.baseSequence,
         isTransactional: validated.isTransactional,
         verifyTransaction: options.verifyTransaction,
+        trace,
       })
+      if (trace !== undefined) trace.acknowledgedMs = this.#options.clock.monotonicMs()
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
     }
@@ -255,7 +261,8 @@ export class ReplicaManager implements MetadataPublisher {
       this.#options.onAppended?.(topic, partition, result,
         this.#options.clock.monotonicMs() - startedMs)
     }
-    this.#options.purgatory.notify(partitionKey(topic, partition))
+    const woken = this.#options.purgatory.notify(partitionKey(topic, partition))
+    if (trace !== undefined) this.#options.latencySampler?.finishProduce(trace, woken)
     return result
   }
 
@@ -308,9 +315,15 @@ export class ReplicaManager implements MetadataPublisher {
     let records: Buffer = EMPTY
     if (fetchOffset < readEnd) {
       try {
+        const sampler = this.#options.latencySampler
+        const readStartMs = sampler?.sampleRead() === true ? this.#options.clock.monotonicMs()
+          : undefined
         const read = await log.read(fetchOffset, maxBytes, {
           maxOffset: readEnd, minOneBatch,
         })
+        if (readStartMs !== undefined) {
+          sampler?.recordRead(this.#options.clock.monotonicMs() - readStartMs)
+        }
         records = read.records
         if (this.#options.onRead !== undefined) {
           this.#options.onRead(topic, records.length, countRecords(records))

@@ -224,6 +224,11 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'tributary.metrics.partition.enabled', importance: 'low',
     type: 'boolean', default: 'true',
     doc: 'Export per-partition metric series' },
+  { name: 'tributary.debug.latency.sample.rate', importance: 'low',
+    type: 'double', default: '0', min: 0, max: 1,
+    doc: 'Debug: share of produced batches whose stages (queued, write, fdatasync, ' +
+      'acknowledgement, consumer wake-up) are timed and served with event-loop delay and GC ' +
+      'pauses at GET /debug/latency on the HTTP port; 0 turns it off' },
   { name: 'consumer.instance.timeout.ms', importance: 'medium',
     type: 'int', default: '300000', min: 1000,
     doc: 'HTTP consumer instances expire after this long without requests' },

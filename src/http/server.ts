@@ -12,6 +12,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import { unpack } from 'msgpackr'
 import type { Broker } from '../broker/broker.js'
+import type { LatencySampler } from '../broker/latency-sampler.js'
 import type { Metrics } from '../metrics/metrics.js'
 import { HttpError, schemaErrors } from './errors.js'
 import { MSGPACK, sendBody } from './respond.js'
@@ -25,6 +26,8 @@ import { addSharedSchemas, FORMAT_MEANINGS, PATTERN_MEANINGS, ref, TAG } from '.
 export interface HttpServerOptions {
   broker: Broker
   metrics: Metrics
+  /** The debug latency breakdown (GET /debug/latency), when sampling is on. */
+  latencySampler?: LatencySampler
   host: string
   port: number
   /** True once the Kafka listener accepts connections (and until shutdown starts). */
@@ -139,6 +142,21 @@ function registerOperations (app: FastifyInstance, options: HttpServerOptions): 
   }, async (_request, reply) => {
     const body = await options.metrics.registry.metrics()
     return reply.type(options.metrics.registry.contentType).send(body)
+  })
+  const sampler = options.latencySampler
+  if (sampler === undefined) return
+  app.get('/debug/latency', { schema: { tags,
+    summary: 'Debug latency breakdown (tributary.debug.latency.sample.rate > 0 only)',
+    querystring: { type: 'object', properties: { reset: { type: 'boolean',
+      description: 'Start a new window after answering' } } },
+    response: { 200: { description: 'Per-stage percentiles of sampled produced batches (ms), ' +
+      'with the broker\'s event-loop delay and GC pauses over the window',
+    type: 'object', additionalProperties: true,
+    examples: [{ sampleRate: 0.01, traces: 120, stagesMs: {} }] } } },
+  }, async request => {
+    const report = sampler.report()
+    if ((request.query as { reset?: boolean }).reset === true) sampler.reset()
+    return report
   })
 }
 

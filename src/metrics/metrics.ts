@@ -25,6 +25,7 @@
  * `tributary_metrics_collect_errors_total` counts it.
  */
 import client from 'prom-client'
+import type { FixedHistogram } from './fixed-histogram.js'
 
 export interface PartitionSample {
   topic: string
@@ -58,6 +59,10 @@ export interface FlushTotals {
   bytes: number
   /** Time spent in those rounds (writing, then fdatasync), in seconds. */
   roundSeconds: number
+  /** Each round's duration (the flusher's own histogram, read at scrape). */
+  roundDurations?: FixedHistogram
+  /** Each fsync's duration by kind of file (log, index, snapshot, checkpoint, directory). */
+  fsyncDurations?: ReadonlyMap<string, FixedHistogram>
 }
 
 /** The log cleaner's totals (issue #16), as the storage engine counts them. */
@@ -146,6 +151,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
     maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
   defineCleanerMetrics(registers, () => cleanerProvider())
+  defineFlushHistograms(registry, () => flushProvider())
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -364,6 +370,60 @@ function defineRetentionMetrics (registers: Registers) {
       registers, buckets: RECLAIM_BUCKETS_SECONDS,
     }),
   }
+}
+
+/**
+ * The flush-round and fsync histograms: the storage engine observes into fixed buckets on its
+ * hot path (no label hashing), and a scrape publishes them as Prometheus histograms.
+ */
+function defineFlushHistograms (registry: client.Registry, totals: () => FlushTotals): void {
+  publishedHistogram(registry, {
+    name: 'tributary_log_flush_round_duration_seconds',
+    help: 'Duration of each group-commit round (writes of every dirty log, then fdatasyncs)',
+    labelNames: [],
+    read: () => {
+      const round = totals().roundDurations
+      return round === undefined ? [] : [[{}, round]]
+    },
+  })
+  publishedHistogram(registry, {
+    name: 'tributary_log_fsync_duration_seconds',
+    help: 'Duration of each fsync/fdatasync, by kind of file (log, index, snapshot, ' +
+      'checkpoint, directory)',
+    labelNames: ['kind'],
+    read: () => [...totals().fsyncDurations ?? []].map(([kind, h]) => [{ kind }, h]),
+  })
+}
+
+/**
+ * A histogram whose buckets are kept elsewhere (a FixedHistogram) and read at scrape: prom-client
+ * accepts any object with its metric shape (name, help, type, get), so this is registered as
+ * one without a prom-client Histogram's per-observation label hashing.
+ */
+function publishedHistogram (registry: client.Registry, options: { name: string, help: string,
+  labelNames: string[], read: () => Array<[Record<string, string>, FixedHistogram]> }): void {
+  const { name, help, labelNames, read } = options
+  const metric = {
+    name, help, labelNames, type: 'histogram', aggregator: 'sum',
+    get () {
+      const values: Array<{ labels: Record<string, string | number>, value: number,
+        metricName: string }> = []
+      for (const [labels, histogram] of read()) {
+        const cumulative = histogram.cumulative()
+        histogram.bounds.forEach((bound, i) => {
+          values.push({ labels: { ...labels, le: bound }, value: cumulative[i] as number,
+            metricName: `${name}_bucket` })
+        })
+        values.push({ labels: { ...labels, le: '+Inf' }, value: histogram.count,
+          metricName: `${name}_bucket` })
+        values.push({ labels, value: histogram.sum, metricName: `${name}_sum` })
+        values.push({ labels, value: histogram.count, metricName: `${name}_count` })
+      }
+      return { name, help, type: 'histogram', values, aggregator: 'sum' }
+    },
+    reset: () => undefined,
+  }
+  registry.registerMetric(metric as unknown as client.Metric)
 }
 
 function defineRequestMetrics (registers: Registers,

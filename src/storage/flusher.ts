@@ -16,6 +16,7 @@
  * (PartitionLog serializes its own `flushRound`).
  */
 import type { Clock, TimerHandle } from '../io/clock.js'
+import { FixedHistogram } from '../metrics/fixed-histogram.js'
 import type { FlushTotals } from '../metrics/metrics.js'
 import { assert } from '../util/assert.js'
 
@@ -68,6 +69,8 @@ export class GroupCommitFlusher implements Flusher {
   flushedBytes = 0
   /** Wall time spent in rounds (writes and fdatasyncs), for the flush-time metric. */
   roundMs = 0
+  /** Each round's duration, for the flush-round histogram (published at scrape). */
+  readonly roundDurations = new FixedHistogram()
 
   constructor (clock: Clock, pendingBytesMax = PENDING_BYTES_MAX) {
     assert(pendingBytesMax > 0, 'the pending-bytes budget is positive')
@@ -112,7 +115,7 @@ export class GroupCommitFlusher implements Flusher {
   /** Totals since start-up, in the shape the metrics export (Kafka's LogFlushStats). */
   get stats (): FlushTotals {
     return { rounds: this.rounds, fsyncs: this.fsyncs, bytes: this.flushedBytes,
-      roundSeconds: this.roundMs / 1000 }
+      roundSeconds: this.roundMs / 1000, roundDurations: this.roundDurations }
   }
 
   /** A batch larger than the whole budget still goes through, alone. */
@@ -131,7 +134,9 @@ export class GroupCommitFlusher implements Flusher {
         this.rounds++
         const started = this.#clock.monotonicMs()
         await Promise.all(logs.map(log => log.flushRound(barrier)))
-        this.roundMs += this.#clock.monotonicMs() - started
+        const elapsedMs = this.#clock.monotonicMs() - started
+        this.roundMs += elapsedMs
+        this.roundDurations.observe(elapsedMs / 1000)
       }
     } finally {
       this.#running = undefined

@@ -42,6 +42,7 @@ import { GroupCommitFlusher } from './flusher.js'
 import {
   DEFAULT_CLEANER_CONFIG, LogCleaner, type LogCleanerConfig,
 } from './log-cleaner.js'
+import { FsyncTimes, timedDisk } from './fsync-times.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
 import {
   PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
@@ -117,6 +118,7 @@ export class LogManager {
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   readonly #disk: Disk
+  readonly #fsyncTimes = new FsyncTimes()
   /** The topic id each open log's partition.metadata is known to hold (one entry per log). */
   readonly #topicIds = new Map<string, string>()
   #checkpointTimer: TimerHandle | undefined
@@ -131,8 +133,8 @@ export class LogManager {
     this.dataDir = dataDir
     this.clusterId = clusterId
     this.#release = release
-    this.#disk = options.disk ?? nodeDisk
     this.#clock = options.clock ?? systemClock
+    this.#disk = timedDisk(options.disk ?? nodeDisk, this.#fsyncTimes, this.#clock)
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
     this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
@@ -158,7 +160,7 @@ export class LogManager {
 
   /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
   get flushStats (): FlushTotals {
-    return this.#flusher.stats
+    return { ...this.#flusher.stats, fsyncDurations: this.#fsyncTimes.byKind }
   }
 
   /** Appended bytes not yet flushed, across all logs (bounded by `pendingBytesMax`). */

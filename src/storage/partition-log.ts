@@ -36,6 +36,7 @@ import {
   LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
+import type { BatchTrace } from './batch-trace.js'
 import { StorageError } from './errors.js'
 import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
 import { segmentIndexIntervalBytes, type LogConfig } from './log-config.js'
@@ -67,6 +68,8 @@ export interface AppendOptions {
    * one will end. Returns an error message, or undefined when the batch may land.
    */
   verifyTransaction?: () => { kind: string, message: string } | undefined
+  /** A sampled batch's stage timestamps (debug latency breakdown), filled in as it goes. */
+  trace?: BatchTrace
 }
 
 export interface AppendResult {
@@ -92,6 +95,7 @@ interface PendingWrite {
   buffer: Buffer
   nextOffset: number
   records: number
+  trace: BatchTrace | undefined
 }
 
 interface Reservation {
@@ -505,7 +509,12 @@ export class PartitionLog implements FlushTarget {
     this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset, options)
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
+      trace: options.trace,
     })
+    if (options.trace !== undefined) {
+      options.trace.appendedMs = this.#clock.monotonicMs()
+      options.trace.waitedForRound = this.#flushing !== undefined
+    }
     this.#flusher.markDirty(this)
     const logAppendTime = (attributes & TIMESTAMP_TYPE_MASK) !== 0
     return {
@@ -605,13 +614,16 @@ export class PartitionLog implements FlushTarget {
         ? this.#durableEndOffset === this.#writtenEndOffset
         : !this.#fsyncDue()
       if (pending.length === 0 && idle) return
+      this.#stamp(pending, 'roundStartMs')
       const touched = await this.#writePending(pending)
+      this.#stamp(pending, 'writtenMs')
       report()
       if (!this.#config.fsyncBeforeAck) this.#acknowledge()
       if (this.#config.fsyncBeforeAck || this.#fsyncDue()) {
         await barrier.allWritten
         if (touched.size === 0) touched.add(this.#active)
         await Promise.all([...touched].map(segment => segment.datasync()))
+        this.#stamp(pending, 'syncedMs')
         this.#flusher.recordFlush(this.#unflushedBytes, touched.size)
         this.#durableEndOffset = this.#writtenEndOffset
         this.#unflushedMessages = 0
@@ -624,6 +636,13 @@ export class PartitionLog implements FlushTarget {
     } finally {
       report()
       this.#flusher.release(bytes)
+    }
+  }
+
+  /** Stamps a stage on the sampled batches of a round (debug latency breakdown). */
+  #stamp (pending: PendingWrite[], stage: 'roundStartMs' | 'writtenMs' | 'syncedMs'): void {
+    for (const write of pending) {
+      if (write.trace !== undefined) write.trace[stage] = this.#clock.monotonicMs()
     }
   }
 

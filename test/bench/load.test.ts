@@ -13,7 +13,7 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { recordsPerBatch } from '../../bench/lib/stamped-batches.js'
-import { REPO_ROOT } from '../support/broker-process.js'
+import { BIN, REPO_ROOT } from '../support/broker-process.js'
 
 const run = promisify(execFile)
 const LOAD = path.join(REPO_ROOT, 'dist/bench/load.js')
@@ -74,6 +74,21 @@ describe('npm run bench', { concurrency: false }, () => {
     assert.equal(runResult.received, runResult.acknowledged)
     assert.equal(runResult.failed, 0)
     assert.ok(runResult.endToEndLatencyMs.max >= runResult.endToEndLatencyMs.p50)
+    // The breakdown beside the table: the broker's stages of sampled batches, and both
+    // processes' stalls over the measured window.
+    assert.ok(runResult.broker.traces > 0, 'sampled batches (--sample-rate 0.05 by default)')
+    assert.ok(runResult.broker.stagesMs['received → acknowledged (broker total)'].count > 0)
+    assert.ok(runResult.broker.broker.eventLoopDelayMs.max >= 0)
+    assert.ok(runResult.generator.eventLoopDelayMs.max >= 0 && runResult.generator.windowMs > 0)
+  })
+
+  it('ab: paired runs of two builds, with medians and ratios', async () => {
+    const { report } = await bench('ab', ['ab', '--baseline-bin', BIN, '--pairs', '1',
+      '--rate', '20000', '--no-raw-limit', ...SHORT])
+    const runs = report.result.runs
+    assert.deepEqual(runs.map((r: any) => r.variant), ['baseline', 'this build'])
+    for (const run of runs) assert.ok(run.peak.messagesPerSecond > 0 && run.run.acknowledged > 0)
+    assert.equal(report.result.summary.length, 2)
   })
 
   it('sweep --spawn runs a latency phase per fraction of the peak', async () => {

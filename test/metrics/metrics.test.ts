@@ -1,6 +1,7 @@
 /** The metrics registry: names, per-partition switch, isolation between brokers. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { FixedHistogram } from '../../src/metrics/fixed-histogram.js'
 import { createMetrics } from '../../src/metrics/metrics.js'
 
 function feed (metrics: ReturnType<typeof createMetrics>): void {
@@ -150,6 +151,27 @@ describe('createMetrics', () => {
     assert.match(text, /^tributary_log_fsyncs_total 6$/m)
     assert.match(text, /^tributary_log_flushed_bytes_total 4096$/m)
     assert.match(text, /^tributary_log_flush_round_seconds_total 0\.25$/m)
+  })
+
+  it('publishes the flush-round and fsync histograms kept by the storage engine', async () => {
+    const metrics = createMetrics({ perPartition: false })
+    const rounds = new FixedHistogram([0.001, 0.01])
+    rounds.observe(0.0005)
+    rounds.observe(0.005)
+    rounds.observe(0.5)
+    const log = new FixedHistogram([0.001, 0.01])
+    log.observe(0.002)
+    metrics.setFlushProvider(() => ({ rounds: 3, fsyncs: 1, bytes: 10, roundSeconds: 0.5055,
+      roundDurations: rounds, fsyncDurations: new Map([['log', log]]) }))
+    const text = await metrics.registry.metrics()
+    assert.match(text, /^# TYPE tributary_log_flush_round_duration_seconds histogram$/m)
+    assert.match(text, /^tributary_log_flush_round_duration_seconds_bucket\{le="0\.001"\} 1$/m)
+    assert.match(text, /^tributary_log_flush_round_duration_seconds_bucket\{le="0\.01"\} 2$/m)
+    assert.match(text, /^tributary_log_flush_round_duration_seconds_bucket\{le="\+Inf"\} 3$/m)
+    assert.match(text, /^tributary_log_flush_round_duration_seconds_count 3$/m)
+    assert.match(text, /^tributary_log_fsync_duration_seconds_bucket\{kind="log",le="0\.001"\} 0$/m)
+    assert.match(text, /^tributary_log_fsync_duration_seconds_bucket\{kind="log",le="0\.01"\} 1$/m)
+    assert.match(text, /^tributary_log_fsync_duration_seconds_sum\{kind="log"\} 0\.002$/m)
   })
 
   it('keeps counters when the partition provider throws', async () => {

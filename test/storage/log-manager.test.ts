@@ -23,6 +23,25 @@ function batch (): Buffer {
 }
 
 describe('LogManager', () => {
+  it('times every fsync by kind of file: one fdatasync of the log per durable append',
+    async () => {
+      const manager = await LogManager.open({ dataDir, nodeId: 1 })
+      const log = await manager.getOrCreateLog('timed', 0)
+      const before = manager.flushStats.fsyncDurations?.get('log')?.count ?? 0
+      for (let i = 0; i < 3; i++) {
+        await log.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
+      }
+      const stats = manager.flushStats
+      // Appends one after another: each is its own round with one file, so one fdatasync each.
+      assert.equal((stats.fsyncDurations?.get('log')?.count ?? 0) - before, 3)
+      assert.equal(stats.fsyncDurations?.get('index')?.count, 0)
+      await manager.close()
+      // A round is counted when it ends, after it acknowledged its appends.
+      assert.ok((manager.flushStats.roundDurations?.count ?? 0) >= 3)
+      // A clean shutdown writes checkpoints (fsynced) and the directory entries.
+      assert.ok((manager.flushStats.fsyncDurations?.get('checkpoint')?.count ?? 0) > 0)
+    })
+
   it('refuses a second manager on the same directory with a clear message', async () => {
     const first = await LogManager.open({ dataDir, nodeId: 1 })
     await assert.rejects(LogManager.open({ dataDir, nodeId: 1 }), (error: unknown) => {

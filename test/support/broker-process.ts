@@ -43,6 +43,8 @@ export interface StartOptions {
   nodeArgs?: string[]
   /** Keep only this many trailing bytes of output (a long run's logs stay bounded). */
   outputTailBytes?: number
+  /** Another build's bin/tributary.js (the benchmark's paired A/B runs); default this one's. */
+  bin?: string
 }
 
 export async function makeDataDir (prefix = 'tributary-test-'): Promise<string> {
@@ -55,7 +57,7 @@ export async function removeDataDir (dataDir: string): Promise<void> {
 
 export async function startBroker (options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? await makeDataDir()
-  const args = [...(options.nodeArgs ?? []), BIN, 'broker', '--data-dir', dataDir,
+  const args = [...(options.nodeArgs ?? []), options.bin ?? BIN, 'broker', '--data-dir', dataDir,
     '--port', String(options.kafkaPort ?? 0), '--http-port', String(options.httpPort ?? 0),
     ...(options.args ?? [])]
   const child = spawn(process.execPath, args, {

@@ -1,0 +1,51 @@
+/**
+ * The latency breakdown printed beside a latency table: where a sampled batch's time went at
+ * the broker (its debug report), and how long each process stalled (event-loop delay and GC
+ * pauses of the broker and of the generator over the same measured window), so that a tail is
+ * blamed on the stage or the process that caused it.
+ */
+import type { StallReport } from '../../src/io/process-stalls.js'
+import type { RateRunResult } from './rate-run.js'
+import { table } from './report.js'
+
+function ms (value: number | undefined): string {
+  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
+}
+
+function gc (report: StallReport | undefined): string {
+  if (report === undefined) return '-'
+  const parts = Object.entries(report.gc).map(([kind, pauses]) =>
+    `${kind} ${pauses.count}× (max ${ms(pauses.maxMs)})`)
+  return parts.length === 0 ? 'none' : parts.join(', ')
+}
+
+/** One row per run: event-loop delay p99/max and GC pauses, broker and generator. */
+export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunResult }>): string {
+  return table(['run', 'broker loop p99/max ms', 'broker GC', 'generator loop p99/max ms',
+    'generator GC', 'generator schedule lag max ms'], runs.map(({ label, run }) => {
+    const broker = run.broker?.broker
+    return [label,
+      broker === undefined ? '-'
+        : `${ms(broker.eventLoopDelayMs.p99)} / ${ms(broker.eventLoopDelayMs.max)}`,
+      gc(broker),
+      `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
+      gc(run.generator), ms(run.maxScheduleLagMs)]
+  }))
+}
+
+/** The broker's per-stage percentiles for one run, with the client's view beside its total. */
+export function stageTable (run: RateRunResult): string {
+  const report = run.broker
+  if (report === undefined) return 'no broker breakdown'
+  const rows = Object.entries(report.stagesMs).map(([stage, p]) =>
+    [stage, String(p.count), ms(p.p50), ms(p.p90), ms(p.p99), ms(p.max)])
+  rows.push(['client: send → acknowledgement (produce latency)', '', ms(run.produceLatencyMs.p50),
+    '', ms(run.produceLatencyMs.p99), ms(run.produceLatencyMs.max)])
+  if (run.endToEndLatencyMs !== undefined) {
+    rows.push(['client: send → consumer (end to end)', '', ms(run.endToEndLatencyMs.p50), '',
+      ms(run.endToEndLatencyMs.p99), ms(run.endToEndLatencyMs.max)])
+  }
+  return `broker stages of sampled batches (1 in ${Math.round(1 / report.sampleRate)}; ` +
+    `${Math.round(report.waitedForRoundShare * 100)} % queued while their log's round ran)\n` +
+    table(['stage', 'n', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'], rows)
+}

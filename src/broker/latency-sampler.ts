@@ -1,0 +1,165 @@
+/**
+ * The debug latency breakdown (tributary.debug.latency.sample.rate, default 0 = off): for one
+ * produced batch in every 1/rate, the broker notes monotonic times at each stage of its way
+ * (handler entry, offsets assigned, flush round start, write done, fdatasync done, append
+ * resolved in the handler, fetch long polls woken), and for fetches the time of each log read.
+ * `report()` gives per-stage percentiles over the last traces, beside the broker's event-loop
+ * delay and GC pauses over the same window, so a latency tail can be placed in a stage or in
+ * a stall (served at GET /debug/latency on the HTTP port).
+ *
+ * Memory: a ring of at most TRACES_MAX finished traces and READS_MAX read times; nothing grows
+ * with load. Cost when on: a few `performance.now()` per sampled batch.
+ */
+import type { Clock } from '../io/clock.js'
+import { ProcessStalls, type StallReport } from '../io/process-stalls.js'
+import type { BatchTrace } from '../storage/batch-trace.js'
+import { assert } from '../util/assert.js'
+
+export interface ProduceTrace extends BatchTrace {
+  /** The produce handler asked to append it (the request was read and decoded). */
+  receivedMs: number
+  /** The append resolved back in the handler (durable per the flush policy). */
+  acknowledgedMs?: number
+  /** Fetch long polls woken by it, and when (purgatory.notify returned). */
+  woken?: number
+  wokenMs?: number
+}
+
+export interface StagePercentiles {
+  count: number
+  p50: number
+  p90: number
+  p99: number
+  max: number
+}
+
+export interface LatencyReport {
+  sampleRate: number
+  traces: number
+  /** Share of sampled batches queued while their log's round ran (they wait for the next). */
+  waitedForRoundShare: number
+  /** Milliseconds per stage, over the traces in the ring. */
+  stagesMs: Record<string, StagePercentiles>
+  broker: StallReport
+}
+
+const TRACES_MAX = 8192
+const READS_MAX = 8192
+
+/** Each stage: its name, then from which timestamp to which (both present in the trace). */
+const STAGES: ReadonlyArray<[string, keyof ProduceTrace, keyof ProduceTrace]> = [
+  ['received → appended (validation, admission, roll)', 'receivedMs', 'appendedMs'],
+  ['appended → round start (queued before the round)', 'appendedMs', 'roundStartMs'],
+  ['  of which: its log\'s round was running (waits for the next)', 'appendedMs',
+    'roundStartMs'],
+  ['  of which: no round of its log was running', 'appendedMs', 'roundStartMs'],
+  ['round start → written (writev)', 'roundStartMs', 'writtenMs'],
+  ['written → synced (other logs\' writes, fdatasync)', 'writtenMs', 'syncedMs'],
+  ['synced → acknowledged (back in the handler)', 'syncedMs', 'acknowledgedMs'],
+  ['written → acknowledged (relaxed: no fsync)', 'writtenMs', 'acknowledgedMs'],
+  ['acknowledged → consumer woken', 'acknowledgedMs', 'wokenMs'],
+  ['received → acknowledged (broker total)', 'receivedMs', 'acknowledgedMs'],
+]
+
+export class LatencySampler {
+  readonly sampleRate: number
+  readonly #every: number
+  readonly #clock: Clock
+  readonly #traces: ProduceTrace[] = []
+  #next = 0
+  readonly #reads: number[] = []
+  #nextRead = 0
+  #seen = 0
+  #seenReads = 0
+  readonly #stalls: ProcessStalls
+
+  constructor (sampleRate: number, clock: Clock) {
+    assert(sampleRate > 0 && sampleRate <= 1, 'a sampler exists only for a rate in (0, 1]')
+    this.sampleRate = sampleRate
+    this.#every = Math.max(1, Math.round(1 / sampleRate))
+    this.#clock = clock
+    this.#stalls = new ProcessStalls().start()
+  }
+
+  /** A trace for this batch if it is sampled, else undefined. */
+  startProduce (): ProduceTrace | undefined {
+    if (this.#seen++ % this.#every !== 0) return undefined
+    return { receivedMs: this.#clock.monotonicMs() }
+  }
+
+  finishProduce (trace: ProduceTrace, woken: number): void {
+    const now = this.#clock.monotonicMs()
+    trace.acknowledgedMs ??= now
+    trace.woken = woken
+    if (woken > 0) trace.wokenMs = now
+    this.#traces[this.#next] = trace
+    this.#next = (this.#next + 1) % TRACES_MAX
+  }
+
+  /** Whether to time this log read (same rate as produce). */
+  sampleRead (): boolean {
+    return this.#seenReads++ % this.#every === 0
+  }
+
+  recordRead (ms: number): void {
+    this.#reads[this.#nextRead] = ms
+    this.#nextRead = (this.#nextRead + 1) % READS_MAX
+  }
+
+  /** Starts a new window: the traces, reads and stall counters so far are dropped. */
+  reset (): void {
+    this.#traces.length = 0
+    this.#next = 0
+    this.#reads.length = 0
+    this.#nextRead = 0
+    this.#stalls.reset()
+  }
+
+  report (): LatencyReport {
+    const stagesMs: Record<string, StagePercentiles> = {}
+    for (const [name, from, to] of STAGES) {
+      const values: number[] = []
+      for (const trace of this.#traces) {
+        const start = trace[from]
+        const end = trace[to]
+        // Relaxed mode's written → acknowledged only where no fdatasync stood between them.
+        if (from === 'writtenMs' && to === 'acknowledgedMs' && trace.syncedMs !== undefined) {
+          continue
+        }
+        if (name.includes('no round')) {
+          if (trace.waitedForRound === true) continue
+        } else if (name.includes('was running') && trace.waitedForRound !== true) {
+          continue
+        }
+        if (typeof start === 'number' && typeof end === 'number') values.push(end - start)
+      }
+      if (values.length > 0) stagesMs[name] = percentiles(values)
+    }
+    if (this.#reads.length > 0) stagesMs['fetch: log read'] = percentiles(this.#reads)
+    const waited = this.#traces.filter(trace => trace.waitedForRound === true).length
+    return {
+      sampleRate: this.sampleRate,
+      traces: this.#traces.length,
+      waitedForRoundShare: this.#traces.length === 0 ? 0
+        : Math.round(1000 * waited / this.#traces.length) / 1000,
+      stagesMs,
+      broker: this.#stalls.report(),
+    }
+  }
+
+  stop (): void {
+    this.#stalls.stop()
+  }
+}
+
+function percentiles (values: number[]): StagePercentiles {
+  const sorted = [...values].sort((a, b) => a - b)
+  const at = (q: number): number =>
+    round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number)
+  return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99),
+    max: round(sorted[sorted.length - 1] as number) }
+}
+
+function round (value: number): number {
+  return Math.round(value * 1000) / 1000
+}
