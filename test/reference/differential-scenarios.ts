@@ -214,7 +214,9 @@ async function metadataShape (target: Target): Promise<Observation> {
       topicIdZero: topic.topicId.equals(ZERO_ID),
       isInternal: topic.isInternal,
       topicAuthorizedOperations: topic.topicAuthorizedOperations,
-      partitions: topic.partitions.map(partition => ({
+      // In the order of their index: Kafka lists them in its hash map's order.
+      partitions: [...topic.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)
+        .map(partition => ({
         index: partition.partitionIndex,
         error: errorName(partition.errorCode),
         leaderIsListed: brokers.has(partition.leaderId),
@@ -300,7 +302,9 @@ async function tooLarge (target: Target): Promise<Observation> {
 }
 
 async function versions (target: Target): Promise<Observation> {
-  const apiVersionsTooNew = await rawRequest(target.bootstrap, ApiVersions.key, 99)
+  // A version above ApiVersions' newest has a v2 header (flexible): its empty tagged fields.
+  const apiVersionsTooNew = await rawRequest(target.bootstrap, ApiVersions.key, 99,
+    Buffer.from([0]))
   const metadataTooNew = await rawRequest(target.bootstrap, Metadata.key, 99)
   const unknownApiKey = await rawRequest(target.bootstrap, 9999, 0)
   const produceV0 = await rawRequest(target.bootstrap, Produce.key, 0)
