@@ -13,7 +13,7 @@
 import { iterateRecords } from '../records/batch.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  readInt64,
+  PARTITION_LEADER_EPOCH_OFFSET, readInt64,
 } from '../records/batch-header.js'
 import { StorageError } from './errors.js'
 import type { LogSegment } from './segment.js'
@@ -195,15 +195,23 @@ export async function truncationPoint (segment: LogSegment, offset: number,
   }
 }
 
+/** A record found by its timestamp (Kafka's FileRecords.TimestampAndOffset). */
+export interface TimestampAndOffset {
+  offset: number
+  timestamp: number
+  /** The partition leader epoch its batch was written in. */
+  leaderEpoch: number
+}
+
 /**
  * The first record at or after `logStartOffset` whose timestamp is ≥ `timestampMs` (Kafka's
  * LogSegment.findOffsetByTimestamp): skip segments whose maximum is below it, start at the
  * time index's position, skip batches whose maxTimestamp is below it, then decode the batch's
- * records one at a time (iterateRecords) up to the first that qualifies.
+ * records one at a time (iterateRecords) up to the first that qualifies. Its leader epoch is
+ * the one its batch was stamped with, as Kafka answers it in ListOffsets.
  */
 export async function findOffsetByTimestamp (segments: readonly LogSegment[],
-  timestampMs: number, logStartOffset: number):
-  Promise<{ offset: number, timestamp: number } | undefined> {
+  timestampMs: number, logStartOffset: number): Promise<TimestampAndOffset | undefined> {
   for (const segment of segments) {
     if (segment.maxTimestamp < timestampMs || segment.nextOffset <= logStartOffset) continue
     let position = segment.lookupTimestamp(timestampMs)
@@ -218,7 +226,8 @@ export async function findOffsetByTimestamp (segments: readonly LogSegment[],
           { fromOffset: logStartOffset, includeControl: true })
         for await (const record of records) {
           if (record.timestamp >= timestampMs) {
-            return { offset: record.offset, timestamp: record.timestamp }
+            return { offset: record.offset, timestamp: record.timestamp,
+              leaderEpoch: head.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET) }
           }
         }
       }

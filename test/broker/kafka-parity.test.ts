@@ -6,7 +6,9 @@
  *   - IncrementalAlterConfigs APPEND/SUBTRACT on a config that is not a list answers
  *     INVALID_CONFIG (Kafka's ConfigAdminManager), and still works on a list config;
  *   - DescribeGroups outside Stable gives no protocol, member metadata or assignment (Kafka's
- *     ClassicGroup.describe).
+ *     ClassicGroup.describe);
+ *   - ListOffsets answers earliest, by-timestamp and max-timestamp lookups with the leader
+ *     epoch of the batch found (Kafka's TimestampAndOffset), not -1.
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
@@ -17,8 +19,10 @@ import {
   IncrementalAlterConfigs,
 } from '../../src/protocol/apis/incremental-alter-configs.js'
 import { JoinGroup } from '../../src/protocol/apis/join-group.js'
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { SyncGroup } from '../../src/protocol/apis/sync-group.js'
 import { ERROR, errorNameOf } from '../../src/protocol/errors.js'
+import { buildRecordBatch } from '../../src/records/builder.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 
 const RESOURCE_TOPIC = 2
@@ -93,5 +97,32 @@ describe('answers as Apache Kafka 4.1 where the differential tests found it did 
       assert.equal(stable?.protocolData, 'range')
       assert.deepEqual(stable?.members.map(member => [member.memberMetadata.toString(),
         member.memberAssignment.toString()]), [['subscription', 'assignment']])
+    })
+
+  it('ListOffsets answers each lookup with the leader epoch its batch was written in',
+    async () => {
+      await client.createTopic('parity-epochs', { partitions: 1 })
+      const epoch = (await client.metadata(['parity-epochs'])).topics[0]?.partitions[0]?.leaderEpoch
+      assert.equal(typeof epoch, 'number')
+      const empty = await client.listOffsets('parity-epochs', 0, -2)
+      assert.equal(empty.offset, 0)
+      const base = Date.now() - 10_000
+      await client.produce('parity-epochs', 0, await buildRecordBatch([
+        { value: 'a', timestamp: base }, { value: 'b', timestamp: base + 20 }]), { acks: -1 })
+      const lookup = async (timestamp: number) => {
+        const response = await connection.send(ListOffsets, {
+          replicaId: -1, isolationLevel: 0, timeoutMs: 10_000,
+          topics: [{ name: 'parity-epochs', partitions: [{ partitionIndex: 0,
+            currentLeaderEpoch: -1, timestamp }] }],
+        }, { version: 10 })
+        const partition = response.topics[0]?.partitions[0]
+        return [partition?.offset, partition?.leaderEpoch]
+      }
+      assert.deepEqual(await lookup(-2), [0, epoch], 'earliest')
+      assert.deepEqual(await lookup(-4), [0, epoch], 'earliest local')
+      assert.deepEqual(await lookup(-1), [2, epoch], 'latest')
+      assert.deepEqual(await lookup(-3), [1, epoch], 'max timestamp')
+      assert.deepEqual(await lookup(base + 10), [1, epoch], 'by timestamp')
+      assert.deepEqual(await lookup(base + 1000), [-1, -1], 'after every record')
     })
 })
