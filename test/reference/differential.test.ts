@@ -31,6 +31,14 @@ const required = process.env.CI === 'true'
 const skip = missing !== undefined && !required
   ? `the reference Kafka cannot run here: ${missing}` : false
 
+/** JSON with object keys sorted, so field order does not matter. */
+function canonical (value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    item !== null && typeof item === 'object' && !Array.isArray(item)
+      ? Object.fromEntries(Object.entries(item).sort(([a], [b]) => a.localeCompare(b)))
+      : item)
+}
+
 /** Tributary's API keys, read from its own ApiVersions answer. */
 async function servedKeys (client: KafkaClient): Promise<number[]> {
   const connection = await client.any()
@@ -78,9 +86,14 @@ describe('Tributary answers as Apache Kafka 4.1 does', { skip, timeout: 300_000 
         scenario.observe(onKafka), scenario.observe(onTributary)])
       const seen = differences(scenario.name, kafkaSaw, tributarySaw)
       found.push(...seen)
-      const undocumented = seen.filter(difference => !DOCUMENTED_DIFFERENCES.has(difference.key))
+      const undocumented = seen.filter(difference => {
+        const documented = DOCUMENTED_DIFFERENCES.get(difference.key)
+        return documented === undefined ||
+          canonical(difference.tributary) !== canonical(JSON.parse(documented.tributary))
+      })
       assert.equal(describeDifferences(undocumented), '',
-        'differences from Apache Kafka that are neither fixed nor documented')
+        'differences from Apache Kafka that are neither fixed nor documented (or whose ' +
+        'Tributary answer is not the documented one)')
       const gone = [...DOCUMENTED_DIFFERENCES.keys()]
         .filter(key => key.startsWith(`${scenario.name}:`))
         .filter(key => !seen.some(difference => difference.key === key))
