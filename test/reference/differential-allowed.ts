@@ -23,6 +23,13 @@ export const DOCUMENTED_DIFFERENCES: ReadonlyMap<string, DocumentedDifference> =
     tributary: '["metadata.version"]',
     reason: 'as supportedFeatures',
   }],
+  ['api-versions:ranges.Produce[0]', {
+    tributary: '3',
+    reason: 'Kafka 4 advertises Produce from v0 (KAFKA-18659, for librdkafka versions that gate ' +
+      'compression on it) while it closes the connection on a v0-v2 request, as Tributary ' +
+      'does; Tributary advertises only what it serves, and the tested librdkafka clients ' +
+      'compress against 3-13',
+  }],
   ['alter-configs-errors:incrementalBadOperation', {
     tributary: '"INVALID_REQUEST"',
     reason: 'an unknown config_operation fails inside Kafka (UNKNOWN_SERVER_ERROR); Tributary ' +
