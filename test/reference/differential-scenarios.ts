@@ -242,6 +242,22 @@ async function internalTopic (target: Target): Promise<Observation> {
       topicIdZero: topic.topicId.equals(ZERO_ID) }
 }
 
+/** Metadata allowing auto-creation of an unknown topic (auto.create.topics.enable, true). */
+async function autoCreate (target: Target): Promise<Observation> {
+  const conn = await connection(target)
+  const ask = async (): Promise<Observation> => {
+    const topic = (await conn.send(Metadata, {
+      topics: [{ name: 'diff-auto', topicId: ZERO_ID }], allowAutoTopicCreation: true,
+      includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false,
+    })).topics[0]
+    return topic === undefined ? null
+      : { error: errorName(topic.errorCode), partitions: topic.partitions.length }
+  }
+  const first = await ask()
+  await waitForLeaders(target, 'diff-auto', 1)
+  return { first, settled: await ask() }
+}
+
 async function unknownTopic (target: Target): Promise<Observation> {
   const conn = await connection(target)
   const deleted = await conn.send(DeleteTopics, {
@@ -268,6 +284,46 @@ async function unknownTopic (target: Target): Promise<Observation> {
     listOffsets: await listOffsets(target, 'diff-nowhere', -1),
     deleteTopics: errorName(deleted.responses[0]?.errorCode ?? -1),
     describeConfigs: errorName(described.results[0]?.errorCode ?? -1),
+  }
+}
+
+/** A successful produce and fetch of the same records, field by field. */
+async function produceAndFetch (target: Target): Promise<Observation> {
+  await createTopic(target, 'diff-shapes')
+  const conn = await connection(target)
+  const produced = await conn.send(Produce, {
+    transactionalId: null, acks: -1, timeoutMs: 10_000,
+    topicData: [{ name: 'diff-shapes', partitionData: [{ index: 0,
+      records: await batch(['a', 'b']) }] }],
+  })
+  const written = produced.responses[0]?.partitionResponses[0]
+  const fetched = await conn.send(Fetch, {
+    replicaId: -1, maxWaitMs: 0, minBytes: 0, maxBytes: 1 << 20, isolationLevel: 1,
+    sessionId: 0, sessionEpoch: -1,
+    topics: [{ topic: 'diff-shapes', topicId: ZERO_ID, partitions: [{ partition: 0,
+      currentLeaderEpoch: -1, fetchOffset: 1, lastFetchedEpoch: -1, logStartOffset: -1,
+      partitionMaxBytes: 1 << 20 }] }],
+    forgottenTopicsData: [], rackId: '',
+  })
+  const read = fetched.responses[0]?.partitions[0]
+  return {
+    produce: written === undefined ? null : {
+      error: errorName(written.errorCode), baseOffset: written.baseOffset,
+      logAppendTimeMs: written.logAppendTimeMs, logStartOffset: written.logStartOffset,
+      recordErrors: written.recordErrors.length, errorMessage: written.errorMessage,
+    },
+    fetch: read === undefined ? null : {
+      topLevelError: errorName(fetched.errorCode), sessionId: fetched.sessionId,
+      error: errorName(read.errorCode), highWatermark: read.highWatermark,
+      lastStableOffset: read.lastStableOffset, logStartOffset: read.logStartOffset,
+      abortedTransactions: read.abortedTransactions === null ? null
+        : read.abortedTransactions.length,
+      preferredReadReplica: read.preferredReadReplica,
+      // The whole batch comes back, from its base offset, although the fetch starts at 1.
+      recordBytes: read.records?.length ?? null,
+      firstBatchOffset: read.records === null || read.records.length < 8 ? null
+        : Number(read.records.readBigInt64BE(0)),
+    },
   }
 }
 
@@ -298,7 +354,11 @@ async function tooLarge (target: Target): Promise<Observation> {
   await createTopic(target, 'diff-large', 1, { 'max.message.bytes': '1024' })
   const small = await produceCode(target, 'diff-large', 0, await batch(['fits']))
   const large = await produceCode(target, 'diff-large', 0, await batch(['x'.repeat(4096)]))
-  return { small, large }
+  // Over the broker's message.max.bytes (1048588, the default of both) on a default topic.
+  await createTopic(target, 'diff-default-size')
+  const overBrokerLimit = await produceCode(target, 'diff-default-size', 0,
+    await batch(['y'.repeat(1_100_000)]))
+  return { small, large, overBrokerLimit }
 }
 
 async function versions (target: Target): Promise<Observation> {
@@ -325,8 +385,24 @@ async function createTopicsErrors (target: Target): Promise<Observation> {
     return topic === undefined ? null : errorName(topic.errorCode)
   }
   await createTopic(target, 'diff-exists')
+  const created = (await conn.send(CreateTopics, {
+    topics: [{ name: 'diff-created', numPartitions: 2, replicationFactor: -1, assignments: [],
+      configs: [{ name: 'retention.ms', value: '3600000' }] }],
+    timeoutMs: 10_000, validateOnly: false,
+  }, { version })).topics[0]
+  const createdConfigs: Record<string, Observation> = {}
+  for (const config of created?.configs ?? []) {
+    if (!DESCRIBED_CONFIGS.includes(config.name)) continue
+    createdConfigs[config.name] = { value: config.value, readOnly: config.readOnly,
+      source: config.configSource, isSensitive: config.isSensitive }
+  }
   return {
     version,
+    created: created === undefined ? null : {
+      error: errorName(created.errorCode), topicIdZero: created.topicId?.equals(ZERO_ID) ?? null,
+      numPartitions: created.numPartitions, replicationFactor: created.replicationFactor,
+      configs: createdConfigs,
+    },
     valid: await attempt('diff-valid', 2, 1),
     brokerDefaults: await attempt('diff-defaults', -1, -1),
     exists: await attempt('diff-exists', 1, 1),
@@ -525,7 +601,9 @@ export function scenarios (served: () => readonly number[]): Scenario[] {
     { name: 'api-versions', observe: target => apiVersions(target, served()) },
     { name: 'metadata', observe: metadataShape },
     { name: 'internal-topic', observe: internalTopic },
+    { name: 'auto-create', observe: autoCreate },
     { name: 'unknown-topic', observe: unknownTopic },
+    { name: 'produce-and-fetch', observe: produceAndFetch },
     { name: 'offsets-out-of-range', observe: offsetsOutOfRange },
     { name: 'message-too-large', observe: tooLarge },
     { name: 'versions', observe: versions },
