@@ -24,6 +24,8 @@ import { IncrementalAlterConfigs } from '../../src/protocol/apis/incremental-alt
 import { JoinGroup } from '../../src/protocol/apis/join-group.js'
 import { LeaveGroup } from '../../src/protocol/apis/leave-group.js'
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
+import { OffsetCommit } from '../../src/protocol/apis/offset-commit.js'
+import { OffsetFetch } from '../../src/protocol/apis/offset-fetch.js'
 import { Metadata } from '../../src/protocol/apis/metadata.js'
 import { Produce } from '../../src/protocol/apis/produce.js'
 import { SyncGroup } from '../../src/protocol/apis/sync-group.js'
@@ -569,6 +571,46 @@ async function groupLifecycle (target: Target): Promise<Observation> {
   }
 }
 
+/** Offsets committed outside any generation (a "simple" consumer), then fetched back. */
+async function committedOffsets (target: Target): Promise<Observation> {
+  await createTopic(target, 'diff-committed', 2)
+  const groupId = 'diff-offsets-group'
+  const conn = await coordinator(target, groupId)
+  const commit = async (topic: string, generation: number, memberId: string):
+  Promise<Observation> => {
+    const response = await conn.send(OffsetCommit, {
+      groupId, generationIdOrMemberEpoch: generation, memberId, groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, committedOffset: 42,
+        committedLeaderEpoch: 0, commitTimestamp: -1, committedMetadata: 'meta' }] }],
+    }, { version: await newest(target, OffsetCommit) })
+    return errorName(response.topics[0]?.partitions[0]?.errorCode ?? -1)
+  }
+  const fetchOffsets = async (group: string): Promise<Observation> => {
+    const response = await conn.send(OffsetFetch, {
+      groupId: group, topics: null, requireStable: true,
+      groups: [{ groupId: group, memberId: null, memberEpoch: -1,
+        topics: [{ name: 'diff-committed', partitionIndexes: [0, 1] }] }],
+    }, { version: await newest(target, OffsetFetch) })
+    const answer = response.groups?.[0]
+    return answer === undefined ? null : {
+      error: errorName(answer.errorCode),
+      partitions: answer.topics.flatMap(topic => topic.partitions.map(partition => ({
+        topic: topic.name, partition: partition.partitionIndex,
+        offset: partition.committedOffset, leaderEpoch: partition.committedLeaderEpoch,
+        metadata: partition.metadata, error: errorName(partition.errorCode),
+      }))),
+    }
+  }
+  return {
+    simple: await commit('diff-committed', -1, ''),
+    unknownTopic: await commit('diff-nowhere', -1, ''),
+    strangerInGeneration: await commit('diff-committed', 3, 'stranger'),
+    fetched: await fetchOffsets(groupId),
+    unknownGroup: await fetchOffsets('diff-no-such-group'),
+  }
+}
+
 async function configDescriptions (target: Target): Promise<Observation> {
   await createTopic(target, 'diff-configs', 1, { 'retention.ms': '3600000' })
   const conn = await connection(target)
@@ -611,6 +653,7 @@ export function scenarios (served: () => readonly number[]): Scenario[] {
     { name: 'alter-configs-errors', observe: alterConfigsErrors },
     { name: 'list-offsets', observe: listOffsetsAnswers },
     { name: 'group', observe: groupLifecycle },
+    { name: 'committed-offsets', observe: committedOffsets },
     { name: 'config-descriptions', observe: configDescriptions },
   ]
 }
