@@ -12,11 +12,17 @@ import type { KafkaClient } from '../../src/client/client.js'
 import type { KafkaConnection } from '../../src/client/connection.js'
 import { AlterConfigs } from '../../src/protocol/apis/alter-configs.js'
 import { ApiVersions } from '../../src/protocol/apis/api-versions.js'
+import { CreatePartitions } from '../../src/protocol/apis/create-partitions.js'
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
+import { DeleteGroups } from '../../src/protocol/apis/delete-groups.js'
 import { DeleteRecords } from '../../src/protocol/apis/delete-records.js'
 import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js'
+import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
 import { DescribeConfigs } from '../../src/protocol/apis/describe-configs.js'
 import { DescribeGroups } from '../../src/protocol/apis/describe-groups.js'
+import {
+  DescribeTopicPartitions,
+} from '../../src/protocol/apis/describe-topic-partitions.js'
 import { Fetch } from '../../src/protocol/apis/fetch.js'
 import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
 import { Heartbeat } from '../../src/protocol/apis/heartbeat.js'
@@ -611,6 +617,54 @@ async function committedOffsets (target: Target): Promise<Observation> {
   }
 }
 
+/** The admin client's other APIs: partitions added, the cluster, topics paged, groups deleted. */
+async function admin (target: Target): Promise<Observation> {
+  await createTopic(target, 'diff-admin', 2)
+  const conn = await connection(target)
+  const grow = async (name: string, count: number): Promise<Observation> => {
+    const response = await conn.send(CreatePartitions, {
+      topics: [{ name, count, assignments: null }], timeoutMs: 10_000, validateOnly: true,
+    })
+    return errorName(response.results[0]?.errorCode ?? -1)
+  }
+  const cluster = await conn.send(DescribeCluster, { includeClusterAuthorizedOperations: true,
+    endpointType: 1, includeFencedBrokers: true }, { version: await newest(target, DescribeCluster) })
+  const brokers = new Set(cluster.brokers.map(broker => broker.brokerId))
+  const described = await conn.send(DescribeTopicPartitions, {
+    topics: [{ name: 'diff-admin' }, { name: 'diff-nowhere' }], responsePartitionLimit: 1,
+    cursor: null,
+  })
+  const deleted = await conn.send(DeleteGroups, { groupsNames: ['diff-no-such-group'] })
+  return {
+    createPartitions: {
+      more: await grow('diff-admin', 4), same: await grow('diff-admin', 2),
+      fewer: await grow('diff-admin', 1), unknownTopic: await grow('diff-nowhere', 3),
+    },
+    describeCluster: {
+      error: errorName(cluster.errorCode), endpointType: cluster.endpointType,
+      brokers: cluster.brokers.length, controllerIsListed: brokers.has(cluster.controllerId),
+      clusterAuthorizedOperations: cluster.clusterAuthorizedOperations,
+      fenced: cluster.brokers.map(broker => broker.isFenced ?? null),
+    },
+    describeTopicPartitions: {
+      topics: described.topics.map(topic => ({
+        name: topic.name, error: errorName(topic.errorCode),
+        topicIdZero: topic.topicId.equals(ZERO_ID), isInternal: topic.isInternal,
+        partitions: topic.partitions.map(partition => ({
+          index: partition.partitionIndex, error: errorName(partition.errorCode),
+          leaderEpoch: partition.leaderEpoch, replicas: partition.replicaNodes.length,
+          isr: partition.isrNodes.length, elr: partition.eligibleLeaderReplicas,
+          lastKnownElr: partition.lastKnownElr, offline: partition.offlineReplicas.length,
+        })),
+        topicAuthorizedOperations: topic.topicAuthorizedOperations,
+      })),
+      nextCursor: described.nextCursor === null ? null
+        : { ...described.nextCursor },
+    },
+    deleteUnknownGroup: errorName(deleted.results[0]?.errorCode ?? -1),
+  }
+}
+
 async function configDescriptions (target: Target): Promise<Observation> {
   await createTopic(target, 'diff-configs', 1, { 'retention.ms': '3600000' })
   const conn = await connection(target)
@@ -654,6 +708,7 @@ export function scenarios (served: () => readonly number[]): Scenario[] {
     { name: 'list-offsets', observe: listOffsetsAnswers },
     { name: 'group', observe: groupLifecycle },
     { name: 'committed-offsets', observe: committedOffsets },
+    { name: 'admin', observe: admin },
     { name: 'config-descriptions', observe: configDescriptions },
   ]
 }
