@@ -17,8 +17,10 @@ const RESULT = {
   generatedAt: '2026-01-02T03:04:05.000Z',
   recording: {
     advertised: [{ apiKey: 0, name: 'Produce', minVersion: 3, maxVersion: 13 },
+      { apiKey: 18, name: 'ApiVersions', minVersion: 0, maxVersion: 4 },
       { apiKey: 75, name: 'DescribeTopicPartitions', minVersion: 0, maxVersion: 0 }],
     used: [{ apiKey: 0, name: 'Produce', version: 11 }, { apiKey: 0, name: 'Produce', version: 13 },
+      { apiKey: 18, name: 'ApiVersions', version: 5 }, { apiKey: 18, name: 'ApiVersions', version: 4 },
       { apiKey: 75, name: 'DescribeTopicPartitions', version: 0 }],
     clientSoftware: [{ name: 'example', version: '1.2.3' }],
   },
@@ -48,6 +50,7 @@ describe('client compatibility matrix', () => {
     const apis = renderClientApis(root)
     assert.match(apis, /\| 0 \| Produce \| 3–13 \| v11, v13 \|/)
     assert.match(apis, /\| 75 \| DescribeTopicPartitions \| 0 \| v0 \|/)
+    assert.match(apis, /\| 18 \| ApiVersions \| 0–4 \| v4, v5 \(probe, refused\) \|/)
   })
 
   it('refuses a file that is not a client result', async () => {

@@ -75,11 +75,21 @@ export function renderClientMatrix (root: string): string {
   ]))
 }
 
-/** "v13", or "v4, v5" when the client sent several versions of one API. */
-function versionsText (result: PublishedResult, apiKey: number): string {
+const API_VERSIONS_KEY = 18
+
+/**
+ * "v13", or "v4, v5" when the client sent several versions of one API. An ApiVersions version
+ * above the served maximum is the client's first probe, answered UNSUPPORTED_VERSION in the
+ * v0 layout before the client retries lower; any other version above it would be a failed
+ * check of the interop tests ("sends only API versions the broker advertised").
+ */
+function versionsText (result: PublishedResult, apiKey: number, servedMax: number): string {
   const versions = [...new Set(result.recording.used
     .filter(use => use.apiKey === apiKey).map(use => use.version))].sort((a, b) => a - b)
-  return versions.length === 0 ? '–' : versions.map(version => `v${version}`).join(', ')
+  if (versions.length === 0) return '–'
+  return versions.map(version => version <= servedMax ? `v${version}`
+    : `v${version} (${apiKey === API_VERSIONS_KEY ? 'probe, refused' : 'not served'})`)
+    .join(', ')
 }
 
 export function renderClientApis (root: string): string {
@@ -98,7 +108,7 @@ export function renderClientApis (root: string): string {
     return [String(apiKey), cell(name),
       range === undefined ? 'not served' : range.minVersion === range.maxVersion
         ? String(range.minVersion) : `${range.minVersion}–${range.maxVersion}`,
-      ...results.map(result => versionsText(result, apiKey))]
+      ...results.map(result => versionsText(result, apiKey, range?.maxVersion ?? -1))]
   })
   return markdownTable(['Key', 'API', 'Tributary served',
     ...results.map(result => cell(`${result.client.split(' (')[0] ?? result.client} ` +
