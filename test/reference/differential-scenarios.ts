@@ -376,7 +376,14 @@ async function versions (target: Target): Promise<Observation> {
   const metadataTooNew = await rawRequest(target.bootstrap, Metadata.key, 99)
   const unknownApiKey = await rawRequest(target.bootstrap, 9999, 0)
   const produceV0 = await rawRequest(target.bootstrap, Produce.key, 0)
-  return { apiVersionsTooNew, metadataTooNew, unknownApiKey, produceV0 }
+  // Below Kafka 4's minimums (KIP-896).
+  const fetchV3 = await rawRequest(target.bootstrap, Fetch.key, 3)
+  const listOffsetsV0 = await rawRequest(target.bootstrap, ListOffsets.key, 0)
+  const createTopicsV1 = await rawRequest(target.bootstrap, CreateTopics.key, 1)
+  // An API neither serves (a controller-to-broker one: StopReplica).
+  const stopReplica = await rawRequest(target.bootstrap, 5, 0)
+  return { apiVersionsTooNew, metadataTooNew, unknownApiKey, produceV0, fetchV3, listOffsetsV0,
+    createTopicsV1, stopReplica }
 }
 
 async function createTopicsErrors (target: Target): Promise<Observation> {
