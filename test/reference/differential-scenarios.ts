@@ -500,15 +500,29 @@ async function listOffsetsAnswers (target: Target): Promise<Observation> {
   }
 }
 
-/** The group coordinator's connection; Kafka answers COORDINATOR_NOT_AVAILABLE at first. */
+/** Errors a coordinator answers while it is not ready for a group yet; clients retry them. */
+const COORDINATOR_NOT_READY = new Set(['COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_COORDINATOR'])
+
+/**
+ * The group coordinator's connection, once it serves the group: Kafka answers
+ * COORDINATOR_NOT_AVAILABLE while it creates __consumer_offsets, and
+ * COORDINATOR_LOAD_IN_PROGRESS while it loads the group's partition. Both are retried here as
+ * every client retries them, so that what is compared is the answer of a ready coordinator.
+ */
 async function coordinator (target: Target, groupId: string): Promise<KafkaConnection> {
   const conn = await connection(target)
   const deadline = Date.now() + WAIT_MS
   for (;;) {
-    const response = await conn.send(FindCoordinator, { key: groupId, keyType: 0,
+    const found = await conn.send(FindCoordinator, { key: groupId, keyType: 0,
       coordinatorKeys: [groupId] })
-    const code = response.coordinators?.[0]?.errorCode ?? response.errorCode
-    if (code === 0) return conn
+    let code = errorName(found.coordinators?.[0]?.errorCode ?? found.errorCode)
+    if (code === 'NONE') {
+      const group = (await conn.send(DescribeGroups, { groups: [groupId],
+        includeAuthorizedOperations: false })).groups[0]
+      code = errorName(group?.errorCode ?? -1)
+      if (!COORDINATOR_NOT_READY.has(code)) return conn
+    }
     if (Date.now() > deadline) throw new Error(`${target.kind}: no coordinator: ${code}`)
     await new Promise(resolve => setTimeout(resolve, 200))
   }
