@@ -13,7 +13,7 @@
 import { iterateRecords } from '../records/batch.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  RECORDS_COUNT_OFFSET, readInt64,
+  RECORDS_COUNT_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, readInt64,
 } from '../records/batch-header.js'
 import { StorageError } from './errors.js'
 import type { LogSegment } from './segment.js'
@@ -241,15 +241,23 @@ export async function truncationPoint (segment: LogSegment, offset: number,
   }
 }
 
+/** A record found by its timestamp (Kafka's FileRecords.TimestampAndOffset). */
+export interface TimestampAndOffset {
+  offset: number
+  timestamp: number
+  /** The partition leader epoch its batch was written in. */
+  leaderEpoch: number
+}
+
 /**
  * The first record at or after `logStartOffset` whose timestamp is ≥ `timestampMs` (Kafka's
  * LogSegment.findOffsetByTimestamp): skip segments whose maximum is below it, start at the
  * time index's position, skip batches whose maxTimestamp is below it, then decode the batch's
- * records one at a time (iterateRecords) up to the first that qualifies.
+ * records one at a time (iterateRecords) up to the first that qualifies. Its leader epoch is
+ * the one its batch was stamped with, as Kafka answers it in ListOffsets.
  */
 export async function findOffsetByTimestamp (segments: readonly LogSegment[],
-  timestampMs: number, logStartOffset: number):
-  Promise<{ offset: number, timestamp: number } | undefined> {
+  timestampMs: number, logStartOffset: number): Promise<TimestampAndOffset | undefined> {
   return readHolding(segments, async held => {
     for (const segment of held) {
       const found = await findInSegment(segment, timestampMs, logStartOffset)
@@ -260,7 +268,7 @@ export async function findOffsetByTimestamp (segments: readonly LogSegment[],
 }
 
 async function findInSegment (segment: LogSegment, timestampMs: number,
-  logStartOffset: number): Promise<{ offset: number, timestamp: number } | undefined> {
+  logStartOffset: number): Promise<TimestampAndOffset | undefined> {
   if (segment.maxTimestamp < timestampMs || segment.nextOffset <= logStartOffset) {
     return undefined
   }
@@ -276,7 +284,8 @@ async function findInSegment (segment: LogSegment, timestampMs: number,
         { fromOffset: logStartOffset, includeControl: true })
       for await (const record of records) {
         if (record.timestamp >= timestampMs) {
-          return { offset: record.offset, timestamp: record.timestamp }
+          return { offset: record.offset, timestamp: record.timestamp,
+            leaderEpoch: head.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET) }
         }
       }
     }

@@ -43,7 +43,9 @@ import { segmentIndexIntervalBytes, type LogConfig } from './log-config.js'
 import {
   deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
 } from './log-loader.js'
-import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
+import {
+  findOffsetByTimestamp, readSegments, truncationPoint, type TimestampAndOffset,
+} from './log-reader.js'
 import { ProducerState } from './producer-state.js'
 import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
 import { decodeRecordBatch } from '../records/batch.js'
@@ -967,8 +969,7 @@ export class PartitionLog implements FlushTarget {
   }
 
   /** The first offset whose record timestamp is ≥ `timestampMs` (ListOffsets). */
-  offsetForTimestamp (timestampMs: number):
-  Promise<{ offset: number, timestamp: number } | undefined> {
+  offsetForTimestamp (timestampMs: number): Promise<TimestampAndOffset | undefined> {
     return findOffsetByTimestamp(this.#segments.slice(), timestampMs, this.#logStartOffset)
   }
 
@@ -982,7 +983,7 @@ export class PartitionLog implements FlushTarget {
    * KIP-734; Kafka's UnifiedLog.fetchOffsetByTimestamp for MAX_TIMESTAMP), or undefined when
    * the log holds no record.
    */
-  offsetOfMaxTimestamp (): Promise<{ offset: number, timestamp: number } | undefined> {
+  offsetOfMaxTimestamp (): Promise<TimestampAndOffset | undefined> {
     let maxTimestamp = -1
     for (const segment of this.#segments) {
       if (segment.nextOffset > this.#logStartOffset) {

@@ -122,14 +122,14 @@ async function checkRead (log: PartitionLog, model: Model, pick: (n: number) => 
 async function checkTimestamp (log: PartitionLog, model: Model, pick: (n: number) => number,
   where: string): Promise<void> {
   const target = 1_000_000 + pick(110_000)
-  let expected: { offset: number, timestamp: number } | undefined
+  let expected: { offset: number, timestamp: number, leaderEpoch: number } | undefined
   for (const batch of model.batches) {
     if (batch.last < model.logStartOffset || batch.maxTimestamp < target) continue
     const baseTimestamp = batch.maxTimestamp - (batch.last - batch.base)
     for (let offset = Math.max(batch.base, model.logStartOffset); offset <= batch.last; offset++) {
       const timestamp = baseTimestamp + offset - batch.base
       if (timestamp >= target) {
-        expected = { offset, timestamp }
+        expected = { offset, timestamp, leaderEpoch: 0 }
         break
       }
     }

@@ -105,8 +105,10 @@ describe('PartitionLog', () => {
     const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     const log = await manager.getOrCreateLog('t', 0)
     for (let n = 0; n < 100; n++) await append(log, n)
-    assert.deepEqual(await log.offsetForTimestamp(0), { offset: 0, timestamp: 1_000_000 })
-    assert.deepEqual(await log.offsetForTimestamp(1_000_050), { offset: 500, timestamp: 1_000_050 })
+    assert.deepEqual(await log.offsetForTimestamp(0), { offset: 0, timestamp: 1_000_000,
+      leaderEpoch: 0 })
+    assert.deepEqual(await log.offsetForTimestamp(1_000_050), { offset: 500, timestamp: 1_000_050,
+      leaderEpoch: 0 })
     assert.equal(await log.offsetForTimestamp(2_000_000), undefined)
     await manager.close()
   })

@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import type { TimestampAndOffset } from '../../src/storage/log-reader.js'
 import { ManualClock } from '../support/manual-clock.js'
 
 let dataDir: string
@@ -75,13 +76,13 @@ describe('time-driven storage', () => {
     const bases = [100, 5000, 200, 300, 9000, 400, 500, 600, 7000, 700, 800, 900]
     for (const timestamp of bases) await append(log, timestamp)
     assert.ok(log.segmentCount > 2, `${log.segmentCount} segments`)
-    const expectations: [number, { offset: number, timestamp: number } | undefined][] = [
-      [0, { offset: 0, timestamp: 100 }],
-      [102, { offset: 2, timestamp: 102 }],
-      [1000, { offset: 4, timestamp: 5000 }],
-      [5004, { offset: 16, timestamp: 9000 }],
-      [6000, { offset: 16, timestamp: 9000 }],
-      [9003, { offset: 19, timestamp: 9003 }],
+    const expectations: [number, TimestampAndOffset | undefined][] = [
+      [0, { offset: 0, timestamp: 100, leaderEpoch: 0 }],
+      [102, { offset: 2, timestamp: 102, leaderEpoch: 0 }],
+      [1000, { offset: 4, timestamp: 5000, leaderEpoch: 0 }],
+      [5004, { offset: 16, timestamp: 9000, leaderEpoch: 0 }],
+      [6000, { offset: 16, timestamp: 9000, leaderEpoch: 0 }],
+      [9003, { offset: 19, timestamp: 9003, leaderEpoch: 0 }],
       [9004, undefined],
     ]
     const check = async (partitionLog: PartitionLog): Promise<void> => {
@@ -96,7 +97,7 @@ describe('time-driven storage', () => {
     await check(reopened.getLog('t', 0) as PartitionLog)
     await (reopened.getLog('t', 0) as PartitionLog).deleteSegmentsBefore(20)
     assert.deepEqual(await reopened.getLog('t', 0)?.offsetForTimestamp(0),
-      { offset: 20, timestamp: 400 }, 'nothing below the log start offset')
+      { offset: 20, timestamp: 400, leaderEpoch: 0 }, 'nothing below the log start offset')
     await reopened.close()
   })
 })

@@ -20,6 +20,7 @@ import {
   IncrementalAlterConfigs, type IncrementalAlterConfigsRequest,
   type IncrementalAlterConfigsResponse,
 } from '../../protocol/apis/incremental-alter-configs.js'
+import { TOPIC_CONFIG_BY_NAME } from '../../config/schema.js'
 import { ControllerError } from '../../controller/controller.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, ConfigEntryView, HandlerEntry } from '../broker.js'
@@ -131,6 +132,21 @@ const OPERATION_DELETE = 1
 const OPERATION_APPEND = 2
 const OPERATION_SUBTRACT = 3
 
+/**
+ * APPEND and SUBTRACT apply to list configs only (cleanup.policy): on any other known topic
+ * config Kafka answers INVALID_CONFIG with this message (ConfigAdminManager,
+ * prepareIncrementalConfigs, KIP-339). Unknown names are left to the common validation.
+ */
+function listOperationRefused (resourceType: number, name: string,
+  operation: number): string | undefined {
+  if (operation !== OPERATION_APPEND && operation !== OPERATION_SUBTRACT) return undefined
+  if (resourceType !== RESOURCE_TOPIC) return undefined
+  const definition = TOPIC_CONFIG_BY_NAME.get(name)
+  if (definition === undefined || definition.type === 'list') return undefined
+  const verb = operation === OPERATION_APPEND ? 'append' : 'subtract'
+  return `Config value ${verb} is not allowed for config key: ${name}`
+}
+
 export const incrementalAlterConfigsHandler:
 HandlerEntry<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
   api: IncrementalAlterConfigs,
@@ -142,10 +158,17 @@ HandlerEntry<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = 
       const current: Map<string, string> =
         broker.image.topic(resource.resourceName)?.configs ?? new Map<string, string>()
       const changes = new Map<string, string | null>()
-      let invalid: string | undefined
+      let invalid: { error: 'INVALID_REQUEST' | 'INVALID_CONFIG', message: string } | undefined
       for (const config of resource.configs) {
+        const listOnly = listOperationRefused(resource.resourceType, config.name,
+          config.configOperation)
+        if (listOnly !== undefined) {
+          invalid = { error: 'INVALID_CONFIG', message: listOnly }
+          continue
+        }
+        // Kafka appends to (and subtracts from) the default when there is no override.
         const existing = (changes.has(config.name) ? changes.get(config.name) : undefined) ??
-          current.get(config.name) ?? ''
+          current.get(config.name) ?? TOPIC_CONFIG_BY_NAME.get(config.name)?.default ?? ''
         const items: string[] = existing === '' ? [] : existing.split(',')
         const operand = (config.value ?? '').split(',').filter(item => item !== '')
         switch (config.configOperation) {
@@ -158,12 +181,13 @@ HandlerEntry<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = 
           case OPERATION_SUBTRACT:
             changes.set(config.name, items.filter(item => !operand.includes(item)).join(','))
             break
-          default: invalid = `unknown config operation ${config.configOperation}`
+          default: invalid = { error: 'INVALID_REQUEST',
+            message: `unknown config operation ${config.configOperation}` }
         }
       }
       if (invalid !== undefined) {
         responses.push({
-          errorCode: errorCodeOf('INVALID_REQUEST'), errorMessage: invalid,
+          errorCode: errorCodeOf(invalid.error), errorMessage: invalid.message,
           resourceType: resource.resourceType, resourceName: resource.resourceName,
         })
         continue

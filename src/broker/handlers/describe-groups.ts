@@ -1,9 +1,9 @@
 /**
  * DescribeGroups v0-6. An unknown group is described as Dead, with no error up to v5 and with
  * GROUP_ID_NOT_FOUND from v6 (KIP-1043), as Kafka does; protocol_data is the selected protocol.
- * v3+ authorized operations are all allowed when asked for (authorized-operations.ts). Member
- * metadata and assignment are always given (Kafka leaves them empty outside Stable);
- * kafka-consumer-groups and the clients read them only for Stable groups, where both agree.
+ * v3+ authorized operations are all allowed when asked for (authorized-operations.ts). Outside
+ * Stable, as Kafka's ClassicGroup.describe: protocol_data is empty and members come without
+ * metadata or assignment (a rebalance is choosing them).
  */
 import {
   DescribeGroups, type DescribedGroup, type DescribeGroupsRequest,
@@ -32,16 +32,18 @@ function describe (groups: GroupCoordinator | undefined, groupId: string, versio
       members: [], authorizedOperations: OPERATIONS_NOT_REQUESTED,
     }
   }
+  const stable = group.state === 'Stable'
   return {
     errorCode, errorMessage: null, groupId, groupState: group.state,
-    protocolType: group.protocolType ?? '', protocolData: group.protocolName ?? '',
+    protocolType: group.protocolType ?? '', protocolData: stable ? group.protocolName ?? '' : '',
     authorizedOperations,
     members: [...group.members.values()].map(member => ({
       memberId: member.memberId, groupInstanceId: member.groupInstanceId,
       clientId: member.clientId, clientHost: member.clientHost,
-      memberMetadata: member.protocols.find(p => p.name === group.protocolName)?.metadata ??
-        Buffer.alloc(0),
-      memberAssignment: member.assignment,
+      memberMetadata: stable
+        ? member.protocols.find(p => p.name === group.protocolName)?.metadata ?? Buffer.alloc(0)
+        : Buffer.alloc(0),
+      memberAssignment: stable ? member.assignment : Buffer.alloc(0),
     })),
   }
 }

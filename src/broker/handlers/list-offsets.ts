@@ -89,6 +89,7 @@ async function lookup (broker: Broker, topic: string, partition: PartitionReques
     response.leaderEpoch = leaderEpoch
   } else if (timestamp === EARLIEST_TIMESTAMP || timestamp === EARLIEST_LOCAL_TIMESTAMP) {
     response.offset = log.logStartOffset
+    response.leaderEpoch = await earliestEpoch(log, leaderEpoch)
   } else if (timestamp === LATEST_TIERED_TIMESTAMP) {
     response.offset = -1
   } else if (timestamp === MAX_TIMESTAMP) {
@@ -102,12 +103,27 @@ async function lookup (broker: Broker, topic: string, partition: PartitionReques
       if (found !== undefined && found.offset < highWatermark) {
         response.offset = found.offset
         response.timestamp = found.timestamp
+        response.leaderEpoch = found.leaderEpoch
       }
     } catch {
       response.errorCode = ERROR.KAFKA_STORAGE_ERROR
     }
   }
   return response
+}
+
+/**
+ * The leader epoch of the log start offset, as Kafka answers -2 and -4 from its epoch cache:
+ * the epoch of the first batch still in the log (read back by the smallest timestamp), or of
+ * the current leader when the log holds nothing, whose epoch Kafka assigns at the log end when
+ * a leader takes over. -1 if the log cannot be read.
+ */
+async function earliestEpoch (log: PartitionLog, leaderEpoch: number): Promise<number> {
+  try {
+    return (await log.offsetForTimestamp(Number.MIN_SAFE_INTEGER))?.leaderEpoch ?? leaderEpoch
+  } catch {
+    return -1
+  }
 }
 
 /** -3: the first offset holding the log's largest timestamp, if it is below the high watermark. */
@@ -118,6 +134,7 @@ async function findMaxTimestamp (broker: Broker, log: PartitionLog,
     if (found !== undefined && found.offset < broker.replicaManager.highWatermark(log)) {
       response.offset = found.offset
       response.timestamp = found.timestamp
+      response.leaderEpoch = found.leaderEpoch
     }
   } catch {
     response.errorCode = ERROR.KAFKA_STORAGE_ERROR

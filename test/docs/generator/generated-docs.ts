@@ -3,14 +3,15 @@
  * gen-docs.ts (`npm run docs`) rewrites them; test/docs/generated-docs.test.ts fails when the
  * files on disk differ from a fresh rendering.
  *
- * Rendering reads the code only (tables, registries, src/ imports): no network, no broker,
- * well under a second.
+ * Rendering reads the code (tables, registries, src/ imports) and the published client test
+ * results (test/interop/results/published/): no network, no broker, well under a second.
  */
 import { readFile, writeFile } from 'node:fs/promises'
 import { existsSync } from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { renderServedApis, renderUnservedCodecs } from './api-reference.js'
+import { renderClientApis, renderClientMatrix } from './client-matrix.js'
 import { renderBrokerConfigs, renderTopicConfigs } from './config-reference.js'
 import { readSection, replaceSection } from './markers.js'
 import { renderBrokerMetrics, renderProcessMetrics } from './metrics-reference.js'
@@ -30,6 +31,8 @@ export const GENERATED_SECTIONS: readonly GeneratedSection[] = [
   { file: 'docs/architecture.md', name: 'imports', render: root => renderModuleImports(root) },
   { file: 'docs/protocol.md', name: 'apis', render: () => renderServedApis() },
   { file: 'docs/protocol.md', name: 'unserved-apis', render: () => renderUnservedCodecs() },
+  { file: 'docs/protocol.md', name: 'client-matrix', render: root => renderClientMatrix(root) },
+  { file: 'docs/protocol.md', name: 'client-apis', render: root => renderClientApis(root) },
   { file: 'docs/operations.md', name: 'broker-config', render: () => renderBrokerConfigs() },
   { file: 'docs/operations.md', name: 'topic-config', render: () => renderTopicConfigs() },
   { file: 'docs/operations.md', name: 'metrics', render: () => renderBrokerMetrics() },
