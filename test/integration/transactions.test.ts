@@ -316,6 +316,18 @@ describe('transactions (kafkajs)', () => {
           ERROR.NONE)
         assert.equal(await produce(1), ERROR.INVALID_TXN_STATE, 'a partition not added')
         assert.equal(await produce(0), ERROR.NONE, 'the added partition')
+        // v4+ (KIP-890's broker-to-broker form): verify_only answers NONE for a partition in
+        // the ongoing transaction and an error for one that is not, adding nothing.
+        const verified = await connection.send(AddPartitionsToTxn, {
+          transactions: [{ transactionalId: 'hanging', producerId: init.producerId,
+            producerEpoch: init.producerEpoch, verifyOnly: true,
+            topics: [{ name: 'txn-hanging', partitions: [0, 1] }] }],
+          v3AndBelowTransactionalId: '', v3AndBelowProducerId: 0, v3AndBelowProducerEpoch: 0,
+          v3AndBelowTopics: [] }, { version: 4 })
+        assert.equal(verified.errorCode, ERROR.NONE)
+        assert.deepEqual(verified.resultsByTransaction?.[0]?.topicResults[0]?.resultsByPartition
+          .map(p => p.partitionErrorCode), [ERROR.NONE, ERROR.INVALID_TXN_STATE])
+        assert.equal(await produce(1), ERROR.INVALID_TXN_STATE, 'verify_only added nothing')
         // ListOffsets latest: the high watermark, or under read_committed the LSO, which the
         // open transaction holds at its first offset.
         const latest = async (isolationLevel: number) => {

@@ -5,13 +5,17 @@
  * coordinator (src/txn/txn-coordinator.ts), which answers once its record is durable in
  * `__transaction_state`.
  *
- * Versions 0-3 (the codecs' range). Before v2 a fenced producer is told INVALID_PRODUCER_EPOCH:
- * PRODUCER_FENCED exists from v2 (KIP-588), as Kafka's handlers map it.
+ * Served up to Kafka 4.1's maxima. Before v2 a fenced producer is told INVALID_PRODUCER_EPOCH:
+ * PRODUCER_FENCED exists from v2 (KIP-588), as Kafka's handlers map it. The KIP-890 versions
+ * (AddOffsetsToTxn 4, EndTxn 4-5, TxnOffsetCommit 4-5, AddPartitionsToTxn 5) may answer
+ * TRANSACTION_ABORTABLE, which this broker never needs to; EndTxn and TxnOffsetCommit v5 are
+ * only sent by clients that see transaction.version 2, which is not advertised.
  */
 import { AddOffsetsToTxn, type AddOffsetsToTxnRequest } from
   '../../protocol/apis/add-offsets-to-txn.js'
-import { AddPartitionsToTxn, type AddPartitionsToTxnRequest } from
-  '../../protocol/apis/add-partitions-to-txn.js'
+import {
+  AddPartitionsToTxn, type AddPartitionsToTxnRequest, type AddPartitionsToTxnTransaction,
+} from '../../protocol/apis/add-partitions-to-txn.js'
 import { EndTxn, type EndTxnRequest } from '../../protocol/apis/end-txn.js'
 import { TxnOffsetCommit, type TxnOffsetCommitRequest } from
   '../../protocol/apis/txn-offset-commit.js'
@@ -45,40 +49,69 @@ function partitionError (broker: Broker, topic: string, partition: number): numb
   return partition >= 0 && partition < count ? ERROR.NONE : ERROR.UNKNOWN_TOPIC_OR_PARTITION
 }
 
+type TopicResult = { name: string,
+  resultsByPartition: { partitionIndex: number, partitionErrorCode: number }[] }
+
+/**
+ * One transaction's partitions joining it (v0-3: the producer's own request), or, from v4
+ * (KIP-890's batched broker-to-broker form), being verified (`verify_only`: NONE for each
+ * partition already in the ongoing transaction) or added, transaction by transaction.
+ */
 export const addPartitionsToTxnHandler: HandlerEntry = {
   api: AddPartitionsToTxn,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   async handle (broker, request: AddPartitionsToTxnRequest, context) {
-    const topics = request.v3AndBelowTopics
-    const answer = (codeOf: (topic: string, partition: number) => number) => ({
-      throttleTimeMs: 0,
-      resultsByTopicV3AndBelow: topics.map(topic => ({ name: topic.name,
-        resultsByPartition: topic.partitions.map(partition => ({ partitionIndex: partition,
-          partitionErrorCode: codeOf(topic.name, partition) })) })),
-    })
-    const txn = coordinatorFor(broker, request.v3AndBelowTransactionalId)
-    if (typeof txn === 'number') return answer(() => txn)
-    // Kafka: if any partition is bad, those get their error and the rest OPERATION_NOT_ATTEMPTED.
-    const bad = topics.some(t => t.partitions.some(p => partitionError(broker, t.name, p) !==
-      ERROR.NONE))
-    if (bad) {
-      return answer((topic, partition) => {
-        const error = partitionError(broker, topic, partition)
-        return error === ERROR.NONE ? ERROR.OPERATION_NOT_ATTEMPTED : error
-      })
+    if (context.version < 4) {
+      return { throttleTimeMs: 0, resultsByTopicV3AndBelow: await addToTransaction(broker, {
+        transactionalId: request.v3AndBelowTransactionalId,
+        producerId: request.v3AndBelowProducerId,
+        producerEpoch: request.v3AndBelowProducerEpoch,
+        verifyOnly: false,
+        topics: request.v3AndBelowTopics,
+      }, context.version) }
     }
-    const errorCode = await txn.addPartitions(request.v3AndBelowTransactionalId,
-      request.v3AndBelowProducerId, request.v3AndBelowProducerEpoch,
-      topics.flatMap(t => t.partitions.map(partition => ({ topic: t.name, partition }))))
-    return answer(() => fencedForVersion(errorCode, context.version))
+    const resultsByTransaction = []
+    for (const transaction of request.transactions ?? []) {
+      resultsByTransaction.push({ transactionalId: transaction.transactionalId,
+        topicResults: await addToTransaction(broker, transaction, context.version) })
+    }
+    return { throttleTimeMs: 0, errorCode: ERROR.NONE, resultsByTransaction,
+      resultsByTopicV3AndBelow: [] }
   },
+}
+
+async function addToTransaction (broker: Broker, transaction: AddPartitionsToTxnTransaction,
+  version: number): Promise<TopicResult[]> {
+  const { transactionalId, producerId, producerEpoch, topics } = transaction
+  const answer = (codeOf: (topic: string, partition: number) => number): TopicResult[] =>
+    topics.map(topic => ({ name: topic.name,
+      resultsByPartition: topic.partitions.map(partition => ({ partitionIndex: partition,
+        partitionErrorCode: codeOf(topic.name, partition) })) }))
+  const txn = coordinatorFor(broker, transactionalId)
+  if (typeof txn === 'number') return answer(() => txn)
+  if (transaction.verifyOnly) {
+    return answer((topic, partition) =>
+      txn.verification(transactionalId, producerId, producerEpoch, { topic, partition }))
+  }
+  // Kafka: if any partition is bad, those get their error and the rest OPERATION_NOT_ATTEMPTED.
+  const bad = topics.some(t => t.partitions.some(p => partitionError(broker, t.name, p) !==
+    ERROR.NONE))
+  if (bad) {
+    return answer((topic, partition) => {
+      const error = partitionError(broker, topic, partition)
+      return error === ERROR.NONE ? ERROR.OPERATION_NOT_ATTEMPTED : error
+    })
+  }
+  const errorCode = await txn.addPartitions(transactionalId, producerId, producerEpoch,
+    topics.flatMap(t => t.partitions.map(partition => ({ topic: t.name, partition }))))
+  return answer(() => fencedForVersion(errorCode, version))
 }
 
 export const addOffsetsToTxnHandler: HandlerEntry = {
   api: AddOffsetsToTxn,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   async handle (broker, request: AddOffsetsToTxnRequest, context) {
     const txn = coordinatorFor(broker, request.transactionalId)
     if (typeof txn === 'number') return { throttleTimeMs: 0, errorCode: txn }
@@ -92,15 +125,19 @@ export const addOffsetsToTxnHandler: HandlerEntry = {
 export const endTxnHandler: HandlerEntry = {
   api: EndTxn,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   async handle (broker, request: EndTxnRequest, context) {
     const txn = coordinatorFor(broker, request.transactionalId)
     const errorCode = typeof txn === 'number'
       ? txn
       : await txn.endTxn(request.transactionalId, request.producerId, request.producerEpoch,
         request.committed)
+    // v5 (KIP-890 part 2) answers the producer id and epoch to use next. Without
+    // transaction.version 2 (not advertised) the epoch is not bumped per transaction, so they
+    // are the request's own.
     return { throttleTimeMs: 0, errorCode: fencedForVersion(errorCode, context.version),
-      producerId: -1, producerEpoch: -1 }
+      producerId: errorCode === ERROR.NONE ? request.producerId : -1,
+      producerEpoch: errorCode === ERROR.NONE ? request.producerEpoch : -1 }
   },
 }
 
@@ -111,7 +148,7 @@ export const endTxnHandler: HandlerEntry = {
 export const txnOffsetCommitHandler: HandlerEntry = {
   api: TxnOffsetCommit,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   async handle (broker, request: TxnOffsetCommitRequest, context) {
     const answer = (codeOf: (topic: string, partition: number) => number) => ({
       throttleTimeMs: 0,

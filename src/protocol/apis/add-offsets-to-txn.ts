@@ -1,9 +1,9 @@
 /**
- * AddOffsetsToTxn (key 25, KIP-98). Codec versions 0-3, flexible from 3.
+ * AddOffsetsToTxn (key 25, KIP-98). Codec versions 0-4, flexible from 3.
  *
  * Version history (Kafka's AddOffsetsToTxnRequest.json / ...Response.json):
  *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
- *   (KIP-482). (v4, KIP-890, has v3's layout.)
+ *   (KIP-482); v4 (KIP-890, TRANSACTION_ABORTABLE) has v3's layout.
  *
  * Request grammar:
  *   transactional_id string, producer_id int64, producer_epoch int16, group_id string,
@@ -29,7 +29,7 @@ export const AddOffsetsToTxn = defineApi<AddOffsetsToTxnRequest, AddOffsetsToTxn
   key: 25,
   name: 'AddOffsetsToTxn',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 4,
   flexibleFrom: 3,
   request: [
     { name: 'transactionalId', type: 'string', versions: [0] },

@@ -1,11 +1,10 @@
 /**
- * AddPartitionsToTxn (key 24, KIP-98). Codec versions 0-3, flexible from 3.
+ * AddPartitionsToTxn (key 24, KIP-98). Codec versions 0-5, flexible from 3.
  *
  * Version history (Kafka's AddPartitionsToTxnRequest.json / ...Response.json):
  *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
  *   (KIP-482). v4+ (KIP-890) is a broker-to-broker batched form (transactions array,
- *   verify_only); its fields are declared, gated at v4, but the maximum stays 3: clients must
- *   never be offered v4 (docs/protocol.md, "Why these versions").
+ *   verify_only; clients use v3 and below); v5 may answer TRANSACTION_ABORTABLE.
  *
  * Request grammar (v0-v3):
  *   v3_and_below_transactional_id string, v3_and_below_producer_id int64,
@@ -76,7 +75,7 @@ AddPartitionsToTxnResponse>({
   key: 24,
   name: 'AddPartitionsToTxn',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   flexibleFrom: 3,
   request: [
     {

@@ -1,5 +1,5 @@
 /**
- * EndTxn (key 26, KIP-98). Codec versions 0-3, flexible from 3.
+ * EndTxn (key 26, KIP-98). Codec versions 0-5, flexible from 3.
  *
  * Version history (Kafka's EndTxnRequest.json / EndTxnResponse.json):
  *   v1 is v0 (KIP-219 throttling); v2 is v1 (PRODUCER_FENCED, KIP-588); v3 is flexible
@@ -35,7 +35,7 @@ export const EndTxn = defineApi<EndTxnRequest, EndTxnResponse>({
   key: 26,
   name: 'EndTxn',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   flexibleFrom: 3,
   request: [
     { name: 'transactionalId', type: 'string', versions: [0] },

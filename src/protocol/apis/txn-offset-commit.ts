@@ -1,10 +1,11 @@
 /**
- * TxnOffsetCommit (key 28, KIP-98). Codec versions 0-3, flexible from 3.
+ * TxnOffsetCommit (key 28, KIP-98). Codec versions 0-5, flexible from 3.
  *
  * Version history (Kafka's TxnOffsetCommitRequest.json / ...Response.json):
  *   v1 is v0 (KIP-219 throttling); v2 adds committed_leader_epoch (KIP-320); v3 is flexible
  *   and adds generation_id, member_id and group_instance_id so the coordinator can fence
- *   zombie producers by group generation (KIP-447). (v4, KIP-890, has v3's layout.)
+ *   zombie producers by group generation (KIP-447); v4 and v5 (KIP-890; v5 only with
+ *   transaction.version 2) have v3's layout.
  *
  * Request grammar:
  *   transactional_id string, group_id string, producer_id int64, producer_epoch int16,
@@ -48,7 +49,7 @@ export const TxnOffsetCommit = defineApi<TxnOffsetCommitRequest, TxnOffsetCommit
   key: 28,
   name: 'TxnOffsetCommit',
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   flexibleFrom: 3,
   request: [
     { name: 'transactionalId', type: 'string', versions: [0] },

@@ -14,15 +14,28 @@ const RESPONSE = { throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [],
     { partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 2,
       partitionErrorCode: 48 }] }] }
 
-describe('AddPartitionsToTxn codec (versions 0-3)', () => {
+/** v4+ (KIP-890): the batched broker-to-broker form; the v3-and-below fields are absent. */
+const REQUEST_V4 = { transactions: [{ transactionalId: 'tx', producerId: 4000, producerEpoch: 1,
+  verifyOnly: true, topics: [{ name: 't', partitions: [0, 2] }] }],
+v3AndBelowTransactionalId: '', v3AndBelowProducerId: 0, v3AndBelowProducerEpoch: 0,
+v3AndBelowTopics: [] }
+const RESPONSE_V4 = { throttleTimeMs: 0, errorCode: 0, resultsByTransaction: [{
+  transactionalId: 'tx', topicResults: [{ name: 't', resultsByPartition: [
+    { partitionIndex: 0, partitionErrorCode: 0 }, { partitionIndex: 2,
+      partitionErrorCode: 48 }] }] }],
+resultsByTopicV3AndBelow: [] }
+
+describe('AddPartitionsToTxn codec (versions 0-5)', () => {
   it('round-trips requests and responses at every version and rejects truncations', () => {
     for (const version of versionsOf(AddPartitionsToTxn)) {
-      assertRoundTrip(AddPartitionsToTxn, 'request', version, REQUEST)
-      assertRoundTrip(AddPartitionsToTxn, 'response', version, RESPONSE)
+      const request = version >= 4 ? REQUEST_V4 : REQUEST
+      const response = version >= 4 ? RESPONSE_V4 : RESPONSE
+      assertRoundTrip(AddPartitionsToTxn, 'request', version, request)
+      assertRoundTrip(AddPartitionsToTxn, 'response', version, response)
       assertPrefixesRejected(AddPartitionsToTxn, 'request', version,
-        encode(AddPartitionsToTxn, 'request', version, REQUEST))
+        encode(AddPartitionsToTxn, 'request', version, request))
       assertPrefixesRejected(AddPartitionsToTxn, 'response', version,
-        encode(AddPartitionsToTxn, 'response', version, RESPONSE))
+        encode(AddPartitionsToTxn, 'response', version, response))
     }
   })
 
