@@ -74,3 +74,25 @@ describe('retention on a broker', () => {
       assert.match(metrics, /^tributary_log_retention_reclaim_seconds_count [1-9]/m)
     })
 })
+
+describe('DeleteRecords and cleanup.policy', () => {
+  it('refuses DeleteRecords on a compact-only topic with POLICY_VIOLATION, as Kafka does, ' +
+    'and allows it on compact,delete', async () => {
+    const broker = await startBroker({})
+    const client = new KafkaClient({ bootstrap: broker.bootstrap })
+    try {
+      await client.createTopic('compact-only', { partitions: 1,
+        configs: { 'cleanup.policy': 'compact' } })
+      await client.createTopic('compact-delete', { partitions: 1,
+        configs: { 'cleanup.policy': 'compact,delete' } })
+      await assert.rejects(client.deleteRecords('compact-only', 0, 0),
+        (error: unknown) => error instanceof KafkaClientError &&
+          error.errorName === 'POLICY_VIOLATION')
+      assert.equal(await client.deleteRecords('compact-delete', 0, 0), 0)
+    } finally {
+      await client.close()
+      await broker.stop()
+      await removeDataDir(broker.dataDir)
+    }
+  })
+})

@@ -2,7 +2,8 @@
  * DeleteRecords: raises a partition's log start offset (deleting whole segments below it), as
  * Kafka's `kafka-delete-records`. -1 means the high watermark. An offset above the high
  * watermark is OFFSET_OUT_OF_RANGE. The answer's low watermark is the new log start offset.
- * Internal topics answer INVALID_TOPIC_EXCEPTION, as in Kafka. v1 is v0; v2 is flexible.
+ * Internal topics answer INVALID_TOPIC_EXCEPTION, and a topic whose cleanup.policy is compact
+ * without delete POLICY_VIOLATION, as in Kafka. v1 is v0; v2 is flexible.
  */
 import {
   DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse,
@@ -38,6 +39,13 @@ export const deleteRecordsHandler: HandlerEntry<DeleteRecordsRequest, DeleteReco
           : broker.replicaManager.log(topic.name, partition.partitionIndex)
         if (log === undefined) {
           result.errorCode = ERROR.UNKNOWN_TOPIC_OR_PARTITION
+          continue
+        }
+        if (!log.config.cleanupPolicy.includes('delete')) {
+          // Kafka's UnifiedLog.maybeIncrementLogStartOffset: a compacted-only log keeps its
+          // records by key, so deleting a prefix is refused (cleanup.policy=compact,delete is
+          // allowed).
+          result.errorCode = errorCodeOf('POLICY_VIOLATION')
           continue
         }
         const highWatermark = broker.replicaManager.highWatermark(log)
