@@ -20,7 +20,7 @@ HandlerEntry<DescribeClusterRequest, DescribeClusterResponse> = {
       errorMessage: null,
       endpointType: 1,
       clusterId: broker.settings.clusterId,
-      controllerId: broker.settings.nodeId,
+      controllerId: broker.controller.activeControllerId,
       brokers: [...broker.image.brokers.values()].map(info => {
         const endpoint = info.endpoints.find(e => e.listener === context.listener) ?? info
         return { brokerId: info.brokerId, host: endpoint.host, port: endpoint.port,
