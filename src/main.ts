@@ -19,6 +19,8 @@ import { createBrokerConfigView, topicSettingsFor } from './broker/topic-setting
 import type { BrokerConfig } from './config/index.js'
 import { Controller } from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
+import { ClusterMember } from './cluster/cluster-member.js'
+import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
 import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
@@ -36,6 +38,8 @@ import { logConfigFromBroker } from './broker/topic-settings.js'
 const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** A cluster broker waits this long at start-up for a controller to exist. */
+const CONTROLLER_WAIT_MS = 30_000
 /** The issue's contract: a clean shutdown completes within 5 s. */
 export const SHUTDOWN_BUDGET_MS = 4_000
 
@@ -82,10 +86,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const clock = systemClock
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
   const image = new MetadataImage()
-  const metadataLog = await SegmentMetadataLog.open(logManager, clock)
-  const replayed = await metadataLog.replayInto(image)
-  logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
-  const controller = new Controller(image, metadataLog, config.nodeId)
+  const member = await joinCluster(config, logger, logManager.clusterId)
+  let controller: Controller
+  try {
+    controller = await openController(config, logger, logManager, image, member)
+  } catch (error) {
+    await member?.close()
+    throw error
+  }
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
   // Effective settings are derived once per topic and config version, not on every produce.
   const settingsCache = new Map<string, { version: number,
@@ -111,13 +119,18 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     },
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
     logger,
+    ...(member === undefined ? {} : {
+      mayLead: (topic: string, partition: number) => member.sessionAlive &&
+        image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
+      hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
+    }),
   })
   // From here on the replica manager follows every metadata commit by itself; this first
   // publication opens the logs of every partition in the replayed image.
   await controller.addPublisher(replicaManager)
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
-    clusterId: logManager.clusterId,
+    clusterId: member?.clusterId ?? logManager.clusterId,
     advertisedHost: config.advertisedHost,
     advertisedPort: config.port,
     autoCreateTopicsEnable: config.autoCreateTopicsEnable,
@@ -145,22 +158,12 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     sizeBytes: log.sizeBytes,
   })))
 
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'))
-  groups.coordinator = new GroupCoordinator({
-    clock,
-    limits: {
-      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
-      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
-      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
-      membersMax: property('group.max.size'),
-    },
-    log: offsetsLogFor(broker, offsetPartitions),
-    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
-    newMemberId: clientId => `${clientId}-${randomUUID()}`,
-  })
-  await groups.coordinator.load()
+  const startGroups = async (): Promise<void> => {
+    groups.coordinator = await startGroupCoordinator(config, broker)
+  }
+  // A single node creates __consumer_offsets before it listens, as before; a cluster broker
+  // first needs its registration and a controller (below, after the listeners).
+  if (member === undefined) await startGroups()
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
@@ -199,8 +202,29 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
       port: config.externalAdvertisedPort ?? externalServer.port })
   }
-  await controller.registerBroker(config.advertisedHost, settings.advertisedPort, null,
-    endpoints)
+  const rack = config.properties.get('broker.rack')?.value ?? null
+  if (member === undefined) {
+    await controller.registerBroker(config.advertisedHost, settings.advertisedPort, rack,
+      endpoints)
+  } else {
+    try {
+      await member.register({ host: config.advertisedHost, port: settings.advertisedPort, rack,
+        endpoints, incarnationId: randomUUID() })
+      await member.awaitController(CONTROLLER_WAIT_MS)
+      await startGroups()
+    } catch (error) {
+      await Promise.all([kafkaServer.close(0), externalServer?.close(0)])
+      await member.close()
+      throw error
+    }
+    metrics.setClusterProvider(() => ({
+      activeControllerId: member.activeControllerId,
+      isActiveController: member.active,
+      liveBrokers: image.brokers.size,
+      latestRevision: member.log.latestRevision,
+      appliedRevision: member.log.appliedRevision,
+    }))
+  }
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
@@ -225,9 +249,64 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()
+      await member?.close()
       await logManager.close()
     })()
     return closing
   }
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
+
+/** `tributary.etcd.endpoints` set: connects to the cluster's etcd; else a single node. */
+async function joinCluster (config: BrokerConfig, logger: Logger, clusterId: string):
+Promise<ClusterMember | undefined> {
+  const endpoints = config.properties.get('tributary.etcd.endpoints')?.value ?? null
+  if (endpoints === null) return undefined
+  return ClusterMember.connect({
+    endpoints: parseEtcdEndpoints(endpoints),
+    clusterName: config.properties.get('tributary.cluster.name')?.value ?? 'tributary',
+    nodeId: config.nodeId,
+    sessionTimeoutMs: Number(config.properties.get('broker.session.timeout.ms')?.value ?? 9000),
+    proposedClusterId: clusterId,
+    logger,
+  })
+}
+
+/** The controller on the local metadata log, or in a cluster on the etcd log it follows. */
+async function openController (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  image: MetadataImage, member: ClusterMember | undefined): Promise<Controller> {
+  if (member === undefined) {
+    const metadataLog = await SegmentMetadataLog.open(logManager, systemClock)
+    const replayed = await metadataLog.replayInto(image)
+    logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
+    return new Controller(image, metadataLog, config.nodeId)
+  }
+  const controller = new Controller(image, member.log, config.nodeId, { role: member })
+  await member.follow(controller)
+  logger.info(`replayed ${member.log.appliedOffset + 1} metadata batches from etcd: ` +
+    `${image.topicCount} topics, cluster ${member.clusterId}`)
+  return controller
+}
+
+/** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
+async function startGroupCoordinator (config: BrokerConfig, broker: Broker):
+Promise<GroupCoordinator> {
+  const clock = systemClock
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const offsetPartitions = await ensureOffsetsTopic(broker,
+    property('offsets.topic.num.partitions'))
+  const coordinator = new GroupCoordinator({
+    clock,
+    limits: {
+      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
+      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
+      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
+      membersMax: property('group.max.size'),
+    },
+    log: offsetsLogFor(broker, offsetPartitions),
+    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
+    newMemberId: clientId => `${clientId}-${randomUUID()}`,
+  })
+  await coordinator.load()
+  return coordinator
 }

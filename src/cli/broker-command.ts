@@ -9,6 +9,7 @@ import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
+import { DuplicateBrokerError } from '../cluster/broker-session.js'
 
 export function registerBrokerCommand (program: Command): void {
   program.command('broker')
@@ -19,6 +20,8 @@ export function registerBrokerCommand (program: Command): void {
     .option('--http-port <port>', 'HTTP listener port')
     .option('--node-id <id>', 'node id')
     .option('--advertised-host <host>', 'host name clients are told to connect to')
+    .option('--etcd <endpoints>', 'join a cluster: etcd HOST:PORT[,HOST:PORT...]')
+    .option('--cluster <name>', 'the cluster\'s name (its etcd key prefix; default tributary)')
     .option('--config <file>', 'a .properties file with Kafka property names')
     .action(async (flags: Record<string, string | undefined>) => {
       await runBroker(flags)
@@ -36,6 +39,8 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
         'http-port': flags.httpPort,
         'node-id': flags.nodeId,
         'advertised-host': flags.advertisedHost,
+        etcd: flags.etcd,
+        cluster: flags.cluster,
       },
       env: process.env,
       propertiesFile: flags.config,
@@ -50,7 +55,9 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
   try {
     running = await startBroker(config.config)
   } catch (error) {
-    if (error instanceof LogDirLockedError) fail(`tributary: ${error.message}`, 1)
+    if (error instanceof LogDirLockedError || error instanceof DuplicateBrokerError) {
+      fail(`tributary: ${error.message}`, 1)
+    }
     fail(`tributary: broker failed to start: ${(error as Error).stack ?? String(error)}`, 1)
   }
   let stopping = false

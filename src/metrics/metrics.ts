@@ -46,6 +46,16 @@ export interface FlushTotals {
   bytes: number
 }
 
+/** A cluster broker's view of the cluster (absent on a single node: the gauges read 1/own id). */
+export interface ClusterSample {
+  activeControllerId: number
+  isActiveController: boolean
+  liveBrokers: number
+  /** etcd revisions: the newest this broker saw, and the one its image has applied. */
+  latestRevision: number
+  appliedRevision: number
+}
+
 export type Metrics = ReturnType<typeof createMetrics>
 
 const LATENCY_BUCKETS_SECONDS = [
@@ -60,6 +70,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   let partitionProvider: () => readonly PartitionSample[] = () => []
   let groupLagProvider: () => readonly GroupLagSample[] = () => []
   let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0 })
+  let clusterProvider: (() => ClusterSample) | undefined
 
   const partitions = guard(() => partitionProvider(),
     () => { collectErrors.inc({ provider: 'partition' }) })
@@ -76,6 +87,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
+  defineClusterGauges(registers, () => clusterProvider?.())
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -94,6 +106,9 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setFlushProvider (provider: () => FlushTotals): void {
       flushProvider = provider
+    },
+    setClusterProvider (provider: () => ClusterSample): void {
+      clusterProvider = provider
     },
     recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
       const totals = topicTotals.get(topicName)
@@ -362,4 +377,29 @@ function aggregate (samples: readonly GroupLagSample[], pick: (s: GroupLagSample
     }
   }
   return new Map([...byKey.values()].map(e => [e.labels, e.value]))
+}
+
+/** The cluster gauges (issue: active controller, live brokers, metadata lag). */
+function defineClusterGauges (registers: Registers,
+  sample: () => ClusterSample | undefined): void {
+  const gauge = (name: string, help: string, read: (cluster: ClusterSample) => number): void => {
+    new client.Gauge({ // eslint-disable-line no-new
+      name, help, registers,
+      collect () {
+        const cluster = sample()
+        if (cluster !== undefined) this.set(read(cluster))
+      },
+    })
+  }
+  gauge('tributary_cluster_active_controller_id',
+    'Node id of the active controller as this broker sees it (-1: none)',
+    cluster => cluster.activeControllerId)
+  gauge('tributary_cluster_active_controller',
+    '1 on the broker that is the active controller, else 0 (sums to 1 over the cluster)',
+    cluster => cluster.isActiveController ? 1 : 0)
+  gauge('tributary_cluster_live_brokers', 'Brokers with a live session in the metadata image',
+    cluster => cluster.liveBrokers)
+  gauge('tributary_cluster_metadata_lag_revisions',
+    'etcd revisions between the newest seen and the one this broker\'s image has applied',
+    cluster => Math.max(0, cluster.latestRevision - cluster.appliedRevision))
 }
