@@ -1,0 +1,245 @@
+/**
+ * A cluster of real broker processes on a real etcd: formation, admin requests on any broker
+ * (forwarded to the controller and visible everywhere), placement, leadership, a duplicate
+ * node id, etcd going away and coming back, controller failover after SIGKILL, and a broker
+ * rejoining with its data. Times are reported as diagnostics, never asserted.
+ */
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { KafkaConnection } from '../../src/client/connection.js'
+import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
+import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
+import { Metadata, type MetadataResponse } from '../../src/protocol/apis/metadata.js'
+import { Produce } from '../../src/protocol/apis/produce.js'
+import { errorByCode, errorCodeOf } from '../../src/protocol/errors.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { startBroker } from '../support/broker-process.js'
+import { eventually, startCluster, type TestCluster } from '../support/cluster-process.js'
+import { etcdAvailable } from '../support/etcd-process.js'
+
+const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
+
+async function connect (cluster: TestCluster, nodeId: number): Promise<KafkaConnection> {
+  const broker = cluster.brokers.get(nodeId)
+  assert.ok(broker !== undefined)
+  return KafkaConnection.connect('127.0.0.1', broker.kafkaPort, { requestTimeoutMs: 20_000 })
+}
+
+/** Metadata from exactly this broker (no client routing). */
+async function metadataFrom (cluster: TestCluster, nodeId: number, topics: string[] | null):
+Promise<MetadataResponse> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    return await connection.send(Metadata, {
+      topics: topics?.map(name => ({ name, topicId: Buffer.alloc(16) })) ?? null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    })
+  } finally {
+    connection.close()
+  }
+}
+
+async function createTopicOn (cluster: TestCluster, nodeId: number, name: string,
+  partitions: number, replicationFactor: number): Promise<string> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    const response = await connection.send(CreateTopics, {
+      topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [],
+        configs: [] }],
+      timeoutMs: 20_000, validateOnly: false,
+    })
+    return errorByCode(response.topics[0]?.errorCode ?? -1)?.name ?? 'UNKNOWN'
+  } finally {
+    connection.close()
+  }
+}
+
+function describeTopic (metadata: MetadataResponse, name: string): string | undefined {
+  const topic = metadata.topics.find(t => t.name === name)
+  if (topic === undefined || topic.errorCode !== 0) return undefined
+  return topic.partitions.map(p => `${p.partitionIndex}:${p.leaderId}:` +
+    `${p.replicaNodes.join(',')}:${p.isrNodes.join(',')}`).sort().join(' ')
+}
+
+async function produceOn (cluster: TestCluster, nodeId: number, topic: string,
+  partition: number): Promise<string> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    const response = await connection.send(Produce, {
+      transactionalId: null, acks: -1, timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: partition,
+        records: buildRecordBatchSync([{ value: Buffer.from('v') }],
+          { timestampMs: Date.now() }) }] }],
+    })
+    const code = response.responses[0]?.partitionResponses[0]?.errorCode ?? -1
+    return errorByCode(code)?.name ?? 'UNKNOWN'
+  } finally {
+    connection.close()
+  }
+}
+
+/** Every live broker's view agrees: these brokers, this controller. */
+async function agreedView (cluster: TestCluster, nodeIds: number[]):
+Promise<{ controllerId: number } | undefined> {
+  let controllerId: number | undefined
+  for (const nodeId of nodeIds) {
+    const metadata = await metadataFrom(cluster, nodeId, [])
+    const brokers = metadata.brokers.map(b => b.nodeId).sort()
+    if (JSON.stringify(brokers) !== JSON.stringify(nodeIds)) return undefined
+    if (metadata.controllerId < 0) return undefined
+    if (controllerId !== undefined && metadata.controllerId !== controllerId) return undefined
+    controllerId = metadata.controllerId
+  }
+  return controllerId === undefined ? undefined : { controllerId }
+}
+
+describe('a cluster of three brokers on etcd', { skip }, () => {
+  let cluster: TestCluster
+
+  before(async () => {
+    cluster = await startCluster(3)
+  })
+  after(async () => {
+    await cluster?.stop()
+  })
+
+  it('forms: every broker lists the three brokers and the same controller', async () => {
+    const { controllerId } = await eventually('an agreed view',
+      () => agreedView(cluster, [1, 2, 3]))
+    assert.ok([1, 2, 3].includes(controllerId))
+    const connection = await connect(cluster, 2)
+    try {
+      const described = await connection.send(DescribeCluster, {
+        includeClusterAuthorizedOperations: false, endpointType: 1,
+      })
+      assert.equal(described.controllerId, controllerId)
+      assert.deepEqual(described.brokers.map(b => b.brokerId).sort(), [1, 2, 3])
+    } finally {
+      connection.close()
+    }
+  })
+
+  it('creates a topic on a non-controller broker, visible at once there and soon on all',
+    async t => {
+      const { controllerId } = await eventually('a controller',
+        () => agreedView(cluster, [1, 2, 3]))
+      const via = [1, 2, 3].find(id => id !== controllerId) as number
+      const startedMs = performance.now()
+      assert.equal(await createTopicOn(cluster, via, 'spread', 6, 2), 'NONE')
+      const answeredMs = performance.now() - startedMs
+      const own = describeTopic(await metadataFrom(cluster, via, ['spread']), 'spread')
+      assert.ok(own !== undefined, 'the forwarding broker answers only once its image has it')
+      const views = await eventually('the topic on every broker', async () => {
+        const all = await Promise.all([1, 2, 3].map(async id =>
+          describeTopic(await metadataFrom(cluster, id, ['spread']), 'spread')))
+        return all.every(view => view === own) ? all : undefined
+      })
+      const visibleMs = performance.now() - startedMs
+      t.diagnostic(`CreateTopics answered after ${answeredMs.toFixed(0)} ms; same metadata on ` +
+        `all 3 brokers after ${visibleMs.toFixed(0)} ms`)
+      assert.equal(views.length, 3)
+      const metadata = await metadataFrom(cluster, 1, ['spread'])
+      const partitions = metadata.topics[0]?.partitions ?? []
+      const leaders = new Map<number, number>()
+      for (const p of partitions) {
+        assert.equal(new Set(p.replicaNodes).size, 2, 'two distinct replicas')
+        assert.equal(p.leaderId, p.replicaNodes[0], 'the preferred replica leads')
+        leaders.set(p.leaderId, (leaders.get(p.leaderId) ?? 0) + 1)
+      }
+      assert.deepEqual([...leaders.values()], [2, 2, 2], 'leaders spread evenly')
+    })
+
+  it('refuses a replication factor above the live broker count', async () => {
+    assert.equal(await createTopicOn(cluster, 3, 'too-wide', 1, 4),
+      'INVALID_REPLICATION_FACTOR')
+  })
+
+  it('deletes and expands a topic from any broker, seen the same by all', async () => {
+    assert.equal(await createTopicOn(cluster, 1, 'grow', 1, 1), 'NONE')
+    const client = cluster.clientOf(3)
+    await client.createPartitions('grow', 3)
+    await eventually('three partitions everywhere', async () => {
+      const counts = await Promise.all([1, 2, 3].map(async id =>
+        (await metadataFrom(cluster, id, ['grow'])).topics[0]?.partitions.length))
+      return counts.every(count => count === 3) ? true : undefined
+    })
+    await cluster.clientOf(2).deleteTopic('grow')
+    await eventually('the topic gone everywhere', async () => {
+      const codes = await Promise.all([1, 2, 3].map(async id =>
+        (await metadataFrom(cluster, id, ['grow'])).topics[0]?.errorCode))
+      return codes.every(code => code === 3) ? true : undefined
+    })
+  })
+
+  it('takes produce only on the leader; the others answer NOT_LEADER_OR_FOLLOWER', async () => {
+    assert.equal(await createTopicOn(cluster, 2, 'led', 1, 1), 'NONE')
+    const leader = (await metadataFrom(cluster, 2, ['led'])).topics[0]?.partitions[0]?.leaderId
+    assert.ok(leader !== undefined && leader > 0)
+    assert.equal(await produceOn(cluster, leader, 'led', 0), 'NONE')
+    const other = [1, 2, 3].find(id => id !== leader) as number
+    await eventually('the topic on the other broker', async () =>
+      describeTopic(await metadataFrom(cluster, other, ['led']), 'led'))
+    assert.equal(await produceOn(cluster, other, 'led', 0), 'NOT_LEADER_OR_FOLLOWER')
+  })
+
+  it('refuses a second broker with a live node id, with one line and exit code 1', async () => {
+    await assert.rejects(startBroker({
+      args: ['--node-id', '2', '--etcd', cluster.etcd.endpoint],
+      env: { TRIBUTARY_BROKER_SESSION_TIMEOUT_MS: String(cluster.sessionTimeoutMs) },
+      readyTimeoutMs: 30_000,
+    }), (error: Error) => {
+      assert.match(error.message, /exited with 1/)
+      assert.match(error.message, /tributary: node id 2 is already registered in this cluster/)
+      return true
+    })
+  })
+
+  it('rides out an etcd restart: produce goes on, admin fails retriably, then recovers',
+    async t => {
+      assert.equal(await createTopicOn(cluster, 1, 'through-outage', 1, 1), 'NONE')
+      const leader = (await metadataFrom(cluster, 1, ['through-outage'])).topics[0]
+        ?.partitions[0]?.leaderId as number
+      await eventually('metadata everywhere', async () => {
+        const all = await Promise.all([1, 2, 3].map(async id =>
+          describeTopic(await metadataFrom(cluster, id, ['through-outage']), 'through-outage')))
+        return all.every(view => view !== undefined) ? true : undefined
+      })
+      await cluster.etcd.kill()
+      // Shorter than the session: leaders keep leading with the metadata they have.
+      assert.equal(await produceOn(cluster, leader, 'through-outage', 0), 'NONE')
+      const refused = await createTopicOn(cluster, 2, 'during-outage', 1, 1)
+      assert.ok(errorByCode(errorCodeOf(refused))?.retriable === true,
+        `admin during the outage is refused retriably, got ${refused}`)
+      await cluster.etcd.start()
+      const startedMs = performance.now()
+      await eventually('admin works again', async () => {
+        const result = await createTopicOn(cluster, 2, 'after-outage', 1, 1)
+        return result === 'NONE' || result === 'TOPIC_ALREADY_EXISTS' ? true : undefined
+      }, 30_000)
+      t.diagnostic(`admin requests worked again ${(performance.now() - startedMs).toFixed(0)} ` +
+        'ms after etcd came back')
+      await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+    })
+
+  it('fails the controller over after SIGKILL; admin works again; the broker rejoins',
+    async t => {
+      const { controllerId } = await eventually('a controller',
+        () => agreedView(cluster, [1, 2, 3]))
+      const survivors = [1, 2, 3].filter(id => id !== controllerId)
+      const killedMs = performance.now()
+      await cluster.brokers.get(controllerId)?.kill()
+      const next = await eventually('a new controller', () => agreedView(cluster, survivors),
+        30_000)
+      t.diagnostic(`controller ${controllerId} → ${next.controllerId} after ` +
+        `${(performance.now() - killedMs).toFixed(0)} ms (session ${cluster.sessionTimeoutMs} ms)`)
+      assert.notEqual(next.controllerId, controllerId)
+      assert.equal(await createTopicOn(cluster, survivors[0] as number, 'after-failover', 2, 1),
+        'NONE')
+      await cluster.startNode(controllerId)
+      await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+      const view = describeTopic(await metadataFrom(cluster, controllerId, ['spread']), 'spread')
+      assert.ok(view !== undefined, 'the restarted broker has the metadata')
+    })
+})
