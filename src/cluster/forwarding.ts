@@ -94,10 +94,12 @@ export class ForwardingClient {
             `forwarded to the controller through etcd (${error.message}); retry`)
         })
       const answer = await Promise.race([answered, timedOut])
+      // A refusal too is answered against the controller's image (TOPIC_ALREADY_EXISTS:
+      // the topic is in this broker's image once it resolves).
+      await this.#log.waitApplied(answer.offset, Math.max(1, deadline - Date.now()))
       if (answer.error !== undefined) {
         throw new ControllerError(answer.error.errorName, answer.error.message)
       }
-      await this.#log.waitApplied(answer.offset, Math.max(1, deadline - Date.now()))
       return answer.result ?? {}
     } finally {
       clearTimeout(timer)
