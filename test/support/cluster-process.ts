@@ -4,7 +4,14 @@
  * node ids 1..3 on ephemeral ports and temporary data directories; `stop` ends them all and
  * removes every directory.
  */
+import assert from 'node:assert/strict'
 import { KafkaClient } from '../../src/client/client.js'
+import { KafkaConnection } from '../../src/client/connection.js'
+import { CreateTopics } from '../../src/protocol/apis/create-topics.js'
+import { Metadata, type MetadataResponse } from '../../src/protocol/apis/metadata.js'
+import { Produce } from '../../src/protocol/apis/produce.js'
+import { errorByCode } from '../../src/protocol/errors.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
 import {
   removeDataDir, startBroker, type BrokerProcess, type StartOptions,
 } from './broker-process.js'
@@ -89,4 +96,81 @@ export async function eventually<T> (what: string, check: () => Promise<T | unde
     }
     await new Promise(resolve => setTimeout(resolve, 50))
   }
+}
+
+export async function connect (cluster: TestCluster, nodeId: number): Promise<KafkaConnection> {
+  const broker = cluster.brokers.get(nodeId)
+  assert.ok(broker !== undefined)
+  return KafkaConnection.connect('127.0.0.1', broker.kafkaPort, { requestTimeoutMs: 20_000 })
+}
+
+/** Metadata from exactly this broker (no client routing). */
+export async function metadataFrom (cluster: TestCluster, nodeId: number,
+  topics: string[] | null):
+Promise<MetadataResponse> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    return await connection.send(Metadata, {
+      topics: topics?.map(name => ({ name, topicId: Buffer.alloc(16) })) ?? null,
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: false,
+      includeTopicAuthorizedOperations: false,
+    })
+  } finally {
+    connection.close()
+  }
+}
+
+export async function createTopicOn (cluster: TestCluster, nodeId: number, name: string,
+  partitions: number, replicationFactor: number): Promise<string> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    const response = await connection.send(CreateTopics, {
+      topics: [{ name, numPartitions: partitions, replicationFactor, assignments: [],
+        configs: [] }],
+      timeoutMs: 20_000, validateOnly: false,
+    })
+    return errorByCode(response.topics[0]?.errorCode ?? -1)?.name ?? 'UNKNOWN'
+  } finally {
+    connection.close()
+  }
+}
+
+export function describeTopic (metadata: MetadataResponse, name: string): string | undefined {
+  const topic = metadata.topics.find(t => t.name === name)
+  if (topic === undefined || topic.errorCode !== 0) return undefined
+  return topic.partitions.map(p => `${p.partitionIndex}:${p.leaderId}:` +
+    `${p.replicaNodes.join(',')}:${p.isrNodes.join(',')}`).sort().join(' ')
+}
+
+export async function produceOn (cluster: TestCluster, nodeId: number, topic: string,
+  partition: number): Promise<string> {
+  const connection = await connect(cluster, nodeId)
+  try {
+    const response = await connection.send(Produce, {
+      transactionalId: null, acks: -1, timeoutMs: 10_000,
+      topicData: [{ name: topic, partitionData: [{ index: partition,
+        records: buildRecordBatchSync([{ value: Buffer.from('v') }],
+          { timestampMs: Date.now() }) }] }],
+    })
+    const code = response.responses[0]?.partitionResponses[0]?.errorCode ?? -1
+    return errorByCode(code)?.name ?? 'UNKNOWN'
+  } finally {
+    connection.close()
+  }
+}
+
+/** Every live broker's view agrees: these brokers, this controller. */
+export async function agreedView (cluster: TestCluster, nodeIds: number[]):
+Promise<{ controllerId: number } | undefined> {
+  let controllerId: number | undefined
+  for (const nodeId of nodeIds) {
+    const metadata = await metadataFrom(cluster, nodeId, [])
+    const brokers = metadata.brokers.map(b => b.nodeId).sort()
+    if (JSON.stringify(brokers) !== JSON.stringify(nodeIds)) return undefined
+    if (metadata.controllerId < 0) return undefined
+    if (controllerId !== undefined && metadata.controllerId !== controllerId) return undefined
+    controllerId = metadata.controllerId
+  }
+  return controllerId === undefined ? undefined : { controllerId }
 }
