@@ -76,6 +76,11 @@ export class ControllerSeat {
         this.#activeControllerId = controllerIdOf(kv.value)
         if (this.#epoch !== undefined && kv.create_revision !== this.#epoch) {
           await this.#resign(`another controller was elected (${this.#activeControllerId})`)
+        } else if (this.#epoch === undefined && this.#session.alive &&
+          kv.lease === this.#session.leaseId) {
+          // The key is still bound to this broker's live lease (it resigned while etcd was
+          // unreachable, and etcd kept the lease): no one else can have been elected since.
+          await this.#takeSeat(kv.create_revision, 'its session is back')
         }
       }
       if (this.active) await this.#duties()
@@ -93,7 +98,11 @@ export class ControllerSeat {
         .lease(this.#session.leaseId))
       .commit()
     if (!response.succeeded) return
-    const epoch = response.header.revision
+    await this.#takeSeat(response.header.revision, 'elected')
+  }
+
+  async #takeSeat (epoch: string, why: string): Promise<void> {
+    const nodeId = this.#session.registration.brokerId
     // Everything committed before this election, applied before the first decision.
     await this.#log.wake()
     this.#log.setEpoch({ epoch })
@@ -104,7 +113,7 @@ export class ControllerSeat {
       this.#server = new ForwardingServer(this.#client, this.#keys, controller, this.#log, epoch)
       await this.#server.start()
     }
-    this.#logger.info(`broker ${nodeId} is the active controller (epoch ${epoch})`)
+    this.#logger.info(`broker ${nodeId} is the active controller (epoch ${epoch}, ${why})`)
   }
 
   async #duties (): Promise<void> {

@@ -151,6 +151,31 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
     })
 
+  it('fences a broker cut off from etcd for longer than its session; it leads again after',
+    async t => {
+      assert.equal(await createTopicOn(cluster, 3, 'fenced', 1, 1), 'NONE')
+      const leaderOf = async (): Promise<number> => (await metadataFrom(cluster, 3,
+        ['fenced'])).topics[0]?.partitions[0]?.leaderId ?? -1
+      const leader = await leaderOf()
+      await eventually('the leader takes produce', async () =>
+        await produceOn(cluster, leader, 'fenced', 0) === 'NONE' ? true : undefined)
+      await cluster.etcd.kill()
+      try {
+        await new Promise(resolve => setTimeout(resolve, cluster.sessionTimeoutMs + 1_000))
+        assert.equal(await produceOn(cluster, leader, 'fenced', 0), 'NOT_LEADER_OR_FOLLOWER',
+          'no session, no leadership')
+      } finally {
+        await cluster.etcd.start()
+      }
+      const startedMs = performance.now()
+      await eventually('produce works again', async () =>
+        await produceOn(cluster, await leaderOf(), 'fenced', 0) === 'NONE' ? true : undefined,
+      30_000)
+      t.diagnostic(`the partition took produce again ${(performance.now() - startedMs)
+        .toFixed(0)} ms after etcd came back`)
+      await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+    })
+
   it('fails the controller over after SIGKILL; admin works again; the broker rejoins',
     async t => {
       const { controllerId } = await eventually('a controller',
