@@ -17,7 +17,8 @@ import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import type { BrokerConfig } from './config/index.js'
-import { Controller } from './controller/controller.js'
+import { Controller, type MetadataPublisher } from './controller/controller.js'
+import { CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -158,8 +159,18 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     sizeBytes: log.sizeBytes,
   })))
 
+  // In a cluster a broker coordinates the groups of the __consumer_offsets partitions it
+  // leads, with a live session (FindCoordinator names that leader).
+  const leadsOffsets = member === undefined
+    ? undefined
+    : (partition: number) => member.sessionAlive &&
+      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
   const startGroups = async (): Promise<void> => {
-    groups.coordinator = await startGroupCoordinator(config, broker)
+    groups.coordinator = await startGroupCoordinator(config, broker, leadsOffsets)
+    if (leadsOffsets !== undefined) {
+      await controller.addPublisher(offsetsLeadershipFollower(groups.coordinator, leadsOffsets,
+        logger))
+    }
   }
   // A single node creates __consumer_offsets before it listens, as before; a cluster broker
   // first needs its registration and a controller (below, after the listeners).
@@ -289,8 +300,8 @@ async function openController (config: BrokerConfig, logger: Logger, logManager:
 }
 
 /** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
-async function startGroupCoordinator (config: BrokerConfig, broker: Broker):
-Promise<GroupCoordinator> {
+async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
+  leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
   const clock = systemClock
   const property = (name: string): number => Number(config.properties.get(name)?.value)
   const offsetPartitions = await ensureOffsetsTopic(broker,
@@ -306,7 +317,35 @@ Promise<GroupCoordinator> {
     log: offsetsLogFor(broker, offsetPartitions),
     offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
     newMemberId: clientId => `${clientId}-${randomUUID()}`,
+    ...(leads === undefined ? {} : { leads }),
   })
   await coordinator.load()
   return coordinator
+}
+
+/**
+ * Tells the group coordinator when leadership of a __consumer_offsets partition moves to or
+ * away from this broker (it then loads or unloads that partition's groups). The first
+ * publication only records the current state: the coordinator has just loaded everything.
+ * Loading runs in the background so following the metadata never waits for it.
+ */
+function offsetsLeadershipFollower (coordinator: GroupCoordinator,
+  leads: (partition: number) => boolean, logger: Logger): MetadataPublisher {
+  const led = new Map<number, boolean>()
+  return {
+    async publish (image) {
+      const partitions = image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? []
+      const first = led.size === 0
+      for (const { partitionId } of partitions) {
+        const now = leads(partitionId)
+        if (led.get(partitionId) === now) continue
+        led.set(partitionId, now)
+        if (first) continue
+        coordinator.onLeadershipChange(partitionId, now).catch((error: unknown) => {
+          logger.warn(`${CONSUMER_OFFSETS_TOPIC}-${partitionId}: leadership change failed ` +
+            `(${String(error)})`)
+        })
+      }
+    },
+  }
 }

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
+import { DescribeGroups } from '../../src/protocol/apis/describe-groups.js'
 import { errorByCode, errorCodeOf } from '../../src/protocol/errors.js'
 import { startBroker } from '../support/broker-process.js'
 import {
@@ -109,6 +110,29 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
     assert.equal(await produceOn(cluster, leader, 'led', 0), 'NONE')
     const other = [1, 2, 3].find(id => id !== leader) as number
     assert.equal(await produceOn(cluster, other, 'led', 0), 'NOT_LEADER_OR_FOLLOWER')
+  })
+
+  it('coordinates a group on the leader of its __consumer_offsets partition only', async () => {
+    await eventually('a controller', () => agreedView(cluster, [1, 2, 3]))
+    const client = cluster.clientOf(1)
+    const coordinator = await eventually('a coordinator', async () =>
+      (await client.findCoordinator('cluster-group')).nodeId)
+    const offsets = (await metadataFrom(cluster, 1, ['__consumer_offsets'])).topics[0]
+    assert.ok(offsets?.partitions.some(p => p.leaderId === coordinator))
+    await client.commitGroupOffsets('cluster-group', [{ topic: 'led', partition: 0, offset: 1 }])
+    assert.equal((await client.fetchGroupOffsets('cluster-group')).get('led')?.get(0), 1)
+    for (const nodeId of [1, 2, 3]) {
+      const connection = await connect(cluster, nodeId)
+      try {
+        const described = await connection.send(DescribeGroups, {
+          groups: ['cluster-group'], includeAuthorizedOperations: false,
+        })
+        assert.equal(errorByCode(described.groups[0]?.errorCode ?? -1)?.name,
+          nodeId === coordinator ? 'NONE' : 'NOT_COORDINATOR', `broker ${nodeId}`)
+      } finally {
+        connection.close()
+      }
+    }
   })
 
   it('refuses a second broker with a live node id, with one line and exit code 1', async () => {
