@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { RESOURCE_TYPE_TOPIC } from '../../src/client/client.js'
 import { DescribeCluster } from '../../src/protocol/apis/describe-cluster.js'
 import { DescribeGroups } from '../../src/protocol/apis/describe-groups.js'
 import { errorByCode, errorCodeOf } from '../../src/protocol/errors.js'
@@ -73,6 +74,23 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       }
       assert.deepEqual([...leaders.values()], [2, 2, 2], 'leaders spread evenly')
     })
+
+  it('forwards config changes and producer-id blocks from every broker', async () => {
+    const { controllerId } = await eventually('a controller',
+      () => agreedView(cluster, [1, 2, 3]))
+    const via = [1, 2, 3].find(id => id !== controllerId) as number
+    assert.equal(await createTopicOn(cluster, via, 'configured', 1, 1), 'NONE')
+    await cluster.clientOf(via).alterTopicConfigs('configured', { 'retention.ms': '12345' })
+    await eventually('the config on every broker', async () => {
+      const values = await Promise.all([1, 2, 3].map(async id =>
+        (await cluster.clientOf(id).describeConfigs(RESOURCE_TYPE_TOPIC, 'configured'))
+          .find(entry => entry.name === 'retention.ms')?.value))
+      return values.every(value => value === '12345') ? true : undefined
+    })
+    const ids = await Promise.all([1, 2, 3].map(async id =>
+      (await cluster.clientOf(id).initProducerId()).producerId))
+    assert.equal(new Set(ids).size, 3, `distinct producer ids from each broker: ${ids}`)
+  })
 
   it('refuses a replication factor above the live broker count', async () => {
     assert.equal(await createTopicOn(cluster, 3, 'too-wide', 1, 4),
