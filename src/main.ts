@@ -217,6 +217,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   if (member === undefined) {
     await controller.registerBroker(config.advertisedHost, settings.advertisedPort, rack,
       endpoints)
+    metrics.setClusterProvider(() => ({
+      activeControllerId: config.nodeId, isActiveController: true,
+      liveBrokers: image.brokers.size, latestRevision: 0, appliedRevision: 0,
+    }))
   } else {
     try {
       await member.register({ host: config.advertisedHost, port: settings.advertisedPort, rack,

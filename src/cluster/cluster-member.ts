@@ -125,7 +125,7 @@ export class ClusterMember implements ControllerRole {
   /** Waits until an active controller is known (start-up, before creating internal topics). */
   async awaitController (timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
-    while (this.activeControllerId < 0 || (!this.active && !this.sessionAlive)) {
+    while (this.activeControllerId < 0) {
       if (Date.now() > deadline) {
         throw new Error(`no active controller appeared within ${timeoutMs} ms`)
       }

@@ -73,9 +73,9 @@ export class ClusterKeys {
   logEntry (offset: number): string { return `${this.log}${offsetKey(offset)}` }
   get requests (): string { return `${this.root}forward/requests/` }
   request (nodeId: number, id: number): string { return `${this.requests}${nodeId}/${id}` }
-  response (nodeId: number, id: number): string {
-    return `${this.root}forward/responses/${nodeId}/${id}`
-  }
+  /** The prefix of every answer to `nodeId`'s forwarded requests. */
+  responses (nodeId: number): string { return `${this.root}forward/responses/${nodeId}/` }
+  response (nodeId: number, id: number): string { return `${this.responses(nodeId)}${id}` }
 }
 
 /** The first key after every key with this prefix (etcd's range end for a prefix). */

@@ -63,8 +63,8 @@ export class ForwardingClient {
   }
 
   async start (): Promise<void> {
-    const prefix = this.#keys.response(this.#nodeId, 0).replace(/0$/, '')
-    this.#watcher = await this.#client.watch().prefix(prefix).create()
+    this.#watcher = await this.#client.watch().prefix(this.#keys.responses(this.#nodeId))
+      .create()
     this.#watcher.on('put', kv => this.#onAnswer(kv))
     this.#poll = setInterval(() => void this.#pollAnswers(), ANSWER_POLL_MS)
     this.#poll.unref()

@@ -223,6 +223,11 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       const { controllerId } = await eventually('a controller',
         () => agreedView(cluster, [1, 2, 3]))
       const survivors = [1, 2, 3].filter(id => id !== controllerId)
+      // A partition the controller's broker leads, with data, to recognise after its restart.
+      assert.equal(await createTopicOn(cluster, controllerId, 'kept', 3, 1), 'NONE')
+      const kept = (await metadataFrom(cluster, controllerId, ['kept'])).topics[0]?.partitions
+        .find(p => p.leaderId === controllerId)?.partitionIndex as number
+      assert.equal(await produceOn(cluster, controllerId, 'kept', kept), 'NONE')
       const killedMs = performance.now()
       await cluster.brokers.get(controllerId)?.kill()
       const next = await eventually('a new controller', () => agreedView(cluster, survivors),
@@ -236,5 +241,13 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
       const view = describeTopic(await metadataFrom(cluster, controllerId, ['spread']), 'spread')
       assert.ok(view !== undefined, 'the restarted broker has the metadata')
+      // Its replica is recognised: it leads the partition again (it stayed the last in-sync
+      // replica) with the record it had, and takes the next one at offset 1.
+      await eventually('the rejoined broker leads its partition again', async () =>
+        (await metadataFrom(cluster, controllerId, ['kept'])).topics[0]?.partitions
+          .find(p => p.partitionIndex === kept)?.leaderId === controllerId ? true : undefined)
+      const end = await eventually('the end offset', async () =>
+        (await cluster.clientOf(controllerId).listOffsets('kept', kept, -1)).offset)
+      assert.equal(end, 1, 'the record produced before the kill is there')
     })
 })
