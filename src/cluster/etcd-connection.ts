@@ -45,11 +45,15 @@ export function connectEtcd (endpoints: readonly string[]): Etcd3 {
 export function parseEtcdEndpoints (value: string): string[] {
   const endpoints = value.split(',').map(item => item.trim()).filter(item => item !== '')
   for (const endpoint of endpoints) {
-    if (!/^(https?:\/\/)?[^\s:/]+:\d{1,5}$/.test(endpoint)) {
-      throw new Error(`invalid etcd endpoint '${endpoint}': expected HOST:PORT`)
+    const port = Number(/:(\d{1,5})$/.exec(endpoint)?.[1])
+    if (!/^(https?:\/\/)?[^\s:/]+:\d{1,5}$/.test(endpoint) || port < 1 || port > 65535) {
+      throw new Error(`invalid tributary.etcd.endpoints (--etcd) entry '${endpoint}': ` +
+        'expected HOST:PORT[,HOST:PORT...]')
     }
   }
-  if (endpoints.length === 0) throw new Error('no etcd endpoint given: expected HOST:PORT')
+  if (endpoints.length === 0) {
+    throw new Error('tributary.etcd.endpoints (--etcd) is empty: expected HOST:PORT[,HOST:PORT...]')
+  }
   return endpoints
 }
 
