@@ -9,6 +9,9 @@
  *                                        the peak measured first
  *   npm run bench -- sweep    [options]  the peak, then produce and end-to-end latency at each
  *                                        of --fractions of it
+ *   npm run bench -- compare-kafka [options]  produce, consume and latency against Apache Kafka
+ *                                        4.1 and Tributary, each flushed both ways, with ratios
+ *                                        (bench/lib/compare-kafka.ts)
  *
  * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
  * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
@@ -19,259 +22,19 @@ import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { Command, InvalidArgumentError, Option } from 'commander'
-import { KafkaClient } from '../src/client/client.js'
 import {
-  CompressionCodec, lastOffsetOf, RECORDS_COUNT_OFFSET,
-} from '../src/records/batch-header.js'
-import { splitBatches } from '../src/records/batch.js'
-import { buildRecordBatch } from '../src/records/builder.js'
-import {
-  makeDataDir, removeDataDir, REPO_ROOT, startBroker, type BrokerProcess,
+  makeDataDir, removeDataDir, REPO_ROOT, startBroker,
 } from '../test/support/broker-process.js'
 import { latencyChart, throughputChart, type Series } from './lib/chart.js'
 import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
-import { produceWithKafkajs } from './lib/kafkajs-producer.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
 import { describeNoise, probeNoise } from './lib/noise.js'
-import { runAtRate, type RateRunResult } from './lib/rate-run.js'
-import { recordsPerBatch } from './lib/stamped-batches.js'
-import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './lib/raw-limit.js'
+import { compareKafka, compareTable, type CompareResult } from './lib/compare-kafka.js'
+import type { RateRunResult } from './lib/rate-run.js'
+import { formatRate, table, type Sample } from './lib/report.js'
 import {
-  formatRate, latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, table,
-  type Percentiles, type Sample,
-} from './lib/report.js'
-
-interface Options {
-  bootstrap: string
-  spawn: boolean
-  profile: boolean
-  client: 'tributary' | 'kafkajs'
-  messageSize: number
-  batchBytes: number
-  lingerMs: number
-  acks: number
-  partitions: number
-  producers: number
-  inflight: number
-  duration: number
-  /** Closed-loop produce: stop after this many messages (or `duration`, whichever is first). */
-  messages?: number
-  warmup: number
-  rate?: number
-  rateFraction?: number
-  fractions: number[]
-  compression: string
-  topic: string
-  rawLimit: boolean
-  /** Where the JSON and the charts go. */
-  out: string
-}
-
-interface Context {
-  options: Options
-  broker?: BrokerProcess
-  topics: number
-}
-
-interface ProduceResult {
-  client: string
-  messages: number
-  bytes: number
-  seconds: number
-  messagesPerSecond: number
-  megabytesPerSecond: number
-  requestLatencyMs: Percentiles
-  spectrum: Array<[number, number]>
-  samples: Sample[]
-  groupCommit?: { rounds: number, fsyncs: number, bytes: number, bytesPerFsync: number }
-  rawLimit?: RawLimit & { ratio: number }
-}
-
-/**
- * The bound on outstanding requests per producer connection in fixed-rate runs: an open loop
- * must not stall on its own bound below the broker's, or it would measure itself.
- */
-const OPEN_LOOP_INFLIGHT = 256
-
-const CODECS: Record<string, CompressionCodec> = {
-  none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy,
-  lz4: CompressionCodec.Lz4, zstd: CompressionCodec.Zstd,
-}
-
-/** A fresh topic per measured phase, so one phase's data never feeds another's reads. */
-async function freshTopic (context: Context, partitions: number): Promise<string> {
-  const name = `${context.options.topic}-${++context.topics}`
-  const client = new KafkaClient({ bootstrap: context.options.bootstrap })
-  try {
-    await client.createTopic(name, { partitions })
-    await client.metadata([name])
-  } finally {
-    await client.close()
-  }
-  return name
-}
-
-async function makeBatch (options: Options): Promise<Buffer> {
-  const now = Date.now()
-  const count = recordsPerBatch(options.messageSize, options.batchBytes)
-  return buildRecordBatch(Array.from({ length: count },
-    (_, i) => ({ value: Buffer.alloc(options.messageSize, i % 251) })),
-  { compression: CODECS[options.compression] ?? CompressionCodec.None, timestampMs: now })
-}
-
-/** Closed loop: `producers` connections × `inflight` workers, each sending the same batch. */
-async function produce (context: Context): Promise<ProduceResult> {
-  const { options } = context
-  const topic = await freshTopic(context, options.partitions)
-  const before = context.broker === undefined ? undefined
-    : await scrapeFlushTotals(httpAddress(context.broker))
-  const latency = latencyHistogram()
-  const sampler = new Sampler(`produce (${options.client})`, options.duration)
-  let messages = 0
-  let bytes = 0
-  const acknowledged = (latencyMs: number, count: number, size: number): void => {
-    recordMs(latency, latencyMs)
-    messages += count
-    bytes += size
-  }
-  const started = performance.now()
-  let claimed = 0
-  // Each send claims its records first, so in-flight sends never overshoot --messages.
-  const claim = (count: number): boolean => {
-    if (options.messages !== undefined && claimed + count > options.messages) return false
-    claimed += count
-    return true
-  }
-  const records = recordsPerBatch(options.messageSize, options.batchBytes)
-  let chunk: Buffer | undefined
-  if (options.client === 'kafkajs') {
-    await produceWithKafkajs({ ...options, topic, durationSeconds: options.duration,
-      recordsPerSend: records, claim }, sampler, acknowledged)
-  } else {
-    chunk = await makeBatch(options)
-    const batch = chunk
-    const clients = Array.from({ length: options.producers },
-      () => new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
-    const deadline = started + options.duration * 1000
-    let next = 0
-    await Promise.all(clients.flatMap(client => Array.from({ length: options.inflight },
-      async () => {
-        while (performance.now() < deadline && claim(records)) {
-          const partition = next++ % options.partitions
-          const sent = performance.now()
-          await client.produce(topic, partition, batch, { acks: options.acks })
-          acknowledged(performance.now() - sent, records, batch.length)
-          sampler.add(records, batch.length)
-        }
-      })))
-    for (const client of clients) await client.close()
-  }
-  const seconds = (performance.now() - started) / 1000
-  const result: ProduceResult = {
-    client: options.client,
-    messages,
-    bytes,
-    seconds,
-    messagesPerSecond: messages / seconds,
-    megabytesPerSecond: bytes / seconds / 1e6,
-    requestLatencyMs: percentilesMs(latency),
-    spectrum: spectrumMs(latency),
-    samples: sampler.stop(),
-  }
-  if (context.broker !== undefined && before !== undefined) {
-    const after = await scrapeFlushTotals(httpAddress(context.broker))
-    const fsyncs = after.fsyncs - before.fsyncs
-    const flushed = after.bytes - before.bytes
-    const bytesPerFsync = fsyncs === 0 ? flushed : flushed / fsyncs
-    result.groupCommit = { rounds: after.rounds - before.rounds, fsyncs, bytes: flushed,
-      bytesPerFsync: Math.round(bytesPerFsync) }
-    if (options.rawLimit && chunk !== undefined && flushed > 0) {
-      const raw = measureRawLimit(context.broker.dataDir, flushed, bytesPerFsync,
-        options.partitions, chunk)
-      result.rawLimit = { ...raw, ratio: result.megabytesPerSecond / raw.megabytesPerSecond }
-    }
-  }
-  return result
-}
-
-async function consume (context: Context): Promise<Record<string, unknown>> {
-  const { options } = context
-  const produced = await produce(context)
-  const topic = `${options.topic}-${context.topics}`
-  const client = new KafkaClient({ bootstrap: options.bootstrap })
-  await client.metadata([topic])
-  const sampler = new Sampler('consume', Math.ceil(produced.seconds / 4))
-  const started = performance.now()
-  let messages = 0
-  let bytes = 0
-  await Promise.all(Array.from({ length: options.partitions }, async (_, partition) => {
-    const end = (await client.listOffsets(topic, partition, -1)).offset
-    let offset = 0
-    while (offset < end) {
-      const fetched = await client.fetch(topic, partition, offset,
-        { maxBytes: 8 * 1024 * 1024, maxWaitMs: 100 })
-      const records = fetched.records ?? Buffer.alloc(0)
-      let count = 0
-      for (const { position } of splitBatches(records)) {
-        count += records.readInt32BE(position + RECORDS_COUNT_OFFSET)
-        offset = lastOffsetOf(records, position) + 1
-      }
-      messages += count
-      bytes += records.length
-      sampler.add(count, records.length)
-    }
-  }))
-  const seconds = (performance.now() - started) / 1000
-  const samples = sampler.stop()
-  await client.close()
-  const messagesPerSecond = messages / seconds
-  return {
-    produce: produced,
-    consume: { messages, bytes, seconds, messagesPerSecond,
-      megabytesPerSecond: bytes / seconds / 1e6, samples },
-    consumeOverProduce: messagesPerSecond / produced.messagesPerSecond,
-  }
-}
-
-async function atRate (context: Context, rate: number, label: string): Promise<RateRunResult> {
-  const { options } = context
-  const topic = await freshTopic(context, options.partitions)
-  return runAtRate({
-    bootstrap: options.bootstrap, topic, partitions: options.partitions,
-    producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
-    durationSeconds: options.duration, messageSize: options.messageSize,
-    batchBytes: options.batchBytes, lingerMs: options.lingerMs, acks: options.acks,
-    endToEnd: true, label,
-    warmupSeconds: options.warmup,
-  })
-}
-
-async function latency (context: Context): Promise<Record<string, unknown>> {
-  const { options } = context
-  let peak: ProduceResult | undefined
-  let rate = options.rate
-  if (options.rateFraction !== undefined) {
-    peak = await produce(context)
-    rate = Math.round(peak.messagesPerSecond * options.rateFraction)
-  }
-  const run = await atRate(context, rate ?? 100_000, `latency @ ${formatRate(rate ?? 100_000)}`)
-  return { peak, run }
-}
-
-async function sweep (context: Context): Promise<Record<string, unknown>> {
-  const peak = await produce(context)
-  const runs: Array<{ fraction: number } & RateRunResult> = []
-  for (const fraction of context.options.fractions) {
-    const rate = Math.round(peak.messagesPerSecond * fraction)
-    const label = `${Math.round(fraction * 100)}% of peak`
-    runs.push({ fraction, ...await atRate(context, rate, label) })
-  }
-  return { peak, runs }
-}
-
-function httpAddress (broker: BrokerProcess): string {
-  return `127.0.0.1:${broker.httpPort}`
-}
+  CODECS, consume, latency, produce, sweep, type Context, type Options, type ProduceResult,
+} from './lib/scenarios.js'
 
 function ms (value: number | undefined): string {
   return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
@@ -295,9 +58,19 @@ const PRODUCE_HEADER = ['run', 'msg/s', 'MB/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 
 const RATE_HEADER = ['run', 'target/s', 'acked/s', 'rec/batch', 'produce p50', 'produce p99',
   'e2e p50', 'e2e p99', 'e2e p99.9', 'e2e max', 'state']
 
+function heading (scenario: string, options: Options): string {
+  return `${scenario}: ${options.messageSize} B messages, ${options.batchBytes} B ` +
+    `batches, acks=${options.acks}, ${options.partitions} partitions, ${options.producers}×` +
+    `${options.inflight} in flight, ${options.compression}, ${options.duration} s per phase`
+}
+
 /** The summary table and the charts of one result. */
 function summarise (scenario: string, result: Record<string, unknown>, options: Options):
   { text: string, throughput?: Series[], latency?: Series[] } {
+  if (scenario === 'compare-kafka') {
+    return { text: `${heading(scenario, options)}\n\n` +
+      compareTable(result as unknown as CompareResult) }
+  }
   const lines: string[] = []
   const throughput: Series[] = []
   const latencySeries: Series[] = []
@@ -348,9 +121,7 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
         points: runs[0]?.run.spectrum.produce ?? [] })
     }
   }
-  lines.unshift(`${scenario}: ${options.messageSize} B messages, ${options.batchBytes} B ` +
-    `batches, acks=${options.acks}, ${options.partitions} partitions, ${options.producers}×` +
-    `${options.inflight} in flight, ${options.compression}`)
+  lines.unshift(heading(scenario, options))
   return {
     text: lines.join('\n'),
     ...(throughput.length > 0 ? { throughput } : {}),
@@ -393,9 +164,11 @@ function fractionList (value: string): number[] {
   return fractions
 }
 
+const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka']
+
 function parseOptions (): { scenario: string, options: Options } {
   const program = new Command('bench')
-    .argument('<scenario>', 'produce | consume | latency | sweep')
+    .argument('<scenario>', 'produce | consume | latency | sweep | compare-kafka')
     .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
     .option('--spawn', 'start a fresh local broker for the run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
@@ -414,10 +187,12 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--duration <seconds>', 'seconds per measured phase', positiveNumber, 10)
     .option('--messages <count>', 'produce: stop after this many messages (whole batches; ' +
       '--duration still caps the phase)', positiveInteger)
-    .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring',
+    .option('--warmup <seconds>', 'fixed-rate runs: seconds at the rate before measuring ' +
+      '(compare-kafka: also seconds of closed-loop produce on each fresh broker)',
       nonNegativeNumber, 2)
     .option('--rate <messages>', 'latency: messages per second', positiveNumber)
-    .option('--rate-fraction <fraction>', 'latency: this fraction of the peak measured first',
+    .option('--rate-fraction <fraction>', 'latency: this fraction of the peak measured first ' +
+      '(compare-kafka: of the lowest of its four peaks; default 0.25 there)',
       positiveNumber)
     .option('--fractions <list>', 'sweep: fractions of the peak', fractionList,
       [0.1, 0.25, 0.5, 0.75, 0.9])
@@ -430,8 +205,13 @@ function parseOptions (): { scenario: string, options: Options } {
   program.parse()
   const raw = program.opts()
   const scenario = program.args[0] ?? ''
-  if (!['produce', 'consume', 'latency', 'sweep'].includes(scenario)) {
-    program.error(`bench: unknown scenario "${scenario}" (produce, consume, latency, sweep)`)
+  if (!SCENARIOS.includes(scenario)) {
+    program.error(`bench: unknown scenario "${scenario}" (${SCENARIOS.join(', ')})`)
+  }
+  if (scenario === 'compare-kafka' && (raw.spawn === true || raw.profile === true ||
+    program.getOptionValueSource('bootstrap') === 'cli')) {
+    program.error('bench: compare-kafka starts its own brokers; drop --spawn, --profile and ' +
+      '--bootstrap')
   }
   if (raw.client === 'kafkajs' && scenario !== 'produce') {
     program.error('bench: --client kafkajs runs the produce scenario only')
@@ -473,7 +253,8 @@ async function main (): Promise<void> {
   let result: Record<string, unknown>
   let hotSpots: HotSpot[] | undefined
   try {
-    const scenarios = { produce, consume, latency, sweep } as
+    const scenarios = { produce, consume, latency, sweep,
+      'compare-kafka': async (context: Context) => compareKafka(context.options) } as
       Record<string, (context: Context) => Promise<object>>
     result = await (scenarios[scenario] as (context: Context) => Promise<object>)(context) as
       Record<string, unknown>

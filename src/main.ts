@@ -139,6 +139,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     numPartitions: config.numPartitions,
     defaultReplicationFactor: config.defaultReplicationFactor,
     socketRequestMaxBytes: config.socketRequestMaxBytes,
+    fetchMaxBytes: config.fetchMaxBytes,
   }
   const groups: { coordinator?: GroupCoordinator } = {}
   const broker = new Broker({
@@ -247,8 +248,11 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     ready: () => kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
-    consumerInstanceTimeoutMs: Number(
-      config.properties.get('consumer.instance.timeout.ms')?.value ?? 300_000),
+    consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
+    consumerInstancesMax: Number(
+      config.properties.get('http.consumer.instances.max')?.value),
+    sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
+    connectionsMax: Number(config.properties.get('http.connections.max')?.value),
   })
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
     `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +

@@ -27,6 +27,8 @@ export interface BrokerSettings {
   defaultReplicationFactor: number
   /** socket.request.max.bytes, for handlers that bound response sizes. */
   socketRequestMaxBytes: number
+  /** fetch.max.bytes: the most a Fetch response carries, whatever the client asks. */
+  fetchMaxBytes: number
 }
 
 export interface BrokerLogger {

@@ -4,10 +4,10 @@
  * metrics).
  *
  * On one node every partition is led here with an ISR of one. The high watermark is the
- * durable end of the log: a record is visible to consumers only once it has been fsynced
- * (with `tributary.fsync.before.ack`, the default), so a consumer never sees a record that a
- * power loss could take back. In the relaxed mode (Kafka's flush.messages / flush.ms) the high
- * watermark is the log end offset, as in Kafka.
+ * partition log's (PartitionLog.highWatermark, its one definition): the durable end of the log
+ * with `tributary.fsync.before.ack` (the default), so a consumer never sees a record that a
+ * power loss could take back; the written end in the relaxed mode (Kafka's flush.messages /
+ * flush.ms), never a reservation whose write may still fail. It never goes backwards.
  *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
  */
@@ -184,8 +184,8 @@ export class ReplicaManager implements MetadataPublisher {
   }
 
   highWatermark (log: PartitionLog): number {
-    const highWatermark = this.#options.fsyncBeforeAck ? log.durableEndOffset : log.logEndOffset
-    // Durable data is a prefix of the log, so it can never pass the log end.
+    const highWatermark = log.highWatermark
+    // Acknowledged data is a prefix of the log, so it can never pass the log end.
     assert(highWatermark <= log.logEndOffset, 'high watermark must not pass the log end offset')
     return highWatermark
   }

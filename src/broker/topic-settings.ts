@@ -3,16 +3,12 @@
  * defaults, resolved through the one config schema; and the DescribeConfigs view of both.
  */
 import {
-  BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, validateTopicConfigs, type BrokerConfig,
+  BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs,
+  type BrokerConfig,
 } from '../config/index.js'
 import type { LogConfig } from '../storage/log-config.js'
 import type { BrokerConfigView, ConfigEntryView } from './broker.js'
 import type { TopicSettings } from './replica-manager.js'
-
-function topicValue (config: BrokerConfig, overrides: Map<string, string> | undefined,
-  name: string): string {
-  return overrides?.get(name) ?? brokerDefaultFor(config, name) ?? ''
-}
 
 function numberOf (value: string): number {
   const number = Number(value)
@@ -25,7 +21,7 @@ export function logConfigFromBroker (config: BrokerConfig): LogConfig {
 
 function logConfigFor (config: BrokerConfig, overrides: Map<string, string> | undefined):
 LogConfig {
-  const value = (name: string): number => numberOf(topicValue(config, overrides, name))
+  const value = (name: string): number => numberOf(topicConfigValue(config, overrides, name))
   return {
     segmentBytes: value('segment.bytes'),
     segmentMs: value('segment.ms'),
@@ -46,10 +42,10 @@ export function topicSettingsFor (config: BrokerConfig,
   return {
     log,
     maxMessageBytes: log.maxMessageBytes,
-    messageTimestampType: topicValue(config, overrides, 'message.timestamp.type') ===
+    messageTimestampType: topicConfigValue(config, overrides, 'message.timestamp.type') ===
       'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     messageTimestampDifferenceMaxMs:
-      numberOf(topicValue(config, overrides, 'message.timestamp.difference.max.ms')),
+      numberOf(topicConfigValue(config, overrides, 'message.timestamp.difference.max.ms')),
   }
 }
 

@@ -5,24 +5,41 @@
  */
 import type { Command } from 'commander'
 import { ConfigError, loadBrokerConfig } from '../config/index.js'
+import { BROKER_CONFIG_BY_NAME } from '../config/schema.js'
 import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
 import { DuplicateBrokerError } from '../cluster/broker-session.js'
 
+/**
+ * A flag's help: what it sets, and its default, which is the property's (from the --config
+ * file, else a TRIBUTARY_ variable, else the schema), so commander's own default stays unset.
+ */
+function flagHelp (what: string, property: string): string {
+  const definition = BROKER_CONFIG_BY_NAME.get(property)
+  // A property without a fixed default says in its doc what decides it.
+  const computed = /\(default: ([^)]*)\)/.exec(definition?.doc ?? '')?.[1]
+  return `${what} (property ${property}; default: ${definition?.default ?? computed ?? 'unset'})`
+}
+
 export function registerBrokerCommand (program: Command): void {
   program.command('broker')
-    .description('run a broker in this process')
-    .option('--data-dir <dir>', 'data directory (log.dirs)', undefined)
-    .option('--host <host>', 'address to listen on for Kafka and HTTP')
-    .option('--port <port>', 'Kafka listener port')
-    .option('--http-port <port>', 'HTTP listener port')
-    .option('--node-id <id>', 'node id')
-    .option('--advertised-host <host>', 'host name clients are told to connect to')
-    .option('--etcd <endpoints>', 'join a cluster: etcd HOST:PORT[,HOST:PORT...]')
-    .option('--cluster <name>', 'the cluster\'s name (its etcd key prefix; default tributary)')
-    .option('--config <file>', 'a .properties file with Kafka property names')
+    .description('run a broker in this process (flags override the --config file and ' +
+      'TRIBUTARY_ variables)')
+    .option('--data-dir <dir>', flagHelp('data directory', 'log.dirs'))
+    .option('--host <host>', flagHelp('address to listen on for Kafka and HTTP', 'listeners.host'))
+    .option('--port <port>', flagHelp('Kafka listener port, 0 for any free one',
+      'listeners.port'))
+    .option('--http-port <port>', flagHelp('HTTP listener port, 0 for any free one', 'http.port'))
+    .option('--node-id <id>', flagHelp('node id', 'node.id'))
+    .option('--advertised-host <host>', flagHelp('host name clients are told to connect to',
+      'advertised.host'))
+    .option('--etcd <endpoints>', flagHelp('join a cluster: etcd HOST:PORT[,HOST:PORT...]',
+      'tributary.etcd.endpoints'))
+    .option('--cluster <name>', flagHelp('the cluster\'s name, its etcd key prefix',
+      'tributary.cluster.name'))
+    .option('--config <file>', 'a .properties file with Kafka property names (default: none)')
     .action(async (flags: Record<string, string | undefined>) => {
       await runBroker(flags)
     })

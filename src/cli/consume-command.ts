@@ -60,9 +60,10 @@ function render (format: string | undefined, topic: string, partition: number,
 export function registerConsumeCommand (program: Command): void {
   program.command('consume <topic>').description('print records of a topic')
     .option('-o, --offset <spec>', 'beginning|end|@<timestamp>|-N|<offset>', 'beginning')
-    .option('-p, --partition <partition>', 'only this partition')
-    .option('-c, --max-messages <count>', 'exit after this many records')
-    .option('-f, --fmt <format>', 'kcat-style format string (%t %p %o %k %v %T %h)')
+    .option('-p, --partition <partition>', 'only this partition (default: all partitions)')
+    .option('-c, --max-messages <count>', 'exit after this many records (default: no limit)')
+    .option('-f, --fmt <format>', 'kcat-style format string (%t %p %o %k %v %T %h; ' +
+      'default: one JSON object per record)')
     .option('-e, --exit', 'exit at the end of the partitions', false)
     .action(async (topic: string, options, command: Command) => {
       const { bootstrap } = command.optsWithGlobals()

@@ -42,10 +42,12 @@ async function lagRows (client: KafkaClient, groupId: string): Promise<LagRow[]>
     for (const partition of partitions.keys()) keys.add(`${topic}:${partition}`)
   }
   const rows: LagRow[] = []
-  for (const key of [...keys].sort()) {
+  // By topic, then partition as a number (0, 1, 2, ..., 10), as kafka-consumer-groups.sh sorts.
+  const sorted = [...keys].map(key => {
     const at = key.lastIndexOf(':')
-    const topic = key.slice(0, at)
-    const partition = Number(key.slice(at + 1))
+    return { key, topic: key.slice(0, at), partition: Number(key.slice(at + 1)) }
+  }).sort((a, b) => a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition)
+  for (const { key, topic, partition } of sorted) {
     const end = (await client.listOffsets(topic, partition, -1)).offset
     const current = committed.get(topic)?.get(partition)
     const owner = owners.get(key)
@@ -93,8 +95,8 @@ export function registerGroupCommand (program: Command): void {
       print(formatOf(format), { deleted: groupId }, () => `Deleted group ${groupId}.`)
     })
   group.command('delete-offsets <group>').description('delete committed offsets of a topic')
-    .requiredOption('--topic <topic>', 'topic')
-    .option('-p, --partition <partition>', 'only this partition')
+    .requiredOption('--topic <topic>', 'topic (required)')
+    .option('-p, --partition <partition>', 'only this partition (default: all partitions)')
     .action(async (groupId: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const only = integerOption('--partition', options.partition)
@@ -110,11 +112,13 @@ export function registerGroupCommand (program: Command): void {
         `Deleted offsets of ${options.topic} for group ${groupId}.`)
     })
   group.command('reset-offsets <group>').description('move a group\'s committed offsets')
-    .requiredOption('--topic <topic>', 'topic')
-    .option('--to-earliest', 'to the log start')
-    .option('--to-latest', 'to the log end')
-    .option('--to-offset <offset>', 'to this offset')
-    .option('--to-datetime <datetime>', 'to the first offset at or after this time (ISO 8601)')
+    .requiredOption('--topic <topic>', 'topic (required)')
+    // Exactly one target is required (checked below), so none has a default.
+    .option('--to-earliest', 'to the log start (default: off; give exactly one --to-*)')
+    .option('--to-latest', 'to the log end (default: off)')
+    .option('--to-offset <offset>', 'to this offset (default: off)')
+    .option('--to-datetime <datetime>', 'to the first offset at or after this time, ISO 8601 ' +
+      '(default: off)')
     .option('--execute', 'apply the plan (without it, only show it)', false)
     .action(async (groupId: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
@@ -135,7 +139,8 @@ export function registerGroupCommand (program: Command): void {
           throw new CliError(`topic ${options.topic} does not exist`)
         }
         const entries = []
-        for (const p of topic.partitions) {
+        const partitions = [...topic.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)
+        for (const p of partitions) {
           entries.push({ topic: options.topic as string, partition: p.partitionIndex,
             offset: await resetTarget(client, options.topic, p.partitionIndex, options) })
         }

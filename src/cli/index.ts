@@ -1,7 +1,10 @@
 /**
  * The `tributary` command line: `tributary broker` runs a broker; the other commands are
- * clients of any Kafka-compatible broker (`--bootstrap`).
+ * clients of any Kafka-compatible broker (`--bootstrap`). Every option's help line ends with
+ * its default (commander's "(default: ...)", or the same words in the description when the
+ * default is decided elsewhere, such as the broker's configuration).
  */
+import { readFile } from 'node:fs/promises'
 import { Command, CommanderError } from 'commander'
 import { registerBrokerCommand } from './broker-command.js'
 import { registerClusterCommand } from './cluster-command.js'
@@ -13,9 +16,13 @@ import { CliError } from './output.js'
 import { registerProduceCommand } from './produce-command.js'
 import { registerTopicCommand } from './topic-command.js'
 
-export async function main (argv: string[]): Promise<void> {
+/** package.json sits at the repository (or image) root, three levels above dist/src/cli/. */
+const PACKAGE_JSON = new URL('../../../package.json', import.meta.url)
+
+export function createProgram (version: string): Command {
   const program = new Command('tributary')
     .description('Tributary, a Kafka-compatible commit-log broker')
+    .version(version, '-V, --version', 'print the version and exit')
     .option('--bootstrap <host:port>', 'broker to talk to (any Kafka-compatible broker)',
       '127.0.0.1:9092')
     .option('--format <format>', 'output: text (tables) or json', 'text')
@@ -28,6 +35,20 @@ export async function main (argv: string[]): Promise<void> {
   registerDevClusterCommand(program)
   registerDumpLogCommand(program)
   registerGroupCommand(program)
+  return program
+}
+
+async function packageVersion (): Promise<string> {
+  try {
+    const pkg = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version?: unknown }
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+export async function main (argv: string[]): Promise<void> {
+  const program = createProgram(await packageVersion())
   try {
     await program.parseAsync(argv)
   } catch (error) {

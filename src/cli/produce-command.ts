@@ -2,14 +2,16 @@
  * `tributary produce TOPIC`: one record per stdin line, kcat style. `-k SEP` splits key and
  * value at the first SEP; the key picks the partition with Kafka's murmur2 partitioner unless
  * `-p` is given (no key: round robin). `-H k=v` adds headers, `-Z` sends an empty value as null
- * (a tombstone). Lines are batched per partition (up to 1000 records or 512 KiB).
+ * (a tombstone). Lines are batched per partition (up to 1000 records or 512 KiB). At the end it
+ * reports what it wrote: records per partition and the offsets they got (none with acks=0,
+ * which gets no answer), unless `-q`.
  */
 import { createInterface } from 'node:readline'
 import type { Command } from 'commander'
 import { partitionForKey } from '../client/partitioner.js'
 import { CompressionCodec } from '../records/batch-header.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
-import { CliError, formatOf, integerOption, print, withClient } from './output.js'
+import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
 
 const BATCH_RECORDS_MAX = 1000
 const BATCH_BYTES_MAX = 512 * 1024
@@ -20,16 +22,32 @@ const CODECS: Record<string, CompressionCodec> = {
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value]
 
+/** What one partition received: the first and last offsets its batches got (-1: unknown). */
+interface PartitionReport { partition: number, records: number, firstOffset: number,
+  lastOffset: number }
+
+function report (topic: string, produced: number, partitions: PartitionReport[]): string {
+  const known = (offset: number): string => offset < 0 ? '-' : String(offset)
+  const rows = partitions.map(p => ({ partition: p.partition, records: p.records,
+    'first-offset': known(p.firstOffset), 'last-offset': known(p.lastOffset) }))
+  return [`Produced ${produced} record${produced === 1 ? '' : 's'} to ${topic}.`,
+    ...(rows.length > 0 ? [table(rows)] : [])].join('\n')
+}
+
 export function registerProduceCommand (program: Command): void {
   program.command('produce <topic>').description('produce stdin lines as records')
-    .option('-k, --key-separator <separator>', 'split each line into key and value')
+    .option('-k, --key-separator <separator>', 'split each line into key and value ' +
+      '(default: no key)')
     .option('-p, --partition <partition>', 'partition (default: by key, else round robin)')
     .option('--acks <acks>', '-1 (all), 1 or 0', '-1')
     .option('-z, --compression <codec>', 'none, gzip, snappy, lz4, zstd', 'none')
     .option('-H, --header <key=value>', 'header on every record (repeatable)', collect, [])
     .option('-Z, --null-empty', 'send an empty value as null (a tombstone)', false)
+    .option('-q, --quiet', 'print no report of what was written', false)
     .action(async (topic: string, options, command: Command) => {
+      const quiet = options.quiet === true
       const { bootstrap, format } = command.optsWithGlobals()
+      const output = formatOf(format)
       const codec = CODECS[options.compression as string]
       if (codec === undefined) {
         throw new CliError(`--compression must be none, gzip, snappy, lz4 or zstd`, 2)
@@ -50,16 +68,27 @@ export function registerProduceCommand (program: Command): void {
           throw new CliError(`topic ${topic} has no partition ${fixedPartition}`)
         }
         const pending = new Map<number, { records: RecordInput[], bytes: number }>()
+        const written = new Map<number, PartitionReport>()
         let roundRobin = 0
         let count = 0
+        const progress = !quiet && process.stderr.isTTY
         const flush = async (partition: number): Promise<void> => {
           const batch = pending.get(partition)
           if (batch === undefined || batch.records.length === 0) return
           pending.delete(partition)
-          await client.produce(topic, partition,
+          const { baseOffset } = await client.produce(topic, partition,
             await buildRecordBatch(batch.records, { compression: codec }), { acks })
+          const last = baseOffset < 0 ? -1 : baseOffset + batch.records.length - 1
+          const entry = written.get(partition)
+          if (entry === undefined) {
+            written.set(partition, { partition, records: batch.records.length,
+              firstOffset: baseOffset, lastOffset: last })
+          } else {
+            entry.records += batch.records.length
+            entry.lastOffset = last
+          }
           count += batch.records.length
-          if (process.stderr.isTTY) process.stderr.write(`\rproduced ${count} records`)
+          if (progress) process.stderr.write(`\rproduced ${count} records`)
         }
         for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
           let key: string | null = null
@@ -85,9 +114,12 @@ export function registerProduceCommand (program: Command): void {
           }
         }
         for (const partition of [...pending.keys()]) await flush(partition)
-        if (process.stderr.isTTY) process.stderr.write('\n')
-        return count
+        if (progress) process.stderr.write('\n')
+        const byPartition = [...written.values()].sort((a, b) => a.partition - b.partition)
+        return { count, partitions: byPartition }
       })
-      print(formatOf(format), { topic, produced }, () => '')
+      if (quiet) return
+      print(output, { topic, produced: produced.count, partitions: produced.partitions },
+        () => report(topic, produced.count, produced.partitions))
     })
 }

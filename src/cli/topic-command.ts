@@ -4,6 +4,8 @@
  * kafka-topics.sh does, so habits and grep scripts carry over.
  */
 import type { Command } from 'commander'
+import type { KafkaClient } from '../client/client.js'
+import { KafkaClientError } from '../client/errors.js'
 import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
 
 const RESOURCE_TOPIC = 2
@@ -55,11 +57,14 @@ export function registerTopicCommand (program: Command): void {
         throw new CliError(`topic ${name} does not exist`)
       }
       const overrides = configs.filter(config => config.source === 1)
-      print(formatOf(format), { topic: name, partitions: described.partitions, configs }, () => [
-        `Topic: ${name}\tPartitionCount: ${described.partitions.length}\tReplicationFactor: ` +
-        `${described.partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
+      // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
+      const partitions = [...described.partitions]
+        .sort((a, b) => a.partitionIndex - b.partitionIndex)
+      print(formatOf(format), { topic: name, partitions, configs }, () => [
+        `Topic: ${name}\tPartitionCount: ${partitions.length}\tReplicationFactor: ` +
+        `${partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
         overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
-        ...described.partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
+        ...partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
           `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
           `Isr: ${p.isrNodes.join(',')}`),
       ].join('\n'))
@@ -76,7 +81,7 @@ export function registerTopicCommand (program: Command): void {
       print(formatOf(format), { altered: name, changes }, () => `Altered configs of ${name}.`)
     })
   topic.command('add-partitions <name>').description('grow a topic to --count partitions')
-    .requiredOption('--count <count>', 'the new total number of partitions')
+    .requiredOption('--count <count>', 'the new total number of partitions (required)')
     .action(async (name: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const count = integerOption('--count', options.count, 1) as number
@@ -91,8 +96,9 @@ export function registerTopicCommand (program: Command): void {
       print(formatOf(format), { deleted: name }, () => `Deleted topic ${name}.`)
     })
   topic.command('delete-records <name>').description('delete records below an offset')
-    .requiredOption('-p, --partition <partition>', 'partition')
-    .requiredOption('--offset <offset>', 'new log start offset (-1: the high watermark)')
+    .requiredOption('-p, --partition <partition>', 'partition (required)')
+    .requiredOption('--offset <offset>', 'new log start offset, -1 for the high watermark ' +
+      '(required)')
     .action(async (name: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const partition = integerOption('--partition', options.partition) as number
@@ -100,9 +106,34 @@ export function registerTopicCommand (program: Command): void {
       if (!Number.isSafeInteger(offset) || offset < -1) {
         throw new CliError(`--offset must be an offset or -1, got "${String(options.offset)}"`, 2)
       }
-      const low = await withClient(bootstrap, client =>
-        client.deleteRecords(name, partition, offset))
+      const low = await withClient(bootstrap, async client => {
+        try {
+          return await client.deleteRecords(name, partition, offset)
+        } catch (error) {
+          throw await explainDeleteRecords(client, name, partition, offset, error)
+        }
+      })
       print(formatOf(format), { topic: name, partition, lowWatermark: low },
         () => table([{ topic: name, partition, low_watermark: low }]))
     })
+}
+
+/**
+ * DeleteRecords answers a bare OFFSET_OUT_OF_RANGE (its response has no message field, in Kafka
+ * too), so the CLI looks up the partition's range and says what would have been accepted.
+ */
+async function explainDeleteRecords (client: KafkaClient, topic: string, partition: number,
+  offset: number, error: unknown): Promise<unknown> {
+  if (!(error instanceof KafkaClientError) || error.errorName !== 'OFFSET_OUT_OF_RANGE') {
+    return error
+  }
+  try {
+    const start = (await client.listOffsets(topic, partition, -2)).offset
+    const end = (await client.listOffsets(topic, partition, -1)).offset
+    return new CliError(`offset ${offset} is out of range for ${topic}-${partition}: ` +
+      `records can be deleted below an offset from ${start} (the log start offset) to ${end} ` +
+      '(the high watermark), or -1 for the high watermark')
+  } catch {
+    return error
+  }
 }

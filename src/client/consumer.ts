@@ -15,8 +15,8 @@
  * `untilOffset` beyond the end it keeps long-polling for new records, like `kcat -f`.
  */
 import { ERROR } from '../protocol/errors.js'
-import { decodeRecordBatch, splitBatches, type Record } from '../records/batch.js'
-import { isControlBatch } from '../records/batch-header.js'
+import { iterateRecords, splitBatches, type Record } from '../records/batch.js'
+import { readBatchHeader } from '../records/batch-header.js'
 import type { KafkaClient } from './client.js'
 import { KafkaClientError } from './errors.js'
 
@@ -52,13 +52,13 @@ export async function * readPartition (client: KafkaClient, topic: string, parti
     }
     const before = offset
     for (const { position, size } of batches) {
-      const batch = await decodeRecordBatch(records.subarray(position, position + size))
-      const next = batch.header.baseOffset + batch.header.lastOffsetDelta + 1
-      if (!isControlBatch(batch.header.attributes)) {
-        for (const record of batch.records) {
-          if (record.offset < offset || record.offset >= until) continue
-          yield record
-        }
+      const header = readBatchHeader(records, position)
+      const next = header.baseOffset + header.lastOffsetDelta + 1
+      // Lazily, so a caller that stops early (--max-messages) stops the decoding too.
+      for await (const record of iterateRecords(records.subarray(position, position + size),
+        { fromOffset: offset })) {
+        if (record.offset >= until) break
+        yield record
       }
       offset = Math.max(offset, next)
       if (offset >= until) return

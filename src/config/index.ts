@@ -11,6 +11,6 @@ export {
 } from './load.js'
 export {
   brokerDefaultFor, describeBrokerConfig, describeTopicConfig, effectiveTopicConfig,
-  parseTopicConfigs, validateTopicConfigs,
+  parseTopicConfigs, topicConfigValue, validateTopicConfigs,
   type ConfigEntry, type DescribeSource, type TopicConfig,
 } from './topic.js'

@@ -45,6 +45,7 @@ export interface BrokerConfig {
   deleteTopicEnable: boolean
   messageMaxBytes: number
   socketRequestMaxBytes: number
+  fetchMaxBytes: number
   queuedMaxRequests: number
   connectionMaxInflightRequests: number
   connectionsMaxIdleMs: number
@@ -257,6 +258,7 @@ function buildConfig (properties: Map<string, ConfigProperty>): BrokerConfig {
     deleteTopicEnable: flag('delete.topic.enable'),
     messageMaxBytes: number('message.max.bytes'),
     socketRequestMaxBytes: number('socket.request.max.bytes'),
+    fetchMaxBytes: number('fetch.max.bytes'),
     queuedMaxRequests: number('queued.max.requests'),
     connectionMaxInflightRequests: number('tributary.connection.max.inflight.requests'),
     connectionsMaxIdleMs: number('connections.max.idle.ms'),

@@ -49,6 +49,15 @@ export interface ConfigDefinition {
 
 const LONG_MAX = String(Number.MAX_SAFE_INTEGER)
 const DAY_MS = 24 * 3600 * 1000
+/**
+ * KIP-1030's minimums, so that no topic config opens a new file every few batches: segments of
+ * at least 1 MiB (Kafka 4.0), rolled by age at most once a minute and with an offset index of
+ * at least 1 KiB (the values KIP-1030 sets for Kafka 5.0, taken now). Tests that need small
+ * segments set the broker's `internal.segment.bytes` (Kafka 4's internal.segment.bytes).
+ */
+const SEGMENT_BYTES_MIN = 1024 * 1024
+const SEGMENT_MS_MIN = 60_000
+const SEGMENT_INDEX_BYTES_MIN = 1024
 
 export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'node.id', importance: 'high',
@@ -98,6 +107,10 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Largest record batch the broker accepts' },
   { name: 'socket.request.max.bytes', importance: 'high', type: 'int', default: '104857600', min: 1,
     doc: 'Largest request frame' },
+  // Kafka's ServerConfigs.FETCH_MAX_BYTES_CONFIG (KIP-74): 55 MiB, at least 1024.
+  { name: 'fetch.max.bytes', importance: 'medium', type: 'int', default: '57671680', min: 1024,
+    doc: 'Most bytes one Fetch response carries, whatever the client asks (the first batch ' +
+      'is returned whole even if larger)' },
   { name: 'queued.max.requests', importance: 'high', type: 'int', default: '500', min: 1,
     doc: 'Requests read but not yet answered, over all connections, before connections that ' +
       'have a request in flight stop reading (one with none may still send one)' },
@@ -119,10 +132,14 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   // client that starts a frame and trickles it is closed after this.
   { name: 'tributary.request.frame.timeout.ms', importance: 'low', type: 'int', default: '30000',
     min: 1, doc: 'A request frame that has started arriving must be complete within this' },
-  { name: 'log.segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3), min: 14,
+  { name: 'log.segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3),
+    min: SEGMENT_BYTES_MIN,
     doc: 'Segment size before a roll' },
+  { name: 'internal.segment.bytes', importance: 'low', type: 'int', default: null, min: 14,
+    doc: 'For tests only: when set, the segment size of every topic, in place of segment.bytes ' +
+      'and below its 1 MiB minimum (Kafka 4\'s internal.segment.bytes, KIP-1030)' },
   { name: 'log.roll.ms', importance: 'high',
-    type: 'long', default: null, min: 1, doc: 'Segment age before a roll' },
+    type: 'long', default: null, min: SEGMENT_MS_MIN, doc: 'Segment age before a roll' },
   { name: 'log.roll.hours', importance: 'high', type: 'int', default: '168', min: 1,
     doc: 'Segment age before a roll, in hours (log.roll.ms wins)' },
   { name: 'log.retention.ms', importance: 'high', type: 'long', default: null, min: -1,
@@ -135,7 +152,8 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Bytes to keep per partition (-1: no limit)' },
   { name: 'log.index.interval.bytes', importance: 'low', type: 'int', default: '4096', min: 0,
     doc: 'Bytes of log between two offset index entries' },
-  { name: 'log.index.size.max.bytes', importance: 'low', type: 'int', default: '10485760', min: 4,
+  { name: 'log.index.size.max.bytes', importance: 'low', type: 'int', default: '10485760',
+    min: SEGMENT_INDEX_BYTES_MIN,
     doc: 'Largest offset index' },
   { name: 'log.flush.interval.messages', importance: 'high',
     type: 'long', default: LONG_MAX, min: 1,
@@ -197,6 +215,18 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'consumer.instance.timeout.ms', importance: 'medium',
     type: 'int', default: '300000', min: 1000,
     doc: 'HTTP consumer instances expire after this long without requests' },
+  { name: 'http.consumer.instances.max', importance: 'low',
+    type: 'int', default: '1000', min: 0,
+    doc: 'HTTP consumer instances (native and REST Proxy v2, pending ones included) at once' },
+  { name: 'http.sse.streams.max', importance: 'low',
+    type: 'int', default: '1000', min: 0,
+    doc: 'Server-sent event streams open at once on the HTTP listener' },
+  // Ours: the HTTP listener's counterpart of max.connections (Node's server.maxConnections);
+  // past it a new connection is closed at once. Node's own headersTimeout and requestTimeout
+  // bound a slow client's request.
+  { name: 'http.connections.max', importance: 'low',
+    type: 'int', default: '1000', min: 1,
+    doc: 'Connections open at once on the HTTP listener' },
 ]
 
 /** Topic-level configs (Kafka's TopicConfig) and the broker property behind each default. */
@@ -208,9 +238,11 @@ export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
     brokerSynonym: 'log.retention.ms', doc: 'How long to keep a segment (-1: forever)' },
   { name: 'retention.bytes', importance: 'high', type: 'long', default: '-1', min: -1,
     brokerSynonym: 'log.retention.bytes', doc: 'Bytes to keep per partition' },
-  { name: 'segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3), min: 14,
-    brokerSynonym: 'log.segment.bytes', doc: 'Segment size before a roll' },
-  { name: 'segment.ms', importance: 'medium', type: 'long', default: String(7 * DAY_MS), min: 1,
+  { name: 'segment.bytes', importance: 'high', type: 'int', default: String(1024 ** 3),
+    min: SEGMENT_BYTES_MIN, brokerSynonym: 'log.segment.bytes',
+    doc: 'Segment size before a roll' },
+  { name: 'segment.ms', importance: 'medium', type: 'long', default: String(7 * DAY_MS),
+    min: SEGMENT_MS_MIN,
     brokerSynonym: 'log.roll.ms', doc: 'Segment age before a roll' },
   { name: 'max.message.bytes', importance: 'high', type: 'int', default: '1048588', min: 0,
     brokerSynonym: 'message.max.bytes', doc: 'Largest record batch' },
@@ -228,7 +260,8 @@ export const TOPIC_CONFIGS: readonly ConfigDefinition[] = [
     doc: 'Largest gap between record timestamp and broker clock' },
   { name: 'index.interval.bytes', importance: 'low', type: 'int', default: '4096', min: 0,
     brokerSynonym: 'log.index.interval.bytes', doc: 'Bytes between index entries' },
-  { name: 'segment.index.bytes', importance: 'low', type: 'int', default: '10485760', min: 4,
+  { name: 'segment.index.bytes', importance: 'low', type: 'int', default: '10485760',
+    min: SEGMENT_INDEX_BYTES_MIN,
     brokerSynonym: 'log.index.size.max.bytes', doc: 'Largest offset index' },
   { name: 'flush.messages', importance: 'medium', type: 'long', default: LONG_MAX, min: 1,
     brokerSynonym: 'log.flush.interval.messages', doc: 'Relaxed mode: fsync every N records' },

@@ -83,6 +83,20 @@ export function brokerDefaultFor (config: BrokerConfig, topicConfig: string): st
   return TOPIC_CONFIG_BY_NAME.get(topicConfig)?.default ?? null
 }
 
+/**
+ * A topic config's effective value: the topic's override, else its broker default. The one
+ * exception is the broker's `internal.segment.bytes` (tests only): when set, it is every
+ * topic's segment.bytes, below that config's minimum (Kafka 4's internal.segment.bytes).
+ */
+export function topicConfigValue (config: BrokerConfig,
+  overrides: ReadonlyMap<string, string> | undefined, name: string): string {
+  if (name === 'segment.bytes') {
+    const internal = config.properties.get('internal.segment.bytes')?.value ?? null
+    if (internal !== null) return internal
+  }
+  return overrides?.get(name) ?? brokerDefaultFor(config, name) ?? ''
+}
+
 /** Validates topic overrides (null removes one); returns a one-line problem or undefined. */
 export function validateTopicConfigs (configs: Record<string, string | null>):
 string | undefined {
@@ -117,7 +131,7 @@ export function parseTopicConfigs (configs: Record<string, string | null>):
 /** A topic's settings: each override, else its broker default. Overrides must be valid. */
 export function effectiveTopicConfig (config: BrokerConfig,
   overrides: ReadonlyMap<string, string> = new Map()): TopicConfig {
-  const text = (name: string): string => overrides.get(name) ?? brokerDefaultFor(config, name) ?? ''
+  const text = (name: string): string => topicConfigValue(config, overrides, name)
   const number = (name: string): number => {
     const value = Number(text(name))
     return Number.isFinite(value) ? value : Number.MAX_SAFE_INTEGER

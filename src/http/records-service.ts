@@ -5,11 +5,11 @@
  * `readPartition` up to the high watermark, long-polling in the same purgatory as Fetch.
  */
 import type { Broker } from '../broker/broker.js'
+import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
-import { decodeRecordBatch, splitBatches } from '../records/batch.js'
-import { isControlBatch } from '../records/batch-header.js'
+import { iterateRecords, type Record as LogRecord } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
@@ -32,6 +32,12 @@ export interface ConsumedRecord {
 
 /** Bytes one HTTP consume reads from the log at once. */
 const CONSUME_READ_BYTES = 1024 * 1024
+/**
+ * Record bytes (keys, values and headers) one consume decodes and returns at most, over all
+ * the partitions it reads (the first record always comes): a compressed read of
+ * CONSUME_READ_BYTES may inflate much further, and only this much of it is turned into JSON.
+ */
+export const CONSUME_RECORD_BYTES = 4 * 1024 * 1024
 
 function partitionCount (broker: Broker, topic: string): number {
   const info = broker.image.topic(topic)
@@ -39,18 +45,56 @@ function partitionCount (broker: Broker, topic: string): number {
   return info.partitions.length
 }
 
-/** Produces in request order; returns each message's partition and offset (null: acks=0). */
+/**
+ * The partition count of a topic to produce to, creating the topic with the broker defaults
+ * when it does not exist and auto.create.topics.enable is true: what a Kafka producer gets
+ * from its Metadata request (the broker's one auto-create path, Broker.topicOrAutoCreate).
+ */
+async function partitionCountForProduce (broker: Broker, topic: string,
+  field: string): Promise<number> {
+  let info
+  try {
+    info = await broker.topicOrAutoCreate(topic, true)
+  } catch (error) {
+    if (error instanceof ControllerError) {
+      throw fromKafkaError(error.errorName, error.message, field)
+    }
+    throw error
+  }
+  if (info !== undefined) return info.partitions.length
+  throw new HttpError(404, 1, `topic '${topic}' not found, and auto.create.topics.enable is ` +
+    'false on this broker: create it first (POST /api/v1/topics)')
+}
+
+export interface ProduceResult {
+  partition: number
+  /** null with acks=0: nobody waited for the append. */
+  offset: number | null
+  /** The timestamp stored, in Unix ms (the append time when the topic uses LogAppendTime). */
+  timestamp: number
+}
+
+/** Where a produce request names its topic and its messages, for errors that point there. */
+export interface ProduceFields {
+  topic: string
+  messages: string
+}
+
+const NATIVE_FIELDS: ProduceFields = { topic: 'body.topic', messages: 'body.messages' }
+
+/** Produces in request order; returns where and with what timestamp each message went. */
 export async function produceMessages (broker: Broker, topic: string,
-  messages: OutgoingMessage[], acks: number): Promise<{ partition: number,
-  offset: number | null }[]> {
-  const count = partitionCount(broker, topic)
+  messages: OutgoingMessage[], acks: number, fields = NATIVE_FIELDS): Promise<ProduceResult[]> {
+  const count = await partitionCountForProduce(broker, topic, fields.topic)
+  // One create time for the messages that bring none, so the response can echo it.
+  const nowMs = Date.now()
   let roundRobin = Math.floor(Math.random() * count)
   const placed = messages.map((message, index) => {
     const partition = message.partition ??
       (message.key !== null ? partitionForKey(message.key, count) : roundRobin++ % count)
     if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
-      throw new HttpError(404, 2, `messages[${index}].partition: partition ${partition} of ` +
-        `topic '${topic}' not found`)
+      throw new HttpError(404, 2, `${fields.messages}[${index}].partition: partition ` +
+        `${partition} of topic '${topic}' not found`)
     }
     return partition
   })
@@ -60,12 +104,13 @@ export async function produceMessages (broker: Broker, topic: string,
     indexes.push(index)
     byPartition.set(partition, indexes)
   })
-  const results = placed.map(partition => ({ partition, offset: null as number | null }))
+  const results: ProduceResult[] = placed.map((partition, index) => ({ partition,
+    offset: null, timestamp: (messages[index] as OutgoingMessage).timestamp ?? nowMs }))
   const appends = [...byPartition].map(async ([partition, indexes]) => {
     const records: RecordInput[] = indexes.map(index => {
       const message = messages[index] as OutgoingMessage
       return { key: message.key, value: message.value, headers: message.headers,
-        ...(message.timestamp === undefined ? {} : { timestamp: message.timestamp }) }
+        timestamp: (results[index] as ProduceResult).timestamp }
     })
     const batch = await buildRecordBatch(records)
     const append = broker.replicaManager.appendRecords(topic, partition, batch)
@@ -75,11 +120,14 @@ export async function produceMessages (broker: Broker, topic: string,
     }
     try {
       const result = await append
-      indexes.forEach((index, i) => { (results[index] as { offset: number | null }).offset =
-        result.baseOffset + i })
+      indexes.forEach((index, i) => {
+        const stored = results[index] as ProduceResult
+        stored.offset = result.baseOffset + i
+        if (result.logAppendTimeMs !== -1) stored.timestamp = result.logAppendTimeMs
+      })
     } catch (error) {
       if (error instanceof PartitionError) {
-        throw fromKafkaError(error.errorName, error.message, 'messages')
+        throw fromKafkaError(error.errorName, error.message, fields.messages)
       }
       throw error
     }
@@ -88,9 +136,22 @@ export async function produceMessages (broker: Broker, topic: string,
   return results
 }
 
+/** A consume's byte budget: record bytes, and whether the first record comes regardless. */
+export interface ByteBudget {
+  maxBytes: number
+  minOneRecord: boolean
+}
+
+const WHOLE_BUDGET: ByteBudget = { maxBytes: CONSUME_RECORD_BYTES, minOneRecord: true }
+
+/**
+ * Up to `limit` records and the budget's bytes from `offset` (`bytes` says how many were
+ * returned, for a caller that spreads one budget over several partitions).
+ */
 export async function consumeRecords (broker: Broker, topic: string, partition: number,
-  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal):
-  Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number }> {
+  offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
+  budget = WHOLE_BUDGET): Promise<{ records: ConsumedRecord[], nextOffset: number,
+    highWatermark: number, bytes: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
   const deadline = Date.now() + maxWaitMs
   for (;;) {
@@ -104,7 +165,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
       }
       throw error
     }
-    const records = await decodeRecords(read.records, offset, limit)
+    const { records, bytes } = await decodeRecords(read.records, offset, limit, budget)
     const remainingMs = deadline - Date.now()
     if (records.length > 0 || remainingMs <= 0 || signal?.aborted === true) {
       const last = records[records.length - 1]
@@ -112,6 +173,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
         records,
         nextOffset: last === undefined ? offset : last.offset + 1,
         highWatermark: read.highWatermark,
+        bytes,
       }
     }
     await broker.replicaManager.purgatory.wait([partitionKey(topic, partition)], remainingMs,
@@ -119,23 +181,33 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   }
 }
 
-export async function decodeRecords (bytes: Buffer, fromOffset: number,
-  limit: number): Promise<ConsumedRecord[]> {
+/**
+ * Records from `fromOffset`, decoded lazily: at most `limit` of them and the budget's bytes;
+ * decoding stops there.
+ */
+export async function decodeRecords (bytes: Buffer, fromOffset: number, limit: number,
+  budget: ByteBudget): Promise<{ records: ConsumedRecord[], bytes: number }> {
   const records: ConsumedRecord[] = []
-  for (const { position, size } of splitBatches(bytes)) {
-    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
-    if (isControlBatch(batch.header.attributes)) continue
-    for (const record of batch.records) {
-      if (record.offset < fromOffset) continue
-      records.push({
-        offset: record.offset,
-        key: fromBytes(record.key),
-        value: fromBytes(record.value),
-        timestamp: record.timestamp,
-        headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
-      })
-      if (records.length >= limit) return records
-    }
+  let total = 0
+  for await (const record of iterateRecords(bytes, { fromOffset, maxRecords: limit })) {
+    const size = recordBytes(record)
+    const exempt = records.length === 0 && budget.minOneRecord
+    if (!exempt && total + size > budget.maxBytes) break
+    total += size
+    records.push({
+      offset: record.offset,
+      key: fromBytes(record.key),
+      value: fromBytes(record.value),
+      timestamp: record.timestamp,
+      headers: Object.fromEntries(record.headers.map(h => [h.key, fromBytes(h.value)])),
+    })
   }
-  return records
+  return { records, bytes: total }
+}
+
+/** What a record costs a consume's byte budget: its key, value and headers. */
+function recordBytes (record: LogRecord): number {
+  let size = (record.key?.length ?? 0) + (record.value?.length ?? 0)
+  for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0)
+  return size
 }

@@ -16,3 +16,14 @@ export function sendBody (request: FastifyRequest, reply: FastifyReply,
   if (wantsMsgpack(request)) return reply.type(MSGPACK).send(pack(body))
   return reply.send(body)
 }
+
+/**
+ * An absolute URL on this server for `path`, as REST Proxy builds `base_uri`: the request's
+ * protocol and Host header (fastify's `request.host`; the local port when a client sends no
+ * Host), so a client behind a name or a port
+ * mapping gets a URL it can call. Path segments are percent-encoded by the caller.
+ */
+export function absoluteUrl (request: FastifyRequest, path: string): string {
+  const host = request.host === '' ? `localhost:${request.socket.localPort ?? ''}` : request.host
+  return `${request.protocol}://${host}${path}`
+}

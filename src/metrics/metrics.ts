@@ -1,15 +1,21 @@
 /**
- * Every metric of a broker, defined in this one file (prom-client), named `tributary_*`.
+ * Every metric of a broker, defined in this one file (prom-client). Tributary's own are named
+ * `tributary_*`; the standard process and Node.js metrics keep their standard names
+ * (`process_cpu_seconds_total`, `nodejs_heap_size_used_bytes`, ...) so that stock dashboards
+ * and alerts work unchanged. No gauge ends in `_total`, a suffix OpenMetrics reserves for
+ * counters: prom-client's `nodejs_active_{handles,requests,resources}_total` gauges are left
+ * out (each is `sum()` of the gauge of the same name without the suffix).
  *
  * State: one prom-client Registry per `createMetrics` call (never prom-client's global one),
- * so several brokers in one test process do not collide; Node's default process metrics are
- * registered into it with the same prefix. Counters and histograms are pushed by the code that
- * sees the event (`record*`); gauges of partitions and consumer groups are pulled at scrape
- * time from providers set later (`setPartitionProvider`, `setGroupLagProvider`), so the broker
- * keeps no second copy of that state.
+ * so several brokers in one test process do not collide. Counters and histograms are pushed
+ * by the code that sees the event (`record*`); gauges of partitions and consumer groups are
+ * pulled at scrape time from providers set later (`setPartitionProvider`,
+ * `setGroupLagProvider`), so the broker keeps no second copy of that state.
  *
- * Invariants: label values are bounded by what the broker itself bounds: topics (each series
- * is created for an existing topic), the fixed set of Kafka API names, and HTTP route
+ * Invariants: label values are bounded by what the broker itself bounds: topics (once a
+ * partition provider is set, a scrape exports series only for topics with a partition on this
+ * broker now, and forgets the running totals of the others, so a deleted topic's series
+ * disappear), the fixed set of Kafka API names, and HTTP route
  * templates (callers pass the route pattern, never the raw URL). Per-partition series
  * (`tributary.metrics.partition.enabled` = false drops them) are the only ones that grow with
  * partitions × groups; the per-topic lag sums stay.
@@ -44,6 +50,8 @@ export interface FlushTotals {
   rounds: number
   fsyncs: number
   bytes: number
+  /** Time spent in those rounds (writing, then fdatasync), in seconds. */
+  roundSeconds: number
 }
 
 /** A cluster broker's view of the cluster (absent on a single node: the gauges read 1/own id). */
@@ -58,6 +66,11 @@ export interface ClusterSample {
 
 export type Metrics = ReturnType<typeof createMetrics>
 
+/** prom-client default metrics that are gauges named like counters (see the header). */
+const GAUGES_NAMED_TOTAL = [
+  'nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total',
+]
+
 const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30,
 ]
@@ -65,19 +78,36 @@ const DURABLE_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
 
 export function createMetrics (options: { perPartition: boolean }) {
   const registry = new client.Registry()
-  client.collectDefaultMetrics({ register: registry, prefix: 'tributary_' })
+  client.collectDefaultMetrics({ register: registry })
+  for (const name of GAUGES_NAMED_TOTAL) registry.removeSingleMetric(name)
   const registers = [registry]
-  let partitionProvider: () => readonly PartitionSample[] = () => []
+  let partitionProvider: (() => readonly PartitionSample[]) | undefined
   let groupLagProvider: () => readonly GroupLagSample[] = () => []
-  let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0 })
+  let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0,
+    roundSeconds: 0 })
   let clusterProvider: (() => ClusterSample) | undefined
 
-  const partitions = guard(() => partitionProvider(),
-    () => { collectErrors.inc({ provider: 'partition' }) })
-  const groupLags = guard(() => groupLagProvider(),
-    () => { collectErrors.inc({ provider: 'group' }) })
+  const onPartitionError = (): void => { collectErrors.inc({ provider: 'partition' }) }
+  const partitions = guard(() => partitionProvider?.() ?? [], onPartitionError)
+  /** Topics with a partition here, or undefined when unknown (no provider, or it threw). */
+  const liveTopics = (): Set<string> | undefined => {
+    if (partitionProvider === undefined) return undefined
+    try {
+      return new Set(partitionProvider().map(p => p.topic))
+    } catch {
+      onPartitionError()
+      return undefined
+    }
+  }
+  const groupLags = guard(() => {
+    const live = liveTopics()
+    const samples = groupLagProvider()
+    // The lag sampler refreshes every few seconds: a deleted topic must not linger until then.
+    return live === undefined ? samples : samples.filter(s => live.has(s.topic))
+  }, () => { collectErrors.inc({ provider: 'group' }) })
 
-  const topicTotals = new Totals(() => ({ bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0 }))
+  const topicTotals = new Totals(() => ({ bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0 }),
+    liveTopics)
   const requestTotals = new Totals(() => ({ ok: 0, failed: 0 }))
   const topic = defineTopicMetrics(registers, topicTotals)
   const requests = defineRequestMetrics(registers, requestTotals)
@@ -134,13 +164,6 @@ export function createMetrics (options: { perPartition: boolean }) {
     setConnections (count: number) {
       connections.set(count)
     },
-    /** Drops a deleted topic's series so they stop being exported. */
-    forgetTopic (topicName: string) {
-      for (const counter of [topic.bytesIn, topic.messagesIn, topic.bytesOut, topic.messagesOut]) {
-        counter.remove({ topic: topicName })
-      }
-      topicTotals.delete(topicName)
-    },
   }
 }
 
@@ -149,28 +172,36 @@ type Registers = client.Registry[]
 /**
  * Running totals of hot-path counters, copied into their prom-client counters at scrape time:
  * prom-client hashes the label object on every `inc({...})`, which a profile of the broker at
- * 900 k msg/s put at 2-3 % of its CPU, three times per produce request. Keys are topics
- * (dropped with `forgetTopic`) or Kafka API names, so the map is bounded by them.
+ * 900 k msg/s put at 2-3 % of its CPU, three times per produce request. Keys are topics or
+ * Kafka API names, so the map is bounded by them; with `liveKeys`, keys it no longer lists (a
+ * deleted topic) are dropped at the next scrape.
  */
 class Totals<T> {
-  readonly byKey = new Map<string, T>()
+  readonly #byKey = new Map<string, T>()
   readonly #fresh: () => T
+  readonly #liveKeys: () => Set<string> | undefined
 
-  constructor (fresh: () => T) {
+  constructor (fresh: () => T, liveKeys: () => Set<string> | undefined = () => undefined) {
     this.#fresh = fresh
+    this.#liveKeys = liveKeys
+  }
+
+  /** The current totals, after dropping keys that are no longer live. */
+  entries (): IterableIterator<[string, T]> {
+    const live = this.#liveKeys()
+    if (live !== undefined) {
+      for (const key of this.#byKey.keys()) if (!live.has(key)) this.#byKey.delete(key)
+    }
+    return this.#byKey.entries()
   }
 
   get (key: string): T {
-    let totals = this.byKey.get(key)
+    let totals = this.#byKey.get(key)
     if (totals === undefined) {
       totals = this.#fresh()
-      this.byKey.set(key, totals)
+      this.#byKey.set(key, totals)
     }
     return totals
-  }
-
-  delete (key: string): void {
-    this.byKey.delete(key)
   }
 }
 
@@ -185,7 +216,7 @@ function totalsCounter<T> (options: { name: string, help: string, registers: Reg
     ...config,
     collect () {
       this.reset()
-      for (const [key, value] of totals.byKey) {
+      for (const [key, value] of totals.entries()) {
         for (const [labels, count] of read(key, value)) if (count > 0) this.inc(labels, count)
       }
     },
@@ -247,6 +278,9 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   counter('tributary_log_fsyncs_total', 'fdatasync calls on segment files', t => t.fsyncs)
   counter('tributary_log_flushed_bytes_total', 'Bytes made durable by those fdatasyncs',
     t => t.bytes)
+  // Kafka's LogFlushRateAndTimeMs as a sum: rate(this) / rate(rounds) is the mean round time.
+  counter('tributary_log_flush_round_seconds_total',
+    'Time spent in group-commit rounds (writes, then fdatasyncs)', t => t.roundSeconds)
 }
 
 function defineRequestMetrics (registers: Registers,

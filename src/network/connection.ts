@@ -278,7 +278,7 @@ export class Connection {
     try {
       header = decodeRequestHeaderPrefix(reader)
     } catch (error) {
-      this.close(`malformed request header: ${(error as Error).message}`)
+      this.#closeAfterAnswered(`malformed request header: ${(error as Error).message}`)
       return
     }
     const entry = this.#dispatcher.lookup(header.apiKey)
@@ -288,12 +288,12 @@ export class Connection {
       return
     }
     if (entry === undefined) {
-      this.close(`unsupported API key ${header.apiKey}`)
+      this.#closeAfterAnswered(`unsupported API key ${header.apiKey}`)
       return
     }
     if (header.apiVersion < entry.minVersion || header.apiVersion > entry.maxVersion) {
       // Kafka cannot parse such a request and closes the connection (RequestContext).
-      this.close(`unsupported version ${header.apiVersion} of ${entry.api.name} ` +
+      this.#closeAfterAnswered(`unsupported version ${header.apiVersion} of ${entry.api.name} ` +
         `(supported ${entry.minVersion}-${entry.maxVersion})`)
       return
     }
@@ -305,10 +305,32 @@ export class Connection {
     } catch (error) {
       if (error instanceof AssertionError) throw error
       const detail = error instanceof ProtocolDecodeError ? error.message : String(error)
-      this.close(`malformed ${entry.api.name} v${header.apiVersion} request: ${detail}`)
+      this.#closeAfterAnswered(`malformed ${entry.api.name} v${header.apiVersion} request: ${detail}`)
       return
     }
     this.#dispatch({ header, api: entry.api, request }, frame.length)
+  }
+
+  /**
+   * A request that cannot be parsed ends the connection, as in Kafka; but the requests before it
+   * on this connection are answered first (Kafka reads one request at a time, so by the time it
+   * meets the bad one it has answered them). Nothing more is read; the wait for the earlier
+   * answers is bounded by the frame deadline.
+   */
+  #closeAfterAnswered (reason: string): void {
+    if (this.#pipeline.length === 0 || this.#drained !== undefined) {
+      this.close(reason)
+      return
+    }
+    this.#logger.warn(`closing connection ${this.#clientHost} once its earlier requests are ` +
+      `answered: ${reason}`)
+    const timer = setTimeout(() => this.#guard(() => this.close()),
+      clampTimeoutMs(this.#limits.frameTimeoutMs))
+    timer.unref()
+    void this.drain().then(() => {
+      clearTimeout(timer)
+      this.close()
+    })
   }
 
   /** Takes a slot in order; the handler starts now, or for a Fetch once no Fetch runs. */

@@ -1,11 +1,16 @@
 /**
- * Decoding whole record batches (for the HTTP API, the CLI, the metadata log and tests) and
- * splitting a run of batches (a fetch response or a segment read) at batch boundaries.
+ * Decoding record batches and splitting a run of batches (a fetch response or a segment read)
+ * at batch boundaries. Read paths that hand records to someone (HTTP consume, SSE, HTTP
+ * consumer instances, ListOffsets by timestamp, the CLI) use `iterateRecords`: records are
+ * decoded one at a time and the iteration stops at the caller's record and byte limits, so a
+ * read never builds more than it returns (a compressed batch is inflated once, bounded by
+ * MAX_DECOMPRESSED_BATCH_BYTES, and batches wholly below `fromOffset` are not inflated at all).
+ * `decodeRecordBatch` decodes one whole batch (the metadata log, dump-log, tests).
  * The produce path never decodes records: it only validates them in place (validate.ts).
  */
 import {
-  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, RECORDS_OFFSET, compressionCodecOf, readBatchHeader,
-  type BatchHeader,
+  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, RECORDS_OFFSET, compressionCodecOf, isControlBatch,
+  readBatchHeader, type BatchHeader,
 } from './batch-header.js'
 import { decompress } from './compression.js'
 import { RecordsError } from './errors.js'
@@ -29,9 +34,6 @@ export interface DecodedBatch {
   records: Record[]
 }
 
-/** Inflated records of one batch may not exceed this unless the caller says otherwise. */
-export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024
-
 /**
  * The complete batches in `buffer`, back to back from position 0. A partial trailing batch
  * (normal at the end of a fetch) is left out; so is anything after a batch with an impossible
@@ -49,8 +51,58 @@ export function splitBatches (buffer: Buffer): { position: number, size: number 
   return batches
 }
 
+export interface RecordLimits {
+  /** Records below this offset are skipped (a read starts at the batch holding it). */
+  fromOffset?: number
+  /** Stop after this many records. */
+  maxRecords?: number
+  /**
+   * Stop before a record whose encoded size would take the records yielded past this; the
+   * first record always comes, however large (as a fetch returns its first batch, KIP-74).
+   */
+  maxBytes?: number
+  /** Control batches (transaction markers) are skipped unless this is true. */
+  includeControl?: boolean
+  /** Default MAX_DECOMPRESSED_BATCH_BYTES. */
+  maxDecompressedBytes?: number
+}
+
+/** The records of the whole batches in `buffer`, decoded lazily, within `limits`. */
+export async function * iterateRecords (buffer: Buffer,
+  limits: RecordLimits = {}): AsyncGenerator<Record> {
+  const fromOffset = limits.fromOffset ?? Number.NEGATIVE_INFINITY
+  const maxRecords = limits.maxRecords ?? Number.POSITIVE_INFINITY
+  const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY
+  if (maxRecords <= 0) return
+  let count = 0
+  let bytes = 0
+  for (const { position, size } of splitBatches(buffer)) {
+    const batch = buffer.subarray(position, position + size)
+    const header = checkedHeader(batch)
+    if (isControlBatch(header.attributes) && limits.includeControl !== true) continue
+    if (header.baseOffset + header.lastOffsetDelta < fromOffset) continue
+    const body = await batchBody(batch, header, limits.maxDecompressedBytes)
+    for (const { record, sizeBytes } of recordsOf(body, header)) {
+      if (record.offset < fromOffset) continue
+      if (count > 0 && bytes + sizeBytes > maxBytes) return
+      count++
+      bytes += sizeBytes
+      yield record
+      if (count >= maxRecords) return
+    }
+  }
+}
+
 export async function decodeRecordBatch (batch: Buffer,
   options: { maxDecompressedBytes?: number } = {}): Promise<DecodedBatch> {
+  const header = checkedHeader(batch)
+  const body = await batchBody(batch, header, options.maxDecompressedBytes)
+  const records: Record[] = []
+  for (const { record } of recordsOf(body, header)) records.push(record)
+  return { header, records }
+}
+
+function checkedHeader (batch: Buffer): BatchHeader {
   if (batch.length < BATCH_HEADER_BYTES) {
     throw new RecordsError('CORRUPT_MESSAGE', `batch of ${batch.length} bytes is truncated`)
   }
@@ -62,18 +114,29 @@ export async function decodeRecordBatch (batch: Buffer,
   if (end > batch.length || end < BATCH_HEADER_BYTES) {
     throw new RecordsError('CORRUPT_MESSAGE', `batch length ${header.batchLength} is invalid`)
   }
-  let body = batch.subarray(RECORDS_OFFSET, end)
+  return header
+}
+
+/** The records section of a checked batch, inflated (within the bound) if compressed. */
+async function batchBody (batch: Buffer, header: BatchHeader,
+  maxDecompressedBytes: number | undefined): Promise<Buffer> {
+  const body = batch.subarray(RECORDS_OFFSET, header.batchLength + LOG_OVERHEAD_BYTES)
   const codec = compressionCodecOf(header.attributes)
-  if (codec !== 0) {
-    body = await decompress(codec, body,
-      options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES)
-  }
-  const records: Record[] = []
+  return codec === 0 ? body : await decompress(codec, body, maxDecompressedBytes)
+}
+
+/**
+ * The records of a body one at a time. `recordsCount` comes from the header and may lie: each
+ * record is decoded from bytes that exist, so a huge count ends at the end of the body.
+ */
+function * recordsOf (body: Buffer, header: BatchHeader):
+Generator<{ record: Record, sizeBytes: number }> {
   const cursor: Cursor = { position: 0 }
   for (let i = 0; i < header.recordsCount; i++) {
-    records.push(decodeRecord(body, cursor, header))
+    const start = cursor.position
+    const record = decodeRecord(body, cursor, header)
+    yield { record, sizeBytes: cursor.position - start }
   }
-  return { header, records }
 }
 
 function decodeRecord (body: Buffer, cursor: Cursor, header: BatchHeader): Record {

@@ -22,6 +22,7 @@ export interface ValidationOptions {
   nowMs: number
   /** message.timestamp.difference.max.ms; Infinity disables the check. */
   messageTimestampDifferenceMaxMs?: number
+  /** Default MAX_DECOMPRESSED_BATCH_BYTES (compression.ts). */
   maxDecompressedBytes?: number
 }
 
@@ -89,7 +90,7 @@ export async function validateProducedBatches (buffer: Buffer,
   checkTimestamp(info.maxTimestamp, options)
   let body = buffer.subarray(RECORDS_OFFSET, size)
   if (codec !== 0) {
-    body = await decompress(codec, body, options.maxDecompressedBytes ?? 64 * 1024 * 1024)
+    body = await decompress(codec, body, options.maxDecompressedBytes)
   }
   walkRecords(body, info, options)
   return info

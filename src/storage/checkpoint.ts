@@ -2,13 +2,34 @@
  * Small files replaced atomically (write a temp file, fsync it, rename over the old one, fsync
  * the directory), and Kafka's offset-checkpoint text format:
  *   0\n<count>\n<topic> <partition> <offset>\n...   (OffsetCheckpointFile)
- * A torn or corrupt checkpoint reads as empty, which only costs a longer recovery.
+ * A torn or corrupt checkpoint reads as empty, which only costs a longer recovery. Writes of
+ * one file are serialized (see `inFlight`).
  */
 import path from 'node:path'
 import type { Disk } from '../io/disk.js'
 
+/**
+ * The write in progress per file. Writers of one file share its temp name, so they must not
+ * overlap (one would truncate or rename the other's temp file): each waits for the one before
+ * it, in call order, so the newest contents land last. An entry lives only while a write of
+ * that file is in flight, so the map holds at most one entry per file being written.
+ */
+const inFlight = new Map<string, Promise<void>>()
+
 export async function writeAtomic (disk: Disk, file: string,
   contents: string | Buffer): Promise<void> {
+  const previous = inFlight.get(file)
+  const write = (previous ?? Promise.resolve()).catch(() => undefined)
+    .then(() => replaceFile(disk, file, contents))
+  inFlight.set(file, write)
+  try {
+    await write
+  } finally {
+    if (inFlight.get(file) === write) inFlight.delete(file)
+  }
+}
+
+async function replaceFile (disk: Disk, file: string, contents: string | Buffer): Promise<void> {
   const temporary = `${file}.tmp`
   const handle = await disk.open(temporary, 'replace')
   try {

@@ -30,3 +30,20 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   maxMessageBytes: 1048588,
   fsyncBeforeAck: true,
 }
+
+/** Bytes of one offset index entry (relative offset, position). */
+const OFFSET_INDEX_ENTRY_BYTES = 8
+
+/**
+ * The index interval a segment is built with: index.interval.bytes, raised so that the entries
+ * of a full segment fit in segment.index.bytes. Kafka rolls a segment whose index is full; with
+ * index.interval.bytes 0 and a small segment.index.bytes that is a new file (and one more open
+ * descriptor) every few batches, so here the index gets sparser instead and only segment.bytes
+ * or segment.ms roll. The defaults are unchanged by this (1 GiB / 1.3 M entries < 4096).
+ */
+export function segmentIndexIntervalBytes (config: LogConfig): number {
+  const entries = Math.floor(config.segmentIndexBytes / OFFSET_INDEX_ENTRY_BYTES)
+  // One entry short of full: an entry goes in when more than the interval passed since the last.
+  return Math.max(config.indexIntervalBytes,
+    Math.ceil(config.segmentBytes / Math.max(entries - 1, 1)))
+}

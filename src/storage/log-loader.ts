@@ -27,7 +27,10 @@ import { LogSegment, segmentFileName } from './segment.js'
 
 export interface LoadedSegments {
   segments: LogSegment[]
-  /** Segments that were scanned (recovered) rather than loaded from their indexes. */
+  /**
+   * Segments holding data that were scanned (recovered) rather than loaded from their indexes;
+   * an empty segment (a new partition's) has nothing to recover and is not counted.
+   */
   recoveredCount: number
   truncatedBytes: number
 }
@@ -94,9 +97,13 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
     const segment = await LogSegment.open(disk, directory, base, options.indexIntervalBytes,
       options.nowMs)
     loaded.segments.push(segment)
-    if (!options.cleanShutdown && base >= recoveryBase) {
+    if (created) {
+      // A new log: its one segment is empty and was never written, so there is nothing to
+      // recover after any kind of shutdown.
+      await segment.recover(false)
+    } else if (!options.cleanShutdown && base >= recoveryBase) {
       const { truncatedBytes } = await segment.recover(true)
-      loaded.recoveredCount++
+      if (segment.size > 0 || truncatedBytes > 0) loaded.recoveredCount++
       loaded.truncatedBytes += truncatedBytes
       // Segments after a cut one were never fsynced ahead of it: they go (Kafka's
       // LogLoader.recoverLog deletes the unflushed segments after a truncation).

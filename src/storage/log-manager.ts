@@ -141,9 +141,9 @@ export class LogManager {
       throw error
     })
     try {
-      const clusterId = await readOrCreateMeta(disk, dataDir, options.nodeId)
-      const manager = new LogManager(dataDir, clusterId, release, options)
-      await manager.#loadLogs()
+      const meta = await readOrCreateMeta(disk, dataDir, options.nodeId)
+      const manager = new LogManager(dataDir, meta.clusterId, release, options)
+      await manager.#loadLogs(meta.created)
       return manager
     } catch (error) {
       await release().catch(() => undefined)
@@ -151,7 +151,8 @@ export class LogManager {
     }
   }
 
-  async #loadLogs (): Promise<void> {
+  /** `fresh`: meta.properties was just written, so this is the directory's first start. */
+  async #loadLogs (fresh: boolean): Promise<void> {
     const started = this.#clock.monotonicMs()
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE)
     const disk = this.#disk
@@ -180,9 +181,11 @@ export class LogManager {
       await this.#openLog(topic, partition, this.#configFor(topic), clean,
         recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0)
     }
+    // A new directory (no meta.properties, no partitions) has no shutdown to speak of.
+    const previous = fresh && this.#logs.size === 0 ? 'in a new data directory'
+      : `after ${clean ? 'a clean' : 'an unclean'} shutdown`
     this.#logger.info(`loaded ${this.#logs.size} partition logs from ${this.dataDir} in ` +
-      `${(this.#clock.monotonicMs() - started).toFixed(1)} ms after ` +
-      `${clean ? 'a clean' : 'an unclean'} shutdown`)
+      `${(this.#clock.monotonicMs() - started).toFixed(1)} ms ${previous}`)
     // flush.ms is honoured at this granularity (Kafka's log.flush.scheduler.interval.ms).
     const flushTickMs = Math.max(10, Math.min(1000, this.#defaultConfig.flushIntervalMs))
     this.#flusher.startPeriodic(flushTickMs, () => this.#logs.values())
@@ -385,7 +388,7 @@ export class LogManager {
 }
 
 async function readOrCreateMeta (disk: Disk, dataDir: string,
-  nodeId: number): Promise<string> {
+  nodeId: number): Promise<{ clusterId: string, created: boolean }> {
   const file = path.join(dataDir, META_FILE)
   const existing = await disk.readOptional(file)
   if (existing !== undefined) {
@@ -394,10 +397,10 @@ async function readOrCreateMeta (disk: Disk, dataDir: string,
     if (storedNode !== undefined && Number(storedNode) !== nodeId) {
       throw new Error(`${file} belongs to node ${storedNode}, not node ${nodeId}`)
     }
-    if (clusterId !== undefined) return clusterId
+    if (clusterId !== undefined) return { clusterId, created: false }
   }
   const clusterId = randomBytes(16).toString('base64url')
   await writeAtomic(disk, file, `#Written by Tributary\nversion=1\nnode.id=${nodeId}\n` +
     `cluster.id=${clusterId}\n`)
-  return clusterId
+  return { clusterId, created: existing === undefined }
 }

@@ -10,7 +10,7 @@
  * scan from its start) instead of returning garbage. A batch length that cannot be a batch is a
  * KAFKA_STORAGE_ERROR, never an endless loop.
  */
-import { decodeRecordBatch } from '../records/batch.js'
+import { iterateRecords } from '../records/batch.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
   readInt64,
@@ -198,7 +198,8 @@ export async function truncationPoint (segment: LogSegment, offset: number,
 /**
  * The first record at or after `logStartOffset` whose timestamp is ≥ `timestampMs` (Kafka's
  * LogSegment.findOffsetByTimestamp): skip segments whose maximum is below it, start at the
- * time index's position, skip batches whose maxTimestamp is below it, then decode the batch.
+ * time index's position, skip batches whose maxTimestamp is below it, then decode the batch's
+ * records one at a time (iterateRecords) up to the first that qualifies.
  */
 export async function findOffsetByTimestamp (segments: readonly LogSegment[],
   timestampMs: number, logStartOffset: number):
@@ -212,9 +213,11 @@ export async function findOffsetByTimestamp (segments: readonly LogSegment[],
       const size = batchSizeChecked(segment, head, 0, position)
       if (readInt64(head, MAX_TIMESTAMP_OFFSET) >= timestampMs &&
         lastOffsetAt(head, 0) >= logStartOffset) {
-        const batch = await decodeRecordBatch(await segment.read(position, size))
-        for (const record of batch.records) {
-          if (record.timestamp >= timestampMs && record.offset >= logStartOffset) {
+        // Lazily: the walk stops at the first record that qualifies.
+        const records = iterateRecords(await segment.read(position, size),
+          { fromOffset: logStartOffset, includeControl: true })
+        for await (const record of records) {
+          if (record.timestamp >= timestampMs) {
             return { offset: record.offset, timestamp: record.timestamp }
           }
         }

@@ -8,10 +8,17 @@
  * fsyncs. Every batch gets baseOffset = logEndOffset, and logEndOffset only grows, except by
  * `truncateTo`.
  *
+ * The high watermark (`highWatermark`) is defined here and only here: the end of what the flush
+ * policy has acknowledged, i.e. written bytes (relaxed mode) or fsynced bytes
+ * (fsync-before-ack). It never counts a reservation, and it never goes backwards: it only rises,
+ * in `#acknowledge`, and a failed write cuts the log back to it, never below, so an offset a
+ * consumer may have seen below it is never handed out again (only an explicit `truncateTo`,
+ * for replication, may lower it).
+ *
  * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
- * logEndOffset; segments are sorted by base offset and each starts at the previous one's next
- * offset; reads see only written bytes (never a reservation), so reading never waits for
- * appending.
+ * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each
+ * starts at the previous one's next offset; reads see only written bytes (never a
+ * reservation), so reading never waits for appending.
  *
  * Concurrency: appends wait (FIFO) while a roll, a truncation or a recovery from a failed write
  * runs; this log's flush rounds never overlap (`flushRound` chains them).
@@ -31,7 +38,7 @@ import {
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
 import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
-import type { LogConfig } from './log-config.js'
+import { segmentIndexIntervalBytes, type LogConfig } from './log-config.js'
 import {
   deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
 } from './log-loader.js'
@@ -119,6 +126,7 @@ export class PartitionLog implements FlushTarget {
   #logEndOffset = 0
   #writtenEndOffset = 0
   #durableEndOffset = 0
+  #highWatermark = 0
   #pending: PendingWrite[] = []
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
@@ -153,6 +161,8 @@ export class PartitionLog implements FlushTarget {
   get logEndOffset (): number { return this.#logEndOffset }
   get durableEndOffset (): number { return this.#durableEndOffset }
   get writtenEndOffset (): number { return this.#writtenEndOffset }
+  /** What consumers may read up to; see the module comment. */
+  get highWatermark (): number { return this.#highWatermark }
   get config (): LogConfig { return this.#config }
   get relaxed (): boolean { return !this.#config.fsyncBeforeAck }
   get segmentCount (): number { return this.#segments.length }
@@ -187,7 +197,7 @@ export class PartitionLog implements FlushTarget {
     const loaded = await loadSegments({
       disk: this.#disk,
       directory: this.directory,
-      indexIntervalBytes: this.#config.indexIntervalBytes,
+      indexIntervalBytes: segmentIndexIntervalBytes(this.#config),
       nowMs: this.#clock.nowMs(),
       cleanShutdown: options.cleanShutdown,
       recoveryPoint: options.recoveryPoint,
@@ -197,6 +207,7 @@ export class PartitionLog implements FlushTarget {
     this.#logEndOffset = this.#active.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = this.#logEndOffset
+    this.#highWatermark = this.#logEndOffset
     const first = this.#segments[0] as LogSegment
     this.#logStartOffset = Math.min(Math.max(options.logStartOffset, first.baseOffset),
       this.#logEndOffset)
@@ -206,8 +217,13 @@ export class PartitionLog implements FlushTarget {
     await deleteSnapshots(this.#disk, this.directory, offset => offset > this.#logEndOffset)
     await this.#loadProducerState()
     if (loaded.recoveredCount > 0 || loaded.truncatedBytes > 0) {
-      this.#logger.warn(`recovered ${this.name}: ${loaded.recoveredCount} segment(s) scanned ` +
-        `in ${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ` +
+      // WARN only when an operator should look: bytes were cut, or indexes written by a clean
+      // shutdown did not hold up. Scanning after an unclean shutdown is routine (Kafka logs
+      // its "Recovering unflushed segment" at INFO).
+      const suspicious = loaded.truncatedBytes > 0 || options.cleanShutdown
+      const report = suspicious ? this.#logger.warn : this.#logger.info
+      report.call(this.#logger, `recovered ${this.name}: ${loaded.recoveredCount} segment(s) ` +
+        `scanned in ${(this.#clock.monotonicMs() - started).toFixed(1)} ms, ` +
         `${loaded.truncatedBytes} bytes truncated, log end offset ${this.#logEndOffset}`)
     }
   }
@@ -239,6 +255,12 @@ export class PartitionLog implements FlushTarget {
       batch.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES !== batch.length) {
       throw new StorageError('CORRUPT_MESSAGE', `${this.name}: a batch of ${batch.length} ` +
         'bytes does not match its length field')
+    }
+    // Kafka's UnifiedLog.append (RecordBatchTooLargeException): a batch larger than a segment
+    // would get a segment, and a file, of its own.
+    if (batch.length > this.#config.segmentBytes) {
+      throw new StorageError('RECORD_LIST_TOO_LARGE', `a batch of ${batch.length} bytes to ` +
+        `${this.name} exceeds the segment size (segment.bytes) ${this.#config.segmentBytes}`)
     }
     const admission = this.#flusher.admit(batch.length)
     if (admission !== undefined) await admission
@@ -334,7 +356,7 @@ export class PartitionLog implements FlushTarget {
     let segment: LogSegment
     try {
       segment = await LogSegment.open(this.#disk, this.directory, this.#logEndOffset,
-        this.#config.indexIntervalBytes, this.#clock.nowMs())
+        segmentIndexIntervalBytes(this.#config), this.#clock.nowMs())
       // The new file's directory entry must be durable before data in it is acknowledged.
       await this.#disk.syncDirectory(this.directory)
     } catch (error) {
@@ -385,6 +407,11 @@ export class PartitionLog implements FlushTarget {
     } finally {
       this.#flushing = undefined
     }
+  }
+
+  /** Waits for this log's flush round in progress, if any, without starting one. */
+  async roundIdle (): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing
   }
 
   async #flushOnce (barrier: RoundBarrier): Promise<void> {
@@ -458,6 +485,12 @@ export class PartitionLog implements FlushTarget {
 
   #acknowledge (): void {
     const acknowledged = this.#acknowledgedEndOffset
+    // By max: the acknowledged end sits below the high watermark only if the flush policy
+    // changed from relaxed to fsync-before-ack, and then the bytes below it stay written.
+    this.#highWatermark = Math.max(this.#highWatermark, acknowledged)
+    // Acknowledged bytes are written bytes, and a cut never goes below the high watermark.
+    assert(this.#highWatermark <= this.#writtenEndOffset,
+      'the high watermark covers only written bytes')
     let released = 0
     while (released < this.#waiters.length &&
       (this.#waiters[released] as Waiter).offset <= acknowledged) {
@@ -471,14 +504,18 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * A write or fsync failed: reject everything unacknowledged and cut it off the log. Readers
-   * stop at what was acknowledged at once; if the cut fails too, the next append retries it
-   * and fails with KAFKA_STORAGE_ERROR until it succeeds (the condition cleared).
+   * A write or fsync failed: reject everything unacknowledged and cut it off the log, back to
+   * the high watermark and never below it (offsets a consumer may have seen are never reused).
+   * Readers stop at the high watermark at once; if the cut fails too, the next append retries
+   * it and fails with KAFKA_STORAGE_ERROR until it succeeds (the condition cleared).
    */
   #fail (error: unknown): void {
     const failure = this.#storageError('write', error)
     this.#logger.warn(failure.message)
-    const keep = this.#acknowledgedEndOffset
+    // Waiters at or below the acknowledged end were resolved as it rose (#acknowledge); the
+    // rest are rejected, even one below a high watermark left by a flush-policy change (its
+    // batch stays; an idempotent retry is answered as a duplicate).
+    const keep = this.#highWatermark
     if (this.#writtenEndOffset > keep) {
       // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
       this.#unflushedMessages = 0
@@ -537,6 +574,9 @@ export class PartitionLog implements FlushTarget {
     this.#logEndOffset = segment.nextOffset
     this.#writtenEndOffset = this.#logEndOffset
     this.#durableEndOffset = Math.min(this.#durableEndOffset, this.#logEndOffset)
+    // Only an explicit truncateTo (replication) may cut below the high watermark; a failed
+    // write cuts to it exactly.
+    this.#highWatermark = Math.min(this.#highWatermark, this.#logEndOffset)
     this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset)
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()

@@ -193,6 +193,13 @@ export class LogSegment {
    */
   async load (validateCrc: boolean): Promise<{ recovered: boolean, truncatedBytes: number }> {
     const fileBytes = (await this.#handle.stat()).size
+    if (fileBytes === 0) {
+      // An empty segment (a new partition, or one rolled just before shutdown) has nothing to
+      // index: whatever its index files hold, the in-memory indexes start empty and are written
+      // back at the next roll or close. Nothing is lost, so this is not a recovery.
+      await this.recover(validateCrc)
+      return { recovered: false, truncatedBytes: 0 }
+    }
     const offsets = await this.#disk.readOptional(path.join(this.directory,
       segmentFileName(this.baseOffset, '.index')))
     const times = await this.#disk.readOptional(path.join(this.directory,

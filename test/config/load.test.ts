@@ -53,7 +53,7 @@ describe('loadBrokerConfig', () => {
 
   it('applies the file, then the environment, then flags', async () => {
     const file = await propertiesFile(
-      'num.partitions=3\nlog.segment.bytes=1000\nlog.dirs=/from/file\nhttp.port=1\n')
+      'num.partitions=3\nlog.segment.bytes=2000000\nlog.dirs=/from/file\nhttp.port=1\n')
     const { config, properties, sources } = await loadBrokerConfig({
       propertiesFile: file,
       env: { TRIBUTARY_NUM_PARTITIONS: '5', TRIBUTARY_HTTP_PORT: '2', TRIBUTARY_LOG_LEVEL: 'debug',
@@ -61,7 +61,7 @@ describe('loadBrokerConfig', () => {
       flags: { 'data-dir': '/from/flag', port: '0', 'http-port': '3', host: undefined },
     })
     assert.equal(config.numPartitions, 5)
-    assert.equal(properties.get('log.segment.bytes'), '1000')
+    assert.equal(properties.get('log.segment.bytes'), '2000000')
     assert.equal(config.dataDir, '/from/flag')
     assert.equal(config.port, 0)
     assert.equal(config.httpPort, 3)

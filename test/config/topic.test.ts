@@ -34,8 +34,8 @@ describe('topic configs', () => {
     assert.equal(brokerDefaultFor(await load({ TRIBUTARY_LOG_ROLL_HOURS: '1' }), 'segment.ms'),
       '3600000')
     assert.equal(brokerDefaultFor(await load({
-      TRIBUTARY_LOG_ROLL_HOURS: '1', TRIBUTARY_LOG_ROLL_MS: '500',
-    }), 'segment.ms'), '500')
+      TRIBUTARY_LOG_ROLL_HOURS: '1', TRIBUTARY_LOG_ROLL_MS: '90000',
+    }), 'segment.ms'), '90000')
   })
 
   it('validates topic overrides by the same schema and returns canonical values', () => {
@@ -51,9 +51,35 @@ describe('topic configs', () => {
     { ok: { 'cleanup.policy': 'compact,delete', 'unclean.leader.election.enable': 'true',
       'retention.bytes': null } })
     assert.deepEqual(parseTopicConfigs({ 'segment.bytes': '10' }), { error: {
-      name: 'segment.bytes', message: 'invalid value for segment.bytes: 10 is below the minimum 14',
+      name: 'segment.bytes',
+      message: 'invalid value for segment.bytes: 10 is below the minimum 1048576',
     } })
   })
+
+  it('has Kafka 4\'s minimums (KIP-1030), so no topic config rolls a file every few batches',
+    async () => {
+      // Before: segment.bytes 14, segment.ms 1 and segment.index.bytes 4 were all accepted.
+      for (const [name, below, minimum] of [['segment.bytes', '1048575', '1048576'],
+        ['segment.ms', '59999', '60000'], ['segment.index.bytes', '1023', '1024']] as const) {
+        assert.match(validateTopicConfigs({ [name]: below }) ?? '',
+          new RegExp(`^invalid value for ${name}: ${below} is below the minimum ${minimum}$`))
+        assert.equal(validateTopicConfigs({ [name]: minimum }), undefined)
+      }
+      for (const [variable, value] of [['TRIBUTARY_LOG_SEGMENT_BYTES', '14'],
+        ['TRIBUTARY_LOG_ROLL_MS', '1'], ['TRIBUTARY_LOG_INDEX_SIZE_MAX_BYTES', '4']]) {
+        await assert.rejects(load({ [variable as string]: value as string }), /below the minimum/)
+      }
+    })
+
+  it('lets the broker\'s internal.segment.bytes (tests only) replace every segment.bytes',
+    async () => {
+      const config = await load({ TRIBUTARY_INTERNAL_SEGMENT_BYTES: '16384' })
+      assert.equal(effectiveTopicConfig(config).segmentBytes, 16384)
+      assert.equal(effectiveTopicConfig(config, new Map([['segment.bytes', '2097152']]))
+        .segmentBytes, 16384)
+      assert.equal(effectiveTopicConfig(await load({}), new Map([['segment.bytes', '2097152']]))
+        .segmentBytes, 2097152)
+    })
 
   it('computes effective topic settings from overrides over broker defaults', async () => {
     const config = await load({ TRIBUTARY_LOG_SEGMENT_BYTES: '1048576',

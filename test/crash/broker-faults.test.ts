@@ -26,8 +26,12 @@ const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
 const TOPIC = 'faults'
 const BATCHES = 60
 const RECORDS_PER_BATCH = 20
-/** About 6 segments of 12 batches, each segment with a few index entries. */
-const TOPIC_CONFIGS = { 'segment.bytes': String(16 * 1024) }
+/**
+ * About 6 segments of 12 batches, each segment with a few index entries; small segments through
+ * the broker's internal.segment.bytes (tests only), since segment.bytes has Kafka 4's 1 MiB
+ * minimum (KIP-1030). Every start of the broker must set it.
+ */
+const BROKER_ENV = { TRIBUTARY_INTERNAL_SEGMENT_BYTES: String(16 * 1024) }
 const INDEX_INTERVAL_BYTES = 4096
 
 const tally = new CrashTally(`broker-level fault cases, CRASH_SEED=${SEED}`)
@@ -40,10 +44,10 @@ interface Acked {
 
 /** A broker with the fault topic holding BATCHES acknowledged batches of numbered values. */
 async function brokerWithData (): Promise<{ broker: BrokerProcess, acked: Acked }> {
-  const broker = await startBroker()
+  const broker = await startBroker({ env: BROKER_ENV })
   const client = new KafkaClient({ bootstrap: broker.bootstrap })
   try {
-    await client.createTopic(TOPIC, { partitions: 1, configs: TOPIC_CONFIGS })
+    await client.createTopic(TOPIC, { partitions: 1 })
     const values: string[] = []
     for (let batch = 0; batch < BATCHES; batch++) {
       const records = Array.from({ length: RECORDS_PER_BATCH }, (_, i) =>
@@ -74,7 +78,8 @@ async function segmentFiles (directory: string, suffix: string): Promise<string[
  */
 async function restartAndCheck (stopped: BrokerProcess, acked: Acked, expectedEnd: number,
   random: () => number): Promise<void> {
-  const broker = await startBroker({ dataDir: stopped.dataDir, kafkaPort: stopped.kafkaPort })
+  const broker = await startBroker({ dataDir: stopped.dataDir, kafkaPort: stopped.kafkaPort,
+    env: BROKER_ENV })
   const client = new KafkaClient({ bootstrap: broker.bootstrap })
   try {
     assert.equal((await client.listOffsets(TOPIC, 0, -1)).offset, expectedEnd,

@@ -52,12 +52,30 @@ describe('createMetrics', () => {
     ]
     const lines = new Set(text.split('\n'))
     for (const line of expected) assert.ok(lines.has(line), `missing: ${line}`)
-    assert.match(text, /^tributary_process_cpu_user_seconds_total /m)
-    assert.match(text, /^tributary_nodejs_heap_size_used_bytes /m)
     for (const line of text.split('\n')) {
       if (line === '' || line.startsWith('#')) continue
-      assert.ok(line.startsWith('tributary_'), `unprefixed series: ${line}`)
+      assert.match(line, /^(tributary|process|nodejs)_/, `unexpected series: ${line}`)
     }
+  })
+
+  it('keeps the standard process and Node.js metric names for stock dashboards', async () => {
+    const text = await createMetrics({ perPartition: true }).registry.metrics()
+    for (const name of ['process_cpu_seconds_total', 'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_heap_size_used_bytes',
+      'nodejs_heap_size_total_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_version_info',
+      'nodejs_active_handles']) {
+      assert.match(text, new RegExp(`^# TYPE ${name} `, 'm'), `missing ${name}`)
+    }
+    assert.doesNotMatch(text, /^# TYPE tributary_(process|nodejs)_/m)
+  })
+
+  it('has no gauge whose name ends in _total', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    feed(metrics)
+    const gauges = [...(await metrics.registry.metrics())
+      .matchAll(/^# TYPE (\S+) gauge$/gm)].map(match => match[1] as string)
+    assert.ok(gauges.length > 10)
+    assert.deepEqual(gauges.filter(name => name.endsWith('_total')), [])
   })
 
   it('drops per-partition series when switched off but keeps topic and group totals',
@@ -99,10 +117,45 @@ describe('createMetrics', () => {
     assert.match(text, /^tributary_metrics_collect_errors_total\{provider="group"\} [1-9]/m)
   })
 
-  it('forgets a deleted topic\'s counters', async () => {
+  it('forgets a deleted topic\'s counters and group lag at the next scrape', async () => {
     const metrics = createMetrics({ perPartition: true })
+    let samples = [{ topic: 'tmp', partition: 0, logEndOffset: 1, sizeBytes: 1 },
+      { topic: 'kept', partition: 0, logEndOffset: 1, sizeBytes: 1 }]
+    metrics.setPartitionProvider(() => samples)
+    metrics.setGroupLagProvider(() => [
+      { group: 'g', topic: 'tmp', partition: 0, lag: 1, lagSeconds: 1 },
+      { group: 'g', topic: 'kept', partition: 0, lag: 1, lagSeconds: 1 },
+    ])
     metrics.recordProduce('tmp', 1, 10, 0.001)
-    metrics.forgetTopic('tmp')
-    assert.doesNotMatch(await metrics.registry.metrics(), /topic="tmp"/)
+    metrics.recordFetch('tmp', 10, 1)
+    metrics.recordProduce('kept', 1, 10, 0.001)
+    assert.match(await metrics.registry.metrics(), /tributary_topic_bytes_in_total\{topic="tmp"\}/)
+    samples = samples.filter(s => s.topic !== 'tmp')
+    const text = await metrics.registry.metrics()
+    assert.doesNotMatch(text, /topic="tmp"/)
+    assert.match(text, /tributary_topic_bytes_in_total\{topic="kept"\} 10/)
+    assert.match(text, /tributary_consumer_group_lag\{group="g",topic="kept"\} 1/)
+    // A topic re-created under the same name starts from zero.
+    samples = [...samples, { topic: 'tmp', partition: 0, logEndOffset: 0, sizeBytes: 0 }]
+    metrics.recordProduce('tmp', 1, 3, 0.001)
+    assert.match(await metrics.registry.metrics(),
+      /tributary_topic_bytes_in_total\{topic="tmp"\} 3/)
+  })
+
+  it('exports the flusher totals, including the time spent in rounds', async () => {
+    const metrics = createMetrics({ perPartition: false })
+    metrics.setFlushProvider(() => ({ rounds: 4, fsyncs: 6, bytes: 4096, roundSeconds: 0.25 }))
+    const text = await metrics.registry.metrics()
+    assert.match(text, /^tributary_log_flush_rounds_total 4$/m)
+    assert.match(text, /^tributary_log_fsyncs_total 6$/m)
+    assert.match(text, /^tributary_log_flushed_bytes_total 4096$/m)
+    assert.match(text, /^tributary_log_flush_round_seconds_total 0\.25$/m)
+  })
+
+  it('keeps counters when the partition provider throws', async () => {
+    const metrics = createMetrics({ perPartition: true })
+    metrics.setPartitionProvider(() => { throw new Error('log manager closed') })
+    metrics.recordProduce('t', 1, 10, 0.001)
+    assert.match(await metrics.registry.metrics(), /tributary_topic_bytes_in_total\{topic="t"\} 10/)
   })
 })

@@ -271,6 +271,20 @@ describe('Connection: failures stay local', () => {
   })
 })
 
+describe('Connection: a request that cannot be parsed', () => {
+  it('answers the requests before it, then closes the connection', async () => {
+    const { connect, warnings } = await start()
+    const client = await connect()
+    // One write: a valid request, then one of an API the broker does not serve.
+    client.send(Buffer.concat([requestFrame(60, 1, MODE.OK), requestFrame(99, 2, MODE.OK)]))
+    const answered = await client.next()
+    assert.deepEqual(answered.correlationId, 1)
+    assert.equal(answered.response.text, 'ok')
+    await within(3000, 'the close', client.closed)
+    assert.ok(warnings.some(line => line.includes('unsupported API key 99')), warnings.join('\n'))
+  })
+})
+
 describe('Connection: a failed acks=0 Produce', () => {
   it('closes the connection instead of sending a response the client does not expect',
     async () => {

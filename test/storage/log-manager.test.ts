@@ -8,7 +8,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
+import { nodeDisk } from '../../src/io/disk.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { writeAtomic } from '../../src/storage/checkpoint.js'
 import { LogDirLockedError, LogManager } from '../../src/storage/log-manager.js'
 
 let dataDir: string
@@ -153,5 +155,27 @@ describe('LogManager', () => {
     const reopened = await LogManager.open({ dataDir, nodeId: 1 })
     assert.deepEqual([...reopened.logs()], [], 'a stray directory is not loaded again')
     await reopened.close()
+  })
+})
+
+describe('writeAtomic', () => {
+  it('serializes concurrent writers of one file: all succeed and the last one wins', async () => {
+    // Before, every writer used `<file>.tmp`: one truncated or renamed away another's temp file
+    // (ENOENT on rename, or torn contents under the real name).
+    const file = path.join(dataDir, 'recovery-point-offset-checkpoint')
+    const contents = Array.from({ length: 20 }, (_, n) => `0\n1\nt 0 ${n}\n`.repeat(n + 1))
+    await Promise.all(contents.map(text => writeAtomic(nodeDisk, file, text)))
+    assert.equal((await readFile(file)).toString(), contents.at(-1))
+    assert.deepEqual((await readdir(dataDir)).filter(name => name.endsWith('.tmp')), [])
+  })
+
+  it('writes checkpoints from concurrent callers without failing', async () => {
+    const manager = await LogManager.open({ dataDir, nodeId: 1 })
+    const log = await manager.getOrCreateLog('t', 0)
+    await log.append(batch(), { leaderEpoch: 0, recordsCount: 10, maxTimestamp: 1000 })
+    await Promise.all(Array.from({ length: 10 }, () => manager.writeCheckpoints()))
+    assert.equal((await readFile(path.join(dataDir, 'recovery-point-offset-checkpoint')))
+      .toString(), '0\n1\nt 0 10\n')
+    await manager.close()
   })
 })

@@ -34,7 +34,9 @@ describe(`PartitionLog against a model (STORAGE_MODEL_SEED=${SEED})`, () => {
     const random = seededRandom(SEED)
     const pick = (n: number): number => Math.floor(random() * n)
     const dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-model-'))
-    const config = { segmentBytes: 2048 + pick(6144), indexIntervalBytes: 1 + pick(2048) }
+    // Segments hold at least the largest batch appendRandom builds (about 5 KB): a larger batch
+    // is RECORD_LIST_TOO_LARGE, as in Kafka, rather than a segment of its own.
+    const config = { segmentBytes: 5120 + pick(6144), indexIntervalBytes: 1 + pick(2048) }
     const open = (): Promise<LogManager> => LogManager.open({ dataDir, nodeId: 1,
       defaultConfig: config })
     let manager = await open()

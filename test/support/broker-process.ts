@@ -41,6 +41,8 @@ export interface StartOptions {
   readyTimeoutMs?: number
   /** Flags for node itself, before the script (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
   nodeArgs?: string[]
+  /** Keep only this many trailing bytes of output (a long run's logs stay bounded). */
+  outputTailBytes?: number
 }
 
 export async function makeDataDir (prefix = 'tributary-test-'): Promise<string> {
@@ -75,6 +77,8 @@ export async function startBroker (options: StartOptions = {}): Promise<BrokerPr
     }, options.readyTimeoutMs ?? 20000)
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
+      const tail = options.outputTailBytes
+      if (tail !== undefined && output.length > 2 * tail) output = output.slice(-tail)
       const match = READY_PATTERN.exec(output)
       if (match !== null) {
         clearTimeout(timer)

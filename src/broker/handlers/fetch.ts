@@ -6,7 +6,12 @@
  *
  * Limits and pitfalls (docs/protocol.md, Fetch): `max_bytes` bounds the response and
  * `partition_max_bytes` each partition, except that the first batch of the first non-empty
- * partition is returned whole even if larger (KIP-74); empty records are encoded with size 0;
+ * partition is returned whole even if larger (KIP-74). The broker's `fetch.max.bytes` (default
+ * 55 MiB) caps `max_bytes` whatever the client asks, as Kafka's KafkaApis.handleFetchRequest
+ * does (min of the two); `max_bytes` ≤ 0 is a budget of 0, which returns that first batch only,
+ * never "unlimited". A partition named twice in one request is answered once, at its first
+ * occurrence (Kafka's fetch session keys partitions in one map); later ones are dropped.
+ * Empty records are encoded with size 0;
  * `preferred_read_replica` is -1; `session_id` is 0 (sessions are not kept, which is always
  * legal); no transactions exist yet, so the last stable offset is the high watermark and
  * read_committed reads like read_uncommitted.
@@ -31,10 +36,12 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
   async handle (broker, request, context) {
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MAX_MS)
     const deadlineMs = broker.clock.monotonicMs() + waitMs
-    const keys = request.topics.flatMap(topic =>
+    const topics = withoutDuplicates(request.topics)
+    const maxBytes = Math.min(Math.max(request.maxBytes, 0), broker.settings.fetchMaxBytes)
+    const keys = topics.flatMap(topic =>
       topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
     for (;;) {
-      const { responses, bytes, failed } = await readAll(broker, request)
+      const { responses, bytes, failed } = await readAll(broker, topics, maxBytes)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
       if (bytes >= request.minBytes || failed || remainingMs <= 0 || context.signal.aborted) {
         return {
@@ -46,19 +53,36 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
   },
 }
 
-async function readAll (broker: Broker, request: FetchRequest):
+type TopicRequest = FetchRequest['topics'][number]
+
+/** The topics of a request with each partition at its first occurrence only. */
+function withoutDuplicates (topics: readonly TopicRequest[]): TopicRequest[] {
+  const seen = new Set<string>()
+  const unique: TopicRequest[] = []
+  for (const topic of topics) {
+    const partitions = topic.partitions.filter(partition => {
+      const key = partitionKey(topic.topic, partition.partition)
+      if (seen.has(key)) return false
+      seen.add(key)
+      return true
+    })
+    if (partitions.length > 0) unique.push({ ...topic, partitions })
+  }
+  return unique
+}
+
+async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number):
 Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
   let bytes = 0
   let failed = false
   const responses: TopicResponse[] = []
-  const maxBytes = request.maxBytes > 0 ? request.maxBytes : Number.MAX_SAFE_INTEGER
-  for (const topic of request.topics) {
+  for (const topic of topics) {
     const partitions: PartitionResponse[] = []
     responses.push({ topic: topic.topic, topicId: topic.topicId, partitions })
     for (const partition of topic.partitions) {
       const response = emptyResponse(partition.partition)
       partitions.push(response)
-      const budget = Math.min(partition.partitionMaxBytes, maxBytes - bytes)
+      const budget = Math.min(Math.max(partition.partitionMaxBytes, 0), maxBytes - bytes)
       if (budget <= 0 && bytes > 0) continue
       try {
         const read = await broker.replicaManager.readPartition(topic.topic, partition.partition,

@@ -10,22 +10,16 @@ import type { Broker } from '../../broker/broker.js'
 import { decodeBase64 } from '../codec.js'
 import { HttpError, TOPIC_NOT_FOUND } from '../errors.js'
 import { produceMessages, type OutgoingMessage } from '../records-service.js'
+import { ERROR_RESPONSES, okResponse, ref, TAG } from '../schemas.js'
 
 export const V2_JSON = 'application/vnd.kafka.json.v2+json'
 export const V2_BINARY = 'application/vnd.kafka.binary.v2+json'
-const V2_RESPONSE = 'application/vnd.kafka.v2+json'
+/** REST Proxy v2's media type for requests and responses that carry no records. */
+export const V2 = 'application/vnd.kafka.v2+json'
 
-const recordsBody = {
-  type: 'object',
-  required: ['records'],
-  properties: {
-    records: {
-      type: 'array', minItems: 1, maxItems: 10_000,
-      items: { type: 'object', required: ['value'], properties: {
-        key: {}, value: {}, partition: { type: 'integer', minimum: 0 } } },
-    },
-  },
-}
+const tags = [TAG.restProxy]
+const topicParams = { type: 'object', required: ['topic'], properties: {
+  topic: ref('TopicName') } }
 
 function encodeField (request: FastifyRequest, value: unknown, field: string): Buffer | null {
   if (value === null || value === undefined) return null
@@ -42,14 +36,23 @@ function encodeField (request: FastifyRequest, value: unknown, field: string): B
 }
 
 export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void {
-  app.get('/topics', async (_request, reply) =>
-    reply.type(V2_RESPONSE).send([...broker.image.topics()].map(topic => topic.name)))
+  app.get('/topics', {
+    schema: { tags, produces: [V2], summary: 'List topic names (REST Proxy v2)',
+      response: { 200: { description: 'Topic names', type: 'array', items: { type: 'string' },
+        examples: [['user-events']] }, ...ERROR_RESPONSES } },
+  }, async (_request, reply) =>
+    reply.type(V2).send([...broker.image.topics()].map(topic => topic.name)))
 
-  app.get('/topics/:topic', async (request, reply) => {
+  app.get('/topics/:topic', {
+    schema: { tags, produces: [V2], summary: 'Describe a topic (REST Proxy v2)',
+      params: topicParams,
+      response: { 200: okResponse('The topic, its configs and partitions', 'V2Topic'),
+        ...ERROR_RESPONSES } },
+  }, async (request, reply) => {
     const { topic } = request.params as { topic: string }
     const info = broker.image.topic(topic)
     if (info === undefined) throw TOPIC_NOT_FOUND(topic)
-    return reply.type(V2_RESPONSE).send({
+    return reply.type(V2).send({
       name: info.name,
       configs: Object.fromEntries(broker.configs.describeTopic(info.name, info.configs)
         .map(entry => [entry.name, entry.value])),
@@ -71,13 +74,14 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
     const messages: OutgoingMessage[] = body.records.map((record, index) => {
       const partition = fixedPartition ?? record.partition
       return {
-        key: encodeField(request, record.key, `records[${index}].key`),
-        value: encodeField(request, record.value, `records[${index}].value`),
+        key: encodeField(request, record.key, `body.records[${index}].key`),
+        value: encodeField(request, record.value, `body.records[${index}].value`),
         headers: [],
         ...(partition === undefined ? {} : { partition }),
       }
     })
-    const results = await produceMessages(broker, topic, messages, -1)
+    const results = await produceMessages(broker, topic, messages, -1,
+      { topic: 'params.topic', messages: 'body.records' })
     return {
       key_schema_id: null,
       value_schema_id: null,
@@ -86,19 +90,31 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
     }
   }
 
-  app.post('/topics/:topic', { schema: { body: recordsBody } }, async (request, reply) => {
+  const produceDescription = `Body in ${V2_JSON} (keys and values are JSON, stored as JSON ` +
+    `text) or ${V2_BINARY} (base64 strings, stored as those bytes). A missing topic is created ` +
+    'when auto.create.topics.enable is true.'
+  app.post('/topics/:topic', {
+    schema: { tags, consumes: [V2_JSON, V2_BINARY], produces: [V2],
+      summary: 'Produce to a topic (REST Proxy v2)',
+      description: produceDescription, params: topicParams, body: ref('V2ProduceRequest'),
+      response: { 200: okResponse('Where each record was stored', 'V2ProduceResponse'),
+        ...ERROR_RESPONSES } },
+  }, async (request, reply) => {
     const { topic } = request.params as { topic: string }
-    return reply.type(V2_RESPONSE).send(await produce(request, topic, undefined))
+    return reply.type(V2).send(await produce(request, topic, undefined))
   })
 
   app.post('/topics/:topic/partitions/:partition', {
-    schema: {
-      body: recordsBody,
-      params: { type: 'object', properties: { topic: { type: 'string' },
-        partition: { type: 'integer', minimum: 0 } } },
-    },
+    schema: { tags, consumes: [V2_JSON, V2_BINARY], produces: [V2],
+      summary: 'Produce to one partition (REST Proxy v2)',
+      description: produceDescription,
+      params: { type: 'object', required: ['topic', 'partition'], properties: {
+        topic: ref('TopicName'), partition: { type: 'integer', minimum: 0 } } },
+      body: ref('V2ProduceRequest'),
+      response: { 200: okResponse('Where each record was stored', 'V2ProduceResponse'),
+        ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const { topic, partition } = request.params as { topic: string, partition: number }
-    return reply.type(V2_RESPONSE).send(await produce(request, topic, partition))
+    return reply.type(V2).send(await produce(request, topic, partition))
   })
 }

@@ -1,0 +1,282 @@
+/**
+ * The load generator's scenarios (`npm run bench -- <scenario>`), each against the broker at
+ * `options.bootstrap` with the lean client: `produce` (closed loop), `consume` (a produce
+ * phase read back), `latency` (open loop at a rate) and `sweep` (latency at fractions of the
+ * peak). bench/load.ts parses the options and reports; compare-kafka runs these same
+ * functions against Apache Kafka and Tributary.
+ */
+import { KafkaClient } from '../../src/client/client.js'
+import {
+  CompressionCodec, lastOffsetOf, RECORDS_COUNT_OFFSET,
+} from '../../src/records/batch-header.js'
+import { splitBatches } from '../../src/records/batch.js'
+import { buildRecordBatch } from '../../src/records/builder.js'
+import type { BrokerProcess } from '../../test/support/broker-process.js'
+import { produceWithKafkajs } from './kafkajs-producer.js'
+import { runAtRate, type RateRunResult } from './rate-run.js'
+import { recordsPerBatch } from './stamped-batches.js'
+import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './raw-limit.js'
+import {
+  formatRate, latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs,
+  type Percentiles, type Sample,
+} from './report.js'
+
+export interface Options {
+  bootstrap: string
+  spawn: boolean
+  profile: boolean
+  client: 'tributary' | 'kafkajs'
+  messageSize: number
+  batchBytes: number
+  lingerMs: number
+  acks: number
+  partitions: number
+  producers: number
+  inflight: number
+  duration: number
+  /** Closed-loop produce: stop after this many messages (or `duration`, whichever is first). */
+  messages?: number
+  warmup: number
+  rate?: number
+  rateFraction?: number
+  fractions: number[]
+  compression: string
+  topic: string
+  rawLimit: boolean
+  /** Where the JSON and the charts go. */
+  out: string
+}
+
+export interface Context {
+  options: Options
+  broker?: BrokerProcess
+  topics: number
+}
+
+export interface ProduceResult {
+  client: string
+  messages: number
+  bytes: number
+  seconds: number
+  messagesPerSecond: number
+  megabytesPerSecond: number
+  requestLatencyMs: Percentiles
+  spectrum: Array<[number, number]>
+  samples: Sample[]
+  groupCommit?: { rounds: number, fsyncs: number, bytes: number, bytesPerFsync: number }
+  rawLimit?: RawLimit & { ratio: number }
+}
+
+/**
+ * The bound on outstanding requests per producer connection in fixed-rate runs: an open loop
+ * must not stall on its own bound below the broker's, or it would measure itself.
+ */
+const OPEN_LOOP_INFLIGHT = 256
+
+export const CODECS: Record<string, CompressionCodec> = {
+  none: CompressionCodec.None, gzip: CompressionCodec.Gzip, snappy: CompressionCodec.Snappy,
+  lz4: CompressionCodec.Lz4, zstd: CompressionCodec.Zstd,
+}
+
+/** How long a new topic may take to have a leader for every partition. */
+const LEADERS_TIMEOUT_MS = 30_000
+
+/**
+ * A fresh topic per measured phase, so one phase's data never feeds another's reads. It is
+ * ready once Metadata names a leader for every partition: Kafka's brokers learn a new topic
+ * from the controller's log moments after CreateTopics answers.
+ */
+async function freshTopic (context: Context, partitions: number): Promise<string> {
+  const name = `${context.options.topic}-${++context.topics}`
+  const client = new KafkaClient({ bootstrap: context.options.bootstrap })
+  try {
+    await client.createTopic(name, { partitions })
+    const deadline = Date.now() + LEADERS_TIMEOUT_MS
+    for (;;) {
+      const topic = (await client.metadata([name])).topics.find(found => found.name === name)
+      const led = topic?.partitions.filter(p => p.errorCode === 0 && p.leaderId >= 0).length
+      if (led === partitions) break
+      if (Date.now() > deadline) {
+        throw new Error(`topic ${name}: ${led ?? 0} of ${partitions} partitions have a leader ` +
+          `after ${LEADERS_TIMEOUT_MS} ms`)
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  } finally {
+    await client.close()
+  }
+  return name
+}
+
+async function makeBatch (options: Options): Promise<Buffer> {
+  const now = Date.now()
+  const count = recordsPerBatch(options.messageSize, options.batchBytes)
+  return buildRecordBatch(Array.from({ length: count },
+    (_, i) => ({ value: Buffer.alloc(options.messageSize, i % 251) })),
+  { compression: CODECS[options.compression] ?? CompressionCodec.None, timestampMs: now })
+}
+
+/** Closed loop: `producers` connections × `inflight` workers, each sending the same batch. */
+export async function produce (context: Context): Promise<ProduceResult> {
+  const { options } = context
+  const topic = await freshTopic(context, options.partitions)
+  const before = context.broker === undefined ? undefined
+    : await scrapeFlushTotals(httpAddress(context.broker))
+  const latency = latencyHistogram()
+  const sampler = new Sampler(`produce (${options.client})`, options.duration)
+  let messages = 0
+  let bytes = 0
+  const acknowledged = (latencyMs: number, count: number, size: number): void => {
+    recordMs(latency, latencyMs)
+    messages += count
+    bytes += size
+  }
+  const started = performance.now()
+  let claimed = 0
+  // Each send claims its records first, so in-flight sends never overshoot --messages.
+  const claim = (count: number): boolean => {
+    if (options.messages !== undefined && claimed + count > options.messages) return false
+    claimed += count
+    return true
+  }
+  const records = recordsPerBatch(options.messageSize, options.batchBytes)
+  let chunk: Buffer | undefined
+  if (options.client === 'kafkajs') {
+    await produceWithKafkajs({ ...options, topic, durationSeconds: options.duration,
+      recordsPerSend: records, claim }, sampler, acknowledged)
+  } else {
+    chunk = await makeBatch(options)
+    const batch = chunk
+    const clients = Array.from({ length: options.producers },
+      () => new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
+    const deadline = started + options.duration * 1000
+    let next = 0
+    await Promise.all(clients.flatMap(client => Array.from({ length: options.inflight },
+      async () => {
+        while (performance.now() < deadline && claim(records)) {
+          const partition = next++ % options.partitions
+          const sent = performance.now()
+          await client.produce(topic, partition, batch, { acks: options.acks })
+          acknowledged(performance.now() - sent, records, batch.length)
+          sampler.add(records, batch.length)
+        }
+      })))
+    for (const client of clients) await client.close()
+  }
+  const seconds = (performance.now() - started) / 1000
+  const result: ProduceResult = {
+    client: options.client,
+    messages,
+    bytes,
+    seconds,
+    messagesPerSecond: messages / seconds,
+    megabytesPerSecond: bytes / seconds / 1e6,
+    requestLatencyMs: percentilesMs(latency),
+    spectrum: spectrumMs(latency),
+    samples: sampler.stop(),
+  }
+  if (context.broker !== undefined && before !== undefined) {
+    const after = await scrapeFlushTotals(httpAddress(context.broker))
+    const fsyncs = after.fsyncs - before.fsyncs
+    const flushed = after.bytes - before.bytes
+    const bytesPerFsync = fsyncs === 0 ? flushed : flushed / fsyncs
+    result.groupCommit = { rounds: after.rounds - before.rounds, fsyncs, bytes: flushed,
+      bytesPerFsync: Math.round(bytesPerFsync) }
+    if (options.rawLimit && chunk !== undefined && flushed > 0) {
+      const raw = measureRawLimit(context.broker.dataDir, flushed, bytesPerFsync,
+        options.partitions, chunk)
+      result.rawLimit = { ...raw, ratio: result.megabytesPerSecond / raw.megabytesPerSecond }
+    }
+  }
+  return result
+}
+
+export interface ConsumeResult {
+  produce: ProduceResult
+  consume: { messages: number, bytes: number, seconds: number, messagesPerSecond: number,
+    megabytesPerSecond: number, samples: Sample[] }
+  consumeOverProduce: number
+}
+
+export async function consume (context: Context): Promise<ConsumeResult> {
+  const { options } = context
+  const produced = await produce(context)
+  const topic = `${options.topic}-${context.topics}`
+  const client = new KafkaClient({ bootstrap: options.bootstrap })
+  await client.metadata([topic])
+  const sampler = new Sampler('consume', Math.ceil(produced.seconds / 4))
+  const started = performance.now()
+  let messages = 0
+  let bytes = 0
+  await Promise.all(Array.from({ length: options.partitions }, async (_, partition) => {
+    const end = (await client.listOffsets(topic, partition, -1)).offset
+    let offset = 0
+    while (offset < end) {
+      const fetched = await client.fetch(topic, partition, offset,
+        { maxBytes: 8 * 1024 * 1024, maxWaitMs: 100 })
+      const records = fetched.records ?? Buffer.alloc(0)
+      let count = 0
+      let size = 0
+      // Whole batches only: Kafka cuts a response at max_bytes, mid-batch, and the cut batch
+      // comes again in the next fetch.
+      for (const batch of splitBatches(records)) {
+        count += records.readInt32BE(batch.position + RECORDS_COUNT_OFFSET)
+        offset = lastOffsetOf(records, batch.position) + 1
+        size += batch.size
+      }
+      messages += count
+      bytes += size
+      sampler.add(count, size)
+    }
+  }))
+  const seconds = (performance.now() - started) / 1000
+  const samples = sampler.stop()
+  await client.close()
+  const messagesPerSecond = messages / seconds
+  return {
+    produce: produced,
+    consume: { messages, bytes, seconds, messagesPerSecond,
+      megabytesPerSecond: bytes / seconds / 1e6, samples },
+    consumeOverProduce: messagesPerSecond / produced.messagesPerSecond,
+  }
+}
+
+export async function atRate (context: Context, rate: number, label: string): Promise<RateRunResult> {
+  const { options } = context
+  const topic = await freshTopic(context, options.partitions)
+  return runAtRate({
+    bootstrap: options.bootstrap, topic, partitions: options.partitions,
+    producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
+    durationSeconds: options.duration, messageSize: options.messageSize,
+    batchBytes: options.batchBytes, lingerMs: options.lingerMs, acks: options.acks,
+    endToEnd: true, label,
+    warmupSeconds: options.warmup,
+  })
+}
+
+export async function latency (context: Context): Promise<Record<string, unknown>> {
+  const { options } = context
+  let peak: ProduceResult | undefined
+  let rate = options.rate
+  if (options.rateFraction !== undefined) {
+    peak = await produce(context)
+    rate = Math.round(peak.messagesPerSecond * options.rateFraction)
+  }
+  const run = await atRate(context, rate ?? 100_000, `latency @ ${formatRate(rate ?? 100_000)}`)
+  return { peak, run }
+}
+
+export async function sweep (context: Context): Promise<Record<string, unknown>> {
+  const peak = await produce(context)
+  const runs: Array<{ fraction: number } & RateRunResult> = []
+  for (const fraction of context.options.fractions) {
+    const rate = Math.round(peak.messagesPerSecond * fraction)
+    const label = `${Math.round(fraction * 100)}% of peak`
+    runs.push({ fraction, ...await atRate(context, rate, label) })
+  }
+  return { peak, runs }
+}
+
+export function httpAddress (broker: BrokerProcess): string {
+  return `127.0.0.1:${broker.httpPort}`
+}
