@@ -25,7 +25,7 @@ import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
 import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
-import { createMetrics, type Metrics } from './metrics/metrics.js'
+import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
 import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
@@ -214,18 +214,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
       port: config.externalAdvertisedPort ?? externalServer.port })
   }
-  const rack = config.properties.get('broker.rack')?.value ?? null
+  const registration = { host: config.advertisedHost, port: settings.advertisedPort,
+    rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
   if (member === undefined) {
-    await controller.registerBroker(config.advertisedHost, settings.advertisedPort, rack,
+    await controller.registerBroker(registration.host, registration.port, registration.rack,
       endpoints)
-    metrics.setClusterProvider(() => ({
-      activeControllerId: config.nodeId, isActiveController: true,
-      liveBrokers: image.brokers.size, latestRevision: 0, appliedRevision: 0,
-    }))
   } else {
     try {
-      await member.register({ host: config.advertisedHost, port: settings.advertisedPort, rack,
-        endpoints, incarnationId: randomUUID() })
+      await member.register({ ...registration, incarnationId: randomUUID() })
       await member.awaitController(CONTROLLER_WAIT_MS)
       await startGroups()
     } catch (error) {
@@ -233,14 +229,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await member.close()
       throw error
     }
-    metrics.setClusterProvider(() => ({
-      activeControllerId: member.activeControllerId,
-      isActiveController: member.active,
-      liveBrokers: image.brokers.size,
-      latestRevision: member.log.latestRevision,
-      appliedRevision: member.log.appliedRevision,
-    }))
   }
+  metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
@@ -356,4 +346,20 @@ function offsetsLeadershipFollower (coordinator: GroupCoordinator,
       }
     },
   }
+}
+
+/** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */
+function clusterSampler (nodeId: number, image: MetadataImage,
+  member: ClusterMember | undefined): () => ClusterSample {
+  if (member === undefined) {
+    return () => ({ activeControllerId: nodeId, isActiveController: true,
+      liveBrokers: image.brokers.size, latestRevision: 0, appliedRevision: 0 })
+  }
+  return () => ({
+    activeControllerId: member.activeControllerId,
+    isActiveController: member.active,
+    liveBrokers: image.brokers.size,
+    latestRevision: member.log.latestRevision,
+    appliedRevision: member.log.appliedRevision,
+  })
 }
