@@ -74,8 +74,13 @@ export class ClusterMember implements ControllerRole {
   /** Replays the whole metadata log into the controller's image, then follows it. */
   async follow (controller: Controller): Promise<void> {
     this.#controller = controller
+    // A failure repeats on every wake-up until it clears (etcd down): log each kind once.
+    let last = ''
     await this.log.start(controller, error => {
-      this.#options.logger.error(`following the metadata log failed: ${String(error)}`)
+      const message = String(error)
+      if (message === last) return
+      last = message
+      this.#options.logger.error(`following the metadata log failed: ${message}`)
     })
   }
 
