@@ -369,12 +369,14 @@ export class Controller {
   }
 
   deleteTopic (name: string): Promise<TopicInfo> {
-    const known = this.image.topic(name)
-    const forwarded = this.#forwarded({ kind: 'deleteTopic', name })
-    if (forwarded !== undefined && known !== undefined) return forwarded.then(() => known)
-    if (forwarded !== undefined) {
-      return Promise.reject(new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
-        `topic '${name}' does not exist`))
+    if (this.#role !== undefined && !this.#role.active) {
+      // The answer names the deleted topic as this broker's image knew it.
+      const known = this.image.topic(name)
+      if (known === undefined) {
+        return Promise.reject(new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
+          `topic '${name}' does not exist`))
+      }
+      return this.#role.forward({ kind: 'deleteTopic', name }).then(() => known)
     }
     return this.#serialize(async () => {
       const topic = this.image.topic(name)
