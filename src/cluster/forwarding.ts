@@ -49,7 +49,11 @@ export class ForwardingClient {
   readonly #log: EtcdMetadataLog
   readonly #leaseId: () => string
   readonly #pending = new Map<number, Pending>()
-  #next = 0
+  /**
+   * Request ids start from the clock (in microseconds, below 2^53 for centuries), so a
+   * restarted broker never reuses an id the controller remembers as answered.
+   */
+  #next = Date.now() * 1000
   #watcher: Watcher | undefined
   #poll: NodeJS.Timeout | undefined
 

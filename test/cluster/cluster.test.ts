@@ -218,6 +218,18 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
     })
 
+  it('forwards again from a broker restarted cleanly (request ids are never reused)',
+    async () => {
+      const { controllerId } = await eventually('a controller',
+        () => agreedView(cluster, [1, 2, 3]))
+      const other = [1, 2, 3].find(id => id !== controllerId) as number
+      assert.equal(await createTopicOn(cluster, other, 'before-restart', 1, 1), 'NONE')
+      assert.equal(await cluster.brokers.get(other)?.stop(), 0, 'clean shutdown')
+      await cluster.startNode(other)
+      assert.equal(await createTopicOn(cluster, other, 'after-restart', 1, 1), 'NONE')
+      await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+    })
+
   it('fails the controller over after SIGKILL; admin works again; the broker rejoins',
     async t => {
       const { controllerId } = await eventually('a controller',
