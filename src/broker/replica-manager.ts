@@ -170,7 +170,11 @@ export class ReplicaManager implements MetadataPublisher {
   #requireLog (topic: string, partition: number): PartitionLog {
     const log = this.log(topic, partition)
     const known = this.#options.image.topic(topic)?.partitions[partition] !== undefined
-    if (known && this.#options.mayLead?.(topic, partition) === false) {
+    // In a cluster, also while the log of a partition just assigned here is still being
+    // created: Kafka's getPartitionOrError answers NOT_LEADER_OR_FOLLOWER for a partition that
+    // the metadata has and this broker does not host (yet).
+    const notHere = log === undefined && this.#options.mayLead !== undefined
+    if (known && (notHere || this.#options.mayLead?.(topic, partition) === false)) {
       // Kafka's answer from a broker that is not (or no longer) the leader: clients refresh
       // their metadata and go to the leader.
       throw new PartitionError('NOT_LEADER_OR_FOLLOWER',

@@ -125,7 +125,12 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
         describeTopic(await metadataFrom(cluster, id, ['led']), 'led')))
       return views.every(view => view !== undefined) ? true : undefined
     })
-    assert.equal(await produceOn(cluster, leader, 'led', 0), 'NONE')
+    // The leader may still be creating the log: NOT_LEADER_OR_FOLLOWER (retriable) until then.
+    await eventually('the leader takes produce', async () => {
+      const result = await produceOn(cluster, leader, 'led', 0)
+      assert.ok(['NONE', 'NOT_LEADER_OR_FOLLOWER'].includes(result), result)
+      return result === 'NONE' ? true : undefined
+    })
     const other = [1, 2, 3].find(id => id !== leader) as number
     assert.equal(await produceOn(cluster, other, 'led', 0), 'NOT_LEADER_OR_FOLLOWER')
   })
@@ -226,7 +231,13 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       assert.equal(await createTopicOn(cluster, other, 'before-restart', 1, 1), 'NONE')
       assert.equal(await cluster.brokers.get(other)?.stop(), 0, 'clean shutdown')
       await cluster.startNode(other)
-      assert.equal(await createTopicOn(cluster, other, 'after-restart', 1, 1), 'NONE')
+      // Retriable refusals may come while the cluster settles; a dropped request would time
+      // out (REQUEST_TIMED_OUT after 15 s) again and again.
+      await eventually('a forwarded creation after the restart', async () => {
+        const result = await createTopicOn(cluster, other, 'after-restart', 1, 1)
+        assert.notEqual(result, 'REQUEST_TIMED_OUT')
+        return result === 'NONE' || result === 'TOPIC_ALREADY_EXISTS' ? true : undefined
+      }, 30_000)
       await eventually('three brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
     })
 

@@ -130,7 +130,12 @@ export async function createTopicOn (cluster: TestCluster, nodeId: number, name:
         configs: [] }],
       timeoutMs: 20_000, validateOnly: false,
     })
-    return errorByCode(response.topics[0]?.errorCode ?? -1)?.name ?? 'UNKNOWN'
+    const result = response.topics[0]
+    const errorName = errorByCode(result?.errorCode ?? -1)?.name ?? 'UNKNOWN'
+    if (errorName !== 'NONE' && process.env.CLUSTER_TEST_VERBOSE !== undefined) {
+      console.error(`CreateTopics on ${nodeId}: ${errorName}: ${result?.errorMessage ?? ''}`)
+    }
+    return errorName
   } finally {
     connection.close()
   }
