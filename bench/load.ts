@@ -168,7 +168,7 @@ const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka']
 
 function parseOptions (): { scenario: string, options: Options } {
   const program = new Command('bench')
-    .argument('<scenario>', 'produce | consume | latency | sweep | compare-kafka')
+    .argument('<scenario>', 'produce | consume | latency | sweep | compare-kafka | compaction')
     .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
     .option('--spawn', 'start a fresh local broker for the run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
@@ -301,7 +301,12 @@ async function main (): Promise<void> {
 }
 
 try {
-  await main()
+  // The compaction scenario runs the storage engine in-process (bench/compaction.ts).
+  if (process.argv[2] === 'compaction') {
+    await (await import('./compaction.js')).runCompactionBench(process.argv.slice(3))
+  } else {
+    await main()
+  }
 } catch (error) {
   // One readable line, not a stack: a refused connection or a broker error is input, not a bug.
   console.error(`bench: ${error instanceof Error ? error.message : String(error)}`)

@@ -9,7 +9,12 @@
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { Purgatory } from './broker/delayed-operations.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
-import { ensureOffsetsTopic, offsetsLogFor } from './broker/offsets-log.js'
+import {
+  ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
+} from './broker/offsets-log.js'
+import { localTxnMarkerChannel } from './broker/txn-markers.js'
+import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
+import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { GroupLagSampler } from './broker/group-lag.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
 import { GroupCoordinator } from './group/coordinator.js'
@@ -18,7 +23,6 @@ import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import type { BrokerConfig } from './config/index.js'
 import { Controller, type MetadataPublisher } from './controller/controller.js'
-import { CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -41,6 +45,8 @@ const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 const FETCH_WAITERS_MAX = 10_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
+/** Partitions (and staged offsets) one transaction may hold. */
+const TRANSACTION_PARTITIONS_MAX = 10_000
 /** The contract: a clean shutdown completes within 5 s. */
 export const SHUTDOWN_BUDGET_MS = 4_000
 
@@ -73,6 +79,8 @@ Promise<RunningBroker> {
     clock,
     logger,
     defaultConfig: logConfigFromBroker(config),
+    retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    cleaner: config.logCleaner,
   })
   try {
     return await startOnLogManager(config, logger, logManager)
@@ -142,6 +150,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     fetchMaxBytes: config.fetchMaxBytes,
   }
   const groups: { coordinator?: GroupCoordinator } = {}
+  const transactions: { coordinator?: TransactionCoordinator, starting?: Promise<void> } = {}
   const broker = new Broker({
     settings,
     logManager,
@@ -152,6 +161,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     logger,
     configs: createBrokerConfigView(config),
     get groups () { return groups.coordinator },
+    get transactions () { return transactions.coordinator },
+    startTransactions: () => {
+      transactions.starting ??= startTransactionCoordinator().catch((error: unknown) => {
+        transactions.starting = undefined
+        throw error
+      })
+      return transactions.starting
+    },
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
   }, ALL_HANDLERS)
@@ -176,9 +193,39 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   // A single node creates __consumer_offsets before it listens, as before; a cluster broker
   // first needs its registration and a controller (below, after the listeners).
   if (member === undefined) await startGroups()
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const startTransactionCoordinator = async (): Promise<void> => {
+    const partitions = await ensureTransactionStateTopic(broker,
+      property('transaction.state.log.num.partitions'))
+    const coordinator = new TransactionCoordinator({
+      clock,
+      limits: {
+        maxTimeoutMs: property('transaction.max.timeout.ms'),
+        idExpirationMs: property('transactional.id.expiration.ms'),
+        partitionsMax: TRANSACTION_PARTITIONS_MAX,
+      },
+      log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
+      markers: localTxnMarkerChannel(broker),
+      nextProducerId: () => broker.producerIds.nextProducerId(),
+      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC,
+        partition: groups.coordinator?.partitionFor(groupId) ?? 0 }),
+      logger,
+    })
+    await coordinator.load()
+    transactions.coordinator = coordinator
+  }
+  // A cluster that has had transactions resumes them (and their markers) at start-up.
+  if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
+    await broker.transactionCoordinator()
+  }
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
+  metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
+  metrics.setCleanerProvider(() => logManager.cleanerStats)
+  logManager.setReclaimListener(reclaim => {
+    metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
+  })
   lagSampler.start()
 
   // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.
@@ -254,6 +301,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       kafkaReady = false
       purgatory.completeAll()
       groups.coordinator?.stop()
+      transactions.coordinator?.stop()
       lagSampler.stop()
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])

@@ -5,11 +5,13 @@
  * It owns nothing with I/O of its own: the log manager, controller, replica manager and clock
  * are built in `main.ts` and handed in.
  */
+import { ClientSoftwareRegistry } from './client-software.js'
 import type { Controller } from '../controller/controller.js'
 import type { Clock } from '../io/clock.js'
 import type { MetadataImage, TopicInfo } from '../metadata/image.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import type { GroupCoordinator } from '../group/coordinator.js'
+import type { TransactionCoordinator } from '../txn/txn-coordinator.js'
 import type { LogManager } from '../storage/log-manager.js'
 import type { ProducerIdManager } from './producer-id-manager.js'
 import type { ReplicaManager } from './replica-manager.js'
@@ -56,6 +58,12 @@ export interface BrokerParts {
   /** Broker-level configs for DescribeConfigs and topic-config validation. */
   configs: BrokerConfigView
   groups?: GroupCoordinator
+  transactions?: TransactionCoordinator
+  /**
+   * Starts the transaction coordinator, creating `__transaction_state` on first use as Kafka
+   * does (not at start-up: most clusters never see a transaction). Idempotent.
+   */
+  startTransactions?: () => Promise<void>
   onRequestDone?: (apiName: string, durationMs: number, failed: boolean) => void
 }
 
@@ -91,6 +99,8 @@ export class Broker implements RequestDispatcher {
   readonly configs: BrokerConfigView
   /** The one topic-creation path (CreateTopics, auto-creation, HTTP, internal topics). */
   readonly topicCreator: TopicCreator
+  /** The client software each open connection named in ApiVersions v3+ (KIP-511). */
+  readonly clientSoftware = new ClientSoftwareRegistry()
   readonly #parts: BrokerParts
   readonly #handlers = new Map<number, HandlerEntry>()
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
@@ -114,6 +124,17 @@ export class Broker implements RequestDispatcher {
   /** The group coordinator (started after the broker object, so read it late). */
   get groups (): GroupCoordinator | undefined {
     return this.#parts.groups
+  }
+
+  /** The transaction coordinator (started after the broker object, so read it late). */
+  get transactions (): TransactionCoordinator | undefined {
+    return this.#parts.transactions
+  }
+
+  /** The transaction coordinator, started (and its topic created) on first use. */
+  async transactionCoordinator (): Promise<TransactionCoordinator | undefined> {
+    if (this.#parts.transactions === undefined) await this.#parts.startTransactions?.()
+    return this.#parts.transactions
   }
 
   get image (): MetadataImage {

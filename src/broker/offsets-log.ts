@@ -10,7 +10,7 @@ import { OffsetsLoadError } from '../group/offsets-store.js'
 import { decodeRecordBatch, splitBatches } from '../records/batch.js'
 import { buildRecordBatch } from '../records/builder.js'
 import type { Broker } from './broker.js'
-import { CONSUMER_OFFSETS_TOPIC } from './internal-topics.js'
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './internal-topics.js'
 
 const REPLAY_READ_BYTES = 4 * 1024 * 1024
 
@@ -39,18 +39,40 @@ export async function ensureOffsetsTopic (broker: Broker, partitions: number): P
   return partitions
 }
 
-export function offsetsLogFor (broker: Broker, partitionCount: number): OffsetsLog {
+/**
+ * `__transaction_state` for the transaction coordinator, created like `__consumer_offsets`
+ * (Kafka's transaction.state.log.num.partitions, .segment.bytes 100 MiB, compacted).
+ */
+export async function ensureTransactionStateTopic (broker: Broker, partitions: number):
+Promise<number> {
+  const existing = broker.image.topic(TRANSACTION_STATE_TOPIC)
+  if (existing !== undefined) return existing.partitions.length
+  await broker.topicCreator.create({
+    name: TRANSACTION_STATE_TOPIC,
+    partitions,
+    replicationFactor: 1,
+    configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
+  }, 'broker')
+  return partitions
+}
+
+/**
+ * An internal topic as the coordinators' log port: `__consumer_offsets` for the group
+ * coordinator, `__transaction_state` for the transaction coordinator (one path for both).
+ */
+export function offsetsLogFor (broker: Broker, partitionCount: number,
+  topic: string = CONSUMER_OFFSETS_TOPIC): OffsetsLog {
   return {
     partitionCount,
     async append (partition, records) {
       const batch = await buildRecordBatch(records.map(record => ({
         key: record.key, value: record.value,
       })))
-      await broker.replicaManager.appendRecords(CONSUMER_OFFSETS_TOPIC, partition, batch,
+      await broker.replicaManager.appendRecords(topic, partition, batch,
         { internalTopicsAllowed: true })
     },
     async * replay (partition) {
-      const log = broker.replicaManager.log(CONSUMER_OFFSETS_TOPIC, partition)
+      const log = broker.replicaManager.log(topic, partition)
       if (log === undefined) return
       let offset = log.logStartOffset
       while (offset < log.logEndOffset) {
@@ -60,13 +82,13 @@ export function offsetsLogFor (broker: Broker, partitionCount: number): OffsetsL
         for (const { position, size } of batches) {
           const batch = await decodeRecordBatch(records.subarray(position, position + size))
             .catch((error: unknown) => {
-              throw new OffsetsLoadError(`__consumer_offsets-${partition}: the batch at offset ` +
+              throw new OffsetsLoadError(`${topic}-${partition}: the batch at offset ` +
                 `${offset} does not decode (${(error as Error).message})`)
             })
           for (const record of batch.records) {
             if (record.offset < offset) continue
             if (record.key === null) {
-              throw new OffsetsLoadError(`__consumer_offsets-${partition}: the record at ` +
+              throw new OffsetsLoadError(`${topic}-${partition}: the record at ` +
                 `offset ${record.offset} has no key; loading stops rather than skip it`)
             }
             yield { key: record.key, value: record.value, offset: record.offset }

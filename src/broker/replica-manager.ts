@@ -18,8 +18,9 @@ import type { MetadataImage } from '../metadata/image.js'
 import type { MetadataRecord } from '../metadata/records.js'
 import {
   batchSizeAt, MAX_TIMESTAMP_OFFSET, ATTRIBUTES_OFFSET, TIMESTAMP_TYPE_MASK,
-  writeBatchCrc, writeInt64,
+  readInt64, writeBatchCrc, writeInt64,
 } from '../records/batch-header.js'
+import { buildControlBatch } from '../records/control-batch.js'
 import { RecordsError, validateProducedBatches } from '../records/validate.js'
 import type { LogManager } from '../storage/log-manager.js'
 import type { PartitionLog } from '../storage/partition-log.js'
@@ -40,10 +41,13 @@ export interface TopicSettings {
 export class PartitionError extends Error {
   override name = 'PartitionError'
   readonly errorName: string
+  /** The one record at fault in a refused batch, if one is (Produce record_errors). */
+  readonly recordIndex: number | undefined
 
-  constructor (errorName: string, message: string) {
+  constructor (errorName: string, message: string, recordIndex?: number) {
     super(message)
     this.errorName = errorName
+    this.recordIndex = recordIndex
   }
 }
 
@@ -62,6 +66,16 @@ export interface PartitionRead {
   highWatermark: number
   lastStableOffset: number
   logStartOffset: number
+  /** read_committed only: aborted transactions overlapping the records returned. */
+  abortedTransactions?: { producerId: number, firstOffset: number }[]
+}
+
+/** A COMMIT or ABORT marker for one partition (WriteTxnMarkers' entry). */
+export interface TxnMarkerWrite {
+  producerId: number
+  producerEpoch: number
+  commit: boolean
+  coordinatorEpoch: number
 }
 
 export interface ReplicaManagerOptions {
@@ -138,6 +152,7 @@ export class ReplicaManager implements MetadataPublisher {
         if (logManager.getLog(topic.name, partition.partitionId) === undefined) {
           await logManager.getOrCreateLog(topic.name, partition.partitionId, settings.log)
         }
+        await logManager.recordTopicId(topic.name, partition.partitionId, topic.topicId)
       }
     }
     for (const log of [...logManager.logs()]) {
@@ -200,7 +215,10 @@ export class ReplicaManager implements MetadataPublisher {
    * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
-    options: { internalTopicsAllowed?: boolean } = {}): Promise<AppendResult> {
+    options: { internalTopicsAllowed?: boolean,
+      /** A transactional produce's coordinator check, re-run as offsets are assigned. */
+      verifyTransaction?: () => { kind: string, message: string } | undefined } = {}):
+    Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
     if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
@@ -218,7 +236,9 @@ export class ReplicaManager implements MetadataPublisher {
         messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
       })
     } catch (error) {
-      if (error instanceof RecordsError) throw new PartitionError(error.kind, error.message)
+      if (error instanceof RecordsError) {
+        throw new PartitionError(error.kind, error.message, error.recordIndex)
+      }
       throw error
     }
     let maxTimestamp = validated.maxTimestamp
@@ -237,6 +257,7 @@ export class ReplicaManager implements MetadataPublisher {
         producerEpoch: validated.producerEpoch,
         baseSequence: validated.baseSequence,
         isTransactional: validated.isTransactional,
+        verifyTransaction: options.verifyTransaction,
       })
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
@@ -263,23 +284,52 @@ export class ReplicaManager implements MetadataPublisher {
   }
 
   /**
-   * Reads from `fetchOffset` up to the high watermark. An offset below the log start or above
-   * the log end is OFFSET_OUT_OF_RANGE (Kafka answers the same for the range (HW, LEO] only
+   * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
+   * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
+   * marker records the aborted range for read_committed fetches. Only the transaction
+   * coordinator calls this (WriteTxnMarkers; in-process on one broker).
+   */
+  async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite):
+  Promise<number> {
+    const log = this.#requireLog(topic, partition)
+    const nowMs = this.#options.clock.nowMs()
+    const batch = buildControlBatch({ ...marker, timestampMs: nowMs })
+    try {
+      const appended = await log.append(batch, {
+        leaderEpoch: this.#leaderEpoch(topic, partition), recordsCount: 1, maxTimestamp: nowMs,
+        producerId: marker.producerId, producerEpoch: marker.producerEpoch, baseSequence: -1,
+        isTransactional: true, abortMarker: !marker.commit,
+      })
+      this.#options.purgatory.notify(partitionKey(topic, partition))
+      return appended.baseOffset
+    } catch (error) {
+      throw toPartitionError(error, `${topic}-${partition}`)
+    }
+  }
+
+  /**
+   * Reads from `fetchOffset` up to the high watermark (read_uncommitted) or the last stable
+   * offset (read_committed, with the aborted transactions in range, KIP-98). An offset below
+   * the log start or above the log end is OFFSET_OUT_OF_RANGE (Kafka answers the same for the range (HW, LEO] only
    * when it is not a follower; between HW and LEO the answer is simply empty).
    */
   async readPartition (topic: string, partition: number, fetchOffset: number, maxBytes: number,
-    minOneBatch: boolean): Promise<PartitionRead> {
+    minOneBatch: boolean, readCommitted = false): Promise<PartitionRead> {
     const log = this.#requireLog(topic, partition)
     const highWatermark = this.highWatermark(log)
+    const lastStableOffset = log.lastStableOffset
+    // Ongoing transactions start at or after acknowledged data, so the LSO never passes the HW.
+    assert(lastStableOffset <= highWatermark, 'last stable offset must not pass the high watermark')
+    const readEnd = readCommitted ? lastStableOffset : highWatermark
     if (fetchOffset < log.logStartOffset || fetchOffset > log.logEndOffset) {
       throw new PartitionError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is outside ` +
         `[${log.logStartOffset}, ${log.logEndOffset}] of ${topic}-${partition}`)
     }
     let records: Buffer = EMPTY
-    if (fetchOffset < highWatermark) {
+    if (fetchOffset < readEnd) {
       try {
         const read = await log.read(fetchOffset, maxBytes, {
-          maxOffset: highWatermark, minOneBatch,
+          maxOffset: readEnd, minOneBatch,
         })
         records = read.records
         if (this.#options.onRead !== undefined) {
@@ -292,14 +342,28 @@ export class ReplicaManager implements MetadataPublisher {
     return {
       records,
       highWatermark,
-      // No transactions yet: the last stable offset is the high watermark.
-      lastStableOffset: highWatermark,
+      lastStableOffset,
       logStartOffset: log.logStartOffset,
+      ...(readCommitted
+        ? { abortedTransactions: await log.abortedTransactions(fetchOffset, fetchOffset +
+          Math.max(1, lastOffsetOf(records) + 1 - fetchOffset)) }
+        : {}),
     }
   }
 }
 
 const EMPTY = Buffer.alloc(0)
+
+/** The last offset of the last whole batch of a read, or -1 when it holds none. */
+function lastOffsetOf (records: Buffer): number {
+  let last = -1
+  let position = 0
+  while (position + 61 <= records.length) {
+    last = readInt64(records, position) + records.readInt32BE(position + 23)
+    position += records.readInt32BE(position + 8) + 12
+  }
+  return last
+}
 
 /** Records in the whole batches of a read, from their headers (no decoding). */
 function countRecords (records: Buffer): number {

@@ -6,13 +6,19 @@ import {
   BROKER_CONFIGS, brokerDefaultFor, TOPIC_CONFIGS, topicConfigValue, validateTopicConfigs,
   type BrokerConfig,
 } from '../config/index.js'
-import type { LogConfig } from '../storage/log-config.js'
+import type { CleanupPolicy, LogConfig } from '../storage/log-config.js'
 import type { BrokerConfigView, ConfigEntryView } from './broker.js'
 import type { TopicSettings } from './replica-manager.js'
 
 function numberOf (value: string): number {
   const number = Number(value)
   return Number.isFinite(number) ? number : Number.MAX_SAFE_INTEGER
+}
+
+/** `compact, delete` → ['compact', 'delete'] (the schema already checked each item). */
+function cleanupPolicyOf (value: string): CleanupPolicy[] {
+  const items = value.split(',').map(item => item.trim())
+  return (['delete', 'compact'] as const).filter(policy => items.includes(policy))
 }
 
 export function logConfigFromBroker (config: BrokerConfig): LogConfig {
@@ -33,6 +39,12 @@ LogConfig {
     retentionBytes: value('retention.bytes'),
     maxMessageBytes: value('max.message.bytes'),
     fsyncBeforeAck: config.fsyncBeforeAck,
+    cleanupPolicy: cleanupPolicyOf(topicConfigValue(config, overrides, 'cleanup.policy')),
+    fileDeleteDelayMs: value('file.delete.delay.ms'),
+    minCleanableDirtyRatio: value('min.cleanable.dirty.ratio'),
+    minCompactionLagMs: value('min.compaction.lag.ms'),
+    maxCompactionLagMs: value('max.compaction.lag.ms'),
+    deleteRetentionMs: value('delete.retention.ms'),
   }
 }
 

@@ -48,25 +48,37 @@ export function registerTopicCommand (program: Command): void {
   topic.command('describe <name>').description('partitions, leaders, replicas and configs')
     .action(async (name: string, _options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
-      const { metadata, configs } = await withClient(bootstrap, async client => ({
-        metadata: await client.metadata([name]),
-        configs: await client.describeConfigs(RESOURCE_TOPIC, name),
-      }))
+      const { metadata, configs, logStartOffsets } = await withClient(bootstrap,
+        async client => {
+          const metadata = await client.metadata([name])
+          // The log start offset (ListOffsets earliest) moves with retention and DeleteRecords.
+          const logStartOffsets = new Map<number, number>()
+          const found = metadata.topics[0]
+          for (const p of found?.errorCode === 0 ? found.partitions : []) {
+            const earliest = await client.listOffsets(name, p.partitionIndex, -2)
+              .catch(() => ({ offset: -1 }))
+            logStartOffsets.set(p.partitionIndex, earliest.offset)
+          }
+          return { metadata, configs: await client.describeConfigs(RESOURCE_TOPIC, name),
+            logStartOffsets }
+        })
       const described = metadata.topics[0]
       if (described === undefined || described.errorCode !== 0) {
         throw new CliError(`topic ${name} does not exist`)
       }
       const overrides = configs.filter(config => config.source === 1)
+      const policy = configs.find(config => config.name === 'cleanup.policy')?.value ?? 'delete'
       // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
       const partitions = [...described.partitions]
         .sort((a, b) => a.partitionIndex - b.partitionIndex)
-      print(formatOf(format), { topic: name, partitions, configs }, () => [
+        .map(p => ({ ...p, logStartOffset: logStartOffsets.get(p.partitionIndex) ?? -1 }))
+      print(formatOf(format), { topic: name, cleanupPolicy: policy, partitions, configs }, () => [
         `Topic: ${name}\tPartitionCount: ${partitions.length}\tReplicationFactor: ` +
-        `${partitions[0]?.replicaNodes.length ?? 0}\tConfigs: ` +
-        overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
+        `${partitions[0]?.replicaNodes.length ?? 0}\tCleanupPolicy: ${policy}\t` +
+        'Configs: ' + overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
         ...partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
           `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
-          `Isr: ${p.isrNodes.join(',')}`),
+          `Isr: ${p.isrNodes.join(',')}\tLogStartOffset: ${p.logStartOffset}`),
       ].join('\n'))
     })
   topic.command('alter-config <name>').description('set or delete topic configs')

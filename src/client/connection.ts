@@ -31,6 +31,7 @@
  * the same `KafkaConnectionError`. A response body that fails to decode rejects only its own
  * request: the frame boundary is known, so the stream stays usable.
  */
+import { CLIENT_VERSION_MAX } from './client-versions.js'
 import { connectTcp, type TcpSocket } from '../io/tcp.js'
 import { systemClock, type Clock, type TimerHandle } from '../io/clock.js'
 import { isFlexible, type ApiDefinition } from '../protocol/api.js'
@@ -180,7 +181,8 @@ export class KafkaConnection {
       throw new KafkaClientError(ERROR.UNSUPPORTED_VERSION,
         `UNSUPPORTED_VERSION: ${this.broker} does not serve ${api.name}`)
     }
-    const version = Math.min(broker.max, api.maxVersion)
+    const version = Math.min(broker.max, api.maxVersion,
+      CLIENT_VERSION_MAX.get(api.key) ?? api.maxVersion)
     if (version < Math.max(broker.min, api.minVersion)) {
       throw new KafkaClientError(ERROR.UNSUPPORTED_VERSION, `UNSUPPORTED_VERSION: ${this.broker} ` +
         `serves ${api.name} v${broker.min}-${broker.max}, this client v${api.minVersion}-` +

@@ -55,6 +55,14 @@ export interface BrokerConfig {
   requestFrameTimeoutMs: number
   fsyncBeforeAck: boolean
   logRetentionCheckIntervalMs: number
+  /** The log cleaner (issue #16): log.cleaner.* */
+  logCleaner: {
+    enable: boolean
+    threads: number
+    dedupeBufferBytes: number
+    ioMaxBytesPerSecond: number
+    backoffMs: number
+  }
   offsetsTopicNumPartitions: number
   offsetsRetentionMinutes: number
   groupInitialRebalanceDelayMs: number
@@ -268,6 +276,13 @@ function buildConfig (properties: Map<string, ConfigProperty>): BrokerConfig {
     requestFrameTimeoutMs: number('tributary.request.frame.timeout.ms'),
     fsyncBeforeAck: flag('tributary.fsync.before.ack'),
     logRetentionCheckIntervalMs: number('log.retention.check.interval.ms'),
+    logCleaner: {
+      enable: flag('log.cleaner.enable'),
+      threads: number('log.cleaner.threads'),
+      dedupeBufferBytes: number('log.cleaner.dedupe.buffer.size'),
+      ioMaxBytesPerSecond: number('log.cleaner.io.max.bytes.per.second'),
+      backoffMs: number('log.cleaner.backoff.ms'),
+    },
     offsetsTopicNumPartitions: number('offsets.topic.num.partitions'),
     offsetsRetentionMinutes: number('offsets.retention.minutes'),
     groupInitialRebalanceDelayMs: number('group.initial.rebalance.delay.ms'),

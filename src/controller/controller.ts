@@ -26,7 +26,7 @@
  * `ControllerRole` says so) runs operations; every other broker forwards them to it (Kafka's
  * forwarding, KIP-590) and resolves once its own image has applied the result.
  */
-import { randomBytes } from 'node:crypto'
+import { newTopicId } from './topic-id.js'
 import { validateTopicName } from '../protocol/topic-name.js'
 import { MetadataImage, type TopicInfo } from '../metadata/image.js'
 import {
@@ -319,7 +319,7 @@ export class Controller {
     if (forwarded !== undefined) return forwarded.then(() => this.#visible(spec.name))
     return this.#serialize(async () => {
       this.validateCreateTopic(spec)
-      const topicId = randomBytes(16).toString('base64url')
+      const topicId = newTopicId()
       const records: MetadataRecord[] = [
         { type: 'Topic', version: VERSION, name: spec.name, topicId },
       ]

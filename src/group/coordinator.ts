@@ -185,7 +185,9 @@ export class GroupCoordinator {
         this.#waiters.delete(effect.requestId)
         if (waiter === undefined) continue
         const barrier = this.#barriers.get(groupId)
-        if (barrier === undefined) waiter.respond(effect.response)
+        // A heartbeat changes no persisted state and is answered synchronously (heartbeat()
+        // reads its code right after the step), so it never waits behind an append.
+        if (barrier === undefined || waiter.api === 'heartbeat') waiter.respond(effect.response)
         else {
           void barrier.then(durable => waiter.respond(durable
             ? effect.response
@@ -302,6 +304,19 @@ export class GroupCoordinator {
     create ? ERROR.COORDINATOR_NOT_AVAILABLE : ERROR.ILLEGAL_GENERATION, offsets.length)
     assert(response.api === 'commit', 'a commit is answered by a commit response')
     return response.errorCodes
+  }
+
+  /**
+   * The offsets of a committed transaction (its commit marker on this group's partition):
+   * applied whatever the group's membership now; the group is created if it does not exist.
+   */
+  async commitTransactionalOffsets (groupId: string, offsets: CommitEntry[]): Promise<number> {
+    const response = await this.#request(groupId, true, { type: 'commit',
+      requestId: this.#nextRequestId++, member: { memberId: '', groupInstanceId: null },
+      generationId: -1, retentionMs: -1, offsets, transactional: true },
+    ERROR.COORDINATOR_NOT_AVAILABLE, offsets.length)
+    assert(response.api === 'commit', 'a commit is answered by a commit response')
+    return response.errorCodes.find(code => code !== ERROR.NONE) ?? ERROR.NONE
   }
 
   /** The first error of `commit`, or NONE (for callers that commit all-or-nothing). */

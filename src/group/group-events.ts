@@ -79,7 +79,9 @@ export type GroupEvent =
   | { type: 'heartbeat', requestId: number, member: MemberRef, generationId: number }
   | { type: 'leave', requestId: number, members: MemberRef[] }
   | { type: 'commit', requestId: number, member: MemberRef, generationId: number,
-    retentionMs: number, offsets: CommitEntry[] }
+    retentionMs: number, offsets: CommitEntry[],
+    /** Offsets of a committed transaction: membership was checked when they were staged. */
+    transactional?: boolean }
   | { type: 'delete-offsets', requestId: number,
     partitions: { topic: string, partition: number }[] }
   | { type: 'delete-group', requestId: number }

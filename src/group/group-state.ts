@@ -612,7 +612,11 @@ export class ClassicGroup {
   }
 
   #commit (event: Extract<GroupEvent, { type: 'commit' }>): void {
-    const error = this.#commitError(event.member, event.generationId)
+    // Kafka's GroupMetadata.completePendingTxnOffsetCommit applies a committed
+    // transaction's offsets whatever the group's state now.
+    const error = event.transactional === true
+      ? (this.state === 'Dead' ? ERROR.COORDINATOR_NOT_AVAILABLE : ERROR.NONE)
+      : this.#commitError(event.member, event.generationId)
     const { records, errorCodes } = this.#offsets.commit(event.offsets, error, this.#nowMs,
       event.retentionMs)
     this.#persist(records)

@@ -46,6 +46,12 @@ export interface GroupLagSample {
 }
 
 /** Group-commit totals since start-up, as the storage engine counts them. */
+export interface ClientSoftwareSample {
+  name: string
+  version: string
+  connections: number
+}
+
 export interface FlushTotals {
   rounds: number
   fsyncs: number
@@ -64,6 +70,19 @@ export interface ClusterSample {
   appliedRevision: number
 }
 
+/** The log cleaner's totals (issue #16), as the storage engine counts them. */
+export interface CleanerTotals {
+  bytesRead: number
+  bytesWritten: number
+  /** The largest dirty ratio among compacted logs at the cleaner's last look. */
+  maxDirtyRatio: number
+  /** Seconds since the last cleaning finished, -1 before the first. */
+  secondsSinceLastClean: number
+  errors: number
+  /** Logs marked uncleanable after a failed cleaning (until restart). */
+  uncleanable: number
+}
+
 export type Metrics = ReturnType<typeof createMetrics>
 
 /** prom-client default metrics that are gauges named like counters (see the header). */
@@ -75,6 +94,9 @@ const LATENCY_BUCKETS_SECONDS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30,
 ]
 const DURABLE_BUCKETS_SECONDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1]
+
+/** Reclaim latency is the check interval (5 min) plus file.delete.delay.ms (1 min) at default. */
+const RECLAIM_BUCKETS_SECONDS = [1, 10, 60, 120, 300, 600, 1800, 3600, 21_600, 86_400]
 
 export function createMetrics (options: { perPartition: boolean }) {
   const registry = new client.Registry()
@@ -114,10 +136,28 @@ export function createMetrics (options: { perPartition: boolean }) {
   const connections = new client.Gauge({
     name: 'tributary_connections_active', help: 'Open Kafka-protocol connections', registers,
   })
+  let clientSoftwareProvider: () => readonly ClientSoftwareSample[] = () => []
+  // Kafka's socket-server `connections` gauge by clientSoftwareName/Version (KIP-511).
+  new client.Gauge({
+    name: 'tributary_client_connections',
+    help: 'Open connections by the client software they named in ApiVersions v3+',
+    labelNames: ['client_software_name', 'client_software_version'], registers,
+    collect () {
+      this.reset()
+      for (const sample of clientSoftwareProvider()) {
+        this.set({ client_software_name: sample.name, client_software_version: sample.version },
+          sample.connections)
+      }
+    },
+  })
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
   defineClusterGauges(registers, () => clusterProvider?.())
+  const retention = defineRetentionMetrics(registers)
+  let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
+    maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
+  defineCleanerMetrics(registers, () => cleanerProvider())
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -140,6 +180,12 @@ export function createMetrics (options: { perPartition: boolean }) {
     setClusterProvider (provider: () => ClusterSample): void {
       clusterProvider = provider
     },
+    setClientSoftwareProvider (provider: () => readonly ClientSoftwareSample[]): void {
+      clientSoftwareProvider = provider
+    },
+    setCleanerProvider (provider: () => CleanerTotals): void {
+      cleanerProvider = provider
+    },
     recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
       const totals = topicTotals.get(topicName)
       totals.bytesIn += bytes
@@ -160,6 +206,15 @@ export function createMetrics (options: { perPartition: boolean }) {
     recordHttpRequest (method: string, route: string, status: number, seconds: number) {
       requests.httpRequests.inc({ method, route, status: String(status) })
       requests.httpSeconds.observe({ method, route, status: String(status) }, seconds)
+    },
+    /**
+     * A segment deleted by retention or DeleteRecords had its files removed: its bytes, and
+     * the seconds from when it became eligible (for retention.ms, its largest timestamp plus
+     * retention.ms) to then.
+     */
+    recordSegmentReclaimed (bytes: number, latencySeconds: number) {
+      retention.reclaimedBytes.inc(bytes)
+      retention.reclaimSeconds.observe(Math.max(0, latencySeconds))
     },
     setConnections (count: number) {
       connections.set(count)
@@ -281,6 +336,49 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   // Kafka's LogFlushRateAndTimeMs as a sum: rate(this) / rate(rounds) is the mean round time.
   counter('tributary_log_flush_round_seconds_total',
     'Time spent in group-commit rounds (writes, then fdatasyncs)', t => t.roundSeconds)
+}
+
+/** Kafka's kafka.log:type=LogCleaner metrics, pulled from the cleaner at scrape time. */
+function defineCleanerMetrics (registers: Registers, totals: () => CleanerTotals): void {
+  const pulled = (kind: 'counter' | 'gauge', name: string, help: string,
+    read: (t: CleanerTotals) => number): void => {
+    if (kind === 'counter') {
+      // eslint-disable-next-line no-new
+      new client.Counter({ name, help, registers,
+        collect () { this.reset(); this.inc(read(totals())) } })
+    } else {
+      // eslint-disable-next-line no-new
+      new client.Gauge({ name, help, registers, collect () { this.set(read(totals())) } })
+    }
+  }
+  pulled('counter', 'tributary_log_cleaner_read_bytes_total', 'Bytes the log cleaner read',
+    t => t.bytesRead)
+  pulled('counter', 'tributary_log_cleaner_written_bytes_total',
+    'Bytes the log cleaner wrote', t => t.bytesWritten)
+  pulled('gauge', 'tributary_log_cleaner_max_dirty_ratio',
+    'Largest dirty ratio among compacted logs (the cleaner backlog)', t => t.maxDirtyRatio)
+  pulled('gauge', 'tributary_log_cleaner_seconds_since_last_clean',
+    'Seconds since the last cleaning finished (-1: none yet)', t => t.secondsSinceLastClean)
+  pulled('counter', 'tributary_log_cleaner_errors_total', 'Cleanings that failed',
+    t => t.errors)
+  pulled('gauge', 'tributary_log_cleaner_uncleanable_partitions',
+    'Partitions marked uncleanable after a failed cleaning (until restart)',
+    t => t.uncleanable)
+}
+
+/** Retention's effect (issue #16): bytes freed and how long freeing took. */
+function defineRetentionMetrics (registers: Registers) {
+  return {
+    reclaimedBytes: new client.Counter({
+      name: 'tributary_log_reclaimed_bytes_total',
+      help: 'Segment bytes freed by retention and DeleteRecords', registers,
+    }),
+    reclaimSeconds: new client.Histogram({
+      name: 'tributary_log_retention_reclaim_seconds',
+      help: 'Time from a segment becoming eligible for deletion to its files being removed',
+      registers, buckets: RECLAIM_BUCKETS_SECONDS,
+    }),
+  }
 }
 
 function defineRequestMetrics (registers: Registers,

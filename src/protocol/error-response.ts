@@ -20,7 +20,9 @@
  * becomes the field's zero.
  */
 import { assert } from '../util/assert.js'
-import { nullable, present, zero, zeroFor, type Field, type Message } from './fields.js'
+import {
+  arrayItemsOf, nullable, present, zero, zeroFor, type Field, type Message,
+} from './fields.js'
 
 export interface ArrayEcho {
   readonly from: string
@@ -78,7 +80,7 @@ function isArrayEcho (rule: ArrayEcho | readonly ArrayEcho[]): rule is ArrayEcho
 
 function structOf (field: Field): Field[] {
   const type = field.type
-  const items = Array.isArray(type) ? type : typeof type === 'object' ? type.items : undefined
+  const items = arrayItemsOf(type)
   assert(Array.isArray(items), `${field.name} is not an array of structs`)
   return items
 }
@@ -101,9 +103,9 @@ export function checkErrorEcho (api: string, response: Field[], request: Field[]
     }
     for (const each of isArrayEcho(rule) ? [rule] : rule) {
       const origin = request.find(field => field.name === each.from)
-      assert(origin !== undefined && typeof origin.type === 'object',
+      const items = origin === undefined ? undefined : arrayItemsOf(origin.type)
+      assert(items !== undefined,
         `${api}: ${name} echoes ${each.from}, which is not a request array`)
-      const items = Array.isArray(origin.type) ? origin.type : origin.type.items
       const targetItems = structOf(target)
       if (typeof each.each === 'string') {
         const element = targetItems.find(field => field.name === each.each)

@@ -8,9 +8,17 @@ export type Primitive =
   | 'int8' | 'int16' | 'int32' | 'int64' | 'uint16' | 'float64' | 'bool' | 'uuid'
   | 'string' | 'bytes' | 'records'
 
+/**
+ * A field's type: a primitive; an array of structs (`Field[]`) or of primitives (`{ items }`);
+ * or one struct (`{ struct }`, Kafka's struct-typed fields such as a cursor), which when
+ * nullable goes on the wire behind an int8 marker: -1 for null, 1 before the struct.
+ */
+export type FieldType =
+  | Primitive | Field[] | { items: Primitive | Field[] } | { struct: Field[] }
+
 export interface Field {
   name: string
-  type: Primitive | Field[] | { items: Primitive | Field[] }
+  type: FieldType
   /** [first, last] version the field exists in; last defaults to unbounded. */
   versions: [number, number?]
   /** First version in which the field may be null. */
@@ -23,6 +31,12 @@ export interface Field {
    * request fields that keep Kafka's full string limit).
    */
   maxBytes?: number
+  /**
+   * A tagged field (KIP-482; Kafka's JSON `taggedVersions` + `tag`): carried in the struct's
+   * tagged-field buffer under this tag, in the flexible versions within `versions`, and left
+   * off the wire while it holds its default.
+   */
+  tag?: number
 }
 
 export type Message = Record<string, unknown>
@@ -45,9 +59,22 @@ export function nullable (field: Field, version: number): boolean {
 const ABSENT_ARRAY: readonly unknown[] = Object.freeze([])
 const ABSENT_UUID = Buffer.alloc(16)
 
+/** The struct fields of a single-struct type, or undefined for any other type. */
+export function structFieldsOf (type: FieldType): Field[] | undefined {
+  return typeof type === 'object' && 'struct' in type ? type.struct : undefined
+}
+
+/** The element type of an array type, or undefined for any other type. */
+export function arrayItemsOf (type: FieldType): Primitive | Field[] | undefined {
+  if (Array.isArray(type)) return type
+  return typeof type === 'object' && 'items' in type ? type.items : undefined
+}
+
 export function zero (field: Field): unknown {
   if (field.default !== undefined) return field.default
   const type = field.type
+  // A struct field states its default (null, in every Kafka schema that has one).
+  if (structFieldsOf(type) !== undefined) return null
   if (Array.isArray(type) || typeof type === 'object') return ABSENT_ARRAY
   switch (type) {
     case 'bool': return false

@@ -315,6 +315,15 @@ export class Reader {
    * every two bytes of it.
    */
   skipTaggedFields (): void {
+    this.forEachTaggedField(() => {})
+  }
+
+  /**
+   * Walks a tagged-field buffer: `visit` gets each field's tag and a reader bounded to its
+   * bytes (it may read none of them); the fields are stepped over whatever it reads. Tags must
+   * ascend, as Kafka requires.
+   */
+  forEachTaggedField (visit: (tag: number, field: Reader) => void): void {
     const count = this.uvarint()
     this.#checkedLength(count, 2, 'tagged fields')
     let previousTag = -1
@@ -324,6 +333,7 @@ export class Reader {
       previousTag = tag
       const size = this.uvarint()
       this.#need(size, 'tagged field')
+      visit(tag, new Reader(this.buffer, this.offset, this.offset + size))
       this.offset += size
     }
   }

@@ -16,6 +16,8 @@ import { DeleteRecords } from './apis/delete-records.js'
 import { DeleteTopics } from './apis/delete-topics.js'
 import { DescribeCluster } from './apis/describe-cluster.js'
 import { DescribeConfigs } from './apis/describe-configs.js'
+import { DescribeProducers } from './apis/describe-producers.js'
+import { DescribeTopicPartitions } from './apis/describe-topic-partitions.js'
 import { AddOffsetsToTxn } from './apis/add-offsets-to-txn.js'
 import { AddPartitionsToTxn } from './apis/add-partitions-to-txn.js'
 import { DeleteGroups } from './apis/delete-groups.js'
@@ -75,6 +77,8 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   EndTxn,
   TxnOffsetCommit,
   WriteTxnMarkers,
+  DescribeTopicPartitions,
+  DescribeProducers,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()

@@ -13,11 +13,12 @@ import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
 import {
-  nullable, present, zero, zeroFor, type Field, type Message, type Primitive,
+  arrayItemsOf, nullable, present, structFieldsOf, zero, zeroFor, type Field, type Message,
+  type Primitive,
 } from './fields.js'
 import { buildErrorResponse, checkErrorEcho, type ErrorEcho } from './error-response.js'
 
-export type { Field, Primitive } from './fields.js'
+export type { Field, FieldType, Primitive } from './fields.js'
 
 /**
  * The fewest bytes a value of `type` takes on the wire in this version, to bound an array's
@@ -37,11 +38,14 @@ function wireBytesMin (type: Primitive | Field[], version: number, flexible: boo
   if (bytes === undefined) {
     bytes = flexible ? 1 : 0
     for (const field of type) {
-      if (!present(field, version)) continue
+      if (!present(field, version) || field.tag !== undefined) continue
       const fieldType = field.type
-      bytes += Array.isArray(fieldType) || typeof fieldType === 'object'
-        ? (flexible ? 1 : 4)
-        : primitiveBytesMin(fieldType, flexible)
+      // A struct field takes at least its null marker, or nothing (a struct of no fields).
+      bytes += structFieldsOf(fieldType) !== undefined
+        ? 0
+        : Array.isArray(fieldType) || typeof fieldType === 'object'
+          ? (flexible ? 1 : 4)
+          : primitiveBytesMin(fieldType, flexible)
     }
     cache.set(key, bytes)
   }
@@ -110,53 +114,104 @@ function writePrimitive (writer: Writer, type: Primitive, flexible: boolean,
 /**
  * Decodes one struct. `stringBytesMax` bounds each string whose field sets no `maxBytes`, and
  * `budget` counts the array elements of the whole message; without it only the frame bounds
- * them. Requests get NAME_BYTES_MAX and REQUEST_ELEMENTS_MAX (decode-limits.ts).
+ * them. Requests get NAME_BYTES_MAX and REQUEST_ELEMENTS_MAX (decode-limits.ts). Tagged fields
+ * take their default unless the struct's tagged-field buffer carries them; unknown tags are
+ * stepped over.
  */
 export function decodeStruct (reader: Reader, fields: Field[], version: number,
   flexible: boolean, budget?: ElementBudget, stringBytesMax = STRING_BYTES_MAX): Message {
   const message: Message = {}
   for (const field of fields) {
-    if (!present(field, version)) {
-      message[field.name] = zero(field)
-      continue
-    }
-    const type = field.type
-    const canBeNull = nullable(field, version)
-    if (Array.isArray(type) || typeof type === 'object') {
-      const items = Array.isArray(type) ? type : type.items
-      const decodeItem = Array.isArray(items)
-        ? (r: Reader) => decodeStruct(r, items, version, flexible, budget, stringBytesMax)
-        : (r: Reader) => readPrimitive(r, items, flexible, false, field, stringBytesMax)
-      const array = reader.nullableArrayOf(flexible, decodeItem,
-        wireBytesMin(items, version, flexible), budget)
-      if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
-      message[field.name] = array
-    } else {
-      message[field.name] = readPrimitive(reader, type, flexible, canBeNull, field,
-        stringBytesMax)
-    }
+    message[field.name] = present(field, version) && field.tag === undefined
+      ? decodeValue(reader, field, version, flexible, budget, stringBytesMax)
+      : zero(field)
   }
-  if (flexible) reader.skipTaggedFields()
+  if (!flexible) return message
+  reader.forEachTaggedField((tag, fieldReader) => {
+    const field = fields.find(f => f.tag === tag && present(f, version))
+    if (field === undefined) return
+    message[field.name] = decodeValue(fieldReader, field, version, flexible, budget,
+      stringBytesMax)
+    if (fieldReader.remaining !== 0) {
+      throw new ProtocolDecodeError(`${fieldReader.remaining} bytes left in tagged ${field.name}`)
+    }
+  })
   return message
+}
+
+function decodeValue (reader: Reader, field: Field, version: number, flexible: boolean,
+  budget: ElementBudget | undefined, stringBytesMax: number): unknown {
+  const type = field.type
+  const canBeNull = nullable(field, version)
+  if (!Array.isArray(type) && typeof type !== 'object') {
+    return readPrimitive(reader, type, flexible, canBeNull, field, stringBytesMax)
+  }
+  const struct = structFieldsOf(type)
+  if (struct !== undefined) {
+    if (canBeNull) {
+      const marker = reader.int8()
+      if (marker === -1) return null
+      if (marker !== 1) throw new ProtocolDecodeError(`bad null marker ${marker} of ${field.name}`)
+    }
+    return decodeStruct(reader, struct, version, flexible, budget, stringBytesMax)
+  }
+  const items = arrayItemsOf(type) as Primitive | Field[]
+  const decodeItem = Array.isArray(items)
+    ? (r: Reader) => decodeStruct(r, items, version, flexible, budget, stringBytesMax)
+    : (r: Reader) => readPrimitive(r, items, flexible, false, field, stringBytesMax)
+  const array = reader.nullableArrayOf(flexible, decodeItem,
+    wireBytesMin(items, version, flexible), budget)
+  if (array === null && !canBeNull) throw new ProtocolDecodeError(`null ${field.name}`)
+  return array
 }
 
 export function encodeStruct (writer: Writer, fields: Field[], version: number,
   flexible: boolean, message: Message): void {
+  let tagged: Map<number, Buffer> | undefined
   for (const field of fields) {
     if (!present(field, version)) continue
-    const type = field.type
     const value = message[field.name] ?? zeroFor(field, version)
-    if (Array.isArray(type) || typeof type === 'object') {
-      const items = Array.isArray(type) ? type : type.items
-      writer.arrayOf(flexible, value as unknown[] | null, (w, item) => {
-        if (Array.isArray(items)) encodeStruct(w, items, version, flexible, item as Message)
-        else writePrimitive(w, items, flexible, item)
-      })
-    } else {
-      writePrimitive(writer, type, flexible, value)
+    if (field.tag === undefined) {
+      encodeValue(writer, field, version, flexible, value)
+    } else if (flexible && !holdsDefault(field, value)) {
+      const fieldWriter = writer.fork()
+      encodeValue(fieldWriter, field, version, flexible, value)
+      tagged ??= new Map()
+      tagged.set(field.tag, fieldWriter.toBuffer())
     }
   }
-  writer.taggedFieldsIf(flexible)
+  writer.taggedFieldsIf(flexible, tagged)
+}
+
+function encodeValue (writer: Writer, field: Field, version: number, flexible: boolean,
+  value: unknown): void {
+  const type = field.type
+  if (!Array.isArray(type) && typeof type !== 'object') {
+    writePrimitive(writer, type, flexible, value)
+    return
+  }
+  const struct = structFieldsOf(type)
+  if (struct !== undefined) {
+    if (nullable(field, version)) {
+      writer.int8(value === null ? -1 : 1)
+      if (value === null) return
+    }
+    encodeStruct(writer, struct, version, flexible, (value ?? {}) as Message)
+    return
+  }
+  const items = arrayItemsOf(type) as Primitive | Field[]
+  writer.arrayOf(flexible, value as unknown[] | null, (w, item) => {
+    if (Array.isArray(items)) encodeStruct(w, items, version, flexible, item as Message)
+    else writePrimitive(w, items, flexible, item)
+  })
+}
+
+/** A tagged field left off the wire: it holds what a decoder fills in when it is absent. */
+function holdsDefault (field: Field, value: unknown): boolean {
+  const absent = zero(field)
+  if (Array.isArray(value)) return value.length === 0 && Array.isArray(absent)
+  if (Buffer.isBuffer(value)) return Buffer.isBuffer(absent) && value.equals(absent)
+  return value === absent
 }
 
 /** The field lists behind each schema-driven API, for generic tests (fuzzing, round trips). */

@@ -25,6 +25,14 @@ export class Writer {
     this.#scratch = Buffer.allocUnsafe(initialBytes)
   }
 
+  /**
+   * A new, empty writer of the same kind, for a part written apart and then inserted (a
+   * tagged field, whose size precedes it).
+   */
+  fork (): Writer {
+    return new (this.constructor as new (initialBytes: number) => Writer)(16)
+  }
+
   /** Total bytes written so far. */
   get size (): number {
     return this.#flushedBytes + (this.#position - this.#start)

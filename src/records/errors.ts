@@ -13,9 +13,15 @@ export type RecordsErrorKind =
 export class RecordsError extends Error {
   override name = 'RecordsError'
   readonly kind: RecordsErrorKind
+  /**
+   * The index in its batch of the one record at fault, when one record is (Produce v8+
+   * record_errors, KIP-467); undefined when the batch as a whole is.
+   */
+  readonly recordIndex: number | undefined
 
-  constructor (kind: RecordsErrorKind, message: string) {
+  constructor (kind: RecordsErrorKind, message: string, recordIndex?: number) {
     super(message)
     this.kind = kind
+    this.recordIndex = recordIndex
   }
 }

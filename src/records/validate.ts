@@ -117,14 +117,18 @@ function readInfo (buffer: Buffer, attributes: number, codec: number,
   return info
 }
 
-function checkTimestamp (timestamp: number, options: ValidationOptions): void {
+/** `recordIndex`: the record checked, when it is one record's timestamp (not the batch's). */
+function checkTimestamp (timestamp: number, options: ValidationOptions,
+  recordIndex?: number): void {
   const differenceMax = options.messageTimestampDifferenceMaxMs ?? Infinity
   if (timestamp < -1) {
-    throw new RecordsError('INVALID_TIMESTAMP', `timestamp ${timestamp} is negative`)
+    throw new RecordsError('INVALID_TIMESTAMP', `timestamp ${timestamp} is negative`,
+      recordIndex)
   }
   if (Math.abs(timestamp - options.nowMs) > differenceMax) {
     throw new RecordsError('INVALID_TIMESTAMP', `timestamp ${timestamp} is more than ` +
-      `message.timestamp.difference.max.ms ${differenceMax} away from the broker's clock`)
+      `message.timestamp.difference.max.ms ${differenceMax} away from the broker's clock`,
+      recordIndex)
   }
 }
 
@@ -148,14 +152,17 @@ function walkRecords (body: Buffer, info: ValidatedBatch, options: ValidationOpt
     const offsetDelta = readVarint(body, cursor, recordEnd)
     if (offsetDelta !== expectedDelta) {
       throw new RecordsError('INVALID_RECORD',
-        `record offset delta ${offsetDelta} where ${expectedDelta} was expected`)
+        `record offset delta ${offsetDelta} where ${expectedDelta} was expected`, expectedDelta)
     }
     const timestamp = info.baseTimestamp + timestampDelta
     if (timestamp > info.maxTimestamp && info.maxTimestamp !== -1) {
       throw new RecordsError('INVALID_TIMESTAMP',
-        `record timestamp ${timestamp} is above the batch max timestamp ${info.maxTimestamp}`)
+        `record timestamp ${timestamp} is above the batch max timestamp ${info.maxTimestamp}`,
+        expectedDelta)
     }
-    if (options.messageTimestampDifferenceMaxMs !== undefined) checkTimestamp(timestamp, options)
+    if (options.messageTimestampDifferenceMaxMs !== undefined) {
+      checkTimestamp(timestamp, options, expectedDelta)
+    }
     cursor.position = recordEnd
   }
   if (cursor.position !== end) {

@@ -16,7 +16,24 @@ export interface LogConfig {
   retentionBytes: number
   maxMessageBytes: number
   fsyncBeforeAck: boolean
+  /** cleanup.policy: `delete` lets retention.ms/bytes delete segments; `compact` keys. */
+  cleanupPolicy: readonly CleanupPolicy[]
+  /**
+   * Kafka's file.delete.delay.ms: a segment deleted by retention or DeleteRecords is renamed to
+   * `.deleted` at once and its files removed this much later (and after its last reader).
+   */
+  fileDeleteDelayMs: number
+  /** min.cleanable.dirty.ratio: the share of dirty bytes that makes a log worth cleaning. */
+  minCleanableDirtyRatio: number
+  /** min.compaction.lag.ms: records younger than this are never compacted. */
+  minCompactionLagMs: number
+  /** max.compaction.lag.ms: a log with dirty records older than this is cleaned anyway. */
+  maxCompactionLagMs: number
+  /** delete.retention.ms: tombstones live this long after the cleaning that reached them. */
+  deleteRetentionMs: number
 }
+
+export type CleanupPolicy = 'delete' | 'compact'
 
 export const DEFAULT_LOG_CONFIG: LogConfig = {
   segmentBytes: 1024 * 1024 * 1024,
@@ -29,6 +46,12 @@ export const DEFAULT_LOG_CONFIG: LogConfig = {
   retentionBytes: -1,
   maxMessageBytes: 1048588,
   fsyncBeforeAck: true,
+  cleanupPolicy: ['delete'],
+  fileDeleteDelayMs: 60_000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  deleteRetentionMs: 24 * 3600 * 1000,
 }
 
 /** Bytes of one offset index entry (relative offset, position). */

@@ -19,11 +19,12 @@ import path from 'node:path'
 import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET,
-  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, readInt64,
+  PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, isTransactionalBatch, readInt64,
 } from '../records/batch-header.js'
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
+import { recoverSwapFiles } from './swap-recovery.js'
 
 export interface LoadedSegments {
   segments: LogSegment[]
@@ -75,12 +76,31 @@ async function deleteSegments (disk: Disk, directory: string,
   return bytes
 }
 
+const INDEX_FILE = /^(\d{20})\.(index|timeindex)$/
+
+/**
+ * Removes `.index` and `.timeindex` files whose `.log` is gone: a crash between the renames of
+ * a segment deletion leaves them (Kafka's LogLoader deletes such orphaned index files too).
+ */
+async function removeOrphanIndexes (disk: Disk, directory: string,
+  names: readonly string[]): Promise<void> {
+  const logs = new Set(names.filter(name => SEGMENT_FILE.test(name)))
+  for (const name of names) {
+    const match = INDEX_FILE.exec(name)
+    if (match !== null && !logs.has(`${match[1] as string}.log`)) {
+      await disk.remove(path.join(directory, name))
+    }
+  }
+}
+
 export async function loadSegments (options: LoadOptions): Promise<LoadedSegments> {
   const { disk, directory } = options
+  await recoverSwapFiles(disk, directory)
   const names = await disk.list(directory)
   for (const name of names) {
     if (TEMPORARY_FILE.test(name)) await disk.remove(path.join(directory, name))
   }
+  await removeOrphanIndexes(disk, directory, names)
   const bases = names.filter(name => SEGMENT_FILE.test(name))
     .map(name => Number(name.slice(0, 20))).sort((a, b) => a - b)
   const created = bases.length === 0
@@ -131,7 +151,9 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
  */
 export async function loadProducerState (disk: Disk, directory: string,
   segments: readonly LogSegment[], logEndOffset: number, producers: ProducerState,
-  warner: LogWarner): Promise<void> {
+  warner: LogWarner,
+  onMarker?: (producerId: number, firstOffset: number | undefined, markerOffset: number) =>
+  void): Promise<void> {
   producers.clear()
   let from = segments[0]?.baseOffset ?? 0
   for (const offset of (await listSnapshots(disk, directory)).reverse()) {
@@ -145,10 +167,21 @@ export async function loadProducerState (disk: Disk, directory: string,
   }
   await scanHeaders(segments, from, header => {
     const producerId = readInt64(header, PRODUCER_ID_OFFSET)
-    if (producerId < 0 || isControlBatch(header.readInt16BE(ATTRIBUTES_OFFSET))) return
+    if (producerId < 0) return
+    const attributes = header.readInt16BE(ATTRIBUTES_OFFSET)
+    if (isControlBatch(attributes)) {
+      // A transaction marker: the producer's transaction on this partition ended.
+      const first = producers.endTransaction(producerId,
+        header.readInt16BE(PRODUCER_EPOCH_OFFSET), readInt64(header, MAX_TIMESTAMP_OFFSET))
+      onMarker?.(producerId, first, readInt64(header, 0))
+      return
+    }
     producers.update(producerId, header.readInt16BE(PRODUCER_EPOCH_OFFSET),
       header.readInt32BE(BASE_SEQUENCE_OFFSET), header.readInt32BE(LAST_OFFSET_DELTA_OFFSET),
       readInt64(header, 0), readInt64(header, MAX_TIMESTAMP_OFFSET))
+    if (isTransactionalBatch(attributes)) {
+      producers.beginTransaction(producerId, readInt64(header, 0))
+    }
   }, warner)
 }
 

@@ -24,20 +24,28 @@
  * start offset moves, and at close. Close flushes every log, writes the checkpoints and the
  * marker, then releases the lock.
  */
+import {
+  formatPartitionMetadata, parsePartitionMetadata, PARTITION_METADATA_FILE,
+} from './partition-metadata.js'
 import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { systemClock } from '../io/clock.js'
 import { DirectoryLockedError, nodeDisk, type Disk } from '../io/disk.js'
-import type { FlushTotals } from '../metrics/metrics.js'
+import type { CleanerTotals, FlushTotals } from '../metrics/metrics.js'
 import {
   checkpointKey, formatCheckpoint, parseCheckpoint, writeAtomic,
   type OffsetCheckpoint,
 } from './checkpoint.js'
 import { LogDirLockedError } from './errors.js'
 import { GroupCommitFlusher } from './flusher.js'
+import {
+  DEFAULT_CLEANER_CONFIG, LogCleaner, type LogCleanerConfig,
+} from './log-cleaner.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
-import { PartitionLog, type LogLogger } from './partition-log.js'
+import {
+  PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
+} from './partition-log.js'
 import { assert } from '../util/assert.js'
 
 export { LogDirLockedError } from './errors.js'
@@ -81,7 +89,14 @@ export interface LogManagerOptions {
   pendingBytesMax?: number
   /** The disk port; a simulator passes its own (default: the real file system). */
   disk?: Disk
+  /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
+  retentionCheckIntervalMs?: number
+  /** Kafka's log.cleaner.* settings; missing fields take DEFAULT_CLEANER_CONFIG. */
+  cleaner?: Partial<LogCleanerConfig>
 }
+
+/** Kafka's log.retention.check.interval.ms default. */
+const RETENTION_CHECK_INTERVAL_MS = 300_000
 
 const silentLogger: LogLogger = { info: () => undefined, warn: () => undefined }
 
@@ -102,7 +117,13 @@ export class LogManager {
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   readonly #disk: Disk
+  /** The topic id each open log's partition.metadata is known to hold (one entry per log). */
+  readonly #topicIds = new Map<string, string>()
   #checkpointTimer: TimerHandle | undefined
+  #retentionTimer: TimerHandle | undefined
+  readonly #cleaner: LogCleaner
+  readonly #retentionCheckIntervalMs: number
+  #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   #closed = false
 
   private constructor (dataDir: string, clusterId: string, release: () => Promise<void>,
@@ -116,10 +137,23 @@ export class LogManager {
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
     this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
+    this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
+      RETENTION_CHECK_INTERVAL_MS
+    this.#cleaner = new LogCleaner({
+      disk: this.#disk, dataDir, clock: this.#clock, logger: this.#logger,
+      logs: () => this.#logs.values(),
+      config: { ...DEFAULT_CLEANER_CONFIG, ...options.cleaner },
+      useWorker: this.#disk === nodeDisk,
+    })
   }
 
   #configFor (topic: string, overrides: Partial<LogConfig> = {}): LogConfig {
     return { ...this.#defaultConfig, ...this.#topicConfigs(topic), ...overrides }
+  }
+
+  /** Called when a segment deleted by retention or DeleteRecords has its files removed. */
+  setReclaimListener (listener: (reclaim: SegmentReclaim) => void): void {
+    this.#onSegmentReclaimed = listener
   }
 
   /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
@@ -196,6 +230,61 @@ export class LogManager {
       this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
     }
     this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
+    this.#scheduleRetention()
+    await this.#cleaner.start()
+  }
+
+  /** The log cleaner (compaction of cleanup.policy=compact logs). */
+  get cleaner (): LogCleaner {
+    return this.#cleaner
+  }
+
+  /** Cleaner totals for the metrics. */
+  get cleanerStats (): CleanerTotals {
+    const stats = this.#cleaner.stats
+    return {
+      bytesRead: stats.bytesRead,
+      bytesWritten: stats.bytesWritten,
+      maxDirtyRatio: stats.maxDirtyRatio,
+      secondsSinceLastClean: stats.lastCleanMs === undefined
+        ? -1
+        : (this.#clock.monotonicMs() - stats.lastCleanMs) / 1000,
+      errors: stats.errors,
+      uncleanable: stats.uncleanable,
+    }
+  }
+
+  /** The next retention check, log.retention.check.interval.ms after the last one ended. */
+  #scheduleRetention (): void {
+    this.#retentionTimer = this.#clock.setTimer(this.#retentionCheckIntervalMs, () => {
+      void this.enforceRetention().finally(() => {
+        if (!this.#closed) this.#scheduleRetention()
+      })
+    })
+  }
+
+  /**
+   * One retention check over every topic log (never the metadata log), one log at a time so
+   * that deletion I/O never bursts. A log whose check fails is logged and skipped; the others
+   * go on. Returns what each log did, by `<topic>-<partition>`.
+   */
+  async enforceRetention (): Promise<Map<string, RetentionOutcome>> {
+    const outcomes = new Map<string, RetentionOutcome>()
+    for (const log of [...this.#logs.values()]) {
+      if (this.#closed) break
+      try {
+        const outcome = await log.enforceRetention()
+        outcomes.set(log.name, outcome)
+        if (outcome.deletedSegments > 0) {
+          this.#logger.info(`${log.name}: deleted ${outcome.deletedSegments} segment(s), ` +
+            `${outcome.deletedBytes} bytes, by ${String(outcome.reason)}; log start offset ` +
+            `${log.logStartOffset}`)
+        }
+      } catch (error) {
+        this.#logger.warn(`retention of ${log.name} failed: ${String(error)}`)
+      }
+    }
+    return outcomes
   }
 
   async #openLog (topic: string, partition: number, config: LogConfig, clean: boolean,
@@ -215,6 +304,7 @@ export class LogManager {
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },
+      onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
@@ -335,12 +425,31 @@ export class LogManager {
     const log = this.#logs.get(key)
     if (log === undefined) return undefined
     this.#logs.delete(key)
+    this.#topicIds.delete(key)
     await log.abandon()
     const directory = path.join(this.dataDir, `${topic}-${partition}`)
     const renamed = `${directory}.${randomBytes(4).toString('hex')}-${suffix}`
     await this.#disk.rename(directory, renamed)
     await this.#disk.syncDirectory(this.dataDir)
     return renamed
+  }
+
+  /**
+   * Records the partition's topic id in its directory (partition.metadata, KIP-516), written
+   * atomically when missing or naming another id, as Kafka does when it creates a log or
+   * assigns it an id. A no-op for a log that is not open.
+   */
+  async recordTopicId (topic: string, partition: number, topicId: string): Promise<void> {
+    const key = checkpointKey(topic, partition)
+    const log = this.#logs.get(key)
+    if (log === undefined || this.#topicIds.get(key) === topicId) return
+    const file = path.join(log.directory, PARTITION_METADATA_FILE)
+    const existing = await this.#disk.readOptional(file)
+    if (existing === undefined || parsePartitionMetadata(existing.toString('utf8')) !== topicId) {
+      await writeAtomic(this.#disk, file, formatPartitionMetadata(topicId))
+    }
+    // The log may have been detached during the awaits; only an open log keeps an entry.
+    if (this.#logs.get(key) === log) this.#topicIds.set(key, topicId)
   }
 
   logs (): IterableIterator<PartitionLog> {
@@ -372,6 +481,8 @@ export class LogManager {
     if (this.#closed) return
     this.#closed = true
     this.#checkpointTimer?.cancel()
+    this.#retentionTimer?.cancel()
+    await this.#cleaner.stop()
     this.#flusher.stop()
     await this.#flusher.idle()
     // A few logs at a time: each close fsyncs several files, and file handles are finite.

@@ -13,7 +13,7 @@
 import { iterateRecords } from '../records/batch.js'
 import {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  readInt64,
+  RECORDS_COUNT_OFFSET, readInt64,
 } from '../records/batch-header.js'
 import { StorageError } from './errors.js'
 import type { LogSegment } from './segment.js'
@@ -110,6 +110,22 @@ export async function readSegment (segment: LogSegment, fetchOffset: number, max
   }
 }
 
+/**
+ * Runs `read` over a copy of `segments`, each held open for it (LogSegment.retain): a deletion or
+ * a swap that removes one of them meanwhile waits for this read before it closes the file. The
+ * copy and the retains happen synchronously, before anything can change the caller's list.
+ */
+export async function readHolding<T> (segments: readonly LogSegment[],
+  read: (held: readonly LogSegment[]) => Promise<T>): Promise<T> {
+  const held = segments.slice()
+  for (const segment of held) segment.retain()
+  try {
+    return await read(held)
+  } finally {
+    for (const segment of held) segment.release()
+  }
+}
+
 /** The index of the segment holding `offset` (the last one based at or below it), or 0. */
 function segmentIndexFor (segments: readonly LogSegment[], offset: number): number {
   let low = 0
@@ -134,36 +150,66 @@ function segmentIndexFor (segments: readonly LogSegment[], offset: number): numb
 export async function readSegments (segments: readonly LogSegment[], fetchOffset: number,
   maxBytes: number, maxOffset: number, minOneBatch: boolean,
   warner: LogWarner): Promise<Buffer> {
-  // Copied before the first await: a roll or a deletion may change the caller's list.
-  const candidates = segments.slice(segmentIndexFor(segments, fetchOffset))
-  for (const segment of candidates) {
-    if (segment.baseOffset >= maxOffset) break
-    const records = await readSegment(segment, fetchOffset, maxBytes, maxOffset, minOneBatch,
-      warner)
-    if (records.length > 0) return records
+  // Held before the first await: a roll, a deletion or a swap may change the caller's list.
+  return readHolding(segments.slice(segmentIndexFor(segments, fetchOffset)), async held => {
+    const parts: Buffer[] = []
+    let from = fetchOffset
+    let budget = maxBytes
+    for (const segment of held) {
+      if (segment.baseOffset >= maxOffset) break
+      const records = await readSegment(segment, from, budget, maxOffset,
+        minOneBatch && parts.length === 0, warner)
+      if (records.length === 0) continue
+      parts.push(records)
+      const last = lastBatchEnd(records)
+      // A compacted segment may hold only emptied batches (the cleaner keeps a group's last
+      // batch): a client given nothing but those cannot move on (kafkajs refetches the same
+      // offset), so the read goes on into the next segment, within the same byte budget.
+      if (last.holdsRecords || records.length >= budget) break
+      budget -= records.length
+      from = last.nextOffset
+    }
+    return parts.length === 1 ? parts[0] as Buffer : Buffer.concat(parts)
+  })
+}
+
+/** The offset after the last batch of `records`, and whether any batch holds records. */
+function lastBatchEnd (records: Buffer): { nextOffset: number, holdsRecords: boolean } {
+  let at = 0
+  let nextOffset = 0
+  let holdsRecords = false
+  while (at + BATCH_HEADER_BYTES <= records.length) {
+    nextOffset = lastOffsetAt(records, at) + 1
+    if (records.readInt32BE(at + RECORDS_COUNT_OFFSET) > 0) holdsRecords = true
+    at += records.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
   }
-  return Buffer.alloc(0)
+  return { nextOffset, holdsRecords }
 }
 
 /** Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`. */
 export async function scanHeaders (segments: readonly LogSegment[], from: number,
   onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {
-  for (const segment of segments) {
-    if (segment.nextOffset <= from) continue
-    let { chunk, position } = await readIndexed(segment, segment.lookup(from), READ_CHUNK_BYTES,
-      warner)
-    for (;;) {
-      let at = 0
-      while (at + BATCH_HEADER_BYTES <= chunk.length) {
-        const size = batchSizeChecked(segment, chunk, at, position)
-        if (lastOffsetAt(chunk, at) >= from) onBatch(chunk.subarray(at, at + BATCH_HEADER_BYTES))
-        at += size
-      }
-      if (at === 0) break
-      position += at
-      if (position >= segment.writtenBytes) break
-      chunk = await segment.read(position, READ_CHUNK_BYTES)
+  await readHolding(segments, async held => {
+    for (const segment of held) await scanSegmentHeaders(segment, from, onBatch, warner)
+  })
+}
+
+async function scanSegmentHeaders (segment: LogSegment, from: number,
+  onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {
+  if (segment.nextOffset <= from) return
+  let { chunk, position } = await readIndexed(segment, segment.lookup(from), READ_CHUNK_BYTES,
+    warner)
+  for (;;) {
+    let at = 0
+    while (at + BATCH_HEADER_BYTES <= chunk.length) {
+      const size = batchSizeChecked(segment, chunk, at, position)
+      if (lastOffsetAt(chunk, at) >= from) onBatch(chunk.subarray(at, at + BATCH_HEADER_BYTES))
+      at += size
     }
+    if (at === 0) break
+    position += at
+    if (position >= segment.writtenBytes) break
+    chunk = await segment.read(position, READ_CHUNK_BYTES)
   }
 }
 
@@ -204,26 +250,37 @@ export async function truncationPoint (segment: LogSegment, offset: number,
 export async function findOffsetByTimestamp (segments: readonly LogSegment[],
   timestampMs: number, logStartOffset: number):
   Promise<{ offset: number, timestamp: number } | undefined> {
-  for (const segment of segments) {
-    if (segment.maxTimestamp < timestampMs || segment.nextOffset <= logStartOffset) continue
-    let position = segment.lookupTimestamp(timestampMs)
-    while (position < segment.writtenBytes) {
-      const head = await segment.read(position, BATCH_HEADER_BYTES)
-      if (head.length < BATCH_HEADER_BYTES) break
-      const size = batchSizeChecked(segment, head, 0, position)
-      if (readInt64(head, MAX_TIMESTAMP_OFFSET) >= timestampMs &&
-        lastOffsetAt(head, 0) >= logStartOffset) {
-        // Lazily: the walk stops at the first record that qualifies.
-        const records = iterateRecords(await segment.read(position, size),
-          { fromOffset: logStartOffset, includeControl: true })
-        for await (const record of records) {
-          if (record.timestamp >= timestampMs) {
-            return { offset: record.offset, timestamp: record.timestamp }
-          }
+  return readHolding(segments, async held => {
+    for (const segment of held) {
+      const found = await findInSegment(segment, timestampMs, logStartOffset)
+      if (found !== undefined) return found
+    }
+    return undefined
+  })
+}
+
+async function findInSegment (segment: LogSegment, timestampMs: number,
+  logStartOffset: number): Promise<{ offset: number, timestamp: number } | undefined> {
+  if (segment.maxTimestamp < timestampMs || segment.nextOffset <= logStartOffset) {
+    return undefined
+  }
+  let position = segment.lookupTimestamp(timestampMs)
+  while (position < segment.writtenBytes) {
+    const head = await segment.read(position, BATCH_HEADER_BYTES)
+    if (head.length < BATCH_HEADER_BYTES) break
+    const size = batchSizeChecked(segment, head, 0, position)
+    if (readInt64(head, MAX_TIMESTAMP_OFFSET) >= timestampMs &&
+      lastOffsetAt(head, 0) >= logStartOffset) {
+      // Lazily: the walk stops at the first record that qualifies.
+      const records = iterateRecords(await segment.read(position, size),
+        { fromOffset: logStartOffset, includeControl: true })
+      for await (const record of records) {
+        if (record.timestamp >= timestampMs) {
+          return { offset: record.offset, timestamp: record.timestamp }
         }
       }
-      position += size
     }
+    position += size
   }
   return undefined
 }

@@ -33,7 +33,7 @@ import type { Clock } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, isControlBatch, stampBatch,
+  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, isControlBatch, stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { StorageError } from './errors.js'
@@ -44,6 +44,10 @@ import {
 } from './log-loader.js'
 import { findOffsetByTimestamp, readSegments, truncationPoint } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
+import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
+import { decodeRecordBatch } from '../records/batch.js'
+import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
+import { planRetention, type RetentionReason } from './retention.js'
 import { LogSegment } from './segment.js'
 
 export interface AppendOptions {
@@ -54,6 +58,15 @@ export interface AppendOptions {
   producerEpoch?: number
   baseSequence?: number
   isTransactional?: boolean
+  /** A control batch that is an ABORT marker (its range goes to the aborted transactions). */
+  abortMarker?: boolean
+  /**
+   * Checked in the same synchronous step that assigns the offsets (Kafka's VerificationGuard,
+   * KIP-890): a transactional batch whose transaction ended meanwhile (a marker got in between
+   * the coordinator's check and this append) is refused, so it cannot open a transaction no
+   * one will end. Returns an error message, or undefined when the batch may land.
+   */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
 }
 
 export interface AppendResult {
@@ -94,8 +107,23 @@ interface Waiter {
 }
 
 const RELATIVE_OFFSET_MAX = 0x7fffffff
-/** Kafka's file.delete.delay.ms: readers of a deleted segment's handle get this long. */
-const FILE_DELETE_DELAY_MS = 60_000
+/** Aborted transactions remembered per partition for read_committed fetches. */
+const ABORTED_TRANSACTIONS_KEPT = 10_000
+
+/** What one retention check did (`enforceRetention`). */
+export interface RetentionOutcome {
+  deletedSegments: number
+  deletedBytes: number
+  reason: RetentionReason | undefined
+  /** Whether segment.ms rolled the idle active segment. */
+  rolled: boolean
+}
+
+/** A deleted segment's files are gone: its bytes, and how long after it became eligible. */
+export interface SegmentReclaim {
+  bytes: number
+  latencyMs: number
+}
 
 export interface OpenOptions {
   disk: Disk
@@ -110,6 +138,8 @@ export interface OpenOptions {
   recoveryPoint: number
   logStartOffset: number
   onLogStartOffsetChange?: () => void
+  /** Called when a deleted segment's files are removed (metrics). */
+  onSegmentReclaimed?: (reclaim: SegmentReclaim) => void
 }
 
 export class PartitionLog implements FlushTarget {
@@ -131,6 +161,13 @@ export class PartitionLog implements FlushTarget {
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
   readonly #producers = new ProducerState()
+  /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
+  readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
+  #txnIndexWrites: Promise<void> = Promise.resolve()
+  /** Entries in each segment's `.txnindex` file (the next append goes after them). */
+  readonly #txnIndexCounts = new Map<number, number>()
+  /** The highest last offset among entries dropped from memory (-1: none). */
+  #abortedEvictedUpTo = -1
   readonly #background = new Set<Promise<void>>()
   readonly #deletedSegments = new Set<LogSegment>()
   #rolling: Promise<void> | undefined
@@ -143,6 +180,9 @@ export class PartitionLog implements FlushTarget {
   #lastFsyncMs = 0
   #closed = false
   readonly #onLogStartOffsetChange: (() => void) | undefined
+  readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
+  /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
+  #deletions: Promise<unknown> = Promise.resolve()
 
   private constructor (options: OpenOptions) {
     this.topic = options.topic
@@ -154,6 +194,7 @@ export class PartitionLog implements FlushTarget {
     this.#clock = options.clock
     this.#logger = options.logger
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
+    this.#onSegmentReclaimed = options.onSegmentReclaimed
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -228,10 +269,134 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
+  /**
+   * Transactions on this partition (KIP-98): a transactional batch opens its producer's
+   * transaction, a marker (control batch) closes it and reports the aborted range.
+   */
+  #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
+    baseOffset: number, options: AppendOptions): void {
+    if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
+    if (!isControlBatch(attributes)) {
+      this.#producers.beginTransaction(producerId, baseOffset)
+      return
+    }
+    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
+    if (first !== undefined && options.abortMarker === true) {
+      const segmentBase = this.#active.baseOffset
+      const entry = { producerId, firstOffset: first, lastOffset: baseOffset,
+        // Kafka's completeTxn: the first unstable offset left, else the end after the marker.
+        lastStableOffset: this.#producers.firstUnstableOffset() ?? baseOffset + 1, segmentBase }
+      this.#rememberAborted(entry)
+      // Index writes are chained, so entries land in marker order.
+      this.#txnIndexWrites = this.#txnIndexWrites.then(() => this.#appendTxnIndex(entry))
+        .catch((error: unknown) => {
+          // The marker is in the log; the next load rebuilds the entry from it.
+          this.#logger.warn(`${this.name}: writing the .txnindex of segment ${segmentBase} ` +
+            `failed (${(error as Error).message}); it is rebuilt at the next load`)
+        })
+    }
+  }
+
+  /**
+   * The last stable offset: the first offset of the oldest ongoing transaction, or the high
+   * watermark when none is open below it (Kafka's UnifiedLog.lastStableOffset).
+   */
+  get lastStableOffset (): number {
+    const unstable = this.#producers.firstUnstableOffset()
+    return unstable === undefined ? this.#highWatermark : Math.min(unstable, this.#highWatermark)
+  }
+
+  /**
+   * Aborted transactions overlapping [fromOffset, toOffset), oldest first, for a
+   * read_committed Fetch (Kafka's FetchResponse.AbortedTransaction).
+   */
+  async abortedTransactions (fromOffset: number, toOffset: number):
+  Promise<{ producerId: number, firstOffset: number }[]> {
+    let entries: AbortedTxn[] = this.#aborted
+    if (fromOffset <= this.#abortedEvictedUpTo) {
+      // Older than what memory keeps: every index from the segment holding `fromOffset` on
+      // (an abort marker may sit in any later segment), as Kafka's collectAbortedTxns reads.
+      entries = []
+      const first = this.#segmentBaseOf(fromOffset)
+      for (const segment of this.#segments) {
+        if (segment.baseOffset < first) continue
+        entries.push(...await readTxnIndex(this.#disk, this.directory, segment.baseOffset))
+      }
+    }
+    return entries
+      .filter(txn => txn.lastOffset >= fromOffset && txn.firstOffset < toOffset)
+      .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
+  }
+
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
   async #loadProducerState (): Promise<void> {
+    const markers: { producerId: number, firstOffset: number, markerOffset: number }[] = []
     await loadProducerState(this.#disk, this.directory, this.#segments, this.#logEndOffset,
-      this.#producers, this.#logger)
+      this.#producers, this.#logger, (producerId, firstOffset, markerOffset) => {
+        if (firstOffset !== undefined) markers.push({ producerId, firstOffset, markerOffset })
+      })
+    await this.#loadAbortedTransactions(markers)
+  }
+
+  /**
+   * The aborted transactions from every segment's `.txnindex`, plus any abort marker in the
+   * replayed tail that an index lacks (a crash between the marker and its index entry): its
+   * type is read from the control record, and the index is written again.
+   */
+  async #loadAbortedTransactions (markers: { producerId: number, firstOffset: number,
+    markerOffset: number }[]): Promise<void> {
+    this.#aborted.length = 0
+    this.#txnIndexCounts.clear()
+    this.#abortedEvictedUpTo = -1
+    for (const segment of this.#segments) {
+      const entries = await readTxnIndex(this.#disk, this.directory, segment.baseOffset)
+      if (entries.length > 0) this.#txnIndexCounts.set(segment.baseOffset, entries.length)
+      for (const entry of entries) {
+        this.#rememberAborted({ ...entry, segmentBase: segment.baseOffset })
+      }
+    }
+    const known = new Set(this.#aborted.map(entry => `${entry.producerId}:${entry.lastOffset}`))
+    for (const marker of markers) {
+      if (known.has(`${marker.producerId}:${marker.markerOffset}`)) continue
+      if (marker.markerOffset < this.#logStartOffset) continue
+      const { records } = await this.read(marker.markerOffset, 1024,
+        { maxOffset: marker.markerOffset + 1 })
+      const batch = await decodeRecordBatch(records.subarray(0,
+        records.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES))
+      if (controlTypeOf(batch.records[0]?.key ?? null) !== CONTROL_TYPE_ABORT) continue
+      const entry = { producerId: marker.producerId, firstOffset: marker.firstOffset,
+        lastOffset: marker.markerOffset, lastStableOffset: marker.markerOffset + 1,
+        segmentBase: this.#segmentBaseOf(marker.markerOffset) }
+      this.#rememberAborted(entry)
+      await this.#appendTxnIndex(entry)
+    }
+  }
+
+  #segmentBaseOf (offset: number): number {
+    let base = this.#segments[0]?.baseOffset ?? 0
+    for (const segment of this.#segments) {
+      if (segment.baseOffset <= offset) base = segment.baseOffset
+    }
+    return base
+  }
+
+  /** Keeps the newest entries in memory; older ones are read from the files when needed. */
+  #rememberAborted (entry: AbortedTxn & { segmentBase: number }): void {
+    this.#aborted.push(entry)
+    if (this.#aborted.length > ABORTED_TRANSACTIONS_KEPT) {
+      const evicted = this.#aborted.shift()
+      if (evicted !== undefined) {
+        this.#abortedEvictedUpTo = Math.max(this.#abortedEvictedUpTo, evicted.lastOffset)
+      }
+    }
+  }
+
+  /** Appends one entry to its segment's `.txnindex`, after the entries already there. */
+  async #appendTxnIndex (entry: AbortedTxn & { segmentBase: number }): Promise<void> {
+    const at = this.#txnIndexCounts.get(entry.segmentBase) ?? 0
+    await appendTxnIndex(this.#disk, this.directory, entry.segmentBase, at, [entry],
+      this.#config.fsyncBeforeAck)
+    this.#txnIndexCounts.set(entry.segmentBase, at + 1)
   }
 
   updateConfig (config: Partial<LogConfig>): void {
@@ -274,6 +439,9 @@ export class PartitionLog implements FlushTarget {
     // A queued write owns its admitted bytes until its round; a duplicate never queued.
     if (reservation.result.duplicate) this.#flusher.release(batch.length)
     await reservation.durable
+    // An abort marker counts as written once its .txnindex entry is, so a coordinator that
+    // sees it written never depends on the load-time rebuild.
+    if (options.abortMarker === true) await this.#txnIndexWrites
     return reservation.result
   }
 
@@ -312,6 +480,13 @@ export class PartitionLog implements FlushTarget {
         }
       }
     }
+    const refused = options.verifyTransaction?.()
+    if (refused !== undefined) throw new StorageError(refused.kind, refused.message)
+    const marker = producerId >= 0 && isControlBatch(attributes)
+    if (marker) {
+      const stale = this.#producers.checkMarker(producerId, producerEpoch)
+      if (stale !== undefined) throw new StorageError('INVALID_PRODUCER_EPOCH', stale)
+    }
     if (this.#needsRoll(batch.length, lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
@@ -327,6 +502,7 @@ export class PartitionLog implements FlushTarget {
       this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
         baseOffset, options.maxTimestamp)
     }
+    this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset, options)
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
     })
@@ -583,24 +759,176 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
-   * Raises the log start offset and deletes segments wholly below it (DeleteRecords,
-   * retention). Files are renamed to `.deleted` at once and removed after
-   * FILE_DELETE_DELAY_MS, so a read in flight on a removed segment still completes.
+   * Raises the log start offset to `offset` (DeleteRecords) and deletes the segments wholly
+   * below it. Reads below the new start get OFFSET_OUT_OF_RANGE from now on.
    */
-  async deleteSegmentsBefore (offset: number): Promise<void> {
-    const target = Math.min(offset, this.#logEndOffset)
-    if (target <= this.#logStartOffset) return
-    this.#logStartOffset = target
-    this.#onLogStartOffsetChange?.()
-    while (this.#segments.length > 1 &&
-      (this.#segments[1] as LogSegment).baseOffset <= target) {
-      const removed = this.#segments.shift() as LogSegment
-      await removed.renameForDeletion()
-      this.#deletedSegments.add(removed)
-      this.#clock.setTimer(FILE_DELETE_DELAY_MS, () => {
-        if (this.#deletedSegments.delete(removed)) this.#inBackground(removed.delete())
+  deleteSegmentsBefore (offset: number): Promise<void> {
+    return this.#serialDeletion(async () => {
+      const target = Math.min(offset, this.#logEndOffset)
+      if (target <= this.#logStartOffset) return
+      this.#raiseLogStartOffset(target)
+      let count = 0
+      while (count + 1 < this.#segments.length &&
+        (this.#segments[count + 1] as LogSegment).baseOffset <= target) count++
+      await this.#deleteOldest(count, this.#segments.slice(0, count).map(() =>
+        this.#clock.nowMs()))
+    })
+  }
+
+  /**
+   * One retention check (Kafka's UnifiedLog.deleteOldSegments, run every
+   * log.retention.check.interval.ms): first segment.ms rolls a non-empty active segment that is
+   * too old, so that an idle partition's data can age out; then retention.ms, retention.bytes
+   * and the log start offset delete whole old segments (retention.ts decides which).
+   */
+  enforceRetention (): Promise<RetentionOutcome> {
+    return this.#serialDeletion(async () => {
+      const outcome: RetentionOutcome = {
+        deletedSegments: 0, deletedBytes: 0, reason: undefined, rolled: false,
+      }
+      if (this.#closed) return outcome
+      const active = this.#active
+      if (active.size > 0 && this.#clock.nowMs() - active.createdMs > this.#config.segmentMs) {
+        outcome.rolled = await this.#rollNow()
+      }
+      const plan = planRetention(this.#segments, {
+        retentionMs: this.#config.retentionMs,
+        retentionBytes: this.#config.retentionBytes,
+        deleteEnabled: this.#config.cleanupPolicy.includes('delete'),
+      }, {
+        nowMs: this.#clock.nowMs(),
+        logStartOffset: this.#logStartOffset,
+        highWatermark: this.#highWatermark,
+        logEndOffset: this.#logEndOffset,
       })
+      if (plan.count === 0) return outcome
+      // Kafka's deleteSegments: a log keeps an active segment, so when every segment goes a new
+      // one is rolled first (at the log end: the high watermark covers everything, so nothing
+      // is pending).
+      if (plan.count === this.#segments.length && !await this.#rollNow()) return outcome
+      for (const segment of this.#segments.slice(0, plan.count)) {
+        outcome.deletedBytes += segment.size
+      }
+      this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
+      await this.#deleteOldest(plan.count, plan.eligibleSinceMs)
+      outcome.deletedSegments = plan.count
+      outcome.reason = plan.reason
+      return outcome
+    })
+  }
+
+  #serialDeletion<T> (task: () => Promise<T>): Promise<T> {
+    const run = this.#deletions.catch(() => undefined).then(task)
+    this.#deletions = run
+    return run
+  }
+
+  /** Rolls the active segment now unless a roll or a recovery is under way; true if it did. */
+  async #rollNow (): Promise<boolean> {
+    if (this.#rolling !== undefined || this.#recovering !== undefined || this.#closed ||
+      this.#pendingTruncation !== undefined) return false
+    this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
+    await this.#rolling
+    return true
+  }
+
+  #raiseLogStartOffset (offset: number): void {
+    if (offset <= this.#logStartOffset) return
+    this.#logStartOffset = Math.min(offset, this.#logEndOffset)
+    this.#onLogStartOffsetChange?.()
+  }
+
+  /**
+   * Takes the `count` oldest segments out of the log at once (no read that starts from now on
+   * sees them), renames their files to `.deleted` (a crash from here on leaves only files that
+   * the next start removes) and removes the files after file.delete.delay.ms and after the last
+   * read holding them (LogSegment.retain), so a read in flight completes with the bytes it
+   * began with.
+   */
+  async #deleteOldest (count: number, eligibleSinceMs: readonly number[]): Promise<void> {
+    // The active segment always stays: appends go there.
+    assert(count < this.#segments.length, 'retention never deletes the active segment')
+    const removed = this.#segments.splice(0, count)
+    for (const [i, segment] of removed.entries()) {
+      try {
+        await segment.renameForDeletion()
+      } catch (error) {
+        this.#logger.warn(`${this.name}: renaming segment ${segment.baseOffset} for deletion ` +
+          `failed (${String(error)}); it is removed after the delay all the same`)
+      }
+      this.#retire(segment, eligibleSinceMs[i] ?? this.#clock.nowMs(), true)
     }
+  }
+
+  /**
+   * Removes a segment taken out of the log (already renamed `.deleted`) after
+   * file.delete.delay.ms and its last reader; `reclaimed` reports its bytes as freed.
+   */
+  #retire (segment: LogSegment, eligibleMs: number, reclaimed: boolean): void {
+    this.#deletedSegments.add(segment)
+    this.#clock.setTimer(this.#config.fileDeleteDelayMs, () => {
+      if (!this.#deletedSegments.delete(segment)) return
+      const bytes = segment.size
+      this.#inBackground(segment.deleteWhenUnread().then(() => {
+        if (!reclaimed) return
+        this.#onSegmentReclaimed?.({ bytes, latencyMs: this.#clock.nowMs() - eligibleMs })
+      }))
+    })
+  }
+
+  /** Last offsets of the producer batches idempotence still needs (ProducerState). */
+  get producerBatchEnds (): number[] {
+    return this.#producers.retainedBatchEnds()
+  }
+
+  /**
+   * The segments the cleaner may rewrite: every inactive segment wholly below the high
+   * watermark, oldest first (Kafka never cleans the active segment).
+   */
+  get cleanableSegments (): readonly LogSegment[] {
+    const cleanable: LogSegment[] = []
+    for (const segment of this.#segments.slice(0, -1)) {
+      if (segment.nextOffset > this.#highWatermark) break
+      cleanable.push(segment)
+    }
+    return cleanable
+  }
+
+  /**
+   * Puts a cleaned copy in place of `old` (consecutive segments of this log), the last steps
+   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned`, fsynced it and renamed it
+   * to `swapPath` (`<base>.log.swap`); here the old files are renamed `.deleted`, the swap
+   * file becomes `<base>.log`, and the log switches to it in one synchronous step. A restart
+   * after a kill at any step ends with either the old segments or the new one (log-loader.ts,
+   * recoverSwapFiles). Readers holding an old segment finish on it (LogSegment.retain).
+   */
+  replaceSegments (old: readonly LogSegment[], swapPath: string): Promise<LogSegment> {
+    return this.#serialDeletion(async () => {
+      const first = old[0]
+      const last = old[old.length - 1]
+      assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
+      const start = this.#segments.indexOf(first)
+      if (start < 0 || old.some((segment, i) => this.#segments[start + i] !== segment) ||
+        start + old.length >= this.#segments.length) {
+        // Retention or a truncation changed the log meanwhile: this cleaning is void.
+        await this.#disk.remove(swapPath)
+        throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: the segments from ` +
+          `${first.baseOffset} changed during cleaning`)
+      }
+      for (const segment of old) await segment.renameForDeletion({ keepSnapshot: true })
+      await this.#disk.rename(swapPath, first.logPath)
+      await this.#disk.syncDirectory(this.directory)
+      const cleaned = await LogSegment.open(this.#disk, this.directory, first.baseOffset,
+        segmentIndexIntervalBytes(this.#config), first.createdMs)
+      await cleaned.recover(false)
+      // The cleaner keeps each group's last batch, so the log stays contiguous.
+      assert(cleaned.nextOffset === last.nextOffset, 'a cleaned group ends where it began')
+      const current = this.#segments.indexOf(first)
+      this.#segments.splice(current, old.length, cleaned)
+      for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
+      this.#inBackground(cleaned.writeIndexes(false))
+      return cleaned
+    })
   }
 
   /**
@@ -623,6 +951,27 @@ export class PartitionLog implements FlushTarget {
   offsetForTimestamp (timestampMs: number):
   Promise<{ offset: number, timestamp: number } | undefined> {
     return findOffsetByTimestamp(this.#segments.slice(), timestampMs, this.#logStartOffset)
+  }
+
+  /** The idempotent producers with state in this partition (DescribeProducers). */
+  activeProducers (): ReturnType<ProducerState['activeProducers']> {
+    return this.#producers.activeProducers()
+  }
+
+  /**
+   * The first offset holding the largest record timestamp of the log (ListOffsets -3,
+   * KIP-734; Kafka's UnifiedLog.fetchOffsetByTimestamp for MAX_TIMESTAMP), or undefined when
+   * the log holds no record.
+   */
+  offsetOfMaxTimestamp (): Promise<{ offset: number, timestamp: number } | undefined> {
+    let maxTimestamp = -1
+    for (const segment of this.#segments) {
+      if (segment.nextOffset > this.#logStartOffset) {
+        maxTimestamp = Math.max(maxTimestamp, segment.maxTimestamp)
+      }
+    }
+    if (maxTimestamp < 0) return Promise.resolve(undefined)
+    return this.offsetForTimestamp(maxTimestamp)
   }
 
   /**

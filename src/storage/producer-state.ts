@@ -48,6 +48,8 @@ function nextSequence (sequence: number, delta: number): number {
 
 export class ProducerState {
   readonly #producers = new Map<number, ProducerEntry>()
+  /** Producer id → first offset of its ongoing transaction on this partition (KIP-98). */
+  readonly #ongoing = new Map<number, number>()
 
   get size (): number {
     return this.#producers.size
@@ -55,6 +57,20 @@ export class ProducerState {
 
   clear (): void {
     this.#producers.clear()
+    this.#ongoing.clear()
+  }
+
+  /**
+   * The last offsets of every retained batch of every producer (at most
+   * BATCHES_RETAINED_PER_PRODUCER each): the batches the log cleaner must keep, emptied if need
+   * be, so that a restart's replay still knows them (Kafka keeps each producer's last batch).
+   */
+  retainedBatchEnds (): number[] {
+    const ends: number[] = []
+    for (const entry of this.#producers.values()) {
+      for (const batch of entry.batches) ends.push(batch.lastOffset)
+    }
+    return ends
   }
 
   check (producerId: number, epoch: number, baseSequence: number,
@@ -116,8 +132,66 @@ export class ProducerState {
     }
   }
 
+  /**
+   * The producers with state here, for DescribeProducers (KIP-664): id, epoch, the last
+   * sequence written and the timestamp of its batch. At most PRODUCERS_PER_PARTITION_MAX.
+   */
+  activeProducers (): { producerId: number, epoch: number, lastSequence: number,
+    lastTimestamp: number }[] {
+    return [...this.#producers].map(([producerId, entry]) => ({
+      producerId,
+      epoch: entry.epoch,
+      lastSequence: entry.batches.at(-1)?.lastSeq ?? -1,
+      lastTimestamp: entry.timestamp,
+    }))
+  }
+
+  /** A transactional batch was appended: its producer's transaction is ongoing from there. */
+  beginTransaction (producerId: number, firstOffset: number): void {
+    if (!this.#ongoing.has(producerId)) this.#ongoing.set(producerId, firstOffset)
+  }
+
+  /** Why a transaction marker of this epoch is refused (a stale one), or undefined. */
+  checkMarker (producerId: number, epoch: number): string | undefined {
+    const known = this.#producers.get(producerId)?.epoch ?? -1
+    return epoch < known
+      ? `marker epoch ${epoch} of producer ${producerId} is older than ${known}`
+      : undefined
+  }
+
+  /**
+   * A COMMIT/ABORT marker was appended: the transaction ends, and its epoch fences older ones
+   * (a zombie's late produce then fails INVALID_PRODUCER_EPOCH). Returns the first offset of
+   * the transaction it ended, if one was open here.
+   */
+  endTransaction (producerId: number, epoch: number, timestamp: number): number | undefined {
+    const first = this.#ongoing.get(producerId)
+    this.#ongoing.delete(producerId)
+    const entry = this.#producers.get(producerId)
+    if (entry === undefined) {
+      this.#producers.set(producerId, { epoch, batches: [], timestamp })
+    } else if (epoch > entry.epoch) {
+      entry.epoch = epoch
+      entry.batches = []
+      entry.timestamp = timestamp
+    }
+    return first
+  }
+
+  /** The first offset of the oldest ongoing transaction: the last stable offset's bound. */
+  firstUnstableOffset (): number | undefined {
+    let first: number | undefined
+    for (const offset of this.#ongoing.values()) {
+      if (first === undefined || offset < first) first = offset
+    }
+    return first
+  }
+
   /** Forgets batches at or after `offset` (log truncation). */
   truncateTo (offset: number): void {
+    for (const [producerId, first] of this.#ongoing) {
+      if (first >= offset) this.#ongoing.delete(producerId)
+    }
     for (const [producerId, entry] of this.#producers) {
       entry.batches = entry.batches.filter(batch => batch.lastOffset < offset)
       if (entry.batches.length === 0) this.#producers.delete(producerId)
@@ -140,7 +214,7 @@ export class ProducerState {
         body.writeInt32BE(batch.lastOffset - batch.firstOffset, position + 22)
         body.writeBigInt64BE(BigInt(entry.timestamp), position + 26)
         body.writeInt32BE(-1, position + 34)
-        body.writeBigInt64BE(-1n, position + 38)
+        body.writeBigInt64BE(BigInt(this.#ongoing.get(producerId) ?? -1), position + 38)
         position += entryBytes
         count++
       }
@@ -172,6 +246,8 @@ export class ProducerState {
       if (firstSeq < 0) firstSeq += INT32_MAX + 1
       this.update(producerId, body.readInt16BE(at + 8), firstSeq, offsetDelta,
         lastOffset - offsetDelta, Number(body.readBigInt64BE(at + 26)))
+      const txnFirstOffset = Number(body.readBigInt64BE(at + 38))
+      if (txnFirstOffset >= 0) this.#ongoing.set(producerId, txnFirstOffset)
     }
     return true
   }

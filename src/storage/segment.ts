@@ -21,7 +21,7 @@ import {
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 
-const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex', '.snapshot']
+const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex', '.snapshot', '.txnindex']
 const OFFSET_ENTRY_BYTES = 8
 const TIME_ENTRY_BYTES = 12
 /** Bytes read at once while scanning batch headers. */
@@ -102,6 +102,11 @@ export class LogSegment {
   /** The index files on disk are fsynced and match memory: a clean close can skip them. */
   #indexesSynced = false
   readonly #indexIntervalBytes: number
+  /** Set once the files were renamed `.deleted`: the suffixes renamed. */
+  #renamedSuffixes: readonly string[] | undefined
+  /** Reads in flight that hold this segment (`retain`/`release`). */
+  #readers = 0
+  #idleWaiters: (() => void)[] = []
 
   private constructor (disk: Disk, directory: string, baseOffset: number, handle: DiskFile,
     indexIntervalBytes: number, createdMs: number) {
@@ -462,9 +467,12 @@ export class LogSegment {
    * follows vouches for them). A distrusted index is written empty, to be rebuilt at start.
    */
   async writeIndexes (sync: boolean): Promise<void> {
+    if (this.#renamedSuffixes !== undefined) return
     this.#maybeAppendTimeEntry()
     if (sync && this.#indexesSynced) return
     const write = async (suffix: string, bytes: Buffer): Promise<void> => {
+      // Renamed for deletion meanwhile: the plain name is no longer this segment's.
+      if (this.#renamedSuffixes !== undefined) return
       const handle = await this.#disk.open(path.join(this.directory,
         segmentFileName(this.baseOffset, suffix)), 'replace')
       try {
@@ -496,8 +504,15 @@ export class LogSegment {
    * readers holding the open handle keep reading; `delete` removes them later, and a start-up
    * removes any `.deleted` file left by a crash.
    */
-  async renameForDeletion (): Promise<void> {
-    for (const suffix of SEGMENT_SUFFIXES) {
+  async renameForDeletion (options: { keepSnapshot?: boolean } = {}): Promise<void> {
+    // From now on the plain names may belong to a cleaned copy of this segment: nothing of this
+    // segment writes or removes them again (writeIndexes, delete).
+    this.#renamedSuffixes = options.keepSnapshot === true
+      ? SEGMENT_SUFFIXES.filter(suffix => suffix !== '.snapshot')
+      : SEGMENT_SUFFIXES
+    // A segment replaced by its cleaned copy keeps the producer snapshot at its base: the
+    // producer state it describes is still that of the log at that offset.
+    for (const suffix of this.#renamedSuffixes) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
       await this.#disk.rename(file, `${file}.deleted`).catch((error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOENT') throw error
@@ -505,11 +520,43 @@ export class LogSegment {
     }
   }
 
+  /**
+   * A reader holds the segment open across its awaits (`retain` … `release`): deletion waits for
+   * the last reader, so a read that began before a segment was deleted (retention,
+   * DeleteRecords) or replaced reads the bytes it began with, never a closed handle.
+   */
+  retain (): void {
+    this.#readers++
+  }
+
+  release (): void {
+    assert(this.#readers > 0, 'every release follows a retain')
+    this.#readers--
+    if (this.#readers === 0) {
+      const idle = this.#idleWaiters
+      this.#idleWaiters = []
+      for (const resolve of idle) resolve()
+    }
+  }
+
+  get readers (): number {
+    return this.#readers
+  }
+
+  /** Deletes the files once no reader holds the segment (see `retain`). */
+  async deleteWhenUnread (): Promise<void> {
+    while (this.#readers > 0) {
+      await new Promise<void>(resolve => { this.#idleWaiters.push(resolve) })
+    }
+    await this.delete()
+  }
+
   async delete (): Promise<void> {
     await this.#handle.close().catch(() => undefined)
-    for (const suffix of SEGMENT_SUFFIXES) {
+    const renamed = this.#renamedSuffixes
+    for (const suffix of renamed ?? SEGMENT_SUFFIXES) {
       const file = path.join(this.directory, segmentFileName(this.baseOffset, suffix))
-      await this.#disk.remove(file)
+      if (renamed === undefined) await this.#disk.remove(file)
       await this.#disk.remove(`${file}.deleted`)
     }
   }

@@ -34,7 +34,8 @@ describe('tributary CLI', () => {
     assert.match(cli(['topic', 'list']).stdout, /^cli-a$/m)
     const described = cli(['topic', 'describe', 'cli-a']).stdout
     assert.match(described, /Topic: cli-a\tPartitionCount: 2/)
-    assert.match(described, /Partition: 1\tLeader: 1\tReplicas: 1\tIsr: 1/)
+    assert.match(described, /Partition: 1\tLeader: 1\tReplicas: 1\tIsr: 1\tLogStartOffset: 0/)
+    assert.match(described, /CleanupPolicy: delete\t/)
     assert.match(described, /retention\.ms=60000/)
     assert.equal(cli(['topic', 'alter-config', 'cli-a', '--set', 'retention.ms=1000']).status, 0)
     assert.match(cli(['topic', 'describe', 'cli-a']).stdout, /retention\.ms=1000/)

@@ -33,13 +33,14 @@ function isConnectionError (pattern: RegExp) {
 }
 
 describe('KafkaConnection', () => {
-  it('negotiates with ApiVersions v3 and picks the highest version both sides serve', async () => {
+  it('negotiates with its newest ApiVersions and picks the highest common version', async () => {
     const broker = await fake()
     const connection = await KafkaConnection.connect('127.0.0.1', broker.port)
     try {
-      assert.deepEqual(broker.seen[0], { apiKey: ApiVersions.key, apiVersion: 3, correlationId: 0 })
+      assert.deepEqual(broker.seen[0],
+        { apiKey: ApiVersions.key, apiVersion: ApiVersions.maxVersion, correlationId: 0 })
       assert.equal(connection.versionFor(Echo), 1)
-      assert.equal(connection.versionFor(ApiVersions), 3)
+      assert.equal(connection.versionFor(ApiVersions), ApiVersions.maxVersion)
       assert.equal(connection.supports(Metadata), false)
       assert.throws(() => connection.versionFor(Metadata),
         (error: KafkaClientError) => error.errorName === 'UNSUPPORTED_VERSION')
@@ -58,7 +59,8 @@ describe('KafkaConnection', () => {
       const broker = await fake({ apiVersionsMax: 2 })
       const connection = await KafkaConnection.connect('127.0.0.1', broker.port)
       connection.close()
-      assert.deepEqual(broker.seen.map(request => request.apiVersion), [3, 2])
+      assert.deepEqual(broker.seen.map(request => request.apiVersion),
+        [ApiVersions.maxVersion, 2])
       assert.equal(connection.closed, true)
     })
 
@@ -66,7 +68,8 @@ describe('KafkaConnection', () => {
     const broker = await fake({ apiVersionsMax: 0, listRangeInError: false })
     const connection = await KafkaConnection.connect('127.0.0.1', broker.port)
     try {
-      assert.deepEqual(broker.seen.map(request => request.apiVersion), [3, 0])
+      assert.deepEqual(broker.seen.map(request => request.apiVersion),
+        [ApiVersions.maxVersion, 0])
       assert.equal(connection.versionFor(ApiVersions), 0)
       assert.equal(connection.versionFor(Echo), 1)
       assert.equal((await connection.send(Echo, { payload: 'after fallback' })).payload,

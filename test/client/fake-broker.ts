@@ -105,7 +105,7 @@ export function echoResponse (request: FakeRequest): Buffer {
 }
 
 function answerApiVersions (request: FakeRequest, options: FakeBrokerOptions): void {
-  const max = options.apiVersionsMax ?? 3
+  const max = options.apiVersionsMax ?? ApiVersions.maxVersion
   const apiKeys = [
     { apiKey: ApiVersions.key, minVersion: 0, maxVersion: max },
     { apiKey: ECHO_KEY, minVersion: 0, maxVersion: 1 },

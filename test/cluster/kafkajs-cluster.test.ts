@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import kafkajs from 'kafkajs'
-import { startCluster, type TestCluster } from '../support/cluster-process.js'
+import {
+  agreedView, eventually, startCluster, type TestCluster,
+} from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 
 const { Kafka, logLevel } = kafkajs
@@ -24,6 +26,8 @@ describe('kafkajs against a cluster of three brokers', { skip }, () => {
   })
 
   it('produces to the leaders and consumes everything back in a group', async () => {
+    // Ready brokers are registered; the controller lists them within one election look.
+    await eventually('three live brokers', () => agreedView(cluster, [1, 2, 3]))
     const kafka = new Kafka({
       clientId: 'cluster', logLevel: logLevel.NOTHING,
       brokers: [`127.0.0.1:${cluster.brokers.get(2)?.kafkaPort}`],

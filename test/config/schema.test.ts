@@ -40,8 +40,9 @@ describe('config schema', () => {
     }
     const topicNames = TOPIC_CONFIGS.map(d => d.name).sort()
     assert.deepEqual(topicNames, ['cleanup.policy', 'compression.type', 'delete.retention.ms',
-      'flush.messages', 'flush.ms', 'index.interval.bytes', 'max.message.bytes',
-      'message.timestamp.difference.max.ms', 'message.timestamp.type',
+      'file.delete.delay.ms', 'flush.messages', 'flush.ms', 'index.interval.bytes',
+      'max.compaction.lag.ms', 'max.message.bytes', 'message.timestamp.difference.max.ms',
+      'message.timestamp.type',
       'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas',
       'retention.bytes', 'retention.ms', 'segment.bytes', 'segment.index.bytes', 'segment.ms',
       'unclean.leader.election.enable'])

@@ -10,6 +10,7 @@
  * writer accepts) cannot be expressed as a message.
  */
 import type { ApiDefinition } from '../../src/protocol/api.js'
+import { arrayItemsOf, structFieldsOf } from '../../src/protocol/fields.js'
 import { schemaOf, type Field, type Primitive } from '../../src/protocol/schema.js'
 import { Writer } from '../../src/protocol/writer.js'
 import type { Prng } from './prng.js'
@@ -202,11 +203,18 @@ async function writeStruct (writer: Writer, context: Context, fields: Field[], v
   for (const field of fields) {
     const [first, last] = field.versions
     if (version < first || (last !== undefined && version > last)) continue
+    // A tagged field travels in the tagged-field buffer, written below (random tags).
+    if (field.tag !== undefined) continue
     const nullable = field.nullableFrom !== undefined && version >= field.nullableFrom
     const fieldPath = [...path, field.name]
     const type = field.type
-    if (Array.isArray(type) || typeof type === 'object') {
-      const items = Array.isArray(type) ? type : type.items
+    const struct = structFieldsOf(type)
+    if (struct !== undefined) {
+      // A single struct: its null marker where nullable (always present here), then its fields.
+      if (nullable) writer.int8(1)
+      await writeStruct(writer, context, struct, version, flexible, fieldPath)
+    } else if (Array.isArray(type) || typeof type === 'object') {
+      const items = arrayItemsOf(type) as Primitive | Field[]
       await writeArray(writer, context, items, version, flexible, nullable, fieldPath)
     } else {
       await writePrimitive(writer, context, type, flexible, nullable, fieldPath)

@@ -173,3 +173,25 @@ it('expires a silent member\'s session on the clock and persists the Empty group
   groups.stop()
   replayed.stop()
 })
+
+it('answers a heartbeat at once while the group\'s commit is being written', async () => {
+  const clock = new ManualClock()
+  const log = new MemoryLog()
+  const groups = coordinator(clock, log)
+  await groups.load()
+  const joined = await groups.join('g', JOIN)
+  await groups.sync('g', joined.memberId, null, joined.generationId,
+    [{ memberId: joined.memberId, assignment: Buffer.from('a') }])
+  let release = (): void => undefined
+  log.gate = new Promise(resolve => { release = resolve })
+  const commit = groups.commitOffsets('g', joined.memberId, null, joined.generationId,
+    [{ topic: 't', partition: 0, offset: 1, leaderEpoch: -1, metadata: null }])
+  await settle()
+  // Before the fix the heartbeat's answer waited behind the commit's append, and the
+  // synchronous heartbeat read UNKNOWN_SERVER_ERROR (kafkajs consumers then rejoined).
+  assert.equal(groups.heartbeat('g', joined.memberId, null, joined.generationId), ERROR.NONE)
+  release()
+  log.gate = undefined
+  assert.equal(await commit, ERROR.NONE)
+  groups.stop()
+})

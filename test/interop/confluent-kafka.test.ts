@@ -105,7 +105,7 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
   log.it('describes a topic with its topic id', () => {
     assert.notEqual(okStep(steps, 'admin/describeTopics').topicId, ZERO_TOPIC_ID,
       'the zero UUID')
-  }, 'needs topic ids in Metadata v10+ (KIP-516) (issue #13 protocol part)')
+  })
 
   log.it('describes topic configs: the one set at creation is a dynamic topic config', () => {
     const { entries } = okStep<ConfigEntries>(steps, 'admin/describeTopicConfigs')
@@ -131,7 +131,7 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
       'admin/listOffsets')
     assert.equal(maxTimestamp.error, undefined, maxTimestamp.error)
     assert.ok((maxTimestamp.offset ?? -1) >= 0)
-  }, 'needs ListOffsets v7 (timestamp -3, max_timestamp, KIP-734) (issue #13 protocol part)')
+  })
 
   log.it('deletes records below an offset', () => {
     assert.equal(okStep(steps, 'admin/deleteRecords').lowWatermark, 10)
@@ -150,8 +150,7 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
     const group = listed.find(candidate => candidate.groupId === 'py-group')
     assert.deepEqual(group, { groupId: 'py-group', state: 'EMPTY', type: 'CLASSIC' },
       `listed as ${JSON.stringify(group)}`)
-  }, 'needs ListGroups v4 (group states, KIP-518) and v5 (group types, KIP-848) ' +
-  '(issue #13 protocol part)')
+  })
 
   log.it('deletes a topic', () => {
     const names = okStep<{ names: string[] }>(steps, 'admin/deleteTopics').names
@@ -164,5 +163,5 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
 
   log.it('is answered at ApiVersions v4, the version Kafka 4.1 serves', () => {
     assertAdvertisedAtLeast(cluster.recorder.recording(), API_VERSIONS_KEY, 4)
-  }, 'needs ApiVersions v4 (Kafka 4.1\'s maximum) (issue #13 protocol part)')
+  })
 })

@@ -105,8 +105,7 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
       assert.equal(partitions, 3, `answered ${seen}`)
       assert.equal(rest['retention.ms'], '3600000', `answered ${seen}`)
       assert.notEqual(topicId, ZERO_TOPIC_ID, `answered ${seen}`)
-    }, 'needs CreateTopics v5 (num_partitions, replication_factor and configs in the ' +
-    'response) and v7 (topic_id, KIP-516) (issue #13 protocol part)')
+    })
 
   log.it('lists topics', () => {
     const names = okStep<{ names: string[] }>(steps, 'admin/listTopics').names
@@ -125,7 +124,7 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
   log.it('describes a topic with its topic id', () => {
     assert.notEqual(okStep(steps, 'admin/describeTopics').topicId, ZERO_TOPIC_ID,
       'the zero UUID')
-  }, 'needs topic ids in Metadata v10+ (KIP-516) (issue #13 protocol part)')
+  })
 
   log.it('describes topic configs: the one set at creation is a dynamic topic config', () => {
     const { entries } = okStep<ConfigEntries>(steps, 'admin/describeTopicConfigs')
@@ -160,7 +159,7 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
   log.it('lists the group with its state', () => {
     const { listedState } = okStep(steps, 'admin/groups')
     assert.equal(listedState, 'Empty', `listed with state ${JSON.stringify(listedState)}`)
-  }, 'needs ListGroups v4 (group states, KIP-518) (issue #13 protocol part)')
+  })
 
   log.it('deletes a topic', () => {
     const names = okStep<{ names: string[] }>(steps, 'admin/deleteTopics').names
@@ -179,6 +178,5 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
 
   log.it('is answered at ApiVersions v4, the version Kafka 4.1 serves', () => {
     assertAdvertisedAtLeast(cluster.recorder.recording(), API_VERSIONS_KEY, 4)
-  }, 'needs ApiVersions v4 (Kafka 4.1\'s maximum; the client asks v5 first and retries ' +
-  'lower after UNSUPPORTED_VERSION) (issue #13 protocol part)')
+  })
 })

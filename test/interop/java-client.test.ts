@@ -135,8 +135,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
         assert.equal(created.partitions, 3)
         assert.equal(created['retention.ms'], '3600000')
         assert.notEqual(created.topicId, 'AAAAAAAAAAAAAAAAAAAAAA')
-      }, 'needs CreateTopics v5 (num_partitions, replication_factor and configs in the ' +
-      'response) and v7 (topic_id, KIP-516) (issue #13 protocol part)')
+      })
 
     log.it('lists topics, without internal ones', () => {
       const names = okStep(steps, 'admin/listTopics').names as string[]
@@ -155,8 +154,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
     log.it('describes a topic with its topic id', () => {
       const described = okStep(steps, 'admin/describeTopics')
       assert.notEqual(described.topicId, 'AAAAAAAAAAAAAAAAAAAAAA', 'the zero UUID')
-    }, 'needs topic ids in Metadata v10+ / DescribeTopicPartitions v0 (KIP-516, KIP-966) ' +
-    '(issue #13 protocol part)')
+    })
 
     log.it('describes topic configs: the one set at creation is a dynamic topic config', () => {
       const { entries } = okStep<ConfigEntries>(steps, 'admin/describeTopicConfigs')
@@ -190,7 +188,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
       assert.deepEqual(offsets.maxTimestamp, {
         offset: OFFSETS_RECORDS - 1, timestamp: BASE_TIMESTAMP + (OFFSETS_RECORDS - 1) * 1000,
       }, `maxTimestamp: ${JSON.stringify(offsets.maxTimestamp)}`)
-    }, 'needs ListOffsets v7 (timestamp -3, max_timestamp, KIP-734) (issue #13 protocol part)')
+    })
 
     log.it('deletes records below an offset', () => {
       const deleted = okStep(steps, 'admin/deleteRecords')
@@ -208,8 +206,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
       const listed = groups.find(group => group.groupId === 'java-group')
       assert.deepEqual(listed, { groupId: 'java-group', state: 'Empty', type: 'Classic' },
         `listed as ${JSON.stringify(listed)}`)
-    }, 'needs ListGroups v4 (group states, KIP-518) and v5 (group types, KIP-848) ' +
-    '(issue #13 protocol part)')
+    })
 
     log.it('describes the consumer group once its members have left', () => {
       const group = okStep(steps, 'admin/describeConsumerGroups')
@@ -244,8 +241,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
         .map(use => ({ apiKey: use.apiKey, version: use.version }))
       const shortfalls = versionShortfalls(used, kafkaBrokerApis())
       assert.deepEqual(shortfalls, [], `sent below Kafka 4.1's maximum: ${shortfalls.join(', ')}`)
-    }, 'needs each API the Java client uses served at Kafka 4.1\'s maximum (the failure ' +
-    'lists them; issue #13 protocol part)')
+    })
 
     log.it('advertises every API it serves at Kafka 4.1\'s maximum version', () => {
       const advertised = cluster.recorder.recording().advertised
@@ -253,8 +249,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
       const shortfalls = versionShortfalls(advertised, kafkaBrokerApis())
       assert.deepEqual(shortfalls, [],
         `advertised below Kafka 4.1's maximum: ${shortfalls.join(', ')}`)
-    }, 'needs every served API at Kafka 4.1\'s maximum (the failure lists them; issue #13 ' +
-    'protocol part)')
+    })
 
     log.it('sends only API versions the broker advertised', () => {
       assertWithinAdvertised(cluster.recorder.recording())
@@ -262,8 +257,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
 
     log.it('is answered at ApiVersions v4, the version Kafka 4.1 serves', () => {
       assertAdvertisedAtLeast(cluster.recorder.recording(), API_VERSIONS_KEY, 4)
-    }, 'needs ApiVersions v4 (Kafka 4.1\'s maximum; the client asks v4 first and retries ' +
-    'lower after UNSUPPORTED_VERSION) (issue #13 protocol part)')
+    })
 
     log.it('identifies itself in ApiVersions v3+ (KIP-511)', () => {
       const software = cluster.recorder.recording().clientSoftware

@@ -39,6 +39,12 @@ export interface ValidateOptions {
   mode?: 'strict' | 'afterCrash'
   /** The partition's index.interval.bytes; checks that no index entry is missing or extra. */
   indexIntervalBytes?: number
+  /**
+   * The partition is compacted: within a segment offsets only increase (records and batches
+   * removed by the cleaner leave gaps) and a batch holds at most lastOffsetDelta + 1 records
+   * (an emptied batch holds none). Segments still start where the one before ended.
+   */
+  compacted?: boolean
 }
 
 export interface SegmentSummary {
@@ -76,7 +82,7 @@ interface ParsedSegment {
 
 /** Parses one `.log` file; problems go to `problems`, prefixed with the file name. */
 function parseLog (log: Buffer, baseOffset: number, name: string,
-  problems: string[]): ParsedSegment {
+  problems: string[], compacted = false): ParsedSegment {
   const batches: ParsedBatch[] = []
   let position = 0
   let expected = baseOffset
@@ -87,10 +93,13 @@ function parseLog (log: Buffer, baseOffset: number, name: string,
     const where = `${name} @${position} (offset ${header.baseOffset})`
     if (header.magic !== 2) problems.push(`${where}: magic ${header.magic}`)
     if (!batchCrcMatches(log, position, size)) problems.push(`${where}: CRC mismatch`)
-    if (header.baseOffset !== expected) {
+    if (compacted ? header.baseOffset < expected : header.baseOffset !== expected) {
       problems.push(`${where}: base offset ${header.baseOffset}, expected ${expected}`)
     }
-    if (header.lastOffsetDelta < 0 || header.recordsCount !== header.lastOffsetDelta + 1) {
+    const countMatches = compacted
+      ? header.recordsCount >= 0 && header.recordsCount <= header.lastOffsetDelta + 1
+      : header.recordsCount === header.lastOffsetDelta + 1
+    if (header.lastOffsetDelta < 0 || !countMatches) {
       problems.push(`${where}: lastOffsetDelta ${header.lastOffsetDelta} with ` +
         `${header.recordsCount} records`)
     }
@@ -221,7 +230,8 @@ export async function validatePartitionDir (directory: string,
     const stem = String(base).padStart(20, '0')
     const label = `${partition}/${stem}`
     const file = path.join(directory, stem)
-    const segment = parseLog(await readFile(`${file}.log`), base, `${label}.log`, problems)
+    const segment = parseLog(await readFile(`${file}.log`), base, `${label}.log`, problems,
+      options.compacted)
     parsed.push(segment)
     if (!strict) continue
     const index = await readOptional(`${file}.index`)

@@ -5,6 +5,10 @@
  * semantics); IncrementalAlterConfigs sets, deletes, appends to or subtracts from single
  * properties (KIP-339). Broker configs are static in Tributary: altering them is refused with
  * a message that says so. Internal topics cannot be reconfigured by clients (INVALID_REQUEST).
+ *
+ * DescribeConfigs v1+ give each config's source and synonyms (KIP-226), v3+ its type and
+ * documentation (KIP-569), v4 is flexible; AlterConfigs v2 and IncrementalAlterConfigs v1 are
+ * flexible.
  */
 import {
   AlterConfigs, type AlterConfigsRequest, type AlterConfigsResponse,
@@ -24,7 +28,8 @@ import { isInternalTopic } from '../internal-topics.js'
 export const RESOURCE_TOPIC = 2
 export const RESOURCE_BROKER = 4
 
-const CONFIG_SOURCE: Record<ConfigEntryView['source'], number> = {
+/** Kafka's DescribeConfigsResponse config_source codes. */
+export const CONFIG_SOURCE: Record<ConfigEntryView['source'], number> = {
   DYNAMIC_TOPIC_CONFIG: 1,
   DYNAMIC_BROKER_CONFIG: 2,
   STATIC_BROKER_CONFIG: 4,
@@ -39,18 +44,21 @@ type DescribeResult = DescribeConfigsResponse['results'][number]
 export const describeConfigsHandler:
 HandlerEntry<DescribeConfigsRequest, DescribeConfigsResponse> = {
   api: DescribeConfigs,
-  minVersion: 0,
-  maxVersion: 2,
+  // Kafka 4 serves DescribeConfigs from v1 (KIP-896), and no tested client sends older.
+  minVersion: 1,
+  maxVersion: 4,
   async handle (broker, request, context) {
     const results = request.resources.map(resource =>
       describeResource(broker, resource.resourceType, resource.resourceName,
-        resource.configurationKeys, request.includeSynonyms, context.version))
+        resource.configurationKeys, request.includeSynonyms, context.version,
+        request.includeDocumentation))
     return { throttleTimeMs: 0, results }
   },
 }
 
 function describeResource (broker: Broker, resourceType: number, resourceName: string,
-  keys: string[] | null, includeSynonyms: boolean, version: number): DescribeResult {
+  keys: string[] | null, includeSynonyms: boolean, version: number,
+  includeDocumentation: boolean): DescribeResult {
   const result: DescribeResult = {
     errorCode: ERROR.NONE, errorMessage: null, resourceType, resourceName, configs: [],
   }
@@ -91,7 +99,8 @@ function describeResource (broker: Broker, resourceType: number, resourceName: s
         }))
         : [],
       configType: CONFIG_TYPE[entry.type] ?? 0,
-      documentation: entry.documentation,
+      // Only when asked for, as Kafka's ConfigHelper answers (KIP-569).
+      documentation: includeDocumentation ? entry.documentation : null,
     }))
   return result
 }
@@ -101,7 +110,7 @@ type AlterResult = AlterConfigsResponse['responses'][number]
 export const alterConfigsHandler: HandlerEntry<AlterConfigsRequest, AlterConfigsResponse> = {
   api: AlterConfigs,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle (broker, request) {
     const responses: AlterResult[] = []
     for (const resource of request.resources) {

@@ -2,7 +2,8 @@
  * CreatePartitions: grows topics to a new partition count through the controller (Kafka never
  * shrinks a topic). Manual assignments are refused, and so are internal topics (their partition
  * count places the groups); `validate_only` checks without creating. The replica manager opens
- * the new logs itself as it follows the metadata.
+ * the new logs itself as it follows the metadata. v1 is v0; v2 is flexible; v3 is v2 (quota
+ * errors, KIP-599).
  */
 import {
   CreatePartitions, type CreatePartitionsRequest, type CreatePartitionsResponse,
@@ -18,7 +19,7 @@ export const createPartitionsHandler:
 HandlerEntry<CreatePartitionsRequest, CreatePartitionsResponse> = {
   api: CreatePartitions,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 3,
   async handle (broker, request) {
     const results: Result[] = []
     for (const topic of request.topics) {

@@ -4,6 +4,9 @@
  * internal and reserved names refused with INVALID_REQUEST). -1 for partitions or replication
  * factor means the broker default (KIP-464). `validate_only` checks without creating. A name
  * given twice is INVALID_REQUEST, as in Kafka.
+ *
+ * v5+ answer with the topic's partitions, replication factor and every config with its value
+ * and source (KIP-525), also for validate_only; v7+ with the new topic's id (KIP-516).
  */
 import {
   CreateTopics, type CreateTopicsRequest, type CreateTopicsResponse,
@@ -11,14 +14,17 @@ import {
 import { ControllerError } from '../../controller/controller.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
+import { CONFIG_SOURCE } from './configs.js'
 
 type TopicRequest = CreateTopicsRequest['topics'][number]
+const NO_TOPIC_ID = Buffer.alloc(16)
 type TopicResponse = CreateTopicsResponse['topics'][number]
 
 export const createTopicsHandler: HandlerEntry<CreateTopicsRequest, CreateTopicsResponse> = {
   api: CreateTopics,
-  minVersion: 0,
-  maxVersion: 4,
+  // Kafka 4 serves CreateTopics from v2 (KIP-896), and no tested client sends older.
+  minVersion: 2,
+  maxVersion: 7,
   async handle (broker, request) {
     const topics: TopicResponse[] = []
     const seen = new Set<string>()
@@ -57,21 +63,35 @@ async function createOne (broker: Broker, topic: TopicRequest,
     if (!(error instanceof ControllerError)) throw error
     return failed(topic, error.errorName, error.message)
   }
+  const created = validateOnly ? undefined : broker.image.topic(topic.name)
   return {
     name: topic.name,
-    topicId: Buffer.from(broker.image.topic(topic.name)?.topicId ?? '', 'base64url'),
+    topicId: created === undefined ? NO_TOPIC_ID : Buffer.from(created.topicId, 'base64url'),
     errorCode: ERROR.NONE,
     errorMessage: null,
     numPartitions: spec.partitions,
     replicationFactor: spec.replicationFactor,
-    configs: null,
+    configs: describeConfigs(broker, topic.name, created?.configs ?? new Map(
+      Object.entries(configs))),
   }
+}
+
+/** The topic's configs as CreateTopics v5+ returns them (Kafka's CreatableTopicConfigs). */
+function describeConfigs (broker: Broker, name: string,
+  overrides: Map<string, string>): NonNullable<TopicResponse['configs']> {
+  return broker.configs.describeTopic(name, overrides).map(entry => ({
+    name: entry.name,
+    value: entry.isSensitive ? null : entry.value,
+    readOnly: entry.readOnly,
+    configSource: CONFIG_SOURCE[entry.source],
+    isSensitive: entry.isSensitive,
+  }))
 }
 
 function failed (topic: TopicRequest, errorName: string, message: string): TopicResponse {
   return {
     name: topic.name,
-    topicId: Buffer.alloc(16),
+    topicId: NO_TOPIC_ID,
     errorCode: errorCodeOf(errorName),
     errorMessage: message,
     numPartitions: -1,

@@ -1,5 +1,5 @@
 /**
- * DeleteGroups v0-1: removes Empty groups and their offsets (tombstones in
+ * DeleteGroups v0-2 (v2 is flexible): removes Empty groups and their offsets (tombstones in
  * __consumer_offsets); NON_EMPTY_GROUP while members remain, GROUP_ID_NOT_FOUND if unknown.
  */
 import { DeleteGroups, type DeleteGroupsRequest } from '../../protocol/apis/delete-groups.js'
@@ -9,7 +9,7 @@ import type { HandlerEntry } from '../broker.js'
 export const deleteGroupsHandler: HandlerEntry = {
   api: DeleteGroups,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle (broker, request: DeleteGroupsRequest) {
     const groups = broker.groups
     const codes = groups === undefined

@@ -2,7 +2,7 @@
  * DeleteRecords: raises a partition's log start offset (deleting whole segments below it), as
  * Kafka's `kafka-delete-records`. -1 means the high watermark. An offset above the high
  * watermark is OFFSET_OUT_OF_RANGE. The answer's low watermark is the new log start offset.
- * Internal topics answer INVALID_TOPIC_EXCEPTION, as in Kafka.
+ * Internal topics answer INVALID_TOPIC_EXCEPTION, as in Kafka. v1 is v0; v2 is flexible.
  */
 import {
   DeleteRecords, type DeleteRecordsRequest, type DeleteRecordsResponse,
@@ -16,7 +16,7 @@ type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][num
 export const deleteRecordsHandler: HandlerEntry<DeleteRecordsRequest, DeleteRecordsResponse> = {
   api: DeleteRecords,
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   async handle (broker, request) {
     const topics: DeleteRecordsResponse['topics'] = []
     for (const topic of request.topics) {

@@ -11,29 +11,40 @@
  * does (min of the two); `max_bytes` ≤ 0 is a budget of 0, which returns that first batch only,
  * never "unlimited". A partition named twice in one request is answered once, at its first
  * occurrence (Kafka's fetch session keys partitions in one map); later ones are dropped.
- * Empty records are encoded with size 0;
- * `preferred_read_replica` is -1; `session_id` is 0 (sessions are not kept, which is always
- * legal); no transactions exist yet, so the last stable offset is the high watermark and
- * read_committed reads like read_uncommitted.
+ * Empty records are encoded with size 0; `preferred_read_replica` is -1; `session_id` is 0
+ * (no sessions are kept: fetch-sessions.ts); v13+ topic ids are resolved first
+ * (fetch-topic-ids.ts). isolation_level 1 (read_committed, KIP-98) reads up to the last stable
+ * offset and lists the aborted transactions in range, so the client drops their records.
  */
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { partitionKey } from '../delayed-operations.js'
 import { PartitionError } from '../replica-manager.js'
+import { fetchSessionError, NO_FETCH_SESSION } from '../fetch-sessions.js'
+import { markStaleTopics, resolveFetchTopics } from '../fetch-topic-ids.js'
 
 type TopicResponse = FetchResponse['responses'][number]
 type PartitionResponse = TopicResponse['partitions'][number]
 
 const EMPTY = Buffer.alloc(0)
+/** FetchRequest/ListOffsetsRequest isolation_level: 0 read_uncommitted, 1 read_committed. */
+export const READ_COMMITTED = 1
 /** Kafka's fetch.max.wait bound: a client cannot park a request longer than this. */
 const FETCH_WAIT_MAX_MS = 30_000
 
 export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
   api: Fetch,
   minVersion: 4,
-  maxVersion: 11,
-  async handle (broker, request, context) {
+  maxVersion: 18,
+  async handle (broker, asked, context) {
+    const sessionError = fetchSessionError(context.version, asked.sessionEpoch)
+    if (sessionError !== ERROR.NONE) {
+      return { throttleTimeMs: 0, errorCode: sessionError, sessionId: NO_FETCH_SESSION,
+        responses: [] }
+    }
+    const { known, unknown } = resolveFetchTopics(broker.image, asked, context.version)
+    const request = { ...asked, topics: known }
     const waitMs = Math.min(Math.max(request.maxWaitMs, 0), FETCH_WAIT_MAX_MS)
     const deadlineMs = broker.clock.monotonicMs() + waitMs
     const topics = withoutDuplicates(request.topics)
@@ -41,11 +52,15 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
     const keys = topics.flatMap(topic =>
       topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
     for (;;) {
-      const { responses, bytes, failed } = await readAll(broker, topics, maxBytes)
+      const { responses, bytes, failed } = await readAll(broker, topics, maxBytes,
+        request.isolationLevel === READ_COMMITTED)
+      const stale = markStaleTopics(broker.image, responses, context.version)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
-      if (bytes >= request.minBytes || failed || remainingMs <= 0 || context.signal.aborted) {
+      if (bytes >= request.minBytes || failed || stale || unknown.length > 0 ||
+        remainingMs <= 0 || context.signal.aborted) {
         return {
-          throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: 0, responses,
+          throttleTimeMs: 0, errorCode: ERROR.NONE, sessionId: NO_FETCH_SESSION,
+          responses: unknown.length === 0 ? responses : [...responses, ...unknown],
         }
       }
       await broker.replicaManager.purgatory.wait(keys, remainingMs, context.signal)
@@ -71,8 +86,8 @@ function withoutDuplicates (topics: readonly TopicRequest[]): TopicRequest[] {
   return unique
 }
 
-async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number):
-Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
+async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number,
+  readCommitted: boolean): Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
   let bytes = 0
   let failed = false
   const responses: TopicResponse[] = []
@@ -86,8 +101,11 @@ Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
       if (budget <= 0 && bytes > 0) continue
       try {
         const read = await broker.replicaManager.readPartition(topic.topic, partition.partition,
-          partition.fetchOffset, Math.max(budget, 0), bytes === 0)
+          partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted)
         response.highWatermark = read.highWatermark
+        if (read.abortedTransactions !== undefined) {
+          response.abortedTransactions = read.abortedTransactions
+        }
         response.lastStableOffset = read.lastStableOffset
         response.logStartOffset = read.logStartOffset
         response.records = read.records

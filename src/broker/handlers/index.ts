@@ -12,12 +12,15 @@ import { createTopicsHandler } from './create-topics.js'
 import { deleteRecordsHandler } from './delete-records.js'
 import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
+import { describeProducersHandler } from './describe-producers.js'
+import { describeTopicPartitionsHandler } from './describe-topic-partitions.js'
 import { fetchHandler } from './fetch.js'
 import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
+import { TRANSACTION_HANDLERS } from './transactions.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
   produceHandler,
@@ -34,5 +37,8 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   createPartitionsHandler,
   incrementalAlterConfigsHandler,
   describeClusterHandler,
+  describeTopicPartitionsHandler,
+  describeProducersHandler,
   ...GROUP_HANDLERS,
+  ...TRANSACTION_HANDLERS,
 ]

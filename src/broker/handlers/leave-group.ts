@@ -1,7 +1,7 @@
 /**
- * LeaveGroup v0-3. v0-2 name one member and carry one error; v3 (KIP-345) names members by id
+ * LeaveGroup v0-5. v0-2 name one member and carry one error; v3 (KIP-345) names members by id
  * or group.instance.id, each with its own error, and the top-level error is NONE unless the
- * whole request failed.
+ * whole request failed. v4 is flexible; v5 adds a reason per member (KIP-800), informational.
  */
 import { LeaveGroup, type LeaveGroupRequest } from '../../protocol/apis/leave-group.js'
 import { ERROR } from '../../protocol/errors.js'
@@ -13,7 +13,7 @@ const LEAVE_MEMBERS_MAX = 10_000
 export const leaveGroupHandler: HandlerEntry = {
   api: LeaveGroup,
   minVersion: 0,
-  maxVersion: 3,
+  maxVersion: 5,
   async handle (broker, request: LeaveGroupRequest, context) {
     const batched = context.version >= 3
     const members = batched

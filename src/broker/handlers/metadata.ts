@@ -8,6 +8,11 @@
  * null list mean "all topics"; v0-v3 imply allow_auto_topic_creation. One request auto-creates
  * at most AUTO_CREATE_TOPICS_PER_REQUEST topics (the rest answer LEADER_NOT_AVAILABLE, retried
  * by clients); internal and reserved names are never auto-created.
+ *
+ * v10+ carry topic ids (KIP-516); v12+ may ask for a topic by id alone (null name), answered
+ * UNKNOWN_TOPIC_ID with a null name when no topic has it, as Kafka does (so a client holding the
+ * id of a deleted topic learns it is gone, even if the name was re-created under a new id).
+ * v8+ authorized operations are all allowed when asked for (authorized-operations.ts).
  */
 import { Metadata, type MetadataRequest, type MetadataResponse } from '../../protocol/apis/metadata.js'
 import { ControllerError } from '../../controller/controller.js'
@@ -17,6 +22,9 @@ import type { TopicInfo } from '../../metadata/image.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
 import { AutoCreateBudget } from '../topic-creator.js'
+import {
+  authorizedOperations, CLUSTER_OPERATIONS, OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS,
+} from '../authorized-operations.js'
 
 type TopicResponse = MetadataResponse['topics'][number]
 const NO_TOPIC_ID = Buffer.alloc(16)
@@ -24,7 +32,7 @@ const NO_TOPIC_ID = Buffer.alloc(16)
 export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = {
   api: Metadata,
   minVersion: 0,
-  maxVersion: 6,
+  maxVersion: 13,
   async handle (broker, request, context) {
     const allTopics = request.topics === null ||
       (context.version === 0 && request.topics.length === 0)
@@ -35,9 +43,15 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
     } else {
       const budget = new AutoCreateBudget()
       for (const requested of request.topics ?? []) {
-        topics.push(await describeRequested(broker, requested.name ?? '', allowAutoCreate,
-          budget))
+        topics.push(requested.name === null
+          ? describeById(broker, requested.topicId)
+          : await describeRequested(broker, requested.name, allowAutoCreate, budget))
       }
+    }
+    const topicOperations = authorizedOperations(request.includeTopicAuthorizedOperations,
+      TOPIC_OPERATIONS)
+    for (const topic of topics) {
+      if (topic.errorCode === ERROR.NONE) topic.topicAuthorizedOperations = topicOperations
     }
     return {
       throttleTimeMs: 0,
@@ -49,9 +63,20 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
       clusterId: broker.settings.clusterId,
       controllerId: broker.controller.activeControllerId,
       topics,
-      clusterAuthorizedOperations: -2147483648,
+      clusterAuthorizedOperations: authorizedOperations(
+        request.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS),
+      errorCode: ERROR.NONE,
     }
   },
+}
+
+/** A topic asked for by id alone (v12+): UNKNOWN_TOPIC_ID unless a live topic has it. */
+function describeById (broker: Broker, topicId: Buffer): TopicResponse {
+  const topic = broker.image.topicById(topicId.toString('base64url'))
+  if (topic === undefined) {
+    return { ...missingTopic('', errorCodeOf('UNKNOWN_TOPIC_ID')), name: null, topicId }
+  }
+  return describeTopic(topic)
 }
 
 /**
@@ -90,7 +115,7 @@ function autoCreateErrorCode (error: unknown): number {
 function missingTopic (name: string, errorCode: number): TopicResponse {
   return {
     errorCode, name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [],
-    topicAuthorizedOperations: -2147483648,
+    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
   }
 }
 
@@ -109,6 +134,6 @@ export function describeTopic (topic: TopicInfo): TopicResponse {
       isrNodes: partition.isr,
       offlineReplicas: [],
     })),
-    topicAuthorizedOperations: -2147483648,
+    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
   }
 }

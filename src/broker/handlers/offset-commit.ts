@@ -1,10 +1,14 @@
 /**
- * OffsetCommit v2-5 (v2 for kafka-python, v5 for the others; the range must overlap 1..2 for
+ * OffsetCommit v2-9 (v2 for kafka-python, v5 for kafkajs; the range must overlap 1..2 for
  * librdkafka's gate, docs/protocol.md "Minimum versions"). Partitions of unknown topics get
  * UNKNOWN_TOPIC_OR_PARTITION (Kafka's KafkaApis.handleOffsetCommitRequest), which also bounds
  * how many offsets a group can hold; the rest go to the coordinator, whose answer comes once
  * the offsets are durable in __consumer_offsets. v2-4 retention_time_ms sets an explicit
  * expiry; -1 (and v5, which dropped the field) leaves it to offsets.retention.minutes.
+ * v6 adds each partition's leader epoch (KIP-320, stored and returned by OffsetFetch); v7
+ * group.instance.id (KIP-345); v8 is flexible; v9 reads the generation as a member epoch for
+ * consumer-protocol groups (KIP-848), and every group here is a classic one, for which it is
+ * the generation as before.
  */
 import { OffsetCommit, type OffsetCommitRequest } from '../../protocol/apis/offset-commit.js'
 import { ERROR } from '../../protocol/errors.js'
@@ -14,7 +18,7 @@ import type { HandlerEntry } from '../broker.js'
 export const offsetCommitHandler: HandlerEntry = {
   api: OffsetCommit,
   minVersion: 2,
-  maxVersion: 5,
+  maxVersion: 9,
   async handle (broker, request: OffsetCommitRequest, context) {
     const known: CommitEntry[] = []
     const codes = request.topics.map(topic => topic.partitions.map(partition => {

@@ -1,17 +1,19 @@
 /**
- * DescribeCluster (key 60, KIP-700). Codec versions 0-1, flexible from 0
- * (DescribeClusterRequest.json / DescribeClusterResponse.json). Advertised 0 only; none of the
- * four reference clients sends it, our own client and admin tools do.
+ * DescribeCluster (key 60, KIP-700). Versions 0-2, flexible from 0
+ * (DescribeClusterRequest.json / DescribeClusterResponse.json). The Java admin client's
+ * describeCluster uses it.
  *
- * Version history: v1 adds endpoint_type (KIP-919: 1 = brokers, 2 = controllers).
+ * Version history: v1 adds endpoint_type (KIP-919: 1 = brokers, 2 = controllers); v2 adds
+ * include_fenced_brokers and is_fenced (KIP-1073).
  *
  * Request grammar:
- *   include_cluster_authorized_operations bool, endpoint_type int8 (v1+), tags
+ *   include_cluster_authorized_operations bool, endpoint_type int8 (v1+),
+ *   include_fenced_brokers bool (v2+), tags
  * Response grammar:
  *   throttle_time_ms int32, error_code int16, error_message compact nullable string,
  *   endpoint_type int8 (v1+), cluster_id compact string, controller_id int32,
  *   brokers [broker_id int32, host compact string, port int32,
- *            rack compact nullable string, tags],
+ *            rack compact nullable string, is_fenced bool (v2+), tags],
  *   cluster_authorized_operations int32, tags
  */
 import { defineApi } from '../schema.js'
@@ -19,6 +21,7 @@ import { defineApi } from '../schema.js'
 export interface DescribeClusterRequest {
   includeClusterAuthorizedOperations: boolean
   endpointType: number
+  includeFencedBrokers?: boolean
 }
 
 export interface DescribeClusterResponse {
@@ -29,7 +32,6 @@ export interface DescribeClusterResponse {
   clusterId: string
   controllerId: number
   brokers: { brokerId: number, host: string, port: number, rack: string | null,
-    /** DescribeCluster v2's is_fenced (KIP-1073): beyond our max, never on the wire. */
     isFenced?: boolean }[]
   clusterAuthorizedOperations: number
 }
@@ -38,11 +40,12 @@ export const DescribeCluster = defineApi<DescribeClusterRequest, DescribeCluster
   key: 60,
   name: 'DescribeCluster',
   minVersion: 0,
-  maxVersion: 1,
+  maxVersion: 2,
   flexibleFrom: 0,
   request: [
     { name: 'includeClusterAuthorizedOperations', type: 'bool', versions: [0] },
     { name: 'endpointType', type: 'int8', versions: [1], default: 1 },
+    { name: 'includeFencedBrokers', type: 'bool', versions: [2] },
   ],
   response: [
     { name: 'throttleTimeMs', type: 'int32', versions: [0] },
@@ -58,6 +61,7 @@ export const DescribeCluster = defineApi<DescribeClusterRequest, DescribeCluster
         { name: 'host', type: 'string', versions: [0] },
         { name: 'port', type: 'int32', versions: [0] },
         { name: 'rack', type: 'string', versions: [0], nullableFrom: 0, default: null },
+        { name: 'isFenced', type: 'bool', versions: [2] },
       ],
       versions: [0],
     },

@@ -1,15 +1,17 @@
 /**
- * DescribeGroups (key 15). Codec versions 0-5, flexible from 5.
+ * DescribeGroups (key 15). Versions 0-6, flexible from 5.
  *
  * Version history (Kafka's DescribeGroupsRequest.json / DescribeGroupsResponse.json):
  *   v1 adds throttle_time_ms to the response; v2 is v1; v3 adds include_authorized_operations
  *   to the request and authorized_operations per group (KIP-430); v4 adds each member's
- *   group_instance_id (KIP-345); v5 is flexible (KIP-482).
+ *   group_instance_id (KIP-345); v5 is flexible (KIP-482); v6 adds error_message and answers an
+ *   unknown group GROUP_ID_NOT_FOUND (KIP-1043).
  *
  * Request grammar:
  *   groups array[string], include_authorized_operations bool (v3+), (tags v5+)
  * Response grammar:
- *   throttle_time_ms int32 (v1+), groups array[error_code int16, group_id string,
+ *   throttle_time_ms int32 (v1+), groups array[error_code int16,
+ *   error_message nullable_string (v6+), group_id string,
  *   group_state string, protocol_type string, protocol_data string,
  *   members array[member_id string, group_instance_id nullable_string (v4+),
  *   client_id string, client_host string, member_metadata bytes, member_assignment bytes,
@@ -34,6 +36,8 @@ export interface DescribedGroupMember {
 
 export interface DescribedGroup {
   errorCode: number
+  /** v6+. */
+  errorMessage?: string | null
   groupId: string
   groupState: string
   protocolType: string
@@ -52,7 +56,7 @@ export const DescribeGroups = defineApi<DescribeGroupsRequest, DescribeGroupsRes
   key: 15,
   name: 'DescribeGroups',
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   flexibleFrom: 5,
   request: [
     { name: 'groups', type: { items: 'string' }, versions: [0] },
@@ -64,6 +68,7 @@ export const DescribeGroups = defineApi<DescribeGroupsRequest, DescribeGroupsRes
       name: 'groups',
       type: [
         { name: 'errorCode', type: 'int16', versions: [0] },
+        { name: 'errorMessage', type: 'string', versions: [6], nullableFrom: 6, default: null },
         { name: 'groupId', type: 'string', versions: [0] },
         { name: 'groupState', type: 'string', versions: [0] },
         { name: 'protocolType', type: 'string', versions: [0] },

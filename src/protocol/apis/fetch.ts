@@ -1,28 +1,33 @@
 /**
- * Fetch (key 1). Codec versions 4-12, flexible from 12 (FetchRequest.json /
- * FetchResponse.json). Advertised 4-11 (4 for librdkafka's MsgVer2 gate, 10 for zstd, 11 for
- * kafka-python's 2.3 inference; 13+ would need topic ids).
+ * Fetch (key 1). Versions 4-18, flexible from 12 (FetchRequest.json / FetchResponse.json).
+ * 4 is the oldest Kafka 4.x serves (KIP-896) and librdkafka's MsgVer2 gate.
  *
  * Version history: v4 adds isolation_level, last_stable_offset and aborted_transactions
  * (KIP-98); v5 adds log_start_offset; v6 is v5; v7 adds fetch sessions (session_id,
  * session_epoch, forgotten_topics_data, the top-level error_code; KIP-227); v8 is v7; v9 adds
  * current_leader_epoch (KIP-320); v10 is v9 (zstd); v11 adds rack_id and
  * preferred_read_replica (KIP-392); v12 is flexible and adds last_fetched_epoch plus tagged
- * fields (cluster_id, diverging_epoch, current_leader, snapshot_id) that we read and drop.
+ * fields (cluster_id, diverging_epoch, current_leader, snapshot_id) that we step over or
+ * never send; v13 replaces topic names with topic ids (KIP-516); v14 is v13 (it may answer
+ * OFFSET_MOVED_TO_TIERED_STORAGE, KIP-405); v15 drops replica_id for the tagged replica_state
+ * (KIP-903); v16 adds the tagged node_endpoints to the response (KIP-951); v17 adds the tagged
+ * replica_directory_id (KIP-853); v18 adds the tagged high_watermark of a follower (KIP-1166).
+ * All those tagged fields concern replicas or leader changes: stepped over, never sent.
  *
  * Request grammar:
- *   replica_id int32, max_wait_ms int32, min_bytes int32, max_bytes int32,
+ *   replica_id int32 (v0-14), max_wait_ms int32, min_bytes int32, max_bytes int32,
  *   isolation_level int8, session_id int32 (v7+), session_epoch int32 (v7+),
- *   topics [topic string,
+ *   topics [topic string (v0-12), topic_id uuid (v13+),
  *           partitions [partition int32, current_leader_epoch int32 (v9+),
  *                       fetch_offset int64, last_fetched_epoch int32 (v12+),
  *                       log_start_offset int64 (v5+), partition_max_bytes int32,
  *                       (tags v12+)], (tags v12+)],
- *   forgotten_topics_data [topic string, partitions [int32], (tags v12+)] (v7+),
+ *   forgotten_topics_data [topic string (v7-12), topic_id uuid (v13+), partitions [int32],
+ *                          (tags v12+)] (v7+),
  *   rack_id string (v11+), (tags v12+)
  * Response grammar:
  *   throttle_time_ms int32, error_code int16 (v7+), session_id int32 (v7+),
- *   responses [topic string,
+ *   responses [topic string (v0-12), topic_id uuid (v13+),
  *              partitions [partition_index int32, error_code int16, high_watermark int64,
  *                          last_stable_offset int64, log_start_offset int64 (v5+),
  *                          aborted_transactions nullable [producer_id int64,
@@ -82,7 +87,7 @@ export interface FetchResponse {
 }
 
 const request: Field[] = [
-  { name: 'replicaId', type: 'int32', versions: [0], default: -1 },
+  { name: 'replicaId', type: 'int32', versions: [0, 14], default: -1 },
   { name: 'maxWaitMs', type: 'int32', versions: [0] },
   { name: 'minBytes', type: 'int32', versions: [0] },
   { name: 'maxBytes', type: 'int32', versions: [3], default: 0x7fffffff },
@@ -158,7 +163,7 @@ const response: Field[] = [
 ]
 
 export const Fetch = defineApi<FetchRequest, FetchResponse>({
-  key: 1, name: 'Fetch', minVersion: 4, maxVersion: 12, flexibleFrom: 12, request, response,
+  key: 1, name: 'Fetch', minVersion: 4, maxVersion: 18, flexibleFrom: 12, request, response,
   // Kafka's FetchRequest.getErrorResponse: the error for every partition, and at the top (v7+).
   errorEcho: {
     responses: { from: 'topics', each: {

@@ -1,23 +1,23 @@
 /**
- * FindCoordinator (key 10). Codec versions 0-4, flexible from 3.
+ * FindCoordinator (key 10). Versions 0-6, flexible from 3.
  *
  * Version history (Kafka's FindCoordinatorRequest.json / FindCoordinatorResponse.json):
  *   v1 adds key_type (0 group, 1 transaction; KIP-98) to the request and throttle_time_ms and
  *   error_message to the response; v2 is v1 (KIP-219 throttling); v3 is flexible (KIP-482);
  *   v4 looks up several keys at once (KIP-699): coordinator_keys replaces key, and the response
- *   carries one coordinators entry per key instead of the top-level fields. v5 and v6 (new
- *   error codes, share groups) have v4's layout, so raising the maximum is one line.
+ *   carries one coordinators entry per key instead of the top-level fields; v5 is v4 (it may
+ *   answer TRANSACTION_ABORTABLE, KIP-890); v6 allows key_type 2, share groups (KIP-932).
  *
  * Request grammar:
  *   v0:    key string
  *   v1-v2: key string, key_type int8
  *   v3:    key compact_string, key_type int8, tags
- *   v4:    key_type int8, coordinator_keys compact_array[compact_string], tags
+ *   v4-v6: key_type int8, coordinator_keys compact_array[compact_string], tags
  * Response grammar:
  *   v0:    error_code int16, node_id int32, host string, port int32
  *   v1-v3: throttle_time_ms int32, error_code int16, error_message nullable_string,
  *          node_id int32, host string, port int32, (tags v3)
- *   v4:    throttle_time_ms int32, coordinators compact_array[key compact_string,
+ *   v4-v6: throttle_time_ms int32, coordinators compact_array[key compact_string,
  *          node_id int32, host compact_string, port int32, error_code int16,
  *          error_message compact_nullable_string, tags], tags
  */
@@ -57,7 +57,7 @@ export const FindCoordinator = defineApi<FindCoordinatorRequest, FindCoordinator
   key: 10,
   name: 'FindCoordinator',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 6,
   flexibleFrom: 3,
   request: [
     { name: 'key', type: 'string', versions: [0, 3] },

@@ -1,11 +1,11 @@
 /**
- * InitProducerId (key 22). Codec versions 0-4, flexible from 2 (InitProducerIdRequest.json /
- * InitProducerIdResponse.json). Advertised 0-1 (min 0 for librdkafka's IdempotentProducer
- * gate).
+ * InitProducerId (key 22). Versions 0-5, flexible from 2 (InitProducerIdRequest.json /
+ * InitProducerIdResponse.json); min 0 for librdkafka's IdempotentProducer gate.
  *
  * Version history: v1 is v0 (throttling after the response, KIP-219); v2 is flexible; v3 adds
  * producer_id and producer_epoch to the request, so a producer can bump its epoch instead of
- * getting a new id (KIP-360); v4 is v3 (may return PRODUCER_FENCED).
+ * getting a new id (KIP-360); v4 is v3 (may return PRODUCER_FENCED); v5 is v4 (KIP-890: a
+ * transactional producer's epoch is bumped at every transaction end).
  *
  * Request grammar:
  *   transactional_id nullable string, transaction_timeout_ms int32,
@@ -34,7 +34,7 @@ export const InitProducerId = defineApi<InitProducerIdRequest, InitProducerIdRes
   key: 22,
   name: 'InitProducerId',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   flexibleFrom: 2,
   request: [
     { name: 'transactionalId', type: 'string', versions: [0], nullableFrom: 0, default: null },

@@ -1,14 +1,14 @@
 /**
- * Metadata (key 3). Codec versions 0-12, flexible from 9 (MetadataRequest.json /
- * MetadataResponse.json). Advertised 0-6 for now (docs/protocol.md, "Why these versions":
- * topic ids must be real before advertising 10+).
+ * Metadata (key 3). Versions 0-13, flexible from 9 (MetadataRequest.json /
+ * MetadataResponse.json).
  *
  * Version history: v1 makes the topic list nullable (null = all topics; v0 uses an empty list)
  * and adds rack, controller_id and is_internal; v2 adds cluster_id; v3 adds throttle_time_ms;
  * v4 adds allow_auto_topic_creation (v0-3 imply true); v5 adds offline_replicas; v6 is v5;
  * v7 adds leader_epoch; v8 adds the authorized-operations fields (KIP-430); v9 is flexible;
  * v10 adds topic ids (KIP-516); v11 drops include/cluster authorized operations (KIP-700 moved
- * them to DescribeCluster); v12 makes topic names nullable (lookup by id).
+ * them to DescribeCluster); v12 makes topic names nullable (lookup by id); v13 adds a
+ * top-level error_code (KIP-1102: REBOOTSTRAP_REQUIRED tells the client to rebootstrap).
  *
  * Request grammar:
  *   topics [topic_id uuid (v10+), name string (nullable v10+), (tags v9+)] (nullable v1+),
@@ -25,7 +25,7 @@
  *                       leader_epoch int32 (v7+), replica_nodes [int32], isr_nodes [int32],
  *                       offline_replicas [int32] (v5+), (tags v9+)],
  *           topic_authorized_operations int32 (v8+), (tags v9+)],
- *   cluster_authorized_operations int32 (v8-10), (tags v9+)
+ *   cluster_authorized_operations int32 (v8-10), error_code int16 (v13+), (tags v9+)
  */
 import { defineApi, type Field } from '../schema.js'
 
@@ -58,6 +58,7 @@ export interface MetadataResponse {
     topicAuthorizedOperations: number
   }[]
   clusterAuthorizedOperations: number
+  errorCode?: number
 }
 
 const request: Field[] = [
@@ -115,10 +116,11 @@ const response: Field[] = [
   },
   { name: 'clusterAuthorizedOperations', type: 'int32', versions: [8, 10],
     default: -2147483648 },
+  { name: 'errorCode', type: 'int16', versions: [13] },
 ]
 
 export const Metadata = defineApi<MetadataRequest, MetadataResponse>({
-  key: 3, name: 'Metadata', minVersion: 0, maxVersion: 12, flexibleFrom: 9, request, response,
+  key: 3, name: 'Metadata', minVersion: 0, maxVersion: 13, flexibleFrom: 9, request, response,
   // Kafka's MetadataRequest.getErrorResponse: the error for every topic named.
   errorEcho: { topics: { from: 'topics', each: { name: 'name', topicId: 'topicId' } } },
 })

@@ -1,5 +1,5 @@
 /**
- * OffsetFetch (key 9). Codec versions 0-8, flexible from 6.
+ * OffsetFetch (key 9). Versions 0-9, flexible from 6.
  *
  * Version history (Kafka's OffsetFetchRequest.json / OffsetFetchResponse.json):
  *   v1 reads offsets from Kafka rather than ZooKeeper, same layout; v2 allows topics = null
@@ -7,8 +7,7 @@
  *   throttle_time_ms; v4 is v3; v5 adds committed_leader_epoch (KIP-320); v6 is flexible
  *   (KIP-482); v7 adds require_stable (KIP-447); v8 fetches several groups at once (KIP-709):
  *   the request's group_id/topics and the response's topics/error_code move into a groups
- *   array. v9 adds member_id and member_epoch per group (KIP-848); those fields are declared
- *   (gated at v9) so raising the maximum is one line.
+ *   array. v9 adds member_id and member_epoch per group (KIP-848).
  *
  * Request grammar:
  *   v0-v7: group_id string, topics array[name string, partition_indexes array[int32],
@@ -114,7 +113,7 @@ export const OffsetFetch = defineApi<OffsetFetchRequest, OffsetFetchResponse>({
   key: 9,
   name: 'OffsetFetch',
   minVersion: 0,
-  maxVersion: 8,
+  maxVersion: 9,
   flexibleFrom: 6,
   request: [
     { name: 'groupId', type: 'string', versions: [0, 7] },

@@ -34,8 +34,8 @@ export const FLOORS: readonly Floor[] = [
   { floor: 3, modules: ['controller', 'cluster'],
     role: 'validates admin operations and writes them to the metadata log; a cluster on etcd ' +
       '(sessions, election, the etcd metadata log, forwarding)' },
-  { floor: 4, modules: ['group'],
-    role: 'the consumer-group coordinator and its offsets store' },
+  { floor: 4, modules: ['group', 'txn'],
+    role: 'the consumer-group coordinator and its offsets store; the transaction coordinator' },
   { floor: 5, modules: ['broker'],
     role: 'request handlers, replica manager, purgatory: one code path for both front ends' },
   { floor: 6, modules: ['network', 'http'],

@@ -15,17 +15,19 @@ function response (version: number): DescribeClusterResponse {
     endpointType: 1,
     clusterId: 'cluster-1',
     controllerId: 1,
-    brokers: [{ brokerId: 1, host: 'localhost', port: 9092, rack: null },
-      { brokerId: 2, host: 'b2', port: 9093, rack: version >= 0 ? 'r2' : null }],
+    brokers: [{ brokerId: 1, host: 'localhost', port: 9092, rack: null, isFenced: false },
+      { brokerId: 2, host: 'b2', port: 9093, rack: version >= 0 ? 'r2' : null,
+        isFenced: version >= 2 }],
     clusterAuthorizedOperations: -2147483648,
   }
 }
 
-describe('DescribeCluster codec (versions 0-1, always flexible)', () => {
+describe('DescribeCluster codec (versions 0-2, always flexible)', () => {
   it('round-trips requests and responses, with null messages and racks, at every version', () => {
     for (const version of versionsOf(DescribeCluster)) {
       assertRoundTrip(DescribeCluster, 'request', version,
-        { includeClusterAuthorizedOperations: true, endpointType: version >= 1 ? 2 : 1 })
+        { includeClusterAuthorizedOperations: true, endpointType: version >= 1 ? 2 : 1,
+          includeFencedBrokers: version >= 2 })
       assertRoundTrip(DescribeCluster, 'response', version, response(version))
       assertRoundTrip(DescribeCluster, 'response', version,
         { ...response(version), errorCode: 35, errorMessage: 'no', brokers: [] })

@@ -14,18 +14,19 @@ function response (version: number): DescribeGroupsResponse {
   return {
     throttleTimeMs: version >= 1 ? 2 : 0,
     groups: [{
-      errorCode: 0, groupId: 'g', groupState: 'Stable', protocolType: 'consumer',
-      protocolData: 'range',
+      errorCode: 0, errorMessage: null, groupId: 'g', groupState: 'Stable',
+      protocolType: 'consumer', protocolData: 'range',
       members: [{ memberId: 'm-1', groupInstanceId: version >= 4 ? 'i-1' : null,
         clientId: 'c', clientHost: '/127.0.0.1', memberMetadata: METADATA,
         memberAssignment: Buffer.alloc(0) }],
       authorizedOperations: version >= 3 ? 0x0ff8 : -2147483648,
-    }, { errorCode: 69, groupId: 'gone', groupState: 'Dead', protocolType: '',
+    }, { errorCode: 69, errorMessage: version >= 6 ? 'Group gone not found.' : null,
+      groupId: 'gone', groupState: 'Dead', protocolType: '',
       protocolData: '', members: [], authorizedOperations: -2147483648 }],
   }
 }
 
-describe('DescribeGroups codec (versions 0-5)', () => {
+describe('DescribeGroups codec (versions 0-6)', () => {
   it('round-trips requests and responses, with empty lists, at every version', () => {
     for (const version of versionsOf(DescribeGroups)) {
       const request = { groups: ['g', 'gone'], includeAuthorizedOperations: version >= 3 }

@@ -12,10 +12,11 @@ import {
 } from '../support/messages.js'
 
 const ZERO_ID = Buffer.alloc(16)
+const TOPIC_ID = Buffer.from('00112233445566778899aabbccddeeff', 'hex')
 
 function request (version: number): FetchRequest {
   return {
-    replicaId: -1,
+    replicaId: version <= 14 ? 5 : -1,
     maxWaitMs: 500,
     minBytes: 1,
     maxBytes: 52428800,
@@ -23,8 +24,8 @@ function request (version: number): FetchRequest {
     sessionId: version >= 7 ? 99 : 0,
     sessionEpoch: version >= 7 ? 3 : -1,
     topics: [{
-      topic: 'orders',
-      topicId: ZERO_ID,
+      topic: version <= 12 ? 'orders' : '',
+      topicId: version >= 13 ? TOPIC_ID : ZERO_ID,
       partitions: [{
         partition: 0,
         currentLeaderEpoch: version >= 9 ? 4 : -1,
@@ -33,9 +34,10 @@ function request (version: number): FetchRequest {
         logStartOffset: version >= 5 ? 0 : -1,
         partitionMaxBytes: 1048576,
       }],
-    }, { topic: 'idle', topicId: ZERO_ID, partitions: [] }],
+    }, { topic: version <= 12 ? 'idle' : '', topicId: ZERO_ID, partitions: [] }],
     forgottenTopicsData: version >= 7
-      ? [{ topic: 'gone', topicId: ZERO_ID, partitions: [1, 2] }]
+      ? [{ topic: version <= 12 ? 'gone' : '', topicId: version >= 13 ? TOPIC_ID : ZERO_ID,
+          partitions: [1, 2] }]
       : [],
     rackId: version >= 11 ? 'rack-a' : '',
   }
@@ -47,8 +49,8 @@ function response (version: number, records: Buffer): FetchResponse {
     errorCode: 0,
     sessionId: version >= 7 ? 99 : 0,
     responses: [{
-      topic: 'orders',
-      topicId: ZERO_ID,
+      topic: version <= 12 ? 'orders' : '',
+      topicId: version >= 13 ? TOPIC_ID : ZERO_ID,
       partitions: [{
         partitionIndex: 0,
         errorCode: 0,
@@ -72,7 +74,7 @@ function response (version: number, records: Buffer): FetchResponse {
   }
 }
 
-describe('Fetch codec (versions 4-12)', () => {
+describe('Fetch codec (versions 4-18)', () => {
   it('round-trips requests and responses, with null aborted transactions, at every version',
     () => {
       const batch = buildRecordBatchSync([{ key: 'k', value: 'v' }])

@@ -16,6 +16,7 @@ function request (version: number): ListOffsetsRequest {
       { partitionIndex: 0, currentLeaderEpoch: version >= 4 ? 2 : -1, timestamp: -1 },
       { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: 1_700_000_000_000 },
     ] }, { name: 'none', partitions: [] }],
+    timeoutMs: version >= 10 ? 15000 : 30000,
   }
 }
 
@@ -29,7 +30,7 @@ function response (version: number): ListOffsetsResponse {
   }
 }
 
-describe('ListOffsets codec (versions 1-7)', () => {
+describe('ListOffsets codec (versions 1-10)', () => {
   it('round-trips requests and responses, with empty arrays, at every version', () => {
     for (const version of versionsOf(ListOffsets)) {
       assertRoundTrip(ListOffsets, 'request', version, request(version))
@@ -51,7 +52,7 @@ describe('ListOffsets codec (versions 1-7)', () => {
   })
 
   it('rejects every truncation of a request and a response', () => {
-    for (const version of [1, 3, 4, 6, 7]) {
+    for (const version of [1, 3, 4, 6, 7, 10]) {
       assertPrefixesRejected(ListOffsets, 'request', version,
         encode(ListOffsets, 'request', version, request(version)))
       assertPrefixesRejected(ListOffsets, 'response', version,
@@ -67,6 +68,7 @@ describe('ListOffsets codec (versions 1-7)', () => {
     assert.deepEqual(decode(ListOffsets, 'request', 3, v3.body), {
       replicaId: -1, isolationLevel: 1, topics: [{ name: 'orders', partitions: [
         { partitionIndex: 4, currentLeaderEpoch: -1, timestamp: -2 }] }],
+      timeoutMs: 30000,
     })
     const v1 = await kafkajsRequestBody('listOffsets', 1, { replicaId: -1, topics })
     const decoded = decode(ListOffsets, 'request', 1, v1.body) as ListOffsetsRequest

@@ -48,10 +48,11 @@ function response (version: number): MetadataResponse {
       topicAuthorizedOperations: NO_OPERATIONS,
     }],
     clusterAuthorizedOperations: version >= 8 && version <= 10 ? 0 : NO_OPERATIONS,
+    errorCode: version >= 13 ? 6 : 0,
   }
 }
 
-describe('Metadata codec (versions 0-12)', () => {
+describe('Metadata codec (versions 0-13)', () => {
   it('round-trips requests and responses at every version', () => {
     for (const version of versionsOf(Metadata)) {
       assertRoundTrip(Metadata, 'request', version, request(version))
@@ -63,15 +64,17 @@ describe('Metadata codec (versions 0-12)', () => {
     for (const version of versionsOf(Metadata).filter(v => v >= 1)) {
       assertRoundTrip(Metadata, 'request', version, { ...request(version), topics: null })
     }
-    for (const version of [10, 11, 12]) {
+    for (const version of [10, 11, 12, 13]) {
       assertRoundTrip(Metadata, 'request', version,
         { ...request(version), topics: [{ topicId: TOPIC_ID, name: null }] })
     }
-    const byId = response(12)
-    const topic = byId.topics[0]
-    assert.ok(topic !== undefined)
-    topic.name = null
-    assertRoundTrip(Metadata, 'response', 12, byId)
+    for (const version of [12, 13]) {
+      const byId = response(version)
+      const topic = byId.topics[0]
+      assert.ok(topic !== undefined)
+      topic.name = null
+      assertRoundTrip(Metadata, 'response', version, byId)
+    }
   })
 
   it('encodes v0 with an empty topic array, because v0 has no null (all topics) form', () => {

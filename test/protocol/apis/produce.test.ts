@@ -10,15 +10,21 @@ import {
   versionsOf,
 } from '../support/messages.js'
 
+const ZERO_ID = Buffer.alloc(16)
+const TOPIC_ID = Buffer.from('00112233445566778899aabbccddeeff', 'hex')
+const byName = (version: number, name: string): string => version <= 12 ? name : ''
+const byId = (version: number, id: Buffer): Buffer => version >= 13 ? id : ZERO_ID
+
 function request (version: number): ProduceRequest {
   return {
     transactionalId: version >= 3 ? 'txn-1' : null,
     acks: -1,
     timeoutMs: 30000,
     topicData: [
-      { name: 'orders', partitionData: [{ index: 0, records: Buffer.from('batch-bytes') },
-        { index: 1, records: null }] },
-      { name: 'empty', partitionData: [] },
+      { name: byName(version, 'orders'), topicId: byId(version, TOPIC_ID),
+        partitionData: [{ index: 0, records: Buffer.from('batch-bytes') },
+          { index: 1, records: null }] },
+      { name: byName(version, 'empty'), topicId: ZERO_ID, partitionData: [] },
     ],
   }
 }
@@ -26,7 +32,8 @@ function request (version: number): ProduceRequest {
 function response (version: number): ProduceResponse {
   return {
     responses: [{
-      name: 'orders',
+      name: byName(version, 'orders'),
+      topicId: byId(version, TOPIC_ID),
       partitionResponses: [{
         index: 0,
         errorCode: 0,
@@ -41,7 +48,7 @@ function response (version: number): ProduceResponse {
   }
 }
 
-describe('Produce codec (versions 3-9)', () => {
+describe('Produce codec (versions 3-13)', () => {
   it('round-trips requests and responses with nulls and empty arrays at every version', () => {
     for (const version of versionsOf(Produce)) {
       assertRoundTrip(Produce, 'request', version, request(version))

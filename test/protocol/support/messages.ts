@@ -47,7 +47,7 @@ function primitive (type: Primitive, canBeNull: boolean,
 function absentValue (field: Field): unknown {
   if (field.default !== undefined) return field.default
   const type = field.type
-  if (typeof type === 'object') return []
+  if (typeof type === 'object') return 'struct' in type ? null : []
   switch (type) {
     case 'bool': return false
     case 'string': return ''
@@ -71,7 +71,10 @@ export function messageArbitrary (fields: Field[], version: number,
     }
     const canBeNull = field.nullableFrom !== undefined && version >= field.nullableFrom
     const type = field.type
-    if (typeof type === 'object') {
+    if (typeof type === 'object' && 'struct' in type) {
+      const struct = messageArbitrary(type.struct, version, depth + 1, strings)
+      record[field.name] = canBeNull ? fc.option(struct, { nil: null, freq: 4 }) : struct
+    } else if (typeof type === 'object') {
       const items = Array.isArray(type) ? type : type.items
       const item = Array.isArray(items)
         ? messageArbitrary(items, version, depth + 1, strings)

@@ -50,14 +50,14 @@ public final class Interop {
 
   /**
    * The client's own version and, from its protocol tables, the stable version range of every
-   * API a Kafka 4.1 broker serves (ApiKeys.brokerApis(), latestVersion() without unstable
+   * API a Kafka 4.1 broker serves (ApiKeys.brokerApis(), latestVersion(false): without unstable
    * versions): the target for the broker under test.
    */
   private static void emitVersions() {
     List<Object> apis = new ArrayList<>();
     for (ApiKeys api : ApiKeys.brokerApis()) {
       apis.add(Json.object("apiKey", (int) api.id, "name", api.name,
-          "minVersion", (int) api.oldestVersion(), "maxVersion", (int) api.latestVersion()));
+          "minVersion", (int) api.oldestVersion(), "maxVersion", (int) api.latestVersion(false)));
     }
     emit(Json.object("scenario", "client", "step", "versions", "ok", true,
         "version", AppInfoParser.getVersion(), "brokerApis", apis));

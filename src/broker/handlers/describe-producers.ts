@@ -1,0 +1,44 @@
+/**
+ * DescribeProducers (KIP-664): for each partition asked, the producers whose idempotence
+ * state it keeps (producer id, epoch, last sequence and the timestamp of its last batch), as
+ * Kafka's Partition.activeProducerState answers. Transactions are not implemented, so the
+ * coordinator epoch and the transaction start offset are always -1. A partition this broker
+ * does not host answers UNKNOWN_TOPIC_OR_PARTITION.
+ */
+import {
+  DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse,
+} from '../../protocol/apis/describe-producers.js'
+import { ERROR } from '../../protocol/errors.js'
+import type { HandlerEntry } from '../broker.js'
+
+export const describeProducersHandler:
+HandlerEntry<DescribeProducersRequest, DescribeProducersResponse> = {
+  api: DescribeProducers,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle (broker, request) {
+    return {
+      throttleTimeMs: 0,
+      topics: request.topics.map(topic => ({
+        name: topic.name,
+        partitions: topic.partitionIndexes.map(partitionIndex => {
+          const log = broker.image.topic(topic.name) === undefined
+            ? undefined
+            : broker.replicaManager.log(topic.name, partitionIndex)
+          if (log === undefined) {
+            return { partitionIndex, errorCode: ERROR.UNKNOWN_TOPIC_OR_PARTITION,
+              errorMessage: null, activeProducers: [] }
+          }
+          return {
+            partitionIndex, errorCode: ERROR.NONE, errorMessage: null,
+            activeProducers: log.activeProducers().map(producer => ({
+              producerId: producer.producerId, producerEpoch: producer.epoch,
+              lastSequence: producer.lastSequence, lastTimestamp: producer.lastTimestamp,
+              coordinatorEpoch: -1, currentTxnStartOffset: -1,
+            })),
+          }
+        }),
+      })),
+    }
+  },
+}

@@ -1,0 +1,115 @@
+/**
+ * DescribeTopicPartitions (KIP-966): the named topics (every topic when none is named), sorted
+ * by name, with their partitions, at most `response_partition_limit` partitions per response
+ * (and never more than Kafka's max.request.partition.size.limit default, 2000). When the limit
+ * cuts a listing short, next_cursor names the first partition left out, and a request with that
+ * cursor goes on from there; a cursor naming a topic the request does not list is
+ * INVALID_REQUEST, as Kafka's DescribeTopicPartitionsRequestHandler answers.
+ *
+ * A topic that does not exist answers UNKNOWN_TOPIC_OR_PARTITION (an illegal name
+ * INVALID_TOPIC_EXCEPTION) and takes no part of the limit; authorized operations are all allowed
+ * (authorized-operations.ts); eligible leader replicas (KIP-966's ELR) are empty: with one
+ * replica per partition there are none.
+ */
+import {
+  DescribeTopicPartitions, type DescribedTopic, type DescribeTopicPartitionsRequest,
+  type DescribeTopicPartitionsResponse, type TopicPartitionCursor,
+} from '../../protocol/apis/describe-topic-partitions.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { validateTopicName } from '../../protocol/topic-name.js'
+import type { TopicInfo } from '../../metadata/image.js'
+import { OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '../authorized-operations.js'
+import type { Broker, HandlerEntry } from '../broker.js'
+import { isInternalTopic } from '../internal-topics.js'
+import { assert } from '../../util/assert.js'
+
+/** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
+const RESPONSE_PARTITIONS_MAX = 2000
+const NO_TOPIC_ID = Buffer.alloc(16)
+
+export const describeTopicPartitionsHandler: HandlerEntry<DescribeTopicPartitionsRequest,
+DescribeTopicPartitionsResponse> = {
+  api: DescribeTopicPartitions,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle (broker, request) {
+    const cursor = request.cursor
+    const names = request.topics.length === 0
+      ? [...broker.image.topics()].map(topic => topic.name)
+      : [...new Set(request.topics.map(topic => topic.name))]
+    names.sort()
+    if (cursor !== null && (cursor.partitionIndex < 0 || !names.includes(cursor.topicName))) {
+      return invalidCursor(request)
+    }
+    const limit = request.responsePartitionLimit > 0
+      ? Math.min(request.responsePartitionLimit, RESPONSE_PARTITIONS_MAX)
+      : RESPONSE_PARTITIONS_MAX
+    return { throttleTimeMs: 0, ...page(broker, names, cursor, limit) }
+  },
+}
+
+/** The whole request refused: INVALID_REQUEST for every topic named. */
+function invalidCursor (request: DescribeTopicPartitionsRequest):
+DescribeTopicPartitionsResponse {
+  const errorResponse = DescribeTopicPartitions.errorResponse
+  assert(errorResponse !== undefined, 'defineApi gives every API an error response')
+  return errorResponse(request, 0, errorCodeOf('INVALID_REQUEST'))
+}
+
+function page (broker: Broker, names: string[], cursor: TopicPartitionCursor | null,
+  limit: number): { topics: DescribedTopic[], nextCursor: TopicPartitionCursor | null } {
+  const topics: DescribedTopic[] = []
+  let room = limit
+  const start = cursor === null ? 0 : names.indexOf(cursor.topicName)
+  for (let i = start; i < names.length; i++) {
+    const name = names[i] as string
+    const topic = broker.image.topic(name)
+    if (topic === undefined) {
+      topics.push(missing(name))
+      continue
+    }
+    const first = cursor !== null && i === start ? cursor.partitionIndex : 0
+    const partitions = [...topic.partitions].sort((a, b) => a.partitionId - b.partitionId)
+      .filter(partition => partition.partitionId >= first)
+    if (room === 0) return { topics, nextCursor: { topicName: name, partitionIndex: first } }
+    const taken = partitions.slice(0, room)
+    topics.push(describe(topic, taken))
+    room -= taken.length
+    const next = partitions[taken.length]
+    if (next !== undefined) {
+      return { topics, nextCursor: { topicName: name, partitionIndex: next.partitionId } }
+    }
+  }
+  return { topics, nextCursor: null }
+}
+
+function missing (name: string): DescribedTopic {
+  return {
+    errorCode: validateTopicName(name) === undefined
+      ? ERROR.UNKNOWN_TOPIC_OR_PARTITION
+      : ERROR.INVALID_TOPIC_EXCEPTION,
+    name, topicId: NO_TOPIC_ID, isInternal: false, partitions: [],
+    topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
+  }
+}
+
+function describe (topic: TopicInfo, partitions: TopicInfo['partitions']): DescribedTopic {
+  return {
+    errorCode: ERROR.NONE,
+    name: topic.name,
+    topicId: Buffer.from(topic.topicId, 'base64url'),
+    isInternal: isInternalTopic(topic.name),
+    partitions: partitions.map(partition => ({
+      errorCode: ERROR.NONE,
+      partitionIndex: partition.partitionId,
+      leaderId: partition.leader,
+      leaderEpoch: partition.leaderEpoch,
+      replicaNodes: partition.replicas,
+      isrNodes: partition.isr,
+      eligibleLeaderReplicas: [],
+      lastKnownElr: [],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: TOPIC_OPERATIONS,
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Transaction markers as control batches (KIP-98): a batch with the transactional and control
+ * attributes set, the producer's id and epoch, no sequence, and one record whose key is
+ * (int16 version 0, int16 type: 0 ABORT, 1 COMMIT) and whose value is (int16 version 0,
+ * int32 coordinator epoch), as Kafka's EndTransactionMarker writes it.
+ */
+import {
+  ATTRIBUTES_OFFSET, CONTROL_FLAG_MASK, NO_SEQUENCE, batchSizeAt, writeBatchCrc,
+} from './batch-header.js'
+import { buildRecordBatchSync } from './builder.js'
+
+export const CONTROL_TYPE_ABORT = 0
+export const CONTROL_TYPE_COMMIT = 1
+
+export interface TxnMarkerInput {
+  producerId: number
+  producerEpoch: number
+  commit: boolean
+  coordinatorEpoch: number
+  timestampMs: number
+}
+
+export function buildControlBatch (marker: TxnMarkerInput): Buffer {
+  const key = Buffer.alloc(4)
+  key.writeInt16BE(0, 0)
+  key.writeInt16BE(marker.commit ? CONTROL_TYPE_COMMIT : CONTROL_TYPE_ABORT, 2)
+  const value = Buffer.alloc(6)
+  value.writeInt16BE(0, 0)
+  value.writeInt32BE(marker.coordinatorEpoch, 2)
+  const batch = buildRecordBatchSync([{ key, value, timestamp: marker.timestampMs }], {
+    producerId: marker.producerId, producerEpoch: marker.producerEpoch,
+    baseSequence: NO_SEQUENCE, transactional: true, timestampMs: marker.timestampMs,
+  })
+  batch.writeInt16BE(batch.readInt16BE(ATTRIBUTES_OFFSET) | CONTROL_FLAG_MASK, ATTRIBUTES_OFFSET)
+  writeBatchCrc(batch, 0, batchSizeAt(batch, 0))
+  return batch
+}
+
+/** The marker type of a control batch's record key (COMMIT or ABORT), or undefined. */
+export function controlTypeOf (key: Buffer | null): number | undefined {
+  if (key === null || key.length < 4) return undefined
+  return key.readInt16BE(2)
+}
