@@ -23,12 +23,14 @@ import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import type { BrokerConfig } from './config/index.js'
-import { Controller } from './controller/controller.js'
+import { Controller, type MetadataPublisher } from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
+import { ClusterMember } from './cluster/cluster-member.js'
+import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
 import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
-import { createMetrics, type Metrics } from './metrics/metrics.js'
+import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
 import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
@@ -42,6 +44,8 @@ import { logConfigFromBroker } from './broker/topic-settings.js'
 const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** A cluster broker waits this long at start-up for a controller to exist. */
+const CONTROLLER_WAIT_MS = 30_000
 /** Partitions (and staged offsets) one transaction may hold. */
 const TRANSACTION_PARTITIONS_MAX = 10_000
 /** The issue's contract: a clean shutdown completes within 5 s. */
@@ -92,10 +96,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const clock = systemClock
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
   const image = new MetadataImage()
-  const metadataLog = await SegmentMetadataLog.open(logManager, clock)
-  const replayed = await metadataLog.replayInto(image)
-  logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
-  const controller = new Controller(image, metadataLog, config.nodeId)
+  const member = await joinCluster(config, logger, logManager.clusterId)
+  let controller: Controller
+  try {
+    controller = await openController(config, logger, logManager, image, member)
+  } catch (error) {
+    await member?.close()
+    throw error
+  }
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
   const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
   const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
@@ -124,13 +132,18 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
     latencySampler,
     logger,
+    ...(member === undefined ? {} : {
+      mayLead: (topic: string, partition: number) => member.sessionAlive &&
+        image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
+      hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
+    }),
   })
   // From here on the replica manager follows every metadata commit by itself; this first
   // publication opens the logs of every partition in the replayed image.
   await controller.addPublisher(replicaManager)
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
-    clusterId: logManager.clusterId,
+    clusterId: member?.clusterId ?? logManager.clusterId,
     advertisedHost: config.advertisedHost,
     advertisedPort: config.port,
     autoCreateTopicsEnable: config.autoCreateTopicsEnable,
@@ -168,22 +181,23 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     sizeBytes: log.sizeBytes,
   })))
 
+  // In a cluster a broker coordinates the groups of the __consumer_offsets partitions it
+  // leads, with a live session (FindCoordinator names that leader).
+  const leadsOffsets = member === undefined
+    ? undefined
+    : (partition: number) => member.sessionAlive &&
+      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
+  const startGroups = async (): Promise<void> => {
+    groups.coordinator = await startGroupCoordinator(config, broker, leadsOffsets)
+    if (leadsOffsets !== undefined) {
+      await controller.addPublisher(offsetsLeadershipFollower(groups.coordinator, leadsOffsets,
+        logger))
+    }
+  }
+  // A single node creates __consumer_offsets before it listens, as before; a cluster broker
+  // first needs its registration and a controller (below, after the listeners).
+  if (member === undefined) await startGroups()
   const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'))
-  groups.coordinator = new GroupCoordinator({
-    clock,
-    limits: {
-      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
-      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
-      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
-      membersMax: property('group.max.size'),
-    },
-    log: offsetsLogFor(broker, offsetPartitions),
-    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
-    newMemberId: clientId => `${clientId}-${randomUUID()}`,
-  })
-  await groups.coordinator.load()
   const startTransactionCoordinator = async (): Promise<void> => {
     const partitions = await ensureTransactionStateTopic(broker,
       property('transaction.state.log.num.partitions'))
@@ -205,7 +219,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     transactions.coordinator = coordinator
   }
   // A cluster that has had transactions resumes them (and their markers) at start-up.
-  if (image.topic(TRANSACTION_STATE_TOPIC) !== undefined) await broker.transactionCoordinator()
+  if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
+    await broker.transactionCoordinator()
+  }
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
@@ -249,8 +265,23 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
       port: config.externalAdvertisedPort ?? externalServer.port })
   }
-  await controller.registerBroker(config.advertisedHost, settings.advertisedPort, null,
-    endpoints)
+  const registration = { host: config.advertisedHost, port: settings.advertisedPort,
+    rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
+  if (member === undefined) {
+    await controller.registerBroker(registration.host, registration.port, registration.rack,
+      endpoints)
+  } else {
+    try {
+      await member.register({ ...registration, incarnationId: randomUUID() })
+      await member.awaitController(CONTROLLER_WAIT_MS)
+      await startGroups()
+    } catch (error) {
+      await Promise.all([kafkaServer.close(0), externalServer?.close(0)])
+      await member.close()
+      throw error
+    }
+  }
+  metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
@@ -279,10 +310,109 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()
+      await member?.close()
       await logManager.close()
       latencySampler?.stop()
     })()
     return closing
   }
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
+
+/** `tributary.etcd.endpoints` set: connects to the cluster's etcd; else a single node. */
+async function joinCluster (config: BrokerConfig, logger: Logger, clusterId: string):
+Promise<ClusterMember | undefined> {
+  const endpoints = config.properties.get('tributary.etcd.endpoints')?.value ?? null
+  if (endpoints === null) return undefined
+  return ClusterMember.connect({
+    endpoints: parseEtcdEndpoints(endpoints),
+    clusterName: config.properties.get('tributary.cluster.name')?.value ?? 'tributary',
+    nodeId: config.nodeId,
+    sessionTimeoutMs: Number(config.properties.get('broker.session.timeout.ms')?.value ?? 9000),
+    proposedClusterId: clusterId,
+    logger,
+  })
+}
+
+/** The controller on the local metadata log, or in a cluster on the etcd log it follows. */
+async function openController (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  image: MetadataImage, member: ClusterMember | undefined): Promise<Controller> {
+  if (member === undefined) {
+    const metadataLog = await SegmentMetadataLog.open(logManager, systemClock)
+    const replayed = await metadataLog.replayInto(image)
+    logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
+    return new Controller(image, metadataLog, config.nodeId)
+  }
+  const controller = new Controller(image, member.log, config.nodeId, { role: member })
+  await member.follow(controller)
+  logger.info(`replayed ${member.log.appliedOffset + 1} metadata batches from etcd: ` +
+    `${image.topicCount} topics, cluster ${member.clusterId}`)
+  return controller
+}
+
+/** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
+async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
+  leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
+  const clock = systemClock
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const offsetPartitions = await ensureOffsetsTopic(broker,
+    property('offsets.topic.num.partitions'))
+  const coordinator = new GroupCoordinator({
+    clock,
+    limits: {
+      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
+      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
+      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
+      membersMax: property('group.max.size'),
+    },
+    log: offsetsLogFor(broker, offsetPartitions),
+    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
+    newMemberId: clientId => `${clientId}-${randomUUID()}`,
+    ...(leads === undefined ? {} : { leads }),
+  })
+  await coordinator.load()
+  return coordinator
+}
+
+/**
+ * Tells the group coordinator when leadership of a __consumer_offsets partition moves to or
+ * away from this broker (it then loads or unloads that partition's groups). The first
+ * publication only records the current state: the coordinator has just loaded everything.
+ * Loading runs in the background so following the metadata never waits for it.
+ */
+function offsetsLeadershipFollower (coordinator: GroupCoordinator,
+  leads: (partition: number) => boolean, logger: Logger): MetadataPublisher {
+  const led = new Map<number, boolean>()
+  return {
+    async publish (image) {
+      const partitions = image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? []
+      const first = led.size === 0
+      for (const { partitionId } of partitions) {
+        const now = leads(partitionId)
+        if (led.get(partitionId) === now) continue
+        led.set(partitionId, now)
+        if (first) continue
+        coordinator.onLeadershipChange(partitionId, now).catch((error: unknown) => {
+          logger.warn(`${CONSUMER_OFFSETS_TOPIC}-${partitionId}: leadership change failed ` +
+            `(${String(error)})`)
+        })
+      }
+    },
+  }
+}
+
+/** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */
+function clusterSampler (nodeId: number, image: MetadataImage,
+  member: ClusterMember | undefined): () => ClusterSample {
+  if (member === undefined) {
+    return () => ({ activeControllerId: nodeId, isActiveController: true,
+      liveBrokers: image.brokers.size, latestRevision: 0, appliedRevision: 0 })
+  }
+  return () => ({
+    activeControllerId: member.activeControllerId,
+    isActiveController: member.active,
+    liveBrokers: image.brokers.size,
+    latestRevision: member.log.latestRevision,
+    appliedRevision: member.log.appliedRevision,
+  })
 }

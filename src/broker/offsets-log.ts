@@ -4,6 +4,7 @@
  * from its partition logs at start-up. A batch or record that cannot be read stops the load
  * (OffsetsLoadError), as the offsets store does for a value it cannot decode.
  */
+import { ControllerError } from '../controller/controller.js'
 import type { OffsetsLog } from '../group/coordinator.js'
 import { OffsetsLoadError } from '../group/offsets-store.js'
 import { decodeRecordBatch, splitBatches } from '../records/batch.js'
@@ -20,13 +21,21 @@ const REPLAY_READ_BYTES = 4 * 1024 * 1024
 export async function ensureOffsetsTopic (broker: Broker, partitions: number): Promise<number> {
   const existing = broker.image.topic(CONSUMER_OFFSETS_TOPIC)
   if (existing !== undefined) return existing.partitions.length
-  await broker.topicCreator.create({
-    name: CONSUMER_OFFSETS_TOPIC,
-    partitions,
-    replicationFactor: 1,
-    // Kafka's offsets.topic.segment.bytes default, and compaction (OffsetConfig).
-    configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
-  }, 'broker')
+  try {
+    await broker.topicCreator.create({
+      name: CONSUMER_OFFSETS_TOPIC,
+      partitions,
+      replicationFactor: 1,
+      // Kafka's offsets.topic.segment.bytes default, and compaction (OffsetConfig).
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
+    }, 'broker')
+  } catch (error) {
+    // In a cluster every broker starting at once asks for it; one creation wins.
+    const created = broker.image.topic(CONSUMER_OFFSETS_TOPIC)
+    if (!(error instanceof ControllerError) || error.errorName !== 'TOPIC_ALREADY_EXISTS' ||
+      created === undefined) throw error
+    return created.partitions.length
+  }
   return partitions
 }
 

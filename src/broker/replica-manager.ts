@@ -92,6 +92,14 @@ export interface ReplicaManagerOptions {
   /** The debug latency breakdown, when tributary.debug.latency.sample.rate > 0. */
   latencySampler?: LatencySampler
   logger?: { warn (message: string): void }
+  /**
+   * In a cluster: whether this broker may act as leader of the partition now (it is the
+   * partition's leader in the image and its session is alive: a fenced broker leads nothing).
+   * Absent on a single node, which leads every partition.
+   */
+  mayLead?: (topic: string, partition: number) => boolean
+  /** In a cluster: whether this broker holds a replica of the partition (absent: all). */
+  hostsReplica?: (replicas: readonly number[]) => boolean
 }
 
 export class ReplicaManager implements MetadataPublisher {
@@ -142,6 +150,7 @@ export class ReplicaManager implements MetadataPublisher {
       if (topic.name === METADATA_TOPIC) continue
       const settings = this.#options.topicSettings(topic.name)
       for (const partition of topic.partitions) {
+        if (this.#options.hostsReplica?.(partition.replicas) === false) continue
         wanted.add(partitionKey(topic.name, partition.partitionId))
         if (logManager.getLog(topic.name, partition.partitionId) === undefined) {
           await logManager.getOrCreateLog(topic.name, partition.partitionId, settings.log)
@@ -178,7 +187,18 @@ export class ReplicaManager implements MetadataPublisher {
 
   #requireLog (topic: string, partition: number): PartitionLog {
     const log = this.log(topic, partition)
-    if (log === undefined || this.#options.image.topic(topic) === undefined) {
+    const known = this.#options.image.topic(topic)?.partitions[partition] !== undefined
+    // In a cluster, also while the log of a partition just assigned here is still being
+    // created: Kafka's getPartitionOrError answers NOT_LEADER_OR_FOLLOWER for a partition that
+    // the metadata has and this broker does not host (yet).
+    const notHere = log === undefined && this.#options.mayLead !== undefined
+    if (known && (notHere || this.#options.mayLead?.(topic, partition) === false)) {
+      // Kafka's answer from a broker that is not (or no longer) the leader: clients refresh
+      // their metadata and go to the leader.
+      throw new PartitionError('NOT_LEADER_OR_FOLLOWER',
+        `this broker is not the leader of ${topic}-${partition}`)
+    }
+    if (log === undefined || !known) {
       throw new PartitionError('UNKNOWN_TOPIC_OR_PARTITION',
         `this server does not host partition ${topic}-${partition}`)
     }

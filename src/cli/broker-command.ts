@@ -10,6 +10,7 @@ import { tuneV8ForBroker } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
+import { DuplicateBrokerError } from '../cluster/broker-session.js'
 
 /**
  * A flag's help: what it sets, and its default, which is the property's (from the --config
@@ -34,6 +35,10 @@ export function registerBrokerCommand (program: Command): void {
     .option('--node-id <id>', flagHelp('node id', 'node.id'))
     .option('--advertised-host <host>', flagHelp('host name clients are told to connect to',
       'advertised.host'))
+    .option('--etcd <endpoints>', flagHelp('join a cluster: etcd HOST:PORT[,HOST:PORT...]',
+      'tributary.etcd.endpoints'))
+    .option('--cluster <name>', flagHelp('the cluster\'s name, its etcd key prefix',
+      'tributary.cluster.name'))
     .option('--config <file>', 'a .properties file with Kafka property names (default: none)')
     .action(async (flags: Record<string, string | undefined>) => {
       await runBroker(flags)
@@ -51,6 +56,8 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
         'http-port': flags.httpPort,
         'node-id': flags.nodeId,
         'advertised-host': flags.advertisedHost,
+        etcd: flags.etcd,
+        cluster: flags.cluster,
       },
       env: process.env,
       propertiesFile: flags.config,
@@ -65,7 +72,9 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
   try {
     running = await startBroker(config.config)
   } catch (error) {
-    if (error instanceof LogDirLockedError) fail(`tributary: ${error.message}`, 1)
+    if (error instanceof LogDirLockedError || error instanceof DuplicateBrokerError) {
+      fail(`tributary: ${error.message}`, 1)
+    }
     fail(`tributary: broker failed to start: ${(error as Error).stack ?? String(error)}`, 1)
   }
   let stopping = false

@@ -1,5 +1,6 @@
 /**
- * `tributary cluster info` (brokers, controller, topic count) and `tributary cluster health`:
+ * `tributary cluster info` (brokers with listener, rack, state and which one is the
+ * controller; topic count) and `tributary cluster health`:
  * exit 0 when a broker answers Metadata with itself listed, exit 3 while it does not (the
  * compose healthcheck and CI waits rely on that code). `--exit-when-healthy` keeps trying until
  * healthy or `--timeout` ms pass.
@@ -24,8 +25,10 @@ export function registerClusterCommand (program: Command): void {
       print(formatOf(format), info, () => [
         `Cluster: ${metadata.clusterId ?? ''}  Controller: ${metadata.controllerId}  ` +
         `Topics: ${metadata.topics.length}`,
+        // Metadata lists live (unfenced) brokers only, as Kafka's does.
         table(metadata.brokers.map(b => ({ id: b.nodeId, host: b.host, port: b.port,
-          rack: b.rack ?? '' }))),
+          rack: b.rack ?? '', state: 'live',
+          controller: b.nodeId === metadata.controllerId ? 'yes' : '' }))),
       ].join('\n'))
     })
   cluster.command('health').description(`exit 0 if healthy, ${UNHEALTHY_EXIT_CODE} if not`)

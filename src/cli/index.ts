@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { registerBrokerCommand } from './broker-command.js'
 import { registerClusterCommand } from './cluster-command.js'
 import { registerConsumeCommand } from './consume-command.js'
+import { registerDevClusterCommand } from './dev-cluster-command.js'
 import { registerDumpLogCommand } from './dump-log-command.js'
 import { registerGroupCommand } from './group-command.js'
 import { CliError } from './output.js'
@@ -31,6 +32,7 @@ export function createProgram (version: string): Command {
   registerProduceCommand(program)
   registerConsumeCommand(program)
   registerClusterCommand(program)
+  registerDevClusterCommand(program)
   registerDumpLogCommand(program)
   registerGroupCommand(program)
   return program

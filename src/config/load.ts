@@ -94,6 +94,8 @@ export const FLAG_PROPERTIES: Readonly<Record<string, string>> = {
   'http-port': 'http.port',
   'node-id': 'node.id',
   'advertised-host': 'advertised.host',
+  etcd: 'tributary.etcd.endpoints',
+  cluster: 'tributary.cluster.name',
 }
 
 export function envName (property: string): string {

@@ -18,6 +18,13 @@
  * answer is sent only once the partition logs exist. A publisher must not call back into the
  * controller (it would wait for itself). If a publisher fails, the records stay committed and
  * the operation rejects with that error; the next publication reconciles from the whole image.
+ *
+ * In a cluster (src/cluster, on etcd) the same class runs on every broker. The log then delivers
+ * committed records back through `applyCommitted` (every broker, the active controller too,
+ * replays what its etcd watch sees, so there is one replay path), and `#apply` serializes those
+ * replays and publications apart from the operations. Only the active controller (its
+ * `ControllerRole` says so) runs operations; every other broker forwards them to it (Kafka's
+ * forwarding, KIP-590) and resolves once its own image has applied the result.
  */
 import { newTopicId } from './topic-id.js'
 import { validateTopicName } from '../protocol/topic-name.js'
@@ -26,10 +33,51 @@ import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
 } from '../metadata/records.js'
 import { METADATA_TOPIC } from './metadata-topic.js'
+import { placeReplicas } from './replica-placement.js'
 
 export interface MetadataLog {
   /** Appends the records as one batch and resolves once they are durable. */
   append (records: MetadataRecord[]): Promise<void>
+  /**
+   * True when the log itself hands every committed batch to `Controller.applyCommitted` before
+   * `append` resolves (the etcd log, whose watch feeds every broker); the controller then does
+   * not replay its own appends a second time.
+   */
+  readonly deliversCommits?: boolean
+}
+
+/** A controller operation as it travels from a broker to the active controller. */
+export type ControllerOperation =
+  | { kind: 'createTopic', spec: CreateTopicSpec }
+  | { kind: 'deleteTopic', name: string }
+  | { kind: 'createPartitions', name: string, totalCount: number }
+  | { kind: 'alterConfigs', resourceType: 'topic' | 'broker', resourceName: string,
+    changes: [string, string | null][] }
+  | { kind: 'allocateProducerIdBlock' }
+
+export interface ControllerResult {
+  block?: { first: number, end: number }
+}
+
+/** Who runs operations in a cluster: this node when active, else the active one, forwarded. */
+export interface ControllerRole {
+  /** True while this node holds the controller election (its writes are fenced by epoch). */
+  readonly active: boolean
+  /** The active controller's node id, or -1 when there is none (an election is under way). */
+  readonly activeControllerId: number
+  /**
+   * Runs the operation on the active controller and resolves once this node's image has
+   * applied it; rejects with ControllerError (NOT_CONTROLLER, REQUEST_TIMED_OUT, or the
+   * controller's own refusal).
+   */
+  forward (operation: ControllerOperation): Promise<ControllerResult>
+}
+
+export interface ControllerOptions {
+  /** Absent: a single-node cluster, this node is always the controller. */
+  role?: ControllerRole
+  /** Kafka draws placement start and shift at random; tests pass a fixed source. */
+  random?: () => number
 }
 
 /** Follows the image: told of every committed change, in commit order, one at a time. */
@@ -79,12 +127,19 @@ export class Controller {
   readonly #log: MetadataLog
   readonly #nodeId: number
   readonly #publishers: MetadataPublisher[] = []
+  readonly #role: ControllerRole | undefined
+  readonly #random: () => number
   #tail: Promise<unknown> = Promise.resolve()
+  /** Replays and publications, one at a time and in commit order. */
+  #applyTail: Promise<unknown> = Promise.resolve()
 
-  constructor (image: MetadataImage, log: MetadataLog, nodeId: number) {
+  constructor (image: MetadataImage, log: MetadataLog, nodeId: number,
+    options: ControllerOptions = {}) {
     this.image = image
     this.#log = log
     this.#nodeId = nodeId
+    this.#role = options.role
+    this.#random = options.random ?? Math.random
   }
 
   #serialize<T> (operation: () => Promise<T>): Promise<T> {
@@ -93,23 +148,75 @@ export class Controller {
     return result
   }
 
+  #apply<T> (step: () => Promise<T>): Promise<T> {
+    const result = this.#applyTail.then(step, step)
+    this.#applyTail = result.catch(() => undefined)
+    return result
+  }
+
   async #commit (records: MetadataRecord[]): Promise<void> {
     if (records.length === 0) return
+    if (this.#role !== undefined && !this.#role.active) {
+      throw new ControllerError('NOT_CONTROLLER', `broker ${this.#nodeId} is no longer the ` +
+        'active controller; retry')
+    }
     await this.#log.append(records)
-    for (const record of records) this.image.replay(record)
-    for (const publisher of this.#publishers) await publisher.publish(this.image, records)
+    if (this.#log.deliversCommits !== true) await this.applyCommitted(records)
+  }
+
+  /**
+   * Replays committed records into the image and publishes them, after every earlier batch
+   * (the etcd follower calls this for each batch its watch delivers, in log order).
+   */
+  applyCommitted (records: readonly MetadataRecord[]): Promise<void> {
+    return this.#apply(async () => {
+      for (const record of records) this.image.replay(record)
+      for (const publisher of this.#publishers) await publisher.publish(this.image, records)
+    })
   }
 
   /** Adds a publisher; it first catches up with the whole image, serialized with operations. */
   addPublisher (publisher: MetadataPublisher): Promise<void> {
-    return this.#serialize(async () => {
+    return this.#serialize(() => this.#apply(async () => {
       this.#publishers.push(publisher)
       await publisher.publish(this.image, undefined)
-    })
+    }))
   }
 
   get liveBrokerCount (): number {
     return Math.max(1, this.image.brokers.size)
+  }
+
+  /** The active controller's node id (-1 while a cluster elects one); this node when alone. */
+  get activeControllerId (): number {
+    return this.#role === undefined ? this.#nodeId : this.#role.activeControllerId
+  }
+
+  /** True when operations run here rather than being forwarded. */
+  get isActive (): boolean {
+    return this.#role === undefined || this.#role.active
+  }
+
+  /** Runs a forwarded operation on this (active) controller. */
+  async execute (operation: ControllerOperation): Promise<ControllerResult> {
+    switch (operation.kind) {
+      case 'createTopic': await this.createTopic(operation.spec); return {}
+      case 'deleteTopic': await this.deleteTopic(operation.name); return {}
+      case 'createPartitions':
+        await this.createPartitions(operation.name, operation.totalCount, false)
+        return {}
+      case 'alterConfigs':
+        await this.alterConfigs(operation.resourceType, operation.resourceName,
+          new Map(operation.changes))
+        return {}
+      case 'allocateProducerIdBlock': return { block: await this.allocateProducerIdBlock() }
+    }
+  }
+
+  /** On a broker that is not the active controller: the operation, forwarded. */
+  #forwarded (operation: ControllerOperation): Promise<ControllerResult> | undefined {
+    if (this.#role === undefined || this.#role.active) return undefined
+    return this.#role.forward(operation)
   }
 
   registerBroker (host: string, port: number, rack: string | null,
@@ -123,6 +230,60 @@ export class Controller {
         endpoints,
       }])
     })
+  }
+
+  /**
+   * On the active controller of a cluster: makes the image's live brokers equal `registered`
+   * (the brokers with a live etcd session). A broker that left is unregistered and every
+   * partition it led moves to the first other live in-sync replica, or to no leader (-1)
+   * when none is left (Kafka's PartitionChangeBuilder without unclean election); a broker that
+   * (re)joined takes back the leaderless partitions whose ISR holds it. One batch, so a reader
+   * never sees a leader that is not a live broker.
+   */
+  reconcileBrokers (registered: readonly BrokerRegistration[]): Promise<void> {
+    return this.#serialize(async () => {
+      const byId = new Map(registered.map(broker => [broker.brokerId, broker]))
+      const records: MetadataRecord[] = []
+      for (const brokerId of this.image.brokers.keys()) {
+        if (!byId.has(brokerId)) {
+          records.push({ type: 'UnregisterBroker', version: VERSION, brokerId })
+        }
+      }
+      for (const broker of registered) {
+        const current = this.image.brokers.get(broker.brokerId)
+        if (current !== undefined && current.incarnationId === broker.incarnationId &&
+          JSON.stringify(current.endpoints) === JSON.stringify(broker.endpoints)) continue
+        records.push({ type: 'RegisterBroker', version: VERSION, ...broker })
+      }
+      if (records.length === 0) return
+      records.push(...this.#leadershipChanges(new Set(byId.keys())))
+      await this.#commit(records)
+    })
+  }
+
+  /**
+   * Partition records for every partition whose leader or ISR must change given the live set
+   * (KRaft's ReplicationControlManager.generateLeaderAndIsrUpdates on fencing): dead brokers
+   * leave the ISR unless one would be the last member (kept, so it can lead again when it
+   * returns: no unclean election), and the leader is the first live ISR member, or -1.
+   */
+  #leadershipChanges (live: ReadonlySet<number>): MetadataRecord[] {
+    const records: MetadataRecord[] = []
+    for (const topic of this.image.topics()) {
+      for (const partition of topic.partitions) {
+        const liveIsr = partition.isr.filter(id => live.has(id))
+        const isr = liveIsr.length > 0 ? liveIsr : partition.isr
+        const leader = live.has(partition.leader) ? partition.leader : liveIsr[0] ?? -1
+        if (leader === partition.leader && isr.length === partition.isr.length) continue
+        records.push({
+          type: 'Partition', version: VERSION, topicId: topic.topicId,
+          partitionId: partition.partitionId, replicas: partition.replicas, isr, leader,
+          leaderEpoch: partition.leaderEpoch + (leader === partition.leader ? 0 : 1),
+          partitionEpoch: partition.partitionEpoch + 1,
+        })
+      }
+    }
+    return records
   }
 
   /** Validates without committing (CreateTopics `validate_only`). */
@@ -154,6 +315,8 @@ export class Controller {
   }
 
   createTopic (spec: CreateTopicSpec): Promise<TopicInfo> {
+    const forwarded = this.#forwarded({ kind: 'createTopic', spec })
+    if (forwarded !== undefined) return forwarded.then(() => this.#visible(spec.name))
     return this.#serialize(async () => {
       this.validateCreateTopic(spec)
       const topicId = newTopicId()
@@ -166,22 +329,55 @@ export class Controller {
           name, value,
         })
       }
-      for (let partitionId = 0; partitionId < spec.partitions; partitionId++) {
-        records.push(this.#newPartition(topicId, partitionId))
-      }
+      records.push(...this.#newPartitions(topicId, 0, spec.partitions, spec.replicationFactor))
       await this.#commit(records)
-      return this.image.topic(spec.name) as TopicInfo
+      return this.#visible(spec.name)
     })
   }
 
-  #newPartition (topicId: string, partitionId: number): MetadataRecord {
-    return {
-      type: 'Partition', version: VERSION, topicId, partitionId, replicas: [this.#nodeId],
-      isr: [this.#nodeId], leader: this.#nodeId, leaderEpoch: 0, partitionEpoch: 0,
+  #visible (name: string): TopicInfo {
+    const topic = this.image.topic(name)
+    // Both paths resolve only after the image applied the creation, and only a later
+    // operation (serialized after this one) could remove it.
+    if (topic === undefined) {
+      throw new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${name}' was deleted right after its creation`)
     }
+    return topic
+  }
+
+  /** The live brokers replicas go to; alone and unregistered yet, this node. */
+  #placementBrokers (): { brokerId: number, rack: string | null }[] {
+    const live = [...this.image.brokers.values()]
+    return live.length > 0 ? live : [{ brokerId: this.#nodeId, rack: null }]
+  }
+
+  /** Partitions [first, first + count) placed over the live brokers (replica-placement.ts). */
+  #newPartitions (topicId: string, first: number, count: number,
+    replicationFactor: number): MetadataRecord[] {
+    const brokers = this.#placementBrokers()
+    const draw = (): number => Math.floor(this.#random() * brokers.length)
+    const assignments = placeReplicas({
+      brokers, partitions: count, replicationFactor, firstPartitionId: first,
+      start: draw(), shift: draw(),
+    })
+    return assignments.map((replicas, index) => ({
+      type: 'Partition', version: VERSION, topicId, partitionId: first + index, replicas,
+      // A new partition's replicas are all in sync: none has data yet (Kafka does the same).
+      isr: replicas, leader: replicas[0] as number, leaderEpoch: 0, partitionEpoch: 0,
+    }))
   }
 
   deleteTopic (name: string): Promise<TopicInfo> {
+    if (this.#role !== undefined && !this.#role.active) {
+      // The answer names the deleted topic as this broker's image knew it.
+      const known = this.image.topic(name)
+      if (known === undefined) {
+        return Promise.reject(new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
+          `topic '${name}' does not exist`))
+      }
+      return this.#role.forward({ kind: 'deleteTopic', name }).then(() => known)
+    }
     return this.#serialize(async () => {
       const topic = this.image.topic(name)
       if (topic === undefined) {
@@ -194,6 +390,10 @@ export class Controller {
 
   /** Grows a topic to `totalCount` partitions (Kafka never shrinks one). */
   createPartitions (name: string, totalCount: number, validateOnly: boolean): Promise<void> {
+    const forwarded = validateOnly
+      ? undefined
+      : this.#forwarded({ kind: 'createPartitions', name, totalCount })
+    if (forwarded !== undefined) return forwarded.then(() => undefined)
     return this.#serialize(async () => {
       const topic = this.image.topic(name)
       if (topic === undefined) {
@@ -208,18 +408,26 @@ export class Controller {
         throw new ControllerError('INVALID_PARTITIONS',
           `number of partitions must be at most ${PARTITIONS_PER_TOPIC_MAX}`)
       }
-      if (validateOnly) return
-      const records: MetadataRecord[] = []
-      for (let partitionId = current; partitionId < totalCount; partitionId++) {
-        records.push(this.#newPartition(topic.topicId, partitionId))
+      // Kafka's CreatePartitions keeps the replication factor of the topic's first partition.
+      const replicationFactor = topic.partitions[0]?.replicas.length ?? 1
+      if (replicationFactor > this.liveBrokerCount) {
+        throw new ControllerError('INVALID_REPLICATION_FACTOR', `topic '${name}' has ` +
+          `replication factor ${replicationFactor} but only ${this.liveBrokerCount} ` +
+          'brokers are alive')
       }
-      await this.#commit(records)
+      if (validateOnly) return
+      await this.#commit(this.#newPartitions(topic.topicId, current, totalCount - current,
+        replicationFactor))
     })
   }
 
   /** Sets (value) or removes (null) configs of a topic or of this broker. */
   alterConfigs (resourceType: 'topic' | 'broker', resourceName: string,
     changes: Map<string, string | null>): Promise<void> {
+    const forwarded = this.#forwarded({
+      kind: 'alterConfigs', resourceType, resourceName, changes: [...changes],
+    })
+    if (forwarded !== undefined) return forwarded.then(() => undefined)
     return this.#serialize(async () => {
       if (resourceType === 'topic' && this.image.topic(resourceName) === undefined) {
         throw new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
@@ -234,6 +442,15 @@ export class Controller {
 
   /** Reserves a block of producer ids that no broker will ever be given again (KIP-730). */
   allocateProducerIdBlock (): Promise<{ first: number, end: number }> {
+    const forwarded = this.#forwarded({ kind: 'allocateProducerIdBlock' })
+    if (forwarded !== undefined) {
+      return forwarded.then(result => {
+        if (result.block === undefined) {
+          throw new ControllerError('UNKNOWN_SERVER_ERROR', 'the controller sent no block')
+        }
+        return result.block
+      })
+    }
     return this.#serialize(async () => {
       const first = this.image.nextProducerId
       const end = first + PRODUCER_ID_BLOCK_SIZE
@@ -243,4 +460,14 @@ export class Controller {
       return { first, end }
     })
   }
+}
+
+/** A cluster broker as its registration (src/cluster) describes it. */
+export interface BrokerRegistration {
+  brokerId: number
+  host: string
+  port: number
+  rack: string | null
+  endpoints: { listener: string, host: string, port: number }[]
+  incarnationId: string
 }

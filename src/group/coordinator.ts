@@ -43,6 +43,11 @@ export interface CoordinatorOptions {
   offsetsRetentionMs: number
   newMemberId: (clientId: string) => string
   logger?: { warn (message: string): void }
+  /**
+   * In a cluster: whether this broker leads the `__consumer_offsets` partition now (absent on
+   * a single node, which leads all). Groups of a partition led elsewhere get NOT_COORDINATOR.
+   */
+  leads?: (partition: number) => boolean
 }
 
 /** Groups one coordinator keeps; a new group past this is refused. */
@@ -114,8 +119,27 @@ export class GroupCoordinator {
   coordinatorError (groupId: string): number {
     if (groupId === '') return ERROR.INVALID_GROUP_ID
     if (this.#stopped) return ERROR.COORDINATOR_NOT_AVAILABLE
-    if (this.#loading.has(this.partitionFor(groupId))) return ERROR.COORDINATOR_LOAD_IN_PROGRESS
+    const partition = this.partitionFor(groupId)
+    if (this.#options.leads?.(partition) === false) return ERROR.NOT_COORDINATOR
+    if (this.#loading.has(partition)) return ERROR.COORDINATOR_LOAD_IN_PROGRESS
     return ERROR.NONE
+  }
+
+  /**
+   * Leadership of a `__consumer_offsets` partition moved to this broker (its groups are loaded
+   * from the log, COORDINATOR_LOAD_IN_PROGRESS meanwhile) or away from it (its groups are
+   * dropped, waiting requests answered NOT_COORDINATOR): Kafka's GroupCoordinator onElection /
+   * onResignation.
+   */
+  async onLeadershipChange (partition: number, leader: boolean): Promise<void> {
+    if (leader) {
+      await this.#reload(partition)
+      return
+    }
+    if (this.#loading.has(partition)) return
+    this.#loading.add(partition)
+    await this.#unload(partition)
+    this.#loading.delete(partition)
   }
 
   #group (groupId: string, create: boolean): ClassicGroup | undefined {
@@ -202,6 +226,15 @@ export class GroupCoordinator {
   async #reload (partition: number): Promise<void> {
     if (this.#loading.has(partition)) return
     this.#loading.add(partition)
+    await this.#unload(partition)
+    await this.#loadPartition(partition).catch(error => {
+      this.#options.logger?.warn(`__consumer_offsets-${partition}: reload failed (` +
+        `${(error as Error).message}); its groups stay unavailable`)
+    })
+  }
+
+  /** Forgets the partition's groups once their appends settled; waiters get NOT_COORDINATOR. */
+  async #unload (partition: number): Promise<void> {
     const groups = [...this.#groups.values()].filter(g => this.partitionFor(g.groupId) ===
       partition)
     await Promise.all(groups.map(group => this.#barriers.get(group.groupId)))
@@ -215,10 +248,6 @@ export class GroupCoordinator {
         waiter?.respond(errorResponse(waiter.api, ERROR.NOT_COORDINATOR))
       }
     }
-    await this.#loadPartition(partition).catch(error => {
-      this.#options.logger?.warn(`__consumer_offsets-${partition}: reload failed (` +
-        `${(error as Error).message}); its groups stay unavailable`)
-    })
   }
 
   async join (groupId: string, request: Omit<JoinRequest, 'generatedMemberId'>):

@@ -16,6 +16,8 @@ export interface BrokerInfo {
   port: number
   rack: string | null
   endpoints: { listener: string, host: string, port: number }[]
+  /** Set for cluster brokers (a new one each process start). */
+  incarnationId?: string
 }
 
 export interface PartitionInfo {
@@ -81,7 +83,11 @@ export class MetadataImage {
         this.brokers.set(record.brokerId, {
           brokerId: record.brokerId, host: record.host, port: record.port, rack: record.rack,
           endpoints: record.endpoints ?? [],
+          ...(record.incarnationId === undefined ? {} : { incarnationId: record.incarnationId }),
         })
+        return
+      case 'UnregisterBroker':
+        this.brokers.delete(record.brokerId)
         return
       case 'Topic': {
         assert(!this.#topicsByName.has(record.name), `topic ${record.name} already exists`)

@@ -22,6 +22,18 @@ export interface RegisterBrokerRecord {
   rack: string | null
   /** Further named listeners (e.g. EXTERNAL) with the address advertised on each. */
   endpoints?: { listener: string, host: string, port: number }[]
+  /** A cluster broker's process incarnation (KIP-631's incarnationId), new on every start. */
+  incarnationId?: string
+}
+
+/**
+ * A cluster broker's session ended (its etcd lease expired or it shut down): it is no longer
+ * live, so it leads nothing and takes no new replicas (KRaft's fencing, KIP-631).
+ */
+export interface UnregisterBrokerRecord {
+  type: 'UnregisterBroker'
+  version: number
+  brokerId: number
 }
 
 export interface TopicRecord {
@@ -70,6 +82,7 @@ export interface ProducerIdsRecord {
 
 export type MetadataRecord =
   | RegisterBrokerRecord
+  | UnregisterBrokerRecord
   | TopicRecord
   | PartitionRecord
   | RemoveTopicRecord
@@ -91,6 +104,7 @@ type FieldKind = 'string' | 'number' | 'numbers' | 'nullableString'
 /** The fields each record type must carry, and their kinds (optional fields are not listed). */
 const FIELDS: Record<MetadataRecord['type'], Record<string, FieldKind>> = {
   RegisterBroker: { brokerId: 'number', host: 'string', port: 'number', rack: 'nullableString' },
+  UnregisterBroker: { brokerId: 'number' },
   Topic: { name: 'string', topicId: 'string' },
   Partition: {
     topicId: 'string', partitionId: 'number', replicas: 'numbers', isr: 'numbers',

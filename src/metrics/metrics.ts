@@ -65,6 +65,16 @@ export interface FlushTotals {
   fsyncDurations?: ReadonlyMap<string, FixedHistogram>
 }
 
+/** A cluster broker's view of the cluster (absent on a single node: the gauges read 1/own id). */
+export interface ClusterSample {
+  activeControllerId: number
+  isActiveController: boolean
+  liveBrokers: number
+  /** etcd revisions: the newest this broker saw, and the one its image has applied. */
+  latestRevision: number
+  appliedRevision: number
+}
+
 /** The log cleaner's totals (issue #16), as the storage engine counts them. */
 export interface CleanerTotals {
   bytesRead: number
@@ -102,6 +112,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   let groupLagProvider: () => readonly GroupLagSample[] = () => []
   let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0,
     roundSeconds: 0 })
+  let clusterProvider: (() => ClusterSample) | undefined
 
   const onPartitionError = (): void => { collectErrors.inc({ provider: 'partition' }) }
   const partitions = guard(() => partitionProvider?.() ?? [], onPartitionError)
@@ -147,6 +158,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
+  defineClusterGauges(registers, () => clusterProvider?.())
   const retention = defineRetentionMetrics(registers)
   let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
     maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
@@ -170,6 +182,9 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setFlushProvider (provider: () => FlushTotals): void {
       flushProvider = provider
+    },
+    setClusterProvider (provider: () => ClusterSample): void {
+      clusterProvider = provider
     },
     setClientSoftwareProvider (provider: () => readonly ClientSoftwareSample[]): void {
       clientSoftwareProvider = provider
@@ -554,4 +569,29 @@ function aggregate (samples: readonly GroupLagSample[], pick: (s: GroupLagSample
     }
   }
   return new Map([...byKey.values()].map(e => [e.labels, e.value]))
+}
+
+/** The cluster gauges (issue: active controller, live brokers, metadata lag). */
+function defineClusterGauges (registers: Registers,
+  sample: () => ClusterSample | undefined): void {
+  const gauge = (name: string, help: string, read: (cluster: ClusterSample) => number): void => {
+    new client.Gauge({ // eslint-disable-line no-new
+      name, help, registers,
+      collect () {
+        const cluster = sample()
+        if (cluster !== undefined) this.set(read(cluster))
+      },
+    })
+  }
+  gauge('tributary_cluster_active_controller_id',
+    'Node id of the active controller as this broker sees it (-1: none)',
+    cluster => cluster.activeControllerId)
+  gauge('tributary_cluster_active_controller',
+    '1 on the broker that is the active controller, else 0 (sums to 1 over the cluster)',
+    cluster => cluster.isActiveController ? 1 : 0)
+  gauge('tributary_cluster_live_brokers', 'Brokers with a live session in the metadata image',
+    cluster => cluster.liveBrokers)
+  gauge('tributary_cluster_metadata_lag_revisions',
+    'etcd revisions between the newest seen and the one this broker\'s image has applied',
+    cluster => Math.max(0, cluster.latestRevision - cluster.appliedRevision))
 }

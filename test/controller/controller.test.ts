@@ -121,3 +121,44 @@ describe('Controller', () => {
     assert.deepEqual([...image.topic('one')?.configs ?? []], [['retention.ms', '1000']])
   })
 })
+
+describe('Controller in a cluster of brokers', () => {
+  const registration = (brokerId: number, rack: string | null = null) => ({
+    brokerId, host: '127.0.0.1', port: 9090 + brokerId, rack, endpoints: [],
+    incarnationId: `incarnation-${brokerId}`,
+  })
+
+  it('places replicas over the live brokers and refuses a factor above their count', async () => {
+    const controller = new Controller(new MetadataImage(),
+      await SegmentMetadataLog.open(manager, systemClock), 1, { random: () => 0 })
+    await controller.reconcileBrokers([registration(1), registration(2), registration(3)])
+    const topic = await controller.createTopic({ name: 't', partitions: 3,
+      replicationFactor: 2, configs: {} })
+    assert.deepEqual(topic.partitions.map(p => p.replicas), [[1, 2], [2, 3], [3, 1]])
+    assert.deepEqual(topic.partitions.map(p => p.leader), [1, 2, 3])
+    await assert.rejects(controller.createTopic({ name: 'u', partitions: 1,
+      replicationFactor: 4, configs: {} }), (error: unknown) =>
+      error instanceof ControllerError && error.errorName === 'INVALID_REPLICATION_FACTOR')
+  })
+
+  it('moves leadership off a broker that left, and gives it back when it returns', async () => {
+    const controller = new Controller(new MetadataImage(),
+      await SegmentMetadataLog.open(manager, systemClock), 1, { random: () => 0 })
+    await controller.reconcileBrokers([registration(1), registration(2)])
+    await controller.createTopic({ name: 'one', partitions: 2, replicationFactor: 1,
+      configs: {} })
+    await controller.createTopic({ name: 'two', partitions: 1, replicationFactor: 2,
+      configs: {} })
+    await controller.reconcileBrokers([registration(1)])
+    const image = controller.image
+    assert.deepEqual([...image.brokers.keys()], [1])
+    const one = image.topic('one')?.partitions ?? []
+    assert.deepEqual(one.map(p => [p.leader, p.isr, p.leaderEpoch]),
+      [[1, [1], 0], [-1, [2], 1]], 'RF 1: no other replica, so no leader; the ISR keeps 2')
+    const two = image.topic('two')?.partitions[0]
+    assert.deepEqual([two?.leader, two?.isr], [1, [1]], 'RF 2: the other in-sync replica leads')
+    await controller.reconcileBrokers([registration(1), registration(2)])
+    assert.deepEqual(image.topic('one')?.partitions.map(p => [p.leader, p.leaderEpoch]),
+      [[1, 0], [2, 2]])
+  })
+})

@@ -44,7 +44,7 @@ HandlerEntry<DescribeClusterRequest, DescribeClusterResponse> = {
       errorMessage: null,
       endpointType: ENDPOINT_TYPE_BROKER,
       clusterId: broker.settings.clusterId,
-      controllerId: broker.settings.nodeId,
+      controllerId: broker.controller.activeControllerId,
       brokers: [...broker.image.brokers.values()].map(info => {
         const endpoint = info.endpoints.find(e => e.listener === context.listener) ?? info
         return { brokerId: info.brokerId, host: endpoint.host, port: endpoint.port,

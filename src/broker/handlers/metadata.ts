@@ -61,7 +61,7 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
           rack: info.rack }
       }),
       clusterId: broker.settings.clusterId,
-      controllerId: broker.settings.nodeId,
+      controllerId: broker.controller.activeControllerId,
       topics,
       clusterAuthorizedOperations: authorizedOperations(
         request.includeClusterAuthorizedOperations, CLUSTER_OPERATIONS),

@@ -31,8 +31,9 @@ export const FLOORS: readonly Floor[] = [
       'registry' },
   { floor: 2, modules: ['storage', 'metadata', 'client'],
     role: 'partition logs on disk; the metadata image; the lean Kafka client' },
-  { floor: 3, modules: ['controller'],
-    role: 'validates admin operations and writes them to the metadata log' },
+  { floor: 3, modules: ['controller', 'cluster'],
+    role: 'validates admin operations and writes them to the metadata log; a cluster on etcd ' +
+      '(sessions, election, the etcd metadata log, forwarding)' },
   { floor: 4, modules: ['group', 'txn'],
     role: 'the consumer-group coordinator and its offsets store; the transaction coordinator' },
   { floor: 5, modules: ['broker'],
