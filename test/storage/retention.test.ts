@@ -152,7 +152,8 @@ describe('retention on a log', () => {
       error instanceof StorageError && error.kind === 'OFFSET_OUT_OF_RANGE')
     const first = (await log.read(8, 1 << 20)).records
     assert.equal(readInt64(first, 0), 8, 'reads from the new start work')
-    assert.deepEqual(await log.offsetForTimestamp(0), { offset: 8, timestamp: start + 20_000 })
+    assert.deepEqual(await log.offsetForTimestamp(0), { offset: 8, timestamp: start + 20_000,
+      leaderEpoch: 0 })
     clock.advance(DELAY_MS)
     await until(async () => (await files('.deleted')).length === 0)
     assert.deepEqual(await files('.deleted'), [], 'removed after file.delete.delay.ms')
