@@ -20,6 +20,7 @@ import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
+import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
@@ -41,4 +42,6 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   describeProducersHandler,
   ...GROUP_HANDLERS,
   ...TRANSACTION_HANDLERS,
+  describeTransactionsHandler,
+  listTransactionsHandler,
 ]
