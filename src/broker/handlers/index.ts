@@ -22,6 +22,7 @@ import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
 import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
+import { writeTxnMarkersHandler } from './write-txn-markers.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
   produceHandler,
@@ -44,4 +45,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   ...TRANSACTION_HANDLERS,
   describeTransactionsHandler,
   listTransactionsHandler,
+  writeTxnMarkersHandler,
 ]

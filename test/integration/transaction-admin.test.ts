@@ -1,0 +1,112 @@
+/**
+ * The transaction admin APIs and `tributary txn` against a real broker, with a kafkajs
+ * transactional producer holding a transaction open: ListTransactions and DescribeTransactions
+ * show it (Kafka's state names, its partition, producer id and timeout); find-hanging names it
+ * from DescribeProducers; `txn abort --start-offset` writes an ABORT marker with
+ * WriteTxnMarkers, after which the last stable offset moves past it, so read_committed readers
+ * are no longer held back.
+ */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { after, before, it } from 'node:test'
+import kafkajs from 'kafkajs'
+import { KafkaClient } from '../../src/client/client.js'
+import {
+  BIN, REPO_ROOT, removeDataDir, startBroker, type BrokerProcess,
+} from '../support/broker-process.js'
+
+const { Kafka, logLevel } = kafkajs
+const READ_COMMITTED = 1
+let broker: BrokerProcess
+
+function cli (args: string[]): { status: number | null, stdout: string, stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, '--bootstrap', broker.bootstrap, ...args],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 30_000 })
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+function cliJson (args: string[]): any {
+  const result = cli(['--format', 'json', ...args])
+  assert.equal(result.status, 0, result.stderr)
+  return JSON.parse(result.stdout)
+}
+
+before(async () => {
+  broker = await startBroker({ env: { TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '3',
+    TRIBUTARY_TRANSACTION_STATE_LOG_NUM_PARTITIONS: '3' } })
+})
+after(async () => {
+  await broker.stop()
+  await removeDataDir(broker.dataDir)
+})
+
+it('lists, describes and aborts a hanging transaction; the LSO then advances', async () => {
+  const kafka = new Kafka({ clientId: 'txadmin', brokers: [broker.bootstrap],
+    logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+  const admin = kafka.admin()
+  await admin.connect()
+  await admin.createTopics({ topics: [{ topic: 'hang', numPartitions: 1 }] })
+  await admin.disconnect()
+  const producer = kafka.producer({ transactionalId: 'tx-admin', idempotent: true,
+    maxInFlightRequests: 1, transactionTimeout: 60_000 })
+  await producer.connect()
+  const client = new KafkaClient({ bootstrap: broker.bootstrap, requestTimeoutMs: 15_000 })
+  try {
+    const transaction = await producer.transaction()
+    await transaction.send({ topic: 'hang', messages: [{ value: 'a' }, { value: 'b' }] })
+
+    const listed = cliJson(['txn', 'list'])
+    const entry = listed.find((t: any) => t.transactionalId === 'tx-admin')
+    assert.equal(entry?.transactionState, 'Ongoing')
+    assert.deepEqual(cliJson(['txn', 'list', '--state', 'CompleteCommit'])
+      .filter((t: any) => t.transactionalId === 'tx-admin'), [])
+    assert.equal(cliJson(['txn', 'list', '--producer-id', String(entry.producerId)]).length, 1)
+    assert.equal(cliJson(['txn', 'list', '--transactional-id-pattern', 'tx-.*']).length, 1)
+    assert.equal(cliJson(['txn', 'list', '--transactional-id-pattern', 'tx']).length, 0)
+    const text = cli(['txn', 'list'])
+    assert.match(text.stdout, /TRANSACTIONAL-ID\s+PRODUCER-ID\s+TRANSACTION-STATE/)
+    assert.match(cli(['txn', 'list', '--state', 'Bogus']).stderr, /unknown transaction states: Bogus/)
+
+    const described = cliJson(['txn', 'describe', 'tx-admin'])
+    assert.equal(described.transactionState, 'Ongoing')
+    assert.equal(described.producerId, entry.producerId)
+    assert.equal(described.transactionTimeoutMs, 60_000)
+    assert.deepEqual(described.topics, [{ topic: 'hang', partitions: [0] }])
+    assert.ok(described.transactionStartTimeMs > 0)
+    const unknown = cli(['txn', 'describe', 'no-such-id'])
+    assert.notEqual(unknown.status, 0)
+    assert.match(unknown.stderr, /^tributary: .*TRANSACTIONAL_ID_NOT_FOUND/)
+
+    // The open transaction holds the last stable offset at its first offset (0).
+    assert.equal((await client.listOffsets('hang', 0, -1, READ_COMMITTED)).offset, 0)
+    assert.equal((await client.listOffsets('hang', 0, -1)).offset, 2)
+    const hanging = cliJson(['txn', 'find-hanging', '--topic', 'hang', '--partition', '0',
+      '--max-transaction-timeout', '0'])
+    assert.equal(hanging.length, 1)
+    assert.equal(hanging[0].startOffset, 0)
+    assert.equal(hanging[0].producerId, entry.producerId)
+
+    const wrong = cli(['txn', 'abort', '--topic', 'hang', '--partition', '0',
+      '--start-offset', '7'])
+    assert.equal(wrong.status, 1)
+    assert.match(wrong.stderr, /^tributary: no open transaction starts at offset 7 of hang-0$/m)
+    const aborted = cliJson(['txn', 'abort', '--topic', 'hang', '--partition', '0',
+      '--start-offset', '0'])
+    assert.equal(aborted.producerId, entry.producerId)
+
+    // The ABORT marker sits at offset 2: the LSO is the high watermark again (3).
+    assert.equal((await client.listOffsets('hang', 0, -1)).offset, 3)
+    assert.equal((await client.listOffsets('hang', 0, -1, READ_COMMITTED)).offset, 3)
+    assert.deepEqual(cliJson(['txn', 'find-hanging', '--topic', 'hang', '--partition', '0',
+      '--max-transaction-timeout', '0']), [])
+  } finally {
+    await client.close()
+    await producer.disconnect()
+  }
+})
+
+it('refuses an abort naming neither a start offset nor a producer', () => {
+  const result = cli(['txn', 'abort', '--topic', 'hang', '--partition', '0'])
+  assert.equal(result.status, 2)
+  assert.match(result.stderr, /give either --start-offset or --producer-id/)
+})
