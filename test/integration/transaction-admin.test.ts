@@ -11,6 +11,11 @@ import { spawnSync } from 'node:child_process'
 import { after, before, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
+import { KafkaConnection } from '../../src/client/connection.js'
+import { DescribeTransactions } from '../../src/protocol/apis/describe-transactions.js'
+import { ListTransactions } from '../../src/protocol/apis/list-transactions.js'
+import { WriteTxnMarkers } from '../../src/protocol/apis/write-txn-markers.js'
+import { ERROR } from '../../src/protocol/errors.js'
 import {
   BIN, REPO_ROOT, removeDataDir, startBroker, type BrokerProcess,
 } from '../support/broker-process.js'
@@ -109,4 +114,36 @@ it('refuses an abort naming neither a start offset nor a producer', () => {
   const result = cli(['txn', 'abort', '--topic', 'hang', '--partition', '0'])
   assert.equal(result.status, 2)
   assert.match(result.stderr, /give either --start-offset or --producer-id/)
+})
+
+it('answers bad admin requests with Kafka error codes on the wire', async () => {
+  const connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+  try {
+    const list = (pattern: string | null, durationFilter = -1) => connection.send(
+      ListTransactions, { stateFilters: [], producerIdFilters: [], durationFilter,
+        transactionalIdPattern: pattern }, { version: 2 })
+    // KIP-1152: a pattern that does not compile.
+    assert.equal((await list('(')).errorCode, ERROR.INVALID_REGULAR_EXPRESSION)
+    assert.equal((await list(null)).errorCode, ERROR.NONE)
+    // KIP-994: nothing has run for a day.
+    assert.deepEqual((await list(null, 86_400_000)).transactionStates, [])
+    const described = await connection.send(DescribeTransactions, { transactionalIds: [''] },
+      { version: 0 })
+    assert.equal(described.transactionStates[0]?.errorCode, ERROR.INVALID_REQUEST)
+
+    const marker = async (topic: string, commit: boolean) => {
+      const response = await connection.send(WriteTxnMarkers, { markers: [{ producerId: 1,
+        producerEpoch: 0, transactionResult: commit, coordinatorEpoch: 0,
+        topics: [{ name: topic, partitionIndexes: [0] }] }] }, { version: 1 })
+      return response.markers[0]?.topics[0]?.partitions[0]?.errorCode
+    }
+    assert.equal(await marker('no-such-topic', false), ERROR.UNKNOWN_TOPIC_OR_PARTITION)
+    assert.equal(await marker('bad/name', false), ERROR.INVALID_TOPIC_EXCEPTION)
+    assert.equal(await marker('__transaction_state', false), ERROR.TOPIC_AUTHORIZATION_FAILED)
+    // Staged offsets live in the coordinator: only it can commit them.
+    assert.equal(await marker('__consumer_offsets', true), ERROR.INVALID_TXN_STATE)
+    assert.equal(await marker('__consumer_offsets', false), ERROR.NONE)
+  } finally {
+    await connection.close()
+  }
 })
