@@ -2,7 +2,7 @@
  * `tributary txn list|describe|abort|find-hanging`, after Kafka's kafka-transactions.sh
  * (KIP-664): `list` and `describe` read the transaction coordinators (ListTransactions,
  * DescribeTransactions); `find-hanging` lists a partition's open transactions older than
- * `--max-transaction-timeout` (DescribeProducers); `abort` ends a hanging transaction on one
+ * `--max-transaction-timeout` (DescribeProducers) that no coordinator still runs there; `abort` ends a hanging transaction on one
  * partition by writing an ABORT marker there (WriteTxnMarkers), naming the producer either by
  * the first offset of its transaction (`--start-offset`, looked up with DescribeProducers) or
  * by id, epoch and coordinator epoch, as kafka-transactions.sh accepts.
@@ -107,6 +107,24 @@ function registerAbort (txn: Command): void {
     })
 }
 
+/**
+ * The `producerId:epoch` of the transactions the coordinators still run on this partition
+ * (Ongoing, with it added): an open transaction there is not hanging, as kafka-transactions.sh
+ * find-hanging decides with ListTransactions by producer id and DescribeTransactions.
+ */
+async function liveTransactions (client: KafkaClient, producerIds: number[], topic: string,
+  partition: number): Promise<Set<string>> {
+  const live = new Set<string>()
+  if (producerIds.length === 0) return live
+  for (const listed of await client.listTransactions({ producerIds })) {
+    const state = await client.describeTransaction(listed.transactionalId).catch(() => undefined)
+    if (state?.transactionState !== 'Ongoing') continue
+    const added = state.topics.some(t => t.topic === topic && t.partitions.includes(partition))
+    if (added) live.add(`${state.producerId}:${state.producerEpoch}`)
+  }
+  return live
+}
+
 function registerFindHanging (txn: Command): void {
   txn.command('find-hanging').description('open transactions on a partition older than ' +
     'the maximum transaction timeout')
@@ -119,17 +137,21 @@ function registerFindHanging (txn: Command): void {
       const topic = options.topic as string
       const partition = required('--partition', options.partition)
       const maxMs = required('--max-transaction-timeout', options.maxTransactionTimeout) * 60_000
-      const producers = await withClient(bootstrap, client =>
-        client.describeProducers(topic, partition))
       const nowMs = Date.now()
-      const hanging = producers.filter(p => p.currentTxnStartOffset >= 0 &&
-        nowMs - p.lastTimestamp > maxMs).map(p => ({ topic, partition,
+      const hanging = await withClient(bootstrap, async client => {
+        const open = (await client.describeProducers(topic, partition)).filter(p =>
+          p.currentTxnStartOffset >= 0 && nowMs - p.lastTimestamp > maxMs)
+        const live = await liveTransactions(client, open.map(p => p.producerId), topic, partition)
+        return open.filter(p => !live.has(`${p.producerId}:${p.producerEpoch}`))
+      })
+      const rows = hanging.map(p => ({ topic, partition,
         producerId: p.producerId, producerEpoch: p.producerEpoch,
         coordinatorEpoch: p.coordinatorEpoch, startOffset: p.currentTxnStartOffset,
-        lastTimestamp: p.lastTimestamp, durationMinutes: Math.floor((nowMs - p.lastTimestamp) / 60_000) }))
-      print(formatOf(format), hanging, () => hanging.length === 0
+        lastTimestamp: p.lastTimestamp,
+        durationMinutes: Math.floor((nowMs - p.lastTimestamp) / 60_000) }))
+      print(formatOf(format), rows, () => rows.length === 0
         ? `No hanging transactions on ${topic}-${partition}.`
-        : table(hanging.map(h => ({ topic, partition, 'producer-id': h.producerId,
+        : table(rows.map(h => ({ topic, partition, 'producer-id': h.producerId,
           'producer-epoch': h.producerEpoch, 'coordinator-epoch': h.coordinatorEpoch,
           'start-offset': h.startOffset, 'last-timestamp': h.lastTimestamp,
           'duration-min': h.durationMinutes }))))
