@@ -152,3 +152,27 @@ it('answers bad admin requests with Kafka error codes on the wire', async () => 
     await connection.close()
   }
 })
+
+it('shows a committed transaction as CompleteCommit, with no partitions', async () => {
+  const kafka = new Kafka({ clientId: 'txadmin', brokers: [broker.bootstrap],
+    logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+  const producer = kafka.producer({ transactionalId: 'tx-done', idempotent: true,
+    maxInFlightRequests: 1 })
+  await producer.connect()
+  try {
+    const transaction = await producer.transaction()
+    await transaction.send({ topic: 'hang', messages: [{ value: 'c' }] })
+    await transaction.commit()
+  } finally {
+    await producer.disconnect()
+  }
+  // EndTxn answers once PrepareCommit is durable; CompleteCommit follows the markers.
+  let completed: any[] = []
+  for (const deadline = Date.now() + 15_000; completed.length === 0 && Date.now() < deadline;) {
+    completed = cliJson(['txn', 'list', '--state', 'CompleteCommit'])
+  }
+  assert.deepEqual(completed.map((t: any) => t.transactionalId), ['tx-done'])
+  const described = cliJson(['txn', 'describe', 'tx-done'])
+  assert.equal(described.transactionState, 'CompleteCommit')
+  assert.deepEqual(described.topics, [])
+})
