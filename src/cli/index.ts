@@ -15,6 +15,7 @@ import { registerGroupCommand } from './group-command.js'
 import { CliError } from './output.js'
 import { registerProduceCommand } from './produce-command.js'
 import { registerTopicCommand } from './topic-command.js'
+import { registerTxnCommand } from './txn-command.js'
 
 /** package.json sits at the repository (or image) root, three levels above dist/src/cli/. */
 const PACKAGE_JSON = new URL('../../../package.json', import.meta.url)
@@ -35,6 +36,7 @@ export function createProgram (version: string): Command {
   registerDevClusterCommand(program)
   registerDumpLogCommand(program)
   registerGroupCommand(program)
+  registerTxnCommand(program)
   return program
 }
 

@@ -28,9 +28,17 @@ import { DeleteTopics } from '../protocol/apis/delete-topics.js'
 import { DescribeCluster } from '../protocol/apis/describe-cluster.js'
 import { DescribeConfigs, type DescribeConfigsResponse } from '../protocol/apis/describe-configs.js'
 import { DeleteGroups } from '../protocol/apis/delete-groups.js'
+import { DescribeProducers, type ActiveProducer } from '../protocol/apis/describe-producers.js'
+import {
+  DescribeTransactions, type DescribedTransaction,
+} from '../protocol/apis/describe-transactions.js'
 import { DescribeGroups, type DescribeGroupsResponse } from '../protocol/apis/describe-groups.js'
 import { FindCoordinator } from '../protocol/apis/find-coordinator.js'
 import { ListGroups } from '../protocol/apis/list-groups.js'
+import {
+  ListTransactions, type ListTransactionsResponse,
+} from '../protocol/apis/list-transactions.js'
+import { WriteTxnMarkers } from '../protocol/apis/write-txn-markers.js'
 import { OffsetCommit } from '../protocol/apis/offset-commit.js'
 import { OffsetDelete } from '../protocol/apis/offset-delete.js'
 import { OffsetFetch } from '../protocol/apis/offset-fetch.js'
@@ -566,6 +574,68 @@ export class KafkaClient {
     for (const topic of response.topics) {
       for (const partition of topic.partitions) check(partition.errorCode)
     }
+  }
+
+  /**
+   * ListTransactions on every broker (each answers for the ids it coordinates, as Kafka's
+   * admin client asks every broker): state filters, producer ids, and (v1+) a minimum
+   * running time, (v2+) an id pattern.
+   */
+  async listTransactions (filters: { states?: string[], producerIds?: number[],
+    durationMs?: number, pattern?: string } = {}):
+  Promise<ListTransactionsResponse['transactionStates']> {
+    const metadata = await this.metadata([])
+    const listed: ListTransactionsResponse['transactionStates'] = []
+    for (const broker of metadata.brokers) {
+      const connection = await this.#connect(`${broker.host}:${broker.port}`)
+      const response = await connection.send(ListTransactions, {
+        stateFilters: filters.states ?? [], producerIdFilters: filters.producerIds ?? [],
+        durationFilter: filters.durationMs ?? -1, transactionalIdPattern: filters.pattern ?? null,
+      })
+      check(response.errorCode)
+      if (response.unknownStateFilters.length > 0) {
+        throw new Error(`unknown transaction states: ${response.unknownStateFilters.join(', ')}`)
+      }
+      listed.push(...response.transactionStates)
+    }
+    return listed
+  }
+
+  /** DescribeTransactions for one id, at its transaction coordinator. */
+  async describeTransaction (transactionalId: string): Promise<DescribedTransaction> {
+    const { host, port } = await this.findCoordinator(transactionalId, 1)
+    const response = await (await this.#connect(`${host}:${port}`)).send(DescribeTransactions,
+      { transactionalIds: [transactionalId] })
+    const state = response.transactionStates[0]
+    if (state === undefined) throw missing('DescribeTransactions')
+    check(state.errorCode)
+    return state
+  }
+
+  /** DescribeProducers for one partition, at its leader (KIP-664). */
+  async describeProducers (topic: string, partition: number): Promise<ActiveProducer[]> {
+    return this.#onLeader(topic, partition, async connection => {
+      const response = await connection.send(DescribeProducers,
+        { topics: [{ name: topic, partitionIndexes: [partition] }] })
+      const result = response.topics[0]?.partitions[0]
+      if (result === undefined) throw missing('DescribeProducers')
+      check(result.errorCode, result.errorMessage)
+      return result.activeProducers
+    }, retriableOnNewLeader)
+  }
+
+  /** WriteTxnMarkers of one producer on one partition, at its leader (kafka-transactions abort). */
+  async writeTxnMarker (topic: string, partition: number, marker: { producerId: number,
+    producerEpoch: number, commit: boolean, coordinatorEpoch: number }): Promise<void> {
+    await this.#onLeader(topic, partition, async connection => {
+      const response = await connection.send(WriteTxnMarkers, { markers: [{
+        producerId: marker.producerId, producerEpoch: marker.producerEpoch,
+        transactionResult: marker.commit, coordinatorEpoch: marker.coordinatorEpoch,
+        topics: [{ name: topic, partitionIndexes: [partition] }] }] })
+      const result = response.markers[0]?.topics[0]?.partitions[0]
+      if (result === undefined) throw missing('WriteTxnMarkers')
+      check(result.errorCode)
+    }, retriableOnNewLeader)
   }
 
   /** Closes every connection; pending calls reject, and later calls fail at once. */

@@ -17,6 +17,7 @@ import { DeleteTopics } from './apis/delete-topics.js'
 import { DescribeCluster } from './apis/describe-cluster.js'
 import { DescribeConfigs } from './apis/describe-configs.js'
 import { DescribeProducers } from './apis/describe-producers.js'
+import { DescribeTransactions } from './apis/describe-transactions.js'
 import { DescribeTopicPartitions } from './apis/describe-topic-partitions.js'
 import { AddOffsetsToTxn } from './apis/add-offsets-to-txn.js'
 import { AddPartitionsToTxn } from './apis/add-partitions-to-txn.js'
@@ -27,6 +28,7 @@ import { FindCoordinator } from './apis/find-coordinator.js'
 import { Heartbeat } from './apis/heartbeat.js'
 import { JoinGroup } from './apis/join-group.js'
 import { LeaveGroup } from './apis/leave-group.js'
+import { ListTransactions } from './apis/list-transactions.js'
 import { ListGroups } from './apis/list-groups.js'
 import { OffsetCommit } from './apis/offset-commit.js'
 import { OffsetDelete } from './apis/offset-delete.js'
@@ -79,6 +81,8 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   WriteTxnMarkers,
   DescribeTopicPartitions,
   DescribeProducers,
+  DescribeTransactions,
+  ListTransactions,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()

@@ -134,15 +134,19 @@ export class ProducerState {
 
   /**
    * The producers with state here, for DescribeProducers (KIP-664): id, epoch, the last
-   * sequence written and the timestamp of its batch. At most PRODUCERS_PER_PARTITION_MAX.
+   * sequence written, the timestamp of its batch and the start of its ongoing transaction.
+   * At most PRODUCERS_PER_PARTITION_MAX.
    */
   activeProducers (): { producerId: number, epoch: number, lastSequence: number,
-    lastTimestamp: number }[] {
+    lastTimestamp: number, currentTxnStartOffset: number }[] {
     return [...this.#producers].map(([producerId, entry]) => ({
       producerId,
       epoch: entry.epoch,
       lastSequence: entry.batches.at(-1)?.lastSeq ?? -1,
       lastTimestamp: entry.timestamp,
+      // The first offset of its ongoing transaction here (-1: none), as kafka-transactions
+      // `abort --start-offset` and `find-hanging` look it up.
+      currentTxnStartOffset: this.#ongoing.get(producerId) ?? -1,
     }))
   }
 

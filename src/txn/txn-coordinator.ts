@@ -149,6 +149,18 @@ export class TransactionCoordinator {
     return this.#machines.get(transactionalId)
   }
 
+  /**
+   * Every transactional id this coordinator serves now (partitions still loading left out),
+   * with its state, for ListTransactions. Bounded by TXN_IDS_MAX.
+   */
+  * transactions (): Generator<TransactionState> {
+    for (const machine of this.#machines.values()) {
+      if (machine.metadata === null) continue
+      if (this.#loading.has(this.partitionFor(machine.transactionalId))) continue
+      yield machine
+    }
+  }
+
   /** KIP-890 part 1: NONE if this producer may write transactional data to `tp` now. */
   verification (transactionalId: string, producerId: number, producerEpoch: number,
     tp: TopicPartition): number {

@@ -55,6 +55,8 @@ describe('API registry', () => {
       WriteTxnMarkers: [0, 1, 1],
       DescribeTopicPartitions: [0, 0, 0],
       DescribeProducers: [0, 0, 0],
+      DescribeTransactions: [0, 0, 0],
+      ListTransactions: [0, 2, 0],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })

@@ -1,8 +1,9 @@
 /**
  * DescribeProducers (KIP-664): for each partition asked, the producers whose idempotence
  * state it keeps (producer id, epoch, last sequence and the timestamp of its last batch), as
- * Kafka's Partition.activeProducerState answers. Transactions are not implemented, so the
- * coordinator epoch and the transaction start offset are always -1. A partition this broker
+ * Kafka's Partition.activeProducerState answers, with the first offset of its ongoing
+ * transaction (-1: none). The coordinator epoch is not kept per producer here, so it is -1.
+ * A partition this broker
  * does not host answers UNKNOWN_TOPIC_OR_PARTITION.
  */
 import {
@@ -34,7 +35,7 @@ HandlerEntry<DescribeProducersRequest, DescribeProducersResponse> = {
             activeProducers: log.activeProducers().map(producer => ({
               producerId: producer.producerId, producerEpoch: producer.epoch,
               lastSequence: producer.lastSequence, lastTimestamp: producer.lastTimestamp,
-              coordinatorEpoch: -1, currentTxnStartOffset: -1,
+              coordinatorEpoch: -1, currentTxnStartOffset: producer.currentTxnStartOffset,
             })),
           }
         }),

@@ -20,7 +20,9 @@ import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
 import { produceHandler } from './produce.js'
+import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
+import { writeTxnMarkersHandler } from './write-txn-markers.js'
 
 export const ALL_HANDLERS: HandlerEntry[] = [
   produceHandler,
@@ -41,4 +43,7 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   describeProducersHandler,
   ...GROUP_HANDLERS,
   ...TRANSACTION_HANDLERS,
+  describeTransactionsHandler,
+  listTransactionsHandler,
+  writeTxnMarkersHandler,
 ]
