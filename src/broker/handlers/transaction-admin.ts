@@ -8,6 +8,7 @@
  * Before any transactional producer started the coordinator there is no transaction: List
  * answers none and Describe answers TRANSACTIONAL_ID_NOT_FOUND for every id.
  */
+import { RE2JS } from 're2js'
 import {
   DescribeTransactions, type DescribedTransaction, type DescribeTransactionsRequest,
   type DescribeTransactionsResponse,
@@ -105,14 +106,16 @@ HandlerEntry<ListTransactionsRequest, ListTransactionsResponse> = {
 
 /**
  * KIP-1152: a null or empty pattern matches every id; otherwise the whole id must match (Java's
- * Matcher.matches). The pattern is compiled as a JavaScript regular expression, which agrees
- * with Java's for the usual syntax. Undefined when it does not compile.
+ * Matcher.matches). The pattern comes from a client, so it runs on RE2 (re2js, linear time in
+ * the id's length, as Kafka runs client patterns on RE2/J for KIP-848 subscriptions): a
+ * backtracking engine would let one crafted pattern hold the event loop. Undefined when it does
+ * not compile.
  */
-function idMatcher (pattern: string | null): ((id: string) => boolean) | undefined {
+export function idMatcher (pattern: string | null): ((id: string) => boolean) | undefined {
   if (pattern === null || pattern === '') return () => true
   try {
-    const regex = new RegExp(`^(?:${pattern})$`, 'u')
-    return id => regex.test(id)
+    const regex = RE2JS.compile(pattern)
+    return id => regex.matches(id)
   } catch {
     return undefined
   }
