@@ -155,8 +155,6 @@ const ConsumeResponse = {
     topic: { type: 'string' }, partition: { type: 'integer' },
     records: { type: 'array', items: ref('Record') },
     next_offset: { type: 'integer' }, high_watermark: { type: 'integer' },
-    last_stable_offset: { type: 'integer', description: 'The first offset of the oldest open ' +
-      'transaction, or the high watermark: where read_committed stops' },
   },
 }
 const CreateTopicRequest = {

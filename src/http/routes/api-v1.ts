@@ -105,7 +105,6 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
     return sendBody(request, reply, {
       topic: query.topic, partition: query.partition, records: result.records.map(withJsonParts),
       next_offset: result.nextOffset, high_watermark: result.highWatermark,
-      last_stable_offset: result.lastStableOffset,
     })
   })
 
