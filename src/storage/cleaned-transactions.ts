@@ -6,8 +6,9 @@
  *
  * - A transactional data batch of an aborted transaction: its records are removed (and never
  *   enter the offset map, where they would supersede committed values of the same keys).
- * - A COMMIT marker may go once no record of its transaction is left below it: no batch of the
- *   transaction kept a record in this pass (the caller adds the delete.retention.ms rule).
+ * - A COMMIT marker may go once nothing of its transaction is left below it: no batch of the
+ *   transaction stayed in this pass, not even emptied (a replay of producer state would
+ *   otherwise see a transaction begin and never end); the caller adds delete.retention.ms.
  * - An ABORT marker stays. Removing it would leave its `.txnindex` entry (on disk and in the
  *   partition's memory) without the marker that ends it, and a read_committed reader would then
  *   drop the producer's next, committed transaction too; Kafka removes the entry together with
@@ -25,7 +26,7 @@ export class CleanedTransactions {
   readonly #pending: AbortedRange[]
   /** Producers inside an aborted transaction at the current point of the pass. */
   readonly #aborted = new Set<number>()
-  /** Producers whose current (not aborted) transaction kept records in this pass. */
+  /** Producers whose current (not aborted) transaction has a batch left in this pass. */
   readonly #withData = new Set<number>()
 
   constructor (aborted: readonly AbortedRange[]) {
@@ -48,7 +49,7 @@ export class CleanedTransactions {
     return transactional && this.#aborted.has(producerId)
   }
 
-  /** A transactional batch of a live transaction kept records. */
+  /** A transactional batch of a committed (or not aborted) transaction stays in the log. */
   keptRecords (producerId: number): void {
     this.#withData.add(producerId)
   }

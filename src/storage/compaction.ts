@@ -403,10 +403,12 @@ async function cleanBatch (batch: Buffer, retain: boolean,
     if (!kept && record.tombstone) tombstones++
     return kept
   })
-  if (transactional && !aborted && result.kept > 0) txns.keptRecords(producerId)
   counters.recordsRemoved += result.removed
   counters.tombstonesRemoved += tombstones
   if (result.kept === 0 && !retain) return undefined
+  // A batch of the transaction stays (with records, or emptied for producer state): its marker
+  // must stay too, or a replay would see the batch open a transaction that never ends.
+  if (transactional && !aborted) txns.keptRecords(producerId)
   return result.batch
 }
 
