@@ -168,7 +168,7 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
   offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
   budget = WHOLE_BUDGET, isolation: IsolationLevel = HTTP_DEFAULT_ISOLATION):
   Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number,
-    lastStableOffset: number, bytes: number }> {
+    bytes: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
   const deadline = Date.now() + maxWaitMs
   for (;;) {
@@ -197,7 +197,6 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
         records,
         nextOffset: last === undefined ? offset : last.offset + 1,
         highWatermark: read.highWatermark,
-        lastStableOffset: read.lastStableOffset,
         bytes,
       }
     }
