@@ -15,7 +15,9 @@ import kafkajs, { type Producer } from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
 import { isControlBatch, isTransactionalBatch } from '../../src/records/batch-header.js'
 import { decodeRecordBatch, splitBatches } from '../../src/records/batch.js'
-import { CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, controlTypeOf } from '../../src/records/control-batch.js'
+import {
+  CONTROL_TYPE_ABORT, CONTROL_TYPE_COMMIT, controlTypeOf,
+} from '../../src/records/control-batch.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 import { httpCaller } from '../support/http-call.js'
 
