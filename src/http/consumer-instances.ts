@@ -23,7 +23,9 @@ import { Writer } from '../protocol/writer.js'
 import { assert } from '../util/assert.js'
 import { clampTimeoutMs } from '../util/timeout.js'
 import { HttpError } from './errors.js'
-import { CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord } from './records-service.js'
+import {
+  CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord, type IsolationLevel,
+} from './records-service.js'
 
 export const INSTANCES_MAX_CONFIG = 'http.consumer.instances.max'
 const SESSION_TIMEOUT_MS = 30_000
@@ -199,13 +201,16 @@ export class ConsumerInstance {
         let position = this.positions.get(key) ?? committed.get(key)?.offset
         if (position === undefined) {
           const log = this.#broker.replicaManager.log(topic, partition)
+          // "latest" at read_committed is the last stable offset, as Kafka's ListOffsets answers.
           position = log === undefined ? 0 : this.settings.autoOffsetReset === 'earliest'
             ? log.logStartOffset
-            : this.#broker.replicaManager.highWatermark(log)
+            : this.settings.isolation === 'read_committed' ? log.lastStableOffset
+              : this.#broker.replicaManager.highWatermark(log)
         }
         const read = await consumeRecords(this.#broker, topic, partition, position,
           limit - result.length, 0, undefined,
-          { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 })
+          { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 },
+          this.settings.isolation)
         for (const record of read.records) result.push({ topic, partition, ...record })
         bytes += read.bytes
         this.positions.set(key, read.nextOffset)
@@ -248,6 +253,8 @@ export class ConsumerInstance {
 export interface InstanceSettings {
   autoOffsetReset: 'earliest' | 'latest'
   autoCommit: boolean
+  /** Kafka's isolation.level (KIP-98) for every read of this instance. */
+  isolation: IsolationLevel
   /** REST Proxy v2's embedded format for records read; the native API always answers JSON. */
   format: 'json' | 'binary'
 }

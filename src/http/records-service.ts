@@ -2,13 +2,18 @@
  * Produce and consume for the HTTP routes, on the broker's own paths: a produce builds one
  * record batch per partition and appends it through `ReplicaManager.appendRecords`, the very
  * call Kafka Produce makes (same validation, durability and metrics); a consume reads through
- * `readPartition` up to the high watermark, long-polling in the same purgatory as Fetch.
+ * `readPartition`, long-polling in the same purgatory as Fetch, at an isolation level (KIP-98):
+ * read_committed reads up to the last stable offset and drops the records of aborted
+ * transactions with the list Fetch answers; read_uncommitted reads up to the high watermark.
+ * Neither shows transaction markers (control batches), and a read that held only dropped
+ * batches moves the next offset past them.
  */
 import type { Broker } from '../broker/broker.js'
 import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
 import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
+import { withoutAbortedBatches } from '../records/aborted-transactions.js'
 import { iterateRecords, type Record as LogRecord } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
@@ -144,29 +149,48 @@ export interface ByteBudget {
 
 const WHOLE_BUDGET: ByteBudget = { maxBytes: CONSUME_RECORD_BYTES, minOneRecord: true }
 
+/** Kafka's `isolation.level` values (KIP-98). */
+export type IsolationLevel = 'read_committed' | 'read_uncommitted'
+export const ISOLATION_LEVELS: readonly IsolationLevel[] = ['read_uncommitted', 'read_committed']
+/**
+ * The native HTTP API's default. Kafka's consumers default to read_uncommitted, but they get
+ * the batches' producer ids and the markers and could tell; an HTTP reader gets bare JSON
+ * records and could not tell an aborted record from a committed one. read_committed costs
+ * nothing where no transactions are used (the LSO is then the high watermark).
+ */
+export const HTTP_DEFAULT_ISOLATION: IsolationLevel = 'read_committed'
+
 /**
  * Up to `limit` records and the budget's bytes from `offset` (`bytes` says how many were
  * returned, for a caller that spreads one budget over several partitions).
  */
 export async function consumeRecords (broker: Broker, topic: string, partition: number,
   offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
-  budget = WHOLE_BUDGET): Promise<{ records: ConsumedRecord[], nextOffset: number,
-    highWatermark: number, bytes: number }> {
+  budget = WHOLE_BUDGET, isolation: IsolationLevel = HTTP_DEFAULT_ISOLATION):
+  Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number,
+    bytes: number }> {
   if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
   const deadline = Date.now() + maxWaitMs
   for (;;) {
     let read
     try {
       read = await broker.replicaManager.readPartition(topic, partition, offset,
-        CONSUME_READ_BYTES, true)
+        CONSUME_READ_BYTES, true, isolation === 'read_committed')
     } catch (error) {
       if (error instanceof PartitionError) {
         throw fromKafkaError(error.errorName, error.message, 'offset')
       }
       throw error
     }
-    const { records, bytes } = await decodeRecords(read.records, offset, limit, budget)
+    const visible = withoutAbortedBatches(read.records, read.abortedTransactions ?? [])
+    const { records, bytes } = await decodeRecords(visible.records, offset, limit, budget)
     const remainingMs = deadline - Date.now()
+    if (records.length === 0 && visible.endOffset !== undefined && visible.endOffset > offset) {
+      // Only aborted data or markers here: step past them (a Kafka consumer's position moves
+      // past a skipped batch the same way) and read on while there is time.
+      offset = visible.endOffset
+      if (remainingMs > 0 && signal?.aborted !== true) continue
+    }
     if (records.length > 0 || remainingMs <= 0 || signal?.aborted === true) {
       const last = records[records.length - 1]
       return {

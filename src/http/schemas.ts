@@ -139,6 +139,16 @@ const RecordSchema = {
   examples: [{ offset: 0, key: 'user:123', value: 'login', timestamp: 1640995200000,
     headers: {} }],
 }
+const IsolationLevel = {
+  $id: 'IsolationLevel', type: 'string', enum: ['read_committed', 'read_uncommitted'],
+  default: 'read_committed',
+  description: 'Kafka\'s isolation.level (KIP-98). read_committed (the default here) reads ' +
+    'up to the last stable offset and leaves out the records of aborted transactions; ' +
+    'read_uncommitted reads up to the high watermark, aborted records included. Neither ' +
+    'returns transaction markers. Kafka\'s consumers default to read_uncommitted, but they ' +
+    'see producer ids and markers; an HTTP reader gets bare records and could not tell an ' +
+    'aborted one, and without transactions both levels read the same records.',
+}
 const ConsumeResponse = {
   $id: 'ConsumeResponse', type: 'object',
   properties: {
@@ -186,6 +196,7 @@ const CreateConsumerRequest = {
       description: 'Where to start without a committed offset (default latest)' },
     auto_commit: { type: 'boolean', description: 'Default true: each read of records commits ' +
       'the offsets after the records the previous read returned' },
+    isolation_level: ref('IsolationLevel'),
   },
   examples: [{ group_id: 'analytics-service', topics: ['user-events'],
     auto_offset_reset: 'earliest' }],
@@ -200,6 +211,7 @@ const ConsumerInstance = {
     group_id: { type: 'string' }, instance_id: { type: 'string' }, member_id: { type: 'string' },
     base_uri: { type: 'string', description: 'Absolute URL of this instance' },
     auto_commit: { type: 'boolean' },
+    isolation_level: ref('IsolationLevel'),
     assignment: { type: 'array', items: ref('TopicPartition') },
   },
 }
@@ -273,6 +285,10 @@ const V2CreateConsumerRequest = {
     'auto.offset.reset': { type: 'string', enum: ['earliest', 'latest'] },
     'auto.commit.enable': { type: 'string', enum: ['true', 'false'],
       description: 'Default "true": each read commits what the previous read returned' },
+    'isolation.level': { type: 'string', enum: ['read_uncommitted', 'read_committed'],
+      description: 'Kafka\'s consumer config (KIP-98), with its default read_uncommitted: ' +
+        'REST Proxy v2 consumers take Kafka consumer configs as Kafka does. read_committed ' +
+        'stops at the last stable offset and leaves out aborted transactions\' records' },
   },
   examples: [{ name: 'c1', format: 'json', 'auto.offset.reset': 'earliest' }],
 }
@@ -293,7 +309,7 @@ const V2Record = {
 }
 
 export const SHARED_SCHEMAS = [
-  TopicName, GroupId, InstanceId, Timestamp, Data, Headers, ErrorSchema,
+  TopicName, GroupId, InstanceId, Timestamp, Data, Headers, ErrorSchema, IsolationLevel,
   Message, ProduceRequest, ProduceResponse, RecordSchema, ConsumeResponse, CreateTopicRequest,
   Topic, TopicSummary, CreateConsumerRequest, TopicPartition, ConsumerInstance, GroupRecord,
   GroupRecords, Offset, Offsets, CommittedOffsets,

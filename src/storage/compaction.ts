@@ -3,7 +3,9 @@
  *
  * 1. Range: the dirty section runs from the first dirty offset (the cleaner checkpoint, never
  *    below the log start) to the end of the cleanable segments: inactive, wholly below the high
- *    watermark, and older than min.compaction.lag.ms (by their largest timestamp).
+ *    watermark and the last stable offset (Kafka's cleaner stops at min(HW, LSO): an open
+ *    transaction's records may still abort, so they must neither be cleaned nor supersede
+ *    anything), and older than min.compaction.lag.ms (by their largest timestamp).
  * 2. Map: the dirty section's keys → their last offset, in a bounded OffsetMap; when it is full
  *    the pass stops at a batch boundary (`mapEnd`) and the rest stays dirty for the next pass.
  * 3. Rewrite: every cleanable segment below `mapEnd`, in groups whose total size fits
@@ -13,8 +15,11 @@
  *    the last of its group (so the group still ends at the same offset and the log stays
  *    contiguous) or is one of the last batches of a producer that idempotence still tracks (a
  *    restart's replay needs it; Kafka keeps each producer's last batch); otherwise it goes.
- *    Control batches (transaction markers) stay: see `retainsControlBatch`, the hook for
- *    transactions.
+ *    Transactions (cleaned-transactions.ts, Kafka's CleanedTransactionMetadata): the records
+ *    of aborted transactions go (and never enter the map); a COMMIT marker goes once no record
+ *    of its transaction is left and a cleaning reached it at least delete.retention.ms ago
+ *    (markers are retained like tombstones, so a reader that saw the data sees the marker);
+ *    ABORT markers stay (see there why).
  * 4. Swap, crash safe: `<base>.log.cleaned` is written and fsynced, renamed `<base>.log.swap`,
  *    the directory fsynced, then PartitionLog.replaceSegments renames the old files `.deleted`
  *    and the swap file into place (swap-recovery.ts finishes it after a crash).
@@ -27,9 +32,11 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises'
 import type { Disk, DiskFile } from '../io/disk.js'
 import {
   ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD_BYTES,
-  RECORDS_COUNT_OFFSET, isControlBatch, readInt64,
+  PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET, isControlBatch, isTransactionalBatch, readInt64,
 } from '../records/batch-header.js'
+import { controlTypeOf } from '../records/control-batch.js'
 import { filterBatch } from './batch-filter.js'
+import { CleanedTransactions, type AbortedRange } from './cleaned-transactions.js'
 import { readHolding } from './log-reader.js'
 import { OffsetMap } from './offset-map.js'
 import type { PartitionLog } from './partition-log.js'
@@ -108,6 +115,8 @@ export interface CleanTask {
   state: CleanerState
   /** Last offsets of the producer batches idempotence still needs (kept even when emptied). */
   producerBatchEnds: number[]
+  /** The aborted transactions overlapping the cleanable segments (their `.txnindex`). */
+  abortedTransactions: AbortedRange[]
 }
 
 /** The `.cleaned` files written, one per group of `count` consecutive segments, in order. */
@@ -124,20 +133,15 @@ const CLEANER_WRITE_BYTES = 1024 * 1024
 const RELATIVE_OFFSET_MAX = 0x7fffffff
 
 /**
- * Kafka keeps a transaction marker until the transaction's data is gone and the delete
- * horizon has passed. Transactions do not exist here yet, so every control batch stays; this
- * is the one place to change when they land.
+ * The segments the cleaner may touch now: cleanable (below the high watermark), wholly below
+ * the last stable offset, and past min.compaction.lag.ms.
  */
-export function retainsControlBatch (_batch: Buffer, _state: CleanerState,
-  _nowMs: number): boolean {
-  return true
-}
-
-/** The segments the cleaner may touch now: cleanable, and past min.compaction.lag.ms. */
 function cleanableNow (log: PartitionLog, nowMs: number): readonly LogSegment[] {
   const lag = log.config.minCompactionLagMs
+  const lastStableOffset = log.lastStableOffset
   const segments: LogSegment[] = []
   for (const segment of log.cleanableSegments) {
+    if (segment.nextOffset > lastStableOffset) break
     if (nowMs - largestTimestamp(segment) < lag) break
     segments.push(segment)
   }
@@ -227,14 +231,24 @@ function lastOffsetOf (batch: Buffer): number {
  * batch boundary: a batch that might not fit is left for the next pass).
  */
 async function buildOffsetMap (segments: readonly SegmentSource[], firstDirtyOffset: number,
-  map: OffsetMap, progress: { bytesRead: number }, io: CleanerIo): Promise<number> {
+  map: OffsetMap, progress: { bytesRead: number }, io: CleanerIo,
+  aborted: readonly AbortedRange[]): Promise<number> {
   let mapEnd = firstDirtyOffset
+  const txns = new CleanedTransactions(aborted)
   for (const segment of segments) {
     if (segment.nextOffset <= firstDirtyOffset) continue
     for await (const batch of batchesOf(segment, io.worker !== true)) {
       progress.bytesRead += batch.length
       if (lastOffsetOf(batch) < firstDirtyOffset) continue
-      if (isControlBatch(batch.readInt16BE(ATTRIBUTES_OFFSET))) {
+      const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
+      const producerId = readInt64(batch, PRODUCER_ID_OFFSET)
+      if (isControlBatch(attributes)) {
+        txns.endTransaction(producerId, lastOffsetOf(batch), undefined)
+        mapEnd = lastOffsetOf(batch) + 1
+        continue
+      }
+      // Aborted records are never the latest value of a key (Kafka's buildOffsetMap skips them).
+      if (txns.isAborted(producerId, isTransactionalBatch(attributes), lastOffsetOf(batch))) {
         mapEnd = lastOffsetOf(batch) + 1
         continue
       }
@@ -317,8 +331,8 @@ export interface GroupCounters {
 /** Writes the cleaned copy of `group` to `cleanedPath` (`<base>.log.cleaned`), fsynced. */
 async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSource[],
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
-  task: CleanTask, counters: GroupCounters, io: CleanerIo): Promise<void> {
-  const { state } = task
+  task: CleanTask, counters: GroupCounters, io: CleanerIo,
+  txns: CleanedTransactions): Promise<void> {
   const needed = new Set(task.producerBatchEnds)
   const file = await io.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
@@ -337,7 +351,7 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
     let held: Buffer | undefined
     const emit = async (batch: Buffer, last: boolean): Promise<void> => {
       const output = await cleanBatch(batch, last || needed.has(lastOffsetOf(batch)), keep,
-        state, counters, task.nowMs)
+        { txns, horizon: task.horizon }, counters)
       if (output === undefined) return
       pending.push(output)
       pendingBytes += output.length
@@ -359,22 +373,42 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   }
 }
 
-/** `retain`: the batch stays even if emptied (its group's last, or a producer still needs it). */
+/**
+ * `retain`: the batch stays even if emptied (its group's last, or a producer still needs it).
+ * `horizon`: offsets below it were reached by a cleaning delete.retention.ms ago or more.
+ */
 async function cleanBatch (batch: Buffer, retain: boolean,
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
-  state: CleanerState, counters: GroupCounters, nowMs: number): Promise<Buffer | undefined> {
-  if (isControlBatch(batch.readInt16BE(ATTRIBUTES_OFFSET))) {
-    return retain || retainsControlBatch(batch, state, nowMs) ? batch : undefined
+  transactions: { txns: CleanedTransactions, horizon: number },
+  counters: GroupCounters): Promise<Buffer | undefined> {
+  const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
+  const producerId = readInt64(batch, PRODUCER_ID_OFFSET)
+  const lastOffset = lastOffsetOf(batch)
+  const { txns, horizon } = transactions
+  if (isControlBatch(attributes)) {
+    let controlType: number | undefined
+    await filterBatch(batch, record => {
+      controlType ??= controlTypeOf(record.key)
+      return true
+    })
+    const removable = txns.endTransaction(producerId, lastOffset, controlType) &&
+      lastOffset < horizon
+    return retain || !removable ? batch : undefined
   }
+  const transactional = isTransactionalBatch(attributes)
+  const aborted = txns.isAborted(producerId, transactional, lastOffset)
   let tombstones = 0
   const result = await filterBatch(batch, record => {
-    const kept = keep(record.offset, record.key, record.tombstone)
+    const kept = !aborted && keep(record.offset, record.key, record.tombstone)
     if (!kept && record.tombstone) tombstones++
     return kept
   })
   counters.recordsRemoved += result.removed
   counters.tombstonesRemoved += tombstones
   if (result.kept === 0 && !retain) return undefined
+  // A batch of the transaction stays (with records, or emptied for producer state): its marker
+  // must stay too, or a replay would see the batch open a transaction that never ends.
+  if (transactional && !aborted) txns.keptRecords(producerId)
   return result.batch
 }
 
@@ -409,7 +443,8 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
   const counters: GroupCounters = {
     bytesRead: 0, bytesWritten: 0, recordsRemoved: 0, tombstonesRemoved: 0,
   }
-  const mapEnd = await buildOffsetMap(sources, task.firstDirtyOffset, map, counters, io)
+  const mapEnd = await buildOffsetMap(sources, task.firstDirtyOffset, map, counters, io,
+    task.abortedTransactions)
   if (mapEnd <= task.firstDirtyOffset) return undefined
   const keep = (offset: number, key: Buffer | null, tombstone: boolean): boolean => {
     if (offset >= mapEnd || key === null) return true
@@ -418,11 +453,13 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
     return !(tombstone && offset < task.horizon)
   }
   const groups: CleanedGroups['groups'] = []
+  // One pass in offset order over every group: a transaction may span segments.
+  const txns = new CleanedTransactions(task.abortedTransactions)
   for (const group of groupSegments(sources, mapEnd, task.segmentBytes)) {
     const cleanedPath = path.join(task.directory,
       `${segmentFileName((group[0] as SegmentSource).baseOffset, '.log')}.cleaned`)
     try {
-      await writeCleanedGroup(cleanedPath, group, keep, task, counters, io)
+      await writeCleanedGroup(cleanedPath, group, keep, task, counters, io, txns)
     } catch (error) {
       // Nothing refers to a `.cleaned` file: the old segments are intact.
       await io.disk.remove(cleanedPath).catch(() => undefined)
@@ -456,6 +493,8 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
       nowMs: options.nowMs,
       state,
       producerBatchEnds: log.producerBatchEnds,
+      abortedTransactions: await log.abortedTransactions(log.logStartOffset,
+        segments[segments.length - 1]?.nextOffset ?? log.logStartOffset),
     }
     const cleaned = options.runner !== undefined
       ? await options.runner(task)

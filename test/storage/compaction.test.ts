@@ -167,7 +167,7 @@ describe('compaction', () => {
     await manager.close()
   })
 
-  it('keeps transaction markers (control batches) through compaction: the transactions hook',
+  it('keeps a COMMIT marker through a cleaning that has not reached it delete.retention.ms ago',
     async () => {
       const clock = new ManualClock()
       const manager = await LogManager.open({ dataDir, nodeId: 1, clock, defaultConfig: COMPACT })

@@ -9,7 +9,10 @@ import { ControllerError } from '../../controller/controller.js'
 import { headersFor, toBytes, withJsonParts } from '../codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from '../errors.js'
 import type { OpenStreams } from '../open-streams.js'
-import { consumeRecords, produceMessages, type OutgoingMessage } from '../records-service.js'
+import {
+  consumeRecords, HTTP_DEFAULT_ISOLATION, produceMessages, type IsolationLevel,
+  type OutgoingMessage,
+} from '../records-service.js'
 import { sendBody } from '../respond.js'
 import { ERROR_RESPONSES, NATIVE_MEDIA, okResponse, ref, TAG } from '../schemas.js'
 import { timestampMs } from '../timestamp.js'
@@ -87,6 +90,7 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
           offset: { type: 'integer', minimum: 0 },
           limit: { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
           max_wait_ms: { type: 'integer', minimum: 0, maximum: 30_000, default: 0 },
+          isolation_level: ref('IsolationLevel'),
         },
       },
       response: { 200: okResponse('Records from the offset on', 'ConsumeResponse'),
@@ -94,9 +98,10 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
     },
   }, async (request, reply) => {
     const query = request.query as { topic: string, partition: number, offset: number,
-      limit?: number, max_wait_ms?: number }
+      limit?: number, max_wait_ms?: number, isolation_level?: IsolationLevel }
     const result = await consumeRecords(broker, query.topic, query.partition, query.offset,
-      query.limit ?? 100, query.max_wait_ms ?? 0, streams.signalFor(reply))
+      query.limit ?? 100, query.max_wait_ms ?? 0, streams.signalFor(reply), undefined,
+      query.isolation_level ?? HTTP_DEFAULT_ISOLATION)
     return sendBody(request, reply, {
       topic: query.topic, partition: query.partition, records: result.records.map(withJsonParts),
       next_offset: result.nextOffset, high_watermark: result.highWatermark,
@@ -113,7 +118,8 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
         'broker shuts down.',
       params: { type: 'object', required: ['topic', 'partition'], properties: {
         topic: ref('TopicName'), partition: { type: 'integer', minimum: 0 } } },
-      querystring: { type: 'object', properties: { offset: { type: 'integer', minimum: 0 } } },
+      querystring: { type: 'object', properties: { offset: { type: 'integer', minimum: 0 },
+        isolation_level: ref('IsolationLevel') } },
       headers: { type: 'object', properties: { 'last-event-id': { type: 'string',
         maxLength: 64 } } },
       response: { 200: { description: 'An event stream', content: { 'text/event-stream': {
@@ -204,6 +210,8 @@ async function stream (broker: Broker, streams: OpenStreams, request: FastifyReq
   if (topicInfo === undefined) throw TOPIC_NOT_FOUND(topic)
   if (partition >= topicInfo.partitions.length) throw PARTITION_NOT_FOUND(topic, partition)
   let offset = streamStart(request, partition)
+  const isolation = (request.query as { isolation_level?: IsolationLevel }).isolation_level ??
+    HTTP_DEFAULT_ISOLATION
   const open = streams.openStream(reply)
   const raw = reply.raw
   reply.hijack()
@@ -214,7 +222,9 @@ async function stream (broker: Broker, streams: OpenStreams, request: FastifyReq
   try {
     while (!open.signal.aborted) {
       const result = await consumeRecords(broker, topic, partition, offset, SSE_LIMIT_PER_READ,
-        SSE_KEEPALIVE_MS, open.signal)
+        SSE_KEEPALIVE_MS, open.signal, undefined, isolation)
+      // Moves past aborted data and markers even when no record came.
+      offset = result.nextOffset
       if (result.records.length === 0) {
         if (!open.signal.aborted) raw.write(': keep-alive\n\n')
         continue
@@ -225,7 +235,6 @@ async function stream (broker: Broker, streams: OpenStreams, request: FastifyReq
         // Back-pressure: a slow reader makes us wait here instead of buffering more records.
         if (!ok) await drained(raw, open.signal)
       }
-      offset = result.nextOffset
     }
   } catch (error) {
     if (!open.signal.aborted) {

@@ -20,6 +20,7 @@ import type { OpenStreams } from '../open-streams.js'
 import { absoluteUrl, sendBody } from '../respond.js'
 import { ERROR_RESPONSES, NATIVE_MEDIA, okResponse, ref, TAG } from '../schemas.js'
 import { V2, V2_BINARY, V2_JSON } from './rest-proxy.js'
+import { HTTP_DEFAULT_ISOLATION, type IsolationLevel } from '../records-service.js'
 
 
 type Params = { group: string, instance: string }
@@ -65,15 +66,17 @@ function registerNativeConsumers (app: FastifyInstance, instances: ConsumerInsta
         ...ERROR_RESPONSES } },
   }, async (request, reply) => {
     const body = request.body as { group_id: string, topics: string[],
-      auto_offset_reset?: 'earliest' | 'latest', auto_commit?: boolean }
+      auto_offset_reset?: 'earliest' | 'latest', auto_commit?: boolean,
+      isolation_level?: IsolationLevel }
     const instance = await instances.create(body.group_id, body.topics, {
       autoOffsetReset: body.auto_offset_reset ?? 'latest', autoCommit: body.auto_commit ?? true,
-      format: 'json' })
+      isolation: body.isolation_level ?? HTTP_DEFAULT_ISOLATION, format: 'json' })
     return sendBody(request, reply.code(201), {
       group_id: body.group_id, instance_id: instance.instanceId, member_id: instance.memberId,
       base_uri: absoluteUrl(request, pathOf('/api/v1/consumer-groups', body.group_id,
         instance.instanceId)),
       auto_commit: instance.settings.autoCommit,
+      isolation_level: instance.settings.isolation,
       assignment: instance.assignment,
     })
   })
@@ -175,11 +178,14 @@ function registerRestProxyConsumers (app: FastifyInstance, instances: ConsumerIn
   }, async (request, reply) => {
     const { group } = request.params as { group: string }
     const body = (request.body ?? {}) as { name?: string, format?: string,
-      'auto.offset.reset'?: 'earliest' | 'latest', 'auto.commit.enable'?: string }
+      'auto.offset.reset'?: 'earliest' | 'latest', 'auto.commit.enable'?: string,
+      'isolation.level'?: IsolationLevel }
     const name = body.name ?? `rest-consumer-${randomUUID()}`
     const pending = instances.reserve(group, name, {
       autoOffsetReset: body['auto.offset.reset'] ?? 'latest',
       autoCommit: body['auto.commit.enable'] !== 'false',
+      // Kafka's consumer default (ConsumerConfig isolation.level): v2 takes Kafka's configs.
+      isolation: body['isolation.level'] ?? 'read_uncommitted',
       format: body.format === 'binary' ? 'binary' : 'json',
     })
     return reply.type(V2).send({ instance_id: pending.instanceId,
