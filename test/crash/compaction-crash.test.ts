@@ -9,7 +9,6 @@
  * never removes a key's latest record). Prints `N passed, M failed`. CRASH_SEED replays a run.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -21,6 +20,7 @@ import { LogManager } from '../../src/storage/log-manager.js'
 import { CrashTally } from '../support/crash-tally.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
+import { runWriterUntilKilled } from './killed-writer.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'compaction-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
@@ -33,29 +33,12 @@ interface Acked { key: string, value: string }
 
 async function runAndKill (dataDir: string, cycle: number, killAfterMs: number,
   acked: Map<number, Acked>): Promise<void> {
-  const child = spawn(process.execPath, [WRITER, dataDir, String(cycle)],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
-  let buffered = ''
-  let stderr = ''
-  let killed = false
-  child.stderr.on('data', chunk => { stderr += chunk.toString() })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  child.stdout.on('data', chunk => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'READY') {
-        setTimeout(() => { killed = true; child.kill('SIGKILL') }, killAfterMs)
-      }
-      const match = /^ACK (\d+) (\S+) (\S+)$/.exec(line)
-      if (match !== null) {
-        acked.set(Number(match[1]), { key: match[2] as string, value: match[3] as string })
-      }
+  await runWriterUntilKilled(WRITER, [dataDir, String(cycle)], killAfterMs, line => {
+    const match = /^ACK (\d+) (\S+) (\S+)$/.exec(line)
+    if (match !== null) {
+      acked.set(Number(match[1]), { key: match[2] as string, value: match[3] as string })
     }
   })
-  await exited
-  assert.ok(killed, `the writer exited by itself: ${stderr}`)
 }
 
 async function verify (dataDir: string, acked: Map<number, Acked>): Promise<string[]> {

@@ -10,7 +10,6 @@
  * Prints `N passed, M failed`. CRASH_SEED replays a run; CRASH_CYCLES sets the cycles.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
@@ -23,6 +22,7 @@ import { storedBatchForId } from './storage-batches.js'
 import { CrashTally } from '../support/crash-tally.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
+import { runWriterUntilKilled } from './killed-writer.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'retention-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
@@ -36,28 +36,12 @@ type Acks = Map<string, number>
 
 async function runAndKill (dataDir: string, cycle: number, killAfterMs: number,
   deleteDelayMs: number): Promise<Acks> {
-  const child = spawn(process.execPath, [WRITER, dataDir, String(cycle), String(deleteDelayMs)],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
   const acked: Acks = new Map()
-  let buffered = ''
-  let stderr = ''
-  let killed = false
-  child.stderr.on('data', chunk => { stderr += chunk.toString() })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  child.stdout.on('data', chunk => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'READY') {
-        setTimeout(() => { killed = true; child.kill('SIGKILL') }, killAfterMs)
-      }
+  await runWriterUntilKilled(WRITER, [dataDir, String(cycle), String(deleteDelayMs)],
+    killAfterMs, line => {
       const match = /^ACK (\S+) (\d+)$/.exec(line)
       if (match !== null) acked.set(match[1] as string, Number(match[2]))
-    }
-  })
-  await exited
-  assert.ok(killed, `the writer exited by itself: ${stderr}`)
+    })
   return acked
 }
 

@@ -9,7 +9,6 @@
  * Set CRASH_SEED to replay a run, CRASH_CYCLES for more cycles.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import {
   appendFile, mkdtemp, readFile, readdir, rm, stat, truncate, unlink, writeFile,
 } from 'node:fs/promises'
@@ -27,6 +26,7 @@ import {
 import { CrashTally } from '../support/crash-tally.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
+import { runWriterUntilKilled } from './killed-writer.js'
 
 const WRITER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'storage-writer.js')
 const SEED = Number(process.env.CRASH_SEED ?? Date.now() % 1_000_000)
@@ -46,30 +46,13 @@ function producerOf (ack: Ack): ProducerFields | undefined {
 
 async function runAndKill (dataDir: string, cycle: number, killAfterMs: number,
   mode = 'plain'): Promise<Acks> {
-  const child = spawn(process.execPath, [WRITER, dataDir, String(cycle), mode],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
   const acked: Acks = new Map()
-  let buffered = ''
-  let stderr = ''
-  let killed = false
-  child.stderr.on('data', chunk => { stderr += chunk.toString() })
-  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
-  child.stdout.on('data', chunk => {
-    buffered += chunk.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'READY') {
-        setTimeout(() => { killed = true; child.kill('SIGKILL') }, killAfterMs)
-      }
-      const match = /^ACK (\S+) (\d+) (-?\d+)$/.exec(line)
-      if (match !== null) {
-        acked.set(match[1] as string, { offset: Number(match[2]), sequence: Number(match[3]) })
-      }
+  await runWriterUntilKilled(WRITER, [dataDir, String(cycle), mode], killAfterMs, line => {
+    const match = /^ACK (\S+) (\d+) (-?\d+)$/.exec(line)
+    if (match !== null) {
+      acked.set(match[1] as string, { offset: Number(match[2]), sequence: Number(match[3]) })
     }
   })
-  await exited
-  assert.ok(killed, `the writer exited by itself: ${stderr}`)
   return acked
 }
 
