@@ -7,7 +7,9 @@
  *   - a consumer group of three members, one of which leaves: the assignment rebalances and
  *     every record is consumed once;
  *   - the AdminClient: cluster, create/list/describe/delete topics, configs, offsets, records,
- *     groups.
+ *     groups;
+ *   - transactions (KIP-98): commit, abort, a fenced zombie, a timeout abort, read_committed
+ *     and read_uncommitted readers, consume-transform-produce with send_offsets_to_transaction.
  * The protocol recorder notes every API and version sent; test/interop/results/
  * confluent-kafka.json keeps them with each test's outcome. Checks that fail today for a
  * protocol version Tributary does not serve yet are `todo` with the exact API and version
@@ -49,8 +51,11 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
     cluster = await startRecordedBroker()
     for (const codec of CODECS) await cluster.client.createTopic(`py-${codec}`, { partitions: 3 })
     await cluster.client.createTopic('py-group', { partitions: 6 })
+    for (const topic of ['py-txn', 'py-txn-in', 'py-txn-out']) {
+      await cluster.client.createTopic(topic, { partitions: 2 })
+    }
     const result = await runProgram(python as string, [SCRIPT, cluster.bootstrap,
-      ...CODECS.map(codec => `produce:${codec}`), 'group', 'admin'],
+      ...CODECS.map(codec => `produce:${codec}`), 'group', 'admin', 'txn'],
     { timeoutMs: RUN_TIMEOUT_MS })
     assert.equal(result.code, 0, `the Python program exited ${result.code}: ${result.stderr}`)
     steps = parseStepLines(result.stdout)
@@ -156,6 +161,44 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
     const names = okStep<{ names: string[] }>(steps, 'admin/deleteTopics').names
     assert.ok(!names.includes('py-admin-b') && names.includes('py-admin-a'), names.join())
   })
+
+  const committedValues = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
+  log.it('commits a transaction across two partitions', () => {
+    assert.equal(okStep(steps, 'txn/commit').committed, 10)
+  })
+
+  log.it('aborts a transaction', () => {
+    assert.equal(okStep(steps, 'txn/abort').aborted, 5)
+  })
+
+  log.it('fences a zombie: a second producer with the same transactional.id wins', () => {
+    // librdkafka's local code for PRODUCER_FENCED / INVALID_PRODUCER_EPOCH from the broker.
+    assert.equal(okStep(steps, 'txn/fence').zombieError, '_FENCED')
+  })
+
+  log.it('aborts a transaction past transaction.timeout.ms: its commit then fails', () => {
+    assert.equal(okStep(steps, 'txn/timeout').commitError, '_FENCED')
+  })
+
+  log.it('a read_committed consumer sees only committed transactions', () => {
+    const { values } = okStep<{ values: string[] }>(steps, 'txn/read-committed')
+    assert.deepEqual(values, [...committedValues, 'second'].sort())
+  })
+
+  log.it('a read_uncommitted consumer sees aborted records too', () => {
+    const { values } = okStep<{ values: string[] }>(steps, 'txn/read-uncommitted')
+    const aborted = Array.from({ length: 5 }, (_, i) => `aborted-${i}`)
+    assert.deepEqual(values, [...aborted, ...committedValues, 'second', 'timed-out'].sort())
+  })
+
+  log.it('consume-transform-produce with send_offsets_to_transaction copies every record once',
+    () => {
+      const ctp = okStep<{ copied: number, committed: Record<string, number>, output: string[] }>(
+        steps, 'txn/ctp')
+      assert.equal(ctp.copied, 40)
+      assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
+      assert.deepEqual(ctp.output, Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
+    })
 
   log.it('sends only API versions the broker advertised', () => {
     assertWithinAdvertised(cluster.recorder.recording())

@@ -4,7 +4,7 @@ object per line: {"scenario": ..., "step": ..., "ok": true, ...} or {"ok": false
 test/interop/confluent-kafka.test.ts runs it and checks every line.
 
 Usage: confluent_kafka_client.py <bootstrap> <scenario>...
-Scenarios: produce:<codec>, group, admin. Each step reports its own failure, so one broken
+Scenarios: produce:<codec>, group, admin, txn. Each step reports its own failure, so one broken
 step does not hide the others.
 """
 import json
@@ -311,6 +311,167 @@ def run_admin(bootstrap):
     step('admin', 'deleteTopics', delete_topics)
 
 
+# ---- txn --------------------------------------------------------------------------------------
+
+TXN_TOPIC = 'py-txn'
+TXN_IN = 'py-txn-in'
+TXN_OUT = 'py-txn-out'
+TXN_GROUP = 'py-txn-ctp'
+TXN_COMMITTED = 10
+TXN_ABORTED = 5
+TXN_IN_RECORDS = 40
+
+
+def transactional_config(bootstrap, client_id, transactional_id, **extra):
+    return {'bootstrap.servers': bootstrap, 'client.id': client_id,
+            'transactional.id': transactional_id, 'linger.ms': 5,
+            'message.timeout.ms': 30000, **extra}
+
+
+def kafka_error_name(error):
+    """The KafkaError code's name of a KafkaException (for example PRODUCER_FENCED)."""
+    if isinstance(error, KafkaException) and error.args:
+        return error.args[0].name()
+    return type(error).__name__
+
+
+def read_all(bootstrap, topic, isolation):
+    """Every value in both partitions of `topic`, sorted, up to the end offsets the isolation
+    level allows (the last stable offset for read_committed)."""
+    consumer = Consumer({**consumer_config(bootstrap, 'py-txn-reader', 'py-txn-reader'),
+                         'isolation.level': isolation, 'enable.partition.eof': True})
+    values = []
+    try:
+        partitions = [TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING) for p in (0, 1)]
+        consumer.assign(partitions)
+        at_end = set()
+        deadline = time.monotonic() + 30
+        while len(at_end) < 2:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'read {len(values)} values of {topic}')
+            message = consumer.poll(0.2)
+            if message is None:
+                continue
+            if message.error():
+                if message.error().code() == confluent_kafka.KafkaError._PARTITION_EOF:
+                    at_end.add(message.partition())
+                    continue
+                raise KafkaException(message.error())
+            values.append(message.value().decode())
+    finally:
+        consumer.close()
+    return sorted(values)
+
+
+def run_txn(bootstrap):
+    """Transactions (KIP-98) on py-txn, py-txn-in and py-txn-out (2 partitions each, created
+    beforehand): commit, abort, a fenced zombie, a timeout abort, read_committed and
+    read_uncommitted readers, and consume-transform-produce with send_offsets_to_transaction."""
+    first = Producer(transactional_config(bootstrap, 'py-txn-first', 'py-txn-id'))
+
+    def commit():
+        first.init_transactions(TIMEOUT_S)
+        first.begin_transaction()
+        for i in range(TXN_COMMITTED):
+            first.produce(TXN_TOPIC, f'committed-{i}'.encode(), f'k{i}'.encode(), partition=i % 2)
+        first.commit_transaction(TIMEOUT_S)
+        return {'committed': TXN_COMMITTED}
+
+    def abort():
+        first.begin_transaction()
+        for i in range(TXN_ABORTED):
+            first.produce(TXN_TOPIC, f'aborted-{i}'.encode(), f'k{i}'.encode(), partition=i % 2)
+        first.flush(TIMEOUT_S)
+        first.abort_transaction(TIMEOUT_S)
+        return {'aborted': TXN_ABORTED}
+
+    def fence():
+        second = Producer(transactional_config(bootstrap, 'py-txn-second', 'py-txn-id'))
+        second.init_transactions(TIMEOUT_S)
+        zombie_error = None
+        try:
+            first.begin_transaction()
+            first.produce(TXN_TOPIC, b'zombie', b'zombie', partition=0)
+            first.commit_transaction(TIMEOUT_S)
+        except KafkaException as error:
+            zombie_error = kafka_error_name(error)
+        second.begin_transaction()
+        second.produce(TXN_TOPIC, b'second', b'k', partition=1)
+        second.commit_transaction(TIMEOUT_S)
+        second.flush(TIMEOUT_S)
+        return {'zombieError': zombie_error}
+
+    step('txn', 'commit', commit)
+    step('txn', 'abort', abort)
+    step('txn', 'fence', fence)
+    step('txn', 'timeout', lambda: txn_timeout(bootstrap))
+    step('txn', 'read-committed', lambda: {'values': read_all(bootstrap, TXN_TOPIC,
+                                                              'read_committed')})
+    step('txn', 'read-uncommitted', lambda: {'values': read_all(bootstrap, TXN_TOPIC,
+                                                                'read_uncommitted')})
+    step('txn', 'ctp', lambda: consume_transform_produce(bootstrap))
+
+
+def txn_timeout(bootstrap):
+    """A transaction left open past transaction.timeout.ms is aborted by the coordinator."""
+    producer = Producer(transactional_config(bootstrap, 'py-txn-timeout', 'py-txn-timeout-id',
+                                             **{'transaction.timeout.ms': 1000,
+                                                # librdkafka requires it <= the txn timeout
+                                                'message.timeout.ms': 1000}))
+    producer.init_transactions(TIMEOUT_S)
+    producer.begin_transaction()
+    producer.produce(TXN_TOPIC, b'timed-out', b'late', partition=0)
+    producer.flush(TIMEOUT_S)
+    time.sleep(3)
+    commit_error = None
+    try:
+        producer.commit_transaction(TIMEOUT_S)
+    except KafkaException as error:
+        commit_error = kafka_error_name(error)
+    return {'commitError': commit_error}
+
+
+def consume_transform_produce(bootstrap):
+    """Copies py-txn-in to py-txn-out upper-cased, the group's offsets in each transaction."""
+    plain = Producer(producer_config(bootstrap, 'py-txn-input', 'none'))
+    for i in range(TXN_IN_RECORDS):
+        plain.produce(TXN_IN, f'input-{i}'.encode(), f'k{i}'.encode(), partition=i % 2)
+    if plain.flush(30):
+        raise TimeoutError('input not delivered')
+    consumer = Consumer({**consumer_config(bootstrap, 'py-txn-ctp-consumer', TXN_GROUP),
+                         'isolation.level': 'read_committed'})
+    producer = Producer(transactional_config(bootstrap, 'py-txn-ctp-producer', 'py-txn-ctp-id'))
+    copied = transactions = 0
+    try:
+        producer.init_transactions(TIMEOUT_S)
+        consumer.subscribe([TXN_IN])
+        deadline = time.monotonic() + 30
+        while copied < TXN_IN_RECORDS:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f'copied {copied}')
+            messages = [m for m in consumer.consume(100, 0.2) if m.error() is None]
+            if not messages:
+                continue
+            producer.begin_transaction()
+            offsets = {}
+            for message in messages:
+                producer.produce(TXN_OUT, message.value().decode().upper().encode(),
+                                 message.key(), partition=message.partition())
+                offsets[message.partition()] = message.offset() + 1
+            producer.send_offsets_to_transaction(
+                [TopicPartition(TXN_IN, p, o) for p, o in offsets.items()],
+                consumer.consumer_group_metadata(), TIMEOUT_S)
+            producer.commit_transaction(TIMEOUT_S)
+            copied += len(messages)
+            transactions += 1
+        committed = consumer.committed([TopicPartition(TXN_IN, p) for p in (0, 1)], TIMEOUT_S)
+    finally:
+        consumer.close()
+    return {'copied': copied, 'transactions': transactions,
+            'committed': {str(tp.partition): tp.offset for tp in committed},
+            'output': read_all(bootstrap, TXN_OUT, 'read_committed')}
+
+
 def main():
     bootstrap = sys.argv[1]
     emit({'scenario': 'client', 'step': 'versions', 'ok': True,
@@ -323,6 +484,8 @@ def main():
             run_group(bootstrap)
         elif scenario == 'admin':
             run_admin(bootstrap)
+        elif scenario == 'txn':
+            run_txn(bootstrap)
         else:
             emit({'scenario': scenario, 'step': 'start', 'ok': False,
                   'error': 'unknown scenario'})

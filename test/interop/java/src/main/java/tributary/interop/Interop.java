@@ -14,7 +14,7 @@ import org.apache.kafka.common.utils.AppInfoParser;
  * test/interop/java-client.test.ts runs it and checks every line.
  *
  * Usage: Interop <bootstrap> <scenario>...
- * Scenarios: produce:<codec>, group, admin, consumer-protocol (run after group).
+ * Scenarios: produce:<codec>, group, admin, consumer-protocol (run after group), txn.
  * Each scenario catches its own failure, so one broken step does not hide the others.
  */
 public final class Interop {
@@ -32,6 +32,8 @@ public final class Interop {
           GroupScenario.run(bootstrap);
         } else if (scenario.equals("admin")) {
           AdminScenario.run(bootstrap);
+        } else if (scenario.equals("txn")) {
+          TransactionScenario.run(bootstrap);
         } else if (scenario.equals("consumer-protocol")) {
           ConsumerProtocolScenario.run(bootstrap);
         } else {
