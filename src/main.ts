@@ -42,6 +42,8 @@ import { logConfigFromBroker } from './broker/topic-settings.js'
  * does not read its socket holds at most this plus one response.
  */
 const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
+/** Room over fetch.max.bytes + socket.request.max.bytes for a response's headers and fields. */
+const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
@@ -244,6 +246,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       maxFrameBytes: config.socketRequestMaxBytes,
       inflightRequestsMax: config.connectionMaxInflightRequests,
       responseBufferBytesMax: RESPONSE_BUFFER_BYTES_MAX,
+      // A Fetch answers at most fetch.max.bytes, plus one batch as large as a produce request
+      // may carry; no well-formed answer needs more than that and a margin for its framing.
+      responseBytesMax: config.fetchMaxBytes + config.socketRequestMaxBytes + RESPONSE_MARGIN_BYTES,
       idleTimeoutMs: config.connectionsMaxIdleMs,
       frameTimeoutMs: config.requestFrameTimeoutMs,
     },

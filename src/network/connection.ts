@@ -62,6 +62,11 @@ export interface ConnectionLimits {
   inflightRequestsMax: number
   /** Unsent response bytes above which the connection stops reading requests. */
   responseBufferBytesMax: number
+  /**
+   * The largest response one request may encode; a larger one is answered with the API's
+   * error response instead (default: unbounded).
+   */
+  responseBytesMax?: number
   /** connections.max.idle.ms */
   idleTimeoutMs: number
   /** tributary.request.frame.timeout.ms */
@@ -468,7 +473,7 @@ export class Connection {
 
   #encode (header: RequestHeader, api: ApiDefinition<unknown, unknown>,
     response: unknown): Buffer[] {
-    const writer = new Writer()
+    const writer = new Writer().limitTo(this.#limits.responseBytesMax ?? Infinity)
     writer.int32(0) // size placeholder, patched below
     encodeResponseHeader(writer, header.apiKey, header.correlationId,
       isFlexible(api, header.apiVersion))

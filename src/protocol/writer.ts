@@ -14,6 +14,11 @@ const INITIAL_SCRATCH_BYTES = 256
 /** Byte fields at least this large are referenced instead of copied into the scratch buffer. */
 const REFERENCE_THRESHOLD_BYTES = 1024
 
+/** A message that would pass its writer's limit (`Writer.limitTo`). */
+export class MessageTooLargeError extends RangeError {
+  override name = 'MessageTooLargeError'
+}
+
 export class Writer {
   #chunks: Buffer[] = []
   #scratch: Buffer
@@ -21,8 +26,29 @@ export class Writer {
   #start = 0
   #flushedBytes = 0
 
+  /** Bytes this writer may hold; past it a write throws (see `limitTo`). */
+  #bytesMax = Number.POSITIVE_INFINITY
+
   constructor (initialBytes = INITIAL_SCRATCH_BYTES) {
     this.#scratch = Buffer.allocUnsafe(initialBytes)
+  }
+
+  /**
+   * Caps what this writer may hold: a write that would take it past `bytesMax` throws
+   * `MessageTooLargeError` before allocating. A response whose encoding repeats large parts
+   * (say a DescribeGroups naming one group thirty thousand times) stops there instead of
+   * growing to gigabytes.
+   */
+  limitTo (bytesMax: number): this {
+    this.#bytesMax = bytesMax
+    return this
+  }
+
+  #checkLimit (bytes: number): void {
+    if (this.size + bytes > this.#bytesMax) {
+      throw new MessageTooLargeError(
+        `the message would be larger than its limit of ${this.#bytesMax} bytes`)
+    }
   }
 
   /**
@@ -39,6 +65,7 @@ export class Writer {
   }
 
   #ensure (bytes: number): void {
+    this.#checkLimit(bytes)
     if (this.#position + bytes <= this.#scratch.length) return
     this.#sealScratch()
     this.#scratch = Buffer.allocUnsafe(Math.max(bytes, this.#scratch.length * 2))
@@ -140,6 +167,7 @@ export class Writer {
   /** Raw bytes appended by reference (no copy); the caller must not modify them afterwards. */
   rawReference (bytes: Buffer): this {
     if (bytes.length < REFERENCE_THRESHOLD_BYTES) return this.raw(bytes)
+    this.#checkLimit(bytes.length)
     this.#sealScratch()
     this.#chunks.push(bytes)
     this.#flushedBytes += bytes.length

@@ -271,6 +271,20 @@ describe('Connection: failures stay local', () => {
   })
 })
 
+describe('Connection: a response past responseBytesMax', () => {
+  it('is answered with the API\'s error response instead of being encoded whole', async () => {
+    const { connect, warnings } = await start({ responseBytesMax: 64 * 1024 })
+    const client = await connect()
+    client.send(requestFrame(60, 1, MODE.LARGE, 1024 * 1024))
+    assert.deepEqual(await client.next(), { correlationId: 1,
+      response: { errorCode: -1, text: null, payload: null } })
+    client.send(requestFrame(60, 2, MODE.LARGE, 1024))
+    assert.equal((await client.next()).response.payload?.length, 1024, 'a small one still goes')
+    assert.ok(warnings.some(line => line.includes('larger than its limit of 65536 bytes')),
+      warnings.join('\n'))
+  })
+})
+
 describe('Connection: a request that cannot be parsed', () => {
   it('answers the requests before it, then closes the connection', async () => {
     const { connect, warnings } = await start()
