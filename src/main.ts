@@ -126,7 +126,6 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     image,
     clock,
     purgatory,
-    fsyncBeforeAck: config.fsyncBeforeAck,
     topicSettings,
     onAppended: (topic, _partition, result, durableMs) => {
       metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)

@@ -15,23 +15,25 @@ import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './internal-topi
 const REPLAY_READ_BYTES = 4 * 1024 * 1024
 
 /**
- * Creates the topic if this is a fresh cluster (Kafka creates it on first use), through the
- * broker's one creation path as its only caller allowed to create internal topics.
+ * Creates an internal topic if this is a fresh cluster (Kafka creates `__consumer_offsets` and
+ * `__transaction_state` on first use), through the broker's one creation path as its only
+ * caller allowed to create internal topics: compacted, with Kafka's 100 MiB
+ * offsets.topic.segment.bytes / transaction.state.log.segment.bytes. Returns its partition count.
  */
-export async function ensureOffsetsTopic (broker: Broker, partitions: number): Promise<number> {
-  const existing = broker.image.topic(CONSUMER_OFFSETS_TOPIC)
+async function ensureInternalTopic (broker: Broker, name: string, partitions: number):
+Promise<number> {
+  const existing = broker.image.topic(name)
   if (existing !== undefined) return existing.partitions.length
   try {
     await broker.topicCreator.create({
-      name: CONSUMER_OFFSETS_TOPIC,
+      name,
       partitions,
       replicationFactor: 1,
-      // Kafka's offsets.topic.segment.bytes default, and compaction (OffsetConfig).
       configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
     }, 'broker')
   } catch (error) {
     // In a cluster every broker starting at once asks for it; one creation wins.
-    const created = broker.image.topic(CONSUMER_OFFSETS_TOPIC)
+    const created = broker.image.topic(name)
     if (!(error instanceof ControllerError) || error.errorName !== 'TOPIC_ALREADY_EXISTS' ||
       created === undefined) throw error
     return created.partitions.length
@@ -39,21 +41,14 @@ export async function ensureOffsetsTopic (broker: Broker, partitions: number): P
   return partitions
 }
 
-/**
- * `__transaction_state` for the transaction coordinator, created like `__consumer_offsets`
- * (Kafka's transaction.state.log.num.partitions, .segment.bytes 100 MiB, compacted).
- */
-export async function ensureTransactionStateTopic (broker: Broker, partitions: number):
+export function ensureOffsetsTopic (broker: Broker, partitions: number): Promise<number> {
+  return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions)
+}
+
+/** `__transaction_state` (transaction.state.log.num.partitions partitions). */
+export function ensureTransactionStateTopic (broker: Broker, partitions: number):
 Promise<number> {
-  const existing = broker.image.topic(TRANSACTION_STATE_TOPIC)
-  if (existing !== undefined) return existing.partitions.length
-  await broker.topicCreator.create({
-    name: TRANSACTION_STATE_TOPIC,
-    partitions,
-    replicationFactor: 1,
-    configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
-  }, 'broker')
-  return partitions
+  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions)
 }
 
 /**

@@ -85,7 +85,6 @@ export interface ReplicaManagerOptions {
   image: MetadataImage
   clock: Clock
   purgatory: Purgatory
-  fsyncBeforeAck: boolean
   topicSettings: (topic: string) => TopicSettings
   onAppended?: (topic: string, partition: number, result: AppendResult, durableMs: number) => void
   onRead?: (topic: string, bytes: number, records: number) => void

@@ -20,7 +20,7 @@ import { validateTopicName } from '../../protocol/topic-name.js'
 import type { TopicInfo } from '../../metadata/image.js'
 import { OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '../authorized-operations.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { isInternalTopic } from '../internal-topics.js'
+import { describeTopic } from './metadata.js'
 import { assert } from '../../util/assert.js'
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
@@ -93,22 +93,13 @@ function missing (name: string): DescribedTopic {
   }
 }
 
+/** Metadata's description of the topic (one definition), with KIP-966's fields added. */
 function describe (topic: TopicInfo, partitions: TopicInfo['partitions']): DescribedTopic {
+  const described = describeTopic({ ...topic, partitions })
   return {
-    errorCode: ERROR.NONE,
-    name: topic.name,
-    topicId: Buffer.from(topic.topicId, 'base64url'),
-    isInternal: isInternalTopic(topic.name),
-    partitions: partitions.map(partition => ({
-      errorCode: ERROR.NONE,
-      partitionIndex: partition.partitionId,
-      leaderId: partition.leader,
-      leaderEpoch: partition.leaderEpoch,
-      replicaNodes: partition.replicas,
-      isrNodes: partition.isr,
-      eligibleLeaderReplicas: [],
-      lastKnownElr: [],
-      offlineReplicas: [],
+    ...described,
+    partitions: described.partitions.map(partition => ({
+      ...partition, eligibleLeaderReplicas: [], lastKnownElr: [],
     })),
     topicAuthorizedOperations: TOPIC_OPERATIONS,
   }
