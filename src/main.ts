@@ -22,7 +22,10 @@ import { GroupCoordinator } from './group/coordinator.js'
 import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
-import type { BrokerConfig } from './config/index.js'
+import { topicConfigValue, type BrokerConfig } from './config/index.js'
+import {
+  IsrChangeCounter, replicationStatus, type ReplicationHealthOptions,
+} from './broker/replication-health.js'
 import { Controller, type MetadataPublisher } from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
@@ -286,6 +289,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     }
   }
   metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
+  await watchReplicationHealth(config, controller, metrics)
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({
@@ -403,6 +407,21 @@ function offsetsLeadershipFollower (coordinator: GroupCoordinator,
       }
     },
   }
+}
+
+/** The replication gauges from the image, and ISR changes as they are committed. */
+async function watchReplicationHealth (config: BrokerConfig, controller: Controller,
+  metrics: Metrics): Promise<void> {
+  const options: ReplicationHealthOptions = {
+    nodeId: config.nodeId,
+    image: controller.image,
+    isActiveController: () => controller.isActive,
+    minInsyncReplicas: topic => Number(topicConfigValue(config,
+      controller.image.topic(topic)?.configs, 'min.insync.replicas')),
+    onIsrChange: kind => metrics.recordIsrChange(kind),
+  }
+  metrics.setReplicationStatusProvider(() => replicationStatus(options))
+  await controller.addPublisher(new IsrChangeCounter(options))
 }
 
 /** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */

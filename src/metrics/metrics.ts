@@ -88,6 +88,35 @@ export interface CleanerTotals {
   uncleanable: number
 }
 
+/**
+ * This broker's partitions by replication health (src/metadata/partition-health.ts), counted
+ * from the metadata image at scrape time. Kafka's ReplicaManager gauges count on the leader
+ * only; OfflinePartitionsCount only on the active controller (0 elsewhere).
+ */
+export interface ReplicationStatusSample {
+  /** Partitions this broker leads (Kafka's LeaderCount). */
+  leaders: number
+  /** Led here, ISR smaller than the replica set (UnderReplicatedPartitions). */
+  underReplicated: number
+  /** Led here, ISR below the effective min.insync.replicas (UnderMinIsrPartitionCount). */
+  underMinIsr: number
+  /** Led here, ISR exactly min.insync.replicas (AtMinIsrPartitionCount, KIP-427). */
+  atMinIsr: number
+  /** On the active controller: partitions without a live leader; 0 on the others. */
+  offline: number
+}
+
+/** One follower of a partition this broker leads, as the leader sees it (hook for #15). */
+export interface FollowerLagSample {
+  topic: string
+  partition: number
+  followerId: number
+  /** Leader's log end offset minus the follower's last reported end offset. */
+  lagRecords: number
+  /** Time since the follower was last caught up to the leader's log end (Kafka's lag time). */
+  lagMs: number
+}
+
 export type Metrics = ReturnType<typeof createMetrics>
 
 /** prom-client default metrics that are gauges named like counters (see the header). */
@@ -159,6 +188,17 @@ export function createMetrics (options: { perPartition: boolean }) {
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
   defineClusterGauges(registers, () => clusterProvider?.())
+  let replicationStatusProvider: (() => ReplicationStatusSample) | undefined
+  let followerLagProvider: () => readonly FollowerLagSample[] = () => []
+  const onReplicationError = (): void => { collectErrors.inc({ provider: 'replication' }) }
+  const replication = defineReplicationMetrics(registers, options.perPartition, () => {
+    try {
+      return replicationStatusProvider?.()
+    } catch {
+      onReplicationError()
+      return undefined
+    }
+  }, guard(() => followerLagProvider(), onReplicationError))
   const retention = defineRetentionMetrics(registers)
   let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
     maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
@@ -167,7 +207,8 @@ export function createMetrics (options: { perPartition: boolean }) {
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
-    help: 'Scrapes where a partition or group provider threw', labelNames: ['provider'], registers,
+    help: 'Scrapes where a partition, group or replication provider threw',
+    labelNames: ['provider'], registers,
   })
 
   return {
@@ -191,6 +232,23 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setCleanerProvider (provider: () => CleanerTotals): void {
       cleanerProvider = provider
+    },
+    setReplicationStatusProvider (provider: () => ReplicationStatusSample): void {
+      replicationStatusProvider = provider
+    },
+    /** The replication layer's followers of partitions led here (issue #15's contract). */
+    setReplicationProvider (provider: () => readonly FollowerLagSample[]): void {
+      followerLagProvider = provider
+    },
+    /** An ISR change committed for a partition this broker leads (Kafka's IsrShrinksPerSec /
+     * IsrExpandsPerSec). */
+    recordIsrChange (kind: 'shrink' | 'expand'): void {
+      if (kind === 'shrink') replication.isrShrinks.inc()
+      else replication.isrExpands.inc()
+    },
+    /** An out-of-sync replica was made leader (Kafka's UncleanLeaderElectionsPerSec). */
+    recordUncleanElection (): void {
+      replication.uncleanElections.inc()
     },
     recordProduce (topicName: string, records: number, bytes: number, durableSeconds: number) {
       const totals = topicTotals.get(topicName)
@@ -594,4 +652,81 @@ function defineClusterGauges (registers: Registers,
   gauge('tributary_cluster_metadata_lag_revisions',
     'etcd revisions between the newest seen and the one this broker\'s image has applied',
     cluster => Math.max(0, cluster.latestRevision - cluster.appliedRevision))
+}
+
+/**
+ * Replication (issue #15), Kafka's kafka.server:type=ReplicaManager and
+ * kafka.controller:type=KafkaController metrics: health counts pulled from the image at scrape,
+ * ISR change and unclean election counters pushed by whoever sees them, and follower lag pulled
+ * from the replication layer. Lag is one series per topic (the worst follower of any of its
+ * partitions) with per-partition metrics on, else one series per broker (its worst follower),
+ * so its cardinality never grows with partitions × replicas; `max()` over either answers "how
+ * far behind is the slowest follower" in a dashboard.
+ */
+function defineReplicationMetrics (registers: Registers, perPartition: boolean,
+  status: () => ReplicationStatusSample | undefined,
+  lags: () => readonly FollowerLagSample[]) {
+  const gauge = (name: string, help: string, read: (s: ReplicationStatusSample) => number):
+  void => {
+    new client.Gauge({ // eslint-disable-line no-new
+      name, help, registers,
+      collect () {
+        const sample = status()
+        if (sample !== undefined) this.set(read(sample))
+      },
+    })
+  }
+  gauge('tributary_partition_leaders', 'Partitions this broker leads (Kafka\'s LeaderCount)',
+    s => s.leaders)
+  gauge('tributary_under_replicated_partitions',
+    'Partitions led here whose ISR is smaller than their replica set (must be 0)',
+    s => s.underReplicated)
+  gauge('tributary_under_min_isr_partitions',
+    'Partitions led here with fewer in-sync replicas than min.insync.replicas: acks=all ' +
+    'produce is refused (must be 0)', s => s.underMinIsr)
+  gauge('tributary_at_min_isr_partitions',
+    'Partitions led here with exactly min.insync.replicas in sync: one more loss refuses ' +
+    'acks=all', s => s.atMinIsr)
+  gauge('tributary_offline_partitions',
+    'On the active controller: partitions with no live leader (must be 0); 0 on the others',
+    s => s.offline)
+  const lagGauge = (name: string, help: string, read: (s: FollowerLagSample) => number):
+  void => {
+    new client.Gauge({ // eslint-disable-line no-new
+      name, help, labelNames: perPartition ? ['topic'] : [], registers,
+      collect () {
+        this.reset()
+        const worst = new Map<string, number>()
+        for (const sample of lags()) {
+          const key = perPartition ? sample.topic : ''
+          worst.set(key, Math.max(worst.get(key) ?? 0, read(sample)))
+        }
+        for (const [topic, value] of worst) {
+          if (perPartition) this.set({ topic }, value)
+          else this.set(value)
+        }
+      },
+    })
+  }
+  lagGauge('tributary_replica_lag_records',
+    'Records the slowest follower of a partition led here is behind the leader\'s log end',
+    s => Math.max(0, s.lagRecords))
+  lagGauge('tributary_replica_lag_seconds',
+    'Seconds since the slowest follower of a partition led here was last caught up',
+    s => Math.max(0, s.lagMs) / 1000)
+  return {
+    isrShrinks: new client.Counter({
+      name: 'tributary_isr_shrinks_total',
+      help: 'ISR shrinks of partitions led here (Kafka\'s IsrShrinksPerSec)', registers,
+    }),
+    isrExpands: new client.Counter({
+      name: 'tributary_isr_expands_total',
+      help: 'ISR expansions of partitions led here (Kafka\'s IsrExpandsPerSec)', registers,
+    }),
+    uncleanElections: new client.Counter({
+      name: 'tributary_unclean_leader_elections_total',
+      help: 'Out-of-sync replicas made leader (unclean.leader.election.enable): data may be ' +
+        'lost (must stay 0)', registers,
+    }),
+  }
 }
