@@ -1,12 +1,15 @@
 /**
  * `tributary cluster info` (brokers with listener, rack, state and which one is the
  * controller; topic count) and `tributary cluster health`:
- * exit 0 when a broker answers Metadata with itself listed, exit 3 while it does not (the
- * compose healthcheck and CI waits rely on that code). `--exit-when-healthy` keeps trying until
+ * exit 0 when a broker answers Metadata with itself and the controller listed and no partition
+ * is offline or under min ISR (issue #15), exit 3 while not (the compose healthcheck and CI
+ * waits rely on that code). `--exit-when-healthy` keeps trying until
  * healthy or `--timeout` ms pass.
  */
 import type { Command } from 'commander'
+import type { KafkaClient } from '../client/client.js'
 import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
+import { partitionList, partitionStates } from './partition-report.js'
 
 export const UNHEALTHY_EXIT_CODE = 3
 
@@ -41,14 +44,13 @@ export function registerClusterCommand (program: Command): void {
       let problem = ''
       for (;;) {
         try {
-          const metadata = await withClient(bootstrap, client => client.metadata())
-          if (metadata.brokers.length > 0 &&
-            metadata.brokers.some(b => b.nodeId === metadata.controllerId)) {
-            print(formatOf(format), { healthy: true, brokers: metadata.brokers.length },
-              () => `healthy: ${metadata.brokers.length} broker(s)`)
+          const healthy = await withClient(bootstrap, checkHealth)
+          if (typeof healthy !== 'string') {
+            print(formatOf(format), { healthy: true, ...healthy },
+              () => `healthy: ${healthy.brokers} broker(s), ${healthy.partitions} partition(s)`)
             return
           }
-          problem = 'no controller among the brokers'
+          problem = healthy
         } catch (error) {
           problem = (error as Error).message
         }
@@ -58,4 +60,31 @@ export function registerClusterCommand (program: Command): void {
         await new Promise(resolve => setTimeout(resolve, 500))
       }
     })
+}
+
+/**
+ * Healthy: a broker answers Metadata listing itself and the controller, and no partition is
+ * offline (no live leader) or under min ISR (acks=all refused). Else one line naming the first
+ * bad partitions and the counts.
+ */
+async function checkHealth (client: KafkaClient):
+Promise<{ brokers: number, partitions: number } | string> {
+  const metadata = await client.metadata([])
+  if (metadata.brokers.length === 0 ||
+    !metadata.brokers.some(b => b.nodeId === metadata.controllerId)) {
+    return 'no controller among the brokers'
+  }
+  const states = await partitionStates(client, null)
+  const offline = states.filter(s => s.health.unavailable)
+  const underMinIsr = states.filter(s => !s.health.unavailable && s.health.underMinIsr)
+  const problems: string[] = []
+  if (offline.length > 0) {
+    problems.push(`${offline.length} offline partition(s) (${partitionList(offline)})`)
+  }
+  if (underMinIsr.length > 0) {
+    problems.push(`${underMinIsr.length} partition(s) under min ISR ` +
+      `(${partitionList(underMinIsr)})`)
+  }
+  if (problems.length > 0) return problems.join('; ')
+  return { brokers: metadata.brokers.length, partitions: states.length }
 }

@@ -1,14 +1,19 @@
 /**
  * `tributary topic list|create|describe|alter-config|add-partitions|delete|delete-records`.
  * `describe` prints Kafka's own field names (`Topic: Partition: Leader: Replicas: Isr:`), as
- * kafka-topics.sh does, so habits and grep scripts carry over.
+ * kafka-topics.sh does, so habits and grep scripts carry over; so do its report options
+ * (`--under-replicated-partitions`, `--unavailable-partitions`, `--under-min-isr-partitions`,
+ * `--at-min-isr-partitions`), which print only the partitions they select.
  */
 import type { Command } from 'commander'
-import type { KafkaClient } from '../client/client.js'
+import type { KafkaClient, TopicMetadata } from '../client/client.js'
 import { KafkaClientError } from '../client/errors.js'
-import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
+import {
+  CliError, formatOf, integerOption, print, table, withClient, type Format,
+} from './output.js'
+import { partitionStates, type PartitionState } from './partition-report.js'
 
-const RESOURCE_TOPIC = 2
+const RESOURCE_TYPE = 2
 
 function parseConfigs (pairs: string[]): Record<string, string> {
   const configs: Record<string, string> = {}
@@ -45,41 +50,35 @@ export function registerTopicCommand (program: Command): void {
       }))
       print(formatOf(format), { created: name }, () => `Created topic ${name}.`)
     })
-  topic.command('describe <name>').description('partitions, leaders, replicas and configs')
-    .action(async (name: string, _options, command: Command) => {
+  topic.command('describe [name]')
+    .description('partitions, leaders, replicas and configs (all topics without a name)')
+    .option('--under-replicated-partitions', 'only partitions whose ISR is smaller than their ' +
+      'replicas', false)
+    .option('--unavailable-partitions', 'only partitions without a live leader', false)
+    .option('--under-min-isr-partitions', 'only partitions with fewer in-sync replicas than ' +
+      'min.insync.replicas, or no leader', false)
+    .option('--at-min-isr-partitions', 'only partitions with exactly min.insync.replicas in sync',
+      false)
+    .action(async (name: string | undefined, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
-      const { metadata, configs, logStartOffsets } = await withClient(bootstrap,
-        async client => {
-          const metadata = await client.metadata([name])
-          // The log start offset (ListOffsets earliest) moves with retention and DeleteRecords.
-          const logStartOffsets = new Map<number, number>()
-          const found = metadata.topics[0]
-          for (const p of found?.errorCode === 0 ? found.partitions : []) {
-            const earliest = await client.listOffsets(name, p.partitionIndex, -2)
-              .catch(() => ({ offset: -1 }))
-            logStartOffsets.set(p.partitionIndex, earliest.offset)
-          }
-          return { metadata, configs: await client.describeConfigs(RESOURCE_TOPIC, name),
-            logStartOffsets }
-        })
-      const described = metadata.topics[0]
-      if (described === undefined || described.errorCode !== 0) {
-        throw new CliError(`topic ${name} does not exist`)
+      const filter = partitionFilter(options)
+      if (filter !== undefined) {
+        await describeFiltered(bootstrap, formatOf(format), name, filter)
+        return
       }
-      const overrides = configs.filter(config => config.source === 1)
-      const policy = configs.find(config => config.name === 'cleanup.policy')?.value ?? 'delete'
-      // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
-      const partitions = [...described.partitions]
-        .sort((a, b) => a.partitionIndex - b.partitionIndex)
-        .map(p => ({ ...p, logStartOffset: logStartOffsets.get(p.partitionIndex) ?? -1 }))
-      print(formatOf(format), { topic: name, cleanupPolicy: policy, partitions, configs }, () => [
-        `Topic: ${name}\tPartitionCount: ${partitions.length}\tReplicationFactor: ` +
-        `${partitions[0]?.replicaNodes.length ?? 0}\tCleanupPolicy: ${policy}\t` +
-        'Configs: ' + overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
-        ...partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
-          `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
-          `Isr: ${p.isrNodes.join(',')}\tLogStartOffset: ${p.logStartOffset}`),
-      ].join('\n'))
+      const described = await withClient(bootstrap, async client => {
+        const names = name !== undefined ? [name] : (await client.metadata()).topics
+          .map(t => t.name).filter((t): t is string => t !== null).sort()
+        const topics = []
+        for (const topicName of names) topics.push(await describeOne(client, topicName))
+        return topics
+      })
+      if (name !== undefined) {
+        const one = described[0] as DescribedTopic
+        print(formatOf(format), one, () => describedText(one))
+      } else {
+        print(formatOf(format), described, () => described.map(describedText).join('\n'))
+      }
     })
   topic.command('alter-config <name>').description('set or delete topic configs')
     .option('--set <name=value>', 'set a config (repeatable)', collect, [])
@@ -148,4 +147,89 @@ async function explainDeleteRecords (client: KafkaClient, topic: string, partiti
   } catch {
     return error
   }
+}
+
+interface DescribedTopic {
+  topic: string
+  cleanupPolicy: string
+  partitions: (TopicMetadata['partitions'][number] & { logStartOffset: number })[]
+  configs: { name: string, value: string | null, source: number, readOnly: boolean }[]
+}
+
+async function describeOne (client: KafkaClient, name: string): Promise<DescribedTopic> {
+  const metadata = await client.metadata([name])
+  const found = metadata.topics[0]
+  if (found === undefined || found.errorCode !== 0) {
+    throw new CliError(`topic ${name} does not exist`)
+  }
+  // The log start offset (ListOffsets earliest) moves with retention and DeleteRecords.
+  const logStartOffsets = new Map<number, number>()
+  for (const p of found.partitions) {
+    const earliest = await client.listOffsets(name, p.partitionIndex, -2)
+      .catch(() => ({ offset: -1 }))
+    logStartOffsets.set(p.partitionIndex, earliest.offset)
+  }
+  const configs = await client.describeConfigs(RESOURCE_TYPE, name)
+  const cleanupPolicy = configs.find(config => config.name === 'cleanup.policy')?.value ??
+    'delete'
+  // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
+  const partitions = [...found.partitions]
+    .sort((a, b) => a.partitionIndex - b.partitionIndex)
+    .map(p => ({ ...p, logStartOffset: logStartOffsets.get(p.partitionIndex) ?? -1 }))
+  return { topic: name, cleanupPolicy, partitions, configs }
+}
+
+function describedText (described: DescribedTopic): string {
+  const { topic: name, partitions, cleanupPolicy: policy } = described
+  const overrides = described.configs.filter(config => config.source === 1)
+  return [
+    `Topic: ${name}\tPartitionCount: ${partitions.length}\tReplicationFactor: ` +
+    `${partitions[0]?.replicaNodes.length ?? 0}\tCleanupPolicy: ${policy}\t` +
+    'Configs: ' + overrides.map(config => `${config.name}=${config.value ?? ''}`).join(','),
+    ...partitions.map(p => `\tTopic: ${name}\tPartition: ${p.partitionIndex}\t` +
+      `Leader: ${p.leaderId}\tReplicas: ${p.replicaNodes.join(',')}\t` +
+      `Isr: ${p.isrNodes.join(',')}\tLogStartOffset: ${p.logStartOffset}`),
+  ].join('\n')
+}
+
+type PartitionFilter = (state: PartitionState) => boolean
+
+/**
+ * kafka-topics.sh --describe's report options (TopicCommand.PartitionDescription): at most one;
+ * --under-min-isr-partitions also lists partitions without a leader, as Kafka's does.
+ */
+function partitionFilter (options: Record<string, unknown>): PartitionFilter | undefined {
+  const filters: [string, PartitionFilter][] = [
+    ['underReplicatedPartitions', s => s.health.underReplicated],
+    ['unavailablePartitions', s => s.health.unavailable],
+    ['underMinIsrPartitions', s => s.health.unavailable || s.health.underMinIsr],
+    ['atMinIsrPartitions', s => s.health.atMinIsr],
+  ]
+  const chosen = filters.filter(([option]) => options[option] === true)
+  if (chosen.length > 1) {
+    throw new CliError('give only one of --under-replicated-partitions, ' +
+      '--unavailable-partitions, --under-min-isr-partitions, --at-min-isr-partitions', 2)
+  }
+  return chosen[0]?.[1]
+}
+
+/** Only the partitions a report option selects, one line each (as kafka-topics.sh prints). */
+async function describeFiltered (bootstrap: string, format: Format, name: string | undefined,
+  filter: PartitionFilter): Promise<void> {
+  const states = await withClient(bootstrap, async client => {
+    try {
+      return await partitionStates(client, name === undefined ? null : [name])
+    } catch (error) {
+      if (error instanceof KafkaClientError && error.errorName === 'UNKNOWN_TOPIC_OR_PARTITION') {
+        throw new CliError(`topic ${String(name)} does not exist`)
+      }
+      throw error
+    }
+  })
+  const selected = states.filter(filter)
+  print(format, selected.map(s => ({ topic: s.topic, partition: s.partition, leader: s.leader,
+    replicas: s.replicas, isr: s.isr, minIsr: s.minIsr })), () => selected.map(s =>
+    `\tTopic: ${s.topic}\tPartition: ${s.partition}\tLeader: ${s.leader}\t` +
+    `Replicas: ${s.replicas.join(',')}\tIsr: ${s.isr.join(',')}\tMinIsr: ${s.minIsr}`)
+    .join('\n'))
 }
