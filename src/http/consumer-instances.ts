@@ -22,6 +22,7 @@ import { Reader } from '../protocol/reader.js'
 import { Writer } from '../protocol/writer.js'
 import { assert } from '../util/assert.js'
 import { clampTimeoutMs } from '../util/timeout.js'
+import type { LeaderRouter } from './leader-router.js'
 import { HttpError } from './errors.js'
 import {
   CONSUME_RECORD_BYTES, consumeRecords, type ConsumedRecord, type IsolationLevel,
@@ -81,11 +82,13 @@ export class ConsumerInstance {
   #joining: Promise<void> | undefined
   #timer: NodeJS.Timeout | undefined
   readonly #broker: Broker
+  readonly #router: LeaderRouter
   readonly #groups: GroupCoordinator
 
-  constructor (broker: Broker, groups: GroupCoordinator, groupId: string, topics: string[],
-    settings: InstanceSettings, instanceId = `rest-${randomUUID()}`) {
-    this.#broker = broker
+  constructor (router: LeaderRouter, groups: GroupCoordinator, groupId: string,
+    topics: string[], settings: InstanceSettings, instanceId = `rest-${randomUUID()}`) {
+    this.#router = router
+    this.#broker = router.broker
     this.#groups = groups
     this.groupId = groupId
     this.topics = topics
@@ -207,7 +210,7 @@ export class ConsumerInstance {
             : this.settings.isolation === 'read_committed' ? log.lastStableOffset
               : this.#broker.replicaManager.highWatermark(log)
         }
-        const read = await consumeRecords(this.#broker, topic, partition, position,
+        const read = await consumeRecords(this.#router, topic, partition, position,
           limit - result.length, 0, undefined,
           { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 },
           this.settings.isolation)
@@ -279,13 +282,15 @@ export interface InstanceLimits {
 export class ConsumerInstances {
   readonly #instances = new Map<string, ConsumerInstance | PendingInstance>()
   readonly #broker: Broker
+  readonly #router: LeaderRouter
   readonly #limits: InstanceLimits
   readonly #sweeper: NodeJS.Timeout
 
-  constructor (broker: Broker, limits: InstanceLimits) {
+  constructor (router: LeaderRouter, limits: InstanceLimits) {
     assert(Number.isInteger(limits.max) && limits.max >= 0,
       `consumer instance limit ${limits.max} is not a count`)
-    this.#broker = broker
+    this.#router = router
+    this.#broker = router.broker
     this.#limits = { timeoutMs: clampTimeoutMs(limits.timeoutMs), max: limits.max }
     // Sweep often enough to honour the timeout, never faster than every 100 ms.
     this.#sweeper = setInterval(() => this.#sweep(),
@@ -320,7 +325,7 @@ export class ConsumerInstances {
         throw new HttpError(404, 1, `body.topics: topic '${topic}' not found`)
       }
     }
-    const instance = new ConsumerInstance(this.#broker, groups, groupId, topics, settings,
+    const instance = new ConsumerInstance(this.#router, groups, groupId, topics, settings,
       instanceId)
     this.#checkRoom(groupId, instance.instanceId)
     this.#instances.set(ConsumerInstances.#key(groupId, instance.instanceId), instance)

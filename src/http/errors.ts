@@ -40,6 +40,12 @@ export function fromKafkaError (errorName: string, message: string, field?: stri
       return new HttpError(422, 6, named)
     case 'REQUEST_TIMED_OUT': return new HttpError(504, 1, named)
     case 'LEADER_NOT_AVAILABLE': return new HttpError(503, 3, `${named} (retry shortly)`)
+    // Leadership moved after this broker looked it up, or this broker was fenced: retriable.
+    case 'NOT_LEADER_OR_FOLLOWER': return new HttpError(503, 4, `${named} (retry shortly)`)
+    // acks=all with fewer in-sync replicas than min.insync.replicas (issue #15). After append,
+    // the records are in the leader's log but not acknowledged, as Kafka's producer sees it.
+    case 'NOT_ENOUGH_REPLICAS': case 'NOT_ENOUGH_REPLICAS_AFTER_APPEND':
+      return new HttpError(503, 7, `${named} (retry shortly)`)
     default: return new HttpError(500, 2, `Kafka error ${errorName}: ${named}`)
   }
 }

@@ -2,7 +2,9 @@
  * Produce and consume for the HTTP routes, on the broker's own paths: a produce builds one
  * record batch per partition and appends it through `ReplicaManager.appendRecords`, the very
  * call Kafka Produce makes (same validation, durability and metrics); a consume reads through
- * `readPartition`, long-polling in the same purgatory as Fetch, at an isolation level (KIP-98):
+ * `readPartition`, long-polling in the same purgatory as Fetch. In a cluster, a partition led
+ * by another broker is produced to and read from there, over the Kafka protocol
+ * (leader-router.ts). Reads are at an isolation level (KIP-98):
  * read_committed reads up to the last stable offset and drops the records of aborted
  * transactions with the list Fetch answers; read_uncommitted reads up to the high watermark.
  * Neither shows transaction markers (control batches), and a read that held only dropped
@@ -11,13 +13,13 @@
 import type { Broker } from '../broker/broker.js'
 import { ControllerError } from '../controller/controller.js'
 import { partitionKey } from '../broker/delayed-operations.js'
-import { PartitionError } from '../broker/replica-manager.js'
 import { partitionForKey } from '../client/partitioner.js'
 import { withoutAbortedBatches } from '../records/aborted-transactions.js'
 import { iterateRecords, type Record as LogRecord } from '../records/batch.js'
 import { buildRecordBatch, type RecordInput } from '../records/builder.js'
 import { fromBytes } from './codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from './errors.js'
+import type { LeaderRouter } from './leader-router.js'
 
 export interface OutgoingMessage {
   key: Buffer | null
@@ -88,9 +90,9 @@ export interface ProduceFields {
 const NATIVE_FIELDS: ProduceFields = { topic: 'body.topic', messages: 'body.messages' }
 
 /** Produces in request order; returns where and with what timestamp each message went. */
-export async function produceMessages (broker: Broker, topic: string,
+export async function produceMessages (router: LeaderRouter, topic: string,
   messages: OutgoingMessage[], acks: number, fields = NATIVE_FIELDS): Promise<ProduceResult[]> {
-  const count = await partitionCountForProduce(broker, topic, fields.topic)
+  const count = await partitionCountForProduce(router.broker, topic, fields.topic)
   // One create time for the messages that bring none, so the response can echo it.
   const nowMs = Date.now()
   let roundRobin = Math.floor(Math.random() * count)
@@ -118,24 +120,13 @@ export async function produceMessages (broker: Broker, topic: string,
         timestamp: (results[index] as ProduceResult).timestamp }
     })
     const batch = await buildRecordBatch(records)
-    const append = broker.replicaManager.appendRecords(topic, partition, batch)
-    if (acks === 0) {
-      append.catch(() => undefined)
-      return
-    }
-    try {
-      const result = await append
-      indexes.forEach((index, i) => {
-        const stored = results[index] as ProduceResult
-        stored.offset = result.baseOffset + i
-        if (result.logAppendTimeMs !== -1) stored.timestamp = result.logAppendTimeMs
-      })
-    } catch (error) {
-      if (error instanceof PartitionError) {
-        throw fromKafkaError(error.errorName, error.message, fields.messages)
-      }
-      throw error
-    }
+    const result = await router.append(topic, partition, batch, acks, fields.messages)
+    if (result === undefined) return
+    indexes.forEach((index, i) => {
+      const stored = results[index] as ProduceResult
+      stored.offset = result.baseOffset + i
+      if (result.logAppendTimeMs !== -1) stored.timestamp = result.logAppendTimeMs
+    })
   })
   await Promise.all(appends)
   return results
@@ -164,24 +155,19 @@ export const HTTP_DEFAULT_ISOLATION: IsolationLevel = 'read_committed'
  * Up to `limit` records and the budget's bytes from `offset` (`bytes` says how many were
  * returned, for a caller that spreads one budget over several partitions).
  */
-export async function consumeRecords (broker: Broker, topic: string, partition: number,
+export async function consumeRecords (router: LeaderRouter, topic: string, partition: number,
   offset: number, limit: number, maxWaitMs: number, signal?: AbortSignal,
   budget = WHOLE_BUDGET, isolation: IsolationLevel = HTTP_DEFAULT_ISOLATION):
   Promise<{ records: ConsumedRecord[], nextOffset: number, highWatermark: number,
     bytes: number }> {
-  if (partition >= partitionCount(broker, topic)) throw PARTITION_NOT_FOUND(topic, partition)
+  if (partition >= partitionCount(router.broker, topic)) {
+    throw PARTITION_NOT_FOUND(topic, partition)
+  }
   const deadline = Date.now() + maxWaitMs
   for (;;) {
-    let read
-    try {
-      read = await broker.replicaManager.readPartition(topic, partition, offset,
-        CONSUME_READ_BYTES, true, isolation === 'read_committed')
-    } catch (error) {
-      if (error instanceof PartitionError) {
-        throw fromKafkaError(error.errorName, error.message, 'offset')
-      }
-      throw error
-    }
+    // On another broker's partition the read is a Fetch that itself waits for records.
+    const read = await router.read(topic, partition, offset, CONSUME_READ_BYTES,
+      isolation === 'read_committed', Math.max(0, deadline - Date.now()), 'offset', signal)
     const visible = withoutAbortedBatches(read.records, read.abortedTransactions ?? [])
     const { records, bytes } = await decodeRecords(visible.records, offset, limit, budget)
     const remainingMs = deadline - Date.now()
@@ -200,8 +186,14 @@ export async function consumeRecords (broker: Broker, topic: string, partition: 
         bytes,
       }
     }
-    await broker.replicaManager.purgatory.wait([partitionKey(topic, partition)], remainingMs,
-      signal)
+    if (read.waited) {
+      // The leader's Fetch waited already; one that came back early and empty (its purgatory
+      // full) is not retried in a tight loop.
+      if (read.records.length === 0) await pause(Math.min(remainingMs, 100))
+      continue
+    }
+    await router.broker.replicaManager.purgatory.wait([partitionKey(topic, partition)],
+      remainingMs, signal)
   }
 }
 
@@ -234,4 +226,8 @@ function recordBytes (record: LogRecord): number {
   let size = (record.key?.length ?? 0) + (record.value?.length ?? 0)
   for (const header of record.headers) size += header.key.length + (header.value?.length ?? 0)
   return size
+}
+
+function pause (ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms))
 }

@@ -20,6 +20,7 @@ import { registerApiV1 } from './routes/api-v1.js'
 import { registerRestProxyV2, V2, V2_BINARY, V2_JSON } from './routes/rest-proxy.js'
 import { registerConsumers } from './routes/consumers.js'
 import { ConsumerInstances } from './consumer-instances.js'
+import { LeaderRouter } from './leader-router.js'
 import { OpenStreams } from './open-streams.js'
 import { addSharedSchemas, FORMAT_MEANINGS, PATTERN_MEANINGS, ref, TAG } from './schemas.js'
 
@@ -202,9 +203,11 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
   registerOperations(app, options)
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger())
   const streams = new OpenStreams(options.sseStreamsMax)
-  registerApiV1(app, options.broker, streams)
-  registerRestProxyV2(app, options.broker)
-  const instances = new ConsumerInstances(options.broker, {
+  // Produce and consume run on the partition's leader, here or on another broker.
+  const router = new LeaderRouter(options.broker)
+  registerApiV1(app, router, streams)
+  registerRestProxyV2(app, router)
+  const instances = new ConsumerInstances(router, {
     timeoutMs: options.consumerInstanceTimeoutMs,
     max: options.consumerInstancesMax,
   })
@@ -218,7 +221,10 @@ export async function buildHttpApp (options: HttpServerOptions): Promise<Fastify
     if (streams.closing) reply.header('connection', 'close')
     return payload
   })
-  app.addHook('onClose', async () => { await instances.closeAll() })
+  app.addHook('onClose', async () => {
+    await instances.closeAll()
+    router.close()
+  })
   return app
 }
 

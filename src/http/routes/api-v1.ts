@@ -8,6 +8,7 @@ import type { Broker } from '../../broker/broker.js'
 import { ControllerError } from '../../controller/controller.js'
 import { headersFor, toBytes, withJsonParts } from '../codec.js'
 import { fromKafkaError, HttpError, PARTITION_NOT_FOUND, TOPIC_NOT_FOUND } from '../errors.js'
+import type { LeaderRouter } from '../leader-router.js'
 import type { OpenStreams } from '../open-streams.js'
 import {
   consumeRecords, HTTP_DEFAULT_ISOLATION, produceMessages, type IsolationLevel,
@@ -32,13 +33,14 @@ interface ProduceBody {
     headers?: Record<string, string | null> }[]
 }
 
-export function registerApiV1 (app: FastifyInstance, broker: Broker, streams: OpenStreams): void {
-  registerTopics(app, broker)
-  registerProduce(app, broker)
-  registerConsume(app, broker, streams)
+export function registerApiV1 (app: FastifyInstance, router: LeaderRouter,
+  streams: OpenStreams): void {
+  registerTopics(app, router.broker)
+  registerProduce(app, router)
+  registerConsume(app, router, streams)
 }
 
-function registerProduce (app: FastifyInstance, broker: Broker): void {
+function registerProduce (app: FastifyInstance, router: LeaderRouter): void {
   app.post('/api/v1/produce', {
     schema: {
       tags, ...media,
@@ -68,12 +70,13 @@ function registerProduce (app: FastifyInstance, broker: Broker): void {
         ...(partition === undefined ? {} : { partition }),
       }
     })
-    const results = await produceMessages(broker, body.topic, messages, acks)
+    const results = await produceMessages(router, body.topic, messages, acks)
     return sendBody(request, reply, { topic: body.topic, results })
   })
 }
 
-function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStreams): void {
+function registerConsume (app: FastifyInstance, router: LeaderRouter,
+  streams: OpenStreams): void {
 
   app.get('/api/v1/consume', {
     schema: {
@@ -99,7 +102,7 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
   }, async (request, reply) => {
     const query = request.query as { topic: string, partition: number, offset: number,
       limit?: number, max_wait_ms?: number, isolation_level?: IsolationLevel }
-    const result = await consumeRecords(broker, query.topic, query.partition, query.offset,
+    const result = await consumeRecords(router, query.topic, query.partition, query.offset,
       query.limit ?? 100, query.max_wait_ms ?? 0, streams.signalFor(reply), undefined,
       query.isolation_level ?? HTTP_DEFAULT_ISOLATION)
     return sendBody(request, reply, {
@@ -127,7 +130,7 @@ function registerConsume (app: FastifyInstance, broker: Broker, streams: OpenStr
           '"key":"user:123","value":"login","timestamp":1640995200000,"headers":{}}\n\n'] } } } },
       ...ERROR_RESPONSES },
     },
-  }, (request, reply) => stream(broker, streams, request, reply))
+  }, (request, reply) => stream(router, streams, request, reply))
 }
 
 function registerTopics (app: FastifyInstance, broker: Broker): void {
@@ -203,10 +206,10 @@ function streamStart (request: FastifyRequest, partition: number): number {
   return Number(match[2]) + 1
 }
 
-async function stream (broker: Broker, streams: OpenStreams, request: FastifyRequest,
+async function stream (router: LeaderRouter, streams: OpenStreams, request: FastifyRequest,
   reply: FastifyReply): Promise<void> {
   const { topic, partition } = request.params as { topic: string, partition: number }
-  const topicInfo = broker.image.topic(topic)
+  const topicInfo = router.broker.image.topic(topic)
   if (topicInfo === undefined) throw TOPIC_NOT_FOUND(topic)
   if (partition >= topicInfo.partitions.length) throw PARTITION_NOT_FOUND(topic, partition)
   let offset = streamStart(request, partition)
@@ -221,7 +224,7 @@ async function stream (broker: Broker, streams: OpenStreams, request: FastifyReq
   raw.flushHeaders()
   try {
     while (!open.signal.aborted) {
-      const result = await consumeRecords(broker, topic, partition, offset, SSE_LIMIT_PER_READ,
+      const result = await consumeRecords(router, topic, partition, offset, SSE_LIMIT_PER_READ,
         SSE_KEEPALIVE_MS, open.signal, undefined, isolation)
       // Moves past aborted data and markers even when no record came.
       offset = result.nextOffset

@@ -6,7 +6,7 @@
  * REST Proxy's response shapes.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import type { Broker } from '../../broker/broker.js'
+import type { LeaderRouter } from '../leader-router.js'
 import { decodeBase64 } from '../codec.js'
 import { HttpError, TOPIC_NOT_FOUND } from '../errors.js'
 import { produceMessages, type OutgoingMessage } from '../records-service.js'
@@ -35,7 +35,8 @@ function encodeField (request: FastifyRequest, value: unknown, field: string): B
   throw new HttpError(415, 1, `Content-Type must be ${V2_JSON} or ${V2_BINARY}`)
 }
 
-export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void {
+export function registerRestProxyV2 (app: FastifyInstance, router: LeaderRouter): void {
+  const broker = router.broker
   app.get('/topics', {
     schema: { tags, produces: [V2], summary: 'List topic names (REST Proxy v2)',
       response: { 200: { description: 'Topic names', type: 'array', items: { type: 'string' },
@@ -80,7 +81,7 @@ export function registerRestProxyV2 (app: FastifyInstance, broker: Broker): void
         ...(partition === undefined ? {} : { partition }),
       }
     })
-    const results = await produceMessages(broker, topic, messages, -1,
+    const results = await produceMessages(router, topic, messages, -1,
       { topic: 'params.topic', messages: 'body.records' })
     return {
       key_schema_id: null,
