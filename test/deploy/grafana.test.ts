@@ -71,6 +71,26 @@ describe('the Grafana dashboard', () => {
     }
   })
 
+  it('has a Replication row with the health counts, ISR changes, leaders and follower lag',
+    async () => {
+      const board = await dashboard()
+      const titles = board.panels.map(panel => panel.title)
+      const row = titles.indexOf('Replication')
+      assert.ok(row >= 0, 'no Replication row')
+      const replication = board.panels.slice(row + 1)
+      const next = replication.findIndex(panel => panel.type === 'row')
+      const all = (next < 0 ? replication : replication.slice(0, next))
+        .flatMap(panel => (panel.targets ?? []).map(target => target.expr)).join('\n')
+      for (const name of ['tributary_under_replicated_partitions',
+        'tributary_under_min_isr_partitions', 'tributary_offline_partitions',
+        'tributary_isr_shrinks_total', 'tributary_isr_expands_total',
+        'tributary_partition_leaders', 'tributary_replica_lag_records',
+        'tributary_replica_lag_seconds', 'tributary_unclean_leader_elections_total']) {
+        assert.match(all, new RegExp(`\\b${name}\\b`), `the Replication row lacks ${name}`)
+      }
+      assert.ok(titles.includes('Offline partitions (must be 0)'))
+    })
+
   it('uses the provisioned datasource in every panel and variable', async () => {
     const provisioned = YAML.parse(await readFile(path.join(REPO_ROOT,
       'deploy/grafana/provisioning/datasources/prometheus.yml'), 'utf8')) as
