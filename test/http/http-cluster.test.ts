@@ -113,6 +113,25 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
     assert.equal(remote.body.error_code, local.body.error_code)
   })
 
+  it('shuts down within its budget with a forwarded stream and long poll open', async t => {
+    const broker3 = cluster.brokers.get(3)
+    assert.ok(broker3 !== undefined)
+    const opened = await new Promise<http.ClientRequest>((resolve, reject) => {
+      const request = http.get(`${base(3)}/api/v1/topics/routed/partitions/${partition}/` +
+        'stream?offset=4', () => resolve(request))
+      request.on('error', reject)
+    })
+    opened.on('error', () => undefined)
+    const polling = on(3)('GET', `/api/v1/consume?topic=routed&partition=${partition}` +
+      '&offset=4&max_wait_ms=30000').catch(() => undefined)
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const started = Date.now()
+    assert.equal(await broker3.stop(), 0)
+    t.diagnostic(`stopped after ${Date.now() - started} ms`)
+    await polling
+    opened.destroy()
+  })
+
   it('answers 503 while the partition has no live leader', async () => {
     await cluster.brokers.get(2)?.kill()
     const answer = await eventually('LEADER_NOT_AVAILABLE once the session expired', async () => {
