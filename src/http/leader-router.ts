@@ -32,7 +32,7 @@ const PRODUCE_INFLIGHT_MAX = 64
 const PRODUCE_WAITING_MAX = 1024
 /** Fetches in flight to one broker at once, one per connection. */
 const FETCH_CONNECTIONS_MAX = 64
-/** Kafka's request.timeout.ms default: the leader's own produce wait (acks=all) is bounded by it. */
+/** Kafka's request.timeout.ms default; it also bounds the leader's own acks=all wait. */
 const REQUEST_TIMEOUT_MS = 30_000
 /** Beyond a request's own wait, time for its answer to travel. */
 const ANSWER_MARGIN_MS = 5_000

@@ -72,6 +72,10 @@ describe('replication tools on a three-broker cluster', { skip }, () => {
     const health = await cli(['cluster', 'health'])
     assert.equal(health.status, 0, health.stderr)
     assert.match(health.stdout, /^healthy: 3 broker\(s\), \d+ partition\(s\)/)
+    const all = await json(['topic', 'describe'])
+    assert.deepEqual(all.map((t: any) => t.topic).filter((n: string) => !n.startsWith('__')),
+      ['solo', 'spread', 'strict'], 'without a name, every topic')
+    assert.equal(all.find((t: any) => t.topic === 'spread').partitions[0].isrNodes.length, 3)
     assert.deepEqual(await json(['topic', 'describe', '--under-replicated-partitions']), [])
     assert.deepEqual(await json(['topic', 'describe', '--unavailable-partitions']), [])
     // At min ISR: strict (3 of 3), and every RF=1 partition (1 of the default 1), not spread.
