@@ -202,14 +202,11 @@ export class ConsumerInstance {
       for (const { topic, partition } of this.assignment) {
         const key = `${topic}\u0000${partition}`
         let position = this.positions.get(key) ?? committed.get(key)?.offset
-        if (position === undefined) {
-          const log = this.#broker.replicaManager.log(topic, partition)
-          // "latest" at read_committed is the last stable offset, as Kafka's ListOffsets answers.
-          position = log === undefined ? 0 : this.settings.autoOffsetReset === 'earliest'
-            ? log.logStartOffset
-            : this.settings.isolation === 'read_committed' ? log.lastStableOffset
-              : this.#broker.replicaManager.highWatermark(log)
-        }
+        // "latest" at read_committed is the last stable offset, as Kafka's ListOffsets answers;
+        // on the partition's leader, here or on another broker.
+        position ??= await this.#router.startOffset(topic, partition,
+          this.settings.autoOffsetReset === 'earliest' ? 'earliest' : 'latest',
+          this.settings.isolation === 'read_committed')
         const read = await consumeRecords(this.#router, topic, partition, position,
           limit - result.length, 0, undefined,
           { maxBytes: CONSUME_RECORD_BYTES - bytes, minOneRecord: result.length === 0 },

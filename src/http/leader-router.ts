@@ -6,8 +6,8 @@
  * NOT_LEADER_OR_FOLLOWER, which the HTTP client gets as a retriable 503.
  *
  * Connections (per other broker, at its registered address; bounded by the cluster's size):
- * - one shared connection for Produce, pipelined up to PRODUCE_INFLIGHT_MAX requests (as a
- *   Kafka producer keeps one connection per broker);
+ * - one shared connection for Produce (and ListOffsets), pipelined up to PRODUCE_INFLIGHT_MAX
+ *   requests (as a Kafka producer keeps one connection per broker);
  * - up to FETCH_CONNECTIONS_MAX connections for Fetch, each carrying one fetch at a time:
  *   Kafka answers a connection's requests in order, so a long poll that waits for records
  *   would hold every request queued behind it. Past the cap a consume answers 503 at once
@@ -23,6 +23,7 @@ import type { Broker } from '../broker/broker.js'
 import { PartitionError, type PartitionRead } from '../broker/replica-manager.js'
 import { KafkaConnection, KafkaConnectionError } from '../client/connection.js'
 import { Fetch } from '../protocol/apis/fetch.js'
+import { ListOffsets } from '../protocol/apis/list-offsets.js'
 import { Produce } from '../protocol/apis/produce.js'
 import { errorByCode } from '../protocol/errors.js'
 import { fromKafkaError, HttpError } from './errors.js'
@@ -117,6 +118,25 @@ export class LeaderRouter {
     return { ...read, waited: true }
   }
 
+  /**
+   * Where a new reader starts: the log start offset (`earliest`), or the end it may read to
+   * (`latest`: the last stable offset at read_committed, else the high watermark), as Kafka's
+   * ListOffsets answers -2 and -1.
+   */
+  async startOffset (topic: string, partition: number, from: 'earliest' | 'latest',
+    readCommitted: boolean): Promise<number> {
+    const route = this.route(topic, partition)
+    if (route.local) {
+      const replicas = this.broker.replicaManager
+      const log = replicas.log(topic, partition)
+      if (log === undefined) return 0
+      if (from === 'earliest') return log.logStartOffset
+      return readCommitted ? log.lastStableOffset : replicas.highWatermark(log)
+    }
+    return this.#remote(route.leaderId).listOffset(topic, partition,
+      from === 'earliest' ? -2 : -1, readCommitted)
+  }
+
   #remote (brokerId: number): RemoteBroker {
     if (this.#closed) throw new HttpError(503, 2, 'the server is shutting down')
     const info = this.broker.image.brokers.get(brokerId)
@@ -188,6 +208,24 @@ class RemoteBroker {
       if (result === undefined) throw this.#unanswered('Produce')
       this.#check(result.errorCode, result.errorMessage, field)
       return { baseOffset: result.baseOffset, logAppendTimeMs: result.logAppendTimeMs }
+    } catch (error) {
+      throw this.#asHttp(error)
+    }
+  }
+
+  /** ListOffsets for one partition (-2: earliest, -1: latest), on the shared connection. */
+  async listOffset (topic: string, partition: number, timestamp: number,
+    readCommitted: boolean): Promise<number> {
+    try {
+      const response = await (await this.#produceConnection()).send(ListOffsets, {
+        replicaId: -1, isolationLevel: readCommitted ? 1 : 0,
+        topics: [{ name: topic, partitions: [{ partitionIndex: partition,
+          currentLeaderEpoch: -1, timestamp }] }],
+      })
+      const result = response.topics[0]?.partitions[0]
+      if (result === undefined) throw this.#unanswered('ListOffsets')
+      this.#check(result.errorCode, null, 'partition')
+      return result.offset
     } catch (error) {
       throw this.#asHttp(error)
     }

@@ -3,7 +3,8 @@
  * reach the partition's leader, as through a REST proxy. Produce over HTTP to broker 1 for a
  * partition broker 2 leads, read it back over HTTP from broker 3 (offset reads, a long poll
  * woken by a later produce, a server-sent-event stream), REST Proxy v2 produce, the same error
- * answers as on the leader itself, and 503 while the partition has no live leader.
+ * answers as on the leader itself, an HTTP consumer starting at the remote latest offset, a
+ * prompt shutdown with forwarded reads open, and 503 while the partition has no live leader.
  */
 import assert from 'node:assert/strict'
 import http from 'node:http'
@@ -113,17 +114,41 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
     assert.equal(remote.body.error_code, local.body.error_code)
   })
 
+  it('starts an HTTP consumer at the remote leader\'s latest offset', async () => {
+    // The instance lives on its group's coordinator; that must not be the partition's leader.
+    const client = cluster.clientOf(1)
+    let group = ''
+    let coordinator = -1
+    for (let i = 0; coordinator !== 1 && coordinator !== 3; i++) {
+      group = `http-group-${i}`
+      coordinator = (await client.findCoordinator(group)).nodeId
+    }
+    const created = await on(coordinator)('POST', '/api/v1/consumer-groups', { group_id: group,
+      topics: ['routed'], auto_offset_reset: 'latest' })
+    assert.equal(created.status, 201, JSON.stringify(created.body))
+    const first = await on(coordinator)('GET', `${created.body.base_uri}/records?max_wait_ms=0`)
+    assert.equal(first.status, 200, JSON.stringify(first.body))
+    assert.deepEqual(first.body.records ?? first.body, [], 'nothing before latest')
+    await on(1)('POST', '/api/v1/produce', { topic: 'routed', partition,
+      messages: [{ value: 'after join' }] })
+    const next = await on(coordinator)('GET', `${created.body.base_uri}/records?max_wait_ms=5000`)
+    const records = next.body.records ?? next.body
+    assert.deepEqual(records.map((r: any) => [r.partition, r.offset, r.value]),
+      [[partition, 4, 'after join']])
+    await on(coordinator)('DELETE', created.body.base_uri)
+  })
+
   it('shuts down within its budget with a forwarded stream and long poll open', async t => {
     const broker3 = cluster.brokers.get(3)
     assert.ok(broker3 !== undefined)
     const opened = await new Promise<http.ClientRequest>((resolve, reject) => {
       const request = http.get(`${base(3)}/api/v1/topics/routed/partitions/${partition}/` +
-        'stream?offset=4', () => resolve(request))
+        'stream?offset=5', () => resolve(request))
       request.on('error', reject)
     })
     opened.on('error', () => undefined)
     const polling = on(3)('GET', `/api/v1/consume?topic=routed&partition=${partition}` +
-      '&offset=4&max_wait_ms=30000').catch(() => undefined)
+      '&offset=5&max_wait_ms=30000').catch(() => undefined)
     await new Promise(resolve => setTimeout(resolve, 300))
     const started = Date.now()
     assert.equal(await broker3.stop(), 0)
