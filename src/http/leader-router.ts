@@ -66,6 +66,7 @@ export class LeaderRouter {
     // Unknown topic or partition: the local path answers it as it always has.
     if (leader === undefined || leader === nodeId) return { local: true }
     if (leader < 0 || !this.broker.image.brokers.has(leader)) {
+      this.#forget(leader)
       throw fromKafkaError('LEADER_NOT_AVAILABLE', `${topic}-${partition} has no live leader`)
     }
     return { local: false, leaderId: leader }
@@ -141,6 +142,7 @@ export class LeaderRouter {
     if (this.#closed) throw new HttpError(503, 2, 'the server is shutting down')
     const info = this.broker.image.brokers.get(brokerId)
     if (info === undefined) {
+      this.#forget(brokerId)
       throw fromKafkaError('LEADER_NOT_AVAILABLE', `broker ${brokerId} is not live`)
     }
     const address = `${info.host}:${info.port}`
@@ -151,6 +153,12 @@ export class LeaderRouter {
       this.#remotes.set(brokerId, remote)
     }
     return remote
+  }
+
+  /** A broker that left: its connections go, so the map holds only brokers still used. */
+  #forget (brokerId: number): void {
+    this.#remotes.get(brokerId)?.close()
+    this.#remotes.delete(brokerId)
   }
 
   /** Closes every connection; forwarded requests still in flight fail with 503. */

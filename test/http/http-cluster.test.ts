@@ -115,40 +115,47 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
   })
 
   it('starts an HTTP consumer at the remote leader\'s latest offset', async () => {
-    // The instance lives on its group's coordinator; that must not be the partition's leader.
-    const client = cluster.clientOf(1)
-    let group = ''
-    let coordinator = -1
-    for (let i = 0; coordinator !== 1 && coordinator !== 3; i++) {
-      group = `http-group-${i}`
-      coordinator = (await client.findCoordinator(group)).nodeId
+    // The instance lives on its group's coordinator; it reads a partition another broker leads.
+    const group = 'http-group'
+    const coordinator = (await cluster.clientOf(1).findCoordinator(group)).nodeId
+    const routed = (await metadataFrom(cluster, coordinator, ['routed'])).topics[0]
+    const remote = routed?.partitions.find(p => p.leaderId !== coordinator)?.partitionIndex
+    assert.ok(remote !== undefined, `a partition not led by broker ${coordinator}`)
+    const produce = async (value: string): Promise<number> => {
+      const produced = await on(1)('POST', '/api/v1/produce', { topic: 'routed',
+        partition: remote, messages: [{ value }] })
+      assert.equal(produced.status, 200, JSON.stringify(produced.body))
+      return produced.body.results[0].offset as number
     }
+    await produce('before join')
     const created = await on(coordinator)('POST', '/api/v1/consumer-groups', { group_id: group,
       topics: ['routed'], auto_offset_reset: 'latest' })
     assert.equal(created.status, 201, JSON.stringify(created.body))
     const first = await on(coordinator)('GET', `${created.body.base_uri}/records?max_wait_ms=0`)
     assert.equal(first.status, 200, JSON.stringify(first.body))
     assert.deepEqual(first.body.records ?? first.body, [], 'nothing before latest')
-    await on(1)('POST', '/api/v1/produce', { topic: 'routed', partition,
-      messages: [{ value: 'after join' }] })
+    const offset = await produce('after join')
     const next = await on(coordinator)('GET', `${created.body.base_uri}/records?max_wait_ms=5000`)
     const records = next.body.records ?? next.body
     assert.deepEqual(records.map((r: any) => [r.partition, r.offset, r.value]),
-      [[partition, 4, 'after join']])
+      [[remote, offset, 'after join']])
     await on(coordinator)('DELETE', created.body.base_uri)
   })
 
   it('shuts down within its budget with a forwarded stream and long poll open', async t => {
     const broker3 = cluster.brokers.get(3)
     assert.ok(broker3 !== undefined)
+    // Both read from the log end, so they wait on the leader.
+    const end = (await on(3)('GET', `/api/v1/consume?topic=routed&partition=${partition}` +
+      '&offset=0&limit=1')).body.high_watermark as number
     const opened = await new Promise<http.ClientRequest>((resolve, reject) => {
       const request = http.get(`${base(3)}/api/v1/topics/routed/partitions/${partition}/` +
-        'stream?offset=5', () => resolve(request))
+        `stream?offset=${end}`, () => resolve(request))
       request.on('error', reject)
     })
     opened.on('error', () => undefined)
     const polling = on(3)('GET', `/api/v1/consume?topic=routed&partition=${partition}` +
-      '&offset=5&max_wait_ms=30000').catch(() => undefined)
+      `&offset=${end}&max_wait_ms=30000`).catch(() => undefined)
     await new Promise(resolve => setTimeout(resolve, 300))
     const started = Date.now()
     assert.equal(await broker3.stop(), 0)
