@@ -240,8 +240,11 @@ export function createMetrics (options: { perPartition: boolean }) {
     setReplicationProvider (provider: () => readonly FollowerLagSample[]): void {
       followerLagProvider = provider
     },
-    /** An ISR change committed for a partition this broker leads (Kafka's IsrShrinksPerSec /
-     * IsrExpandsPerSec). */
+    /**
+     * An ISR change committed for a partition this broker leads (Kafka's IsrShrinksPerSec /
+     * IsrExpandsPerSec). broker/replication-health.ts calls it for every committed Partition
+     * record that changes the ISR under the same leader; a second caller would count twice.
+     */
     recordIsrChange (kind: 'shrink' | 'expand'): void {
       if (kind === 'shrink') replication.isrShrinks.inc()
       else replication.isrExpands.inc()
