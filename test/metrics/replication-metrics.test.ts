@@ -12,6 +12,7 @@ import { MetadataImage } from '../../src/metadata/image.js'
 import { partitionHealth } from '../../src/metadata/partition-health.js'
 import type { MetadataRecord, PartitionRecord } from '../../src/metadata/records.js'
 import { createMetrics } from '../../src/metrics/metrics.js'
+import { seededRandom } from '../support/seeded-random.js'
 
 const V = 1
 
@@ -100,6 +101,67 @@ describe('IsrChangeCounter', () => {
       { type: 'Topic', version: V, name: 't', topicId: 'U' },
       partition('U', 0, 1, [1, 2], [1]))
     assert.deepEqual(changes, ['shrink', 'expand'])
+  })
+})
+
+/**
+ * Every broker of a cluster follows the same committed records with its own counter: each ISR
+ * change under an unchanged leader is counted exactly once over the cluster (by that leader),
+ * never for an election, and every broker's health counts agree with a direct count. A
+ * failure names its seed (ISR_SEED=<n> replays it).
+ */
+async function simulateIsrChanges (seed: number, steps = 300): Promise<void> {
+  const random = seededRandom(seed)
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+  const nodes = [1, 2, 3, 4]
+  const image = new MetadataImage()
+  for (const id of nodes) image.replay(broker(id))
+  image.replay({ type: 'Topic', version: V, name: 't', topicId: 'T' })
+  for (let p = 0; p < 6; p++) {
+    const replicas = [...nodes].sort(() => random() - 0.5).slice(0, 3)
+    image.replay(partition('T', p, replicas[0] as number, replicas, replicas))
+  }
+  const counted = new Map(nodes.map(id => [id, { shrink: 0, expand: 0 }]))
+  const counters = nodes.map(id => new IsrChangeCounter({ ...options(image, id, id === 1),
+    onIsrChange: kind => { (counted.get(id) as { shrink: number, expand: number })[kind]++ } }))
+  const expected = { shrink: 0, expand: 0 }
+  try {
+    for (const counter of counters) await counter.publish(image, undefined)
+    for (let step = 0; step < steps; step++) {
+      const before = image.topic('t')?.partitions[Math.floor(random() * 6)]
+      assert.ok(before !== undefined)
+      const isr = before.replicas.filter(() => random() < 0.7)
+      const elect = random() < 0.2 || (!isr.includes(before.leader) && isr.length > 0)
+      const leader = isr.length === 0 ? -1 : elect ? pick(isr) : before.leader
+      const record = partition('T', before.partitionId, leader, before.replicas, isr,
+        before.leaderEpoch + (leader === before.leader ? 0 : 1))
+      if (leader === before.leader && leader >= 0) {
+        if (before.isr.some(id => !isr.includes(id))) expected.shrink++
+        if (isr.some(id => !before.isr.includes(id))) expected.expand++
+      }
+      image.replay(record)
+      for (const counter of counters) await counter.publish(image, [record])
+      const total = { shrink: 0, expand: 0 }
+      for (const c of counted.values()) { total.shrink += c.shrink; total.expand += c.expand }
+      assert.deepEqual(total, expected, `step ${step}: counted once over the cluster`)
+      for (const id of nodes) {
+        const status = replicationStatus(options(image, id, id === 1))
+        const led = [...image.topic('t')?.partitions ?? []].filter(p => p.leader === id)
+        assert.equal(status.leaders, led.length)
+        assert.equal(status.underReplicated, led.filter(p => p.isr.length < 3).length)
+      }
+    }
+  } catch (error) {
+    throw new Error(`ISR_SEED=${seed}: ${(error as Error).message}`, { cause: error })
+  }
+}
+
+describe('ISR change counting, simulated', () => {
+  it('counts each committed ISR change once over the cluster, for fixed and given seeds',
+    async () => {
+    const seeds = process.env.ISR_SEED !== undefined ? [Number(process.env.ISR_SEED)]
+      : [1, 2, 3, 42, 1234, 99_999]
+    for (const seed of seeds) await simulateIsrChanges(seed)
   })
 })
 
