@@ -258,6 +258,15 @@ describe('a cluster of three brokers on etcd', { skip }, () => {
       t.diagnostic(`controller ${controllerId} → ${next.controllerId} after ` +
         `${(performance.now() - killedMs).toFixed(0)} ms (session ${cluster.sessionTimeoutMs} ms)`)
       assert.notEqual(next.controllerId, controllerId)
+      // Its only replica is gone: KRaft's answer, LEADER_NOT_AVAILABLE with no leader and the
+      // replica listed offline, so clients retry rather than dial a dead broker.
+      const orphan = await eventually('the orphaned partition has no leader', async () => {
+        const partition = (await metadataFrom(cluster, next.controllerId, ['kept'])).topics[0]
+          ?.partitions.find(p => p.partitionIndex === kept)
+        return partition?.leaderId === -1 ? partition : undefined
+      }, 30_000)
+      assert.equal(orphan.errorCode, errorCodeOf('LEADER_NOT_AVAILABLE'))
+      assert.deepEqual(orphan.offlineReplicas, [controllerId])
       assert.equal(await createTopicOn(cluster, survivors[0] as number, 'after-failover', 2, 1),
         'NONE')
       await cluster.startNode(controllerId)

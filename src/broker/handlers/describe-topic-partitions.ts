@@ -17,7 +17,7 @@ import {
 } from '../../protocol/apis/describe-topic-partitions.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
-import type { TopicInfo } from '../../metadata/image.js'
+import type { MetadataImage, TopicInfo } from '../../metadata/image.js'
 import { OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '../authorized-operations.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { describeTopic } from './metadata.js'
@@ -73,7 +73,7 @@ function page (broker: Broker, names: string[], cursor: TopicPartitionCursor | n
       .filter(partition => partition.partitionId >= first)
     if (room === 0) return { topics, nextCursor: { topicName: name, partitionIndex: first } }
     const taken = partitions.slice(0, room)
-    topics.push(describe(topic, taken))
+    topics.push(describe(topic, taken, broker.image))
     room -= taken.length
     const next = partitions[taken.length]
     if (next !== undefined) {
@@ -94,8 +94,9 @@ function missing (name: string): DescribedTopic {
 }
 
 /** Metadata's description of the topic (one definition), with KIP-966's fields added. */
-function describe (topic: TopicInfo, partitions: TopicInfo['partitions']): DescribedTopic {
-  const described = describeTopic({ ...topic, partitions })
+function describe (topic: TopicInfo, partitions: TopicInfo['partitions'],
+  image: MetadataImage): DescribedTopic {
+  const described = describeTopic({ ...topic, partitions }, image)
   return {
     ...described,
     partitions: described.partitions.map(partition => ({

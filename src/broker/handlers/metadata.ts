@@ -18,7 +18,7 @@ import { Metadata, type MetadataRequest, type MetadataResponse } from '../../pro
 import { ControllerError } from '../../controller/controller.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
-import type { TopicInfo } from '../../metadata/image.js'
+import type { MetadataImage, TopicInfo } from '../../metadata/image.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
 import { AutoCreateBudget } from '../topic-creator.js'
@@ -39,7 +39,7 @@ export const metadataHandler: HandlerEntry<MetadataRequest, MetadataResponse> = 
     const allowAutoCreate = context.version < 4 || request.allowAutoTopicCreation
     const topics: TopicResponse[] = []
     if (allTopics) {
-      for (const topic of broker.image.topics()) topics.push(describeTopic(topic))
+      for (const topic of broker.image.topics()) topics.push(describeTopic(topic, broker.image))
     } else {
       const budget = new AutoCreateBudget()
       for (const requested of request.topics ?? []) {
@@ -76,7 +76,7 @@ function describeById (broker: Broker, topicId: Buffer): TopicResponse {
   if (topic === undefined) {
     return { ...missingTopic('', errorCodeOf('UNKNOWN_TOPIC_ID')), name: null, topicId }
   }
-  return describeTopic(topic)
+  return describeTopic(topic, broker.image)
 }
 
 /**
@@ -95,7 +95,7 @@ async function describeRequested (broker: Broker, name: string,
     return missingTopic(name, autoCreateErrorCode(error))
   }
   if (topic === undefined) return missingTopic(name, ERROR.UNKNOWN_TOPIC_OR_PARTITION)
-  return describeTopic(topic)
+  return describeTopic(topic, broker.image)
 }
 
 /**
@@ -119,21 +119,31 @@ function missingTopic (name: string, errorCode: number): TopicResponse {
   }
 }
 
-export function describeTopic (topic: TopicInfo): TopicResponse {
+/**
+ * A topic as Metadata (and DescribeTopicPartitions) answer it. As KRaft's metadata cache does,
+ * a partition whose leader is not a live broker (none elected, or its session ended) answers
+ * LEADER_NOT_AVAILABLE with leader -1, so clients retry instead of dialling a dead broker, and
+ * replicas on brokers that are not live are listed as offline.
+ */
+export function describeTopic (topic: TopicInfo, image: MetadataImage): TopicResponse {
+  const live = (brokerId: number): boolean => image.brokers.has(brokerId)
   return {
     errorCode: ERROR.NONE,
     name: topic.name,
     topicId: Buffer.from(topic.topicId, 'base64url'),
     isInternal: isInternalTopic(topic.name),
-    partitions: topic.partitions.map(partition => ({
-      errorCode: ERROR.NONE,
-      partitionIndex: partition.partitionId,
-      leaderId: partition.leader,
-      leaderEpoch: partition.leaderEpoch,
-      replicaNodes: partition.replicas,
-      isrNodes: partition.isr,
-      offlineReplicas: [],
-    })),
+    partitions: topic.partitions.map(partition => {
+      const leaderLive = partition.leader >= 0 && live(partition.leader)
+      return {
+        errorCode: leaderLive ? ERROR.NONE : errorCodeOf('LEADER_NOT_AVAILABLE'),
+        partitionIndex: partition.partitionId,
+        leaderId: leaderLive ? partition.leader : -1,
+        leaderEpoch: partition.leaderEpoch,
+        replicaNodes: partition.replicas,
+        isrNodes: partition.isr,
+        offlineReplicas: partition.replicas.filter(replica => !live(replica)),
+      }
+    }),
     topicAuthorizedOperations: OPERATIONS_NOT_REQUESTED,
   }
 }
