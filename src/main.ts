@@ -23,7 +23,10 @@ import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import type { BrokerConfig } from './config/index.js'
-import { Controller, type MetadataPublisher } from './controller/controller.js'
+import { effectiveTopicConfig } from './config/topic.js'
+import {
+  Controller, type ControllerOptions, type MetadataPublisher,
+} from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -52,6 +55,13 @@ const CONTROLLER_WAIT_MS = 30_000
 const TRANSACTION_PARTITIONS_MAX = 10_000
 /** The issue's contract: a clean shutdown completes within 5 s. */
 export const SHUTDOWN_BUDGET_MS = 4_000
+/**
+ * The part of that budget a cluster broker spends in controlled shutdown (moving leadership
+ * away while it still serves). Kafka retries for up to controlled.shutdown.max.retries ×
+ * controlled.shutdown.retry.backoff.ms (15 s); here the controller answers in one etcd round
+ * trip, and the 5 s contract leaves this much before the listeners close.
+ */
+const CONTROLLED_SHUTDOWN_MAX_MS = SHUTDOWN_BUDGET_MS / 4
 
 export interface Logger {
   info (message: string): void
@@ -101,7 +111,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const member = await joinCluster(config, logger, logManager.clusterId)
   let controller: Controller
   try {
-    controller = await openController(config, logger, logManager, image, member)
+    controller = await openController(config, logger, logManager, image, member, metrics)
   } catch (error) {
     await member?.close()
     throw error
@@ -307,6 +317,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const close = (): Promise<void> => {
     closing ??= (async () => {
       kafkaReady = false
+      if (member !== undefined &&
+        config.properties.get('controlled.shutdown.enable')?.value !== 'false') {
+        const startedMs = Date.now()
+        const handedOff = await member.controlledShutdown(CONTROLLED_SHUTDOWN_MAX_MS)
+        logger.info(`controlled shutdown ${handedOff ? 'moved leadership away' : 'timed out ' +
+          'with leadership left to move (it moves when the session ends)'} in ` +
+          `${Date.now() - startedMs} ms`)
+      }
       purgatory.completeAll()
       groups.coordinator?.stop()
       transactions.coordinator?.stop()
@@ -340,18 +358,46 @@ Promise<ClusterMember | undefined> {
 
 /** The controller on the local metadata log, or in a cluster on the etcd log it follows. */
 async function openController (config: BrokerConfig, logger: Logger, logManager: LogManager,
-  image: MetadataImage, member: ClusterMember | undefined): Promise<Controller> {
+  image: MetadataImage, member: ClusterMember | undefined, metrics: Metrics):
+Promise<Controller> {
   if (member === undefined) {
     const metadataLog = await SegmentMetadataLog.open(logManager, systemClock)
     const replayed = await metadataLog.replayInto(image)
     logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
-    return new Controller(image, metadataLog, config.nodeId)
+    return new Controller(image, metadataLog, config.nodeId,
+      replicationControlOptions(config, logger, metrics))
   }
-  const controller = new Controller(image, member.log, config.nodeId, { role: member })
+  const controller = new Controller(image, member.log, config.nodeId, {
+    role: member,
+    ...replicationControlOptions(config, logger, metrics),
+  })
   await member.follow(controller)
   logger.info(`replayed ${member.log.appliedOffset + 1} metadata batches from etcd: ` +
     `${image.topicCount} topics, cluster ${member.clusterId}`)
   return controller
+}
+
+/**
+ * The controller's replication settings: each topic's effective
+ * `unclean.leader.election.enable` (a topic override, else the broker's), unclean elections
+ * counted in `tributary_unclean_leader_elections_total`, and the automatic preferred-leader
+ * rebalance (`auto.leader.rebalance.enable`, `leader.imbalance.*`).
+ */
+function replicationControlOptions (config: BrokerConfig, logger: Logger, metrics: Metrics):
+ControllerOptions {
+  const property = (name: string): string | null | undefined =>
+    config.properties.get(name)?.value
+  return {
+    uncleanLeaderElection: topic =>
+      effectiveTopicConfig(config, topic.configs).uncleanLeaderElectionEnable,
+    onUncleanElection: () => metrics.recordUncleanElection(),
+    logger,
+    leaderRebalance: {
+      enabled: property('auto.leader.rebalance.enable') !== 'false',
+      intervalMs: Number(property('leader.imbalance.check.interval.seconds') ?? 300) * 1000,
+      imbalancePercent: Number(property('leader.imbalance.per.broker.percentage') ?? 10),
+    },
+  }
 }
 
 /** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */

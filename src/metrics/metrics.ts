@@ -164,6 +164,13 @@ export function createMetrics (options: { perPartition: boolean }) {
     maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
   defineCleanerMetrics(registers, () => cleanerProvider())
   defineFlushHistograms(registry, () => flushProvider())
+  // Kafka's kafka.controller:type=ControllerStats,name=UncleanLeaderElectionsPerSec.
+  const uncleanElections = new client.Counter({
+    name: 'tributary_unclean_leader_elections_total',
+    help: 'Leaders elected from outside the ISR by this broker as the active controller ' +
+      '(unclean.leader.election.enable, or an unclean ElectLeaders): records may be lost',
+    registers,
+  })
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
@@ -224,6 +231,9 @@ export function createMetrics (options: { perPartition: boolean }) {
     },
     setConnections (count: number) {
       connections.set(count)
+    },
+    recordUncleanElection () {
+      uncleanElections.inc()
     },
   }
 }
