@@ -10,6 +10,9 @@
 import type { ApiDefinition } from './api.js'
 import { ApiVersions } from './apis/api-versions.js'
 import { AlterConfigs } from './apis/alter-configs.js'
+import { AlterPartitionReassignments } from './apis/alter-partition-reassignments.js'
+import { ElectLeaders } from './apis/elect-leaders.js'
+import { ListPartitionReassignments } from './apis/list-partition-reassignments.js'
 import { CreatePartitions } from './apis/create-partitions.js'
 import { CreateTopics } from './apis/create-topics.js'
 import { DeleteRecords } from './apis/delete-records.js'
@@ -83,6 +86,9 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   DescribeProducers,
   DescribeTransactions,
   ListTransactions,
+  ElectLeaders,
+  AlterPartitionReassignments,
+  ListPartitionReassignments,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()
