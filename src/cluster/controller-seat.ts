@@ -13,8 +13,8 @@
  * brokers equal the registrations in etcd (`Controller.reconcileBrokers`: registration and
  * session expiry become records, with leadership moved off dead brokers), runs the
  * controller's periodic duties (`Controller.periodicDuties`: reassignment completion, the
- * automatic preferred-leader rebalance) and sweeps forwarded requests. It resigns (stops writing) as soon as its own session is not alive, before etcd can
- * elect another one.
+ * automatic preferred-leader rebalance) and sweeps forwarded requests. It resigns (stops
+ * writing) as soon as its own session is not alive, before etcd can elect another one.
  */
 import type { Etcd3 } from 'etcd3'
 import type { BrokerRegistration, Controller } from '../controller/controller.js'

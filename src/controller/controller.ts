@@ -619,7 +619,9 @@ export class Controller {
           }
           continue
         }
-        if (outcome.target.unclean) this.#reportUnclean(found.topic, found.partition, outcome.target)
+        if (outcome.target.unclean) {
+          this.#reportUnclean(found.topic, found.partition, outcome.target)
+        }
         records.push(partitionRecord(found.topic.topicId, found.partition, outcome.target))
         results.push({ ...ref, errorName: 'NONE', message: null })
       }
@@ -735,7 +737,7 @@ export class Controller {
     return undefined
   }
 
-  /** The reassignments in progress, for the given partitions or all (ListPartitionReassignments). */
+  /** The reassignments in progress, of `partitions` or all (ListPartitionReassignments). */
   listPartitionReassignments (partitions: TopicPartitionRef[] | null): OngoingReassignment[] {
     const ongoing: OngoingReassignment[] = []
     for (const ref of partitions ?? this.#allPartitions()) {
