@@ -3,6 +3,8 @@
  * (src/storage/partition-log.ts implements it). Kept as an interface so the replication layer
  * states exactly which parts of the log it drives.
  */
+import type { PartitionLog } from '../storage/partition-log.js'
+
 export interface ReplicaLog {
   readonly topic: string
   readonly partition: number
@@ -26,4 +28,10 @@ export interface ReplicaLog {
   truncateFullyAndStartAt (offset: number): Promise<void>
   /** Raises the log start offset (the leader's moved: retention, DeleteRecords). */
   deleteSegmentsBefore (offset: number): Promise<void>
+}
+
+/** The storage engine's partition log, seen through the replication contract. */
+export function replicaLogOf (log: PartitionLog): ReplicaLog {
+  // Until the storage branch's PartitionLog has the whole contract, the compiler cannot see it.
+  return log as unknown as ReplicaLog
 }
