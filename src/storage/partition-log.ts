@@ -15,6 +15,15 @@
  * consumer may have seen below it is never handed out again (only an explicit `truncateTo`,
  * for replication, may lower it).
  *
+ * Replication: in replicated mode (`setReplicated(true)`, or a log listed in the
+ * replication-offset-checkpoint) the log stops raising the high watermark itself; the
+ * replication layer raises it with `advanceHighWatermark`, never past `acknowledgedEndOffset`,
+ * and a failed write cuts back to the acknowledged end (≥ the high watermark). A follower
+ * appends the leader's batches unchanged with `appendAsFollower`; `truncateTo` and
+ * `truncateFullyAndStartAt` are the only ways down. The leader epoch cache
+ * (leader-epoch-cache.ts, persisted in `leader-epoch-checkpoint`) follows every append,
+ * truncation and log start move.
+ *
  * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
  * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each
  * starts at the previous one's next offset; reads see only written bytes (never a

@@ -10,6 +10,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { buildControlBatch } from '../../src/records/control-batch.js'
+import { nodeDisk, type Disk, type DiskFile } from '../../src/io/disk.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 
@@ -388,5 +389,55 @@ describe('leader-epoch-checkpoint at load', () => {
     await manager.close()
     assert.equal(await readFile(path.join(dataDir, 't-0', 'leader-epoch-checkpoint'), 'utf8'),
       '0\n2\n2 60\n4 100\n')
+  })
+})
+
+/** The real disk, except that the next `failSyncs` segment datasyncs fail with EIO. */
+function faultyDisk (): { disk: Disk, failSyncs: number } {
+  const faults = { disk: nodeDisk, failSyncs: 0 }
+  const wrap = (handle: DiskFile): DiskFile => ({
+    ...handle,
+    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
+    writev: (buffers, position) => handle.writev(buffers, position),
+    writeFile: data => handle.writeFile(data),
+    readFile: () => handle.readFile(),
+    stat: () => handle.stat(),
+    truncate: length => handle.truncate(length),
+    datasync: () => faults.failSyncs-- > 0
+      ? Promise.reject(Object.assign(new Error('injected EIO'), { code: 'EIO' }))
+      : handle.datasync(),
+    sync: () => handle.sync(),
+    close: () => handle.close(),
+  })
+  faults.disk = { ...nodeDisk, open: async (file, mode) => wrap(await nodeDisk.open(file, mode)) }
+  return faults
+}
+
+describe('a failed write in replicated mode', () => {
+  it('cuts back to the acknowledged end, not to the lower high watermark', async () => {
+    const leaders = await LogManager.open({ dataDir: path.join(dataDir, 'leader'), nodeId: 1,
+      defaultConfig: CONFIG })
+    const faults = faultyDisk()
+    const followers = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
+      nodeId: 2, defaultConfig: CONFIG, disk: faults.disk })
+    const leader = await leaders.getOrCreateLog('t', 0)
+    const follower = await followers.getOrCreateLog('t', 0)
+    follower.setReplicated(true)
+    for (let n = 0; n < 3; n++) await leaderAppend(leader, n, 0)
+    const records = await fetchAll(leader, 0)
+    const size = records.readInt32BE(8) + 12
+    await follower.appendAsFollower(records.subarray(0, size))
+    assert.deepEqual([follower.acknowledgedEndOffset, follower.highWatermark], [5, 0])
+    faults.failSyncs = 1
+    await assert.rejects(follower.appendAsFollower(records.subarray(size)),
+      { kind: 'KAFKA_STORAGE_ERROR' })
+    await follower.truncateTo(Number.MAX_SAFE_INTEGER) // waits for the cut
+    assert.deepEqual([follower.logEndOffset, follower.highWatermark], [5, 0],
+      'the acknowledged batch stays')
+    assert.ok((await follower.read(0, 1)).records.equals(records.subarray(0, size)))
+    await follower.appendAsFollower(records.subarray(size))
+    assert.deepEqual([follower.logEndOffset, follower.highWatermark], [15, 0])
+    await leaders.close()
+    await followers.close()
   })
 })
