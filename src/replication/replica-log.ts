@@ -32,6 +32,5 @@ export interface ReplicaLog {
 
 /** The storage engine's partition log, seen through the replication contract. */
 export function replicaLogOf (log: PartitionLog): ReplicaLog {
-  // Until the storage branch's PartitionLog has the whole contract, the compiler cannot see it.
-  return log as unknown as ReplicaLog
+  return log
 }
