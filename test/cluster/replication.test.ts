@@ -110,4 +110,95 @@ describe('replication on three brokers', { skip }, () => {
       assert.deepEqual(await valuesIn(prefixBelow(leaderBytes, 20)),
         Array.from({ length: 20 }, (_, i) => `v${i}`))
     })
+
+  it('keeps every acknowledged record when the leader is SIGKILLed, and the old leader ' +
+    'catches up and rejoins the ISR', async t => {
+    const before = await eventually('a leader', async () => {
+      const seen = await partitionOn(cluster, 1, TOPIC)
+      return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+    })
+    const acknowledged = Array.from({ length: 20 }, (_, i) => `v${i}`)
+    const oldLeader = before.leader
+    const survivor = [1, 2, 3].find(id => id !== oldLeader) as number
+    // Produce while the leader dies: what was acknowledged must survive.
+    const client = cluster.clientOf(survivor)
+    let stop = false
+    const producing = (async () => {
+      for (let i = 0; !stop; i++) {
+        const value = `w${i}`
+        try {
+          await produceValues(client, TOPIC, [value])
+          acknowledged.push(value)
+        } catch {
+          await new Promise(resolve => setTimeout(resolve, 50))
+        }
+      }
+    })()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const killedMs = performance.now()
+    await cluster.brokers.get(oldLeader)?.kill()
+    const after = await eventually('a new leader', async () => {
+      const seen = await partitionOn(cluster, survivor, TOPIC)
+      return seen !== undefined && seen.leader > 0 && seen.leader !== oldLeader ? seen : undefined
+    })
+    const countBefore = acknowledged.length
+    await eventually('an acknowledged produce on the new leader',
+      async () => acknowledged.length > countBefore + 2 ? true : undefined)
+    t.diagnostic(`failover: first acknowledged produce ${(performance.now() - killedMs)
+      .toFixed(0)} ms after SIGKILL (session timeout ${cluster.sessionTimeoutMs} ms)`)
+    stop = true
+    await producing
+    const newLeaderValues = await valuesIn(await logBytes(cluster, after.leader, TOPIC))
+    for (const value of acknowledged) {
+      assert.ok(newLeaderValues.includes(value), `acknowledged ${value} is on the new leader`)
+    }
+    // Acknowledged values in order and exactly once (no retries across the failover here).
+    const positions = acknowledged.map(value => newLeaderValues.indexOf(value))
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions)
+
+    // The old leader comes back: it truncates what it alone had, catches up, rejoins the ISR.
+    await cluster.startNode(oldLeader, { env: REPLICATION_ENV })
+    const rejoined = await eventually('the old leader back in the ISR', async () => {
+      const seen = await partitionOn(cluster, survivor, TOPIC)
+      return seen?.isr.includes(oldLeader) === true ? seen : undefined
+    }, 30_000)
+    const leaderBytes = await logBytes(cluster, rejoined.leader, TOPIC)
+    const end = (await valuesIn(leaderBytes)).length
+    await eventually('identical logs on all three brokers', async () => {
+      const all = await Promise.all([1, 2, 3].map(id => logBytes(cluster, id, TOPIC)))
+      return all.every(bytes => prefixBelow(bytes, end).equals(prefixBelow(leaderBytes, end)))
+        ? true
+        : undefined
+    })
+  })
+
+  it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
+    'are down', async () => {
+    const topic = 'guarded'
+    assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
+    const view = await eventually('a full ISR', async () => {
+      const seen = await partitionOn(cluster, 1, topic)
+      return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+    })
+    const admin = cluster.clientOf(view.leader)
+    await admin.alterTopicConfigs(topic, { 'min.insync.replicas': '2' })
+    await produceValues(admin, topic, ['before'])
+    const others = [1, 2, 3].filter(id => id !== view.leader)
+    await Promise.all(others.map(id => cluster.brokers.get(id)?.kill()))
+    const refused = await eventually('NOT_ENOUGH_REPLICAS', async () => {
+      try {
+        await produceValues(cluster.clientOf(view.leader), topic, ['after'])
+        assert.fail('acks=all was acknowledged with one broker left')
+      } catch (error) {
+        const name = (error as { errorName?: string }).errorName
+        if (name === 'NOT_ENOUGH_REPLICAS') return name
+        // Until the ISR shrinks the produce waits and times out, or the ISR shrank after it.
+        assert.ok(name === 'REQUEST_TIMED_OUT' || name === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+          `unexpected ${String(name)}: ${(error as Error).message}`)
+        return undefined
+      }
+    }, 40_000)
+    assert.equal(refused, 'NOT_ENOUGH_REPLICAS')
+    await Promise.all(others.map(id => cluster.startNode(id, { env: REPLICATION_ENV })))
+  })
 })
