@@ -146,7 +146,7 @@ function parseAnswer (value: Buffer): ForwardedAnswer {
 }
 
 const KINDS = new Set(['createTopic', 'deleteTopic', 'createPartitions', 'alterConfigs',
-  'allocateProducerIdBlock', 'controlledShutdown', 'electLeaders',
+  'allocateProducerIdBlock', 'alterPartition', 'controlledShutdown', 'electLeaders',
   'alterPartitionReassignments'])
 
 /** Checks the shape of a forwarded operation read from etcd (it is input like any other). */

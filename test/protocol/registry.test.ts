@@ -60,6 +60,7 @@ describe('API registry', () => {
       ElectLeaders: [0, 2, 2],
       AlterPartitionReassignments: [0, 1, 0],
       ListPartitionReassignments: [0, 0, 0],
+      OffsetForLeaderEpoch: [0, 4, 4],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })
