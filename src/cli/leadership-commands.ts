@@ -38,7 +38,7 @@ function report (format: unknown, answers: PartitionAnswer[], success: string,
 export function registerLeadershipCommands (topic: Command): void {
   topic.command('elect-leaders').description('elect preferred (or unclean) leaders')
     .option('--topic <name>', 'only this topic (default: every partition)')
-    .option('--partition <partition>', 'only this partition of --topic')
+    .option('--partition <partition>', 'only this partition of --topic (default: all of it)')
     .option('--type <type>', 'preferred or unclean', 'preferred')
     .action(async (options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
@@ -66,8 +66,9 @@ export function registerLeadershipCommands (topic: Command): void {
     })
   topic.command('reassign <name>').description('move a partition to other brokers (or cancel)')
     .requiredOption('--partition <partition>', 'the partition (required)')
-    .option('--replicas <ids>', 'target brokers, preferred leader first, e.g. 2,3,1')
-    .option('--cancel', 'cancel the partition\'s reassignment in progress')
+    .option('--replicas <ids>', 'target brokers, preferred leader first, e.g. 2,3,1 ' +
+      '(default: none; give this or --cancel)')
+    .option('--cancel', 'cancel the partition\'s reassignment in progress (default: false)')
     .action(async (name: string, options, command: Command) => {
       const { bootstrap, format } = command.optsWithGlobals()
       const partition = integerOption('--partition', options.partition) as number
