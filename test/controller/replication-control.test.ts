@@ -13,7 +13,7 @@ import {
 } from '../../src/controller/controller.js'
 import { MetadataImage, type PartitionInfo } from '../../src/metadata/image.js'
 import {
-  METADATA_RECORD_VERSION, type MetadataRecord,
+  METADATA_RECORD_VERSION, type MetadataRecord, type PartitionRecord,
 } from '../../src/metadata/records.js'
 import { seededRandom } from '../support/seeded-random.js'
 
@@ -278,19 +278,36 @@ describe('partition reassignment', () => {
  * leader epochs never decrease, a leader is a live broker, and without unclean election every
  * new leader was in the ISR before (so it has every committed record).
  */
-async function simulate (seed: number): Promise<{ steps: number, reassigned: number }> {
+async function simulate (seed: number): Promise<{ reassigned: number, completed: number }> {
   const random = seededRandom(seed)
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
   const brokers = [1, 2, 3, 4]
-  const { controller } = await cluster(brokers)
+  const { controller, log } = await cluster(brokers)
   await controller.createTopic(spec('sim', 3, 4))
+  const topicId = controller.image.topic('sim')?.topicId
   const live = new Set(brokers)
   const incarnation = new Map(brokers.map(id => [id, 0]))
   let reassigned = 0
-  let previous = new Map<number, PartitionInfo>()
-  const snapshot = (): Map<number, PartitionInfo> => new Map(
-    (controller.image.topic('sim')?.partitions ?? []).map(p => [p.partitionId, structuredClone(p)]))
-  previous = snapshot()
+  let completed = 0
+  // The invariants are checked on every committed Partition record, in log order (one step
+  // may commit two: an ISR change, then the reassignment it completes).
+  const state = new Map<number, PartitionRecord>()
+  let checkedBatches = 0
+  const checkCommits = (where: string): void => {
+    for (; checkedBatches < log.batches.length; checkedBatches++) {
+      for (const q of log.batches[checkedBatches] ?? []) {
+        if (q.type !== 'Partition' || q.topicId !== topicId) continue
+        const before = state.get(q.partitionId)
+        state.set(q.partitionId, q)
+        if (before === undefined) continue
+        checkPartition(where, before, q, live)
+        const moving = (r: PartitionRecord): boolean =>
+          (r.addingReplicas ?? []).length + (r.removingReplicas ?? []).length > 0
+        if (moving(before) && !moving(q)) completed++
+      }
+    }
+  }
+  checkCommits('creation')
   const steps = 300
   for (let step = 0; step < steps; step++) {
     const where = `seed ${seed} step ${step}`
@@ -310,12 +327,13 @@ async function simulate (seed: number): Promise<{ steps: number, reassigned: num
       const joining = p.replicas.filter(id => live.has(id) && !p.isr.includes(id) &&
         controller.isEligibleReplica(id))
       const leaving = p.isr.filter(id => id !== p.leader)
-      if (joining.length > 0 && random() < 0.7) {
-        await setIsr(controller, 'sim', partition, [...p.isr, pick(joining)])
-      } else if (leaving.length > 0) {
-        const out = pick(leaving)
-        await setIsr(controller, 'sim', partition, p.isr.filter(id => id !== out))
-      }
+      // Through the leader's AlterPartition, as h/repl's leaders send it: the controller
+      // refuses ineligible replicas and completes reassignments on the commit.
+      const isr = joining.length > 0 && random() < 0.7
+        ? [...p.isr, pick(joining)]
+        : leaving.length > 0 ? p.isr.filter(id => id !== pick(leaving)) : p.isr
+      await controller.alterPartition({ topic: 'sim', partition, leaderId: p.leader,
+        leaderEpoch: p.leaderEpoch, partitionEpoch: p.partitionEpoch, isr })
     } else if (roll < 0.65) {
       await controller.electLeaders(pick(['preferred', 'preferred', 'unclean'] as const),
         [{ topic: 'sim', partition }])
@@ -332,30 +350,34 @@ async function simulate (seed: number): Promise<{ steps: number, reassigned: num
       console.log(where, roll.toFixed(2), JSON.stringify(partitionOf(controller, 'sim',
         partition)), [...live])
     }
-    const now = snapshot()
-    for (const [id, q] of now) {
-      const before = previous.get(id) as PartitionInfo
-      assert.ok(q.isr.length > 0, `${where}: ISR of ${id} is empty`)
-      assert.ok(q.isr.every(r => q.replicas.includes(r)), `${where}: ISR outside replicas`)
-      assert.ok(q.leader === -1 || q.isr.includes(q.leader), `${where}: leader outside ISR`)
-      assert.ok(q.leader === -1 || live.has(q.leader), `${where}: dead leader ${q.leader}`)
-      assert.ok(q.leaderEpoch >= before.leaderEpoch, `${where}: leader epoch went back`)
-      assert.ok(new Set(q.replicas).size === q.replicas.length, `${where}: duplicate replica`)
-      assert.ok(q.addingReplicas.every(r => q.replicas.includes(r)) &&
-        q.removingReplicas.every(r => q.replicas.includes(r)), `${where}: adding/removing`)
-      if (q.leader !== before.leader) {
-        assert.ok(q.leaderEpoch > before.leaderEpoch, `${where}: new leader, same epoch`)
-      }
-      // Unclean elections are only ever the operator's ('unclean' ElectLeaders), and then only
-      // for a partition whose leader was gone; any other new leader was in sync.
-      if (q.leader !== -1 && q.leader !== before.leader && before.leader !== -1) {
-        assert.ok(before.isr.includes(q.leader), `${where}: leader ${q.leader} of ${id} was ` +
-          `not in the ISR ${before.isr}`)
-      }
-    }
-    previous = now
+    checkCommits(`seed ${seed} step ${step}`)
   }
-  return { steps, reassigned }
+  return { reassigned, completed }
+}
+
+function checkPartition (where: string, before: PartitionRecord, q: PartitionRecord,
+  live: ReadonlySet<number>): void {
+  const id = q.partitionId
+  const adding = q.addingReplicas ?? []
+  const removing = q.removingReplicas ?? []
+  assert.ok(q.isr.length > 0, `${where}: ISR of ${id} is empty`)
+  assert.ok(q.isr.every(r => q.replicas.includes(r)), `${where}: ISR outside replicas`)
+  assert.ok(q.leader === -1 || q.isr.includes(q.leader), `${where}: leader outside ISR`)
+  assert.ok(q.leader === -1 || live.has(q.leader), `${where}: dead leader ${q.leader}`)
+  assert.ok(q.leaderEpoch >= before.leaderEpoch, `${where}: leader epoch went back`)
+  assert.ok(q.partitionEpoch > before.partitionEpoch, `${where}: partition epoch not bumped`)
+  assert.ok(new Set(q.replicas).size === q.replicas.length, `${where}: duplicate replica`)
+  assert.ok(adding.every(r => q.replicas.includes(r)) &&
+    removing.every(r => q.replicas.includes(r)), `${where}: adding/removing outside replicas`)
+  if (q.leader !== before.leader) {
+    assert.ok(q.leaderEpoch > before.leaderEpoch, `${where}: new leader, same epoch`)
+  }
+  // Unclean elections are only ever the operator's ('unclean' ElectLeaders), and then only
+  // for a partition whose leader was gone; any other new leader was in sync.
+  if (q.leader !== -1 && q.leader !== before.leader && before.leader !== -1) {
+    assert.ok(before.isr.includes(q.leader), `${where}: leader ${q.leader} of ${id} was ` +
+      `not in the ISR ${before.isr}`)
+  }
 }
 
 describe('controller simulation', () => {
@@ -365,7 +387,13 @@ describe('controller simulation', () => {
     const seeds = fromEnv !== undefined ? [base] : [1, 2, 3, 42, base, base + 1, base + 2]
     console.log(`controller simulation: seeds ${seeds.join(',')} (CONTROLLER_SEED replays one)`)
     let reassigned = 0
-    for (const seed of seeds) reassigned += (await simulate(seed)).reassigned
-    assert.ok(reassigned >= seeds.length, `the runs exercised reassignments (${reassigned})`)
+    let completed = 0
+    for (const seed of seeds) {
+      const result = await simulate(seed)
+      reassigned += result.reassigned
+      completed += result.completed
+    }
+    assert.ok(reassigned >= seeds.length && completed > 0, 'the runs exercised reassignments ' +
+      `(${reassigned} started or cancelled, ${completed} completed or cancelled)`)
   })
 })
