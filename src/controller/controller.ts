@@ -373,7 +373,7 @@ export class Controller {
     const records: MetadataRecord[] = []
     for (const topic of this.image.topics()) {
       for (const partition of topic.partitions) {
-        const target = onlineTarget(partition, states, this.#uncleanLeaderElection(topic))
+        const target = onlineTarget(partition, states, () => this.#uncleanLeaderElection(topic))
         if (!changes(partition, target)) continue
         if (target.unclean) this.#reportUnclean(topic, partition, target)
         records.push(partitionRecord(topic.topicId, partition, target))

@@ -61,19 +61,19 @@ function targetOf (partition: PartitionState): PartitionTarget {
  * except when none would be left (the last members are kept, so one can lead again when it
  * returns). The leader stays when it is eligible; else the first eligible ISR member in replica
  * order (the preferred replica first); else a live ISR member that is shutting down (it still
- * has the data: better than offline); else, only when `uncleanAllowed`
- * (`unclean.leader.election.enable`), the first eligible replica outside the ISR, which becomes
- * the whole ISR (records it never had are lost); else no leader (-1).
+ * has the data: better than offline); else, only when `uncleanAllowed()`
+ * (`unclean.leader.election.enable`, asked only then), the first eligible replica outside the
+ * ISR, which becomes the whole ISR (records it never had are lost); else no leader (-1).
  */
 export function onlineTarget (partition: PartitionState, states: BrokerStates,
-  uncleanAllowed: boolean): PartitionTarget {
+  uncleanAllowed: () => boolean): PartitionTarget {
   const target = targetOf(partition)
   const leader = chooseLeader(partition, states)
   if (leader !== -1) {
     const isr = partition.isr.filter(id => eligible(states, id) || id === leader)
     return { ...target, leader, isr }
   }
-  if (uncleanAllowed) {
+  if (uncleanAllowed()) {
     const chosen = partition.replicas.find(id => eligible(states, id))
     if (chosen !== undefined) return { ...target, leader: chosen, isr: [chosen], unclean: true }
   }
@@ -129,7 +129,7 @@ export function uncleanElection (partition: PartitionState, states: BrokerStates
   if (partition.leader >= 0 && states.live.has(partition.leader)) {
     return { errorName: 'ELECTION_NOT_NEEDED', message: `broker ${partition.leader} leads` }
   }
-  const target = onlineTarget(partition, states, true)
+  const target = onlineTarget(partition, states, () => true)
   if (target.leader === -1) {
     return { errorName: 'ELIGIBLE_LEADERS_NOT_AVAILABLE', message: 'no replica of this ' +
       `partition (${partition.replicas.join(',')}) is alive` }

@@ -24,53 +24,53 @@ function states (live: number[], shuttingDown: number[] = []): BrokerStates {
 
 describe('onlineTarget (leader and ISR after fencing or controlled shutdown)', () => {
   it('keeps a live leader and drops dead followers from the ISR', () => {
-    const target = onlineTarget(partition([1, 2, 3], [1, 2, 3], 1), states([1, 3]), false)
+    const target = onlineTarget(partition([1, 2, 3], [1, 2, 3], 1), states([1, 3]), () => false)
     assert.equal(target.leader, 1)
     assert.deepEqual(target.isr, [1, 3])
     assert.equal(target.unclean, false)
   })
 
   it('moves leadership to the first eligible ISR member in replica order', () => {
-    const target = onlineTarget(partition([1, 2, 3], [3, 2, 1], 1), states([2, 3]), false)
+    const target = onlineTarget(partition([1, 2, 3], [3, 2, 1], 1), states([2, 3]), () => false)
     assert.equal(target.leader, 2)
     assert.deepEqual(target.isr, [3, 2])
   })
 
   it('moves leadership off a broker in controlled shutdown and takes it out of the ISR', () => {
     const target = onlineTarget(partition([1, 2, 3], [1, 2, 3], 1), states([1, 2, 3], [1]),
-      false)
+      () => false)
     assert.equal(target.leader, 2)
     assert.deepEqual(target.isr, [2, 3])
   })
 
   it('leaves a shutting-down broker leading when it is the only in-sync replica', () => {
-    const target = onlineTarget(partition([1, 2], [1], 1), states([1, 2], [1]), false)
+    const target = onlineTarget(partition([1, 2], [1], 1), states([1, 2], [1]), () => false)
     assert.equal(target.leader, 1)
     assert.deepEqual(target.isr, [1])
   })
 
   it('without unclean election: no leader, and the last ISR member is kept', () => {
-    const target = onlineTarget(partition([1, 2, 3], [1], 1), states([2, 3]), false)
+    const target = onlineTarget(partition([1, 2, 3], [1], 1), states([2, 3]), () => false)
     assert.equal(target.leader, -1)
     assert.deepEqual(target.isr, [1])
     assert.equal(target.unclean, false)
   })
 
   it('with unclean election: the first live replica leads alone', () => {
-    const target = onlineTarget(partition([1, 2, 3], [1], 1), states([2, 3]), true)
+    const target = onlineTarget(partition([1, 2, 3], [1], 1), states([2, 3]), () => true)
     assert.equal(target.leader, 2)
     assert.deepEqual(target.isr, [2])
     assert.equal(target.unclean, true)
   })
 
   it('never chooses an out-of-sync replica while an in-sync one lives, unclean or not', () => {
-    const target = onlineTarget(partition([1, 2, 3], [1, 3], 1), states([2, 3]), true)
+    const target = onlineTarget(partition([1, 2, 3], [1, 3], 1), states([2, 3]), () => true)
     assert.equal(target.leader, 3)
     assert.equal(target.unclean, false)
   })
 
   it('gives a leaderless partition back to a returning ISR member', () => {
-    const target = onlineTarget(partition([1, 2], [1], -1), states([1, 2]), false)
+    const target = onlineTarget(partition([1, 2], [1], -1), states([1, 2]), () => false)
     assert.equal(target.leader, 1)
   })
 })
@@ -78,10 +78,10 @@ describe('onlineTarget (leader and ISR after fencing or controlled shutdown)', (
 describe('partitionRecord', () => {
   it('bumps the leader epoch only when the leader changes or replicas are removed', () => {
     const p = partition([1, 2, 3], [1, 2, 3], 1)
-    const sameLeader = partitionRecord('t', p, { ...onlineTarget(p, states([1, 2]), false) })
+    const sameLeader = partitionRecord('t', p, { ...onlineTarget(p, states([1, 2]), () => false) })
     assert.equal(sameLeader.leaderEpoch, 5)
     assert.equal(sameLeader.partitionEpoch, 10)
-    const moved = partitionRecord('t', p, onlineTarget(p, states([2, 3]), false))
+    const moved = partitionRecord('t', p, onlineTarget(p, states([2, 3]), () => false))
     assert.equal(moved.leaderEpoch, 6)
     assert.equal(moved.addingReplicas, undefined, 'no reassignment fields when none is going on')
   })
