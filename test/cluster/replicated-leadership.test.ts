@@ -1,12 +1,14 @@
 /**
  * Leadership operations on a replicating cluster (three broker processes on a real etcd):
  * a partition with data is reassigned from one broker to the two others, whose fetchers copy
- * it; the reassignment completes by itself once both are in sync, and the data reads the same
- * from the new leader. Then broker 1 is SIGKILLed (leadership moves away), restarted (it
+ * it; the reassignment completes by itself once both are in sync, the data reads the same
+ * from the new leader, and the old replica's log is deleted. Then broker 1 is SIGKILLed (leadership moves away), restarted (it
  * catches up and rejoins the ISRs), and a preferred election moves the partitions it prefers
  * back to it. Times are diagnostics, never asserted.
  */
 import assert from 'node:assert/strict'
+import { access } from 'node:fs/promises'
+import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import type { KafkaClient } from '../../src/client/client.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
@@ -84,7 +86,14 @@ describe('reassignment and preferred election with replication', { skip }, () =>
       `${(performance.now() - startedMs).toFixed(0)} ms`)
     assert.ok(done.epoch > start.epoch, 'the leader moved with a new epoch')
     assert.deepEqual(await cluster.clientOf(source).listPartitionReassignments(), [])
-    assert.deepEqual(await valuesOf(cluster.clientOf(done.leader), 'moving'), values)
+    // The new leader may still be taking up its role (NOT_LEADER_OR_FOLLOWER meanwhile).
+    const read = await eventually('the data from the new leader', async () =>
+      await valuesOf(cluster.clientOf(done.leader), 'moving'))
+    assert.deepEqual(read, values)
+    // The removed replica's log goes (Kafka's StopReplica with delete).
+    const sourceDir = join(cluster.brokers.get(source)?.dataDir as string, 'moving-0')
+    await eventually('the old replica deleted', async () =>
+      await access(sourceDir).then(() => undefined, () => true))
   })
 
   it('moves leadership back to a restarted broker with a preferred election', async t => {
