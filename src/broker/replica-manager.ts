@@ -457,6 +457,24 @@ export class ReplicaManager implements MetadataPublisher {
   }
 
   /**
+   * OffsetForLeaderEpoch on the leader (Kafka's Partition.lastOffsetForLeaderEpoch): the end
+   * offset of `leaderEpoch` in this log, after checking `currentLeaderEpoch` (-1: unchecked)
+   * against the partition's leader epoch.
+   */
+  endOffsetForEpoch (topic: string, partition: number, currentLeaderEpoch: number,
+    leaderEpoch: number): { leaderEpoch: number, endOffset: number } {
+    const log = this.#requireLog(topic, partition)
+    const epoch = this.#leaderEpoch(topic, partition)
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== epoch) {
+      throw new PartitionError(currentLeaderEpoch < epoch
+        ? 'FENCED_LEADER_EPOCH'
+        : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
+        `${currentLeaderEpoch}; this leader's is ${epoch}`)
+    }
+    return log.endOffsetForEpoch(leaderEpoch)
+  }
+
+  /**
    * KIP-320 (Kafka's Partition.fetchRecords, validateLastFetchedEpoch): where the follower's
    * log diverges from this one, or undefined when it does not.
    */
