@@ -13,8 +13,9 @@ import { after, before, describe, it } from 'node:test'
 import type { KafkaClient } from '../../src/client/client.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { decodeRecordBatch } from '../../src/records/batch.js'
+import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js'
 import {
-  createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
+  connect, createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 
@@ -109,6 +110,9 @@ describe('replication on three brokers', { skip }, () => {
       for (const bytes of copies) assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
       assert.deepEqual(await valuesIn(prefixBelow(leaderBytes, 20)),
         Array.from({ length: 20 }, (_, i) => `v${i}`))
+      // Group offsets are replicated too (offsets.topic.replication.factor, default 3).
+      const offsets = await partitionOn(cluster, 1, '__consumer_offsets')
+      assert.deepEqual(offsets?.replicas, [1, 2, 3])
     })
 
   it('keeps every acknowledged record when the leader is SIGKILLed, and the old leader ' +
@@ -149,6 +153,20 @@ describe('replication on three brokers', { skip }, () => {
     stop = true
     await producing
     const newLeaderValues = await valuesIn(await logBytes(cluster, after.leader, TOPIC))
+    // KIP-101: the new leader ends the old epoch where its own epoch starts.
+    const connection = await connect(cluster, after.leader)
+    try {
+      const epochs = await connection.send(OffsetForLeaderEpoch, { replicaId: -1, topics: [
+        { topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+      ] })
+      const end = epochs.topics[0]?.partitions[0]
+      assert.equal(end?.errorCode, 0)
+      assert.equal(end?.leaderEpoch, 0)
+      assert.ok(end !== undefined && end.endOffset >= 20 && end.endOffset <= newLeaderValues.length,
+        `epoch 0 ends at ${String(end?.endOffset)}`)
+    } finally {
+      connection.close()
+    }
     for (const value of acknowledged) {
       assert.ok(newLeaderValues.includes(value), `acknowledged ${value} is on the new leader`)
     }
