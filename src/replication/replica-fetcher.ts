@@ -185,6 +185,11 @@ class SourceFetcher {
         }
         const connection = await this.#connect()
         const { request, version } = this.#request(connection, due)
+        if (request.topics.length === 0) {
+          // Every due partition's log is gone (a deletion under way): nothing to ask for.
+          for (const partition of due) this.#delay(partition)
+          continue
+        }
         const response = await connection.send(Fetch, request, {
           version, timeoutMs: this.#options.config.waitMaxMs + REPLICA_SOCKET_TIMEOUT_MS,
         })
