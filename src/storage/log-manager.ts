@@ -319,6 +319,7 @@ export class LogManager {
         void this.writeCheckpoints().catch(() => undefined)
       },
       onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
+      onTruncated: endOffset => { this.#cleaner.truncated(`${topic}-${partition}`, endOffset) },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log

@@ -170,6 +170,8 @@ export interface OpenOptions {
    * with this high watermark (clamped to the log), as Kafka's UnifiedLog loads its own.
    */
   highWatermark?: number
+  /** Called when the log was cut back to `endOffset` (truncateTo, truncateFullyAndStartAt). */
+  onTruncated?: (endOffset: number) => void
 }
 
 /** What `appendAsFollower` appended: the first and last offsets of its batches. */
@@ -232,6 +234,7 @@ export class PartitionLog implements FlushTarget {
   #closed = false
   readonly #onLogStartOffsetChange: (() => void) | undefined
   readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
+  readonly #onTruncated: ((endOffset: number) => void) | undefined
   /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
   #deletions: Promise<unknown> = Promise.resolve()
   /** Leader epochs and their start offsets, persisted in `leader-epoch-checkpoint`. */
@@ -255,6 +258,7 @@ export class PartitionLog implements FlushTarget {
     this.#logger = options.logger
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
     this.#onSegmentReclaimed = options.onSegmentReclaimed
+    this.#onTruncated = options.onTruncated
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -1166,6 +1170,7 @@ export class PartitionLog implements FlushTarget {
     if (this.#epochs.truncateFromEnd(this.#logEndOffset)) await this.#epochCheckpointWritten()
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
+    this.#onTruncated?.(this.#logEndOffset)
   }
 
   /**
@@ -1221,6 +1226,7 @@ export class PartitionLog implements FlushTarget {
     this.#epochs.clear()
     await this.#writeEpochCheckpoint()
     this.#onLogStartOffsetChange?.()
+    this.#onTruncated?.(offset)
   }
 
   /**

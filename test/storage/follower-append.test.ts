@@ -441,3 +441,39 @@ describe('a failed write in replicated mode', () => {
     await followers.close()
   })
 })
+
+describe('a compacted leader', () => {
+  const COMPACT = { segmentBytes: 2048, cleanupPolicy: ['compact'] as const,
+    minCleanableDirtyRatio: 0, deleteRetentionMs: 60_000, fileDeleteDelayMs: 1000 }
+
+  it('is replicated with its offset gaps, and truncation makes the cut dirty', async () => {
+    const leaders = await LogManager.open({ dataDir: path.join(dataDir, 'leader'), nodeId: 1,
+      defaultConfig: COMPACT })
+    const followers = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
+      nodeId: 2, defaultConfig: COMPACT })
+    const leader = await leaders.getOrCreateLog('t', 0)
+    const follower = await followers.getOrCreateLog('t', 0)
+    for (let n = 0; n < 60; n++) {
+      await leader.append(buildRecordBatchSync([{ key: `k${n % 4}`, value: `v${n}` }],
+        { timestampMs: Date.now() }), { leaderEpoch: 0, recordsCount: 1,
+        maxTimestamp: Date.now() })
+    }
+    assert.ok(await leaders.cleaner.cleanOnce() !== undefined, 'the leader was cleaned')
+    const leaderBytes = await fetchAll(leader, 0)
+    // Fetched from the follower's log end each time, as a replica fetcher does.
+    while (follower.logEndOffset < leader.logEndOffset) {
+      const { records } = await leader.read(follower.logEndOffset, 1 << 20)
+      assert.ok(await follower.appendAsFollower(records) !== undefined)
+    }
+    assert.ok((await fetchAll(follower, 0)).equals(leaderBytes), 'the same batches')
+    assert.ok(leaderBytes.length < 60 * 70, 'the leader\'s log had gaps')
+    // The leader becomes a follower that must truncate below what it cleaned.
+    const dirty = leaders.cleaner.stateOf('t-0').firstDirtyOffset
+    assert.ok(dirty > 30, `first dirty offset ${dirty}`)
+    await leader.truncateTo(30)
+    assert.ok(leader.logEndOffset <= 30)
+    assert.equal(leaders.cleaner.stateOf('t-0').firstDirtyOffset, leader.logEndOffset)
+    await leaders.close()
+    await followers.close()
+  })
+})
