@@ -172,6 +172,8 @@ export interface OpenOptions {
   highWatermark?: number
   /** Called when the log was cut back to `endOffset` (truncateTo, truncateFullyAndStartAt). */
   onTruncated?: (endOffset: number) => void
+  /** Called when `setReplicated` changed the mode (the high-watermark checkpoint lists it). */
+  onReplicatedChange?: () => void
 }
 
 /** What `appendAsFollower` appended: the first and last offsets of its batches. */
@@ -235,6 +237,7 @@ export class PartitionLog implements FlushTarget {
   readonly #onLogStartOffsetChange: (() => void) | undefined
   readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   readonly #onTruncated: ((endOffset: number) => void) | undefined
+  readonly #onReplicatedChange: (() => void) | undefined
   /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
   #deletions: Promise<unknown> = Promise.resolve()
   /** Leader epochs and their start offsets, persisted in `leader-epoch-checkpoint`. */
@@ -259,6 +262,7 @@ export class PartitionLog implements FlushTarget {
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
     this.#onSegmentReclaimed = options.onSegmentReclaimed
     this.#onTruncated = options.onTruncated
+    this.#onReplicatedChange = options.onReplicatedChange
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -949,6 +953,7 @@ export class PartitionLog implements FlushTarget {
     if (this.#replicated === replicated) return
     this.#replicated = replicated
     if (!replicated) this.advanceHighWatermark(this.acknowledgedEndOffset)
+    this.#onReplicatedChange?.()
   }
 
   /**

@@ -259,6 +259,23 @@ describe('replicated high watermark', () => {
     await followers.close()
   })
 
+  it('is checkpointed as soon as a log turns replicated', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    for (let n = 0; n < 2; n++) await leaderAppend(leader, n, 0)
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    follower.setReplicated(true) // single node until now: its high watermark is its end
+    const file = path.join(dataDir, 'follower', 'replication-offset-checkpoint')
+    const deadline = Date.now() + 10_000
+    let text = ''
+    while (!text.startsWith('0\n1\n') && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      text = await readFile(file, 'utf8').catch(() => '')
+    }
+    assert.equal(text, '0\n1\nt 0 10\n')
+    await leaders.close()
+    await followers.close()
+  })
+
   it('is kept across restarts in replication-offset-checkpoint', async () => {
     const { leaders, followers, leader, follower } = await openPair()
     follower.setReplicated(true)
