@@ -754,6 +754,12 @@ export class PartitionLog implements FlushTarget {
       await this.#rolling
       return this.#reserveFollower(batches, from)
     }
+    if (first.lastOffset - this.#active.baseOffset > RELATIVE_OFFSET_MAX) {
+      // Only a gap of over 2^31 offsets (a compacted leader) gets here: a segment starts at the
+      // log end (the loader wants them contiguous) and indexes offsets relative to its base.
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: a follower batch ending at ` +
+        `${first.lastOffset} is too far past the segment base ${this.#active.baseOffset}`)
+    }
     let next = from
     let epochWrite: Promise<void> | undefined
     while (next < batches.length) {

@@ -141,6 +141,9 @@ describe('PartitionLog.appendAsFollower', () => {
     const size = records.readInt32BE(8) + 12
     const reordered = Buffer.concat([records.subarray(size, 2 * size), records.subarray(0, size)])
     await assert.rejects(follower.appendAsFollower(reordered), { kind: 'CORRUPT_MESSAGE' })
+    const far = Buffer.from(records.subarray(0, records.readInt32BE(8) + 12))
+    far.writeBigInt64BE(2n ** 32n, 0) // a gap no segment can index
+    await assert.rejects(follower.appendAsFollower(far), { kind: 'KAFKA_STORAGE_ERROR' })
     assert.equal(follower.logEndOffset, 0, 'nothing written')
     await follower.appendAsFollower(records.subarray(0, size))
     await assert.rejects(follower.appendAsFollower(records), { kind: 'OFFSET_OUT_OF_RANGE' })
