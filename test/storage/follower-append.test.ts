@@ -145,8 +145,12 @@ describe('PartitionLog.appendAsFollower', () => {
     far.writeBigInt64BE(2n ** 32n, 0) // a gap no segment can index
     await assert.rejects(follower.appendAsFollower(far), { kind: 'KAFKA_STORAGE_ERROR' })
     assert.equal(follower.logEndOffset, 0, 'nothing written')
-    await follower.appendAsFollower(records.subarray(0, size))
+    await follower.appendAsFollower(records.subarray(0, size), { fetchOffset: 0 })
     await assert.rejects(follower.appendAsFollower(records), { kind: 'OFFSET_OUT_OF_RANGE' })
+    // A stale response (fetched from 0 before a truncation, say) is refused even past the end.
+    const later = records.subarray(2 * size)
+    await assert.rejects(follower.appendAsFollower(later, { fetchOffset: 0 }),
+      { kind: 'OFFSET_OUT_OF_RANGE' })
     assert.equal(follower.logEndOffset, 5)
     assert.equal(follower.sizeBytes, size)
     await leaders.close()
