@@ -383,7 +383,8 @@ export class ReplicaManager implements MetadataPublisher {
    * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
    * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
    * marker records the aborted range for read_committed fetches. Only the transaction
-   * coordinator calls this (WriteTxnMarkers; in-process on one broker).
+   * coordinator calls this (WriteTxnMarkers; in-process on one broker). In a cluster it
+   * resolves once the ISR has the marker (acks=all, as Kafka writes markers).
    */
   async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite):
   Promise<number> {
@@ -398,6 +399,12 @@ export class ReplicaManager implements MetadataPublisher {
       })
       this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
       this.#options.purgatory.notify(partitionKey(topic, partition))
+      if (this.#options.roles !== undefined) {
+        // Kafka writes markers with acks=all (requiredAcks -1): a marker the ISR lacks could
+        // vanish in a failover and leave the transaction open on the new leader.
+        await this.#waitForIsr(topic, partition, appended.lastOffset,
+          this.#options.topicSettings(topic).minInsyncReplicas, ACK_ALL_TIMEOUT_DEFAULT_MS)
+      }
       return appended.baseOffset
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
