@@ -52,6 +52,8 @@ const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
+const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
 /** Partitions (and staged offsets) one transaction may hold. */
@@ -220,7 +222,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const property = (name: string): number => Number(config.properties.get(name)?.value)
   const startTransactionCoordinator = async (): Promise<void> => {
     const partitions = await ensureTransactionStateTopic(broker,
-      property('transaction.state.log.num.partitions'))
+      property('transaction.state.log.num.partitions'),
+      property('transaction.state.log.replication.factor'))
     const coordinator = new TransactionCoordinator({
       clock,
       limits: {
@@ -454,13 +457,28 @@ ControllerOptions {
   }
 }
 
+/** Resolves once the image has `count` registered brokers, or after `timeoutMs`. */
+async function waitForBrokers (image: MetadataImage, count: number,
+  timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (image.brokers.size < count && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
 /** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
 async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
   leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
   const clock = systemClock
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const replicationFactor = property('offsets.topic.replication.factor')
+  if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
+    // Brokers of a new cluster start together: give them a moment to register, so the first
+    // one does not create __consumer_offsets with fewer replicas than the cluster will have.
+    await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
+  }
   const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'))
+    property('offsets.topic.num.partitions'), replicationFactor)
   const coordinator = new GroupCoordinator({
     clock,
     limits: {

@@ -383,7 +383,8 @@ export class ReplicaManager implements MetadataPublisher {
    * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
    * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
    * marker records the aborted range for read_committed fetches. Only the transaction
-   * coordinator calls this (WriteTxnMarkers; in-process on one broker).
+   * coordinator calls this (WriteTxnMarkers; in-process on one broker). In a cluster it
+   * resolves once the ISR has the marker (acks=all, as Kafka writes markers).
    */
   async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite):
   Promise<number> {
@@ -398,6 +399,12 @@ export class ReplicaManager implements MetadataPublisher {
       })
       this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
       this.#options.purgatory.notify(partitionKey(topic, partition))
+      if (this.#options.roles !== undefined) {
+        // Kafka writes markers with acks=all (requiredAcks -1): a marker the ISR lacks could
+        // vanish in a failover and leave the transaction open on the new leader.
+        await this.#waitForIsr(topic, partition, appended.lastOffset,
+          this.#options.topicSettings(topic).minInsyncReplicas, ACK_ALL_TIMEOUT_DEFAULT_MS)
+      }
       return appended.baseOffset
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
@@ -454,6 +461,24 @@ export class ReplicaManager implements MetadataPublisher {
       logStartOffset: log.logStartOffset,
       ...(divergingEpoch === undefined ? {} : { divergingEpoch }),
     }
+  }
+
+  /**
+   * OffsetForLeaderEpoch on the leader (Kafka's Partition.lastOffsetForLeaderEpoch): the end
+   * offset of `leaderEpoch` in this log, after checking `currentLeaderEpoch` (-1: unchecked)
+   * against the partition's leader epoch.
+   */
+  endOffsetForEpoch (topic: string, partition: number, currentLeaderEpoch: number,
+    leaderEpoch: number): { leaderEpoch: number, endOffset: number } {
+    const log = this.#requireLog(topic, partition)
+    const epoch = this.#leaderEpoch(topic, partition)
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== epoch) {
+      throw new PartitionError(currentLeaderEpoch < epoch
+        ? 'FENCED_LEADER_EPOCH'
+        : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
+        `${currentLeaderEpoch}; this leader's is ${epoch}`)
+    }
+    return log.endOffsetForEpoch(leaderEpoch)
   }
 
   /**

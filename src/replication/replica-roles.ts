@@ -96,9 +96,24 @@ export class ReplicaRoles {
     return this.#leaders.get(keyOf(topic, partition))
   }
 
-  /** Every partition led here, for metrics (follower lag). */
-  leaderStates (): IterableIterator<[string, LeaderPartitionState]> {
-    return this.#leaders.entries()
+  /**
+   * Each follower's lag behind this broker's led partitions, for the replication metrics
+   * (records: the leader's durable end minus what the follower reported; ms: since it last
+   * caught up, Kafka's lastCaughtUpTimeMs).
+   */
+  replicationSamples (): { topic: string, partition: number, followerId: number,
+    lagRecords: number, lagMs: number, inSync: boolean }[] {
+    const nowMs = this.#options.clock.monotonicMs()
+    const samples = []
+    for (const [key, leader] of this.#leaders) {
+      const [topic, partition] = splitKey(key)
+      for (const lag of leader.followerLags()) {
+        samples.push({ topic, partition, followerId: lag.followerId, lagRecords: lag.lagRecords,
+          lagMs: Math.max(0, nowMs - lag.lastCaughtUpTimeMs),
+          inSync: leader.isr.includes(lag.followerId) })
+      }
+    }
+    return samples
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
  * The leader epoch cache, pure: the cases of Kafka's LeaderEpochFileCacheTest (assign,
- * endOffsetFor, truncateFromEnd, truncateFromStart), and the checkpoint text format.
+ * endOffsetFor, truncateFromEnd, truncateFromStart), the checkpoint text format, and a seeded
+ * run against a model log (the epoch of every offset): EPOCH_SEED=<n> replays one seed.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { seededRandom } from '../support/seeded-random.js'
 import {
   LeaderEpochCache, formatEpochCheckpoint, parseEpochCheckpoint,
 } from '../../src/storage/leader-epoch-cache.js'
@@ -174,5 +176,88 @@ describe('leader-epoch-checkpoint format', () => {
       '0\nx\n', '0\n1\n0 99999999999999999999\n']) {
       assert.equal(parseEpochCheckpoint(text), undefined, JSON.stringify(text))
     }
+  })
+})
+
+/**
+ * A log as the epoch of each offset from `start`, driven like a replica's: leader appends with
+ * an epoch at least the newest present, follower truncations, log start moves and restarts.
+ * After every step the cache must name each offset's epoch, stay strictly increasing, and
+ * answer endOffsetFor as the records say.
+ */
+function simulateEpochs (seed: number, steps = 400): void {
+  const random = seededRandom(seed)
+  const pick = (n: number): number => Math.floor(random() * n)
+  const cache = new LeaderEpochCache()
+  let start = 0
+  let epochs: number[] = [] // epochs[i] is the epoch of offset start + i
+  let nextEpoch = 0
+  const end = (): number => start + epochs.length
+  const check = (step: number, what: string): void => {
+    const where = `seed ${seed} step ${step} (${what})`
+    const entries = cache.entries
+    for (let i = 1; i < entries.length; i++) {
+      const [a, b] = [entries[i - 1], entries[i]] as [{ epoch: number, startOffset: number },
+        { epoch: number, startOffset: number }]
+      assert.ok(a.epoch < b.epoch && a.startOffset < b.startOffset, `${where}: not increasing`)
+    }
+    epochs.forEach((epoch, i) => {
+      assert.equal(cache.epochForOffset(start + i), epoch, `${where}: offset ${start + i}`)
+    })
+    if (epochs.length === 0) return
+    for (let epoch = Math.max(0, (epochs[0] as number) - 1); epoch <= nextEpoch; epoch++) {
+      const latest = epochs[epochs.length - 1] as number
+      const after = epochs.findIndex(e => e > epoch)
+      const below = epochs.filter(e => e <= epoch)
+      const expected = epoch === latest
+        ? { leaderEpoch: epoch, endOffset: end() }
+        : after < 0
+          ? { leaderEpoch: -1, endOffset: -1 }
+          : { leaderEpoch: below.length === 0 ? epoch : Math.max(...below),
+              endOffset: start + after }
+      assert.deepEqual(cache.endOffsetFor(epoch, end()), expected, `${where}: epoch ${epoch}`)
+    }
+  }
+  for (let step = 0; step < steps; step++) {
+    const roll = random()
+    let what: string
+    if (roll < 0.55) {
+      // A leader appends a batch; sometimes a new leader (a newer epoch) first.
+      if (random() < 0.3) nextEpoch += 1 + pick(3)
+      const epoch = Math.max(nextEpoch, ...epochs.slice(-1))
+      cache.assign(epoch, end())
+      const records = 1 + pick(4)
+      for (let i = 0; i < records; i++) epochs.push(epoch)
+      what = `append ${records} at epoch ${epoch}`
+    } else if (roll < 0.75) {
+      const offset = start + pick(epochs.length + 1)
+      epochs = epochs.slice(0, offset - start)
+      cache.truncateFromEnd(offset)
+      what = `truncate to ${offset}`
+    } else if (roll < 0.95) {
+      const offset = start + pick(epochs.length + 1)
+      if (offset < end()) {
+        epochs = epochs.slice(offset - start)
+        start = offset
+        cache.truncateFromStart(offset)
+      }
+      what = `log start to ${offset}`
+    } else {
+      start = end() + pick(10)
+      epochs = []
+      cache.clear()
+      what = `restart at ${start}`
+    }
+    check(step, what)
+  }
+}
+
+describe('LeaderEpochCache against a model log', () => {
+  it('names every offset\'s epoch and answers endOffsetFor for fixed and random seeds', () => {
+    if (process.env.EPOCH_SEED !== undefined) return simulateEpochs(Number(process.env.EPOCH_SEED))
+    for (const seed of [1, 2, 3, 42, 1234, 99_999]) simulateEpochs(seed)
+    const base = Math.floor(Math.random() * 1_000_000)
+    console.log(`epoch cache simulation: seeds ${base}..${base + 19} (EPOCH_SEED replays one)`)
+    for (let seed = base; seed < base + 20; seed++) simulateEpochs(seed)
   })
 })

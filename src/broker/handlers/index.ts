@@ -23,6 +23,7 @@ import { metadataHandler } from './metadata.js'
 import {
   alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler,
 } from './partition-reassignments.js'
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
@@ -53,4 +54,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   electLeadersHandler,
   alterPartitionReassignmentsHandler,
   listPartitionReassignmentsHandler,
+  offsetForLeaderEpochHandler,
 ]
