@@ -45,7 +45,7 @@ export interface PartitionTarget {
 const eligible = (states: BrokerStates, id: number): boolean =>
   states.live.has(id) && !states.shuttingDown.has(id)
 
-function sameMembers (a: readonly number[], b: readonly number[]): boolean {
+function sameSequence (a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, index) => b[index] === id)
 }
 
@@ -204,10 +204,10 @@ export function revertedReassignment (partition: PartitionState,
 
 /** Whether `target` changes anything of `partition`. */
 export function changes (partition: PartitionState, target: PartitionTarget): boolean {
-  return partition.leader !== target.leader || !sameMembers(partition.isr, target.isr) ||
-    !sameMembers(partition.replicas, target.replicas) ||
-    !sameMembers(partition.addingReplicas, target.addingReplicas) ||
-    !sameMembers(partition.removingReplicas, target.removingReplicas)
+  return partition.leader !== target.leader || !sameSequence(partition.isr, target.isr) ||
+    !sameSequence(partition.replicas, target.replicas) ||
+    !sameSequence(partition.addingReplicas, target.addingReplicas) ||
+    !sameSequence(partition.removingReplicas, target.removingReplicas)
 }
 
 /**
