@@ -62,9 +62,9 @@ const TRANSACTION_PARTITIONS_MAX = 10_000
 export const SHUTDOWN_BUDGET_MS = 4_000
 /**
  * The part of that budget a cluster broker spends in controlled shutdown (moving leadership
- * away while it still serves). Kafka retries for up to controlled.shutdown.max.retries ×
- * controlled.shutdown.retry.backoff.ms (15 s); here the controller answers in one etcd round
- * trip, and the 5 s contract leaves this much before the listeners close.
+ * away while it still serves), taken from the listeners' half. Kafka retries for up to
+ * controlled.shutdown.max.retries × controlled.shutdown.retry.backoff.ms (15 s); here the
+ * controller answers in one etcd round trip, and the 5 s contract leaves this much.
  */
 const CONTROLLED_SHUTDOWN_MAX_MS = SHUTDOWN_BUDGET_MS / 4
 
@@ -329,21 +329,23 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const close = (): Promise<void> => {
     closing ??= (async () => {
       kafkaReady = false
+      const startedMs = Date.now()
       if (member !== undefined &&
         config.properties.get('controlled.shutdown.enable')?.value !== 'false') {
-        const startedMs = Date.now()
         const handedOff = await member.controlledShutdown(CONTROLLED_SHUTDOWN_MAX_MS)
         logger.info(`controlled shutdown ${handedOff ? 'moved leadership away' : 'timed out ' +
           'with leadership left to move (it moves when the session ends)'} in ` +
           `${Date.now() - startedMs} ms`)
       }
+      // The listeners get what the controlled shutdown left of their half of the budget.
+      const listenersMs = Math.max(SHUTDOWN_BUDGET_MS / 4,
+        SHUTDOWN_BUDGET_MS / 2 - (Date.now() - startedMs))
       purgatory.completeAll()
       groups.coordinator?.stop()
       transactions.coordinator?.stop()
       lagSampler.stop()
       await roles?.close()
-      await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
-        externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
+      await Promise.all([kafkaServer.close(listenersMs), externalServer?.close(listenersMs)])
       await http.close()
       await member?.close()
       await logManager.close()
