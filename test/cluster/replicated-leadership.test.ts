@@ -2,9 +2,11 @@
  * Leadership operations on a replicating cluster (three broker processes on a real etcd):
  * a partition with data is reassigned from one broker to the two others, whose fetchers copy
  * it; the reassignment completes by itself once both are in sync, the data reads the same
- * from the new leader, and the old replica's log is deleted. Then broker 1 is SIGKILLed (leadership moves away), restarted (it
- * catches up and rejoins the ISRs), and a preferred election moves the partitions it prefers
- * back to it. Times are diagnostics, never asserted.
+ * from the new leader, and the old replica's log is deleted. Then broker 1 is SIGKILLed
+ * (leadership moves away), restarted (it catches up and rejoins the ISRs), and a preferred
+ * election moves the partitions it prefers back to it. Last, a topic allowing unclean
+ * elections gets its out-of-sync replica as leader when its only in-sync one is dead, with
+ * the ERROR line and the metric. Times are diagnostics, never asserted.
  */
 import assert from 'node:assert/strict'
 import { access } from 'node:fs/promises'
@@ -127,4 +129,39 @@ describe('reassignment and preferred election with replication', { skip }, () =>
     t.diagnostic(`${preferredBy1.length} partition(s) back on broker 1 after ` +
       `${(performance.now() - startedMs).toFixed(0)} ms`)
   })
+
+  it('with unclean.leader.election.enable, brings an out-of-sync replica up; logged and counted',
+    async () => {
+      const created = await cluster.clientOf(3).createTopic('lossy', { partitions: 1,
+        replicationFactor: 2, configs: { 'unclean.leader.election.enable': 'true' } })
+        .then(() => 'NONE', (error: unknown) => String(error))
+      assert.equal(created, 'NONE')
+      const start = await everywhere('an in-sync pair', [1, 2, 3], 'lossy', 0,
+        view => view.leader > 0 && view.isr.length === 2)
+      const leader = start.leader
+      const follower = start.replicas.find(id => id !== leader) as number
+      await cluster.brokers.get(follower)?.kill()
+      const alive = [1, 2, 3].filter(id => id !== follower)
+      await everywhere('the dead follower out of the ISR', alive, 'lossy', 0,
+        view => view.isr.join() === String(leader))
+      await cluster.brokers.get(leader)?.kill()
+      const third = [1, 2, 3].find(id => id !== leader && id !== follower) as number
+      await everywhere('offline', [third], 'lossy', 0, view => view.leader === -1)
+      await cluster.startNode(follower, { env: REPLICATION_ENV })
+      const elected = await everywhere('the out-of-sync replica leads', [third, follower],
+        'lossy', 0, view => view.leader === follower)
+      assert.deepEqual(elected.isr, [follower])
+      const outputs = [third, follower].map(id => cluster.brokers.get(id)?.output() ?? '')
+      assert.ok(outputs.some(output => /ERROR UNCLEAN LEADER ELECTION for lossy-0/.test(output)),
+        'the active controller logged it at ERROR')
+      const counted = await Promise.all([third, follower].map(async id => {
+        const response = await fetch(`http://127.0.0.1:${cluster.brokers.get(id)?.httpPort}` +
+          '/metrics')
+        const line = (await response.text()).split('\n')
+          .find(l => l.startsWith('tributary_unclean_leader_elections_total '))
+        return Number(line?.split(' ')[1] ?? 0)
+      }))
+      assert.equal(counted.reduce((a, b) => a + b, 0), 1, `counted once: ${counted}`)
+      await cluster.startNode(leader, { env: REPLICATION_ENV })
+    })
 })
