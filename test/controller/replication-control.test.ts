@@ -127,6 +127,12 @@ describe('controlled shutdown', () => {
       const results = await controller.electLeaders('preferred',
         led.map(p => ({ topic: 't', partition: p.partitionId })))
       assert.ok(results.every(r => r.errorName === 'PREFERRED_LEADER_NOT_AVAILABLE'))
+      // Nor may a leader take it back into an ISR (AlterPartition).
+      const p0 = partitionOf(controller, 't', led[0]?.partitionId as number)
+      await assert.rejects(controller.alterPartition({ topic: 't', partition: p0.partitionId,
+        leaderId: p0.leader, leaderEpoch: p0.leaderEpoch, partitionEpoch: p0.partitionEpoch,
+        isr: [...p0.isr, 1] }), (error: Error & { errorName?: string }) =>
+        error.errorName === 'INELIGIBLE_REPLICA')
       // Its next incarnation is eligible again.
       await controller.reconcileBrokers([2, 3].map(id => registration(id)))
       await controller.reconcileBrokers([registration(1, 'again'), registration(2),
