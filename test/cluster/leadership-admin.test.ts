@@ -4,18 +4,21 @@
  * ListPartitionReassignments APIs, answered by any broker and forwarded to the controller:
  * nothing to elect on a fresh topic; a reorder of replicas completes at once and a preferred
  * election then moves the leader to the new first replica on every broker; a shrink completes
- * at once; a reassignment is listed until it completes or is cancelled; refusals exit 1.
+ * at once; a reassignment is listed until it completes or is cancelled; refusals exit 1; and
+ * kafkajs' admin reassigns and lists through the same APIs.
  */
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import kafkajs from 'kafkajs'
 import { BIN, REPO_ROOT } from '../support/broker-process.js'
 import {
   createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 
+const { Kafka, logLevel } = kafkajs
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 const run = promisify(execFile)
 
@@ -133,4 +136,26 @@ describe('leader elections and reassignments from the CLI', { skip }, () => {
       return left.stdout.includes('No reassignment in progress.') ? true : undefined
     })
   })
+
+  it('serves kafkajs\' admin alterPartitionReassignments and listPartitionReassignments',
+    async () => {
+      assert.equal(await createTopicOn(cluster, 1, 'kjs', 1, 2), 'NONE')
+      const before = await everywhere('kjs everywhere', 'kjs', 0, p => p.leader > 0)
+      const reversed = [...before.replicas].reverse()
+      const kafka = new Kafka({ clientId: 'reassign', logLevel: logLevel.NOTHING,
+        brokers: [`127.0.0.1:${cluster.brokers.get(3)?.kafkaPort}`],
+        retry: { retries: 10, initialRetryTime: 100, maxRetryTime: 1000 } })
+      const admin = kafka.admin()
+      await admin.connect()
+      try {
+        await admin.alterPartitionReassignments({ topics: [{ topic: 'kjs',
+          partitionAssignment: [{ partition: 0, replicas: reversed }] }] })
+        await everywhere('the reversed replicas', 'kjs', 0,
+          p => p.replicas.join() === reversed.join())
+        const listed = await admin.listPartitionReassignments({})
+        assert.deepEqual(listed.topics, [])
+      } finally {
+        await admin.disconnect()
+      }
+    })
 })
