@@ -7,7 +7,7 @@
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
-import { Purgatory } from './broker/delayed-operations.js'
+import { partitionKey, Purgatory } from './broker/delayed-operations.js'
 import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
 import {
@@ -23,10 +23,13 @@ import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
 import { topicConfigValue, type BrokerConfig } from './config/index.js'
+import { effectiveTopicConfig } from './config/topic.js'
 import {
   IsrChangeCounter, replicationStatus, type ReplicationHealthOptions,
 } from './broker/replication-health.js'
-import { Controller, type MetadataPublisher } from './controller/controller.js'
+import {
+  Controller, type ControllerOptions, type MetadataPublisher,
+} from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -38,6 +41,9 @@ import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
+import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
+import { replicaLogOf, type ReplicaLog } from './replication/replica-log.js'
+import { ReplicaRoles } from './replication/replica-roles.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
 /**
@@ -49,12 +55,21 @@ const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
+const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
 /** Partitions (and staged offsets) one transaction may hold. */
 const TRANSACTION_PARTITIONS_MAX = 10_000
 /** The issue's contract: a clean shutdown completes within 5 s. */
 export const SHUTDOWN_BUDGET_MS = 4_000
+/**
+ * The part of that budget a cluster broker spends in controlled shutdown (moving leadership
+ * away while it still serves), taken from the listeners' half. Kafka retries for up to
+ * controlled.shutdown.max.retries × controlled.shutdown.retry.backoff.ms (15 s); here the
+ * controller answers in one etcd round trip, and the 5 s contract leaves this much.
+ */
+const CONTROLLED_SHUTDOWN_MAX_MS = SHUTDOWN_BUDGET_MS / 4
 
 export interface Logger {
   info (message: string): void
@@ -104,7 +119,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const member = await joinCluster(config, logger, logManager.clusterId)
   let controller: Controller
   try {
-    controller = await openController(config, logger, logManager, image, member)
+    controller = await openController(config, logger, logManager, image, member, metrics)
   } catch (error) {
     await member?.close()
     throw error
@@ -123,6 +138,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     settingsCache.set(topic, { version: image.configVersion, settings })
     return settings
   }
+  const roles = member === undefined
+    ? undefined
+    : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
   const replicaManager = new ReplicaManager({
     nodeId: config.nodeId,
     logManager,
@@ -140,11 +158,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       mayLead: (topic: string, partition: number) => member.sessionAlive &&
         image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
       hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
+      roles,
     }),
   })
   // From here on the replica manager follows every metadata commit by itself; this first
-  // publication opens the logs of every partition in the replayed image.
+  // publication opens the logs of every partition in the replayed image (and, in a cluster,
+  // starts leading or following each of them).
   await controller.addPublisher(replicaManager)
+  roles?.start()
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: member?.clusterId ?? logManager.clusterId,
@@ -204,7 +225,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const property = (name: string): number => Number(config.properties.get(name)?.value)
   const startTransactionCoordinator = async (): Promise<void> => {
     const partitions = await ensureTransactionStateTopic(broker,
-      property('transaction.state.log.num.partitions'))
+      property('transaction.state.log.num.partitions'),
+      property('transaction.state.log.replication.factor'))
     const coordinator = new TransactionCoordinator({
       clock,
       limits: {
@@ -311,12 +333,23 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const close = (): Promise<void> => {
     closing ??= (async () => {
       kafkaReady = false
+      const startedMs = Date.now()
+      if (member !== undefined &&
+        config.properties.get('controlled.shutdown.enable')?.value !== 'false') {
+        const handedOff = await member.controlledShutdown(CONTROLLED_SHUTDOWN_MAX_MS)
+        logger.info(`controlled shutdown ${handedOff ? 'moved leadership away' : 'timed out ' +
+          'with leadership left to move (it moves when the session ends)'} in ` +
+          `${Date.now() - startedMs} ms`)
+      }
+      // The listeners get what the controlled shutdown left of their half of the budget.
+      const listenersMs = Math.max(SHUTDOWN_BUDGET_MS / 4,
+        SHUTDOWN_BUDGET_MS / 2 - (Date.now() - startedMs))
       purgatory.completeAll()
       groups.coordinator?.stop()
       transactions.coordinator?.stop()
       lagSampler.stop()
-      await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
-        externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
+      await roles?.close()
+      await Promise.all([kafkaServer.close(listenersMs), externalServer?.close(listenersMs)])
       await http.close()
       await member?.close()
       await logManager.close()
@@ -325,6 +358,50 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     return closing
   }
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
+
+/**
+ * A cluster broker's replication: follower fetchers to each leader's PLAINTEXT endpoint, and the
+ * leader/follower roles with their ISR changes sent to the controller (src/replication).
+ */
+function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const logOf = (topic: string, partition: number): ReplicaLog | undefined => {
+    const log = logManager.getLog(topic, partition)
+    return log === undefined ? undefined : replicaLogOf(log)
+  }
+  const fetchers = new ReplicaFetcherManager({
+    nodeId: config.nodeId,
+    clock: systemClock,
+    config: {
+      waitMaxMs: property('replica.fetch.wait.max.ms'),
+      maxBytes: property('replica.fetch.max.bytes'),
+      responseMaxBytes: property('replica.fetch.response.max.bytes'),
+      backoffMs: property('replica.fetch.backoff.ms'),
+    },
+    endpointOf: brokerId => {
+      const broker = image.brokers.get(brokerId)
+      return broker === undefined ? undefined : { host: broker.host, port: broker.port }
+    },
+    logOf,
+    topicIdOf: topic => {
+      const topicId = image.topic(topic)?.topicId
+      return topicId === undefined ? undefined : Buffer.from(topicId, 'base64url')
+    },
+    logger,
+  })
+  return new ReplicaRoles({
+    nodeId: config.nodeId,
+    clock: systemClock,
+    image,
+    replicaLagTimeMaxMs: property('replica.lag.time.max.ms'),
+    fetchers,
+    logOf,
+    alterPartition: change => controller.alterPartition(change),
+    notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
+    logger,
+  })
 }
 
 /** `tributary.etcd.endpoints` set: connects to the cluster's etcd; else a single node. */
@@ -344,18 +421,55 @@ Promise<ClusterMember | undefined> {
 
 /** The controller on the local metadata log, or in a cluster on the etcd log it follows. */
 async function openController (config: BrokerConfig, logger: Logger, logManager: LogManager,
-  image: MetadataImage, member: ClusterMember | undefined): Promise<Controller> {
+  image: MetadataImage, member: ClusterMember | undefined, metrics: Metrics):
+Promise<Controller> {
   if (member === undefined) {
     const metadataLog = await SegmentMetadataLog.open(logManager, systemClock)
     const replayed = await metadataLog.replayInto(image)
     logger.info(`replayed ${replayed} metadata records: ${image.topicCount} topics`)
-    return new Controller(image, metadataLog, config.nodeId)
+    return new Controller(image, metadataLog, config.nodeId,
+      replicationControlOptions(config, logger, metrics))
   }
-  const controller = new Controller(image, member.log, config.nodeId, { role: member })
+  const controller = new Controller(image, member.log, config.nodeId, {
+    role: member,
+    ...replicationControlOptions(config, logger, metrics),
+  })
   await member.follow(controller)
   logger.info(`replayed ${member.log.appliedOffset + 1} metadata batches from etcd: ` +
     `${image.topicCount} topics, cluster ${member.clusterId}`)
   return controller
+}
+
+/**
+ * The controller's replication settings: each topic's effective
+ * `unclean.leader.election.enable` (a topic override, else the broker's), unclean elections
+ * counted in `tributary_unclean_leader_elections_total`, and the automatic preferred-leader
+ * rebalance (`auto.leader.rebalance.enable`, `leader.imbalance.*`).
+ */
+function replicationControlOptions (config: BrokerConfig, logger: Logger, metrics: Metrics):
+ControllerOptions {
+  const property = (name: string): string | null | undefined =>
+    config.properties.get(name)?.value
+  return {
+    uncleanLeaderElection: topic =>
+      effectiveTopicConfig(config, topic.configs).uncleanLeaderElectionEnable,
+    onUncleanElection: () => metrics.recordUncleanElection(),
+    logger,
+    leaderRebalance: {
+      enabled: property('auto.leader.rebalance.enable') !== 'false',
+      intervalMs: Number(property('leader.imbalance.check.interval.seconds') ?? 300) * 1000,
+      imbalancePercent: Number(property('leader.imbalance.per.broker.percentage') ?? 10),
+    },
+  }
+}
+
+/** Resolves once the image has `count` registered brokers, or after `timeoutMs`. */
+async function waitForBrokers (image: MetadataImage, count: number,
+  timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (image.brokers.size < count && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
 }
 
 /** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
@@ -363,8 +477,14 @@ async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
   leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
   const clock = systemClock
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const replicationFactor = property('offsets.topic.replication.factor')
+  if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
+    // Brokers of a new cluster start together: give them a moment to register, so the first
+    // one does not create __consumer_offsets with fewer replicas than the cluster will have.
+    await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
+  }
   const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'))
+    property('offsets.topic.num.partitions'), replicationFactor)
   const coordinator = new GroupCoordinator({
     clock,
     limits: {

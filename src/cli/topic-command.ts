@@ -1,5 +1,6 @@
 /**
- * `tributary topic list|create|describe|alter-config|add-partitions|delete|delete-records`.
+ * `tributary topic list|create|describe|alter-config|add-partitions|delete|delete-records`
+ * (and elect-leaders, reassign, reassignments: leadership-commands.ts).
  * `describe` prints Kafka's own field names (`Topic: Partition: Leader: Replicas: Isr:`), as
  * kafka-topics.sh does, so habits and grep scripts carry over; so do its report options
  * (`--under-replicated-partitions`, `--unavailable-partitions`, `--under-min-isr-partitions`,
@@ -8,6 +9,7 @@
 import type { Command } from 'commander'
 import type { KafkaClient, TopicMetadata } from '../client/client.js'
 import { KafkaClientError } from '../client/errors.js'
+import { registerLeadershipCommands } from './leadership-commands.js'
 import {
   CliError, formatOf, integerOption, print, table, withClient, type Format,
 } from './output.js'
@@ -126,7 +128,8 @@ export function registerTopicCommand (program: Command): void {
       })
       print(formatOf(format), { topic: name, partition, lowWatermark: low },
         () => table([{ topic: name, partition, low_watermark: low }]))
-    })
+    })  // elect-leaders, reassign, reassignments (leadership-commands.ts).
+  registerLeadershipCommands(topic)
 }
 
 /**

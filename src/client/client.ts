@@ -21,6 +21,15 @@
  */
 import { systemClock, type Clock } from '../io/clock.js'
 import { AlterConfigs } from '../protocol/apis/alter-configs.js'
+import {
+  AlterPartitionReassignments,
+} from '../protocol/apis/alter-partition-reassignments.js'
+import {
+  ELECTION_TYPE_PREFERRED, ELECTION_TYPE_UNCLEAN, ElectLeaders,
+} from '../protocol/apis/elect-leaders.js'
+import {
+  ListPartitionReassignments,
+} from '../protocol/apis/list-partition-reassignments.js'
 import { CreatePartitions } from '../protocol/apis/create-partitions.js'
 import { CreateTopics } from '../protocol/apis/create-topics.js'
 import { DeleteRecords } from '../protocol/apis/delete-records.js'
@@ -48,7 +57,7 @@ import { InitProducerId } from '../protocol/apis/init-producer-id.js'
 import { ListOffsets } from '../protocol/apis/list-offsets.js'
 import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js'
 import { Produce } from '../protocol/apis/produce.js'
-import { ERROR } from '../protocol/errors.js'
+import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { KafkaConnection, type ConnectionOptions } from './connection.js'
 import { KafkaClientError, KafkaConnectionError } from './errors.js'
 
@@ -98,6 +107,14 @@ export function parseAddress (address: string): { host: string, port: number } {
 function missing (apiName: string): KafkaClientError {
   return new KafkaClientError(ERROR.UNKNOWN_SERVER_ERROR,
     `UNKNOWN_SERVER_ERROR: ${apiName} answered without the partition asked about`)
+}
+
+/** One partition's answer to an admin request: 'NONE' or a Kafka error name. */
+export interface PartitionAnswer {
+  topic: string
+  partition: number
+  errorName: string
+  message: string | null
 }
 
 function check (errorCode: number, message?: string | null): void {
@@ -288,6 +305,63 @@ export class KafkaClient {
     })
     const result = response.results[0]
     if (result !== undefined) check(result.errorCode, result.errorMessage)
+  }
+
+  /**
+   * ElectLeaders (kafka-leader-election.sh): one answer per partition, error name 'NONE' when
+   * elected. `partitions` null elects every partition that can be.
+   */
+  async electLeaders (type: 'preferred' | 'unclean',
+    partitions: { topic: string, partition: number }[] | null):
+  Promise<PartitionAnswer[]> {
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of partitions ?? []) {
+      byTopic.set(topic, [...byTopic.get(topic) ?? [], partition])
+    }
+    const response = await (await this.any()).send(ElectLeaders, {
+      electionType: type === 'preferred' ? ELECTION_TYPE_PREFERRED : ELECTION_TYPE_UNCLEAN,
+      topicPartitions: partitions === null
+        ? null
+        : [...byTopic].map(([topic, ids]) => ({ topic, partitions: ids })),
+      timeoutMs: 30_000,
+    })
+    check(response.errorCode)
+    return response.replicaElectionResults.flatMap(topic => topic.partitionResult.map(p => ({
+      topic: topic.topic, partition: p.partitionId, errorName: errorNameOf(p.errorCode),
+      message: p.errorMessage,
+    })))
+  }
+
+  /** AlterPartitionReassignments (KIP-455): replicas null cancels. One answer per partition. */
+  async alterPartitionReassignments (
+    reassignments: { topic: string, partition: number, replicas: number[] | null }[],
+    allowReplicationFactorChange = true): Promise<PartitionAnswer[]> {
+    const byTopic = new Map<string, { partitionIndex: number, replicas: number[] | null }[]>()
+    for (const { topic, partition, replicas } of reassignments) {
+      byTopic.set(topic, [...byTopic.get(topic) ?? [], { partitionIndex: partition, replicas }])
+    }
+    const response = await (await this.any()).send(AlterPartitionReassignments, {
+      timeoutMs: 30_000, allowReplicationFactorChange,
+      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+    })
+    check(response.errorCode, response.errorMessage)
+    return response.responses.flatMap(topic => topic.partitions.map(p => ({
+      topic: topic.name, partition: p.partitionIndex, errorName: errorNameOf(p.errorCode),
+      message: p.errorMessage,
+    })))
+  }
+
+  /** ListPartitionReassignments: the reassignments in progress. */
+  async listPartitionReassignments (): Promise<{ topic: string, partition: number,
+    replicas: number[], addingReplicas: number[], removingReplicas: number[] }[]> {
+    const response = await (await this.any()).send(ListPartitionReassignments, {
+      timeoutMs: 30_000, topics: null,
+    })
+    check(response.errorCode, response.errorMessage)
+    return response.topics.flatMap(topic => topic.partitions.map(p => ({
+      topic: topic.name, partition: p.partitionIndex, replicas: p.replicas,
+      addingReplicas: p.addingReplicas, removingReplicas: p.removingReplicas,
+    })))
   }
 
   async describeConfigs (resourceType: number, resourceName: string):

@@ -6,7 +6,8 @@
  *
  * Life cycle, driven by main.ts: `connect` (etcd client, cluster id) → `follow` (load the
  * log into the image, then watch it) → `register` once the listeners have their ports
- * (refused with DuplicateBrokerError for a live duplicate node id) → `close` (resign, end the
+ * (refused with DuplicateBrokerError for a live duplicate node id) → `controlledShutdown` on
+ * SIGTERM, while still serving (leadership moves off this broker) → `close` (resign, end the
  * session, stop watching).
  */
 import type { Etcd3 } from 'etcd3'
@@ -136,6 +137,43 @@ export class ClusterMember implements ControllerRole {
       }
       await new Promise(resolve => setTimeout(resolve, 100))
     }
+  }
+
+  /**
+   * Controlled shutdown (KIP-631's wantShutDown; Kafka's `controlled.shutdown.enable`): asks
+   * the controller to move leadership off this broker and take it out of the ISRs, repeating
+   * until this broker's image shows it leads no partition another live in-sync replica could
+   * take, or until `timeoutMs` has passed (the shutdown budget). True when it leads nothing it
+   * could hand off. Never throws: the shutdown goes on either way.
+   */
+  async controlledShutdown (timeoutMs: number): Promise<boolean> {
+    const controller = this.#controller
+    if (controller === undefined || !this.sessionAlive) return false
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const remaining = deadline - Date.now()
+      if (remaining <= 0) return false
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        controller.controlledShutdown(this.#options.nodeId),
+        new Promise(resolve => { timer = setTimeout(resolve, remaining) }),
+      ]).catch(() => undefined).finally(() => clearTimeout(timer))
+      if (this.#leadershipToHandOff(controller) === 0) return true
+      await new Promise(resolve => setTimeout(resolve, Math.min(100, remaining)))
+    }
+  }
+
+  /** Partitions this broker leads although another live broker is in their ISR. */
+  #leadershipToHandOff (controller: Controller): number {
+    const nodeId = this.#options.nodeId
+    let count = 0
+    for (const topic of controller.image.topics()) {
+      for (const partition of topic.partitions) {
+        if (partition.leader === nodeId && partition.isr.some(id => id !== nodeId &&
+          controller.image.brokers.has(id))) count++
+      }
+    }
+    return count
   }
 
   async close (): Promise<void> {

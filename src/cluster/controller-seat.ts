@@ -11,9 +11,10 @@
  * Before acting, a new controller reads the metadata log to its end, so it validates against
  * everything its predecessors committed. While active, every tick it makes the image's live
  * brokers equal the registrations in etcd (`Controller.reconcileBrokers`: registration and
- * session expiry become records, with leadership moved off dead brokers) and sweeps forwarded
- * requests. It resigns (stops writing) as soon as its own session is not alive, before etcd can
- * elect another one.
+ * session expiry become records, with leadership moved off dead brokers), runs the
+ * controller's periodic duties (`Controller.periodicDuties`: reassignment completion, the
+ * automatic preferred-leader rebalance) and sweeps forwarded requests. It resigns (stops
+ * writing) as soon as its own session is not alive, before etcd can elect another one.
  */
 import type { Etcd3 } from 'etcd3'
 import type { BrokerRegistration, Controller } from '../controller/controller.js'
@@ -127,6 +128,8 @@ export class ControllerSeat {
     }
     brokers.sort((a, b) => a.brokerId - b.brokerId)
     await controller.reconcileBrokers(brokers)
+    // Reassignment completion and the automatic preferred-leader rebalance.
+    await controller.periodicDuties(Date.now())
     await this.#server?.sweep()
   }
 

@@ -146,17 +146,40 @@ function parseAnswer (value: Buffer): ForwardedAnswer {
 }
 
 const KINDS = new Set(['createTopic', 'deleteTopic', 'createPartitions', 'alterConfigs',
-  'allocateProducerIdBlock'])
+  'allocateProducerIdBlock', 'alterPartition', 'controlledShutdown', 'electLeaders',
+  'alterPartitionReassignments'])
 
 /** Checks the shape of a forwarded operation read from etcd (it is input like any other). */
 function parseOperation (value: Buffer): ControllerOperation | undefined {
   try {
     const operation = JSON.parse(value.toString()) as ControllerOperation
-    if (typeof operation === 'object' && operation !== null && KINDS.has(operation.kind)) {
+    if (typeof operation === 'object' && operation !== null && KINDS.has(operation.kind) &&
+      replicationShapeValid(operation)) {
       return operation
     }
   } catch {}
   return undefined
+}
+
+const isPartitionRef = (ref: unknown): boolean => typeof ref === 'object' && ref !== null &&
+  typeof (ref as { topic?: unknown }).topic === 'string' &&
+  Number.isSafeInteger((ref as { partition?: unknown }).partition)
+
+/** The fields of the replication operations (controlled shutdown, elections, reassignment). */
+function replicationShapeValid (operation: ControllerOperation): boolean {
+  switch (operation.kind) {
+    case 'controlledShutdown': return Number.isSafeInteger(operation.brokerId)
+    case 'electLeaders':
+      return ['preferred', 'unclean'].includes(operation.electionType) &&
+        (operation.partitions === null ||
+          (Array.isArray(operation.partitions) && operation.partitions.every(isPartitionRef)))
+    case 'alterPartitionReassignments':
+      return typeof operation.allowReplicationFactorChange === 'boolean' &&
+        Array.isArray(operation.reassignments) && operation.reassignments.every(r =>
+        isPartitionRef(r) && (r.replicas === null || (Array.isArray(r.replicas) &&
+          r.replicas.every(id => Number.isSafeInteger(id)))))
+    default: return true
+  }
 }
 
 /** The active controller's side: answers forwarded operations while it holds `epoch`. */

@@ -28,12 +28,17 @@
  */
 import { newTopicId } from './topic-id.js'
 import { validateTopicName } from '../protocol/topic-name.js'
-import { MetadataImage, type TopicInfo } from '../metadata/image.js'
+import { MetadataImage, type PartitionInfo, type TopicInfo } from '../metadata/image.js'
 import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
 } from '../metadata/records.js'
 import { METADATA_TOPIC } from './metadata-topic.js'
 import { placeReplicas } from './replica-placement.js'
+import {
+  changes, completedReassignment, onlineTarget, partitionRecord, preferredElection,
+  reassigning, revertedReassignment, startReassignment, uncleanElection, type BrokerStates,
+  type ElectionOutcome, type PartitionTarget,
+} from './partition-change.js'
 
 export interface MetadataLog {
   /** Appends the records as one batch and resolves once they are durable. */
@@ -54,9 +59,54 @@ export type ControllerOperation =
   | { kind: 'alterConfigs', resourceType: 'topic' | 'broker', resourceName: string,
     changes: [string, string | null][] }
   | { kind: 'allocateProducerIdBlock' }
+  | { kind: 'controlledShutdown', brokerId: number }
+  | { kind: 'electLeaders', electionType: ElectionType,
+    partitions: TopicPartitionRef[] | null }
+  | { kind: 'alterPartitionReassignments', reassignments: ReassignmentRequest[],
+    allowReplicationFactorChange: boolean }
+  | { kind: 'alterPartition', change: AlterPartitionChange }
 
 export interface ControllerResult {
   block?: { first: number, end: number }
+  /** electLeaders and alterPartitionReassignments: one result per partition. */
+  partitionResults?: PartitionResult[]
+}
+
+export type ElectionType = 'preferred' | 'unclean'
+
+export interface TopicPartitionRef {
+  topic: string
+  partition: number
+}
+
+/** A target replica list for a partition, or null to cancel its reassignment (KIP-455). */
+export interface ReassignmentRequest extends TopicPartitionRef {
+  replicas: number[] | null
+}
+
+/** One partition's answer: errorName 'NONE' on success, else a Kafka error name. */
+export interface PartitionResult extends TopicPartitionRef {
+  errorName: string
+  message: string | null
+}
+
+/** A reassignment in progress, as ListPartitionReassignments shows it. */
+export interface OngoingReassignment extends TopicPartitionRef {
+  replicas: number[]
+  addingReplicas: number[]
+  removingReplicas: number[]
+}
+
+/** A leader's ISR change for one partition (Kafka's AlterPartition, KIP-497). */
+export interface AlterPartitionChange {
+  topic: string
+  partition: number
+  /** The broker asking: it must be the partition's leader in `leaderEpoch`. */
+  leaderId: number
+  leaderEpoch: number
+  /** The partition epoch the change is based on; any other is INVALID_UPDATE_VERSION. */
+  partitionEpoch: number
+  isr: number[]
 }
 
 /** Who runs operations in a cluster: this node when active, else the active one, forwarded. */
@@ -78,6 +128,18 @@ export interface ControllerOptions {
   role?: ControllerRole
   /** Kafka draws placement start and shift at random; tests pass a fixed source. */
   random?: () => number
+  /** The topic's effective `unclean.leader.election.enable` (broker default false). */
+  uncleanLeaderElection?: (topic: TopicInfo) => boolean
+  /** Counted once per unclean election (main.ts: the recordUncleanElection metric). */
+  onUncleanElection?: () => void
+  /** Where elections are logged (an unclean one at ERROR). */
+  logger?: { info (message: string): void, error (message: string): void }
+  /**
+   * `auto.leader.rebalance.enable` and its check (Kafka's checkAndTriggerAutoLeaderRebalance):
+   * every `intervalMs`, a preferred election for the partitions of each broker whose share of
+   * preferred partitions it does not lead passes `imbalancePercent`.
+   */
+  leaderRebalance?: { enabled: boolean, intervalMs: number, imbalancePercent: number }
 }
 
 /** Follows the image: told of every committed change, in commit order, one at a time. */
@@ -129,6 +191,18 @@ export class Controller {
   readonly #publishers: MetadataPublisher[] = []
   readonly #role: ControllerRole | undefined
   readonly #random: () => number
+  readonly #uncleanLeaderElection: (topic: TopicInfo) => boolean
+  readonly #onUncleanElection: () => void
+  readonly #logger: { info (message: string): void, error (message: string): void } | undefined
+  readonly #leaderRebalance: { enabled: boolean, intervalMs: number, imbalancePercent: number }
+  /**
+   * Brokers in controlled shutdown (KIP-631's wantShutDown), on the active controller only:
+   * they may not lead or join an ISR. Bounded by the registered brokers: an entry goes when its
+   * broker unregisters or comes back as a new incarnation. A controller failover forgets it;
+   * the shutting-down broker repeats its request until it leads nothing it could hand off.
+   */
+  readonly #shuttingDown = new Map<number, string | undefined>()
+  #lastRebalanceMs: number | undefined
   #tail: Promise<unknown> = Promise.resolve()
   /** Replays and publications, one at a time and in commit order. */
   #applyTail: Promise<unknown> = Promise.resolve()
@@ -140,6 +214,13 @@ export class Controller {
     this.#nodeId = nodeId
     this.#role = options.role
     this.#random = options.random ?? Math.random
+    this.#uncleanLeaderElection = options.uncleanLeaderElection ??
+      (topic => topic.configs.get('unclean.leader.election.enable') === 'true')
+    this.#onUncleanElection = options.onUncleanElection ?? (() => undefined)
+    this.#logger = options.logger
+    // Kafka's defaults: auto.leader.rebalance.enable=true, 300 s, 10 %.
+    this.#leaderRebalance = options.leaderRebalance ??
+      { enabled: true, intervalMs: 300_000, imbalancePercent: 10 }
   }
 
   #serialize<T> (operation: () => Promise<T>): Promise<T> {
@@ -155,6 +236,14 @@ export class Controller {
   }
 
   async #commit (records: MetadataRecord[]): Promise<void> {
+    await this.#commitBatch(records)
+    // KIP-455: a reassignment completes as soon as its last target replica is in the ISR,
+    // whichever operation put it there (an ISR expansion, a broker's return, its start).
+    const completions = this.#reassignmentCompletions(records)
+    if (completions.length > 0) await this.#commitBatch(completions)
+  }
+
+  async #commitBatch (records: MetadataRecord[]): Promise<void> {
     if (records.length === 0) return
     if (this.#role !== undefined && !this.#role.active) {
       throw new ControllerError('NOT_CONTROLLER', `broker ${this.#nodeId} is no longer the ` +
@@ -210,6 +299,14 @@ export class Controller {
           new Map(operation.changes))
         return {}
       case 'allocateProducerIdBlock': return { block: await this.allocateProducerIdBlock() }
+      case 'controlledShutdown': await this.controlledShutdown(operation.brokerId); return {}
+      case 'electLeaders':
+        return { partitionResults:
+          await this.electLeaders(operation.electionType, operation.partitions) }
+      case 'alterPartitionReassignments':
+        return { partitionResults: await this.alterPartitionReassignments(
+          operation.reassignments, operation.allowReplicationFactorChange) }
+      case 'alterPartition': await this.alterPartition(operation.change); return {}
     }
   }
 
@@ -243,6 +340,9 @@ export class Controller {
   reconcileBrokers (registered: readonly BrokerRegistration[]): Promise<void> {
     return this.#serialize(async () => {
       const byId = new Map(registered.map(broker => [broker.brokerId, broker]))
+      for (const [brokerId, incarnationId] of this.#shuttingDown) {
+        if (byId.get(brokerId)?.incarnationId !== incarnationId) this.#shuttingDown.delete(brokerId)
+      }
       const records: MetadataRecord[] = []
       for (const brokerId of this.image.brokers.keys()) {
         if (!byId.has(brokerId)) {
@@ -263,27 +363,43 @@ export class Controller {
 
   /**
    * Partition records for every partition whose leader or ISR must change given the live set
-   * (KRaft's ReplicationControlManager.generateLeaderAndIsrUpdates on fencing): dead brokers
-   * leave the ISR unless one would be the last member (kept, so it can lead again when it
-   * returns: no unclean election), and the leader is the first live ISR member, or -1.
+   * and the brokers in controlled shutdown (KRaft's generateLeaderAndIsrUpdates; the decision
+   * is partition-change.ts's `onlineTarget`): ineligible brokers leave the ISR unless one would
+   * be the last member, and the leader is kept or moves to the next eligible ISR member, or to
+   * an out-of-sync replica where the topic allows unclean elections, or to -1.
    */
   #leadershipChanges (live: ReadonlySet<number>): MetadataRecord[] {
+    const states: BrokerStates = { live, shuttingDown: new Set(this.#shuttingDown.keys()) }
     const records: MetadataRecord[] = []
     for (const topic of this.image.topics()) {
       for (const partition of topic.partitions) {
-        const liveIsr = partition.isr.filter(id => live.has(id))
-        const isr = liveIsr.length > 0 ? liveIsr : partition.isr
-        const leader = live.has(partition.leader) ? partition.leader : liveIsr[0] ?? -1
-        if (leader === partition.leader && isr.length === partition.isr.length) continue
-        records.push({
-          type: 'Partition', version: VERSION, topicId: topic.topicId,
-          partitionId: partition.partitionId, replicas: partition.replicas, isr, leader,
-          leaderEpoch: partition.leaderEpoch + (leader === partition.leader ? 0 : 1),
-          partitionEpoch: partition.partitionEpoch + 1,
-        })
+        const target = onlineTarget(partition, states, () => this.#uncleanLeaderElection(topic))
+        if (!changes(partition, target)) continue
+        if (target.unclean) this.#reportUnclean(topic, partition, target)
+        records.push(partitionRecord(topic.topicId, partition, target))
       }
     }
     return records
+  }
+
+  #reportUnclean (topic: TopicInfo, partition: PartitionInfo, target: PartitionTarget): void {
+    this.#onUncleanElection()
+    this.#logger?.error(`UNCLEAN LEADER ELECTION for ${topic.name}-${partition.partitionId}: ` +
+      `no in-sync replica of ISR [${partition.isr.join(',')}] is alive, so out-of-sync ` +
+      `replica ${target.leader} becomes leader (ISR [${target.leader}]). Records acknowledged ` +
+      'by the old ISR that this replica never received are LOST, and consumers may see ' +
+      'offsets reused (unclean.leader.election.enable=true)')
+  }
+
+  /** The brokers as the active controller sees them: registered, and shutting down. */
+  #brokerStates (): BrokerStates {
+    return { live: new Set(this.image.brokers.keys()),
+      shuttingDown: new Set(this.#shuttingDown.keys()) }
+  }
+
+  /** True when `brokerId` may lead or join an ISR (registered, not in controlled shutdown). */
+  isEligibleReplica (brokerId: number): boolean {
+    return this.image.brokers.has(brokerId) && !this.#shuttingDown.has(brokerId)
   }
 
   /** Validates without committing (CreateTopics `validate_only`). */
@@ -460,6 +576,340 @@ export class Controller {
       return { first, end }
     })
   }
+
+  /**
+   * Controlled shutdown (KIP-631's wantShutDown): `brokerId` may no longer lead or join an
+   * ISR; every partition it leads moves to another eligible ISR member (leader epoch + 1) and it
+   * leaves every ISR where it is not the last member, in one batch. A partition whose only
+   * in-sync replica it is stays with it (handing it off would lose data). Repeatable: a second
+   * call commits what changed since (an ISR member that came back meanwhile).
+   */
+  controlledShutdown (brokerId: number): Promise<void> {
+    const forwarded = this.#forwarded({ kind: 'controlledShutdown', brokerId })
+    if (forwarded !== undefined) return forwarded.then(() => undefined)
+    return this.#serialize(async () => {
+      const broker = this.image.brokers.get(brokerId)
+      // Not registered: it is fenced already and leads nothing.
+      if (broker === undefined) return
+      this.#shuttingDown.set(brokerId, broker.incarnationId)
+      const records = this.#leadershipChanges(new Set(this.image.brokers.keys()))
+      await this.#commit(records)
+      this.#logger?.info(`controlled shutdown of broker ${brokerId}: ${records.length} ` +
+        'partition(s) changed leader or ISR')
+    })
+  }
+
+  /**
+   * ElectLeaders (KIP-183 preferred, KIP-460 unclean) for `partitions`, or for every partition
+   * when null (then only the partitions where an election was possible are answered, as
+   * Kafka's Admin does). One batch for all elections.
+   */
+  electLeaders (electionType: ElectionType, partitions: TopicPartitionRef[] | null):
+  Promise<PartitionResult[]> {
+    const forwarded = this.#forwarded({ kind: 'electLeaders', electionType, partitions })
+    if (forwarded !== undefined) return forwarded.then(result => result.partitionResults ?? [])
+    return this.#serialize(async () => {
+      const states = this.#brokerStates()
+      const refs = partitions ?? this.#allPartitions()
+      const results: PartitionResult[] = []
+      const records: MetadataRecord[] = []
+      const seen = new Set<string>()
+      for (const ref of refs) {
+        const key = `${ref.topic}\u0000${ref.partition}`
+        if (seen.has(key)) continue
+        seen.add(key)
+        const found = this.#partition(ref)
+        if (found === undefined) {
+          results.push({ ...ref, errorName: 'UNKNOWN_TOPIC_OR_PARTITION',
+            message: `${ref.topic}-${ref.partition} does not exist` })
+          continue
+        }
+        const outcome: ElectionOutcome = electionType === 'preferred'
+          ? preferredElection(found.partition, states)
+          : uncleanElection(found.partition, states)
+        if (!('target' in outcome)) {
+          if (partitions !== null || outcome.errorName !== 'ELECTION_NOT_NEEDED') {
+            results.push({ ...ref, errorName: outcome.errorName, message: outcome.message })
+          }
+          continue
+        }
+        if (outcome.target.unclean) {
+          this.#reportUnclean(found.topic, found.partition, outcome.target)
+        }
+        records.push(partitionRecord(found.topic.topicId, found.partition, outcome.target))
+        results.push({ ...ref, errorName: 'NONE', message: null })
+      }
+      await this.#commit(records)
+      return results
+    })
+  }
+
+  #allPartitions (): TopicPartitionRef[] {
+    const refs: TopicPartitionRef[] = []
+    for (const topic of this.image.topics()) {
+      for (const { partitionId } of topic.partitions) {
+        refs.push({ topic: topic.name, partition: partitionId })
+      }
+    }
+    return refs
+  }
+
+  #partition (ref: TopicPartitionRef): { topic: TopicInfo, partition: PartitionInfo } | undefined {
+    const topic = this.image.topic(ref.topic)
+    const partition = topic?.partitions[ref.partition]
+    return topic === undefined || partition === undefined ? undefined : { topic, partition }
+  }
+
+  /**
+   * AlterPartitionReassignments (KIP-455): starts (or replaces) a reassignment per partition,
+   * or cancels one (replicas null). A reassignment whose target is already in sync completes
+   * in the same call; others complete when their last target replica joins the ISR.
+   */
+  alterPartitionReassignments (reassignments: ReassignmentRequest[],
+    allowReplicationFactorChange: boolean): Promise<PartitionResult[]> {
+    const forwarded = this.#forwarded({ kind: 'alterPartitionReassignments', reassignments,
+      allowReplicationFactorChange })
+    if (forwarded !== undefined) return forwarded.then(result => result.partitionResults ?? [])
+    return this.#serialize(async () => {
+      const states = this.#brokerStates()
+      const results: PartitionResult[] = []
+      const records: MetadataRecord[] = []
+      const seen = new Set<string>()
+      for (const request of reassignments) {
+        const ref = { topic: request.topic, partition: request.partition }
+        const key = `${ref.topic}\u0000${ref.partition}`
+        const refused = (errorName: string, message: string): void => {
+          results.push({ ...ref, errorName, message })
+        }
+        if (seen.has(key)) {
+          refused('INVALID_REQUEST', `${ref.topic}-${ref.partition} is named twice`)
+          continue
+        }
+        seen.add(key)
+        const found = this.#partition(ref)
+        if (found === undefined) {
+          refused('UNKNOWN_TOPIC_OR_PARTITION', `${ref.topic}-${ref.partition} does not exist`)
+          continue
+        }
+        const decided = this.#reassignmentTarget(found.partition, request.replicas,
+          allowReplicationFactorChange, states)
+        if ('errorName' in decided) {
+          refused(decided.errorName, decided.message)
+          continue
+        }
+        if (changes(found.partition, decided.target)) {
+          records.push(partitionRecord(found.topic.topicId, found.partition, decided.target))
+        }
+        results.push({ ...ref, errorName: 'NONE', message: null })
+      }
+      await this.#commit(records)
+      return results
+    })
+  }
+
+  /** One partition's reassignment decision, or the reason it is refused. */
+  #reassignmentTarget (partition: PartitionInfo, replicas: number[] | null,
+    allowReplicationFactorChange: boolean, states: BrokerStates):
+    { target: PartitionTarget } | { errorName: string, message: string } {
+    if (replicas === null) {
+      if (!reassigning(partition)) {
+        return { errorName: 'NO_REASSIGNMENT_IN_PROGRESS', message: 'no reassignment of ' +
+          'this partition is in progress' }
+      }
+      const reverted = revertedReassignment(partition, states)
+      if (reverted === undefined) {
+        return { errorName: 'INVALID_REPLICA_ASSIGNMENT', message: 'only replicas being ' +
+          'added are in sync: cancelling would leave the partition without its data; ' +
+          'reassign to them instead' }
+      }
+      return { target: reverted }
+    }
+    const invalid = this.#invalidAssignment(replicas)
+    if (invalid !== undefined) return { errorName: 'INVALID_REPLICA_ASSIGNMENT', message: invalid }
+    // A new target replaces one in progress, counted from the current (merged) replicas,
+    // as KRaft does: replicas still catching up and kept by the target just go on.
+    const current = partition.replicas.filter(id => !partition.addingReplicas.includes(id))
+    if (!allowReplicationFactorChange && replicas.length !== current.length) {
+      // KIP-860: the request may forbid changing the replication factor.
+      return { errorName: 'INVALID_REPLICATION_FACTOR', message: `the replication factor ` +
+        `would change from ${current.length} to ${replicas.length}` }
+    }
+    if (partition.leader === -1) {
+      return { errorName: 'INVALID_REPLICA_ASSIGNMENT', message: 'the partition has no ' +
+        'leader, so new replicas could not catch up; elect a leader first' }
+    }
+    return { target: startReassignment(partition, replicas) }
+  }
+
+  #invalidAssignment (replicas: number[]): string | undefined {
+    if (replicas.length === 0) return 'the replica list is empty'
+    if (new Set(replicas).size !== replicas.length) {
+      return `the replica list ${replicas.join(',')} names a broker twice`
+    }
+    const unknown = replicas.filter(id => !this.image.brokers.has(id))
+    if (unknown.length > 0) return `broker(s) ${unknown.join(',')} are not registered`
+    return undefined
+  }
+
+  /** The reassignments in progress, of `partitions` or all (ListPartitionReassignments). */
+  listPartitionReassignments (partitions: TopicPartitionRef[] | null): OngoingReassignment[] {
+    const ongoing: OngoingReassignment[] = []
+    for (const ref of partitions ?? this.#allPartitions()) {
+      const partition = this.#partition(ref)?.partition
+      if (partition === undefined || !reassigning(partition)) continue
+      ongoing.push({ ...ref, replicas: [...partition.replicas],
+        addingReplicas: [...partition.addingReplicas],
+        removingReplicas: [...partition.removingReplicas] })
+    }
+    return ongoing
+  }
+
+  /** Completion records for the reassigning partitions named by `records`' Partition records. */
+  #reassignmentCompletions (records: readonly MetadataRecord[]): MetadataRecord[] {
+    const states = this.#brokerStates()
+    const completions: MetadataRecord[] = []
+    for (const record of records) {
+      if (record.type !== 'Partition') continue
+      const topic = this.image.topicById(record.topicId)
+      const partition = topic?.partitions[record.partitionId]
+      if (topic === undefined || partition === undefined) continue
+      const target = completedReassignment(partition, states)
+      if (target !== undefined) completions.push(partitionRecord(topic.topicId, partition, target))
+    }
+    return completions
+  }
+
+  /**
+   * The active controller's periodic duties (controller-seat.ts calls this every tick):
+   * completes reassignments whose targets are in sync (a backstop for the check after each
+   * commit), and runs the automatic preferred leader election when it is due.
+   */
+  periodicDuties (nowMs: number): Promise<void> {
+    return this.#serialize(async () => {
+      const states = this.#brokerStates()
+      const records: MetadataRecord[] = []
+      for (const topic of this.image.topics()) {
+        for (const partition of topic.partitions) {
+          const target = completedReassignment(partition, states)
+          if (target !== undefined) records.push(partitionRecord(topic.topicId, partition, target))
+        }
+      }
+      const rebalance = this.#leaderRebalance
+      if (records.length === 0 && rebalance.enabled &&
+        nowMs - (this.#lastRebalanceMs ?? nowMs) >= rebalance.intervalMs) {
+        records.push(...this.#rebalanceRecords(states))
+        this.#lastRebalanceMs = nowMs
+      }
+      this.#lastRebalanceMs ??= nowMs
+      await this.#commit(records)
+    })
+  }
+
+  /**
+   * Kafka's checkAndTriggerAutoLeaderRebalance: for each broker, the share of the partitions
+   * it is the preferred replica of that it does not lead; past `imbalancePercent`, a preferred
+   * election for those (where the preferred replica can lead; none being reassigned).
+   */
+  #rebalanceRecords (states: BrokerStates): MetadataRecord[] {
+    const preferredOf = new Map<number, { total: number,
+      misled: { topic: TopicInfo, partition: PartitionInfo }[] }>()
+    for (const topic of this.image.topics()) {
+      for (const partition of topic.partitions) {
+        const preferred = partition.replicas[0] as number
+        const entry = preferredOf.get(preferred) ?? { total: 0, misled: [] }
+        preferredOf.set(preferred, entry)
+        entry.total++
+        if (partition.leader !== preferred) entry.misled.push({ topic, partition })
+      }
+    }
+    const records: MetadataRecord[] = []
+    for (const [brokerId, { total, misled }] of preferredOf) {
+      if (misled.length * 100 <= total * this.#leaderRebalance.imbalancePercent) continue
+      let moved = 0
+      for (const { topic, partition } of misled) {
+        if (reassigning(partition)) continue
+        const outcome = preferredElection(partition, states)
+        if (!('target' in outcome)) continue
+        records.push(partitionRecord(topic.topicId, partition, outcome.target))
+        moved++
+      }
+      if (moved > 0) {
+        this.#logger?.info(`leader imbalance of broker ${brokerId}: ${misled.length} of ` +
+          `${total} preferred partitions led elsewhere; moved ${moved} back`)
+      }
+    }
+    return records
+  }
+  /**
+   * A leader changes its partition's ISR (Kafka's AlterPartition, validated as KRaft's
+   * ReplicationControlManager.validateAlterPartitionData): the leader epoch must be the current
+   * one (older: FENCED_LEADER_EPOCH; newer: this controller is behind, NOT_CONTROLLER) and so
+   * must the partition epoch (INVALID_UPDATE_VERSION: a change the leader has not seen came
+   * first); the leader stays in the ISR (INVALID_REQUEST); every new member is a replica with a
+   * live registration (INELIGIBLE_REPLICA: never a fenced broker). The change is one Partition
+   * record with the partition epoch bumped; the leader applies it when the record arrives.
+   */
+  alterPartition (change: AlterPartitionChange): Promise<PartitionInfo> {
+    const forwarded = this.#forwarded({ kind: 'alterPartition', change })
+    if (forwarded !== undefined) {
+      return forwarded.then(() => this.#partitionInfo(change.topic, change.partition))
+    }
+    return this.#serialize(async () => {
+      const current = this.#partitionInfo(change.topic, change.partition)
+      const topicId = (this.image.topic(change.topic) as TopicInfo).topicId
+      this.#validateAlterPartition(change, current)
+      if (sameMembers(change.isr, current.isr)) return current
+      // partitionRecord carries a reassignment in progress over (and #commit completes it
+      // when this change put its last target replica in the ISR).
+      await this.#commit([partitionRecord(topicId, current, {
+        replicas: current.replicas, isr: change.isr, leader: current.leader,
+        addingReplicas: current.addingReplicas, removingReplicas: current.removingReplicas,
+        unclean: false,
+      })])
+      return this.#partitionInfo(change.topic, change.partition)
+    })
+  }
+
+  #partitionInfo (topic: string, partition: number): PartitionInfo {
+    const info = this.image.topic(topic)?.partitions[partition]
+    if (info === undefined) {
+      throw new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
+        `partition ${topic}-${partition} does not exist`)
+    }
+    return info
+  }
+
+  #validateAlterPartition (change: AlterPartitionChange, current: PartitionInfo): void {
+    const name = `${change.topic}-${change.partition}`
+    if (change.leaderEpoch < current.leaderEpoch || change.leaderId !== current.leader) {
+      throw new ControllerError('FENCED_LEADER_EPOCH', `${name}: leader ${change.leaderId} ` +
+        `epoch ${change.leaderEpoch} is fenced; the leader is ${current.leader} in epoch ` +
+        `${current.leaderEpoch}`)
+    }
+    if (change.leaderEpoch > current.leaderEpoch) {
+      throw new ControllerError('NOT_CONTROLLER', `${name}: leader epoch ` +
+        `${change.leaderEpoch} is newer than this controller's ${current.leaderEpoch}`)
+    }
+    if (change.partitionEpoch !== current.partitionEpoch) {
+      throw new ControllerError('INVALID_UPDATE_VERSION', `${name}: partition epoch ` +
+        `${change.partitionEpoch} is not the current ${current.partitionEpoch}`)
+    }
+    if (!change.isr.includes(change.leaderId) || new Set(change.isr).size !== change.isr.length) {
+      throw new ControllerError('INVALID_REQUEST', `${name}: the new ISR ` +
+        `[${change.isr.join(',')}] must hold the leader once, and no replica twice`)
+    }
+    // A broker in controlled shutdown may not join an ISR either (isEligibleReplica).
+    const ineligible = change.isr.filter(id => !current.isr.includes(id) &&
+      (!current.replicas.includes(id) || !this.isEligibleReplica(id)))
+    if (ineligible.length > 0) {
+      throw new ControllerError('INELIGIBLE_REPLICA', `${name}: replicas ` +
+        `[${ineligible.join(',')}] cannot join the ISR (not a replica, or not live)`)
+    }
+  }
+}
+
+function sameMembers (a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every(id => b.includes(id))
 }
 
 /** A cluster broker as its registration (src/cluster) describes it. */

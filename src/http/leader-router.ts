@@ -77,7 +77,9 @@ export class LeaderRouter {
     field: string): Promise<AppendOutcome | undefined> {
     const route = this.route(topic, partition)
     if (route.local) {
-      const append = this.broker.replicaManager.appendRecords(topic, partition, batch)
+      // The same acks as Kafka Produce: -1 (the HTTP default) waits for the in-sync replicas.
+      const append = this.broker.replicaManager.appendRecords(topic, partition, batch,
+        { acks, timeoutMs: REQUEST_TIMEOUT_MS })
       if (acks === 0) {
         append.catch(() => undefined)
         return undefined

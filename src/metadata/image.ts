@@ -27,6 +27,9 @@ export interface PartitionInfo {
   leader: number
   leaderEpoch: number
   partitionEpoch: number
+  /** A reassignment in progress (KIP-455): replicas joining and leaving; [] when none. */
+  addingReplicas: number[]
+  removingReplicas: number[]
 }
 
 export interface TopicInfo {
@@ -144,6 +147,8 @@ export class MetadataImage {
       leader: record.leader,
       leaderEpoch: record.leaderEpoch,
       partitionEpoch: record.partitionEpoch,
+      addingReplicas: record.addingReplicas ?? [],
+      removingReplicas: record.removingReplicas ?? [],
     }
   }
 }

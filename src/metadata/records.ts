@@ -54,6 +54,12 @@ export interface PartitionRecord {
   leader: number
   leaderEpoch: number
   partitionEpoch: number
+  /**
+   * A reassignment in progress (KIP-455): replicas being added / removed. Absent (every record
+   * before reassignments existed, and every partition not being reassigned) reads as [].
+   */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 export interface RemoveTopicRecord {
@@ -156,5 +162,16 @@ export function decodeMetadataRecord (value: Buffer): MetadataRecord {
         `(expected ${kind}, got ${JSON.stringify(fields[name])?.slice(0, 100)})`)
     }
   }
+  for (const name of OPTIONAL_NUMBERS[record.type] ?? []) {
+    if (fields[name] !== undefined && !hasKind(fields[name], 'numbers')) {
+      throw new MetadataRecordError(`metadata record ${record.type} has an invalid ${name} ` +
+        `(${JSON.stringify(fields[name])?.slice(0, 100)})`)
+    }
+  }
   return record as MetadataRecord
+}
+
+/** Optional number-list fields, checked when present. */
+const OPTIONAL_NUMBERS: Partial<Record<MetadataRecord['type'], readonly string[]>> = {
+  Partition: ['addingReplicas', 'removingReplicas'],
 }

@@ -728,8 +728,10 @@ function defineReplicationMetrics (registers: Registers, perPartition: boolean,
     }),
     uncleanElections: new client.Counter({
       name: 'tributary_unclean_leader_elections_total',
-      help: 'Out-of-sync replicas made leader (unclean.leader.election.enable): data may be ' +
-        'lost (must stay 0)', registers,
+      // Kafka's kafka.controller:type=ControllerStats,name=UncleanLeaderElectionsPerSec.
+      help: 'Leaders elected from outside the ISR by this broker as the active controller ' +
+        '(unclean.leader.election.enable, or an unclean ElectLeaders): records may be lost ' +
+        '(must stay 0)', registers,
     }),
   }
 }

@@ -10,6 +10,9 @@
 import type { ApiDefinition } from './api.js'
 import { ApiVersions } from './apis/api-versions.js'
 import { AlterConfigs } from './apis/alter-configs.js'
+import { AlterPartitionReassignments } from './apis/alter-partition-reassignments.js'
+import { ElectLeaders } from './apis/elect-leaders.js'
+import { ListPartitionReassignments } from './apis/list-partition-reassignments.js'
 import { CreatePartitions } from './apis/create-partitions.js'
 import { CreateTopics } from './apis/create-topics.js'
 import { DeleteRecords } from './apis/delete-records.js'
@@ -41,6 +44,7 @@ import { Fetch } from './apis/fetch.js'
 import { InitProducerId } from './apis/init-producer-id.js'
 import { ListOffsets } from './apis/list-offsets.js'
 import { Metadata } from './apis/metadata.js'
+import { OffsetForLeaderEpoch } from './apis/offset-for-leader-epoch.js'
 import { Produce } from './apis/produce.js'
 import { SaslAuthenticate } from './apis/sasl-authenticate.js'
 import { SaslHandshake } from './apis/sasl-handshake.js'
@@ -83,6 +87,10 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   DescribeProducers,
   DescribeTransactions,
   ListTransactions,
+  ElectLeaders,
+  AlterPartitionReassignments,
+  ListPartitionReassignments,
+  OffsetForLeaderEpoch,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()

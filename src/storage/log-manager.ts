@@ -6,6 +6,7 @@
  *   <data-dir>/.kafka_cleanshutdown              present only after a clean shutdown
  *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable
  *   <data-dir>/log-start-offset-checkpoint       per partition: the log start offset
+ *   <data-dir>/replication-offset-checkpoint     per replicated partition: its high watermark
  *   <data-dir>/<topic>-<partition>/              one PartitionLog each
  *   <data-dir>/metadata/__cluster_metadata-0/    the controller's metadata log (not a topic)
  *
@@ -54,6 +55,18 @@ export { LogDirLockedError } from './errors.js'
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
 const LOG_START_FILE = 'log-start-offset-checkpoint'
+/**
+ * Kafka's replication-offset-checkpoint (ReplicaManager's high watermark checkpoint): the high
+ * watermark of every log in replicated mode, so that a restarted replica starts from it instead
+ * of from its log end. A log listed here opens replicated (PartitionLog OpenOptions
+ * highWatermark); single-node logs are never listed, and keep the durable end on restart.
+ */
+const REPLICATION_OFFSET_FILE = 'replication-offset-checkpoint'
+/**
+ * Kafka's replica.high.watermark.checkpoint.interval.ms default: how often the high watermarks
+ * are checkpointed while any log is replicated (a stale one only starts a replica lower).
+ */
+const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5_000
 const META_FILE = 'meta.properties'
 /** Kafka's log.flush.offset.checkpoint.interval.ms default. */
 const CHECKPOINT_INTERVAL_MS = 60_000
@@ -122,6 +135,10 @@ export class LogManager {
   /** The topic id each open log's partition.metadata is known to hold (one entry per log). */
   readonly #topicIds = new Map<string, string>()
   #checkpointTimer: TimerHandle | undefined
+  #highWatermarkTimer: TimerHandle | undefined
+  /** The high-watermark checkpoint write in flight, and whether another is wanted after it. */
+  #highWatermarkWrite: Promise<void> | undefined
+  #highWatermarkWriteAgain = false
   #retentionTimer: TimerHandle | undefined
   readonly #cleaner: LogCleaner
   readonly #retentionCheckIntervalMs: number
@@ -204,6 +221,8 @@ export class LogManager {
       (await disk.readOptional(path.join(this.dataDir, RECOVERY_POINT_FILE)))?.toString() ?? '')
     const logStarts = parseCheckpoint(
       (await disk.readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
+    const highWatermarks = parseCheckpoint((await disk.readOptional(
+      path.join(this.dataDir, REPLICATION_OFFSET_FILE)))?.toString() ?? '')
     for (const name of await disk.listDirectories(this.dataDir)) {
       if (name.endsWith('-delete')) {
         await disk.remove(path.join(this.dataDir, name))
@@ -215,7 +234,7 @@ export class LogManager {
       const partition = Number(match[2])
       const key = checkpointKey(topic, partition)
       await this.#openLog(topic, partition, this.#configFor(topic), clean,
-        recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0)
+        recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0, highWatermarks.get(key))
     }
     // A new directory (no meta.properties, no partitions) has no shutdown to speak of.
     const previous = fresh && this.#logs.size === 0 ? 'in a new data directory'
@@ -232,6 +251,13 @@ export class LogManager {
       this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
     }
     this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
+    const highWatermarkTick = (): void => {
+      if ([...this.#logs.values()].some(log => log.replicated)) this.#checkpointHighWatermarks()
+      this.#highWatermarkTimer = this.#clock.setTimer(HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+        highWatermarkTick)
+    }
+    this.#highWatermarkTimer = this.#clock.setTimer(HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+      highWatermarkTick)
     this.#scheduleRetention()
     await this.#cleaner.start()
   }
@@ -290,7 +316,8 @@ export class LogManager {
   }
 
   async #openLog (topic: string, partition: number, config: LogConfig, clean: boolean,
-    recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {
+    recoveryPoint: number, logStartOffset: number,
+    highWatermark?: number): Promise<PartitionLog> {
     const log = await PartitionLog.open({
       disk: this.#disk,
       directory: path.join(this.dataDir, `${topic}-${partition}`),
@@ -303,10 +330,15 @@ export class LogManager {
       cleanShutdown: clean,
       recoveryPoint,
       logStartOffset,
+      highWatermark,
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },
       onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
+      onTruncated: endOffset => { this.#cleaner.truncated(`${topic}-${partition}`, endOffset) },
+      // A log that turns replicated is listed at once: restarted before its entry lands, it
+      // would open with its high watermark at its log end.
+      onReplicatedChange: () => { this.#checkpointHighWatermarks() },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
@@ -458,6 +490,35 @@ export class LogManager {
     return this.#logs.values()
   }
 
+  /**
+   * Writes replication-offset-checkpoint soon, coalescing bursts (many partitions turning
+   * replicated at once): at most one write in flight and one more queued after it.
+   */
+  #checkpointHighWatermarks (): void {
+    if (this.#highWatermarkWrite !== undefined) {
+      this.#highWatermarkWriteAgain = true
+      return
+    }
+    this.#highWatermarkWrite = this.#writeHighWatermarks().catch((error: unknown) => {
+      this.#logger.warn(`writing ${REPLICATION_OFFSET_FILE} failed: ${String(error)}`)
+    }).finally(() => {
+      this.#highWatermarkWrite = undefined
+      if (this.#highWatermarkWriteAgain && !this.#closed) {
+        this.#highWatermarkWriteAgain = false
+        this.#checkpointHighWatermarks()
+      }
+    })
+  }
+
+  async #writeHighWatermarks (): Promise<void> {
+    const highWatermarks: OffsetCheckpoint = new Map()
+    for (const [key, log] of this.#logs) {
+      if (log.replicated) highWatermarks.set(key, log.highWatermark)
+    }
+    await writeAtomic(this.#disk, path.join(this.dataDir, REPLICATION_OFFSET_FILE),
+      formatCheckpoint(highWatermarks))
+  }
+
   async writeCheckpoints (): Promise<void> {
     const recovery: OffsetCheckpoint = new Map()
     const starts: OffsetCheckpoint = new Map()
@@ -469,6 +530,7 @@ export class LogManager {
       formatCheckpoint(recovery))
     await writeAtomic(this.#disk, path.join(this.dataDir, LOG_START_FILE),
       formatCheckpoint(starts))
+    await this.#writeHighWatermarks()
   }
 
   writeAtomic (name: string, contents: string | Buffer): Promise<void> {
@@ -483,6 +545,7 @@ export class LogManager {
     if (this.#closed) return
     this.#closed = true
     this.#checkpointTimer?.cancel()
+    this.#highWatermarkTimer?.cancel()
     this.#retentionTimer?.cancel()
     await this.#cleaner.stop()
     this.#flusher.stop()

@@ -57,6 +57,10 @@ describe('API registry', () => {
       DescribeProducers: [0, 0, 0],
       DescribeTransactions: [0, 0, 0],
       ListTransactions: [0, 2, 0],
+      ElectLeaders: [0, 2, 2],
+      AlterPartitionReassignments: [0, 1, 0],
+      ListPartitionReassignments: [0, 0, 0],
+      OffsetForLeaderEpoch: [0, 4, 4],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })

@@ -14,11 +14,16 @@ import { deleteTopicsHandler } from './delete-topics.js'
 import { describeClusterHandler } from './describe-cluster.js'
 import { describeProducersHandler } from './describe-producers.js'
 import { describeTopicPartitionsHandler } from './describe-topic-partitions.js'
+import { electLeadersHandler } from './elect-leaders.js'
 import { fetchHandler } from './fetch.js'
 import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
+import {
+  alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler,
+} from './partition-reassignments.js'
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
@@ -46,4 +51,8 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   describeTransactionsHandler,
   listTransactionsHandler,
   writeTxnMarkersHandler,
+  electLeadersHandler,
+  alterPartitionReassignmentsHandler,
+  listPartitionReassignmentsHandler,
+  offsetForLeaderEpochHandler,
 ]
