@@ -432,6 +432,17 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
+   * A replica that becomes leader records its epoch at the log end before it writes anything
+   * (Kafka's Partition.makeLeader → maybeAssignEpochStartOffset): the previous epochs then end
+   * where this one began, even before its first batch, and across a reload that dropped an
+   * epoch with no batch left. Resolves once the checkpoint is written.
+   */
+  async assignLeaderEpoch (epoch: number): Promise<void> {
+    while (this.#recovering !== undefined) await this.#recovering
+    if (this.#epochs.assign(epoch, this.#logEndOffset)) await this.#epochCheckpointWritten()
+  }
+
+  /**
    * Where `epoch` ends in this log (OffsetForLeaderEpoch, KIP-101/KIP-279; Kafka's
    * LeaderEpochFileCache.endOffsetFor): the latest epoch ends at the log end; see
    * LeaderEpochCache.endOffsetFor for the rest.

@@ -166,6 +166,10 @@ describe('appendAsFollower: producer state and transactions move with the data',
     for (let n = 0; n < 4; n++) await leaderAppend(leader, n, 1, producer(n * 5))
     await follower.appendAsFollower(await fetchAll(leader, 0))
     // The follower becomes leader (epoch 2); the producer retries its last batch.
+    await follower.assignLeaderEpoch(2)
+    assert.deepEqual(follower.epochEntries, [{ epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 20 }])
+    assert.deepEqual(follower.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 20 })
     const retry = await leaderAppend(follower, 3, 2, producer(15))
     assert.deepEqual([retry.duplicate, retry.baseOffset, retry.lastOffset], [true, 15, 19])
     assert.equal(follower.logEndOffset, 20, 'written once')
@@ -173,6 +177,7 @@ describe('appendAsFollower: producer state and transactions move with the data',
       { kind: 'OUT_OF_ORDER_SEQUENCE_NUMBER' })
     const next = await leaderAppend(follower, 4, 2, producer(20))
     assert.deepEqual([next.duplicate, next.baseOffset], [false, 20])
+    assert.deepEqual(follower.epochEntries.at(-1), { epoch: 2, startOffset: 20 })
     assert.deepEqual(follower.activeProducers(), leader.activeProducers().map(p =>
       ({ ...p, lastSequence: 24, lastTimestamp: 1_000_004 })))
     await leaders.close()
