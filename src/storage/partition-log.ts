@@ -1224,6 +1224,8 @@ export class PartitionLog implements FlushTarget {
       while (this.#recovering !== undefined) await this.#recovering
       if (this.#pending.length > 0) await this.#waitFor(this.#logEndOffset).catch(() => undefined)
       await this.roundIdle()
+      // A .txnindex write still in flight must not land after the old files are renamed.
+      await this.#txnIndexWrites
       const restart = this.#restartAt(offset)
       this.#recovering = restart.catch(() => undefined)
         .finally(() => { this.#recovering = undefined })
