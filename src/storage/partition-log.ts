@@ -1202,9 +1202,23 @@ export class PartitionLog implements FlushTarget {
     // Awaited, so that the file drops the truncated epochs before any later append adds new
     // ones; a failed write is rebuilt from the log at the next load.
     if (this.#epochs.truncateFromEnd(this.#logEndOffset)) await this.#epochCheckpointWritten()
+    await this.#truncateTxnIndex(segment.baseOffset)
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
     this.#onTruncated?.(this.#logEndOffset)
+  }
+
+  /**
+   * Drops the cut segment's aborted transactions whose marker is gone (Kafka's
+   * TransactionIndex.truncateTo): a stale entry would make read_committed consumers drop
+   * whatever that producer later writes at those offsets.
+   */
+  async #truncateTxnIndex (segmentBase: number): Promise<void> {
+    await this.#txnIndexWrites
+    const entries = await readTxnIndex(this.#disk, this.directory, segmentBase)
+    const kept = entries.filter(entry => entry.lastOffset < this.#logEndOffset)
+    if (kept.length === entries.length) return
+    await appendTxnIndex(this.#disk, this.directory, segmentBase, 0, kept, true)
   }
 
   /**

@@ -209,6 +209,31 @@ describe('appendAsFollower: producer state and transactions move with the data',
   })
 })
 
+describe('truncation and aborted transactions', () => {
+  it('drops the aborted transactions whose marker a truncation removed', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    const txn = { producerId: 7, producerEpoch: 0, baseSequence: 0 }
+    await leaderAppend(leader, 0, 1, txn, true) // 0-4
+    await leaderMarker(leader, 7, false, 1) // 5: abort
+    await leaderAppend(leader, 1, 1) // 6-10
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    assert.deepEqual(await follower.abortedTransactions(0, 11),
+      [{ producerId: 7, firstOffset: 0 }])
+    await follower.truncateTo(5) // the marker goes: the transaction is open again
+    assert.deepEqual(await follower.abortedTransactions(0, 5), [])
+    assert.equal(follower.lastStableOffset, 0)
+    await followers.close()
+    await leaders.close()
+    const index = path.join(dataDir, 'follower', 't-0', '00000000000000000000.txnindex')
+    assert.equal((await readFile(index)).length, 0)
+    const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
+      nodeId: 2, defaultConfig: CONFIG })
+    assert.deepEqual(await (reopened.getLog('t', 0) as PartitionLog).abortedTransactions(0, 5),
+      [])
+    await reopened.close()
+  })
+})
+
 describe('appendAsFollower: segments', () => {
   it('accepts a batch larger than segment.bytes in a segment of its own', async () => {
     const { leaders, followers, leader, follower } = await openPair()
