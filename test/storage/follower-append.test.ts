@@ -323,8 +323,8 @@ describe('replicated high watermark', () => {
     await followers.close()
     assert.equal(await readFile(path.join(dataDir, 'follower', 'replication-offset-checkpoint'),
       'utf8'), '0\n1\nt 0 15\n')
-    assert.equal(await readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint'),
-      'utf8'), '0\n0\n', 'single-node logs are not listed')
+    await assert.rejects(readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint')),
+      { code: 'ENOENT' }, 'a broker with no replicated log writes no such file')
     const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
       nodeId: 2, defaultConfig: CONFIG })
     const log = reopened.getLog('t', 0) as PartitionLog
