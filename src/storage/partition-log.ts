@@ -1287,7 +1287,7 @@ export class PartitionLog implements FlushTarget {
     return this.#serialDeletion(async () => {
       const target = Math.min(offset, this.#logEndOffset)
       if (target <= this.#logStartOffset) return
-      this.#raiseLogStartOffset(target)
+      await this.#raiseLogStartOffset(target)
       let count = 0
       while (count + 1 < this.#segments.length &&
         (this.#segments[count + 1] as LogSegment).baseOffset <= target) count++
@@ -1330,7 +1330,7 @@ export class PartitionLog implements FlushTarget {
       for (const segment of this.#segments.slice(0, plan.count)) {
         outcome.deletedBytes += segment.size
       }
-      this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
+      await this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
       await this.#deleteOldest(plan.count, plan.eligibleSinceMs)
       outcome.deletedSegments = plan.count
       outcome.reason = plan.reason
@@ -1353,13 +1353,16 @@ export class PartitionLog implements FlushTarget {
     return true
   }
 
-  #raiseLogStartOffset (offset: number): void {
+  /**
+   * Raises the log start offset (reads below it fail from now on), then rewrites the epoch
+   * checkpoint if its first entry moved, then tells the LogManager. Kafka flushes that
+   * checkpoint asynchronously (truncateFromStartAsyncFlush); here the deletion task waits for it,
+   * off the produce path, and a stale file is corrected at the next load either way.
+   */
+  async #raiseLogStartOffset (offset: number): Promise<void> {
     if (offset <= this.#logStartOffset) return
     this.#logStartOffset = Math.min(offset, this.#logEndOffset)
-    // Kafka's truncateFromStartAsyncFlush: a stale file is corrected at the next load.
-    if (this.#epochs.truncateFromStart(this.#logStartOffset)) {
-      this.#inBackground(this.#epochCheckpointWritten())
-    }
+    if (this.#epochs.truncateFromStart(this.#logStartOffset)) await this.#epochCheckpointWritten()
     this.#onLogStartOffsetChange?.()
   }
 
