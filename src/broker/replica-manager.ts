@@ -449,11 +449,18 @@ export class ReplicaManager implements MetadataPublisher {
       this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
         fetch.fetchOffset)
     }
-    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset
+    // leader.replication.throttled.rate: past it, followers get no records for a while (the
+    // fetch still counts for the ISR), as Kafka leaves throttled partitions out of a response.
+    const throttle = this.#options.roles?.leaderThrottle
+    const nowMs = this.#options.clock.monotonicMs()
+    const budget = Math.min(maxBytes, throttle?.available(nowMs) ?? maxBytes)
+    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset ||
+      budget <= 0
       ? { records: EMPTY }
-      : await log.read(fetch.fetchOffset, maxBytes, {
+      : await log.read(fetch.fetchOffset, budget, {
         maxOffset: log.logEndOffset, minOneBatch,
       }).catch((error: unknown) => { throw toPartitionError(error, name) })
+    throttle?.record(read.records.length, nowMs)
     return {
       records: read.records,
       highWatermark: this.highWatermark(log),

@@ -33,6 +33,7 @@ import {
 } from '../protocol/apis/fetch.js'
 import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
+import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** Longest pause of a source fetcher after repeated connection failures. */
@@ -59,6 +60,8 @@ export interface ReplicaFetcherOptions {
   logOf (topic: string, partition: number): ReplicaLog | undefined
   /** The topic's id (16 bytes), for Fetch v13+. */
   topicIdOf (topic: string): Buffer | undefined
+  /** follower.replication.throttled.rate: bounds the bytes this broker fetches per second. */
+  throttle?: ByteRateThrottle
   /** After a follower's log or high watermark moved (metrics, waiters). */
   onProgress?: (topic: string, partition: number) => void
   logger: { info (message: string): void, warn (message: string): void }
@@ -185,6 +188,11 @@ class SourceFetcher {
           await this.#sleep(this.#nextDueInMs())
           continue
         }
+        const throttleDelayMs = this.#throttleDelayMs()
+        if (throttleDelayMs > 0) {
+          await this.#sleep(throttleDelayMs)
+          continue
+        }
         const connection = await this.#connect()
         const { request, version, asked } = this.#request(connection, due)
         if (request.topics.length === 0) {
@@ -196,6 +204,7 @@ class SourceFetcher {
           version, timeoutMs: this.#options.config.waitMaxMs + REPLICA_SOCKET_TIMEOUT_MS,
         })
         this.#failures = 0
+        this.#recordThrottled(response)
         this.#applying = this.#apply(response, version, asked)
         await this.#applying
       } catch (error) {
@@ -213,6 +222,24 @@ class SourceFetcher {
       }
     }
     this.#connection?.close()
+  }
+
+  /** How long follower.replication.throttled.rate holds the next fetch back (0: not). */
+  #throttleDelayMs (): number {
+    const throttle = this.#options.throttle
+    if (throttle === undefined) return 0
+    const nowMs = this.#options.clock.monotonicMs()
+    return throttle.available(nowMs) > 0 ? 0 : Math.max(10, throttle.delayMsFor(1, nowMs))
+  }
+
+  #recordThrottled (response: FetchResponse): void {
+    const throttle = this.#options.throttle
+    if (throttle === undefined) return
+    let bytes = 0
+    for (const topic of response.responses) {
+      for (const partition of topic.partitions) bytes += partition.records?.length ?? 0
+    }
+    throttle.record(bytes, this.#options.clock.monotonicMs())
   }
 
   #duePartitions (): FollowedPartition[] {
@@ -283,13 +310,15 @@ class SourceFetcher {
       })
     }
     const nodeId = this.#options.nodeId
+    const throttled = this.#options.throttle?.available(this.#options.clock.monotonicMs())
+    const allowed = Math.min(config.responseMaxBytes, throttled ?? config.responseMaxBytes)
     return {
       version,
       asked,
       request: {
         replicaId: version < FETCH_VERSION_MIN_WITH_REPLICA_STATE ? nodeId : -1,
         replicaState: { replicaId: nodeId, replicaEpoch: -1 },
-        maxWaitMs: config.waitMaxMs, minBytes: 1, maxBytes: config.responseMaxBytes,
+        maxWaitMs: config.waitMaxMs, minBytes: 1, maxBytes: allowed,
         isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
         topics: [...byTopic.values()], forgottenTopicsData: [], rackId: '',
       },

@@ -30,6 +30,7 @@ import type { MetadataImage, PartitionInfo } from '../metadata/image.js'
 import { assert } from '../util/assert.js'
 import { LeaderPartitionState, type IsrChange } from './partition-state.js'
 import type { ReplicaFetcherManager } from './replica-fetcher.js'
+import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** An AlterPartition outcome that proves the change was not made. */
@@ -54,6 +55,8 @@ export interface ReplicaRolesOptions {
   /** The partition's high watermark moved or its role changed: wake its waiters. */
   notify (topic: string, partition: number): void
   onIsrChange?: (kind: 'shrink' | 'expand') => void
+  /** leader.replication.throttled.rate: bounds the bytes followers fetch from here per second. */
+  leaderThrottle?: ByteRateThrottle
   logger: { info (message: string): void, warn (message: string): void }
 }
 
@@ -90,6 +93,10 @@ export class ReplicaRoles {
     this.#closed = true
     this.#timer?.cancel()
     await this.#options.fetchers.close()
+  }
+
+  get leaderThrottle (): ByteRateThrottle | undefined {
+    return this.#options.leaderThrottle
   }
 
   leaderState (topic: string, partition: number): LeaderPartitionState | undefined {

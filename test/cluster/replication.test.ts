@@ -107,7 +107,9 @@ describe('replication on three brokers', { skip }, () => {
         return all.every(bytes => prefixBelow(bytes, 20).length === prefixBelow(leaderBytes,
           20).length) ? all : undefined
       })
-      for (const bytes of copies) assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
+      for (const bytes of copies) {
+        assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
+      }
       assert.deepEqual(await valuesIn(prefixBelow(leaderBytes, 20)),
         Array.from({ length: 20 }, (_, i) => `v${i}`))
       // Group offsets are replicated too (offsets.topic.replication.factor, default 3).
