@@ -371,7 +371,14 @@ export class ReplicaManager implements MetadataPublisher {
         throw new PartitionError('REQUEST_TIMED_OUT', `${topic}-${partition}: the in-sync ` +
           `replicas did not all have the batch within ${timeoutMs} ms; it may still be kept`)
       }
-      await this.#options.purgatory.wait([key], remainingMs)
+      if (this.#options.purgatory.full) {
+        // No room to wait for a wake-up: poll instead of spinning.
+        await new Promise<void>(resolve => {
+          this.#options.clock.setTimer(Math.min(remainingMs, FULL_PURGATORY_POLL_MS), resolve)
+        })
+      } else {
+        await this.#options.purgatory.wait([key], remainingMs)
+      }
     }
   }
 
@@ -558,6 +565,8 @@ export class ReplicaManager implements MetadataPublisher {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** How often acks=all re-checks the ISR when the purgatory has no room for its waiter. */
+const FULL_PURGATORY_POLL_MS = 50
 /** acks=all's wait when the caller names none (Kafka's request.timeout.ms default). */
 const ACK_ALL_TIMEOUT_DEFAULT_MS = 30_000
 
