@@ -64,6 +64,18 @@ export class PartitionError extends Error {
   }
 }
 
+/** How `appendRecords` appends and when it resolves. */
+export interface AppendOptions {
+  /** Internal topics are written only by the broker's own coordinators. */
+  internalTopicsAllowed?: boolean
+  /** A transactional produce's coordinator check, re-run as offsets are assigned. */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
+  /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
+  acks?: number
+  /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
+  timeoutMs?: number
+}
+
 export interface AppendResult {
   baseOffset: number
   lastOffset: number
@@ -247,14 +259,7 @@ export class ReplicaManager implements MetadataPublisher {
    * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
-    options: { internalTopicsAllowed?: boolean,
-      /** A transactional produce's coordinator check, re-run as offsets are assigned. */
-      verifyTransaction?: () => { kind: string, message: string } | undefined
-      /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
-      acks?: number
-      /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
-      timeoutMs?: number } = {}):
-    Promise<AppendResult> {
+    options: AppendOptions = {}): Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
     if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
@@ -267,19 +272,7 @@ export class ReplicaManager implements MetadataPublisher {
     if (ackAll) this.#checkEnoughReplicas(topic, partition, settings.minInsyncReplicas)
     const trace = this.#options.latencySampler?.startProduce()
     const nowMs = this.#options.clock.nowMs()
-    let validated
-    try {
-      validated = await validateProducedBatches(batch, {
-        maxMessageBytes: settings.maxMessageBytes,
-        nowMs,
-        messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
-      })
-    } catch (error) {
-      if (error instanceof RecordsError) {
-        throw new PartitionError(error.kind, error.message, error.recordIndex)
-      }
-      throw error
-    }
+    const validated = await validate(batch, settings, nowMs)
     let maxTimestamp = validated.maxTimestamp
     if (settings.messageTimestampType === 'LogAppendTime') {
       maxTimestamp = nowMs
@@ -590,6 +583,23 @@ function countRecords (records: Buffer): number {
     position += records.readInt32BE(position + 8) + 12
   }
   return count
+}
+
+/** records/validate.ts's checks of a produced batch, refusals as PartitionError. */
+async function validate (batch: Buffer, settings: TopicSettings, nowMs: number):
+ReturnType<typeof validateProducedBatches> {
+  try {
+    return await validateProducedBatches(batch, {
+      maxMessageBytes: settings.maxMessageBytes,
+      nowMs,
+      messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
+    })
+  } catch (error) {
+    if (error instanceof RecordsError) {
+      throw new PartitionError(error.kind, error.message, error.recordIndex)
+    }
+    throw error
+  }
 }
 
 /** LogAppendTime: the broker's clock becomes the batch's max timestamp (KIP-32); CRC redone. */
