@@ -244,6 +244,27 @@ describe('replication on three brokers', { skip }, () => {
       assert.match(restarted.output(), /diverges from broker/)
     })
 
+  it('keeps a group\'s committed offsets when its coordinator\'s broker is SIGKILLed',
+    async () => {
+      const group = 'survivors'
+      const client = cluster.clientOf(1)
+      const coordinator = await eventually('a coordinator', async () =>
+        (await client.findCoordinator(group)).nodeId)
+      await eventually('the commit', async () => {
+        await client.commitGroupOffsets(group, [{ topic: TOPIC, partition: 0, offset: 7 }])
+        return true
+      })
+      await cluster.brokers.get(coordinator)?.kill()
+      const survivor = cluster.clientOf([1, 2, 3].find(id => id !== coordinator) as number)
+      const offsets = await eventually('the offsets from the new coordinator', async () => {
+        const moved = (await survivor.findCoordinator(group)).nodeId
+        if (moved === coordinator) return undefined
+        return await survivor.fetchGroupOffsets(group)
+      }, 30_000)
+      assert.equal(offsets.get(TOPIC)?.get(0), 7)
+      await cluster.startNode(coordinator, { env: REPLICATION_ENV })
+    })
+
   it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
     'are down', async () => {
     const topic = 'guarded'
