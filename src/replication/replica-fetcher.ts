@@ -34,6 +34,7 @@ import {
 import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
 import type { ByteRateThrottle } from './byte-rate-throttle.js'
+import { truncationOffset } from './divergence.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** Longest pause of a source fetcher after repeated connection failures. */
@@ -428,9 +429,8 @@ class SourceFetcher {
   async #truncateOnDivergence (log: ReplicaLog,
     diverging: { epoch: number, endOffset: number }, name: string): Promise<void> {
     const local = diverging.epoch < 0 ? undefined : log.endOffsetForEpoch(diverging.epoch)
-    let offset = diverging.endOffset < 0 ? log.highWatermark : diverging.endOffset
-    if (local !== undefined && local.endOffset >= 0) offset = Math.min(offset, local.endOffset)
-    offset = Math.min(offset, log.logEndOffset)
+    const offset = truncationOffset({ leaderEpoch: diverging.epoch,
+      endOffset: diverging.endOffset }, local, log.logEndOffset, log.highWatermark)
     if (offset < log.highWatermark) {
       // Committed records are on the leader; a cut below the HW means an unclean election.
       this.#options.logger.warn(`${name}: truncating below the high watermark ` +
