@@ -17,6 +17,10 @@
  * keyed by partition, bounded by the request's timeout (Kafka's DelayedProduce).
  *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
+ *
+ * Size: over 600 lines because it is the one gate of every partition read and write (produce
+ * with acks, markers, consumer reads, follower reads, OffsetForLeaderEpoch), each behind the
+ * same leadership check (#requireLog); the replication logic itself lives in src/replication.
  */
 import type { Clock } from '../io/clock.js'
 import type { MetadataPublisher } from '../controller/controller.js'
