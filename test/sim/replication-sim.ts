@@ -4,9 +4,11 @@
  * leader (acks=all), the leader's group-commit flushes, follower fetches that report only what
  * they appended (durable, as appendAsFollower resolves after the fsync), follower truncation by
  * the brokers' own KIP-320 rules (divergence.ts) over storage-like epoch caches, ISR changes sent
- * to a controller that checks leader and partition epochs (AlterPartition) and answers late or
- * never, broker crashes that lose whatever was not fsynced, restarts, and leader elections from
- * the ISR (no unclean election). Time only moves forward, in random steps.
+ * to a controller that checks leader and partition epochs (AlterPartition) and answers late,
+ * never, or commits a change whose answer is lost (with ReplicaRoles' policy for unknown
+ * outcomes), metadata that reaches the leader late, broker crashes that lose whatever was not
+ * fsynced, restarts, and leader elections from the ISR (no unclean election). Time only moves
+ * forward, in random steps.
  *
  * Invariants, checked after every event:
  * - the high watermark never decreases while the leader epoch is unchanged;
@@ -95,8 +97,14 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   let nowMs = 0
   let leader: LeaderPartitionState | undefined
   let pending: PendingAck[] = []
-  /** An AlterPartition in flight: delivered to the controller at `atMs`, or lost. */
-  let inFlight: { change: IsrChange, atMs: number, lost: boolean } | undefined
+  /**
+   * An AlterPartition in flight: it reaches the controller at `atMs`, or is lost before it
+   * (refused), or its answer is lost after the controller committed it (an unknown outcome).
+   */
+  let inFlight: { change: IsrChange, atMs: number, fate: 'answered' | 'lost' | 'unknown' } |
+    undefined
+  /** A committed ISR change the leader has not received yet (its metadata lags). */
+  let undelivered: LeaderAndIsr | undefined
   const acknowledged = new Map<number, number>()
   let lastHw = { epoch: -1, hw: 0 }
   const result: ReplicationSimResult = { acknowledged: 0, elections: 0, shrinks: 0, expands: 0 }
@@ -105,6 +113,7 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     leader = undefined
     pending = []
     inFlight = undefined
+    undelivered = undefined
     if (image.leaderId === -1) return
     const self = broker(image.leaderId)
     leader = new LeaderPartitionState(image, {
@@ -119,10 +128,16 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     if (newLeader) {
       result.elections++
       becomeLeader()
-    } else if (leader !== undefined) {
-      leader.applyMetadata(image, nowMs)
-      afterHwMove()
+    } else {
+      // Same leader: the record reaches it later (deliverMetadata).
+      undelivered = image
     }
+  }
+  const deliverMetadata = (): void => {
+    if (undelivered === undefined || leader === undefined) return
+    leader.applyMetadata(undelivered, nowMs)
+    undelivered = undefined
+    afterHwMove()
   }
   /** The controller's fencing and election (Controller.#leadershipChanges). */
   const elect = (): void => {
@@ -207,26 +222,40 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   }
   const tick = (): void => {
     nowMs += Math.floor(random() * 400)
-    if (inFlight !== undefined && nowMs >= inFlight.atMs) {
-      const { change, lost } = inFlight
-      inFlight = undefined
-      if (lost || change.leaderEpoch !== image.leaderEpoch ||
-        change.partitionEpoch !== image.partitionEpoch ||
-        change.isr.some(id => !broker(id).live)) {
-        // Refused (FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION / INELIGIBLE_REPLICA) or lost.
-        leader?.changeFailed()
-      } else {
-        if (change.kind === 'shrink') result.shrinks++
-        else result.expands++
-        commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
-      }
-    }
+    if (random() < 0.5) deliverMetadata()
+    if (inFlight !== undefined && nowMs >= inFlight.atMs) answerAlterPartition(inFlight)
     if (leader !== undefined && inFlight === undefined) {
-      const change = leader.proposeIsrChange(nowMs, id => broker(id).live)
+      // ReplicaRoles: a change left pending by an unknown outcome is sent again as it was.
+      const change = leader.pendingChange ?? leader.proposeIsrChange(nowMs, id => broker(id).live)
       if (change !== undefined) {
-        inFlight = { change, atMs: nowMs + Math.floor(random() * 300), lost: random() < 0.05 }
+        const fate = random() < 0.05 ? 'lost' : random() < 0.1 ? 'unknown' : 'answered'
+        inFlight = { change, atMs: nowMs + Math.floor(random() * 300), fate }
       }
     }
+  }
+  /**
+   * The controller's AlterPartition checks, then ReplicaRoles' policy for the answer: a refusal
+   * drops the change; an unknown outcome drops a shrink (the HW then waits for the larger,
+   * committed ISR) but keeps an expansion pending, since it may have been committed.
+   */
+  const answerAlterPartition = ({ change, fate }: NonNullable<typeof inFlight>): void => {
+    inFlight = undefined
+    const refused = fate === 'lost' || change.leaderEpoch !== image.leaderEpoch ||
+      change.partitionEpoch !== image.partitionEpoch ||
+      change.isr.some(id => !broker(id).live && !image.isr.includes(id))
+    if (!refused) {
+      if (change.kind === 'shrink') result.shrinks++
+      else result.expands++
+      commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
+    }
+    if (leader?.pendingChange !== change) return
+    const definite = fate === 'lost' || change.leaderEpoch !== image.leaderEpoch ||
+      (refused && change.partitionEpoch === image.partitionEpoch)
+    if (fate === 'unknown' || !definite) {
+      if (change.kind === 'shrink') leader.changeFailed()
+      return
+    }
+    if (refused) leader.changeFailed()
   }
   const crash = (id: number): void => {
     const target = broker(id)
