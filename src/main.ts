@@ -41,6 +41,7 @@ import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
+import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
 import { replicaLogOf, type ReplicaLog } from './replication/replica-log.js'
 import { ReplicaRoles } from './replication/replica-roles.js'
@@ -367,6 +368,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
 function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
   image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  // Throttle rates follow dynamic broker configs (AlterConfigs) over the static ones.
+  const rate = (name: string) => (): number =>
+    Number(image.brokerConfigs.get(name) ?? config.properties.get(name)?.value)
+  const nowMs = systemClock.monotonicMs()
   const logOf = (topic: string, partition: number): ReplicaLog | undefined => {
     const log = logManager.getLog(topic, partition)
     return log === undefined ? undefined : replicaLogOf(log)
@@ -385,6 +390,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
       return broker === undefined ? undefined : { host: broker.host, port: broker.port }
     },
     logOf,
+    throttle: new ByteRateThrottle(rate('follower.replication.throttled.rate'), nowMs),
     topicIdOf: topic => {
       const topicId = image.topic(topic)?.topicId
       return topicId === undefined ? undefined : Buffer.from(topicId, 'base64url')
@@ -399,6 +405,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
     fetchers,
     logOf,
     alterPartition: change => controller.alterPartition(change),
+    leaderThrottle: new ByteRateThrottle(rate('leader.replication.throttled.rate'), nowMs),
     notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
     logger,
   })
