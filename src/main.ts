@@ -313,6 +313,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   }
   metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
   await watchReplicationHealth(config, controller, metrics)
+  // Follower lag, sampled at scrape from the partitions this broker leads.
+  if (roles !== undefined) metrics.setReplicationProvider(() => roles.replicationSamples())
 
   let kafkaReady = true
   const http: HttpServer = await startHttpServer({

@@ -116,6 +116,10 @@ describe('replication on three brokers', { skip }, () => {
       // Group offsets are replicated too (offsets.topic.replication.factor, default 3).
       const offsets = await partitionOn(cluster, 1, '__consumer_offsets')
       assert.deepEqual(offsets?.replicas, [1, 2, 3])
+      // The leader reports its followers' lag (caught up: 0 records behind).
+      const httpPort = cluster.brokers.get(view.leader)?.httpPort as number
+      const scraped = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()
+      assert.match(scraped, /^tributary_replica_lag_records{topic="replicated"} 0$/m)
     })
 
   it('keeps every acknowledged record when the leader is SIGKILLed, and the old leader ' +
