@@ -252,6 +252,28 @@ export class ReplicaManager implements MetadataPublisher {
     return log
   }
 
+  /**
+   * The partition's log for a client request, which only the leader serves (Kafka's
+   * getPartitionOrError then checkCurrentLeaderEpoch): NOT_LEADER_OR_FOLLOWER on another
+   * replica, UNKNOWN_TOPIC_OR_PARTITION where there is none. A client that names the leader
+   * epoch it knows (KIP-320: Fetch, ListOffsets, OffsetForLeaderEpoch; -1 names none) is
+   * refused with FENCED_LEADER_EPOCH when that epoch is older than the partition's, so it
+   * refreshes its metadata and validates its position, and UNKNOWN_LEADER_EPOCH when it is
+   * newer (this broker has not applied that metadata yet).
+   */
+  leaderLog (topic: string, partition: number, currentLeaderEpoch = -1): PartitionLog {
+    const log = this.#requireLog(topic, partition)
+    if (currentLeaderEpoch >= 0) {
+      const leaderEpoch = this.#leaderEpoch(topic, partition)
+      if (currentLeaderEpoch !== leaderEpoch) {
+        throw new PartitionError(currentLeaderEpoch < leaderEpoch ? 'FENCED_LEADER_EPOCH'
+          : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
+          `${currentLeaderEpoch}, the partition's is ${leaderEpoch}`)
+      }
+    }
+    return log
+  }
+
   highWatermark (log: PartitionLog): number {
     const highWatermark = log.highWatermark
     // Acknowledged data is a prefix of the log, so it can never pass the log end.
@@ -522,8 +544,9 @@ export class ReplicaManager implements MetadataPublisher {
    * when it is not a follower; between HW and LEO the answer is simply empty).
    */
   async readPartition (topic: string, partition: number, fetchOffset: number, maxBytes: number,
-    minOneBatch: boolean, readCommitted = false): Promise<PartitionRead> {
-    const log = this.#requireLog(topic, partition)
+    minOneBatch: boolean, readCommitted = false, currentLeaderEpoch = -1):
+    Promise<PartitionRead> {
+    const log = this.leaderLog(topic, partition, currentLeaderEpoch)
     const highWatermark = this.highWatermark(log)
     const lastStableOffset = log.lastStableOffset
     // Ongoing transactions start at or after acknowledged data, so the LSO never passes the HW.

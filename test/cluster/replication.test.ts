@@ -15,6 +15,8 @@ import type { KafkaClient } from '../../src/client/client.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { decodeRecordBatch } from '../../src/records/batch.js'
 import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js'
+import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
+import { errorCodeOf } from '../../src/protocol/errors.js'
 import {
   connect, createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
@@ -116,6 +118,20 @@ describe('replication on three brokers', { skip }, () => {
       // Group offsets are replicated too (offsets.topic.replication.factor, default 3).
       const offsets = await partitionOn(cluster, 1, '__consumer_offsets')
       assert.deepEqual(offsets?.replicas, [1, 2, 3])
+      // Client requests on a follower are refused so that clients go to the leader.
+      const follower = [1, 2, 3].find(id => id !== view.leader) as number
+      const connection = await connect(cluster, follower)
+      try {
+        const listed = await connection.send(ListOffsets, {
+          replicaId: -1, isolationLevel: 0, timeoutMs: 1000,
+          topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1,
+            timestamp: -1 }] }],
+        })
+        assert.equal(listed.topics[0]?.partitions[0]?.errorCode,
+          errorCodeOf('NOT_LEADER_OR_FOLLOWER'))
+      } finally {
+        connection.close()
+      }
       // The leader reports its followers' lag (caught up: 0 records behind).
       const httpPort = cluster.brokers.get(view.leader)?.httpPort as number
       const scraped = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text()

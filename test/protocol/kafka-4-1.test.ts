@@ -213,6 +213,19 @@ describe('the protocol at Kafka 4.1 maxima', () => {
       assert.equal(data?.partitions[0]?.errorCode, ERROR.NONE)
       assert.equal(data?.partitions[0]?.highWatermark, 1)
       assert.ok((data?.partitions[0]?.records?.length ?? 0) > 0)
+      // KIP-320: a consumer naming the leader epoch it knows is checked against the partition's
+      // (0 here): the same epoch reads, a newer one is UNKNOWN_LEADER_EPOCH.
+      const withEpoch = (epoch: number): FetchRequest => {
+        const request = fetchRequest(topicId, 0)
+        const first = request.topics[0]?.partitions[0]
+        if (first !== undefined) first.currentLeaderEpoch = epoch
+        return request
+      }
+      const current = await connection.send(Fetch, withEpoch(0), { version: 18 })
+      assert.equal(current.responses[0]?.partitions[0]?.errorCode, ERROR.NONE)
+      const future = await connection.send(Fetch, withEpoch(7), { version: 18 })
+      assert.equal(future.responses[0]?.partitions[0]?.errorCode,
+        errorCodeOf('UNKNOWN_LEADER_EPOCH'))
 
       await client.deleteTopic('ids-c')
       await createTopic('ids-c')

@@ -11,6 +11,7 @@ import {
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 import { isInternalTopic } from '../internal-topics.js'
+import { PartitionError } from '../replica-manager.js'
 
 type PartitionResult = DeleteRecordsResponse['topics'][number]['partitions'][number]
 
@@ -34,11 +35,13 @@ export const deleteRecordsHandler: HandlerEntry<DeleteRecordsRequest, DeleteReco
           result.errorCode = errorCodeOf('INVALID_TOPIC_EXCEPTION')
           continue
         }
-        const log = broker.image.topic(topic.name) === undefined
-          ? undefined
-          : broker.replicaManager.log(topic.name, partition.partitionIndex)
-        if (log === undefined) {
-          result.errorCode = ERROR.UNKNOWN_TOPIC_OR_PARTITION
+        let log
+        try {
+          // The leader deletes; followers follow its log start offset in their fetches.
+          log = broker.replicaManager.leaderLog(topic.name, partition.partitionIndex)
+        } catch (error) {
+          if (!(error instanceof PartitionError)) throw error
+          result.errorCode = errorCodeOf(error.errorName)
           continue
         }
         if (!log.config.cleanupPolicy.includes('delete')) {

@@ -9,7 +9,8 @@
 import {
   DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse,
 } from '../../protocol/apis/describe-producers.js'
-import { ERROR } from '../../protocol/errors.js'
+import { ERROR, errorCodeOf } from '../../protocol/errors.js'
+import { PartitionError } from '../replica-manager.js'
 import type { HandlerEntry } from '../broker.js'
 
 export const describeProducersHandler:
@@ -23,12 +24,14 @@ HandlerEntry<DescribeProducersRequest, DescribeProducersResponse> = {
       topics: request.topics.map(topic => ({
         name: topic.name,
         partitions: topic.partitionIndexes.map(partitionIndex => {
-          const log = broker.image.topic(topic.name) === undefined
-            ? undefined
-            : broker.replicaManager.log(topic.name, partitionIndex)
-          if (log === undefined) {
-            return { partitionIndex, errorCode: ERROR.UNKNOWN_TOPIC_OR_PARTITION,
-              errorMessage: null, activeProducers: [] }
+          let log
+          try {
+            // Kafka answers from the leader only (NOT_LEADER_OR_FOLLOWER elsewhere).
+            log = broker.replicaManager.leaderLog(topic.name, partitionIndex)
+          } catch (error) {
+            if (!(error instanceof PartitionError)) throw error
+            return { partitionIndex, errorCode: errorCodeOf(error.errorName),
+              errorMessage: error.message, activeProducers: [] }
           }
           return {
             partitionIndex, errorCode: ERROR.NONE, errorMessage: null,

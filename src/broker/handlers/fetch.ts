@@ -124,7 +124,8 @@ async function readAll (broker: Broker, topics: readonly TopicRequest[], maxByte
             lastFetchedEpoch: partition.lastFetchedEpoch,
           }, Math.max(budget, 0), bytes === 0)
           : await broker.replicaManager.readPartition(topic.topic, partition.partition,
-            partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted)
+            partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted,
+            partition.currentLeaderEpoch)
         const divergingEpoch = (read as FollowerRead).divergingEpoch
         if (divergingEpoch !== undefined) {
           response.divergingEpoch = divergingEpoch

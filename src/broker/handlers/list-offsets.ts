@@ -21,6 +21,7 @@ import { validateTopicName } from '../../protocol/topic-name.js'
 import { READ_COMMITTED } from './fetch.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import type { PartitionLog } from '../../storage/partition-log.js'
+import { PartitionError } from '../replica-manager.js'
 
 type PartitionResponse = ListOffsetsResponse['topics'][number]['partitions'][number]
 
@@ -67,21 +68,17 @@ async function lookup (broker: Broker, topic: string, partition: PartitionReques
     response.errorCode = ERROR.INVALID_TOPIC_EXCEPTION
     return response
   }
-  const log = broker.image.topic(topic) === undefined
-    ? undefined
-    : broker.replicaManager.log(topic, partitionIndex)
-  if (log === undefined) {
-    response.errorCode = ERROR.UNKNOWN_TOPIC_OR_PARTITION
+  let log: PartitionLog
+  try {
+    // Only the leader answers, and a current_leader_epoch is checked (KIP-320).
+    log = broker.replicaManager.leaderLog(topic, partitionIndex, currentLeaderEpoch)
+  } catch (error) {
+    if (!(error instanceof PartitionError)) throw error
+    response.errorCode = errorCodeOf(error.errorName)
     return response
   }
   const leaderEpoch = broker.image.topic(topic)?.partitions
     .find(p => p.partitionId === partitionIndex)?.leaderEpoch ?? -1
-  if (currentLeaderEpoch !== -1 && currentLeaderEpoch !== leaderEpoch) {
-    response.errorCode = errorCodeOf(currentLeaderEpoch < leaderEpoch
-      ? 'FENCED_LEADER_EPOCH'
-      : 'UNKNOWN_LEADER_EPOCH')
-    return response
-  }
   if (timestamp === LATEST_TIMESTAMP) {
     // read_committed: the last stable offset (KIP-98), as Kafka's fetchOffsetForTimestamp.
     response.offset = readCommitted ? log.lastStableOffset
