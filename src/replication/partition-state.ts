@@ -101,6 +101,10 @@ export class LeaderPartitionState {
     this.#highWatermark = options.highWatermark
     this.#leaderEndOffset = options.leaderEndOffset
     for (const id of this.#replicas) this.#resetFollower(id, options.nowMs)
+    // Kafka's makeLeader ends with maybeIncrementLeaderHW: a leader alone in its ISR (a
+    // restarted sole replica) commits its durable log at once rather than at the next append;
+    // with followers in the ISR nothing moves until each has reported an offset.
+    this.#maybeIncrementHighWatermark()
   }
 
   /**

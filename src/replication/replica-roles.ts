@@ -33,9 +33,16 @@ import type { ReplicaFetcherManager } from './replica-fetcher.js'
 import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import type { ReplicaLog } from './replica-log.js'
 
-/** An AlterPartition outcome that proves the change was not made. */
-const DEFINITE_REFUSALS = new Set(['FENCED_LEADER_EPOCH', 'INELIGIBLE_REPLICA',
-  'INVALID_REQUEST', 'UNKNOWN_TOPIC_OR_PARTITION', 'NOT_CONTROLLER'])
+/**
+ * AlterPartition refusals that prove no send of this change was ever applied: the controller
+ * gives them only after it matched the partition epoch (Controller.#validateAlterPartition),
+ * so an earlier send of the same change with an unknown outcome was not committed either
+ * (Kafka reverts to the committed ISR only on INELIGIBLE_REPLICA and OPERATION_NOT_ATTEMPTED,
+ * Partition.handleAlterPartitionError). Any other refusal (NOT_CONTROLLER during a failover,
+ * a stale partition epoch, a fenced leader) leaves an expansion pending until the metadata
+ * says what the ISR is: dropping it could let the HW pass a replica the controller did add.
+ */
+const DEFINITE_REFUSALS = new Set(['INELIGIBLE_REPLICA', 'INVALID_REQUEST'])
 
 export interface AlterPartitionRequest extends IsrChange {
   topic: string

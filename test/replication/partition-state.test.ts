@@ -37,6 +37,14 @@ describe('LeaderPartitionState', () => {
     assert.equal(leader.highWatermark, 10)
   })
 
+  it('commits a sole in-sync leader\'s durable log as it takes over (a restarted replica)',
+    () => {
+      // A checkpointed HW of 5 and a durable end of 10 after the restart: nobody else to wait
+      // for, so the HW is 10 before any new append (a reader at 5..9 is not left waiting).
+      assert.equal(leaderOf([1]).highWatermark, 10)
+      assert.equal(leaderOf([1, 2]).highWatermark, 5, 'follower 2 has not reported yet')
+    })
+
   it('follows Kafka\'s lastCaughtUpTime rules for the ISR shrink', () => {
     const leader = leaderOf()
     leader.onFollowerFetch(2, 10, 10, 100) // at the leader's end: caught up at 100

@@ -249,8 +249,10 @@ export function simulateReplication (seed: number): ReplicationSimResult {
       commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
     }
     if (leader?.pendingChange !== change) return
-    const definite = fate === 'lost' || change.leaderEpoch !== image.leaderEpoch ||
-      (refused && change.partitionEpoch === image.partitionEpoch)
+    // A lost request is seen as an error with no proof (NOT_CONTROLLER, a timeout); only a
+    // refusal after the partition epoch matched (INELIGIBLE_REPLICA) proves nothing applied.
+    const definite = fate !== 'lost' && refused && change.leaderEpoch === image.leaderEpoch &&
+      change.partitionEpoch === image.partitionEpoch
     if (fate === 'unknown' || !definite) {
       if (change.kind === 'shrink') leader.changeFailed()
       return
