@@ -14,22 +14,38 @@ import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './internal-topi
 
 const REPLAY_READ_BYTES = 4 * 1024 * 1024
 
+/** How an internal topic is replicated (a cluster's; a single node's is one replica). */
+export interface InternalTopicReplication {
+  replicationFactor: number
+  minInsyncReplicas: number
+}
+
 /**
  * Creates an internal topic if this is a fresh cluster (Kafka creates `__consumer_offsets` and
  * `__transaction_state` on first use), through the broker's one creation path as its only
  * caller allowed to create internal topics: compacted, with Kafka's 100 MiB
  * offsets.topic.segment.bytes / transaction.state.log.segment.bytes. Returns its partition count.
+ *
+ * Replication: the factor asked for, capped at the live brokers (Kafka instead refuses to
+ * create the topic until enough brokers are up; a dev cluster of one or two brokers would then
+ * have no transactions at all), and min.insync.replicas capped at that factor, so a capped
+ * topic still takes acks=all writes.
  */
-async function ensureInternalTopic (broker: Broker, name: string, partitions: number):
+async function ensureInternalTopic (broker: Broker, name: string, partitions: number,
+  replication: InternalTopicReplication = { replicationFactor: 1, minInsyncReplicas: 1 }):
 Promise<number> {
   const existing = broker.image.topic(name)
   if (existing !== undefined) return existing.partitions.length
+  const replicationFactor = Math.max(1, Math.min(replication.replicationFactor,
+    broker.controller.liveBrokerCount))
+  const minInsync = Math.min(replication.minInsyncReplicas, replicationFactor)
   try {
     await broker.topicCreator.create({
       name,
       partitions,
-      replicationFactor: 1,
-      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
+      replicationFactor,
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024),
+        ...(replicationFactor > 1 ? { 'min.insync.replicas': String(minInsync) } : {}) },
     }, 'broker')
   } catch (error) {
     // In a cluster every broker starting at once asks for it; one creation wins.
@@ -45,10 +61,13 @@ export function ensureOffsetsTopic (broker: Broker, partitions: number): Promise
   return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions)
 }
 
-/** `__transaction_state` (transaction.state.log.num.partitions partitions). */
-export function ensureTransactionStateTopic (broker: Broker, partitions: number):
-Promise<number> {
-  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions)
+/**
+ * `__transaction_state` (transaction.state.log.num.partitions partitions; in a cluster
+ * transaction.state.log.replication.factor replicas and transaction.state.log.min.isr).
+ */
+export function ensureTransactionStateTopic (broker: Broker, partitions: number,
+  replication?: InternalTopicReplication): Promise<number> {
+  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replication)
 }
 
 /**

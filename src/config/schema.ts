@@ -202,6 +202,12 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
     min: 1, doc: 'Largest transaction.timeout.ms a transactional producer may ask for' },
   { name: 'transaction.state.log.num.partitions', importance: 'high', type: 'int',
     default: '50', min: 1, doc: 'Partitions of __transaction_state' },
+  { name: 'transaction.state.log.replication.factor', importance: 'high', type: 'short',
+    default: '3', min: 1, doc: 'Replication factor of __transaction_state in a cluster ' +
+      '(capped at the live brokers when it is created; one on a single node)' },
+  { name: 'transaction.state.log.min.isr', importance: 'high', type: 'int', default: '2',
+    min: 1, doc: 'min.insync.replicas of __transaction_state (capped at its replication ' +
+      'factor)' },
   { name: 'producer.id.expiration.ms', importance: 'medium',
     type: 'int', default: '86400000', min: 1,
     doc: 'Idle time before a producer id\'s state expires' },
