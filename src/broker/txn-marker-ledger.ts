@@ -39,15 +39,28 @@ export class TxnMarkerLedger {
       : ERROR.NONE
   }
 
-  /** A marker was written (after `check` passed). */
+  /**
+   * A marker is about to be appended (after `check` passed): counted before the append, so a
+   * verification guard taken earlier fails from this moment on.
+   */
+  markerStarting (topic: string, partition: number, producerId: number): void {
+    this.#update(topic, partition, producerId, entry => { entry.markers++ })
+  }
+
+  /** A marker was written: its coordinator epoch fences older coordinators from now on. */
   record (topic: string, partition: number, producerId: number, coordinatorEpoch: number): void {
-    const key = TxnMarkerLedger.#key(topic, partition, producerId)
-    const entry = this.#entries.get(key)
-    this.#entries.delete(key) // Map order = recency, for eviction.
-    this.#entries.set(key, {
-      coordinatorEpoch: Math.max(coordinatorEpoch, entry?.coordinatorEpoch ?? -1),
-      markers: (entry?.markers ?? 0) + 1,
+    this.#update(topic, partition, producerId, entry => {
+      entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch)
     })
+  }
+
+  #update (topic: string, partition: number, producerId: number,
+    change: (entry: Entry) => void): void {
+    const key = TxnMarkerLedger.#key(topic, partition, producerId)
+    const entry = this.#entries.get(key) ?? { coordinatorEpoch: -1, markers: 0 }
+    this.#entries.delete(key) // Map order = recency, for eviction.
+    change(entry)
+    this.#entries.set(key, entry)
     if (this.#entries.size > ENTRIES_MAX) {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.#entries.delete(oldest)

@@ -31,6 +31,9 @@ import type { Broker } from './broker.js'
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './internal-topics.js'
 import { PartitionError } from './replica-manager.js'
 
+/** How long a marker waits for the ISR before its sender retries it. */
+const MARKER_ACK_TIMEOUT_MS = 5_000
+
 /** One marker on one partition this broker leads; resolves with the error code (NONE). */
 export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   marker: Omit<TxnMarker, 'partitions'>): Promise<number> {
@@ -44,6 +47,7 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   const fenced = broker.txnMarkers.check(topic, partition, marker.producerId,
     marker.coordinatorEpoch)
   if (fenced !== ERROR.NONE) return fenced
+  broker.txnMarkers.markerStarting(topic, partition, marker.producerId)
   const errorCode = topic === CONSUMER_OFFSETS_TOPIC
     ? await completeOffsets(broker, partition, marker)
     : await appendMarker(broker, tp, marker)
@@ -56,7 +60,9 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
 async function appendMarker (broker: Broker, { topic, partition }: TopicPartition,
   marker: Omit<TxnMarker, 'partitions'>): Promise<number> {
   try {
-    await broker.replicaManager.appendTxnMarker(topic, partition, marker)
+    // acks=all, as Kafka's markers: the answer means the marker survives its leader's loss.
+    await broker.replicaManager.appendTxnMarker(topic, partition, marker,
+      { acks: -1, timeoutMs: MARKER_ACK_TIMEOUT_MS })
     return ERROR.NONE
   } catch (error) {
     if (error instanceof PartitionError) return errorCodeOf(error.errorName)

@@ -3,10 +3,13 @@
  * same path HTTP produce takes.
  *
  * acks: 0 means no response at all (docs/protocol.md, acks=0); a failure then closes the
- * connection, as Kafka does, since the client cannot otherwise learn of it. 1 and -1 answer
- * once the batch is durable (fsync before ack; on one node the ISR is this node). `timeout_ms`
- * bounds the wait: past it the partition answers REQUEST_TIMED_OUT, and the batch may still
- * have been written (an indefinite failure, which idempotent producers resolve by retrying).
+ * connection, as Kafka does, since the client cannot otherwise learn of it. 1 answers once the
+ * batch is durable on this leader (fsync before ack); -1 (all) once the high watermark passed
+ * it, i.e. every ISR member has it durably, with NOT_ENOUGH_REPLICAS when the ISR is below
+ * min.insync.replicas before the append and NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank
+ * below it after (on one node the ISR is this node, so -1 is 1). `timeout_ms` bounds the wait:
+ * past it the partition answers REQUEST_TIMED_OUT, and the batch may still have been written
+ * (an indefinite failure, which idempotent producers resolve by retrying).
  * Internal topics answer INVALID_TOPIC_EXCEPTION (checked in ReplicaManager.appendRecords, the
  * path HTTP produce shares).
  *
@@ -67,11 +70,12 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
           pending.push(appendTransactional(broker, request.transactionalId, name,
-            partitionData.index, partitionData.records, request.timeoutMs, response))
+            partitionData.index, partitionData.records, { acks, timeoutMs: request.timeoutMs },
+            response))
           continue
         }
         pending.push(appendPartition(broker, name, partitionData.index,
-          partitionData.records, request.timeoutMs, response))
+          partitionData.records, { acks, timeoutMs: request.timeoutMs }, response))
       }
     }
     await Promise.all(pending)
@@ -110,10 +114,10 @@ function isTransactionalPayload (records: Buffer | null): boolean {
  * transaction may end meanwhile.
  */
 async function appendTransactional (broker: Broker, transactionalId: string, topic: string,
-  partition: number, records: Buffer | null, timeoutMs: number, response: PartitionResponse):
-  Promise<void> {
+  partition: number, records: Buffer | null, wait: { acks: number, timeoutMs: number },
+  response: PartitionResponse): Promise<void> {
   if (records === null || records.length < BATCH_HEADER_BYTES) {
-    return appendPartition(broker, topic, partition, records, timeoutMs, response) // INVALID_RECORD
+    return appendPartition(broker, topic, partition, records, wait, response) // INVALID_RECORD
   }
   if (!isTransactionalBatch(records.readInt16BE(ATTRIBUTES_OFFSET))) {
     return fail(response, 'INVALID_TXN_STATE', `a produce with transactional id ` +
@@ -139,7 +143,7 @@ async function appendTransactional (broker: Broker, transactionalId: string, top
     producerEpoch, { topic, partition })
   const refused = refusal(verification.errorCode)
   if (refused !== undefined) return fail(response, refused.kind, refused.message)
-  return appendPartition(broker, topic, partition, records, timeoutMs, response,
+  return appendPartition(broker, topic, partition, records, wait, response,
     () => refusal(verification.guard()))
 }
 
@@ -161,7 +165,8 @@ function fail (response: PartitionResponse, errorName: string, message: string):
 }
 
 async function appendPartition (broker: Broker, topic: string, partition: number,
-  records: Buffer | null, timeoutMs: number, response: PartitionResponse,
+  records: Buffer | null, { acks, timeoutMs }: { acks: number, timeoutMs: number },
+  response: PartitionResponse,
   verifyTransaction?: () => { kind: string, message: string } | undefined): Promise<void> {
   if (records === null || records.length === 0) {
     fail(response, 'INVALID_RECORD', 'produce request carries no record batch')
@@ -169,7 +174,8 @@ async function appendPartition (broker: Broker, topic: string, partition: number
   }
   try {
     const result = await withTimeout(broker,
-      broker.replicaManager.appendRecords(topic, partition, records, { verifyTransaction }),
+      broker.replicaManager.appendRecords(topic, partition, records,
+        { verifyTransaction, acks, timeoutMs }),
       timeoutMs)
     if (result === undefined) {
       fail(response, 'REQUEST_TIMED_OUT',

@@ -1,0 +1,204 @@
+/**
+ * Replication on a real cluster (three broker processes on a real etcd, the lean client):
+ * an RF=3 topic takes acks=all produces and every broker's log holds the same batches, byte
+ * for byte up to the high watermark (read from the segment files); SIGKILL of the leader
+ * loses no acknowledged record; the killed broker comes back, truncates what diverged, catches
+ * up and rejoins the ISR; with min.insync.replicas=2 and two brokers down, acks=all is refused
+ * with NOT_ENOUGH_REPLICAS. Times are reported as diagnostics, never asserted.
+ */
+import assert from 'node:assert/strict'
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { KafkaClient } from '../../src/client/client.js'
+import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { decodeRecordBatch } from '../../src/records/batch.js'
+import {
+  createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
+} from '../support/cluster-process.js'
+import { etcdAvailable } from '../support/etcd-process.js'
+
+const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
+const TOPIC = 'replicated'
+/** Short, so a dead follower leaves the ISR within the test. */
+const LAG_TIME_MAX_MS = 2_000
+const REPLICATION_ENV = {
+  TRIBUTARY_REPLICA_LAG_TIME_MAX_MS: String(LAG_TIME_MAX_MS),
+  TRIBUTARY_REPLICA_FETCH_BACKOFF_MS: '200',
+}
+
+interface PartitionView { leader: number, isr: number[], replicas: number[] }
+
+async function partitionOn (cluster: TestCluster, nodeId: number, topic: string,
+  partition = 0): Promise<PartitionView | undefined> {
+  const metadata = await metadataFrom(cluster, nodeId, [topic])
+  const found = metadata.topics.find(t => t.name === topic)?.partitions
+    .find(p => p.partitionIndex === partition)
+  if (found === undefined) return undefined
+  return { leader: found.leaderId, isr: [...found.isrNodes].sort(),
+    replicas: [...found.replicaNodes].sort() }
+}
+
+/** The concatenated segment bytes of a partition on one broker's disk. */
+async function logBytes (cluster: TestCluster, nodeId: number, topic: string,
+  partition = 0): Promise<Buffer> {
+  const broker = cluster.brokers.get(nodeId)
+  assert.ok(broker !== undefined)
+  const directory = join(broker.dataDir, `${topic}-${partition}`)
+  const segments = (await readdir(directory)).filter(name => name.endsWith('.log')).sort()
+  return Buffer.concat(await Promise.all(segments.map(name => readFile(join(directory, name)))))
+}
+
+/** The bytes of the whole batches holding offsets below `end`. */
+function prefixBelow (bytes: Buffer, end: number): Buffer {
+  let position = 0
+  while (position + 61 <= bytes.length) {
+    const baseOffset = Number(bytes.readBigInt64BE(position))
+    if (baseOffset >= end) break
+    position += bytes.readInt32BE(position + 8) + 12
+  }
+  return bytes.subarray(0, position)
+}
+
+/** Every value in a partition's log bytes, in offset order. */
+async function valuesIn (bytes: Buffer): Promise<string[]> {
+  const values: string[] = []
+  let position = 0
+  while (position + 61 <= bytes.length) {
+    const size = bytes.readInt32BE(position + 8) + 12
+    const batch = await decodeRecordBatch(bytes.subarray(position, position + size))
+    for (const record of batch.records) values.push(record.value?.toString() ?? '')
+    position += size
+  }
+  return values
+}
+
+async function produceValues (client: KafkaClient, topic: string, values: string[]):
+Promise<void> {
+  for (const value of values) {
+    await client.produce(topic, 0, buildRecordBatchSync([{ value: Buffer.from(value) }],
+      { timestampMs: Date.now() }), { acks: -1, timeoutMs: 10_000 })
+  }
+}
+
+describe('replication on three brokers', { skip }, () => {
+  let cluster: TestCluster
+
+  before(async () => {
+    cluster = await startCluster(3, 3_000, REPLICATION_ENV)
+  })
+  after(async () => {
+    await cluster?.stop()
+  })
+
+  it('copies acks=all batches to every replica, byte for byte up to the high watermark',
+    async () => {
+      assert.equal(await createTopicOn(cluster, 1, TOPIC, 1, 3), 'NONE')
+      const view = await eventually('a leader with a full ISR', async () => {
+        const seen = await partitionOn(cluster, 1, TOPIC)
+        return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+      })
+      const client = cluster.clientOf(view.leader)
+      await produceValues(client, TOPIC, Array.from({ length: 20 }, (_, i) => `v${i}`))
+      const leaderBytes = await logBytes(cluster, view.leader, TOPIC)
+      const copies = await eventually('every replica has the 20 batches', async () => {
+        const all = await Promise.all([1, 2, 3].map(id => logBytes(cluster, id, TOPIC)))
+        return all.every(bytes => prefixBelow(bytes, 20).length === prefixBelow(leaderBytes,
+          20).length) ? all : undefined
+      })
+      for (const bytes of copies) assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
+      assert.deepEqual(await valuesIn(prefixBelow(leaderBytes, 20)),
+        Array.from({ length: 20 }, (_, i) => `v${i}`))
+    })
+
+  it('keeps every acknowledged record when the leader is SIGKILLed, and the old leader ' +
+    'catches up and rejoins the ISR', async t => {
+    const before = await eventually('a leader', async () => {
+      const seen = await partitionOn(cluster, 1, TOPIC)
+      return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+    })
+    const acknowledged = Array.from({ length: 20 }, (_, i) => `v${i}`)
+    const oldLeader = before.leader
+    const survivor = [1, 2, 3].find(id => id !== oldLeader) as number
+    // Produce while the leader dies: what was acknowledged must survive.
+    const client = cluster.clientOf(survivor)
+    let stop = false
+    const producing = (async () => {
+      for (let i = 0; !stop; i++) {
+        const value = `w${i}`
+        try {
+          await produceValues(client, TOPIC, [value])
+          acknowledged.push(value)
+        } catch {
+          await new Promise(resolve => setTimeout(resolve, 50))
+        }
+      }
+    })()
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const killedMs = performance.now()
+    await cluster.brokers.get(oldLeader)?.kill()
+    const after = await eventually('a new leader', async () => {
+      const seen = await partitionOn(cluster, survivor, TOPIC)
+      return seen !== undefined && seen.leader > 0 && seen.leader !== oldLeader ? seen : undefined
+    })
+    const countBefore = acknowledged.length
+    await eventually('an acknowledged produce on the new leader',
+      async () => acknowledged.length > countBefore + 2 ? true : undefined)
+    t.diagnostic(`failover: first acknowledged produce ${(performance.now() - killedMs)
+      .toFixed(0)} ms after SIGKILL (session timeout ${cluster.sessionTimeoutMs} ms)`)
+    stop = true
+    await producing
+    const newLeaderValues = await valuesIn(await logBytes(cluster, after.leader, TOPIC))
+    for (const value of acknowledged) {
+      assert.ok(newLeaderValues.includes(value), `acknowledged ${value} is on the new leader`)
+    }
+    // Acknowledged values in order and exactly once (no retries across the failover here).
+    const positions = acknowledged.map(value => newLeaderValues.indexOf(value))
+    assert.deepEqual([...positions].sort((a, b) => a - b), positions)
+
+    // The old leader comes back: it truncates what it alone had, catches up, rejoins the ISR.
+    await cluster.startNode(oldLeader, { env: REPLICATION_ENV })
+    const rejoined = await eventually('the old leader back in the ISR', async () => {
+      const seen = await partitionOn(cluster, survivor, TOPIC)
+      return seen?.isr.includes(oldLeader) === true ? seen : undefined
+    }, 30_000)
+    const leaderBytes = await logBytes(cluster, rejoined.leader, TOPIC)
+    const end = (await valuesIn(leaderBytes)).length
+    await eventually('identical logs on all three brokers', async () => {
+      const all = await Promise.all([1, 2, 3].map(id => logBytes(cluster, id, TOPIC)))
+      return all.every(bytes => prefixBelow(bytes, end).equals(prefixBelow(leaderBytes, end)))
+        ? true
+        : undefined
+    })
+  })
+
+  it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
+    'are down', async () => {
+    const topic = 'guarded'
+    assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
+    const view = await eventually('a full ISR', async () => {
+      const seen = await partitionOn(cluster, 1, topic)
+      return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+    })
+    const admin = cluster.clientOf(view.leader)
+    await admin.alterTopicConfigs(topic, { 'min.insync.replicas': '2' })
+    await produceValues(admin, topic, ['before'])
+    const others = [1, 2, 3].filter(id => id !== view.leader)
+    await Promise.all(others.map(id => cluster.brokers.get(id)?.kill()))
+    const refused = await eventually('NOT_ENOUGH_REPLICAS', async () => {
+      try {
+        await produceValues(cluster.clientOf(view.leader), topic, ['after'])
+        assert.fail('acks=all was acknowledged with one broker left')
+      } catch (error) {
+        const name = (error as { errorName?: string }).errorName
+        if (name === 'NOT_ENOUGH_REPLICAS') return name
+        // Until the ISR shrinks the produce waits and times out, or the ISR shrank after it.
+        assert.ok(name === 'REQUEST_TIMED_OUT' || name === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+          `unexpected ${String(name)}: ${(error as Error).message}`)
+        return undefined
+      }
+    }, 40_000)
+    assert.equal(refused, 'NOT_ENOUGH_REPLICAS')
+    await Promise.all(others.map(id => cluster.startNode(id, { env: REPLICATION_ENV })))
+  })
+})
