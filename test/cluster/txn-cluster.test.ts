@@ -236,7 +236,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
   })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
-    'a new producer instance proceeds', { todo: 'needs replication (h/repl)' }, async () => {
+    'a new producer instance proceeds', async () => {
     const transactionalId = await keyLedBy('__transaction_state', TXN_PARTITIONS, 2, 'killed')
     await createTopic('killed-out', 6, 3)
     const partition = await partitionLedBy('killed-out', 3)
