@@ -19,8 +19,7 @@
  * (and admins with that ACL). This broker has no authentication, so it cannot tell a broker
  * from a client and serves it to any connection, as Kafka does with no authorizer configured;
  * the admin abort depends on that. The coordinator-epoch fence keeps a stale sender from ending
- * a transaction a newer coordinator already manages. Networks that need more must keep the
- * Kafka listener private (docs/operations.md).
+ * a transaction a newer coordinator already manages (docs/protocol.md).
  */
 import {
   WriteTxnMarkers, type WriteTxnMarkersRequest, type WriteTxnMarkersResponse,
