@@ -354,9 +354,10 @@ export class TransactionCoordinator {
     const coordinatorEpoch = this.#epochs.get(txnPartition)
     if (coordinatorEpoch === undefined) return
     // Still this partition's coordinator, in the epoch the markers carry.
+    const leaderEpoch = this.#options.leaderEpoch
     const current = (): boolean => this.#current(machine) &&
       this.#epochs.get(txnPartition) === coordinatorEpoch &&
-      this.coordinatorError(machine.transactionalId) === ERROR.NONE
+      (leaderEpoch === undefined || leaderEpoch(txnPartition) === coordinatorEpoch)
     let partitions = effect.partitions
     let delayMs = 50
     // Retried until every partition has its marker (Kafka's TransactionMarkerChannelManager).
