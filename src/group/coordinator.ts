@@ -422,6 +422,11 @@ export class GroupCoordinator {
     await this.#barriers.get(groupId)
   }
 
+  /** Whether a transaction has staged an offset for the partition that is not decided yet. */
+  hasPendingTransactionalOffset (groupId: string, topic: string, partition: number): boolean {
+    return this.#pendingTxn.has(groupId, topic, partition)
+  }
+
   /** Committed offsets by offsetKey(topic, partition); empty for an unknown group. */
   fetchOffsets (groupId: string): ReadonlyMap<string, CommittedOffset> {
     return this.#groups.get(groupId)?.offsets ?? new Map()

@@ -27,6 +27,8 @@ const entryKey = (groupId: string, topic: string, partition: number): string =>
 
 export class PendingTxnOffsets {
   readonly #byProducer = new Map<number, Map<string, PendingOffset>>()
+  /** Pending entries per (group, topic, partition), for OffsetFetch's require_stable. */
+  readonly #perKey = new Map<string, number>()
   #size = 0
 
   get size (): number {
@@ -42,6 +44,18 @@ export class PendingTxnOffsets {
     return epoch
   }
 
+  /** Whether some transaction has an undecided offset for this group's partition. */
+  has (groupId: string, topic: string, partition: number): boolean {
+    return this.#perKey.has(entryKey(groupId, topic, partition))
+  }
+
+  #count (key: string, delta: number): void {
+    const count = (this.#perKey.get(key) ?? 0) + delta
+    if (count > 0) this.#perKey.set(key, count)
+    else this.#perKey.delete(key)
+    this.#size += delta
+  }
+
   /** Whether `count` more entries fit under PENDING_MAX. */
   hasRoom (count: number): boolean {
     return this.#size + count <= PENDING_MAX
@@ -54,7 +68,7 @@ export class PendingTxnOffsets {
       this.#byProducer.set(producerId, entries)
     }
     const key = entryKey(offset.groupId, offset.topic, offset.partition)
-    if (!entries.has(key)) this.#size++
+    if (!entries.has(key)) this.#count(key, 1)
     entries.set(key, { ...offset })
   }
 
@@ -66,8 +80,9 @@ export class PendingTxnOffsets {
       return
     }
     const entries = this.#byProducer.get(record.producerId)
-    if (entries?.delete(entryKey(record.groupId, record.topic, record.partition)) === true) {
-      this.#size--
+    const key = entryKey(record.groupId, record.topic, record.partition)
+    if (entries?.delete(key) === true) {
+      this.#count(key, -1)
       if (entries.size === 0) this.#byProducer.delete(record.producerId)
     }
   }
@@ -80,7 +95,7 @@ export class PendingTxnOffsets {
     for (const [key, entry] of entries) {
       if (!inScope(entry.groupId)) continue
       entries.delete(key)
-      this.#size--
+      this.#count(key, -1)
       taken.push(entry)
     }
     if (entries.size === 0) this.#byProducer.delete(producerId)

@@ -207,7 +207,9 @@ it('stages transactional offsets until the marker: COMMIT makes them the group\'
   const partition = first.partitionFor('g')
   assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(5)), ERROR.NONE)
   assert.equal(first.fetchOffsets('g').get('t\u00000'), undefined, 'invisible before commit')
+  assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), true, 'unstable (KIP-447)')
   assert.equal(await first.completeTransaction(partition, 7, true), ERROR.NONE)
+  assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), false)
   assert.equal(first.fetchOffsets('g').get('t\u00000')?.offset, 5)
 
   assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(9)), ERROR.NONE)
