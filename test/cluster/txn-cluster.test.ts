@@ -12,11 +12,16 @@
  *   offsets move with the committed transaction only, and not before its commit;
  * - a zombie is fenced across brokers: a second instance with the same id aborts what the
  *   first left open, and the first can no longer commit;
+ * - the Java client's transaction scenario (test/interop/java: commit, abort, zombie fencing,
+ *   timeout abort, read_committed and read_uncommitted reads, consume-transform-produce with
+ *   sendOffsetsToTransaction) on topics with three replicas;
  * - the coordinator's broker SIGKILLed mid-transaction: the new leader of the id's
  *   `__transaction_state` partition takes over, aborts the open transaction, and a new
  *   producer instance proceeds (needs the state replicated to the new leader).
  */
 import assert from 'node:assert/strict'
+import { existsSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
 import { partitionForGroup } from '../../src/group/offsets-store.js'
@@ -26,11 +31,31 @@ import {
   agreedView, connect, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
+import { REPO_ROOT } from '../support/broker-process.js'
+import {
+  commandWorks, okStep, parseStepLines, runProgram,
+} from '../interop/client-harness.js'
 
 const { Kafka, logLevel } = kafkajs
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 const TXN_PARTITIONS = 6
 const OFFSETS_PARTITIONS = 3
+const JAVA_DIR = path.join(REPO_ROOT, 'test/interop/java')
+const javaSkip = commandWorks('java', ['-version']) && commandWorks('mvn', ['-v']) ? false
+  : 'Java 17 with Maven is not installed'
+
+/** The Java interop program's classpath, built offline by Maven when it is not yet. */
+async function javaClasspath (): Promise<string> {
+  const classpathFile = path.join(JAVA_DIR, 'target/classpath.txt')
+  if (!existsSync(classpathFile)) {
+    const build = await runProgram('mvn', ['-q', '-o', 'package'], { cwd: JAVA_DIR,
+      timeoutMs: 300_000 })
+    assert.equal(build.code, 0, `mvn package failed:\n${build.stdout}\n${build.stderr}`)
+  }
+  return [path.join(JAVA_DIR, 'target/classes'), readFileSync(classpathFile, 'utf8').trim()]
+    .join(path.delimiter)
+}
+
 const ENV = {
   TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
   TRIBUTARY_TRANSACTION_STATE_LOG_NUM_PARTITIONS: String(TXN_PARTITIONS),
@@ -233,6 +258,31 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       await zombie.disconnect().catch(() => undefined)
       await fresh.disconnect()
     }
+  })
+
+  it('the Java client\'s transactions against the cluster: commit, abort, fencing, timeout, ' +
+    'read_committed, consume-transform-produce with sendOffsetsToTransaction',
+  { skip: javaSkip }, async () => {
+    const classpath = await javaClasspath()
+    for (const topic of ['java-txn', 'java-txn-in', 'java-txn-out']) {
+      await createTopic(topic, 2, 3)
+    }
+    const run = await runProgram('java', ['-cp', classpath, 'tributary.interop.Interop',
+      bootstrap().join(','), 'txn'], { timeoutMs: 240_000 })
+    assert.equal(run.code, 0, `the Java program exited ${run.code}: ${run.stderr.slice(-2000)}`)
+    const steps = parseStepLines(run.stdout)
+    const committed = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
+    assert.equal(okStep(steps, 'txn/commit').committed, 10)
+    assert.equal(okStep(steps, 'txn/abort').aborted, 5)
+    assert.equal(okStep(steps, 'txn/fence').zombieError, 'ProducerFencedException')
+    assert.equal(okStep(steps, 'txn/timeout').commitError, 'ProducerFencedException')
+    assert.deepEqual(okStep<{ values: string[] }>(steps, 'txn/read-committed').values,
+      [...committed, 'second'].sort())
+    const ctp = okStep<{ copied: number, committed: Record<string, number>, output: string[] }>(
+      steps, 'txn/ctp')
+    assert.equal(ctp.copied, 40)
+    assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
+    assert.deepEqual(ctp.output, Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
   })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
