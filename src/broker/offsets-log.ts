@@ -16,38 +16,32 @@ const REPLAY_READ_BYTES = 4 * 1024 * 1024
 /** Kafka's offsets.commit.timeout.ms: how long a coordinator write waits for the ISR. */
 const COORDINATOR_APPEND_TIMEOUT_MS = 5_000
 
-/** How an internal topic is replicated (a cluster's; a single node's is one replica). */
-export interface InternalTopicReplication {
-  replicationFactor: number
-  minInsyncReplicas: number
-}
-
 /**
  * Creates an internal topic if this is a fresh cluster (Kafka creates `__consumer_offsets` and
  * `__transaction_state` on first use), through the broker's one creation path as its only
  * caller allowed to create internal topics: compacted, with Kafka's 100 MiB
  * offsets.topic.segment.bytes / transaction.state.log.segment.bytes. Returns its partition count.
- *
- * Replication: the factor asked for, capped at the live brokers (Kafka instead refuses to
- * create the topic until enough brokers are up; a dev cluster of one or two brokers would then
- * have no transactions at all), and min.insync.replicas capped at that factor, so a capped
- * topic still takes acks=all writes.
+ * The replication factor is offsets.topic.replication.factor /
+ * transaction.state.log.replication.factor (Kafka's default 3), capped at the brokers live now
+ * (where Kafka would refuse until enough brokers exist): one on a single node. A topic that
+ * asks for `minInsyncReplicas` (transaction.state.log.min.isr) gets it as its
+ * min.insync.replicas, capped at that factor so a capped topic still takes acks=all writes.
  */
 async function ensureInternalTopic (broker: Broker, name: string, partitions: number,
-  replication: InternalTopicReplication = { replicationFactor: 1, minInsyncReplicas: 1 }):
-Promise<number> {
+  replicationFactor: number, minInsyncReplicas?: number): Promise<number> {
   const existing = broker.image.topic(name)
   if (existing !== undefined) return existing.partitions.length
-  const replicationFactor = Math.max(1, Math.min(replication.replicationFactor,
-    broker.controller.liveBrokerCount))
-  const minInsync = Math.min(replication.minInsyncReplicas, replicationFactor)
+  const replicas = Math.max(1, Math.min(replicationFactor, broker.controller.liveBrokerCount))
+  const minInsync: Record<string, string> = minInsyncReplicas === undefined || replicas === 1
+    ? {}
+    : { 'min.insync.replicas': String(Math.min(minInsyncReplicas, replicas)) }
   try {
     await broker.topicCreator.create({
       name,
       partitions,
-      replicationFactor,
+      replicationFactor: replicas,
       configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024),
-        ...(replicationFactor > 1 ? { 'min.insync.replicas': String(minInsync) } : {}) },
+        ...minInsync },
     }, 'broker')
   } catch (error) {
     // In a cluster every broker starting at once asks for it; one creation wins.
@@ -59,17 +53,19 @@ Promise<number> {
   return partitions
 }
 
-export function ensureOffsetsTopic (broker: Broker, partitions: number): Promise<number> {
-  return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions)
+export function ensureOffsetsTopic (broker: Broker, partitions: number,
+  replicationFactor: number): Promise<number> {
+  return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions, replicationFactor)
 }
 
 /**
- * `__transaction_state` (transaction.state.log.num.partitions partitions; in a cluster
- * transaction.state.log.replication.factor replicas and transaction.state.log.min.isr).
+ * `__transaction_state` (transaction.state.log.num.partitions partitions,
+ * transaction.state.log.replication.factor replicas, transaction.state.log.min.isr).
  */
 export function ensureTransactionStateTopic (broker: Broker, partitions: number,
-  replication?: InternalTopicReplication): Promise<number> {
-  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replication)
+  replicationFactor: number, minInsyncReplicas: number): Promise<number> {
+  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replicationFactor,
+    minInsyncReplicas)
 }
 
 /**

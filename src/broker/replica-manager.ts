@@ -64,6 +64,18 @@ export class PartitionError extends Error {
   }
 }
 
+/** How `appendRecords` appends and when it resolves. */
+export interface AppendOptions {
+  /** Internal topics are written only by the broker's own coordinators. */
+  internalTopicsAllowed?: boolean
+  /** A transactional produce's coordinator check, re-run as offsets are assigned. */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
+  /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
+  acks?: number
+  /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
+  timeoutMs?: number
+}
+
 export interface AppendResult {
   baseOffset: number
   lastOffset: number
@@ -247,14 +259,7 @@ export class ReplicaManager implements MetadataPublisher {
    * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
-    options: { internalTopicsAllowed?: boolean,
-      /** A transactional produce's coordinator check, re-run as offsets are assigned. */
-      verifyTransaction?: () => { kind: string, message: string } | undefined
-      /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
-      acks?: number
-      /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
-      timeoutMs?: number } = {}):
-    Promise<AppendResult> {
+    options: AppendOptions = {}): Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
     if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
@@ -267,19 +272,7 @@ export class ReplicaManager implements MetadataPublisher {
     if (ackAll) this.#checkEnoughReplicas(topic, partition, settings.minInsyncReplicas)
     const trace = this.#options.latencySampler?.startProduce()
     const nowMs = this.#options.clock.nowMs()
-    let validated
-    try {
-      validated = await validateProducedBatches(batch, {
-        maxMessageBytes: settings.maxMessageBytes,
-        nowMs,
-        messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
-      })
-    } catch (error) {
-      if (error instanceof RecordsError) {
-        throw new PartitionError(error.kind, error.message, error.recordIndex)
-      }
-      throw error
-    }
+    const validated = await validate(batch, settings, nowMs)
     let maxTimestamp = validated.maxTimestamp
     if (settings.messageTimestampType === 'LogAppendTime') {
       maxTimestamp = nowMs
@@ -371,7 +364,14 @@ export class ReplicaManager implements MetadataPublisher {
         throw new PartitionError('REQUEST_TIMED_OUT', `${topic}-${partition}: the in-sync ` +
           `replicas did not all have the batch within ${timeoutMs} ms; it may still be kept`)
       }
-      await this.#options.purgatory.wait([key], remainingMs)
+      if (this.#options.purgatory.full) {
+        // No room to wait for a wake-up: poll instead of spinning.
+        await new Promise<void>(resolve => {
+          this.#options.clock.setTimer(Math.min(remainingMs, FULL_PURGATORY_POLL_MS), resolve)
+        })
+      } else {
+        await this.#options.purgatory.wait([key], remainingMs)
+      }
     }
   }
 
@@ -383,15 +383,12 @@ export class ReplicaManager implements MetadataPublisher {
    * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
    * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
    * marker records the aborted range for read_committed fetches. Only the transaction
-   * coordinator calls this (WriteTxnMarkers; in-process on one broker).
+   * coordinator calls this (WriteTxnMarkers; in-process on one broker). In a cluster it
+   * resolves once the ISR has the marker (acks=all, as Kafka writes markers).
    */
-  async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite,
-    /** Kafka writes markers with acks=all (a marker lost with its leader hangs the LSO). */
-    wait: { acks?: number, timeoutMs?: number } = {}): Promise<number> {
+  async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite):
+  Promise<number> {
     const log = this.#requireLog(topic, partition)
-    const minInsyncReplicas = this.#options.topicSettings(topic).minInsyncReplicas
-    const ackAll = wait.acks === -1 && this.#options.roles !== undefined
-    if (ackAll) this.#checkEnoughReplicas(topic, partition, minInsyncReplicas)
     const nowMs = this.#options.clock.nowMs()
     const batch = buildControlBatch({ ...marker, timestampMs: nowMs })
     try {
@@ -402,9 +399,11 @@ export class ReplicaManager implements MetadataPublisher {
       })
       this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
       this.#options.purgatory.notify(partitionKey(topic, partition))
-      if (ackAll) {
-        await this.#waitForIsr(topic, partition, appended.baseOffset, minInsyncReplicas,
-          wait.timeoutMs ?? ACK_ALL_TIMEOUT_DEFAULT_MS)
+      if (this.#options.roles !== undefined) {
+        // Kafka writes markers with acks=all (requiredAcks -1): a marker the ISR lacks could
+        // vanish in a failover and leave the transaction open on the new leader.
+        await this.#waitForIsr(topic, partition, appended.lastOffset,
+          this.#options.topicSettings(topic).minInsyncReplicas, ACK_ALL_TIMEOUT_DEFAULT_MS)
       }
       return appended.baseOffset
     } catch (error) {
@@ -450,11 +449,18 @@ export class ReplicaManager implements MetadataPublisher {
       this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
         fetch.fetchOffset)
     }
-    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset
+    // leader.replication.throttled.rate: past it, followers get no records for a while (the
+    // fetch still counts for the ISR), as Kafka leaves throttled partitions out of a response.
+    const throttle = this.#options.roles?.leaderThrottle
+    const nowMs = this.#options.clock.monotonicMs()
+    const budget = Math.min(maxBytes, throttle?.available(nowMs) ?? maxBytes)
+    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset ||
+      budget <= 0
       ? { records: EMPTY }
-      : await log.read(fetch.fetchOffset, maxBytes, {
+      : await log.read(fetch.fetchOffset, budget, {
         maxOffset: log.logEndOffset, minOneBatch,
       }).catch((error: unknown) => { throw toPartitionError(error, name) })
+    throttle?.record(read.records.length, nowMs)
     return {
       records: read.records,
       highWatermark: this.highWatermark(log),
@@ -462,6 +468,24 @@ export class ReplicaManager implements MetadataPublisher {
       logStartOffset: log.logStartOffset,
       ...(divergingEpoch === undefined ? {} : { divergingEpoch }),
     }
+  }
+
+  /**
+   * OffsetForLeaderEpoch on the leader (Kafka's Partition.lastOffsetForLeaderEpoch): the end
+   * offset of `leaderEpoch` in this log, after checking `currentLeaderEpoch` (-1: unchecked)
+   * against the partition's leader epoch.
+   */
+  endOffsetForEpoch (topic: string, partition: number, currentLeaderEpoch: number,
+    leaderEpoch: number): { leaderEpoch: number, endOffset: number } {
+    const log = this.#requireLog(topic, partition)
+    const epoch = this.#leaderEpoch(topic, partition)
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== epoch) {
+      throw new PartitionError(currentLeaderEpoch < epoch
+        ? 'FENCED_LEADER_EPOCH'
+        : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
+        `${currentLeaderEpoch}; this leader's is ${epoch}`)
+    }
+    return log.endOffsetForEpoch(leaderEpoch)
   }
 
   /**
@@ -534,6 +558,8 @@ export class ReplicaManager implements MetadataPublisher {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** How often acks=all re-checks the ISR when the purgatory has no room for its waiter. */
+const FULL_PURGATORY_POLL_MS = 50
 /** acks=all's wait when the caller names none (Kafka's request.timeout.ms default). */
 const ACK_ALL_TIMEOUT_DEFAULT_MS = 30_000
 
@@ -557,6 +583,23 @@ function countRecords (records: Buffer): number {
     position += records.readInt32BE(position + 8) + 12
   }
   return count
+}
+
+/** records/validate.ts's checks of a produced batch, refusals as PartitionError. */
+async function validate (batch: Buffer, settings: TopicSettings, nowMs: number):
+ReturnType<typeof validateProducedBatches> {
+  try {
+    return await validateProducedBatches(batch, {
+      maxMessageBytes: settings.maxMessageBytes,
+      nowMs,
+      messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
+    })
+  } catch (error) {
+    if (error instanceof RecordsError) {
+      throw new PartitionError(error.kind, error.message, error.recordIndex)
+    }
+    throw error
+  }
 }
 
 /** LogAppendTime: the broker's clock becomes the batch's max timestamp (KIP-32); CRC redone. */

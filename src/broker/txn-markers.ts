@@ -31,9 +31,6 @@ import type { Broker } from './broker.js'
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './internal-topics.js'
 import { PartitionError } from './replica-manager.js'
 
-/** How long a marker waits for the ISR before its sender retries it. */
-const MARKER_ACK_TIMEOUT_MS = 5_000
-
 /** One marker on one partition this broker leads; resolves with the error code (NONE). */
 export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   marker: Omit<TxnMarker, 'partitions'>): Promise<number> {
@@ -60,9 +57,9 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
 async function appendMarker (broker: Broker, { topic, partition }: TopicPartition,
   marker: Omit<TxnMarker, 'partitions'>): Promise<number> {
   try {
-    // acks=all, as Kafka's markers: the answer means the marker survives its leader's loss.
-    await broker.replicaManager.appendTxnMarker(topic, partition, marker,
-      { acks: -1, timeoutMs: MARKER_ACK_TIMEOUT_MS })
+    // In a cluster this waits for the ISR (acks=all, as Kafka's markers): the answer means the
+    // marker survives its leader's loss.
+    await broker.replicaManager.appendTxnMarker(topic, partition, marker)
     return ERROR.NONE
   } catch (error) {
     if (error instanceof PartitionError) return errorCodeOf(error.errorName)

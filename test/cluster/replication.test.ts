@@ -13,8 +13,9 @@ import { after, before, describe, it } from 'node:test'
 import type { KafkaClient } from '../../src/client/client.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { decodeRecordBatch } from '../../src/records/batch.js'
+import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-epoch.js'
 import {
-  createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
+  connect, createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 
@@ -106,9 +107,14 @@ describe('replication on three brokers', { skip }, () => {
         return all.every(bytes => prefixBelow(bytes, 20).length === prefixBelow(leaderBytes,
           20).length) ? all : undefined
       })
-      for (const bytes of copies) assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
+      for (const bytes of copies) {
+        assert.ok(prefixBelow(bytes, 20).equals(prefixBelow(leaderBytes, 20)))
+      }
       assert.deepEqual(await valuesIn(prefixBelow(leaderBytes, 20)),
         Array.from({ length: 20 }, (_, i) => `v${i}`))
+      // Group offsets are replicated too (offsets.topic.replication.factor, default 3).
+      const offsets = await partitionOn(cluster, 1, '__consumer_offsets')
+      assert.deepEqual(offsets?.replicas, [1, 2, 3])
     })
 
   it('keeps every acknowledged record when the leader is SIGKILLed, and the old leader ' +
@@ -149,6 +155,20 @@ describe('replication on three brokers', { skip }, () => {
     stop = true
     await producing
     const newLeaderValues = await valuesIn(await logBytes(cluster, after.leader, TOPIC))
+    // KIP-101: the new leader ends the old epoch where its own epoch starts.
+    const connection = await connect(cluster, after.leader)
+    try {
+      const epochs = await connection.send(OffsetForLeaderEpoch, { replicaId: -1, topics: [
+        { topic: TOPIC, partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+      ] })
+      const end = epochs.topics[0]?.partitions[0]
+      assert.equal(end?.errorCode, 0)
+      assert.equal(end?.leaderEpoch, 0)
+      assert.ok(end !== undefined && end.endOffset >= 20 && end.endOffset <= newLeaderValues.length,
+        `epoch 0 ends at ${String(end?.endOffset)}`)
+    } finally {
+      connection.close()
+    }
     for (const value of acknowledged) {
       assert.ok(newLeaderValues.includes(value), `acknowledged ${value} is on the new leader`)
     }
@@ -171,6 +191,58 @@ describe('replication on three brokers', { skip }, () => {
         : undefined
     })
   })
+
+  it('truncates an old leader\'s unreplicated tail when it comes back as a follower (KIP-320)',
+    async () => {
+      const topic = 'diverging'
+      assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
+      const view = await eventually('a full ISR', async () => {
+        const seen = await partitionOn(cluster, 1, topic)
+        return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+      })
+      const oldLeader = view.leader
+      const followers = [1, 2, 3].filter(id => id !== oldLeader)
+      const client = cluster.clientOf(oldLeader)
+      await produceValues(client, topic, ['a0', 'a1', 'a2'])
+      await eventually('the followers have a0..a2', async () => {
+        const all = await Promise.all(followers.map(async id =>
+          (await valuesIn(await logBytes(cluster, id, topic))).length))
+        return all.every(count => count === 3) ? true : undefined
+      })
+      // The followers pause (well within the lag time and the session timeout), so only the
+      // leader gets these acks=1 batches; then the leader dies with them.
+      for (const id of followers) cluster.brokers.get(id)?.child.kill('SIGSTOP')
+      for (const value of ['tail0', 'tail1', 'tail2']) {
+        await client.produce(topic, 0, buildRecordBatchSync([{ value: Buffer.from(value) }],
+          { timestampMs: Date.now() }), { acks: 1 })
+      }
+      await cluster.brokers.get(oldLeader)?.kill()
+      for (const id of followers) cluster.brokers.get(id)?.child.kill('SIGCONT')
+      const next = await eventually('a new leader', async () => {
+        const seen = await partitionOn(cluster, followers[0] as number, topic)
+        return seen !== undefined && seen.leader > 0 && seen.leader !== oldLeader
+          ? seen
+          : undefined
+      })
+      await produceValues(cluster.clientOf(next.leader), topic, ['b0'])
+      const restarted = await cluster.startNode(oldLeader, { env: REPLICATION_ENV })
+      // A fetch the followers had parked at the leader may have carried tail0 to them before
+      // they stopped; nothing later can have reached them.
+      const leaderValues = await valuesIn(await logBytes(cluster, next.leader, topic))
+      assert.equal(leaderValues.at(-1), 'b0')
+      assert.ok(!leaderValues.includes('tail1') && !leaderValues.includes('tail2'))
+      let seenValues: string[] = []
+      await eventually('the old leader holds exactly the new leader\'s log', async () => {
+        seenValues = await valuesIn(await logBytes(cluster, oldLeader, topic))
+        return JSON.stringify(seenValues) === JSON.stringify(leaderValues) ? true : undefined
+      }).catch((error: unknown) => {
+        throw new Error(`${(error as Error).message}; old leader has ${seenValues.join(',')}\n` +
+          restarted.output())
+      })
+      const leaderBytes = await logBytes(cluster, next.leader, topic)
+      assert.ok((await logBytes(cluster, oldLeader, topic)).equals(leaderBytes))
+      assert.match(restarted.output(), /diverges from broker/)
+    })
 
   it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
     'are down', async () => {

@@ -47,6 +47,35 @@ async function batchesOf (log: PartitionLog): Promise<Map<number, Buffer>> {
   return batches
 }
 
+interface ProducerView { lastSequence: number, currentTxnStartOffset: number }
+
+/** What the log's producer state says of each producer. */
+function producersOf (log: PartitionLog): Map<number, ProducerView> {
+  return new Map(log.activeProducers().map(p => [p.producerId,
+    { lastSequence: p.lastSequence, currentTxnStartOffset: p.currentTxnStartOffset }]))
+}
+
+/** What the batches say: each producer's last sequence and its open transaction's start. */
+function producersIn (batches: Map<number, Buffer>): Map<number, ProducerView> {
+  const producers = new Map<number, ProducerView>()
+  for (const [offset, batch] of batches) {
+    const producerId = readInt64(batch, 43)
+    if (producerId < 0) continue
+    const attributes = batch.readInt16BE(21)
+    const view = producers.get(producerId) ?? { lastSequence: -1, currentTxnStartOffset: -1 }
+    if ((attributes & 0x20) !== 0) {
+      view.currentTxnStartOffset = -1 // a marker ends the transaction
+    } else {
+      view.lastSequence = batch.readInt32BE(53) + batch.readInt32BE(23)
+      if ((attributes & 0x10) !== 0 && view.currentTxnStartOffset < 0) {
+        view.currentTxnStartOffset = offset
+      }
+    }
+    producers.set(producerId, view)
+  }
+  return producers
+}
+
 /** The lowest log end the follower may reopen with: what it last reported durable. */
 function durableFloor (lines: string[]): number | undefined {
   for (const line of [...lines].reverse()) {
@@ -69,10 +98,12 @@ async function verifyFollower (followerDir: string, lines: string[],
       assert.ok(log.logEndOffset >= floor,
         `log end ${log.logEndOffset} below the acknowledged ${floor}`)
     }
-    for (const [offset, bytes] of await batchesOf(log)) {
+    const batches = await batchesOf(log)
+    for (const [offset, bytes] of batches) {
       assert.ok(leader.batches.get(offset)?.equals(bytes) === true,
         `the batch at ${offset} differs from the leader's`)
     }
+    assert.deepEqual(producersOf(log), producersIn(batches), 'producer state as the batches say')
     const expected = new LeaderEpochCache(leader.epochs)
     expected.truncateFromEnd(log.logEndOffset)
     assert.deepEqual(log.epochEntries, expected.entries, 'the leader\'s epochs below the end')

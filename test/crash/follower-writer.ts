@@ -32,10 +32,12 @@ for (;;) {
     continue
   }
   const maxBytes = 100 + Math.floor(random() * 6000)
-  const { records } = await leader.read(follower.logEndOffset, maxBytes)
+  const fetchOffset = follower.logEndOffset
+  const { records } = await leader.read(fetchOffset, maxBytes)
   // A fetch response may end in a partial batch; the follower ignores it.
   const cut = random() < 0.3 ? Math.floor(random() * 40) : 0
-  const appended = await follower.appendAsFollower(records.subarray(0, records.length - cut))
+  const appended = await follower.appendAsFollower(records.subarray(0, records.length - cut),
+    { fetchOffset })
   if (appended === undefined) continue
   follower.advanceHighWatermark(follower.acknowledgedEndOffset)
   process.stdout.write(`ACK ${follower.acknowledgedEndOffset}\n`)

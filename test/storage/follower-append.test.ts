@@ -141,9 +141,16 @@ describe('PartitionLog.appendAsFollower', () => {
     const size = records.readInt32BE(8) + 12
     const reordered = Buffer.concat([records.subarray(size, 2 * size), records.subarray(0, size)])
     await assert.rejects(follower.appendAsFollower(reordered), { kind: 'CORRUPT_MESSAGE' })
+    const far = Buffer.from(records.subarray(0, records.readInt32BE(8) + 12))
+    far.writeBigInt64BE(2n ** 32n, 0) // a gap no segment can index
+    await assert.rejects(follower.appendAsFollower(far), { kind: 'KAFKA_STORAGE_ERROR' })
     assert.equal(follower.logEndOffset, 0, 'nothing written')
-    await follower.appendAsFollower(records.subarray(0, size))
+    await follower.appendAsFollower(records.subarray(0, size), { fetchOffset: 0 })
     await assert.rejects(follower.appendAsFollower(records), { kind: 'OFFSET_OUT_OF_RANGE' })
+    // A stale response (fetched from 0 before a truncation, say) is refused even past the end.
+    const later = records.subarray(2 * size)
+    await assert.rejects(follower.appendAsFollower(later, { fetchOffset: 0 }),
+      { kind: 'OFFSET_OUT_OF_RANGE' })
     assert.equal(follower.logEndOffset, 5)
     assert.equal(follower.sizeBytes, size)
     await leaders.close()
@@ -255,6 +262,23 @@ describe('replicated high watermark', () => {
       { epoch: 1, startOffset: 5 }])
     assert.equal(await readFile(path.join(follower.directory, 'leader-epoch-checkpoint'),
       'utf8'), '0\n2\n0 0\n1 5\n')
+    await leaders.close()
+    await followers.close()
+  })
+
+  it('is checkpointed as soon as a log turns replicated', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    for (let n = 0; n < 2; n++) await leaderAppend(leader, n, 0)
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    follower.setReplicated(true) // single node until now: its high watermark is its end
+    const file = path.join(dataDir, 'follower', 'replication-offset-checkpoint')
+    const deadline = Date.now() + 10_000
+    let text = ''
+    while (!text.startsWith('0\n1\n') && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      text = await readFile(file, 'utf8').catch(() => '')
+    }
+    assert.equal(text, '0\n1\nt 0 10\n')
     await leaders.close()
     await followers.close()
   })
