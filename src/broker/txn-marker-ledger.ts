@@ -10,7 +10,11 @@
  * - a count of markers written, the guard of a transactional produce verified with a remote
  *   coordinator (Kafka's VerificationGuard, KIP-890): if a marker for the producer landed between
  *   the verification and the append, the transaction the produce was verified for has ended and
- *   the batch is refused.
+ *   the batch is refused;
+ * - the producer epoch a remote coordinator last verified here, with the marker count then:
+ *   while no marker has landed since, the producer's transaction on this partition is the one
+ *   verified, so its next batches need no new verification (Kafka verifies only a producer's
+ *   first batch of a transaction on a partition, when no transaction is ongoing there).
  *
  * In memory only and bounded (ENTRIES_MAX, least recently used first out): after a restart or a
  * leadership move the new leader starts with an empty ledger, so only markers of deposed
@@ -21,7 +25,13 @@ import { ERROR } from '../protocol/errors.js'
 
 const ENTRIES_MAX = 100_000
 
-interface Entry { coordinatorEpoch: number, markers: number }
+interface Entry {
+  coordinatorEpoch: number
+  markers: number
+  /** The producer epoch verified with the coordinator, at `verifiedAtMarkers`; -1 if none. */
+  verifiedEpoch: number
+  verifiedAtMarkers: number
+}
 
 export class TxnMarkerLedger {
   readonly #entries = new Map<string, Entry>()
@@ -57,7 +67,8 @@ export class TxnMarkerLedger {
   #update (topic: string, partition: number, producerId: number,
     change: (entry: Entry) => void): void {
     const key = TxnMarkerLedger.#key(topic, partition, producerId)
-    const entry = this.#entries.get(key) ?? { coordinatorEpoch: -1, markers: 0 }
+    const entry = this.#entries.get(key) ??
+      { coordinatorEpoch: -1, markers: 0, verifiedEpoch: -1, verifiedAtMarkers: -1 }
     this.#entries.delete(key) // Map order = recency, for eviction.
     change(entry)
     this.#entries.set(key, entry)
@@ -71,6 +82,23 @@ export class TxnMarkerLedger {
   coordinatorEpoch (topic: string, partition: number, producerId: number): number {
     return this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
       ?.coordinatorEpoch ?? -1
+  }
+
+  /** A remote coordinator verified the producer's transaction here when `markers` were seen. */
+  rememberVerified (topic: string, partition: number, producerId: number, producerEpoch: number,
+    markers: number): void {
+    this.#update(topic, partition, producerId, entry => {
+      entry.verifiedEpoch = producerEpoch
+      entry.verifiedAtMarkers = markers
+    })
+  }
+
+  /** Whether that verification still holds: same producer epoch, no marker since. */
+  stillVerified (topic: string, partition: number, producerId: number, producerEpoch: number):
+  boolean {
+    const entry = this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
+    return entry !== undefined && entry.verifiedEpoch === producerEpoch &&
+      entry.verifiedAtMarkers === entry.markers
   }
 
   /** Markers written for the producer here so far (a verification guard compares it). */

@@ -16,7 +16,10 @@
  * `guard` is the re-check run as offsets are assigned (Kafka's VerificationGuard): in process
  * it asks the coordinator again; after a remote answer it refuses if any marker for the producer
  * landed on the partition since the verification began (src/broker/txn-marker-ledger.ts), since
- * the transaction it was verified for has then ended.
+ * the transaction it was verified for has then ended. A remote verification is remembered
+ * until the next marker for the producer on the partition, so only the first batch of a
+ * transaction on a partition costs a request (as Kafka verifies only when no transaction of
+ * the producer is ongoing there).
  */
 import { partitionForGroup } from '../group/offsets-store.js'
 import { AddPartitionsToTxn } from '../protocol/apis/add-partitions-to-txn.js'
@@ -60,8 +63,16 @@ export async function verifyTransaction (broker: Broker, transactionalId: string
   if (connections === undefined || coordinator === broker.settings.nodeId) {
     return { errorCode: leaderError(local()), guard: () => leaderError(local()) }
   }
+  const ledger = broker.txnMarkers
+  const markers = ledger.markers(tp.topic, tp.partition, producerId)
+  const guard = (): number => ledger.markers(tp.topic, tp.partition, producerId) === markers
+    ? ERROR.NONE
+    : ERROR.INVALID_TXN_STATE
+  // Verified before in this epoch and no marker since: the same transaction goes on.
+  if (ledger.stillVerified(tp.topic, tp.partition, producerId, producerEpoch)) {
+    return { errorCode: ERROR.NONE, guard }
+  }
   if (coordinator < 0) return { errorCode: ERROR.NOT_ENOUGH_REPLICAS, guard: () => ERROR.NONE }
-  const markers = broker.txnMarkers.markers(tp.topic, tp.partition, producerId)
   let errorCode: number
   try {
     const response = await connections.send(coordinator, AddPartitionsToTxn, {
@@ -79,10 +90,8 @@ export async function verifyTransaction (broker: Broker, transactionalId: string
       `${coordinator} failed: ${(error as Error).message}`)
     errorCode = ERROR.COORDINATOR_NOT_AVAILABLE
   }
-  return {
-    errorCode: leaderError(errorCode),
-    guard: () => broker.txnMarkers.markers(tp.topic, tp.partition, producerId) === markers
-      ? ERROR.NONE
-      : ERROR.INVALID_TXN_STATE,
+  if (errorCode === ERROR.NONE) {
+    ledger.rememberVerified(tp.topic, tp.partition, producerId, producerEpoch, markers)
   }
+  return { errorCode: leaderError(errorCode), guard }
 }
