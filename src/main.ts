@@ -249,9 +249,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     // Leadership may have moved while it loaded; from here the follower below keeps it in step.
     void coordinator.followLeadership()
   }
-  // A cluster that has had transactions resumes them (and their markers) at start-up.
+  // A single node that has had transactions resumes them (and their markers) at start-up, and
+  // does not start without them (a cluster broker starts its coordinator once it follows the
+  // metadata, below).
   if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
     await broker.transactionCoordinator()
+    if (transactions.coordinator === undefined) {
+      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
+    }
   }
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())

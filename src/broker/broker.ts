@@ -140,9 +140,16 @@ export class Broker implements RequestDispatcher {
     return this.#parts.transactions
   }
 
-  /** The transaction coordinator, started (and its topic created) on first use. */
+  /**
+   * The transaction coordinator, started (and its topic created) on first use; undefined while
+   * it cannot start (no controller yet, say), which requests answer COORDINATOR_NOT_AVAILABLE.
+   */
   async transactionCoordinator (): Promise<TransactionCoordinator | undefined> {
-    if (this.#parts.transactions === undefined) await this.#parts.startTransactions?.()
+    if (this.#parts.transactions === undefined) {
+      await this.#parts.startTransactions?.().catch((error: unknown) => {
+        this.logger.warn(`the transaction coordinator did not start: ${String(error)}`)
+      })
+    }
     return this.#parts.transactions
   }
 

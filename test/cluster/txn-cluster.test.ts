@@ -140,23 +140,26 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     return partition
   }
 
-  /** Every value of one partition as a fresh read_committed (or uncommitted) reader sees it. */
-  async function readValues (topic: string, partition: number, readUncommitted = false,
-    quietMs = 1_500): Promise<string[]> {
+  /**
+   * Every value of one partition as a fresh read_committed (or uncommitted) reader sees it:
+   * read until `expected` values came (or 30 s passed, for a slow group join on a loaded
+   * machine), then for `quietMs` more, so a value that should not be there has time to show.
+   */
+  async function readValues (topic: string, partition: number, expected: number,
+    readUncommitted = false, quietMs = 1_500): Promise<string[]> {
     const consumer = kafka().consumer({ groupId: `reader-${nextReader++}`, readUncommitted,
       maxWaitTimeInMs: 100 })
     const values: string[] = []
-    let lastAt = Date.now()
     await consumer.connect()
     await consumer.subscribe({ topic, fromBeginning: true })
     await consumer.run({ eachMessage: async ({ message, partition: from }) => {
       if (from === partition) values.push(message.value?.toString() ?? '')
-      lastAt = Date.now()
     } })
-    const started = Date.now()
-    while (Date.now() - lastAt < quietMs || Date.now() - started < quietMs * 2) {
+    const deadline = Date.now() + 30_000
+    while (values.length < expected && Date.now() < deadline) {
       await new Promise(resolve => setTimeout(resolve, 100))
     }
+    await new Promise(resolve => setTimeout(resolve, quietMs))
     await consumer.disconnect()
     return values
   }
@@ -202,6 +205,16 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     await createTopic('spread-out', 6)
     await createTopic('spread-in', 1)
     const partition = await partitionLedBy('spread-out', role.data)
+    // FindCoordinator (batched, v4+) names the id's __transaction_state leader from any broker.
+    const connection = await connect(cluster, role.data)
+    try {
+      const found = await connection.send(FindCoordinator, { key: '', keyType: 1,
+        coordinatorKeys: [transactionalId] }, { version: 4 })
+      assert.equal(found.coordinators?.[0]?.errorCode, ERROR.NONE)
+      assert.equal(found.coordinators?.[0]?.nodeId, role.txn)
+    } finally {
+      connection.close()
+    }
     const producer = await transactionalProducer(transactionalId)
     try {
       let visible: string | undefined
@@ -226,8 +239,8 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       await send('second', '3', true)
       await eventually('the second committed offset', async () =>
         await groupOffset(groupId, 'spread-in') === '3' ? true : undefined)
-      assert.deepEqual(await readValues('spread-out', partition), ['first', 'second'])
-      assert.deepEqual(await readValues('spread-out', partition, true),
+      assert.deepEqual(await readValues('spread-out', partition, 2), ['first', 'second'])
+      assert.deepEqual(await readValues('spread-out', partition, 3, true),
         ['first', 'aborted', 'second'])
     } finally {
       await producer.disconnect()
@@ -253,7 +266,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
         /FENCED|EPOCH|PRODUCER/.test(`${error.name} ${error.type ?? ''} ${error.message}`))
       await txn.send({ topic: 'zombie-out', messages: [{ value: 'fresh', partition }] })
       await txn.commit()
-      assert.deepEqual(await readValues('zombie-out', partition), ['fresh'])
+      assert.deepEqual(await readValues('zombie-out', partition, 1), ['fresh'])
     } finally {
       await zombie.disconnect().catch(() => undefined)
       await fresh.disconnect()
@@ -308,7 +321,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       const txn = await fresh.transaction()
       await txn.send({ topic: 'killed-out', messages: [{ value: 'after', partition }] })
       await txn.commit()
-      assert.deepEqual(await readValues('killed-out', partition), ['committed', 'after'])
+      assert.deepEqual(await readValues('killed-out', partition, 2), ['committed', 'after'])
     } finally {
       await fresh.disconnect()
     }
