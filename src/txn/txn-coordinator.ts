@@ -130,7 +130,8 @@ export class TransactionCoordinator {
     const leaderEpoch = this.#options.leaderEpoch
     if (leaderEpoch === undefined || this.#followQueued) return this.#following
     this.#followQueued = true
-    this.#following = this.#following.then(async () => {
+    // A failed pass must not stop the passes after it.
+    this.#following = this.#following.catch(() => undefined).then(async () => {
       this.#followQueued = false
       for (let partition = 0; partition < this.#options.log.partitionCount; partition++) {
         if (this.#stopped) return
@@ -148,11 +149,16 @@ export class TransactionCoordinator {
 
   async #loadPartition (partition: number): Promise<void> {
     this.#loading.add(partition)
+    const coordinatorEpoch = this.#options.leaderEpoch?.(partition) ?? ++this.#loads
     try {
-      await this.#replayPartition(partition,
-        this.#options.leaderEpoch?.(partition) ?? ++this.#loads)
+      await this.#replayPartition(partition, coordinatorEpoch)
     } finally {
       this.#loading.delete(partition)
+      // Leadership moved while it loaded (a pass then skipped this partition): another pass.
+      const leaderEpoch = this.#options.leaderEpoch
+      if (leaderEpoch !== undefined && leaderEpoch(partition) !== coordinatorEpoch) {
+        void this.followLeadership()
+      }
     }
   }
 
