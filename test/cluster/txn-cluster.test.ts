@@ -145,7 +145,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
    * read until `expected` values came (or 30 s passed, for a slow group join on a loaded
    * machine), then for `quietMs` more, so a value that should not be there has time to show.
    */
-  async function readValues (topic: string, partition: number, expected: number,
+  async function readValues (topic: string, partition: number | 'all', expected: number,
     readUncommitted = false, quietMs = 1_500): Promise<string[]> {
     const consumer = kafka().consumer({ groupId: `reader-${nextReader++}`, readUncommitted,
       maxWaitTimeInMs: 100 })
@@ -153,7 +153,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     await consumer.connect()
     await consumer.subscribe({ topic, fromBeginning: true })
     await consumer.run({ eachMessage: async ({ message, partition: from }) => {
-      if (from === partition) values.push(message.value?.toString() ?? '')
+      if (partition === 'all' || from === partition) values.push(message.value?.toString() ?? '')
     } })
     const deadline = Date.now() + 30_000
     while (values.length < expected && Date.now() < deadline) {
@@ -295,7 +295,14 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       steps, 'txn/ctp')
     assert.equal(ctp.copied, 40)
     assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
-    assert.deepEqual(ctp.output, Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
+    // The program reads the output right after its last commit, up to the LSO it sees then;
+    // the markers are written after EndTxn answers (as in Kafka), so on a loaded machine a
+    // partition's last transaction may not be readable yet: what it read is a subset with no
+    // duplicate, and a reader that waits sees every input exactly once.
+    const expected = Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort()
+    assert.equal(new Set(ctp.output).size, ctp.output.length)
+    assert.ok(ctp.output.every(value => expected.includes(value)))
+    assert.deepEqual((await readValues('java-txn-out', 'all', 40)).sort(), expected)
   })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
@@ -309,6 +316,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     await committed.commit()
     const open = await producer.transaction()
     await open.send({ topic: 'killed-out', messages: [{ value: 'open', partition }] })
+    const killedAt = Date.now()
     await cluster.brokers.get(2)?.kill()
     await producer.disconnect().catch(() => undefined)
     await eventually('a new transaction coordinator', async () => {
@@ -321,6 +329,9 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       const txn = await fresh.transaction()
       await txn.send({ topic: 'killed-out', messages: [{ value: 'after', partition }] })
       await txn.commit()
+      // Reported, not asserted (no timed assertions): session timeout, election, load, abort.
+      console.log(`coordinator failover: SIGKILL to the new instance's commit in ` +
+        `${Date.now() - killedAt} ms (broker session timeout ${cluster.sessionTimeoutMs} ms)`)
       assert.deepEqual(await readValues('killed-out', partition, 2), ['committed', 'after'])
     } finally {
       await fresh.disconnect()
