@@ -15,6 +15,8 @@
  * - the Java client's transaction scenario (test/interop/java: commit, abort, zombie fencing,
  *   timeout abort, read_committed and read_uncommitted reads, consume-transform-produce with
  *   sendOffsetsToTransaction) on topics with three replicas;
+ * - a partition leader SIGKILLed inside a transaction: its commit marker is retried until the
+ *   partition's new leader has it (then the broker comes back);
  * - the coordinator's broker SIGKILLed mid-transaction: the new leader of the id's
  *   `__transaction_state` partition takes over, aborts the open transaction, and a new
  *   producer instance proceeds (needs the state replicated to the new leader).
@@ -303,6 +305,27 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     assert.equal(new Set(ctp.output).size, ctp.output.length)
     assert.ok(ctp.output.every(value => expected.includes(value)))
     assert.deepEqual((await readValues('java-txn-out', 'all', 40)).sort(), expected)
+  })
+
+  it('a partition leader SIGKILLed inside a transaction: the commit marker goes to its new ' +
+    'leader', async () => {
+    const transactionalId = await keyLedBy('__transaction_state', TXN_PARTITIONS, 1, 'moved')
+    await createTopic('moved-out', 6, 3)
+    const partition = await partitionLedBy('moved-out', 3)
+    const producer = await transactionalProducer(transactionalId)
+    try {
+      const txn = await producer.transaction()
+      await txn.send({ topic: 'moved-out', messages: [{ value: 'moved', partition }] })
+      await cluster.brokers.get(3)?.kill()
+      // The Prepare record is durable on the coordinator's partition; the marker for the dead
+      // leader's partition is retried until a new leader is elected and has it.
+      await txn.commit()
+      assert.deepEqual(await readValues('moved-out', partition, 1), ['moved'])
+    } finally {
+      await producer.disconnect()
+    }
+    await cluster.startNode(3)
+    await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
   })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
