@@ -347,6 +347,11 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       const leader = led[partitionForGroup(transactionalId, TXN_PARTITIONS)]
       return leader !== undefined && leader > 0 && leader !== 2 ? leader : undefined
     }, 30_000)
+    // kafkajs looks the controller up when a producer connects and gives up on a dead one.
+    await eventually('the cluster without broker 2', async () => {
+      const view = await agreedView(cluster, [1, 3])
+      return view !== undefined && view.controllerId !== 2 ? view : undefined
+    }, 30_000)
     const fresh = await transactionalProducer(transactionalId)
     try {
       const txn = await fresh.transaction()
