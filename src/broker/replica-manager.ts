@@ -17,6 +17,10 @@
  * keyed by partition, bounded by the request's timeout (Kafka's DelayedProduce).
  *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
+ *
+ * Size: over 600 lines because it is the one gate of every partition read and write (produce
+ * with acks, markers, consumer reads, follower reads, OffsetForLeaderEpoch), each behind the
+ * same leadership check (#requireLog); the replication logic itself lives in src/replication.
  */
 import type { Clock } from '../io/clock.js'
 import type { MetadataPublisher } from '../controller/controller.js'
@@ -34,6 +38,8 @@ import type { PartitionLog } from '../storage/partition-log.js'
 import type { LogConfig } from '../storage/log-config.js'
 import { assert } from '../util/assert.js'
 import type { ReplicaRoles } from '../replication/replica-roles.js'
+import { divergingEpochFor, leaderEpochEnd } from '../replication/divergence.js'
+import type { LeaderPartitionState } from '../replication/partition-state.js'
 import { replicaLogOf } from '../replication/replica-log.js'
 import type { EpochEndOffset } from '../protocol/apis/fetch.js'
 import type { LatencySampler } from './latency-sampler.js'
@@ -443,7 +449,7 @@ export class ReplicaManager implements MetadataPublisher {
       `of ${name}`)
     if (fetch.fetchOffset < log.logStartOffset) throw outOfRange()
     // Before the end check: a follower ahead of this log diverges (an old leader's tail).
-    const divergingEpoch = this.#divergence(replicaLog, fetch, name)
+    const divergingEpoch = this.#divergence(replicaLog, leader, fetch, name)
     if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
     if (divergingEpoch === undefined) {
       this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
@@ -485,25 +491,28 @@ export class ReplicaManager implements MetadataPublisher {
         : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
         `${currentLeaderEpoch}; this leader's is ${epoch}`)
     }
-    return log.endOffsetForEpoch(leaderEpoch)
+    const leader = this.#options.roles?.leaderState(topic, partition)
+    return leader === undefined
+      ? log.endOffsetForEpoch(leaderEpoch)
+      : leaderEpochEnd(leaderEpoch, log, leader.leaderEpoch, leader.epochStartOffset)
   }
 
   /**
    * KIP-320 (Kafka's Partition.fetchRecords, validateLastFetchedEpoch): where the follower's
    * log diverges from this one, or undefined when it does not.
    */
-  #divergence (log: ReturnType<typeof replicaLogOf>, fetch: FollowerFetch,
-    name: string): EpochEndOffset | undefined {
+  #divergence (log: ReturnType<typeof replicaLogOf>, leader: LeaderPartitionState,
+    fetch: FollowerFetch, name: string): EpochEndOffset | undefined {
     if (fetch.lastFetchedEpoch < 0) return undefined
-    const end = log.endOffsetForEpoch(fetch.lastFetchedEpoch)
-    if (end.leaderEpoch < 0 || end.endOffset < 0) {
+    const diverging = divergingEpochFor(fetch.lastFetchedEpoch, fetch.fetchOffset,
+      leaderEpochEnd(fetch.lastFetchedEpoch, log, leader.leaderEpoch, leader.epochStartOffset))
+    if (diverging === 'unknown') {
       throw new PartitionError('OFFSET_OUT_OF_RANGE', `${name}: the end offset of the last ` +
         `fetched epoch ${fetch.lastFetchedEpoch} is unknown here`)
     }
-    if (end.leaderEpoch < fetch.lastFetchedEpoch || end.endOffset < fetch.fetchOffset) {
-      return { epoch: end.leaderEpoch, endOffset: end.endOffset }
-    }
-    return undefined
+    return diverging === undefined
+      ? undefined
+      : { epoch: diverging.leaderEpoch, endOffset: diverging.endOffset }
   }
 
   /**

@@ -34,13 +34,18 @@ import {
 import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
 import type { ByteRateThrottle } from './byte-rate-throttle.js'
+import { truncationOffset } from './divergence.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** Longest pause of a source fetcher after repeated connection failures. */
 export const REPLICA_FETCH_BACKOFF_MAX_MS = 10_000
 /** Beyond max_wait_ms, how long a follower fetch may take (Kafka's replica.socket.timeout.ms). */
 const REPLICA_SOCKET_TIMEOUT_MS = 30_000
-/** The lean client caps Fetch at v12 for consumers (names); replicas use topic ids too. */
+/** Kafka's socket.connection.setup.timeout.ms. */
+const CONNECT_TIMEOUT_MS = 10_000
+/** How long closing waits for a loop stuck in a connection attempt. */
+const CLOSE_WAIT_MS = 1_000
+/** From this Fetch version the replica id travels in replica_state (KIP-903). */
 const FETCH_VERSION_MIN_WITH_REPLICA_STATE = 15
 
 export interface ReplicaFetcherConfig {
@@ -173,11 +178,20 @@ class SourceFetcher {
     await this.#applying
   }
 
+  /**
+   * Stops the loop: its sleep and its fetch end at once; an append under way is awaited. A
+   * connection attempt cannot be cut short, so the wait for the loop is bounded.
+   */
   async close (): Promise<void> {
     this.#stopped = true
     this.#wake?.()
     this.#connection?.close()
-    await this.#loop
+    await this.#applying
+    let timer: TimerHandle | undefined
+    await Promise.race([this.#loop, new Promise<void>(resolve => {
+      timer = this.#options.clock.setTimer(CLOSE_WAIT_MS, resolve)
+    })])
+    timer?.cancel()
   }
 
   async #run (): Promise<void> {
@@ -278,9 +292,15 @@ class SourceFetcher {
     }
     const connect = this.#options.connect ?? ((host: string, port: number) =>
       KafkaConnection.connect(host, port, { clientId: `replica-${this.#options.nodeId}`,
-        requestTimeoutMs: REPLICA_SOCKET_TIMEOUT_MS, inflightMax: 1 }))
-    this.#connection = await connect(endpoint.host, endpoint.port)
-    return this.#connection
+        requestTimeoutMs: REPLICA_SOCKET_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        inflightMax: 1 }))
+    const connection = await connect(endpoint.host, endpoint.port)
+    if (this.#stopped) {
+      connection.close()
+      throw new Error('the fetcher stopped')
+    }
+    this.#connection = connection
+    return connection
   }
 
   #request (connection: KafkaConnection, due: FollowedPartition[]):
@@ -409,9 +429,8 @@ class SourceFetcher {
   async #truncateOnDivergence (log: ReplicaLog,
     diverging: { epoch: number, endOffset: number }, name: string): Promise<void> {
     const local = diverging.epoch < 0 ? undefined : log.endOffsetForEpoch(diverging.epoch)
-    let offset = diverging.endOffset < 0 ? log.highWatermark : diverging.endOffset
-    if (local !== undefined && local.endOffset >= 0) offset = Math.min(offset, local.endOffset)
-    offset = Math.min(offset, log.logEndOffset)
+    const offset = truncationOffset({ leaderEpoch: diverging.epoch,
+      endOffset: diverging.endOffset }, local, log.logEndOffset, log.highWatermark)
     if (offset < log.highWatermark) {
       // Committed records are on the leader; a cut below the HW means an unclean election.
       this.#options.logger.warn(`${name}: truncating below the high watermark ` +

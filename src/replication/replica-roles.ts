@@ -54,7 +54,6 @@ export interface ReplicaRolesOptions {
   alterPartition (change: AlterPartitionRequest): Promise<PartitionInfo>
   /** The partition's high watermark moved or its role changed: wake its waiters. */
   notify (topic: string, partition: number): void
-  onIsrChange?: (kind: 'shrink' | 'expand') => void
   /** leader.replication.throttled.rate: bounds the bytes followers fetch from here per second. */
   leaderThrottle?: ByteRateThrottle
   logger: { info (message: string): void, warn (message: string): void }
@@ -262,11 +261,10 @@ export class ReplicaRoles {
       `the ISR from [${leader.isr.join(',')}] to [${change.isr.join(',')}]`)
     this.#options.alterPartition({ ...change, topic, partition, leaderId: leader.leaderId })
       .then(info => {
-        if (info.partitionEpoch > change.partitionEpoch) {
-          this.#options.onIsrChange?.(change.kind)
-        } else if (this.#leaders.get(key) === leader && leader.pendingChange === change) {
-          leader.changeFailed() // nothing to change: the ISR already was this one
-        }
+        // Committed changes arrive as Partition records (the metrics count them there);
+        // an unchanged partition epoch means there was nothing to change.
+        if (info.partitionEpoch === change.partitionEpoch && this.#leaders.get(key) === leader &&
+          leader.pendingChange === change) leader.changeFailed()
       }, (error: unknown) => {
         const errorName = (error as { errorName?: unknown }).errorName
         this.#options.logger.warn(`${topic}-${partition}: ISR ${change.kind} refused: ` +

@@ -139,6 +139,11 @@ export class LogManager {
   /** The high-watermark checkpoint write in flight, and whether another is wanted after it. */
   #highWatermarkWrite: Promise<void> | undefined
   #highWatermarkWriteAgain = false
+  /**
+   * Whether replication-offset-checkpoint may list a log: a broker whose logs were never
+   * replicated never writes the file (single-node data directories stay as they were).
+   */
+  #highWatermarksListed = false
   #retentionTimer: TimerHandle | undefined
   readonly #cleaner: LogCleaner
   readonly #retentionCheckIntervalMs: number
@@ -223,6 +228,7 @@ export class LogManager {
       (await disk.readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
     const highWatermarks = parseCheckpoint((await disk.readOptional(
       path.join(this.dataDir, REPLICATION_OFFSET_FILE)))?.toString() ?? '')
+    this.#highWatermarksListed = highWatermarks.size > 0
     for (const name of await disk.listDirectories(this.dataDir)) {
       if (name.endsWith('-delete')) {
         await disk.remove(path.join(this.dataDir, name))
@@ -515,6 +521,9 @@ export class LogManager {
     for (const [key, log] of this.#logs) {
       if (log.replicated) highWatermarks.set(key, log.highWatermark)
     }
+    // Written while it lists a log, and once more when it stops (to drop the last entries).
+    if (highWatermarks.size === 0 && !this.#highWatermarksListed) return
+    this.#highWatermarksListed = highWatermarks.size > 0
     await writeAtomic(this.#disk, path.join(this.dataDir, REPLICATION_OFFSET_FILE),
       formatCheckpoint(highWatermarks))
   }

@@ -432,6 +432,17 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
+   * A replica that becomes leader records its epoch at the log end before it writes anything
+   * (Kafka's Partition.makeLeader → maybeAssignEpochStartOffset): the previous epochs then end
+   * where this one began, even before its first batch, and across a reload that dropped an
+   * epoch with no batch left. Resolves once the checkpoint is written.
+   */
+  async assignLeaderEpoch (epoch: number): Promise<void> {
+    while (this.#recovering !== undefined) await this.#recovering
+    if (this.#epochs.assign(epoch, this.#logEndOffset)) await this.#epochCheckpointWritten()
+  }
+
+  /**
    * Where `epoch` ends in this log (OffsetForLeaderEpoch, KIP-101/KIP-279; Kafka's
    * LeaderEpochFileCache.endOffsetFor): the latest epoch ends at the log end; see
    * LeaderEpochCache.endOffsetFor for the rest.
@@ -1191,9 +1202,23 @@ export class PartitionLog implements FlushTarget {
     // Awaited, so that the file drops the truncated epochs before any later append adds new
     // ones; a failed write is rebuilt from the log at the next load.
     if (this.#epochs.truncateFromEnd(this.#logEndOffset)) await this.#epochCheckpointWritten()
+    await this.#truncateTxnIndex(segment.baseOffset)
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
     this.#onTruncated?.(this.#logEndOffset)
+  }
+
+  /**
+   * Drops the cut segment's aborted transactions whose marker is gone (Kafka's
+   * TransactionIndex.truncateTo): a stale entry would make read_committed consumers drop
+   * whatever that producer later writes at those offsets.
+   */
+  async #truncateTxnIndex (segmentBase: number): Promise<void> {
+    await this.#txnIndexWrites
+    const entries = await readTxnIndex(this.#disk, this.directory, segmentBase)
+    const kept = entries.filter(entry => entry.lastOffset < this.#logEndOffset)
+    if (kept.length === entries.length) return
+    await appendTxnIndex(this.#disk, this.directory, segmentBase, 0, kept, true)
   }
 
   /**
@@ -1213,6 +1238,8 @@ export class PartitionLog implements FlushTarget {
       while (this.#recovering !== undefined) await this.#recovering
       if (this.#pending.length > 0) await this.#waitFor(this.#logEndOffset).catch(() => undefined)
       await this.roundIdle()
+      // A .txnindex write still in flight must not land after the old files are renamed.
+      await this.#txnIndexWrites
       const restart = this.#restartAt(offset)
       this.#recovering = restart.catch(() => undefined)
         .finally(() => { this.#recovering = undefined })
@@ -1260,7 +1287,7 @@ export class PartitionLog implements FlushTarget {
     return this.#serialDeletion(async () => {
       const target = Math.min(offset, this.#logEndOffset)
       if (target <= this.#logStartOffset) return
-      this.#raiseLogStartOffset(target)
+      await this.#raiseLogStartOffset(target)
       let count = 0
       while (count + 1 < this.#segments.length &&
         (this.#segments[count + 1] as LogSegment).baseOffset <= target) count++
@@ -1303,7 +1330,7 @@ export class PartitionLog implements FlushTarget {
       for (const segment of this.#segments.slice(0, plan.count)) {
         outcome.deletedBytes += segment.size
       }
-      this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
+      await this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
       await this.#deleteOldest(plan.count, plan.eligibleSinceMs)
       outcome.deletedSegments = plan.count
       outcome.reason = plan.reason
@@ -1326,13 +1353,16 @@ export class PartitionLog implements FlushTarget {
     return true
   }
 
-  #raiseLogStartOffset (offset: number): void {
+  /**
+   * Raises the log start offset (reads below it fail from now on), then rewrites the epoch
+   * checkpoint if its first entry moved, then tells the LogManager. Kafka flushes that
+   * checkpoint asynchronously (truncateFromStartAsyncFlush); here the deletion task waits for it,
+   * off the produce path, and a stale file is corrected at the next load either way.
+   */
+  async #raiseLogStartOffset (offset: number): Promise<void> {
     if (offset <= this.#logStartOffset) return
     this.#logStartOffset = Math.min(offset, this.#logEndOffset)
-    // Kafka's truncateFromStartAsyncFlush: a stale file is corrected at the next load.
-    if (this.#epochs.truncateFromStart(this.#logStartOffset)) {
-      this.#inBackground(this.#epochCheckpointWritten())
-    }
+    if (this.#epochs.truncateFromStart(this.#logStartOffset)) await this.#epochCheckpointWritten()
     this.#onLogStartOffsetChange?.()
   }
 

@@ -3,7 +3,8 @@
  * an RF=3 topic takes acks=all produces and every broker's log holds the same batches, byte
  * for byte up to the high watermark (read from the segment files); SIGKILL of the leader
  * loses no acknowledged record; the killed broker comes back, truncates what diverged, catches
- * up and rejoins the ISR; with min.insync.replicas=2 and two brokers down, acks=all is refused
+ * up and rejoins the ISR; a diverging tail is truncated; group offsets and idempotent producer
+ * state survive a failover; with min.insync.replicas=2 and two brokers down, acks=all is refused
  * with NOT_ENOUGH_REPLICAS. Times are reported as diagnostics, never asserted.
  */
 import assert from 'node:assert/strict'
@@ -243,6 +244,60 @@ describe('replication on three brokers', { skip }, () => {
       assert.ok((await logBytes(cluster, oldLeader, topic)).equals(leaderBytes))
       assert.match(restarted.output(), /diverges from broker/)
     })
+
+  it('keeps a group\'s committed offsets when its coordinator\'s broker is SIGKILLed',
+    async () => {
+      const group = 'survivors'
+      const client = cluster.clientOf(1)
+      const coordinator = await eventually('a coordinator', async () =>
+        (await client.findCoordinator(group)).nodeId)
+      await eventually('the commit', async () => {
+        await client.commitGroupOffsets(group, [{ topic: TOPIC, partition: 0, offset: 7 }])
+        return true
+      })
+      await cluster.brokers.get(coordinator)?.kill()
+      const survivor = cluster.clientOf([1, 2, 3].find(id => id !== coordinator) as number)
+      const offsets = await eventually('the offsets from the new coordinator', async () => {
+        const moved = (await survivor.findCoordinator(group)).nodeId
+        if (moved === coordinator) return undefined
+        return await survivor.fetchGroupOffsets(group)
+      }, 30_000)
+      assert.equal(offsets.get(TOPIC)?.get(0), 7)
+      await cluster.startNode(coordinator, { env: REPLICATION_ENV })
+    })
+
+  it('answers an idempotent retry on the new leader with the original offset (producer ' +
+    'state moves with leadership)', async () => {
+    const topic = 'idempotent'
+    assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
+    const view = await eventually('a full ISR', async () => {
+      const seen = await partitionOn(cluster, 1, topic)
+      return seen !== undefined && seen.leader > 0 && seen.isr.length === 3 ? seen : undefined
+    })
+    const client = cluster.clientOf(view.leader)
+    const { producerId, producerEpoch } = await client.initProducerId()
+    const batch = (sequence: number, value: string): Buffer => buildRecordBatchSync(
+      [{ value: Buffer.from(value) }],
+      { producerId, producerEpoch, baseSequence: sequence, timestampMs: Date.now() })
+    await client.produce(topic, 0, batch(0, 'p0'), { acks: -1 })
+    const first = await client.produce(topic, 0, batch(1, 'p1'), { acks: -1 })
+    await cluster.brokers.get(view.leader)?.kill()
+    const survivor = [1, 2, 3].find(id => id !== view.leader) as number
+    const next = await eventually('a new leader', async () => {
+      const seen = await partitionOn(cluster, survivor, topic)
+      return seen !== undefined && seen.leader > 0 && seen.leader !== view.leader
+        ? seen
+        : undefined
+    })
+    // The producer did not hear back and retries the same batch on the new leader.
+    const retried = await cluster.clientOf(next.leader).produce(topic, 0, batch(1, 'p1'),
+      { acks: -1 })
+    assert.equal(retried.baseOffset, first.baseOffset, 'a duplicate, not a second copy')
+    await cluster.clientOf(next.leader).produce(topic, 0, batch(2, 'p2'), { acks: -1 })
+    assert.deepEqual(await valuesIn(await logBytes(cluster, next.leader, topic)),
+      ['p0', 'p1', 'p2'])
+    await cluster.startNode(view.leader, { env: REPLICATION_ENV })
+  })
 
   it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
     'are down', async () => {

@@ -166,6 +166,10 @@ describe('appendAsFollower: producer state and transactions move with the data',
     for (let n = 0; n < 4; n++) await leaderAppend(leader, n, 1, producer(n * 5))
     await follower.appendAsFollower(await fetchAll(leader, 0))
     // The follower becomes leader (epoch 2); the producer retries its last batch.
+    await follower.assignLeaderEpoch(2)
+    assert.deepEqual(follower.epochEntries, [{ epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 20 }])
+    assert.deepEqual(follower.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 20 })
     const retry = await leaderAppend(follower, 3, 2, producer(15))
     assert.deepEqual([retry.duplicate, retry.baseOffset, retry.lastOffset], [true, 15, 19])
     assert.equal(follower.logEndOffset, 20, 'written once')
@@ -173,6 +177,7 @@ describe('appendAsFollower: producer state and transactions move with the data',
       { kind: 'OUT_OF_ORDER_SEQUENCE_NUMBER' })
     const next = await leaderAppend(follower, 4, 2, producer(20))
     assert.deepEqual([next.duplicate, next.baseOffset], [false, 20])
+    assert.deepEqual(follower.epochEntries.at(-1), { epoch: 2, startOffset: 20 })
     assert.deepEqual(follower.activeProducers(), leader.activeProducers().map(p =>
       ({ ...p, lastSequence: 24, lastTimestamp: 1_000_004 })))
     await leaders.close()
@@ -201,6 +206,31 @@ describe('appendAsFollower: producer state and transactions move with the data',
     const index = '00000000000000000000.txnindex'
     assert.ok((await readFile(path.join(dataDir, 'follower', 't-0', index))).equals(
       await readFile(path.join(dataDir, 'leader', 't-0', index))))
+  })
+})
+
+describe('truncation and aborted transactions', () => {
+  it('drops the aborted transactions whose marker a truncation removed', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    const txn = { producerId: 7, producerEpoch: 0, baseSequence: 0 }
+    await leaderAppend(leader, 0, 1, txn, true) // 0-4
+    await leaderMarker(leader, 7, false, 1) // 5: abort
+    await leaderAppend(leader, 1, 1) // 6-10
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    assert.deepEqual(await follower.abortedTransactions(0, 11),
+      [{ producerId: 7, firstOffset: 0 }])
+    await follower.truncateTo(5) // the marker goes: the transaction is open again
+    assert.deepEqual(await follower.abortedTransactions(0, 5), [])
+    assert.equal(follower.lastStableOffset, 0)
+    await followers.close()
+    await leaders.close()
+    const index = path.join(dataDir, 'follower', 't-0', '00000000000000000000.txnindex')
+    assert.equal((await readFile(index)).length, 0)
+    const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
+      nodeId: 2, defaultConfig: CONFIG })
+    assert.deepEqual(await (reopened.getLog('t', 0) as PartitionLog).abortedTransactions(0, 5),
+      [])
+    await reopened.close()
   })
 })
 
@@ -293,8 +323,8 @@ describe('replicated high watermark', () => {
     await followers.close()
     assert.equal(await readFile(path.join(dataDir, 'follower', 'replication-offset-checkpoint'),
       'utf8'), '0\n1\nt 0 15\n')
-    assert.equal(await readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint'),
-      'utf8'), '0\n0\n', 'single-node logs are not listed')
+    await assert.rejects(readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint')),
+      { code: 'ENOENT' }, 'a broker with no replicated log writes no such file')
     const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
       nodeId: 2, defaultConfig: CONFIG })
     const log = reopened.getLog('t', 0) as PartitionLog
