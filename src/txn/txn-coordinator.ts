@@ -359,29 +359,34 @@ export class TransactionCoordinator {
     const txnPartition = this.partitionFor(machine.transactionalId)
     const coordinatorEpoch = this.#epochs.get(txnPartition)
     if (coordinatorEpoch === undefined) return
-    // Still this partition's coordinator, in the epoch the markers carry.
+    // The machine is still this coordinator's, loaded in the epoch the markers carry. While
+    // this broker does not lead in that epoch now (its session lapsed and may come back) the
+    // loop waits; once leadership moves, the partition is unloaded and the loop ends.
     const leaderEpoch = this.#options.leaderEpoch
-    const current = (): boolean => this.#current(machine) &&
-      this.#epochs.get(txnPartition) === coordinatorEpoch &&
-      (leaderEpoch === undefined || leaderEpoch(txnPartition) === coordinatorEpoch)
+    const mine = (): boolean => this.#current(machine) &&
+      this.#epochs.get(txnPartition) === coordinatorEpoch
+    const leading = (): boolean => leaderEpoch === undefined ||
+      leaderEpoch(txnPartition) === coordinatorEpoch
     let partitions = effect.partitions
     let delayMs = 50
     // Retried until every partition has its marker (Kafka's TransactionMarkerChannelManager).
-    while (partitions.length > 0) {
-      if (!current()) return
-      partitions = await this.#options.markers.send({ producerId: effect.producerId,
-        producerEpoch: effect.producerEpoch, commit: effect.commit, coordinatorEpoch,
-        partitions }).catch((error: unknown) => {
-        this.#options.logger?.warn(`markers of ${machine.transactionalId} failed (` +
-          `${(error as Error).message}); retrying`)
-        return partitions
-      })
-      if (partitions.length === 0) break
+    while (mine()) {
+      if (leading()) {
+        if (partitions.length === 0) {
+          this.#step(machine, { type: 'markers-written', producerEpoch: effect.producerEpoch })
+          return
+        }
+        partitions = await this.#options.markers.send({ producerId: effect.producerId,
+          producerEpoch: effect.producerEpoch, commit: effect.commit, coordinatorEpoch,
+          partitions }).catch((error: unknown) => {
+          this.#options.logger?.warn(`markers of ${machine.transactionalId} failed (` +
+            `${(error as Error).message}); retrying`)
+          return partitions
+        })
+        if (partitions.length === 0) continue
+      }
       await new Promise<void>(resolve => this.#options.clock.setTimer(delayMs, resolve))
       delayMs = Math.min(delayMs * 2, MARKER_RETRY_MAX_MS)
-    }
-    if (current()) {
-      this.#step(machine, { type: 'markers-written', producerEpoch: effect.producerEpoch })
     }
   }
 

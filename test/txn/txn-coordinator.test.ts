@@ -199,4 +199,34 @@ describe('TransactionCoordinator', () => {
     assert.equal(Number.MAX_SAFE_INTEGER - stuck.count, attempts,
       'the deposed coordinator sends no more markers')
   })
+
+  it('holds its markers while its session lapses and sends them when it leads again in the ' +
+    'same epoch', async () => {
+    const log = new MemoryLog()
+    const clock = new ManualClock()
+    let sessionAlive = true
+    const markers: TxnMarker[] = []
+    const failing = { count: 1 }
+    const txn = coordinator(log, clock, markers, failing,
+      () => sessionAlive ? 4 : undefined)
+    await txn.load()
+    await txn.initProducerId('app', 10_000)
+    await txn.addPartitions('app', 100, 0, [{ topic: 't', partition: 0 }])
+    assert.equal(await txn.endTxn('app', 100, 0, true), ERROR.NONE)
+    await tick()
+    sessionAlive = false
+    for (let i = 0; i < 5; i++) {
+      clock.advance(5_000)
+      await tick()
+    }
+    assert.equal(markers.length, 0, 'nothing is sent without leadership')
+    assert.equal(txn.coordinatorError('app'), ERROR.NOT_COORDINATOR)
+    sessionAlive = true
+    for (let i = 0; i < 10 && txn.describe('app')?.state !== 'CompleteCommit'; i++) {
+      clock.advance(5_000)
+      await tick()
+    }
+    assert.equal(txn.describe('app')?.state, 'CompleteCommit')
+    assert.deepEqual(markers.map(m => [m.commit, m.coordinatorEpoch]), [[true, 4]])
+  })
 })
