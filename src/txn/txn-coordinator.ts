@@ -18,8 +18,9 @@
  * metadata change) loads each partition this broker has come to lead and drops the ids, timers
  * and waiting requests of each it no longer leads (those ids then answer NOT_COORDINATOR). The
  * coordinator epoch of a partition is its leader epoch at load (Kafka's coordinatorEpoch); its
- * markers carry it, and a marker loop stops once its partition is no longer led in that epoch,
- * so a deposed coordinator stops sending and its late markers are fenced by the partitions.
+ * markers carry it. A marker loop sends only while its partition is led in that epoch and
+ * ends when the partition is unloaded, so a deposed coordinator stops sending, and its late
+ * markers are fenced by the partitions.
  *
  * Markers go through `TxnMarkerChannel`, a "send to the partition leader" port
  * (src/broker/txn-markers.ts): a local append when this broker leads the partition, else
