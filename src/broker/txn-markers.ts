@@ -139,9 +139,8 @@ async function sendRemote (broker: Broker, leader: number, marker: TxnMarker,
 /** Whether a partition's answer ends its marker's retries. */
 function written (broker: Broker, tp: TopicPartition, errorCode: number): boolean {
   if (errorCode === ERROR.NONE) return true
-  if (errorCode === ERROR.UNKNOWN_TOPIC_OR_PARTITION && broker.image.topic(tp.topic) === undefined) {
-    return true
-  }
+  const deleted = broker.image.topic(tp.topic) === undefined
+  if (errorCode === ERROR.UNKNOWN_TOPIC_OR_PARTITION && deleted) return true
   const name = errorByCode(errorCode)?.name ?? String(errorCode)
   if (errorCode === ERROR.INVALID_PRODUCER_EPOCH) {
     broker.logger.warn(`transaction marker for ${tp.topic}-${tp.partition} dropped: a newer ` +
