@@ -13,7 +13,9 @@ import { ALL_HANDLERS } from './broker/handlers/index.js'
 import {
   ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
 } from './broker/offsets-log.js'
-import { localTxnMarkerChannel } from './broker/txn-markers.js'
+import { txnMarkerChannel } from './broker/txn-markers.js'
+import { BrokerConnections } from './broker/broker-connections.js'
+import { partitionForGroup } from './group/offsets-store.js'
 import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
 import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { GroupLagSampler } from './broker/group-lag.js'
@@ -179,6 +181,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     socketRequestMaxBytes: config.socketRequestMaxBytes,
     fetchMaxBytes: config.fetchMaxBytes,
   }
+  // Inter-broker requests (transaction markers, transaction verification) in a cluster.
+  const brokerConnections = member === undefined ? undefined : new BrokerConnections(image)
   const groups: { coordinator?: GroupCoordinator } = {}
   const transactions: { coordinator?: TransactionCoordinator, starting?: Promise<void> } = {}
   const broker = new Broker({
@@ -199,6 +203,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       })
       return transactions.starting
     },
+    ...(brokerConnections === undefined ? {} : { brokerConnections }),
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
   }, ALL_HANDLERS)
@@ -224,10 +229,19 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   // first needs its registration and a controller (below, after the listeners).
   if (member === undefined) await startGroups()
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  // In a cluster a broker coordinates the transactional ids of the __transaction_state
+  // partitions it leads with a live session, in that partition's leader epoch.
+  const txnLeaderEpoch = member === undefined
+    ? undefined
+    : (partition: number): number | undefined => {
+      const info = image.topic(TRANSACTION_STATE_TOPIC)?.partitions[partition]
+      return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
+    }
   const startTransactionCoordinator = async (): Promise<void> => {
     const partitions = await ensureTransactionStateTopic(broker,
       property('transaction.state.log.num.partitions'),
-      property('transaction.state.log.replication.factor'))
+      property('transaction.state.log.replication.factor'),
+      property('transaction.state.log.min.isr'))
     const coordinator = new TransactionCoordinator({
       clock,
       limits: {
@@ -236,18 +250,26 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
         partitionsMax: TRANSACTION_PARTITIONS_MAX,
       },
       log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
-      markers: localTxnMarkerChannel(broker),
+      markers: txnMarkerChannel(broker),
       nextProducerId: () => broker.producerIds.nextProducerId(),
-      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC,
-        partition: groups.coordinator?.partitionFor(groupId) ?? 0 }),
+      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: partitionForGroup(
+        groupId, image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? 1) }),
+      ...(txnLeaderEpoch === undefined ? {} : { leaderEpoch: txnLeaderEpoch }),
       logger,
     })
     await coordinator.load()
     transactions.coordinator = coordinator
+    // Leadership may have moved while it loaded; from here the follower below keeps it in step.
+    void coordinator.followLeadership()
   }
-  // A cluster that has had transactions resumes them (and their markers) at start-up.
+  // A single node that has had transactions resumes them (and their markers) at start-up, and
+  // does not start without them (a cluster broker starts its coordinator once it follows the
+  // metadata, below).
   if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
     await broker.transactionCoordinator()
+    if (transactions.coordinator === undefined) {
+      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
+    }
   }
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
@@ -305,6 +327,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await member.register({ ...registration, incarnationId: randomUUID() })
       await member.awaitController(CONTROLLER_WAIT_MS)
       await startGroups()
+      await controller.addPublisher(transactionLeadershipFollower(broker, logger))
     } catch (error) {
       await Promise.all([kafkaServer.close(0), externalServer?.close(0)])
       await member.close()
@@ -354,6 +377,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await roles?.close()
       await Promise.all([kafkaServer.close(listenersMs), externalServer?.close(listenersMs)])
       await http.close()
+      brokerConnections?.close()
       await member?.close()
       await logManager.close()
       latencySampler?.stop()
@@ -551,6 +575,28 @@ async function watchReplicationHealth (config: BrokerConfig, controller: Control
   }
   metrics.setReplicationStatusProvider(() => replicationStatus(options))
   await controller.addPublisher(new IsrChangeCounter(options))
+}
+
+/**
+ * Keeps the transaction coordinator in step with this broker's leadership of
+ * `__transaction_state` partitions: once the topic exists (another broker may have created it)
+ * the coordinator is started, so that the ids of partitions this broker comes to lead are
+ * loaded and their pending markers and timeouts resumed even before a client asks; every later
+ * metadata change lets it load newly led partitions and drop lost ones. Runs in the
+ * background, so following the metadata never waits for a load.
+ */
+function transactionLeadershipFollower (broker: Broker, logger: Logger): MetadataPublisher {
+  return {
+    async publish (image) {
+      if (image.topic(TRANSACTION_STATE_TOPIC) === undefined) return
+      broker.transactionCoordinator()
+        .then(coordinator => coordinator?.followLeadership())
+        .catch((error: unknown) => {
+          logger.warn(`${TRANSACTION_STATE_TOPIC}: following leadership failed (` +
+            `${String(error)})`)
+        })
+    },
+  }
 }
 
 /** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */

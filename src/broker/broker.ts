@@ -5,6 +5,8 @@
  * It owns nothing with I/O of its own: the log manager, controller, replica manager and clock
  * are built in `main.ts` and handed in.
  */
+import type { BrokerConnections } from './broker-connections.js'
+import { TxnMarkerLedger } from './txn-marker-ledger.js'
 import { ClientSoftwareRegistry } from './client-software.js'
 import type { Controller } from '../controller/controller.js'
 import type { Clock } from '../io/clock.js'
@@ -64,6 +66,8 @@ export interface BrokerParts {
    * does (not at start-up: most clusters never see a transaction). Idempotent.
    */
   startTransactions?: () => Promise<void>
+  /** In a cluster: connections to the other brokers (transaction markers, verification). */
+  brokerConnections?: BrokerConnections
   onRequestDone?: (apiName: string, durationMs: number, failed: boolean) => void
 }
 
@@ -101,6 +105,10 @@ export class Broker implements RequestDispatcher {
   readonly topicCreator: TopicCreator
   /** The client software each open connection named in ApiVersions v3+ (KIP-511). */
   readonly clientSoftware = new ClientSoftwareRegistry()
+  /** The transaction markers written to this broker's partitions (coordinator epochs). */
+  readonly txnMarkers = new TxnMarkerLedger()
+  /** Connections to the other brokers; undefined on a single node. */
+  readonly brokerConnections: BrokerConnections | undefined
   readonly #parts: BrokerParts
   readonly #handlers = new Map<number, HandlerEntry>()
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
@@ -116,6 +124,7 @@ export class Broker implements RequestDispatcher {
     this.logger = parts.logger
     this.configs = parts.configs
     this.topicCreator = new TopicCreator(parts.controller, parts.settings, parts.configs)
+    this.brokerConnections = parts.brokerConnections
     this.#parts = parts
     this.onRequestDone = parts.onRequestDone
     for (const entry of handlers) this.#handlers.set(entry.api.key, entry)
@@ -131,9 +140,16 @@ export class Broker implements RequestDispatcher {
     return this.#parts.transactions
   }
 
-  /** The transaction coordinator, started (and its topic created) on first use. */
+  /**
+   * The transaction coordinator, started (and its topic created) on first use; undefined while
+   * it cannot start (no controller yet, say), which requests answer COORDINATOR_NOT_AVAILABLE.
+   */
   async transactionCoordinator (): Promise<TransactionCoordinator | undefined> {
-    if (this.#parts.transactions === undefined) await this.#parts.startTransactions?.()
+    if (this.#parts.transactions === undefined) {
+      await this.#parts.startTransactions?.().catch((error: unknown) => {
+        this.logger.warn(`the transaction coordinator did not start: ${String(error)}`)
+      })
+    }
     return this.#parts.transactions
   }
 

@@ -23,19 +23,25 @@ const COORDINATOR_APPEND_TIMEOUT_MS = 5_000
  * offsets.topic.segment.bytes / transaction.state.log.segment.bytes. Returns its partition count.
  * The replication factor is offsets.topic.replication.factor /
  * transaction.state.log.replication.factor (Kafka's default 3), capped at the brokers live now
- * (where Kafka would refuse until enough brokers exist): one on a single node.
+ * (where Kafka would refuse until enough brokers exist): one on a single node. A topic that
+ * asks for `minInsyncReplicas` (transaction.state.log.min.isr) gets it as its
+ * min.insync.replicas, capped at that factor so a capped topic still takes acks=all writes.
  */
 async function ensureInternalTopic (broker: Broker, name: string, partitions: number,
-  replicationFactor: number): Promise<number> {
+  replicationFactor: number, minInsyncReplicas?: number): Promise<number> {
   const existing = broker.image.topic(name)
   if (existing !== undefined) return existing.partitions.length
+  const replicas = Math.max(1, Math.min(replicationFactor, broker.controller.liveBrokerCount))
+  const minInsync: Record<string, string> = minInsyncReplicas === undefined || replicas === 1
+    ? {}
+    : { 'min.insync.replicas': String(Math.min(minInsyncReplicas, replicas)) }
   try {
     await broker.topicCreator.create({
       name,
       partitions,
-      replicationFactor: Math.max(1, Math.min(replicationFactor,
-        broker.controller.liveBrokerCount)),
-      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
+      replicationFactor: replicas,
+      configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024),
+        ...minInsync },
     }, 'broker')
   } catch (error) {
     // In a cluster every broker starting at once asks for it; one creation wins.
@@ -52,10 +58,14 @@ export function ensureOffsetsTopic (broker: Broker, partitions: number,
   return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions, replicationFactor)
 }
 
-/** `__transaction_state` (transaction.state.log.num.partitions partitions). */
+/**
+ * `__transaction_state` (transaction.state.log.num.partitions partitions,
+ * transaction.state.log.replication.factor replicas, transaction.state.log.min.isr).
+ */
 export function ensureTransactionStateTopic (broker: Broker, partitions: number,
-  replicationFactor: number): Promise<number> {
-  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replicationFactor)
+  replicationFactor: number, minInsyncReplicas: number): Promise<number> {
+  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replicationFactor,
+    minInsyncReplicas)
 }
 
 /**

@@ -226,6 +226,9 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'transaction.state.log.replication.factor', importance: 'high', type: 'short',
     default: '3', min: 1,
     doc: 'Replication factor of __transaction_state (capped at the live brokers)' },
+  { name: 'transaction.state.log.min.isr', importance: 'high', type: 'int', default: '2',
+    min: 1, doc: 'min.insync.replicas of __transaction_state (capped at its replication ' +
+      'factor)' },
   { name: 'producer.id.expiration.ms', importance: 'medium',
     type: 'int', default: '86400000', min: 1,
     doc: 'Idle time before a producer id\'s state expires' },

@@ -25,6 +25,7 @@ import type { Clock, TimerHandle } from '../io/clock.js'
 import { ERROR } from '../protocol/errors.js'
 import { assert } from '../util/assert.js'
 import type { OffsetValue } from './group-records.js'
+import { PendingTxnOffsets } from './txn-offsets.js'
 import {
   ClassicGroup, errorResponse, type CommitEntry, type GroupConfig, type GroupEffect,
   type GroupEvent, type GroupLimits, type GroupResponse, type JoinRequest, type JoinResult,
@@ -66,6 +67,7 @@ export class GroupCoordinator {
   readonly #waiters = new Map<number, { api: GroupResponse['api'], respond: RespondFn }>()
   readonly #barriers = new Map<string, Promise<boolean>>()
   readonly #loading = new Set<number>()
+  readonly #pendingTxn = new PendingTxnOffsets()
   #nextRequestId = 1
   #stopped = false
 
@@ -94,6 +96,10 @@ export class GroupCoordinator {
     const nowMs = this.#options.clock.nowMs()
     const loaded = new Map<string, ClassicGroup>()
     for await (const record of this.#store.replay(partition)) {
+      if (record.kind === 'txn-offset') {
+        this.#pendingTxn.replay(record)
+        continue
+      }
       let group = loaded.get(record.groupId)
       if (group === undefined) {
         group = new ClassicGroup(record.groupId, this.#config, nowMs)
@@ -238,6 +244,7 @@ export class GroupCoordinator {
     const groups = [...this.#groups.values()].filter(g => this.partitionFor(g.groupId) ===
       partition)
     await Promise.all(groups.map(group => this.#barriers.get(group.groupId)))
+    this.#pendingTxn.drop(groupId => this.partitionFor(groupId) === partition)
     for (const group of groups) {
       this.#timers.get(group.groupId)?.cancel()
       this.#timers.delete(group.groupId)
@@ -319,6 +326,86 @@ export class GroupCoordinator {
     return response.errorCodes.find(code => code !== ERROR.NONE) ?? ERROR.NONE
   }
 
+  /**
+   * TxnOffsetCommit: offsets committed in a transaction, staged at this group coordinator and
+   * durable as `txn-offset` records, invisible to the group until the transaction's marker on
+   * the group's partition commits them (`completeTransaction`). A producer epoch older than one
+   * already staged for the producer is PRODUCER_FENCED (Kafka's log refuses the older epoch
+   * with the same effect). The group's generation is not checked (KIP-447's member fields).
+   */
+  async stageTransactionalOffsets (groupId: string, producerId: number, producerEpoch: number,
+    offsets: CommitEntry[]): Promise<number> {
+    const error = this.coordinatorError(groupId)
+    if (error !== ERROR.NONE) return error
+    const staged = this.#pendingTxn.epochOf(producerId)
+    if (staged !== undefined && producerEpoch < staged) return ERROR.PRODUCER_FENCED
+    if (!this.#pendingTxn.hasRoom(offsets.length)) return ERROR.COORDINATOR_NOT_AVAILABLE
+    const commitTimestampMs = this.#options.clock.nowMs()
+    const records = offsets.map(o => ({ kind: 'txn-offset' as const, groupId, producerId,
+      topic: o.topic, partition: o.partition, value: { producerEpoch, offset: o.offset,
+        leaderEpoch: o.leaderEpoch, metadata: o.metadata, commitTimestampMs } }))
+    // Staged in memory before the append, so a marker that arrives meanwhile finds them (its
+    // tombstones queue behind these records on the partition).
+    for (const record of records) {
+      this.#pendingTxn.stage(producerId, { groupId, topic: record.topic,
+        partition: record.partition, ...record.value })
+    }
+    const partition = this.partitionFor(groupId)
+    try {
+      await this.#store.append(partition, records)
+      return ERROR.NONE
+    } catch (appendError) {
+      this.#options.logger?.warn(`__consumer_offsets-${partition}: staging transactional ` +
+        `offsets failed (${(appendError as Error).message}); reloading the partition`)
+      void this.#reload(partition)
+      return ERROR.COORDINATOR_NOT_AVAILABLE
+    }
+  }
+
+  /**
+   * A transaction's marker on `__consumer_offsets` partition `partition` (Kafka's
+   * GroupCoordinator.onTransactionCompleted): the producer's pending offsets of that
+   * partition's groups become committed offsets (COMMIT) or are dropped (ABORT); either way
+   * their `txn-offset` records get tombstones. NONE once durable; a failure puts them back, so
+   * the coordinator's retry completes them.
+   */
+  async completeTransaction (partition: number, producerId: number, commit: boolean):
+  Promise<number> {
+    if (this.#stopped) return ERROR.COORDINATOR_NOT_AVAILABLE
+    if (this.#options.leads?.(partition) === false) return ERROR.NOT_COORDINATOR
+    if (this.#loading.has(partition)) return ERROR.COORDINATOR_LOAD_IN_PROGRESS
+    const taken = this.#pendingTxn.take(producerId,
+      groupId => this.partitionFor(groupId) === partition)
+    if (taken.length === 0) return ERROR.NONE
+    const restore = (): void => {
+      for (const entry of taken) this.#pendingTxn.stage(producerId, entry)
+    }
+    if (commit) {
+      const byGroup = new Map<string, CommitEntry[]>()
+      for (const entry of taken) {
+        byGroup.set(entry.groupId, [...byGroup.get(entry.groupId) ?? [], {
+          topic: entry.topic, partition: entry.partition, offset: entry.offset,
+          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }])
+      }
+      for (const [groupId, offsets] of byGroup) {
+        const errorCode = await this.commitTransactionalOffsets(groupId, offsets)
+        if (errorCode !== ERROR.NONE) {
+          restore()
+          return errorCode
+        }
+      }
+    }
+    try {
+      await this.#store.append(partition, taken.map(entry => ({ kind: 'txn-offset' as const,
+        groupId: entry.groupId, producerId, topic: entry.topic, partition: entry.partition,
+        value: null })))
+      return ERROR.NONE
+    } catch {
+      restore()
+      return ERROR.COORDINATOR_NOT_AVAILABLE
+    }
+  }
+
   /** The first error of `commit`, or NONE (for callers that commit all-or-nothing). */
   async commitOffsets (groupId: string, memberId: string, groupInstanceId: string | null,
     generationId: number, offsets: CommitEntry[]): Promise<number> {
@@ -333,6 +420,11 @@ export class GroupCoordinator {
    */
   async settled (groupId: string): Promise<void> {
     await this.#barriers.get(groupId)
+  }
+
+  /** Whether a transaction has staged an offset for the partition that is not decided yet. */
+  hasPendingTransactionalOffset (groupId: string, topic: string, partition: number): boolean {
+    return this.#pendingTxn.has(groupId, topic, partition)
   }
 
   /** Committed offsets by offsetKey(topic, partition); empty for an unknown group. */

@@ -2,7 +2,8 @@
  * The records a consumer group persists in `__consumer_offsets`, as plain data (pure: no codec
  * here; offsets-store.ts encodes them with msgpackr). They mirror Kafka's
  * OffsetCommitKey/OffsetCommitValue (key version 1) and GroupMetadataKey/GroupMetadataValue
- * (key version 2) in group-coordinator/src/main/resources/common/message.
+ * (key version 2) in group-coordinator/src/main/resources/common/message, plus the pending
+ * transactional offsets (key version 3, TxnOffsetValue).
  *
  * A null value is a tombstone: log compaction keeps only the last value per key, so a deleted
  * offset or group disappears from the topic, as in Kafka.
@@ -42,10 +43,27 @@ export interface GroupMetadataValue {
   members: MemberValue[]
 }
 
+/**
+ * An offset staged by a transaction (TxnOffsetCommit) and not yet decided. Kafka writes these as
+ * offset records in a transactional batch and decides them with the control marker; here they
+ * are records of their own (key version 3, keyed by producer id too), and the decision writes a
+ * tombstone for each (plus, on COMMIT, the ordinary offset record), so a replay rebuilds exactly
+ * the offsets still pending (src/group/txn-offsets.ts).
+ */
+export interface TxnOffsetValue {
+  producerEpoch: number
+  offset: number
+  leaderEpoch: number
+  metadata: string | null
+  commitTimestampMs: number
+}
+
 export type GroupRecord =
   | { kind: 'offset', groupId: string, topic: string, partition: number,
     value: OffsetValue | null }
   | { kind: 'group', groupId: string, value: GroupMetadataValue | null }
+  | { kind: 'txn-offset', groupId: string, producerId: number, topic: string,
+    partition: number, value: TxnOffsetValue | null }
 
 /** The key of a committed offset inside a group's offsets map. */
 export function offsetKey (topic: string, partition: number): string {

@@ -131,6 +131,8 @@ export class ClassicGroup {
   /** Applies one record: start-up replay, and every record this group emits. */
   replay (record: GroupRecord): void {
     assert(record.groupId === this.groupId, 'a record replays into its own group')
+    // Pending transactional offsets belong to the coordinator's PendingTxnOffsets.
+    if (record.kind === 'txn-offset') return
     if (record.kind === 'offset') {
       this.#offsets.replay(record.topic, record.partition, record.value)
       return

@@ -9,6 +9,8 @@
  *                   value {protocolType, generation, protocol, leader, currentStateTimestamp,
  *                          members: [{memberId, groupInstanceId, clientId, clientHost,
  *                          sessionTimeout, rebalanceTimeout, subscription, assignment}]}
+ *   pending txn     key {version: 3, group, producer, topic, partition}
+ *   offset          value {producerEpoch, offset, leaderEpoch, metadata, commitTimestamp}
  *   a null value is a tombstone (compaction then drops the key).
  * A group lives on partition abs(String.hashCode(groupId)) % offsets.topic.num.partitions,
  * as Kafka's GroupCoordinatorService.partitionFor.
@@ -25,7 +27,9 @@
  * CoordinatorLoaderImpl likewise fails the load on a record it cannot deserialize.
  */
 import { Packr } from 'msgpackr'
-import type { GroupMetadataValue, GroupRecord, MemberValue, OffsetValue } from './group-records.js'
+import type {
+  GroupMetadataValue, GroupRecord, MemberValue, OffsetValue, TxnOffsetValue,
+} from './group-records.js'
 
 /** The partition log the store writes through (implemented by src/broker/offsets-log.ts). */
 export interface OffsetsLog {
@@ -58,6 +62,18 @@ export function partitionForGroup (groupId: string, partitionCount: number): num
 }
 
 export function encodeRecord (record: GroupRecord): { key: Buffer, value: Buffer | null } {
+  if (record.kind === 'txn-offset') {
+    const value = record.value
+    return {
+      key: packr.pack({ version: 3, group: record.groupId, producer: record.producerId,
+        topic: record.topic, partition: record.partition }),
+      value: value === null
+        ? null
+        : packr.pack({ producerEpoch: value.producerEpoch, offset: value.offset,
+          leaderEpoch: value.leaderEpoch, metadata: value.metadata,
+          commitTimestamp: value.commitTimestampMs }),
+    }
+  }
   if (record.kind === 'offset') {
     const value = record.value
     return {
@@ -105,6 +121,14 @@ function decodeOffsetValue (value: unknown): OffsetValue | undefined {
   }
   return { offset, leaderEpoch, metadata, commitTimestampMs: commitTimestamp,
     expireTimestampMs: expireTimestamp }
+}
+
+function decodeTxnOffsetValue (value: unknown): TxnOffsetValue | undefined {
+  if (!isFields(value)) return undefined
+  const { producerEpoch, offset, leaderEpoch, metadata, commitTimestamp } = value
+  if (!isInt(producerEpoch) || !isInt(offset) || !isInt(leaderEpoch)) return undefined
+  if (!isTextOrNull(metadata) || !isInt(commitTimestamp)) return undefined
+  return { producerEpoch, offset, leaderEpoch, metadata, commitTimestampMs: commitTimestamp }
 }
 
 function decodeMember (member: unknown): MemberValue | undefined {
@@ -155,6 +179,15 @@ export function decodeRecord (key: Buffer, value: Buffer | null): GroupRecord | 
     if (offset === undefined) return undefined
     return { kind: 'offset', groupId: fields.group, topic: fields.topic,
       partition: fields.partition, value: offset }
+  }
+  if (fields.version === 3) {
+    if (!isInt(fields.producer) || !isText(fields.topic) || !isInt(fields.partition)) {
+      return undefined
+    }
+    const pending = body === null ? null : decodeTxnOffsetValue(body)
+    if (pending === undefined) return undefined
+    return { kind: 'txn-offset', groupId: fields.group, producerId: fields.producer,
+      topic: fields.topic, partition: fields.partition, value: pending }
   }
   if (fields.version === 2) {
     const group = body === null ? null : decodeGroupValue(body)

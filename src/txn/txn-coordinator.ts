@@ -8,13 +8,23 @@
  *
  * Placement: a transactional id lives on partition abs(hashCode(id)) % 50 of
  * `__transaction_state` (Kafka's TransactionStateManager.partitionFor); its coordinator is that
- * partition's leader. `load()` replays every partition (last value per id wins, as compaction
- * keeps) and resumes markers of ids left in a Prepare state; an id left Ongoing is aborted by
- * its timeout. Until a partition is loaded its ids answer COORDINATOR_LOAD_IN_PROGRESS.
+ * partition's leader. On one broker `load()` replays every partition (last value per id wins,
+ * as compaction keeps) and resumes markers of ids left in a Prepare state; an id left Ongoing
+ * is aborted by its timeout. Until a partition is loaded its ids answer
+ * COORDINATOR_LOAD_IN_PROGRESS.
  *
- * Markers go through `TxnMarkerChannel`, a "send to the partition leader" port: on one broker
- * a local append through the replica manager (src/broker/txn-markers.ts); in a cluster the
- * same interface sends WriteTxnMarkers to the leader.
+ * In a cluster (`leaderEpoch` given) the coordinator follows leadership, as Kafka's
+ * TransactionStateManager onElection/onResignation: `followLeadership()` (called on every
+ * metadata change) loads each partition this broker has come to lead and drops the ids, timers
+ * and waiting requests of each it no longer leads (those ids then answer NOT_COORDINATOR). The
+ * coordinator epoch of a partition is its leader epoch at load (Kafka's coordinatorEpoch); its
+ * markers carry it. A marker loop sends only while its partition is led in that epoch and
+ * ends when the partition is unloaded, so a deposed coordinator stops sending, and its late
+ * markers are fenced by the partitions.
+ *
+ * Markers go through `TxnMarkerChannel`, a "send to the partition leader" port
+ * (src/broker/txn-markers.ts): a local append when this broker leads the partition, else
+ * WriteTxnMarkers to its leader.
  *
  * Failure: a failed append answers the request COORDINATOR_NOT_AVAILABLE and reloads the
  * partition from the log, so memory never keeps state the log does not have.
@@ -30,7 +40,7 @@ import { assert } from '../util/assert.js'
 import { decodeTxnRecord, encodeTxnRecord } from './txn-records.js'
 import {
   TransactionState, type TopicPartition, type TxnEffect, type TxnEvent, type TxnLimits,
-  type TxnOffset, type TxnResponse,
+  type TxnResponse,
 } from './txn-state.js'
 
 export type { TopicPartition, TxnOffset, TxnResponse } from './txn-state.js'
@@ -42,8 +52,6 @@ export interface TxnMarker {
   commit: boolean
   coordinatorEpoch: number
   partitions: TopicPartition[]
-  /** Offsets staged in the transaction (for the `__consumer_offsets` partitions). */
-  offsets: TxnOffset[]
 }
 
 /** Sends markers to partition leaders; resolves with the partitions not written (to retry). */
@@ -60,6 +68,11 @@ export interface TxnCoordinatorOptions {
   nextProducerId: () => Promise<number>
   /** The `__consumer_offsets` partition of a group (AddOffsetsToTxn adds it). */
   groupPartition: (groupId: string) => TopicPartition
+  /**
+   * In a cluster: the leader epoch of `__transaction_state` partition `partition` while this
+   * broker leads it with a live session, else undefined. Absent on one broker (leads all).
+   */
+  leaderEpoch?: (partition: number) => number | undefined
   logger?: { warn (message: string): void }
 }
 
@@ -76,18 +89,23 @@ export class TransactionCoordinator {
   readonly #options: TxnCoordinatorOptions
   readonly #machines = new Map<string, TransactionState>()
   readonly #timers = new Map<string, TimerHandle>()
-  readonly #waiters = new Map<number, (response: TxnResponse) => void>()
+  readonly #waiters = new Map<number, { transactionalId: string,
+    respond: (response: TxnResponse) => void }>()
   readonly #loading = new Set<number>()
-  /** Bumped on every (re)load: marker loops of an older load stop. */
-  #coordinatorEpoch = 0
+  /**
+   * Loaded partitions and the coordinator epoch of their load: the partition's leader epoch
+   * in a cluster, a per-load counter on one broker. Marker loops of an older epoch stop.
+   */
+  readonly #epochs = new Map<number, number>()
+  #loads = 0
+  /** One leadership pass at a time; at most one more queued behind it. */
+  #following: Promise<void> = Promise.resolve()
+  #followQueued = false
   #nextRequestId = 1
   #stopped = false
 
   constructor (options: TxnCoordinatorOptions) {
     this.#options = options
-    for (let partition = 0; partition < options.log.partitionCount; partition++) {
-      this.#loading.add(partition)
-    }
   }
 
   /** Kafka's TransactionStateManager.partitionFor: the same hash as a group's. */
@@ -95,15 +113,57 @@ export class TransactionCoordinator {
     return partitionForGroup(transactionalId, this.#options.log.partitionCount)
   }
 
+  /** Loads every partition this broker leads (all of them on one broker). */
   async load (): Promise<void> {
     for (let partition = 0; partition < this.#options.log.partitionCount; partition++) {
-      await this.#loadPartition(partition)
+      const leads = this.#options.leaderEpoch === undefined ||
+        this.#options.leaderEpoch(partition) !== undefined
+      if (leads) await this.#loadPartition(partition)
     }
+  }
+
+  /**
+   * Brings the loaded partitions in line with the partitions this broker leads now: loads the
+   * newly led ones (or led in a new epoch), unloads the others. Calls coalesce: while a pass
+   * runs at most one more is queued, and it reads leadership afresh when it starts.
+   */
+  followLeadership (): Promise<void> {
+    const leaderEpoch = this.#options.leaderEpoch
+    if (leaderEpoch === undefined || this.#followQueued) return this.#following
+    this.#followQueued = true
+    // A failed pass must not stop the passes after it.
+    this.#following = this.#following.catch(() => undefined).then(async () => {
+      this.#followQueued = false
+      for (let partition = 0; partition < this.#options.log.partitionCount; partition++) {
+        if (this.#stopped) return
+        const epoch = leaderEpoch(partition)
+        if (epoch === this.#epochs.get(partition) || this.#loading.has(partition)) continue
+        if (epoch === undefined) {
+          this.#unload(partition)
+          continue
+        }
+        await this.#reload(partition)
+      }
+    })
+    return this.#following
   }
 
   async #loadPartition (partition: number): Promise<void> {
     this.#loading.add(partition)
-    this.#coordinatorEpoch++
+    const coordinatorEpoch = this.#options.leaderEpoch?.(partition) ?? ++this.#loads
+    try {
+      await this.#replayPartition(partition, coordinatorEpoch)
+    } finally {
+      this.#loading.delete(partition)
+      // Leadership moved while it loaded (a pass then skipped this partition): another pass.
+      const leaderEpoch = this.#options.leaderEpoch
+      if (leaderEpoch !== undefined && leaderEpoch(partition) !== coordinatorEpoch) {
+        void this.followLeadership()
+      }
+    }
+  }
+
+  async #replayPartition (partition: number, coordinatorEpoch: number): Promise<void> {
     const last = new Map<string, ReturnType<typeof decodeTxnRecord>>()
     for await (const { key, value, offset } of this.#options.log.replay(partition)) {
       const record = decodeTxnRecord(key, value)
@@ -113,6 +173,7 @@ export class TransactionCoordinator {
       }
       last.set(record.transactionalId, record)
     }
+    this.#epochs.set(partition, coordinatorEpoch)
     for (const record of last.values()) {
       if (record === undefined || record.value === null) continue
       if (this.#machines.size >= TXN_IDS_MAX) break
@@ -121,14 +182,34 @@ export class TransactionCoordinator {
       this.#machines.set(record.transactionalId, machine)
       this.#step(machine, { type: 'loaded' })
     }
-    this.#loading.delete(partition)
+  }
+
+  /**
+   * Forgets a partition's ids (Kafka's removeTransactionsForTxnTopicPartition): their timers
+   * stop, their marker loops and pending appends find their machine gone and stop, and the
+   * requests still waiting are answered NOT_COORDINATOR (the client looks up the new one).
+   */
+  #unload (partition: number): void {
+    this.#epochs.delete(partition)
+    for (const [id, machine] of [...this.#machines]) {
+      if (this.partitionFor(id) !== partition) continue
+      assert(this.#machines.get(id) === machine, 'one machine per id')
+      this.#timers.get(id)?.cancel()
+      this.#timers.delete(id)
+      this.#machines.delete(id)
+    }
+    for (const [requestId, waiter] of [...this.#waiters]) {
+      if (this.partitionFor(waiter.transactionalId) !== partition) continue
+      this.#waiters.delete(requestId)
+      waiter.respond({ errorCode: ERROR.NOT_COORDINATOR, producerId: -1, producerEpoch: -1 })
+    }
   }
 
   stop (): void {
     this.#stopped = true
     for (const timer of this.#timers.values()) timer.cancel()
     this.#timers.clear()
-    for (const respond of this.#waiters.values()) {
+    for (const { respond } of this.#waiters.values()) {
       respond({ errorCode: ERROR.COORDINATOR_NOT_AVAILABLE, producerId: -1, producerEpoch: -1 })
     }
     this.#waiters.clear()
@@ -138,7 +219,16 @@ export class TransactionCoordinator {
   coordinatorError (transactionalId: string): number {
     if (transactionalId === '') return ERROR.INVALID_REQUEST
     if (this.#stopped) return ERROR.COORDINATOR_NOT_AVAILABLE
-    if (this.#loading.has(this.partitionFor(transactionalId))) {
+    const partition = this.partitionFor(transactionalId)
+    const leaderEpoch = this.#options.leaderEpoch
+    if (leaderEpoch === undefined) {
+      return this.#epochs.has(partition) ? ERROR.NONE : ERROR.COORDINATOR_LOAD_IN_PROGRESS
+    }
+    const epoch = leaderEpoch(partition)
+    if (epoch === undefined) return ERROR.NOT_COORDINATOR
+    // Led, but not loaded in this epoch yet (followLeadership is about to): Kafka answers the
+    // same while its load runs.
+    if (this.#loading.has(partition) || this.#epochs.get(partition) !== epoch) {
       return ERROR.COORDINATOR_LOAD_IN_PROGRESS
     }
     return ERROR.NONE
@@ -156,7 +246,7 @@ export class TransactionCoordinator {
   * transactions (): Generator<TransactionState> {
     for (const machine of this.#machines.values()) {
       if (machine.metadata === null) continue
-      if (this.#loading.has(this.partitionFor(machine.transactionalId))) continue
+      if (this.coordinatorError(machine.transactionalId) !== ERROR.NONE) continue
       yield machine
     }
   }
@@ -195,14 +285,6 @@ export class TransactionCoordinator {
       [this.#options.groupPartition(groupId)])
   }
 
-  /** TxnOffsetCommit: offsets staged in the transaction, committed to the group with it. */
-  async stageOffsets (transactionalId: string, producerId: number, producerEpoch: number,
-    offsets: TxnOffset[]): Promise<number> {
-    const response = await this.#request(transactionalId, false, { type: 'stage-offsets',
-      requestId: 0, producerId, producerEpoch, offsets })
-    return response.errorCode
-  }
-
   async endTxn (transactionalId: string, producerId: number, producerEpoch: number,
     commit: boolean): Promise<number> {
     const response = await this.#request(transactionalId, false, { type: 'end', requestId: 0,
@@ -226,7 +308,7 @@ export class TransactionCoordinator {
     const requestId = this.#nextRequestId++
     const stepped = machine
     return new Promise(resolve => {
-      this.#waiters.set(requestId, resolve)
+      this.#waiters.set(requestId, { transactionalId, respond: resolve })
       this.#step(stepped, { ...event, requestId } as TxnEvent)
     })
   }
@@ -246,9 +328,9 @@ export class TransactionCoordinator {
         case 'markers': void this.#sendMarkers(machine, effect); break
         case 'timer': this.#arm(machine, effect.deadlineMs); break
         case 'respond': {
-          const respond = this.#waiters.get(effect.requestId)
+          const waiter = this.#waiters.get(effect.requestId)
           this.#waiters.delete(effect.requestId)
-          respond?.(effect.response)
+          waiter?.respond(effect.response)
         }
       }
     }
@@ -275,25 +357,37 @@ export class TransactionCoordinator {
 
   async #sendMarkers (machine: TransactionState,
     effect: Extract<TxnEffect, { type: 'markers' }>): Promise<void> {
-    const coordinatorEpoch = this.#coordinatorEpoch
+    const txnPartition = this.partitionFor(machine.transactionalId)
+    const coordinatorEpoch = this.#epochs.get(txnPartition)
+    if (coordinatorEpoch === undefined) return
+    // The machine is still this coordinator's, loaded in the epoch the markers carry. While
+    // this broker does not lead in that epoch now (its session lapsed and may come back) the
+    // loop waits; once leadership moves, the partition is unloaded and the loop ends.
+    const leaderEpoch = this.#options.leaderEpoch
+    const mine = (): boolean => this.#current(machine) &&
+      this.#epochs.get(txnPartition) === coordinatorEpoch
+    const leading = (): boolean => leaderEpoch === undefined ||
+      leaderEpoch(txnPartition) === coordinatorEpoch
     let partitions = effect.partitions
     let delayMs = 50
     // Retried until every partition has its marker (Kafka's TransactionMarkerChannelManager).
-    while (partitions.length > 0) {
-      if (!this.#current(machine) || coordinatorEpoch !== this.#coordinatorEpoch) return
-      partitions = await this.#options.markers.send({ producerId: effect.producerId,
-        producerEpoch: effect.producerEpoch, commit: effect.commit, coordinatorEpoch,
-        partitions, offsets: effect.offsets }).catch((error: unknown) => {
-        this.#options.logger?.warn(`markers of ${machine.transactionalId} failed (` +
-          `${(error as Error).message}); retrying`)
-        return partitions
-      })
-      if (partitions.length === 0) break
+    while (mine()) {
+      if (leading()) {
+        if (partitions.length === 0) {
+          this.#step(machine, { type: 'markers-written', producerEpoch: effect.producerEpoch })
+          return
+        }
+        partitions = await this.#options.markers.send({ producerId: effect.producerId,
+          producerEpoch: effect.producerEpoch, commit: effect.commit, coordinatorEpoch,
+          partitions }).catch((error: unknown) => {
+          this.#options.logger?.warn(`markers of ${machine.transactionalId} failed (` +
+            `${(error as Error).message}); retrying`)
+          return partitions
+        })
+        if (partitions.length === 0) continue
+      }
       await new Promise<void>(resolve => this.#options.clock.setTimer(delayMs, resolve))
       delayMs = Math.min(delayMs * 2, MARKER_RETRY_MAX_MS)
-    }
-    if (this.#current(machine)) {
-      this.#step(machine, { type: 'markers-written', producerEpoch: effect.producerEpoch })
     }
   }
 
@@ -309,17 +403,15 @@ export class TransactionCoordinator {
     }))
   }
 
-  /** After a failed append: forget the partition's ids and rebuild them from the log. */
+  /**
+   * After a failed append, or on becoming leader: forget the partition's ids and rebuild them
+   * from the log. A partition this broker no longer leads is only forgotten.
+   */
   async #reload (partition: number): Promise<void> {
     if (this.#loading.has(partition)) return
-    this.#loading.add(partition)
-    for (const [id, machine] of [...this.#machines]) {
-      if (this.partitionFor(id) !== partition) continue
-      assert(this.#machines.get(id) === machine, 'one machine per id')
-      this.#timers.get(id)?.cancel()
-      this.#timers.delete(id)
-      this.#machines.delete(id)
-    }
+    this.#unload(partition)
+    if (this.#options.leaderEpoch?.(partition) === undefined &&
+      this.#options.leaderEpoch !== undefined) return
     await this.#loadPartition(partition).catch((error: unknown) => {
       this.#options.logger?.warn(`__transaction_state-${partition}: reload failed (` +
         `${(error as Error).message}); its transactional ids stay unavailable`)

@@ -27,7 +27,11 @@ export type TxnStateName = 'Empty' | 'Ongoing' | 'PrepareCommit' | 'PrepareAbort
 
 export interface TopicPartition { topic: string, partition: number }
 
-/** An offset committed inside a transaction (TxnOffsetCommit), visible to the group on commit. */
+/**
+ * An offset committed inside a transaction (TxnOffsetCommit). The group coordinator stages
+ * these (src/group/txn-offsets.ts); here the type only survives in `TxnMetadata.offsets`, which
+ * records written by earlier versions carry and which is now always written empty.
+ */
 export interface TxnOffset {
   groupId: string
   topic: string
@@ -37,7 +41,7 @@ export interface TxnOffset {
   metadata: string | null
 }
 
-/** What `__transaction_state` holds per id (Kafka's TransactionLogValue, plus staged offsets). */
+/** What `__transaction_state` holds per id (Kafka's TransactionLogValue). */
 export interface TxnMetadata {
   producerId: number
   producerEpoch: number
@@ -64,8 +68,6 @@ export type TxnEvent =
   | { type: 'init', requestId: number, timeoutMs: number, freshProducerId: number | null }
   | { type: 'add-partitions', requestId: number, producerId: number, producerEpoch: number,
     partitions: TopicPartition[] }
-  | { type: 'stage-offsets', requestId: number, producerId: number, producerEpoch: number,
-    offsets: TxnOffset[] }
   | { type: 'end', requestId: number, producerId: number, producerEpoch: number,
     commit: boolean }
   /** The pending record's append settled. */
@@ -80,7 +82,7 @@ export type TxnEffect =
   | { type: 'append', value: TxnMetadata | null }
   | { type: 'respond', requestId: number, response: TxnResponse }
   | { type: 'markers', producerId: number, producerEpoch: number, commit: boolean,
-    partitions: TopicPartition[], offsets: TxnOffset[] }
+    partitions: TopicPartition[] }
   | { type: 'timer', deadlineMs: number | null }
 
 /** Kafka's Short.MAX_VALUE - 1: past it, a fresh producer id is needed (epoch exhaustion). */
@@ -166,7 +168,6 @@ export class TransactionState {
     switch (event.type) {
       case 'init': this.#init(event, nowMs); break
       case 'add-partitions': this.#addPartitions(event, nowMs); break
-      case 'stage-offsets': this.#stageOffsets(event, nowMs); break
       case 'end': this.#end(event, nowMs); break
       case 'written': this.#written(event.ok); break
       case 'markers-written': this.#markersWritten(event.producerEpoch, nowMs); break
@@ -219,7 +220,7 @@ export class TransactionState {
     if (current.state !== 'PrepareCommit' && current.state !== 'PrepareAbort') return
     this.#effects.push({ type: 'markers', producerId: current.producerId,
       producerEpoch: current.producerEpoch, commit: current.state === 'PrepareCommit',
-      partitions: current.partitions, offsets: current.offsets })
+      partitions: current.partitions })
   }
 
   /** Kafka's TransactionCoordinator.handleInitProducerId. */
@@ -253,7 +254,7 @@ export class TransactionState {
     }, event.requestId)
   }
 
-  /** The producer check shared by AddPartitions, TxnOffsetCommit and EndTxn; NONE if it holds. */
+  /** The producer check shared by AddPartitions and EndTxn; NONE if it holds. */
   #producerError (producerId: number, producerEpoch: number): number {
     const current = this.#current
     if (current === null || current.producerId !== producerId) {
@@ -288,24 +289,6 @@ export class TransactionState {
     this.#write({ ...current, state: 'Ongoing', partitions, offsets: ongoing ? current.offsets
       : [], txnStartMs: ongoing ? current.txnStartMs : nowMs, lastUpdateMs: nowMs },
     event.requestId)
-  }
-
-  /** TxnOffsetCommit: offsets staged in the transaction; the group sees them on commit. */
-  #stageOffsets (event: Extract<TxnEvent, { type: 'stage-offsets' }>, nowMs: number): void {
-    const error = this.#producerError(event.producerId, event.producerEpoch)
-    if (error !== ERROR.NONE) return this.#respond(event.requestId, error)
-    const current = this.#current as TxnMetadata
-    if (current.state !== 'Ongoing') {
-      return this.#respond(event.requestId, ERROR.INVALID_TXN_STATE)
-    }
-    const key = (o: TxnOffset): string => `${o.groupId}\u0000${o.topic}\u0000${o.partition}`
-    const offsets = new Map(current.offsets.map(o => [key(o), o]))
-    for (const offset of event.offsets) offsets.set(key(offset), { ...offset })
-    if (offsets.size > this.#limits.partitionsMax) {
-      return this.#respond(event.requestId, ERROR.INVALID_REQUEST)
-    }
-    this.#write({ ...current, offsets: [...offsets.values()], lastUpdateMs: nowMs },
-      event.requestId)
   }
 
   /** Kafka's TransactionCoordinator.handleEndTransaction (without KIP-890 part 2). */

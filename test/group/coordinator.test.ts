@@ -195,3 +195,70 @@ it('answers a heartbeat at once while the group\'s commit is being written', asy
   assert.equal(await commit, ERROR.NONE)
   groups.stop()
 })
+
+it('stages transactional offsets until the marker: COMMIT makes them the group\'s, ABORT ' +
+  'drops them, a replay keeps exactly the undecided ones, an older epoch is fenced', async () => {
+  const clock = new ManualClock()
+  const log = new MemoryLog()
+  const first = coordinator(clock, log)
+  await first.load()
+  const offset = (value: number) => [{ topic: 't', partition: 0, offset: value, leaderEpoch: -1,
+    metadata: null }]
+  const partition = first.partitionFor('g')
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(5)), ERROR.NONE)
+  assert.equal(first.fetchOffsets('g').get('t\u00000'), undefined, 'invisible before commit')
+  assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), true, 'unstable (KIP-447)')
+  assert.equal(await first.completeTransaction(partition, 7, true), ERROR.NONE)
+  assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), false)
+  assert.equal(first.fetchOffsets('g').get('t\u00000')?.offset, 5)
+
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(9)), ERROR.NONE)
+  assert.equal(await first.completeTransaction(partition, 7, false), ERROR.NONE)
+  assert.equal(first.fetchOffsets('g').get('t\u00000')?.offset, 5, 'an abort drops them')
+
+  // Undecided when the coordinator moves: the next one has them pending, not committed.
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 2, offset(11)), ERROR.NONE)
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 1, offset(12)),
+    ERROR.PRODUCER_FENCED)
+  first.stop()
+  const second = coordinator(clock, log)
+  await second.load()
+  assert.equal(second.fetchOffsets('g').get('t\u00000')?.offset, 5)
+  assert.equal(await second.completeTransaction(partition, 7, true), ERROR.NONE)
+  assert.equal(second.fetchOffsets('g').get('t\u00000')?.offset, 11)
+  // A retried marker finds nothing left to decide.
+  assert.equal(await second.completeTransaction(partition, 7, false), ERROR.NONE)
+  assert.equal(second.fetchOffsets('g').get('t\u00000')?.offset, 11)
+  second.stop()
+
+  const third = coordinator(clock, log)
+  await third.load()
+  assert.equal(third.fetchOffsets('g').get('t\u00000')?.offset, 11)
+  assert.equal(await third.completeTransaction(partition, 7, false), ERROR.NONE)
+  assert.equal(third.fetchOffsets('g').get('t\u00000')?.offset, 11, 'nothing pending replayed')
+  third.stop()
+})
+
+it('answers NOT_COORDINATOR for a marker on a partition it does not lead, and keeps the ' +
+  'pending offsets when the commit fails', async () => {
+  const clock = new ManualClock()
+  const log = new MemoryLog()
+  let leads = true
+  const txn = new GroupCoordinator({ clock, log, limits: LIMITS, offsetsRetentionMs: 60_000,
+    newMemberId: clientId => clientId, leads: () => leads })
+  await txn.load()
+  const partition = txn.partitionFor('g')
+  assert.equal(await txn.stageTransactionalOffsets('g', 3, 0, [{ topic: 't', partition: 1,
+    offset: 8, leaderEpoch: -1, metadata: null }]), ERROR.NONE)
+  leads = false
+  assert.equal(await txn.completeTransaction(partition, 3, true), ERROR.NOT_COORDINATOR)
+  leads = true
+  log.fail = true
+  assert.notEqual(await txn.completeTransaction(partition, 3, true), ERROR.NONE)
+  for (let i = 0; i < 5 && txn.coordinatorError('g') !== ERROR.NONE; i++) {
+    await new Promise(resolve => setImmediate(resolve))
+  }
+  assert.equal(await txn.completeTransaction(partition, 3, true), ERROR.NONE)
+  assert.equal(txn.fetchOffsets('g').get('t\u00001')?.offset, 8)
+  txn.stop()
+})

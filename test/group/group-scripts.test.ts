@@ -141,6 +141,10 @@ class ScriptRunner {
       return `append offset ${record.topic}/${record.partition}` +
         (record.value === null ? ' tombstone' : `=${record.value.offset}`)
     }
+    if (record.kind === 'txn-offset') {
+      return `append txn-offset ${record.topic}/${record.partition}` +
+        (record.value === null ? ' tombstone' : `=${record.value.offset}`)
+    }
     if (record.value === null) return 'append group tombstone'
     const value = record.value
     const members = value.members.map(m => `${this.name(m.memberId)}:[${[...m.assignment]}]`)

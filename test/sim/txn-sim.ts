@@ -3,9 +3,15 @@
  * with the parts around it modelled in memory: a `__transaction_state` log whose appends become
  * durable (or fail) in any order the seed picks, partitions that apply Kafka's producer-epoch
  * fencing and KIP-890 verification, transactional producers (several instances per id, so
- * zombies exist), transaction timeouts, coordinator crashes (pending appends and in-flight
- * markers are lost, state is rebuilt by replaying the durable log) and coordinator moves
- * (appends finish, then the same reload).
+ * zombies exist), transaction timeouts, and coordinators that lose their partitions as in a
+ * cluster. The ids live on TXN_LOG_PARTITIONS partitions of `__transaction_state`, each with a
+ * leader epoch that is its coordinator epoch. A coordinator crash bumps every partition's
+ * epoch; a move bumps one. Either way the new coordinator rebuilds those ids by replaying the
+ * durable log; each append still pending is durable or lost, as the seed picks; requests
+ * waiting on those ids get NOT_COORDINATOR. Markers already in flight from the deposed
+ * coordinator are NOT dropped: they may still land at any later moment (a late WriteTxnMarkers),
+ * where the partition fences them by coordinator epoch (src/broker/txn-marker-ledger.ts), and
+ * they never step the new coordinator's state.
  *
  * Invariants, checked as the run goes and after a calm phase at the end:
  *   - one ongoing transaction per id: a marker never closes the data of two transactions;
@@ -27,6 +33,8 @@ import { seededRandom } from '../support/seeded-random.js'
 
 const LIMITS: TxnLimits = { maxTimeoutMs: 10_000, idExpirationMs: 60_000, partitionsMax: 100 }
 const TXN_IDS = ['a', 'b', 'c']
+const TXN_LOG_PARTITIONS = 2
+const txnPartitionOf = (txnId: string): number => TXN_IDS.indexOf(txnId) % TXN_LOG_PARTITIONS
 const PARTITIONS: TopicPartition[] = [0, 1, 2, 3].map(partition => ({ topic: 't', partition }))
 
 type Entry =
@@ -52,21 +60,28 @@ interface MarkerJob {
   epoch: number
   commit: boolean
   partitions: TopicPartition[]
-  incarnation: number
+  /** The leader epoch of the id's `__transaction_state` partition when the job started. */
+  coordinatorEpoch: number
 }
 
 export class TxnSim {
   readonly random: () => number
   nowMs = 0
   incarnation = 0
+  /** Leader epoch (= coordinator epoch) of each `__transaction_state` partition. */
+  readonly leaderEpochs: number[] = new Array<number>(TXN_LOG_PARTITIONS).fill(0)
+  lateMarkers = 0
+  fencedMarkers = 0
   readonly durable: { txnId: string, value: TxnMetadata | null }[] = []
   machines = new Map<string, TransactionState>()
-  pendingAppends: { txnId: string, value: TxnMetadata | null, incarnation: number }[] = []
+  pendingAppends: { txnId: string, value: TxnMetadata | null }[] = []
   markerJobs: MarkerJob[] = []
   readonly partitions: Entry[][] = PARTITIONS.map(() => [])
   readonly partitionEpochs: Map<number, number>[] = PARTITIONS.map(() => new Map())
+  /** Per data partition, the newest coordinator epoch of each producer's markers there. */
+  readonly markerCoordinatorEpochs: Map<number, number>[] = PARTITIONS.map(() => new Map())
   readonly instances: Instance[] = []
-  readonly waiters = new Map<number, (response: TxnResponse) => void>()
+  readonly waiters = new Map<number, { txnId: string, respond: (r: TxnResponse) => void }>()
   readonly commitAcked = new Set<string>()
   readonly abortAcked = new Set<string>()
   readonly fencedAttempts = new Set<string>()
@@ -78,20 +93,23 @@ export class TxnSim {
 
   constructor (seed: number) {
     this.random = seededRandom(seed)
-    this.#load()
+    for (let partition = 0; partition < TXN_LOG_PARTITIONS; partition++) this.#load(partition)
   }
 
   pick<T> (items: readonly T[]): T | undefined {
     return items[Math.floor(this.random() * items.length)]
   }
 
-  #load (): void {
-    this.machines = new Map()
-    this.deadlines = new Map()
+  /** The new coordinator of one `__transaction_state` partition replays its ids. */
+  #load (partition: number): void {
+    for (const txnId of TXN_IDS.filter(id => txnPartitionOf(id) === partition)) {
+      this.machines.delete(txnId)
+      this.deadlines.delete(txnId)
+    }
     const last = new Map<string, TxnMetadata | null>()
     for (const record of this.durable) last.set(record.txnId, record.value)
     for (const [txnId, value] of last) {
-      if (value === null) continue
+      if (value === null || txnPartitionOf(txnId) !== partition) continue
       const machine = new TransactionState(txnId, LIMITS)
       machine.replay(value)
       this.machines.set(txnId, machine)
@@ -115,14 +133,15 @@ export class TxnSim {
   #apply (txnId: string, effects: TxnEffect[]): void {
     for (const effect of effects) {
       if (effect.type === 'append') {
-        this.pendingAppends.push({ txnId, value: effect.value, incarnation: this.incarnation })
+        this.pendingAppends.push({ txnId, value: effect.value })
       } else if (effect.type === 'respond') {
         const waiter = this.waiters.get(effect.requestId)
         this.waiters.delete(effect.requestId)
-        waiter?.(effect.response)
+        waiter?.respond(effect.response)
       } else if (effect.type === 'markers') {
         this.markerJobs.push({ txnId, producerId: effect.producerId, epoch: effect.producerEpoch,
-          commit: effect.commit, partitions: effect.partitions, incarnation: this.incarnation })
+          commit: effect.commit, partitions: effect.partitions,
+          coordinatorEpoch: this.leaderEpochs[txnPartitionOf(txnId)] as number })
       } else if (effect.deadlineMs === null) this.deadlines.delete(txnId)
       else this.deadlines.set(txnId, effect.deadlineMs)
     }
@@ -131,10 +150,10 @@ export class TxnSim {
   #request (instance: Instance, event: TxnEvent & { requestId: number },
     onResponse: (response: TxnResponse) => void): void {
     instance.waiting = true
-    this.waiters.set(event.requestId, response => {
+    this.waiters.set(event.requestId, { txnId: instance.txnId, respond: response => {
       instance.waiting = false
       onResponse(response)
-    })
+    } })
     this.#step(instance.txnId, event)
   }
 
@@ -241,19 +260,44 @@ export class TxnSim {
     if (ok && append.value === null) this.machines.delete(append.txnId)
   }
 
-  deliverMarkers (): void {
-    const job = this.markerJobs.shift()
-    if (job === undefined || job.incarnation !== this.incarnation) return
-    const last = [...this.durable].reverse().find(record => record.txnId === job.txnId)?.value
-    assert.ok(last !== null && last !== undefined, 'markers for an id with no durable record')
-    assert.equal(last.state, job.commit ? 'PrepareCommit' : 'PrepareAbort',
-      'a marker is written only after its Prepare record is durable')
-    assert.equal(last.producerEpoch, job.epoch, 'the marker carries the durable epoch')
+  #isCurrent (job: MarkerJob): boolean {
+    return job.coordinatorEpoch === this.leaderEpochs[txnPartitionOf(job.txnId)]
+  }
+
+  /**
+   * Delivers one marker job: the oldest of the current coordinators', or (`late`) any one of a
+   * deposed coordinator's, which linger in flight until then, as on a slow network.
+   */
+  deliverMarkers (late = false): void {
+    const candidates = this.markerJobs.filter(job => this.#isCurrent(job) !== late)
+    const chosen = late ? this.pick(candidates) : candidates[0]
+    if (chosen === undefined) return
+    this.markerJobs.splice(this.markerJobs.indexOf(chosen), 1)
+    const job = chosen
+    const current = this.#isCurrent(job)
+    // Its decision was durable when the job started (the log only grows here).
+    assert.ok(this.durable.some(record => record.txnId === job.txnId &&
+      record.value?.state === (job.commit ? 'PrepareCommit' : 'PrepareAbort') &&
+      record.value.producerEpoch === job.epoch),
+    'a marker is written only after its Prepare record is durable')
+    if (current) {
+      const last = [...this.durable].reverse().find(record => record.txnId === job.txnId)?.value
+      assert.equal(last?.state, job.commit ? 'PrepareCommit' : 'PrepareAbort',
+        'the current coordinator writes markers of the durable Prepare state')
+      assert.equal(last?.producerEpoch, job.epoch, 'the marker carries the durable epoch')
+    } else this.lateMarkers++
     for (const tp of job.partitions) this.#writeMarker(tp.partition, job)
-    this.#step(job.txnId, { type: 'markers-written', producerEpoch: job.epoch })
+    // A deposed coordinator's loop only steps its own, dropped, machine.
+    if (current) this.#step(job.txnId, { type: 'markers-written', producerEpoch: job.epoch })
   }
 
   #writeMarker (index: number, job: MarkerJob): void {
+    const fence = this.markerCoordinatorEpochs[index] as Map<number, number>
+    if (job.coordinatorEpoch < (fence.get(job.producerId) ?? -1)) {
+      this.fencedMarkers++ // TRANSACTION_COORDINATOR_FENCED
+      return
+    }
+    fence.set(job.producerId, job.coordinatorEpoch)
     const entries = this.partitions[index] as Entry[]
     const open = new Set<string>()
     for (let i = entries.length - 1; i >= 0; i--) {
@@ -269,28 +313,30 @@ export class TxnSim {
       commit: job.commit })
   }
 
+  /** The coordinator's broker dies: every `__transaction_state` partition gets a new leader. */
   crash (): void {
-    this.incarnation++
-    this.pendingAppends = []
-    this.markerJobs = []
-    this.#failWaiters()
-    this.#load()
+    for (let partition = 0; partition < TXN_LOG_PARTITIONS; partition++) this.move(partition)
   }
 
-  move (): void {
-    while (this.pendingAppends.length > 0) this.settleAppend(true)
+  /**
+   * Leadership of one `__transaction_state` partition moves (leader epoch + 1). Its appends
+   * still pending are each durable or lost (replicated in time or not), waiting requests of its
+   * ids answer NOT_COORDINATOR, and the new leader replays the durable log.
+   */
+  move (partition = Math.floor(this.random() * TXN_LOG_PARTITIONS)): void {
     this.incarnation++
-    this.markerJobs = []
-    this.#failWaiters()
-    this.#load()
-  }
-
-  #failWaiters (): void {
-    const waiters = [...this.waiters.values()]
-    this.waiters.clear()
-    for (const waiter of waiters) {
-      waiter({ errorCode: ERROR.NOT_COORDINATOR, producerId: -1, producerEpoch: -1 })
+    this.leaderEpochs[partition] = (this.leaderEpochs[partition] as number) + 1
+    const ofPartition = (txnId: string): boolean => txnPartitionOf(txnId) === partition
+    for (const append of this.pendingAppends.filter(a => ofPartition(a.txnId))) {
+      if (this.random() < 0.5) this.durable.push({ txnId: append.txnId, value: append.value })
     }
+    this.pendingAppends = this.pendingAppends.filter(a => !ofPartition(a.txnId))
+    for (const [requestId, waiter] of [...this.waiters]) {
+      if (!ofPartition(waiter.txnId)) continue
+      this.waiters.delete(requestId)
+      waiter.respond({ errorCode: ERROR.NOT_COORDINATOR, producerId: -1, producerEpoch: -1 })
+    }
+    this.#load(partition)
   }
 
   advance (toDeadline: boolean): void {
@@ -309,7 +355,7 @@ export class TxnSim {
     const instance = this.pick(live)
     if (roll < 0.05 || this.instances.length === 0) return this.newInstance()
     if (roll < 0.25) return this.settleAppend(this.random() > 0.05)
-    if (roll < 0.35) return this.deliverMarkers()
+    if (roll < 0.35) return this.deliverMarkers(this.random() < 0.2)
     if (roll < 0.38) return this.crash()
     if (roll < 0.40) return this.move()
     if (roll < 0.47) return this.advance(this.random() < 0.3)
@@ -335,7 +381,8 @@ export class TxnSim {
   calm (): void {
     for (let round = 0; round < 200; round++) {
       while (this.pendingAppends.length > 0) this.settleAppend(true)
-      while (this.markerJobs.length > 0) this.deliverMarkers()
+      while (this.markerJobs.length > 0) this.deliverMarkers(!this.markerJobs.some(job =>
+        this.#isCurrent(job)))
       if (this.pendingAppends.length === 0 && this.markerJobs.length === 0) {
         const ongoing = [...this.machines.values()].some(m => m.state.startsWith('Prepare') ||
           m.state === 'Ongoing')
@@ -384,7 +431,8 @@ export class TxnSim {
   }
 }
 
-export interface TxnSimResult { commits: number, aborts: number, crashes: number }
+export interface TxnSimResult { commits: number, aborts: number, crashes: number,
+  lateMarkers: number, fencedMarkers: number }
 
 export function simulateTransactions (seed: number, steps = 3_000): TxnSimResult {
   const sim = new TxnSim(seed)
@@ -399,5 +447,6 @@ export function simulateTransactions (seed: number, steps = 3_000): TxnSimResult
     throw new Error(`transaction simulation failed with seed ${seed} (replay: TXN_SEED=${seed})` +
       `: ${(error as Error).message}`, { cause: error })
   }
-  return { commits: sim.commitAcked.size, aborts: sim.abortAcked.size, crashes: sim.incarnation }
+  return { commits: sim.commitAcked.size, aborts: sim.abortAcked.size, crashes: sim.incarnation,
+    lateMarkers: sim.lateMarkers, fencedMarkers: sim.fencedMarkers }
 }

@@ -38,7 +38,10 @@ HandlerEntry<DescribeProducersRequest, DescribeProducersResponse> = {
             activeProducers: log.activeProducers().map(producer => ({
               producerId: producer.producerId, producerEpoch: producer.epoch,
               lastSequence: producer.lastSequence, lastTimestamp: producer.lastTimestamp,
-              coordinatorEpoch: -1, currentTxnStartOffset: producer.currentTxnStartOffset,
+              // The newest coordinator epoch of its markers here, so an admin abort passes it.
+              coordinatorEpoch: broker.txnMarkers.coordinatorEpoch(topic.name, partitionIndex,
+                producer.producerId),
+              currentTxnStartOffset: producer.currentTxnStartOffset,
             })),
           }
         }),

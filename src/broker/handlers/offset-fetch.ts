@@ -8,8 +8,10 @@
  *
  * v8+ (KIP-709) fetch for several groups at once, each answered with its own error. v9's
  * member id and epoch (KIP-848) concern consumer-protocol groups; every group here is a
- * classic one, for which Kafka does not check them. require_stable (v7+) never waits: no
- * transactional offsets are ever pending here.
+ * classic one, for which Kafka does not check them. require_stable (v7+, KIP-447, sent by
+ * read_committed consumers): a partition with an offset staged by a transaction that is not
+ * decided yet answers UNSTABLE_OFFSET_COMMIT, which the consumer retries, so it does not start
+ * from an offset the pending commit is about to replace.
  */
 import {
   OffsetFetch, type OffsetFetchRequest, type OffsetFetchRequestTopic, type OffsetFetchResponse,
@@ -29,24 +31,27 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
     if (context.version >= FIRST_BATCHED_VERSION) {
       const groups = []
       for (const group of request.groups ?? []) {
-        const { errorCode, topics } = await fetchGroup(broker, group.groupId, group.topics)
+        const { errorCode, topics } = await fetchGroup(broker, group.groupId, group.topics,
+          request.requireStable === true)
         // A group that failed as a whole lists no topics (Kafka's group-level error response).
         groups.push({ groupId: group.groupId, errorCode,
           topics: errorCode === ERROR.NONE ? topics : [] })
       }
       return { throttleTimeMs: 0, errorCode: ERROR.NONE, topics: [], groups }
     }
-    const { errorCode, topics } = await fetchGroup(broker, request.groupId, request.topics)
-    const partitionError = context.version >= 2 ? ERROR.NONE : errorCode
-    for (const topic of topics) {
-      for (const partition of topic.partitions) partition.errorCode = partitionError
+    const { errorCode, topics } = await fetchGroup(broker, request.groupId, request.topics,
+      request.requireStable === true)
+    if (context.version < 2) {
+      for (const topic of topics) {
+        for (const partition of topic.partitions) partition.errorCode = errorCode
+      }
     }
     return { throttleTimeMs: 0, errorCode, topics }
   },
 }
 
 async function fetchGroup (broker: Broker, groupId: string,
-  topics: OffsetFetchRequestTopic[] | null):
+  topics: OffsetFetchRequestTopic[] | null, requireStable: boolean):
   Promise<{ errorCode: number, topics: OffsetFetchResponseTopic[] }> {
   const groups = broker.groups
   const errorCode = groups === undefined
@@ -70,6 +75,11 @@ async function fetchGroup (broker: Broker, groupId: string,
     topics: wanted.map(topic => ({
       name: topic.name,
       partitions: topic.partitionIndexes.map(partitionIndex => {
+        if (requireStable && groups?.hasPendingTransactionalOffset(groupId, topic.name,
+          partitionIndex) === true) {
+          return { partitionIndex, committedOffset: -1, committedLeaderEpoch: -1, metadata: '',
+            errorCode: ERROR.UNSTABLE_OFFSET_COMMIT }
+        }
         const committed = stored.get(offsetKey(topic.name, partitionIndex))
         return { partitionIndex, committedOffset: committed?.offset ?? -1,
           committedLeaderEpoch: committed?.leaderEpoch ?? -1,

@@ -17,6 +17,7 @@
  * LogValidator does for a bad offset delta or timestamp. v13+: topics are addressed by id
  * (KIP-516); an id no live topic has is UNKNOWN_TOPIC_ID.
  */
+import { verifyTransaction } from '../txn-verification.js'
 import { Produce, type ProduceRequest, type ProduceResponse } from '../../protocol/apis/produce.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
@@ -68,26 +69,13 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
           continue
         }
         if (request.transactionalId !== null && request.transactionalId !== undefined) {
-          const refused = verifyTransactional(broker, request.transactionalId, name,
-            partitionData.index, partitionData.records)
-          if (refused !== undefined) {
-            fail(response, refused.errorName, refused.message)
-            continue
-          }
+          pending.push(appendTransactional(broker, request.transactionalId, name,
+            partitionData.index, partitionData.records, { acks, timeoutMs: request.timeoutMs },
+            response))
+          continue
         }
-        const transactionalId = request.transactionalId
-        // Checked again as the offsets are assigned: the transaction may end meanwhile.
-        const verifyTransaction = transactionalId === null || transactionalId === undefined
-          ? undefined
-          : () => {
-            const refused = verifyTransactional(broker, transactionalId, name,
-              partitionData.index, partitionData.records)
-            return refused === undefined ? undefined
-              : { kind: refused.errorName, message: refused.message }
-          }
         pending.push(appendPartition(broker, name, partitionData.index,
-          partitionData.records, { acks, timeoutMs: request.timeoutMs }, response,
-          verifyTransaction))
+          partitionData.records, { acks, timeoutMs: request.timeoutMs }, response))
       }
     }
     await Promise.all(pending)
@@ -121,29 +109,42 @@ function isTransactionalPayload (records: Buffer | null): boolean {
  * KIP-890 part 1 (Kafka 3.6+ transaction verification): a transactional produce lands only if
  * the coordinator has this partition in the producer's ongoing transaction, in its current
  * epoch, so a late or stray produce cannot start a transaction nobody will end (a hanging
- * transaction). On one broker the coordinator is asked in-process; undefined when allowed.
+ * transaction). The coordinator may be this broker or another (src/broker/txn-verification.ts);
+ * the verification's guard is checked again as the offsets are assigned, since the
+ * transaction may end meanwhile.
  */
-function verifyTransactional (broker: Broker, transactionalId: string, topic: string,
-  partition: number, records: Buffer | null): { errorName: string, message: string } |
-  undefined {
-  if (records === null || records.length < BATCH_HEADER_BYTES) return undefined // INVALID_RECORD
+async function appendTransactional (broker: Broker, transactionalId: string, topic: string,
+  partition: number, records: Buffer | null, wait: { acks: number, timeoutMs: number },
+  response: PartitionResponse): Promise<void> {
+  if (records === null || records.length < BATCH_HEADER_BYTES) {
+    return appendPartition(broker, topic, partition, records, wait, response) // INVALID_RECORD
+  }
   if (!isTransactionalBatch(records.readInt16BE(ATTRIBUTES_OFFSET))) {
-    return { errorName: 'INVALID_TXN_STATE', message: `a produce with transactional id ` +
-      `'${transactionalId}' must carry a transactional batch` }
+    return fail(response, 'INVALID_TXN_STATE', `a produce with transactional id ` +
+      `'${transactionalId}' must carry a transactional batch`)
   }
   const producerId = readInt64(records, PRODUCER_ID_OFFSET)
   const producerEpoch = records.readInt16BE(PRODUCER_EPOCH_OFFSET)
-  const errorCode = broker.transactions?.verification(transactionalId, producerId,
-    producerEpoch, { topic, partition }) ?? ERROR.COORDINATOR_NOT_AVAILABLE
-  if (errorCode === ERROR.NONE) return undefined
-  if (errorCode === ERROR.INVALID_PRODUCER_EPOCH) {
-    return { errorName: 'INVALID_PRODUCER_EPOCH', message: `producer ${producerId} epoch ` +
-      `${producerEpoch} of '${transactionalId}' is fenced by a newer instance` }
+  const refusal = (errorCode: number): { kind: string, message: string } | undefined => {
+    if (errorCode === ERROR.NONE) return undefined
+    if (errorCode === ERROR.INVALID_PRODUCER_EPOCH) {
+      return { kind: 'INVALID_PRODUCER_EPOCH', message: `producer ${producerId} epoch ` +
+        `${producerEpoch} of '${transactionalId}' is fenced by a newer instance` }
+    }
+    if (errorCode === ERROR.NOT_ENOUGH_REPLICAS) {
+      return { kind: 'NOT_ENOUGH_REPLICAS', message: `the transaction coordinator of ` +
+        `'${transactionalId}' could not verify the transaction now; retry` }
+    }
+    return { kind: 'INVALID_TXN_STATE', message: `${topic}-${partition} is not in an ` +
+      `ongoing transaction of '${transactionalId}' (producer ${producerId}, epoch ` +
+      `${producerEpoch}); AddPartitionsToTxn first` }
   }
-  // Kafka answers every other verification failure with INVALID_TXN_STATE.
-  return { errorName: 'INVALID_TXN_STATE', message: `${topic}-${partition} is not in an ` +
-    `ongoing transaction of '${transactionalId}' (producer ${producerId}, epoch ` +
-    `${producerEpoch}); AddPartitionsToTxn first` }
+  const verification = await verifyTransaction(broker, transactionalId, producerId,
+    producerEpoch, { topic, partition })
+  const refused = refusal(verification.errorCode)
+  if (refused !== undefined) return fail(response, refused.kind, refused.message)
+  return appendPartition(broker, topic, partition, records, wait, response,
+    () => refusal(verification.guard()))
 }
 
 function emptyResponse (index: number): PartitionResponse {

@@ -1,9 +1,9 @@
 /**
  * The transaction APIs a transactional producer sends to its coordinator (KIP-98):
- * AddPartitionsToTxn, AddOffsetsToTxn, EndTxn, and TxnOffsetCommit (sent to the group's
- * coordinator; on one broker the same process). Each hands the request to the transaction
- * coordinator (src/txn/txn-coordinator.ts), which answers once its record is durable in
- * `__transaction_state`.
+ * AddPartitionsToTxn, AddOffsetsToTxn and EndTxn go to the transaction coordinator
+ * (src/txn/txn-coordinator.ts), which answers once its record is durable in
+ * `__transaction_state`; TxnOffsetCommit goes to the group's coordinator, which stages the
+ * offsets until the transaction's marker decides them.
  *
  * Served up to Kafka 4.1's maxima. Before v2 a fenced producer is told INVALID_PRODUCER_EPOCH:
  * PRODUCER_FENCED exists from v2 (KIP-588), as Kafka's handlers map it. The KIP-890 versions
@@ -23,7 +23,8 @@ import { ERROR } from '../../protocol/errors.js'
 import { validateTopicName } from '../../protocol/topic-name.js'
 import type { TransactionCoordinator } from '../../txn/txn-coordinator.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { isInternalTopic } from '../internal-topics.js'
+import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from '../internal-topics.js'
+import { verifyTransaction } from '../txn-verification.js'
 
 /** PRODUCER_FENCED only from `fencedFrom` (KIP-588); older clients know INVALID_PRODUCER_EPOCH. */
 export function fencedForVersion (errorCode: number, version: number, fencedFrom = 2): number {
@@ -142,8 +143,12 @@ export const endTxnHandler: HandlerEntry = {
 }
 
 /**
- * TxnOffsetCommit: the offsets are staged in the transaction and reach the group only when
- * its commit marker is written (Kafka keeps them pending in the group coordinator until then).
+ * TxnOffsetCommit, sent to the group's coordinator (which may not be the transaction's): the
+ * offsets are staged there (GroupCoordinator.stageTransactionalOffsets) and reach the group
+ * only when the transaction's COMMIT marker on the group's `__consumer_offsets` partition
+ * completes them. Verified first with the transaction coordinator like a transactional produce
+ * (KIP-890 part 1): the group's partition must be in the ongoing transaction (AddOffsetsToTxn),
+ * so a late TxnOffsetCommit cannot stage offsets no marker will ever decide.
  */
 export const txnOffsetCommitHandler: HandlerEntry = {
   api: TxnOffsetCommit,
@@ -157,26 +162,43 @@ export const txnOffsetCommitHandler: HandlerEntry = {
           errorCode: codeOf(topic.name, p.partitionIndex) })) })),
     })
     if (request.groupId === '') return answer(() => ERROR.INVALID_GROUP_ID)
-    const groupError = broker.groups?.coordinatorError(request.groupId) ??
+    const groups = broker.groups
+    const groupError = groups?.coordinatorError(request.groupId) ??
       ERROR.COORDINATOR_NOT_AVAILABLE
-    if (groupError !== ERROR.NONE) return answer(() => groupError)
-    const txn = coordinatorFor(broker, request.transactionalId)
-    if (typeof txn === 'number') return answer(() => txn)
+    if (groups === undefined || groupError !== ERROR.NONE) return answer(() => groupError)
     const unknown = (topic: string, partition: number): boolean =>
       partition < 0 || partition >= (broker.image.topic(topic)?.partitions.length ?? 0)
     const offsets = request.topics.flatMap(topic => topic.partitions
       .filter(p => !unknown(topic.name, p.partitionIndex))
-      .map(p => ({ groupId: request.groupId, topic: topic.name, partition: p.partitionIndex,
+      .map(p => ({ topic: topic.name, partition: p.partitionIndex,
         offset: p.committedOffset, leaderEpoch: p.committedLeaderEpoch,
         metadata: p.committedMetadata })))
-    const errorCode = offsets.length === 0
-      ? ERROR.NONE
-      : await txn.stageOffsets(request.transactionalId, request.producerId,
-        request.producerEpoch, offsets)
+    let errorCode: number = ERROR.NONE
+    if (offsets.length > 0) {
+      const verification = await verifyTransaction(broker, request.transactionalId,
+        request.producerId, request.producerEpoch,
+        { topic: CONSUMER_OFFSETS_TOPIC, partition: groups.partitionFor(request.groupId) })
+      errorCode = verifiedError(verification.errorCode)
+      if (errorCode === ERROR.NONE) {
+        errorCode = await groups.stageTransactionalOffsets(request.groupId, request.producerId,
+          request.producerEpoch, offsets)
+      }
+    }
     return answer((topic, partition) => unknown(topic, partition)
       ? ERROR.UNKNOWN_TOPIC_OR_PARTITION
       : fencedForVersion(errorCode, context.version))
   },
+}
+
+/**
+ * A verification's answer as TxnOffsetCommit's: a fenced producer is PRODUCER_FENCED (mapped
+ * per version), no coordinator reachable COORDINATOR_NOT_AVAILABLE (retried by producers), the
+ * group's partition not in the transaction INVALID_TXN_STATE.
+ */
+function verifiedError (errorCode: number): number {
+  if (errorCode === ERROR.INVALID_PRODUCER_EPOCH) return ERROR.PRODUCER_FENCED
+  if (errorCode === ERROR.NOT_ENOUGH_REPLICAS) return ERROR.COORDINATOR_NOT_AVAILABLE
+  return errorCode
 }
 
 export const TRANSACTION_HANDLERS: HandlerEntry[] = [addPartitionsToTxnHandler,
