@@ -3,10 +3,13 @@
  * files with a manual clock: the records of an aborted transaction are removed (and never
  * supersede a committed value of the same key), committed records are compacted like any
  * other, a COMMIT marker goes only once no record of its transaction is left and a cleaning
- * reached it delete.retention.ms ago, ABORT markers stay, and the cleaner never passes the last
- * stable offset (an open transaction's records and everything after them stay as written).
- * A read_committed and a read_uncommitted reader see the same committed values across the
- * cleaning, and the directory passes the strict on-disk validator.
+ * reached it delete.retention.ms ago, an ABORT marker goes (with its `.txnindex` entry) once
+ * an earlier cleaning removed its records and delete.retention.ms has passed, but stays while
+ * a batch of its transaction must stay for producer state, and the cleaner never passes the
+ * last stable offset (an open transaction's records and everything after them stay as
+ * written). A read_committed and a read_uncommitted reader see the same committed values
+ * across the cleanings and a restart, and the directory passes the strict on-disk validator
+ * and the `.txnindex` check (every entry has its marker in its segment).
  */
 import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -24,6 +27,7 @@ import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 import { ManualClock } from '../support/manual-clock.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
+import { checkTxnIndexes } from '../support/txn-index-check.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-txclean-')) })
@@ -187,7 +191,8 @@ describe('compaction of transactional data', () => {
     const left = await markers(log)
     assert.ok(!left.includes(`7:COMMIT@${commit7}`), 'a COMMIT marker with no data left goes')
     assert.ok(left.includes(`10:COMMIT@${commit10}`), 'a COMMIT marker whose data stays stays')
-    assert.ok(left.includes(`8:ABORT@${abort8}`), 'ABORT markers stay')
+    assert.ok(left.includes(`8:ABORT@${abort8}`),
+      'an ABORT marker stays while its emptied batch is producer 8\'s last (idempotence)')
     assert.equal(latest(await readerView(log, true)).get('solo'), 'c10')
     assert.equal(latest(await readerView(log, true)).get('k9'), 'committed-before')
 
@@ -201,6 +206,112 @@ describe('compaction of transactional data', () => {
     assert.equal(again.lastStableOffset, endBefore, 'no transaction is open after a restart')
     assert.deepEqual(await readerView(again, true), view, 'the same after a restart')
     await reopened.close()
+    const validation = await validatePartitionDir(path.join(dataDir, 't-0'),
+      { mode: 'strict', compacted: true })
+    assert.deepEqual(validation.problems, [])
+  })
+
+  it('removes ABORT markers and their .txnindex entries once their records are gone and ' +
+    'delete.retention.ms has passed, without hiding the same producers\' later commits',
+  async () => {
+    const clock = new ManualClock()
+    const warnings: string[] = []
+    const open = async (): Promise<LogManager> => LogManager.open({ dataDir, nodeId: 1, clock,
+      defaultConfig: COMPACT, cleaner: { enable: false },
+      logger: { info: () => undefined, warn: message => { warnings.push(message) } } })
+    let manager = await open()
+    const log = await manager.getOrCreateLog('t', 0)
+    const expected = new Map<string, string>()
+    const committed = async (producerId: number, entries: [string, string][]): Promise<void> => {
+      await put(log, clock, entries, producerId)
+      await marker(log, clock, producerId, true)
+      for (const [key, value] of entries) expected.set(key, value)
+    }
+    const filled = async (rounds: number): Promise<void> => {
+      await fill(log, clock, rounds)
+      for (let key = 0; key < 5; key++) expected.set(`k${key}`, `v${rounds - 1}-${key}`)
+    }
+    await filled(3)
+    // Interleaved: 20 and 21 both abort while 22 commits in between, on the same keys.
+    await put(log, clock, [['x1', 'aborted-20'], ['x2', 'aborted-20']], 20)
+    await put(log, clock, [['x3', 'aborted-21']], 21)
+    await committed(22, [['x1', 'committed-22']])
+    await put(log, clock, [['x2', 'aborted-20b']], 20)
+    const abort20 = await marker(log, clock, 20, false)
+    await filled(2)
+    const abort21 = await marker(log, clock, 21, false)
+    // Six committed transactions each afterwards: idempotence no longer needs the aborted
+    // batches (it keeps a producer's last five), so nothing of the aborted ones must stay.
+    for (let i = 0; i < 6; i++) {
+      await committed(20, [[`after20-${i}`, `c20-${i}`]])
+      await committed(21, [[`after21-${i}`, `c21-${i}`]])
+    }
+    await filled(20)
+    const aborts = [`20:ABORT@${abort20}`, `21:ABORT@${abort21}`]
+
+    const check = async (where: string, cleaned = true): Promise<void> => {
+      const view = await readerView(log, true)
+      assert.ok(!view.some(entry => entry.value.startsWith('aborted')),
+        `${where}: read_committed sees no aborted record`)
+      assert.deepEqual(latest(view), expected, `${where}: committed values`)
+      const raw = await readerView(log, false)
+      assert.equal(raw.some(entry => entry.value.startsWith('aborted')), !cleaned,
+        `${where}: read_uncommitted sees aborted records only before cleaning`)
+      const report = await checkTxnIndexes(path.join(dataDir, 't-0'))
+      assert.deepEqual(report.problems, [], where)
+    }
+    await check('before cleaning', false)
+    assert.deepEqual(latest(await readerView(log, true)).get('x1'), 'committed-22')
+
+    const first = await manager.cleaner.cleanOnce()
+    assert.ok(first !== undefined && first.result.cleanedTo > abort21, 'the cleaning passed both')
+    await check('after the first cleaning')
+    assert.deepEqual(latest(await readerView(log, false)), expected,
+      'read_uncommitted: the aborted records are gone')
+    const kept = await markers(log)
+    for (const abort of aborts) {
+      assert.ok(kept.includes(abort), `${abort} stays in the cleaning that removes its records`)
+    }
+    const indexed = (await checkTxnIndexes(path.join(dataDir, 't-0'))).entries
+    assert.deepEqual(indexed.map(entry => `${entry.producerId}@${entry.lastOffset}`),
+      [`20@${abort20}`, `21@${abort21}`], 'their .txnindex entries stay with them')
+
+    // Before delete.retention.ms: a second cleaning keeps them.
+    clock.advance(30_000)
+    await filled(20)
+    assert.ok(await manager.cleaner.cleanOnce() !== undefined, warnings.join('\n'))
+    await check('after a cleaning within delete.retention.ms')
+    for (const abort of aborts) assert.ok((await markers(log)).includes(abort), abort)
+
+    clock.advance(60_000)
+    await filled(20)
+    const third = await manager.cleaner.cleanOnce()
+    assert.ok(third !== undefined, warnings.join('\n'))
+    await check('after a cleaning past delete.retention.ms')
+    const left = await markers(log)
+    for (const abort of aborts) assert.ok(!left.includes(abort), `${abort} is removed`)
+    assert.deepEqual((await checkTxnIndexes(path.join(dataDir, 't-0'))).entries, [],
+      'no .txnindex entry is left')
+    assert.deepEqual(await log.abortedTransactions(log.logStartOffset, log.logEndOffset), [],
+      'nor in memory')
+    assert.deepEqual(latest(await readerView(log, false)), expected)
+
+    await manager.close()
+    manager = await open()
+    const again = manager.getLog('t', 0) as PartitionLog
+    assert.equal(again.lastStableOffset, again.logEndOffset, 'no transaction is open')
+    assert.deepEqual(await again.abortedTransactions(again.logStartOffset, again.logEndOffset),
+      [])
+    assert.deepEqual(latest(await readerView(again, true)), expected, 'the same after a restart')
+    assert.deepEqual(latest(await readerView(again, false)), expected)
+    // The producers go on where they were (idempotence state survived the cleaning).
+    const next = await again.append(buildRecordBatchSync([{ key: 'after20-6', value: 'c20-6' }],
+      { timestampMs: clock.nowMs(), transactional: true, producerId: 20, producerEpoch: 0,
+        baseSequence: sequences.get(20) ?? 0 }), { leaderEpoch: 0, recordsCount: 1,
+      maxTimestamp: clock.nowMs(), producerId: 20, producerEpoch: 0,
+      baseSequence: sequences.get(20) ?? 0, isTransactional: true })
+    assert.equal(next.duplicate, false)
+    await manager.close()
     const validation = await validatePartitionDir(path.join(dataDir, 't-0'),
       { mode: 'strict', compacted: true })
     assert.deepEqual(validation.problems, [])
