@@ -12,7 +12,7 @@
  * and the `.txnindex` check (every entry has its marker in its segment).
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { copyFile, cp, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
@@ -315,5 +315,133 @@ describe('compaction of transactional data', () => {
     const validation = await validatePartitionDir(path.join(dataDir, 't-0'),
       { mode: 'strict', compacted: true })
     assert.deepEqual(validation.problems, [])
+  })
+
+  it('ends with the old segments and .txnindex files or the new ones after a crash at each ' +
+    'step of a swap that removes ABORT markers', async () => {
+    const clock = new ManualClock()
+    // Written in small segments; cleaned (and reopened) with room for them all in one group.
+    const open = async (dir: string, segmentBytes = 16_384): Promise<LogManager> =>
+      LogManager.open({ dataDir: dir, nodeId: 1, clock,
+        defaultConfig: { ...COMPACT, segmentBytes }, cleaner: { enable: false } })
+    let manager = await open(dataDir, COMPACT.segmentBytes)
+    const log = await manager.getOrCreateLog('t', 0)
+    await fill(log, clock, 3)
+    for (const producerId of [30, 31]) {
+      await put(log, clock, [['x', `aborted-${producerId}`]], producerId)
+      await marker(log, clock, producerId, false)
+    }
+    for (let i = 0; i < 6; i++) {
+      for (const producerId of [30, 31]) {
+        await put(log, clock, [[`c${producerId}`, `${i}`]], producerId)
+        await marker(log, clock, producerId, true)
+      }
+    }
+    await fill(log, clock, 12)
+    assert.ok(await manager.cleaner.cleanOnce() !== undefined, 'the cleaning removing the data')
+    clock.advance(60_000)
+    await fill(log, clock, 12)
+    await manager.close()
+    const old = await mkdtemp(path.join(os.tmpdir(), 'tributary-txswap-old-'))
+    const work = await mkdtemp(path.join(os.tmpdir(), 'tributary-txswap-work-'))
+
+    /** What a restart shows: markers, `.txnindex` entries, the read_committed values. */
+    const state = async (dir: string): Promise<unknown> => {
+      const opened = await open(dir)
+      try {
+        const reopened = opened.getLog('t', 0) as PartitionLog
+        const report = await checkTxnIndexes(path.join(dir, 't-0'))
+        assert.deepEqual(report.problems, [])
+        return {
+          markers: await markers(reopened),
+          entries: report.entries,
+          inMemory: await reopened.abortedTransactions(0, reopened.logEndOffset),
+          committed: await readerView(reopened, true),
+        }
+      } finally {
+        await opened.close()
+      }
+    }
+    try {
+      await cp(dataDir, old, { recursive: true })
+      manager = await open(dataDir)
+      const cleaning = await manager.cleaner.cleanOnce()
+      assert.ok(cleaning !== undefined && cleaning.result.segmentsAfter === 1,
+        `one group: the crash states below are of one swap (${JSON.stringify(cleaning)})`)
+      await manager.close()
+      const base = '00000000000000000000'
+      const cleanedLog = path.join(dataDir, 't-0', `${base}.log`)
+      const cleanedIndex = path.join(dataDir, 't-0', `${base}.txnindex`)
+      const oldPartition = path.join(old, 't-0')
+      const replaced = (await readdir(oldPartition)).filter(name => name.endsWith('.log'))
+        .sort().slice(0, cleaning.result.segmentsBefore).map(name => name.slice(0, 20))
+      const before = await state(old)
+      const after = await state(dataDir)
+      assert.ok(JSON.stringify(before).includes('ABORT'), 'the old segments hold ABORT markers')
+      assert.ok(!JSON.stringify(after).includes('ABORT'), 'the cleaned one none')
+      assert.deepEqual((after as { entries: unknown[] }).entries, [])
+      const renameOld = async (partition: string, bases: string[]): Promise<void> => {
+        for (const oldBase of bases) {
+          for (const suffix of ['.log', '.index', '.timeindex', '.txnindex']) {
+            await rename(path.join(partition, oldBase + suffix),
+              path.join(partition, `${oldBase}${suffix}.deleted`)).catch(() => undefined)
+          }
+        }
+      }
+      const half = replaced.slice(0, Math.ceil(replaced.length / 2))
+      // Each step of the swap, as a kill would leave it.
+      const steps: [string, (partition: string) => Promise<void>, unknown][] = [
+        ['both .cleaned written', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.cleaned`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.cleaned`))
+        }, before],
+        ['the index renamed .swap', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.cleaned`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+        }, before],
+        ['both renamed .swap', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+        }, after],
+        ['half the old segments renamed .deleted', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          await renameOld(partition, half)
+        }, after],
+        ['an old segment renamed but its .txnindex not yet', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          const last = replaced[replaced.length - 1] as string
+          await renameOld(partition, replaced.slice(0, -1))
+          await rename(path.join(partition, `${last}.log`),
+            path.join(partition, `${last}.log.deleted`))
+        }, after],
+        ['all old segments renamed .deleted', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          await renameOld(partition, replaced)
+        }, after],
+        ['the index renamed into place', async partition => {
+          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+          await renameOld(partition, replaced)
+          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex`))
+        }, after],
+      ]
+      for (const [step, crash, expected] of steps) {
+        await rm(work, { recursive: true, force: true })
+        await cp(old, work, { recursive: true })
+        await rm(path.join(work, '.kafka_cleanshutdown'), { force: true })
+        await crash(path.join(work, 't-0'))
+        assert.deepEqual(await state(work), expected, `after a crash with ${step}`)
+        const names = await readdir(path.join(work, 't-0'))
+        assert.deepEqual(names.filter(name => /\.(cleaned|swap|deleted)$/.test(name)), [], step)
+        const validation = await validatePartitionDir(path.join(work, 't-0'),
+          { mode: 'strict', compacted: true })
+        assert.deepEqual(validation.problems, [], step)
+      }
+    } finally {
+      await rm(old, { recursive: true, force: true })
+      await rm(work, { recursive: true, force: true })
+    }
   })
 })
