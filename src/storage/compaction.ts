@@ -40,6 +40,7 @@ import {
 import { controlTypeOf } from '../records/control-batch.js'
 import { filterBatch } from './batch-filter.js'
 import { CleanedTransactions } from './cleaned-transactions.js'
+import { deleteSnapshots } from './log-loader.js'
 import { readHolding } from './log-reader.js'
 import { OffsetMap } from './offset-map.js'
 import type { PartitionLog } from './partition-log.js'
@@ -499,6 +500,61 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
   return { mapEnd, groups, counters }
 }
 
+async function removeCleanedFiles (disk: Disk, groups: readonly CleanedGroup[]):
+Promise<void> {
+  for (const group of groups) {
+    await disk.remove(group.cleanedPath).catch(() => undefined)
+    await disk.remove(group.cleanedIndexPath).catch(() => undefined)
+  }
+}
+
+/**
+ * Puts one cleaned group in place of `old` (step 4 of the module comment); on a failure before
+ * the segment's `.log.swap` exists, removes this group's files and those of the groups `after`
+ * it (the old segments stay).
+ */
+async function swapGroup (log: PartitionLog, old: readonly LogSegment[], group: CleanedGroup,
+  after: readonly CleanedGroup[], disk: Disk): Promise<void> {
+  const swapPath = group.cleanedPath.replace(/\.cleaned$/, '.swap')
+  const indexSwapPath = group.cleanedIndexPath.replace(/\.cleaned$/, '.swap')
+  try {
+    // The index first: from the moment `.log.swap` exists it wins, and its index with it.
+    await disk.rename(group.cleanedIndexPath, indexSwapPath)
+    await disk.rename(group.cleanedPath, swapPath)
+    await disk.syncDirectory(log.directory)
+  } catch (error) {
+    await disk.remove(indexSwapPath).catch(() => undefined)
+    await removeCleanedFiles(disk, [group, ...after])
+    throw error
+  }
+  await log.replaceSegments(old, swapPath, group.abortedIndex)
+}
+
+/** The aborted transactions whose ABORT marker lies in `old` but not in the cleaned group. */
+function removedAborts (aborted: readonly AbortedTxn[], old: readonly LogSegment[],
+  kept: readonly AbortedTxn[]): AbortedTxn[] {
+  const start = (old[0] as LogSegment).baseOffset
+  const end = (old[old.length - 1] as LogSegment).nextOffset
+  const stays = new Set(kept.map(entry => `${entry.producerId}@${entry.lastOffset}`))
+  return aborted.filter(entry => entry.lastOffset >= start && entry.lastOffset < end &&
+    !stays.has(`${entry.producerId}@${entry.lastOffset}`))
+}
+
+/**
+ * A producer snapshot taken inside a transaction whose ABORT marker the cleaning removes, in
+ * (first offset, marker], describes that transaction as open; a restart or a truncation that
+ * replayed from it would never see it end (the last stable offset would stay there for good).
+ * Such snapshots go before the swap can take effect (before `.log.swap` exists: a crash in
+ * between only costs a longer replay from an earlier snapshot). Kafka's replaceSegments
+ * deletes the snapshots of the replaced segments likewise.
+ */
+async function forgetStaleSnapshots (disk: Disk, directory: string,
+  removed: readonly AbortedTxn[]): Promise<void> {
+  if (removed.length === 0) return
+  await deleteSnapshots(disk, directory, offset =>
+    removed.some(entry => entry.firstOffset < offset && offset <= entry.lastOffset))
+}
+
 /**
  * Cleans `log` once (see the module comment). Returns undefined when there is nothing to do.
  * Throws on an I/O or format failure; the old segments then stay in place.
@@ -532,22 +588,14 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
     for (const [i, group] of cleaned.groups.entries()) {
       const old = held.slice(next, next + group.count)
       next += group.count
-      const swapPath = group.cleanedPath.replace(/\.cleaned$/, '.swap')
-      const indexSwapPath = group.cleanedIndexPath.replace(/\.cleaned$/, '.swap')
       try {
-        // The index first: from the moment `.log.swap` exists it wins, and its index with it.
-        await options.disk.rename(group.cleanedIndexPath, indexSwapPath)
-        await options.disk.rename(group.cleanedPath, swapPath)
-        await options.disk.syncDirectory(log.directory)
+        await forgetStaleSnapshots(options.disk, log.directory,
+          removedAborts(task.abortedTransactions, old, group.abortedIndex))
       } catch (error) {
-        await options.disk.remove(indexSwapPath).catch(() => undefined)
-        for (const rest of cleaned.groups.slice(i)) {
-          await options.disk.remove(rest.cleanedPath).catch(() => undefined)
-          await options.disk.remove(rest.cleanedIndexPath).catch(() => undefined)
-        }
+        await removeCleanedFiles(options.disk, cleaned.groups.slice(i))
         throw error
       }
-      await log.replaceSegments(old, swapPath, group.abortedIndex)
+      await swapGroup(log, old, group, cleaned.groups.slice(i + 1), options.disk)
     }
     const { counters } = cleaned
     return {

@@ -216,8 +216,8 @@ describe('compaction of transactional data', () => {
   async () => {
     const clock = new ManualClock()
     const warnings: string[] = []
-    const open = async (): Promise<LogManager> => LogManager.open({ dataDir, nodeId: 1, clock,
-      defaultConfig: COMPACT, cleaner: { enable: false },
+    const open = async (dir = dataDir): Promise<LogManager> => LogManager.open({ dataDir: dir,
+      nodeId: 1, clock, defaultConfig: COMPACT, cleaner: { enable: false },
       logger: { info: () => undefined, warn: message => { warnings.push(message) } } })
     let manager = await open()
     const log = await manager.getOrCreateLog('t', 0)
@@ -233,13 +233,28 @@ describe('compaction of transactional data', () => {
     }
     await filled(3)
     // Interleaved: 20 and 21 both abort while 22 commits in between, on the same keys.
-    await put(log, clock, [['x1', 'aborted-20'], ['x2', 'aborted-20']], 20)
+    const first20 = await put(log, clock, [['x1', 'aborted-20'], ['x2', 'aborted-20']], 20)
     await put(log, clock, [['x3', 'aborted-21']], 21)
+    const first23 = await put(log, clock, [['x4', 'aborted-23']], 23)
     await committed(22, [['x1', 'committed-22']])
     await put(log, clock, [['x2', 'aborted-20b']], 20)
+    // Segments roll inside both aborted transactions: their snapshots show them open.
+    await filled(20)
     const abort20 = await marker(log, clock, 20, false)
     await filled(2)
     const abort21 = await marker(log, clock, 21, false)
+    const abort23 = await marker(log, clock, 23, false)
+    // Producer 23 writes no marker after its abort: six idempotent batches outside any
+    // transaction, so idempotence no longer needs the aborted batch; a replay that started
+    // inside its aborted transaction would find nothing that ends it.
+    for (let i = 0; i < 6; i++) {
+      const fields = { producerId: 23, producerEpoch: 0, baseSequence: sequences.get(23) ?? 0 }
+      sequences.set(23, fields.baseSequence + 1)
+      await log.append(buildRecordBatchSync([{ key: `later23-${i}`, value: `c23-${i}` }],
+        { timestampMs: clock.nowMs(), ...fields }), { leaderEpoch: 0, recordsCount: 1,
+        maxTimestamp: clock.nowMs(), ...fields })
+      expected.set(`later23-${i}`, `c23-${i}`)
+    }
     // Six committed transactions each afterwards: idempotence no longer needs the aborted
     // batches (it keeps a producer's last five), so nothing of the aborted ones must stay.
     for (let i = 0; i < 6; i++) {
@@ -247,7 +262,7 @@ describe('compaction of transactional data', () => {
       await committed(21, [[`after21-${i}`, `c21-${i}`]])
     }
     await filled(20)
-    const aborts = [`20:ABORT@${abort20}`, `21:ABORT@${abort21}`]
+    const aborts = [`20:ABORT@${abort20}`, `21:ABORT@${abort21}`, `23:ABORT@${abort23}`]
 
     const check = async (where: string, cleaned = true): Promise<void> => {
       const view = await readerView(log, true)
@@ -263,6 +278,10 @@ describe('compaction of transactional data', () => {
     await check('before cleaning', false)
     assert.deepEqual(latest(await readerView(log, true)).get('x1'), 'committed-22')
 
+    const snapshots = async (): Promise<number[]> => (await readdir(path.join(dataDir, 't-0')))
+      .filter(name => name.endsWith('.snapshot')).map(name => Number(name.slice(0, 20)))
+    assert.ok((await snapshots()).some(offset => offset > first20 && offset <= abort20),
+      'a segment rolled inside the aborted transaction')
     const first = await manager.cleaner.cleanOnce()
     assert.ok(first !== undefined && first.result.cleanedTo > abort21, 'the cleaning passed both')
     await check('after the first cleaning')
@@ -274,7 +293,8 @@ describe('compaction of transactional data', () => {
     }
     const indexed = (await checkTxnIndexes(path.join(dataDir, 't-0'))).entries
     assert.deepEqual(indexed.map(entry => `${entry.producerId}@${entry.lastOffset}`),
-      [`20@${abort20}`, `21@${abort21}`], 'their .txnindex entries stay with them')
+      [`20@${abort20}`, `21@${abort21}`, `23@${abort23}`],
+      'their .txnindex entries stay with them')
 
     // Before delete.retention.ms: a second cleaning keeps them.
     clock.advance(30_000)
@@ -290,6 +310,29 @@ describe('compaction of transactional data', () => {
     await check('after a cleaning past delete.retention.ms')
     const left = await markers(log)
     for (const abort of aborts) assert.ok(!left.includes(abort), `${abort} is removed`)
+    assert.ok(first20 < first23 && abort20 < abort23)
+    assert.deepEqual((await snapshots()).filter(offset => offset > first20 && offset <= abort23),
+      [], 'the snapshots that showed the removed transactions open are gone')
+    // A crash now (no clean close, which drops the snapshots of replaced segments), and a
+    // restart that replays from the oldest snapshots left (the newer ones lost): every
+    // transaction still ends, as none of them shows a removed one open.
+    const crashed = await mkdtemp(path.join(os.tmpdir(), 'tributary-txclean-crashed-'))
+    try {
+      await cp(dataDir, crashed, { recursive: true })
+      for (const name of await readdir(path.join(crashed, 't-0'))) {
+        if (name.endsWith('.snapshot') && Number(name.slice(0, 20)) > abort23) {
+          await rm(path.join(crashed, 't-0', name))
+        }
+      }
+      const restarted = await open(crashed)
+      const replayed = restarted.getLog('t', 0) as PartitionLog
+      assert.deepEqual(replayed.activeProducers().filter(producer =>
+        producer.currentTxnStartOffset >= 0), [], 'no transaction is open after the replay')
+      assert.equal(replayed.lastStableOffset, replayed.logEndOffset)
+      await restarted.close()
+    } finally {
+      await rm(crashed, { recursive: true, force: true })
+    }
     assert.deepEqual((await checkTxnIndexes(path.join(dataDir, 't-0'))).entries, [],
       'no .txnindex entry is left')
     assert.deepEqual(await log.abortedTransactions(log.logStartOffset, log.logEndOffset), [],
@@ -311,6 +354,7 @@ describe('compaction of transactional data', () => {
       maxTimestamp: clock.nowMs(), producerId: 20, producerEpoch: 0,
       baseSequence: sequences.get(20) ?? 0, isTransactional: true })
     assert.equal(next.duplicate, false)
+    await marker(again, clock, 20, true)
     await manager.close()
     const validation = await validatePartitionDir(path.join(dataDir, 't-0'),
       { mode: 'strict', compacted: true })
