@@ -1421,9 +1421,11 @@ export class PartitionLog implements FlushTarget {
 
   /**
    * Puts a cleaned copy in place of `old` (consecutive segments of this log), the last steps
-   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned`, fsynced it and renamed it
-   * to `swapPath` (`<base>.log.swap`); here the old files are renamed `.deleted`, the swap
-   * file becomes `<base>.log`, and the log switches to it in one synchronous step. A restart
+   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned` and its new index
+   * `<base>.txnindex.cleaned` (holding `abortedIndex`), fsynced them and renamed them `.swap`
+   * (`swapPath` is the segment's); here the old files are renamed `.deleted`, the swap files
+   * become `<base>.txnindex` and `<base>.log`, and the log switches to them (segments and
+   * aborted transactions) in one synchronous step. A restart
    * after a kill at any step ends with either the old segments or the new one (log-loader.ts,
    * recoverSwapFiles). Readers holding an old segment finish on it (LogSegment.retain).
    */

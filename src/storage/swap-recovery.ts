@@ -19,8 +19,9 @@
  * Either way the log ends with the old segments and their `.txnindex` files or the new one and
  * its own, never both, never neither, never a mix (a mix would let an entry outlive its ABORT
  * marker, or a marker lose its entry).
- * Producer snapshots are left alone: they describe producer state at an offset, and cleaning
- * does not change it.
+ * Producer snapshots are left alone: they describe producer state at an offset, which
+ * cleaning does not change, except inside a transaction whose ABORT marker the cleaning
+ * removes; those snapshots are deleted before the `.log.swap` exists (compaction.ts).
  */
 import path from 'node:path'
 import type { Disk } from '../io/disk.js'
