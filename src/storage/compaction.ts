@@ -545,8 +545,9 @@ function removedAborts (aborted: readonly AbortedTxn[], old: readonly LogSegment
  * (first offset, marker], describes that transaction as open; a restart or a truncation that
  * replayed from it would never see it end (the last stable offset would stay there for good).
  * Such snapshots go before the swap can take effect (before `.log.swap` exists: a crash in
- * between only costs a longer replay from an earlier snapshot). Kafka's replaceSegments
- * deletes the snapshots of the replaced segments likewise.
+ * between only costs a longer replay from an earlier snapshot). Kafka's
+ * UnifiedLog.replaceSegments goes further and deletes the snapshots of every replaced segment
+ * but the first; this broker keeps the others (a shorter replay) and drops only those.
  */
 async function forgetStaleSnapshots (disk: Disk, directory: string,
   removed: readonly AbortedTxn[]): Promise<void> {
