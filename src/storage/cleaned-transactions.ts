@@ -35,6 +35,12 @@ export interface MarkerFate {
   entry: AbortedTxn | undefined
 }
 
+/** A marker the cleaning removes: producer snapshots taken inside its transaction go too. */
+export interface RemovedMarker {
+  producerId: number
+  offset: number
+}
+
 interface OngoingAbort {
   entry: AbortedTxn
   /** A batch of the transaction was seen in this pass (removed, or kept emptied). */
@@ -49,6 +55,8 @@ export class CleanedTransactions {
   readonly #withData = new Set<number>()
   /** The entries of the ABORT markers kept since the last `takeCleanedIndex`, in order. */
   #cleanedIndex: AbortedTxn[] = []
+  /** The markers removed since the last `takeRemovedMarkers`. */
+  #removedMarkers: RemovedMarker[] = []
 
   constructor (aborted: readonly AbortedTxn[]) {
     this.#pending = [...aborted].sort((a, b) => b.firstOffset - a.firstOffset)
@@ -101,6 +109,17 @@ export class CleanedTransactions {
   /** The marker of `fate` stays in the cleaned log: so does its index entry. */
   keepMarker (fate: MarkerFate): void {
     if (fate.entry !== undefined) this.#cleanedIndex.push(fate.entry)
+  }
+
+  /** The marker at `offset` goes from the cleaned log (with its index entry, if any). */
+  removeMarker (producerId: number, offset: number): void {
+    this.#removedMarkers.push({ producerId, offset })
+  }
+
+  takeRemovedMarkers (): RemovedMarker[] {
+    const markers = this.#removedMarkers
+    this.#removedMarkers = []
+    return markers
   }
 
   /** The `.txnindex` of the group cleaned since the last call (Kafka's cleanedIndex). */

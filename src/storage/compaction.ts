@@ -39,11 +39,12 @@ import {
 } from '../records/batch-header.js'
 import { controlTypeOf } from '../records/control-batch.js'
 import { filterBatch } from './batch-filter.js'
-import { CleanedTransactions } from './cleaned-transactions.js'
-import { deleteSnapshots } from './log-loader.js'
+import { CleanedTransactions, type RemovedMarker } from './cleaned-transactions.js'
+import { listSnapshots } from './log-loader.js'
 import { readHolding } from './log-reader.js'
 import { OffsetMap } from './offset-map.js'
 import type { PartitionLog } from './partition-log.js'
+import { ProducerState } from './producer-state.js'
 import { largestTimestamp } from './retention.js'
 import { segmentFileName, type LogSegment } from './segment.js'
 import { TXN_INDEX_SUFFIX, writeCleanedTxnIndex, type AbortedTxn } from './txn-index.js'
@@ -140,6 +141,8 @@ export interface CleanedGroup {
   cleanedIndexPath: string
   count: number
   abortedIndex: AbortedTxn[]
+  /** The transaction markers (COMMIT or ABORT) the group no longer holds. */
+  removedMarkers: RemovedMarker[]
 }
 
 /** `<base>.txnindex.cleaned` beside `<base>.log.cleaned`. */
@@ -353,7 +356,7 @@ export interface GroupCounters {
 async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSource[],
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
   task: CleanTask, counters: GroupCounters, io: CleanerIo,
-  txns: CleanedTransactions): Promise<AbortedTxn[]> {
+  txns: CleanedTransactions): Promise<Pick<CleanedGroup, 'abortedIndex' | 'removedMarkers'>> {
   const needed = new Set(task.producerBatchEnds)
   const file = await io.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
@@ -394,7 +397,7 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   }
   const abortedIndex = txns.takeCleanedIndex()
   await writeCleanedTxnIndex(io.disk, cleanedIndexPathOf(cleanedPath), abortedIndex)
-  return abortedIndex
+  return { abortedIndex, removedMarkers: txns.takeRemovedMarkers() }
 }
 
 /**
@@ -416,7 +419,10 @@ async function cleanBatch (batch: Buffer, retain: boolean,
       return true
     })
     const fate = txns.endTransaction(producerId, lastOffset, controlType)
-    if (!retain && fate.removable && lastOffset < horizon) return undefined
+    if (!retain && fate.removable && lastOffset < horizon) {
+      txns.removeMarker(producerId, lastOffset)
+      return undefined
+    }
     txns.keepMarker(fate)
     return batch
   }
@@ -485,9 +491,9 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
       `${segmentFileName((group[0] as SegmentSource).baseOffset, '.log')}.cleaned`)
     const cleanedIndexPath = cleanedIndexPathOf(cleanedPath)
     try {
-      const abortedIndex = await writeCleanedGroup(cleanedPath, group, keep, task, counters, io,
+      const transactions = await writeCleanedGroup(cleanedPath, group, keep, task, counters, io,
         txns)
-      groups.push({ cleanedPath, cleanedIndexPath, count: group.length, abortedIndex })
+      groups.push({ cleanedPath, cleanedIndexPath, count: group.length, ...transactions })
     } catch (error) {
       // Nothing refers to a `.cleaned` file: the old segments are intact.
       for (const written of [...groups, { cleanedPath, cleanedIndexPath }]) {
@@ -530,30 +536,35 @@ async function swapGroup (log: PartitionLog, old: readonly LogSegment[], group: 
   await log.replaceSegments(old, swapPath, group.abortedIndex)
 }
 
-/** The aborted transactions whose ABORT marker lies in `old` but not in the cleaned group. */
-function removedAborts (aborted: readonly AbortedTxn[], old: readonly LogSegment[],
-  kept: readonly AbortedTxn[]): AbortedTxn[] {
-  const start = (old[0] as LogSegment).baseOffset
-  const end = (old[old.length - 1] as LogSegment).nextOffset
-  const stays = new Set(kept.map(entry => `${entry.producerId}@${entry.lastOffset}`))
-  return aborted.filter(entry => entry.lastOffset >= start && entry.lastOffset < end &&
-    !stays.has(`${entry.producerId}@${entry.lastOffset}`))
-}
-
 /**
- * A producer snapshot taken inside a transaction whose ABORT marker the cleaning removes, in
- * (first offset, marker], describes that transaction as open; a restart or a truncation that
- * replayed from it would never see it end (the last stable offset would stay there for good).
- * Such snapshots go before the swap can take effect (before `.log.swap` exists: a crash in
- * between only costs a longer replay from an earlier snapshot). Kafka's
+ * A producer snapshot taken inside a transaction whose marker (COMMIT or ABORT) the cleaning
+ * removes, at or before that marker, describes the transaction as open; a restart or a
+ * truncation that replayed from it would never see it end (the last stable offset would stay
+ * there for good). Such snapshots go before the swap can take effect (before `.log.swap`
+ * exists: a crash in between only costs a longer replay from an earlier snapshot). A snapshot
+ * showing the producer open at or before the removed marker is treated as taken inside its
+ * transaction: at worst one more snapshot goes, which only lengthens a replay. Kafka's
  * UnifiedLog.replaceSegments goes further and deletes the snapshots of every replaced segment
  * but the first; this broker keeps the others (a shorter replay) and drops only those.
  */
 async function forgetStaleSnapshots (disk: Disk, directory: string,
-  removed: readonly AbortedTxn[]): Promise<void> {
+  removed: readonly RemovedMarker[]): Promise<void> {
   if (removed.length === 0) return
-  await deleteSnapshots(disk, directory, offset =>
-    removed.some(entry => entry.firstOffset < offset && offset <= entry.lastOffset))
+  const last = Math.max(...removed.map(marker => marker.offset))
+  for (const offset of await listSnapshots(disk, directory)) {
+    if (offset > last) break
+    const file = path.join(directory, segmentFileName(offset, '.snapshot'))
+    const bytes = await disk.readOptional(file)
+    const state = new ProducerState()
+    // An unreadable snapshot is skipped by the load as well.
+    if (bytes === undefined || !state.loadSnapshot(bytes)) continue
+    const open = new Set(state.activeProducers()
+      .filter(producer => producer.currentTxnStartOffset >= 0)
+      .map(producer => producer.producerId))
+    if (removed.some(marker => offset <= marker.offset && open.has(marker.producerId))) {
+      await disk.remove(file)
+    }
+  }
 }
 
 /**
@@ -590,8 +601,7 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
       const old = held.slice(next, next + group.count)
       next += group.count
       try {
-        await forgetStaleSnapshots(options.disk, log.directory,
-          removedAborts(task.abortedTransactions, old, group.abortedIndex))
+        await forgetStaleSnapshots(options.disk, log.directory, group.removedMarkers)
       } catch (error) {
         await removeCleanedFiles(options.disk, cleaned.groups.slice(i))
         throw error

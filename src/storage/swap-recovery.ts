@@ -20,8 +20,8 @@
  * its own, never both, never neither, never a mix (a mix would let an entry outlive its ABORT
  * marker, or a marker lose its entry).
  * Producer snapshots are left alone: they describe producer state at an offset, which
- * cleaning does not change, except inside a transaction whose ABORT marker the cleaning
- * removes; those snapshots are deleted before the `.log.swap` exists (compaction.ts).
+ * cleaning does not change, except inside a transaction whose marker the cleaning removes;
+ * those snapshots are deleted before the `.log.swap` exists (compaction.ts).
  */
 import path from 'node:path'
 import type { Disk } from '../io/disk.js'

@@ -86,4 +86,13 @@ describe('CleanedTransactions', () => {
     const txns = new CleanedTransactions([ABORTED_7])
     assert.deepEqual(txns.endTransaction(7, 20, undefined), { removable: false, entry: undefined })
   })
+
+  it('lists the markers a group removed, one group at a time', () => {
+    const txns = new CleanedTransactions([])
+    txns.removeMarker(5, 3)
+    txns.removeMarker(6, 4)
+    assert.deepEqual(txns.takeRemovedMarkers(),
+      [{ producerId: 5, offset: 3 }, { producerId: 6, offset: 4 }])
+    assert.deepEqual(txns.takeRemovedMarkers(), [])
+  })
 })

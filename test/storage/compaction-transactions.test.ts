@@ -236,6 +236,8 @@ describe('compaction of transactional data', () => {
     const first20 = await put(log, clock, [['x1', 'aborted-20'], ['x2', 'aborted-20']], 20)
     await put(log, clock, [['x3', 'aborted-21']], 21)
     const first23 = await put(log, clock, [['x4', 'aborted-23']], 23)
+    // Producer 24 commits a value that later records supersede, so its marker can go too.
+    await put(log, clock, [['k0', 'c24']], 24)
     await committed(22, [['x1', 'committed-22']])
     await put(log, clock, [['x2', 'aborted-20b']], 20)
     // Segments roll inside both aborted transactions: their snapshots show them open.
@@ -243,17 +245,23 @@ describe('compaction of transactional data', () => {
     const abort20 = await marker(log, clock, 20, false)
     await filled(2)
     const abort21 = await marker(log, clock, 21, false)
+    // (A plain record before these markers moves a segment roll off them: a marker that ends
+    // its cleaned group stays as the group's last batch.)
+    await put(log, clock, [['k1', 'between']])
     const abort23 = await marker(log, clock, 23, false)
-    // Producer 23 writes no marker after its abort: six idempotent batches outside any
-    // transaction, so idempotence no longer needs the aborted batch; a replay that started
-    // inside its aborted transaction would find nothing that ends it.
-    for (let i = 0; i < 6; i++) {
-      const fields = { producerId: 23, producerEpoch: 0, baseSequence: sequences.get(23) ?? 0 }
-      sequences.set(23, fields.baseSequence + 1)
-      await log.append(buildRecordBatchSync([{ key: `later23-${i}`, value: `c23-${i}` }],
-        { timestampMs: clock.nowMs(), ...fields }), { leaderEpoch: 0, recordsCount: 1,
-        maxTimestamp: clock.nowMs(), ...fields })
-      expected.set(`later23-${i}`, `c23-${i}`)
+    const commit24 = await marker(log, clock, 24, true)
+    // Producers 23 and 24 write no marker after theirs: six idempotent batches outside any
+    // transaction, so idempotence no longer needs the transaction's batch; a replay that
+    // started inside the transaction would find nothing that ends it.
+    for (const producerId of [23, 24]) {
+      for (let i = 0; i < 6; i++) {
+        const fields = { producerId, producerEpoch: 0, baseSequence: sequences.get(producerId) ?? 0 }
+        sequences.set(producerId, fields.baseSequence + 1)
+        await log.append(buildRecordBatchSync([{ key: `later${producerId}-${i}`, value: `${i}` }],
+          { timestampMs: clock.nowMs(), ...fields }), { leaderEpoch: 0, recordsCount: 1,
+          maxTimestamp: clock.nowMs(), ...fields })
+        expected.set(`later${producerId}-${i}`, `${i}`)
+      }
     }
     // Six committed transactions each afterwards: idempotence no longer needs the aborted
     // batches (it keeps a producer's last five), so nothing of the aborted ones must stay.
@@ -263,6 +271,7 @@ describe('compaction of transactional data', () => {
     }
     await filled(20)
     const aborts = [`20:ABORT@${abort20}`, `21:ABORT@${abort21}`, `23:ABORT@${abort23}`]
+    const going = [...aborts, `24:COMMIT@${commit24}`]
 
     const check = async (where: string, cleaned = true): Promise<void> => {
       const view = await readerView(log, true)
@@ -288,7 +297,7 @@ describe('compaction of transactional data', () => {
     assert.deepEqual(latest(await readerView(log, false)), expected,
       'read_uncommitted: the aborted records are gone')
     const kept = await markers(log)
-    for (const abort of aborts) {
+    for (const abort of going) {
       assert.ok(kept.includes(abort), `${abort} stays in the cleaning that removes its records`)
     }
     const indexed = (await checkTxnIndexes(path.join(dataDir, 't-0'))).entries
@@ -301,7 +310,7 @@ describe('compaction of transactional data', () => {
     await filled(20)
     assert.ok(await manager.cleaner.cleanOnce() !== undefined, warnings.join('\n'))
     await check('after a cleaning within delete.retention.ms')
-    for (const abort of aborts) assert.ok((await markers(log)).includes(abort), abort)
+    for (const abort of going) assert.ok((await markers(log)).includes(abort), abort)
 
     clock.advance(60_000)
     await filled(20)
@@ -309,9 +318,9 @@ describe('compaction of transactional data', () => {
     assert.ok(third !== undefined, warnings.join('\n'))
     await check('after a cleaning past delete.retention.ms')
     const left = await markers(log)
-    for (const abort of aborts) assert.ok(!left.includes(abort), `${abort} is removed`)
-    assert.ok(first20 < first23 && abort20 < abort23)
-    assert.deepEqual((await snapshots()).filter(offset => offset > first20 && offset <= abort23),
+    for (const abort of going) assert.ok(!left.includes(abort), `${abort} is removed`)
+    assert.ok(first20 < first23 && abort20 < commit24)
+    assert.deepEqual((await snapshots()).filter(offset => offset > first20 && offset <= commit24),
       [], 'the snapshots that showed the removed transactions open are gone')
     // A crash now (no clean close, which drops the snapshots of replaced segments), and a
     // restart that replays from the oldest snapshots left (the newer ones lost): every
@@ -320,7 +329,7 @@ describe('compaction of transactional data', () => {
     try {
       await cp(dataDir, crashed, { recursive: true })
       for (const name of await readdir(path.join(crashed, 't-0'))) {
-        if (name.endsWith('.snapshot') && Number(name.slice(0, 20)) > abort23) {
+        if (name.endsWith('.snapshot') && Number(name.slice(0, 20)) > commit24) {
           await rm(path.join(crashed, 't-0', name))
         }
       }
