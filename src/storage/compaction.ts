@@ -22,7 +22,9 @@
  *    retained like tombstones, so a reader that saw the data sees the marker). Each group gets
  *    a new `.txnindex` holding the entries of the ABORT markers it kept (Kafka's cleanedIndex).
  * 4. Swap, crash safe: `<base>.log.cleaned` and `<base>.txnindex.cleaned` are written and
- *    fsynced, renamed `.swap` (the index first), the directory fsynced, then
+ *    fsynced; the producer snapshots a removed marker makes stale are deleted
+ *    (forgetStaleSnapshots); the files are renamed `.swap` (the index first), the directory
+ *    fsynced, then
  *    PartitionLog.replaceSegments renames the old files `.deleted` and the swap files into
  *    place, and drops the removed markers' entries from memory (swap-recovery.ts finishes it
  *    after a crash).

@@ -9,7 +9,10 @@
  * last stable offset (an open transaction's records and everything after them stay as
  * written). A read_committed and a read_uncommitted reader see the same committed values
  * across the cleanings and a restart, and the directory passes the strict on-disk validator
- * and the `.txnindex` check (every entry has its marker in its segment).
+ * and the `.txnindex` check (every entry has its marker in its segment). The producer
+ * snapshots that showed a removed marker's transaction open are gone, so a replay from the
+ * oldest snapshot left ends every transaction; a crash at each step of a swap comes back with
+ * the old segments and `.txnindex` files or the new ones.
  */
 import assert from 'node:assert/strict'
 import { copyFile, cp, mkdtemp, readdir, rename, rm } from 'node:fs/promises'
