@@ -1447,10 +1447,14 @@ export class PartitionLog implements FlushTarget {
       }
       // No index append may land in a file being replaced (markers of these segments).
       await this.#txnIndexWrites
-      for (const segment of old) await segment.renameForDeletion({ keepSnapshot: true })
-      // The index before the segment: a restart that finds `.log.swap` but no `.txnindex.swap`
+      // The new index replaces the first old one in one rename, before the old files go: a
+      // read of the index files (aborted transactions older than memory keeps) finds every
+      // kept entry at any moment. A restart that finds `.log.swap` but no `.txnindex.swap`
       // knows the index in place is the new one (swap-recovery.ts).
       await this.#disk.rename(`${indexPath}.swap`, indexPath)
+      for (const [i, segment] of old.entries()) {
+        await segment.renameForDeletion({ keepSnapshot: true, keepTxnIndex: i === 0 })
+      }
       await this.#disk.rename(swapPath, first.logPath)
       await this.#disk.syncDirectory(this.directory)
       const cleaned = await LogSegment.open(this.#disk, this.directory, first.baseOffset,

@@ -4,8 +4,9 @@
  * the directory: from then on the swap file is complete and wins. It then renames the old
  * segments' files to `.deleted` and the swap file to `<base>.log`. The group's new
  * aborted-transaction index goes the same way one step ahead: `<base>.txnindex.cleaned` is
- * renamed `<base>.txnindex.swap` before the segment's `.log.swap` exists, and into place
- * after the old segments' files are renamed `.deleted` and before the segment's. So at start-up:
+ * renamed `<base>.txnindex.swap` before the segment's `.log.swap` exists, and into place (over
+ * the first old segment's index) before the old segments' files are renamed `.deleted`. So at
+ * start-up:
  *
  * - a `.cleaned` file is an unfinished copy: the old segments are intact (log-loader removes it);
  *   so is a `.txnindex.swap` without its `.log.swap`: the old indexes are intact;

@@ -436,15 +436,22 @@ describe('compaction of transactional data', () => {
       assert.ok(JSON.stringify(before).includes('ABORT'), 'the old segments hold ABORT markers')
       assert.ok(!JSON.stringify(after).includes('ABORT'), 'the cleaned one none')
       assert.deepEqual((after as { entries: unknown[] }).entries, [])
+      // The old segments' files renamed `.deleted`, as LogSegment.renameForDeletion does: the
+      // first one's `.txnindex` is already the new one by then, and stays.
       const renameOld = async (partition: string, bases: string[]): Promise<void> => {
         for (const oldBase of bases) {
           for (const suffix of ['.log', '.index', '.timeindex', '.txnindex']) {
+            if (oldBase === base && suffix === '.txnindex') continue
             await rename(path.join(partition, oldBase + suffix),
               path.join(partition, `${oldBase}${suffix}.deleted`)).catch(() => undefined)
           }
         }
       }
       const half = replaced.slice(0, Math.ceil(replaced.length / 2))
+      const swapped = async (partition: string): Promise<void> => {
+        await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
+        await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex`))
+      }
       // Each step of the swap, as a kill would leave it.
       const steps: [string, (partition: string) => Promise<void>, unknown][] = [
         ['both .cleaned written', async partition => {
@@ -459,28 +466,21 @@ describe('compaction of transactional data', () => {
           await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
           await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
         }, after],
+        ['the index renamed over the first old one', swapped, after],
         ['half the old segments renamed .deleted', async partition => {
-          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
-          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          await swapped(partition)
           await renameOld(partition, half)
         }, after],
         ['an old segment renamed but its .txnindex not yet', async partition => {
-          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
-          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          await swapped(partition)
           const last = replaced[replaced.length - 1] as string
           await renameOld(partition, replaced.slice(0, -1))
           await rename(path.join(partition, `${last}.log`),
             path.join(partition, `${last}.log.deleted`))
         }, after],
         ['all old segments renamed .deleted', async partition => {
-          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
-          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex.swap`))
+          await swapped(partition)
           await renameOld(partition, replaced)
-        }, after],
-        ['the index renamed into place', async partition => {
-          await copyFile(cleanedLog, path.join(partition, `${base}.log.swap`))
-          await renameOld(partition, replaced)
-          await copyFile(cleanedIndex, path.join(partition, `${base}.txnindex`))
         }, after],
       ]
       for (const [step, crash, expected] of steps) {
