@@ -17,12 +17,17 @@
  *    restart's replay needs it; Kafka keeps each producer's last batch); otherwise it goes.
  *    Transactions (cleaned-transactions.ts, Kafka's CleanedTransactionMetadata): the records
  *    of aborted transactions go (and never enter the map); a COMMIT marker goes once no record
- *    of its transaction is left and a cleaning reached it at least delete.retention.ms ago
- *    (markers are retained like tombstones, so a reader that saw the data sees the marker);
- *    ABORT markers stay (see there why).
- * 4. Swap, crash safe: `<base>.log.cleaned` is written and fsynced, renamed `<base>.log.swap`,
- *    the directory fsynced, then PartitionLog.replaceSegments renames the old files `.deleted`
- *    and the swap file into place (swap-recovery.ts finishes it after a crash).
+ *    of its transaction is left, an ABORT marker once an earlier pass removed its records, and
+ *    either only when a cleaning reached it at least delete.retention.ms ago (markers are
+ *    retained like tombstones, so a reader that saw the data sees the marker). Each group gets
+ *    a new `.txnindex` holding the entries of the ABORT markers it kept (Kafka's cleanedIndex).
+ * 4. Swap, crash safe: `<base>.log.cleaned` and `<base>.txnindex.cleaned` are written and
+ *    fsynced; the producer snapshots a removed marker makes stale are deleted
+ *    (forgetStaleSnapshots); the files are renamed `.swap` (the index first), the directory
+ *    fsynced, then
+ *    PartitionLog.replaceSegments renames the old files `.deleted` and the swap files into
+ *    place, and drops the removed markers' entries from memory (swap-recovery.ts finishes it
+ *    after a crash).
  *
  * Runs off the append path: appends never wait for it; reads of replaced segments finish on the
  * old files (LogSegment.retain).
@@ -36,12 +41,15 @@ import {
 } from '../records/batch-header.js'
 import { controlTypeOf } from '../records/control-batch.js'
 import { filterBatch } from './batch-filter.js'
-import { CleanedTransactions, type AbortedRange } from './cleaned-transactions.js'
+import { CleanedTransactions, type RemovedMarker } from './cleaned-transactions.js'
+import { listSnapshots } from './log-loader.js'
 import { readHolding } from './log-reader.js'
 import { OffsetMap } from './offset-map.js'
 import type { PartitionLog } from './partition-log.js'
+import { ProducerState } from './producer-state.js'
 import { largestTimestamp } from './retention.js'
 import { segmentFileName, type LogSegment } from './segment.js'
+import { TXN_INDEX_SUFFIX, writeCleanedTxnIndex, type AbortedTxn } from './txn-index.js'
 
 /** A cleaning reached `offset` at `timeMs`: tombstones below it expire delete.retention.ms on. */
 export interface TombstoneMark {
@@ -116,14 +124,32 @@ export interface CleanTask {
   /** Last offsets of the producer batches idempotence still needs (kept even when emptied). */
   producerBatchEnds: number[]
   /** The aborted transactions overlapping the cleanable segments (their `.txnindex`). */
-  abortedTransactions: AbortedRange[]
+  abortedTransactions: AbortedTxn[]
 }
 
-/** The `.cleaned` files written, one per group of `count` consecutive segments, in order. */
+/**
+ * The `.cleaned` files written, one per group of `count` consecutive segments, in order: the
+ * segment (`cleanedPath`) and its new `.txnindex` (`cleanedIndexPath`, holding `abortedIndex`:
+ * the entries of the ABORT markers the group kept).
+ */
 export interface CleanedGroups {
   mapEnd: number
-  groups: { cleanedPath: string, count: number }[]
+  groups: CleanedGroup[]
   counters: GroupCounters
+}
+
+export interface CleanedGroup {
+  cleanedPath: string
+  cleanedIndexPath: string
+  count: number
+  abortedIndex: AbortedTxn[]
+  /** The transaction markers (COMMIT or ABORT) the group no longer holds. */
+  removedMarkers: RemovedMarker[]
+}
+
+/** `<base>.txnindex.cleaned` beside `<base>.log.cleaned`. */
+export function cleanedIndexPathOf (cleanedPath: string): string {
+  return cleanedPath.replace(/\.log\.cleaned$/, `${TXN_INDEX_SUFFIX}.cleaned`)
 }
 
 /** Bytes read at once while scanning a segment. */
@@ -232,7 +258,7 @@ function lastOffsetOf (batch: Buffer): number {
  */
 async function buildOffsetMap (segments: readonly SegmentSource[], firstDirtyOffset: number,
   map: OffsetMap, progress: { bytesRead: number }, io: CleanerIo,
-  aborted: readonly AbortedRange[]): Promise<number> {
+  aborted: readonly AbortedTxn[]): Promise<number> {
   let mapEnd = firstDirtyOffset
   const txns = new CleanedTransactions(aborted)
   for (const segment of segments) {
@@ -332,7 +358,7 @@ export interface GroupCounters {
 async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSource[],
   keep: (offset: number, key: Buffer | null, tombstone: boolean) => boolean,
   task: CleanTask, counters: GroupCounters, io: CleanerIo,
-  txns: CleanedTransactions): Promise<void> {
+  txns: CleanedTransactions): Promise<Pick<CleanedGroup, 'abortedIndex' | 'removedMarkers'>> {
   const needed = new Set(task.producerBatchEnds)
   const file = await io.disk.open(cleanedPath, 'replace')
   let pending: Buffer[] = []
@@ -371,6 +397,9 @@ async function writeCleanedGroup (cleanedPath: string, group: readonly SegmentSo
   } finally {
     await file.close()
   }
+  const abortedIndex = txns.takeCleanedIndex()
+  await writeCleanedTxnIndex(io.disk, cleanedIndexPathOf(cleanedPath), abortedIndex)
+  return { abortedIndex, removedMarkers: txns.takeRemovedMarkers() }
 }
 
 /**
@@ -391,9 +420,13 @@ async function cleanBatch (batch: Buffer, retain: boolean,
       controlType ??= controlTypeOf(record.key)
       return true
     })
-    const removable = txns.endTransaction(producerId, lastOffset, controlType) &&
-      lastOffset < horizon
-    return retain || !removable ? batch : undefined
+    const fate = txns.endTransaction(producerId, lastOffset, controlType)
+    if (!retain && fate.removable && lastOffset < horizon) {
+      txns.removeMarker(producerId, lastOffset)
+      return undefined
+    }
+    txns.keepMarker(fate)
+    return batch
   }
   const transactional = isTransactionalBatch(attributes)
   const aborted = txns.isAborted(producerId, transactional, lastOffset)
@@ -452,23 +485,88 @@ export async function compactSegments (sources: readonly SegmentSource[], task: 
     if (latest !== undefined && offset < latest) return false
     return !(tombstone && offset < task.horizon)
   }
-  const groups: CleanedGroups['groups'] = []
+  const groups: CleanedGroup[] = []
   // One pass in offset order over every group: a transaction may span segments.
   const txns = new CleanedTransactions(task.abortedTransactions)
   for (const group of groupSegments(sources, mapEnd, task.segmentBytes)) {
     const cleanedPath = path.join(task.directory,
       `${segmentFileName((group[0] as SegmentSource).baseOffset, '.log')}.cleaned`)
+    const cleanedIndexPath = cleanedIndexPathOf(cleanedPath)
     try {
-      await writeCleanedGroup(cleanedPath, group, keep, task, counters, io, txns)
+      const transactions = await writeCleanedGroup(cleanedPath, group, keep, task, counters, io,
+        txns)
+      groups.push({ cleanedPath, cleanedIndexPath, count: group.length, ...transactions })
     } catch (error) {
       // Nothing refers to a `.cleaned` file: the old segments are intact.
-      await io.disk.remove(cleanedPath).catch(() => undefined)
-      for (const written of groups) await io.disk.remove(written.cleanedPath).catch(() => undefined)
+      for (const written of [...groups, { cleanedPath, cleanedIndexPath }]) {
+        await io.disk.remove(written.cleanedPath).catch(() => undefined)
+        await io.disk.remove(written.cleanedIndexPath).catch(() => undefined)
+      }
       throw error
     }
-    groups.push({ cleanedPath, count: group.length })
   }
   return { mapEnd, groups, counters }
+}
+
+async function removeCleanedFiles (disk: Disk, groups: readonly CleanedGroup[]):
+Promise<void> {
+  for (const group of groups) {
+    await disk.remove(group.cleanedPath).catch(() => undefined)
+    await disk.remove(group.cleanedIndexPath).catch(() => undefined)
+  }
+}
+
+/**
+ * Puts one cleaned group in place of `old` (step 4 of the module comment); on a failure before
+ * the segment's `.log.swap` exists, removes this group's files and those of the groups `after`
+ * it (the old segments stay).
+ */
+async function swapGroup (log: PartitionLog, old: readonly LogSegment[], group: CleanedGroup,
+  after: readonly CleanedGroup[], disk: Disk): Promise<void> {
+  const swapPath = group.cleanedPath.replace(/\.cleaned$/, '.swap')
+  const indexSwapPath = group.cleanedIndexPath.replace(/\.cleaned$/, '.swap')
+  try {
+    // The index first: from the moment `.log.swap` exists it wins, and its index with it.
+    await disk.rename(group.cleanedIndexPath, indexSwapPath)
+    await disk.rename(group.cleanedPath, swapPath)
+    await disk.syncDirectory(log.directory)
+  } catch (error) {
+    await disk.remove(indexSwapPath).catch(() => undefined)
+    await removeCleanedFiles(disk, [group, ...after])
+    throw error
+  }
+  await log.replaceSegments(old, swapPath, group.abortedIndex)
+}
+
+/**
+ * A producer snapshot taken inside a transaction whose marker (COMMIT or ABORT) the cleaning
+ * removes, at or before that marker, describes the transaction as open; a restart or a
+ * truncation that replayed from it would never see it end (the last stable offset would stay
+ * there for good). Such snapshots go before the swap can take effect (before `.log.swap`
+ * exists: a crash in between only costs a longer replay from an earlier snapshot). A snapshot
+ * showing the producer open at or before the removed marker is treated as taken inside its
+ * transaction: at worst one more snapshot goes, which only lengthens a replay. Kafka's
+ * UnifiedLog.replaceSegments goes further and deletes the snapshots of every replaced segment
+ * but the first; this broker keeps the others (a shorter replay) and drops only those.
+ */
+async function forgetStaleSnapshots (disk: Disk, directory: string,
+  removed: readonly RemovedMarker[]): Promise<void> {
+  if (removed.length === 0) return
+  const last = Math.max(...removed.map(marker => marker.offset))
+  for (const offset of await listSnapshots(disk, directory)) {
+    if (offset > last) break
+    const file = path.join(directory, segmentFileName(offset, '.snapshot'))
+    const bytes = await disk.readOptional(file)
+    const state = new ProducerState()
+    // An unreadable snapshot is skipped by the load as well.
+    if (bytes === undefined || !state.loadSnapshot(bytes)) continue
+    const open = new Set(state.activeProducers()
+      .filter(producer => producer.currentTxnStartOffset >= 0)
+      .map(producer => producer.producerId))
+    if (removed.some(marker => offset <= marker.offset && open.has(marker.producerId))) {
+      await disk.remove(file)
+    }
+  }
 }
 
 /**
@@ -493,7 +591,7 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
       nowMs: options.nowMs,
       state,
       producerBatchEnds: log.producerBatchEnds,
-      abortedTransactions: await log.abortedTransactions(log.logStartOffset,
+      abortedTransactions: await log.abortedTransactionEntries(log.logStartOffset,
         segments[segments.length - 1]?.nextOffset ?? log.logStartOffset),
     }
     const cleaned = options.runner !== undefined
@@ -504,17 +602,13 @@ export async function cleanLog (log: PartitionLog, state: CleanerState,
     for (const [i, group] of cleaned.groups.entries()) {
       const old = held.slice(next, next + group.count)
       next += group.count
-      const swapPath = group.cleanedPath.replace(/\.cleaned$/, '.swap')
       try {
-        await options.disk.rename(group.cleanedPath, swapPath)
-        await options.disk.syncDirectory(log.directory)
+        await forgetStaleSnapshots(options.disk, log.directory, group.removedMarkers)
       } catch (error) {
-        for (const rest of cleaned.groups.slice(i)) {
-          await options.disk.remove(rest.cleanedPath).catch(() => undefined)
-        }
+        await removeCleanedFiles(options.disk, cleaned.groups.slice(i))
         throw error
       }
-      await log.replaceSegments(old, swapPath)
+      await swapGroup(log, old, group, cleaned.groups.slice(i + 1), options.disk)
     }
     const { counters } = cleaned
     return {

@@ -76,11 +76,12 @@ async function deleteSegments (disk: Disk, directory: string,
   return bytes
 }
 
-const INDEX_FILE = /^(\d{20})\.(index|timeindex)$/
+const INDEX_FILE = /^(\d{20})\.(index|timeindex|txnindex)$/
 
 /**
- * Removes `.index` and `.timeindex` files whose `.log` is gone: a crash between the renames of
- * a segment deletion leaves them (Kafka's LogLoader deletes such orphaned index files too).
+ * Removes `.index`, `.timeindex` and `.txnindex` files whose `.log` is gone: a crash between
+ * the renames of a segment deletion or a cleaner swap leaves them (Kafka's LogLoader deletes
+ * such orphaned index files too).
  */
 async function removeOrphanIndexes (disk: Disk, directory: string,
   names: readonly string[]): Promise<void> {

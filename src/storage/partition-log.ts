@@ -65,7 +65,7 @@ import {
   findOffsetByTimestamp, readSegments, scanHeaders, truncationPoint, type TimestampAndOffset,
 } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
-import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
+import { appendTxnIndex, readTxnIndex, txnIndexFile, type AbortedTxn } from './txn-index.js'
 import { decodeRecordBatch } from '../records/batch.js'
 import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
 import { planRetention, type RetentionReason } from './retention.js'
@@ -494,6 +494,13 @@ export class PartitionLog implements FlushTarget {
    */
   async abortedTransactions (fromOffset: number, toOffset: number):
   Promise<{ producerId: number, firstOffset: number }[]> {
+    return (await this.abortedTransactionEntries(fromOffset, toOffset))
+      .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
+  }
+
+  /** The whole `.txnindex` entries overlapping [fromOffset, toOffset) (the log cleaner's). */
+  async abortedTransactionEntries (fromOffset: number, toOffset: number):
+  Promise<AbortedTxn[]> {
     let entries: AbortedTxn[] = this.#aborted
     if (fromOffset <= this.#abortedEvictedUpTo) {
       // Older than what memory keeps: every index from the segment holding `fromOffset` on
@@ -507,7 +514,27 @@ export class PartitionLog implements FlushTarget {
     }
     return entries
       .filter(txn => txn.lastOffset >= fromOffset && txn.firstOffset < toOffset)
-      .map(txn => ({ producerId: txn.producerId, firstOffset: txn.firstOffset }))
+      .map(({ producerId, firstOffset, lastOffset, lastStableOffset }) =>
+        ({ producerId, firstOffset, lastOffset, lastStableOffset }))
+  }
+
+  /**
+   * The cleaner replaced the segments based at `oldBases` by one at `newBase` whose
+   * `.txnindex` holds `kept` (the entries of the ABORT markers it kept): the entries of the
+   * markers it removed leave memory too. Called in the same synchronous step as the segment
+   * switch, so that a read_committed Fetch never pairs the cleaned data with an entry whose
+   * marker is gone (it would drop the producer's next, committed transaction).
+   */
+  #cleanedAbortedTransactions (oldBases: ReadonlySet<number>, newBase: number,
+    kept: readonly AbortedTxn[]): void {
+    const rest = this.#aborted.filter(entry => !oldBases.has(entry.segmentBase))
+    // Entries evicted from memory before stay on disk only (abortedTransactions reads them).
+    const cleaned = kept.filter(entry => entry.lastOffset > this.#abortedEvictedUpTo)
+      .map(entry => ({ ...entry, segmentBase: newBase }))
+    this.#aborted.splice(0, this.#aborted.length,
+      ...[...cleaned, ...rest].sort((a, b) => a.lastOffset - b.lastOffset))
+    for (const base of oldBases) this.#txnIndexCounts.delete(base)
+    if (kept.length > 0) this.#txnIndexCounts.set(newBase, kept.length)
   }
 
   /** Rebuilds producer state from the newest valid snapshot and a replay (log-loader.ts). */
@@ -1424,26 +1451,40 @@ export class PartitionLog implements FlushTarget {
 
   /**
    * Puts a cleaned copy in place of `old` (consecutive segments of this log), the last steps
-   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned`, fsynced it and renamed it
-   * to `swapPath` (`<base>.log.swap`); here the old files are renamed `.deleted`, the swap
-   * file becomes `<base>.log`, and the log switches to it in one synchronous step. A restart
+   * of Kafka's crash-safe swap: the caller wrote `<base>.log.cleaned` and its new index
+   * `<base>.txnindex.cleaned` (holding `abortedIndex`), fsynced them and renamed them `.swap`
+   * (`swapPath` is the segment's); here the old files are renamed `.deleted`, the swap files
+   * become `<base>.txnindex` and `<base>.log`, and the log switches to them (segments and
+   * aborted transactions) in one synchronous step. A restart
    * after a kill at any step ends with either the old segments or the new one (log-loader.ts,
    * recoverSwapFiles). Readers holding an old segment finish on it (LogSegment.retain).
    */
-  replaceSegments (old: readonly LogSegment[], swapPath: string): Promise<LogSegment> {
+  replaceSegments (old: readonly LogSegment[], swapPath: string,
+    abortedIndex: readonly AbortedTxn[]): Promise<LogSegment> {
     return this.#serialDeletion(async () => {
       const first = old[0]
       const last = old[old.length - 1]
       assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
+      const indexPath = txnIndexFile(this.directory, first.baseOffset)
       const start = this.#segments.indexOf(first)
       if (start < 0 || old.some((segment, i) => this.#segments[start + i] !== segment) ||
         start + old.length >= this.#segments.length) {
         // Retention or a truncation changed the log meanwhile: this cleaning is void.
+        await this.#disk.remove(`${indexPath}.swap`)
         await this.#disk.remove(swapPath)
         throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: the segments from ` +
           `${first.baseOffset} changed during cleaning`)
       }
-      for (const segment of old) await segment.renameForDeletion({ keepSnapshot: true })
+      // No index append may land in a file being replaced (markers of these segments).
+      await this.#txnIndexWrites
+      // The new index replaces the first old one in one rename, before the old files go: a
+      // read of the index files (aborted transactions older than memory keeps) finds every
+      // kept entry at any moment. A restart that finds `.log.swap` but no `.txnindex.swap`
+      // knows the index in place is the new one (swap-recovery.ts).
+      await this.#disk.rename(`${indexPath}.swap`, indexPath)
+      for (const [i, segment] of old.entries()) {
+        await segment.renameForDeletion({ keepSnapshot: true, keepTxnIndex: i === 0 })
+      }
       await this.#disk.rename(swapPath, first.logPath)
       await this.#disk.syncDirectory(this.directory)
       const cleaned = await LogSegment.open(this.#disk, this.directory, first.baseOffset,
@@ -1453,6 +1494,8 @@ export class PartitionLog implements FlushTarget {
       assert(cleaned.nextOffset === last.nextOffset, 'a cleaned group ends where it began')
       const current = this.#segments.indexOf(first)
       this.#segments.splice(current, old.length, cleaned)
+      this.#cleanedAbortedTransactions(new Set(old.map(segment => segment.baseOffset)),
+        first.baseOffset, abortedIndex)
       for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
       this.#inBackground(cleaned.writeIndexes(false))
       return cleaned

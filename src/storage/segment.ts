@@ -504,12 +504,14 @@ export class LogSegment {
    * readers holding the open handle keep reading; `delete` removes them later, and a start-up
    * removes any `.deleted` file left by a crash.
    */
-  async renameForDeletion (options: { keepSnapshot?: boolean } = {}): Promise<void> {
+  async renameForDeletion (options: { keepSnapshot?: boolean, keepTxnIndex?: boolean } = {}):
+  Promise<void> {
     // From now on the plain names may belong to a cleaned copy of this segment: nothing of this
-    // segment writes or removes them again (writeIndexes, delete).
-    this.#renamedSuffixes = options.keepSnapshot === true
-      ? SEGMENT_SUFFIXES.filter(suffix => suffix !== '.snapshot')
-      : SEGMENT_SUFFIXES
+    // segment writes or removes them again (writeIndexes, delete). `keepTxnIndex`: the cleaned
+    // copy's `.txnindex` already replaced this segment's (PartitionLog.replaceSegments).
+    this.#renamedSuffixes = SEGMENT_SUFFIXES.filter(suffix =>
+      !(suffix === '.snapshot' && options.keepSnapshot === true) &&
+      !(suffix === '.txnindex' && options.keepTxnIndex === true))
     // A segment replaced by its cleaned copy keeps the producer snapshot at its base: the
     // producer state it describes is still that of the log at that offset.
     for (const suffix of this.#renamedSuffixes) {

@@ -81,3 +81,24 @@ export async function appendTxnIndex (disk: Disk, directory: string, baseOffset:
     await handle.close()
   }
 }
+
+/**
+ * The cleaner's new index for a cleaned group, `<base>.txnindex.cleaned` (renamed `.swap`,
+ * then into place, with the segment: swap-recovery.ts), written whole and fsynced. It is
+ * written even when empty, so that a `.log.swap` always comes with its `.txnindex.swap`.
+ */
+export async function writeCleanedTxnIndex (disk: Disk, file: string,
+  entries: readonly AbortedTxn[]): Promise<void> {
+  const handle = await disk.open(file, 'replace')
+  try {
+    const bytes = encodeTxnIndex(entries)
+    let written = 0
+    while (written < bytes.length) {
+      const { bytesWritten } = await handle.writev([bytes.subarray(written)], written)
+      written += bytesWritten
+    }
+    await handle.datasync()
+  } finally {
+    await handle.close()
+  }
+}
