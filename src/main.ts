@@ -7,7 +7,7 @@
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
-import { Purgatory } from './broker/delayed-operations.js'
+import { partitionKey, Purgatory } from './broker/delayed-operations.js'
 import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
 import {
@@ -35,6 +35,9 @@ import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
+import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
+import { replicaLogOf, type ReplicaLog } from './replication/replica-log.js'
+import { ReplicaRoles } from './replication/replica-roles.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
 /**
@@ -120,6 +123,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     settingsCache.set(topic, { version: image.configVersion, settings })
     return settings
   }
+  const roles = member === undefined
+    ? undefined
+    : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
   const replicaManager = new ReplicaManager({
     nodeId: config.nodeId,
     logManager,
@@ -137,11 +143,14 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       mayLead: (topic: string, partition: number) => member.sessionAlive &&
         image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
       hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
+      roles,
     }),
   })
   // From here on the replica manager follows every metadata commit by itself; this first
-  // publication opens the logs of every partition in the replayed image.
+  // publication opens the logs of every partition in the replayed image (and, in a cluster,
+  // starts leading or following each of them).
   await controller.addPublisher(replicaManager)
+  roles?.start()
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: member?.clusterId ?? logManager.clusterId,
@@ -311,6 +320,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       groups.coordinator?.stop()
       transactions.coordinator?.stop()
       lagSampler.stop()
+      await roles?.close()
       await Promise.all([kafkaServer.close(SHUTDOWN_BUDGET_MS / 2),
         externalServer?.close(SHUTDOWN_BUDGET_MS / 2)])
       await http.close()
@@ -321,6 +331,50 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     return closing
   }
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
+
+/**
+ * A cluster broker's replication: follower fetchers to each leader's PLAINTEXT endpoint, and the
+ * leader/follower roles with their ISR changes sent to the controller (src/replication).
+ */
+function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const logOf = (topic: string, partition: number): ReplicaLog | undefined => {
+    const log = logManager.getLog(topic, partition)
+    return log === undefined ? undefined : replicaLogOf(log)
+  }
+  const fetchers = new ReplicaFetcherManager({
+    nodeId: config.nodeId,
+    clock: systemClock,
+    config: {
+      waitMaxMs: property('replica.fetch.wait.max.ms'),
+      maxBytes: property('replica.fetch.max.bytes'),
+      responseMaxBytes: property('replica.fetch.response.max.bytes'),
+      backoffMs: property('replica.fetch.backoff.ms'),
+    },
+    endpointOf: brokerId => {
+      const broker = image.brokers.get(brokerId)
+      return broker === undefined ? undefined : { host: broker.host, port: broker.port }
+    },
+    logOf,
+    topicIdOf: topic => {
+      const topicId = image.topic(topic)?.topicId
+      return topicId === undefined ? undefined : Buffer.from(topicId, 'base64url')
+    },
+    logger,
+  })
+  return new ReplicaRoles({
+    nodeId: config.nodeId,
+    clock: systemClock,
+    image,
+    replicaLagTimeMaxMs: property('replica.lag.time.max.ms'),
+    fetchers,
+    logOf,
+    alterPartition: change => controller.alterPartition(change),
+    notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
+    logger,
+  })
 }
 
 /** `tributary.etcd.endpoints` set: connects to the cluster's etcd; else a single node. */

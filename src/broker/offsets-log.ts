@@ -13,6 +13,8 @@ import type { Broker } from './broker.js'
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './internal-topics.js'
 
 const REPLAY_READ_BYTES = 4 * 1024 * 1024
+/** Kafka's offsets.commit.timeout.ms: how long a coordinator write waits for the ISR. */
+const COORDINATOR_APPEND_TIMEOUT_MS = 5_000
 
 /**
  * Creates an internal topic if this is a fresh cluster (Kafka creates `__consumer_offsets` and
@@ -63,8 +65,10 @@ export function offsetsLogFor (broker: Broker, partitionCount: number,
       const batch = await buildRecordBatch(records.map(record => ({
         key: record.key, value: record.value,
       })))
+      // Kafka's coordinators write with acks=all (bounded by offsets.commit.timeout.ms), so
+      // a committed offset or transaction state survives the loss of its leader.
       await broker.replicaManager.appendRecords(topic, partition, batch,
-        { internalTopicsAllowed: true })
+        { internalTopicsAllowed: true, acks: -1, timeoutMs: COORDINATOR_APPEND_TIMEOUT_MS })
     },
     async * replay (partition) {
       const log = broker.replicaManager.log(topic, partition)

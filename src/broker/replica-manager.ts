@@ -9,6 +9,13 @@
  * power loss could take back; the written end in the relaxed mode (Kafka's flush.messages /
  * flush.ms), never a reservation whose write may still fail. It never goes backwards.
  *
+ * In a cluster (src/replication) the replication layer's ReplicaRoles decides which partitions
+ * are led here and drives their high watermark: min over the ISR of each member's durable log
+ * end offset (replication/partition-state.ts, its one definition there). A single node keeps
+ * the log's own high watermark, which is the same value for an ISR of one (the durable end),
+ * at no extra cost. acks=all waits for the high watermark to pass the batch in the purgatory,
+ * keyed by partition, bounded by the request's timeout (Kafka's DelayedProduce).
+ *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
  */
 import type { Clock } from '../io/clock.js'
@@ -26,6 +33,9 @@ import type { LogManager } from '../storage/log-manager.js'
 import type { PartitionLog } from '../storage/partition-log.js'
 import type { LogConfig } from '../storage/log-config.js'
 import { assert } from '../util/assert.js'
+import type { ReplicaRoles } from '../replication/replica-roles.js'
+import { replicaLogOf } from '../replication/replica-log.js'
+import type { EpochEndOffset } from '../protocol/apis/fetch.js'
 import type { LatencySampler } from './latency-sampler.js'
 import { partitionKey, Purgatory } from './delayed-operations.js'
 import { isInternalTopic } from './internal-topics.js'
@@ -36,6 +46,8 @@ export interface TopicSettings {
   maxMessageBytes: number
   messageTimestampType: 'CreateTime' | 'LogAppendTime'
   messageTimestampDifferenceMaxMs: number
+  /** Replicas that must be in sync for acks=all (min.insync.replicas). */
+  minInsyncReplicas: number
 }
 
 /** A failure with the Kafka error name to put on the wire and a message for humans. */
@@ -71,6 +83,20 @@ export interface PartitionRead {
   abortedTransactions?: { producerId: number, firstOffset: number }[]
 }
 
+/** A leader's answer to a follower's fetch of one partition. */
+export interface FollowerRead extends PartitionRead {
+  /** KIP-320: the follower's log diverges; it truncates instead of getting records. */
+  divergingEpoch?: EpochEndOffset
+}
+
+/** What a follower's fetch says of one partition (FetchRequest fields). */
+export interface FollowerFetch {
+  replicaId: number
+  fetchOffset: number
+  currentLeaderEpoch: number
+  lastFetchedEpoch: number
+}
+
 /** A COMMIT or ABORT marker for one partition (WriteTxnMarkers' entry). */
 export interface TxnMarkerWrite {
   producerId: number
@@ -99,6 +125,8 @@ export interface ReplicaManagerOptions {
   mayLead?: (topic: string, partition: number) => boolean
   /** In a cluster: whether this broker holds a replica of the partition (absent: all). */
   hostsReplica?: (replicas: readonly number[]) => boolean
+  /** In a cluster: leader and follower roles, the ISR and the high watermark. */
+  roles?: ReplicaRoles
 }
 
 export class ReplicaManager implements MetadataPublisher {
@@ -121,11 +149,13 @@ export class ReplicaManager implements MetadataPublisher {
   Promise<void> {
     if (records === undefined) {
       await this.#reconcile('start-up')
+      await this.#options.roles?.apply(image)
       return
     }
     if (records.some(record => record.type === 'Topic' || record.type === 'Partition' ||
       record.type === 'RemoveTopic')) {
       await this.#reconcile('live')
+      await this.#options.roles?.apply(image)
     }
     for (const record of records) {
       if (record.type === 'Config' && record.resourceType === 'topic' &&
@@ -219,7 +249,11 @@ export class ReplicaManager implements MetadataPublisher {
   async appendRecords (topic: string, partition: number, batch: Buffer,
     options: { internalTopicsAllowed?: boolean,
       /** A transactional produce's coordinator check, re-run as offsets are assigned. */
-      verifyTransaction?: () => { kind: string, message: string } | undefined } = {}):
+      verifyTransaction?: () => { kind: string, message: string } | undefined
+      /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
+      acks?: number
+      /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
+      timeoutMs?: number } = {}):
     Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
@@ -228,8 +262,10 @@ export class ReplicaManager implements MetadataPublisher {
         `Cannot append to internal topic ${topic}`)
     }
     const log = this.#requireLog(topic, partition)
-    const trace = this.#options.latencySampler?.startProduce()
     const settings = this.#options.topicSettings(topic)
+    const ackAll = options.acks === -1 && this.#options.roles !== undefined
+    if (ackAll) this.#checkEnoughReplicas(topic, partition, settings.minInsyncReplicas)
+    const trace = this.#options.latencySampler?.startProduce()
     const nowMs = this.#options.clock.nowMs()
     let validated
     try {
@@ -276,13 +312,67 @@ export class ReplicaManager implements MetadataPublisher {
       sizeBytes: batch.length,
       duplicate: appended.duplicate,
     }
+    this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
     if (!appended.duplicate) {
       this.#options.onAppended?.(topic, partition, result,
         this.#options.clock.monotonicMs() - startedMs)
     }
+    // Wakes consumers (the HW moved on a single node) and followers' long polls (new data).
     const woken = this.#options.purgatory.notify(partitionKey(topic, partition))
     if (trace !== undefined) this.#options.latencySampler?.finishProduce(trace, woken)
+    if (ackAll) {
+      await this.#waitForIsr(topic, partition, appended.lastOffset, settings.minInsyncReplicas,
+        options.timeoutMs ?? ACK_ALL_TIMEOUT_DEFAULT_MS)
+    }
     return result
+  }
+
+  /** Kafka's Partition.appendRecordsToLeader: acks=all needs min.insync.replicas in the ISR. */
+  #checkEnoughReplicas (topic: string, partition: number, minInsyncReplicas: number): void {
+    const leader = this.#options.roles?.leaderState(topic, partition)
+    if (leader === undefined) {
+      throw new PartitionError('NOT_LEADER_OR_FOLLOWER',
+        `this broker is not the leader of ${topic}-${partition}`)
+    }
+    if (!leader.hasEnoughReplicas(minInsyncReplicas)) {
+      throw new PartitionError('NOT_ENOUGH_REPLICAS', `${topic}-${partition} has ` +
+        `${leader.isr.length} in-sync replicas [${leader.isr.join(',')}], fewer than ` +
+        `min.insync.replicas ${minInsyncReplicas}`)
+    }
+  }
+
+  /**
+   * Kafka's DelayedProduce: waits until the high watermark passes `lastOffset` (every ISR
+   * member has the batch, durably), in the purgatory keyed by the partition, which every HW
+   * move and role change wakes. NOT_ENOUGH_REPLICAS_AFTER_APPEND when the ISR shrank below
+   * min.insync.replicas meanwhile; NOT_LEADER_OR_FOLLOWER when leadership moved (the batch may
+   * or may not survive: an indefinite failure); REQUEST_TIMED_OUT past `timeoutMs`.
+   */
+  async #waitForIsr (topic: string, partition: number, lastOffset: number,
+    minInsyncReplicas: number, timeoutMs: number): Promise<void> {
+    const key = partitionKey(topic, partition)
+    const first = this.#options.roles?.leaderState(topic, partition)
+    const deadlineMs = this.#options.clock.monotonicMs() + Math.max(0, timeoutMs)
+    for (;;) {
+      const leader = this.#options.roles?.leaderState(topic, partition)
+      if (leader === undefined || leader !== first) {
+        throw new PartitionError('NOT_LEADER_OR_FOLLOWER', `leadership of ${topic}-${partition} ` +
+          'moved before the in-sync replicas had the batch; it may or may not be kept')
+      }
+      const status = leader.ackAllStatus(lastOffset, minInsyncReplicas)
+      if (status === 'done') return
+      if (status === 'not-enough-replicas-after-append') {
+        throw new PartitionError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', `${topic}-${partition}: ` +
+          `the batch is written but the ISR [${leader.isr.join(',')}] shrank below ` +
+          `min.insync.replicas ${minInsyncReplicas}`)
+      }
+      const remainingMs = deadlineMs - this.#options.clock.monotonicMs()
+      if (remainingMs <= 0) {
+        throw new PartitionError('REQUEST_TIMED_OUT', `${topic}-${partition}: the in-sync ` +
+          `replicas did not all have the batch within ${timeoutMs} ms; it may still be kept`)
+      }
+      await this.#options.purgatory.wait([key], remainingMs)
+    }
   }
 
   #leaderEpoch (topic: string, partition: number): number {
@@ -306,11 +396,82 @@ export class ReplicaManager implements MetadataPublisher {
         producerId: marker.producerId, producerEpoch: marker.producerEpoch, baseSequence: -1,
         isTransactional: true, abortMarker: !marker.commit,
       })
+      this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
       this.#options.purgatory.notify(partitionKey(topic, partition))
       return appended.baseOffset
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
     }
+  }
+
+  /**
+   * A follower's fetch of a partition led here (Kafka's Partition.fetchRecords for a replica):
+   * only from one of its replicas, only while this broker leads it with a live session, only
+   * in the leader epoch the follower names (older: FENCED_LEADER_EPOCH; newer:
+   * UNKNOWN_LEADER_EPOCH, this broker has not seen it yet). If the follower's last fetched
+   * epoch ends earlier here than its fetch offset, its log diverges: the answer is where
+   * (diverging_epoch, KIP-320) and no records. Otherwise its fetch offset is its durable log
+   * end offset: recorded, which may move the high watermark and the ISR; and it reads up to the
+   * log end offset, not the high watermark. Internal topics are replicated like any other.
+   */
+  async readForFollower (topic: string, partition: number, fetch: FollowerFetch,
+    maxBytes: number, minOneBatch: boolean): Promise<FollowerRead> {
+    const log = this.#requireLog(topic, partition)
+    const leader = this.#options.roles?.leaderState(topic, partition)
+    const name = `${topic}-${partition}`
+    if (leader === undefined || !leader.isReplica(fetch.replicaId)) {
+      throw new PartitionError('NOT_LEADER_OR_FOLLOWER', leader === undefined
+        ? `this broker is not the leader of ${name}`
+        : `broker ${fetch.replicaId} is not a replica of ${name}`)
+    }
+    if (fetch.currentLeaderEpoch >= 0 && fetch.currentLeaderEpoch !== leader.leaderEpoch) {
+      throw new PartitionError(fetch.currentLeaderEpoch < leader.leaderEpoch
+        ? 'FENCED_LEADER_EPOCH'
+        : 'UNKNOWN_LEADER_EPOCH', `${name}: the fetch names leader epoch ` +
+        `${fetch.currentLeaderEpoch}; this leader's is ${leader.leaderEpoch}`)
+    }
+    const replicaLog = replicaLogOf(log)
+    const outOfRange = (): PartitionError => new PartitionError('OFFSET_OUT_OF_RANGE',
+      `offset ${fetch.fetchOffset} is outside [${log.logStartOffset}, ${log.logEndOffset}] ` +
+      `of ${name}`)
+    if (fetch.fetchOffset < log.logStartOffset) throw outOfRange()
+    // Before the end check: a follower ahead of this log diverges (an old leader's tail).
+    const divergingEpoch = this.#divergence(replicaLog, fetch, name)
+    if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
+    if (divergingEpoch === undefined) {
+      this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
+        fetch.fetchOffset)
+    }
+    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset
+      ? { records: EMPTY }
+      : await log.read(fetch.fetchOffset, maxBytes, {
+        maxOffset: log.logEndOffset, minOneBatch,
+      }).catch((error: unknown) => { throw toPartitionError(error, name) })
+    return {
+      records: read.records,
+      highWatermark: this.highWatermark(log),
+      lastStableOffset: log.lastStableOffset,
+      logStartOffset: log.logStartOffset,
+      ...(divergingEpoch === undefined ? {} : { divergingEpoch }),
+    }
+  }
+
+  /**
+   * KIP-320 (Kafka's Partition.fetchRecords, validateLastFetchedEpoch): where the follower's
+   * log diverges from this one, or undefined when it does not.
+   */
+  #divergence (log: ReturnType<typeof replicaLogOf>, fetch: FollowerFetch,
+    name: string): EpochEndOffset | undefined {
+    if (fetch.lastFetchedEpoch < 0) return undefined
+    const end = log.endOffsetForEpoch(fetch.lastFetchedEpoch)
+    if (end.leaderEpoch < 0 || end.endOffset < 0) {
+      throw new PartitionError('OFFSET_OUT_OF_RANGE', `${name}: the end offset of the last ` +
+        `fetched epoch ${fetch.lastFetchedEpoch} is unknown here`)
+    }
+    if (end.leaderEpoch < fetch.lastFetchedEpoch || end.endOffset < fetch.fetchOffset) {
+      return { epoch: end.leaderEpoch, endOffset: end.endOffset }
+    }
+    return undefined
   }
 
   /**
@@ -365,6 +526,8 @@ export class ReplicaManager implements MetadataPublisher {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** acks=all's wait when the caller names none (Kafka's request.timeout.ms default). */
+const ACK_ALL_TIMEOUT_DEFAULT_MS = 30_000
 
 /** The last offset of the last whole batch of a read, or -1 when it holds none. */
 function lastOffsetOf (records: Buffer): number {

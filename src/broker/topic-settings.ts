@@ -58,6 +58,7 @@ export function topicSettingsFor (config: BrokerConfig,
       'LogAppendTime' ? 'LogAppendTime' : 'CreateTime',
     messageTimestampDifferenceMaxMs:
       numberOf(topicConfigValue(config, overrides, 'message.timestamp.difference.max.ms')),
+    minInsyncReplicas: numberOf(topicConfigValue(config, overrides, 'min.insync.replicas')),
   }
 }
 

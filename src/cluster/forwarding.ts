@@ -146,7 +146,8 @@ function parseAnswer (value: Buffer): ForwardedAnswer {
 }
 
 const KINDS = new Set(['createTopic', 'deleteTopic', 'createPartitions', 'alterConfigs',
-  'allocateProducerIdBlock'])
+  'allocateProducerIdBlock',
+  'alterPartition'])
 
 /** Checks the shape of a forwarded operation read from etcd (it is input like any other). */
 function parseOperation (value: Buffer): ControllerOperation | undefined {

@@ -28,7 +28,7 @@
  */
 import { newTopicId } from './topic-id.js'
 import { validateTopicName } from '../protocol/topic-name.js'
-import { MetadataImage, type TopicInfo } from '../metadata/image.js'
+import { MetadataImage, type PartitionInfo, type TopicInfo } from '../metadata/image.js'
 import {
   METADATA_RECORD_VERSION as VERSION, type MetadataRecord,
 } from '../metadata/records.js'
@@ -54,9 +54,22 @@ export type ControllerOperation =
   | { kind: 'alterConfigs', resourceType: 'topic' | 'broker', resourceName: string,
     changes: [string, string | null][] }
   | { kind: 'allocateProducerIdBlock' }
+  | { kind: 'alterPartition', change: AlterPartitionChange }
 
 export interface ControllerResult {
   block?: { first: number, end: number }
+}
+
+/** A leader's ISR change for one partition (Kafka's AlterPartition, KIP-497). */
+export interface AlterPartitionChange {
+  topic: string
+  partition: number
+  /** The broker asking: it must be the partition's leader in `leaderEpoch`. */
+  leaderId: number
+  leaderEpoch: number
+  /** The partition epoch the change is based on; any other is INVALID_UPDATE_VERSION. */
+  partitionEpoch: number
+  isr: number[]
 }
 
 /** Who runs operations in a cluster: this node when active, else the active one, forwarded. */
@@ -210,6 +223,7 @@ export class Controller {
           new Map(operation.changes))
         return {}
       case 'allocateProducerIdBlock': return { block: await this.allocateProducerIdBlock() }
+      case 'alterPartition': await this.alterPartition(operation.change); return {}
     }
   }
 
@@ -460,6 +474,73 @@ export class Controller {
       return { first, end }
     })
   }
+  /**
+   * A leader changes its partition's ISR (Kafka's AlterPartition, validated as KRaft's
+   * ReplicationControlManager.validateAlterPartitionData): the leader epoch must be the current
+   * one (older: FENCED_LEADER_EPOCH; newer: this controller is behind, NOT_CONTROLLER) and so
+   * must the partition epoch (INVALID_UPDATE_VERSION: a change the leader has not seen came
+   * first); the leader stays in the ISR (INVALID_REQUEST); every new member is a replica with a
+   * live registration (INELIGIBLE_REPLICA: never a fenced broker). The change is one Partition
+   * record with the partition epoch bumped; the leader applies it when the record arrives.
+   */
+  alterPartition (change: AlterPartitionChange): Promise<PartitionInfo> {
+    const forwarded = this.#forwarded({ kind: 'alterPartition', change })
+    if (forwarded !== undefined) {
+      return forwarded.then(() => this.#partitionInfo(change.topic, change.partition))
+    }
+    return this.#serialize(async () => {
+      const current = this.#partitionInfo(change.topic, change.partition)
+      const topicId = (this.image.topic(change.topic) as TopicInfo).topicId
+      this.#validateAlterPartition(change, current)
+      if (sameMembers(change.isr, current.isr)) return current
+      await this.#commit([{
+        type: 'Partition', version: VERSION, topicId, partitionId: change.partition,
+        replicas: current.replicas, isr: change.isr, leader: current.leader,
+        leaderEpoch: current.leaderEpoch, partitionEpoch: current.partitionEpoch + 1,
+      }])
+      return this.#partitionInfo(change.topic, change.partition)
+    })
+  }
+
+  #partitionInfo (topic: string, partition: number): PartitionInfo {
+    const info = this.image.topic(topic)?.partitions[partition]
+    if (info === undefined) {
+      throw new ControllerError('UNKNOWN_TOPIC_OR_PARTITION',
+        `partition ${topic}-${partition} does not exist`)
+    }
+    return info
+  }
+
+  #validateAlterPartition (change: AlterPartitionChange, current: PartitionInfo): void {
+    const name = `${change.topic}-${change.partition}`
+    if (change.leaderEpoch < current.leaderEpoch || change.leaderId !== current.leader) {
+      throw new ControllerError('FENCED_LEADER_EPOCH', `${name}: leader ${change.leaderId} ` +
+        `epoch ${change.leaderEpoch} is fenced; the leader is ${current.leader} in epoch ` +
+        `${current.leaderEpoch}`)
+    }
+    if (change.leaderEpoch > current.leaderEpoch) {
+      throw new ControllerError('NOT_CONTROLLER', `${name}: leader epoch ` +
+        `${change.leaderEpoch} is newer than this controller's ${current.leaderEpoch}`)
+    }
+    if (change.partitionEpoch !== current.partitionEpoch) {
+      throw new ControllerError('INVALID_UPDATE_VERSION', `${name}: partition epoch ` +
+        `${change.partitionEpoch} is not the current ${current.partitionEpoch}`)
+    }
+    if (!change.isr.includes(change.leaderId) || new Set(change.isr).size !== change.isr.length) {
+      throw new ControllerError('INVALID_REQUEST', `${name}: the new ISR ` +
+        `[${change.isr.join(',')}] must hold the leader once, and no replica twice`)
+    }
+    const ineligible = change.isr.filter(id => !current.isr.includes(id) &&
+      (!current.replicas.includes(id) || !this.image.brokers.has(id)))
+    if (ineligible.length > 0) {
+      throw new ControllerError('INELIGIBLE_REPLICA', `${name}: replicas ` +
+        `[${ineligible.join(',')}] cannot join the ISR (not a replica, or not live)`)
+    }
+  }
+}
+
+function sameMembers (a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every(id => b.includes(id))
 }
 
 /** A cluster broker as its registration (src/cluster) describes it. */

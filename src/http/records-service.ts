@@ -85,6 +85,9 @@ export interface ProduceFields {
   messages: string
 }
 
+/** How long an HTTP produce with acks=-1 waits for the in-sync replicas (Kafka's 30 s). */
+const HTTP_PRODUCE_TIMEOUT_MS = 30_000
+
 const NATIVE_FIELDS: ProduceFields = { topic: 'body.topic', messages: 'body.messages' }
 
 /** Produces in request order; returns where and with what timestamp each message went. */
@@ -118,7 +121,9 @@ export async function produceMessages (broker: Broker, topic: string,
         timestamp: (results[index] as ProduceResult).timestamp }
     })
     const batch = await buildRecordBatch(records)
-    const append = broker.replicaManager.appendRecords(topic, partition, batch)
+    // The same acks as Kafka Produce: -1 (the HTTP default) waits for the in-sync replicas.
+    const append = broker.replicaManager.appendRecords(topic, partition, batch,
+      { acks, timeoutMs: HTTP_PRODUCE_TIMEOUT_MS })
     if (acks === 0) {
       append.catch(() => undefined)
       return

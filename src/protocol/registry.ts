@@ -41,6 +41,7 @@ import { Fetch } from './apis/fetch.js'
 import { InitProducerId } from './apis/init-producer-id.js'
 import { ListOffsets } from './apis/list-offsets.js'
 import { Metadata } from './apis/metadata.js'
+import { OffsetForLeaderEpoch } from './apis/offset-for-leader-epoch.js'
 import { Produce } from './apis/produce.js'
 import { SaslAuthenticate } from './apis/sasl-authenticate.js'
 import { SaslHandshake } from './apis/sasl-handshake.js'
@@ -83,6 +84,7 @@ export const API_DEFINITIONS: readonly ApiDefinition<any, any>[] = Object.freeze
   DescribeProducers,
   DescribeTransactions,
   ListTransactions,
+  OffsetForLeaderEpoch,
 ])
 
 const BY_KEY = new Map<number, ApiDefinition<any, any>>()

@@ -227,6 +227,24 @@ export class LogCleaner {
     return this.#states.get(name) ?? { firstDirtyOffset: 0, marks: [] }
   }
 
+  /**
+   * The log `name` was cut back to `endOffset` (a follower truncating): what is appended there
+   * from now on is dirty, and no tombstone mark may vouch for it (Kafka's
+   * LogCleanerManager.maybeTruncateCheckpoint).
+   */
+  truncated (name: string, endOffset: number): void {
+    const state = this.#states.get(name)
+    if (state === undefined || state.firstDirtyOffset <= endOffset) return
+    this.#states.set(name, {
+      firstDirtyOffset: endOffset,
+      marks: state.marks.filter(mark => mark.offset <= endOffset),
+    })
+    void this.#writeCheckpoints().catch((error: unknown) => {
+      this.#options.logger.warn(`writing the cleaner checkpoints after truncating ${name} ` +
+        `failed: ${String(error)}`)
+    })
+  }
+
   isUncleanable (name: string): boolean {
     return this.#uncleanable.has(name)
   }

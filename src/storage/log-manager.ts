@@ -6,6 +6,7 @@
  *   <data-dir>/.kafka_cleanshutdown              present only after a clean shutdown
  *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable
  *   <data-dir>/log-start-offset-checkpoint       per partition: the log start offset
+ *   <data-dir>/replication-offset-checkpoint     per replicated partition: its high watermark
  *   <data-dir>/<topic>-<partition>/              one PartitionLog each
  *   <data-dir>/metadata/__cluster_metadata-0/    the controller's metadata log (not a topic)
  *
@@ -54,6 +55,13 @@ export { LogDirLockedError } from './errors.js'
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown'
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint'
 const LOG_START_FILE = 'log-start-offset-checkpoint'
+/**
+ * Kafka's replication-offset-checkpoint (ReplicaManager's high watermark checkpoint): the high
+ * watermark of every log in replicated mode, so that a restarted replica starts from it instead
+ * of from its log end. A log listed here opens replicated (PartitionLog OpenOptions
+ * highWatermark); single-node logs are never listed, and keep the durable end on restart.
+ */
+const REPLICATION_OFFSET_FILE = 'replication-offset-checkpoint'
 const META_FILE = 'meta.properties'
 /** Kafka's log.flush.offset.checkpoint.interval.ms default. */
 const CHECKPOINT_INTERVAL_MS = 60_000
@@ -204,6 +212,8 @@ export class LogManager {
       (await disk.readOptional(path.join(this.dataDir, RECOVERY_POINT_FILE)))?.toString() ?? '')
     const logStarts = parseCheckpoint(
       (await disk.readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
+    const highWatermarks = parseCheckpoint((await disk.readOptional(
+      path.join(this.dataDir, REPLICATION_OFFSET_FILE)))?.toString() ?? '')
     for (const name of await disk.listDirectories(this.dataDir)) {
       if (name.endsWith('-delete')) {
         await disk.remove(path.join(this.dataDir, name))
@@ -215,7 +225,7 @@ export class LogManager {
       const partition = Number(match[2])
       const key = checkpointKey(topic, partition)
       await this.#openLog(topic, partition, this.#configFor(topic), clean,
-        recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0)
+        recoveryPoints.get(key) ?? 0, logStarts.get(key) ?? 0, highWatermarks.get(key))
     }
     // A new directory (no meta.properties, no partitions) has no shutdown to speak of.
     const previous = fresh && this.#logs.size === 0 ? 'in a new data directory'
@@ -290,7 +300,8 @@ export class LogManager {
   }
 
   async #openLog (topic: string, partition: number, config: LogConfig, clean: boolean,
-    recoveryPoint: number, logStartOffset: number): Promise<PartitionLog> {
+    recoveryPoint: number, logStartOffset: number,
+    highWatermark?: number): Promise<PartitionLog> {
     const log = await PartitionLog.open({
       disk: this.#disk,
       directory: path.join(this.dataDir, `${topic}-${partition}`),
@@ -303,10 +314,12 @@ export class LogManager {
       cleanShutdown: clean,
       recoveryPoint,
       logStartOffset,
+      highWatermark,
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },
       onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
+      onTruncated: endOffset => { this.#cleaner.truncated(`${topic}-${partition}`, endOffset) },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
@@ -461,14 +474,18 @@ export class LogManager {
   async writeCheckpoints (): Promise<void> {
     const recovery: OffsetCheckpoint = new Map()
     const starts: OffsetCheckpoint = new Map()
+    const highWatermarks: OffsetCheckpoint = new Map()
     for (const [key, log] of this.#logs) {
       recovery.set(key, log.durableEndOffset)
       starts.set(key, log.logStartOffset)
+      if (log.replicated) highWatermarks.set(key, log.highWatermark)
     }
     await writeAtomic(this.#disk, path.join(this.dataDir, RECOVERY_POINT_FILE),
       formatCheckpoint(recovery))
     await writeAtomic(this.#disk, path.join(this.dataDir, LOG_START_FILE),
       formatCheckpoint(starts))
+    await writeAtomic(this.#disk, path.join(this.dataDir, REPLICATION_OFFSET_FILE),
+      formatCheckpoint(highWatermarks))
   }
 
   writeAtomic (name: string, contents: string | Buffer): Promise<void> {

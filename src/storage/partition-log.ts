@@ -15,6 +15,15 @@
  * consumer may have seen below it is never handed out again (only an explicit `truncateTo`,
  * for replication, may lower it).
  *
+ * Replication: in replicated mode (`setReplicated(true)`, or a log listed in the
+ * replication-offset-checkpoint) the log stops raising the high watermark itself; the
+ * replication layer raises it with `advanceHighWatermark`, never past `acknowledgedEndOffset`,
+ * and a failed write cuts back to the acknowledged end (≥ the high watermark). A follower
+ * appends the leader's batches unchanged with `appendAsFollower`; `truncateTo` and
+ * `truncateFullyAndStartAt` are the only ways down. The leader epoch cache
+ * (leader-epoch-cache.ts, persisted in `leader-epoch-checkpoint`) follows every append,
+ * truncation and log start move.
+ *
  * Invariants: logStartOffset ≤ logEndOffset; durableEndOffset ≤ writtenEndOffset ≤
  * logEndOffset; highWatermark ≤ writtenEndOffset; segments are sorted by base offset and each
  * starts at the previous one's next offset; reads see only written bytes (never a
@@ -29,22 +38,31 @@
  * If even that truncation fails, each later append retries it and fails with
  * KAFKA_STORAGE_ERROR until it succeeds; reads of what was acknowledged go on meanwhile.
  */
+import path from 'node:path'
 import type { Clock } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import {
-  ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  LOG_OVERHEAD_BYTES, TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, isControlBatch, stampBatch,
+  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET,
+  CURRENT_MAGIC, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD_BYTES, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET,
+  TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, batchCrcMatches, isControlBatch, readInt64,
+  stampBatch,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import type { BatchTrace } from './batch-trace.js'
+import { writeAtomic } from './checkpoint.js'
 import { StorageError } from './errors.js'
 import { NO_BARRIER, type Flusher, type FlushTarget, type RoundBarrier } from './flusher.js'
+import {
+  LEADER_EPOCH_CHECKPOINT_FILE, LeaderEpochCache, formatEpochCheckpoint, parseEpochCheckpoint,
+  type EpochEndOffset, type EpochEntry,
+} from './leader-epoch-cache.js'
 import { segmentIndexIntervalBytes, type LogConfig } from './log-config.js'
 import {
   deleteSnapshots, loadProducerState, loadSegments, writeSnapshot,
 } from './log-loader.js'
 import {
-  findOffsetByTimestamp, readSegments, truncationPoint, type TimestampAndOffset,
+  findOffsetByTimestamp, readSegments, scanHeaders, truncationPoint, type TimestampAndOffset,
 } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
 import { appendTxnIndex, readTxnIndex, type AbortedTxn } from './txn-index.js'
@@ -146,6 +164,35 @@ export interface OpenOptions {
   onLogStartOffsetChange?: () => void
   /** Called when a deleted segment's files are removed (metrics). */
   onSegmentReclaimed?: (reclaim: SegmentReclaim) => void
+  /**
+   * The high watermark in the data directory's replication-offset-checkpoint: present only for
+   * a log that was replicated when the checkpoint was written. The log then opens replicated,
+   * with this high watermark (clamped to the log), as Kafka's UnifiedLog loads its own.
+   */
+  highWatermark?: number
+  /** Called when the log was cut back to `endOffset` (truncateTo, truncateFullyAndStartAt). */
+  onTruncated?: (endOffset: number) => void
+}
+
+/** What `appendAsFollower` appended: the first and last offsets of its batches. */
+export interface FollowerAppendResult {
+  firstOffset: number
+  lastOffset: number
+}
+
+/** One whole, checked batch of a follower append, with the header fields the log tracks. */
+interface FollowerBatch {
+  buffer: Buffer
+  baseOffset: number
+  lastOffset: number
+  leaderEpoch: number
+  attributes: number
+  producerId: number
+  producerEpoch: number
+  baseSequence: number
+  maxTimestamp: number
+  recordsCount: number
+  abortMarker: boolean
 }
 
 export class PartitionLog implements FlushTarget {
@@ -187,8 +234,18 @@ export class PartitionLog implements FlushTarget {
   #closed = false
   readonly #onLogStartOffsetChange: (() => void) | undefined
   readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
+  readonly #onTruncated: ((endOffset: number) => void) | undefined
   /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
   #deletions: Promise<unknown> = Promise.resolve()
+  /** Leader epochs and their start offsets, persisted in `leader-epoch-checkpoint`. */
+  readonly #epochs = new LeaderEpochCache()
+  /**
+   * Replicated: the replication layer owns the high watermark (`advanceHighWatermark`); the
+   * log no longer raises it as its own writes are acknowledged.
+   */
+  #replicated = false
+  /** The follower append in progress: they run one at a time (a follower fetches in order). */
+  #followerAppend: Promise<unknown> = Promise.resolve()
 
   private constructor (options: OpenOptions) {
     this.topic = options.topic
@@ -201,6 +258,7 @@ export class PartitionLog implements FlushTarget {
     this.#logger = options.logger
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
     this.#onSegmentReclaimed = options.onSegmentReclaimed
+    this.#onTruncated = options.onTruncated
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -258,11 +316,18 @@ export class PartitionLog implements FlushTarget {
     const first = this.#segments[0] as LogSegment
     this.#logStartOffset = Math.min(Math.max(options.logStartOffset, first.baseOffset),
       this.#logEndOffset)
+    if (options.highWatermark !== undefined) {
+      // Kafka's UnifiedLog.updateHighWatermark on load: clamped to [log start, log end].
+      this.#replicated = true
+      this.#highWatermark = Math.min(Math.max(options.highWatermark, this.#logStartOffset),
+        this.#logEndOffset)
+    }
     await this.#active.datasync()
     // A snapshot past the log end describes batches a crash took back (Kafka's
     // ProducerStateManager.truncateAndReload deletes them the same way).
     await deleteSnapshots(this.#disk, this.directory, offset => offset > this.#logEndOffset)
     await this.#loadProducerState()
+    await this.#loadEpochCache()
     if (loaded.recoveredCount > 0 || loaded.truncatedBytes > 0) {
       // WARN only when an operator should look: bytes were cut, or indexes written by a clean
       // shutdown did not hold up. Scanning after an unclean shutdown is routine (Kafka logs
@@ -275,12 +340,108 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
+  get #epochCheckpointPath (): string {
+    return path.join(this.directory, LEADER_EPOCH_CHECKPOINT_FILE)
+  }
+
+  /**
+   * Loads `leader-epoch-checkpoint` and makes it agree with the log. Entries past the log end
+   * (a truncation whose checkpoint write a crash lost) go. If the last batch carries a newer
+   * epoch than the last entry (a crash between a data write and its checkpoint write), the
+   * missing entries are rebuilt by scanning batch headers from the last entry's start; a file
+   * that is missing or corrupt, or any other disagreement, rebuilds the cache from every batch
+   * header (headers only: records are never decoded). Kafka's LogLoader likewise rebuilds the
+   * cache from the log when its checkpoint cannot be trusted.
+   */
+  async #loadEpochCache (): Promise<void> {
+    const text = (await this.#disk.readOptional(this.#epochCheckpointPath))?.toString('utf8')
+    const stored = text === undefined ? undefined : parseEpochCheckpoint(text)
+    for (const entry of stored ?? []) this.#epochs.assign(entry.epoch, entry.startOffset)
+    this.#epochs.truncateFromEnd(this.#logEndOffset)
+    const lastEpoch = await this.#lastBatchEpoch()
+    const latest = this.#epochs.latestEntry
+    let rebuildFrom: number | undefined
+    if (stored === undefined) {
+      rebuildFrom = this.#logStartOffset
+    } else if (lastEpoch !== undefined && lastEpoch >= 0 && lastEpoch !== latest?.epoch) {
+      rebuildFrom = latest !== undefined && lastEpoch > latest.epoch
+        ? latest.startOffset
+        : this.#logStartOffset
+    }
+    if (rebuildFrom !== undefined) {
+      if (rebuildFrom === this.#logStartOffset) this.#epochs.clear()
+      await scanHeaders(this.#segments, rebuildFrom, header => {
+        this.#epochs.assign(header.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET),
+          readInt64(header, 0))
+      }, this.#logger)
+    }
+    this.#epochs.truncateFromStart(this.#logStartOffset)
+    // A new log (no file, no batches) writes its file with its first epoch.
+    const changed = stored === undefined
+      ? this.#epochs.size > 0
+      : !sameEntries(stored, this.#epochs.entries)
+    if (changed) {
+      this.#logger.info(`${this.name}: rebuilt the leader epoch cache from the log ` +
+        `(${this.#epochs.size} entries)`)
+      await this.#writeEpochCheckpoint()
+    }
+  }
+
+  /** The partition leader epoch of the log's last batch, or undefined for an empty log. */
+  async #lastBatchEpoch (): Promise<number | undefined> {
+    if (this.#logEndOffset <= this.#logStartOffset) return undefined
+    let epoch: number | undefined
+    await scanHeaders(this.#segments, this.#logEndOffset - 1, header => {
+      epoch = header.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET)
+    }, this.#logger)
+    return epoch
+  }
+
+  /**
+   * Writes the cache's entries as they are now to `leader-epoch-checkpoint`, atomically;
+   * writes of the file are serialized in call order (writeAtomic), so the newest lands last.
+   */
+  #writeEpochCheckpoint (): Promise<void> {
+    return writeAtomic(this.#disk, this.#epochCheckpointPath,
+      formatEpochCheckpoint(this.#epochs.entries))
+  }
+
+  /**
+   * The checkpoint write after a change the log does not wait for: a failure is logged, and the
+   * next load rebuilds what the file lacks from the batches (see #loadEpochCache).
+   */
+  #epochCheckpointWritten (): Promise<void> {
+    return this.#writeEpochCheckpoint().catch((error: unknown) => {
+      this.#logger.warn(`${this.name}: writing ${LEADER_EPOCH_CHECKPOINT_FILE} failed ` +
+        `(${String(error)}); the next load rebuilds it from the log`)
+    })
+  }
+
+  /** The newest leader epoch in this log, or -1 when it has none. */
+  get latestEpoch (): number {
+    return this.#epochs.latestEpoch
+  }
+
+  /** The leader epoch entries, oldest first (tests and tools). */
+  get epochEntries (): EpochEntry[] {
+    return this.#epochs.entries
+  }
+
+  /**
+   * Where `epoch` ends in this log (OffsetForLeaderEpoch, KIP-101/KIP-279; Kafka's
+   * LeaderEpochFileCache.endOffsetFor): the latest epoch ends at the log end; see
+   * LeaderEpochCache.endOffsetFor for the rest.
+   */
+  endOffsetForEpoch (epoch: number): EpochEndOffset {
+    return this.#epochs.endOffsetFor(epoch, this.#logEndOffset)
+  }
+
   /**
    * Transactions on this partition (KIP-98): a transactional batch opens its producer's
    * transaction, a marker (control batch) closes it and reports the aborted range.
    */
   #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
-    baseOffset: number, options: AppendOptions): void {
+    baseOffset: number, options: Pick<AppendOptions, 'maxTimestamp' | 'abortMarker'>): void {
     if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
     if (!isControlBatch(attributes)) {
       this.#producers.beginTransaction(producerId, baseOffset)
@@ -452,6 +613,184 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
+   * Appends batches exactly as the leader stored them (Kafka's UnifiedLog.appendAsFollower):
+   * offsets, leader epochs and bytes are kept. `records` is a fetch response's records: whole
+   * batches, and a trailing partial batch that is ignored (as Kafka's record iteration does).
+   * Every batch is checked first (framing, magic 2, CRC-32C, offsets increasing), and the first
+   * must start at or after the log end (after it only where the leader's log has a gap left by
+   * compaction, which Kafka's follower accepts too); a violation throws StorageError
+   * (CORRUPT_MESSAGE, OFFSET_OUT_OF_RANGE) before anything is written. Producer state and
+   * transactions are updated without sequence checks (Kafka's AppendOrigin.REPLICATION), the
+   * leader epoch cache takes each batch's epoch. Goes through the same reservation, flusher and
+   * group commit as `append`; resolves once the batches are durable per the flush policy
+   * (fsynced, by default). Undefined when `records` holds no whole batch. Follower appends of a
+   * log run one at a time.
+   */
+  async appendAsFollower (records: Buffer): Promise<FollowerAppendResult | undefined> {
+    const batches = await this.#checkFollowerBatches(records)
+    if (batches.length === 0) return undefined
+    const run = this.#followerAppend.catch(() => undefined)
+      .then(() => this.#appendFollowerBatches(batches))
+    this.#followerAppend = run
+    return run
+  }
+
+  /** Splits and checks a follower's records; see appendAsFollower. */
+  async #checkFollowerBatches (records: Buffer): Promise<FollowerBatch[]> {
+    const batches: FollowerBatch[] = []
+    let position = 0
+    let previousLast = -1
+    while (position + LOG_OVERHEAD_BYTES <= records.length) {
+      const size = records.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES
+      const where = `${this.name}: the follower batch at byte ${position}`
+      if (size < BATCH_HEADER_BYTES) {
+        throw new StorageError('CORRUPT_MESSAGE', `${where} has a length of ${size} bytes`)
+      }
+      if (position + size > records.length) break
+      const buffer = records.subarray(position, position + size)
+      if (buffer.readInt8(MAGIC_OFFSET) !== CURRENT_MAGIC) {
+        throw new StorageError('CORRUPT_MESSAGE',
+          `${where} has magic ${buffer.readInt8(MAGIC_OFFSET)}, not ${CURRENT_MAGIC}`)
+      }
+      if (!batchCrcMatches(buffer, 0, size)) {
+        throw new StorageError('CORRUPT_MESSAGE', `${where} fails its CRC-32C check`)
+      }
+      const batch = await this.#followerBatch(buffer, where)
+      if (batch.baseOffset <= previousLast) {
+        throw new StorageError('CORRUPT_MESSAGE', `${where} starts at offset ` +
+          `${batch.baseOffset}, not after the previous batch's last offset ${previousLast}`)
+      }
+      previousLast = batch.lastOffset
+      batches.push(batch)
+      position += size
+    }
+    return batches
+  }
+
+  async #followerBatch (buffer: Buffer, where: string): Promise<FollowerBatch> {
+    const baseOffset = readInt64(buffer, 0)
+    const lastOffsetDelta = buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
+    const attributes = buffer.readInt16BE(ATTRIBUTES_OFFSET)
+    const producerId = readInt64(buffer, PRODUCER_ID_OFFSET)
+    const maxTimestamp = readInt64(buffer, MAX_TIMESTAMP_OFFSET)
+    if (!Number.isSafeInteger(baseOffset) || baseOffset < 0 || lastOffsetDelta < 0 ||
+      !Number.isSafeInteger(baseOffset + lastOffsetDelta) || Number.isNaN(producerId) ||
+      Number.isNaN(maxTimestamp)) {
+      throw new StorageError('CORRUPT_MESSAGE', `${where} has base offset ${baseOffset}, ` +
+        `last offset delta ${lastOffsetDelta}, producer id ${producerId}`)
+    }
+    let abortMarker = false
+    if (isControlBatch(attributes) && producerId >= 0) {
+      try {
+        const decoded = await decodeRecordBatch(buffer)
+        abortMarker = controlTypeOf(decoded.records[0]?.key ?? null) === CONTROL_TYPE_ABORT
+      } catch (error) {
+        throw new StorageError('CORRUPT_MESSAGE',
+          `${where} is a control batch that does not decode: ${(error as Error).message}`)
+      }
+    }
+    return {
+      buffer, baseOffset, lastOffset: baseOffset + lastOffsetDelta,
+      leaderEpoch: buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), attributes, producerId,
+      producerEpoch: buffer.readInt16BE(PRODUCER_EPOCH_OFFSET),
+      baseSequence: buffer.readInt32BE(BASE_SEQUENCE_OFFSET), maxTimestamp,
+      recordsCount: buffer.readInt32BE(RECORDS_COUNT_OFFSET), abortMarker,
+    }
+  }
+
+  async #appendFollowerBatches (batches: FollowerBatch[]): Promise<FollowerAppendResult> {
+    let bytes = 0
+    for (const batch of batches) bytes += batch.buffer.length
+    const admission = this.#flusher.admit(bytes)
+    if (admission !== undefined) await admission
+    const waits: Promise<void>[] = []
+    let queuedBytes = 0
+    try {
+      let next = 0
+      while (next < batches.length) {
+        const step = await this.#reserveFollower(batches, next)
+        for (const batch of batches.slice(next, step.next)) queuedBytes += batch.buffer.length
+        waits.push(step.durable)
+        next = step.next
+      }
+    } catch (error) {
+      this.#flusher.release(bytes - queuedBytes)
+      // What was queued before the failure stays (valid batches at the right offsets).
+      await Promise.allSettled(waits)
+      throw error
+    }
+    await Promise.all(waits)
+    if (batches.some(batch => batch.abortMarker)) await this.#txnIndexWrites
+    const first = batches[0] as FollowerBatch
+    const last = batches[batches.length - 1] as FollowerBatch
+    return { firstOffset: first.baseOffset, lastOffset: last.lastOffset }
+  }
+
+  /**
+   * Queues batches[from..] in one synchronous step, up to the first that needs a roll (the
+   * next step rolls first); returns the index after the last queued and the wait for them.
+   */
+  async #reserveFollower (batches: FollowerBatch[], from: number):
+  Promise<{ next: number, durable: Promise<void> }> {
+    while (this.#rolling !== undefined || this.#recovering !== undefined) {
+      await (this.#rolling ?? this.#recovering)?.catch(() => undefined)
+    }
+    if (this.#closed) throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name} is closed`)
+    if (this.#pendingTruncation !== undefined) {
+      await this.#retryTruncation(this.#pendingTruncation)
+      return this.#reserveFollower(batches, from)
+    }
+    const first = batches[from] as FollowerBatch
+    if (first.baseOffset < this.#logEndOffset) {
+      throw new StorageError('OFFSET_OUT_OF_RANGE', `${this.name}: a follower append at ` +
+        `offset ${first.baseOffset} is below the log end offset ${this.#logEndOffset}`)
+    }
+    if (this.#needsRoll(first.buffer.length, first.lastOffset)) {
+      this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
+      await this.#rolling
+      return this.#reserveFollower(batches, from)
+    }
+    let next = from
+    let epochWrite: Promise<void> | undefined
+    while (next < batches.length) {
+      const batch = batches[next] as FollowerBatch
+      if (next > from && this.#needsRoll(batch.buffer.length, batch.lastOffset)) break
+      if (this.#queueFollowerBatch(batch)) epochWrite = this.#epochCheckpointWritten()
+      next++
+    }
+    this.#flusher.markDirty(this)
+    const written = this.#waitFor(this.#logEndOffset)
+    return {
+      next,
+      durable: epochWrite === undefined
+        ? written
+        : Promise.all([written, epochWrite]).then(() => undefined),
+    }
+  }
+
+  /** Reserves and queues one follower batch; true if it changed the leader epoch cache. */
+  #queueFollowerBatch (batch: FollowerBatch): boolean {
+    // Offsets only grow: the caller checked the first batch against the log end, and each
+    // later one starts after the one before.
+    assert(batch.baseOffset >= this.#logEndOffset, 'follower batches start at the log end')
+    const segment = this.#active
+    const position = segment.reserve(batch.buffer.length, batch.baseOffset, batch.lastOffset,
+      batch.maxTimestamp)
+    this.#logEndOffset = batch.lastOffset + 1
+    if (batch.producerId >= 0 && !isControlBatch(batch.attributes)) {
+      this.#producers.update(batch.producerId, batch.producerEpoch, batch.baseSequence,
+        batch.lastOffset - batch.baseOffset, batch.baseOffset, batch.maxTimestamp)
+    }
+    this.#trackTransaction(batch.attributes, batch.producerId, batch.producerEpoch,
+      batch.baseOffset, { maxTimestamp: batch.maxTimestamp, abortMarker: batch.abortMarker })
+    this.#pending.push({
+      segment, position, buffer: batch.buffer, nextOffset: batch.lastOffset + 1,
+      records: batch.recordsCount, trace: undefined,
+    })
+    return this.#epochs.assign(batch.leaderEpoch, batch.baseOffset)
+  }
+
+  /**
    * Checks producer state, rolls if needed, assigns offsets, queues the write and, in the same
    * synchronous step, its wait: a failed round that drops the queued write between the two
    * would otherwise leave a waiter for offsets that no longer exist.
@@ -493,7 +832,7 @@ export class PartitionLog implements FlushTarget {
       const stale = this.#producers.checkMarker(producerId, producerEpoch)
       if (stale !== undefined) throw new StorageError('INVALID_PRODUCER_EPOCH', stale)
     }
-    if (this.#needsRoll(batch.length, lastOffsetDelta)) {
+    if (this.#needsRoll(batch.length, this.#logEndOffset + lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
       return this.#reserve(batch, options)
@@ -501,6 +840,10 @@ export class PartitionLog implements FlushTarget {
     const baseOffset = this.#logEndOffset
     const lastOffset = baseOffset + lastOffsetDelta
     stampBatch(batch, 0, baseOffset, options.leaderEpoch)
+    // A new leader epoch starts at its first batch; the append waits for the checkpoint too.
+    const epochWrite = this.#epochs.assign(options.leaderEpoch, baseOffset)
+      ? this.#epochCheckpointWritten()
+      : undefined
     const segment = this.#active
     const position = segment.reserve(batch.length, baseOffset, lastOffset, options.maxTimestamp)
     this.#logEndOffset = lastOffset + 1
@@ -524,18 +867,24 @@ export class PartitionLog implements FlushTarget {
         baseOffset, lastOffset, duplicate: false,
         logAppendTimeMs: logAppendTime ? options.maxTimestamp : -1,
       },
-      durable: this.#waitFor(lastOffset + 1),
+      durable: epochWrite === undefined
+        ? this.#waitFor(lastOffset + 1)
+        : Promise.all([this.#waitFor(lastOffset + 1), epochWrite]).then(() => undefined),
     }
   }
 
-  /** Kafka's LogSegment.shouldRoll: size, age, a full index, or a relative-offset overflow. */
-  #needsRoll (batchBytes: number, lastOffsetDelta: number): boolean {
+  /**
+   * Kafka's LogSegment.shouldRoll: size, age, a full index, or a relative-offset overflow, for
+   * a batch of `batchBytes` ending at `lastOffset`. An empty segment takes any batch, so a
+   * follower's batch larger than segment.bytes gets a segment of its own.
+   */
+  #needsRoll (batchBytes: number, lastOffset: number): boolean {
     const active = this.#active
     if (active.size === 0) return false
     return active.size + batchBytes > this.#config.segmentBytes ||
       this.#clock.nowMs() - active.createdMs > this.#config.segmentMs ||
       active.indexFull(this.#config.segmentIndexBytes) ||
-      this.#logEndOffset + lastOffsetDelta - active.baseOffset > RELATIVE_OFFSET_MAX
+      lastOffset - active.baseOffset > RELATIVE_OFFSET_MAX
   }
 
   async #roll (): Promise<void> {
@@ -572,14 +921,50 @@ export class PartitionLog implements FlushTarget {
 
   /** Resolves once the durable (or, relaxed, written) end passes `offset`. */
   #waitFor (offset: number): Promise<void> {
-    if (offset <= this.#acknowledgedEndOffset) return Promise.resolve()
+    if (offset <= this.acknowledgedEndOffset) return Promise.resolve()
     return new Promise((resolve, reject) => {
       this.#waiters.push({ offset, resolve, reject })
     })
   }
 
-  get #acknowledgedEndOffset (): number {
+  /**
+   * The end of what the flush policy acknowledges: the durable end (fsync-before-ack) or the
+   * written end (relaxed). What this replica may report to a leader, or count for itself.
+   */
+  get acknowledgedEndOffset (): number {
     return this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
+  }
+
+  /** Whether the replication layer owns the high watermark (`setReplicated`). */
+  get replicated (): boolean {
+    return this.#replicated
+  }
+
+  /**
+   * Replicated: the log stops raising its own high watermark as writes are acknowledged; the
+   * replication layer raises it with `advanceHighWatermark`. Back to single node: the high
+   * watermark rises to the acknowledged end at once, as it would have.
+   */
+  setReplicated (replicated: boolean): void {
+    if (this.#replicated === replicated) return
+    this.#replicated = replicated
+    if (!replicated) this.advanceHighWatermark(this.acknowledgedEndOffset)
+  }
+
+  /**
+   * Raises the high watermark to min(offset, acknowledgedEndOffset), never lowers it (Kafka's
+   * UnifiedLog.maybeIncrementHighWatermark); wakes the `onAppend` listeners when it moved.
+   * Returns whether it moved.
+   */
+  advanceHighWatermark (offset: number): boolean {
+    const target = Math.min(offset, this.acknowledgedEndOffset)
+    if (!(target > this.#highWatermark)) return false
+    this.#highWatermark = target
+    // The acknowledged end counts only written bytes.
+    assert(this.#highWatermark <= this.#writtenEndOffset,
+      'the high watermark covers only written bytes')
+    for (const listener of this.#listeners) listener()
+    return true
   }
 
   /**
@@ -681,10 +1066,11 @@ export class PartitionLog implements FlushTarget {
   }
 
   #acknowledge (): void {
-    const acknowledged = this.#acknowledgedEndOffset
+    const acknowledged = this.acknowledgedEndOffset
     // By max: the acknowledged end sits below the high watermark only if the flush policy
     // changed from relaxed to fsync-before-ack, and then the bytes below it stay written.
-    this.#highWatermark = Math.max(this.#highWatermark, acknowledged)
+    // Replicated, the replication layer raises it (advanceHighWatermark).
+    if (!this.#replicated) this.#highWatermark = Math.max(this.#highWatermark, acknowledged)
     // Acknowledged bytes are written bytes, and a cut never goes below the high watermark.
     assert(this.#highWatermark <= this.#writtenEndOffset,
       'the high watermark covers only written bytes')
@@ -712,7 +1098,11 @@ export class PartitionLog implements FlushTarget {
     // Waiters at or below the acknowledged end were resolved as it rose (#acknowledge); the
     // rest are rejected, even one below a high watermark left by a flush-policy change (its
     // batch stays; an idempotent retry is answered as a duplicate).
-    const keep = this.#highWatermark
+    // Replicated, what was acknowledged may already count on the leader (or was reported to
+    // it): the cut goes back to the acknowledged end, which is at or above the high watermark.
+    const keep = this.#replicated
+      ? Math.max(this.#highWatermark, this.acknowledgedEndOffset)
+      : this.#highWatermark
     if (this.#writtenEndOffset > keep) {
       // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
       this.#unflushedMessages = 0
@@ -775,8 +1165,68 @@ export class PartitionLog implements FlushTarget {
     // write cuts to it exactly.
     this.#highWatermark = Math.min(this.#highWatermark, this.#logEndOffset)
     this.#logStartOffset = Math.min(this.#logStartOffset, this.#logEndOffset)
+    // Awaited, so that the file drops the truncated epochs before any later append adds new
+    // ones; a failed write is rebuilt from the log at the next load.
+    if (this.#epochs.truncateFromEnd(this.#logEndOffset)) await this.#epochCheckpointWritten()
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
+    this.#onTruncated?.(this.#logEndOffset)
+  }
+
+  /**
+   * Deletes every segment (with its indexes, transaction index and snapshot) and restarts the
+   * log empty at `offset`: log start = log end = high watermark = `offset`, no producer state,
+   * no leader epochs (Kafka's UnifiedLog.truncateFullyAndStartAt, for a follower whose fetch
+   * offset is below the leader's log start). Durable (directory fsync) before it resolves. The
+   * old segments are renamed `.deleted` first and removed after file.delete.delay.ms and their
+   * last reader, as retention does; a crash leaves only files the next start removes.
+   */
+  truncateFullyAndStartAt (offset: number): Promise<void> {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      return Promise.reject(new StorageError('OFFSET_OUT_OF_RANGE',
+        `${this.name}: cannot restart the log at offset ${offset}`))
+    }
+    return this.#serialDeletion(async () => {
+      while (this.#recovering !== undefined) await this.#recovering
+      if (this.#pending.length > 0) await this.#waitFor(this.#logEndOffset).catch(() => undefined)
+      await this.roundIdle()
+      const restart = this.#restartAt(offset)
+      this.#recovering = restart.catch(() => undefined)
+        .finally(() => { this.#recovering = undefined })
+      try {
+        await restart
+      } catch (error) {
+        throw this.#storageError(`restarting the log at ${offset}`, error)
+      }
+    })
+  }
+
+  async #restartAt (offset: number): Promise<void> {
+    const old = this.#segments
+    for (const segment of old) await segment.renameForDeletion()
+    await deleteSnapshots(this.#disk, this.directory, () => true)
+    const fresh = await LogSegment.open(this.#disk, this.directory, offset,
+      segmentIndexIntervalBytes(this.#config), this.#clock.nowMs())
+    await fresh.recover(false)
+    await this.#disk.syncDirectory(this.directory)
+    this.#segments = [fresh]
+    for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
+    this.#logStartOffset = offset
+    this.#logEndOffset = offset
+    this.#writtenEndOffset = offset
+    this.#durableEndOffset = offset
+    // The one place besides truncation that lowers the high watermark: nothing is left below.
+    this.#highWatermark = offset
+    this.#unflushedMessages = 0
+    this.#unflushedBytes = 0
+    this.#producers.clear()
+    this.#aborted.length = 0
+    this.#txnIndexCounts.clear()
+    this.#abortedEvictedUpTo = -1
+    this.#epochs.clear()
+    await this.#writeEpochCheckpoint()
+    this.#onLogStartOffsetChange?.()
+    this.#onTruncated?.(offset)
   }
 
   /**
@@ -856,6 +1306,10 @@ export class PartitionLog implements FlushTarget {
   #raiseLogStartOffset (offset: number): void {
     if (offset <= this.#logStartOffset) return
     this.#logStartOffset = Math.min(offset, this.#logEndOffset)
+    // Kafka's truncateFromStartAsyncFlush: a stale file is corrected at the next load.
+    if (this.#epochs.truncateFromStart(this.#logStartOffset)) {
+      this.#inBackground(this.#epochCheckpointWritten())
+    }
     this.#onLogStartOffsetChange?.()
   }
 
@@ -1037,4 +1491,10 @@ export class PartitionLog implements FlushTarget {
     for (const segment of this.#segments) await segment.close().catch(() => undefined)
     for (const segment of this.#deletedSegments) await segment.close().catch(() => undefined)
   }
+}
+
+function sameEntries (stored: readonly EpochEntry[] | undefined,
+  entries: readonly EpochEntry[]): boolean {
+  return stored !== undefined && stored.length === entries.length && stored.every((entry, i) =>
+    entry.epoch === entries[i]?.epoch && entry.startOffset === entries[i]?.startOffset)
 }

@@ -57,6 +57,7 @@ describe('API registry', () => {
       DescribeProducers: [0, 0, 0],
       DescribeTransactions: [0, 0, 0],
       ListTransactions: [0, 2, 0],
+      OffsetForLeaderEpoch: [0, 4, 4],
     })
     for (const api of API_DEFINITIONS) assert.ok(schemaOf(api) !== undefined, api.name)
   })

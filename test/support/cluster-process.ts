@@ -28,8 +28,8 @@ export interface TestCluster {
   stop: () => Promise<void>
 }
 
-export async function startCluster (size: number, sessionTimeoutMs = 3_000):
-Promise<TestCluster> {
+export async function startCluster (size: number, sessionTimeoutMs = 3_000,
+  env: Record<string, string> = {}): Promise<TestCluster> {
   const etcd = await startEtcd()
   const brokers = new Map<number, BrokerProcess>()
   const dataDirs = new Map<number, string>()
@@ -44,6 +44,7 @@ Promise<TestCluster> {
       env: {
         TRIBUTARY_BROKER_SESSION_TIMEOUT_MS: String(sessionTimeoutMs),
         TRIBUTARY_OFFSETS_TOPIC_NUM_PARTITIONS: '3',
+        ...env,
         ...options.env,
       },
     })

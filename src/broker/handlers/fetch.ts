@@ -15,12 +15,17 @@
  * (no sessions are kept: fetch-sessions.ts); v13+ topic ids are resolved first
  * (fetch-topic-ids.ts). isolation_level 1 (read_committed, KIP-98) reads up to the last stable
  * offset and lists the aborted transactions in range, so the client drops their records.
+ *
+ * A fetch with a replica id (replica_id up to v14, replica_state from v15) is a follower's
+ * (ReplicaManager.readForFollower): it reads up to the log end offset, its fetch offset counts
+ * as its log end offset for the ISR and the high watermark, and a diverging log gets
+ * diverging_epoch instead of records (KIP-320).
  */
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { partitionKey } from '../delayed-operations.js'
-import { PartitionError } from '../replica-manager.js'
+import { PartitionError, type FollowerRead } from '../replica-manager.js'
 import { fetchSessionError, NO_FETCH_SESSION } from '../fetch-sessions.js'
 import { markStaleTopics, resolveFetchTopics } from '../fetch-topic-ids.js'
 
@@ -51,9 +56,10 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
     const maxBytes = Math.min(Math.max(request.maxBytes, 0), broker.settings.fetchMaxBytes)
     const keys = topics.flatMap(topic =>
       topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
+    const replicaId = replicaIdOf(request, context.version)
     for (;;) {
       const { responses, bytes, failed } = await readAll(broker, topics, maxBytes,
-        request.isolationLevel === READ_COMMITTED)
+        request.isolationLevel === READ_COMMITTED, replicaId)
       const stale = markStaleTopics(broker.image, responses, context.version)
       const remainingMs = deadlineMs - broker.clock.monotonicMs()
       if (bytes >= request.minBytes || failed || stale || unknown.length > 0 ||
@@ -86,8 +92,19 @@ function withoutDuplicates (topics: readonly TopicRequest[]): TopicRequest[] {
   return unique
 }
 
+/**
+ * The fetching replica's broker id, or -1 for a consumer: replica_id up to v14, the tagged
+ * replica_state from v15 (KIP-903).
+ */
+function replicaIdOf (request: FetchRequest, version: number): number {
+  const replicaId = version >= 15 ? request.replicaState?.replicaId ?? -1 : request.replicaId
+  // -1 is a consumer; Kafka's other negatives (-2 debug, -3 future log) read as a consumer here.
+  return replicaId >= 0 ? replicaId : -1
+}
+
 async function readAll (broker: Broker, topics: readonly TopicRequest[], maxBytes: number,
-  readCommitted: boolean): Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
+  readCommitted: boolean, replicaId: number):
+  Promise<{ responses: TopicResponse[], bytes: number, failed: boolean }> {
   let bytes = 0
   let failed = false
   const responses: TopicResponse[] = []
@@ -100,8 +117,20 @@ async function readAll (broker: Broker, topics: readonly TopicRequest[], maxByte
       const budget = Math.min(Math.max(partition.partitionMaxBytes, 0), maxBytes - bytes)
       if (budget <= 0 && bytes > 0) continue
       try {
-        const read = await broker.replicaManager.readPartition(topic.topic, partition.partition,
-          partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted)
+        const read = replicaId >= 0
+          ? await broker.replicaManager.readForFollower(topic.topic, partition.partition, {
+            replicaId, fetchOffset: partition.fetchOffset,
+            currentLeaderEpoch: partition.currentLeaderEpoch,
+            lastFetchedEpoch: partition.lastFetchedEpoch,
+          }, Math.max(budget, 0), bytes === 0)
+          : await broker.replicaManager.readPartition(topic.topic, partition.partition,
+            partition.fetchOffset, Math.max(budget, 0), bytes === 0, readCommitted)
+        const divergingEpoch = (read as FollowerRead).divergingEpoch
+        if (divergingEpoch !== undefined) {
+          response.divergingEpoch = divergingEpoch
+          // A follower that must truncate answers at once rather than long-polling.
+          failed = true
+        }
         response.highWatermark = read.highWatermark
         if (read.abortedTransactions !== undefined) {
           response.abortedTransactions = read.abortedTransactions
@@ -113,11 +142,23 @@ async function readAll (broker: Broker, topics: readonly TopicRequest[], maxByte
       } catch (error) {
         if (!(error instanceof PartitionError)) throw error
         response.errorCode = errorCodeOf(error.errorName)
+        if (replicaId >= 0) describeForFollower(broker, topic.topic, response)
         failed = true
       }
     }
   }
   return { responses, bytes, failed }
+}
+
+/**
+ * A follower that got OFFSET_OUT_OF_RANGE (or another error) learns this log's start and high
+ * watermark, so it can start over at the leader's log start (Kafka's follower asks ListOffsets).
+ */
+function describeForFollower (broker: Broker, topic: string, response: PartitionResponse): void {
+  const log = broker.replicaManager.log(topic, response.partitionIndex)
+  if (log === undefined) return
+  response.logStartOffset = log.logStartOffset
+  response.highWatermark = log.highWatermark
 }
 
 function emptyResponse (partitionIndex: number): PartitionResponse {

@@ -3,10 +3,13 @@
  * same path HTTP produce takes.
  *
  * acks: 0 means no response at all (docs/protocol.md, acks=0); a failure then closes the
- * connection, as Kafka does, since the client cannot otherwise learn of it. 1 and -1 answer
- * once the batch is durable (fsync before ack; on one node the ISR is this node). `timeout_ms`
- * bounds the wait: past it the partition answers REQUEST_TIMED_OUT, and the batch may still
- * have been written (an indefinite failure, which idempotent producers resolve by retrying).
+ * connection, as Kafka does, since the client cannot otherwise learn of it. 1 answers once the
+ * batch is durable on this leader (fsync before ack); -1 (all) once the high watermark passed
+ * it, i.e. every ISR member has it durably, with NOT_ENOUGH_REPLICAS when the ISR is below
+ * min.insync.replicas before the append and NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank
+ * below it after (on one node the ISR is this node, so -1 is 1). `timeout_ms` bounds the wait:
+ * past it the partition answers REQUEST_TIMED_OUT, and the batch may still have been written
+ * (an indefinite failure, which idempotent producers resolve by retrying).
  * Internal topics answer INVALID_TOPIC_EXCEPTION (checked in ReplicaManager.appendRecords, the
  * path HTTP produce shares).
  *
@@ -83,7 +86,8 @@ export const produceHandler: HandlerEntry<ProduceRequest, ProduceResponse> = {
               : { kind: refused.errorName, message: refused.message }
           }
         pending.push(appendPartition(broker, name, partitionData.index,
-          partitionData.records, request.timeoutMs, response, verifyTransaction))
+          partitionData.records, { acks, timeoutMs: request.timeoutMs }, response,
+          verifyTransaction))
       }
     }
     await Promise.all(pending)
@@ -160,7 +164,8 @@ function fail (response: PartitionResponse, errorName: string, message: string):
 }
 
 async function appendPartition (broker: Broker, topic: string, partition: number,
-  records: Buffer | null, timeoutMs: number, response: PartitionResponse,
+  records: Buffer | null, { acks, timeoutMs }: { acks: number, timeoutMs: number },
+  response: PartitionResponse,
   verifyTransaction?: () => { kind: string, message: string } | undefined): Promise<void> {
   if (records === null || records.length === 0) {
     fail(response, 'INVALID_RECORD', 'produce request carries no record batch')
@@ -168,7 +173,8 @@ async function appendPartition (broker: Broker, topic: string, partition: number
   }
   try {
     const result = await withTimeout(broker,
-      broker.replicaManager.appendRecords(topic, partition, records, { verifyTransaction }),
+      broker.replicaManager.appendRecords(topic, partition, records,
+        { verifyTransaction, acks, timeoutMs }),
       timeoutMs)
     if (result === undefined) {
       fail(response, 'REQUEST_TIMED_OUT',

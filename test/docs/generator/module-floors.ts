@@ -31,9 +31,10 @@ export const FLOORS: readonly Floor[] = [
       'registry' },
   { floor: 2, modules: ['storage', 'metadata', 'client'],
     role: 'partition logs on disk; the metadata image; the lean Kafka client' },
-  { floor: 3, modules: ['controller', 'cluster'],
+  { floor: 3, modules: ['controller', 'cluster', 'replication'],
     role: 'validates admin operations and writes them to the metadata log; a cluster on etcd ' +
-      '(sessions, election, the etcd metadata log, forwarding)' },
+      '(sessions, election, the etcd metadata log, forwarding); replication (ISR, high ' +
+      'watermark, follower fetchers)' },
   { floor: 4, modules: ['group', 'txn'],
     role: 'the consumer-group coordinator and its offsets store; the transaction coordinator' },
   { floor: 5, modules: ['broker'],

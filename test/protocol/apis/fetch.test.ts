@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { Fetch, type FetchRequest, type FetchResponse } from
-  '../../../src/protocol/apis/fetch.js'
+import {
+  Fetch, NO_CURRENT_LEADER, NO_DIVERGING_EPOCH, NO_REPLICA_STATE, type FetchRequest,
+  type FetchResponse,
+} from '../../../src/protocol/apis/fetch.js'
 import { Writer } from '../../../src/protocol/writer.js'
 import { buildRecordBatchSync } from '../../../src/records/builder.js'
 import { kafkajsDecodeResponse, kafkajsRecordBatch, kafkajsRequestBody } from
@@ -17,6 +19,8 @@ const TOPIC_ID = Buffer.from('00112233445566778899aabbccddeeff', 'hex')
 function request (version: number): FetchRequest {
   return {
     replicaId: version <= 14 ? 5 : -1,
+    // KIP-903: from v15 the replica id travels in the tagged replica_state.
+    replicaState: version >= 15 ? { replicaId: 5, replicaEpoch: 7 } : NO_REPLICA_STATE,
     maxWaitMs: 500,
     minBytes: 1,
     maxBytes: 52428800,
@@ -60,6 +64,8 @@ function response (version: number, records: Buffer): FetchResponse {
         abortedTransactions: [{ producerId: 7, firstOffset: 3 }],
         preferredReadReplica: -1,
         records,
+        divergingEpoch: NO_DIVERGING_EPOCH,
+        currentLeader: NO_CURRENT_LEADER,
       }, {
         partitionIndex: 1,
         errorCode: 1,
@@ -69,6 +75,9 @@ function response (version: number, records: Buffer): FetchResponse {
         abortedTransactions: null,
         preferredReadReplica: -1,
         records: Buffer.alloc(0),
+        // KIP-320: a follower whose log diverges gets where to truncate instead of records.
+        divergingEpoch: version >= 12 ? { epoch: 3, endOffset: 17 } : NO_DIVERGING_EPOCH,
+        currentLeader: version >= 12 ? { leaderId: 2, leaderEpoch: 4 } : NO_CURRENT_LEADER,
       }],
     }],
   }
@@ -102,9 +111,17 @@ describe('Fetch codec (versions 4-18)', () => {
         assert.deepEqual(decoded.responses[0]?.partitions[0]?.records, Buffer.alloc(0))
       }
     }
-    const classic = encode(Fetch, 'response', 11, response(11, Buffer.alloc(0)))
+    const untagged = (version: number): FetchResponse => {
+      const message = response(version, Buffer.alloc(0))
+      for (const partition of message.responses[0]?.partitions ?? []) {
+        partition.divergingEpoch = NO_DIVERGING_EPOCH
+        partition.currentLeader = NO_CURRENT_LEADER
+      }
+      return message
+    }
+    const classic = encode(Fetch, 'response', 11, untagged(11))
     assert.equal(classic.subarray(classic.length - 4).toString('hex'), '00000000')
-    const flexible = encode(Fetch, 'response', 12, response(12, Buffer.alloc(0)))
+    const flexible = encode(Fetch, 'response', 12, untagged(12))
     // compact bytes of length 0 (uvarint 1), then partition, topic and top-level tag buffers.
     assert.equal(flexible.subarray(flexible.length - 4).toString('hex'), '01000000')
   })

@@ -1,0 +1,406 @@
+/**
+ * Follower fetchers (Kafka's ReplicaFetcherManager / ReplicaFetcherThread): one fetch loop per
+ * source broker, for every partition this broker follows from that leader (Kafka's
+ * num.replica.fetchers = 1), over one lean-client connection to the leader's PLAINTEXT
+ * endpoint.
+ *
+ * A round: one Fetch (the newest version both sides serve; replica_id / replica_state = this
+ * node) of every partition not backing off, each from its log end offset with its last fetched
+ * epoch (KIP-320) and the leader epoch it follows (current_leader_epoch, so a stale leader or
+ * follower is fenced). Then, per partition:
+ * - records: `appendAsFollower`, which resolves once they are durable, so the next fetch, the
+ *   only thing that reports an offset to the leader, reports durable offsets only (the
+ *   replication issue's power-loss rule); then the follower's high watermark becomes
+ *   min(leader's HW, local acknowledged end);
+ * - diverging_epoch: truncate to where the logs diverge (KIP-320, Kafka's
+ *   AbstractFetcherThread.truncateOnFetchResponse), then fetch again;
+ * - OFFSET_OUT_OF_RANGE below the leader's log start: start the log over there
+ *   (truncateFullyAndStartAt); otherwise truncate to the leader's high watermark;
+ * - any other error (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH: the
+ *   leader or this broker has not seen the newest metadata yet): the partition backs off for
+ *   `replica.fetch.backoff.ms`, or until the metadata assigns it again.
+ * A connection failure backs the whole loop off, doubling up to REPLICA_FETCH_BACKOFF_MAX_MS.
+ *
+ * Role changes: `assign` and `remove` are called by the replica manager as metadata arrives;
+ * `remove` waits for the partition's response being applied, if any, so a partition that
+ * becomes leader never sees a follower append after it took over. Every wait is bounded (the
+ * fetch's max_wait_ms plus a request timeout; the backoffs), and `close` stops every loop.
+ */
+import type { Clock, TimerHandle } from '../io/clock.js'
+import { KafkaConnection } from '../client/connection.js'
+import {
+  Fetch, NO_DIVERGING_EPOCH, type FetchRequest, type FetchResponse,
+} from '../protocol/apis/fetch.js'
+import { ERROR, errorNameOf } from '../protocol/errors.js'
+import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
+import type { ReplicaLog } from './replica-log.js'
+
+/** Longest pause of a source fetcher after repeated connection failures. */
+export const REPLICA_FETCH_BACKOFF_MAX_MS = 10_000
+/** Beyond max_wait_ms, how long a follower fetch may take (Kafka's replica.socket.timeout.ms). */
+const REPLICA_SOCKET_TIMEOUT_MS = 30_000
+/** The lean client caps Fetch at v12 for consumers (names); replicas use topic ids too. */
+const FETCH_VERSION_MIN_WITH_REPLICA_STATE = 15
+
+export interface ReplicaFetcherConfig {
+  waitMaxMs: number
+  maxBytes: number
+  responseMaxBytes: number
+  backoffMs: number
+}
+
+export interface ReplicaFetcherOptions {
+  nodeId: number
+  clock: Clock
+  config: ReplicaFetcherConfig
+  /** The leader's PLAINTEXT endpoint, from the metadata image. */
+  endpointOf (brokerId: number): { host: string, port: number } | undefined
+  /** The local log of a partition this broker hosts. */
+  logOf (topic: string, partition: number): ReplicaLog | undefined
+  /** The topic's id (16 bytes), for Fetch v13+. */
+  topicIdOf (topic: string): Buffer | undefined
+  /** After a follower's log or high watermark moved (metrics, waiters). */
+  onProgress?: (topic: string, partition: number) => void
+  logger: { info (message: string): void, warn (message: string): void }
+  connect?: (host: string, port: number) => Promise<KafkaConnection>
+}
+
+interface FollowedPartition {
+  topic: string
+  partition: number
+  leaderEpoch: number
+  /** Monotonic time before which this partition is not fetched (after an error). */
+  delayedUntilMs: number
+}
+
+function keyOf (topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`
+}
+
+/** Every source fetcher of this broker, by leader id. */
+export class ReplicaFetcherManager {
+  readonly #options: ReplicaFetcherOptions
+  readonly #fetchers = new Map<number, SourceFetcher>()
+  /** partition key → the leader it is fetched from. */
+  readonly #sourceOf = new Map<string, number>()
+
+  constructor (options: ReplicaFetcherOptions) {
+    this.#options = options
+  }
+
+  /** Follows `leaderId` for this partition in `leaderEpoch` (moving it from another leader). */
+  async assign (topic: string, partition: number, leaderId: number,
+    leaderEpoch: number): Promise<void> {
+    const key = keyOf(topic, partition)
+    const current = this.#sourceOf.get(key)
+    if (current !== undefined && current !== leaderId) await this.remove(topic, partition)
+    let fetcher = this.#fetchers.get(leaderId)
+    if (fetcher === undefined) {
+      fetcher = new SourceFetcher(leaderId, this.#options)
+      this.#fetchers.set(leaderId, fetcher)
+      fetcher.start()
+    }
+    fetcher.add({ topic, partition, leaderEpoch, delayedUntilMs: 0 })
+    this.#sourceOf.set(key, leaderId)
+  }
+
+  /** Stops following the partition; resolves once no response of it is being applied. */
+  async remove (topic: string, partition: number): Promise<void> {
+    const key = keyOf(topic, partition)
+    const leaderId = this.#sourceOf.get(key)
+    if (leaderId === undefined) return
+    this.#sourceOf.delete(key)
+    const fetcher = this.#fetchers.get(leaderId)
+    if (fetcher === undefined) return
+    await fetcher.remove(key)
+    if (fetcher.size === 0) {
+      this.#fetchers.delete(leaderId)
+      await fetcher.close()
+    }
+  }
+
+  /** The leader a partition is fetched from, if it is followed. */
+  sourceOf (topic: string, partition: number): number | undefined {
+    return this.#sourceOf.get(keyOf(topic, partition))
+  }
+
+  async close (): Promise<void> {
+    const fetchers = [...this.#fetchers.values()]
+    this.#fetchers.clear()
+    this.#sourceOf.clear()
+    await Promise.all(fetchers.map(fetcher => fetcher.close()))
+  }
+}
+
+/** One fetch loop to one leader. */
+class SourceFetcher {
+  readonly #leaderId: number
+  readonly #options: ReplicaFetcherOptions
+  readonly #partitions = new Map<string, FollowedPartition>()
+  #connection: KafkaConnection | undefined
+  #stopped = false
+  #loop: Promise<void> | undefined
+  /** The response being applied to the logs, if any (remove waits for it). */
+  #applying: Promise<void> | undefined
+  #wake: (() => void) | undefined
+  #failures = 0
+
+  constructor (leaderId: number, options: ReplicaFetcherOptions) {
+    this.#leaderId = leaderId
+    this.#options = options
+  }
+
+  get size (): number {
+    return this.#partitions.size
+  }
+
+  start (): void {
+    this.#loop = this.#run()
+  }
+
+  add (partition: FollowedPartition): void {
+    this.#partitions.set(keyOf(partition.topic, partition.partition), partition)
+    this.#wake?.()
+  }
+
+  async remove (key: string): Promise<void> {
+    this.#partitions.delete(key)
+    await this.#applying
+  }
+
+  async close (): Promise<void> {
+    this.#stopped = true
+    this.#wake?.()
+    this.#connection?.close()
+    await this.#loop
+  }
+
+  async #run (): Promise<void> {
+    while (!this.#stopped) {
+      try {
+        const due = this.#duePartitions()
+        if (due.length === 0) {
+          await this.#sleep(this.#nextDueInMs())
+          continue
+        }
+        const connection = await this.#connect()
+        const { request, version } = this.#request(connection, due)
+        const response = await connection.send(Fetch, request, {
+          version, timeoutMs: this.#options.config.waitMaxMs + REPLICA_SOCKET_TIMEOUT_MS,
+        })
+        this.#failures = 0
+        this.#applying = this.#apply(response, version)
+        await this.#applying
+      } catch (error) {
+        if (this.#stopped) break
+        this.#connection?.close()
+        this.#connection = undefined
+        this.#failures++
+        const backoffMs = Math.min(REPLICA_FETCH_BACKOFF_MAX_MS,
+          this.#options.config.backoffMs * 2 ** Math.min(this.#failures - 1, 10))
+        this.#options.logger.warn(`replica fetcher to broker ${this.#leaderId}: ` +
+          `${(error as Error).message}; retrying in ${backoffMs} ms`)
+        await this.#sleep(backoffMs)
+      } finally {
+        this.#applying = undefined
+      }
+    }
+    this.#connection?.close()
+  }
+
+  #duePartitions (): FollowedPartition[] {
+    const nowMs = this.#options.clock.monotonicMs()
+    return [...this.#partitions.values()].filter(partition => partition.delayedUntilMs <= nowMs)
+  }
+
+  #nextDueInMs (): number {
+    const nowMs = this.#options.clock.monotonicMs()
+    let next = this.#options.config.backoffMs
+    for (const partition of this.#partitions.values()) {
+      next = Math.min(next, Math.max(0, partition.delayedUntilMs - nowMs))
+    }
+    return Math.max(1, next)
+  }
+
+  /** Waits `delayMs`, or less when a partition is added or the fetcher closes. */
+  #sleep (delayMs: number): Promise<void> {
+    return new Promise(resolve => {
+      let timer: TimerHandle | undefined
+      const done = (): void => {
+        timer?.cancel()
+        this.#wake = undefined
+        resolve()
+      }
+      this.#wake = done
+      timer = this.#options.clock.setTimer(delayMs, done)
+    })
+  }
+
+  async #connect (): Promise<KafkaConnection> {
+    if (this.#connection !== undefined && !this.#connection.closed) return this.#connection
+    const endpoint = this.#options.endpointOf(this.#leaderId)
+    if (endpoint === undefined) {
+      throw new Error(`broker ${this.#leaderId} has no registered endpoint`)
+    }
+    const connect = this.#options.connect ?? ((host: string, port: number) =>
+      KafkaConnection.connect(host, port, { clientId: `replica-${this.#options.nodeId}`,
+        requestTimeoutMs: REPLICA_SOCKET_TIMEOUT_MS, inflightMax: 1 }))
+    this.#connection = await connect(endpoint.host, endpoint.port)
+    return this.#connection
+  }
+
+  #request (connection: KafkaConnection, due: FollowedPartition[]):
+  { request: FetchRequest, version: number } {
+    const served = connection.brokerVersions(Fetch.key)
+    if (served === undefined) throw new Error(`broker ${this.#leaderId} does not serve Fetch`)
+    const version = Math.min(served.max, Fetch.maxVersion)
+    const config = this.#options.config
+    const byTopic = new Map<string, FetchRequest['topics'][number]>()
+    for (const followed of due) {
+      const log = this.#options.logOf(followed.topic, followed.partition)
+      if (log === undefined) continue
+      let topic = byTopic.get(followed.topic)
+      if (topic === undefined) {
+        topic = { topic: followed.topic, topicId: this.#options.topicIdOf(followed.topic) ??
+          Buffer.alloc(16), partitions: [] }
+        byTopic.set(followed.topic, topic)
+      }
+      // appendAsFollower resolved only once durable, so the log end offset is durable here.
+      topic.partitions.push({
+        partition: followed.partition, currentLeaderEpoch: followed.leaderEpoch,
+        fetchOffset: log.logEndOffset, lastFetchedEpoch: log.latestEpoch,
+        logStartOffset: log.logStartOffset, partitionMaxBytes: config.maxBytes,
+      })
+    }
+    const nodeId = this.#options.nodeId
+    return {
+      version,
+      request: {
+        replicaId: version < FETCH_VERSION_MIN_WITH_REPLICA_STATE ? nodeId : -1,
+        replicaState: { replicaId: nodeId, replicaEpoch: -1 },
+        maxWaitMs: config.waitMaxMs, minBytes: 1, maxBytes: config.responseMaxBytes,
+        isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
+        topics: [...byTopic.values()], forgottenTopicsData: [], rackId: '',
+      },
+    }
+  }
+
+  async #apply (response: FetchResponse, version: number): Promise<void> {
+    if (response.errorCode !== ERROR.NONE) {
+      throw new Error(`Fetch failed: ${errorNameOf(response.errorCode)}`)
+    }
+    for (const topicResponse of response.responses) {
+      const topic = version >= 13
+        ? this.#topicNamed(topicResponse.topicId)
+        : topicResponse.topic
+      if (topic === undefined) continue
+      for (const partitionResponse of topicResponse.partitions) {
+        const followed = this.#partitions.get(keyOf(topic, partitionResponse.partitionIndex))
+        const log = this.#options.logOf(topic, partitionResponse.partitionIndex)
+        // Removed (a role change) while the fetch was out: its answer is no longer ours.
+        if (followed === undefined || log === undefined) continue
+        try {
+          await this.#applyPartition(followed, log, partitionResponse)
+        } catch (error) {
+          this.#options.logger.warn(`${topic}-${followed.partition}: follower fetch from ` +
+            `broker ${this.#leaderId} failed: ${(error as Error).message}`)
+          this.#delay(followed)
+        }
+      }
+    }
+  }
+
+  #topicNamed (topicId: Buffer | undefined): string | undefined {
+    for (const followed of this.#partitions.values()) {
+      const id = this.#options.topicIdOf(followed.topic)
+      if (id !== undefined && topicId !== undefined && id.equals(topicId)) return followed.topic
+    }
+    return undefined
+  }
+
+  #delay (followed: FollowedPartition): void {
+    followed.delayedUntilMs = this.#options.clock.monotonicMs() + this.#options.config.backoffMs
+  }
+
+  async #applyPartition (followed: FollowedPartition, log: ReplicaLog,
+    response: FetchResponse['responses'][number]['partitions'][number]): Promise<void> {
+    const name = `${followed.topic}-${followed.partition}`
+    if (response.errorCode === ERROR.OFFSET_OUT_OF_RANGE) {
+      await this.#outOfRange(log, response.logStartOffset, response.highWatermark, name)
+      return
+    }
+    if (response.errorCode !== ERROR.NONE) {
+      // The leader (or this broker) has not seen the newest metadata yet, or the partition
+      // moved: wait for a backoff or the next assignment.
+      this.#delay(followed)
+      return
+    }
+    const diverging = response.divergingEpoch ?? NO_DIVERGING_EPOCH
+    if (diverging.epoch !== NO_DIVERGING_EPOCH.epoch ||
+      diverging.endOffset !== NO_DIVERGING_EPOCH.endOffset) {
+      await this.#truncateOnDivergence(log, diverging, name)
+      return
+    }
+    const records = wholeBatches(response.records)
+    if (records.length > 0) await log.appendAsFollower(records)
+    // Kafka's follower high watermark: min(leader's HW, local end); never lowered here.
+    log.advanceHighWatermark(Math.min(response.highWatermark, log.acknowledgedEndOffset))
+    if (response.logStartOffset > log.logStartOffset &&
+      response.logStartOffset <= log.highWatermark) {
+      // The leader's retention or DeleteRecords moved its start (Kafka's
+      // maybeIncrementLogStartOffset on the follower).
+      await log.deleteSegmentsBefore(response.logStartOffset)
+    }
+    this.#options.onProgress?.(followed.topic, followed.partition)
+  }
+
+  /**
+   * KIP-320 (Kafka's AbstractFetcherThread.getOffsetTruncationState): the leader's log ends
+   * epoch `diverging.epoch` at `diverging.endOffset`; this log keeps what both agree on: up to
+   * the smaller of that and its own end of that epoch. If the epochs still differ, the next
+   * fetch (with the new last epoch) narrows it down further.
+   */
+  async #truncateOnDivergence (log: ReplicaLog,
+    diverging: { epoch: number, endOffset: number }, name: string): Promise<void> {
+    const local = diverging.epoch < 0 ? undefined : log.endOffsetForEpoch(diverging.epoch)
+    let offset = diverging.endOffset < 0 ? log.highWatermark : diverging.endOffset
+    if (local !== undefined && local.endOffset >= 0) offset = Math.min(offset, local.endOffset)
+    offset = Math.min(offset, log.logEndOffset)
+    if (offset < log.highWatermark) {
+      // Committed records are on the leader; a cut below the HW means an unclean election.
+      this.#options.logger.warn(`${name}: truncating below the high watermark ` +
+        `${log.highWatermark} to ${offset} (diverging epoch ${diverging.epoch})`)
+    }
+    this.#options.logger.info(`${name}: truncating to ${offset}: the log diverges from ` +
+      `broker ${this.#leaderId}'s at epoch ${diverging.epoch} (end offset ${diverging.endOffset})`)
+    await log.truncateTo(offset)
+  }
+
+  async #outOfRange (log: ReplicaLog, leaderStartOffset: number, leaderHighWatermark: number,
+    name: string): Promise<void> {
+    if (leaderStartOffset >= 0 && log.logEndOffset < leaderStartOffset) {
+      // Kafka's ReplicaFetcherThread: the leader no longer has what we would fetch next.
+      this.#options.logger.info(`${name}: the leader's log starts at ${leaderStartOffset}, ` +
+        `past this log's end ${log.logEndOffset}: starting over there`)
+      await log.truncateFullyAndStartAt(leaderStartOffset)
+      return
+    }
+    if (leaderHighWatermark >= 0 && leaderHighWatermark < log.logEndOffset) {
+      await log.truncateTo(Math.max(leaderHighWatermark, log.highWatermark))
+    }
+  }
+}
+
+/** The whole batches at the front of a fetched record set (a read may end mid-batch). */
+export function wholeBatches (records: Buffer | null): Buffer {
+  if (records === null) return EMPTY
+  let position = 0
+  while (position + LOG_OVERHEAD_BYTES <= records.length) {
+    const size = records.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES
+    if (size < LOG_OVERHEAD_BYTES || position + size > records.length) break
+    position += size
+  }
+  return position === records.length ? records : records.subarray(0, position)
+}
+
+const EMPTY = Buffer.alloc(0)

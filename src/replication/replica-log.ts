@@ -1,0 +1,36 @@
+/**
+ * What replication needs of a partition log: the storage contract of the replication issue
+ * (src/storage/partition-log.ts implements it). Kept as an interface so the replication layer
+ * states exactly which parts of the log it drives.
+ */
+import type { PartitionLog } from '../storage/partition-log.js'
+
+export interface ReplicaLog {
+  readonly topic: string
+  readonly partition: number
+  readonly logStartOffset: number
+  readonly logEndOffset: number
+  readonly highWatermark: number
+  /** The local durable end (written end in relaxed mode): what this replica may report. */
+  readonly acknowledgedEndOffset: number
+  /** The newest leader epoch in the log's epoch cache, -1 when it has none. */
+  readonly latestEpoch: number
+  /** KIP-101/KIP-279: the end offset of `epoch` here; { -1, -1 } when it is unknown. */
+  endOffsetForEpoch (epoch: number): { leaderEpoch: number, endOffset: number }
+  /** Appends the leader's batches as they are; resolves once durable. */
+  appendAsFollower (records: Buffer): Promise<{ firstOffset: number, lastOffset: number } |
+    undefined>
+  /** True: the replication layer drives the high watermark (advanceHighWatermark). */
+  setReplicated (replicated: boolean): void
+  /** Raises the HW to min(offset, acknowledgedEndOffset); never lowers it. True if it moved. */
+  advanceHighWatermark (offset: number): boolean
+  truncateTo (offset: number): Promise<void>
+  truncateFullyAndStartAt (offset: number): Promise<void>
+  /** Raises the log start offset (the leader's moved: retention, DeleteRecords). */
+  deleteSegmentsBefore (offset: number): Promise<void>
+}
+
+/** The storage engine's partition log, seen through the replication contract. */
+export function replicaLogOf (log: PartitionLog): ReplicaLog {
+  return log
+}

@@ -1,0 +1,231 @@
+/**
+ * A seeded simulator of one replicated partition on three brokers, driving the pure leader
+ * state (src/replication/partition-state.ts) the way the replica manager does: produces on the
+ * leader (acks=all), the leader's group-commit flushes, follower fetches that report only what
+ * they appended (durable, as appendAsFollower resolves after the fsync), follower truncation to
+ * the leader's log on a new epoch (what KIP-279's diverging epoch achieves), ISR changes sent
+ * to a controller that checks leader and partition epochs (AlterPartition) and answers late or
+ * never, broker crashes that lose whatever was not fsynced, restarts, and leader elections from
+ * the ISR (no unclean election). Time only moves forward, in random steps.
+ *
+ * Invariants, checked after every event:
+ * - the high watermark never decreases while the leader epoch is unchanged;
+ * - the high watermark ≤ the log end offset of every member of the ISR (the metadata's and
+ *   the leader's maximal one);
+ * - every offset acknowledged to an acks=all producer is on every ISR member, with the epoch
+ *   it was written in, and on the leader;
+ * - the ISR is never empty, and the leader is always in it.
+ */
+import assert from 'node:assert/strict'
+import {
+  LeaderPartitionState, type IsrChange, type LeaderAndIsr,
+} from '../../src/replication/partition-state.js'
+import { seededRandom } from '../support/seeded-random.js'
+
+const BROKERS = [1, 2, 3]
+const LAG_TIME_MAX_MS = 1000
+const MIN_ISR = 2
+const EVENTS = 3000
+
+interface SimBroker {
+  id: number
+  live: boolean
+  /** The leader epoch of each offset's record: the log, as far as it is written. */
+  log: number[]
+  /** The leader's fsynced end; a follower's appends are durable when they return. */
+  durable: number
+  highWatermark: number
+}
+
+interface PendingAck { lastOffset: number, epoch: number }
+
+export interface ReplicationSimResult {
+  acknowledged: number
+  elections: number
+  shrinks: number
+  expands: number
+}
+
+export function simulateReplication (seed: number): ReplicationSimResult {
+  const random = seededRandom(seed)
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+  const fail = (message: string): never => {
+    assert.fail(`${message} (replay: REPLICATION_SEED=${seed})`)
+  }
+  const brokers = new Map(BROKERS.map(id => [id, {
+    id, live: true, log: [], durable: 0, highWatermark: 0,
+  } satisfies SimBroker as SimBroker]))
+  const broker = (id: number): SimBroker => brokers.get(id) as SimBroker
+  let image: LeaderAndIsr = { leaderId: 1, leaderEpoch: 0, partitionEpoch: 0,
+    replicas: BROKERS, isr: BROKERS }
+  let nowMs = 0
+  let leader: LeaderPartitionState | undefined
+  let pending: PendingAck[] = []
+  /** An AlterPartition in flight: delivered to the controller at `atMs`, or lost. */
+  let inFlight: { change: IsrChange, atMs: number, lost: boolean } | undefined
+  const acknowledged = new Map<number, number>()
+  let lastHw = { epoch: -1, hw: 0 }
+  const result: ReplicationSimResult = { acknowledged: 0, elections: 0, shrinks: 0, expands: 0 }
+
+  const becomeLeader = (): void => {
+    leader = undefined
+    pending = []
+    inFlight = undefined
+    if (image.leaderId === -1) return
+    const self = broker(image.leaderId)
+    leader = new LeaderPartitionState(image, {
+      leaderEndOffset: self.durable, epochStartOffset: self.log.length,
+      highWatermark: Math.min(self.highWatermark, self.durable), nowMs,
+      replicaLagTimeMaxMs: LAG_TIME_MAX_MS,
+    })
+  }
+  const commit = (next: LeaderAndIsr): void => {
+    const newLeader = next.leaderId !== image.leaderId || next.leaderEpoch !== image.leaderEpoch
+    image = next
+    if (newLeader) {
+      result.elections++
+      becomeLeader()
+    } else if (leader !== undefined) {
+      leader.applyMetadata(image, nowMs)
+      afterHwMove()
+    }
+  }
+  /** The controller's fencing and election (Controller.#leadershipChanges). */
+  const elect = (): void => {
+    const liveIsr = image.isr.filter(id => broker(id).live)
+    const isr = liveIsr.length > 0 ? liveIsr : image.isr
+    const leaderId = broker(image.leaderId)?.live === true ? image.leaderId : liveIsr[0] ?? -1
+    if (leaderId === image.leaderId && isr.length === image.isr.length) return
+    commit({ ...image, isr, leaderId,
+      leaderEpoch: image.leaderEpoch + (leaderId === image.leaderId ? 0 : 1),
+      partitionEpoch: image.partitionEpoch + 1 })
+  }
+  const afterHwMove = (): void => {
+    if (leader === undefined) return
+    const self = broker(leader.leaderId)
+    self.highWatermark = leader.highWatermark
+    const still: PendingAck[] = []
+    for (const ack of pending) {
+      const status = leader.ackAllStatus(ack.lastOffset, MIN_ISR)
+      if (status === 'wait') still.push(ack)
+      if (status === 'done') {
+        for (let offset = 0; offset <= ack.lastOffset; offset++) {
+          // Below the HW everything is committed; remember what it was.
+          acknowledged.set(offset, self.log[offset] as number)
+        }
+        result.acknowledged++
+      }
+    }
+    pending = still
+  }
+
+  const produce = (): void => {
+    if (leader === undefined) return
+    if (!leader.hasEnoughReplicas(MIN_ISR)) return // NOT_ENOUGH_REPLICAS
+    const self = broker(leader.leaderId)
+    const count = 1 + Math.floor(random() * 3)
+    for (let i = 0; i < count; i++) self.log.push(image.leaderEpoch)
+    pending.push({ lastOffset: self.log.length - 1, epoch: image.leaderEpoch })
+  }
+  const flush = (): void => {
+    if (leader === undefined) return
+    const self = broker(leader.leaderId)
+    self.durable = self.log.length
+    leader.onLeaderEndOffset(self.durable)
+    afterHwMove()
+  }
+  const fetch = (id: number): void => {
+    if (leader === undefined || id === leader.leaderId || !broker(id).live) return
+    const self = broker(leader.leaderId)
+    const follower = broker(id)
+    // KIP-279: the first fetch of an epoch truncates whatever diverges from the leader's log.
+    let common = 0
+    while (common < follower.log.length && common < self.log.length &&
+      follower.log[common] === self.log[common]) common++
+    if (common < follower.highWatermark) fail(`follower ${id} would truncate below its HW`)
+    follower.log.length = common
+    follower.durable = common
+    leader.onFollowerFetch(id, follower.log.length, self.log.length, nowMs)
+    afterHwMove()
+    const take = Math.floor(random() * 4)
+    follower.log.push(...self.log.slice(common, common + take))
+    follower.durable = follower.log.length
+    follower.highWatermark = Math.min(leader.highWatermark, follower.log.length)
+  }
+  const tick = (): void => {
+    nowMs += Math.floor(random() * 400)
+    if (inFlight !== undefined && nowMs >= inFlight.atMs) {
+      const { change, lost } = inFlight
+      inFlight = undefined
+      if (lost || change.leaderEpoch !== image.leaderEpoch ||
+        change.partitionEpoch !== image.partitionEpoch ||
+        change.isr.some(id => !broker(id).live)) {
+        // Refused (FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION / INELIGIBLE_REPLICA) or lost.
+        leader?.changeFailed()
+      } else {
+        if (change.kind === 'shrink') result.shrinks++
+        else result.expands++
+        commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
+      }
+    }
+    if (leader !== undefined && inFlight === undefined) {
+      const change = leader.proposeIsrChange(nowMs, id => broker(id).live)
+      if (change !== undefined) {
+        inFlight = { change, atMs: nowMs + Math.floor(random() * 300), lost: random() < 0.05 }
+      }
+    }
+  }
+  const crash = (id: number): void => {
+    const target = broker(id)
+    if (!target.live) return
+    target.live = false
+    // Power loss: what was not fsynced is gone.
+    target.log.length = target.durable
+    target.highWatermark = Math.min(target.highWatermark, target.durable)
+    elect()
+  }
+  const restart = (id: number): void => {
+    const target = broker(id)
+    if (target.live) return
+    target.live = true
+    elect()
+  }
+
+  becomeLeader()
+  for (let step = 0; step < EVENTS; step++) {
+    const roll = random()
+    if (roll < 0.25) produce()
+    else if (roll < 0.4) flush()
+    else if (roll < 0.75) fetch(pick(BROKERS))
+    else if (roll < 0.97) tick()
+    else if (roll < 0.98) crash(pick(BROKERS))
+    else restart(pick(BROKERS))
+    checkInvariants()
+  }
+
+  function checkInvariants (): void {
+    if (image.isr.length === 0) fail('the ISR is empty')
+    if (image.leaderId !== -1 && !image.isr.includes(image.leaderId)) {
+      fail(`leader ${image.leaderId} is not in the ISR ${image.isr.join(',')}`)
+    }
+    if (leader === undefined) return
+    const hw = leader.highWatermark
+    if (lastHw.epoch === image.leaderEpoch && hw < lastHw.hw) {
+      fail(`the high watermark went back from ${lastHw.hw} to ${hw} in epoch ${image.leaderEpoch}`)
+    }
+    lastHw = { epoch: image.leaderEpoch, hw }
+    for (const id of new Set([...image.isr, ...leader.maximalIsr])) {
+      if (broker(id).log.length < hw) {
+        fail(`high watermark ${hw} passes ISR member ${id}'s log end ${broker(id).log.length}`)
+      }
+    }
+    for (const [offset, epoch] of acknowledged) {
+      for (const id of new Set([...image.isr, image.leaderId])) {
+        if (broker(id).log[offset] !== epoch) {
+          fail(`acknowledged offset ${offset} (epoch ${epoch}) is missing on ISR member ${id}`)
+        }
+      }
+    }
+  }
+  return result
+}
