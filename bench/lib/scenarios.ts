@@ -55,6 +55,10 @@ export interface Options {
   /** ab: the other build's bin/tributary.js, and how many pairs of runs. */
   baselineBin?: string
   pairs: number
+  /** Replicas of each topic the bench creates (--replication-factor; 1 on one broker). */
+  replicationFactor: number
+  /** --cluster: etcd and three brokers started for the run (bench/lib/replication.ts). */
+  cluster: boolean
 }
 
 export interface Context {
@@ -100,7 +104,10 @@ async function freshTopic (context: Context, partitions: number): Promise<string
   const name = `${context.options.topic}-${++context.topics}`
   const client = new KafkaClient({ bootstrap: context.options.bootstrap })
   try {
-    await client.createTopic(name, { partitions })
+    const replicationFactor = context.options.replicationFactor
+    // min.insync.replicas=2 with three replicas: the durable setting Kafka's docs recommend.
+    await client.createTopic(name, { partitions, replicationFactor,
+      configs: replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {} })
     const deadline = Date.now() + LEADERS_TIMEOUT_MS
     for (;;) {
       const topic = (await client.metadata([name])).topics.find(found => found.name === name)

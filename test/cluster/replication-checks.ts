@@ -12,7 +12,7 @@
  * the high watermark, as any consumer reads).
  */
 import type { KafkaClient } from '../../src/client/client.js'
-import { iterateRecords } from '../../src/records/index.js'
+import { iterateRecords, readBatchHeader, splitBatches } from '../../src/records/index.js'
 import type { ProxiedCluster } from '../support/proxied-cluster.js'
 import { firstDifference, storedBatches } from './replica-files.js'
 import type { Workload } from './replication-workload.js'
@@ -34,6 +34,8 @@ interface PartitionLog {
   highWatermark: number
   /** offset → value, below the high watermark. */
   values: Map<number, string>
+  /** offset → its batch's producer id/epoch, base sequence and leader epoch (for reports). */
+  batches: Map<number, string>
 }
 
 const FETCH_ROUNDS_MAX = 100_000
@@ -47,13 +49,21 @@ async function readPartition (context: CheckContext, partition: number): Promise
   if (described === undefined) throw new Error(`no metadata for ${topic}-${partition}`)
   const highWatermark = (await client.listOffsets(topic, partition, -1)).offset
   const values = new Map<number, string>()
+  const batches = new Map<number, string>()
   let offset = (await client.listOffsets(topic, partition, -2)).offset
   for (let round = 0; offset < highWatermark; round++) {
     if (round > FETCH_ROUNDS_MAX) throw new Error(`reading ${topic}-${partition} does not end`)
     const fetched = await client.fetch(topic, partition, offset, { maxWaitMs: 0 })
     const before = offset
-    for await (const record of iterateRecords(fetched.records ?? Buffer.alloc(0),
-      { fromOffset: offset })) {
+    const records = fetched.records ?? Buffer.alloc(0)
+    for (const { position } of splitBatches(records)) {
+      const header = readBatchHeader(records, position)
+      const text = `batch ${header.baseOffset}..${header.baseOffset + header.lastOffsetDelta} ` +
+        `pid ${header.producerId} epoch ${header.producerEpoch} seq ${header.baseSequence} ` +
+        `leader epoch ${header.partitionLeaderEpoch}`
+      for (let i = 0; i <= header.lastOffsetDelta; i++) batches.set(header.baseOffset + i, text)
+    }
+    for await (const record of iterateRecords(records, { fromOffset: offset })) {
       if (record.offset >= highWatermark) break
       values.set(record.offset, record.value?.toString() ?? '')
       offset = record.offset + 1
@@ -64,7 +74,7 @@ async function readPartition (context: CheckContext, partition: number): Promise
     }
   }
   return { partition, leaderId: described.leaderId, isr: described.isrNodes, highWatermark,
-    values }
+    values, batches }
 }
 
 function result (name: string, problems: string[], okDetail: string): CheckResult {
@@ -94,8 +104,10 @@ CheckResult {
   }
   for (const [value, places] of where) {
     if (places.length > 1) {
+      const batchOf = (p: { partition: number, offset: number }): string =>
+        logs.find(log => log.partition === p.partition)?.batches.get(p.offset) ?? '?'
       problems.push(`${value} is stored ${places.length} times (` +
-        places.map(p => `${p.partition}@${p.offset}`).join(', ') + ')')
+        places.map(p => `${p.partition}@${p.offset} in ${batchOf(p)}`).join(', ') + ')')
     }
   }
   let acknowledged = 0

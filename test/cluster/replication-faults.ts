@@ -39,6 +39,10 @@ export interface FaultRunOptions {
   otherCycles: number
   partitions?: number
   sessionTimeoutMs?: number
+  /** Only these faults (default all). */
+  kinds?: FaultKind[]
+  /** Sender loops = the producer's maxInFlightRequests (default seeded, 1-5). */
+  loops?: number
   log?: (line: string) => void
 }
 
@@ -315,7 +319,8 @@ async function createTopic (run: Run): Promise<void> {
 export async function runReplicationFaults (options: FaultRunOptions): Promise<CheckResult[]> {
   const log = options.log ?? ((line: string) => console.log(line))
   log(`replication faults: seed ${options.seed} (REPLICATION_FAULTS_SEED replays the choices), ` +
-    `${options.killCycles} leader kills, ${options.otherCycles} of each other fault`)
+    `${options.killCycles} leader kills, ${options.otherCycles} of each other fault` +
+    (options.kinds === undefined ? '' : ` (only ${options.kinds.join(', ')})`))
   const random = seededRandom(options.seed)
   const cluster = await ProxiedCluster.start({
     sessionTimeoutMs: options.sessionTimeoutMs ?? 3_000,
@@ -326,8 +331,9 @@ export async function runReplicationFaults (options: FaultRunOptions): Promise<C
   const partitions = options.partitions ?? 3
   const workload = new Workload({
     bootstrap: () => cluster.bootstrap, topic: TOPIC, partitions,
-    loops: 1 + Math.floor(random() * 5), random, sendGapMs: 50,
+    loops: options.loops ?? 1 + Math.floor(random() * 5), random, sendGapMs: 50,
   })
+  log(`producer: idempotent, acks=all, ${workload.loops} sender loops = maxInFlightRequests`)
   const run: Run = { cluster, client, workload, random, partitions, log, results: [] }
   try {
     await createTopic(run)
@@ -335,6 +341,7 @@ export async function runReplicationFaults (options: FaultRunOptions): Promise<C
     await sleep(2_000)
     await checkPaused(run, 'baseline')
     const schedule = faultSchedule(random, options.killCycles, options.otherCycles)
+      .filter(kind => options.kinds?.includes(kind) ?? true)
     for (const [index, kind] of schedule.entries()) {
       await faultCycle(run, kind, `#${index + 1} ${kind}`)
     }

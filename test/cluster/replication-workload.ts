@@ -136,6 +136,10 @@ export class Workload {
     this.#paused = false
   }
 
+  get loops (): number {
+    return this.#options.loops
+  }
+
   get acknowledged (): number {
     return this.sends.filter(send => send.ackedMs !== undefined)
       .reduce((sum, send) => sum + send.ids.length, 0)
