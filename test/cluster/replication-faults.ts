@@ -180,7 +180,15 @@ async function faultKill (run: Run, label: string, view: PartitionView[]): Promi
   const victim = target.leaderId
   run.log(`${label}: SIGKILL broker ${victim} (leader of ${TOPIC}-${target.partition})`)
   await run.cluster.kill(victim)
-  await sleep(Math.floor(run.random() * 2_000))
+  // Down for up to two session timeouts: about half the cycles outlive the session, so the
+  // controller moves leadership; the others restart a broker that is still the leader.
+  const downMs = Math.floor(run.random() * 2 * run.cluster.sessionTimeoutMs)
+  await sleep(downMs)
+  const others = run.cluster.liveIds
+  const seen = await viewFrom(run, others[0] as number)
+  const leader = seen?.[target.partition]?.leaderId
+  run.log(`${label}: broker ${victim} restarts after ${downMs} ms down; ` +
+    `${TOPIC}-${target.partition} is led by ${leader === victim ? 'it still' : `broker ${leader}`}`)
   await run.cluster.startNode(victim)
 }
 
@@ -328,7 +336,7 @@ export async function runReplicationFaults (options: FaultRunOptions): Promise<C
     properties: { 'replica.lag.time.max.ms': String(REPLICA_LAG_TIME_MAX_MS) },
   })
   const client = new KafkaClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 })
-  const partitions = options.partitions ?? 3
+  const partitions = options.partitions ?? 6
   const workload = new Workload({
     bootstrap: () => cluster.bootstrap, topic: TOPIC, partitions,
     loops: options.loops ?? 1 + Math.floor(random() * 5), random, sendGapMs: 50,
