@@ -27,6 +27,7 @@ import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { ProxiedCluster } from '../support/proxied-cluster.js'
 import { seededRandom } from '../support/seeded-random.js'
 import { checkCluster, type CheckContext, type CheckResult } from './replication-checks.js'
+import { kcatAvailable } from './kcat-producer.js'
 import { Workload } from './replication-workload.js'
 
 export type FaultKind = 'kill' | 'pause' | 'lag' | 'cut' | 'kill-two'
@@ -188,8 +189,12 @@ async function faultKill (run: Run, label: string, view: PartitionView[]): Promi
   const seen = await viewFrom(run, others[0] as number)
   const leader = seen?.[target.partition]?.leaderId
   run.log(`${label}: broker ${victim} restarts after ${downMs} ms down; ` +
-    `${TOPIC}-${target.partition} is led by ${leader === victim ? 'it still' : `broker ${leader}`}`)
+    `${TOPIC}-${target.partition} is led by ${leader === victim ? 'it still' : `broker ${leader}`}` +
+    ` at epoch ${seen?.[target.partition]?.leaderEpoch} (epoch ${target.leaderEpoch} before)`)
   await run.cluster.startNode(victim)
+  const after = (await viewFrom(run, victim))?.[target.partition]
+  run.log(`${label}: after the restart broker ${after?.leaderId} leads at epoch ` +
+    `${after?.leaderEpoch}`)
 }
 
 async function faultPause (run: Run, label: string, view: PartitionView[]): Promise<void> {
@@ -314,10 +319,17 @@ async function checkPaused (run: Run, label: string): Promise<void> {
   for (const check of await checkCluster(context, label)) {
     record(run, check.name, check.ok, check.detail)
   }
+  if (run.workload.kcatAlive === false) {
+    record(run, `${label}: kcat keeps producing`, false, run.workload.kcatDiagnostics)
+  }
   run.workload.resume()
 }
 
 async function createTopic (run: Run): Promise<void> {
+  // Ready brokers are registered, but the controller may not list all three yet.
+  const all = await within(30_000, async () =>
+    (await run.client.metadata([])).brokers.length === run.cluster.brokers.size ? true : undefined)
+  if (all === undefined) throw new Error('the brokers do not all appear in Metadata')
   await run.client.createTopic(TOPIC, { partitions: run.partitions, replicationFactor: 3,
     configs: { 'min.insync.replicas': '2' } })
   const view = await within(30_000, async () => settled(run))
@@ -337,11 +349,18 @@ export async function runReplicationFaults (options: FaultRunOptions): Promise<C
   })
   const client = new KafkaClient({ bootstrap: cluster.bootstrap, requestTimeoutMs: 10_000 })
   const partitions = options.partitions ?? 6
+  // The workload draws from its own generator as its sends complete, in real-time order; the
+  // fault choices have theirs, so a seed replays the same schedule and victims.
   const workload = new Workload({
     bootstrap: () => cluster.bootstrap, topic: TOPIC, partitions,
-    loops: options.loops ?? 1 + Math.floor(random() * 5), random, sendGapMs: 50,
+    loops: options.loops ?? 1 + Math.floor(random() * 5),
+    random: seededRandom(options.seed ^ 0x5bd1e995), sendGapMs: 50,
+    ...(kcatAvailable() ? { kcatPartition: Math.floor(random() * partitions) } : {}),
   })
-  log(`producer: idempotent, acks=all, ${workload.loops} sender loops = maxInFlightRequests`)
+  log(`producers: kafkajs idempotent acks=all with ${workload.loops} sender loops ` +
+    `(= maxInFlightRequests); ${workload.kcatAlive === undefined
+      ? 'no kcat on PATH'
+      : 'kcat (librdkafka) idempotent acks=all'}`)
   const run: Run = { cluster, client, workload, random, partitions, log, results: [] }
   try {
     await createTopic(run)

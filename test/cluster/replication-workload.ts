@@ -1,6 +1,7 @@
 /**
  * The workload of the replication fault tests: an idempotent acks=all kafkajs producer writing
- * numbered messages, and a kafkajs consumer group reading them, both recording exactly what
+ * numbered messages (and, where kcat is installed, kcat/librdkafka as a second idempotent
+ * acks=all producer: kcat-producer.ts), and a kafkajs consumer group reading them, both recording exactly what
  * happened so the checker (replication-checks.ts) can compare it with what the cluster kept.
  *
  * The producer runs `loops` sender loops (as many as its maxInFlightRequests); each loop sends
@@ -19,6 +20,7 @@
  * cluster while nothing is being acknowledged) and resumed.
  */
 import kafkajs from 'kafkajs'
+import { KcatProducer } from './kcat-producer.js'
 
 const { Kafka, logLevel } = kafkajs
 
@@ -41,6 +43,8 @@ export interface WorkloadOptions {
   random: () => number
   /** Pause between one loop's sends (keeps the volume checkable). */
   sendGapMs?: number
+  /** Also run kcat (librdkafka, idempotent, acks=all) on this partition. */
+  kcatPartition?: number
 }
 
 const sleep = async (ms: number): Promise<void> =>
@@ -57,6 +61,7 @@ export class Workload {
   readonly #producer: kafkajs.Producer
   readonly #consumer: kafkajs.Consumer
   readonly #loops: Promise<void>[] = []
+  readonly #kcat: KcatProducer | undefined
   #nextId = 0
   #running = true
   #paused = false
@@ -78,6 +83,10 @@ export class Workload {
       // below is the broker's acks=all wait.
       retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 1_000 },
     })
+    this.#kcat = options.kcatPartition === undefined
+      ? undefined
+      : new KcatProducer({ bootstrap: options.bootstrap(), topic: options.topic,
+        partition: options.kcatPartition, sends: this.sends, nextId: () => this.#nextId++ })
     this.#consumer = this.#kafka.consumer({
       groupId: 'replication-fault-readers', sessionTimeout: 10_000, heartbeatInterval: 1_000,
       maxWaitTimeInMs: 200,
@@ -93,6 +102,16 @@ export class Workload {
         Number(message.offset), message.value?.toString() ?? ''),
     })
     for (let loop = 0; loop < this.#options.loops; loop++) this.#loops.push(this.#run(loop))
+    this.#kcat?.start()
+  }
+
+  /** kcat ran and is still running (undefined: no kcat in this run). */
+  get kcatAlive (): boolean | undefined {
+    return this.#kcat === undefined ? undefined : !this.#kcat.exited
+  }
+
+  get kcatDiagnostics (): string {
+    return this.#kcat?.diagnostics ?? ''
   }
 
   #consumed (partition: number, offset: number, value: string): void {
@@ -144,15 +163,17 @@ export class Workload {
   async pause (timeoutMs = 90_000): Promise<boolean> {
     this.#paused = true
     const deadline = Date.now() + timeoutMs
+    const kcat = this.#kcat?.pause(timeoutMs) ?? Promise.resolve(true)
     while (this.#parked < this.#loops.length) {
       if (Date.now() > deadline) return false
       await sleep(20)
     }
-    return true
+    return kcat
   }
 
   resume (): void {
     this.#paused = false
+    this.#kcat?.resume()
   }
 
   get loops (): number {
@@ -166,6 +187,7 @@ export class Workload {
 
   async stop (): Promise<void> {
     this.#running = false
+    await this.#kcat?.stop()
     await Promise.race([Promise.all(this.#loops), sleep(5_000)])
     await this.#consumer.disconnect().catch(() => undefined)
     await this.#producer.disconnect().catch(() => undefined)
