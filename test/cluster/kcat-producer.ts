@@ -7,8 +7,11 @@
  * n-th message: that is how each message is known to be acknowledged or not.
  *
  * Messages are recorded in the workload's `sends` like the kafkajs ones (loop KCAT_LOOP), so the
- * checks treat both producers alike. At most IN_FLIGHT_MAX messages wait for a report; `pause`
- * stops feeding and waits for every report.
+ * checks treat both producers alike. At most IN_FLIGHT_MAX messages wait for a report.
+ *
+ * kcat polls for delivery reports only between lines of input, so a kcat left waiting for input
+ * never reports its last messages: `pause` closes its stdin instead, which makes kcat flush,
+ * report everything and exit, and `resume` starts a new kcat (a new idempotent producer).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import type { SendRecord } from './replication-workload.js'
@@ -26,32 +29,56 @@ export function kcatAvailable (): boolean {
 const sleep = async (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, ms))
 
+/** `promise`, or undefined after `ms`; the timer ends with it (a finished run exits at once). */
+async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<undefined>(resolve => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+interface KcatOptions { bootstrap: string[], topic: string, partition: number,
+  sends: SendRecord[], nextId: () => number }
+
 export class KcatProducer {
-  readonly #child: ChildProcess
-  readonly #sends: SendRecord[]
-  readonly #nextId: () => number
-  readonly #partition: number
+  readonly #options: KcatOptions
+  #child: ChildProcess | undefined
+  #exited: Promise<void> = Promise.resolve()
   /** Sent messages awaiting their report, oldest first. */
   readonly #awaiting: SendRecord[] = []
   #running = true
   #paused = false
   #loop: Promise<void> | undefined
   #stderr = ''
-  #exited = false
+  /** kcat exited while it should have been producing. */
+  #died = false
 
-  constructor (options: { bootstrap: string[], topic: string, partition: number,
-    sends: SendRecord[], nextId: () => number }) {
-    this.#sends = options.sends
-    this.#nextId = options.nextId
-    this.#partition = options.partition
-    this.#child = spawn('kcat', ['-P', '-b', options.bootstrap.join(','), '-t', options.topic,
-      '-p', String(options.partition), '-X', 'enable.idempotence=true', '-X', 'acks=all',
+  constructor (options: KcatOptions) {
+    this.#options = options
+  }
+
+  #spawn (): void {
+    const { bootstrap, topic, partition } = this.#options
+    const child = spawn('kcat', ['-P', '-b', bootstrap.join(','), '-t', topic,
+      '-p', String(partition), '-X', 'enable.idempotence=true', '-X', 'acks=all',
       '-X', 'message.timeout.ms=120000', '-X', 'linger.ms=5', '-v', '-v'],
     { stdio: ['pipe', 'ignore', 'pipe'] })
-    this.#child.once('exit', () => { this.#exited = true })
-    this.#child.stdin?.on('error', () => undefined)
+    this.#child = child
+    this.#exited = new Promise(resolve => child.once('exit', () => {
+      if (this.#child === child) this.#child = undefined
+      if (this.#running && !this.#paused) this.#died = true
+      // Whatever kcat never reported was neither acknowledged nor refused: it stays unacked.
+      for (const send of this.#awaiting.splice(0)) send.error ??= 'kcat exited before reporting'
+      resolve()
+    }))
+    child.stdin?.on('error', () => undefined)
     let pending = ''
-    this.#child.stderr?.on('data', (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       pending += chunk.toString()
       const lines = pending.split('\n')
       pending = lines.pop() ?? ''
@@ -72,38 +99,48 @@ export class KcatProducer {
   }
 
   start (): void {
+    this.#spawn()
     this.#loop = this.#run()
   }
 
   async #run (): Promise<void> {
-    while (this.#running && !this.#exited) {
-      if (this.#paused || this.#awaiting.length >= IN_FLIGHT_MAX) {
+    while (this.#running) {
+      const child = this.#child
+      if (this.#paused || child === undefined || this.#awaiting.length >= IN_FLIGHT_MAX) {
         await sleep(20)
         continue
       }
-      const id = this.#nextId()
-      const send: SendRecord = { ids: [id], loop: KCAT_LOOP, partition: this.#partition,
-        startedMs: Date.now() }
-      this.#sends.push(send)
+      const id = this.#options.nextId()
+      const send: SendRecord = { ids: [id], loop: KCAT_LOOP,
+        partition: this.#options.partition, startedMs: Date.now() }
+      this.#options.sends.push(send)
       this.#awaiting.push(send)
-      this.#child.stdin?.write(`${KCAT_LOOP}:${id}\n`)
+      child.stdin?.write(`${KCAT_LOOP}:${id}\n`)
       await sleep(20)
     }
   }
 
-  /** Stops feeding and waits until every message sent has its report. */
+  /** Stops feeding; kcat flushes, reports every message and exits (within `timeoutMs`). */
   async pause (timeoutMs: number): Promise<boolean> {
     this.#paused = true
-    const deadline = Date.now() + timeoutMs
-    while (this.#awaiting.length > 0 && !this.#exited) {
-      if (Date.now() > deadline) return false
-      await sleep(20)
-    }
-    return true
+    return this.#end(timeoutMs)
   }
 
   resume (): void {
     this.#paused = false
+    if (this.#running && this.#child === undefined) this.#spawn()
+  }
+
+  async #end (timeoutMs: number): Promise<boolean> {
+    const child = this.#child
+    if (child === undefined) return true
+    child.stdin?.end()
+    const ended = await within(this.#exited.then(() => true), timeoutMs) ?? false
+    if (!ended) {
+      child.kill('SIGKILL')
+      await this.#exited
+    }
+    return ended
   }
 
   /** kcat's output other than delivery reports (its errors), for a failed run's report. */
@@ -111,19 +148,14 @@ export class KcatProducer {
     return this.#stderr
   }
 
-  get exited (): boolean {
-    return this.#exited
+  /** True when kcat exited on its own while it should have been producing. */
+  get died (): boolean {
+    return this.#died
   }
 
   async stop (): Promise<void> {
     this.#running = false
     await this.#loop
-    this.#child.stdin?.end()
-    const exited = new Promise<void>(resolve => {
-      if (this.#exited) resolve()
-      else this.#child.once('exit', () => resolve())
-    })
-    await Promise.race([exited, sleep(10_000)])
-    if (!this.#exited) this.#child.kill('SIGKILL')
+    await this.#end(10_000)
   }
 }

@@ -50,6 +50,19 @@ export interface WorkloadOptions {
 const sleep = async (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, ms))
 
+/** `promise`, or undefined after `ms`; the timer ends with it (a finished run exits at once). */
+async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<undefined>(resolve => {
+    timer = setTimeout(() => resolve(undefined), ms)
+  })
+  try {
+    return await Promise.race([promise, expired])
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
 export class Workload {
   readonly sends: SendRecord[] = []
   /** partition → offset → value the consumer group delivered (the first time). */
@@ -90,6 +103,10 @@ export class Workload {
     this.#consumer = this.#kafka.consumer({
       groupId: 'replication-fault-readers', sessionTimeout: 10_000, heartbeatInterval: 1_000,
       maxWaitTimeInMs: 200,
+      // Restart after a crash only while the workload runs: a restart scheduled as it stops
+      // would retry against stopped brokers and keep the test process alive.
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1_000,
+        restartOnFailure: async () => this.#running },
     })
   }
 
@@ -107,7 +124,7 @@ export class Workload {
 
   /** kcat ran and is still running (undefined: no kcat in this run). */
   get kcatAlive (): boolean | undefined {
-    return this.#kcat === undefined ? undefined : !this.#kcat.exited
+    return this.#kcat === undefined ? undefined : !this.#kcat.died
   }
 
   get kcatDiagnostics (): string {
@@ -188,7 +205,7 @@ export class Workload {
   async stop (): Promise<void> {
     this.#running = false
     await this.#kcat?.stop()
-    await Promise.race([Promise.all(this.#loops), sleep(5_000)])
+    await within(Promise.all(this.#loops), 5_000)
     await this.#consumer.disconnect().catch(() => undefined)
     await this.#producer.disconnect().catch(() => undefined)
   }
