@@ -189,7 +189,8 @@ async function faultKill (run: Run, label: string, view: PartitionView[]): Promi
   const seen = await viewFrom(run, others[0] as number)
   const leader = seen?.[target.partition]?.leaderId
   run.log(`${label}: broker ${victim} restarts after ${downMs} ms down; ` +
-    `${TOPIC}-${target.partition} is led by ${leader === victim ? 'it still' : `broker ${leader}`}` +
+    `${TOPIC}-${target.partition} is led by ` +
+    `${leader === victim ? 'it still' : `broker ${leader}`}` +
     ` at epoch ${seen?.[target.partition]?.leaderEpoch} (epoch ${target.leaderEpoch} before)`)
   await run.cluster.startNode(victim)
   const after = (await viewFrom(run, victim))?.[target.partition]

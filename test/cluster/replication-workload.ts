@@ -1,8 +1,9 @@
 /**
  * The workload of the replication fault tests: an idempotent acks=all kafkajs producer writing
  * numbered messages (and, where kcat is installed, kcat/librdkafka as a second idempotent
- * acks=all producer: kcat-producer.ts), and a kafkajs consumer group reading them, both recording exactly what
- * happened so the checker (replication-checks.ts) can compare it with what the cluster kept.
+ * acks=all producer: kcat-producer.ts), and a kafkajs consumer group reading them, both
+ * recording exactly what happened so the checker (replication-checks.ts) can compare it with
+ * what the cluster kept.
  *
  * The producer runs `loops` sender loops (as many as its maxInFlightRequests); each loop sends
  * one small batch at a time to a seeded partition among its own and awaits it, so within one
@@ -82,7 +83,8 @@ export class Workload {
 
   constructor (options: WorkloadOptions) {
     if (options.loops > options.partitions) {
-      throw new Error(`${options.loops} sender loops need as many partitions (${options.partitions})`)
+      throw new Error(`${options.loops} sender loops need as many partitions ` +
+        `(${options.partitions})`)
     }
     this.#options = options
     this.#kafka = new Kafka({
