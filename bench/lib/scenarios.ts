@@ -112,7 +112,9 @@ async function freshTopic (context: Context, partitions: number): Promise<string
     for (;;) {
       const topic = (await client.metadata([name])).topics.find(found => found.name === name)
       const led = topic?.partitions.filter(p => p.errorCode === 0 && p.leaderId >= 0).length
-      if (led === partitions) break
+      // In a cluster another broker's Metadata may name a leader that has not yet created the
+      // partition: ready once every leader answers ListOffsets for it.
+      if (led === partitions && await everyLeaderHosts(client, name, partitions)) break
       if (Date.now() > deadline) {
         throw new Error(`topic ${name}: ${led ?? 0} of ${partitions} partitions have a leader ` +
           `after ${LEADERS_TIMEOUT_MS} ms`)
@@ -123,6 +125,18 @@ async function freshTopic (context: Context, partitions: number): Promise<string
     await client.close()
   }
   return name
+}
+
+async function everyLeaderHosts (client: KafkaClient, topic: string, partitions: number):
+Promise<boolean> {
+  try {
+    for (let partition = 0; partition < partitions; partition++) {
+      await client.listOffsets(topic, partition, -1)
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function makeBatch (options: Options): Promise<Buffer> {
