@@ -35,6 +35,7 @@ import { ConnectionQuotas } from './network/connection-quotas.js'
 import { RequestBudget } from './network/request-budget.js'
 import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
+import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
 import { replicaLogOf, type ReplicaLog } from './replication/replica-log.js'
 import { ReplicaRoles } from './replication/replica-roles.js'
@@ -49,6 +50,8 @@ const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
 const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
+/** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
+const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
 /** Partitions (and staged offsets) one transaction may hold. */
@@ -210,7 +213,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   const property = (name: string): number => Number(config.properties.get(name)?.value)
   const startTransactionCoordinator = async (): Promise<void> => {
     const partitions = await ensureTransactionStateTopic(broker,
-      property('transaction.state.log.num.partitions'))
+      property('transaction.state.log.num.partitions'),
+      property('transaction.state.log.replication.factor'))
     const coordinator = new TransactionCoordinator({
       clock,
       limits: {
@@ -340,6 +344,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
 function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
   image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  // Throttle rates follow dynamic broker configs (AlterConfigs) over the static ones.
+  const rate = (name: string) => (): number =>
+    Number(image.brokerConfigs.get(name) ?? config.properties.get(name)?.value)
+  const nowMs = systemClock.monotonicMs()
   const logOf = (topic: string, partition: number): ReplicaLog | undefined => {
     const log = logManager.getLog(topic, partition)
     return log === undefined ? undefined : replicaLogOf(log)
@@ -358,6 +366,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
       return broker === undefined ? undefined : { host: broker.host, port: broker.port }
     },
     logOf,
+    throttle: new ByteRateThrottle(rate('follower.replication.throttled.rate'), nowMs),
     topicIdOf: topic => {
       const topicId = image.topic(topic)?.topicId
       return topicId === undefined ? undefined : Buffer.from(topicId, 'base64url')
@@ -372,6 +381,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
     fetchers,
     logOf,
     alterPartition: change => controller.alterPartition(change),
+    leaderThrottle: new ByteRateThrottle(rate('leader.replication.throttled.rate'), nowMs),
     notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
     logger,
   })
@@ -408,13 +418,28 @@ async function openController (config: BrokerConfig, logger: Logger, logManager:
   return controller
 }
 
+/** Resolves once the image has `count` registered brokers, or after `timeoutMs`. */
+async function waitForBrokers (image: MetadataImage, count: number,
+  timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (image.brokers.size < count && Date.now() < deadline) {
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
 /** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
 async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
   leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
   const clock = systemClock
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const replicationFactor = property('offsets.topic.replication.factor')
+  if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
+    // Brokers of a new cluster start together: give them a moment to register, so the first
+    // one does not create __consumer_offsets with fewer replicas than the cluster will have.
+    await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
+  }
   const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'))
+    property('offsets.topic.num.partitions'), replicationFactor)
   const coordinator = new GroupCoordinator({
     clock,
     limits: {

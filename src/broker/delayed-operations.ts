@@ -37,6 +37,11 @@ export class Purgatory {
     return this.#count
   }
 
+  /** True when a new waiter would complete at once (the cap is reached). */
+  get full (): boolean {
+    return this.#count >= this.#waitersMax
+  }
+
   /** Resolves on progress of any key, on timeout, or on abort; never rejects. */
   wait (keys: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     if (timeoutMs <= 0 || keys.length === 0 || this.#count >= this.#waitersMax ||

@@ -21,16 +21,20 @@ const COORDINATOR_APPEND_TIMEOUT_MS = 5_000
  * `__transaction_state` on first use), through the broker's one creation path as its only
  * caller allowed to create internal topics: compacted, with Kafka's 100 MiB
  * offsets.topic.segment.bytes / transaction.state.log.segment.bytes. Returns its partition count.
+ * The replication factor is offsets.topic.replication.factor /
+ * transaction.state.log.replication.factor (Kafka's default 3), capped at the brokers live now
+ * (where Kafka would refuse until enough brokers exist): one on a single node.
  */
-async function ensureInternalTopic (broker: Broker, name: string, partitions: number):
-Promise<number> {
+async function ensureInternalTopic (broker: Broker, name: string, partitions: number,
+  replicationFactor: number): Promise<number> {
   const existing = broker.image.topic(name)
   if (existing !== undefined) return existing.partitions.length
   try {
     await broker.topicCreator.create({
       name,
       partitions,
-      replicationFactor: 1,
+      replicationFactor: Math.max(1, Math.min(replicationFactor,
+        broker.controller.liveBrokerCount)),
       configs: { 'cleanup.policy': 'compact', 'segment.bytes': String(100 * 1024 * 1024) },
     }, 'broker')
   } catch (error) {
@@ -43,14 +47,15 @@ Promise<number> {
   return partitions
 }
 
-export function ensureOffsetsTopic (broker: Broker, partitions: number): Promise<number> {
-  return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions)
+export function ensureOffsetsTopic (broker: Broker, partitions: number,
+  replicationFactor: number): Promise<number> {
+  return ensureInternalTopic(broker, CONSUMER_OFFSETS_TOPIC, partitions, replicationFactor)
 }
 
 /** `__transaction_state` (transaction.state.log.num.partitions partitions). */
-export function ensureTransactionStateTopic (broker: Broker, partitions: number):
-Promise<number> {
-  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions)
+export function ensureTransactionStateTopic (broker: Broker, partitions: number,
+  replicationFactor: number): Promise<number> {
+  return ensureInternalTopic(broker, TRANSACTION_STATE_TOPIC, partitions, replicationFactor)
 }
 
 /**

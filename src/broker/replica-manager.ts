@@ -17,6 +17,10 @@
  * keyed by partition, bounded by the request's timeout (Kafka's DelayedProduce).
  *
  * Invariant: high watermark ≤ log end offset, asserted on every read of it.
+ *
+ * Size: over 600 lines because it is the one gate of every partition read and write (produce
+ * with acks, markers, consumer reads, follower reads, OffsetForLeaderEpoch), each behind the
+ * same leadership check (#requireLog); the replication logic itself lives in src/replication.
  */
 import type { Clock } from '../io/clock.js'
 import type { MetadataPublisher } from '../controller/controller.js'
@@ -34,6 +38,8 @@ import type { PartitionLog } from '../storage/partition-log.js'
 import type { LogConfig } from '../storage/log-config.js'
 import { assert } from '../util/assert.js'
 import type { ReplicaRoles } from '../replication/replica-roles.js'
+import { divergingEpochFor, leaderEpochEnd } from '../replication/divergence.js'
+import type { LeaderPartitionState } from '../replication/partition-state.js'
 import { replicaLogOf } from '../replication/replica-log.js'
 import type { EpochEndOffset } from '../protocol/apis/fetch.js'
 import type { LatencySampler } from './latency-sampler.js'
@@ -62,6 +68,18 @@ export class PartitionError extends Error {
     this.errorName = errorName
     this.recordIndex = recordIndex
   }
+}
+
+/** How `appendRecords` appends and when it resolves. */
+export interface AppendOptions {
+  /** Internal topics are written only by the broker's own coordinators. */
+  internalTopicsAllowed?: boolean
+  /** A transactional produce's coordinator check, re-run as offsets are assigned. */
+  verifyTransaction?: () => { kind: string, message: string } | undefined
+  /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
+  acks?: number
+  /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
+  timeoutMs?: number
 }
 
 export interface AppendResult {
@@ -247,14 +265,7 @@ export class ReplicaManager implements MetadataPublisher {
    * the flush policy; throws PartitionError with the Kafka error name on any refusal.
    */
   async appendRecords (topic: string, partition: number, batch: Buffer,
-    options: { internalTopicsAllowed?: boolean,
-      /** A transactional produce's coordinator check, re-run as offsets are assigned. */
-      verifyTransaction?: () => { kind: string, message: string } | undefined
-      /** -1 waits for the ISR (acks=all); 0 and 1 for this broker's durable append (default). */
-      acks?: number
-      /** How long acks=all waits for the ISR (Produce timeout_ms); default 30 s. */
-      timeoutMs?: number } = {}):
-    Promise<AppendResult> {
+    options: AppendOptions = {}): Promise<AppendResult> {
     // Kafka's ReplicaManager.appendToLocalLog: only the broker itself (the group coordinator)
     // writes internal topics; Kafka Produce and HTTP produce get INVALID_TOPIC_EXCEPTION.
     if (isInternalTopic(topic) && options.internalTopicsAllowed !== true) {
@@ -267,19 +278,7 @@ export class ReplicaManager implements MetadataPublisher {
     if (ackAll) this.#checkEnoughReplicas(topic, partition, settings.minInsyncReplicas)
     const trace = this.#options.latencySampler?.startProduce()
     const nowMs = this.#options.clock.nowMs()
-    let validated
-    try {
-      validated = await validateProducedBatches(batch, {
-        maxMessageBytes: settings.maxMessageBytes,
-        nowMs,
-        messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
-      })
-    } catch (error) {
-      if (error instanceof RecordsError) {
-        throw new PartitionError(error.kind, error.message, error.recordIndex)
-      }
-      throw error
-    }
+    const validated = await validate(batch, settings, nowMs)
     let maxTimestamp = validated.maxTimestamp
     if (settings.messageTimestampType === 'LogAppendTime') {
       maxTimestamp = nowMs
@@ -371,7 +370,14 @@ export class ReplicaManager implements MetadataPublisher {
         throw new PartitionError('REQUEST_TIMED_OUT', `${topic}-${partition}: the in-sync ` +
           `replicas did not all have the batch within ${timeoutMs} ms; it may still be kept`)
       }
-      await this.#options.purgatory.wait([key], remainingMs)
+      if (this.#options.purgatory.full) {
+        // No room to wait for a wake-up: poll instead of spinning.
+        await new Promise<void>(resolve => {
+          this.#options.clock.setTimer(Math.min(remainingMs, FULL_PURGATORY_POLL_MS), resolve)
+        })
+      } else {
+        await this.#options.purgatory.wait([key], remainingMs)
+      }
     }
   }
 
@@ -383,7 +389,8 @@ export class ReplicaManager implements MetadataPublisher {
    * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
    * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
    * marker records the aborted range for read_committed fetches. Only the transaction
-   * coordinator calls this (WriteTxnMarkers; in-process on one broker).
+   * coordinator calls this (WriteTxnMarkers; in-process on one broker). In a cluster it
+   * resolves once the ISR has the marker (acks=all, as Kafka writes markers).
    */
   async appendTxnMarker (topic: string, partition: number, marker: TxnMarkerWrite):
   Promise<number> {
@@ -398,6 +405,12 @@ export class ReplicaManager implements MetadataPublisher {
       })
       this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
       this.#options.purgatory.notify(partitionKey(topic, partition))
+      if (this.#options.roles !== undefined) {
+        // Kafka writes markers with acks=all (requiredAcks -1): a marker the ISR lacks could
+        // vanish in a failover and leave the transaction open on the new leader.
+        await this.#waitForIsr(topic, partition, appended.lastOffset,
+          this.#options.topicSettings(topic).minInsyncReplicas, ACK_ALL_TIMEOUT_DEFAULT_MS)
+      }
       return appended.baseOffset
     } catch (error) {
       throw toPartitionError(error, `${topic}-${partition}`)
@@ -436,17 +449,24 @@ export class ReplicaManager implements MetadataPublisher {
       `of ${name}`)
     if (fetch.fetchOffset < log.logStartOffset) throw outOfRange()
     // Before the end check: a follower ahead of this log diverges (an old leader's tail).
-    const divergingEpoch = this.#divergence(replicaLog, fetch, name)
+    const divergingEpoch = this.#divergence(replicaLog, leader, fetch, name)
     if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
     if (divergingEpoch === undefined) {
       this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
         fetch.fetchOffset)
     }
-    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset
+    // leader.replication.throttled.rate: past it, followers get no records for a while (the
+    // fetch still counts for the ISR), as Kafka leaves throttled partitions out of a response.
+    const throttle = this.#options.roles?.leaderThrottle
+    const nowMs = this.#options.clock.monotonicMs()
+    const budget = Math.min(maxBytes, throttle?.available(nowMs) ?? maxBytes)
+    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset ||
+      budget <= 0
       ? { records: EMPTY }
-      : await log.read(fetch.fetchOffset, maxBytes, {
+      : await log.read(fetch.fetchOffset, budget, {
         maxOffset: log.logEndOffset, minOneBatch,
       }).catch((error: unknown) => { throw toPartitionError(error, name) })
+    throttle?.record(read.records.length, nowMs)
     return {
       records: read.records,
       highWatermark: this.highWatermark(log),
@@ -457,21 +477,42 @@ export class ReplicaManager implements MetadataPublisher {
   }
 
   /**
+   * OffsetForLeaderEpoch on the leader (Kafka's Partition.lastOffsetForLeaderEpoch): the end
+   * offset of `leaderEpoch` in this log, after checking `currentLeaderEpoch` (-1: unchecked)
+   * against the partition's leader epoch.
+   */
+  endOffsetForEpoch (topic: string, partition: number, currentLeaderEpoch: number,
+    leaderEpoch: number): { leaderEpoch: number, endOffset: number } {
+    const log = this.#requireLog(topic, partition)
+    const epoch = this.#leaderEpoch(topic, partition)
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== epoch) {
+      throw new PartitionError(currentLeaderEpoch < epoch
+        ? 'FENCED_LEADER_EPOCH'
+        : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
+        `${currentLeaderEpoch}; this leader's is ${epoch}`)
+    }
+    const leader = this.#options.roles?.leaderState(topic, partition)
+    return leader === undefined
+      ? log.endOffsetForEpoch(leaderEpoch)
+      : leaderEpochEnd(leaderEpoch, log, leader.leaderEpoch, leader.epochStartOffset)
+  }
+
+  /**
    * KIP-320 (Kafka's Partition.fetchRecords, validateLastFetchedEpoch): where the follower's
    * log diverges from this one, or undefined when it does not.
    */
-  #divergence (log: ReturnType<typeof replicaLogOf>, fetch: FollowerFetch,
-    name: string): EpochEndOffset | undefined {
+  #divergence (log: ReturnType<typeof replicaLogOf>, leader: LeaderPartitionState,
+    fetch: FollowerFetch, name: string): EpochEndOffset | undefined {
     if (fetch.lastFetchedEpoch < 0) return undefined
-    const end = log.endOffsetForEpoch(fetch.lastFetchedEpoch)
-    if (end.leaderEpoch < 0 || end.endOffset < 0) {
+    const diverging = divergingEpochFor(fetch.lastFetchedEpoch, fetch.fetchOffset,
+      leaderEpochEnd(fetch.lastFetchedEpoch, log, leader.leaderEpoch, leader.epochStartOffset))
+    if (diverging === 'unknown') {
       throw new PartitionError('OFFSET_OUT_OF_RANGE', `${name}: the end offset of the last ` +
         `fetched epoch ${fetch.lastFetchedEpoch} is unknown here`)
     }
-    if (end.leaderEpoch < fetch.lastFetchedEpoch || end.endOffset < fetch.fetchOffset) {
-      return { epoch: end.leaderEpoch, endOffset: end.endOffset }
-    }
-    return undefined
+    return diverging === undefined
+      ? undefined
+      : { epoch: diverging.leaderEpoch, endOffset: diverging.endOffset }
   }
 
   /**
@@ -526,6 +567,8 @@ export class ReplicaManager implements MetadataPublisher {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** How often acks=all re-checks the ISR when the purgatory has no room for its waiter. */
+const FULL_PURGATORY_POLL_MS = 50
 /** acks=all's wait when the caller names none (Kafka's request.timeout.ms default). */
 const ACK_ALL_TIMEOUT_DEFAULT_MS = 30_000
 
@@ -549,6 +592,23 @@ function countRecords (records: Buffer): number {
     position += records.readInt32BE(position + 8) + 12
   }
   return count
+}
+
+/** records/validate.ts's checks of a produced batch, refusals as PartitionError. */
+async function validate (batch: Buffer, settings: TopicSettings, nowMs: number):
+ReturnType<typeof validateProducedBatches> {
+  try {
+    return await validateProducedBatches(batch, {
+      maxMessageBytes: settings.maxMessageBytes,
+      nowMs,
+      messageTimestampDifferenceMaxMs: settings.messageTimestampDifferenceMaxMs,
+    })
+  } catch (error) {
+    if (error instanceof RecordsError) {
+      throw new PartitionError(error.kind, error.message, error.recordIndex)
+    }
+    throw error
+  }
 }
 
 /** LogAppendTime: the broker's clock becomes the batch's max timestamp (KIP-32); CRC redone. */

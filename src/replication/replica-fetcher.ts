@@ -33,13 +33,19 @@ import {
 } from '../protocol/apis/fetch.js'
 import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
+import type { ByteRateThrottle } from './byte-rate-throttle.js'
+import { truncationOffset } from './divergence.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** Longest pause of a source fetcher after repeated connection failures. */
 export const REPLICA_FETCH_BACKOFF_MAX_MS = 10_000
 /** Beyond max_wait_ms, how long a follower fetch may take (Kafka's replica.socket.timeout.ms). */
 const REPLICA_SOCKET_TIMEOUT_MS = 30_000
-/** The lean client caps Fetch at v12 for consumers (names); replicas use topic ids too. */
+/** Kafka's socket.connection.setup.timeout.ms. */
+const CONNECT_TIMEOUT_MS = 10_000
+/** How long closing waits for a loop stuck in a connection attempt. */
+const CLOSE_WAIT_MS = 1_000
+/** From this Fetch version the replica id travels in replica_state (KIP-903). */
 const FETCH_VERSION_MIN_WITH_REPLICA_STATE = 15
 
 export interface ReplicaFetcherConfig {
@@ -59,6 +65,8 @@ export interface ReplicaFetcherOptions {
   logOf (topic: string, partition: number): ReplicaLog | undefined
   /** The topic's id (16 bytes), for Fetch v13+. */
   topicIdOf (topic: string): Buffer | undefined
+  /** follower.replication.throttled.rate: bounds the bytes this broker fetches per second. */
+  throttle?: ByteRateThrottle
   /** After a follower's log or high watermark moved (metrics, waiters). */
   onProgress?: (topic: string, partition: number) => void
   logger: { info (message: string): void, warn (message: string): void }
@@ -71,6 +79,8 @@ interface FollowedPartition {
   leaderEpoch: number
   /** Monotonic time before which this partition is not fetched (after an error). */
   delayedUntilMs: number
+  /** The offset the fetch in flight asked from (the log end offset when it was sent). */
+  fetchOffset?: number
 }
 
 function keyOf (topic: string, partition: number): string {
@@ -168,11 +178,20 @@ class SourceFetcher {
     await this.#applying
   }
 
+  /**
+   * Stops the loop: its sleep and its fetch end at once; an append under way is awaited. A
+   * connection attempt cannot be cut short, so the wait for the loop is bounded.
+   */
   async close (): Promise<void> {
     this.#stopped = true
     this.#wake?.()
     this.#connection?.close()
-    await this.#loop
+    await this.#applying
+    let timer: TimerHandle | undefined
+    await Promise.race([this.#loop, new Promise<void>(resolve => {
+      timer = this.#options.clock.setTimer(CLOSE_WAIT_MS, resolve)
+    })])
+    timer?.cancel()
   }
 
   async #run (): Promise<void> {
@@ -183,13 +202,24 @@ class SourceFetcher {
           await this.#sleep(this.#nextDueInMs())
           continue
         }
+        const throttleDelayMs = this.#throttleDelayMs()
+        if (throttleDelayMs > 0) {
+          await this.#sleep(throttleDelayMs)
+          continue
+        }
         const connection = await this.#connect()
-        const { request, version } = this.#request(connection, due)
+        const { request, version, asked } = this.#request(connection, due)
+        if (request.topics.length === 0) {
+          // Every due partition's log is gone (a deletion under way): nothing to ask for.
+          for (const partition of due) this.#delay(partition)
+          continue
+        }
         const response = await connection.send(Fetch, request, {
           version, timeoutMs: this.#options.config.waitMaxMs + REPLICA_SOCKET_TIMEOUT_MS,
         })
         this.#failures = 0
-        this.#applying = this.#apply(response, version)
+        this.#recordThrottled(response)
+        this.#applying = this.#apply(response, version, asked)
         await this.#applying
       } catch (error) {
         if (this.#stopped) break
@@ -206,6 +236,24 @@ class SourceFetcher {
       }
     }
     this.#connection?.close()
+  }
+
+  /** How long follower.replication.throttled.rate holds the next fetch back (0: not). */
+  #throttleDelayMs (): number {
+    const throttle = this.#options.throttle
+    if (throttle === undefined) return 0
+    const nowMs = this.#options.clock.monotonicMs()
+    return throttle.available(nowMs) > 0 ? 0 : Math.max(10, throttle.delayMsFor(1, nowMs))
+  }
+
+  #recordThrottled (response: FetchResponse): void {
+    const throttle = this.#options.throttle
+    if (throttle === undefined) return
+    let bytes = 0
+    for (const topic of response.responses) {
+      for (const partition of topic.partitions) bytes += partition.records?.length ?? 0
+    }
+    throttle.record(bytes, this.#options.clock.monotonicMs())
   }
 
   #duePartitions (): FollowedPartition[] {
@@ -244,21 +292,29 @@ class SourceFetcher {
     }
     const connect = this.#options.connect ?? ((host: string, port: number) =>
       KafkaConnection.connect(host, port, { clientId: `replica-${this.#options.nodeId}`,
-        requestTimeoutMs: REPLICA_SOCKET_TIMEOUT_MS, inflightMax: 1 }))
-    this.#connection = await connect(endpoint.host, endpoint.port)
-    return this.#connection
+        requestTimeoutMs: REPLICA_SOCKET_TIMEOUT_MS, connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        inflightMax: 1 }))
+    const connection = await connect(endpoint.host, endpoint.port)
+    if (this.#stopped) {
+      connection.close()
+      throw new Error('the fetcher stopped')
+    }
+    this.#connection = connection
+    return connection
   }
 
   #request (connection: KafkaConnection, due: FollowedPartition[]):
-  { request: FetchRequest, version: number } {
+  { request: FetchRequest, version: number, asked: Map<string, FollowedPartition> } {
     const served = connection.brokerVersions(Fetch.key)
     if (served === undefined) throw new Error(`broker ${this.#leaderId} does not serve Fetch`)
     const version = Math.min(served.max, Fetch.maxVersion)
     const config = this.#options.config
     const byTopic = new Map<string, FetchRequest['topics'][number]>()
+    const asked = new Map<string, FollowedPartition>()
     for (const followed of due) {
       const log = this.#options.logOf(followed.topic, followed.partition)
       if (log === undefined) continue
+      asked.set(keyOf(followed.topic, followed.partition), followed)
       let topic = byTopic.get(followed.topic)
       if (topic === undefined) {
         topic = { topic: followed.topic, topicId: this.#options.topicIdOf(followed.topic) ??
@@ -266,6 +322,7 @@ class SourceFetcher {
         byTopic.set(followed.topic, topic)
       }
       // appendAsFollower resolved only once durable, so the log end offset is durable here.
+      followed.fetchOffset = log.logEndOffset
       topic.partitions.push({
         partition: followed.partition, currentLeaderEpoch: followed.leaderEpoch,
         fetchOffset: log.logEndOffset, lastFetchedEpoch: log.latestEpoch,
@@ -273,19 +330,23 @@ class SourceFetcher {
       })
     }
     const nodeId = this.#options.nodeId
+    const throttled = this.#options.throttle?.available(this.#options.clock.monotonicMs())
+    const allowed = Math.min(config.responseMaxBytes, throttled ?? config.responseMaxBytes)
     return {
       version,
+      asked,
       request: {
         replicaId: version < FETCH_VERSION_MIN_WITH_REPLICA_STATE ? nodeId : -1,
         replicaState: { replicaId: nodeId, replicaEpoch: -1 },
-        maxWaitMs: config.waitMaxMs, minBytes: 1, maxBytes: config.responseMaxBytes,
+        maxWaitMs: config.waitMaxMs, minBytes: 1, maxBytes: allowed,
         isolationLevel: 0, sessionId: 0, sessionEpoch: -1,
         topics: [...byTopic.values()], forgottenTopicsData: [], rackId: '',
       },
     }
   }
 
-  async #apply (response: FetchResponse, version: number): Promise<void> {
+  async #apply (response: FetchResponse, version: number,
+    asked: Map<string, FollowedPartition>): Promise<void> {
     if (response.errorCode !== ERROR.NONE) {
       throw new Error(`Fetch failed: ${errorNameOf(response.errorCode)}`)
     }
@@ -295,10 +356,13 @@ class SourceFetcher {
         : topicResponse.topic
       if (topic === undefined) continue
       for (const partitionResponse of topicResponse.partitions) {
-        const followed = this.#partitions.get(keyOf(topic, partitionResponse.partitionIndex))
+        const key = keyOf(topic, partitionResponse.partitionIndex)
+        const followed = asked.get(key)
         const log = this.#options.logOf(topic, partitionResponse.partitionIndex)
-        // Removed (a role change) while the fetch was out: its answer is no longer ours.
-        if (followed === undefined || log === undefined) continue
+        // Removed or assigned again (a role change) while the fetch was out: its answer is
+        // no longer ours.
+        if (followed === undefined || this.#partitions.get(key) !== followed ||
+          log === undefined) continue
         try {
           await this.#applyPartition(followed, log, partitionResponse)
         } catch (error) {
@@ -342,7 +406,9 @@ class SourceFetcher {
       return
     }
     const records = wholeBatches(response.records)
-    if (records.length > 0) await log.appendAsFollower(records)
+    if (records.length > 0) {
+      await log.appendAsFollower(records, { fetchOffset: followed.fetchOffset })
+    }
     // Kafka's follower high watermark: min(leader's HW, local end); never lowered here.
     log.advanceHighWatermark(Math.min(response.highWatermark, log.acknowledgedEndOffset))
     if (response.logStartOffset > log.logStartOffset &&
@@ -363,9 +429,8 @@ class SourceFetcher {
   async #truncateOnDivergence (log: ReplicaLog,
     diverging: { epoch: number, endOffset: number }, name: string): Promise<void> {
     const local = diverging.epoch < 0 ? undefined : log.endOffsetForEpoch(diverging.epoch)
-    let offset = diverging.endOffset < 0 ? log.highWatermark : diverging.endOffset
-    if (local !== undefined && local.endOffset >= 0) offset = Math.min(offset, local.endOffset)
-    offset = Math.min(offset, log.logEndOffset)
+    const offset = truncationOffset({ leaderEpoch: diverging.epoch,
+      endOffset: diverging.endOffset }, local, log.logEndOffset, log.highWatermark)
     if (offset < log.highWatermark) {
       // Committed records are on the leader; a cut below the HW means an unclean election.
       this.#options.logger.warn(`${name}: truncating below the high watermark ` +

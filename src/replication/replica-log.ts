@@ -17,9 +17,12 @@ export interface ReplicaLog {
   readonly latestEpoch: number
   /** KIP-101/KIP-279: the end offset of `epoch` here; { -1, -1 } when it is unknown. */
   endOffsetForEpoch (epoch: number): { leaderEpoch: number, endOffset: number }
-  /** Appends the leader's batches as they are; resolves once durable. */
-  appendAsFollower (records: Buffer): Promise<{ firstOffset: number, lastOffset: number } |
-    undefined>
+  /**
+   * Appends the leader's batches as they are; resolves once durable. With `fetchOffset`, a
+   * log whose end is no longer that offset (truncated meanwhile) refuses them.
+   */
+  appendAsFollower (records: Buffer, options?: { fetchOffset?: number }):
+  Promise<{ firstOffset: number, lastOffset: number } | undefined>
   /** True: the replication layer drives the high watermark (advanceHighWatermark). */
   setReplicated (replicated: boolean): void
   /** Raises the HW to min(offset, acknowledgedEndOffset); never lowers it. True if it moved. */

@@ -30,6 +30,7 @@ import type { MetadataImage, PartitionInfo } from '../metadata/image.js'
 import { assert } from '../util/assert.js'
 import { LeaderPartitionState, type IsrChange } from './partition-state.js'
 import type { ReplicaFetcherManager } from './replica-fetcher.js'
+import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import type { ReplicaLog } from './replica-log.js'
 
 /** An AlterPartition outcome that proves the change was not made. */
@@ -53,7 +54,8 @@ export interface ReplicaRolesOptions {
   alterPartition (change: AlterPartitionRequest): Promise<PartitionInfo>
   /** The partition's high watermark moved or its role changed: wake its waiters. */
   notify (topic: string, partition: number): void
-  onIsrChange?: (kind: 'shrink' | 'expand') => void
+  /** leader.replication.throttled.rate: bounds the bytes followers fetch from here per second. */
+  leaderThrottle?: ByteRateThrottle
   logger: { info (message: string): void, warn (message: string): void }
 }
 
@@ -92,13 +94,32 @@ export class ReplicaRoles {
     await this.#options.fetchers.close()
   }
 
+  get leaderThrottle (): ByteRateThrottle | undefined {
+    return this.#options.leaderThrottle
+  }
+
   leaderState (topic: string, partition: number): LeaderPartitionState | undefined {
     return this.#leaders.get(keyOf(topic, partition))
   }
 
-  /** Every partition led here, for metrics (follower lag). */
-  leaderStates (): IterableIterator<[string, LeaderPartitionState]> {
-    return this.#leaders.entries()
+  /**
+   * Each follower's lag behind this broker's led partitions, for the replication metrics
+   * (records: the leader's durable end minus what the follower reported; ms: since it last
+   * caught up, Kafka's lastCaughtUpTimeMs).
+   */
+  replicationSamples (): { topic: string, partition: number, followerId: number,
+    lagRecords: number, lagMs: number, inSync: boolean }[] {
+    const nowMs = this.#options.clock.monotonicMs()
+    const samples = []
+    for (const [key, leader] of this.#leaders) {
+      const [topic, partition] = splitKey(key)
+      for (const lag of leader.followerLags()) {
+        samples.push({ topic, partition, followerId: lag.followerId, lagRecords: lag.lagRecords,
+          lagMs: Math.max(0, nowMs - lag.lastCaughtUpTimeMs),
+          inSync: leader.isr.includes(lag.followerId) })
+      }
+    }
+    return samples
   }
 
   /**
@@ -240,11 +261,10 @@ export class ReplicaRoles {
       `the ISR from [${leader.isr.join(',')}] to [${change.isr.join(',')}]`)
     this.#options.alterPartition({ ...change, topic, partition, leaderId: leader.leaderId })
       .then(info => {
-        if (info.partitionEpoch > change.partitionEpoch) {
-          this.#options.onIsrChange?.(change.kind)
-        } else if (this.#leaders.get(key) === leader && leader.pendingChange === change) {
-          leader.changeFailed() // nothing to change: the ISR already was this one
-        }
+        // Committed changes arrive as Partition records (the metrics count them there);
+        // an unchanged partition epoch means there was nothing to change.
+        if (info.partitionEpoch === change.partitionEpoch && this.#leaders.get(key) === leader &&
+          leader.pendingChange === change) leader.changeFailed()
       }, (error: unknown) => {
         const errorName = (error as { errorName?: unknown }).errorName
         this.#options.logger.warn(`${topic}-${partition}: ISR ${change.kind} refused: ` +

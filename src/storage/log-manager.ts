@@ -62,6 +62,11 @@ const LOG_START_FILE = 'log-start-offset-checkpoint'
  * highWatermark); single-node logs are never listed, and keep the durable end on restart.
  */
 const REPLICATION_OFFSET_FILE = 'replication-offset-checkpoint'
+/**
+ * Kafka's replica.high.watermark.checkpoint.interval.ms default: how often the high watermarks
+ * are checkpointed while any log is replicated (a stale one only starts a replica lower).
+ */
+const HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5_000
 const META_FILE = 'meta.properties'
 /** Kafka's log.flush.offset.checkpoint.interval.ms default. */
 const CHECKPOINT_INTERVAL_MS = 60_000
@@ -130,6 +135,15 @@ export class LogManager {
   /** The topic id each open log's partition.metadata is known to hold (one entry per log). */
   readonly #topicIds = new Map<string, string>()
   #checkpointTimer: TimerHandle | undefined
+  #highWatermarkTimer: TimerHandle | undefined
+  /** The high-watermark checkpoint write in flight, and whether another is wanted after it. */
+  #highWatermarkWrite: Promise<void> | undefined
+  #highWatermarkWriteAgain = false
+  /**
+   * Whether replication-offset-checkpoint may list a log: a broker whose logs were never
+   * replicated never writes the file (single-node data directories stay as they were).
+   */
+  #highWatermarksListed = false
   #retentionTimer: TimerHandle | undefined
   readonly #cleaner: LogCleaner
   readonly #retentionCheckIntervalMs: number
@@ -214,6 +228,7 @@ export class LogManager {
       (await disk.readOptional(path.join(this.dataDir, LOG_START_FILE)))?.toString() ?? '')
     const highWatermarks = parseCheckpoint((await disk.readOptional(
       path.join(this.dataDir, REPLICATION_OFFSET_FILE)))?.toString() ?? '')
+    this.#highWatermarksListed = highWatermarks.size > 0
     for (const name of await disk.listDirectories(this.dataDir)) {
       if (name.endsWith('-delete')) {
         await disk.remove(path.join(this.dataDir, name))
@@ -242,6 +257,13 @@ export class LogManager {
       this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
     }
     this.#checkpointTimer = this.#clock.setTimer(CHECKPOINT_INTERVAL_MS, tick)
+    const highWatermarkTick = (): void => {
+      if ([...this.#logs.values()].some(log => log.replicated)) this.#checkpointHighWatermarks()
+      this.#highWatermarkTimer = this.#clock.setTimer(HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+        highWatermarkTick)
+    }
+    this.#highWatermarkTimer = this.#clock.setTimer(HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+      highWatermarkTick)
     this.#scheduleRetention()
     await this.#cleaner.start()
   }
@@ -320,6 +342,9 @@ export class LogManager {
       },
       onSegmentReclaimed: reclaim => { this.#onSegmentReclaimed?.(reclaim) },
       onTruncated: endOffset => { this.#cleaner.truncated(`${topic}-${partition}`, endOffset) },
+      // A log that turns replicated is listed at once: restarted before its entry lands, it
+      // would open with its high watermark at its log end.
+      onReplicatedChange: () => { this.#checkpointHighWatermarks() },
     })
     this.#logs.set(checkpointKey(topic, partition), log)
     return log
@@ -471,21 +496,50 @@ export class LogManager {
     return this.#logs.values()
   }
 
+  /**
+   * Writes replication-offset-checkpoint soon, coalescing bursts (many partitions turning
+   * replicated at once): at most one write in flight and one more queued after it.
+   */
+  #checkpointHighWatermarks (): void {
+    if (this.#highWatermarkWrite !== undefined) {
+      this.#highWatermarkWriteAgain = true
+      return
+    }
+    this.#highWatermarkWrite = this.#writeHighWatermarks().catch((error: unknown) => {
+      this.#logger.warn(`writing ${REPLICATION_OFFSET_FILE} failed: ${String(error)}`)
+    }).finally(() => {
+      this.#highWatermarkWrite = undefined
+      if (this.#highWatermarkWriteAgain && !this.#closed) {
+        this.#highWatermarkWriteAgain = false
+        this.#checkpointHighWatermarks()
+      }
+    })
+  }
+
+  async #writeHighWatermarks (): Promise<void> {
+    const highWatermarks: OffsetCheckpoint = new Map()
+    for (const [key, log] of this.#logs) {
+      if (log.replicated) highWatermarks.set(key, log.highWatermark)
+    }
+    // Written while it lists a log, and once more when it stops (to drop the last entries).
+    if (highWatermarks.size === 0 && !this.#highWatermarksListed) return
+    this.#highWatermarksListed = highWatermarks.size > 0
+    await writeAtomic(this.#disk, path.join(this.dataDir, REPLICATION_OFFSET_FILE),
+      formatCheckpoint(highWatermarks))
+  }
+
   async writeCheckpoints (): Promise<void> {
     const recovery: OffsetCheckpoint = new Map()
     const starts: OffsetCheckpoint = new Map()
-    const highWatermarks: OffsetCheckpoint = new Map()
     for (const [key, log] of this.#logs) {
       recovery.set(key, log.durableEndOffset)
       starts.set(key, log.logStartOffset)
-      if (log.replicated) highWatermarks.set(key, log.highWatermark)
     }
     await writeAtomic(this.#disk, path.join(this.dataDir, RECOVERY_POINT_FILE),
       formatCheckpoint(recovery))
     await writeAtomic(this.#disk, path.join(this.dataDir, LOG_START_FILE),
       formatCheckpoint(starts))
-    await writeAtomic(this.#disk, path.join(this.dataDir, REPLICATION_OFFSET_FILE),
-      formatCheckpoint(highWatermarks))
+    await this.#writeHighWatermarks()
   }
 
   writeAtomic (name: string, contents: string | Buffer): Promise<void> {
@@ -500,6 +554,7 @@ export class LogManager {
     if (this.#closed) return
     this.#closed = true
     this.#checkpointTimer?.cancel()
+    this.#highWatermarkTimer?.cancel()
     this.#retentionTimer?.cancel()
     await this.#cleaner.stop()
     this.#flusher.stop()

@@ -172,6 +172,8 @@ export interface OpenOptions {
   highWatermark?: number
   /** Called when the log was cut back to `endOffset` (truncateTo, truncateFullyAndStartAt). */
   onTruncated?: (endOffset: number) => void
+  /** Called when `setReplicated` changed the mode (the high-watermark checkpoint lists it). */
+  onReplicatedChange?: () => void
 }
 
 /** What `appendAsFollower` appended: the first and last offsets of its batches. */
@@ -235,6 +237,7 @@ export class PartitionLog implements FlushTarget {
   readonly #onLogStartOffsetChange: (() => void) | undefined
   readonly #onSegmentReclaimed: ((reclaim: SegmentReclaim) => void) | undefined
   readonly #onTruncated: ((endOffset: number) => void) | undefined
+  readonly #onReplicatedChange: (() => void) | undefined
   /** Segment deletions (DeleteRecords, retention) run one at a time, in call order. */
   #deletions: Promise<unknown> = Promise.resolve()
   /** Leader epochs and their start offsets, persisted in `leader-epoch-checkpoint`. */
@@ -259,6 +262,7 @@ export class PartitionLog implements FlushTarget {
     this.#onLogStartOffsetChange = options.onLogStartOffsetChange
     this.#onSegmentReclaimed = options.onSegmentReclaimed
     this.#onTruncated = options.onTruncated
+    this.#onReplicatedChange = options.onReplicatedChange
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -425,6 +429,17 @@ export class PartitionLog implements FlushTarget {
   /** The leader epoch entries, oldest first (tests and tools). */
   get epochEntries (): EpochEntry[] {
     return this.#epochs.entries
+  }
+
+  /**
+   * A replica that becomes leader records its epoch at the log end before it writes anything
+   * (Kafka's Partition.makeLeader → maybeAssignEpochStartOffset): the previous epochs then end
+   * where this one began, even before its first batch, and across a reload that dropped an
+   * epoch with no batch left. Resolves once the checkpoint is written.
+   */
+  async assignLeaderEpoch (epoch: number): Promise<void> {
+    while (this.#recovering !== undefined) await this.#recovering
+    if (this.#epochs.assign(epoch, this.#logEndOffset)) await this.#epochCheckpointWritten()
   }
 
   /**
@@ -625,12 +640,18 @@ export class PartitionLog implements FlushTarget {
    * group commit as `append`; resolves once the batches are durable per the flush policy
    * (fsynced, by default). Undefined when `records` holds no whole batch. Follower appends of a
    * log run one at a time.
+   *
+   * `fetchOffset`, the offset the records were fetched from, must still be the log end when
+   * they are queued (checked in the same synchronous step), else OFFSET_OUT_OF_RANGE: Kafka's
+   * ReplicaFetcherThread refuses a response whose fetch offset is no longer the log end, and
+   * without it a stale response after a truncation would land past a gap.
    */
-  async appendAsFollower (records: Buffer): Promise<FollowerAppendResult | undefined> {
+  async appendAsFollower (records: Buffer,
+    options: { fetchOffset?: number } = {}): Promise<FollowerAppendResult | undefined> {
     const batches = await this.#checkFollowerBatches(records)
     if (batches.length === 0) return undefined
     const run = this.#followerAppend.catch(() => undefined)
-      .then(() => this.#appendFollowerBatches(batches))
+      .then(() => this.#appendFollowerBatches(batches, options.fetchOffset))
     this.#followerAppend = run
     return run
   }
@@ -698,7 +719,8 @@ export class PartitionLog implements FlushTarget {
     }
   }
 
-  async #appendFollowerBatches (batches: FollowerBatch[]): Promise<FollowerAppendResult> {
+  async #appendFollowerBatches (batches: FollowerBatch[],
+    fetchOffset: number | undefined): Promise<FollowerAppendResult> {
     let bytes = 0
     for (const batch of batches) bytes += batch.buffer.length
     const admission = this.#flusher.admit(bytes)
@@ -708,7 +730,8 @@ export class PartitionLog implements FlushTarget {
     try {
       let next = 0
       while (next < batches.length) {
-        const step = await this.#reserveFollower(batches, next)
+        const step = await this.#reserveFollower(batches, next,
+          next === 0 ? fetchOffset : undefined)
         for (const batch of batches.slice(next, step.next)) queuedBytes += batch.buffer.length
         waits.push(step.durable)
         next = step.next
@@ -730,15 +753,19 @@ export class PartitionLog implements FlushTarget {
    * Queues batches[from..] in one synchronous step, up to the first that needs a roll (the
    * next step rolls first); returns the index after the last queued and the wait for them.
    */
-  async #reserveFollower (batches: FollowerBatch[], from: number):
-  Promise<{ next: number, durable: Promise<void> }> {
+  async #reserveFollower (batches: FollowerBatch[], from: number,
+    fetchOffset: number | undefined): Promise<{ next: number, durable: Promise<void> }> {
     while (this.#rolling !== undefined || this.#recovering !== undefined) {
       await (this.#rolling ?? this.#recovering)?.catch(() => undefined)
     }
     if (this.#closed) throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name} is closed`)
     if (this.#pendingTruncation !== undefined) {
       await this.#retryTruncation(this.#pendingTruncation)
-      return this.#reserveFollower(batches, from)
+      return this.#reserveFollower(batches, from, fetchOffset)
+    }
+    if (fetchOffset !== undefined && fetchOffset !== this.#logEndOffset) {
+      throw new StorageError('OFFSET_OUT_OF_RANGE', `${this.name}: records fetched from ` +
+        `offset ${fetchOffset}, but the log end offset is now ${this.#logEndOffset}`)
     }
     const first = batches[from] as FollowerBatch
     if (first.baseOffset < this.#logEndOffset) {
@@ -748,7 +775,13 @@ export class PartitionLog implements FlushTarget {
     if (this.#needsRoll(first.buffer.length, first.lastOffset)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
       await this.#rolling
-      return this.#reserveFollower(batches, from)
+      return this.#reserveFollower(batches, from, fetchOffset)
+    }
+    if (first.lastOffset - this.#active.baseOffset > RELATIVE_OFFSET_MAX) {
+      // Only a gap of over 2^31 offsets (a compacted leader) gets here: a segment starts at the
+      // log end (the loader wants them contiguous) and indexes offsets relative to its base.
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: a follower batch ending at ` +
+        `${first.lastOffset} is too far past the segment base ${this.#active.baseOffset}`)
     }
     let next = from
     let epochWrite: Promise<void> | undefined
@@ -949,6 +982,7 @@ export class PartitionLog implements FlushTarget {
     if (this.#replicated === replicated) return
     this.#replicated = replicated
     if (!replicated) this.advanceHighWatermark(this.acknowledgedEndOffset)
+    this.#onReplicatedChange?.()
   }
 
   /**
@@ -1168,9 +1202,23 @@ export class PartitionLog implements FlushTarget {
     // Awaited, so that the file drops the truncated epochs before any later append adds new
     // ones; a failed write is rebuilt from the log at the next load.
     if (this.#epochs.truncateFromEnd(this.#logEndOffset)) await this.#epochCheckpointWritten()
+    await this.#truncateTxnIndex(segment.baseOffset)
     await deleteSnapshots(this.#disk, this.directory, snapshot => snapshot > this.#logEndOffset)
     await this.#loadProducerState()
     this.#onTruncated?.(this.#logEndOffset)
+  }
+
+  /**
+   * Drops the cut segment's aborted transactions whose marker is gone (Kafka's
+   * TransactionIndex.truncateTo): a stale entry would make read_committed consumers drop
+   * whatever that producer later writes at those offsets.
+   */
+  async #truncateTxnIndex (segmentBase: number): Promise<void> {
+    await this.#txnIndexWrites
+    const entries = await readTxnIndex(this.#disk, this.directory, segmentBase)
+    const kept = entries.filter(entry => entry.lastOffset < this.#logEndOffset)
+    if (kept.length === entries.length) return
+    await appendTxnIndex(this.#disk, this.directory, segmentBase, 0, kept, true)
   }
 
   /**
@@ -1190,6 +1238,8 @@ export class PartitionLog implements FlushTarget {
       while (this.#recovering !== undefined) await this.#recovering
       if (this.#pending.length > 0) await this.#waitFor(this.#logEndOffset).catch(() => undefined)
       await this.roundIdle()
+      // A .txnindex write still in flight must not land after the old files are renamed.
+      await this.#txnIndexWrites
       const restart = this.#restartAt(offset)
       this.#recovering = restart.catch(() => undefined)
         .finally(() => { this.#recovering = undefined })
@@ -1237,7 +1287,7 @@ export class PartitionLog implements FlushTarget {
     return this.#serialDeletion(async () => {
       const target = Math.min(offset, this.#logEndOffset)
       if (target <= this.#logStartOffset) return
-      this.#raiseLogStartOffset(target)
+      await this.#raiseLogStartOffset(target)
       let count = 0
       while (count + 1 < this.#segments.length &&
         (this.#segments[count + 1] as LogSegment).baseOffset <= target) count++
@@ -1280,7 +1330,7 @@ export class PartitionLog implements FlushTarget {
       for (const segment of this.#segments.slice(0, plan.count)) {
         outcome.deletedBytes += segment.size
       }
-      this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
+      await this.#raiseLogStartOffset((this.#segments[plan.count] as LogSegment).baseOffset)
       await this.#deleteOldest(plan.count, plan.eligibleSinceMs)
       outcome.deletedSegments = plan.count
       outcome.reason = plan.reason
@@ -1303,13 +1353,16 @@ export class PartitionLog implements FlushTarget {
     return true
   }
 
-  #raiseLogStartOffset (offset: number): void {
+  /**
+   * Raises the log start offset (reads below it fail from now on), then rewrites the epoch
+   * checkpoint if its first entry moved, then tells the LogManager. Kafka flushes that
+   * checkpoint asynchronously (truncateFromStartAsyncFlush); here the deletion task waits for it,
+   * off the produce path, and a stale file is corrected at the next load either way.
+   */
+  async #raiseLogStartOffset (offset: number): Promise<void> {
     if (offset <= this.#logStartOffset) return
     this.#logStartOffset = Math.min(offset, this.#logEndOffset)
-    // Kafka's truncateFromStartAsyncFlush: a stale file is corrected at the next load.
-    if (this.#epochs.truncateFromStart(this.#logStartOffset)) {
-      this.#inBackground(this.#epochCheckpointWritten())
-    }
+    if (this.#epochs.truncateFromStart(this.#logStartOffset)) await this.#epochCheckpointWritten()
     this.#onLogStartOffsetChange?.()
   }
 

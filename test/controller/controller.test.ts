@@ -161,4 +161,43 @@ describe('Controller in a cluster of brokers', () => {
     assert.deepEqual(image.topic('one')?.partitions.map(p => [p.leader, p.leaderEpoch]),
       [[1, 0], [2, 2]])
   })
+
+  it('changes an ISR for its leader, checking leader and partition epochs and the new ' +
+    'members (AlterPartition)', async () => {
+    const controller = new Controller(new MetadataImage(),
+      await SegmentMetadataLog.open(manager, systemClock), 1, { random: () => 0 })
+    await controller.reconcileBrokers([registration(1), registration(2), registration(3)])
+    await controller.createTopic({ name: 't', partitions: 1, replicationFactor: 3, configs: {} })
+    const start = controller.image.topic('t')?.partitions[0]
+    assert.deepEqual([start?.leader, start?.isr, start?.partitionEpoch], [1, [1, 2, 3], 0])
+    const refusal = (errorName: string) => (error: unknown) =>
+      error instanceof ControllerError && error.errorName === errorName
+    const change = { topic: 't', partition: 0, leaderId: 1, leaderEpoch: 0, partitionEpoch: 0 }
+
+    const shrunk = await controller.alterPartition({ ...change, isr: [1, 2] })
+    assert.deepEqual([shrunk.isr, shrunk.partitionEpoch, shrunk.leaderEpoch], [[1, 2], 1, 0])
+    // The same change again is based on an old partition epoch.
+    await assert.rejects(controller.alterPartition({ ...change, isr: [1, 2] }),
+      refusal('INVALID_UPDATE_VERSION'))
+    await assert.rejects(controller.alterPartition({ ...change, partitionEpoch: 1,
+      leaderId: 2, isr: [2] }), refusal('FENCED_LEADER_EPOCH'))
+    await assert.rejects(controller.alterPartition({ ...change, partitionEpoch: 1,
+      isr: [2, 3] }), refusal('INVALID_REQUEST'), 'the leader stays in its ISR')
+    await assert.rejects(controller.alterPartition({ ...change, partitionEpoch: 1,
+      isr: [1, 2, 4] }), refusal('INELIGIBLE_REPLICA'), 'not a replica')
+    await assert.rejects(controller.alterPartition({ ...change, topic: 'nope', isr: [1] }),
+      refusal('UNKNOWN_TOPIC_OR_PARTITION'))
+    // A fenced (unregistered) broker cannot join.
+    await controller.reconcileBrokers([registration(1), registration(2)])
+    const fenced = controller.image.topic('t')?.partitions[0]
+    await assert.rejects(controller.alterPartition({ ...change,
+      partitionEpoch: fenced?.partitionEpoch ?? -1, isr: [1, 2, 3] }),
+    refusal('INELIGIBLE_REPLICA'))
+    await controller.reconcileBrokers([registration(1), registration(2), registration(3)])
+    const live = controller.image.topic('t')?.partitions[0]
+    const expanded = await controller.alterPartition({ ...change,
+      partitionEpoch: live?.partitionEpoch ?? -1, isr: [1, 2, 3] })
+    assert.deepEqual([expanded.isr, expanded.partitionEpoch],
+      [[1, 2, 3], (live?.partitionEpoch ?? -1) + 1])
+  })
 })

@@ -2,11 +2,13 @@
  * A seeded simulator of one replicated partition on three brokers, driving the pure leader
  * state (src/replication/partition-state.ts) the way the replica manager does: produces on the
  * leader (acks=all), the leader's group-commit flushes, follower fetches that report only what
- * they appended (durable, as appendAsFollower resolves after the fsync), follower truncation to
- * the leader's log on a new epoch (what KIP-279's diverging epoch achieves), ISR changes sent
- * to a controller that checks leader and partition epochs (AlterPartition) and answers late or
- * never, broker crashes that lose whatever was not fsynced, restarts, and leader elections from
- * the ISR (no unclean election). Time only moves forward, in random steps.
+ * they appended (durable, as appendAsFollower resolves after the fsync), follower truncation by
+ * the brokers' own KIP-320 rules (divergence.ts) over storage-like epoch caches, ISR changes sent
+ * to a controller that checks leader and partition epochs (AlterPartition) and answers late,
+ * never, or commits a change whose answer is lost (with ReplicaRoles' policy for unknown
+ * outcomes), metadata that reaches the leader late, broker crashes that lose whatever was not
+ * fsynced, restarts, and leader elections from the ISR (no unclean election). Time only moves
+ * forward, in random steps.
  *
  * Invariants, checked after every event:
  * - the high watermark never decreases while the leader epoch is unchanged;
@@ -14,18 +16,23 @@
  *   the leader's maximal one);
  * - every offset acknowledged to an acks=all producer is on every ISR member, with the epoch
  *   it was written in, and on the leader;
- * - the ISR is never empty, and the leader is always in it.
+ * - the ISR is never empty, and the leader is always in it;
+ * - a follower whose fetch the leader accepts holds no record the leader does not have, and
+ *   no truncation goes below a follower's high watermark (no committed record is lost).
  */
 import assert from 'node:assert/strict'
 import {
   LeaderPartitionState, type IsrChange, type LeaderAndIsr,
 } from '../../src/replication/partition-state.js'
+import {
+  divergingEpochFor, leaderEpochEnd, truncationOffset, type EpochEnd,
+} from '../../src/replication/divergence.js'
 import { seededRandom } from '../support/seeded-random.js'
 
 const BROKERS = [1, 2, 3]
 const LAG_TIME_MAX_MS = 1000
 const MIN_ISR = 2
-const EVENTS = 3000
+const EVENTS = 4000
 
 interface SimBroker {
   id: number
@@ -38,6 +45,35 @@ interface SimBroker {
 }
 
 interface PendingAck { lastOffset: number, epoch: number }
+
+/**
+ * A log's leader epoch cache as storage keeps it (leader-epoch-cache.ts): an entry per run of
+ * one epoch, learnt from appended batches only; the latest epoch ends at the log end, an older
+ * one where the next higher starts; one newer than any known, or none at all: { -1, -1 }.
+ */
+function epochCacheOf (log: readonly number[]): {
+  latestEpoch: number, endOffsetForEpoch (epoch: number): EpochEnd
+} {
+  const entries: { epoch: number, start: number }[] = []
+  log.forEach((epoch, offset) => {
+    if (entries.at(-1)?.epoch !== epoch) entries.push({ epoch, start: offset })
+  })
+  const latestEpoch = entries.at(-1)?.epoch ?? -1
+  return {
+    latestEpoch,
+    endOffsetForEpoch (requested) {
+      if (requested < 0) return { leaderEpoch: -1, endOffset: -1 }
+      if (entries.length > 0 && requested === latestEpoch) {
+        return { leaderEpoch: requested, endOffset: log.length }
+      }
+      const higher = entries.findIndex(entry => entry.epoch > requested)
+      if (higher < 0) return { leaderEpoch: -1, endOffset: -1 }
+      const floor = entries[higher - 1]
+      return { leaderEpoch: floor?.epoch ?? requested,
+        endOffset: (entries[higher] as { start: number }).start }
+    },
+  }
+}
 
 export interface ReplicationSimResult {
   acknowledged: number
@@ -61,8 +97,14 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   let nowMs = 0
   let leader: LeaderPartitionState | undefined
   let pending: PendingAck[] = []
-  /** An AlterPartition in flight: delivered to the controller at `atMs`, or lost. */
-  let inFlight: { change: IsrChange, atMs: number, lost: boolean } | undefined
+  /**
+   * An AlterPartition in flight: it reaches the controller at `atMs`, or is lost before it
+   * (refused), or its answer is lost after the controller committed it (an unknown outcome).
+   */
+  let inFlight: { change: IsrChange, atMs: number, fate: 'answered' | 'lost' | 'unknown' } |
+    undefined
+  /** A committed ISR change the leader has not received yet (its metadata lags). */
+  let undelivered: LeaderAndIsr | undefined
   const acknowledged = new Map<number, number>()
   let lastHw = { epoch: -1, hw: 0 }
   const result: ReplicationSimResult = { acknowledged: 0, elections: 0, shrinks: 0, expands: 0 }
@@ -71,6 +113,7 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     leader = undefined
     pending = []
     inFlight = undefined
+    undelivered = undefined
     if (image.leaderId === -1) return
     const self = broker(image.leaderId)
     leader = new LeaderPartitionState(image, {
@@ -85,10 +128,16 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     if (newLeader) {
       result.elections++
       becomeLeader()
-    } else if (leader !== undefined) {
-      leader.applyMetadata(image, nowMs)
-      afterHwMove()
+    } else {
+      // Same leader: the record reaches it later (deliverMetadata).
+      undelivered = image
     }
+  }
+  const deliverMetadata = (): void => {
+    if (undelivered === undefined || leader === undefined) return
+    leader.applyMetadata(undelivered, nowMs)
+    undelivered = undefined
+    afterHwMove()
   }
   /** The controller's fencing and election (Controller.#leadershipChanges). */
   const elect = (): void => {
@@ -138,13 +187,32 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     if (leader === undefined || id === leader.leaderId || !broker(id).live) return
     const self = broker(leader.leaderId)
     const follower = broker(id)
-    // KIP-279: the first fetch of an epoch truncates whatever diverges from the leader's log.
-    let common = 0
-    while (common < follower.log.length && common < self.log.length &&
-      follower.log[common] === self.log[common]) common++
-    if (common < follower.highWatermark) fail(`follower ${id} would truncate below its HW`)
-    follower.log.length = common
-    follower.durable = common
+    // KIP-320, with the brokers' own rules (src/replication/divergence.ts): the leader checks
+    // the follower's last epoch; a diverging answer makes the follower truncate, and the next
+    // fetch goes on from there.
+    const lastEpoch = follower.log.at(-1) ?? -1
+    const end = leaderEpochEnd(lastEpoch, epochCacheOf(self.log), image.leaderEpoch,
+      leader.epochStartOffset)
+    const diverging = divergingEpochFor(lastEpoch, follower.log.length, end)
+    if (diverging === 'unknown') fail(`follower ${id}'s epoch ${lastEpoch} is unknown`)
+    if (diverging !== undefined && diverging !== 'unknown') {
+      const offset = truncationOffset(diverging, diverging.leaderEpoch < 0
+        ? undefined
+        : epochCacheOf(follower.log).endOffsetForEpoch(diverging.leaderEpoch),
+      follower.log.length, follower.highWatermark)
+      if (offset < follower.highWatermark) fail(`follower ${id} would truncate below its HW`)
+      if (offset >= follower.log.length) fail(`follower ${id} diverges but cannot truncate`)
+      follower.log.length = offset
+      follower.durable = offset
+      return
+    }
+    for (let offset = 0; offset < follower.log.length; offset++) {
+      if (follower.log[offset] !== self.log[offset]) {
+        fail(`follower ${id} keeps offset ${offset} (epoch ${String(follower.log[offset])}) ` +
+          'that the leader does not have')
+      }
+    }
+    const common = follower.log.length
     leader.onFollowerFetch(id, follower.log.length, self.log.length, nowMs)
     afterHwMove()
     const take = Math.floor(random() * 4)
@@ -154,26 +222,40 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   }
   const tick = (): void => {
     nowMs += Math.floor(random() * 400)
-    if (inFlight !== undefined && nowMs >= inFlight.atMs) {
-      const { change, lost } = inFlight
-      inFlight = undefined
-      if (lost || change.leaderEpoch !== image.leaderEpoch ||
-        change.partitionEpoch !== image.partitionEpoch ||
-        change.isr.some(id => !broker(id).live)) {
-        // Refused (FENCED_LEADER_EPOCH / INVALID_UPDATE_VERSION / INELIGIBLE_REPLICA) or lost.
-        leader?.changeFailed()
-      } else {
-        if (change.kind === 'shrink') result.shrinks++
-        else result.expands++
-        commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
-      }
-    }
+    if (random() < 0.5) deliverMetadata()
+    if (inFlight !== undefined && nowMs >= inFlight.atMs) answerAlterPartition(inFlight)
     if (leader !== undefined && inFlight === undefined) {
-      const change = leader.proposeIsrChange(nowMs, id => broker(id).live)
+      // ReplicaRoles: a change left pending by an unknown outcome is sent again as it was.
+      const change = leader.pendingChange ?? leader.proposeIsrChange(nowMs, id => broker(id).live)
       if (change !== undefined) {
-        inFlight = { change, atMs: nowMs + Math.floor(random() * 300), lost: random() < 0.05 }
+        const fate = random() < 0.05 ? 'lost' : random() < 0.1 ? 'unknown' : 'answered'
+        inFlight = { change, atMs: nowMs + Math.floor(random() * 300), fate }
       }
     }
+  }
+  /**
+   * The controller's AlterPartition checks, then ReplicaRoles' policy for the answer: a refusal
+   * drops the change; an unknown outcome drops a shrink (the HW then waits for the larger,
+   * committed ISR) but keeps an expansion pending, since it may have been committed.
+   */
+  const answerAlterPartition = ({ change, fate }: NonNullable<typeof inFlight>): void => {
+    inFlight = undefined
+    const refused = fate === 'lost' || change.leaderEpoch !== image.leaderEpoch ||
+      change.partitionEpoch !== image.partitionEpoch ||
+      change.isr.some(id => !broker(id).live && !image.isr.includes(id))
+    if (!refused) {
+      if (change.kind === 'shrink') result.shrinks++
+      else result.expands++
+      commit({ ...image, isr: change.isr, partitionEpoch: image.partitionEpoch + 1 })
+    }
+    if (leader?.pendingChange !== change) return
+    const definite = fate === 'lost' || change.leaderEpoch !== image.leaderEpoch ||
+      (refused && change.partitionEpoch === image.partitionEpoch)
+    if (fate === 'unknown' || !definite) {
+      if (change.kind === 'shrink') leader.changeFailed()
+      return
+    }
+    if (refused) leader.changeFailed()
   }
   const crash = (id: number): void => {
     const target = broker(id)

@@ -141,9 +141,16 @@ describe('PartitionLog.appendAsFollower', () => {
     const size = records.readInt32BE(8) + 12
     const reordered = Buffer.concat([records.subarray(size, 2 * size), records.subarray(0, size)])
     await assert.rejects(follower.appendAsFollower(reordered), { kind: 'CORRUPT_MESSAGE' })
+    const far = Buffer.from(records.subarray(0, records.readInt32BE(8) + 12))
+    far.writeBigInt64BE(2n ** 32n, 0) // a gap no segment can index
+    await assert.rejects(follower.appendAsFollower(far), { kind: 'KAFKA_STORAGE_ERROR' })
     assert.equal(follower.logEndOffset, 0, 'nothing written')
-    await follower.appendAsFollower(records.subarray(0, size))
+    await follower.appendAsFollower(records.subarray(0, size), { fetchOffset: 0 })
     await assert.rejects(follower.appendAsFollower(records), { kind: 'OFFSET_OUT_OF_RANGE' })
+    // A stale response (fetched from 0 before a truncation, say) is refused even past the end.
+    const later = records.subarray(2 * size)
+    await assert.rejects(follower.appendAsFollower(later, { fetchOffset: 0 }),
+      { kind: 'OFFSET_OUT_OF_RANGE' })
     assert.equal(follower.logEndOffset, 5)
     assert.equal(follower.sizeBytes, size)
     await leaders.close()
@@ -159,6 +166,10 @@ describe('appendAsFollower: producer state and transactions move with the data',
     for (let n = 0; n < 4; n++) await leaderAppend(leader, n, 1, producer(n * 5))
     await follower.appendAsFollower(await fetchAll(leader, 0))
     // The follower becomes leader (epoch 2); the producer retries its last batch.
+    await follower.assignLeaderEpoch(2)
+    assert.deepEqual(follower.epochEntries, [{ epoch: 1, startOffset: 0 },
+      { epoch: 2, startOffset: 20 }])
+    assert.deepEqual(follower.endOffsetForEpoch(1), { leaderEpoch: 1, endOffset: 20 })
     const retry = await leaderAppend(follower, 3, 2, producer(15))
     assert.deepEqual([retry.duplicate, retry.baseOffset, retry.lastOffset], [true, 15, 19])
     assert.equal(follower.logEndOffset, 20, 'written once')
@@ -166,6 +177,7 @@ describe('appendAsFollower: producer state and transactions move with the data',
       { kind: 'OUT_OF_ORDER_SEQUENCE_NUMBER' })
     const next = await leaderAppend(follower, 4, 2, producer(20))
     assert.deepEqual([next.duplicate, next.baseOffset], [false, 20])
+    assert.deepEqual(follower.epochEntries.at(-1), { epoch: 2, startOffset: 20 })
     assert.deepEqual(follower.activeProducers(), leader.activeProducers().map(p =>
       ({ ...p, lastSequence: 24, lastTimestamp: 1_000_004 })))
     await leaders.close()
@@ -194,6 +206,31 @@ describe('appendAsFollower: producer state and transactions move with the data',
     const index = '00000000000000000000.txnindex'
     assert.ok((await readFile(path.join(dataDir, 'follower', 't-0', index))).equals(
       await readFile(path.join(dataDir, 'leader', 't-0', index))))
+  })
+})
+
+describe('truncation and aborted transactions', () => {
+  it('drops the aborted transactions whose marker a truncation removed', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    const txn = { producerId: 7, producerEpoch: 0, baseSequence: 0 }
+    await leaderAppend(leader, 0, 1, txn, true) // 0-4
+    await leaderMarker(leader, 7, false, 1) // 5: abort
+    await leaderAppend(leader, 1, 1) // 6-10
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    assert.deepEqual(await follower.abortedTransactions(0, 11),
+      [{ producerId: 7, firstOffset: 0 }])
+    await follower.truncateTo(5) // the marker goes: the transaction is open again
+    assert.deepEqual(await follower.abortedTransactions(0, 5), [])
+    assert.equal(follower.lastStableOffset, 0)
+    await followers.close()
+    await leaders.close()
+    const index = path.join(dataDir, 'follower', 't-0', '00000000000000000000.txnindex')
+    assert.equal((await readFile(index)).length, 0)
+    const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
+      nodeId: 2, defaultConfig: CONFIG })
+    assert.deepEqual(await (reopened.getLog('t', 0) as PartitionLog).abortedTransactions(0, 5),
+      [])
+    await reopened.close()
   })
 })
 
@@ -259,6 +296,23 @@ describe('replicated high watermark', () => {
     await followers.close()
   })
 
+  it('is checkpointed as soon as a log turns replicated', async () => {
+    const { leaders, followers, leader, follower } = await openPair()
+    for (let n = 0; n < 2; n++) await leaderAppend(leader, n, 0)
+    await follower.appendAsFollower(await fetchAll(leader, 0))
+    follower.setReplicated(true) // single node until now: its high watermark is its end
+    const file = path.join(dataDir, 'follower', 'replication-offset-checkpoint')
+    const deadline = Date.now() + 10_000
+    let text = ''
+    while (!text.startsWith('0\n1\n') && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 10))
+      text = await readFile(file, 'utf8').catch(() => '')
+    }
+    assert.equal(text, '0\n1\nt 0 10\n')
+    await leaders.close()
+    await followers.close()
+  })
+
   it('is kept across restarts in replication-offset-checkpoint', async () => {
     const { leaders, followers, leader, follower } = await openPair()
     follower.setReplicated(true)
@@ -269,8 +323,8 @@ describe('replicated high watermark', () => {
     await followers.close()
     assert.equal(await readFile(path.join(dataDir, 'follower', 'replication-offset-checkpoint'),
       'utf8'), '0\n1\nt 0 15\n')
-    assert.equal(await readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint'),
-      'utf8'), '0\n0\n', 'single-node logs are not listed')
+    await assert.rejects(readFile(path.join(dataDir, 'leader', 'replication-offset-checkpoint')),
+      { code: 'ENOENT' }, 'a broker with no replicated log writes no such file')
     const reopened = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
       nodeId: 2, defaultConfig: CONFIG })
     const log = reopened.getLog('t', 0) as PartitionLog

@@ -1,8 +1,11 @@
 /**
  * A seeded random walk over PartitionLog checked against a model (an array of batches): appends
- * of random sizes and timestamps, truncateTo, deleteSegmentsBefore, clean reopens, fetch reads
- * with random offsets and sizes, and timestamp lookups, with small segments and random index
- * intervals so that rolls and index lookups happen all the time.
+ * of random sizes and timestamps (as leader, in growing leader epochs, and as follower, now and
+ * then past a gap as a compacted leader's log has), truncateTo, deleteSegmentsBefore,
+ * truncateFullyAndStartAt, clean reopens, fetch reads with random offsets and sizes, and
+ * timestamp lookups, with small segments and random index intervals so that rolls and index
+ * lookups happen all the time. The leader epoch cache must match a model cache fed the same
+ * operations after every step, reopens included.
  * Replay a failure with STORAGE_MODEL_SEED=<seed>.
  */
 import assert from 'node:assert/strict'
@@ -13,6 +16,7 @@ import { describe, it } from 'node:test'
 import { splitBatches } from '../../src/records/batch.js'
 import { readInt64, stampBatch } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
+import { LeaderEpochCache } from '../../src/storage/leader-epoch-cache.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 import { seededRandom } from '../support/seeded-random.js'
@@ -20,12 +24,23 @@ import { seededRandom } from '../support/seeded-random.js'
 const SEED = Number(process.env.STORAGE_MODEL_SEED ?? Date.now() % 1_000_000)
 const STEPS = 400
 
-interface ModelBatch { base: number, last: number, bytes: Buffer, maxTimestamp: number }
+interface ModelBatch {
+  base: number
+  last: number
+  bytes: Buffer
+  maxTimestamp: number
+  epoch: number
+}
 
 class Model {
   batches: ModelBatch[] = []
   logStartOffset = 0
-  get logEndOffset (): number { return (this.batches.at(-1)?.last ?? -1) + 1 }
+  /** The log end with no batch (where truncateFullyAndStartAt restarted the log). */
+  emptyEnd = 0
+  /** The current leader epoch, and the epoch cache as the operations should leave it. */
+  epoch = 0
+  readonly epochs = new LeaderEpochCache()
+  get logEndOffset (): number { return (this.batches.at(-1)?.last ?? this.emptyEnd - 1) + 1 }
   holding (offset: number): number { return this.batches.findIndex(batch => batch.last >= offset) }
 }
 
@@ -45,22 +60,42 @@ describe(`PartitionLog against a model (STORAGE_MODEL_SEED=${SEED})`, () => {
     try {
       for (let step = 0; step < STEPS; step++) {
         const roll = random()
-        const where = `step ${step}`
-        if (roll < 0.55) {
+        let where = `step ${step}`
+        if (roll < 0.4) {
           await appendRandom(log, model, pick)
-        } else if (roll < 0.62) {
+        } else if (roll < 0.53) {
+          await appendRandom(log, model, pick, true)
+        } else if (roll < 0.6) {
           const target = model.logStartOffset + pick(model.logEndOffset - model.logStartOffset + 1)
+          where += ` (truncateTo ${target})`
           await log.truncateTo(target)
+          // Kafka's truncateTo: a target at or past the log end changes nothing.
+          const cuts = target < model.logEndOffset
           const kept = model.holding(target)
           if (kept >= 0) model.batches.splice(kept)
           model.logStartOffset = Math.min(model.logStartOffset, model.logEndOffset)
-        } else if (roll < 0.67) {
+          if (cuts) model.epochs.truncateFromEnd(model.logEndOffset)
+        } else if (roll < 0.65) {
           const target = model.logStartOffset + pick(model.logEndOffset - model.logStartOffset + 1)
+          where += ` (deleteSegmentsBefore ${target})`
           await log.deleteSegmentsBefore(target)
+          if (target > model.logStartOffset) model.epochs.truncateFromStart(target)
           model.logStartOffset = Math.max(model.logStartOffset, target)
+        } else if (roll < 0.67) {
+          const offset = model.logEndOffset + pick(50)
+          where += ` (truncateFullyAndStartAt ${offset})`
+          await log.truncateFullyAndStartAt(offset)
+          model.batches = []
+          model.logStartOffset = offset
+          model.emptyEnd = offset
+          model.epochs.clear()
         } else if (roll < 0.72) {
+          where += ' (reopen)'
           await manager.close()
           manager = await open()
+          // Loading drops an epoch that starts at the log end (no batch of it left), as Kafka's
+          // LogLoader does; a new leader assigns it again.
+          model.epochs.truncateFromEnd(model.logEndOffset)
           log = manager.getLog('m', 0) as PartitionLog
         } else if (roll < 0.92) {
           await checkRead(log, model, pick, where)
@@ -69,6 +104,7 @@ describe(`PartitionLog against a model (STORAGE_MODEL_SEED=${SEED})`, () => {
         }
         assert.equal(log.logEndOffset, model.logEndOffset, `${where}: log end offset`)
         assert.equal(log.logStartOffset, model.logStartOffset, `${where}: log start offset`)
+        assert.deepEqual(log.epochEntries, model.epochs.entries, `${where}: leader epochs`)
       }
     } finally {
       await manager.close()
@@ -77,20 +113,33 @@ describe(`PartitionLog against a model (STORAGE_MODEL_SEED=${SEED})`, () => {
   })
 })
 
+/** A batch appended as leader, or as follower (stamped as a leader did, maybe past a gap). */
 async function appendRandom (log: PartitionLog, model: Model,
-  pick: (n: number) => number): Promise<void> {
+  pick: (n: number) => number, asFollower = false): Promise<void> {
   const count = 1 + pick(12)
   const timestamp = 1_000_000 + pick(100_000)
+  if (pick(8) === 0) model.epoch += 1 + pick(2) // a new leader
   const bytes = buildRecordBatchSync(Array.from({ length: count }, (_, i) => ({
     value: Buffer.alloc(pick(400), i), timestamp: timestamp + i,
   })), { timestampMs: timestamp })
   const expected = Buffer.from(bytes)
-  const result = await log.append(bytes, { leaderEpoch: 0, recordsCount: count,
-    maxTimestamp: timestamp + count - 1 })
-  assert.equal(result.baseOffset, model.logEndOffset)
-  stampBatch(expected, 0, result.baseOffset, 0)
-  model.batches.push({ base: result.baseOffset, last: result.lastOffset, bytes: expected,
-    maxTimestamp: timestamp + count - 1 })
+  const maxTimestamp = timestamp + count - 1
+  let base: number
+  if (asFollower) {
+    base = model.logEndOffset + (pick(4) === 0 ? 1 + pick(5) : 0)
+    stampBatch(bytes, 0, base, model.epoch)
+    const result = await log.appendAsFollower(bytes, { fetchOffset: model.logEndOffset })
+    assert.deepEqual(result, { firstOffset: base, lastOffset: base + count - 1 })
+  } else {
+    const result = await log.append(bytes, { leaderEpoch: model.epoch, recordsCount: count,
+      maxTimestamp })
+    assert.equal(result.baseOffset, model.logEndOffset)
+    base = result.baseOffset
+  }
+  stampBatch(expected, 0, base, model.epoch)
+  model.batches.push({ base, last: base + count - 1, bytes: expected, maxTimestamp,
+    epoch: model.epoch })
+  model.epochs.assign(model.epoch, base)
 }
 
 async function checkRead (log: PartitionLog, model: Model, pick: (n: number) => number,
@@ -129,7 +178,7 @@ async function checkTimestamp (log: PartitionLog, model: Model, pick: (n: number
     for (let offset = Math.max(batch.base, model.logStartOffset); offset <= batch.last; offset++) {
       const timestamp = baseTimestamp + offset - batch.base
       if (timestamp >= target) {
-        expected = { offset, timestamp, leaderEpoch: 0 }
+        expected = { offset, timestamp, leaderEpoch: batch.epoch }
         break
       }
     }

@@ -19,6 +19,7 @@ import { GROUP_HANDLERS } from './groups.js'
 import { initProducerIdHandler } from './init-producer-id.js'
 import { listOffsetsHandler } from './list-offsets.js'
 import { metadataHandler } from './metadata.js'
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js'
 import { produceHandler } from './produce.js'
 import { describeTransactionsHandler, listTransactionsHandler } from './transaction-admin.js'
 import { TRANSACTION_HANDLERS } from './transactions.js'
@@ -46,4 +47,5 @@ export const ALL_HANDLERS: HandlerEntry[] = [
   describeTransactionsHandler,
   listTransactionsHandler,
   writeTxnMarkersHandler,
+  offsetForLeaderEpochHandler,
 ]

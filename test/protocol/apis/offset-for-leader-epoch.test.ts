@@ -21,8 +21,10 @@ describe('OffsetForLeaderEpoch codec (versions 0-4)', () => {
           { partition: 0, currentLeaderEpoch: version >= 2 ? 4 : -1, leaderEpoch: 3 }] }],
       }
       assertRoundTrip(OffsetForLeaderEpoch, 'request', version, request)
+      // v0 has no leader_epoch in the response: it decodes as its default, -1.
       const response = version >= 1 ? RESPONSE : { ...RESPONSE, topics: RESPONSE.topics.map(
-        topic => ({ ...topic, partitions: topic.partitions.map(p => ({ ...p, leaderEpoch: -1 })) })) }
+        topic => ({ ...topic,
+          partitions: topic.partitions.map(p => ({ ...p, leaderEpoch: -1 })) })) }
       assertRoundTrip(OffsetForLeaderEpoch, 'response', version, response)
       assertPrefixesRejected(OffsetForLeaderEpoch, 'response', version,
         encode(OffsetForLeaderEpoch, 'response', version, response))
