@@ -12,7 +12,8 @@
  *   produce to it is refused) instead of serving as a second leader;
  * - lag: a follower falls behind (SIGSTOP shorter than the session timeout, or a slow link to
  *   the leader) and catches up;
- * - cut: one broker is cut from the others and from etcd, then healed;
+ * - cut: one broker is cut from the others and from etcd (its links blackholed or dropped),
+ *   then healed;
  * - kill-two: two brokers are SIGKILLed at once: with one replica left and
  *   min.insync.replicas=2 no produce may be acknowledged until they are back.
  *
@@ -249,9 +250,11 @@ async function faultCut (run: Run, label: string, view: PartitionView[]): Promis
   const victim = target.leaderId
   const others = run.cluster.liveIds.filter(id => id !== victim)
   const cutMs = run.cluster.sessionTimeoutMs * 2 + Math.floor(run.random() * 2_000)
+  // Packets that vanish (blackhole) or connections that are refused and reset (drop).
+  const mode = run.random() < 0.5 ? 'blackhole' as const : 'drop' as const
   run.log(`${label}: cut broker ${victim} (leader of ${TOPIC}-${target.partition}) from etcd ` +
-    `and the other brokers for ${cutMs} ms`)
-  run.cluster.network(victim, { kind: 'blackhole' })
+    `and the other brokers for ${cutMs} ms (${mode})`)
+  run.cluster.network(victim, { kind: mode })
   const started = Date.now()
   const moved = await within(cutMs, async () => {
     const seen = await viewFrom(run, others[0] as number)
