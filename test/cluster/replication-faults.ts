@@ -194,9 +194,13 @@ async function faultKill (run: Run, label: string, view: PartitionView[]): Promi
     `${leader === victim ? 'it still' : `broker ${leader}`}` +
     ` at epoch ${seen?.[target.partition]?.leaderEpoch} (epoch ${target.leaderEpoch} before)`)
   await run.cluster.startNode(victim)
-  const after = (await viewFrom(run, victim))?.[target.partition]
-  run.log(`${label}: after the restart broker ${after?.leaderId} leads at epoch ` +
-    `${after?.leaderEpoch}`)
+  // Kafka never lets a restarted broker go on leading at its old epoch: it registers anew and
+  // starts fenced, so leadership (and the epoch) moves. Logged, as the other brokers see it.
+  await sleep(2_000)
+  const after = (await viewFrom(run, others[0] as number))?.[target.partition]
+  run.log(`${label}: 2 s after the restart broker ${after?.leaderId} leads at epoch ` +
+    `${after?.leaderEpoch}` + (after?.leaderId === victim &&
+    after.leaderEpoch === target.leaderEpoch ? ' (the restarted broker, at its old epoch)' : ''))
 }
 
 async function faultPause (run: Run, label: string, view: PartitionView[]): Promise<void> {
