@@ -12,6 +12,13 @@
  *   npm run bench -- compare-kafka [options]  produce, consume and latency against Apache Kafka
  *                                        4.1 and Tributary, each flushed both ways, with ratios
  *                                        (bench/lib/compare-kafka.ts)
+ *   npm run bench -- replication [options]  on a cluster it starts (etcd + 3 brokers): acks=all
+ *                                        produce and end-to-end latency at replication factor 1
+ *                                        and 3 in the same run, with ratios and each broker's CPU
+ *                                        (bench/lib/replication.ts)
+ *
+ * `--cluster` runs any scenario on etcd and three brokers started for the run, and
+ * `--replication-factor N` sets the replicas of the topics the bench creates.
  *
  * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
  * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
@@ -25,6 +32,8 @@ import { Command, InvalidArgumentError, Option } from 'commander'
 import {
   makeDataDir, removeDataDir, REPO_ROOT, startBroker,
 } from '../test/support/broker-process.js'
+import { startCluster, type TestCluster } from '../test/support/cluster-process.js'
+import { replication, replicationTable, type ReplicationResult } from './lib/replication.js'
 import { latencyChart, throughputChart, type Series } from './lib/chart.js'
 import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
@@ -72,6 +81,10 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
   if (scenario === 'compare-kafka') {
     return { text: `${heading(scenario, options)}\n\n` +
       compareTable(result as unknown as CompareResult) }
+  }
+  if (scenario === 'replication') {
+    return { text: `${heading(scenario, options)}, 3 brokers\n\n` +
+      replicationTable(result as unknown as ReplicationResult) }
   }
   const lines: string[] = []
   const throughput: Series[] = []
@@ -207,14 +220,17 @@ function fractionList (value: string): number[] {
   return fractions
 }
 
-const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka', 'ab']
+const SCENARIOS = ['produce', 'consume', 'latency', 'sweep', 'compare-kafka', 'ab', 'replication']
 
 function parseOptions (): { scenario: string, options: Options } {
   const program = new Command('bench')
     .argument('<scenario>',
-      'produce | consume | latency | sweep | compare-kafka | compaction | ab')
+      'produce | consume | latency | sweep | compare-kafka | compaction | ab | replication')
     .option('--bootstrap <address>', 'broker to drive', '127.0.0.1:9092')
     .option('--spawn', 'start a fresh local broker for the run', false)
+    .option('--cluster', 'start etcd and three brokers for the run (replication: always)', false)
+    .option('--replication-factor <count>', 'replicas of each topic the bench creates',
+      positiveInteger, 1)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
     .addOption(new Option('--client <client>', 'produce client').choices(['tributary', 'kafkajs'])
       .default('tributary'))
@@ -272,6 +288,17 @@ function parseOptions (): { scenario: string, options: Options } {
     program.error('bench: latency stamps need uncompressed batches; use --compression none')
   }
   if (raw.profile === true && raw.spawn !== true) program.error('bench: --profile needs --spawn')
+  const cluster = raw.cluster === true || scenario === 'replication'
+  if (cluster && (raw.spawn === true || scenario === 'ab' || scenario === 'compare-kafka' ||
+    program.getOptionValueSource('bootstrap') === 'cli')) {
+    program.error('bench: --cluster (and replication) starts its own brokers; drop --spawn and ' +
+      '--bootstrap, and it does not run ab or compare-kafka')
+  }
+  if (raw.replicationFactor > (cluster ? 3 : 1) && program.getOptionValueSource('bootstrap') !==
+    'cli') {
+    program.error('bench: --replication-factor above 1 needs --cluster (at most 3) or a ' +
+      '--bootstrap cluster')
+  }
   if (scenario === 'ab' && (raw.baselineBin === undefined || raw.spawn === true)) {
     program.error('bench: ab starts its own brokers from --baseline-bin and this build; ' +
       'give --baseline-bin and drop --spawn')
@@ -289,6 +316,7 @@ function parseOptions (): { scenario: string, options: Options } {
       fractions: raw.fractions, compression: raw.compression, topic: raw.topic,
       rawLimit: raw.rawLimit, out: path.resolve(raw.out),
       sampleRate: raw.sampleRate, brokerConfig: raw.brokerConfig, pairs: raw.pairs,
+      replicationFactor: raw.replicationFactor, cluster,
       ...(raw.baselineBin === undefined ? {} : { baselineBin: path.resolve(raw.baselineBin) }),
     },
   }
@@ -306,6 +334,13 @@ async function main (): Promise<void> {
     })
     : undefined
   if (broker !== undefined) options.bootstrap = broker.bootstrap
+  // Cluster mode: broker.session.timeout.ms as Kafka's default; the broker properties apply.
+  const cluster: TestCluster | undefined = options.cluster
+    ? await startCluster(3, 9_000, brokerEnv(options))
+    : undefined
+  if (cluster !== undefined) {
+    options.bootstrap = [...cluster.brokers.values()].map(b => b.bootstrap).join(',')
+  }
   const context: Context = { options, topics: 0, ...(broker === undefined ? {} : { broker }) }
   const machine = await machineFacts(broker?.dataDir ?? os.tmpdir())
   const noise = await probeNoise(broker?.dataDir ?? os.tmpdir())
@@ -313,7 +348,8 @@ async function main (): Promise<void> {
   let hotSpots: HotSpot[] | undefined
   try {
     const scenarios = { produce, consume, latency, sweep, ab,
-      'compare-kafka': async (context: Context) => compareKafka(context.options) } as
+      'compare-kafka': async (context: Context) => compareKafka(context.options),
+      replication: async (context: Context) => replication(context, cluster as TestCluster) } as
       Record<string, (context: Context) => Promise<object>>
     result = await (scenarios[scenario] as (context: Context) => Promise<object>)(context) as
       Record<string, unknown>
@@ -322,6 +358,7 @@ async function main (): Promise<void> {
       await broker.stop()
       await removeDataDir(broker.dataDir)
     }
+    await cluster?.stop()
   }
   if (profileDir !== undefined) {
     const file = await latestProfile(profileDir)
@@ -356,6 +393,8 @@ async function main (): Promise<void> {
   }
   console.log(`\nmachine: ${describeMachine(machine)}`)
   console.log(`before the run: ${describeNoise(noise)}`)
+  console.log(`load average after the run (1, 5, 15 min): ` +
+    os.loadavg().map(value => value.toFixed(2)).join(', '))
   console.log(`results: ${written.join(', ')}`)
 }
 

@@ -55,6 +55,10 @@ export interface Options {
   /** ab: the other build's bin/tributary.js, and how many pairs of runs. */
   baselineBin?: string
   pairs: number
+  /** Replicas of each topic the bench creates (--replication-factor; 1 on one broker). */
+  replicationFactor: number
+  /** --cluster: etcd and three brokers started for the run (bench/lib/replication.ts). */
+  cluster: boolean
 }
 
 export interface Context {
@@ -100,12 +104,17 @@ async function freshTopic (context: Context, partitions: number): Promise<string
   const name = `${context.options.topic}-${++context.topics}`
   const client = new KafkaClient({ bootstrap: context.options.bootstrap })
   try {
-    await client.createTopic(name, { partitions })
+    const replicationFactor = context.options.replicationFactor
+    // min.insync.replicas=2 with three replicas: the durable setting Kafka's docs recommend.
+    await client.createTopic(name, { partitions, replicationFactor,
+      configs: replicationFactor > 1 ? { 'min.insync.replicas': '2' } : {} })
     const deadline = Date.now() + LEADERS_TIMEOUT_MS
     for (;;) {
       const topic = (await client.metadata([name])).topics.find(found => found.name === name)
       const led = topic?.partitions.filter(p => p.errorCode === 0 && p.leaderId >= 0).length
-      if (led === partitions) break
+      // In a cluster another broker's Metadata may name a leader that has not yet created the
+      // partition: ready once every leader answers ListOffsets for it.
+      if (led === partitions && await everyLeaderHosts(client, name, partitions)) break
       if (Date.now() > deadline) {
         throw new Error(`topic ${name}: ${led ?? 0} of ${partitions} partitions have a leader ` +
           `after ${LEADERS_TIMEOUT_MS} ms`)
@@ -116,6 +125,18 @@ async function freshTopic (context: Context, partitions: number): Promise<string
     await client.close()
   }
   return name
+}
+
+async function everyLeaderHosts (client: KafkaClient, topic: string, partitions: number):
+Promise<boolean> {
+  try {
+    for (let partition = 0; partition < partitions; partition++) {
+      await client.listOffsets(topic, partition, -1)
+    }
+    return true
+  } catch {
+    return false
+  }
 }
 
 async function makeBatch (options: Options): Promise<Buffer> {

@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { recordsPerBatch } from '../../bench/lib/stamped-batches.js'
 import { BIN, REPO_ROOT } from '../support/broker-process.js'
+import { etcdAvailable } from '../support/etcd-process.js'
 
 const run = promisify(execFile)
 const LOAD = path.join(REPO_ROOT, 'dist/bench/load.js')
@@ -105,6 +106,19 @@ describe('npm run bench', { concurrency: false }, () => {
     assert.equal(report.result.client, 'kafkajs')
     assert.ok(report.result.messages > 0)
   })
+
+  it('replication: RF=1 and RF=3 on a cluster it starts, each acknowledged end to end',
+    { skip: etcdAvailable() ? false : 'etcd is not on PATH' }, async () => {
+      const { report } = await bench('replication', ['replication', '--rate', '2000',
+        ...SHORT])
+      const phases = report.result.phases
+      assert.deepEqual(phases.map((p: any) => p.replicationFactor), [1, 3])
+      for (const phase of phases) {
+        assert.ok(phase.peak.messages > 0)
+        assert.equal(phase.latency.received, phase.latency.acknowledged)
+        assert.equal(Object.keys(phase.peakCpuSeconds).length, 3, 'CPU of each broker')
+      }
+    })
 
   it('a broker that cannot be reached is one line and exit code 1', async () => {
     await assert.rejects(run(process.execPath, [LOAD, 'produce', '--bootstrap', '127.0.0.1:1',

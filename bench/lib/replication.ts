@@ -1,0 +1,166 @@
+/**
+ * The replication scenario (issue #15's performance section), on a cluster the bench starts
+ * (`--cluster`: etcd and three brokers on this machine, test/support/cluster-process.ts):
+ *
+ *   npm run bench -- replication [--partitions 4] [--duration 10] [--rate-fraction 0.25]
+ *
+ * 1. closed-loop acks=all produce to a topic with replication factor 1, then to one with
+ *    replication factor 3 (min.insync.replicas=2), each on a fresh topic: the peaks;
+ * 2. end-to-end latency at one rate for both (--rate, or --rate-fraction of the RF=3 peak), so
+ *    the two are compared at the same load;
+ * 3. each broker's CPU seconds (from /proc/<pid>/stat) over each phase: where the CPU goes with
+ *    three brokers sharing the machine's cores;
+ * 4. the follower-lag metrics the brokers export (sampled every 500 ms during the RF=3
+ *    phases; the largest value of each), if the build has them.
+ *
+ * Results are ratios from one run: the machine is shared, absolute numbers drift between runs.
+ */
+import { readFile } from 'node:fs/promises'
+import type { TestCluster } from '../../test/support/cluster-process.js'
+import type { RateRunResult } from './rate-run.js'
+import { formatRate, table } from './report.js'
+import { atRate, produce, type Context, type ProduceResult } from './scenarios.js'
+
+export interface ReplicationPhase {
+  replicationFactor: number
+  peak: ProduceResult
+  latency?: RateRunResult
+  /** Broker id → CPU seconds over the closed-loop phase. */
+  peakCpuSeconds: Record<string, number>
+}
+
+export interface ReplicationResult {
+  phases: ReplicationPhase[]
+  rate: number
+  /** Follower-lag series → the largest value seen during the RF=3 phases. */
+  lagMetrics: Record<string, number>
+}
+
+const CLOCK_TICKS_PER_SECOND = 100
+
+/** utime + stime of a process, in seconds (Linux; 0 elsewhere). */
+async function cpuSeconds (pid: number | undefined): Promise<number> {
+  if (pid === undefined) return 0
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    // Fields after the command name (which may hold spaces) start at the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND
+  } catch {
+    return 0
+  }
+}
+
+async function brokerCpu (cluster: TestCluster): Promise<Record<string, number>> {
+  const cpu: Record<string, number> = {}
+  for (const [nodeId, broker] of cluster.brokers) cpu[nodeId] = await cpuSeconds(broker.child.pid)
+  return cpu
+}
+
+/** Follower-lag series (name and labels → value) of every broker's /metrics, if exported. */
+async function lagMetrics (cluster: TestCluster): Promise<Map<string, number>> {
+  const values = new Map<string, number>()
+  for (const [nodeId, broker] of cluster.brokers) {
+    const text = await (await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`)).text()
+      .catch(() => '')
+    for (const line of text.split('\n')) {
+      if (line.startsWith('#') || !/lag/.test(line) || !/replica|follower/.test(line)) continue
+      const at = line.lastIndexOf(' ')
+      values.set(`broker ${nodeId} ${line.slice(0, at)}`, Number(line.slice(at + 1)))
+    }
+  }
+  return values
+}
+
+/**
+ * Runs `phase` while sampling the follower-lag metrics every half second; the largest value
+ * of each series over the phase (Kafka's replica lag is watched as a maximum).
+ */
+async function sampled<T> (cluster: TestCluster, worst: Map<string, number>,
+  phase: () => Promise<T>): Promise<T> {
+  let running = true
+  const sampler = (async () => {
+    while (running) {
+      for (const [series, value] of await lagMetrics(cluster).catch(() => new Map())) {
+        worst.set(series, Math.max(worst.get(series) ?? 0, value))
+      }
+      await new Promise(resolve => setTimeout(resolve, 500))
+    }
+  })()
+  try {
+    return await phase()
+  } finally {
+    running = false
+    await sampler
+  }
+}
+
+export async function replication (context: Context, cluster: TestCluster):
+Promise<ReplicationResult> {
+  const phases: ReplicationPhase[] = []
+  const worstLag = new Map<string, number>()
+  for (const replicationFactor of [1, 3]) {
+    context.options.replicationFactor = replicationFactor
+    const before = await brokerCpu(cluster)
+    const peak = replicationFactor === 1
+      ? await produce(context)
+      : await sampled(cluster, worstLag, async () => produce(context))
+    const after = await brokerCpu(cluster)
+    const peakCpuSeconds: Record<string, number> = {}
+    for (const nodeId of Object.keys(after)) {
+      peakCpuSeconds[nodeId] = (after[nodeId] ?? 0) - (before[nodeId] ?? 0)
+    }
+    phases.push({ replicationFactor, peak, peakCpuSeconds })
+  }
+  const replicatedPeak = phases[1]?.peak.messagesPerSecond ?? 0
+  const rate = context.options.rate ??
+    Math.max(1, Math.round(replicatedPeak * (context.options.rateFraction ?? 0.25)))
+  for (const phase of phases) {
+    context.options.replicationFactor = phase.replicationFactor
+    const run = async (): Promise<RateRunResult> => atRate(context, rate,
+      `RF=${phase.replicationFactor} @ ${formatRate(rate)}`)
+    phase.latency = phase.replicationFactor === 1
+      ? await run()
+      : await sampled(cluster, worstLag, run)
+  }
+  return { phases, rate, lagMetrics: Object.fromEntries(worstLag) }
+}
+
+function ms (value: number | undefined): string {
+  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
+}
+
+export function replicationTable (result: ReplicationResult): string {
+  const [single, replicated] = result.phases
+  if (single === undefined || replicated === undefined) return ''
+  const cpuTotal = (phase: ReplicationPhase): number =>
+    Object.values(phase.peakCpuSeconds).reduce((sum, value) => sum + value, 0)
+  const cpuPerMillion = (phase: ReplicationPhase): number =>
+    cpuTotal(phase) / (phase.peak.messages / 1e6)
+  const rows: Array<[string, (phase: ReplicationPhase) => number | undefined,
+    (value: number | undefined) => string]> = [
+    ['peak msg/s (acks=all)', p => p.peak.messagesPerSecond, v => formatRate(v ?? 0)],
+    ['peak MB/s', p => p.peak.megabytesPerSecond, v => (v ?? 0).toFixed(1)],
+    ['produce p50 ms at peak', p => p.peak.requestLatencyMs.p50, ms],
+    ['produce p99 ms at peak', p => p.peak.requestLatencyMs.p99, ms],
+    [`produce p50 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.produceLatencyMs.p50, ms],
+    [`produce p99 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.produceLatencyMs.p99, ms],
+    [`e2e p50 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.endToEndLatencyMs?.p50, ms],
+    [`e2e p99 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.endToEndLatencyMs?.p99, ms],
+    ['broker CPU s per 1M msgs (3 brokers)', cpuPerMillion, v => (v ?? 0).toFixed(1)],
+  ]
+  const ratio = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined || a === 0 ? '-' : (b / a).toFixed(2)
+  const lines = [table(['acks=all', 'RF=1', 'RF=3', 'RF=3 / RF=1'], rows.map(([label, pick,
+    format]) => [label, format(pick(single)), format(pick(replicated)),
+    ratio(pick(single), pick(replicated))]))]
+  lines.push('', 'broker CPU seconds over each closed-loop phase (where the CPU goes):')
+  lines.push(table(['phase', ...Object.keys(single.peakCpuSeconds).map(id => `broker ${id}`)],
+    result.phases.map(phase => [`RF=${phase.replicationFactor}`,
+      ...Object.values(phase.peakCpuSeconds).map(value => value.toFixed(1))])))
+  lines.push('', 'follower lag metrics, largest value sampled during the RF=3 phases:')
+  const lag = Object.entries(result.lagMetrics)
+  if (lag.length === 0) lines.push('  (none exported by this build)')
+  for (const [series, value] of lag) lines.push(`  ${series}: ${value}`)
+  return lines.join('\n')
+}
