@@ -69,7 +69,7 @@ async function runDevCluster (plan: DevClusterPlan): Promise<void> {
       '--port', String(plan.kafkaPort + nodeId - 1),
       '--http-port', String(plan.httpPort + nodeId - 1),
       '--data-dir', path.join(plan.dataRoot, `broker-${nodeId}`)],
-    { stdio: ['ignore', 'pipe', 'pipe'] })
+    { stdio: ['ignore', 'pipe', 'pipe'], env: replicationDefaults(plan.count) })
     prefixOutput(child, `[broker-${nodeId}]`)
     child.once('exit', code => {
       if (!stopping) {
@@ -145,4 +145,17 @@ function stopChild (child: ChildProcess, signal: NodeJS.Signals): Promise<void> 
     })
     child.kill(signal)
   })
+}
+
+/**
+ * A development cluster replicates by default, like the compose file: new topics get three
+ * replicas (or as many as there are brokers) and acks=all needs two of them in sync, so a
+ * broker can be killed without losing acknowledged records. Variables already set win.
+ */
+function replicationDefaults (count: number): NodeJS.ProcessEnv {
+  return {
+    TRIBUTARY_DEFAULT_REPLICATION_FACTOR: String(Math.min(3, count)),
+    TRIBUTARY_MIN_INSYNC_REPLICAS: String(count >= 3 ? 2 : 1),
+    ...process.env,
+  }
 }
