@@ -108,7 +108,12 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     return producer
   }
 
-  async function createTopic (topic: string, partitions: number, replicationFactor = 1):
+  /**
+   * Replicated topics by default: a partition whose only replica is a killed broker is offline,
+   * and Metadata then answers LEADER_NOT_AVAILABLE for it (as Kafka does), on which kafkajs'
+   * metadata refresh fails the whole request, so a later kill would break unrelated producers.
+   */
+  async function createTopic (topic: string, partitions: number, replicationFactor = 3):
   Promise<void> {
     const admin = kafka().admin()
     await admin.connect()

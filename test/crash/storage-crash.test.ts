@@ -188,7 +188,13 @@ describe(`storage crash recovery (CRASH_SEED=${SEED})`, () => {
     tally.run('broken indexes', async () => {
       const random = seededRandom(SEED + 1)
       await withDataDir(async dataDir => {
-        const acked = await runAndKill(dataDir, 0, 150)
+        // Writers run until the log has rolled (a loaded machine writes little in 150 ms).
+        const acked: Acks = new Map()
+        const rolled = async (): Promise<boolean> =>
+          (await segmentFiles(dataDir, '.log').catch(() => [])).length >= 3
+        for (let cycle = 0; cycle < 20 && !(await rolled()); cycle++) {
+          for (const [id, ack] of await runAndKill(dataDir, cycle, 150)) acked.set(id, ack)
+        }
         await verify(dataDir, acked) // recovers, then shuts down cleanly with fresh indexes
         const indexes = await segmentFiles(dataDir, '.index')
         assert.ok(indexes.length > 1, 'several segments')
