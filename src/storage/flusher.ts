@@ -192,6 +192,8 @@ export class GroupCommitFlusher implements Flusher {
         await log.flushRound(barrier)
       } finally {
         this.#inRound.delete(log)
+        // Appends that arrived during this log's round: a pipelining loop starts its next now.
+        if (this.#dirty.has(log)) this.#wake?.()
       }
     }))
     const elapsedMs = this.#clock.monotonicMs() - started
