@@ -12,9 +12,8 @@
  * holds at most one entry per in-flight produce request, which the network layer caps.
  *
  * A relaxed-mode timer (flush.ms) also runs rounds so that fsyncs happen without new appends.
- * Concurrency: single-threaded; `#run` is the only loop; a log is in at most one round at a
- * time (and PartitionLog serializes its own `flushRound` too), though rounds of different logs
- * may overlap below the pipelining threshold.
+ * Concurrency: single-threaded; `#run` is the only loop, and a log's rounds never overlap
+ * (PartitionLog serializes its own `flushRound`).
  */
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { FixedHistogram } from '../metrics/fixed-histogram.js'
@@ -23,17 +22,6 @@ import { assert } from '../util/assert.js'
 
 /** Default bound on appended-but-unflushed bytes per LogManager (all partitions). */
 export const PENDING_BYTES_MAX = 128 * 1024 * 1024
-
-/**
- * Rounds are pipelined (`#run`) while both the appended-but-unflushed bytes (all logs) when a
- * round starts and the recent bytes per fdatasync are below this; otherwise they coalesce.
- * 32 KiB is two full 16 KiB producer batches. At peak a closed-loop producer keeps its whole
- * window waiting for the disk and each fdatasync covers several batches (about 66 KiB in the
- * benchmark's peak runs); far below peak a round holds one batch or so per log. The average of
- * bytes per fdatasync keeps rounds coalescing through a momentary dip in the queue at peak
- * (with the queue alone, 128 KiB, peak runs split rounds: 3.0-3.4 fdatasyncs per round, not 3.9).
- */
-export const PIPELINE_BYTES_MAX = 32 * 1024
 
 /**
  * Splits a round into two phases across all logs: every log reports `written()` exactly once
@@ -75,13 +63,6 @@ export class GroupCommitFlusher implements Flusher {
   readonly #admissions: Admission[] = []
   #pendingBytes = 0
   #running: Promise<void> | undefined
-  /** Logs whose flush round is running (a log is in at most one round at a time). */
-  readonly #inRound = new Set<FlushTarget>()
-  /** Wakes the loop while it waits for a round to end (`#run`). */
-  #wake: (() => void) | undefined
-  readonly #pipelineBytesMax: number
-  /** Recent bytes per fdatasync (moving average), for the pipelining rule. */
-  #bytesPerSync = 0
   #timer: TimerHandle | undefined
   rounds = 0
   fsyncs = 0
@@ -91,13 +72,10 @@ export class GroupCommitFlusher implements Flusher {
   /** Each round's duration, for the flush-round histogram (published at scrape). */
   readonly roundDurations = new FixedHistogram()
 
-  constructor (clock: Clock, pendingBytesMax = PENDING_BYTES_MAX,
-    pipelineBytesMax = PIPELINE_BYTES_MAX) {
+  constructor (clock: Clock, pendingBytesMax = PENDING_BYTES_MAX) {
     assert(pendingBytesMax > 0, 'the pending-bytes budget is positive')
-    assert(pipelineBytesMax >= 0, 'the pipelining threshold is not negative')
     this.#clock = clock
     this.#pendingBytesMax = pendingBytesMax
-    this.#pipelineBytesMax = pipelineBytesMax
   }
 
   get pendingBytes (): number {
@@ -106,9 +84,6 @@ export class GroupCommitFlusher implements Flusher {
 
   markDirty (log: FlushTarget): void {
     this.#dirty.add(log)
-    // A loop waiting for a round to end starts one for this log now (pipelined mode only waits
-    // there; at peak it waits for whole rounds, and the log joins the next).
-    if (!this.#inRound.has(log)) this.#wake?.()
     this.#running ??= this.#run()
   }
 
@@ -135,8 +110,6 @@ export class GroupCommitFlusher implements Flusher {
   recordFlush (bytes: number, files: number): void {
     this.fsyncs += files
     this.flushedBytes += bytes
-    // An exponentially weighted average over about the last five fsyncing logs.
-    if (files > 0) this.#bytesPerSync += (bytes / files - this.#bytesPerSync) / 5
   }
 
   /** Totals since start-up, in the shape the metrics export (Kafka's LogFlushStats). */
@@ -150,64 +123,24 @@ export class GroupCommitFlusher implements Flusher {
     return this.#pendingBytes === 0 || this.#pendingBytes + bytes <= this.#pendingBytesMax
   }
 
-  /**
-   * The loop. A round takes every dirty log not already in a round. At peak (appended bytes
-   * waiting for the disk, or recent bytes per fdatasync, at least `pipelineBytesMax` when a
-   * round starts: PIPELINE_BYTES_MAX) the loop waits for
-   * the whole round, so appends that arrive meanwhile coalesce into the next one: few large
-   * fsyncs, the throughput design. Below that, the disk is not the bottleneck and the loop only
-   * waits for the round's writes: a log not in the round then starts its own round at once,
-   * and a log still in one starts its next as soon as its own fdatasync returns, instead of
-   * after the slowest fdatasync of the round (adaptive pipelining; a log's rounds still never
-   * overlap). Kafka has no group commit to compare with; this is the queue-length rule of
-   * group-commit databases (commit at once while the log device is idle, batch while busy).
-   */
   async #run (): Promise<void> {
     // Let the current burst of appends (this tick's produce requests) join the round.
     await new Promise<void>(resolve => setImmediate(resolve))
-    const rounds = new Set<Promise<void>>()
     try {
-      for (;;) {
-        const ready = [...this.#dirty].filter(log => !this.#inRound.has(log))
-        if (ready.length === 0) {
-          // Every dirty log is in a round, so a round is running unless nothing is dirty.
-          if (rounds.size === 0) return
-          await Promise.race([...rounds, new Promise<void>(resolve => { this.#wake = resolve })])
-          this.#wake = undefined
-          continue
-        }
-        for (const log of ready) this.#dirty.delete(log)
-        const pipelined = this.#pendingBytes < this.#pipelineBytesMax &&
-          this.#bytesPerSync < this.#pipelineBytesMax
-        const barrier = roundBarrier(ready.length)
-        const round = this.#round(ready, barrier)
-        rounds.add(round)
-        void round.finally(() => rounds.delete(round))
-        await (pipelined ? Promise.race([barrier.allWritten, round]) : round)
+      while (this.#dirty.size > 0) {
+        const logs = [...this.#dirty]
+        this.#dirty.clear()
+        const barrier = roundBarrier(logs.length)
+        this.rounds++
+        const started = this.#clock.monotonicMs()
+        await Promise.all(logs.map(log => log.flushRound(barrier)))
+        const elapsedMs = this.#clock.monotonicMs() - started
+        this.roundMs += elapsedMs
+        this.roundDurations.observe(elapsedMs / 1000)
       }
     } finally {
-      this.#wake = undefined
       this.#running = undefined
     }
-  }
-
-  /** One round over `logs`: each writes, waits for all to have written, fsyncs, acknowledges. */
-  async #round (logs: FlushTarget[], barrier: RoundBarrier): Promise<void> {
-    this.rounds++
-    const started = this.#clock.monotonicMs()
-    for (const log of logs) this.#inRound.add(log)
-    await Promise.all(logs.map(async log => {
-      try {
-        await log.flushRound(barrier)
-      } finally {
-        this.#inRound.delete(log)
-        // Appends that arrived during this log's round: a pipelining loop starts its next now.
-        if (this.#dirty.has(log)) this.#wake?.()
-      }
-    }))
-    const elapsedMs = this.#clock.monotonicMs() - started
-    this.roundMs += elapsedMs
-    this.roundDurations.observe(elapsedMs / 1000)
   }
 
   /** Periodic rounds for relaxed-mode logs (flush.ms); `logs` is read at each tick. */

@@ -101,8 +101,6 @@ export interface LogManagerOptions {
   topicConfigs?: (topic: string) => Partial<LogConfig>
   /** Bound on appended-but-unflushed bytes across all logs (back-pressure). */
   pendingBytesMax?: number
-  /** Unflushed bytes below which flush rounds pipeline (flusher.ts PIPELINE_BYTES_MAX; 0: never). */
-  pipelineBytesMax?: number
   /** The disk port; a simulator passes its own (default: the real file system). */
   disk?: Disk
   /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
@@ -161,8 +159,7 @@ export class LogManager {
     this.#disk = timedDisk(options.disk ?? nodeDisk, this.#fsyncTimes, this.#clock)
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
-    this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax,
-      options.pipelineBytesMax)
+    this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
       RETENTION_CHECK_INTERVAL_MS
