@@ -21,8 +21,8 @@ type PartitionRequest = OffsetForLeaderEpochRequest['topics'][number]['partition
 export const offsetForLeaderEpochHandler: HandlerEntry<OffsetForLeaderEpochRequest,
   OffsetForLeaderEpochResponse> = {
   api: OffsetForLeaderEpoch,
-  // v0-1 are deprecated in Kafka 4 but still served by it; v2 adds the fencing epoch.
-  minVersion: 0,
+  // Kafka 4 removed v0-1 (KIP-896); the codec still reads them.
+  minVersion: 2,
   maxVersion: 4,
   async handle (broker, request) {
     return {
