@@ -2,11 +2,13 @@
  * What this broker, as a partition leader, remembers of the transaction markers written to its
  * partitions, per (partition, producer id):
  *
- * - the highest coordinator epoch seen (Kafka keeps it in ProducerStateEntry.coordinatorEpoch):
- *   a marker from a deposed coordinator (an older coordinator epoch for the same producer) is
- *   refused with TRANSACTION_COORDINATOR_FENCED, so it cannot end the transaction the new
- *   coordinator's producer has started since. DescribeProducers reports it, so that
- *   `tributary txn abort` can pass it on as kafka-transactions.sh does;
+ * - on `__consumer_offsets` partitions only, the highest coordinator epoch seen: a marker from a
+ *   deposed coordinator is refused with TRANSACTION_COORDINATOR_FENCED, so it cannot complete
+ *   the offsets of the transaction a new coordinator has started since. Data partitions keep
+ *   the coordinator epoch in their producer state instead (src/storage/producer-state.ts,
+ *   persisted and replicated, as Kafka's ProducerStateEntry.coordinatorEpoch); a
+ *   `__consumer_offsets` partition gets no control batch (its group coordinator completes the
+ *   offsets), so its producer state never sees the marker;
  * - a count of markers written, the guard of a transactional produce verified with a remote
  *   coordinator (Kafka's VerificationGuard, KIP-890): if a marker for the producer landed between
  *   the verification and the append, the transaction the produce was verified for has ended and
@@ -17,11 +19,12 @@
  *   first batch of a transaction on a partition, when no transaction is ongoing there).
  *
  * In memory only and bounded (ENTRIES_MAX, least recently used first out): after a restart or a
- * leadership move the new leader starts with an empty ledger, so only markers of deposed
- * coordinators that arrive at the same leader are fenced (Kafka persists the epoch in the
- * producer state snapshots; this broker's snapshot keeps -1 there).
+ * leadership move of a `__consumer_offsets` partition the new leader starts with an empty
+ * ledger, so only markers of deposed coordinators that arrive at the same leader are fenced
+ * there.
  */
 import { ERROR } from '../protocol/errors.js'
+import { CONSUMER_OFFSETS_TOPIC } from './internal-topics.js'
 
 const ENTRIES_MAX = 100_000
 
@@ -40,10 +43,14 @@ export class TxnMarkerLedger {
     return `${topic}\u0000${partition}\u0000${producerId}`
   }
 
-  /** NONE if a marker of this coordinator epoch may be written, else the error to answer. */
-  check (topic: string, partition: number, producerId: number, coordinatorEpoch: number):
+  /**
+   * NONE if a marker of this coordinator epoch may complete offsets on `__consumer_offsets`
+   * partition `partition`, else the error to answer.
+   */
+  checkOffsetsMarker (partition: number, producerId: number, coordinatorEpoch: number):
   number {
-    const entry = this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
+    const entry = this.#entries.get(TxnMarkerLedger.#key(CONSUMER_OFFSETS_TOPIC, partition,
+      producerId))
     return entry !== undefined && coordinatorEpoch < entry.coordinatorEpoch
       ? ERROR.TRANSACTION_COORDINATOR_FENCED
       : ERROR.NONE
@@ -57,9 +64,12 @@ export class TxnMarkerLedger {
     this.#update(topic, partition, producerId, entry => { entry.markers++ })
   }
 
-  /** A marker was written: its coordinator epoch fences older coordinators from now on. */
-  record (topic: string, partition: number, producerId: number, coordinatorEpoch: number): void {
-    this.#update(topic, partition, producerId, entry => {
+  /**
+   * A marker completed offsets on `__consumer_offsets` partition `partition`: its coordinator
+   * epoch fences older coordinators there from now on.
+   */
+  recordOffsetsMarker (partition: number, producerId: number, coordinatorEpoch: number): void {
+    this.#update(CONSUMER_OFFSETS_TOPIC, partition, producerId, entry => {
       entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch)
     })
   }
@@ -76,12 +86,6 @@ export class TxnMarkerLedger {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.#entries.delete(oldest)
     }
-  }
-
-  /** The highest coordinator epoch of the producer's markers here, or -1. */
-  coordinatorEpoch (topic: string, partition: number, producerId: number): number {
-    return this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
-      ?.coordinatorEpoch ?? -1
   }
 
   /** A remote coordinator verified the producer's transaction here when `markers` were seen. */

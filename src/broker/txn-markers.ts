@@ -3,11 +3,14 @@
  * side of KafkaApis.handleWriteTxnMarkersRequest).
  *
  * Partition side, `writeTxnMarker`: the one path a COMMIT/ABORT reaches a partition this broker
- * leads, for the local coordinator and for WriteTxnMarkers alike. A marker whose coordinator
- * epoch is older than one already seen for the producer here is TRANSACTION_COORDINATOR_FENCED
- * (src/broker/txn-marker-ledger.ts). A data partition gets a control batch (the log refuses an
- * older producer epoch with INVALID_PRODUCER_EPOCH). A `__consumer_offsets` partition gets no
- * control batch: its group coordinator completes the producer's pending transactional offsets
+ * leads, for the local coordinator and for WriteTxnMarkers alike. A data partition gets a
+ * control batch: its log refuses an older producer epoch (INVALID_PRODUCER_EPOCH) and a
+ * coordinator epoch older than the producer's newest marker there
+ * (TRANSACTION_COORDINATOR_FENCED), from its producer state, which snapshots, replays and
+ * replication carry across restarts and failovers. A `__consumer_offsets` partition gets no
+ * control batch, so the coordinator epoch is checked in the marker ledger there, in memory
+ * (src/broker/txn-marker-ledger.ts); its group coordinator completes the producer's pending
+ * transactional offsets
  * (committed to their groups on COMMIT, dropped on ABORT; Kafka's
  * GroupCoordinator.onTransactionCompleted), which answers NOT_LEADER_OR_FOLLOWER where this
  * broker does not coordinate that partition.
@@ -41,15 +44,17 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   }
   const count = broker.image.topic(topic)?.partitions.length ?? 0
   if (partition < 0 || partition >= count) return ERROR.UNKNOWN_TOPIC_OR_PARTITION
-  const fenced = broker.txnMarkers.check(topic, partition, marker.producerId,
+  if (topic !== CONSUMER_OFFSETS_TOPIC) {
+    broker.txnMarkers.markerStarting(topic, partition, marker.producerId)
+    return appendMarker(broker, tp, marker)
+  }
+  const fenced = broker.txnMarkers.checkOffsetsMarker(partition, marker.producerId,
     marker.coordinatorEpoch)
   if (fenced !== ERROR.NONE) return fenced
   broker.txnMarkers.markerStarting(topic, partition, marker.producerId)
-  const errorCode = topic === CONSUMER_OFFSETS_TOPIC
-    ? await completeOffsets(broker, partition, marker)
-    : await appendMarker(broker, tp, marker)
+  const errorCode = await completeOffsets(broker, partition, marker)
   if (errorCode === ERROR.NONE) {
-    broker.txnMarkers.record(topic, partition, marker.producerId, marker.coordinatorEpoch)
+    broker.txnMarkers.recordOffsetsMarker(partition, marker.producerId, marker.coordinatorEpoch)
   }
   return errorCode
 }

@@ -1,7 +1,7 @@
 /**
- * The partition side's memory of transaction markers (src/broker/txn-marker-ledger.ts): a
- * marker from an older coordinator epoch than one already written for the producer is fenced,
- * per partition and producer; a marker counts against verification guards from before its
+ * The partition side's memory of transaction markers (src/broker/txn-marker-ledger.ts): on
+ * `__consumer_offsets`, a marker from an older coordinator epoch than one already written for
+ * the producer is fenced, per partition and producer; a marker counts against verification guards from before its
  * append.
  */
 import assert from 'node:assert/strict'
@@ -9,19 +9,20 @@ import { it } from 'node:test'
 import { TxnMarkerLedger } from '../../src/broker/txn-marker-ledger.js'
 import { ERROR } from '../../src/protocol/errors.js'
 
-it('fences markers of a deposed coordinator per partition and producer', () => {
+it('fences offsets markers of a deposed coordinator per partition and producer', () => {
+  // Data partitions fence in their producer state (test/storage/producer-state.test.ts).
   const ledger = new TxnMarkerLedger()
-  assert.equal(ledger.check('t', 0, 7, -1), ERROR.NONE, 'nothing known: any epoch')
-  assert.equal(ledger.coordinatorEpoch('t', 0, 7), -1)
-  ledger.markerStarting('t', 0, 7)
-  ledger.record('t', 0, 7, 4)
-  assert.equal(ledger.check('t', 0, 7, 3), ERROR.TRANSACTION_COORDINATOR_FENCED)
-  assert.equal(ledger.check('t', 0, 7, 4), ERROR.NONE, 'the same coordinator again')
-  assert.equal(ledger.check('t', 0, 7, 5), ERROR.NONE, 'a newer coordinator')
-  assert.equal(ledger.check('t', 1, 7, 0), ERROR.NONE, 'another partition')
-  assert.equal(ledger.check('t', 0, 8, 0), ERROR.NONE, 'another producer')
-  ledger.record('t', 0, 7, 2)
-  assert.equal(ledger.coordinatorEpoch('t', 0, 7), 4, 'never goes back')
+  assert.equal(ledger.checkOffsetsMarker(0, 7, -1), ERROR.NONE, 'nothing known: any epoch')
+  ledger.markerStarting('__consumer_offsets', 0, 7)
+  ledger.recordOffsetsMarker(0, 7, 4)
+  assert.equal(ledger.checkOffsetsMarker(0, 7, 3), ERROR.TRANSACTION_COORDINATOR_FENCED)
+  assert.equal(ledger.checkOffsetsMarker(0, 7, 4), ERROR.NONE, 'the same coordinator again')
+  assert.equal(ledger.checkOffsetsMarker(0, 7, 5), ERROR.NONE, 'a newer coordinator')
+  assert.equal(ledger.checkOffsetsMarker(1, 7, 0), ERROR.NONE, 'another partition')
+  assert.equal(ledger.checkOffsetsMarker(0, 8, 0), ERROR.NONE, 'another producer')
+  ledger.recordOffsetsMarker(0, 7, 2)
+  assert.equal(ledger.checkOffsetsMarker(0, 7, 3), ERROR.TRANSACTION_COORDINATOR_FENCED,
+    'never goes back')
 })
 
 it('counts markers from before their append, for verification guards', () => {
