@@ -1,8 +1,8 @@
 /**
  * The partition side's memory of transaction markers (src/broker/txn-marker-ledger.ts): on
  * `__consumer_offsets`, a marker from an older coordinator epoch than one already written for
- * the producer is fenced, per partition and producer; a marker counts against verification guards from before its
- * append.
+ * the producer is fenced, per partition and producer; a marker counts against verification
+ * guards from before its append.
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
