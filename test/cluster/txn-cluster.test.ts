@@ -378,6 +378,13 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       assert.equal(await writeMarker(leader, 6), ERROR.NONE, 'a newer coordinator')
       await cluster.startNode(3)
       await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+      // The next test kills another broker: broker 3 must be back in every ISR first.
+      await eventually('broker 3 back in the ISRs', async () => {
+        const response = await metadataFrom(cluster, 1,
+          ['__transaction_state', '__consumer_offsets', 'fenced-out'])
+        return response.topics.every(topic => topic.errorCode === ERROR.NONE &&
+          topic.partitions.every(p => p.isrNodes.length === 3)) ? true : undefined
+      }, 60_000)
     })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
