@@ -8,6 +8,9 @@ import { ControllerError } from '../controller/controller.js'
 import type { OffsetsLog } from '../group/coordinator.js'
 import { OffsetsLoadError } from '../group/offsets-store.js'
 import { decodeRecordBatch, splitBatches } from '../records/batch.js'
+import {
+  ATTRIBUTES_OFFSET, LAST_OFFSET_DELTA_OFFSET, isControlBatch, readInt64,
+} from '../records/batch-header.js'
 import { buildRecordBatch } from '../records/builder.js'
 import type { Broker } from './broker.js'
 import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from './internal-topics.js'
@@ -94,7 +97,14 @@ export function offsetsLogFor (broker: Broker, partitionCount: number,
         const batches = splitBatches(records)
         if (batches.length === 0) break
         for (const { position, size } of batches) {
-          const batch = await decodeRecordBatch(records.subarray(position, position + size))
+          const bytes = records.subarray(position, position + size)
+          if (isControlBatch(bytes.readInt16BE(ATTRIBUTES_OFFSET))) {
+            // A transaction marker (written to `__consumer_offsets` for its coordinator epoch,
+            // src/broker/txn-markers.ts): no group record; Kafka's loader skips it too.
+            offset = readInt64(bytes, 0) + bytes.readInt32BE(LAST_OFFSET_DELTA_OFFSET) + 1
+            continue
+          }
+          const batch = await decodeRecordBatch(bytes)
             .catch((error: unknown) => {
               throw new OffsetsLoadError(`${topic}-${partition}: the batch at offset ` +
                 `${offset} does not decode (${(error as Error).message})`)

@@ -409,7 +409,9 @@ export class ReplicaManager implements MetadataPublisher {
 
   /**
    * Appends a transaction marker (a control batch, KIP-98) as the partition leader: the
-   * producer's transaction on this partition ends, its epoch fences older ones, and an ABORT
+   * producer's transaction on this partition ends, its epoch fences older ones, its
+   * coordinator epoch fences deposed coordinators (TRANSACTION_COORDINATOR_FENCED, from the
+   * partition's producer state, so it holds across restarts and failovers), and an ABORT
    * marker records the aborted range for read_committed fetches. Only the transaction
    * coordinator calls this (WriteTxnMarkers; in-process on one broker). In a cluster it
    * resolves once the ISR has the marker (acks=all, as Kafka writes markers).

@@ -2,11 +2,6 @@
  * What this broker, as a partition leader, remembers of the transaction markers written to its
  * partitions, per (partition, producer id):
  *
- * - the highest coordinator epoch seen (Kafka keeps it in ProducerStateEntry.coordinatorEpoch):
- *   a marker from a deposed coordinator (an older coordinator epoch for the same producer) is
- *   refused with TRANSACTION_COORDINATOR_FENCED, so it cannot end the transaction the new
- *   coordinator's producer has started since. DescribeProducers reports it, so that
- *   `tributary txn abort` can pass it on as kafka-transactions.sh does;
  * - a count of markers written, the guard of a transactional produce verified with a remote
  *   coordinator (Kafka's VerificationGuard, KIP-890): if a marker for the producer landed between
  *   the verification and the append, the transaction the produce was verified for has ended and
@@ -16,17 +11,15 @@
  *   verified, so its next batches need no new verification (Kafka verifies only a producer's
  *   first batch of a transaction on a partition, when no transaction is ongoing there).
  *
- * In memory only and bounded (ENTRIES_MAX, least recently used first out): after a restart or a
- * leadership move the new leader starts with an empty ledger, so only markers of deposed
- * coordinators that arrive at the same leader are fenced (Kafka persists the epoch in the
- * producer state snapshots; this broker's snapshot keeps -1 there).
+ * In memory only and bounded (ENTRIES_MAX, least recently used first out). The newest
+ * coordinator epoch per producer, which fences markers of deposed coordinators, is not here: it
+ * is in each partition's producer state (src/storage/producer-state.ts), persisted and
+ * replicated, as Kafka's ProducerStateEntry.coordinatorEpoch.
  */
-import { ERROR } from '../protocol/errors.js'
 
 const ENTRIES_MAX = 100_000
 
 interface Entry {
-  coordinatorEpoch: number
   markers: number
   /** The producer epoch verified with the coordinator, at `verifiedAtMarkers`; -1 if none. */
   verifiedEpoch: number
@@ -40,35 +33,20 @@ export class TxnMarkerLedger {
     return `${topic}\u0000${partition}\u0000${producerId}`
   }
 
-  /** NONE if a marker of this coordinator epoch may be written, else the error to answer. */
-  check (topic: string, partition: number, producerId: number, coordinatorEpoch: number):
-  number {
-    const entry = this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
-    return entry !== undefined && coordinatorEpoch < entry.coordinatorEpoch
-      ? ERROR.TRANSACTION_COORDINATOR_FENCED
-      : ERROR.NONE
-  }
-
   /**
-   * A marker is about to be appended (after `check` passed): counted before the append, so a
-   * verification guard taken earlier fails from this moment on.
+   * A marker is about to be appended: counted before the append, so a verification guard taken
+   * earlier fails from this moment on (also if the log then refuses the marker: the verified
+   * produce is refused and retried, the safe side).
    */
   markerStarting (topic: string, partition: number, producerId: number): void {
     this.#update(topic, partition, producerId, entry => { entry.markers++ })
-  }
-
-  /** A marker was written: its coordinator epoch fences older coordinators from now on. */
-  record (topic: string, partition: number, producerId: number, coordinatorEpoch: number): void {
-    this.#update(topic, partition, producerId, entry => {
-      entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, coordinatorEpoch)
-    })
   }
 
   #update (topic: string, partition: number, producerId: number,
     change: (entry: Entry) => void): void {
     const key = TxnMarkerLedger.#key(topic, partition, producerId)
     const entry = this.#entries.get(key) ??
-      { coordinatorEpoch: -1, markers: 0, verifiedEpoch: -1, verifiedAtMarkers: -1 }
+      { markers: 0, verifiedEpoch: -1, verifiedAtMarkers: -1 }
     this.#entries.delete(key) // Map order = recency, for eviction.
     change(entry)
     this.#entries.set(key, entry)
@@ -76,12 +54,6 @@ export class TxnMarkerLedger {
       const oldest = this.#entries.keys().next().value
       if (oldest !== undefined) this.#entries.delete(oldest)
     }
-  }
-
-  /** The highest coordinator epoch of the producer's markers here, or -1. */
-  coordinatorEpoch (topic: string, partition: number, producerId: number): number {
-    return this.#entries.get(TxnMarkerLedger.#key(topic, partition, producerId))
-      ?.coordinatorEpoch ?? -1
   }
 
   /** A remote coordinator verified the producer's transaction here when `markers` were seen. */

@@ -3,11 +3,13 @@
  * side of KafkaApis.handleWriteTxnMarkersRequest).
  *
  * Partition side, `writeTxnMarker`: the one path a COMMIT/ABORT reaches a partition this broker
- * leads, for the local coordinator and for WriteTxnMarkers alike. A marker whose coordinator
- * epoch is older than one already seen for the producer here is TRANSACTION_COORDINATOR_FENCED
- * (src/broker/txn-marker-ledger.ts). A data partition gets a control batch (the log refuses an
- * older producer epoch with INVALID_PRODUCER_EPOCH). A `__consumer_offsets` partition gets no
- * control batch: its group coordinator completes the producer's pending transactional offsets
+ * leads, for the local coordinator and for WriteTxnMarkers alike. The partition gets a control
+ * batch, as in Kafka: its log refuses an older producer epoch (INVALID_PRODUCER_EPOCH) and a
+ * coordinator epoch older than the producer's newest marker there
+ * (TRANSACTION_COORDINATOR_FENCED), from its producer state, which snapshots, replays and
+ * replication carry across restarts and failovers. On a `__consumer_offsets` partition (whose
+ * loader skips control batches), once the marker is written, its group coordinator completes
+ * the producer's pending transactional offsets
  * (committed to their groups on COMMIT, dropped on ABORT; Kafka's
  * GroupCoordinator.onTransactionCompleted), which answers NOT_LEADER_OR_FOLLOWER where this
  * broker does not coordinate that partition.
@@ -41,17 +43,13 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   }
   const count = broker.image.topic(topic)?.partitions.length ?? 0
   if (partition < 0 || partition >= count) return ERROR.UNKNOWN_TOPIC_OR_PARTITION
-  const fenced = broker.txnMarkers.check(topic, partition, marker.producerId,
-    marker.coordinatorEpoch)
-  if (fenced !== ERROR.NONE) return fenced
   broker.txnMarkers.markerStarting(topic, partition, marker.producerId)
-  const errorCode = topic === CONSUMER_OFFSETS_TOPIC
-    ? await completeOffsets(broker, partition, marker)
-    : await appendMarker(broker, tp, marker)
-  if (errorCode === ERROR.NONE) {
-    broker.txnMarkers.record(topic, partition, marker.producerId, marker.coordinatorEpoch)
-  }
-  return errorCode
+  const errorCode = await appendMarker(broker, tp, marker)
+  if (errorCode !== ERROR.NONE || topic !== CONSUMER_OFFSETS_TOPIC) return errorCode
+  // The marker is durable (so its coordinator epoch fences from now on, there and on the
+  // partition's next leader); the offsets it decides are completed now, and again by the
+  // coordinator's retry of the marker if this fails.
+  return completeOffsets(broker, partition, marker)
 }
 
 async function appendMarker (broker: Broker, { topic, partition }: TopicPartition,

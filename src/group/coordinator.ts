@@ -54,6 +54,14 @@ export interface CoordinatorOptions {
 /** Groups one coordinator keeps; a new group past this is refused. */
 export const GROUPS_MAX = 100_000
 
+/** The member fields of TxnOffsetCommit v3+ (KIP-447). */
+export interface TxnCommitMember extends MemberRef {
+  generationId: number
+}
+
+/** What TxnOffsetCommit v0-2 carries: no member, nothing to check. */
+const NO_MEMBER: TxnCommitMember = { memberId: '', groupInstanceId: null, generationId: -1 }
+
 type RespondFn = (response: GroupResponse) => void
 type GroupEventBody<T extends GroupEvent['type']> = Omit<Extract<GroupEvent, { type: T }>,
   'type' | 'requestId'>
@@ -331,12 +339,15 @@ export class GroupCoordinator {
    * durable as `txn-offset` records, invisible to the group until the transaction's marker on
    * the group's partition commits them (`completeTransaction`). A producer epoch older than one
    * already staged for the producer is PRODUCER_FENCED (Kafka's log refuses the older epoch
-   * with the same effect). The group's generation is not checked (KIP-447's member fields).
+   * with the same effect). The member fields of TxnOffsetCommit v3+ (KIP-447), when given, are
+   * checked like OffsetCommit's (`checkTransactionalMember`).
    */
   async stageTransactionalOffsets (groupId: string, producerId: number, producerEpoch: number,
-    offsets: CommitEntry[]): Promise<number> {
+    offsets: CommitEntry[], member: TxnCommitMember = NO_MEMBER): Promise<number> {
     const error = this.coordinatorError(groupId)
     if (error !== ERROR.NONE) return error
+    const memberError = await this.checkTransactionalMember(groupId, member)
+    if (memberError !== ERROR.NONE) return memberError
     const staged = this.#pendingTxn.epochOf(producerId)
     if (staged !== undefined && producerEpoch < staged) return ERROR.PRODUCER_FENCED
     if (!this.#pendingTxn.hasRoom(offsets.length)) return ERROR.COORDINATOR_NOT_AVAILABLE
@@ -360,6 +371,25 @@ export class GroupCoordinator {
       void this.#reload(partition)
       return ERROR.COORDINATOR_NOT_AVAILABLE
     }
+  }
+
+  /**
+   * TxnOffsetCommit's member check (KIP-447; Kafka's GroupCoordinator.handleTxnCommitOffsets →
+   * validateOffsetCommit with isTransactional): skipped when the request names no member
+   * (generation -1, empty member id, no instance id: v0-2, or a producer outside group
+   * management); else the member must be the group's current one in that generation
+   * (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, ILLEGAL_GENERATION). A group that does not exist
+   * has no generation: ILLEGAL_GENERATION for a generation ≥ 0 (Kafka's
+   * OffsetMetadataManager.validateTransactionalOffsetCommit), else nothing to check.
+   */
+  async checkTransactionalMember (groupId: string, member: TxnCommitMember): Promise<number> {
+    const { memberId, groupInstanceId, generationId } = member
+    if (generationId < 0 && memberId === '' && groupInstanceId === null) return ERROR.NONE
+    const response = await this.#request(groupId, false, { type: 'txn-commit-check',
+      requestId: this.#nextRequestId++, member: { memberId, groupInstanceId }, generationId },
+    generationId >= 0 ? ERROR.ILLEGAL_GENERATION : ERROR.NONE)
+    assert(response.api === 'txn-commit-check', 'a check is answered by a check response')
+    return response.errorCode
   }
 
   /**

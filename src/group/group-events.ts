@@ -82,6 +82,11 @@ export type GroupEvent =
     retentionMs: number, offsets: CommitEntry[],
     /** Offsets of a committed transaction: membership was checked when they were staged. */
     transactional?: boolean }
+  /**
+   * TxnOffsetCommit v3+ named a member (KIP-447): may it stage offsets for this group? Checked
+   * before the offsets are staged (they reach the group only with the transaction's COMMIT).
+   */
+  | { type: 'txn-commit-check', requestId: number, member: MemberRef, generationId: number }
   | { type: 'delete-offsets', requestId: number,
     partitions: { topic: string, partition: number }[] }
   | { type: 'delete-group', requestId: number }
@@ -96,6 +101,7 @@ export type GroupResponse =
   | { api: 'heartbeat', errorCode: number }
   | { api: 'leave', errorCodes: number[] }
   | { api: 'commit', errorCodes: number[] }
+  | { api: 'txn-commit-check', errorCode: number }
   | { api: 'delete-offsets', errorCode: number, errorCodes: number[] }
   | { api: 'delete-group', errorCode: number }
 
@@ -123,6 +129,7 @@ export function errorResponse (api: GroupResponse['api'], errorCode: number, cou
       leader: '', memberId, members: [] } }
     case 'sync': return { api, errorCode, assignment: EMPTY }
     case 'heartbeat': return { api, errorCode }
+    case 'txn-commit-check': return { api, errorCode }
     case 'delete-group': return { api, errorCode }
     case 'delete-offsets': return { api, errorCode, errorCodes: [] }
     case 'leave': return { api, errorCodes: new Array<number>(count).fill(errorCode) }

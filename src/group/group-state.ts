@@ -118,6 +118,10 @@ export class ClassicGroup {
         return
       case 'leave': this.#leave(event.requestId, event.members); break
       case 'commit': this.#commit(event); break
+      case 'txn-commit-check':
+        this.#respond(event.requestId, { api: 'txn-commit-check',
+          errorCode: this.#commitError(event.member, event.generationId, true) })
+        break
       case 'delete-offsets': this.#deleteOffsets(event.requestId, event.partitions); break
       case 'delete-group': this.#deleteGroup(event.requestId); break
       case 'tick': this.#armedDeadlineMs = undefined; this.#tick(); break
@@ -597,17 +601,25 @@ export class ClassicGroup {
 
   // ---- offsets ----
 
-  /** Kafka's ClassicGroup.validateOffsetCommit. */
-  #commitError (ref: MemberRef, generationId: number): number {
+  /**
+   * Kafka's ClassicGroup.validateOffsetCommit, for OffsetCommit and (`transactional`)
+   * TxnOffsetCommit (KIP-447): a named member must be the current one of its generation
+   * (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID, ILLEGAL_GENERATION). A transactional commit without
+   * member fields (TxnOffsetCommit v0-2, or a producer outside group management) may commit to
+   * a non-empty group, and one may be staged during a rebalance: it is decided later, by the
+   * transaction's marker.
+   */
+  #commitError (ref: MemberRef, generationId: number, transactional = false): number {
     if (this.state === 'Dead') return ERROR.COORDINATOR_NOT_AVAILABLE
     // Generation -1: an admin client or a consumer without group management; only while Empty.
     if (generationId < 0 && this.state === 'Empty') return ERROR.NONE
     if (generationId >= 0 || ref.memberId !== '' || ref.groupInstanceId !== null) {
       const error = this.#checkMember(ref, generationId)
       if (error !== ERROR.NONE) return error
-    } else if (this.state !== 'Empty') {
+    } else if (!transactional && this.state !== 'Empty') {
       return ERROR.UNKNOWN_MEMBER_ID
     }
+    if (transactional) return ERROR.NONE
     // A member of the current generation may commit while PreparingRebalance (before it
     // rejoins), but not before it learned its assignment (Kafka).
     return this.state === 'CompletingRebalance' ? ERROR.REBALANCE_IN_PROGRESS : ERROR.NONE

@@ -102,6 +102,20 @@ export async function decodeRecordBatch (batch: Buffer,
   return { header, records }
 }
 
+/**
+ * The records of an uncompressed batch, decoded synchronously, or undefined if it is
+ * compressed (control batches never are: Kafka writes markers uncompressed). Throws
+ * RecordsError on a malformed batch.
+ */
+export function decodeUncompressedBatch (batch: Buffer): DecodedBatch | undefined {
+  const header = checkedHeader(batch)
+  if (compressionCodecOf(header.attributes) !== 0) return undefined
+  const body = batch.subarray(RECORDS_OFFSET, header.batchLength + LOG_OVERHEAD_BYTES)
+  const records: Record[] = []
+  for (const { record } of recordsOf(body, header)) records.push(record)
+  return { header, records }
+}
+
 function checkedHeader (batch: Buffer): BatchHeader {
   if (batch.length < BATCH_HEADER_BYTES) {
     throw new RecordsError('CORRUPT_MESSAGE', `batch of ${batch.length} bytes is truncated`)

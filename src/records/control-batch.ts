@@ -7,6 +7,7 @@
 import {
   ATTRIBUTES_OFFSET, CONTROL_FLAG_MASK, NO_SEQUENCE, batchSizeAt, writeBatchCrc,
 } from './batch-header.js'
+import { decodeUncompressedBatch } from './batch.js'
 import { buildRecordBatchSync } from './builder.js'
 
 export const CONTROL_TYPE_ABORT = 0
@@ -40,4 +41,26 @@ export function buildControlBatch (marker: TxnMarkerInput): Buffer {
 export function controlTypeOf (key: Buffer | null): number | undefined {
   if (key === null || key.length < 4) return undefined
   return key.readInt16BE(2)
+}
+
+/** The coordinator epoch of a control record's value (int16 version, int32 epoch), or -1. */
+export function coordinatorEpochOf (value: Buffer | null): number {
+  if (value === null || value.length < 6) return -1
+  return value.readInt32BE(2)
+}
+
+/**
+ * The marker of a whole control batch: its type (COMMIT/ABORT) and coordinator epoch, or
+ * undefined if the batch is not one this broker can read (compressed, no record, malformed).
+ * Synchronous, for replays over batch headers (src/storage/log-loader.ts).
+ */
+export function readControlMarker (batch: Buffer):
+{ type: number | undefined, coordinatorEpoch: number } | undefined {
+  try {
+    const record = decodeUncompressedBatch(batch)?.records[0]
+    if (record === undefined) return undefined
+    return { type: controlTypeOf(record.key), coordinatorEpoch: coordinatorEpochOf(record.value) }
+  } catch {
+    return undefined
+  }
 }

@@ -21,6 +21,7 @@ import {
   ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, LAST_OFFSET_DELTA_OFFSET, MAX_TIMESTAMP_OFFSET,
   PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, isControlBatch, isTransactionalBatch, readInt64,
 } from '../records/batch-header.js'
+import { readControlMarker } from '../records/control-batch.js'
 import { scanHeaders, type LogWarner } from './log-reader.js'
 import type { ProducerState } from './producer-state.js'
 import { LogSegment, segmentFileName } from './segment.js'
@@ -148,7 +149,8 @@ export async function loadSegments (options: LoadOptions): Promise<LoadedSegment
 /**
  * Rebuilds `producers`: the newest valid snapshot at or below `logEndOffset`, then a replay of
  * the batch headers after it (Kafka's ProducerStateManager load and UnifiedLog
- * rebuildProducerState). Control batches (transaction markers) carry no sequence: skipped.
+ * rebuildProducerState). A control batch (transaction marker) carries no sequence: it ends its
+ * producer's transaction and sets its coordinator epoch from the control record.
  */
 export async function loadProducerState (disk: Disk, directory: string,
   segments: readonly LogSegment[], logEndOffset: number, producers: ProducerState,
@@ -171,9 +173,12 @@ export async function loadProducerState (disk: Disk, directory: string,
     if (producerId < 0) return
     const attributes = header.readInt16BE(ATTRIBUTES_OFFSET)
     if (isControlBatch(attributes)) {
-      // A transaction marker: the producer's transaction on this partition ended.
+      // A transaction marker: the producer's transaction on this partition ended, and the
+      // marker's coordinator epoch becomes the producer's (-1 if the batch cannot be read).
+      const coordinatorEpoch = readControlMarker(header)?.coordinatorEpoch ?? -1
       const first = producers.endTransaction(producerId,
-        header.readInt16BE(PRODUCER_EPOCH_OFFSET), readInt64(header, MAX_TIMESTAMP_OFFSET))
+        header.readInt16BE(PRODUCER_EPOCH_OFFSET), readInt64(header, MAX_TIMESTAMP_OFFSET),
+        coordinatorEpoch)
       onMarker?.(producerId, first, readInt64(header, 0))
       return
     }
@@ -183,7 +188,7 @@ export async function loadProducerState (disk: Disk, directory: string,
     if (isTransactionalBatch(attributes)) {
       producers.beginTransaction(producerId, readInt64(header, 0))
     }
-  }, warner)
+  }, warner, { wholeControlBatches: true })
 }
 
 /** Writes `<offset>.snapshot`; fsynced when `sync` (a clean shutdown vouches for it). */

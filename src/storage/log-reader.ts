@@ -12,8 +12,9 @@
  */
 import { iterateRecords } from '../records/batch.js'
 import {
-  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET, LAST_OFFSET_DELTA_OFFSET,
-  RECORDS_COUNT_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, readInt64,
+  ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET, RECORDS_COUNT_OFFSET, PARTITION_LEADER_EPOCH_OFFSET, isControlBatch,
+  readInt64,
 } from '../records/batch-header.js'
 import { StorageError } from './errors.js'
 import type { LogSegment } from './segment.js'
@@ -26,6 +27,11 @@ export const READ_CHUNK_BYTES = 64 * 1024
  * Kafka's broker-side fetch.max.bytes default is 55 MiB.
  */
 export const READ_BYTES_MAX = 64 * 1024 * 1024
+/**
+ * A control batch larger than this is not a transaction marker this broker can read (one is
+ * about 80 bytes); scanHeaders hands only its header over.
+ */
+const CONTROL_BATCH_BYTES_MAX = 4096
 
 export interface LogWarner {
   warn (message: string): void
@@ -186,16 +192,25 @@ function lastBatchEnd (records: Buffer): { nextOffset: number, holdsRecords: boo
   return { nextOffset, holdsRecords }
 }
 
-/** Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`. */
+/**
+ * Calls `onBatch` with the 61-byte header of every batch whose last offset is ≥ `from`; with
+ * `wholeControlBatches`, a control batch (a transaction marker, a few dozen bytes) comes whole,
+ * so that its control record can be read (header fields sit at the same positions).
+ */
 export async function scanHeaders (segments: readonly LogSegment[], from: number,
-  onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {
+  onBatch: (header: Buffer) => void, warner: LogWarner,
+  options: { wholeControlBatches?: boolean } = {}): Promise<void> {
   await readHolding(segments, async held => {
-    for (const segment of held) await scanSegmentHeaders(segment, from, onBatch, warner)
+    for (const segment of held) {
+      await scanSegmentHeaders(segment, from, onBatch, warner,
+        options.wholeControlBatches === true)
+    }
   })
 }
 
 async function scanSegmentHeaders (segment: LogSegment, from: number,
-  onBatch: (header: Buffer) => void, warner: LogWarner): Promise<void> {
+  onBatch: (header: Buffer) => void, warner: LogWarner, wholeControl: boolean):
+  Promise<void> {
   if (segment.nextOffset <= from) return
   let { chunk, position } = await readIndexed(segment, segment.lookup(from), READ_CHUNK_BYTES,
     warner)
@@ -203,7 +218,18 @@ async function scanSegmentHeaders (segment: LogSegment, from: number,
     let at = 0
     while (at + BATCH_HEADER_BYTES <= chunk.length) {
       const size = batchSizeChecked(segment, chunk, at, position)
-      if (lastOffsetAt(chunk, at) >= from) onBatch(chunk.subarray(at, at + BATCH_HEADER_BYTES))
+      if (lastOffsetAt(chunk, at) >= from) {
+        const control = wholeControl && size <= CONTROL_BATCH_BYTES_MAX &&
+          isControlBatch(chunk.readInt16BE(at + ATTRIBUTES_OFFSET))
+        if (!control) {
+          onBatch(chunk.subarray(at, at + BATCH_HEADER_BYTES))
+        } else if (at + size <= chunk.length) {
+          onBatch(chunk.subarray(at, at + size))
+        } else {
+          // Cut by the chunk's end: read on its own (bounded by CONTROL_BATCH_BYTES_MAX).
+          onBatch(await segment.read(position + at, size))
+        }
+      }
       at += size
     }
     if (at === 0) break

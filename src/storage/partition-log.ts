@@ -67,7 +67,9 @@ import {
 import { ProducerState } from './producer-state.js'
 import { appendTxnIndex, readTxnIndex, txnIndexFile, type AbortedTxn } from './txn-index.js'
 import { decodeRecordBatch } from '../records/batch.js'
-import { CONTROL_TYPE_ABORT, controlTypeOf } from '../records/control-batch.js'
+import {
+  CONTROL_TYPE_ABORT, controlTypeOf, coordinatorEpochOf, readControlMarker,
+} from '../records/control-batch.js'
 import { planRetention, type RetentionReason } from './retention.js'
 import { LogSegment } from './segment.js'
 
@@ -195,6 +197,8 @@ interface FollowerBatch {
   maxTimestamp: number
   recordsCount: number
   abortMarker: boolean
+  /** A control batch's coordinator epoch, from its control record; else -1. */
+  coordinatorEpoch: number
 }
 
 export class PartitionLog implements FlushTarget {
@@ -456,13 +460,16 @@ export class PartitionLog implements FlushTarget {
    * transaction, a marker (control batch) closes it and reports the aborted range.
    */
   #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
-    baseOffset: number, options: Pick<AppendOptions, 'maxTimestamp' | 'abortMarker'>): void {
+    baseOffset: number,
+    options: Pick<AppendOptions, 'maxTimestamp' | 'abortMarker'> & { coordinatorEpoch: number }):
+    void {
     if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
     if (!isControlBatch(attributes)) {
       this.#producers.beginTransaction(producerId, baseOffset)
       return
     }
-    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp)
+    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp,
+      options.coordinatorEpoch)
     if (first !== undefined && options.abortMarker === true) {
       const segmentBase = this.#active.baseOffset
       const entry = { producerId, firstOffset: first, lastOffset: baseOffset,
@@ -728,10 +735,13 @@ export class PartitionLog implements FlushTarget {
         `last offset delta ${lastOffsetDelta}, producer id ${producerId}`)
     }
     let abortMarker = false
+    let coordinatorEpoch = -1
     if (isControlBatch(attributes) && producerId >= 0) {
       try {
-        const decoded = await decodeRecordBatch(buffer)
-        abortMarker = controlTypeOf(decoded.records[0]?.key ?? null) === CONTROL_TYPE_ABORT
+        const record = (await decodeRecordBatch(buffer)).records[0]
+        abortMarker = controlTypeOf(record?.key ?? null) === CONTROL_TYPE_ABORT
+        // Followers keep the leader's coordinator epochs, so a new leader fences as it did.
+        coordinatorEpoch = coordinatorEpochOf(record?.value ?? null)
       } catch (error) {
         throw new StorageError('CORRUPT_MESSAGE',
           `${where} is a control batch that does not decode: ${(error as Error).message}`)
@@ -742,7 +752,7 @@ export class PartitionLog implements FlushTarget {
       leaderEpoch: buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), attributes, producerId,
       producerEpoch: buffer.readInt16BE(PRODUCER_EPOCH_OFFSET),
       baseSequence: buffer.readInt32BE(BASE_SEQUENCE_OFFSET), maxTimestamp,
-      recordsCount: buffer.readInt32BE(RECORDS_COUNT_OFFSET), abortMarker,
+      recordsCount: buffer.readInt32BE(RECORDS_COUNT_OFFSET), abortMarker, coordinatorEpoch,
     }
   }
 
@@ -842,7 +852,8 @@ export class PartitionLog implements FlushTarget {
         batch.lastOffset - batch.baseOffset, batch.baseOffset, batch.maxTimestamp)
     }
     this.#trackTransaction(batch.attributes, batch.producerId, batch.producerEpoch,
-      batch.baseOffset, { maxTimestamp: batch.maxTimestamp, abortMarker: batch.abortMarker })
+      batch.baseOffset, { maxTimestamp: batch.maxTimestamp, abortMarker: batch.abortMarker,
+        coordinatorEpoch: batch.coordinatorEpoch })
     this.#pending.push({
       segment, position, buffer: batch.buffer, nextOffset: batch.lastOffset + 1,
       records: batch.recordsCount, trace: undefined,
@@ -888,9 +899,12 @@ export class PartitionLog implements FlushTarget {
     const refused = options.verifyTransaction?.()
     if (refused !== undefined) throw new StorageError(refused.kind, refused.message)
     const marker = producerId >= 0 && isControlBatch(attributes)
+    // A marker's coordinator epoch, from its control record (the bytes followers and replays
+    // read it from too): an older one than the producer's here is a deposed coordinator's.
+    const coordinatorEpoch = marker ? readControlMarker(batch)?.coordinatorEpoch ?? -1 : -1
     if (marker) {
-      const stale = this.#producers.checkMarker(producerId, producerEpoch)
-      if (stale !== undefined) throw new StorageError('INVALID_PRODUCER_EPOCH', stale)
+      const fenced = this.#producers.checkMarker(producerId, producerEpoch, coordinatorEpoch)
+      if (fenced !== undefined) throw new StorageError(fenced.kind, fenced.message)
     }
     if (this.#needsRoll(batch.length, this.#logEndOffset + lastOffsetDelta)) {
       this.#rolling = this.#roll().finally(() => { this.#rolling = undefined })
@@ -911,7 +925,8 @@ export class PartitionLog implements FlushTarget {
       this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
         baseOffset, options.maxTimestamp)
     }
-    this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset, options)
+    this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset,
+      { ...options, coordinatorEpoch })
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
       trace: options.trace,

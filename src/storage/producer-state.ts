@@ -10,10 +10,19 @@
  *     producer, does not start at 0) → OUT_OF_ORDER_SEQUENCE_NUMBER.
  * Sequences wrap after int32 max to 0, as Kafka's.
  *
+ * Per producer too, the newest transaction coordinator epoch of its markers here (Kafka's
+ * ProducerStateEntry.coordinatorEpoch): every COMMIT/ABORT marker sets it, on the leader and on
+ * followers alike (the control record carries it), and a leader refuses a marker with an older
+ * one (`checkMarker`, Kafka's ProducerAppendInfo.checkCoordinatorEpoch), so a deposed
+ * coordinator's late marker cannot end the transaction a newer coordinator has started since.
+ *
  * Snapshot file (`<offset>.snapshot`, Kafka's ProducerSnapshot v1 layout, simplified to the
  * fields we keep): int16 version=1, uint32 crc32c of the rest, int32 count, then per producer
  * int64 pid, int16 epoch, int32 lastSeq, int64 lastOffset, int32 offsetDelta, int64 timestamp,
- * int32 coordinatorEpoch (-1), int64 currentTxnFirstOffset (-1).
+ * int32 coordinatorEpoch, int64 currentTxnFirstOffset (-1). One entry per retained batch; a
+ * producer with no batch here (only markers) gets one entry with lastSeq and lastOffset -1, as
+ * Kafka writes it. Snapshots written before the coordinator epoch was kept hold -1 there: it
+ * loads as "no marker seen", which fences nothing.
  */
 import { crc32c } from '../records/crc32c.js'
 
@@ -21,6 +30,8 @@ export const BATCHES_RETAINED_PER_PRODUCER = 5
 /** Producers tracked per partition; the least recently used is forgotten past this. */
 export const PRODUCERS_PER_PARTITION_MAX = 100_000
 const INT32_MAX = 0x7fffffff
+/** pid, epoch, lastSeq, lastOffset, offsetDelta, timestamp, coordinator epoch, txn start. */
+const SNAPSHOT_ENTRY_BYTES = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
 
 interface BatchMetadata {
   firstSeq: number
@@ -33,6 +44,8 @@ interface ProducerEntry {
   epoch: number
   batches: BatchMetadata[]
   timestamp: number
+  /** The coordinator epoch of the newest marker for this producer here; -1 if none. */
+  coordinatorEpoch: number
 }
 
 export type SequenceCheck =
@@ -113,8 +126,12 @@ export class ProducerState {
   update (producerId: number, epoch: number, baseSequence: number, lastOffsetDelta: number,
     firstOffset: number, timestamp: number): void {
     let entry = this.#producers.get(producerId)
-    if (entry === undefined || epoch > entry.epoch) {
-      entry = { epoch, batches: [], timestamp }
+    if (entry === undefined) {
+      entry = { epoch, batches: [], timestamp, coordinatorEpoch: -1 }
+    } else if (epoch > entry.epoch) {
+      // A new producer epoch starts with no batches; the coordinator epoch stays (Kafka's
+      // ProducerAppendInfo keeps it across epoch bumps: it belongs to the transactional id).
+      entry = { epoch, batches: [], timestamp, coordinatorEpoch: entry.coordinatorEpoch }
     }
     this.#producers.delete(producerId)
     this.#producers.set(producerId, entry) // Map order = recency, for eviction.
@@ -126,10 +143,7 @@ export class ProducerState {
     })
     if (entry.batches.length > BATCHES_RETAINED_PER_PRODUCER) entry.batches.shift()
     entry.timestamp = timestamp
-    if (this.#producers.size > PRODUCERS_PER_PARTITION_MAX) {
-      const oldest = this.#producers.keys().next().value
-      if (oldest !== undefined) this.#producers.delete(oldest)
-    }
+    this.#evictOverflow()
   }
 
   /**
@@ -138,12 +152,13 @@ export class ProducerState {
    * At most PRODUCERS_PER_PARTITION_MAX.
    */
   activeProducers (): { producerId: number, epoch: number, lastSequence: number,
-    lastTimestamp: number, currentTxnStartOffset: number }[] {
+    lastTimestamp: number, coordinatorEpoch: number, currentTxnStartOffset: number }[] {
     return [...this.#producers].map(([producerId, entry]) => ({
       producerId,
       epoch: entry.epoch,
       lastSequence: entry.batches.at(-1)?.lastSeq ?? -1,
       lastTimestamp: entry.timestamp,
+      coordinatorEpoch: entry.coordinatorEpoch,
       // The first offset of its ongoing transaction here (-1: none), as kafka-transactions
       // `abort --start-offset` and `find-hanging` look it up.
       currentTxnStartOffset: this.#ongoing.get(producerId) ?? -1,
@@ -155,31 +170,61 @@ export class ProducerState {
     if (!this.#ongoing.has(producerId)) this.#ongoing.set(producerId, firstOffset)
   }
 
-  /** Why a transaction marker of this epoch is refused (a stale one), or undefined. */
-  checkMarker (producerId: number, epoch: number): string | undefined {
-    const known = this.#producers.get(producerId)?.epoch ?? -1
-    return epoch < known
-      ? `marker epoch ${epoch} of producer ${producerId} is older than ${known}`
-      : undefined
+  /**
+   * Why a leader refuses a transaction marker, or undefined when it may be appended (Kafka's
+   * ProducerAppendInfo.appendEndTxnMarker, in its order): a producer epoch older than known is
+   * INVALID_PRODUCER_EPOCH (a stale marker), a coordinator epoch older than the newest marker's
+   * here is TRANSACTION_COORDINATOR_FENCED (a deposed coordinator's).
+   */
+  checkMarker (producerId: number, epoch: number, coordinatorEpoch: number):
+  { kind: 'INVALID_PRODUCER_EPOCH' | 'TRANSACTION_COORDINATOR_FENCED', message: string } |
+  undefined {
+    const entry = this.#producers.get(producerId)
+    if (entry === undefined) return undefined
+    if (epoch < entry.epoch) {
+      return { kind: 'INVALID_PRODUCER_EPOCH',
+        message: `marker epoch ${epoch} of producer ${producerId} is older than ${entry.epoch}` }
+    }
+    if (coordinatorEpoch < entry.coordinatorEpoch) {
+      return { kind: 'TRANSACTION_COORDINATOR_FENCED',
+        message: `marker coordinator epoch ${coordinatorEpoch} of producer ${producerId} is ` +
+          `older than ${entry.coordinatorEpoch}` }
+    }
+    return undefined
   }
 
   /**
-   * A COMMIT/ABORT marker was appended: the transaction ends, and its epoch fences older ones
-   * (a zombie's late produce then fails INVALID_PRODUCER_EPOCH). Returns the first offset of
-   * the transaction it ended, if one was open here.
+   * A COMMIT/ABORT marker was appended (or replicated, or replayed): the transaction ends, its
+   * epoch fences older ones (a zombie's late produce then fails INVALID_PRODUCER_EPOCH), and its
+   * coordinator epoch becomes the producer's. Set as the log holds it, even if older: a leader
+   * checked it before the append, and a follower or a replay takes what the leader wrote
+   * (Kafka's checkCoordinatorEpoch only logs for AppendOrigin.REPLICATION). Returns the first
+   * offset of the transaction it ended, if one was open here.
    */
-  endTransaction (producerId: number, epoch: number, timestamp: number): number | undefined {
+  endTransaction (producerId: number, epoch: number, timestamp: number,
+    coordinatorEpoch: number): number | undefined {
     const first = this.#ongoing.get(producerId)
     this.#ongoing.delete(producerId)
     const entry = this.#producers.get(producerId)
     if (entry === undefined) {
-      this.#producers.set(producerId, { epoch, batches: [], timestamp })
-    } else if (epoch > entry.epoch) {
+      this.#producers.set(producerId, { epoch, batches: [], timestamp, coordinatorEpoch })
+      this.#evictOverflow()
+      return first
+    }
+    if (epoch > entry.epoch) {
       entry.epoch = epoch
       entry.batches = []
       entry.timestamp = timestamp
     }
+    entry.coordinatorEpoch = coordinatorEpoch
     return first
+  }
+
+  #evictOverflow (): void {
+    if (this.#producers.size > PRODUCERS_PER_PARTITION_MAX) {
+      const oldest = this.#producers.keys().next().value
+      if (oldest !== undefined) this.#producers.delete(oldest)
+    }
   }
 
   /** The first offset of the oldest ongoing transaction: the last stable offset's bound. */
@@ -203,25 +248,30 @@ export class ProducerState {
   }
 
   encodeSnapshot (): Buffer {
-    const entryBytes = 8 + 2 + 4 + 8 + 4 + 8 + 4 + 8
+    const entryBytes = SNAPSHOT_ENTRY_BYTES
     const body = Buffer.alloc(4 + this.#producers.size * entryBytes *
       BATCHES_RETAINED_PER_PRODUCER)
     let position = 4
     let count = 0
+    const write = (producerId: number, entry: ProducerEntry, batch: BatchMetadata | undefined):
+    void => {
+      body.writeBigInt64BE(BigInt(producerId), position)
+      body.writeInt16BE(entry.epoch, position + 8)
+      body.writeInt32BE(batch?.lastSeq ?? -1, position + 10)
+      body.writeBigInt64BE(BigInt(batch?.lastOffset ?? -1), position + 14)
+      body.writeInt32BE(batch === undefined ? 0 : batch.lastOffset - batch.firstOffset,
+        position + 22)
+      body.writeBigInt64BE(BigInt(entry.timestamp), position + 26)
+      body.writeInt32BE(entry.coordinatorEpoch, position + 34)
+      body.writeBigInt64BE(BigInt(this.#ongoing.get(producerId) ?? -1), position + 38)
+      position += entryBytes
+      count++
+    }
     for (const [producerId, entry] of this.#producers) {
-      // Every retained batch is written, oldest first, so a reload restores dedup of all 5.
-      for (const batch of entry.batches) {
-        body.writeBigInt64BE(BigInt(producerId), position)
-        body.writeInt16BE(entry.epoch, position + 8)
-        body.writeInt32BE(batch.lastSeq, position + 10)
-        body.writeBigInt64BE(BigInt(batch.lastOffset), position + 14)
-        body.writeInt32BE(batch.lastOffset - batch.firstOffset, position + 22)
-        body.writeBigInt64BE(BigInt(entry.timestamp), position + 26)
-        body.writeInt32BE(-1, position + 34)
-        body.writeBigInt64BE(BigInt(this.#ongoing.get(producerId) ?? -1), position + 38)
-        position += entryBytes
-        count++
-      }
+      // Every retained batch is written, oldest first, so a reload restores dedup of all 5; a
+      // producer known only from markers gets one entry without a batch.
+      if (entry.batches.length === 0) write(producerId, entry, undefined)
+      for (const batch of entry.batches) write(producerId, entry, batch)
     }
     body.writeInt32BE(count, 0)
     const used = body.subarray(0, position)
@@ -237,19 +287,31 @@ export class ProducerState {
     const body = bytes.subarray(6)
     if (crc32c(body) !== bytes.readUInt32BE(2)) return false
     const count = body.readInt32BE(0)
-    const entryBytes = 46
+    const entryBytes = SNAPSHOT_ENTRY_BYTES
     if (count < 0 || 4 + count * entryBytes !== body.length) return false
     this.#producers.clear()
+    this.#ongoing.clear()
     for (let i = 0; i < count; i++) {
       const at = 4 + i * entryBytes
       const producerId = Number(body.readBigInt64BE(at))
+      const epoch = body.readInt16BE(at + 8)
       const lastSeq = body.readInt32BE(at + 10)
       const lastOffset = Number(body.readBigInt64BE(at + 14))
       const offsetDelta = body.readInt32BE(at + 22)
-      let firstSeq = lastSeq - offsetDelta
-      if (firstSeq < 0) firstSeq += INT32_MAX + 1
-      this.update(producerId, body.readInt16BE(at + 8), firstSeq, offsetDelta,
-        lastOffset - offsetDelta, Number(body.readBigInt64BE(at + 26)))
+      const timestamp = Number(body.readBigInt64BE(at + 26))
+      if (lastOffset >= 0) {
+        let firstSeq = lastSeq - offsetDelta
+        if (firstSeq < 0) firstSeq += INT32_MAX + 1
+        this.update(producerId, epoch, firstSeq, offsetDelta, lastOffset - offsetDelta,
+          timestamp)
+      } else if (!this.#producers.has(producerId)) {
+        this.#producers.set(producerId, { epoch, batches: [], timestamp, coordinatorEpoch: -1 })
+      }
+      const entry = this.#producers.get(producerId)
+      // -1 in snapshots from before the coordinator epoch was kept: no marker seen.
+      if (entry !== undefined) {
+        entry.coordinatorEpoch = Math.max(entry.coordinatorEpoch, body.readInt32BE(at + 34))
+      }
       const txnFirstOffset = Number(body.readBigInt64BE(at + 38))
       if (txnFirstOffset >= 0) this.#ongoing.set(producerId, txnFirstOffset)
     }

@@ -1,28 +1,11 @@
 /**
  * The partition side's memory of transaction markers (src/broker/txn-marker-ledger.ts): a
- * marker from an older coordinator epoch than one already written for the producer is fenced,
- * per partition and producer; a marker counts against verification guards from before its
- * append.
+ * marker counts against verification guards from before its append. (Markers of deposed
+ * coordinators are fenced by producer state: test/storage/producer-state.test.ts.)
  */
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import { TxnMarkerLedger } from '../../src/broker/txn-marker-ledger.js'
-import { ERROR } from '../../src/protocol/errors.js'
-
-it('fences markers of a deposed coordinator per partition and producer', () => {
-  const ledger = new TxnMarkerLedger()
-  assert.equal(ledger.check('t', 0, 7, -1), ERROR.NONE, 'nothing known: any epoch')
-  assert.equal(ledger.coordinatorEpoch('t', 0, 7), -1)
-  ledger.markerStarting('t', 0, 7)
-  ledger.record('t', 0, 7, 4)
-  assert.equal(ledger.check('t', 0, 7, 3), ERROR.TRANSACTION_COORDINATOR_FENCED)
-  assert.equal(ledger.check('t', 0, 7, 4), ERROR.NONE, 'the same coordinator again')
-  assert.equal(ledger.check('t', 0, 7, 5), ERROR.NONE, 'a newer coordinator')
-  assert.equal(ledger.check('t', 1, 7, 0), ERROR.NONE, 'another partition')
-  assert.equal(ledger.check('t', 0, 8, 0), ERROR.NONE, 'another producer')
-  ledger.record('t', 0, 7, 2)
-  assert.equal(ledger.coordinatorEpoch('t', 0, 7), 4, 'never goes back')
-})
 
 it('counts markers from before their append, for verification guards', () => {
   const ledger = new TxnMarkerLedger()

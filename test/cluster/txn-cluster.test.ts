@@ -17,6 +17,9 @@
  *   sendOffsetsToTransaction) on topics with three replicas;
  * - a partition leader SIGKILLed inside a transaction: its commit marker is retried until the
  *   partition's new leader has it (then the broker comes back);
+ * - a partition leader SIGKILLed after a marker of coordinator epoch 5: the new leader (a
+ *   follower that replicated the marker) refuses a marker of epoch 4 with
+ *   TRANSACTION_COORDINATOR_FENCED and reports epoch 5 in DescribeProducers;
  * - the coordinator's broker SIGKILLed mid-transaction: the new leader of the id's
  *   `__transaction_state` partition takes over, aborts the open transaction, and a new
  *   producer instance proceeds (needs the state replicated to the new leader).
@@ -27,7 +30,9 @@ import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
 import { partitionForGroup } from '../../src/group/offsets-store.js'
+import { DescribeProducers } from '../../src/protocol/apis/describe-producers.js'
 import { FindCoordinator } from '../../src/protocol/apis/find-coordinator.js'
+import { WriteTxnMarkers } from '../../src/protocol/apis/write-txn-markers.js'
 import { ERROR } from '../../src/protocol/errors.js'
 import {
   agreedView, connect, eventually, metadataFrom, startCluster, type TestCluster,
@@ -332,6 +337,60 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     await cluster.startNode(3)
     await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
   })
+
+  it('a new partition leader after failover refuses a marker of an older coordinator epoch',
+    async () => {
+      await createTopic('fenced-out', 6, 3)
+      const partition = await partitionLedBy('fenced-out', 3)
+      const producerId = 4242
+      /** WriteTxnMarkers (as a deposed or current coordinator would send) to `nodeId`. */
+      const writeMarker = async (nodeId: number, coordinatorEpoch: number): Promise<number> => {
+        const connection = await connect(cluster, nodeId)
+        try {
+          const response = await connection.send(WriteTxnMarkers, { markers: [{ producerId,
+            producerEpoch: 0, transactionResult: false, coordinatorEpoch,
+            topics: [{ name: 'fenced-out', partitionIndexes: [partition] }] }] }, { version: 1 })
+          return response.markers[0]?.topics[0]?.partitions[0]?.errorCode ?? -1
+        } finally {
+          connection.close()
+        }
+      }
+      // Markers are written with acks=all: once answered, every in-sync follower has it.
+      assert.equal(await writeMarker(3, 5), ERROR.NONE)
+      assert.equal(await writeMarker(3, 4), ERROR.TRANSACTION_COORDINATOR_FENCED,
+        'the leader that wrote coordinator epoch 5')
+      await cluster.brokers.get(3)?.kill()
+      const leader = await eventually('a new leader of the partition', async () => {
+        const found = (await leaders('fenced-out'))[partition]
+        return found !== undefined && found > 0 && found !== 3 ? found : undefined
+      }, 30_000)
+      // The new leader learned coordinator epoch 5 from the replicated control batch: a late
+      // marker of the deposed coordinator (epoch 4) cannot end a newer transaction there.
+      assert.equal(await eventually('an answer from the new leader', async () => {
+        const code = await writeMarker(leader, 4)
+        return code === ERROR.NOT_LEADER_OR_FOLLOWER ? undefined : code
+      }, 30_000), ERROR.TRANSACTION_COORDINATOR_FENCED)
+      const connection = await connect(cluster, leader)
+      try {
+        const described = await connection.send(DescribeProducers, { topics: [{
+          name: 'fenced-out', partitionIndexes: [partition] }] }, { version: 0 })
+        const producer = described.topics[0]?.partitions[0]?.activeProducers
+          .find(p => p.producerId === producerId)
+        assert.equal(producer?.coordinatorEpoch, 5, 'DescribeProducers reports the epoch')
+      } finally {
+        connection.close()
+      }
+      assert.equal(await writeMarker(leader, 6), ERROR.NONE, 'a newer coordinator')
+      await cluster.startNode(3)
+      await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+      // The next test kills another broker: broker 3 must be back in every ISR first.
+      await eventually('broker 3 back in the ISRs', async () => {
+        const response = await metadataFrom(cluster, 1,
+          ['__transaction_state', '__consumer_offsets', 'fenced-out'])
+        return response.topics.every(topic => topic.errorCode === ERROR.NONE &&
+          topic.partitions.every(p => p.isrNodes.length === 3)) ? true : undefined
+      }, 60_000)
+    })
 
   it('the coordinator\'s broker SIGKILLed mid-transaction: the new coordinator aborts it and ' +
     'a new producer instance proceeds', async () => {

@@ -262,3 +262,42 @@ it('answers NOT_COORDINATOR for a marker on a partition it does not lead, and ke
   assert.equal(txn.fetchOffsets('g').get('t\u00001')?.offset, 8)
   txn.stop()
 })
+
+it('checks the member and generation TxnOffsetCommit v3+ names (KIP-447) before staging',
+  async () => {
+    const clock = new ManualClock()
+    const log = new MemoryLog()
+    const groups = coordinator(clock, log)
+    await groups.load()
+    const joined = await groups.join('g', { memberId: '', groupInstanceId: 'static-1',
+      clientId: 'c', clientHost: 'h', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000,
+      protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.from('m') }],
+      requireKnownMemberId: false })
+    assert.equal(joined.errorCode, ERROR.NONE)
+    assert.equal((await groups.sync('g', joined.memberId, 'static-1', joined.generationId,
+      [{ memberId: joined.memberId, assignment: Buffer.from('a') }])).errorCode, ERROR.NONE)
+    const offset = (partition: number) => [{ topic: 't', partition, offset: 5,
+      leaderEpoch: -1, metadata: null }]
+    const stage = (partition: number, memberId: string, groupInstanceId: string | null,
+      generationId: number, groupId = 'g') => groups.stageTransactionalOffsets(groupId, 7, 0,
+      offset(partition), { memberId, groupInstanceId, generationId })
+    const current = joined.generationId
+    assert.equal(await stage(0, joined.memberId, 'static-1', current), ERROR.NONE)
+    assert.equal(await stage(1, joined.memberId, 'static-1', current + 1),
+      ERROR.ILLEGAL_GENERATION, 'a generation that is not the current one')
+    assert.equal(await stage(2, 'zombie', null, current), ERROR.UNKNOWN_MEMBER_ID)
+    assert.equal(await stage(3, 'zombie', 'static-1', current), ERROR.FENCED_INSTANCE_ID,
+      'the static member\'s old instance')
+    assert.equal(await stage(4, '', null, -1), ERROR.NONE,
+      'no member fields (v0-2): a non-empty group takes transactional offsets')
+    for (const partition of [1, 2, 3]) {
+      assert.equal(groups.hasPendingTransactionalOffset('g', 't', partition), false,
+        `nothing staged for refused partition ${partition}`)
+    }
+    assert.equal(groups.hasPendingTransactionalOffset('g', 't', 0), true)
+    // A group that does not exist has no generation (Kafka's
+    // OffsetMetadataManager.validateTransactionalOffsetCommit).
+    assert.equal(await stage(0, 'm', null, 1, 'nobody'), ERROR.ILLEGAL_GENERATION)
+    assert.equal(await stage(0, '', null, -1, 'nobody'), ERROR.NONE)
+    groups.stop()
+  })

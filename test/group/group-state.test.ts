@@ -219,6 +219,34 @@ describe('ClassicGroup', () => {
     assert.equal(commit(h, '', -1), ERROR.UNKNOWN_MEMBER_ID, 'admin commits need an Empty group')
   })
 
+  it('checks TxnOffsetCommit\'s member like OffsetCommit\'s, but not the rebalance (KIP-447)',
+    () => {
+      const h = new GroupHarness()
+      const check = (memberId: string, generationId: number): number => {
+        const id = h.request(requestId => ({ type: 'txn-commit-check', requestId,
+          member: { memberId, groupInstanceId: null }, generationId }))
+        const response = h.responses.get(id)
+        assert.equal(response?.api, 'txn-commit-check')
+        return response?.api === 'txn-commit-check' ? response.errorCode : -1
+      }
+      const a = stableOfOne(h)
+      assert.equal(check(a, 1), ERROR.NONE)
+      assert.equal(check(a, 2), ERROR.ILLEGAL_GENERATION)
+      assert.equal(check('zombie', 1), ERROR.UNKNOWN_MEMBER_ID)
+      assert.equal(check('', -1), ERROR.NONE,
+        'no member fields: a non-empty group takes transactional offsets (Kafka)')
+      const b = joinNew(h)
+      h.join(a)
+      assert.equal(joined(h, b.request).generationId, 2)
+      assert.equal(h.group.state, 'CompletingRebalance')
+      // OffsetCommit answers REBALANCE_IN_PROGRESS here; a transactional commit is decided
+      // later by its marker, so Kafka stages it.
+      assert.equal(commit(h, a, 2), ERROR.REBALANCE_IN_PROGRESS)
+      assert.equal(check(a, 2), ERROR.NONE)
+      assert.equal(check(a, 1), ERROR.ILLEGAL_GENERATION, 'the generation before the rebalance')
+      assert.equal(h.group.offsets.size, 0, 'a check commits nothing')
+    })
+
   it('expires an Empty group\'s offsets after offsets.retention.minutes, then the group', () => {
     const h = new GroupHarness()
     assert.equal(commit(h, '', -1), ERROR.NONE, 'generation -1 commits to an Empty group')

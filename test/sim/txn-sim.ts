@@ -10,7 +10,7 @@
  * durable log; each append still pending is durable or lost, as the seed picks; requests
  * waiting on those ids get NOT_COORDINATOR. Markers already in flight from the deposed
  * coordinator are NOT dropped: they may still land at any later moment (a late WriteTxnMarkers),
- * where the partition fences them by coordinator epoch (src/broker/txn-marker-ledger.ts), and
+ * where the partition fences them by coordinator epoch (src/storage/producer-state.ts), and
  * they never step the new coordinator's state.
  *
  * Invariants, checked as the run goes and after a calm phase at the end:

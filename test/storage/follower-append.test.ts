@@ -37,9 +37,9 @@ async function leaderAppend (log: PartitionLog, n: number, leaderEpoch: number,
 }
 
 async function leaderMarker (log: PartitionLog, producerId: number, commit: boolean,
-  leaderEpoch: number) {
+  leaderEpoch: number, coordinatorEpoch = 0) {
   return log.append(buildControlBatch({ producerId, producerEpoch: 0, commit,
-    coordinatorEpoch: 0, timestampMs: 2_000_000 }), {
+    coordinatorEpoch, timestampMs: 2_000_000 }), {
     leaderEpoch, recordsCount: 1, maxTimestamp: 2_000_000, producerId, producerEpoch: 0,
     baseSequence: -1, isTransactional: true, abortMarker: !commit,
   })
@@ -207,6 +207,52 @@ describe('appendAsFollower: producer state and transactions move with the data',
     assert.ok((await readFile(path.join(dataDir, 'follower', 't-0', index))).equals(
       await readFile(path.join(dataDir, 'leader', 't-0', index))))
   })
+})
+
+describe('appendAsFollower: transaction coordinator epochs', () => {
+  const coordinatorEpochs = (log: PartitionLog): [number, number][] =>
+    log.activeProducers().map(p => [p.producerId, p.coordinatorEpoch])
+
+  it('gives a follower the leader\'s coordinator epochs, kept across its restart',
+    async () => {
+      const { leaders, followers, leader, follower } = await openPair()
+      const txn = (producerId: number, baseSequence: number): Producer =>
+        ({ producerId, producerEpoch: 0, baseSequence })
+      await leaderAppend(leader, 0, 1, txn(7, 0), true) // 0-4
+      await leaderMarker(leader, 7, true, 1, 3) // 5: coordinator epoch 3
+      await leaderAppend(leader, 1, 1, txn(8, 0), true) // 6-10
+      await leaderMarker(leader, 8, false, 1, 5) // 11
+      await leaderAppend(leader, 2, 1, txn(7, 5), true) // 12-16
+      await leaderMarker(leader, 7, false, 1, 4) // 17: a newer coordinator for producer 7
+      await follower.appendAsFollower(await fetchAll(leader, 0))
+      assert.deepEqual(coordinatorEpochs(leader), [[8, 5], [7, 4]])
+      assert.deepEqual(coordinatorEpochs(follower), coordinatorEpochs(leader))
+      // The follower, made leader, fences a marker of a deposed coordinator as the old leader
+      // would have.
+      await assert.rejects(leaderMarker(follower, 7, true, 2, 3),
+        { kind: 'TRANSACTION_COORDINATOR_FENCED' })
+      await leaders.close()
+      await followers.close()
+      // Restarted twice: from its shutdown snapshot, then from a replay of the log alone (a
+      // crash that lost every snapshot).
+      const directory = path.join(dataDir, 'follower')
+      for (const lose of [false, true]) {
+        if (lose) {
+          for (const name of await readdir(path.join(directory, 't-0'))) {
+            if (name.endsWith('.snapshot')) await rm(path.join(directory, 't-0', name))
+          }
+          await rm(path.join(directory, '.kafka_cleanshutdown'), { force: true })
+        }
+        const reopened = await LogManager.open({ dataDir: directory, nodeId: 2,
+          defaultConfig: CONFIG })
+        const log = reopened.getLog('t', 0) as PartitionLog
+        assert.deepEqual(coordinatorEpochs(log).sort(), [[7, 4], [8, 5]],
+          lose ? 'replayed from the markers' : 'loaded from the snapshot')
+        await assert.rejects(leaderMarker(log, 8, true, 2, 4),
+          { kind: 'TRANSACTION_COORDINATOR_FENCED' })
+        await reopened.close()
+      }
+    })
 })
 
 describe('truncation and aborted transactions', () => {

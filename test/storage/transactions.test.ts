@@ -6,7 +6,7 @@
  * marker); a marker fences the producer's older epoch.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
@@ -135,4 +135,45 @@ describe('transactions on a partition', () => {
     await assert.rejects(marker(log, 7, true, 0), { kind: 'INVALID_PRODUCER_EPOCH' })
     await manager.close()
   })
+
+  it('replays coordinator epochs from markers, also one cut by a 64 KiB read chunk',
+    async () => {
+      const config = { segmentBytes: 1024 * 1024, indexIntervalBytes: 4096 }
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: config })
+      const log = await manager.getOrCreateLog('t', 0)
+      const file = path.join(log.directory, '00000000000000000000.log')
+      await data(log, 7, 0, true) // producer 7's transaction
+      // A filler batch that leaves the marker 70 bytes before the end of the first 64 KiB
+      // chunk a replay reads: its 61-byte header fits in that chunk, its record does not.
+      const target = 64 * 1024 - 70
+      const written = (await stat(file)).size
+      let filler: Buffer = Buffer.alloc(0)
+      for (let length = target - written - 100; filler.length !== target - written; length++) {
+        filler = buildRecordBatchSync([{ value: Buffer.alloc(length) }])
+        assert.ok(filler.length <= target - written, 'a filler of the exact size exists')
+      }
+      await log.append(filler, { leaderEpoch: 0, recordsCount: 1, maxTimestamp: Date.now() })
+      assert.equal((await stat(file)).size, target)
+      const control = buildControlBatch({ producerId: 7, producerEpoch: 0, commit: true,
+        coordinatorEpoch: 9, timestampMs: Date.now() })
+      assert.ok(control.length > 70, 'the marker crosses the chunk end')
+      await log.append(control, { leaderEpoch: 0, recordsCount: 1, maxTimestamp: Date.now(),
+        producerId: 7, producerEpoch: 0, baseSequence: -1, isTransactional: true })
+      await marker(log, 8, false) // producer 8: coordinator epoch 1, inside the next chunk
+      await assert.rejects(marker(log, 7, false), { kind: 'TRANSACTION_COORDINATOR_FENCED' },
+        'coordinator epoch 1 after 9')
+      const directory = log.directory
+      await manager.close()
+      // A crash that lost every snapshot: the coordinator epochs come from a replay.
+      for (const name of await readdir(directory)) {
+        if (name.endsWith('.snapshot')) await rm(path.join(directory, name))
+      }
+      await rm(path.join(dataDir, '.kafka_cleanshutdown'), { force: true })
+      const reopened = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: config })
+      const again = reopened.getLog('t', 0) as PartitionLog
+      assert.deepEqual(again.activeProducers().map(p => [p.producerId, p.coordinatorEpoch])
+        .sort(), [[7, 9], [8, 1]])
+      await assert.rejects(marker(again, 7, false), { kind: 'TRANSACTION_COORDINATOR_FENCED' })
+      await reopened.close()
+    })
 })

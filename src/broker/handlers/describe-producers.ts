@@ -38,9 +38,9 @@ HandlerEntry<DescribeProducersRequest, DescribeProducersResponse> = {
             activeProducers: log.activeProducers().map(producer => ({
               producerId: producer.producerId, producerEpoch: producer.epoch,
               lastSequence: producer.lastSequence, lastTimestamp: producer.lastTimestamp,
-              // The newest coordinator epoch of its markers here, so an admin abort passes it.
-              coordinatorEpoch: broker.txnMarkers.coordinatorEpoch(topic.name, partitionIndex,
-                producer.producerId),
+              // The newest coordinator epoch of its markers here (persisted in producer
+              // state), so an admin abort passes it.
+              coordinatorEpoch: producer.coordinatorEpoch,
               currentTxnStartOffset: producer.currentTxnStartOffset,
             })),
           }

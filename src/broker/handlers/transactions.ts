@@ -148,7 +148,9 @@ export const endTxnHandler: HandlerEntry = {
  * only when the transaction's COMMIT marker on the group's `__consumer_offsets` partition
  * completes them. Verified first with the transaction coordinator like a transactional produce
  * (KIP-890 part 1): the group's partition must be in the ongoing transaction (AddOffsetsToTxn),
- * so a late TxnOffsetCommit cannot stage offsets no marker will ever decide.
+ * so a late TxnOffsetCommit cannot stage offsets no marker will ever decide. Then the member
+ * fields of v3+ are checked against the group (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID,
+ * ILLEGAL_GENERATION; KIP-447).
  */
 export const txnOffsetCommitHandler: HandlerEntry = {
   api: TxnOffsetCommit,
@@ -180,8 +182,12 @@ export const txnOffsetCommitHandler: HandlerEntry = {
         { topic: CONSUMER_OFFSETS_TOPIC, partition: groups.partitionFor(request.groupId) })
       errorCode = verifiedError(verification.errorCode)
       if (errorCode === ERROR.NONE) {
+        // v3+ name the consumer's member and generation (KIP-447): a zombie consumer's
+        // offsets are refused like its OffsetCommit would be (older versions decode the
+        // defaults, -1 and empty, which skip the check).
         errorCode = await groups.stageTransactionalOffsets(request.groupId, request.producerId,
-          request.producerEpoch, offsets)
+          request.producerEpoch, offsets, { memberId: request.memberId,
+            groupInstanceId: request.groupInstanceId, generationId: request.generationId })
       }
     }
     return answer((topic, partition) => unknown(topic, partition)
