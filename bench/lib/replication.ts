@@ -79,7 +79,10 @@ export function tributaryBrokers (cluster: TestCluster): ReplicationBrokers {
   return {
     pids: async () => {
       const pids = new Map<string, number | undefined>()
-      for (const [nodeId, broker] of cluster.brokers) pids.set(`broker ${nodeId}`, broker.child.pid)
+      // By node id: the brokers start in parallel, so the map's order is the order they came up.
+      for (const [nodeId, broker] of [...cluster.brokers].sort(([a], [b]) => a - b)) {
+        pids.set(`broker ${nodeId}`, broker.child.pid)
+      }
       etcdPid ??= pidByCommandLine(cluster.etcd.dataDir)
       pids.set('etcd', await etcdPid)
       return pids
