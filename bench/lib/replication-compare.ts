@@ -39,8 +39,11 @@ interface ClusterTarget {
 }
 
 /**
- * A low rate every cluster carries, Kafka with a flush per message at RF=3 included (one Kafka
- * node with a flush per message peaked at 25-50 k msg/s here): latency, not saturation.
+ * The latency runs' rate unless --rate is given: low next to every peak measured here. Peaks
+ * are not the limit for Kafka at RF=3, though: with 2 connections it answered only 100-150
+ * produce requests/s of this generator's one-partition requests on a loaded 2-core machine,
+ * and saturated at 2000 msg/s (bench/README.md); `--producers 8 --inflight 4 --rate 300` is the
+ * setting where no cluster fell behind. A run that falls behind is marked (sat.).
  */
 export const DEFAULT_RATE = 2000
 /** Heap per Kafka JVM: three of them and three brokers share the machine (Kafka's is 1 GiB). */
