@@ -15,7 +15,9 @@
  *   npm run bench -- replication [options]  on a cluster it starts (etcd + 3 brokers): acks=all
  *                                        produce and end-to-end latency at replication factor 1
  *                                        and 3 in the same run, with ratios and each broker's CPU
- *                                        (bench/lib/replication.ts)
+ *                                        (bench/lib/replication.ts); with --compare-kafka
+ *                                        the same on Apache Kafka with three nodes, each
+ *                                        flushed both ways (bench/lib/replication-compare.ts)
  *
  * `--cluster` runs any scenario on etcd and three brokers started for the run, and
  * `--replication-factor N` sets the replicas of the topics the bench creates.
@@ -33,7 +35,12 @@ import {
   makeDataDir, removeDataDir, REPO_ROOT, startBroker,
 } from '../test/support/broker-process.js'
 import { startCluster, type TestCluster } from '../test/support/cluster-process.js'
-import { replication, replicationTable, type ReplicationResult } from './lib/replication.js'
+import {
+  replication, replicationTable, tributaryBrokers, type ReplicationResult,
+} from './lib/replication.js'
+import {
+  replicationCompare, replicationCompareTable, type ReplicationCompareResult,
+} from './lib/replication-compare.js'
 import { latencyChart, throughputChart, type Series } from './lib/chart.js'
 import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
@@ -81,6 +88,10 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
   if (scenario === 'compare-kafka') {
     return { text: `${heading(scenario, options)}\n\n` +
       compareTable(result as unknown as CompareResult) }
+  }
+  if (scenario === 'replication' && options.compareKafka) {
+    return { text: `${heading(scenario, options)}, 3 brokers per cluster\n\n` +
+      replicationCompareTable(result as unknown as ReplicationCompareResult) }
   }
   if (scenario === 'replication') {
     return { text: `${heading(scenario, options)}, 3 brokers\n\n` +
@@ -231,6 +242,8 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--cluster', 'start etcd and three brokers for the run (replication: always)', false)
     .option('--replication-factor <count>', 'replicas of each topic the bench creates',
       positiveInteger, 1)
+    .option('--compare-kafka', 'replication: also on three-node Apache Kafka clusters, each ' +
+      'side flushed both ways, in the same run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
     .addOption(new Option('--client <client>', 'produce client').choices(['tributary', 'kafkajs'])
       .default('tributary'))
@@ -281,6 +294,11 @@ function parseOptions (): { scenario: string, options: Options } {
     program.error('bench: compare-kafka starts its own brokers; drop --spawn, --profile and ' +
       '--bootstrap')
   }
+  if (raw.compareKafka === true && (scenario !== 'replication' || raw.spawn === true ||
+    program.getOptionValueSource('bootstrap') === 'cli')) {
+    program.error('bench: --compare-kafka is a replication option, and it starts its own ' +
+      'clusters; drop --spawn and --bootstrap')
+  }
   if (raw.client === 'kafkajs' && scenario !== 'produce') {
     program.error('bench: --client kafkajs runs the produce scenario only')
   }
@@ -317,6 +335,7 @@ function parseOptions (): { scenario: string, options: Options } {
       rawLimit: raw.rawLimit, out: path.resolve(raw.out),
       sampleRate: raw.sampleRate, brokerConfig: raw.brokerConfig, pairs: raw.pairs,
       replicationFactor: raw.replicationFactor, cluster,
+      compareKafka: raw.compareKafka === true,
       ...(raw.baselineBin === undefined ? {} : { baselineBin: path.resolve(raw.baselineBin) }),
     },
   }
@@ -335,7 +354,7 @@ async function main (): Promise<void> {
     : undefined
   if (broker !== undefined) options.bootstrap = broker.bootstrap
   // Cluster mode: broker.session.timeout.ms as Kafka's default; the broker properties apply.
-  const cluster: TestCluster | undefined = options.cluster
+  const cluster: TestCluster | undefined = options.cluster && !options.compareKafka
     ? await startCluster(3, 9_000, brokerEnv(options))
     : undefined
   if (cluster !== undefined) {
@@ -349,7 +368,9 @@ async function main (): Promise<void> {
   try {
     const scenarios = { produce, consume, latency, sweep, ab,
       'compare-kafka': async (context: Context) => compareKafka(context.options),
-      replication: async (context: Context) => replication(context, cluster as TestCluster) } as
+      replication: async (context: Context) => options.compareKafka
+        ? replicationCompare(context.options)
+        : replication(context, tributaryBrokers(cluster as TestCluster)) } as
       Record<string, (context: Context) => Promise<object>>
     result = await (scenarios[scenario] as (context: Context) => Promise<object>)(context) as
       Record<string, unknown>

@@ -15,7 +15,7 @@
  *
  * Results are ratios from one run: the machine is shared, absolute numbers drift between runs.
  */
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import type { TestCluster } from '../../test/support/cluster-process.js'
 import type { RateRunResult } from './rate-run.js'
 import { formatRate, table } from './report.js'
@@ -25,8 +25,10 @@ export interface ReplicationPhase {
   replicationFactor: number
   peak: ProduceResult
   latency?: RateRunResult
-  /** Broker id → CPU seconds over the closed-loop phase. */
+  /** Process label ('broker 1', 'etcd') → CPU seconds over the closed-loop phase. */
   peakCpuSeconds: Record<string, number>
+  /** This process's (the load generator's) CPU seconds over the same phase. */
+  peakGeneratorCpuSeconds: number
 }
 
 export interface ReplicationResult {
@@ -51,10 +53,42 @@ async function cpuSeconds (pid: number | undefined): Promise<number> {
   }
 }
 
-async function brokerCpu (cluster: TestCluster): Promise<Record<string, number>> {
-  const cpu: Record<string, number> = {}
-  for (const [nodeId, broker] of cluster.brokers) cpu[nodeId] = await cpuSeconds(broker.child.pid)
-  return cpu
+/**
+ * The processes of the cluster under test: their pids for CPU seconds, and the follower-lag
+ * metrics where the brokers export them (Tributary's /metrics; Kafka has them in JMX only).
+ */
+export interface ReplicationBrokers {
+  /** Process label ('broker 1', 'etcd') → pid. */
+  pids: () => Promise<Map<string, number | undefined>>
+  lag?: () => Promise<Map<string, number>>
+}
+
+/** The pid of the process whose command line contains `fragment` (Linux /proc), if any. */
+async function pidByCommandLine (fragment: string): Promise<number | undefined> {
+  const entries = await readdir('/proc').catch(() => [] as string[])
+  for (const entry of entries.filter(name => /^\d+$/.test(name))) {
+    const command = await readFile(`/proc/${entry}/cmdline`, 'utf8').catch(() => '')
+    if (command.includes(fragment)) return Number(entry)
+  }
+  return undefined
+}
+
+/** Tributary's three brokers and the etcd they share (its metadata store and controller). */
+export function tributaryBrokers (cluster: TestCluster): ReplicationBrokers {
+  let etcdPid: Promise<number | undefined> | undefined
+  return {
+    pids: async () => {
+      const pids = new Map<string, number | undefined>()
+      // By node id: the brokers start in parallel, so the map's order is the order they came up.
+      for (const [nodeId, broker] of [...cluster.brokers].sort(([a], [b]) => a - b)) {
+        pids.set(`broker ${nodeId}`, broker.child.pid)
+      }
+      etcdPid ??= pidByCommandLine(cluster.etcd.dataDir)
+      pids.set('etcd', await etcdPid)
+      return pids
+    },
+    lag: async () => lagMetrics(cluster),
+  }
 }
 
 /** Follower-lag series (name and labels → value) of every broker's /metrics, if exported. */
@@ -72,16 +106,24 @@ async function lagMetrics (cluster: TestCluster): Promise<Map<string, number>> {
   return values
 }
 
+async function cpuOf (brokers: ReplicationBrokers): Promise<Record<string, number>> {
+  const cpu: Record<string, number> = {}
+  for (const [label, pid] of await brokers.pids()) cpu[label] = await cpuSeconds(pid)
+  return cpu
+}
+
 /**
  * Runs `phase` while sampling the follower-lag metrics every half second; the largest value
  * of each series over the phase (Kafka's replica lag is watched as a maximum).
  */
-async function sampled<T> (cluster: TestCluster, worst: Map<string, number>,
+async function sampled<T> (brokers: ReplicationBrokers, worst: Map<string, number>,
   phase: () => Promise<T>): Promise<T> {
+  const lag = brokers.lag
+  if (lag === undefined) return phase()
   let running = true
   const sampler = (async () => {
     while (running) {
-      for (const [series, value] of await lagMetrics(cluster).catch(() => new Map())) {
+      for (const [series, value] of await lag().catch(() => new Map<string, number>())) {
         worst.set(series, Math.max(worst.get(series) ?? 0, value))
       }
       await new Promise(resolve => setTimeout(resolve, 500))
@@ -95,22 +137,33 @@ async function sampled<T> (cluster: TestCluster, worst: Map<string, number>,
   }
 }
 
-export async function replication (context: Context, cluster: TestCluster):
+/** CPU seconds of each cluster process and of this load generator over `phase`. */
+async function measured<T> (brokers: ReplicationBrokers, phase: () => Promise<T>):
+  Promise<{ value: T, cpuSeconds: Record<string, number>, generatorCpuSeconds: number }> {
+  const before = await cpuOf(brokers)
+  const generatorBefore = process.cpuUsage()
+  const value = await phase()
+  const generator = process.cpuUsage(generatorBefore)
+  const after = await cpuOf(brokers)
+  const cpuSeconds: Record<string, number> = {}
+  for (const label of Object.keys(after)) {
+    cpuSeconds[label] = (after[label] ?? 0) - (before[label] ?? 0)
+  }
+  return { value, cpuSeconds, generatorCpuSeconds: (generator.user + generator.system) / 1e6 }
+}
+
+export async function replication (context: Context, brokers: ReplicationBrokers):
 Promise<ReplicationResult> {
   const phases: ReplicationPhase[] = []
   const worstLag = new Map<string, number>()
   for (const replicationFactor of [1, 3]) {
     context.options.replicationFactor = replicationFactor
-    const before = await brokerCpu(cluster)
-    const peak = replicationFactor === 1
-      ? await produce(context)
-      : await sampled(cluster, worstLag, async () => produce(context))
-    const after = await brokerCpu(cluster)
-    const peakCpuSeconds: Record<string, number> = {}
-    for (const nodeId of Object.keys(after)) {
-      peakCpuSeconds[nodeId] = (after[nodeId] ?? 0) - (before[nodeId] ?? 0)
-    }
-    phases.push({ replicationFactor, peak, peakCpuSeconds })
+    const { value: peak, cpuSeconds, generatorCpuSeconds } = await measured(brokers,
+      async () => replicationFactor === 1
+        ? produce(context)
+        : sampled(brokers, worstLag, async () => produce(context)))
+    phases.push({ replicationFactor, peak, peakCpuSeconds: cpuSeconds,
+      peakGeneratorCpuSeconds: generatorCpuSeconds })
   }
   const replicatedPeak = phases[1]?.peak.messagesPerSecond ?? 0
   const rate = context.options.rate ??
@@ -121,9 +174,20 @@ Promise<ReplicationResult> {
       `RF=${phase.replicationFactor} @ ${formatRate(rate)}`)
     phase.latency = phase.replicationFactor === 1
       ? await run()
-      : await sampled(cluster, worstLag, run)
+      : await sampled(brokers, worstLag, run)
   }
   return { phases, rate, lagMetrics: Object.fromEntries(worstLag) }
+}
+
+/** CPU seconds of the brokers alone (not etcd) over a phase. */
+export function brokerCpuTotal (phase: ReplicationPhase): number {
+  return Object.entries(phase.peakCpuSeconds).filter(([label]) => label.startsWith('broker'))
+    .reduce((sum, [, value]) => sum + value, 0)
+}
+
+/** Broker CPU seconds per million messages acknowledged in the closed-loop phase. */
+export function brokerCpuPerMillion (phase: ReplicationPhase): number {
+  return brokerCpuTotal(phase) / (phase.peak.messages / 1e6)
 }
 
 function ms (value: number | undefined): string {
@@ -133,10 +197,6 @@ function ms (value: number | undefined): string {
 export function replicationTable (result: ReplicationResult): string {
   const [single, replicated] = result.phases
   if (single === undefined || replicated === undefined) return ''
-  const cpuTotal = (phase: ReplicationPhase): number =>
-    Object.values(phase.peakCpuSeconds).reduce((sum, value) => sum + value, 0)
-  const cpuPerMillion = (phase: ReplicationPhase): number =>
-    cpuTotal(phase) / (phase.peak.messages / 1e6)
   const rows: Array<[string, (phase: ReplicationPhase) => number | undefined,
     (value: number | undefined) => string]> = [
     ['peak msg/s (acks=all)', p => p.peak.messagesPerSecond, v => formatRate(v ?? 0)],
@@ -147,7 +207,7 @@ export function replicationTable (result: ReplicationResult): string {
     [`produce p99 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.produceLatencyMs.p99, ms],
     [`e2e p50 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.endToEndLatencyMs?.p50, ms],
     [`e2e p99 ms @ ${formatRate(result.rate)}/s`, p => p.latency?.endToEndLatencyMs?.p99, ms],
-    ['broker CPU s per 1M msgs (3 brokers)', cpuPerMillion, v => (v ?? 0).toFixed(1)],
+    ['broker CPU s per 1M msgs (3 brokers)', brokerCpuPerMillion, v => (v ?? 0).toFixed(1)],
   ]
   const ratio = (a: number | undefined, b: number | undefined): string =>
     a === undefined || b === undefined || a === 0 ? '-' : (b / a).toFixed(2)
@@ -155,9 +215,10 @@ export function replicationTable (result: ReplicationResult): string {
     format]) => [label, format(pick(single)), format(pick(replicated)),
     ratio(pick(single), pick(replicated))]))]
   lines.push('', 'broker CPU seconds over each closed-loop phase (where the CPU goes):')
-  lines.push(table(['phase', ...Object.keys(single.peakCpuSeconds).map(id => `broker ${id}`)],
+  lines.push(table(['phase', ...Object.keys(single.peakCpuSeconds), 'load generator'],
     result.phases.map(phase => [`RF=${phase.replicationFactor}`,
-      ...Object.values(phase.peakCpuSeconds).map(value => value.toFixed(1))])))
+      ...Object.values(phase.peakCpuSeconds).map(value => value.toFixed(1)),
+      phase.peakGeneratorCpuSeconds.toFixed(1)])))
   lines.push('', 'follower lag metrics, largest value sampled during the RF=3 phases:')
   const lag = Object.entries(result.lagMetrics)
   if (lag.length === 0) lines.push('  (none exported by this build)')

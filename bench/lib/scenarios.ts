@@ -59,6 +59,8 @@ export interface Options {
   replicationFactor: number
   /** --cluster: etcd and three brokers started for the run (bench/lib/replication.ts). */
   cluster: boolean
+  /** replication --compare-kafka: four clusters, Kafka's and ours (replication-compare.ts). */
+  compareKafka: boolean
 }
 
 export interface Context {

@@ -5,8 +5,10 @@
  *   kafka.sh start [name=value ...]     start a single-node Kafka on free loopback ports with
  *                                       these broker properties; print its bootstrap address;
  *                                       stop it and remove its data on Ctrl-C or SIGTERM
+ *   kafka.sh start-cluster [name=value ...]  the same with three KRaft nodes (a quorum of three
+ *                                       voters); print the bootstrap list
  */
-import { fetchKafka, KAFKA_VERSION, startKafka } from './kafka.js'
+import { fetchKafka, KAFKA_VERSION, startKafka, startKafkaCluster } from './kafka.js'
 
 function properties (pairs: string[]): Record<string, string> {
   const config: Record<string, string> = {}
@@ -24,17 +26,31 @@ async function main (): Promise<void> {
     console.log(await fetchKafka())
     return
   }
-  if (command !== 'start') {
-    throw new Error(`usage: kafka.sh fetch | kafka.sh start [name=value ...] (got "${command ?? ''}")`)
+  if (command === 'start') {
+    const kafka = await startKafka({ config: properties(rest) })
+    console.log(`Apache Kafka ${KAFKA_VERSION} ready: bootstrap=${kafka.bootstrap} ` +
+      `(controller 127.0.0.1:${kafka.controllerPort}, data ${kafka.dataDir}); Ctrl-C stops it`)
+    await stopped()
+    await kafka.stop()
+    return
   }
-  const kafka = await startKafka({ config: properties(rest) })
-  console.log(`Apache Kafka ${KAFKA_VERSION} ready: bootstrap=${kafka.bootstrap} ` +
-    `(controller 127.0.0.1:${kafka.controllerPort}, data ${kafka.dataDir}); Ctrl-C stops it`)
-  await new Promise<void>(resolve => {
+  if (command === 'start-cluster') {
+    const kafka = await startKafkaCluster(3, { config: properties(rest) })
+    console.log(`Apache Kafka ${KAFKA_VERSION}, 3 nodes, ready: bootstrap=${kafka.bootstrap} ` +
+      `(data ${kafka.nodes.map(node => node.dataDir).join(', ')}); Ctrl-C stops it`)
+    await stopped()
+    await kafka.stop()
+    return
+  }
+  throw new Error('usage: kafka.sh fetch | kafka.sh start [name=value ...] | ' +
+    `kafka.sh start-cluster [name=value ...] (got "${command ?? ''}")`)
+}
+
+function stopped (): Promise<void> {
+  return new Promise<void>(resolve => {
     process.once('SIGINT', resolve)
     process.once('SIGTERM', resolve)
   })
-  await kafka.stop()
 }
 
 try {

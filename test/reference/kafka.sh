@@ -6,6 +6,8 @@
 #   test/reference/kafka.sh fetch                    fetch the jars; print their folder
 #   test/reference/kafka.sh start [name=value ...]   run a broker on free loopback ports until
 #                                                    Ctrl-C, e.g. log.flush.interval.messages=1
+#   test/reference/kafka.sh start-cluster [name=value ...]   the same with three KRaft nodes
+#                                                    (combined mode, a quorum of three voters)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ -f dist/test/reference/kafka-cli.js ] || npx tsc -p .

@@ -1,6 +1,7 @@
 /**
  * A real Apache Kafka broker, the reference Tributary is compared with (issue #13): Kafka 4.1
- * in KRaft combined mode (one node that is both broker and controller), run from jars that
+ * in KRaft combined mode (each node both broker and controller), one node or a cluster of
+ * them (issue #15's RF=3 comparison), run from jars that
  * Maven fetches from Maven Central into a cache folder outside the repository, on free
  * loopback ports with a temporary data directory that is removed on stop.
  *
@@ -8,6 +9,9 @@
  *                      $XDG_CACHE_HOME/tributary/kafka-<version>-<pom hash>/ (default ~/.cache)
  *   startKafka(...)    kafka-storage format --standalone, then kafka.Kafka server.properties;
  *                      resolves once the broker lists itself in Metadata
+ *   startKafkaCluster(3, ...)  three combined broker+controller nodes, a quorum of three
+ *                      voters (format --initial-controllers); resolves once Metadata lists
+ *                      all three brokers
  *   referenceMissing() why the reference cannot run here (no java, or no jars and no mvn)
  *
  * Every JVM started is killed when this process exits, even if a caller forgets to stop it,
@@ -174,25 +178,43 @@ function freePort (): Promise<number> {
   })
 }
 
-/** A single-node KRaft broker+controller on loopback, as Kafka's config/server.properties. */
-function serverProperties (dataDir: string, port: number, controllerPort: number,
+/** One KRaft node of a reference cluster: its id, ports and data directory. */
+interface NodeSpec {
+  nodeId: number
+  port: number
+  controllerPort: number
+  dataDir: string
+  /** Kafka's Uuid of this node's metadata log directory (KIP-853's voter directory id). */
+  directoryId: string
+}
+
+/**
+ * A KRaft broker+controller on loopback, as Kafka's config/server.properties: one node of
+ * `voters.length` combined nodes, all of them voters.
+ */
+function serverProperties (node: NodeSpec, voters: NodeSpec[],
   config: Record<string, string>): string {
+  const replicas = Math.min(3, voters.length)
+  const minIsr = Math.min(2, voters.length)
   const base: Record<string, string> = {
     'process.roles': 'broker,controller',
-    'node.id': '1',
-    'controller.quorum.bootstrap.servers': `127.0.0.1:${controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${port}`,
+    'node.id': String(node.nodeId),
+    // KIP-853's dynamic quorum: the voters are found through these and recorded at format time.
+    'controller.quorum.bootstrap.servers': voters
+      .map(voter => `127.0.0.1:${voter.controllerPort}`).join(','),
+    listeners: `PLAINTEXT://127.0.0.1:${node.port},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://127.0.0.1:${node.port}`,
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name': 'PLAINTEXT',
-    'log.dirs': path.join(dataDir, 'data'),
-    // One node: the internal topics cannot have more replicas than there are brokers.
-    'offsets.topic.replication.factor': '1',
-    'transaction.state.log.replication.factor': '1',
-    'transaction.state.log.min.isr': '1',
-    'share.coordinator.state.topic.replication.factor': '1',
-    'share.coordinator.state.topic.min.isr': '1',
+    'log.dirs': path.join(node.dataDir, 'data'),
+    // The internal topics cannot have more replicas than there are brokers: Kafka's defaults
+    // (replication factor 3, min ISR 2) from three nodes up.
+    'offsets.topic.replication.factor': String(replicas),
+    'transaction.state.log.replication.factor': String(replicas),
+    'transaction.state.log.min.isr': String(minIsr),
+    'share.coordinator.state.topic.replication.factor': String(replicas),
+    'share.coordinator.state.topic.min.isr': String(minIsr),
     // A test broker: the first group forms at once instead of after the default 3 s.
     'group.initial.rebalance.delay.ms': '0',
   }
@@ -228,27 +250,35 @@ function newClusterId (): string {
   }
 }
 
-/** kafka-storage format: a fresh cluster id, and this node as the only voter (KIP-853). */
-async function format (libs: string, dataDir: string): Promise<void> {
-  const clusterId = newClusterId()
-  const formatted = await run('java', [...javaArgs(libs, dataDir, 256), 'kafka.tools.StorageTool',
-    'format', '-t', clusterId, '-c', path.join(dataDir, 'server.properties'), '--standalone'],
-  FORMAT_TIMEOUT_MS)
+/**
+ * kafka-storage format of one node (KIP-853): `--standalone` for a single node, or
+ * `--initial-controllers id@host:port:directory-id,...` naming every voter of a cluster, so all
+ * nodes start with the same quorum of `voters.length` voters.
+ */
+async function format (libs: string, node: NodeSpec, voters: NodeSpec[], clusterId: string):
+  Promise<void> {
+  const quorum = voters.length === 1 ? ['--standalone'] : ['--initial-controllers', voters
+    .map(voter => `${voter.nodeId}@127.0.0.1:${voter.controllerPort}:${voter.directoryId}`)
+    .join(',')]
+  const formatted = await run('java', [...javaArgs(libs, node.dataDir, 256),
+    'kafka.tools.StorageTool', 'format', '-t', clusterId,
+    '-c', path.join(node.dataDir, 'server.properties'), ...quorum], FORMAT_TIMEOUT_MS)
   if (formatted.code !== 0) {
-    throw new Error(`kafka-storage format failed (exit ${formatted.code}):\n${formatted.output}`)
+    throw new Error(`kafka-storage format of node ${node.nodeId} failed ` +
+      `(exit ${formatted.code}):\n${formatted.output}`)
   }
 }
 
-/** Resolves once Metadata lists the broker (it is registered and unfenced). */
-async function waitReady (bootstrap: string, exited: Promise<unknown>, timeoutMs: number,
-  output: () => string): Promise<void> {
+/** Resolves once Metadata lists `brokers` brokers (registered and unfenced). */
+async function waitReady (bootstrap: string, brokers: number, exited: Promise<unknown>,
+  timeoutMs: number, output: () => string): Promise<void> {
   let gone = false
   void exited.then(() => { gone = true })
   const deadline = Date.now() + timeoutMs
   while (!gone) {
     const client = new KafkaClient({ bootstrap, requestTimeoutMs: 2000, connectTimeoutMs: 2000 })
     try {
-      if ((await client.metadata([])).brokers.length > 0) return
+      if ((await client.metadata([])).brokers.length >= brokers) return
     } catch {
       // not listening yet
     } finally {
@@ -262,27 +292,25 @@ async function waitReady (bootstrap: string, exited: Promise<unknown>, timeoutMs
   throw new Error(`Kafka exited before it was ready:\n${output()}`)
 }
 
-async function startOnce (libs: string, options: KafkaStartOptions): Promise<ReferenceKafka> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'reference-kafka-'))
-  const [port, controllerPort] = [await freePort(), await freePort()] as [number, number]
-  await writeFile(path.join(dataDir, 'server.properties'),
-    serverProperties(dataDir, port, controllerPort, options.config ?? {}))
-  await writeFile(path.join(dataDir, 'log4j2.properties'), LOG4J2)
-  try {
-    await format(libs, dataDir)
-  } catch (error) {
-    await rm(dataDir, { recursive: true, force: true })
-    throw error
-  }
+/** A JVM running kafka.Kafka under the watchdog, with the tail of its output. */
+interface KafkaJvm {
+  child: ChildProcess
+  output: () => string
+  /** Resolves when the watchdog (and so the JVM) has exited. */
+  exited: Promise<void>
+  /** Ends the JVM: SIGTERM through the watchdog, SIGKILL after `graceMs`. */
+  end: (graceMs: number) => Promise<void>
+}
+
+function spawnKafka (libs: string, dataDir: string, heapMb: number): KafkaJvm {
   const child = spawn('bash', ['-c', WATCHDOG, 'reference-kafka', 'java',
-    ...javaArgs(libs, dataDir, options.heapMb ?? 512), 'kafka.Kafka',
-    path.join(dataDir, 'server.properties')],
+    ...javaArgs(libs, dataDir, heapMb), 'kafka.Kafka', path.join(dataDir, 'server.properties')],
   { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
   live.add(child)
   let output = ''
   const keep = (chunk: Buffer): void => { output = tail(output + chunk.toString()) }
-  child.stdout.on('data', keep)
-  child.stderr.on('data', keep)
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
   const exited = new Promise<void>(resolve => {
     child.once('close', () => {
       live.delete(child)
@@ -291,35 +319,167 @@ async function startOnce (libs: string, options: KafkaStartOptions): Promise<Ref
     })
     child.once('error', error => { keep(Buffer.from(String(error))); live.delete(child); resolve() })
   })
-  const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.stdin?.end()
-      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), STOP_TIMEOUT_MS)
-      await exited
-      clearTimeout(timer)
-    }
-    await rm(dataDir, { recursive: true, force: true })
+  const end = async (graceMs: number): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    child.stdin?.end()
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs)
+    await exited
+    clearTimeout(timer)
   }
-  const bootstrap = `127.0.0.1:${port}`
+  return { child, output: () => output, exited, end }
+}
+
+/**
+ * The pid of the JVM itself (the watchdog shell's `java` child), for its CPU time in
+ * /proc/<pid>/stat; undefined where /proc has no `children` file (not Linux) or it has exited.
+ */
+export async function jvmPid (watchdog: ChildProcess): Promise<number | undefined> {
+  if (watchdog.pid === undefined) return undefined
+  const children = await readFile(`/proc/${watchdog.pid}/task/${watchdog.pid}/children`, 'utf8')
+    .catch(() => '')
+  for (const pid of children.trim().split(/\s+/).filter(Boolean).map(Number)) {
+    const command = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')
+    if (command.trim() === 'java') return pid
+  }
+  return undefined
+}
+
+async function newNode (nodeId: number): Promise<NodeSpec> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'reference-kafka-'))
+  return { nodeId, port: await freePort(), controllerPort: await freePort(), dataDir,
+    directoryId: newClusterId() }
+}
+
+/** Writes each node's configuration and formats its storage (in parallel: a JVM each). */
+async function prepare (libs: string, nodes: NodeSpec[], config: Record<string, string>):
+  Promise<void> {
+  const clusterId = newClusterId()
+  await Promise.all(nodes.map(async node => {
+    await writeFile(path.join(node.dataDir, 'server.properties'),
+      serverProperties(node, nodes, config))
+    await writeFile(path.join(node.dataDir, 'log4j2.properties'), LOG4J2)
+    await format(libs, node, nodes, clusterId)
+  }))
+}
+
+async function removeDirs (nodes: NodeSpec[]): Promise<void> {
+  await Promise.all(nodes.map(node => rm(node.dataDir, { recursive: true, force: true })))
+}
+
+async function startOnce (libs: string, options: KafkaStartOptions): Promise<ReferenceKafka> {
+  const node = await newNode(1)
   try {
-    await waitReady(bootstrap, exited, options.readyTimeoutMs ?? 90_000, () => output)
+    await prepare(libs, [node], options.config ?? {})
+  } catch (error) {
+    await removeDirs([node])
+    throw error
+  }
+  const jvm = spawnKafka(libs, node.dataDir, options.heapMb ?? 512)
+  const stop = async (): Promise<void> => {
+    await jvm.end(STOP_TIMEOUT_MS)
+    await removeDirs([node])
+  }
+  const bootstrap = `127.0.0.1:${node.port}`
+  try {
+    await waitReady(bootstrap, 1, jvm.exited, options.readyTimeoutMs ?? 90_000, jvm.output)
   } catch (error) {
     await stop()
     throw error
   }
-  return { bootstrap, port, controllerPort, dataDir, output: () => output, stop }
+  return { bootstrap, port: node.port, controllerPort: node.controllerPort,
+    dataDir: node.dataDir, output: jvm.output, stop }
+}
+
+/** Retries `start` with new ports when another process took one between probe and bind. */
+async function withFreshPorts<T> (start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start()
+    } catch (error) {
+      const clash = error instanceof Error && /Address already in use/.test(error.message)
+      if (!clash || attempt >= 3) throw error
+    }
+  }
 }
 
 /** Fetches the jars if needed and starts a fresh single-node Kafka on free loopback ports. */
 export async function startKafka (options: KafkaStartOptions = {}): Promise<ReferenceKafka> {
   const libs = await fetchKafka()
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await startOnce(libs, options)
-    } catch (error) {
-      // Another process took a port between our probe and the JVM's bind: new ports.
-      const clash = error instanceof Error && /Address already in use/.test(error.message)
-      if (!clash || attempt >= 3) throw error
-    }
+  return withFreshPorts(async () => startOnce(libs, options))
+}
+
+export interface ReferenceKafkaNode {
+  nodeId: number
+  port: number
+  controllerPort: number
+  dataDir: string
+  /** The JVM's pid (for its CPU seconds), undefined once it has exited. */
+  pid: () => Promise<number | undefined>
+  /** The last 64 KiB of the JVM's output. */
+  output: () => string
+}
+
+export interface ReferenceKafkaCluster {
+  /** Every node's listener, comma-separated. */
+  bootstrap: string
+  nodes: ReferenceKafkaNode[]
+  /** Kills every JVM and removes every data directory. */
+  stop: () => Promise<void>
+}
+
+/**
+ * How long a cluster's JVMs get after SIGTERM before SIGKILL. Short: the data is thrown away,
+ * and the last nodes of a quorum stopping together would wait on controlled shutdown for a
+ * controller that is already gone.
+ */
+const CLUSTER_STOP_GRACE_MS = 3_000
+
+async function startClusterOnce (libs: string, size: number, options: KafkaStartOptions):
+  Promise<ReferenceKafkaCluster> {
+  const nodes: NodeSpec[] = []
+  for (let nodeId = 1; nodeId <= size; nodeId++) nodes.push(await newNode(nodeId))
+  try {
+    await prepare(libs, nodes, options.config ?? {})
+  } catch (error) {
+    await removeDirs(nodes)
+    throw error
   }
+  const jvms = nodes.map(node => spawnKafka(libs, node.dataDir, options.heapMb ?? 384))
+  const stop = async (): Promise<void> => {
+    await Promise.all(jvms.map(jvm => jvm.end(CLUSTER_STOP_GRACE_MS)))
+    await removeDirs(nodes)
+  }
+  const bootstrap = nodes.map(node => `127.0.0.1:${node.port}`).join(',')
+  const output = (): string => jvms.map((jvm, index) =>
+    `--- node ${index + 1} ---\n${jvm.output().slice(-8192)}`).join('\n')
+  try {
+    // Ready when every broker is registered and unfenced; any JVM exiting first is a failure.
+    await waitReady(bootstrap, size, Promise.race(jvms.map(jvm => jvm.exited)),
+      options.readyTimeoutMs ?? 120_000, output)
+  } catch (error) {
+    await stop()
+    throw error
+  }
+  return {
+    bootstrap,
+    nodes: nodes.map((node, index) => {
+      const jvm = jvms[index] as KafkaJvm
+      return { nodeId: node.nodeId, port: node.port, controllerPort: node.controllerPort,
+        dataDir: node.dataDir, pid: async () => jvmPid(jvm.child), output: jvm.output }
+    }),
+    stop,
+  }
+}
+
+/**
+ * A fresh Kafka cluster of `size` KRaft nodes on free loopback ports, each a combined
+ * broker+controller, the quorum of all `size` voters (KIP-853: `controller.quorum.bootstrap
+ * .servers` and `kafka-storage format --initial-controllers`), internal topics at Kafka's
+ * default replication factor 3. Each JVM gets `heapMb` (default 384 MiB).
+ */
+export async function startKafkaCluster (size: number, options: KafkaStartOptions = {}):
+  Promise<ReferenceKafkaCluster> {
+  if (!Number.isInteger(size) || size < 1) throw new Error(`a cluster of ${size} nodes`)
+  const libs = await fetchKafka()
+  return withFreshPorts(async () => startClusterOnce(libs, size, options))
 }
