@@ -115,7 +115,12 @@ describe('npm run bench', { concurrency: false }, () => {
       assert.deepEqual(phases.map((p: any) => p.replicationFactor), [1, 3])
       for (const phase of phases) {
         assert.ok(phase.peak.messages > 0)
-        assert.equal(phase.latency.received, phase.latency.acknowledged)
+        // Every acknowledged record arrives; beyond those, only records whose produce failed
+        // from the generator's side (a timed-out acks=all request may still be written).
+        assert.ok(phase.latency.received >= phase.latency.acknowledged,
+          `received ${phase.latency.received} < acknowledged ${phase.latency.acknowledged}`)
+        assert.ok(phase.latency.received <= phase.latency.acknowledged + phase.latency.failed,
+          `received ${phase.latency.received} > acknowledged + failed`)
         assert.deepEqual(Object.keys(phase.peakCpuSeconds),
           ['broker 1', 'broker 2', 'broker 3', 'etcd'], 'CPU of each broker and of etcd')
       }
