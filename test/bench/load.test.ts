@@ -115,12 +115,11 @@ describe('npm run bench', { concurrency: false }, () => {
       assert.deepEqual(phases.map((p: any) => p.replicationFactor), [1, 3])
       for (const phase of phases) {
         assert.ok(phase.peak.messages > 0)
-        // Every acknowledged record arrives; beyond those, only records whose produce failed
-        // from the generator's side (a timed-out acks=all request may still be written).
+        // Every acknowledged record arrives. More may: the generator's producer is not
+        // idempotent, so a produce that timed out, or was retried after NOT_LEADER_OR_FOLLOWER
+        // on a loaded machine, can still be written (at least once, as with Kafka).
         assert.ok(phase.latency.received >= phase.latency.acknowledged,
           `received ${phase.latency.received} < acknowledged ${phase.latency.acknowledged}`)
-        assert.ok(phase.latency.received <= phase.latency.acknowledged + phase.latency.failed,
-          `received ${phase.latency.received} > acknowledged + failed`)
         assert.deepEqual(Object.keys(phase.peakCpuSeconds),
           ['broker 1', 'broker 2', 'broker 3', 'etcd'], 'CPU of each broker and of etcd')
       }
