@@ -18,6 +18,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { KafkaClient } from '../../src/client/client.js'
 import {
   BankReader, deposit, transfers, type BankConfig,
 } from '../support/bank-workload.js'
@@ -27,6 +28,7 @@ import {
 import {
   liveBootstrap, partitionLeaders, transactionCoordinatorOf,
 } from '../support/cluster-roles.js'
+import { describeRawLog } from '../support/read-committed.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 import { seededRandom } from '../support/seeded-random.js'
 
@@ -87,6 +89,22 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
       return { nodeId, why: `transaction coordinator of ${transactionalId}` }
     }
 
+    /** The raw log around each transfer that did not end fully visible, for the report. */
+    async function explain (ids: string[]): Promise<void> {
+      const client = new KafkaClient({ bootstrap: liveBootstrap(cluster), clientId: 'explain' })
+      try {
+        for (const id of new Set(ids.slice(0, 3))) {
+          for (let partition = 0; partition < PARTITIONS; partition++) {
+            const lines = await describeRawLog(client, TOPIC, partition,
+              value => value.includes(`"${id}"`))
+            console.log(`transfer ${id}: ${lines.join('\n')}`)
+          }
+        }
+      } finally {
+        await client.close()
+      }
+    }
+
     it('a read_committed reader always sees the same total and no aborted transfer',
       async () => {
         const seed = Number(process.env.BANK_SEED ?? Math.floor(Math.random() * 2 ** 31))
@@ -131,6 +149,7 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
           ['enough work to check', commits >= 20 && aborts >= 3],
         ]
         const failed = checks.filter(([, ok]) => !ok)
+        if (failed.length > 0) await explain([...reader.halfOpen(), ...reader.missing(committed)])
         console.log(`bank cluster: ${checks.length - failed.length} passed, ${failed.length} ` +
           `failed; ${JSON.stringify({ seed, killed, checks: reader.checks,
             records: reader.seen.size, halfSeen: reader.halfSeen, commits, aborts,

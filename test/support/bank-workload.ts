@@ -10,8 +10,8 @@
  * deliberately aborted. A producer whose request fails (a broker is down) starts over with a
  * new instance of the same transactional.id, whose InitProducerId aborts what the old one left.
  *
- * BankReader is a read_committed reader (Fetch with isolation_level=1, aborted batches dropped
- * as Kafka's Java consumer drops them) that folds every record into balances and checks after
+ * BankReader is a read_committed reader (read-committed.ts: Fetch with isolation_level=1,
+ * aborted batches dropped as Kafka's Java consumer drops them) that folds every record into balances and checks after
  * every fetch:
  *   - no record of a transfer tagged `abort-` is ever visible;
  *   - no transfer has more than its two records (a retried produce never lands twice);
@@ -23,9 +23,7 @@
  */
 import kafkajs, { type Producer } from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
-import { TRANSACTIONAL_FLAG_MASK, isControlBatch } from '../../src/records/batch-header.js'
-import { decodeRecordBatch, splitBatches } from '../../src/records/batch.js'
-import { CONTROL_TYPE_ABORT, controlTypeOf } from '../../src/records/control-batch.js'
+import { fetchCommitted, type CommittedRecord } from './read-committed.js'
 
 const { Kafka, logLevel } = kafkajs
 
@@ -58,53 +56,6 @@ function transferMessages (config: BankConfig, entries: Entry[]): { topic: strin
   return { topic: config.topic, messages: entries.map(entry => ({
     key: `account-${entry.account}`, value: JSON.stringify(entry),
     partition: entry.account % config.partitions })) }
-}
-
-/** Every record of one read_committed Fetch, aborted transactions dropped. */
-export interface CommittedRecord { offset: number, value: string }
-
-/**
- * One read_committed Fetch of `partition` from `position`, dropping aborted batches as Kafka's
- * Java consumer does (FetchCollector: every aborted transaction whose first offset is at or
- * below a batch's last offset marks its producer aborted, in first-offset order, until that
- * producer's ABORT marker). Not kafkajs's consumer: kafkajs 2.x (filterAbortedMessages) moves
- * at most one aborted transaction per record into its aborted set, so a fetch that starts
- * inside two overlapping aborted transactions returns one of them. Returns the visible records
- * and the next position.
- */
-export async function fetchCommitted (client: KafkaClient, topic: string, partition: number,
-  position: number): Promise<{ records: CommittedRecord[], next: number }> {
-  const fetched = await client.fetch(topic, partition, position,
-    { isolationLevel: 1, maxWaitMs: 50 })
-  const aborted = [...fetched.abortedTransactions ?? []]
-    .sort((a, b) => a.firstOffset - b.firstOffset)
-  const abortedProducers = new Set<number>()
-  const records = fetched.records ?? Buffer.alloc(0)
-  const visible: CommittedRecord[] = []
-  let next = position
-  for (const { position: at, size } of splitBatches(records)) {
-    const batch = await decodeRecordBatch(records.subarray(at, at + size))
-    const { header } = batch
-    const lastOffset = header.baseOffset + header.lastOffsetDelta
-    while (aborted.length > 0 && (aborted[0]?.firstOffset ?? Infinity) <= lastOffset) {
-      abortedProducers.add(aborted.shift()?.producerId ?? -1)
-    }
-    if (lastOffset < next) continue
-    next = lastOffset + 1
-    if (isControlBatch(header.attributes)) {
-      if (controlTypeOf(batch.records[0]?.key ?? null) === CONTROL_TYPE_ABORT) {
-        abortedProducers.delete(header.producerId)
-      }
-      continue
-    }
-    const transactional = (header.attributes & TRANSACTIONAL_FLAG_MASK) !== 0
-    if (transactional && abortedProducers.has(header.producerId)) continue
-    for (const record of batch.records) {
-      if (record.offset < position) continue
-      visible.push({ offset: record.offset, value: record.value?.toString() ?? '' })
-    }
-  }
-  return { records: visible, next }
 }
 
 export class BankReader {
