@@ -28,6 +28,7 @@ import {
 import {
   liveBootstrap, partitionLeaders, transactionCoordinatorOf,
 } from '../support/cluster-roles.js'
+import type { BrokerProcess } from '../support/broker-process.js'
 import { describeRawLog } from '../support/read-committed.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 import { seededRandom } from '../support/seeded-random.js'
@@ -42,9 +43,12 @@ const ACCOUNTS = 8
 const PARTITIONS = 4
 const INITIAL = 100
 const PRODUCERS = 3
-const RUN_MS = 30_000
+/** The kills are spread over this span from the start (each waits for the previous one). */
+const RUN_MS = 24_000
 const KILLS = 3
 const DOWN_MS = 4_000
+/** Transfers go on this long after the last broker is back. */
+const TAIL_MS = 3_000
 const QUIET_MS = 2_000
 const SETTLE_TIMEOUT_MS = 60_000
 
@@ -90,10 +94,11 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
     }
 
     /** The raw log around each transfer that did not end fully visible, for the report. */
-    async function explain (ids: string[]): Promise<void> {
+    async function explain (ids: string[], placements: Map<string, string>): Promise<void> {
       const client = new KafkaClient({ bootstrap: liveBootstrap(cluster), clientId: 'explain' })
       try {
         for (const id of new Set(ids.slice(0, 3))) {
+          console.log(`transfer ${id} acknowledged at ${placements.get(id) ?? '?'}`)
           for (let partition = 0; partition < PARTITIONS; partition++) {
             const lines = await describeRawLog(client, TOPIC, partition,
               value => value.includes(`"${id}"`))
@@ -114,25 +119,37 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
         const reader = new BankReader(config)
         reader.start()
         const committed = new Set<string>()
+        const placements = new Map<string, string>()
         const started = Date.now()
-        const until = started + RUN_MS
+        // Until the last killed broker is back, and TAIL_MS more (set below).
+        const until = { at: Number.MAX_SAFE_INTEGER }
         const producerRandoms = Array.from({ length: PRODUCERS },
           () => seededRandom(Math.floor(random() * 2 ** 31)))
         const running = producerRandoms.map(async (producerRandom, index) =>
-          await transfers(config, index, producerRandom, until, committed))
+          await transfers(config, index, producerRandom, until, committed,
+            placements))
 
         const killed: string[] = []
-        for (let k = 0; k < KILLS; k++) {
-          const at = (k + 0.3 + random() * 0.4) * RUN_MS / (KILLS + 1)
-          await sleep(Math.max(0, started + at - Date.now()))
-          const { nodeId, why } = await victim(k % 2 === 0 ? 'leader' : 'coordinator', random)
-          await cluster.brokers.get(nodeId)?.kill()
-          killed.push(`broker ${nodeId} (${why})`)
-          console.log(`bank cluster: SIGKILLed broker ${nodeId}, the ${why}`)
-          await sleep(DOWN_MS)
-          await cluster.startNode(nodeId)
-          await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]),
-            30_000)
+        const retired: [number, BrokerProcess][] = []
+        try {
+          for (let k = 0; k < KILLS; k++) {
+            const at = (k + 0.3 + random() * 0.4) * RUN_MS / (KILLS + 1)
+            await sleep(Math.max(0, started + at - Date.now()))
+            const { nodeId, why } = await victim(k % 2 === 0 ? 'leader' : 'coordinator', random)
+            const broker = cluster.brokers.get(nodeId)
+            await broker?.kill()
+            if (broker !== undefined) retired.push([nodeId, broker])
+            killed.push(`broker ${nodeId} (${why})`)
+            console.log(`bank cluster: SIGKILLed broker ${nodeId}, the ${why}, at ${Date.now()}`)
+            await sleep(DOWN_MS)
+            await cluster.startNode(nodeId)
+            await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]),
+              30_000)
+            console.log(`bank cluster: broker ${nodeId} back at ${Date.now()}`)
+          }
+        } finally {
+          // The producers stop TAIL_MS after the last broker is back (or at once on a failure).
+          until.at = Date.now() + TAIL_MS
         }
         const counts = await Promise.all(running)
         await reader.settle(committed, QUIET_MS, SETTLE_TIMEOUT_MS)
@@ -149,7 +166,14 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
           ['enough work to check', commits >= 20 && aborts >= 3],
         ]
         const failed = checks.filter(([, ok]) => !ok)
-        if (failed.length > 0) await explain([...reader.halfOpen(), ...reader.missing(committed)])
+        if (failed.length > 0) {
+          await explain([...reader.halfOpen(), ...reader.missing(committed)], placements)
+          for (const [nodeId, broker] of [...retired, ...cluster.brokers]) {
+            const lines = broker.output().split('\n').filter(line =>
+              /truncat|diverg|bank-\d/.test(line)).slice(0, 30)
+            console.log(`broker ${nodeId} (${broker.kafkaPort}):\n${lines.join('\n')}`)
+          }
+        }
         console.log(`bank cluster: ${checks.length - failed.length} passed, ${failed.length} ` +
           `failed; ${JSON.stringify({ seed, killed, checks: reader.checks,
             records: reader.seen.size, halfSeen: reader.halfSeen, commits, aborts,

@@ -63,7 +63,8 @@ describe('bank check: transfers as transactions across partitions, broker SIGKIL
 
   it('a read_committed Fetch starting inside two overlapping aborted transactions lists both',
     async () => {
-      // The pattern kafkajs's consumer mishandles (see fetchCommitted in bank-workload.ts): A's record at 0, B's at 1,
+      // The pattern kafkajs's consumer mishandles (see fetchCommitted in
+      // test/support/read-committed.ts): A's record at 0, B's at 1,
       // A's ABORT marker at 2, B's at 3; a fetch from offset 1 must name both transactions.
       const admin = bankKafka(CONFIG, 'bank-admin').admin()
       await admin.connect()
@@ -110,7 +111,7 @@ describe('bank check: transfers as transactions across partitions, broker SIGKIL
     const producerRandoms = Array.from({ length: PRODUCERS },
       () => seededRandom(Math.floor(random() * 2 ** 31)))
     const running = producerRandoms.map(async (producerRandom, index) =>
-      await transfers(CONFIG, index, producerRandom, until, committed))
+      await transfers(CONFIG, index, producerRandom, { at: until }, committed))
 
     let kills = 0
     for (const at of killTimes) {
@@ -134,7 +135,8 @@ describe('bank check: transfers as transactions across partitions, broker SIGKIL
     console.log(`bank check: ${JSON.stringify(summary)}`)
     assert.deepEqual(reader.violations, [], `seed ${seed}`)
     assert.deepEqual(reader.halfOpen(), [], `seed ${seed}: transfers still half visible`)
-    assert.deepEqual(reader.missing(committed), [], `seed ${seed}: acknowledged commits not visible`)
+    assert.deepEqual(reader.missing(committed), [],
+      `seed ${seed}: acknowledged commits not visible`)
     assert.equal(total, TOTAL, `seed ${seed}: the final total`)
     assert.equal(kills, KILLS)
     const commits = counts.reduce((sum, count) => sum + count.commits, 0)

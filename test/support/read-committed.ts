@@ -57,8 +57,9 @@ export async function fetchCommitted (client: KafkaClient, topic: string, partit
 
 /**
  * For a failure report: every batch of `partition` from `from` as read_uncommitted, one line
- * each (offsets, producer id and epoch, transactional or control with its type, and the values
- * when `match` accepts one), with the partition's high watermark and last stable offset.
+ * each (offsets, producer id, epoch and base sequence, transactional or control with its
+ * type, and the values when `match` accepts one), with the partition's high watermark and
+ * last stable offset.
  */
 export async function describeRawLog (client: KafkaClient, topic: string, partition: number,
   match: (value: string) => boolean, from = 0): Promise<string[]> {
@@ -87,7 +88,8 @@ export async function describeRawLog (client: KafkaClient, topic: string, partit
         : (header.attributes & TRANSACTIONAL_FLAG_MASK) !== 0 ? 'txn' : 'plain'
       if (control || values.some(match)) {
         lines.push(`  ${header.baseOffset}..${lastOffset} pid ${header.producerId} epoch ` +
-          `${header.producerEpoch} ${kind}${control ? '' : ` ${values.join(' ')}`}`)
+          `${header.producerEpoch} seq ${header.baseSequence} ${kind}` +
+          `${control ? '' : ` ${values.join(' ')}`}`)
       }
     }
     if (!advanced) break
