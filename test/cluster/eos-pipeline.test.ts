@@ -47,9 +47,9 @@ const OUTPUT = 'eos-out'
 const GROUP = 'eos-job'
 const TRANSACTIONAL_ID = 'eos-job-id'
 const PARTITIONS = 3
-const RECORDS = 1500
+const RECORDS = 1200
 const MAX_POLL = 10
-const PAUSE_MS = 40
+const PAUSE_MS = 20
 const JOB_DEADLINE_S = 150
 const PROGRESS_TIMEOUT_MS = 60_000
 const READ_TIMEOUT_MS = 30_000
@@ -174,6 +174,8 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
     const random = seededRandom(seed)
     const at = (low: number, high: number): number =>
       Math.floor(RECORDS * (low + random() * (high - low)))
+    const started = Date.now()
+    const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`
     const killJobAt = at(0.1, 0.2)
     const killCoordinatorAt = at(0.3, 0.4)
     const outputPartition = Math.floor(random() * PARTITIONS)
@@ -209,11 +211,14 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
     const killBroker = async (nodeId: number, why: string): Promise<number> => {
       const before = position
       await cluster.brokers.get(nodeId)?.kill()
-      console.log(`eos pipeline: SIGKILLed broker ${nodeId}, the ${why}, at position ${before}`)
+      console.log(`eos pipeline: SIGKILLed broker ${nodeId}, the ${why}, at position ${before}, ` +
+        elapsed())
       await progress(Math.min(RECORDS, before + MAX_POLL), `a commit after killing the ${why}`)
       const resumedAt = position
       await cluster.startNode(nodeId)
       await eventually('three live brokers again', () => agreedView(cluster, [1, 2, 3]), 30_000)
+      console.log(`eos pipeline: broker ${nodeId} back (the job resumed at ${resumedAt}), ` +
+        elapsed())
       return resumedAt
     }
 
@@ -223,7 +228,7 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
     first.kill()
     await first.exited
     const killedJobAt = position
-    console.log(`eos pipeline: SIGKILLed the job at position ${killedJobAt}`)
+    console.log(`eos pipeline: SIGKILLed the job at position ${killedJobAt}, ${elapsed()}`)
     const second = startJob('second')
     await progress(Math.min(RECORDS, killedJobAt + MAX_POLL), 'a commit of the new instance')
     const secondCommitted = second.commits > 0
@@ -245,6 +250,7 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
 
     const code = await Promise.race([second.exited,
       sleep(JOB_DEADLINE_S * 1000).then(() => 'timeout')])
+    console.log(`eos pipeline: the job ended (${String(code)}), ${elapsed()}`)
     const output = await readOutput()
     const committed = await cluster.clientOf(1).fetchGroupOffsets(GROUP)
 
