@@ -3,6 +3,7 @@ package tributary.interop;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
@@ -127,8 +128,8 @@ public final class EosJob {
   private static boolean caughtUp(KafkaConsumer<String, String> consumer,
       List<TopicPartition> inputs) {
     Map<TopicPartition, Long> ends = consumer.endOffsets(inputs);
-    Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new java.util.HashSet<>(
-        inputs));
+    Map<TopicPartition, OffsetAndMetadata> committed =
+        consumer.committed(new HashSet<>(inputs));
     for (TopicPartition partition : inputs) {
       OffsetAndMetadata offset = committed.get(partition);
       if (offset == null || offset.offset() < ends.get(partition)) return false;
