@@ -23,7 +23,7 @@ import {
   BankReader, deposit, transfers, type BankConfig,
 } from '../support/bank-workload.js'
 import {
-  agreedView, eventually, startCluster, type TestCluster,
+  agreedView, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import {
   liveBootstrap, partitionLeaders, transactionCoordinatorOf,
@@ -155,6 +155,9 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
         await reader.settle(committed, QUIET_MS, SETTLE_TIMEOUT_MS)
         await reader.stop()
 
+        const state = await metadataFrom(cluster, 1, ['__transaction_state'])
+        const stateReplicas = state.topics.flatMap(topic =>
+          topic.partitions.map(partition => partition.replicaNodes.length))
         const commits = counts.reduce((sum, count) => sum + count.commits, 0)
         const aborts = counts.reduce((sum, count) => sum + count.aborts, 0)
         const checks: [string, boolean][] = [
@@ -164,6 +167,8 @@ describe('bank check on three brokers: transfers as transactions, brokers SIGKIL
           ['every acknowledged commit visible', reader.missing(committed).length === 0],
           ['the final total', reader.total() === ACCOUNTS * INITIAL],
           ['enough work to check', commits >= 20 && aborts >= 3],
+          ['__transaction_state replicates with factor 3',
+            stateReplicas.length > 0 && stateReplicas.every(count => count === 3)],
         ]
         const failed = checks.filter(([, ok]) => !ok)
         if (failed.length > 0) {

@@ -26,7 +26,7 @@ import { after, before, describe, it } from 'node:test'
 import { KafkaClient } from '../../src/client/client.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import {
-  agreedView, eventually, startCluster, type TestCluster,
+  agreedView, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import {
   liveBootstrap, partitionLeaders, transactionCoordinatorOf,
@@ -251,6 +251,9 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
     console.log(`eos pipeline: the job ended (${String(code)}), ${elapsed()}`)
     const output = await readOutput()
     const committed = await cluster.clientOf(1).fetchGroupOffsets(GROUP)
+    const internal = await metadataFrom(cluster, 1, ['__transaction_state', '__consumer_offsets'])
+    const internalReplicas = internal.topics.flatMap(topic => topic.partitions.map(partition =>
+      `${topic.name}-${partition.partitionIndex}:${partition.replicaNodes.length}`))
 
     const all = output.flat()
     const counts = new Map<string, number>()
@@ -277,6 +280,9 @@ describe('exactly-once pipeline on three brokers: the job, the coordinator\'s br
       ['nothing else in the output', unexpected.length === 0, unexpected.slice(0, 10).join()],
       ['each output partition in input order', outOfOrder.length === 0,
         outOfOrder.slice(0, 10).join()],
+      ['__transaction_state and __consumer_offsets replicate with factor 3',
+        internalReplicas.length > 0 && internalReplicas.every(entry => entry.endsWith(':3')),
+        internalReplicas.join(' ')],
       ['the group\'s committed offsets are the input\'s ends',
         JSON.stringify(offsets) === JSON.stringify(ends), `${JSON.stringify(offsets)}`],
     ]
