@@ -25,8 +25,6 @@
  *   producer instance proceeds (needs the state replicated to the new leader).
  */
 import assert from 'node:assert/strict'
-import { existsSync, readFileSync } from 'node:fs'
-import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
 import { partitionForGroup } from '../../src/group/offsets-store.js'
@@ -38,30 +36,16 @@ import {
   agreedView, connect, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
-import { REPO_ROOT } from '../support/broker-process.js'
 import {
-  commandWorks, okStep, parseStepLines, runProgram,
+  okStep, parseStepLines, runProgram,
 } from '../interop/client-harness.js'
+import { buildJava, javaToolchainWorks } from '../interop/java-build.js'
 
 const { Kafka, logLevel } = kafkajs
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 const TXN_PARTITIONS = 6
 const OFFSETS_PARTITIONS = 3
-const JAVA_DIR = path.join(REPO_ROOT, 'test/interop/java')
-const javaSkip = commandWorks('java', ['-version']) && commandWorks('mvn', ['-v']) ? false
-  : 'Java 17 with Maven is not installed'
-
-/** The Java interop program's classpath, built offline by Maven when it is not yet. */
-async function javaClasspath (): Promise<string> {
-  const classpathFile = path.join(JAVA_DIR, 'target/classpath.txt')
-  if (!existsSync(classpathFile)) {
-    const build = await runProgram('mvn', ['-q', '-o', 'package'], { cwd: JAVA_DIR,
-      timeoutMs: 300_000 })
-    assert.equal(build.code, 0, `mvn package failed:\n${build.stdout}\n${build.stderr}`)
-  }
-  return [path.join(JAVA_DIR, 'target/classes'), readFileSync(classpathFile, 'utf8').trim()]
-    .join(path.delimiter)
-}
+const javaSkip = javaToolchainWorks() ? false : 'Java 17 with Maven is not installed'
 
 const ENV = {
   TRIBUTARY_GROUP_INITIAL_REBALANCE_DELAY_MS: '0',
@@ -288,7 +272,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
   it('the Java client\'s transactions against the cluster: commit, abort, fencing, timeout, ' +
     'read_committed, consume-transform-produce with sendOffsetsToTransaction',
   { skip: javaSkip }, async () => {
-    const classpath = await javaClasspath()
+    const classpath = await buildJava()
     for (const topic of ['java-txn', 'java-txn-in', 'java-txn-out']) {
       await createTopic(topic, 2, 3)
     }

@@ -17,20 +17,16 @@
  * the exact API and version (issue #13, protocol part); they still run and assert.
  */
 import assert from 'node:assert/strict'
-import { readdir, readFile, stat } from 'node:fs/promises'
-import path from 'node:path'
 import { after, before, describe } from 'node:test'
 import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
-import { REPO_ROOT } from '../support/broker-process.js'
 import {
-  CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, commandWorks, okStep,
+  CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, okStep,
   parseStepLines, runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
   versionShortfalls, type ApiRange, type RecordedBroker, type StepLine,
 } from './client-harness.js'
+import { buildJava, javaToolchainWorks } from './java-build.js'
 import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
 
-const JAVA_DIR = path.join(REPO_ROOT, 'test/interop/java')
-const CLASSPATH_FILE = path.join(JAVA_DIR, 'target/classpath.txt')
 const RECORDS = 2000
 const PHASE_RECORDS = 1500
 const OFFSETS_RECORDS = 30
@@ -39,36 +35,7 @@ const RUN_TIMEOUT_MS = 240_000
 const TRANSACTION_VERSION_1_MAXIMA = ['AddPartitionsToTxn v3 < v5', 'EndTxn v4 < v5',
   'TxnOffsetCommit v4 < v5']
 
-const skip = skipUnlessToolchain('Java 17 with Maven',
-  commandWorks('java', ['-version']) && commandWorks('mvn', ['-v']))
-
-async function newestSourceMs (dir: string): Promise<number> {
-  let newest = 0
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue
-    newest = Math.max(newest, (await stat(path.join(entry.parentPath, entry.name))).mtimeMs)
-  }
-  return newest
-}
-
-/** Builds the Java program unless target/ is newer than every source; returns the classpath. */
-async function buildJava (): Promise<string> {
-  const built = await stat(CLASSPATH_FILE).then(s => s.mtimeMs, () => 0)
-  const sources = Math.max((await stat(path.join(JAVA_DIR, 'pom.xml'))).mtimeMs,
-    await newestSourceMs(path.join(JAVA_DIR, 'src')))
-  if (built <= sources) {
-    // Offline first (.ci/run fetched everything); online when the local repository lacks it.
-    let build = await runProgram('mvn', ['-q', '-o', 'package'], {
-      cwd: JAVA_DIR, timeoutMs: 180_000,
-    })
-    if (build.code !== 0) {
-      build = await runProgram('mvn', ['-q', 'package'], { cwd: JAVA_DIR, timeoutMs: 300_000 })
-    }
-    assert.equal(build.code, 0, `mvn package failed:\n${build.stdout}\n${build.stderr}`)
-  }
-  const dependencies = (await readFile(CLASSPATH_FILE, 'utf8')).trim()
-  return [path.join(JAVA_DIR, 'target/classes'), dependencies].join(path.delimiter)
-}
+const skip = skipUnlessToolchain('Java 17 with Maven', javaToolchainWorks())
 
 interface ConfigEntries { entries: Record<string, { value: string | null, source: string }> }
 interface GroupListing { groupId: string, state: string | null, type: string | null }
