@@ -61,6 +61,11 @@ export interface ReplicaRolesOptions {
   alterPartition (change: AlterPartitionRequest): Promise<PartitionInfo>
   /** The partition's high watermark moved or its role changed: wake its waiters. */
   notify (topic: string, partition: number): void
+  /**
+   * A partition led here has new written bytes (maybe not yet fsynced): wake its followers'
+   * fetches only (consumers read below the high watermark, which has not moved).
+   */
+  wakeFollowers (topic: string, partition: number): void
   /** leader.replication.throttled.rate: bounds the bytes followers fetch from here per second. */
   leaderThrottle?: ByteRateThrottle
   logger: { info (message: string): void, warn (message: string): void }
@@ -75,6 +80,8 @@ export class ReplicaRoles {
   readonly #options: ReplicaRolesOptions
   readonly #roles = new Map<string, Role>()
   readonly #leaders = new Map<string, LeaderPartitionState>()
+  /** The `onWrittenEnd` subscription of each partition led here. */
+  readonly #writtenHooks = new Map<string, () => void>()
   /** Partitions whose AlterPartition is on the wire. */
   readonly #inFlight = new Set<string>()
   #timer: TimerHandle | undefined
@@ -149,7 +156,7 @@ export class ReplicaRoles {
       if (seen.has(key)) continue
       const [topic, partition] = splitKey(key)
       this.#roles.delete(key)
-      this.#leaders.delete(key)
+      this.#dropLeader(key)
       await this.#options.fetchers.remove(topic, partition)
       this.#options.notify(topic, partition)
     }
@@ -170,7 +177,7 @@ export class ReplicaRoles {
       return
     }
     this.#roles.set(key, { leaderId: info.leader, leaderEpoch: info.leaderEpoch })
-    this.#leaders.delete(key)
+    this.#dropLeader(key)
     this.#inFlight.delete(key)
     log.setReplicated(true)
     if (info.leader === this.#options.nodeId) {
@@ -195,10 +202,22 @@ export class ReplicaRoles {
       nowMs: this.#options.clock.monotonicMs(),
       replicaLagTimeMaxMs: this.#options.replicaLagTimeMaxMs,
     })
-    this.#leaders.set(keyOf(topic, info.partitionId), leader)
+    const key = keyOf(topic, info.partitionId)
+    this.#leaders.set(key, leader)
+    this.#writtenHooks.set(key, log.onWrittenEnd((writtenEndOffset, cut) => {
+      // After a cut too: a follower parked past it hears at once that it must truncate.
+      if (cut) leader.onWrittenCut(writtenEndOffset)
+      this.#options.wakeFollowers(topic, info.partitionId)
+    }))
     this.#options.logger.info(`${topic}-${info.partitionId}: leader in epoch ` +
       `${info.leaderEpoch} from offset ${log.logEndOffset} (ISR ${info.isr.join(',')})`)
     this.#advance(topic, info.partitionId, log, leader)
+  }
+
+  #dropLeader (key: string): void {
+    this.#leaders.delete(key)
+    this.#writtenHooks.get(key)?.()
+    this.#writtenHooks.delete(key)
   }
 
   #leaderAndIsr (info: PartitionInfo): {

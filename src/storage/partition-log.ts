@@ -215,6 +215,8 @@ export class PartitionLog implements FlushTarget {
   #pending: PendingWrite[] = []
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
+  /** Told where the written end went: after each round's writes, and after a failed write's cut. */
+  readonly #writtenListeners = new Set<(writtenEndOffset: number, cut: boolean) => void>()
   readonly #producers = new ProducerState()
   /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
   readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
@@ -615,6 +617,19 @@ export class PartitionLog implements FlushTarget {
   onAppend (listener: () => void): () => void {
     this.#listeners.add(listener)
     return () => this.#listeners.delete(listener)
+  }
+
+  /**
+   * Listens to the written end (bytes in the file, readable, maybe not yet fsynced): called
+   * after each flush round's writes land, before its fdatasync (`cut` false), so a leader can
+   * wake its followers' fetches while its own fsync runs (Kafka's followers read up to the log
+   * end offset in the page cache, not the flushed offset); and after a failed write or fsync
+   * cut written bytes off (`cut` true, `writtenEndOffset` the end kept), so a leader can make
+   * followers that copied the lost tail truncate it. `onAppend` stays the acknowledgement hook.
+   */
+  onWrittenEnd (listener: (writtenEndOffset: number, cut: boolean) => void): () => void {
+    this.#writtenListeners.add(listener)
+    return () => this.#writtenListeners.delete(listener)
   }
 
   /**
@@ -1065,6 +1080,9 @@ export class PartitionLog implements FlushTarget {
       this.#stamp(pending, 'roundStartMs')
       const touched = await this.#writePending(pending)
       this.#stamp(pending, 'writtenMs')
+      if (pending.length > 0) {
+        for (const listener of this.#writtenListeners) listener(this.#writtenEndOffset, false)
+      }
       report()
       if (!this.#config.fsyncBeforeAck) this.#acknowledge()
       if (this.#config.fsyncBeforeAck || this.#fsyncDue()) {
@@ -1164,12 +1182,14 @@ export class PartitionLog implements FlushTarget {
     const keep = this.#replicated
       ? Math.max(this.#highWatermark, this.acknowledgedEndOffset)
       : this.#highWatermark
-    if (this.#writtenEndOffset > keep) {
+    const cut = this.#writtenEndOffset > keep
+    if (cut) {
       // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
       this.#unflushedMessages = 0
       this.#unflushedBytes = 0
     }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
+    if (cut) for (const listener of this.#writtenListeners) listener(keep, true)
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []
