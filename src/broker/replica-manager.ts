@@ -472,7 +472,7 @@ export class ReplicaManager implements MetadataPublisher {
     if (fetch.fetchOffset < log.logStartOffset) throw outOfRange()
     // Before the end check: a follower ahead of this log diverges (an old leader's tail, or
     // this leader's own written tail lost to a failed write: LeaderPartitionState.onWrittenCut).
-    const divergingEpoch = this.#divergenceAfterCut(leader, fetch) ??
+    const divergingEpoch = this.#divergenceAfterCut(log, leader, fetch) ??
       this.#divergence(replicaLog, leader, fetch, name)
     if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
     if (divergingEpoch === undefined) {
@@ -527,11 +527,18 @@ export class ReplicaManager implements MetadataPublisher {
    * A follower that may have copied written bytes this leader then lost to a failed write
    * must truncate back to the end the leader kept (LeaderPartitionState.onWrittenCut): the
    * answer names its last fetched epoch, so it cuts to min(that end, its own end of the epoch).
+   * Until every replica has, the log refuses leader appends (PartitionLog.cutFenced): records
+   * written at those offsets in this epoch could not be told apart from the lost ones by a
+   * later leader (the cut is known only here), so none are.
    */
-  #divergenceAfterCut (leader: LeaderPartitionState, fetch: FollowerFetch):
+  #divergenceAfterCut (log: PartitionLog, leader: LeaderPartitionState, fetch: FollowerFetch):
   EpochEndOffset | undefined {
     const endOffset = leader.truncationAfterCut(fetch.replicaId, fetch.fetchOffset)
-    if (endOffset === undefined) return undefined
+    if (endOffset === undefined) {
+      // The last follower that could hold the lost tail has dropped it: appends go on.
+      if (log.cutFenced && !leader.awaitingCutTruncation) log.liftCutFence()
+      return undefined
+    }
     return {
       epoch: fetch.lastFetchedEpoch >= 0 ? fetch.lastFetchedEpoch : leader.leaderEpoch,
       endOffset,

@@ -166,10 +166,24 @@ export class LeaderPartitionState {
    */
   onWrittenCut (keptEndOffset: number): void {
     assert(keptEndOffset >= this.#highWatermark, 'a failed write never cuts below the HW')
-    for (const id of this.#followers.keys()) {
+    for (const [id, follower] of this.#followers) {
       this.#mustTruncateTo.set(id, Math.min(this.#mustTruncateTo.get(id) ?? keptEndOffset,
         keptEndOffset))
+      // An end it reported past the cut counted the lost records: the records the leader
+      // writes at those offsets next are not on that follower, so the HW must not count them.
+      follower.logEndOffset = Math.min(follower.logEndOffset, keptEndOffset)
     }
+  }
+
+  /**
+   * True while a replica may still hold a tail a failed write cut off: the leader must not
+   * write other records at those offsets in this epoch until every one has dropped it.
+   */
+  get awaitingCutTruncation (): boolean {
+    for (const id of this.#mustTruncateTo.keys()) {
+      if (this.#replicas.includes(id)) return true
+    }
+    return false
   }
 
   /**

@@ -28,6 +28,8 @@ export interface ReplicaLog {
    * failed write's cut (`cut`). Returns the unsubscribe.
    */
   onWrittenEnd (listener: (writtenEndOffset: number, cut: boolean) => void): () => void
+  /** Lets leader appends go on after a failed write's cut (every follower dropped it). */
+  liftCutFence (): void
   /** True: the replication layer drives the high watermark (advanceHighWatermark). */
   setReplicated (replicated: boolean): void
   /** Raises the HW to min(offset, acknowledgedEndOffset); never lowers it. True if it moved. */

@@ -195,6 +195,9 @@ export class ReplicaRoles {
 
   async #becomeLeader (topic: string, info: PartitionInfo, log: ReplicaLog): Promise<void> {
     await this.#options.fetchers.remove(topic, info.partitionId)
+    // A new leader epoch: a tail an earlier failed write cut off is told apart by its epoch
+    // (KIP-320), so appends may go on.
+    log.liftCutFence()
     const leader = new LeaderPartitionState(this.#leaderAndIsr(info), {
       leaderEndOffset: log.acknowledgedEndOffset,
       epochStartOffset: log.logEndOffset,

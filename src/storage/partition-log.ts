@@ -217,6 +217,12 @@ export class PartitionLog implements FlushTarget {
   readonly #listeners = new Set<() => void>()
   /** Told where the written end went: after each round's writes, and after a failed write's cut. */
   readonly #writtenListeners = new Set<(writtenEndOffset: number, cut: boolean) => void>()
+  /**
+   * Replicated: a failed write cut written bytes that followers may have copied; leader appends
+   * are refused (KAFKA_STORAGE_ERROR, retriable) until the replication layer lifts this
+   * (`liftCutFence`), once every follower has dropped that tail or a new leader epoch begins.
+   */
+  #cutFenced = false
   readonly #producers = new ProducerState()
   /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
   readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
@@ -879,6 +885,12 @@ export class PartitionLog implements FlushTarget {
       await this.#retryTruncation(this.#pendingTruncation)
       return this.#reserve(batch, options)
     }
+    // Checked in the step that assigns the offsets: none may be reused while a follower may
+    // still hold the records a failed write lost at them.
+    if (this.#cutFenced) {
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: a failed write cut records ` +
+        'followers may have copied; appends resume once they have dropped them')
+    }
     const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
     const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
     const producerId = options.producerId ?? -1
@@ -1010,6 +1022,16 @@ export class PartitionLog implements FlushTarget {
     return this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
   }
 
+  /** Whether leader appends wait for followers to drop a failed write's tail (`#cutFenced`). */
+  get cutFenced (): boolean {
+    return this.#cutFenced
+  }
+
+  /** Lets leader appends go on after a failed write's cut (see `#cutFenced`). */
+  liftCutFence (): void {
+    this.#cutFenced = false
+  }
+
   /** Whether the replication layer owns the high watermark (`setReplicated`). */
   get replicated (): boolean {
     return this.#replicated
@@ -1023,7 +1045,10 @@ export class PartitionLog implements FlushTarget {
   setReplicated (replicated: boolean): void {
     if (this.#replicated === replicated) return
     this.#replicated = replicated
-    if (!replicated) this.advanceHighWatermark(this.acknowledgedEndOffset)
+    if (!replicated) {
+      this.#cutFenced = false
+      this.advanceHighWatermark(this.acknowledgedEndOffset)
+    }
     this.#onReplicatedChange?.()
   }
 
@@ -1189,6 +1214,7 @@ export class PartitionLog implements FlushTarget {
       this.#unflushedBytes = 0
     }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
+    if (cut && this.#replicated) this.#cutFenced = true
     if (cut) for (const listener of this.#writtenListeners) listener(keep, true)
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length

@@ -1,9 +1,10 @@
 /**
  * The leader's written but not yet fsynced tail, on real files: a follower's fetch is woken as
  * soon as the leader's write lands (before its fdatasync) and copies those bytes; when the
- * leader's fsync then fails, it cuts the tail off and goes on appending other records at the
- * same offsets in the same leader epoch, and the follower that copied the lost tail must be
- * told to truncate it at its next fetch (the KIP-320 epoch check alone cannot see it).
+ * leader's fsync then fails, it cuts the tail off, and the follower that copied it must be told
+ * to truncate it at its next fetch (the KIP-320 epoch check alone cannot see it: the leader
+ * heals in place, in the same leader epoch), and the leader writes nothing at those offsets
+ * until then.
  *
  * The leader side is the real ReplicaManager and ReplicaRoles over a real PartitionLog whose
  * disk fails one fdatasync on demand; the follower side is a real PartitionLog driven as the
@@ -161,14 +162,19 @@ it('wakes followers on the written tail, and truncates the copy when the leader 
       await assert.rejects(lost, { kind: 'KAFKA_STORAGE_ERROR' })
       await leaderLog.truncateTo(Number.MAX_SAFE_INTEGER) // waits for the cut
       assert.equal(leaderLog.logEndOffset, 5, 'the leader cut its lost tail')
-      // The leader heals in place and writes other records at the same offsets, same epoch.
-      await leaderLog.append(batch(3), { leaderEpoch: EPOCH, recordsCount: 5,
-        maxTimestamp: 1_000_000 })
-      assert.equal(leaderLog.logEndOffset, 10)
+      // Other records at those offsets in this epoch could not be told apart from the lost
+      // ones by a later leader: none are written until the follower has dropped them.
+      await assert.rejects(leaderLog.append(batch(3), { leaderEpoch: EPOCH, recordsCount: 5,
+        maxTimestamp: 1_000_000 }), { kind: 'KAFKA_STORAGE_ERROR' })
+      assert.equal(leaderLog.logEndOffset, 5)
 
       const told = await followerFetch(manager, follower)
       assert.deepEqual(told.divergingEpoch, { epoch: EPOCH, endOffset: 5 })
       assert.equal(follower.logEndOffset, 5, 'the follower truncated the lost tail')
+      await followerFetch(manager, follower) // at the cut: the fence lifts
+      assert.equal(leaderLog.cutFenced, false)
+      await leaderLog.append(batch(3), { leaderEpoch: EPOCH, recordsCount: 5,
+        maxTimestamp: 1_000_000 })
       await followerFetch(manager, follower)
       await followerFetch(manager, follower)
       assert.equal(follower.logEndOffset, 10)
