@@ -19,6 +19,11 @@
  * change), and every move wakes the partition's waiters in the purgatory (acks=all produces,
  * consumer long polls).
  *
+ * A led partition's log reports its written end (`onWrittenEnd`): new written bytes, before
+ * their fsync, wake only the followers' fetches (`wakeFollowers`), so their copy overlaps the
+ * leader's fdatasync; a failed write's cut goes to the leader state (`onWrittenCut`), which
+ * makes followers drop the lost tail before the log takes leader appends again.
+ *
  * ISR changes go to the controller (AlterPartition) on a timer (replica.lag.time.max.ms / 2)
  * and after follower fetches, one in flight per partition. A refused shrink or a definitely
  * refused expansion is dropped; an expansion whose outcome is unknown (a timeout) stays pending,
