@@ -261,10 +261,12 @@ Promise<{ p50: number, p99: number }> {
       for (let i = 0; i < 600; i++) {
         const started = performance.now()
         const result = await produceOn(connection, -1, value)
-        if (result === 'NOT_LEADER_OR_FOLLOWER' && moved < 5) {
-          // Leadership moved (a loaded machine can miss a session heartbeat): not counted.
+        if (result === 'NOT_LEADER_OR_FOLLOWER' && moved < 50) {
+          // Leadership moved (a preferred-leader rebalance, or a loaded machine missing a
+          // heartbeat): not counted; the metadata may lag the move, hence the pause.
           moved++
           connection.close()
+          await new Promise(resolve => setTimeout(resolve, 200))
           connection = await connectTo(cluster, (await fullIsr(cluster)).leaderId)
           continue
         }
