@@ -213,8 +213,12 @@ export class ReplicaRoles {
     const key = keyOf(topic, info.partitionId)
     this.#leaders.set(key, leader)
     this.#writtenHooks.set(key, log.onWrittenEnd((writtenEndOffset, cut) => {
+      if (cut) {
+        leader.onWrittenCut(writtenEndOffset)
+        // No other replica (RF=1) could have copied the tail: appends go on at once.
+        if (!leader.awaitingCutTruncation) log.liftCutFence()
+      }
       // After a cut too: a follower parked past it hears at once that it must truncate.
-      if (cut) leader.onWrittenCut(writtenEndOffset)
       this.#options.wakeFollowers(topic, info.partitionId)
     }))
     this.#options.logger.info(`${topic}-${info.partitionId}: leader in epoch ` +

@@ -71,8 +71,8 @@ function gatedDisk (): { disk: Disk, gate: Promise<void> | undefined } {
   return faults
 }
 
-/** Brokers 1 and 2; topic "t" with one partition led by 1 in epoch 0, ISR [1, 2]. */
-function imageLedByOne (): MetadataImage {
+/** Brokers 1 and 2; topic "t" with one partition led by 1 in epoch 0 (ISR = replicas). */
+function imageLedByOne (replicas = [LEADER, FOLLOWER]): MetadataImage {
   const image = new MetadataImage()
   for (const brokerId of [LEADER, FOLLOWER]) {
     image.replay({ type: 'RegisterBroker', version: 1, brokerId, host: 'h', port: 9000 + brokerId,
@@ -80,7 +80,7 @@ function imageLedByOne (): MetadataImage {
   }
   image.replay({ type: 'Topic', version: 1, name: 't', topicId: 'T' })
   image.replay({ type: 'Partition', version: 1, topicId: 'T', partitionId: 0,
-    replicas: [LEADER, FOLLOWER], isr: [LEADER, FOLLOWER], leader: LEADER,
+    replicas, isr: replicas, leader: LEADER,
     leaderEpoch: EPOCH, partitionEpoch: 0 })
   return image
 }
@@ -188,5 +188,37 @@ it('wakes followers on the written tail, and truncates the copy when the leader 
       await roles.close()
       await leaders.close()
       await followers.close()
+    }
+  })
+
+it('takes appends again at once after a failed write when no other replica could hold it',
+  async () => {
+    const faults = gatedDisk()
+    const leaders = await LogManager.open({ dataDir: path.join(dataDir, 'leader'),
+      nodeId: LEADER, defaultConfig: CONFIG, disk: faults.disk })
+    const leaderLog = await leaders.getOrCreateLog('t', 0)
+    const image = imageLedByOne([LEADER])
+    const roles = new ReplicaRoles({
+      nodeId: LEADER, clock: systemClock, image, replicaLagTimeMaxMs: 30_000,
+      fetchers: { assign: async () => {}, remove: async () => {}, close: async () => {} } as
+        unknown as ReplicaFetcherManager,
+      logOf: () => replicaLogOf(leaderLog),
+      alterPartition: () => Promise.reject(new Error('no controller in this test')),
+      notify: () => {}, wakeFollowers: () => {}, logger: { info: () => {}, warn: () => {} },
+    })
+    try {
+      await roles.apply(image)
+      faults.gate = Promise.resolve()
+      await assert.rejects(leaderLog.append(batch(1), { leaderEpoch: EPOCH, recordsCount: 5,
+        maxTimestamp: 1_000_000 }), { kind: 'KAFKA_STORAGE_ERROR' })
+      faults.gate = undefined
+      assert.equal(leaderLog.cutFenced, false, 'RF=1: nobody to wait for')
+      await leaderLog.append(batch(2), { leaderEpoch: EPOCH, recordsCount: 5,
+        maxTimestamp: 1_000_000 })
+      assert.equal(leaderLog.logEndOffset, 5)
+    } finally {
+      faults.gate = undefined
+      await roles.close()
+      await leaders.close()
     }
   })
