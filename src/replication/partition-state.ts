@@ -29,6 +29,11 @@
  * - One ISR change at a time (Kafka's PendingExpandIsr/PendingShrinkIsr): a new one is proposed
  *   only after the metadata carried the last one (or the controller refused it).
  *
+ * - A failed write's cut on the leader (`onWrittenCut`; stricter than Kafka, which takes the
+ *   log directory offline): every follower may hold the lost tail, so each is told to
+ *   truncate to the kept end at its next fetch past it, ends reported past it stop counting,
+ *   and `awaitingCutTruncation` holds leader appends until every replica has dropped it.
+ *
  * Invariants (asserted): the leader is in the ISR; the ISR is never empty; the high watermark
  * never decreases; the high watermark ≤ the leader's acknowledged end.
  */

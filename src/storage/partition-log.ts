@@ -37,6 +37,9 @@
  * appends again, so a full disk heals when space returns and nothing unacknowledged is half-kept.
  * If even that truncation fails, each later append retries it and fails with
  * KAFKA_STORAGE_ERROR until it succeeds; reads of what was acknowledged go on meanwhile.
+ * Replicated, a cut of written bytes also fences leader appends (`cutFenced`) until the
+ * replication layer knows no follower still holds them (`liftCutFence`); `onWrittenEnd`
+ * reports each round's writes (before the fsync) and each cut.
  */
 import path from 'node:path'
 import type { Clock } from '../io/clock.js'
