@@ -19,8 +19,16 @@
  * 4. Replication lag: acks=1 and acks=all produce latency on that topic (the difference is what
  *    waiting for the followers costs), and the follower-lag metrics the brokers export, if any.
  *
+ * 5. With `--baseline-bin <other build's bin/tributary.js>` only: paired A/B of acks=all
+ *    latency at RF=3 (`--pairs`, default 3): a fresh 3-broker cluster of each build in turn
+ *    (order alternating), 500 sequential 1 KB acks=all produces to the leader of an RF=3
+ *    topic, p50 and p99 per run, then the medians over pairs. Both builds see the same
+ *    machine state, which single runs on a shared VM do not.
+ *
  * Needs `etcd` on PATH (Debian: etcd-server). Prints median and max of each.
  */
+import os from 'node:os'
+import path from 'node:path'
 import { KafkaConnection } from '../src/client/connection.js'
 import { KafkaClient } from '../src/client/client.js'
 import { Produce } from '../src/protocol/apis/produce.js'
@@ -30,6 +38,7 @@ import {
   agreedView, createTopicOn, describeTopic, eventually, metadataFrom, startCluster,
   type TestCluster,
 } from '../test/support/cluster-process.js'
+import { BIN } from '../test/support/broker-process.js'
 
 function option (name: string, fallback: number): number {
   const index = process.argv.indexOf(name)
@@ -93,12 +102,12 @@ Promise<{ leaderId: number, isr: number[] } | undefined> {
     : { leaderId: partition.leaderId, isr: partition.isrNodes }
 }
 
-async function produceOn (connection: KafkaConnection, acks: number): Promise<string> {
+async function produceOn (connection: KafkaConnection, acks: number,
+  value: Buffer = Buffer.from('failover')): Promise<string> {
   const response = await connection.send(Produce, {
     transactionalId: null, acks, timeoutMs: 2_000,
     topicData: [{ name: REPLICATED, partitionData: [{ index: 0,
-      records: buildRecordBatchSync([{ value: Buffer.from('failover') }],
-        { timestampMs: Date.now() }) }] }],
+      records: buildRecordBatchSync([{ value }], { timestampMs: Date.now() }) }] }],
   })
   return errorByCode(response.responses[0]?.partitionResponses[0]?.errorCode ?? -1)?.name ??
     'UNKNOWN'
@@ -230,9 +239,80 @@ Promise<void> {
   console.log(summary('failover: CreateTopics succeeds again after SIGKILL', adminWorks))
 }
 
+/** One build's run of the A/B: a fresh cluster, sequential 1 KB acks=all produces. */
+async function ackAllLatencyRun (bin: string, sessionMs: number):
+Promise<{ p50: number, p99: number }> {
+  const cluster = await startCluster(3, sessionMs, {}, bin)
+  try {
+    const client = new KafkaClient({
+      bootstrap: [...cluster.brokers.values()].map(b => b.bootstrap),
+    })
+    try {
+      await client.createTopic(REPLICATED, { partitions: 1, replicationFactor: 3,
+        configs: { 'min.insync.replicas': '2' } })
+    } finally {
+      await client.close()
+    }
+    let connection = await connectTo(cluster, (await fullIsr(cluster)).leaderId)
+    const value = Buffer.alloc(1024, 7)
+    const latencies: number[] = []
+    let moved = 0
+    try {
+      for (let i = 0; i < 600; i++) {
+        const started = performance.now()
+        const result = await produceOn(connection, -1, value)
+        if (result === 'NOT_LEADER_OR_FOLLOWER' && moved < 50) {
+          // Leadership moved (a preferred-leader rebalance, or a loaded machine missing a
+          // heartbeat): not counted; the metadata may lag the move, hence the pause.
+          moved++
+          connection.close()
+          await new Promise(resolve => setTimeout(resolve, 200))
+          connection = await connectTo(cluster, (await fullIsr(cluster)).leaderId)
+          continue
+        }
+        if (result !== 'NONE') throw new Error(`produce acks=all: ${result}`)
+        if (i >= 100) latencies.push(performance.now() - started) // the first 100 warm up
+      }
+    } finally {
+      connection.close()
+    }
+    if (moved > 0) console.log(`(leadership moved ${moved} times during this run)`)
+    return { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) }
+  } finally {
+    await cluster.stop()
+  }
+}
+
+/** Paired A/B of RF=3 acks=all latency: this build against `--baseline-bin`. */
+async function ackAllAb (baselineBin: string, pairs: number, sessionMs: number):
+Promise<void> {
+  const variants = [{ name: 'baseline', bin: baselineBin }, { name: 'this build', bin: BIN }]
+  const results = new Map<string, { p50: number, p99: number }[]>()
+  for (let pair = 0; pair < pairs; pair++) {
+    for (const variant of pair % 2 === 0 ? variants : [...variants].reverse()) {
+      const run = await ackAllLatencyRun(variant.bin, sessionMs)
+      results.set(variant.name, [...(results.get(variant.name) ?? []), run])
+      console.log(`pair ${pair + 1}/${pairs} ${variant.name}: acks=all RF=3 1 KB sequential ` +
+        `p50 ${run.p50.toFixed(2)} ms, p99 ${run.p99.toFixed(2)} ms ` +
+        `(load average ${os.loadavg().map(v => v.toFixed(1)).join(' ')})`)
+    }
+  }
+  for (const [name, runs] of results) {
+    console.log(`${name}: median over ${runs.length} runs of p50 ` +
+      `${percentile(runs.map(r => r.p50), 0.5).toFixed(2)} ms, of p99 ` +
+      `${percentile(runs.map(r => r.p99), 0.5).toFixed(2)} ms`)
+  }
+}
+
 async function main (): Promise<void> {
   const runs = option('--runs', 10)
   const sessionMs = option('--session-ms', 9_000)
+  const baselineAt = process.argv.indexOf('--baseline-bin')
+  if (baselineAt >= 0) {
+    await ackAllAb(path.resolve(process.argv[baselineAt + 1] ?? ''), option('--pairs', 3),
+      sessionMs)
+    return
+  }
   const cluster = await startCluster(3, sessionMs)
   try {
     if (!process.argv.includes('--replication-only')) {

@@ -7,7 +7,7 @@
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
-import { partitionKey, Purgatory } from './broker/delayed-operations.js'
+import { followerFetchKey, partitionKey, Purgatory } from './broker/delayed-operations.js'
 import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
 import {
@@ -433,6 +433,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
     alterPartition: change => controller.alterPartition(change),
     leaderThrottle: new ByteRateThrottle(rate('leader.replication.throttled.rate'), nowMs),
     notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
+    wakeFollowers: (topic, partition) => purgatory.notify(followerFetchKey(topic, partition)),
     logger,
   })
 }

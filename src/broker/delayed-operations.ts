@@ -2,7 +2,8 @@
  * Waiting for log progress: the purgatory of long-poll fetches (Kafka's DelayedFetch).
  *
  * A waiter watches a set of partition keys and completes when any of them reports progress
- * (`notify(key)`, called when a partition's high watermark advances) or when its deadline
+ * (`notify(key)`, called when a partition's high watermark advances, or for a follower's fetch
+ * when its leader has written new bytes: `followerFetchKey`) or when its deadline
  * passes, whichever is first. The caller then re-reads the logs: the purgatory only wakes, it
  * carries no data, so a missed or spurious wake-up costs at most one extra read.
  *
@@ -106,4 +107,12 @@ export class Purgatory {
 
 export function partitionKey (topic: string, partition: number): string {
   return `${topic}\u0000${partition}`
+}
+
+/**
+ * The key only followers' fetches of a partition also wait on: new written bytes on its leader
+ * (before their fsync) wake them, not consumers, whose high watermark has not moved yet.
+ */
+export function followerFetchKey (topic: string, partition: number): string {
+  return `${topic}\u0000${partition}\u0000follower`
 }

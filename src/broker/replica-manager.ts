@@ -472,8 +472,10 @@ export class ReplicaManager implements MetadataPublisher {
       `offset ${fetch.fetchOffset} is outside [${log.logStartOffset}, ${log.logEndOffset}] ` +
       `of ${name}`)
     if (fetch.fetchOffset < log.logStartOffset) throw outOfRange()
-    // Before the end check: a follower ahead of this log diverges (an old leader's tail).
-    const divergingEpoch = this.#divergence(replicaLog, leader, fetch, name)
+    // Before the end check: a follower ahead of this log diverges (an old leader's tail, or
+    // this leader's own written tail lost to a failed write: LeaderPartitionState.onWrittenCut).
+    const divergingEpoch = this.#divergenceAfterCut(log, leader, fetch) ??
+      this.#divergence(replicaLog, leader, fetch, name)
     if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
     if (divergingEpoch === undefined) {
       this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
@@ -484,11 +486,13 @@ export class ReplicaManager implements MetadataPublisher {
     const throttle = this.#options.roles?.leaderThrottle
     const nowMs = this.#options.clock.monotonicMs()
     const budget = Math.min(maxBytes, throttle?.available(nowMs) ?? maxBytes)
-    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.logEndOffset ||
+    // Up to the written end, fsynced or not (Kafka's followers read to the log end offset):
+    // never a reservation whose bytes are not in the file yet.
+    const read = divergingEpoch !== undefined || fetch.fetchOffset >= log.writtenEndOffset ||
       budget <= 0
       ? { records: EMPTY }
       : await log.read(fetch.fetchOffset, budget, {
-        maxOffset: log.logEndOffset, minOneBatch,
+        maxOffset: log.writtenEndOffset, minOneBatch,
       }).catch((error: unknown) => { throw toPartitionError(error, name) })
     throttle?.record(read.records.length, nowMs)
     return {
@@ -519,6 +523,28 @@ export class ReplicaManager implements MetadataPublisher {
     return leader === undefined
       ? log.endOffsetForEpoch(leaderEpoch)
       : leaderEpochEnd(leaderEpoch, log, leader.leaderEpoch, leader.epochStartOffset)
+  }
+
+  /**
+   * A follower that may have copied written bytes this leader then lost to a failed write
+   * must truncate back to the end the leader kept (LeaderPartitionState.onWrittenCut): the
+   * answer names its last fetched epoch, so it cuts to min(that end, its own end of the epoch).
+   * Until every replica has, the log refuses leader appends (PartitionLog.cutFenced): records
+   * written at those offsets in this epoch could not be told apart from the lost ones by a
+   * later leader (the cut is known only here), so none are.
+   */
+  #divergenceAfterCut (log: PartitionLog, leader: LeaderPartitionState, fetch: FollowerFetch):
+  EpochEndOffset | undefined {
+    const endOffset = leader.truncationAfterCut(fetch.replicaId, fetch.fetchOffset)
+    if (endOffset === undefined) {
+      // The last follower that could hold the lost tail has dropped it: appends go on.
+      if (log.cutFenced && !leader.awaitingCutTruncation) log.liftCutFence()
+      return undefined
+    }
+    return {
+      epoch: fetch.lastFetchedEpoch >= 0 ? fetch.lastFetchedEpoch : leader.leaderEpoch,
+      endOffset,
+    }
   }
 
   /**

@@ -29,6 +29,11 @@
  * - One ISR change at a time (Kafka's PendingExpandIsr/PendingShrinkIsr): a new one is proposed
  *   only after the metadata carried the last one (or the controller refused it).
  *
+ * - A failed write's cut on the leader (`onWrittenCut`; stricter than Kafka, which takes the
+ *   log directory offline): every follower may hold the lost tail, so each is told to
+ *   truncate to the kept end at its next fetch past it, ends reported past it stop counting,
+ *   and `awaitingCutTruncation` holds leader appends until every replica has dropped it.
+ *
  * Invariants (asserted): the leader is in the ISR; the ISR is never empty; the high watermark
  * never decreases; the high watermark ≤ the leader's acknowledged end.
  */
@@ -77,6 +82,11 @@ export class LeaderPartitionState {
   #highWatermark: number
   #leaderEndOffset: number
   readonly #followers = new Map<number, FollowerState>()
+  /**
+   * Followers that may hold a tail this leader lost to a failed write, each with the offset
+   * to cut it back to (see `onWrittenCut`). At most one entry per replica.
+   */
+  readonly #mustTruncateTo = new Map<number, number>()
 
   constructor (state: LeaderAndIsr, options: {
     /** The leader's acknowledged (durable) end. */
@@ -147,6 +157,51 @@ export class LeaderPartitionState {
     assert(leaderEndOffset >= this.#highWatermark, 'the leader never cuts below its HW')
     this.#leaderEndOffset = leaderEndOffset
     return this.#maybeIncrementHighWatermark()
+  }
+
+  /**
+   * A failed write cut this leader's written end back to `keptEndOffset` (its acknowledged
+   * end, ≥ the HW). Followers read written bytes before they are fsynced (as in Kafka, where
+   * followers read the page cache), so any of them may hold records past `keptEndOffset` that
+   * the leader no longer has, and the leader goes on appending other records at those offsets
+   * in the same leader epoch, which the epoch check of KIP-320 alone cannot tell apart. Kafka
+   * takes the log directory offline on such a failure (a new leader epoch follows); this log
+   * heals in place, so each follower is made to truncate to `keptEndOffset` (the smallest of
+   * all cuts since) at its next fetch past it.
+   */
+  onWrittenCut (keptEndOffset: number): void {
+    assert(keptEndOffset >= this.#highWatermark, 'a failed write never cuts below the HW')
+    for (const [id, follower] of this.#followers) {
+      this.#mustTruncateTo.set(id, Math.min(this.#mustTruncateTo.get(id) ?? keptEndOffset,
+        keptEndOffset))
+      // An end it reported past the cut counted the lost records: the records the leader
+      // writes at those offsets next are not on that follower, so the HW must not count them.
+      follower.logEndOffset = Math.min(follower.logEndOffset, keptEndOffset)
+    }
+  }
+
+  /**
+   * True while a replica may still hold a tail a failed write cut off: the leader must not
+   * write other records at those offsets in this epoch until every one has dropped it.
+   */
+  get awaitingCutTruncation (): boolean {
+    for (const id of this.#mustTruncateTo.keys()) {
+      if (this.#replicas.includes(id)) return true
+    }
+    return false
+  }
+
+  /**
+   * Where follower `id`, fetching at `fetchOffset`, must truncate to because of a cut
+   * (`onWrittenCut`), or undefined. A fetch at or below the cut clears it: whatever it reads
+   * is read after the cut, so it is what the leader has. Call before reading for the fetch.
+   */
+  truncationAfterCut (id: number, fetchOffset: number): number | undefined {
+    const cut = this.#mustTruncateTo.get(id)
+    if (cut === undefined) return undefined
+    if (fetchOffset > cut) return cut
+    this.#mustTruncateTo.delete(id)
+    return undefined
   }
 
   /**
@@ -261,6 +316,8 @@ export class LeaderPartitionState {
     this.#partitionEpoch = state.partitionEpoch
     for (const id of added) this.#resetFollower(id, nowMs)
     for (const id of [...this.#followers.keys()]) {
+      // #mustTruncateTo keeps its entry: a replica removed and added back may still hold a
+      // lost tail (at most one entry per broker id).
       if (!this.#replicas.includes(id)) this.#followers.delete(id)
     }
     this.#pending = undefined

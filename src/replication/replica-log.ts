@@ -23,6 +23,13 @@ export interface ReplicaLog {
    */
   appendAsFollower (records: Buffer, options?: { fetchOffset?: number }):
   Promise<{ firstOffset: number, lastOffset: number } | undefined>
+  /**
+   * Listens to the written end: after each round's writes (before their fsync) and after a
+   * failed write's cut (`cut`). Returns the unsubscribe.
+   */
+  onWrittenEnd (listener: (writtenEndOffset: number, cut: boolean) => void): () => void
+  /** Lets leader appends go on after a failed write's cut (every follower dropped it). */
+  liftCutFence (): void
   /** True: the replication layer drives the high watermark (advanceHighWatermark). */
   setReplicated (replicated: boolean): void
   /** Raises the HW to min(offset, acknowledgedEndOffset); never lowers it. True if it moved. */

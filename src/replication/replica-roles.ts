@@ -19,6 +19,11 @@
  * change), and every move wakes the partition's waiters in the purgatory (acks=all produces,
  * consumer long polls).
  *
+ * A led partition's log reports its written end (`onWrittenEnd`): new written bytes, before
+ * their fsync, wake only the followers' fetches (`wakeFollowers`), so their copy overlaps the
+ * leader's fdatasync; a failed write's cut goes to the leader state (`onWrittenCut`), which
+ * makes followers drop the lost tail before the log takes leader appends again.
+ *
  * ISR changes go to the controller (AlterPartition) on a timer (replica.lag.time.max.ms / 2)
  * and after follower fetches, one in flight per partition. A refused shrink or a definitely
  * refused expansion is dropped; an expansion whose outcome is unknown (a timeout) stays pending,
@@ -61,6 +66,11 @@ export interface ReplicaRolesOptions {
   alterPartition (change: AlterPartitionRequest): Promise<PartitionInfo>
   /** The partition's high watermark moved or its role changed: wake its waiters. */
   notify (topic: string, partition: number): void
+  /**
+   * A partition led here has new written bytes (maybe not yet fsynced): wake its followers'
+   * fetches only (consumers read below the high watermark, which has not moved).
+   */
+  wakeFollowers (topic: string, partition: number): void
   /** leader.replication.throttled.rate: bounds the bytes followers fetch from here per second. */
   leaderThrottle?: ByteRateThrottle
   logger: { info (message: string): void, warn (message: string): void }
@@ -75,6 +85,8 @@ export class ReplicaRoles {
   readonly #options: ReplicaRolesOptions
   readonly #roles = new Map<string, Role>()
   readonly #leaders = new Map<string, LeaderPartitionState>()
+  /** The `onWrittenEnd` subscription of each partition led here. */
+  readonly #writtenHooks = new Map<string, () => void>()
   /** Partitions whose AlterPartition is on the wire. */
   readonly #inFlight = new Set<string>()
   #timer: TimerHandle | undefined
@@ -149,7 +161,7 @@ export class ReplicaRoles {
       if (seen.has(key)) continue
       const [topic, partition] = splitKey(key)
       this.#roles.delete(key)
-      this.#leaders.delete(key)
+      this.#dropLeader(key)
       await this.#options.fetchers.remove(topic, partition)
       this.#options.notify(topic, partition)
     }
@@ -170,7 +182,7 @@ export class ReplicaRoles {
       return
     }
     this.#roles.set(key, { leaderId: info.leader, leaderEpoch: info.leaderEpoch })
-    this.#leaders.delete(key)
+    this.#dropLeader(key)
     this.#inFlight.delete(key)
     log.setReplicated(true)
     if (info.leader === this.#options.nodeId) {
@@ -188,6 +200,9 @@ export class ReplicaRoles {
 
   async #becomeLeader (topic: string, info: PartitionInfo, log: ReplicaLog): Promise<void> {
     await this.#options.fetchers.remove(topic, info.partitionId)
+    // A new leader epoch: a tail an earlier failed write cut off is told apart by its epoch
+    // (KIP-320), so appends may go on.
+    log.liftCutFence()
     const leader = new LeaderPartitionState(this.#leaderAndIsr(info), {
       leaderEndOffset: log.acknowledgedEndOffset,
       epochStartOffset: log.logEndOffset,
@@ -195,10 +210,26 @@ export class ReplicaRoles {
       nowMs: this.#options.clock.monotonicMs(),
       replicaLagTimeMaxMs: this.#options.replicaLagTimeMaxMs,
     })
-    this.#leaders.set(keyOf(topic, info.partitionId), leader)
+    const key = keyOf(topic, info.partitionId)
+    this.#leaders.set(key, leader)
+    this.#writtenHooks.set(key, log.onWrittenEnd((writtenEndOffset, cut) => {
+      if (cut) {
+        leader.onWrittenCut(writtenEndOffset)
+        // No other replica (RF=1) could have copied the tail: appends go on at once.
+        if (!leader.awaitingCutTruncation) log.liftCutFence()
+      }
+      // After a cut too: a follower parked past it hears at once that it must truncate.
+      this.#options.wakeFollowers(topic, info.partitionId)
+    }))
     this.#options.logger.info(`${topic}-${info.partitionId}: leader in epoch ` +
       `${info.leaderEpoch} from offset ${log.logEndOffset} (ISR ${info.isr.join(',')})`)
     this.#advance(topic, info.partitionId, log, leader)
+  }
+
+  #dropLeader (key: string): void {
+    this.#leaders.delete(key)
+    this.#writtenHooks.get(key)?.()
+    this.#writtenHooks.delete(key)
   }
 
   #leaderAndIsr (info: PartitionInfo): {

@@ -37,6 +37,9 @@
  * appends again, so a full disk heals when space returns and nothing unacknowledged is half-kept.
  * If even that truncation fails, each later append retries it and fails with
  * KAFKA_STORAGE_ERROR until it succeeds; reads of what was acknowledged go on meanwhile.
+ * Replicated, a cut of written bytes also fences leader appends (`cutFenced`) until the
+ * replication layer knows no follower still holds them (`liftCutFence`); `onWrittenEnd`
+ * reports each round's writes (before the fsync) and each cut.
  */
 import path from 'node:path'
 import type { Clock } from '../io/clock.js'
@@ -219,6 +222,14 @@ export class PartitionLog implements FlushTarget {
   #pending: PendingWrite[] = []
   #waiters: Waiter[] = []
   readonly #listeners = new Set<() => void>()
+  /** Told where the written end went: after each round's writes, and after a failed write's cut. */
+  readonly #writtenListeners = new Set<(writtenEndOffset: number, cut: boolean) => void>()
+  /**
+   * Replicated: a failed write cut written bytes that followers may have copied; leader appends
+   * are refused (KAFKA_STORAGE_ERROR, retriable) until the replication layer lifts this
+   * (`liftCutFence`), once every follower has dropped that tail or a new leader epoch begins.
+   */
+  #cutFenced = false
   readonly #producers = new ProducerState()
   /** Aborted transactions, from the segments' `.txnindex` files and live abort markers. */
   readonly #aborted: (AbortedTxn & { segmentBase: number })[] = []
@@ -625,6 +636,19 @@ export class PartitionLog implements FlushTarget {
   }
 
   /**
+   * Listens to the written end (bytes in the file, readable, maybe not yet fsynced): called
+   * after each flush round's writes land, before its fdatasync (`cut` false), so a leader can
+   * wake its followers' fetches while its own fsync runs (Kafka's followers read up to the log
+   * end offset in the page cache, not the flushed offset); and after a failed write or fsync
+   * cut written bytes off (`cut` true, `writtenEndOffset` the end kept), so a leader can make
+   * followers that copied the lost tail truncate it. `onAppend` stays the acknowledgement hook.
+   */
+  onWrittenEnd (listener: (writtenEndOffset: number, cut: boolean) => void): () => void {
+    this.#writtenListeners.add(listener)
+    return () => this.#writtenListeners.delete(listener)
+  }
+
+  /**
    * Appends one validated batch (stamped in place with its base offset and leader epoch).
    * Resolves when durable per the flush policy; a retried duplicate of one of the producer's
    * last 5 batches resolves with its original offsets and is not written again.
@@ -875,6 +899,12 @@ export class PartitionLog implements FlushTarget {
       await this.#retryTruncation(this.#pendingTruncation)
       return this.#reserve(batch, options)
     }
+    // Checked in the step that assigns the offsets: none may be reused while a follower may
+    // still hold the records a failed write lost at them.
+    if (this.#cutFenced) {
+      throw new StorageError('KAFKA_STORAGE_ERROR', `${this.name}: a failed write cut records ` +
+        'followers may have copied; appends resume once they have dropped them')
+    }
     const attributes = batch.readInt16BE(ATTRIBUTES_OFFSET)
     const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
     const producerId = options.producerId ?? -1
@@ -1010,6 +1040,16 @@ export class PartitionLog implements FlushTarget {
     return this.#config.fsyncBeforeAck ? this.#durableEndOffset : this.#writtenEndOffset
   }
 
+  /** Whether leader appends wait for followers to drop a failed write's tail (`#cutFenced`). */
+  get cutFenced (): boolean {
+    return this.#cutFenced
+  }
+
+  /** Lets leader appends go on after a failed write's cut (see `#cutFenced`). */
+  liftCutFence (): void {
+    this.#cutFenced = false
+  }
+
   /** Whether the replication layer owns the high watermark (`setReplicated`). */
   get replicated (): boolean {
     return this.#replicated
@@ -1023,7 +1063,10 @@ export class PartitionLog implements FlushTarget {
   setReplicated (replicated: boolean): void {
     if (this.#replicated === replicated) return
     this.#replicated = replicated
-    if (!replicated) this.advanceHighWatermark(this.acknowledgedEndOffset)
+    if (!replicated) {
+      this.#cutFenced = false
+      this.advanceHighWatermark(this.acknowledgedEndOffset)
+    }
     this.#onReplicatedChange?.()
   }
 
@@ -1080,6 +1123,9 @@ export class PartitionLog implements FlushTarget {
       this.#stamp(pending, 'roundStartMs')
       const touched = await this.#writePending(pending)
       this.#stamp(pending, 'writtenMs')
+      if (pending.length > 0) {
+        for (const listener of this.#writtenListeners) listener(this.#writtenEndOffset, false)
+      }
       report()
       if (!this.#config.fsyncBeforeAck) this.#acknowledge()
       if (this.#config.fsyncBeforeAck || this.#fsyncDue()) {
@@ -1179,12 +1225,15 @@ export class PartitionLog implements FlushTarget {
     const keep = this.#replicated
       ? Math.max(this.#highWatermark, this.acknowledgedEndOffset)
       : this.#highWatermark
-    if (this.#writtenEndOffset > keep) {
+    const cut = this.#writtenEndOffset > keep
+    if (cut) {
       // Only fsync-before-ack cuts written bytes, and then all of them since the last fsync.
       this.#unflushedMessages = 0
       this.#unflushedBytes = 0
     }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
+    if (cut && this.#replicated) this.#cutFenced = true
+    if (cut) for (const listener of this.#writtenListeners) listener(keep, true)
     let bytes = 0
     for (const write of this.#pending) bytes += write.buffer.length
     this.#pending = []

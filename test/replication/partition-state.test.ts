@@ -37,6 +37,25 @@ describe('LeaderPartitionState', () => {
     assert.equal(leader.highWatermark, 10)
   })
 
+  it('makes every follower drop a tail a failed write cut, and waits for all of them', () => {
+    const leader = leaderOf([1, 2, 3], 10, 5)
+    leader.onFollowerFetch(2, 12, 14, 1) // copied written, unfsynced records up to 12
+    leader.onFollowerFetch(3, 9, 14, 1)
+    leader.onWrittenCut(10) // the leader's fsync failed: back to its durable end
+    assert.equal(leader.followerLogEndOffset(2), 10, 'an end past the cut counted lost records')
+    assert.equal(leader.awaitingCutTruncation, true)
+    assert.equal(leader.truncationAfterCut(2, 12), 10, 'past the cut: truncate to it')
+    assert.equal(leader.truncationAfterCut(2, 12), 10, 'until it fetches at or below it')
+    assert.equal(leader.truncationAfterCut(2, 10), undefined)
+    assert.equal(leader.awaitingCutTruncation, true, 'follower 3 has not fetched since')
+    leader.onWrittenCut(11) // a later cut never raises an earlier one's point
+    assert.equal(leader.truncationAfterCut(3, 11), 10)
+    assert.equal(leader.truncationAfterCut(3, 9), undefined)
+    assert.equal(leader.truncationAfterCut(2, 10), undefined)
+    assert.equal(leader.awaitingCutTruncation, false)
+    assert.equal(leader.truncationAfterCut(2, 14), undefined, 'cleared: its reads are the leader\'s')
+  })
+
   it('commits a sole in-sync leader\'s durable log as it takes over (a restarted replica)',
     () => {
       // A checkpointed HW of 5 and a durable end of 10 after the restart: nobody else to wait

@@ -1,7 +1,10 @@
 /**
  * A seeded simulator of one replicated partition on three brokers, driving the pure leader
  * state (src/replication/partition-state.ts) the way the replica manager does: produces on the
- * leader (acks=all), the leader's group-commit flushes, follower fetches that report only what
+ * leader (acks=all), the leader's group-commit flushes, failed leader fsyncs that cut the
+ * written tail the followers may have copied (the leader heals in place and re-appends those
+ * offsets in the same epoch), follower fetches that read what the leader has written (fsynced
+ * or not) and report only what
  * they appended (durable, as appendAsFollower resolves after the fsync), follower truncation by
  * the brokers' own KIP-320 rules (divergence.ts) over storage-like epoch caches, ISR changes sent
  * to a controller that checks leader and partition epochs (AlterPartition) and answers late,
@@ -39,6 +42,11 @@ interface SimBroker {
   live: boolean
   /** The leader epoch of each offset's record: the log, as far as it is written. */
   log: number[]
+  /**
+   * Each offset's record, by a number unique to the produce that wrote it: a leader that cut
+   * a failed write's tail writes other records at the same offsets in the same epoch.
+   */
+  ids: number[]
   /** The leader's fsynced end; a follower's appends are durable when they return. */
   durable: number
   highWatermark: number
@@ -77,6 +85,8 @@ function epochCacheOf (log: readonly number[]): {
 
 export interface ReplicationSimResult {
   acknowledged: number
+  /** Leader fsyncs that failed with a tail to cut. */
+  failedFlushes: number
   elections: number
   shrinks: number
   expands: number
@@ -89,7 +99,7 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     assert.fail(`${message} (replay: REPLICATION_SEED=${seed})`)
   }
   const brokers = new Map(BROKERS.map(id => [id, {
-    id, live: true, log: [], durable: 0, highWatermark: 0,
+    id, live: true, log: [], ids: [], durable: 0, highWatermark: 0,
   } satisfies SimBroker as SimBroker]))
   const broker = (id: number): SimBroker => brokers.get(id) as SimBroker
   let image: LeaderAndIsr = { leaderId: 1, leaderEpoch: 0, partitionEpoch: 0,
@@ -105,9 +115,12 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     undefined
   /** A committed ISR change the leader has not received yet (its metadata lags). */
   let undelivered: LeaderAndIsr | undefined
-  const acknowledged = new Map<number, number>()
+  /** Acknowledged offsets: the epoch and record id each had. */
+  const acknowledged = new Map<number, { epoch: number, id: number }>()
+  let nextRecordId = 0
   let lastHw = { epoch: -1, hw: 0 }
-  const result: ReplicationSimResult = { acknowledged: 0, elections: 0, shrinks: 0, expands: 0 }
+  const result: ReplicationSimResult = { acknowledged: 0, failedFlushes: 0, elections: 0,
+    shrinks: 0, expands: 0 }
 
   const becomeLeader = (): void => {
     leader = undefined
@@ -160,7 +173,8 @@ export function simulateReplication (seed: number): ReplicationSimResult {
       if (status === 'done') {
         for (let offset = 0; offset <= ack.lastOffset; offset++) {
           // Below the HW everything is committed; remember what it was.
-          acknowledged.set(offset, self.log[offset] as number)
+          acknowledged.set(offset, { epoch: self.log[offset] as number,
+            id: self.ids[offset] as number })
         }
         result.acknowledged++
       }
@@ -171,9 +185,14 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   const produce = (): void => {
     if (leader === undefined) return
     if (!leader.hasEnoughReplicas(MIN_ISR)) return // NOT_ENOUGH_REPLICAS
+    // PartitionLog.cutFenced: no offset is reused while a replica may hold a cut tail.
+    if (leader.awaitingCutTruncation) return
     const self = broker(leader.leaderId)
     const count = 1 + Math.floor(random() * 3)
-    for (let i = 0; i < count; i++) self.log.push(image.leaderEpoch)
+    for (let i = 0; i < count; i++) {
+      self.log.push(image.leaderEpoch)
+      self.ids.push(nextRecordId++)
+    }
     pending.push({ lastOffset: self.log.length - 1, epoch: image.leaderEpoch })
   }
   const flush = (): void => {
@@ -182,6 +201,24 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     self.durable = self.log.length
     leader.onLeaderEndOffset(self.durable)
     afterHwMove()
+  }
+  /**
+   * The leader's fsync fails (PartitionLog.#fail in replicated mode): it cuts its log back to
+   * its durable end (≥ the HW), the produces past it fail, and it goes on leading in the same
+   * epoch; followers may have copied the lost tail (they read written bytes), so the leader
+   * state is told (LeaderPartitionState.onWrittenCut), and produces wait until every replica
+   * has dropped it.
+   */
+  const failFlush = (): void => {
+    if (leader === undefined) return
+    const self = broker(leader.leaderId)
+    const keep = Math.max(leader.highWatermark, self.durable)
+    if (self.log.length <= keep) return
+    result.failedFlushes++
+    self.log.length = keep
+    self.ids.length = keep
+    pending = pending.filter(ack => ack.lastOffset < keep)
+    leader.onWrittenCut(keep)
   }
   const fetch = (id: number): void => {
     if (leader === undefined || id === leader.leaderId || !broker(id).live) return
@@ -193,7 +230,11 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     const lastEpoch = follower.log.at(-1) ?? -1
     const end = leaderEpochEnd(lastEpoch, epochCacheOf(self.log), image.leaderEpoch,
       leader.epochStartOffset)
-    const diverging = divergingEpochFor(lastEpoch, follower.log.length, end)
+    // ReplicaManager.readForFollower: a cut the follower may have copied past comes first.
+    const cut = leader.truncationAfterCut(id, follower.log.length)
+    const diverging = cut !== undefined
+      ? { leaderEpoch: lastEpoch, endOffset: cut }
+      : divergingEpochFor(lastEpoch, follower.log.length, end)
     if (diverging === 'unknown') fail(`follower ${id}'s epoch ${lastEpoch} is unknown`)
     if (diverging !== undefined && diverging !== 'unknown') {
       const offset = truncationOffset(diverging, diverging.leaderEpoch < 0
@@ -203,11 +244,12 @@ export function simulateReplication (seed: number): ReplicationSimResult {
       if (offset < follower.highWatermark) fail(`follower ${id} would truncate below its HW`)
       if (offset >= follower.log.length) fail(`follower ${id} diverges but cannot truncate`)
       follower.log.length = offset
+      follower.ids.length = offset
       follower.durable = offset
       return
     }
     for (let offset = 0; offset < follower.log.length; offset++) {
-      if (follower.log[offset] !== self.log[offset]) {
+      if (follower.log[offset] !== self.log[offset] || follower.ids[offset] !== self.ids[offset]) {
         fail(`follower ${id} keeps offset ${offset} (epoch ${String(follower.log[offset])}) ` +
           'that the leader does not have')
       }
@@ -217,6 +259,7 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     afterHwMove()
     const take = Math.floor(random() * 4)
     follower.log.push(...self.log.slice(common, common + take))
+    follower.ids.push(...self.ids.slice(common, common + take))
     follower.durable = follower.log.length
     follower.highWatermark = Math.min(leader.highWatermark, follower.log.length)
   }
@@ -265,6 +308,7 @@ export function simulateReplication (seed: number): ReplicationSimResult {
     target.live = false
     // Power loss: what was not fsynced is gone.
     target.log.length = target.durable
+    target.ids.length = target.durable
     target.highWatermark = Math.min(target.highWatermark, target.durable)
     elect()
   }
@@ -279,7 +323,8 @@ export function simulateReplication (seed: number): ReplicationSimResult {
   for (let step = 0; step < EVENTS; step++) {
     const roll = random()
     if (roll < 0.25) produce()
-    else if (roll < 0.4) flush()
+    else if (roll < 0.39) flush()
+    else if (roll < 0.4) failFlush()
     else if (roll < 0.75) fetch(pick(BROKERS))
     else if (roll < 0.97) tick()
     else if (roll < 0.98) crash(pick(BROKERS))
@@ -303,10 +348,11 @@ export function simulateReplication (seed: number): ReplicationSimResult {
         fail(`high watermark ${hw} passes ISR member ${id}'s log end ${broker(id).log.length}`)
       }
     }
-    for (const [offset, epoch] of acknowledged) {
+    for (const [offset, record] of acknowledged) {
       for (const id of new Set([...image.isr, image.leaderId])) {
-        if (broker(id).log[offset] !== epoch) {
-          fail(`acknowledged offset ${offset} (epoch ${epoch}) is missing on ISR member ${id}`)
+        if (broker(id).log[offset] !== record.epoch || broker(id).ids[offset] !== record.id) {
+          fail(`acknowledged offset ${offset} (epoch ${record.epoch}, record ${record.id}) is ` +
+            `missing on ISR member ${id}`)
         }
       }
     }

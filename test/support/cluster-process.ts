@@ -29,7 +29,7 @@ export interface TestCluster {
 }
 
 export async function startCluster (size: number, sessionTimeoutMs = 3_000,
-  env: Record<string, string> = {}): Promise<TestCluster> {
+  env: Record<string, string> = {}, bin?: string): Promise<TestCluster> {
   const etcd = await startEtcd()
   const brokers = new Map<number, BrokerProcess>()
   const dataDirs = new Map<number, string>()
@@ -39,6 +39,8 @@ export async function startCluster (size: number, sessionTimeoutMs = 3_000,
     const dataDir = dataDirs.get(nodeId)
     const broker = await startBroker({
       ...(dataDir === undefined ? {} : { dataDir }),
+      // Another build's bin/tributary.js (a benchmark's paired A/B runs).
+      ...(bin === undefined ? {} : { bin }),
       ...options,
       args: ['--node-id', String(nodeId), '--etcd', etcd.endpoint, ...(options.args ?? [])],
       env: {

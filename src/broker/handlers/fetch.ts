@@ -17,14 +17,16 @@
  * offset and lists the aborted transactions in range, so the client drops their records.
  *
  * A fetch with a replica id (replica_id up to v14, replica_state from v15) is a follower's
- * (ReplicaManager.readForFollower): it reads up to the log end offset, its fetch offset counts
+ * (ReplicaManager.readForFollower): it reads up to the leader's written end (fsynced or not, as
+ * Kafka's followers read the page cache) and is woken as soon as the leader's writes land
+ * (`followerFetchKey`), so its copy overlaps the leader's own fsync; its fetch offset counts
  * as its log end offset for the ISR and the high watermark, and a diverging log gets
  * diverging_epoch instead of records (KIP-320).
  */
 import { Fetch, type FetchRequest, type FetchResponse } from '../../protocol/apis/fetch.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { Broker, HandlerEntry } from '../broker.js'
-import { partitionKey } from '../delayed-operations.js'
+import { followerFetchKey, partitionKey } from '../delayed-operations.js'
 import { PartitionError, type FollowerRead } from '../replica-manager.js'
 import { fetchSessionError, NO_FETCH_SESSION } from '../fetch-sessions.js'
 import { markStaleTopics, resolveFetchTopics } from '../fetch-topic-ids.js'
@@ -54,9 +56,12 @@ export const fetchHandler: HandlerEntry<FetchRequest, FetchResponse> = {
     const deadlineMs = broker.clock.monotonicMs() + waitMs
     const topics = withoutDuplicates(request.topics)
     const maxBytes = Math.min(Math.max(request.maxBytes, 0), broker.settings.fetchMaxBytes)
-    const keys = topics.flatMap(topic =>
-      topic.partitions.map(partition => partitionKey(topic.topic, partition.partition)))
     const replicaId = replicaIdOf(request, context.version)
+    // A follower's fetch also wakes when its leader has written new bytes, before their fsync.
+    const keys = topics.flatMap(topic => topic.partitions.flatMap(partition => replicaId >= 0
+      ? [partitionKey(topic.topic, partition.partition),
+          followerFetchKey(topic.topic, partition.partition)]
+      : [partitionKey(topic.topic, partition.partition)]))
     for (;;) {
       const { responses, bytes, failed } = await readAll(broker, topics, maxBytes,
         request.isolationLevel === READ_COMMITTED, replicaId)
