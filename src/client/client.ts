@@ -66,6 +66,8 @@ export { KafkaClientError, KafkaConnectionError } from './errors.js'
 /** Retries of a call whose partition leader moved (the Java producer's `retries` is larger,
  * but its delivery timeout bounds it; two retries cover one leader election). */
 const LEADER_RETRIES_MAX = 2
+/** How long createTopic waits for the new topic's leaders to show in Metadata. */
+const TOPIC_VISIBLE_TIMEOUT_MS = 10_000
 /** More partitions than this in the leader cache clears it (a cache, so always safe). */
 const LEADERS_CACHED_MAX = 100_000
 /** Kafka's ConfigResource.Type.TOPIC. */
@@ -289,6 +291,24 @@ export class KafkaClient {
     })
     const result = response.topics[0]
     if (result !== undefined) check(result.errorCode, result.errorMessage)
+    if (options.validateOnly !== true) await this.#awaitLeaders(name)
+  }
+
+  /**
+   * Waits (bounded) until Metadata shows every partition of a new topic with a leader. Kafka
+   * answers CreateTopics before its brokers' metadata has the topic, so a produce right after
+   * would get UNKNOWN_TOPIC_OR_PARTITION (kafkajs' createTopics waitForLeaders does the same);
+   * a Tributary broker answers once the partitions exist, so this returns at the first look.
+   */
+  async #awaitLeaders (name: string): Promise<void> {
+    const deadline = this.#clock.monotonicMs() + TOPIC_VISIBLE_TIMEOUT_MS
+    for (;;) {
+      const topic = (await this.metadata([name])).topics.find(found => found.name === name)
+      const led = topic !== undefined && topic.errorCode === ERROR.NONE &&
+        topic.partitions.length > 0 && topic.partitions.every(p => p.leaderId >= 0)
+      if (led || this.#clock.monotonicMs() >= deadline || this.#closed) return
+      await this.#sleep(this.#options.retryBackoffMs ?? 100)
+    }
   }
 
   async deleteTopic (name: string): Promise<void> {
