@@ -21,10 +21,11 @@ import { fileURLToPath } from 'node:url'
 import { after, describe, it } from 'node:test'
 import { withoutAbortedBatches } from '../../src/records/aborted-transactions.js'
 import { isControlBatch, readBatchHeader } from '../../src/records/batch-header.js'
-import { decodeRecordBatch, iterateRecords, splitBatches } from '../../src/records/batch.js'
+import { decodeRecordBatch, iterateRecords } from '../../src/records/batch.js'
 import { CONTROL_TYPE_ABORT, controlTypeOf } from '../../src/records/control-batch.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { rawBatches } from '../support/raw-batches.js'
 import { CrashTally } from '../support/crash-tally.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 import { seededRandom } from '../support/seeded-random.js'
@@ -76,22 +77,6 @@ class Outcomes {
   }
 }
 
-/** The batches below `end`, as stored. */
-async function rawBatches (log: PartitionLog, end: number): Promise<Buffer[]> {
-  const batches: Buffer[] = []
-  let offset = log.logStartOffset
-  while (offset < end) {
-    const { records } = await log.read(offset, 1 << 20, { maxOffset: end })
-    if (records.length === 0) break
-    for (const { position, size } of splitBatches(records)) {
-      const batch = records.subarray(position, position + size)
-      batches.push(batch)
-      const header = readBatchHeader(batch)
-      offset = header.baseOffset + header.lastOffsetDelta + 1
-    }
-  }
-  return batches
-}
 
 async function abortMarkers (batches: Buffer[]): Promise<number> {
   let count = 0

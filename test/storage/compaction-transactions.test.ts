@@ -21,13 +21,14 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { withoutAbortedBatches } from '../../src/records/aborted-transactions.js'
 import { isControlBatch, readBatchHeader } from '../../src/records/batch-header.js'
-import { decodeRecordBatch, iterateRecords, splitBatches } from '../../src/records/batch.js'
+import { decodeRecordBatch, iterateRecords } from '../../src/records/batch.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import {
   buildControlBatch, CONTROL_TYPE_COMMIT, controlTypeOf,
 } from '../../src/records/control-batch.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { rawBatches } from '../support/raw-batches.js'
 import { ManualClock } from '../support/manual-clock.js'
 import { validatePartitionDir } from '../support/segment-validator.js'
 import { checkTxnIndexes } from '../support/txn-index-check.js'
@@ -74,22 +75,6 @@ async function fill (log: PartitionLog, clock: ManualClock, rounds: number): Pro
   }
 }
 
-/** The raw batches of the log below `end` (read_uncommitted: nothing dropped). */
-async function rawBatches (log: PartitionLog, end = log.logEndOffset): Promise<Buffer[]> {
-  const batches: Buffer[] = []
-  let offset = log.logStartOffset
-  while (offset < end) {
-    const { records } = await log.read(offset, 1 << 20, { maxOffset: end })
-    if (records.length === 0) break
-    for (const { position, size } of splitBatches(records)) {
-      const batch = records.subarray(position, position + size)
-      batches.push(batch)
-      const header = readBatchHeader(batch)
-      offset = header.baseOffset + header.lastOffsetDelta + 1
-    }
-  }
-  return batches
-}
 
 interface Entry { offset: number, key: string, value: string }
 
