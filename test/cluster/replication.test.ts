@@ -18,7 +18,7 @@ import { OffsetForLeaderEpoch } from '../../src/protocol/apis/offset-for-leader-
 import { ListOffsets } from '../../src/protocol/apis/list-offsets.js'
 import { errorCodeOf } from '../../src/protocol/errors.js'
 import {
-  connect, createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
+  agreedView, connect, createTopicOn, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 
@@ -216,6 +216,7 @@ describe('replication on three brokers', { skip }, () => {
   it('truncates an old leader\'s unreplicated tail when it comes back as a follower (KIP-320)',
     async () => {
       const topic = 'diverging'
+      await eventually('three live brokers', () => agreedView(cluster, [1, 2, 3]), 30_000)
       assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
       const view = await eventually('a full ISR', async () => {
         const seen = await partitionOn(cluster, 1, topic)
@@ -289,6 +290,8 @@ describe('replication on three brokers', { skip }, () => {
   it('answers an idempotent retry on the new leader with the original offset (producer ' +
     'state moves with leadership)', async () => {
     const topic = 'idempotent'
+    // The broker the previous test restarted must be registered again for RF=3.
+    await eventually('three live brokers', () => agreedView(cluster, [1, 2, 3]), 30_000)
     assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
     const view = await eventually('a full ISR', async () => {
       const seen = await partitionOn(cluster, 1, topic)
@@ -322,6 +325,7 @@ describe('replication on three brokers', { skip }, () => {
   it('refuses acks=all with NOT_ENOUGH_REPLICAS when min.insync.replicas=2 and two brokers ' +
     'are down', async () => {
     const topic = 'guarded'
+    await eventually('three live brokers', () => agreedView(cluster, [1, 2, 3]), 30_000)
     assert.equal(await createTopicOn(cluster, 1, topic, 1, 3), 'NONE')
     const view = await eventually('a full ISR', async () => {
       const seen = await partitionOn(cluster, 1, topic)
