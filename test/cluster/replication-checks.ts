@@ -19,6 +19,9 @@ import type { Workload } from './replication-workload.js'
 
 export interface CheckResult { name: string, ok: boolean, detail: string }
 
+/** How long a check waits for a leader's high watermark to cover what the group saw. */
+const HIGH_WATERMARK_WAIT_MS = 15_000
+
 export interface CheckContext {
   cluster: ProxiedCluster
   client: KafkaClient
@@ -41,13 +44,33 @@ interface PartitionLog {
 const FETCH_ROUNDS_MAX = 100_000
 const DETAILS_MAX = 5
 
+/**
+ * The leader's high watermark once it covers every offset the group has seen (bounded wait).
+ * A new leader, or one whose ISR just grew back, learns the high watermark from its followers'
+ * next fetches, so for a moment it may answer a lower one than its predecessor had (Kafka's
+ * too, KIP-207): records below the old one are on it and become readable again. A check that
+ * read only to that momentary value once reported four consumed records as lost; a record
+ * that is really gone never comes back, so the wait cannot hide a loss.
+ */
+async function highWatermarkCovering (context: CheckContext, partition: number):
+Promise<number> {
+  const seen = [...(context.workload.consumed.get(partition)?.keys() ?? [])]
+  const floor = seen.length === 0 ? 0 : Math.max(...seen) + 1
+  const deadline = Date.now() + HIGH_WATERMARK_WAIT_MS
+  for (;;) {
+    const highWatermark = (await context.client.listOffsets(context.topic, partition, -1)).offset
+    if (highWatermark >= floor || Date.now() > deadline) return highWatermark
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+}
+
 async function readPartition (context: CheckContext, partition: number): Promise<PartitionLog> {
   const { client, topic } = context
   const metadata = await client.metadata([topic])
   const described = metadata.topics.find(t => t.name === topic)?.partitions
     .find(p => p.partitionIndex === partition)
   if (described === undefined) throw new Error(`no metadata for ${topic}-${partition}`)
-  const highWatermark = (await client.listOffsets(topic, partition, -1)).offset
+  const highWatermark = await highWatermarkCovering(context, partition)
   const values = new Map<number, string>()
   const batches = new Map<number, string>()
   let offset = (await client.listOffsets(topic, partition, -2)).offset
