@@ -45,7 +45,7 @@ import { KafkaServer, type KafkaServerOptions } from './network/server.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
-import { replicaLogOf, type ReplicaLog } from './replication/replica-log.js'
+import type { ReplicaLog } from './replication/replica-log.js'
 import { ReplicaRoles } from './replication/replica-roles.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
@@ -398,10 +398,8 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
   const rate = (name: string) => (): number =>
     Number(image.brokerConfigs.get(name) ?? config.properties.get(name)?.value)
   const nowMs = systemClock.monotonicMs()
-  const logOf = (topic: string, partition: number): ReplicaLog | undefined => {
-    const log = logManager.getLog(topic, partition)
-    return log === undefined ? undefined : replicaLogOf(log)
-  }
+  const logOf = (topic: string, partition: number): ReplicaLog | undefined =>
+    logManager.getLog(topic, partition)
   const fetchers = new ReplicaFetcherManager({
     nodeId: config.nodeId,
     clock: systemClock,

@@ -105,9 +105,7 @@ export class Purgatory {
   }
 }
 
-export function partitionKey (topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
+export { partitionKey } from '../util/partition-key.js'
 
 /**
  * The key only followers' fetches of a partition also wait on: new written bytes on its leader

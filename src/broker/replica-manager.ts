@@ -40,7 +40,7 @@ import { assert } from '../util/assert.js'
 import type { ReplicaRoles } from '../replication/replica-roles.js'
 import { divergingEpochFor, leaderEpochEnd } from '../replication/divergence.js'
 import type { LeaderPartitionState } from '../replication/partition-state.js'
-import { replicaLogOf } from '../replication/replica-log.js'
+import type { ReplicaLog } from '../replication/replica-log.js'
 import type { EpochEndOffset } from '../protocol/apis/fetch.js'
 import type { LatencySampler } from './latency-sampler.js'
 import { partitionKey, Purgatory } from './delayed-operations.js'
@@ -263,14 +263,8 @@ export class ReplicaManager implements MetadataPublisher {
    */
   leaderLog (topic: string, partition: number, currentLeaderEpoch = -1): PartitionLog {
     const log = this.#requireLog(topic, partition)
-    if (currentLeaderEpoch >= 0) {
-      const leaderEpoch = this.#leaderEpoch(topic, partition)
-      if (currentLeaderEpoch !== leaderEpoch) {
-        throw new PartitionError(currentLeaderEpoch < leaderEpoch ? 'FENCED_LEADER_EPOCH'
-          : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
-          `${currentLeaderEpoch}, the partition's is ${leaderEpoch}`)
-      }
-    }
+    checkCurrentLeaderEpoch(`${topic}-${partition}`, currentLeaderEpoch,
+      this.#leaderEpoch(topic, partition))
     return log
   }
 
@@ -333,7 +327,7 @@ export class ReplicaManager implements MetadataPublisher {
       sizeBytes: batch.length,
       duplicate: appended.duplicate,
     }
-    this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
+    this.#options.roles?.onLeaderAppend(topic, partition, log)
     if (!appended.duplicate) {
       this.#options.onAppended?.(topic, partition, result,
         this.#options.clock.monotonicMs() - startedMs)
@@ -427,7 +421,7 @@ export class ReplicaManager implements MetadataPublisher {
         producerId: marker.producerId, producerEpoch: marker.producerEpoch, baseSequence: -1,
         isTransactional: true, abortMarker: !marker.commit,
       })
-      this.#options.roles?.onLeaderAppend(topic, partition, replicaLogOf(log))
+      this.#options.roles?.onLeaderAppend(topic, partition, log)
       this.#options.purgatory.notify(partitionKey(topic, partition))
       if (this.#options.roles !== undefined) {
         // Kafka writes markers with acks=all (requiredAcks -1): a marker the ISR lacks could
@@ -461,13 +455,7 @@ export class ReplicaManager implements MetadataPublisher {
         ? `this broker is not the leader of ${name}`
         : `broker ${fetch.replicaId} is not a replica of ${name}`)
     }
-    if (fetch.currentLeaderEpoch >= 0 && fetch.currentLeaderEpoch !== leader.leaderEpoch) {
-      throw new PartitionError(fetch.currentLeaderEpoch < leader.leaderEpoch
-        ? 'FENCED_LEADER_EPOCH'
-        : 'UNKNOWN_LEADER_EPOCH', `${name}: the fetch names leader epoch ` +
-        `${fetch.currentLeaderEpoch}; this leader's is ${leader.leaderEpoch}`)
-    }
-    const replicaLog = replicaLogOf(log)
+    checkCurrentLeaderEpoch(name, fetch.currentLeaderEpoch, leader.leaderEpoch)
     const outOfRange = (): PartitionError => new PartitionError('OFFSET_OUT_OF_RANGE',
       `offset ${fetch.fetchOffset} is outside [${log.logStartOffset}, ${log.logEndOffset}] ` +
       `of ${name}`)
@@ -475,10 +463,10 @@ export class ReplicaManager implements MetadataPublisher {
     // Before the end check: a follower ahead of this log diverges (an old leader's tail, or
     // this leader's own written tail lost to a failed write: LeaderPartitionState.onWrittenCut).
     const divergingEpoch = this.#divergenceAfterCut(log, leader, fetch) ??
-      this.#divergence(replicaLog, leader, fetch, name)
+      this.#divergence(log, leader, fetch, name)
     if (divergingEpoch === undefined && fetch.fetchOffset > log.logEndOffset) throw outOfRange()
     if (divergingEpoch === undefined) {
-      this.#options.roles?.onFollowerFetch(topic, partition, replicaLog, fetch.replicaId,
+      this.#options.roles?.onFollowerFetch(topic, partition, log, fetch.replicaId,
         fetch.fetchOffset)
     }
     // leader.replication.throttled.rate: past it, followers get no records for a while (the
@@ -511,14 +499,7 @@ export class ReplicaManager implements MetadataPublisher {
    */
   endOffsetForEpoch (topic: string, partition: number, currentLeaderEpoch: number,
     leaderEpoch: number): { leaderEpoch: number, endOffset: number } {
-    const log = this.#requireLog(topic, partition)
-    const epoch = this.#leaderEpoch(topic, partition)
-    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== epoch) {
-      throw new PartitionError(currentLeaderEpoch < epoch
-        ? 'FENCED_LEADER_EPOCH'
-        : 'UNKNOWN_LEADER_EPOCH', `${topic}-${partition}: the request names leader epoch ` +
-        `${currentLeaderEpoch}; this leader's is ${epoch}`)
-    }
+    const log = this.leaderLog(topic, partition, currentLeaderEpoch)
     const leader = this.#options.roles?.leaderState(topic, partition)
     return leader === undefined
       ? log.endOffsetForEpoch(leaderEpoch)
@@ -551,7 +532,7 @@ export class ReplicaManager implements MetadataPublisher {
    * KIP-320 (Kafka's Partition.fetchRecords, validateLastFetchedEpoch): where the follower's
    * log diverges from this one, or undefined when it does not.
    */
-  #divergence (log: ReturnType<typeof replicaLogOf>, leader: LeaderPartitionState,
+  #divergence (log: ReplicaLog, leader: LeaderPartitionState,
     fetch: FollowerFetch, name: string): EpochEndOffset | undefined {
     if (fetch.lastFetchedEpoch < 0) return undefined
     const diverging = divergingEpochFor(fetch.lastFetchedEpoch, fetch.fetchOffset,
@@ -643,6 +624,18 @@ function countRecords (records: Buffer): number {
     position += records.readInt32BE(position + 8) + 12
   }
   return count
+}
+
+/**
+ * KIP-320's check of the leader epoch a request names (-1 names none; Kafka's
+ * Partition.checkCurrentLeaderEpoch): an older one is FENCED_LEADER_EPOCH (the client refreshes
+ * its metadata and validates its position), a newer one UNKNOWN_LEADER_EPOCH (this broker has
+ * not applied that metadata yet).
+ */
+function checkCurrentLeaderEpoch (name: string, requested: number, current: number): void {
+  if (requested < 0 || requested === current) return
+  throw new PartitionError(requested < current ? 'FENCED_LEADER_EPOCH' : 'UNKNOWN_LEADER_EPOCH',
+    `${name}: the request names leader epoch ${requested}; the leader's is ${current}`)
 }
 
 /** records/validate.ts's checks of a produced batch, refusals as PartitionError. */

@@ -32,10 +32,10 @@ import {
   Fetch, NO_DIVERGING_EPOCH, type FetchRequest, type FetchResponse,
 } from '../protocol/apis/fetch.js'
 import { ERROR, errorNameOf } from '../protocol/errors.js'
-import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES } from '../records/batch-header.js'
 import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import { truncationOffset } from './divergence.js'
 import type { ReplicaLog } from './replica-log.js'
+import { partitionKey } from '../util/partition-key.js'
 
 /** Longest pause of a source fetcher after repeated connection failures. */
 export const REPLICA_FETCH_BACKOFF_MAX_MS = 10_000
@@ -83,9 +83,6 @@ interface FollowedPartition {
   fetchOffset?: number
 }
 
-function keyOf (topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
 
 /** Every source fetcher of this broker, by leader id. */
 export class ReplicaFetcherManager {
@@ -101,7 +98,7 @@ export class ReplicaFetcherManager {
   /** Follows `leaderId` for this partition in `leaderEpoch` (moving it from another leader). */
   async assign (topic: string, partition: number, leaderId: number,
     leaderEpoch: number): Promise<void> {
-    const key = keyOf(topic, partition)
+    const key = partitionKey(topic, partition)
     const current = this.#sourceOf.get(key)
     if (current !== undefined && current !== leaderId) await this.remove(topic, partition)
     let fetcher = this.#fetchers.get(leaderId)
@@ -116,7 +113,7 @@ export class ReplicaFetcherManager {
 
   /** Stops following the partition; resolves once no response of it is being applied. */
   async remove (topic: string, partition: number): Promise<void> {
-    const key = keyOf(topic, partition)
+    const key = partitionKey(topic, partition)
     const leaderId = this.#sourceOf.get(key)
     if (leaderId === undefined) return
     this.#sourceOf.delete(key)
@@ -131,7 +128,7 @@ export class ReplicaFetcherManager {
 
   /** The leader a partition is fetched from, if it is followed. */
   sourceOf (topic: string, partition: number): number | undefined {
-    return this.#sourceOf.get(keyOf(topic, partition))
+    return this.#sourceOf.get(partitionKey(topic, partition))
   }
 
   async close (): Promise<void> {
@@ -169,7 +166,7 @@ class SourceFetcher {
   }
 
   add (partition: FollowedPartition): void {
-    this.#partitions.set(keyOf(partition.topic, partition.partition), partition)
+    this.#partitions.set(partitionKey(partition.topic, partition.partition), partition)
     this.#wake?.()
   }
 
@@ -208,7 +205,7 @@ class SourceFetcher {
           continue
         }
         const connection = await this.#connect()
-        const { request, version, asked } = this.#request(connection, due)
+        const { request, version, asked, topicNames } = this.#request(connection, due)
         if (request.topics.length === 0) {
           // Every due partition's log is gone (a deletion under way): nothing to ask for.
           for (const partition of due) this.#delay(partition)
@@ -219,7 +216,7 @@ class SourceFetcher {
         })
         this.#failures = 0
         this.#recordThrottled(response)
-        this.#applying = this.#apply(response, version, asked)
+        this.#applying = this.#apply(response, version, asked, topicNames)
         await this.#applying
       } catch (error) {
         if (this.#stopped) break
@@ -304,22 +301,26 @@ class SourceFetcher {
   }
 
   #request (connection: KafkaConnection, due: FollowedPartition[]):
-  { request: FetchRequest, version: number, asked: Map<string, FollowedPartition> } {
+  { request: FetchRequest, version: number, asked: Map<string, FollowedPartition>,
+    topicNames: Map<string, string> } {
     const served = connection.brokerVersions(Fetch.key)
     if (served === undefined) throw new Error(`broker ${this.#leaderId} does not serve Fetch`)
     const version = Math.min(served.max, Fetch.maxVersion)
     const config = this.#options.config
     const byTopic = new Map<string, FetchRequest['topics'][number]>()
     const asked = new Map<string, FollowedPartition>()
+    /** Topic names by id (hex), to read a v13+ response that names topics by id only. */
+    const topicNames = new Map<string, string>()
     for (const followed of due) {
       const log = this.#options.logOf(followed.topic, followed.partition)
       if (log === undefined) continue
-      asked.set(keyOf(followed.topic, followed.partition), followed)
+      asked.set(partitionKey(followed.topic, followed.partition), followed)
       let topic = byTopic.get(followed.topic)
       if (topic === undefined) {
         topic = { topic: followed.topic, topicId: this.#options.topicIdOf(followed.topic) ??
           Buffer.alloc(16), partitions: [] }
         byTopic.set(followed.topic, topic)
+        topicNames.set(topic.topicId.toString('hex'), followed.topic)
       }
       // appendAsFollower resolved only once durable, so the log end offset is durable here.
       followed.fetchOffset = log.logEndOffset
@@ -335,6 +336,7 @@ class SourceFetcher {
     return {
       version,
       asked,
+      topicNames,
       request: {
         replicaId: version < FETCH_VERSION_MIN_WITH_REPLICA_STATE ? nodeId : -1,
         replicaState: { replicaId: nodeId, replicaEpoch: -1 },
@@ -346,17 +348,17 @@ class SourceFetcher {
   }
 
   async #apply (response: FetchResponse, version: number,
-    asked: Map<string, FollowedPartition>): Promise<void> {
+    asked: Map<string, FollowedPartition>, topicNames: Map<string, string>): Promise<void> {
     if (response.errorCode !== ERROR.NONE) {
       throw new Error(`Fetch failed: ${errorNameOf(response.errorCode)}`)
     }
     for (const topicResponse of response.responses) {
       const topic = version >= 13
-        ? this.#topicNamed(topicResponse.topicId)
+        ? topicNames.get(topicResponse.topicId?.toString('hex') ?? '')
         : topicResponse.topic
       if (topic === undefined) continue
       for (const partitionResponse of topicResponse.partitions) {
-        const key = keyOf(topic, partitionResponse.partitionIndex)
+        const key = partitionKey(topic, partitionResponse.partitionIndex)
         const followed = asked.get(key)
         const log = this.#options.logOf(topic, partitionResponse.partitionIndex)
         // Removed or assigned again (a role change) while the fetch was out: its answer is
@@ -372,14 +374,6 @@ class SourceFetcher {
         }
       }
     }
-  }
-
-  #topicNamed (topicId: Buffer | undefined): string | undefined {
-    for (const followed of this.#partitions.values()) {
-      const id = this.#options.topicIdOf(followed.topic)
-      if (id !== undefined && topicId !== undefined && id.equals(topicId)) return followed.topic
-    }
-    return undefined
   }
 
   #delay (followed: FollowedPartition): void {
@@ -405,9 +399,9 @@ class SourceFetcher {
       await this.#truncateOnDivergence(log, diverging, name)
       return
     }
-    const records = wholeBatches(response.records)
-    if (records.length > 0) {
-      await log.appendAsFollower(records, { fetchOffset: followed.fetchOffset })
+    // appendAsFollower takes the whole batches and leaves a read's partial last one.
+    if (response.records !== null && response.records.length > 0) {
+      await log.appendAsFollower(response.records, { fetchOffset: followed.fetchOffset })
     }
     // Kafka's follower high watermark: min(leader's HW, local end); never lowered here.
     log.advanceHighWatermark(Math.min(response.highWatermark, log.acknowledgedEndOffset))
@@ -455,17 +449,3 @@ class SourceFetcher {
     }
   }
 }
-
-/** The whole batches at the front of a fetched record set (a read may end mid-batch). */
-export function wholeBatches (records: Buffer | null): Buffer {
-  if (records === null) return EMPTY
-  let position = 0
-  while (position + LOG_OVERHEAD_BYTES <= records.length) {
-    const size = records.readInt32BE(position + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES
-    if (size < LOG_OVERHEAD_BYTES || position + size > records.length) break
-    position += size
-  }
-  return position === records.length ? records : records.subarray(0, position)
-}
-
-const EMPTY = Buffer.alloc(0)

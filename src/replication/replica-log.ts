@@ -1,10 +1,8 @@
 /**
  * What replication needs of a partition log: the storage contract of the replication issue
- * (src/storage/partition-log.ts implements it). Kept as an interface so the replication layer
- * states exactly which parts of the log it drives.
+ * (src/storage/partition-log.ts's PartitionLog satisfies it as it is). Kept as an interface so
+ * the replication layer states exactly which parts of the log it drives.
  */
-import type { PartitionLog } from '../storage/partition-log.js'
-
 export interface ReplicaLog {
   readonly topic: string
   readonly partition: number
@@ -38,9 +36,4 @@ export interface ReplicaLog {
   truncateFullyAndStartAt (offset: number): Promise<void>
   /** Raises the log start offset (the leader's moved: retention, DeleteRecords). */
   deleteSegmentsBefore (offset: number): Promise<void>
-}
-
-/** The storage engine's partition log, seen through the replication contract. */
-export function replicaLogOf (log: PartitionLog): ReplicaLog {
-  return log
 }

@@ -37,6 +37,7 @@ import { LeaderPartitionState, type IsrChange } from './partition-state.js'
 import type { ReplicaFetcherManager } from './replica-fetcher.js'
 import type { ByteRateThrottle } from './byte-rate-throttle.js'
 import type { ReplicaLog } from './replica-log.js'
+import { partitionKey, splitPartitionKey } from '../util/partition-key.js'
 
 /**
  * AlterPartition refusals that prove no send of this change was ever applied: the controller
@@ -118,7 +119,7 @@ export class ReplicaRoles {
   }
 
   leaderState (topic: string, partition: number): LeaderPartitionState | undefined {
-    return this.#leaders.get(keyOf(topic, partition))
+    return this.#leaders.get(partitionKey(topic, partition))
   }
 
   /**
@@ -131,7 +132,7 @@ export class ReplicaRoles {
     const nowMs = this.#options.clock.monotonicMs()
     const samples = []
     for (const [key, leader] of this.#leaders) {
-      const [topic, partition] = splitKey(key)
+      const [topic, partition] = splitPartitionKey(key)
       for (const lag of leader.followerLags()) {
         samples.push({ topic, partition, followerId: lag.followerId, lagRecords: lag.lagRecords,
           lagMs: Math.max(0, nowMs - lag.lastCaughtUpTimeMs),
@@ -152,14 +153,14 @@ export class ReplicaRoles {
         if (!info.replicas.includes(this.#options.nodeId)) continue
         const log = this.#options.logOf(topic.name, info.partitionId)
         if (log === undefined) continue
-        const key = keyOf(topic.name, info.partitionId)
+        const key = partitionKey(topic.name, info.partitionId)
         seen.add(key)
         await this.#applyPartition(topic.name, info, log)
       }
     }
     for (const key of [...this.#roles.keys()]) {
       if (seen.has(key)) continue
-      const [topic, partition] = splitKey(key)
+      const [topic, partition] = splitPartitionKey(key)
       this.#roles.delete(key)
       this.#dropLeader(key)
       await this.#options.fetchers.remove(topic, partition)
@@ -168,7 +169,7 @@ export class ReplicaRoles {
   }
 
   async #applyPartition (topic: string, info: PartitionInfo, log: ReplicaLog): Promise<void> {
-    const key = keyOf(topic, info.partitionId)
+    const key = partitionKey(topic, info.partitionId)
     const role = this.#roles.get(key)
     const same = role !== undefined && role.leaderId === info.leader &&
       role.leaderEpoch === info.leaderEpoch
@@ -210,7 +211,7 @@ export class ReplicaRoles {
       nowMs: this.#options.clock.monotonicMs(),
       replicaLagTimeMaxMs: this.#options.replicaLagTimeMaxMs,
     })
-    const key = keyOf(topic, info.partitionId)
+    const key = partitionKey(topic, info.partitionId)
     this.#leaders.set(key, leader)
     this.#writtenHooks.set(key, log.onWrittenEnd((writtenEndOffset, cut) => {
       if (cut) {
@@ -252,7 +253,7 @@ export class ReplicaRoles {
 
   /** A durable append on a partition led here: its own end moved. */
   onLeaderAppend (topic: string, partition: number, log: ReplicaLog): void {
-    const leader = this.#leaders.get(keyOf(topic, partition))
+    const leader = this.#leaders.get(partitionKey(topic, partition))
     if (leader === undefined) return
     if (leader.onLeaderEndOffset(log.acknowledgedEndOffset)) {
       this.#advance(topic, partition, log, leader)
@@ -265,7 +266,7 @@ export class ReplicaRoles {
    */
   onFollowerFetch (topic: string, partition: number, log: ReplicaLog, replicaId: number,
     fetchOffset: number): void {
-    const key = keyOf(topic, partition)
+    const key = partitionKey(topic, partition)
     const leader = this.#leaders.get(key)
     if (leader === undefined) return
     const nowMs = this.#options.clock.monotonicMs()
@@ -293,7 +294,7 @@ export class ReplicaRoles {
     const change = leader.pendingChange ??
       leader.proposeIsrChange(nowMs, id => this.#isLive(id))
     if (change === undefined) return
-    const [topic, partition] = splitKey(key)
+    const [topic, partition] = splitPartitionKey(key)
     this.#inFlight.add(key)
     this.#options.logger.info(`${topic}-${partition}: asking the controller to ${change.kind} ` +
       `the ISR from [${leader.isr.join(',')}] to [${change.isr.join(',')}]`)
@@ -317,11 +318,4 @@ export class ReplicaRoles {
   }
 }
 
-function keyOf (topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`
-}
 
-function splitKey (key: string): [string, number] {
-  const at = key.lastIndexOf('\u0000')
-  return [key.slice(0, at), Number(key.slice(at + 1))]
-}

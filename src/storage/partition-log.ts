@@ -45,11 +45,10 @@ import path from 'node:path'
 import type { Clock } from '../io/clock.js'
 import type { Disk } from '../io/disk.js'
 import {
-  ATTRIBUTES_OFFSET, BASE_SEQUENCE_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET,
-  CURRENT_MAGIC, LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD_BYTES, MAGIC_OFFSET, MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET, PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET,
-  TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, batchCrcMatches, isControlBatch, readInt64,
-  stampBatch,
+  ATTRIBUTES_OFFSET, BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, CURRENT_MAGIC,
+  LAST_OFFSET_DELTA_OFFSET, LOG_OVERHEAD_BYTES, MAGIC_OFFSET, PARTITION_LEADER_EPOCH_OFFSET,
+  TIMESTAMP_TYPE_MASK, TRANSACTIONAL_FLAG_MASK, batchCrcMatches, isControlBatch, readBatchHeader,
+  readInt64, stampBatch, type BatchHeader,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import type { BatchTrace } from './batch-trace.js'
@@ -69,10 +68,7 @@ import {
 } from './log-reader.js'
 import { ProducerState } from './producer-state.js'
 import { appendTxnIndex, readTxnIndex, txnIndexFile, type AbortedTxn } from './txn-index.js'
-import { decodeRecordBatch } from '../records/batch.js'
-import {
-  CONTROL_TYPE_ABORT, controlTypeOf, coordinatorEpochOf, readControlMarker,
-} from '../records/control-batch.js'
+import { CONTROL_TYPE_ABORT, readControlMarker } from '../records/control-batch.js'
 import { planRetention, type RetentionReason } from './retention.js'
 import { LogSegment } from './segment.js'
 
@@ -187,18 +183,10 @@ export interface FollowerAppendResult {
   lastOffset: number
 }
 
-/** One whole, checked batch of a follower append, with the header fields the log tracks. */
-interface FollowerBatch {
+/** One whole, checked batch of a follower append: its header and what its marker says. */
+interface FollowerBatch extends BatchHeader {
   buffer: Buffer
-  baseOffset: number
   lastOffset: number
-  leaderEpoch: number
-  attributes: number
-  producerId: number
-  producerEpoch: number
-  baseSequence: number
-  maxTimestamp: number
-  recordsCount: number
   abortMarker: boolean
   /** A control batch's coordinator epoch, from its control record; else -1. */
   coordinatorEpoch: number
@@ -588,9 +576,9 @@ export class PartitionLog implements FlushTarget {
       if (marker.markerOffset < this.#logStartOffset) continue
       const { records } = await this.read(marker.markerOffset, 1024,
         { maxOffset: marker.markerOffset + 1 })
-      const batch = await decodeRecordBatch(records.subarray(0,
+      const control = readControlMarker(records.subarray(0,
         records.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES))
-      if (controlTypeOf(batch.records[0]?.key ?? null) !== CONTROL_TYPE_ABORT) continue
+      if (control?.type !== CONTROL_TYPE_ABORT) continue
       const entry = { producerId: marker.producerId, firstOffset: marker.firstOffset,
         lastOffset: marker.markerOffset, lastStableOffset: marker.markerOffset + 1,
         segmentBase: this.#segmentBaseOf(marker.markerOffset) }
@@ -706,7 +694,7 @@ export class PartitionLog implements FlushTarget {
    */
   async appendAsFollower (records: Buffer,
     options: { fetchOffset?: number } = {}): Promise<FollowerAppendResult | undefined> {
-    const batches = await this.#checkFollowerBatches(records)
+    const batches = this.#checkFollowerBatches(records)
     if (batches.length === 0) return undefined
     const run = this.#followerAppend.catch(() => undefined)
       .then(() => this.#appendFollowerBatches(batches, options.fetchOffset))
@@ -715,7 +703,7 @@ export class PartitionLog implements FlushTarget {
   }
 
   /** Splits and checks a follower's records; see appendAsFollower. */
-  async #checkFollowerBatches (records: Buffer): Promise<FollowerBatch[]> {
+  #checkFollowerBatches (records: Buffer): FollowerBatch[] {
     const batches: FollowerBatch[] = []
     let position = 0
     let previousLast = -1
@@ -734,7 +722,7 @@ export class PartitionLog implements FlushTarget {
       if (!batchCrcMatches(buffer, 0, size)) {
         throw new StorageError('CORRUPT_MESSAGE', `${where} fails its CRC-32C check`)
       }
-      const batch = await this.#followerBatch(buffer, where)
+      const batch = this.#followerBatch(buffer, where)
       if (batch.baseOffset <= previousLast) {
         throw new StorageError('CORRUPT_MESSAGE', `${where} starts at offset ` +
           `${batch.baseOffset}, not after the previous batch's last offset ${previousLast}`)
@@ -746,37 +734,32 @@ export class PartitionLog implements FlushTarget {
     return batches
   }
 
-  async #followerBatch (buffer: Buffer, where: string): Promise<FollowerBatch> {
-    const baseOffset = readInt64(buffer, 0)
-    const lastOffsetDelta = buffer.readInt32BE(LAST_OFFSET_DELTA_OFFSET)
-    const attributes = buffer.readInt16BE(ATTRIBUTES_OFFSET)
-    const producerId = readInt64(buffer, PRODUCER_ID_OFFSET)
-    const maxTimestamp = readInt64(buffer, MAX_TIMESTAMP_OFFSET)
+  /**
+   * The header of one follower batch, with its marker read from the control record the same
+   * way as on the leader and in replay (readControlMarker: markers are never compressed).
+   */
+  #followerBatch (buffer: Buffer, where: string): FollowerBatch {
+    const header = readBatchHeader(buffer)
+    const { baseOffset, lastOffsetDelta, producerId, maxTimestamp } = header
     if (!Number.isSafeInteger(baseOffset) || baseOffset < 0 || lastOffsetDelta < 0 ||
       !Number.isSafeInteger(baseOffset + lastOffsetDelta) || Number.isNaN(producerId) ||
       Number.isNaN(maxTimestamp)) {
       throw new StorageError('CORRUPT_MESSAGE', `${where} has base offset ${baseOffset}, ` +
         `last offset delta ${lastOffsetDelta}, producer id ${producerId}`)
     }
-    let abortMarker = false
-    let coordinatorEpoch = -1
-    if (isControlBatch(attributes) && producerId >= 0) {
-      try {
-        const record = (await decodeRecordBatch(buffer)).records[0]
-        abortMarker = controlTypeOf(record?.key ?? null) === CONTROL_TYPE_ABORT
-        // Followers keep the leader's coordinator epochs, so a new leader fences as it did.
-        coordinatorEpoch = coordinatorEpochOf(record?.value ?? null)
-      } catch (error) {
-        throw new StorageError('CORRUPT_MESSAGE',
-          `${where} is a control batch that does not decode: ${(error as Error).message}`)
+    let marker: ReturnType<typeof readControlMarker>
+    if (isControlBatch(header.attributes) && producerId >= 0) {
+      marker = readControlMarker(buffer)
+      if (marker === undefined) {
+        throw new StorageError('CORRUPT_MESSAGE', `${where} is a control batch that does not ` +
+          'decode (or is compressed)')
       }
     }
     return {
-      buffer, baseOffset, lastOffset: baseOffset + lastOffsetDelta,
-      leaderEpoch: buffer.readInt32BE(PARTITION_LEADER_EPOCH_OFFSET), attributes, producerId,
-      producerEpoch: buffer.readInt16BE(PRODUCER_EPOCH_OFFSET),
-      baseSequence: buffer.readInt32BE(BASE_SEQUENCE_OFFSET), maxTimestamp,
-      recordsCount: buffer.readInt32BE(RECORDS_COUNT_OFFSET), abortMarker, coordinatorEpoch,
+      ...header, buffer, lastOffset: baseOffset + lastOffsetDelta,
+      abortMarker: marker?.type === CONTROL_TYPE_ABORT,
+      // Followers keep the leader's coordinator epochs, so a new leader fences as it did.
+      coordinatorEpoch: marker?.coordinatorEpoch ?? -1,
     }
   }
 
@@ -882,7 +865,7 @@ export class PartitionLog implements FlushTarget {
       segment, position, buffer: batch.buffer, nextOffset: batch.lastOffset + 1,
       records: batch.recordsCount, trace: undefined,
     })
-    return this.#epochs.assign(batch.leaderEpoch, batch.baseOffset)
+    return this.#epochs.assign(batch.partitionLeaderEpoch, batch.baseOffset)
   }
 
   /**

@@ -24,7 +24,6 @@ import { MetadataImage } from '../../src/metadata/image.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { truncationOffset } from '../../src/replication/divergence.js'
 import type { ReplicaFetcherManager } from '../../src/replication/replica-fetcher.js'
-import { replicaLogOf } from '../../src/replication/replica-log.js'
 import { ReplicaRoles } from '../../src/replication/replica-roles.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
@@ -122,7 +121,7 @@ it('wakes followers on the written tail, and truncates the copy when the leader 
       nodeId: LEADER, clock: systemClock, image, replicaLagTimeMaxMs: 30_000,
       fetchers: { assign: async () => {}, remove: async () => {}, close: async () => {} } as
         unknown as ReplicaFetcherManager,
-      logOf: () => replicaLogOf(leaderLog),
+      logOf: () => leaderLog,
       alterPartition: () => Promise.reject(new Error('no controller in this test')),
       notify: (topic, partition) => purgatory.notify(partitionKey(topic, partition)),
       wakeFollowers: (topic, partition) => { woken.push(`${topic}-${partition}`) },
@@ -202,7 +201,7 @@ it('takes appends again at once after a failed write when no other replica could
       nodeId: LEADER, clock: systemClock, image, replicaLagTimeMaxMs: 30_000,
       fetchers: { assign: async () => {}, remove: async () => {}, close: async () => {} } as
         unknown as ReplicaFetcherManager,
-      logOf: () => replicaLogOf(leaderLog),
+      logOf: () => leaderLog,
       alterPartition: () => Promise.reject(new Error('no controller in this test')),
       notify: () => {}, wakeFollowers: () => {}, logger: { info: () => {}, warn: () => {} },
     })

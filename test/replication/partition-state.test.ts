@@ -7,8 +7,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { LeaderPartitionState } from '../../src/replication/partition-state.js'
-import { wholeBatches } from '../../src/replication/replica-fetcher.js'
-import { buildRecordBatchSync } from '../../src/records/builder.js'
 
 const LAG_MS = 1000
 const live = (): boolean => true
@@ -128,17 +126,5 @@ describe('LeaderPartitionState', () => {
     assert.deepEqual(shrink?.isr, [1, 2])
     leader.changeFailed()
     assert.deepEqual(leader.proposeIsrChange(5000, id => id !== 3)?.isr, [1, 2])
-  })
-})
-
-describe('wholeBatches', () => {
-  it('keeps the whole batches at the front of a read that ends mid-batch', () => {
-    const one = buildRecordBatchSync([{ value: Buffer.from('a') }])
-    const two = buildRecordBatchSync([{ value: Buffer.from('b') }])
-    const both = Buffer.concat([one, two])
-    assert.ok(wholeBatches(both).equals(both))
-    assert.ok(wholeBatches(both.subarray(0, both.length - 3)).equals(one))
-    assert.equal(wholeBatches(one.subarray(0, 20)).length, 0)
-    assert.equal(wholeBatches(null).length, 0)
   })
 })
