@@ -126,11 +126,6 @@ export class ReplicaFetcherManager {
     }
   }
 
-  /** The leader a partition is fetched from, if it is followed. */
-  sourceOf (topic: string, partition: number): number | undefined {
-    return this.#sourceOf.get(partitionKey(topic, partition))
-  }
-
   async close (): Promise<void> {
     const fetchers = [...this.#fetchers.values()]
     this.#fetchers.clear()
