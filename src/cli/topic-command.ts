@@ -7,15 +7,13 @@
  * `--at-min-isr-partitions`), which print only the partitions they select.
  */
 import type { Command } from 'commander'
-import type { KafkaClient, TopicMetadata } from '../client/client.js'
+import { RESOURCE_TYPE_TOPIC, type KafkaClient, type TopicMetadata } from '../client/client.js'
 import { KafkaClientError } from '../client/errors.js'
 import { registerLeadershipCommands } from './leadership-commands.js'
 import {
   CliError, formatOf, integerOption, print, table, withClient, type Format,
 } from './output.js'
 import { partitionStates, type PartitionState } from './partition-report.js'
-
-const RESOURCE_TYPE = 2
 
 function parseConfigs (pairs: string[]): Record<string, string> {
   const configs: Record<string, string> = {}
@@ -172,7 +170,7 @@ async function describeOne (client: KafkaClient, name: string): Promise<Describe
       .catch(() => ({ offset: -1 }))
     logStartOffsets.set(p.partitionIndex, earliest.offset)
   }
-  const configs = await client.describeConfigs(RESOURCE_TYPE, name)
+  const configs = await client.describeConfigs(RESOURCE_TYPE_TOPIC, name)
   const cleanupPolicy = configs.find(config => config.name === 'cleanup.policy')?.value ??
     'delete'
   // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).
