@@ -207,23 +207,24 @@ export class ForwardingServer {
 
   async start (): Promise<void> {
     this.#watcher = await this.#client.watch().prefix(this.#keys.requests).create()
-    this.#watcher.on('put', kv => void this.#answer(kv.key.toString(), kv.value))
+    this.#watcher.on('put', kv => void this.#answer(kv))
     await this.sweep()
   }
 
   /** Answers every waiting request (at start, and as a backstop for missed watch events). */
   async sweep (): Promise<void> {
-    const waiting = await this.#client.getAll().prefix(this.#keys.requests).buffers()
-    for (const [key, value] of Object.entries(waiting)) void this.#answer(key, value)
+    const waiting = await this.#client.getAll().prefix(this.#keys.requests).exec()
+    for (const kv of waiting.kvs) void this.#answer(kv)
   }
 
-  async #answer (key: string, value: Buffer): Promise<void> {
+  async #answer (kv: IKeyValue): Promise<void> {
+    const key = kv.key.toString()
     if (this.#stopped || this.#inProgress.has(key) || this.#answered.has(key)) return
     const [nodeId, id] = key.slice(this.#keys.requests.length).split('/').map(Number)
     if (!Number.isSafeInteger(nodeId) || !Number.isSafeInteger(id)) return
     this.#inProgress.add(key)
     try {
-      const operation = parseOperation(value)
+      const operation = parseOperation(kv.value)
       let answer: ForwardedAnswer
       if (operation === undefined) {
         answer = { offset: -1, error: { errorName: 'INVALID_REQUEST',
@@ -242,12 +243,11 @@ export class ForwardingServer {
       }
       const responseKey = this.#keys.response(nodeId as number, id as number)
       // Only while still the controller, and only if the request is still there (its broker
-      // did not give up or die); the answer lives with the request's lease.
-      const lease = await this.#client.get(key).exec()
-      const requestLease = lease.kvs[0]?.lease ?? '0'
+      // did not give up or die); the answer lives with the request's lease (a request is put
+      // once, so the lease its watch event or sweep read is the one it still has).
       await this.#client.if(this.#keys.controller, 'Create', '==', this.#epoch)
         .and(key, 'Create', '>', 0)
-        .then(this.#client.put(responseKey).value(JSON.stringify(answer)).lease(requestLease),
+        .then(this.#client.put(responseKey).value(JSON.stringify(answer)).lease(kv.lease),
           this.#client.delete().key(key))
         .commit()
       this.#answered.add(key)
