@@ -193,6 +193,11 @@ export class ForwardingServer {
   readonly #inProgress = new Set<string>()
   /** Recently answered requests, so a sweep that read one before its deletion skips it. */
   readonly #answered = new Set<string>()
+  /**
+   * Answers computed but not written (etcd failed the write): the next sweep sends the same
+   * answer instead of running the operation again. Bounded like #answered.
+   */
+  readonly #unsent = new Map<string, ForwardedAnswer>()
   #watcher: Watcher | undefined
   #stopped = false
 
@@ -224,22 +229,10 @@ export class ForwardingServer {
     if (!Number.isSafeInteger(nodeId) || !Number.isSafeInteger(id)) return
     this.#inProgress.add(key)
     try {
-      const operation = parseOperation(kv.value)
-      let answer: ForwardedAnswer
-      if (operation === undefined) {
-        answer = { offset: -1, error: { errorName: 'INVALID_REQUEST',
-          message: 'the forwarded operation is not one the controller knows' } }
-      } else {
-        try {
-          const result = await this.#controller.execute(operation)
-          answer = { result, offset: this.#log.appliedOffset }
-        } catch (error) {
-          const known = error instanceof ControllerError
-          answer = { offset: this.#log.appliedOffset, error: {
-            errorName: known ? error.errorName : 'UNKNOWN_SERVER_ERROR',
-            message: (error as Error).message,
-          } }
-        }
+      const answer = this.#unsent.get(key) ?? await this.#run(kv.value)
+      this.#unsent.set(key, answer)
+      if (this.#unsent.size > ANSWERED_REMEMBERED) {
+        this.#unsent.delete(this.#unsent.keys().next().value as string)
       }
       const responseKey = this.#keys.response(nodeId as number, id as number)
       // Only while still the controller, and only if the request is still there (its broker
@@ -250,6 +243,7 @@ export class ForwardingServer {
         .then(this.#client.put(responseKey).value(JSON.stringify(answer)).lease(kv.lease),
           this.#client.delete().key(key))
         .commit()
+      this.#unsent.delete(key)
       this.#answered.add(key)
       if (this.#answered.size > ANSWERED_REMEMBERED) {
         this.#answered.delete(this.#answered.values().next().value as string)
@@ -258,6 +252,25 @@ export class ForwardingServer {
       // etcd unreachable: the request stays, and the next sweep (or controller) answers it.
     } finally {
       this.#inProgress.delete(key)
+    }
+  }
+
+  /** Runs a forwarded operation; its answer, a refusal included. */
+  async #run (value: Buffer): Promise<ForwardedAnswer> {
+    const operation = parseOperation(value)
+    if (operation === undefined) {
+      return { offset: -1, error: { errorName: 'INVALID_REQUEST',
+        message: 'the forwarded operation is not one the controller knows' } }
+    }
+    try {
+      const result = await this.#controller.execute(operation)
+      return { result, offset: this.#log.appliedOffset }
+    } catch (error) {
+      const known = error instanceof ControllerError
+      return { offset: this.#log.appliedOffset, error: {
+        errorName: known ? error.errorName : 'UNKNOWN_SERVER_ERROR',
+        message: (error as Error).message,
+      } }
     }
   }
 
