@@ -67,10 +67,15 @@ export function registerTopicCommand (program: Command): void {
         return
       }
       const described = await withClient(bootstrap, async client => {
-        const names = name !== undefined ? [name] : (await client.metadata()).topics
-          .map(t => t.name).filter((t): t is string => t !== null).sort()
+        // One Metadata answer for every topic described (all of them: one request in all).
+        const found = (await client.metadata(name === undefined ? null : [name])).topics
+          .filter(t => t.name !== null)
+          .sort((a, b) => (a.name as string) < (b.name as string) ? -1 : 1)
+        if (name !== undefined && found.length === 0) {
+          throw new CliError(`topic ${name} does not exist`)
+        }
         const topics = []
-        for (const topicName of names) topics.push(await describeOne(client, topicName))
+        for (const metadata of found) topics.push(await describeOne(client, metadata))
         return topics
       })
       if (name !== undefined) {
@@ -157,12 +162,10 @@ interface DescribedTopic {
   configs: { name: string, value: string | null, source: number, readOnly: boolean }[]
 }
 
-async function describeOne (client: KafkaClient, name: string): Promise<DescribedTopic> {
-  const metadata = await client.metadata([name])
-  const found = metadata.topics[0]
-  if (found === undefined || found.errorCode !== 0) {
-    throw new CliError(`topic ${name} does not exist`)
-  }
+async function describeOne (client: KafkaClient, found: TopicMetadata):
+Promise<DescribedTopic> {
+  const name = found.name as string
+  if (found.errorCode !== 0) throw new CliError(`topic ${name} does not exist`)
   // The log start offset (ListOffsets earliest) moves with retention and DeleteRecords.
   const logStartOffsets = new Map<number, number>()
   for (const p of found.partitions) {
