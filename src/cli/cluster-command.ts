@@ -9,7 +9,7 @@
 import type { Command } from 'commander'
 import type { KafkaClient } from '../client/client.js'
 import { CliError, formatOf, integerOption, print, table, withClient } from './output.js'
-import { partitionList, partitionStates } from './partition-report.js'
+import { partitionList, partitionStatesOf } from './partition-report.js'
 
 export const UNHEALTHY_EXIT_CODE = 3
 
@@ -69,12 +69,12 @@ export function registerClusterCommand (program: Command): void {
  */
 async function checkHealth (client: KafkaClient):
 Promise<{ brokers: number, partitions: number } | string> {
-  const metadata = await client.metadata([])
+  const metadata = await client.metadata(null)
   if (metadata.brokers.length === 0 ||
     !metadata.brokers.some(b => b.nodeId === metadata.controllerId)) {
     return 'no controller among the brokers'
   }
-  const states = await partitionStates(client, null)
+  const states = await partitionStatesOf(client, metadata)
   const offline = states.filter(s => s.health.unavailable)
   const underMinIsr = states.filter(s => !s.health.unavailable && s.health.underMinIsr)
   const problems: string[] = []

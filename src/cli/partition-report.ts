@@ -10,6 +10,7 @@ import { RESOURCE_TYPE_TOPIC } from '../client/client.js'
 import { KafkaClientError } from '../client/errors.js'
 import { partitionHealth, type PartitionHealth } from '../metadata/partition-health.js'
 import { DescribeConfigs } from '../protocol/apis/describe-configs.js'
+import type { MetadataResponse } from '../protocol/apis/metadata.js'
 import { ERROR } from '../protocol/errors.js'
 
 export interface PartitionState {
@@ -31,7 +32,12 @@ const TOPICS_PER_DESCRIBE = 100
  */
 export async function partitionStates (client: KafkaClient, topics: string[] | null):
 Promise<PartitionState[]> {
-  const metadata = await client.metadata(topics)
+  return partitionStatesOf(client, await client.metadata(topics))
+}
+
+/** The same, from a Metadata answer the caller already has. */
+export async function partitionStatesOf (client: KafkaClient, metadata: MetadataResponse):
+Promise<PartitionState[]> {
   const live = new Set(metadata.brokers.map(broker => broker.nodeId))
   const found = metadata.topics.filter(topic => topic.name !== null)
   for (const topic of found) {

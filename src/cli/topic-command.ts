@@ -7,15 +7,13 @@
  * `--at-min-isr-partitions`), which print only the partitions they select.
  */
 import type { Command } from 'commander'
-import type { KafkaClient, TopicMetadata } from '../client/client.js'
+import { RESOURCE_TYPE_TOPIC, type KafkaClient, type TopicMetadata } from '../client/client.js'
 import { KafkaClientError } from '../client/errors.js'
 import { registerLeadershipCommands } from './leadership-commands.js'
 import {
   CliError, formatOf, integerOption, print, table, withClient, type Format,
 } from './output.js'
 import { partitionStates, type PartitionState } from './partition-report.js'
-
-const RESOURCE_TYPE = 2
 
 function parseConfigs (pairs: string[]): Record<string, string> {
   const configs: Record<string, string> = {}
@@ -69,10 +67,15 @@ export function registerTopicCommand (program: Command): void {
         return
       }
       const described = await withClient(bootstrap, async client => {
-        const names = name !== undefined ? [name] : (await client.metadata()).topics
-          .map(t => t.name).filter((t): t is string => t !== null).sort()
+        // One Metadata answer for every topic described (all of them: one request in all).
+        const found = (await client.metadata(name === undefined ? null : [name])).topics
+          .filter(t => t.name !== null)
+          .sort((a, b) => (a.name as string) < (b.name as string) ? -1 : 1)
+        if (name !== undefined && found.length === 0) {
+          throw new CliError(`topic ${name} does not exist`)
+        }
         const topics = []
-        for (const topicName of names) topics.push(await describeOne(client, topicName))
+        for (const metadata of found) topics.push(await describeOne(client, metadata))
         return topics
       })
       if (name !== undefined) {
@@ -159,12 +162,10 @@ interface DescribedTopic {
   configs: { name: string, value: string | null, source: number, readOnly: boolean }[]
 }
 
-async function describeOne (client: KafkaClient, name: string): Promise<DescribedTopic> {
-  const metadata = await client.metadata([name])
-  const found = metadata.topics[0]
-  if (found === undefined || found.errorCode !== 0) {
-    throw new CliError(`topic ${name} does not exist`)
-  }
+async function describeOne (client: KafkaClient, found: TopicMetadata):
+Promise<DescribedTopic> {
+  const name = found.name as string
+  if (found.errorCode !== 0) throw new CliError(`topic ${name} does not exist`)
   // The log start offset (ListOffsets earliest) moves with retention and DeleteRecords.
   const logStartOffsets = new Map<number, number>()
   for (const p of found.partitions) {
@@ -172,7 +173,7 @@ async function describeOne (client: KafkaClient, name: string): Promise<Describe
       .catch(() => ({ offset: -1 }))
     logStartOffsets.set(p.partitionIndex, earliest.offset)
   }
-  const configs = await client.describeConfigs(RESOURCE_TYPE, name)
+  const configs = await client.describeConfigs(RESOURCE_TYPE_TOPIC, name)
   const cleanupPolicy = configs.find(config => config.name === 'cleanup.policy')?.value ??
     'delete'
   // In partition order whatever order the broker answered in (0, 1, 2, ..., 10).

@@ -96,6 +96,11 @@ export class BrokerSession {
       .then(this.#client.put(key).value(JSON.stringify(this.#registration)).lease(leaseId))
       .else(this.#client.get(key))
       .commit()
+      .catch(async (error: unknown) => {
+        // Not kept alive in the background for nothing (a retry grants another).
+        await lease.revoke().catch(() => undefined)
+        throw error
+      })
     if (!response.succeeded) {
       await lease.revoke().catch(() => undefined)
       const held = response.responses[0]?.response_range?.kvs[0]?.value.toString() ?? '{}'

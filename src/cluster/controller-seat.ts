@@ -51,7 +51,6 @@ export class ControllerSeat {
 
   get active (): boolean { return this.#epoch !== undefined && this.#session.alive }
   get activeControllerId (): number { return this.#activeControllerId }
-  get epoch (): string | undefined { return this.#epoch }
 
   /** Starts taking part in elections; resolves after the first look (won or not). */
   async start (controller: Controller): Promise<void> {

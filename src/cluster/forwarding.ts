@@ -193,6 +193,11 @@ export class ForwardingServer {
   readonly #inProgress = new Set<string>()
   /** Recently answered requests, so a sweep that read one before its deletion skips it. */
   readonly #answered = new Set<string>()
+  /**
+   * Answers computed but not written (etcd failed the write): the next sweep sends the same
+   * answer instead of running the operation again. Bounded like #answered.
+   */
+  readonly #unsent = new Map<string, ForwardedAnswer>()
   #watcher: Watcher | undefined
   #stopped = false
 
@@ -207,49 +212,38 @@ export class ForwardingServer {
 
   async start (): Promise<void> {
     this.#watcher = await this.#client.watch().prefix(this.#keys.requests).create()
-    this.#watcher.on('put', kv => void this.#answer(kv.key.toString(), kv.value))
+    this.#watcher.on('put', kv => void this.#answer(kv))
     await this.sweep()
   }
 
   /** Answers every waiting request (at start, and as a backstop for missed watch events). */
   async sweep (): Promise<void> {
-    const waiting = await this.#client.getAll().prefix(this.#keys.requests).buffers()
-    for (const [key, value] of Object.entries(waiting)) void this.#answer(key, value)
+    const waiting = await this.#client.getAll().prefix(this.#keys.requests).exec()
+    for (const kv of waiting.kvs) void this.#answer(kv)
   }
 
-  async #answer (key: string, value: Buffer): Promise<void> {
+  async #answer (kv: IKeyValue): Promise<void> {
+    const key = kv.key.toString()
     if (this.#stopped || this.#inProgress.has(key) || this.#answered.has(key)) return
     const [nodeId, id] = key.slice(this.#keys.requests.length).split('/').map(Number)
     if (!Number.isSafeInteger(nodeId) || !Number.isSafeInteger(id)) return
     this.#inProgress.add(key)
     try {
-      const operation = parseOperation(value)
-      let answer: ForwardedAnswer
-      if (operation === undefined) {
-        answer = { offset: -1, error: { errorName: 'INVALID_REQUEST',
-          message: 'the forwarded operation is not one the controller knows' } }
-      } else {
-        try {
-          const result = await this.#controller.execute(operation)
-          answer = { result, offset: this.#log.appliedOffset }
-        } catch (error) {
-          const known = error instanceof ControllerError
-          answer = { offset: this.#log.appliedOffset, error: {
-            errorName: known ? error.errorName : 'UNKNOWN_SERVER_ERROR',
-            message: (error as Error).message,
-          } }
-        }
+      const answer = this.#unsent.get(key) ?? await this.#run(kv.value)
+      this.#unsent.set(key, answer)
+      if (this.#unsent.size > ANSWERED_REMEMBERED) {
+        this.#unsent.delete(this.#unsent.keys().next().value as string)
       }
       const responseKey = this.#keys.response(nodeId as number, id as number)
       // Only while still the controller, and only if the request is still there (its broker
-      // did not give up or die); the answer lives with the request's lease.
-      const lease = await this.#client.get(key).exec()
-      const requestLease = lease.kvs[0]?.lease ?? '0'
+      // did not give up or die); the answer lives with the request's lease (a request is put
+      // once, so the lease its watch event or sweep read is the one it still has).
       await this.#client.if(this.#keys.controller, 'Create', '==', this.#epoch)
         .and(key, 'Create', '>', 0)
-        .then(this.#client.put(responseKey).value(JSON.stringify(answer)).lease(requestLease),
+        .then(this.#client.put(responseKey).value(JSON.stringify(answer)).lease(kv.lease),
           this.#client.delete().key(key))
         .commit()
+      this.#unsent.delete(key)
       this.#answered.add(key)
       if (this.#answered.size > ANSWERED_REMEMBERED) {
         this.#answered.delete(this.#answered.values().next().value as string)
@@ -258,6 +252,25 @@ export class ForwardingServer {
       // etcd unreachable: the request stays, and the next sweep (or controller) answers it.
     } finally {
       this.#inProgress.delete(key)
+    }
+  }
+
+  /** Runs a forwarded operation; its answer, a refusal included. */
+  async #run (value: Buffer): Promise<ForwardedAnswer> {
+    const operation = parseOperation(value)
+    if (operation === undefined) {
+      return { offset: -1, error: { errorName: 'INVALID_REQUEST',
+        message: 'the forwarded operation is not one the controller knows' } }
+    }
+    try {
+      const result = await this.#controller.execute(operation)
+      return { result, offset: this.#log.appliedOffset }
+    } catch (error) {
+      const known = error instanceof ControllerError
+      return { offset: this.#log.appliedOffset, error: {
+        errorName: known ? error.errorName : 'UNKNOWN_SERVER_ERROR',
+        message: (error as Error).message,
+      } }
     }
   }
 

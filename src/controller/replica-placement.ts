@@ -37,31 +37,18 @@ export function placeReplicas (request: PlacementRequest): number[][] {
   // The controller refuses a replication factor above the live broker count before placing.
   assert(replicationFactor >= 1 && replicationFactor <= brokers.length,
     'replication factor within the live broker count')
+  // Rack-unaware placement is the rack-aware one with every broker in the same rack: the
+  // alternated order is then the id order and every shifted broker is free, so the followers
+  // are exactly AdminUtils.assignReplicasToBrokersRackUnaware's.
   const rackAware = brokers.every(broker => broker.rack !== null)
-  return rackAware ? placeRackAware(request) : placeRackUnaware(request)
+  return place(request, rackAware
+    ? brokers
+    : brokers.map(broker => ({ brokerId: broker.brokerId, rack: '' })))
 }
 
 function replicaIndex (first: number, secondShift: number, index: number, n: number): number {
   const shift = 1 + (secondShift + index) % (n - 1)
   return (first + shift) % n
-}
-
-function placeRackUnaware (request: PlacementRequest): number[][] {
-  const ids = request.brokers.map(broker => broker.brokerId).sort((a, b) => a - b)
-  const n = ids.length
-  let shift = request.shift
-  const assignments: number[][] = []
-  for (let i = 0; i < request.partitions; i++) {
-    const partitionId = request.firstPartitionId + i
-    if (partitionId > 0 && partitionId % n === 0) shift++
-    const first = (partitionId + request.start) % n
-    const replicas = [ids[first] as number]
-    for (let j = 0; j < request.replicationFactor - 1; j++) {
-      replicas.push(ids[replicaIndex(first, shift, j, n)] as number)
-    }
-    assignments.push(replicas)
-  }
-  return assignments
 }
 
 /** Kafka's getRackAlternatedBrokerList: one broker of each rack in turn, racks sorted. */
@@ -82,8 +69,9 @@ function rackAlternated (brokers: readonly PlacementBroker[]): PlacementBroker[]
   return ordered
 }
 
-function placeRackAware (request: PlacementRequest): number[][] {
-  const ordered = rackAlternated(request.brokers)
+/** AdminUtils.assignReplicasToBrokersRackAware over `brokers`, every one with a rack. */
+function place (request: PlacementRequest, brokers: readonly PlacementBroker[]): number[][] {
+  const ordered = rackAlternated(brokers)
   const n = ordered.length
   const rackCount = new Set(ordered.map(broker => broker.rack)).size
   let shift = request.shift

@@ -105,16 +105,22 @@ export function encodeMetadataRecord (record: MetadataRecord): Buffer {
   return packr.pack(record)
 }
 
-type FieldKind = 'string' | 'number' | 'numbers' | 'nullableString'
+type FieldKind = 'string' | 'number' | 'numbers' | 'nullableString' | 'optionalString' |
+  'optionalNumbers'
 
-/** The fields each record type must carry, and their kinds (optional fields are not listed). */
+/**
+ * The fields of each record type and their kinds; an optional kind may be absent (fields
+ * newer than the record type's first version). Fields not listed are not checked.
+ */
 const FIELDS: Record<MetadataRecord['type'], Record<string, FieldKind>> = {
-  RegisterBroker: { brokerId: 'number', host: 'string', port: 'number', rack: 'nullableString' },
+  RegisterBroker: { brokerId: 'number', host: 'string', port: 'number', rack: 'nullableString',
+    incarnationId: 'optionalString' },
   UnregisterBroker: { brokerId: 'number' },
   Topic: { name: 'string', topicId: 'string' },
   Partition: {
     topicId: 'string', partitionId: 'number', replicas: 'numbers', isr: 'numbers',
     leader: 'number', leaderEpoch: 'number', partitionEpoch: 'number',
+    addingReplicas: 'optionalNumbers', removingReplicas: 'optionalNumbers',
   },
   RemoveTopic: { topicId: 'string' },
   Config: { resourceType: 'string', resourceName: 'string', name: 'string',
@@ -128,6 +134,8 @@ function hasKind (value: unknown, kind: FieldKind): boolean {
     case 'nullableString': return value === null || typeof value === 'string'
     case 'number': return Number.isSafeInteger(value)
     case 'numbers': return Array.isArray(value) && value.every(item => Number.isSafeInteger(item))
+    case 'optionalString': return value === undefined || hasKind(value, 'string')
+    case 'optionalNumbers': return value === undefined || hasKind(value, 'numbers')
   }
 }
 
@@ -162,16 +170,5 @@ export function decodeMetadataRecord (value: Buffer): MetadataRecord {
         `(expected ${kind}, got ${JSON.stringify(fields[name])?.slice(0, 100)})`)
     }
   }
-  for (const name of OPTIONAL_NUMBERS[record.type] ?? []) {
-    if (fields[name] !== undefined && !hasKind(fields[name], 'numbers')) {
-      throw new MetadataRecordError(`metadata record ${record.type} has an invalid ${name} ` +
-        `(${JSON.stringify(fields[name])?.slice(0, 100)})`)
-    }
-  }
   return record as MetadataRecord
-}
-
-/** Optional number-list fields, checked when present. */
-const OPTIONAL_NUMBERS: Partial<Record<MetadataRecord['type'], readonly string[]>> = {
-  Partition: ['addingReplicas', 'removingReplicas'],
 }

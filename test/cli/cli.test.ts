@@ -39,6 +39,12 @@ describe('tributary CLI', () => {
     assert.match(described, /retention\.ms=60000/)
     assert.equal(cli(['topic', 'alter-config', 'cli-a', '--set', 'retention.ms=1000']).status, 0)
     assert.match(cli(['topic', 'describe', 'cli-a']).stdout, /retention\.ms=1000/)
+    // Without a name: every topic, in name order, each with its configs.
+    assert.equal(cli(['topic', 'create', 'cli-0']).status, 0)
+    const all = cli(['topic', 'describe']).stdout
+    assert.match(all, new RegExp('^Topic: cli-0\tPartitionCount: 1\t[^]*' +
+      '^Topic: cli-a\tPartitionCount: 2\t.*retention\\.ms=1000$', 'm'))
+    assert.equal(cli(['topic', 'delete', 'cli-0']).status, 0)
     assert.equal(cli(['topic', 'add-partitions', 'cli-a', '--count', '4']).status, 0)
     const json = JSON.parse(cli(['--format', 'json', 'topic', 'list']).stdout)
     assert.deepEqual(json.find((t: { topic: string }) => t.topic === 'cli-a').partitions, 4)

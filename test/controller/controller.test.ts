@@ -16,6 +16,7 @@ import {
 import { MetadataLogCorruptError, SegmentMetadataLog } from '../../src/controller/metadata-log.js'
 import { systemClock } from '../../src/io/clock.js'
 import { MetadataImage } from '../../src/metadata/image.js'
+import { decodeMetadataRecord, MetadataRecordError } from '../../src/metadata/records.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 
@@ -109,6 +110,23 @@ describe('Controller', () => {
       await log.replayInto(image)
       assert.deepEqual([...image.topics()].map(topic => topic.name), ['kept'])
     })
+
+  it('decodes optional record fields when absent, and refuses them when malformed', () => {
+    const packr = new Packr({ useRecords: false, moreTypes: false })
+    const partition = { type: 'Partition', version: 1, topicId: 't', partitionId: 0,
+      replicas: [1, 2], isr: [1], leader: 1, leaderEpoch: 0, partitionEpoch: 0 }
+    const broker = { type: 'RegisterBroker', version: 1, brokerId: 1, host: 'h', port: 1,
+      rack: null }
+    for (const record of [partition, { ...partition, addingReplicas: [2], removingReplicas: [] },
+      broker, { ...broker, incarnationId: 'i1' }]) {
+      assert.deepEqual(decodeMetadataRecord(packr.pack(record)), record)
+    }
+    for (const record of [{ ...partition, addingReplicas: ['2'] },
+      { ...partition, removingReplicas: 3 }, { ...broker, incarnationId: 7 }]) {
+      assert.throws(() => decodeMetadataRecord(packr.pack(record)), MetadataRecordError,
+        JSON.stringify(record))
+    }
+  })
 
   it('replays what it committed into an equal image', async () => {
     const log = await SegmentMetadataLog.open(manager, systemClock)
