@@ -14,6 +14,7 @@ import {
 } from '../support/cluster-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 import { httpCaller, type HttpCall } from '../support/http-call.js'
+import { sseRecords } from '../support/sse.js'
 
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 
@@ -76,24 +77,9 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
   })
 
   it('streams a remote partition as server-sent events', async () => {
-    const ids = await new Promise<string[]>((resolve, reject) => {
-      const seen: string[] = []
-      const request = http.get(`${base(3)}/api/v1/topics/routed/partitions/${partition}/` +
-        'stream?offset=1', response => {
-        let text = ''
-        response.on('data', (chunk: Buffer) => {
-          text += chunk.toString()
-          for (const match of text.matchAll(/^id: (\S+)$/gm)) {
-            if (!seen.includes(match[1] as string)) seen.push(match[1] as string)
-          }
-          if (seen.length >= 2) {
-            request.destroy()
-            resolve(seen)
-          }
-        })
-      })
-      request.on('error', reject)
-    })
+    const records = await sseRecords(`${base(3)}/api/v1/topics/routed/partitions/` +
+      `${partition}/stream?offset=1`, 2)
+    const ids = records.map(record => record.id)
     assert.deepEqual(ids, [`${partition}:1`, `${partition}:2`])
   })
 
