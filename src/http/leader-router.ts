@@ -84,14 +84,7 @@ export class LeaderRouter {
         append.catch(() => undefined)
         return undefined
       }
-      try {
-        return await append
-      } catch (error) {
-        if (error instanceof PartitionError) {
-          throw fromKafkaError(error.errorName, error.message, field)
-        }
-        throw error
-      }
+      return localAnswer(append, field)
     }
     return this.#remote(route.leaderId).produce(topic, partition, batch, acks, field)
   }
@@ -105,16 +98,9 @@ export class LeaderRouter {
     Promise<PartitionRead & { waited: boolean }> {
     const route = this.route(topic, partition)
     if (route.local) {
-      try {
-        const read = await this.broker.replicaManager.readPartition(topic, partition, offset,
-          maxBytes, true, readCommitted)
-        return { ...read, waited: false }
-      } catch (error) {
-        if (error instanceof PartitionError) {
-          throw fromKafkaError(error.errorName, error.message, field)
-        }
-        throw error
-      }
+      const read = await localAnswer(this.broker.replicaManager.readPartition(topic, partition,
+        offset, maxBytes, true, readCommitted), field)
+      return { ...read, waited: false }
     }
     const read = await this.#remote(route.leaderId).fetch({ topic, partition, offset, maxBytes,
       readCommitted, maxWaitMs, field }, signal)
@@ -168,6 +154,18 @@ export class LeaderRouter {
     this.#closed = true
     for (const remote of this.#remotes.values()) remote.close()
     this.#remotes.clear()
+  }
+}
+
+/** A local replica manager call, its PartitionError as the HTTP error for that Kafka error. */
+async function localAnswer<T> (pending: Promise<T>, field: string): Promise<T> {
+  try {
+    return await pending
+  } catch (error) {
+    if (error instanceof PartitionError) {
+      throw fromKafkaError(error.errorName, error.message, field)
+    }
+    throw error
   }
 }
 
