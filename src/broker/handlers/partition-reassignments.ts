@@ -18,7 +18,6 @@ import {
   type ListPartitionReassignmentsResponse,
 } from '../../protocol/apis/list-partition-reassignments.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
-import { assert } from '../../util/assert.js'
 import type { HandlerEntry } from '../broker.js'
 
 /** Groups per-partition items under their topic, topics in first-seen order. */
@@ -54,10 +53,8 @@ AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
         allowReplicationFactorChange)
     } catch (error) {
       if (!(error instanceof ControllerError)) throw error
-      const errorResponse = AlterPartitionReassignments.errorResponse
-      assert(errorResponse !== undefined, 'defineApi gives every API an error response')
-      return { ...errorResponse(request, context.version, errorCodeOf(error.errorName)),
-        errorMessage: error.message }
+      return { ...AlterPartitionReassignments.errorResponse(request, context.version,
+        errorCodeOf(error.errorName)), errorMessage: error.message }
     }
     return {
       throttleTimeMs: 0, allowReplicationFactorChange, errorCode: ERROR.NONE,
