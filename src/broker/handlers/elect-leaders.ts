@@ -14,8 +14,7 @@ import {
 } from '../../protocol/apis/elect-leaders.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
-
-type TopicResult = ElectLeadersResponse['replicaElectionResults'][number]
+import { byTopic } from './partition-reassignments.js'
 
 function electionTypeOf (code: number): ElectionType | undefined {
   if (code === ELECTION_TYPE_PREFERRED) return 'preferred'
@@ -44,17 +43,10 @@ export const electLeadersHandler: HandlerEntry<ElectLeadersRequest, ElectLeaders
       if (!(error instanceof ControllerError)) throw error
       return ElectLeaders.errorResponse(request, context.version, errorCodeOf(error.errorName))
     }
-    const byTopic = new Map<string, TopicResult>()
-    for (const result of results) {
-      let topic = byTopic.get(result.topic)
-      if (topic === undefined) {
-        topic = { topic: result.topic, partitionResult: [] }
-        byTopic.set(result.topic, topic)
-      }
-      topic.partitionResult.push({ partitionId: result.partition,
-        errorCode: errorCodeOf(result.errorName), errorMessage: result.message })
-    }
+    const grouped = byTopic(results, result => ({ partitionId: result.partition,
+      errorCode: errorCodeOf(result.errorName), errorMessage: result.message }))
     return { throttleTimeMs: 0, errorCode: ERROR.NONE,
-      replicaElectionResults: [...byTopic.values()] }
+      replicaElectionResults: grouped.map(({ name, partitions }) =>
+        ({ topic: name, partitionResult: partitions })) }
   },
 }

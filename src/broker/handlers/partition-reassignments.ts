@@ -21,7 +21,7 @@ import { ERROR, errorCodeOf } from '../../protocol/errors.js'
 import type { HandlerEntry } from '../broker.js'
 
 /** Groups per-partition items under their topic, topics in first-seen order. */
-function byTopic<T extends { topic: string }, U> (items: readonly T[],
+export function byTopic<T extends { topic: string }, U> (items: readonly T[],
   each: (item: T) => U): { name: string, partitions: U[] }[] {
   const topics = new Map<string, { name: string, partitions: U[] }>()
   for (const item of items) {
