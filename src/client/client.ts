@@ -51,10 +51,10 @@ import { WriteTxnMarkers } from '../protocol/apis/write-txn-markers.js'
 import { OffsetCommit } from '../protocol/apis/offset-commit.js'
 import { OffsetDelete } from '../protocol/apis/offset-delete.js'
 import { OffsetFetch } from '../protocol/apis/offset-fetch.js'
-import { Fetch, type FetchResponse } from '../protocol/apis/fetch.js'
+import { Fetch, type FetchRequest, type FetchResponse } from '../protocol/apis/fetch.js'
 import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-configs.js'
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'
-import { ListOffsets } from '../protocol/apis/list-offsets.js'
+import { ListOffsets, type ListOffsetsRequest } from '../protocol/apis/list-offsets.js'
 import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js'
 import { Produce } from '../protocol/apis/produce.js'
 import { ERROR, errorNameOf } from '../protocol/errors.js'
@@ -109,6 +109,42 @@ export function parseAddress (address: string): { host: string, port: number } {
 function missing (apiName: string): KafkaClientError {
   return new KafkaClientError(ERROR.UNKNOWN_SERVER_ERROR,
     `UNKNOWN_SERVER_ERROR: ${apiName} answered without the partition asked about`)
+}
+
+/**
+ * A consumer's Fetch of one partition (replica -1, no fetch session, no leader epoch), as
+ * `fetch` sends it; also for a caller that picks the leader's connection itself.
+ */
+export function partitionFetchRequest (topic: string, partition: number, offset: number,
+  options: { maxWaitMs: number, minBytes: number, maxBytes: number, isolationLevel: number }):
+  FetchRequest {
+  return {
+    replicaId: -1,
+    maxWaitMs: options.maxWaitMs,
+    minBytes: options.minBytes,
+    maxBytes: options.maxBytes,
+    isolationLevel: options.isolationLevel,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{
+      partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1,
+      logStartOffset: -1, partitionMaxBytes: options.maxBytes,
+    }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  }
+}
+
+/** A consumer's ListOffsets of one partition: -1 the latest, -2 the earliest, else a time. */
+export function partitionListOffsetsRequest (topic: string, partition: number,
+  timestamp: number, isolationLevel: number): ListOffsetsRequest {
+  return {
+    replicaId: -1,
+    isolationLevel,
+    topics: [{ name: topic, partitions: [{
+      partitionIndex: partition, currentLeaderEpoch: -1, timestamp,
+    }] }],
+  }
 }
 
 /** One partition's answer to an admin request: 'NONE' or a Kafka error name. */
@@ -472,13 +508,8 @@ export class KafkaClient {
   async listOffsets (topic: string, partition: number, timestamp: number,
     isolationLevel = 0): Promise<{ offset: number, timestamp: number }> {
     return this.#onLeader(topic, partition, async connection => {
-      const response = await connection.send(ListOffsets, {
-        replicaId: -1,
-        isolationLevel,
-        topics: [{ name: topic, partitions: [{
-          partitionIndex: partition, currentLeaderEpoch: -1, timestamp,
-        }] }],
-      })
+      const response = await connection.send(ListOffsets,
+        partitionListOffsetsRequest(topic, partition, timestamp, isolationLevel))
       const result = response.topics[0]?.partitions[0]
       if (result === undefined) throw missing('ListOffsets')
       check(result.errorCode)
@@ -532,21 +563,8 @@ export class KafkaClient {
       isolationLevel?: number } = {}): Promise<FetchedPartition> {
     const maxBytes = options.maxBytes ?? 1024 * 1024
     const maxWaitMs = options.maxWaitMs ?? 500
-    const request = {
-      replicaId: -1,
-      maxWaitMs,
-      minBytes: options.minBytes ?? 1,
-      maxBytes,
-      isolationLevel: options.isolationLevel ?? 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{ topic, topicId: Buffer.alloc(16), partitions: [{
-        partition, currentLeaderEpoch: -1, fetchOffset: offset, lastFetchedEpoch: -1,
-        logStartOffset: -1, partitionMaxBytes: maxBytes,
-      }] }],
-      forgottenTopicsData: [],
-      rackId: '',
-    }
+    const request = partitionFetchRequest(topic, partition, offset, { maxWaitMs,
+      minBytes: options.minBytes ?? 1, maxBytes, isolationLevel: options.isolationLevel ?? 0 })
     // A long poll legitimately takes maxWaitMs before its answer starts.
     const waitMs = maxWaitMs + (this.#options.requestTimeoutMs ?? 30_000)
     return this.#onLeader(topic, partition, async connection => {

@@ -21,6 +21,7 @@
  */
 import type { Broker } from '../broker/broker.js'
 import { PartitionError, type PartitionRead } from '../broker/replica-manager.js'
+import { partitionFetchRequest, partitionListOffsetsRequest } from '../client/client.js'
 import { KafkaConnection, KafkaConnectionError } from '../client/connection.js'
 import { Fetch } from '../protocol/apis/fetch.js'
 import { ListOffsets } from '../protocol/apis/list-offsets.js'
@@ -84,14 +85,7 @@ export class LeaderRouter {
         append.catch(() => undefined)
         return undefined
       }
-      try {
-        return await append
-      } catch (error) {
-        if (error instanceof PartitionError) {
-          throw fromKafkaError(error.errorName, error.message, field)
-        }
-        throw error
-      }
+      return localAnswer(append, field)
     }
     return this.#remote(route.leaderId).produce(topic, partition, batch, acks, field)
   }
@@ -105,16 +99,9 @@ export class LeaderRouter {
     Promise<PartitionRead & { waited: boolean }> {
     const route = this.route(topic, partition)
     if (route.local) {
-      try {
-        const read = await this.broker.replicaManager.readPartition(topic, partition, offset,
-          maxBytes, true, readCommitted)
-        return { ...read, waited: false }
-      } catch (error) {
-        if (error instanceof PartitionError) {
-          throw fromKafkaError(error.errorName, error.message, field)
-        }
-        throw error
-      }
+      const read = await localAnswer(this.broker.replicaManager.readPartition(topic, partition,
+        offset, maxBytes, true, readCommitted), field)
+      return { ...read, waited: false }
     }
     const read = await this.#remote(route.leaderId).fetch({ topic, partition, offset, maxBytes,
       readCommitted, maxWaitMs, field }, signal)
@@ -168,6 +155,18 @@ export class LeaderRouter {
     this.#closed = true
     for (const remote of this.#remotes.values()) remote.close()
     this.#remotes.clear()
+  }
+}
+
+/** A local replica manager call, its PartitionError as the HTTP error for that Kafka error. */
+async function localAnswer<T> (pending: Promise<T>, field: string): Promise<T> {
+  try {
+    return await pending
+  } catch (error) {
+    if (error instanceof PartitionError) {
+      throw fromKafkaError(error.errorName, error.message, field)
+    }
+    throw error
   }
 }
 
@@ -227,11 +226,8 @@ class RemoteBroker {
   async listOffset (topic: string, partition: number, timestamp: number,
     readCommitted: boolean): Promise<number> {
     try {
-      const response = await (await this.#produceConnection()).send(ListOffsets, {
-        replicaId: -1, isolationLevel: readCommitted ? 1 : 0,
-        topics: [{ name: topic, partitions: [{ partitionIndex: partition,
-          currentLeaderEpoch: -1, timestamp }] }],
-      })
+      const response = await (await this.#produceConnection()).send(ListOffsets,
+        partitionListOffsetsRequest(topic, partition, timestamp, readCommitted ? 1 : 0))
       const result = response.topics[0]?.partitions[0]
       if (result === undefined) throw this.#unanswered('ListOffsets')
       this.#check(result.errorCode, null, 'partition')
@@ -261,15 +257,10 @@ class RemoteBroker {
 
   async #sendFetch (connection: KafkaConnection, spec: FetchSpec): Promise<PartitionRead> {
     try {
-      const response = await connection.send(Fetch, {
-        replicaId: -1, maxWaitMs: spec.maxWaitMs, minBytes: 1, maxBytes: spec.maxBytes,
-        isolationLevel: spec.readCommitted ? 1 : 0, sessionId: 0, sessionEpoch: -1,
-        topics: [{ topic: spec.topic, topicId: Buffer.alloc(16), partitions: [{
-          partition: spec.partition, currentLeaderEpoch: -1, fetchOffset: spec.offset,
-          lastFetchedEpoch: -1, logStartOffset: -1, partitionMaxBytes: spec.maxBytes,
-        }] }],
-        forgottenTopicsData: [], rackId: '',
-      }, { timeoutMs: spec.maxWaitMs + REQUEST_TIMEOUT_MS })
+      const response = await connection.send(Fetch, partitionFetchRequest(spec.topic,
+        spec.partition, spec.offset, { maxWaitMs: spec.maxWaitMs, minBytes: 1,
+          maxBytes: spec.maxBytes, isolationLevel: spec.readCommitted ? 1 : 0 }),
+      { timeoutMs: spec.maxWaitMs + REQUEST_TIMEOUT_MS })
       const result = response.responses[0]?.partitions[0]
       if (result === undefined) throw this.#unanswered('Fetch')
       this.#check(result.errorCode, null, spec.field)

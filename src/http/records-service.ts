@@ -142,7 +142,6 @@ const WHOLE_BUDGET: ByteBudget = { maxBytes: CONSUME_RECORD_BYTES, minOneRecord:
 
 /** Kafka's `isolation.level` values (KIP-98). */
 export type IsolationLevel = 'read_committed' | 'read_uncommitted'
-export const ISOLATION_LEVELS: readonly IsolationLevel[] = ['read_uncommitted', 'read_committed']
 /**
  * The native HTTP API's default. Kafka's consumers default to read_uncommitted, but they get
  * the batches' producer ids and the markers and could tell; an HTTP reader gets bare JSON

@@ -142,9 +142,11 @@ export function createMetrics (options: { perPartition: boolean }) {
   let flushProvider: () => FlushTotals = () => ({ rounds: 0, fsyncs: 0, bytes: 0,
     roundSeconds: 0 })
   let clusterProvider: (() => ClusterSample) | undefined
+  let replicationStatusProvider: (() => ReplicationStatusSample) | undefined
+  let followerLagProvider: () => readonly FollowerLagSample[] = () => []
 
   const onPartitionError = (): void => { collectErrors.inc({ provider: 'partition' }) }
-  const partitions = guard(() => partitionProvider?.() ?? [], onPartitionError)
+  const partitions = guard(() => partitionProvider?.() ?? [], onPartitionError, [])
   /** Topics with a partition here, or undefined when unknown (no provider, or it threw). */
   const liveTopics = (): Set<string> | undefined => {
     if (partitionProvider === undefined) return undefined
@@ -160,7 +162,7 @@ export function createMetrics (options: { perPartition: boolean }) {
     const samples = groupLagProvider()
     // The lag sampler refreshes every few seconds: a deleted topic must not linger until then.
     return live === undefined ? samples : samples.filter(s => live.has(s.topic))
-  }, () => { collectErrors.inc({ provider: 'group' }) })
+  }, () => { collectErrors.inc({ provider: 'group' }) }, [])
 
   const topicTotals = new Totals(() => ({ bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0 }),
     liveTopics)
@@ -187,18 +189,12 @@ export function createMetrics (options: { perPartition: boolean }) {
   definePartitionGauges(registers, partitions, options.perPartition)
   defineGroupLagGauges(registers, groupLags, options.perPartition)
   defineFlushCounters(registers, () => flushProvider())
-  defineClusterGauges(registers, () => clusterProvider?.())
-  let replicationStatusProvider: (() => ReplicationStatusSample) | undefined
-  let followerLagProvider: () => readonly FollowerLagSample[] = () => []
+  defineClusterGauges(registers, guard(() => clusterProvider?.(),
+    () => { collectErrors.inc({ provider: 'cluster' }) }, undefined))
   const onReplicationError = (): void => { collectErrors.inc({ provider: 'replication' }) }
-  const replication = defineReplicationMetrics(registers, options.perPartition, () => {
-    try {
-      return replicationStatusProvider?.()
-    } catch {
-      onReplicationError()
-      return undefined
-    }
-  }, guard(() => followerLagProvider(), onReplicationError))
+  const replication = defineReplicationMetrics(registers, options.perPartition,
+    guard(() => replicationStatusProvider?.(), onReplicationError, undefined),
+    guard(() => followerLagProvider(), onReplicationError, []))
   const retention = defineRetentionMetrics(registers)
   let cleanerProvider: () => CleanerTotals = () => ({ bytesRead: 0, bytesWritten: 0,
     maxDirtyRatio: 0, secondsSinceLastClean: -1, errors: 0, uncleanable: 0 })
@@ -207,7 +203,7 @@ export function createMetrics (options: { perPartition: boolean }) {
   // Registered last so that a scrape renders it after the gauges whose collect() it counts.
   const collectErrors = new client.Counter({
     name: 'tributary_metrics_collect_errors_total',
-    help: 'Scrapes where a partition, group or replication provider threw',
+    help: 'Scrapes where a partition, group, cluster or replication provider threw',
     labelNames: ['provider'], registers,
   })
 
@@ -346,15 +342,28 @@ function totalsCounter<T> (options: { name: string, help: string, registers: Reg
 }
 
 /** A provider that cannot fail a scrape: a throw reads as no samples, and is counted. */
-function guard<T> (read: () => readonly T[], onError: () => void): () => readonly T[] {
+/** A provider that may throw: a throw is counted and the scrape gets `fallback` instead. */
+function guard<T> (read: () => T, onError: () => void, fallback: T): () => T {
   return () => {
     try {
       return read()
     } catch {
       onError()
-      return []
+      return fallback
     }
   }
+}
+
+/** A gauge set at scrape time from the provider's sample; left as it was when there is none. */
+function sampledGauge<S> (registers: Registers, sample: () => S | undefined, name: string,
+  help: string, read: (sample: S) => number): void {
+  new client.Gauge({ // eslint-disable-line no-new
+    name, help, registers,
+    collect () {
+      const current = sample()
+      if (current !== undefined) this.set(read(current))
+    },
+  })
 }
 
 function defineTopicMetrics (registers: Registers, totals: Totals<TopicTotals>) {
@@ -636,13 +645,7 @@ function aggregate (samples: readonly GroupLagSample[], pick: (s: GroupLagSample
 function defineClusterGauges (registers: Registers,
   sample: () => ClusterSample | undefined): void {
   const gauge = (name: string, help: string, read: (cluster: ClusterSample) => number): void => {
-    new client.Gauge({ // eslint-disable-line no-new
-      name, help, registers,
-      collect () {
-        const cluster = sample()
-        if (cluster !== undefined) this.set(read(cluster))
-      },
-    })
+    sampledGauge(registers, sample, name, help, read)
   }
   gauge('tributary_cluster_active_controller_id',
     'Node id of the active controller as this broker sees it (-1: none)',
@@ -671,13 +674,7 @@ function defineReplicationMetrics (registers: Registers, perPartition: boolean,
   lags: () => readonly FollowerLagSample[]) {
   const gauge = (name: string, help: string, read: (s: ReplicationStatusSample) => number):
   void => {
-    new client.Gauge({ // eslint-disable-line no-new
-      name, help, registers,
-      collect () {
-        const sample = status()
-        if (sample !== undefined) this.set(read(sample))
-      },
-    })
+    sampledGauge(registers, status, name, help, read)
   }
   gauge('tributary_partition_leaders', 'Partitions this broker leads (Kafka\'s LeaderCount)',
     s => s.leaders)

@@ -31,6 +31,10 @@ export interface ApiDefinition<Request, Response> {
   errorResponse? (request: Request, version: number, errorCode: number): Response
 }
 
+/** An API built by `defineApi`, which always gives one its error response. */
+export type DefinedApi<Request, Response> = ApiDefinition<Request, Response> &
+  Required<Pick<ApiDefinition<Request, Response>, 'errorResponse'>>
+
 export function isFlexible (api: { flexibleFrom: number }, version: number): boolean {
   return version >= api.flexibleFrom
 }

@@ -8,7 +8,7 @@
  * A field outside its versions is not on the wire: decoding gives its default, encoding skips
  * it. Unknown tagged fields are read and dropped.
  */
-import type { ApiDefinition } from './api.js'
+import type { DefinedApi } from './api.js'
 import { NAME_BYTES_MAX, REQUEST_ELEMENTS_MAX, STRING_BYTES_MAX } from './decode-limits.js'
 import { ProtocolDecodeError, type ElementBudget, type Reader } from './reader.js'
 import type { Writer } from './writer.js'
@@ -235,11 +235,11 @@ export function defineApi<Request, Response> (spec: {
    * response carries only the top-level error code, for APIs that answer as a whole.
    */
   errorEcho?: ErrorEcho
-}): ApiDefinition<Request, Response> {
+}): DefinedApi<Request, Response> {
   const flexible = (version: number): boolean => version >= spec.flexibleFrom
   const echo = spec.errorEcho ?? {}
   checkErrorEcho(spec.name, spec.response, spec.request, echo)
-  const api: ApiDefinition<Request, Response> = {
+  const api: DefinedApi<Request, Response> = {
     key: spec.key,
     name: spec.name,
     minVersion: spec.minVersion,

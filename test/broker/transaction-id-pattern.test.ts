@@ -18,7 +18,7 @@ describe('ListTransactions id pattern', () => {
   })
 
   it('answers a pattern that backtracks catastrophically in linear time', () => {
-    // (a+)+$ against 40 a's and a '!' takes a backtracking engine about 2^40 steps.
+    // (a+)+b against 40 a's and a '!' takes a backtracking engine about 2^40 steps.
     const matcher = idMatcher('(a+)+b')
     assert.ok(matcher !== undefined)
     // With a backtracking engine this call would not return in any useful time.

@@ -12,8 +12,10 @@ import { after, before, describe, it } from 'node:test'
 import {
   agreedView, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
+import kafkajs from 'kafkajs'
 import { etcdAvailable } from '../support/etcd-process.js'
 import { httpCaller, type HttpCall } from '../support/http-call.js'
+import { sseRecords } from '../support/sse.js'
 
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 
@@ -76,24 +78,9 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
   })
 
   it('streams a remote partition as server-sent events', async () => {
-    const ids = await new Promise<string[]>((resolve, reject) => {
-      const seen: string[] = []
-      const request = http.get(`${base(3)}/api/v1/topics/routed/partitions/${partition}/` +
-        'stream?offset=1', response => {
-        let text = ''
-        response.on('data', (chunk: Buffer) => {
-          text += chunk.toString()
-          for (const match of text.matchAll(/^id: (\S+)$/gm)) {
-            if (!seen.includes(match[1] as string)) seen.push(match[1] as string)
-          }
-          if (seen.length >= 2) {
-            request.destroy()
-            resolve(seen)
-          }
-        })
-      })
-      request.on('error', reject)
-    })
+    const records = await sseRecords(`${base(3)}/api/v1/topics/routed/partitions/` +
+      `${partition}/stream?offset=1`, 2)
+    const ids = records.map(record => record.id)
     assert.deepEqual(ids, [`${partition}:1`, `${partition}:2`])
   })
 
@@ -104,6 +91,43 @@ describe('HTTP produce and consume on any broker of a cluster', { skip }, () => 
     assert.equal(produced.status, 200, JSON.stringify(produced.body))
     assert.deepEqual(produced.body.offsets, [{ partition, offset: 3, error_code: null,
       error: null }])
+  })
+
+  it('reads a remote partition at the isolation level asked, without aborted records',
+    async () => {
+    // Its own topic, so that the offsets are known: kept 0, COMMIT 1, dropped 2, ABORT 3.
+    await cluster.clientOf(1).createTopic('routed-txn', { partitions: 1, replicationFactor: 1 })
+    const leader = await eventually('routed-txn led and known to every broker', async () => {
+      const views = await Promise.all([1, 2, 3].map(async id =>
+        (await metadataFrom(cluster, id, ['routed-txn'])).topics[0]?.partitions[0]?.leaderId))
+      return views.every(view => view === views[0] && view !== undefined && view > 0)
+        ? views[0] : undefined
+    })
+    const { Kafka, logLevel } = kafkajs
+    const producer = new Kafka({ clientId: 'http-cluster-txn', logLevel: logLevel.NOTHING,
+      brokers: [...cluster.brokers.values()].map(broker => broker.bootstrap),
+      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 1000 } })
+      .producer({ transactionalId: 'http-cluster-txn', idempotent: true,
+        maxInFlightRequests: 1 })
+    await producer.connect()
+    try {
+      for (const [value, end] of [['kept', 'commit'], ['dropped', 'abort']] as const) {
+        const txn = await producer.transaction()
+        await txn.send({ topic: 'routed-txn', messages: [{ value, partition: 0 }] })
+        await (end === 'commit' ? txn.commit() : txn.abort())
+      }
+    } finally {
+      await producer.disconnect()
+    }
+    const elsewhere = [1, 2, 3].find(id => id !== leader) as number
+    const read = async (query: string): Promise<string[]> => {
+      const answer = await on(elsewhere)('GET',
+        `/api/v1/consume?topic=routed-txn&partition=0&offset=0${query}`)
+      assert.equal(answer.status, 200, JSON.stringify(answer.body))
+      return answer.body.records.map((r: { value: string }) => r.value)
+    }
+    assert.deepEqual(await read(''), ['kept'], 'read_committed is the HTTP default')
+    assert.deepEqual(await read('&isolation_level=read_uncommitted'), ['kept', 'dropped'])
   })
 
   it('answers a remote error as the leader would', async () => {

@@ -9,7 +9,6 @@
  * followed by the ABORT control batch at its offset, as Kafka's clients expect.
  */
 import assert from 'node:assert/strict'
-import http from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import kafkajs, { type Producer } from 'kafkajs'
 import { KafkaClient } from '../../src/client/client.js'
@@ -20,6 +19,7 @@ import {
 } from '../../src/records/control-batch.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 import { httpCaller } from '../support/http-call.js'
+import { sseRecords } from '../support/sse.js'
 
 const { Kafka, logLevel } = kafkajs
 const TOPIC = 'iso'
@@ -48,30 +48,8 @@ async function transaction (producer: Producer, values: string[], end: 'commit' 
 }
 
 /** The values of the first `count` record events of an SSE stream. */
-function streamValues (path: string, count: number): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const values: string[] = []
-    const request = http.get(base + path, response => {
-      let text = ''
-      response.on('data', chunk => {
-        text += chunk.toString()
-        let end
-        while ((end = text.indexOf('\n\n')) >= 0) {
-          const event = text.slice(0, end)
-          text = text.slice(end + 2)
-          const data = /^data: (.*)$/m.exec(event)
-          if (/^event: record$/m.test(event) && data !== null) {
-            values.push(JSON.parse(data[1] as string).value)
-          }
-        }
-        if (values.length >= count) {
-          request.destroy()
-          resolve(values.slice(0, count))
-        }
-      })
-    })
-    request.on('error', reject)
-  })
+async function streamValues (path: string, count: number): Promise<string[]> {
+  return (await sseRecords(base + path, count)).map(record => record.data.value)
 }
 
 const values = (records: { value: string }[]): string[] => records.map(r => r.value)

@@ -12,36 +12,15 @@ import { KafkaClient } from '../../src/client/client.js'
 import { readPartition } from '../../src/client/consumer.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
 import { httpCaller } from '../support/http-call.js'
+import { sseRecords } from '../support/sse.js'
 
 let broker: BrokerProcess
 let base: string
 const call = httpCaller(() => base)
 
 /** The `data:` of the first `count` record events of an SSE stream. */
-function streamRecords (path: string, count: number): Promise<any[]> {
-  return new Promise((resolve, reject) => {
-    const records: any[] = []
-    const request = http.get(base + path, response => {
-      let text = ''
-      response.on('data', chunk => {
-        text += chunk.toString()
-        let end
-        while ((end = text.indexOf('\n\n')) >= 0) {
-          const event = text.slice(0, end)
-          text = text.slice(end + 2)
-          const data = /^data: (.*)$/m.exec(event)
-          if (/^event: record$/m.test(event) && data !== null) {
-            records.push(JSON.parse(data[1] as string))
-          }
-        }
-        if (records.length >= count) {
-          request.destroy()
-          resolve(records.slice(0, count))
-        }
-      })
-    })
-    request.on('error', reject)
-  })
+async function streamRecords (path: string, count: number): Promise<any[]> {
+  return (await sseRecords(base + path, count)).map(record => record.data)
 }
 
 describe('HTTP API semantics', () => {

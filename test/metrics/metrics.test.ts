@@ -118,6 +118,16 @@ describe('createMetrics', () => {
     assert.match(text, /^tributary_metrics_collect_errors_total\{provider="group"\} [1-9]/m)
   })
 
+  it('survives a cluster provider that throws, keeping the other gauges', async () => {
+    const metrics = createMetrics({ perPartition: false })
+    metrics.setClusterProvider(() => { throw new Error('no session yet') })
+    metrics.setPartitionProvider(() => [{ topic: 'a', partition: 0, logEndOffset: 1,
+      sizeBytes: 1 }])
+    const text = await metrics.registry.metrics()
+    assert.match(text, /^tributary_metrics_collect_errors_total\{provider="cluster"\} [1-9]/m)
+    assert.match(text, /^tributary_partitions 1$/m)
+  })
+
   it('forgets a deleted topic\'s counters and group lag at the next scrape', async () => {
     const metrics = createMetrics({ perPartition: true })
     let samples = [{ topic: 'tmp', partition: 0, logEndOffset: 1, sizeBytes: 1 },

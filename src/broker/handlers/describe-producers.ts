@@ -2,9 +2,9 @@
  * DescribeProducers (KIP-664): for each partition asked, the producers whose idempotence
  * state it keeps (producer id, epoch, last sequence and the timestamp of its last batch), as
  * Kafka's Partition.activeProducerState answers, with the first offset of its ongoing
- * transaction (-1: none). The coordinator epoch is not kept per producer here, so it is -1.
- * A partition this broker
- * does not host answers UNKNOWN_TOPIC_OR_PARTITION.
+ * transaction (-1: none) and the coordinator epoch of its newest marker here. Only the
+ * partition's leader answers: elsewhere NOT_LEADER_OR_FOLLOWER, and a partition this broker
+ * does not host UNKNOWN_TOPIC_OR_PARTITION.
  */
 import {
   DescribeProducers, type DescribeProducersRequest, type DescribeProducersResponse,

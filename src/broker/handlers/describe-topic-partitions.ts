@@ -21,7 +21,6 @@ import type { MetadataImage, TopicInfo } from '../../metadata/image.js'
 import { OPERATIONS_NOT_REQUESTED, TOPIC_OPERATIONS } from '../authorized-operations.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 import { describeTopic } from './metadata.js'
-import { assert } from '../../util/assert.js'
 
 /** Kafka's max.request.partition.size.limit default: the most partitions one response holds. */
 const RESPONSE_PARTITIONS_MAX = 2000
@@ -51,9 +50,7 @@ DescribeTopicPartitionsResponse> = {
 /** The whole request refused: INVALID_REQUEST for every topic named. */
 function invalidCursor (request: DescribeTopicPartitionsRequest):
 DescribeTopicPartitionsResponse {
-  const errorResponse = DescribeTopicPartitions.errorResponse
-  assert(errorResponse !== undefined, 'defineApi gives every API an error response')
-  return errorResponse(request, 0, errorCodeOf('INVALID_REQUEST'))
+  return DescribeTopicPartitions.errorResponse(request, 0, errorCodeOf('INVALID_REQUEST'))
 }
 
 function page (broker: Broker, names: string[], cursor: TopicPartitionCursor | null,

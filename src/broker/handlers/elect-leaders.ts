@@ -13,18 +13,8 @@ import {
   type ElectLeadersResponse,
 } from '../../protocol/apis/elect-leaders.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
-import { assert } from '../../util/assert.js'
 import type { HandlerEntry } from '../broker.js'
-
-type TopicResult = ElectLeadersResponse['replicaElectionResults'][number]
-
-/** The request's partitions, each answering `errorCode` (Kafka's getErrorResponse). */
-function failed (request: ElectLeadersRequest, version: number,
-  errorCode: number): ElectLeadersResponse {
-  const errorResponse = ElectLeaders.errorResponse
-  assert(errorResponse !== undefined, 'defineApi gives every API an error response')
-  return errorResponse(request, version, errorCode)
-}
+import { byTopic } from './partition-reassignments.js'
 
 function electionTypeOf (code: number): ElectionType | undefined {
   if (code === ELECTION_TYPE_PREFERRED) return 'preferred'
@@ -41,7 +31,8 @@ export const electLeadersHandler: HandlerEntry<ElectLeadersRequest, ElectLeaders
       ? request.electionType
       : ELECTION_TYPE_PREFERRED)
     if (electionType === undefined) {
-      return failed(request, context.version, errorCodeOf('INVALID_REQUEST'))
+      // The request's partitions, each answering the error (Kafka's getErrorResponse).
+      return ElectLeaders.errorResponse(request, context.version, errorCodeOf('INVALID_REQUEST'))
     }
     const refs = request.topicPartitions?.flatMap(({ topic, partitions }) =>
       partitions.map(partition => ({ topic, partition }))) ?? null
@@ -50,19 +41,12 @@ export const electLeadersHandler: HandlerEntry<ElectLeadersRequest, ElectLeaders
       results = await broker.controller.electLeaders(electionType, refs)
     } catch (error) {
       if (!(error instanceof ControllerError)) throw error
-      return failed(request, context.version, errorCodeOf(error.errorName))
+      return ElectLeaders.errorResponse(request, context.version, errorCodeOf(error.errorName))
     }
-    const byTopic = new Map<string, TopicResult>()
-    for (const result of results) {
-      let topic = byTopic.get(result.topic)
-      if (topic === undefined) {
-        topic = { topic: result.topic, partitionResult: [] }
-        byTopic.set(result.topic, topic)
-      }
-      topic.partitionResult.push({ partitionId: result.partition,
-        errorCode: errorCodeOf(result.errorName), errorMessage: result.message })
-    }
+    const grouped = byTopic(results, result => ({ partitionId: result.partition,
+      errorCode: errorCodeOf(result.errorName), errorMessage: result.message }))
     return { throttleTimeMs: 0, errorCode: ERROR.NONE,
-      replicaElectionResults: [...byTopic.values()] }
+      replicaElectionResults: grouped.map(({ name, partitions }) =>
+        ({ topic: name, partitionResult: partitions })) }
   },
 }

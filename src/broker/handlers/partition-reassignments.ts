@@ -18,11 +18,10 @@ import {
   type ListPartitionReassignmentsResponse,
 } from '../../protocol/apis/list-partition-reassignments.js'
 import { ERROR, errorCodeOf } from '../../protocol/errors.js'
-import { assert } from '../../util/assert.js'
 import type { HandlerEntry } from '../broker.js'
 
 /** Groups per-partition items under their topic, topics in first-seen order. */
-function byTopic<T extends { topic: string }, U> (items: readonly T[],
+export function byTopic<T extends { topic: string }, U> (items: readonly T[],
   each: (item: T) => U): { name: string, partitions: U[] }[] {
   const topics = new Map<string, { name: string, partitions: U[] }>()
   for (const item of items) {
@@ -54,10 +53,8 @@ AlterPartitionReassignmentsRequest, AlterPartitionReassignmentsResponse> = {
         allowReplicationFactorChange)
     } catch (error) {
       if (!(error instanceof ControllerError)) throw error
-      const errorResponse = AlterPartitionReassignments.errorResponse
-      assert(errorResponse !== undefined, 'defineApi gives every API an error response')
-      return { ...errorResponse(request, context.version, errorCodeOf(error.errorName)),
-        errorMessage: error.message }
+      return { ...AlterPartitionReassignments.errorResponse(request, context.version,
+        errorCodeOf(error.errorName)), errorMessage: error.message }
     }
     return {
       throttleTimeMs: 0, allowReplicationFactorChange, errorCode: ERROR.NONE,

@@ -25,7 +25,7 @@ describe('DescribeTransactions codec (version 0, flexible)', () => {
   })
 
   it('answers an error for every id asked (Kafka getErrorResponse)', () => {
-    const response = DescribeTransactions.errorResponse!({ transactionalIds: ['a', 'b'] }, 0,
+    const response = DescribeTransactions.errorResponse({ transactionalIds: ['a', 'b'] }, 0,
       ERROR.UNKNOWN_SERVER_ERROR)
     assert.deepEqual(response.transactionStates.map(s => [s.transactionalId, s.errorCode]),
       [['a', ERROR.UNKNOWN_SERVER_ERROR], ['b', ERROR.UNKNOWN_SERVER_ERROR]])

@@ -38,9 +38,7 @@ describe('ElectLeaders codec (versions 0-2)', () => {
   })
 
   it('answers every partition asked for in an error response', () => {
-    const errorResponse = ElectLeaders.errorResponse
-    assert.ok(errorResponse !== undefined)
-    assert.deepEqual(errorResponse(REQUEST, 2, 41), { throttleTimeMs: 0, errorCode: 41,
+    assert.deepEqual(ElectLeaders.errorResponse(REQUEST, 2, 41), { throttleTimeMs: 0, errorCode: 41,
       replicaElectionResults: [{ topic: 't', partitionResult: [
         { partitionId: 0, errorCode: 41, errorMessage: null },
         { partitionId: 2, errorCode: 41, errorMessage: null }] }] })

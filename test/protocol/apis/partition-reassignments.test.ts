@@ -55,9 +55,7 @@ describe('AlterPartitionReassignments codec (versions 0-1)', () => {
   })
 
   it('answers every partition asked for in an error response', () => {
-    const errorResponse = AlterPartitionReassignments.errorResponse
-    assert.ok(errorResponse !== undefined)
-    const response = errorResponse(ALTER_REQUEST, 1, 41)
+    const response = AlterPartitionReassignments.errorResponse(ALTER_REQUEST, 1, 41)
     assert.equal(response.errorCode, 41)
     assert.deepEqual(response.responses, [{ name: 't', partitions: [
       { partitionIndex: 0, errorCode: 41, errorMessage: null },
