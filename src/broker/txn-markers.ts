@@ -97,7 +97,9 @@ export function txnMarkerChannel (broker: Broker): TxnMarkerChannel {
         } else if (leader < 0) {
           failed.push(tp) // No leader now: retried once one is elected.
         } else {
-          remote.set(leader, [...remote.get(leader) ?? [], tp])
+          const forLeader = remote.get(leader)
+          if (forLeader === undefined) remote.set(leader, [tp])
+          else forLeader.push(tp)
         }
       }
       await Promise.all([...local, ...[...remote].map(async ([leader, partitions]) => {
@@ -114,7 +116,11 @@ async function sendRemote (broker: Broker, leader: number, marker: TxnMarker,
   const connections = broker.brokerConnections
   if (connections === undefined) return partitions
   const byTopic = new Map<string, number[]>()
-  for (const tp of partitions) byTopic.set(tp.topic, [...byTopic.get(tp.topic) ?? [], tp.partition])
+  for (const tp of partitions) {
+    const indexes = byTopic.get(tp.topic)
+    if (indexes === undefined) byTopic.set(tp.topic, [tp.partition])
+    else indexes.push(tp.partition)
+  }
   let response
   try {
     response = await connections.send(leader, WriteTxnMarkers, { markers: [{

@@ -419,9 +419,11 @@ export class GroupCoordinator {
     if (commit) {
       const byGroup = new Map<string, CommitEntry[]>()
       for (const entry of taken) {
-        byGroup.set(entry.groupId, [...byGroup.get(entry.groupId) ?? [], {
-          topic: entry.topic, partition: entry.partition, offset: entry.offset,
-          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }])
+        const offset = { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }
+        const offsets = byGroup.get(entry.groupId)
+        if (offsets === undefined) byGroup.set(entry.groupId, [offset])
+        else offsets.push(offset)
       }
       for (const [groupId, offsets] of byGroup) {
         const errorCode = await this.commitTransactionalOffsets(groupId, offsets)
