@@ -50,15 +50,16 @@ export function coordinatorEpochOf (value: Buffer | null): number {
 }
 
 /**
- * The coordinator epoch of a whole control batch's marker, or undefined if the batch is not
- * one this broker can read (compressed, no record, malformed). Synchronous, for replays over
- * batch headers (src/storage/log-loader.ts).
+ * The marker of a whole control batch: its type (COMMIT/ABORT) and coordinator epoch, or
+ * undefined if the batch is not one this broker can read (compressed, no record, malformed).
+ * Synchronous, for replays over batch headers (src/storage/log-loader.ts).
  */
-export function readControlMarker (batch: Buffer): { coordinatorEpoch: number } | undefined {
+export function readControlMarker (batch: Buffer):
+{ type: number | undefined, coordinatorEpoch: number } | undefined {
   try {
     const record = decodeUncompressedBatch(batch)?.records[0]
     if (record === undefined) return undefined
-    return { coordinatorEpoch: coordinatorEpochOf(record.value) }
+    return { type: controlTypeOf(record.key), coordinatorEpoch: coordinatorEpochOf(record.value) }
   } catch {
     return undefined
   }
