@@ -10,19 +10,25 @@
  * requests in flight (`inflightMax`) and its waiting callers (`waitingMax`: more reject at
  * once) and every request has a timeout, so a dead or slow peer costs a bounded amount of
  * memory and time. The pool holds at most one entry per registered broker.
+ *
+ * The connection options are the pool's: the broker's inter-broker pool uses
+ * INTER_BROKER_OPTIONS; another pool of one pipelined connection per broker (the HTTP
+ * server's forwarded produces, src/http/leader-router.ts) can be another instance with its
+ * own client id and bounds, so its traffic does not queue behind the markers' or theirs
+ * behind it.
  */
-import { KafkaConnection, type SendOptions } from '../client/connection.js'
+import {
+  type ConnectionOptions, KafkaConnection, type SendOptions,
+} from '../client/connection.js'
 import type { ApiDefinition } from '../protocol/api.js'
 import type { MetadataImage } from '../metadata/image.js'
 
-export interface BrokerConnectionLimits {
-  requestTimeoutMs: number
-  inflightMax: number
-  waitingMax: number
-}
-
-/** Kafka's request.timeout.ms for inter-broker requests is 30 s; markers retry sooner. */
-export const INTER_BROKER_LIMITS: BrokerConnectionLimits = {
+/**
+ * The inter-broker requests' connection options. Kafka's request.timeout.ms for inter-broker
+ * requests is 30 s; markers retry sooner.
+ */
+export const INTER_BROKER_OPTIONS: ConnectionOptions = {
+  clientId: 'tributary-broker',
   requestTimeoutMs: 10_000,
   inflightMax: 16,
   waitingMax: 1_000,
@@ -34,24 +40,29 @@ export class BrokerUnavailableError extends Error {
 
 export class BrokerConnections {
   readonly #image: MetadataImage
-  readonly #limits: BrokerConnectionLimits
+  readonly #options: ConnectionOptions
   readonly #connections = new Map<number, { address: string,
     connection: Promise<KafkaConnection> }>()
   #closed = false
 
-  constructor (image: MetadataImage, limits: BrokerConnectionLimits = INTER_BROKER_LIMITS) {
+  /** `options` for every connection (client id, timeouts, in-flight bounds, frame size). */
+  constructor (image: MetadataImage, options: ConnectionOptions = INTER_BROKER_OPTIONS) {
     this.#image = image
-    this.#limits = limits
+    this.#options = options
   }
 
   /** Sends one request to broker `brokerId`; rejects on no such broker, I/O errors, timeout. */
   async send<Req, Res> (brokerId: number, api: ApiDefinition<Req, Res>, request: Req,
     options: SendOptions = {}): Promise<Res> {
-    const connection = await this.#connection(brokerId)
+    const connection = await this.connection(brokerId)
     return connection.send(api, request, options)
   }
 
-  #connection (brokerId: number): Promise<KafkaConnection> {
+  /**
+   * The open pooled connection to broker `brokerId` (reopened if it closed, or if the broker
+   * registered another address), for callers that need more than `send` (sendNoResponse).
+   */
+  connection (brokerId: number): Promise<KafkaConnection> {
     if (this.#closed) return Promise.reject(new BrokerUnavailableError('connections closed'))
     const node = this.#image.brokers.get(brokerId)
     if (node === undefined) {
@@ -66,12 +77,7 @@ export class BrokerConnections {
     if (cached !== undefined) void cached.connection.then(open => open.close(), () => undefined)
     const entry = {
       address,
-      connection: KafkaConnection.connect(node.host, node.port, {
-        clientId: 'tributary-broker',
-        requestTimeoutMs: this.#limits.requestTimeoutMs,
-        inflightMax: this.#limits.inflightMax,
-        waitingMax: this.#limits.waitingMax,
-      }),
+      connection: KafkaConnection.connect(node.host, node.port, this.#options),
     }
     entry.connection.catch(() => {
       if (this.#connections.get(brokerId) === entry) this.#connections.delete(brokerId)
@@ -89,7 +95,7 @@ export class BrokerConnections {
     if (this.#connections.get(brokerId)?.connection === stale.connection) {
       this.#connections.delete(brokerId)
     }
-    return this.#connection(brokerId)
+    return this.connection(brokerId)
   }
 
   #drop (brokerId: number): void {

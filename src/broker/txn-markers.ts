@@ -32,6 +32,7 @@ import type {
 import type { Broker } from './broker.js'
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './internal-topics.js'
 import { PartitionError } from './replica-manager.js'
+import { leaderTerm } from './txn-marker-ledger.js'
 
 /** One marker on one partition this broker leads; resolves with the error code (NONE). */
 export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
@@ -43,7 +44,8 @@ export async function writeTxnMarker (broker: Broker, tp: TopicPartition,
   }
   const count = broker.image.topic(topic)?.partitions.length ?? 0
   if (partition < 0 || partition >= count) return ERROR.UNKNOWN_TOPIC_OR_PARTITION
-  broker.txnMarkers.markerStarting(topic, partition, marker.producerId)
+  const term = leaderTerm(broker.image, topic, partition)
+  if (term !== undefined) broker.txnMarkers.markerStarting(term, marker.producerId)
   const errorCode = await appendMarker(broker, tp, marker)
   if (errorCode !== ERROR.NONE || topic !== CONSUMER_OFFSETS_TOPIC) return errorCode
   // The marker is durable (so its coordinator epoch fences from now on, there and on the
@@ -95,7 +97,9 @@ export function txnMarkerChannel (broker: Broker): TxnMarkerChannel {
         } else if (leader < 0) {
           failed.push(tp) // No leader now: retried once one is elected.
         } else {
-          remote.set(leader, [...remote.get(leader) ?? [], tp])
+          const forLeader = remote.get(leader)
+          if (forLeader === undefined) remote.set(leader, [tp])
+          else forLeader.push(tp)
         }
       }
       await Promise.all([...local, ...[...remote].map(async ([leader, partitions]) => {
@@ -112,7 +116,11 @@ async function sendRemote (broker: Broker, leader: number, marker: TxnMarker,
   const connections = broker.brokerConnections
   if (connections === undefined) return partitions
   const byTopic = new Map<string, number[]>()
-  for (const tp of partitions) byTopic.set(tp.topic, [...byTopic.get(tp.topic) ?? [], tp.partition])
+  for (const tp of partitions) {
+    const indexes = byTopic.get(tp.topic)
+    if (indexes === undefined) byTopic.set(tp.topic, [tp.partition])
+    else indexes.push(tp.partition)
+  }
   let response
   try {
     response = await connections.send(leader, WriteTxnMarkers, { markers: [{

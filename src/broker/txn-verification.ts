@@ -16,7 +16,8 @@
  * `guard` is the re-check run as offsets are assigned (Kafka's VerificationGuard): in process
  * it asks the coordinator again; after a remote answer it refuses if any marker for the producer
  * landed on the partition since the verification began (src/broker/txn-marker-ledger.ts), since
- * the transaction it was verified for has then ended. A remote verification is remembered
+ * the transaction it was verified for has then ended, and asks for a retry if the partition's
+ * leadership term changed meanwhile. A remote verification is remembered
  * until the next marker for the producer on the partition, so only the first batch of a
  * transaction on a partition costs a request (as Kafka verifies only when no transaction of
  * the producer is ongoing there).
@@ -27,6 +28,7 @@ import { ERROR } from '../protocol/errors.js'
 import type { TopicPartition } from '../txn/txn-coordinator.js'
 import type { Broker } from './broker.js'
 import { TRANSACTION_STATE_TOPIC } from './internal-topics.js'
+import { leaderTerm } from './txn-marker-ledger.js'
 
 export interface TxnVerification {
   /** NONE, INVALID_PRODUCER_EPOCH, INVALID_TXN_STATE or NOT_ENOUGH_REPLICAS. */
@@ -64,12 +66,18 @@ export async function verifyTransaction (broker: Broker, transactionalId: string
     return { errorCode: leaderError(local()), guard: () => leaderError(local()) }
   }
   const ledger = broker.txnMarkers
-  const markers = ledger.markers(tp.topic, tp.partition, producerId)
-  const guard = (): number => ledger.markers(tp.topic, tp.partition, producerId) === markers
-    ? ERROR.NONE
-    : ERROR.INVALID_TXN_STATE
-  // Verified before in this epoch and no marker since: the same transaction goes on.
-  if (ledger.stillVerified(tp.topic, tp.partition, producerId, producerEpoch)) {
+  const term = leaderTerm(broker.image, tp.topic, tp.partition)
+  const markers = term === undefined ? 0 : ledger.markers(term, producerId)
+  const guard = (): number => {
+    // Leadership moved meanwhile (markers another leader wrote are not counted here): the
+    // verification no longer vouches; retriable, the producer verifies afresh.
+    if (term === undefined || leaderTerm(broker.image, tp.topic, tp.partition) !== term) {
+      return ERROR.NOT_ENOUGH_REPLICAS
+    }
+    return ledger.markers(term, producerId) === markers ? ERROR.NONE : ERROR.INVALID_TXN_STATE
+  }
+  // Verified before in this term and epoch and no marker since: the same transaction goes on.
+  if (term !== undefined && ledger.stillVerified(term, producerId, producerEpoch)) {
     return { errorCode: ERROR.NONE, guard }
   }
   if (coordinator < 0) return { errorCode: ERROR.NOT_ENOUGH_REPLICAS, guard: () => ERROR.NONE }
@@ -90,8 +98,8 @@ export async function verifyTransaction (broker: Broker, transactionalId: string
       `${coordinator} failed: ${(error as Error).message}`)
     errorCode = ERROR.COORDINATOR_NOT_AVAILABLE
   }
-  if (errorCode === ERROR.NONE) {
-    ledger.rememberVerified(tp.topic, tp.partition, producerId, producerEpoch, markers)
+  if (errorCode === ERROR.NONE && term !== undefined) {
+    ledger.rememberVerified(term, producerId, producerEpoch, markers)
   }
   return { errorCode: leaderError(errorCode), guard }
 }

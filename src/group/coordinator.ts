@@ -340,14 +340,20 @@ export class GroupCoordinator {
    * the group's partition commits them (`completeTransaction`). A producer epoch older than one
    * already staged for the producer is PRODUCER_FENCED (Kafka's log refuses the older epoch
    * with the same effect). The member fields of TxnOffsetCommit v3+ (KIP-447), when given, are
-   * checked like OffsetCommit's (`checkTransactionalMember`).
+   * checked like OffsetCommit's (`checkTransactionalMember`). `verified` is the transaction
+   * verification's guard (src/broker/txn-verification.ts), re-run just before staging: a
+   * marker that ended the transaction while it was being verified must not leave offsets
+   * pending for the producer's next marker to decide.
    */
   async stageTransactionalOffsets (groupId: string, producerId: number, producerEpoch: number,
-    offsets: CommitEntry[], member: TxnCommitMember = NO_MEMBER): Promise<number> {
+    offsets: CommitEntry[], member: TxnCommitMember = NO_MEMBER,
+    verified: () => number = () => ERROR.NONE): Promise<number> {
     const error = this.coordinatorError(groupId)
     if (error !== ERROR.NONE) return error
     const memberError = await this.checkTransactionalMember(groupId, member)
     if (memberError !== ERROR.NONE) return memberError
+    const verifiedError = verified()
+    if (verifiedError !== ERROR.NONE) return verifiedError
     const staged = this.#pendingTxn.epochOf(producerId)
     if (staged !== undefined && producerEpoch < staged) return ERROR.PRODUCER_FENCED
     if (!this.#pendingTxn.hasRoom(offsets.length)) return ERROR.COORDINATOR_NOT_AVAILABLE
@@ -413,9 +419,11 @@ export class GroupCoordinator {
     if (commit) {
       const byGroup = new Map<string, CommitEntry[]>()
       for (const entry of taken) {
-        byGroup.set(entry.groupId, [...byGroup.get(entry.groupId) ?? [], {
-          topic: entry.topic, partition: entry.partition, offset: entry.offset,
-          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }])
+        const offset = { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }
+        const offsets = byGroup.get(entry.groupId)
+        if (offsets === undefined) byGroup.set(entry.groupId, [offset])
+        else offsets.push(offset)
       }
       for (const [groupId, offsets] of byGroup) {
         const errorCode = await this.commitTransactionalOffsets(groupId, offsets)

@@ -263,6 +263,22 @@ it('answers NOT_COORDINATOR for a marker on a partition it does not lead, and ke
   txn.stop()
 })
 
+it('stages nothing when the verification guard says the transaction ended meanwhile',
+  async () => {
+    const clock = new ManualClock()
+    const log = new MemoryLog()
+    const groups = coordinator(clock, log)
+    await groups.load()
+    const partition = groups.partitionFor('g')
+    const offsets = [{ topic: 't', partition: 0, offset: 8, leaderEpoch: -1, metadata: null }]
+    assert.equal(await groups.stageTransactionalOffsets('g', 3, 0, offsets, undefined,
+      () => ERROR.INVALID_TXN_STATE), ERROR.INVALID_TXN_STATE)
+    // The producer's next transaction commits: the refused offsets must not ride along.
+    assert.equal(await groups.completeTransaction(partition, 3, true), ERROR.NONE)
+    assert.equal(groups.fetchOffsets('g').get('t\u00000'), undefined)
+    groups.stop()
+  })
+
 it('checks the member and generation TxnOffsetCommit v3+ names (KIP-447) before staging',
   async () => {
     const clock = new ManualClock()

@@ -185,9 +185,10 @@ export const txnOffsetCommitHandler: HandlerEntry = {
         // v3+ name the consumer's member and generation (KIP-447): a zombie consumer's
         // offsets are refused like its OffsetCommit would be (older versions decode the
         // defaults, -1 and empty, which skip the check).
-        errorCode = await groups.stageTransactionalOffsets(request.groupId, request.producerId,
-          request.producerEpoch, offsets, { memberId: request.memberId,
-            groupInstanceId: request.groupInstanceId, generationId: request.generationId })
+        errorCode = verifiedError(await groups.stageTransactionalOffsets(request.groupId,
+          request.producerId, request.producerEpoch, offsets, { memberId: request.memberId,
+            groupInstanceId: request.groupInstanceId, generationId: request.generationId },
+          verification.guard))
       }
     }
     return answer((topic, partition) => unknown(topic, partition)
