@@ -7,7 +7,9 @@
  *
  * Connections (per other broker, at its registered address; bounded by the cluster's size):
  * - one shared connection for Produce (and ListOffsets), pipelined up to PRODUCE_INFLIGHT_MAX
- *   requests (as a Kafka producer keeps one connection per broker);
+ *   requests (as a Kafka producer keeps one connection per broker): the broker's connection
+ *   pool (broker/broker-connections.ts), an instance of its own so that forwarded produces
+ *   and the inter-broker transaction requests never queue behind each other;
  * - up to FETCH_CONNECTIONS_MAX connections for Fetch, each carrying one fetch at a time:
  *   Kafka answers a connection's requests in order, so a long poll that waits for records
  *   would hold every request queued behind it. Past the cap a consume answers 503 at once
@@ -23,6 +25,7 @@ import type { Broker } from '../broker/broker.js'
 import { PartitionError, type PartitionRead } from '../broker/replica-manager.js'
 import { partitionFetchRequest, partitionListOffsetsRequest } from '../client/client.js'
 import { KafkaConnection, KafkaConnectionError } from '../client/connection.js'
+import { BrokerConnections, BrokerUnavailableError } from '../broker/broker-connections.js'
 import { Fetch } from '../protocol/apis/fetch.js'
 import { ListOffsets } from '../protocol/apis/list-offsets.js'
 import { Produce } from '../protocol/apis/produce.js'
@@ -39,6 +42,7 @@ const REQUEST_TIMEOUT_MS = 30_000
 /** Beyond a request's own wait, time for its answer to travel. */
 const ANSWER_MARGIN_MS = 5_000
 const CONNECT_TIMEOUT_MS = 10_000
+const HTTP_CLIENT_ID = 'tributary-http'
 /** Largest response frame a forwarded fetch accepts: the read size plus room for framing. */
 const FETCH_FRAME_MARGIN_BYTES = 1024 * 1024
 
@@ -54,10 +58,17 @@ export type Route = { local: true } | { local: false, leaderId: number }
 export class LeaderRouter {
   readonly broker: Broker
   readonly #remotes = new Map<number, RemoteBroker>()
+  /** The pipelined Produce / ListOffsets connection of each other broker. */
+  readonly #produceConnections: BrokerConnections
   #closed = false
 
   constructor (broker: Broker) {
     this.broker = broker
+    this.#produceConnections = new BrokerConnections(broker.image, {
+      clientId: HTTP_CLIENT_ID, requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS, inflightMax: PRODUCE_INFLIGHT_MAX,
+      waitingMax: PRODUCE_WAITING_MAX,
+    })
   }
 
   /** Here when the image names this broker as leader; throws 503 when there is no live leader. */
@@ -138,7 +149,8 @@ export class LeaderRouter {
     let remote = this.#remotes.get(brokerId)
     if (remote?.address !== address) {
       remote?.close()
-      remote = new RemoteBroker(brokerId, info.host, info.port)
+      remote = new RemoteBroker(brokerId, info.host, info.port,
+        () => this.#produceConnections.connection(brokerId))
       this.#remotes.set(brokerId, remote)
     }
     return remote
@@ -155,6 +167,7 @@ export class LeaderRouter {
     this.#closed = true
     for (const remote of this.#remotes.values()) remote.close()
     this.#remotes.clear()
+    this.#produceConnections.close()
   }
 }
 
@@ -186,7 +199,8 @@ class RemoteBroker {
   readonly #brokerId: number
   readonly #host: string
   readonly #port: number
-  #produce: Promise<KafkaConnection> | undefined
+  /** The pooled Produce / ListOffsets connection to this broker (LeaderRouter's pool). */
+  readonly #produceConnection: () => Promise<KafkaConnection>
   /** Open fetch connections not in use, and those carrying a fetch: together at most the cap. */
   readonly #idleFetch: KafkaConnection[] = []
   readonly #busyFetch = new Set<KafkaConnection>()
@@ -194,11 +208,13 @@ class RemoteBroker {
   #fetchConnecting = 0
   #closed = false
 
-  constructor (brokerId: number, host: string, port: number) {
+  constructor (brokerId: number, host: string, port: number,
+    produceConnection: () => Promise<KafkaConnection>) {
     this.#brokerId = brokerId
     this.#host = host
     this.#port = port
     this.address = `${host}:${port}`
+    this.#produceConnection = produceConnection
   }
 
   async produce (topic: string, partition: number, batch: Buffer, acks: number,
@@ -276,24 +292,6 @@ class RemoteBroker {
     }
   }
 
-  #produceConnection (): Promise<KafkaConnection> {
-    const current = this.#produce
-    if (current !== undefined) {
-      return current.then(open => {
-        if (!open.closed) return open
-        if (this.#produce === current) this.#produce = undefined
-        return this.#produceConnection()
-      })
-    }
-    const opened = this.#connect({ inflightMax: PRODUCE_INFLIGHT_MAX,
-      waitingMax: PRODUCE_WAITING_MAX })
-    this.#produce = opened
-    opened.catch(() => {
-      if (this.#produce === opened) this.#produce = undefined
-    })
-    return opened
-  }
-
   async #leaseFetchConnection (): Promise<KafkaConnection> {
     while (this.#idleFetch.length > 0) {
       const idle = this.#idleFetch.pop() as KafkaConnection
@@ -327,7 +325,7 @@ class RemoteBroker {
   #connect (limits: { inflightMax: number, waitingMax: number }): Promise<KafkaConnection> {
     if (this.#closed) return Promise.reject(new HttpError(503, 2, 'the server is shutting down'))
     return KafkaConnection.connect(this.#host, this.#port, {
-      clientId: 'tributary-http', requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      clientId: HTTP_CLIENT_ID, requestTimeoutMs: REQUEST_TIMEOUT_MS,
       connectTimeoutMs: CONNECT_TIMEOUT_MS, maxFrameBytes: 64 * 1024 * 1024 +
         FETCH_FRAME_MARGIN_BYTES, ...limits,
     }).then(connection => {
@@ -351,7 +349,7 @@ class RemoteBroker {
 
   /** No answer from the leader (refused, dropped or timed out): retriable, 503. */
   #asHttp (error: unknown): unknown {
-    if (error instanceof KafkaConnectionError) {
+    if (error instanceof KafkaConnectionError || error instanceof BrokerUnavailableError) {
       return new HttpError(503, 6, `the partition's leader, broker ${this.#brokerId}, did not ` +
         `answer (${error.message}); retry shortly`)
     }
@@ -360,7 +358,6 @@ class RemoteBroker {
 
   close (): void {
     this.#closed = true
-    void this.#produce?.then(connection => connection.close(), () => undefined)
     for (const connection of [...this.#idleFetch, ...this.#busyFetch]) connection.close()
     this.#idleFetch.length = 0
   }
