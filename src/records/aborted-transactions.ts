@@ -26,7 +26,11 @@ export function withoutAbortedBatches (buffer: Buffer, aborted: readonly Aborted
   const abortedProducers = new Set<number>()
   const kept: Buffer[] = []
   let endOffset: number | undefined
+  /** Where the whole batches end, and whether one was dropped (else no copy is needed). */
+  let wholeEnd = 0
+  let dropped = false
   for (const { position, size } of splitBatches(buffer)) {
+    wholeEnd = position + size
     const header = readBatchHeader(buffer, position)
     const lastOffset = header.baseOffset + header.lastOffsetDelta
     endOffset = lastOffset + 1
@@ -35,12 +39,16 @@ export function withoutAbortedBatches (buffer: Buffer, aborted: readonly Aborted
     }
     if (isControlBatch(header.attributes)) {
       abortedProducers.delete(header.producerId)
+      dropped = true
       continue
     }
     if (isTransactionalBatch(header.attributes) && abortedProducers.has(header.producerId)) {
+      dropped = true
       continue
     }
     kept.push(buffer.subarray(position, position + size))
   }
+  // Nothing dropped (the usual read): the read itself, up to its last whole batch.
+  if (!dropped) return { records: buffer.subarray(0, wholeEnd), endOffset }
   return { records: kept.length === 1 ? kept[0] as Buffer : Buffer.concat(kept), endOffset }
 }

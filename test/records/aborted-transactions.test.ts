@@ -66,4 +66,14 @@ describe('withoutAbortedBatches', () => {
     assert.equal(withoutAbortedBatches(tail, []).endOffset, nextOffset,
       'a read of markers alone still moves the position past them')
   })
+
+  it('hands back the read itself when nothing is dropped, up to its last whole batch', () => {
+    const read = Buffer.concat([data(7, 'a', false), data(7, 'b', false)])
+    const partial = Buffer.concat([read, data(7, 'c', false).subarray(0, 20)])
+    const { records, endOffset } = withoutAbortedBatches(partial, [])
+    assert.ok(records.equals(read), 'the whole batches, unchanged')
+    assert.ok(records.buffer === partial.buffer && records.byteOffset === partial.byteOffset,
+      'a view of the read, not a copy')
+    assert.equal(endOffset, nextOffset - 1)
+  })
 })
