@@ -394,9 +394,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
 function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
   image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
   const property = (name: string): number => Number(config.properties.get(name)?.value)
-  // Throttle rates follow dynamic broker configs (AlterConfigs) over the static ones.
-  const rate = (name: string) => (): number =>
-    Number(image.brokerConfigs.get(name) ?? config.properties.get(name)?.value)
+  // Broker configs are static here (AlterConfigs refuses broker resources), so are the rates.
+  const rate = (name: string) => (): number => property(name)
   const nowMs = systemClock.monotonicMs()
   const logOf = (topic: string, partition: number): ReplicaLog | undefined =>
     logManager.getLog(topic, partition)

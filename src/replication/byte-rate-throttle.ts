@@ -4,7 +4,9 @@
  * bucket): `rateBytesPerSec` bytes may pass per second, with at most one second's worth saved
  * up. A rate of Number.MAX_SAFE_INTEGER (Kafka's Long.MAX_VALUE default) is unthrottled.
  *
- * The rate is read on every use, so a dynamic broker config change applies at once.
+ * The rate is read on every use. Broker configs are static in Tributary (set in the properties
+ * file, environment or flags; AlterConfigs refuses broker resources), unlike Kafka, where
+ * kafka-reassign-partitions sets these as dynamic broker configs.
  *
  * PURE: time comes in as `nowMs` (monotonic). Kafka applies the rate to the partitions listed
  * in the topic configs `*.replication.throttled.replicas`; here it covers all of a broker's
