@@ -204,6 +204,11 @@ export class Workload {
       .reduce((sum, send) => sum + send.ids.length, 0)
   }
 
+  /** Records the group delivered (each offset once). */
+  get consumedCount (): number {
+    return [...this.consumed.values()].reduce((sum, offsets) => sum + offsets.size, 0)
+  }
+
   async stop (): Promise<void> {
     this.#running = false
     await this.#kcat?.stop()
