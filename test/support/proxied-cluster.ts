@@ -153,15 +153,6 @@ export class ProxiedCluster {
     broker.process = undefined
   }
 
-  /** SIGTERM and wait for the exit (Kafka's controlled shutdown path); returns the exit code. */
-  async terminate (nodeId: number): Promise<number | null> {
-    const broker = this.broker(nodeId)
-    if (broker.stopped) this.resume(nodeId)
-    const code = await broker.process?.stop('SIGTERM') ?? null
-    broker.process = undefined
-    return code
-  }
-
   /** SIGSTOP: the process is frozen, its sockets stay open (a GC pause, a stuck VM). */
   pause (nodeId: number): void {
     const broker = this.broker(nodeId)
