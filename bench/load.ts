@@ -47,16 +47,12 @@ import { describeMachine, machineFacts } from './lib/machine.js'
 import { describeNoise, probeNoise } from './lib/noise.js'
 import { compareKafka, compareTable, type CompareResult } from './lib/compare-kafka.js'
 import type { RateRunResult } from './lib/rate-run.js'
-import { formatRate, table, type Sample } from './lib/report.js'
+import { formatRate, ms, table, type Sample } from './lib/report.js'
 import {
   ab, brokerEnv, CODECS, consume, latency, produce, sweep, type AbRun, type AbSummary,
   type Context, type Options, type ProduceResult,
 } from './lib/scenarios.js'
 import { stallTable, stageTable } from './lib/breakdown.js'
-
-function ms (value: number | undefined): string {
-  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
-}
 
 function produceRow (label: string, result: ProduceResult): string[] {
   return [label, formatRate(result.messagesPerSecond), result.megabytesPerSecond.toFixed(1),

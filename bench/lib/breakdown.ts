@@ -6,11 +6,7 @@
  */
 import type { StallReport } from '../../src/io/process-stalls.js'
 import type { RateRunResult } from './rate-run.js'
-import { table } from './report.js'
-
-function ms (value: number | undefined): string {
-  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
-}
+import { ms, table } from './report.js'
 
 function gc (report: StallReport | undefined): string {
   if (report === undefined) return '-'

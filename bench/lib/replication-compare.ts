@@ -17,7 +17,7 @@
  */
 import { KAFKA_VERSION, startKafkaCluster } from '../../test/reference/kafka.js'
 import { startCluster } from '../../test/support/cluster-process.js'
-import { formatRate, table } from './report.js'
+import { formatRate, ms, table } from './report.js'
 import {
   brokerCpuPerMillion, replication, tributaryBrokers, type ReplicationBrokers,
   type ReplicationPhase, type ReplicationResult,
@@ -139,10 +139,6 @@ export async function replicationCompare (options: Options): Promise<Replication
 }
 
 type Pick = (phase: ReplicationPhase) => number | undefined
-
-function ms (value: number | undefined): string {
-  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
-}
 
 function ratio (numerator: number | undefined, denominator: number | undefined): string {
   return numerator === undefined || denominator === undefined || denominator === 0

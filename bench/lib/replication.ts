@@ -18,7 +18,7 @@
 import { readdir, readFile } from 'node:fs/promises'
 import type { TestCluster } from '../../test/support/cluster-process.js'
 import type { RateRunResult } from './rate-run.js'
-import { formatRate, table } from './report.js'
+import { formatRate, ms, table } from './report.js'
 import { atRate, produce, type Context, type ProduceResult } from './scenarios.js'
 
 export interface ReplicationPhase {
@@ -188,10 +188,6 @@ export function brokerCpuTotal (phase: ReplicationPhase): number {
 /** Broker CPU seconds per million messages acknowledged in the closed-loop phase. */
 export function brokerCpuPerMillion (phase: ReplicationPhase): number {
   return brokerCpuTotal(phase) / (phase.peak.messages / 1e6)
-}
-
-function ms (value: number | undefined): string {
-  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
 }
 
 export function replicationTable (result: ReplicationResult): string {

@@ -85,6 +85,11 @@ export function progressBar (label: string, done: number, total: number, detail:
     `${done}/${total}s ${detail}`.slice(0, (process.stdout.columns ?? 80) - 1))
 }
 
+/** Milliseconds for a table cell: two decimals below 100, '-' when not measured. */
+export function ms (value: number | undefined): string {
+  return value === undefined ? '-' : value >= 100 ? value.toFixed(0) : value.toFixed(2)
+}
+
 export function formatRate (perSecond: number): string {
   if (perSecond >= 1e6) return `${(perSecond / 1e6).toFixed(2)} M`
   if (perSecond >= 1e3) return `${(perSecond / 1e3).toFixed(1)} k`

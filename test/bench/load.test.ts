@@ -115,6 +115,7 @@ describe('npm run bench', { concurrency: false }, () => {
       assert.deepEqual(phases.map((p: any) => p.replicationFactor), [1, 3])
       for (const phase of phases) {
         assert.ok(phase.peak.messages > 0)
+        assert.ok(phase.latency.acknowledged > 0, 'the latency run acknowledged records')
         // Every acknowledged record arrives. More may: the generator's producer is not
         // idempotent, so a produce that timed out, or was retried after NOT_LEADER_OR_FOLLOWER
         // on a loaded machine, can still be written (at least once, as with Kafka).

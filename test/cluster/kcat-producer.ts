@@ -30,7 +30,7 @@ const sleep = async (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, ms))
 
 /** `promise`, or undefined after `ms`; the timer ends with it (a finished run exits at once). */
-async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
+export async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined
   const expired = new Promise<undefined>(resolve => {
     timer = setTimeout(() => resolve(undefined), ms)

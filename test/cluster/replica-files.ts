@@ -46,25 +46,25 @@ export async function storedBatches (dataDir: string, topic: string, partition: 
 }
 
 /**
- * Compares a replica's batches with the leader's below the high watermark: undefined when they
- * are the same bytes, else a sentence naming the first difference.
+ * Compares a replica's batches with the leader's from the partition's log start offset up to
+ * the high watermark: undefined when they are the same bytes, else a sentence naming the first
+ * difference. Batches wholly below the log start offset may differ (a replica that started its
+ * log later, truncateFullyAndStartAt, has none); from there on a replica must hold every batch.
  */
-export function firstDifference (leader: StoredBatch[], replica: StoredBatch[]):
-string | undefined {
-  if (replica.length === 0) {
-    return leader.length === 0
-      ? undefined
-      : `has no batches; the leader has ${leader.length} below the high watermark`
-  }
-  // A replica may have started its log later (truncateFullyAndStartAt): compare from there.
-  const start = (replica[0] as StoredBatch).baseOffset
-  const from = leader.findIndex(batch => batch.lastOffset >= start)
-  const expected = from < 0 ? [] : leader.slice(from)
-  for (let i = 0; i < Math.max(expected.length, replica.length); i++) {
+export function firstDifference (leader: StoredBatch[], replica: StoredBatch[],
+  logStartOffset: number): string | undefined {
+  const expected = leader.filter(batch => batch.lastOffset >= logStartOffset)
+  const actual = replica.filter(batch => batch.lastOffset >= logStartOffset)
+  for (let i = 0; i < Math.max(expected.length, actual.length); i++) {
     const want = expected[i]
-    const got = replica[i]
+    const got = actual[i]
     if (want === undefined) return `has an extra batch at offset ${got?.baseOffset}`
-    if (got === undefined) return `ends at batch ${i}; the leader has one at ${want.baseOffset}`
+    if (got === undefined) {
+      return i === 0
+        ? `has no batches from the log start offset ${logStartOffset}; the leader has ` +
+          `${expected.length} below the high watermark`
+        : `ends at batch ${i}; the leader has one at ${want.baseOffset}`
+    }
     if (!want.bytes.equals(got.bytes)) {
       return `batch at offset ${got.baseOffset} (leader: ${want.baseOffset}) differs ` +
         `(${got.bytes.length} vs ${want.bytes.length} bytes)`

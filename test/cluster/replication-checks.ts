@@ -34,6 +34,7 @@ interface PartitionLog {
   partition: number
   leaderId: number
   isr: number[]
+  logStartOffset: number
   highWatermark: number
   /** offset → value, below the high watermark. */
   values: Map<number, string>
@@ -73,7 +74,8 @@ async function readPartition (context: CheckContext, partition: number): Promise
   const highWatermark = await highWatermarkCovering(context, partition)
   const values = new Map<number, string>()
   const batches = new Map<number, string>()
-  let offset = (await client.listOffsets(topic, partition, -2)).offset
+  const logStartOffset = (await client.listOffsets(topic, partition, -2)).offset
+  let offset = logStartOffset
   for (let round = 0; offset < highWatermark; round++) {
     if (round > FETCH_ROUNDS_MAX) throw new Error(`reading ${topic}-${partition} does not end`)
     const fetched = await client.fetch(topic, partition, offset, { maxWaitMs: 0 })
@@ -96,8 +98,8 @@ async function readPartition (context: CheckContext, partition: number): Promise
         `high watermark ${highWatermark}`)
     }
   }
-  return { partition, leaderId: described.leaderId, isr: described.isrNodes, highWatermark,
-    values, batches }
+  return { partition, leaderId: described.leaderId, isr: described.isrNodes, logStartOffset,
+    highWatermark, values, batches }
 }
 
 function result (name: string, problems: string[], okDetail: string): CheckResult {
@@ -195,7 +197,7 @@ Promise<CheckResult> {
       const replica = dir === undefined
         ? []
         : await storedBatches(dir, context.topic, log.partition, log.highWatermark)
-      const difference = firstDifference(leader, replica)
+      const difference = firstDifference(leader, replica, log.logStartOffset)
       if (difference !== undefined) {
         problems.push(`partition ${log.partition}: replica ${replicaId} ${difference}`)
       }

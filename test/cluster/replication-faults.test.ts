@@ -12,13 +12,18 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { etcdAvailable } from '../support/etcd-process.js'
-import { runReplicationFaults, type FaultKind } from './replication-faults.js'
+import { FAULT_KINDS, runReplicationFaults, type FaultKind } from './replication-faults.js'
 
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 const long = process.env.REPLICATION_FAULTS_LONG !== undefined
 const seed = Number(process.env.REPLICATION_FAULTS_SEED ?? Math.floor(Math.random() * 2 ** 31))
 const killCycles = Number(process.env.REPLICATION_FAULTS_CYCLES ?? (long ? 20 : 5))
-const kinds = process.env.REPLICATION_FAULTS_KINDS?.split(',') as FaultKind[] | undefined
+const kinds = process.env.REPLICATION_FAULTS_KINDS?.split(',')
+const unknownKinds = kinds?.filter(kind => !(FAULT_KINDS as readonly string[]).includes(kind))
+if (unknownKinds !== undefined && unknownKinds.length > 0) {
+  throw new Error(`REPLICATION_FAULTS_KINDS: unknown ${unknownKinds.join(', ')} ` +
+    `(kinds: ${FAULT_KINDS.join(', ')})`)
+}
 const loops = process.env.REPLICATION_FAULTS_LOOPS === undefined
   ? undefined
   : Number(process.env.REPLICATION_FAULTS_LOOPS)
@@ -28,7 +33,7 @@ describe('replication under faults (3 brokers, RF=3, min.insync.replicas=2)', { 
     { timeout: long ? 3_600_000 : 600_000 }, async () => {
       const results = await runReplicationFaults({
         seed, killCycles, otherCycles: long ? 3 : 1,
-        ...(kinds === undefined ? {} : { kinds }), ...(loops === undefined ? {} : { loops }),
+        ...(kinds === undefined ? {} : { kinds: kinds as FaultKind[] }), ...(loops === undefined ? {} : { loops }),
         log: line => console.log(line),
       })
       const failed = results.filter(r => !r.ok)

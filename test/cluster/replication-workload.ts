@@ -21,7 +21,7 @@
  * cluster while nothing is being acknowledged) and resumed.
  */
 import kafkajs from 'kafkajs'
-import { KcatProducer } from './kcat-producer.js'
+import { KcatProducer, within } from './kcat-producer.js'
 
 const { Kafka, logLevel } = kafkajs
 
@@ -50,19 +50,6 @@ export interface WorkloadOptions {
 
 const sleep = async (ms: number): Promise<void> =>
   new Promise(resolve => setTimeout(resolve, ms))
-
-/** `promise`, or undefined after `ms`; the timer ends with it (a finished run exits at once). */
-async function within<T> (promise: Promise<T>, ms: number): Promise<T | undefined> {
-  let timer: NodeJS.Timeout | undefined
-  const expired = new Promise<undefined>(resolve => {
-    timer = setTimeout(() => resolve(undefined), ms)
-  })
-  try {
-    return await Promise.race([promise, expired])
-  } finally {
-    clearTimeout(timer)
-  }
-}
 
 export class Workload {
   readonly sends: SendRecord[] = []
@@ -202,6 +189,11 @@ export class Workload {
   get acknowledged (): number {
     return this.sends.filter(send => send.ackedMs !== undefined)
       .reduce((sum, send) => sum + send.ids.length, 0)
+  }
+
+  /** Records the group delivered (each offset once). */
+  get consumedCount (): number {
+    return [...this.consumed.values()].reduce((sum, offsets) => sum + offsets.size, 0)
   }
 
   async stop (): Promise<void> {

@@ -35,6 +35,7 @@ import { ERROR } from '../../src/protocol/errors.js'
 import {
   agreedView, connect, eventually, metadataFrom, startCluster, type TestCluster,
 } from '../support/cluster-process.js'
+import { liveBootstrap, partitionLeaders } from '../support/cluster-roles.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 import {
   okStep, parseStepLines, runProgram,
@@ -56,31 +57,15 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
   let cluster: TestCluster
   let nextReader = 1
 
-  const bootstrap = (): string[] => [...cluster.brokers.values()]
-    .filter(broker => broker.child.exitCode === null && broker.child.signalCode === null)
-    .map(broker => `127.0.0.1:${broker.kafkaPort}`)
   const kafka = (): InstanceType<typeof Kafka> => new Kafka({ clientId: 'txn-cluster',
-    brokers: bootstrap(), logLevel: logLevel.NOTHING,
+    brokers: liveBootstrap(cluster), logLevel: logLevel.NOTHING,
     retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 } })
-
-  /** Each partition's leader, as a live broker sees the topic. */
-  async function leaders (topic: string): Promise<number[]> {
-    const viewer = [...cluster.brokers.keys()].find(id => {
-      const child = cluster.brokers.get(id)?.child
-      return child?.exitCode === null && child.signalCode === null
-    }) ?? 1
-    const response = await metadataFrom(cluster, viewer, [topic])
-    const described = response.topics[0]
-    if (described === undefined || described.errorCode !== 0) return []
-    return [...described.partitions].sort((a, b) => a.partitionIndex - b.partitionIndex)
-      .map(p => p.leaderId)
-  }
 
   /** A key (transactional id or group) whose partition of `topic` broker `nodeId` leads. */
   async function keyLedBy (topic: string, partitionCount: number, nodeId: number,
     prefix: string): Promise<string> {
     const led = await eventually(`${topic} leaders`, async () => {
-      const found = await leaders(topic)
+      const found = await partitionLeaders(cluster, topic)
       return found.length === partitionCount && found.every(id => id > 0) ? found : undefined
     })
     for (let i = 0; i < 10_000; i++) {
@@ -120,7 +105,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
    */
   async function roles (): Promise<{ group: number, txn: number, data: number }> {
     const offsets = await eventually('__consumer_offsets leaders', async () => {
-      const found = await leaders('__consumer_offsets')
+      const found = await partitionLeaders(cluster, '__consumer_offsets')
       return found.length === OFFSETS_PARTITIONS && found.every(id => id > 0) ? found : undefined
     })
     const group = offsets[0] as number
@@ -130,7 +115,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
 
   /** A partition of `topic` that `nodeId` leads. */
   async function partitionLedBy (topic: string, nodeId: number): Promise<number> {
-    const led = await leaders(topic)
+    const led = await partitionLeaders(cluster, topic)
     const partition = led.indexOf(nodeId)
     assert.ok(partition >= 0, `broker ${nodeId} leads a partition of ${topic} (${led})`)
     return partition
@@ -277,7 +262,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
       await createTopic(topic, 2, 3)
     }
     const run = await runProgram('java', ['-cp', classpath, 'tributary.interop.Interop',
-      bootstrap().join(','), 'txn'], { timeoutMs: 240_000 })
+      liveBootstrap(cluster).join(','), 'txn'], { timeoutMs: 240_000 })
     assert.equal(run.code, 0, `the Java program exited ${run.code}: ${run.stderr.slice(-2000)}`)
     const steps = parseStepLines(run.stdout)
     const committed = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
@@ -345,7 +330,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
         'the leader that wrote coordinator epoch 5')
       await cluster.brokers.get(3)?.kill()
       const leader = await eventually('a new leader of the partition', async () => {
-        const found = (await leaders('fenced-out'))[partition]
+        const found = (await partitionLeaders(cluster, 'fenced-out'))[partition]
         return found !== undefined && found > 0 && found !== 3 ? found : undefined
       }, 30_000)
       // The new leader learned coordinator epoch 5 from the replicated control batch: a late
@@ -391,7 +376,7 @@ describe('transactions across a cluster of three brokers', { skip }, () => {
     await cluster.brokers.get(2)?.kill()
     await producer.disconnect().catch(() => undefined)
     await eventually('a new transaction coordinator', async () => {
-      const led = await leaders('__transaction_state')
+      const led = await partitionLeaders(cluster, '__transaction_state')
       const leader = led[partitionForGroup(transactionalId, TXN_PARTITIONS)]
       return leader !== undefined && leader > 0 && leader !== 2 ? leader : undefined
     }, 30_000)

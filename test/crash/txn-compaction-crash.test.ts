@@ -174,6 +174,10 @@ describe(`transactional compaction crash recovery (CRASH_SEED=${SEED})`, () => {
         `${outcomes.aborts - markers} ABORT markers removed by the cleaner, ${markers} left; ` +
         `${killedMidSwap} of ${CYCLES} kills left a .cleaned or .swap file`)
       assert.deepEqual(tally.failures, [])
+      // What the checks are about must have happened: cleanings that removed ABORT markers, and
+      // kills inside a swap (about two kills in three land in one).
+      assert.ok(outcomes.aborts - markers > 0, 'the cleaner removed no ABORT marker')
+      assert.ok(killedMidSwap > 0, 'no kill landed in a swap')
     } finally {
       await rm(dataDir, { recursive: true, force: true })
     }

@@ -6,6 +6,7 @@
  *   group/three-members      assignments: { "1": [partitions], "2": ..., "3": ... }
  *   group/member-leaves      assignments: { "1": ..., "2": ... }
  *   group/consumed           records: [partition, offset, member], memberErrors: {}
+ *   txn/...                  the transaction steps of transactionChecks (Java and Python)
  * Record i has key `key-<i % 17>`, value `<codec>-value-<i>-` + 'abcdefgh' × (i % 13) and a
  * header n = i.
  */
@@ -100,4 +101,49 @@ export function groupChecks (log: OutcomeLog, run: ScenarioRun, phaseRecords: nu
         leaverPartitions.has(partition) && member !== 3)
       assert.ok(takenOver.length > 0, 'the leaver\'s partitions were consumed by the others')
     })
+}
+
+/**
+ * The transaction scenario (topics <prefix>-txn, -txn-in, -txn-out): `fencedError` is the
+ * client's name for PRODUCER_FENCED / INVALID_PRODUCER_EPOCH, `sendOffsets` its name for the
+ * call that adds a group's offsets to a transaction (both only appear in the test titles and
+ * assertions).
+ */
+export function transactionChecks (log: OutcomeLog, run: ScenarioRun, fencedError: string,
+  sendOffsets: string): void {
+  const committedValues = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
+  log.it('commits a transaction across two partitions', () => {
+    assert.equal(okStep(run.steps(), 'txn/commit').committed, 10)
+  })
+
+  log.it('aborts a transaction', () => {
+    assert.equal(okStep(run.steps(), 'txn/abort').aborted, 5)
+  })
+
+  log.it('fences a zombie: a second producer with the same transactional.id wins', () => {
+    assert.equal(okStep(run.steps(), 'txn/fence').zombieError, fencedError)
+  })
+
+  log.it('aborts a transaction past transaction.timeout.ms: its commit then fails', () => {
+    assert.equal(okStep(run.steps(), 'txn/timeout').commitError, fencedError)
+  })
+
+  log.it('a read_committed consumer sees only committed transactions', () => {
+    const { values } = okStep<{ values: string[] }>(run.steps(), 'txn/read-committed')
+    assert.deepEqual(values, [...committedValues, 'second'].sort())
+  })
+
+  log.it('a read_uncommitted consumer sees aborted records too', () => {
+    const { values } = okStep<{ values: string[] }>(run.steps(), 'txn/read-uncommitted')
+    const aborted = Array.from({ length: 5 }, (_, i) => `aborted-${i}`)
+    assert.deepEqual(values, [...aborted, ...committedValues, 'second', 'timed-out'].sort())
+  })
+
+  log.it(`consume-transform-produce with ${sendOffsets} copies every record once`, () => {
+    const ctp = okStep<{ copied: number, committed: Record<string, number>, output: string[] }>(
+      run.steps(), 'txn/ctp')
+    assert.equal(ctp.copied, 40)
+    assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
+    assert.deepEqual(ctp.output, Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
+  })
 }

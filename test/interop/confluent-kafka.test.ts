@@ -26,7 +26,9 @@ import {
   runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
   type RecordedBroker, type StepLine,
 } from './client-harness.js'
-import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
+import {
+  groupChecks, produceChecks, transactionChecks, type ScenarioRun,
+} from './client-scenarios.js'
 
 const SCRIPT = path.join(REPO_ROOT, 'test/interop/confluent_kafka_client.py')
 const RECORDS = 2000
@@ -162,43 +164,8 @@ describe('confluent-kafka (Python, librdkafka 2) against a Tributary broker', { 
     assert.ok(!names.includes('py-admin-b') && names.includes('py-admin-a'), names.join())
   })
 
-  const committedValues = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
-  log.it('commits a transaction across two partitions', () => {
-    assert.equal(okStep(steps, 'txn/commit').committed, 10)
-  })
-
-  log.it('aborts a transaction', () => {
-    assert.equal(okStep(steps, 'txn/abort').aborted, 5)
-  })
-
-  log.it('fences a zombie: a second producer with the same transactional.id wins', () => {
-    // librdkafka's local code for PRODUCER_FENCED / INVALID_PRODUCER_EPOCH from the broker.
-    assert.equal(okStep(steps, 'txn/fence').zombieError, '_FENCED')
-  })
-
-  log.it('aborts a transaction past transaction.timeout.ms: its commit then fails', () => {
-    assert.equal(okStep(steps, 'txn/timeout').commitError, '_FENCED')
-  })
-
-  log.it('a read_committed consumer sees only committed transactions', () => {
-    const { values } = okStep<{ values: string[] }>(steps, 'txn/read-committed')
-    assert.deepEqual(values, [...committedValues, 'second'].sort())
-  })
-
-  log.it('a read_uncommitted consumer sees aborted records too', () => {
-    const { values } = okStep<{ values: string[] }>(steps, 'txn/read-uncommitted')
-    const aborted = Array.from({ length: 5 }, (_, i) => `aborted-${i}`)
-    assert.deepEqual(values, [...aborted, ...committedValues, 'second', 'timed-out'].sort())
-  })
-
-  log.it('consume-transform-produce with send_offsets_to_transaction copies every record once',
-    () => {
-      const ctp = okStep<{ copied: number, committed: Record<string, number>, output: string[] }>(
-        steps, 'txn/ctp')
-      assert.equal(ctp.copied, 40)
-      assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
-      assert.deepEqual(ctp.output, Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
-    })
+  // librdkafka's local code for PRODUCER_FENCED / INVALID_PRODUCER_EPOCH from the broker.
+  transactionChecks(log, run, '_FENCED', 'send_offsets_to_transaction')
 
   log.it('sends only API versions the broker advertised', () => {
     assertWithinAdvertised(cluster.recorder.recording())

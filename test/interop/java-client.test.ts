@@ -25,7 +25,9 @@ import {
   versionShortfalls, type ApiRange, type RecordedBroker, type StepLine,
 } from './client-harness.js'
 import { buildJava, javaToolchainWorks } from './java-build.js'
-import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
+import {
+  groupChecks, produceChecks, transactionChecks, type ScenarioRun,
+} from './client-scenarios.js'
 
 const RECORDS = 2000
 const PHASE_RECORDS = 1500
@@ -209,43 +211,7 @@ describe('Java kafka-clients 4.1 (pom.xml pins the release) against a Tributary 
     }, 'needs ConsumerGroupHeartbeat v0-v1 (KIP-848; Kafka 4.0 made the consumer protocol GA) ' +
     '(issue #13 protocol part)')
 
-    const committedValues = Array.from({ length: 10 }, (_, i) => `committed-${i}`)
-    log.it('commits a transaction across two partitions', () => {
-      assert.equal(okStep(steps, 'txn/commit').committed, 10)
-    })
-
-    log.it('aborts a transaction', () => {
-      assert.equal(okStep(steps, 'txn/abort').aborted, 5)
-    })
-
-    log.it('fences a zombie: a second producer with the same transactional.id wins', () => {
-      assert.equal(okStep(steps, 'txn/fence').zombieError, 'ProducerFencedException')
-    })
-
-    log.it('aborts a transaction past transaction.timeout.ms: its commit then fails', () => {
-      assert.equal(okStep(steps, 'txn/timeout').commitError, 'ProducerFencedException')
-    })
-
-    log.it('a read_committed consumer sees only committed transactions', () => {
-      const { values } = okStep<{ values: string[] }>(steps, 'txn/read-committed')
-      assert.deepEqual(values, [...committedValues, 'second'].sort())
-    })
-
-    log.it('a read_uncommitted consumer sees aborted records too', () => {
-      const { values } = okStep<{ values: string[] }>(steps, 'txn/read-uncommitted')
-      const aborted = Array.from({ length: 5 }, (_, i) => `aborted-${i}`)
-      assert.deepEqual(values, [...aborted, ...committedValues, 'second', 'timed-out'].sort())
-    })
-
-    log.it('consume-transform-produce with sendOffsetsToTransaction copies every record once',
-      () => {
-        const ctp = okStep<{ copied: number, committed: Record<string, number>, output: string[] }>(
-          steps, 'txn/ctp')
-        assert.equal(ctp.copied, 40)
-        assert.deepEqual(ctp.committed, { 0: 20, 1: 20 })
-        assert.deepEqual(ctp.output,
-          Array.from({ length: 40 }, (_, i) => `INPUT-${i}`).sort())
-      })
+    transactionChecks(log, run, 'ProducerFencedException', 'sendOffsetsToTransaction')
 
     log.it('sends every API it uses at its own (Kafka 4.1\'s) maximum version', () => {
       const used = cluster.recorder.recording().used

@@ -19,7 +19,6 @@ import { afterEach, beforeEach, it } from 'node:test'
 import { partitionKey, Purgatory } from '../../src/broker/delayed-operations.js'
 import { ReplicaManager, type FollowerRead } from '../../src/broker/replica-manager.js'
 import { systemClock } from '../../src/io/clock.js'
-import { nodeDisk, type Disk, type DiskFile } from '../../src/io/disk.js'
 import { MetadataImage } from '../../src/metadata/image.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { truncationOffset } from '../../src/replication/divergence.js'
@@ -27,6 +26,7 @@ import type { ReplicaFetcherManager } from '../../src/replication/replica-fetche
 import { ReplicaRoles } from '../../src/replication/replica-roles.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { faultyDisk } from '../support/faulty-disk.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-tail-')) })
@@ -41,33 +41,6 @@ function batch (fill: number): Buffer {
   return buildRecordBatchSync(Array.from({ length: 5 }, (_, i) => ({
     key: `k${i}`, value: Buffer.alloc(100, fill),
   })), { timestampMs: 1_000_000 })
-}
-
-/**
- * The real disk, except that while `gate` is set, segment fdatasyncs wait for it and then
- * fail with EIO (a leader whose write landed but whose fsync is slow, then fails).
- */
-function gatedDisk (): { disk: Disk, gate: Promise<void> | undefined } {
-  const faults: { disk: Disk, gate: Promise<void> | undefined } = { disk: nodeDisk, gate: undefined }
-  const wrap = (handle: DiskFile): DiskFile => ({
-    ...handle,
-    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-    writev: (buffers, position) => handle.writev(buffers, position),
-    writeFile: data => handle.writeFile(data),
-    readFile: () => handle.readFile(),
-    stat: () => handle.stat(),
-    truncate: length => handle.truncate(length),
-    datasync: async () => {
-      const gate = faults.gate
-      if (gate === undefined) return handle.datasync()
-      await gate
-      throw Object.assign(new Error('injected EIO'), { code: 'EIO' })
-    },
-    sync: () => handle.sync(),
-    close: () => handle.close(),
-  })
-  faults.disk = { ...nodeDisk, open: async (file, mode) => wrap(await nodeDisk.open(file, mode)) }
-  return faults
 }
 
 /** Brokers 1 and 2; topic "t" with one partition led by 1 in epoch 0 (ISR = replicas). */
@@ -106,7 +79,7 @@ Promise<FollowerRead> {
 
 it('wakes followers on the written tail, and truncates the copy when the leader loses it',
   async () => {
-    const faults = gatedDisk()
+    const faults = faultyDisk()
     const leaders = await LogManager.open({ dataDir: path.join(dataDir, 'leader'),
       nodeId: LEADER, defaultConfig: CONFIG, disk: faults.disk })
     const followers = await LogManager.open({ dataDir: path.join(dataDir, 'follower'),
@@ -192,7 +165,7 @@ it('wakes followers on the written tail, and truncates the copy when the leader 
 
 it('takes appends again at once after a failed write when no other replica could hold it',
   async () => {
-    const faults = gatedDisk()
+    const faults = faultyDisk()
     const leaders = await LogManager.open({ dataDir: path.join(dataDir, 'leader'),
       nodeId: LEADER, defaultConfig: CONFIG, disk: faults.disk })
     const leaderLog = await leaders.getOrCreateLog('t', 0)

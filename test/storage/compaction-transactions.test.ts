@@ -427,8 +427,11 @@ describe('compaction of transactional data', () => {
         for (const oldBase of bases) {
           for (const suffix of ['.log', '.index', '.timeindex', '.txnindex']) {
             if (oldBase === base && suffix === '.txnindex') continue
+            // Only a segment's index files may be missing (never written); its .log is there.
             await rename(path.join(partition, oldBase + suffix),
-              path.join(partition, `${oldBase}${suffix}.deleted`)).catch(() => undefined)
+              path.join(partition, `${oldBase}${suffix}.deleted`)).catch((error: unknown) => {
+              if (suffix === '.log' || (error as { code?: string }).code !== 'ENOENT') throw error
+            })
           }
         }
       }

@@ -10,9 +10,9 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { buildControlBatch } from '../../src/records/control-batch.js'
-import { nodeDisk, type Disk, type DiskFile } from '../../src/io/disk.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
+import { faultyDisk } from '../support/faulty-disk.js'
 
 let dataDir: string
 beforeEach(async () => { dataDir = await mkdtemp(path.join(os.tmpdir(), 'tributary-follower-')) })
@@ -491,27 +491,6 @@ describe('leader-epoch-checkpoint at load', () => {
       '0\n2\n2 60\n4 100\n')
   })
 })
-
-/** The real disk, except that the next `failSyncs` segment datasyncs fail with EIO. */
-function faultyDisk (): { disk: Disk, failSyncs: number } {
-  const faults = { disk: nodeDisk, failSyncs: 0 }
-  const wrap = (handle: DiskFile): DiskFile => ({
-    ...handle,
-    read: (buffer, offset, length, position) => handle.read(buffer, offset, length, position),
-    writev: (buffers, position) => handle.writev(buffers, position),
-    writeFile: data => handle.writeFile(data),
-    readFile: () => handle.readFile(),
-    stat: () => handle.stat(),
-    truncate: length => handle.truncate(length),
-    datasync: () => faults.failSyncs-- > 0
-      ? Promise.reject(Object.assign(new Error('injected EIO'), { code: 'EIO' }))
-      : handle.datasync(),
-    sync: () => handle.sync(),
-    close: () => handle.close(),
-  })
-  faults.disk = { ...nodeDisk, open: async (file, mode) => wrap(await nodeDisk.open(file, mode)) }
-  return faults
-}
 
 describe('a failed write in replicated mode', () => {
   it('cuts back to the acknowledged end, not to the lower high watermark', async () => {

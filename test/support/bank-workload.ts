@@ -100,18 +100,29 @@ export class BankReader {
     while (!this.#stopped) {
       for (let partition = 0; partition < this.#config.partitions && !this.#stopped;
         partition++) {
+        let fetched: Awaited<ReturnType<typeof fetchCommitted>>
         try {
-          const { records, next } = await fetchCommitted(client, this.#config.topic, partition,
+          fetched = await fetchCommitted(client, this.#config.topic, partition,
             this.#positions[partition] ?? 0)
-          this.#positions[partition] = next
-          for (const record of records) this.#fold(partition, record)
-          this.#check()
         } catch {
           // A broker is down or restarting: a new client on the live brokers.
           await client.close().catch(() => undefined)
           await sleep(200)
           client = this.#client()
+          continue
         }
+        // Only the fetch is retried: a record the reader cannot fold is a violation, not a
+        // reason to skip the rest of the fetch (the position has moved past it).
+        this.#positions[partition] = fetched.next
+        for (const record of fetched.records) {
+          try {
+            this.#fold(partition, record)
+          } catch (error) {
+            this.violations.push(`${partition}@${record.offset}: unreadable record ` +
+              `${JSON.stringify(record.value)} (${String(error)})`)
+          }
+        }
+        this.#check()
       }
     }
     await client.close().catch(() => undefined)

@@ -100,7 +100,6 @@ export class FaultProxy {
   readonly #links = new Set<Link>()
   #targetPort: number | undefined
   #mode: FaultMode = { kind: 'pass' }
-  #accepted = 0
 
   private constructor (server: Server, targetPort: number | undefined) {
     this.#server = server
@@ -136,11 +135,6 @@ export class FaultProxy {
     return this.#mode.kind === 'delay' ? this.#mode.delayMs : 0
   }
 
-  /** Connections accepted so far (for tests of the proxy itself). */
-  get accepted (): number {
-    return this.#accepted
-  }
-
   get openLinks (): number {
     return this.#links.size
   }
@@ -164,7 +158,6 @@ export class FaultProxy {
   }
 
   #accept (client: Socket): void {
-    this.#accepted++
     const port = this.#targetPort
     if (this.#mode.kind === 'drop' || port === undefined) {
       client.destroy()

@@ -17,6 +17,7 @@
  * A restarted broker keeps its data directory and proxies; its proxy is pointed at the new port.
  * `stop` ends every broker, etcd and proxy and removes every directory.
  */
+import { envName } from '../../src/config/load.js'
 import { BROKER_CONFIG_BY_NAME } from '../../src/config/schema.js'
 import { removeDataDir, startBroker, type BrokerProcess } from './broker-process.js'
 import { freePort, startEtcd, type EtcdProcess } from './etcd-process.js'
@@ -39,23 +40,22 @@ export interface ProxiedBroker {
 export interface ProxiedClusterOptions {
   size?: number
   sessionTimeoutMs?: number
-  /** Broker properties; those this build does not know are left out (see `knownProperties`). */
+  /** Broker properties (each one the broker's schema knows). */
   properties?: Record<string, string>
   /** Keep at most this many bytes of each broker's output. */
   outputTailBytes?: number
 }
 
 /**
- * Only the properties this build's schema knows: a fault test written before a replication
- * setting exists (replica.lag.time.max.ms) still starts brokers, which reject unknown
- * TRIBUTARY_* variables.
+ * The brokers' environment for `properties`. A property the schema does not know is an error,
+ * not left out: the brokers would run without it (replica.lag.time.max.ms, say) and the faults
+ * that rely on it would prove nothing.
  */
-export function knownProperties (properties: Record<string, string>): Record<string, string> {
+function propertiesEnv (properties: Record<string, string>): Record<string, string> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries(properties)) {
-    if (BROKER_CONFIG_BY_NAME.has(name)) {
-      env[`TRIBUTARY_${name.toUpperCase().replace(/[.-]/g, '_')}`] = value
-    }
+    if (!BROKER_CONFIG_BY_NAME.has(name)) throw new Error(`unknown broker property ${name}`)
+    env[envName(name)] = value
   }
   return env
 }
@@ -69,20 +69,22 @@ export class ProxiedCluster {
   readonly #env: Record<string, string>
   readonly #outputTailBytes: number | undefined
 
-  private constructor (etcd: EtcdProcess, options: ProxiedClusterOptions) {
+  private constructor (etcd: EtcdProcess, options: ProxiedClusterOptions,
+    env: Record<string, string>) {
     this.etcd = etcd
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 3_000
     this.#outputTailBytes = options.outputTailBytes
-    this.#env = knownProperties({
-      'broker.session.timeout.ms': String(this.sessionTimeoutMs),
-      'offsets.topic.num.partitions': '3',
-      ...options.properties,
-    })
+    this.#env = env
   }
 
   static async start (options: ProxiedClusterOptions = {}): Promise<ProxiedCluster> {
+    const env = propertiesEnv({
+      'broker.session.timeout.ms': String(options.sessionTimeoutMs ?? 3_000),
+      'offsets.topic.num.partitions': '3',
+      ...options.properties,
+    })
     const etcd = await startEtcd()
-    const cluster = new ProxiedCluster(etcd, options)
+    const cluster = new ProxiedCluster(etcd, options, env)
     try {
       const ids = Array.from({ length: options.size ?? 3 }, (_, index) => index + 1)
       for (const nodeId of ids) {
@@ -149,15 +151,6 @@ export class ProxiedCluster {
     if (broker.stopped) this.resume(nodeId)
     await broker.process?.kill()
     broker.process = undefined
-  }
-
-  /** SIGTERM and wait for the exit (Kafka's controlled shutdown path); returns the exit code. */
-  async terminate (nodeId: number): Promise<number | null> {
-    const broker = this.broker(nodeId)
-    if (broker.stopped) this.resume(nodeId)
-    const code = await broker.process?.stop('SIGTERM') ?? null
-    broker.process = undefined
-    return code
   }
 
   /** SIGSTOP: the process is frozen, its sockets stay open (a GC pause, a stuck VM). */
