@@ -92,6 +92,9 @@ export async function eventually<T> (what: string, check: () => Promise<T | unde
       const value = await check()
       if (value !== undefined) return value
     } catch (error) {
+      // A failed assertion in the check is a verdict, not a "not yet": retrying it would let
+      // a later, different answer pass the test. Other errors (a broker not answering) retry.
+      if (error instanceof assert.AssertionError) throw error
       last = error
     }
     if (Date.now() > deadline) {
