@@ -1,9 +1,11 @@
 /**
  * The group-commit flusher shared by every partition of a LogManager (TigerStyle: "run at its
- * own pace ... you get to batch"). Appends mark their log dirty; one round writes every dirty
- * log's pending batches and fdatasyncs their files in parallel, then acknowledges them all.
- * Appends that arrive during a round wait for the next, so under load one fsync covers many
- * produce requests across all partitions, and durability costs latency, not throughput.
+ * own pace ... you get to batch"). Appends mark their log dirty; a round writes the pending
+ * batches of every log dirtied in the same event-loop turn, then fdatasyncs their files in
+ * parallel, and each log acknowledges as its own fdatasync returns. Appends that arrive during
+ * their log's round wait for its next, so under load one fsync covers many produce requests,
+ * and durability costs latency, not throughput. Logs idle when dirtied start at once, without
+ * waiting for rounds of other logs.
  *
  * Back-pressure: appended bytes not yet flushed are bounded by `pendingBytesMax` across all
  * logs. An append over the budget waits (FIFO, so offsets stay in call order) until a round
@@ -12,8 +14,8 @@
  * holds at most one entry per in-flight produce request, which the network layer caps.
  *
  * A relaxed-mode timer (flush.ms) also runs rounds so that fsyncs happen without new appends.
- * Concurrency: single-threaded; `#run` is the only loop, and a log's rounds never overlap
- * (PartitionLog serializes its own `flushRound`).
+ * Concurrency: single-threaded; rounds of different logs may overlap, a log's never do (it is
+ * in one round at a time here, and PartitionLog serializes its own `flushRound` as well).
  */
 import type { Clock, TimerHandle } from '../io/clock.js'
 import { FixedHistogram } from '../metrics/fixed-histogram.js'
@@ -57,12 +59,21 @@ interface Admission {
 }
 
 export class GroupCommitFlusher implements Flusher {
-  readonly #dirty = new Set<FlushTarget>()
+  /** Logs dirtied while idle, waiting for the next round to start (this tick's burst). */
+  readonly #forming = new Set<FlushTarget>()
+  /** Logs in a round now; a log is never in two. */
+  readonly #inRound = new Set<FlushTarget>()
+  /** Logs dirtied during their own round. */
+  readonly #again = new Set<FlushTarget>()
+  /** Logs of `#again` whose round ended, held until the rounds in progress then have ended. */
+  readonly #held = new Set<FlushTarget>()
+  /** Rounds in progress, for `idle`. */
+  readonly #rounds = new Set<Promise<void>>()
   readonly #clock: Clock
   readonly #pendingBytesMax: number
   readonly #admissions: Admission[] = []
   #pendingBytes = 0
-  #running: Promise<void> | undefined
+  #starting: Promise<void> | undefined
   #timer: TimerHandle | undefined
   rounds = 0
   fsyncs = 0
@@ -83,8 +94,13 @@ export class GroupCommitFlusher implements Flusher {
   }
 
   markDirty (log: FlushTarget): void {
-    this.#dirty.add(log)
-    this.#running ??= this.#run()
+    if (this.#inRound.has(log)) {
+      this.#again.add(log)
+      return
+    }
+    if (this.#held.has(log)) return
+    this.#forming.add(log)
+    this.#starting ??= this.#startRound()
   }
 
   admit (bytes: number): Promise<void> | undefined {
@@ -123,24 +139,54 @@ export class GroupCommitFlusher implements Flusher {
     return this.#pendingBytes === 0 || this.#pendingBytes + bytes <= this.#pendingBytesMax
   }
 
-  async #run (): Promise<void> {
-    // Let the current burst of appends (this tick's produce requests) join the round.
+  /**
+   * Starts a round of every log dirtied since the last start, one event-loop turn later so the
+   * current burst of appends (this tick's produce requests) joins it.
+   *
+   * A log idle when dirtied does not wait for rounds of other logs: its batch pays its own
+   * write and fdatasync only (issue #18 measured the wait for other logs' rounds as the largest
+   * stage of the tail at low load). A log dirtied during its own round is under load: it waits
+   * for every round in progress as its own ends, and then starts with the others that waited
+   * for them, so at peak all logs go round by round together, writes of one round never land
+   * during another's fdatasyncs, and one fdatasync wave covers many requests.
+   */
+  async #startRound (): Promise<void> {
     await new Promise<void>(resolve => setImmediate(resolve))
+    this.#starting = undefined
+    const logs = [...this.#forming]
+    this.#forming.clear()
+    if (logs.length === 0) return
+    const barrier = roundBarrier(logs.length)
+    this.rounds++
+    const started = this.#clock.monotonicMs()
+    const round = Promise.all(logs.map(log => this.#flushLog(log, barrier))).then(() => {
+      const elapsedMs = this.#clock.monotonicMs() - started
+      this.roundMs += elapsedMs
+      this.roundDurations.observe(elapsedMs / 1000)
+    }).finally(() => { this.#rounds.delete(round) })
+    this.#rounds.add(round)
+  }
+
+  /** One log's part of a round; `flushRound` settles I/O errors itself and never rejects. */
+  async #flushLog (log: FlushTarget, barrier: RoundBarrier): Promise<void> {
+    assert(!this.#inRound.has(log), 'a log is in one round at a time')
+    this.#inRound.add(log)
     try {
-      while (this.#dirty.size > 0) {
-        const logs = [...this.#dirty]
-        this.#dirty.clear()
-        const barrier = roundBarrier(logs.length)
-        this.rounds++
-        const started = this.#clock.monotonicMs()
-        await Promise.all(logs.map(log => log.flushRound(barrier)))
-        const elapsedMs = this.#clock.monotonicMs() - started
-        this.roundMs += elapsedMs
-        this.roundDurations.observe(elapsedMs / 1000)
-      }
+      await log.flushRound(barrier)
     } finally {
-      this.#running = undefined
+      this.#inRound.delete(log)
+      if (this.#again.delete(log)) this.#holdForRoundsInProgress(log)
     }
+  }
+
+  /** Starts `log` once the rounds in progress now (its own included) have ended. */
+  #holdForRoundsInProgress (log: FlushTarget): void {
+    this.#held.add(log)
+    void Promise.all(this.#rounds).then(() => {
+      this.#held.delete(log)
+      this.#forming.add(log)
+      this.#starting ??= this.#startRound()
+    })
   }
 
   /** Periodic rounds for relaxed-mode logs (flush.ms); `logs` is read at each tick. */
@@ -152,9 +198,13 @@ export class GroupCommitFlusher implements Flusher {
     this.#timer = this.#clock.setTimer(intervalMs, tick)
   }
 
-  /** Waits for the round in progress; used by a clean shutdown. */
+  /** Waits until no round is starting or in progress; used by a clean shutdown. */
   async idle (): Promise<void> {
-    while (this.#running !== undefined) await this.#running
+    while (this.#starting !== undefined || this.#rounds.size > 0 || this.#held.size > 0) {
+      await (this.#starting ?? (this.#rounds.size > 0
+        ? Promise.all(this.#rounds)
+        : new Promise<void>(resolve => setImmediate(resolve))))
+    }
   }
 
   stop (): void {
