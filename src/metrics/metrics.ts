@@ -464,7 +464,7 @@ function defineRetentionMetrics (registers: Registers) {
 function defineFlushHistograms (registry: client.Registry, totals: () => FlushTotals): void {
   publishedHistogram(registry, {
     name: 'tributary_log_flush_round_duration_seconds',
-    help: 'Duration of each group-commit round (writes of every dirty log, then fdatasyncs)',
+    help: 'Duration of each group-commit round (writes of the logs it took, then their fdatasyncs)',
     labelNames: [],
     read: () => {
       const round = totals().roundDurations
