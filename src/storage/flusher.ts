@@ -159,7 +159,7 @@ export class GroupCommitFlusher implements Flusher {
     const barrier = roundBarrier(logs.length)
     this.rounds++
     const started = this.#clock.monotonicMs()
-    const round = Promise.all(logs.map(log => this.#flushLog(log, barrier))).then(() => {
+    const round = Promise.allSettled(logs.map(log => this.#flushLog(log, barrier))).then(() => {
       const elapsedMs = this.#clock.monotonicMs() - started
       this.roundMs += elapsedMs
       this.roundDurations.observe(elapsedMs / 1000)
@@ -182,7 +182,7 @@ export class GroupCommitFlusher implements Flusher {
   /** Starts `log` once the rounds in progress now (its own included) have ended. */
   #holdForRoundsInProgress (log: FlushTarget): void {
     this.#held.add(log)
-    void Promise.all(this.#rounds).then(() => {
+    void Promise.allSettled(this.#rounds).then(() => {
       this.#held.delete(log)
       this.#forming.add(log)
       this.#starting ??= this.#startRound()
@@ -202,7 +202,7 @@ export class GroupCommitFlusher implements Flusher {
   async idle (): Promise<void> {
     while (this.#starting !== undefined || this.#rounds.size > 0 || this.#held.size > 0) {
       await (this.#starting ?? (this.#rounds.size > 0
-        ? Promise.all(this.#rounds)
+        ? Promise.allSettled(this.#rounds)
         : new Promise<void>(resolve => setImmediate(resolve))))
     }
   }
