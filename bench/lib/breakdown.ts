@@ -24,8 +24,11 @@ export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunRes
       broker === undefined ? '-'
         : `${ms(broker.eventLoopDelayMs.p99)} / ${ms(broker.eventLoopDelayMs.max)}`,
       gc(broker),
-      `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
-      gc(run.generator), ms(run.maxScheduleLagMs)]
+      run.generator === undefined ? '- (no event loop)'
+        : `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
+      run.goGc === undefined ? gc(run.generator)
+        : `go ${run.goGc.count}× (max ${ms(run.goGc.maxMs)})`,
+      ms(run.maxScheduleLagMs)]
   }))
 }
 

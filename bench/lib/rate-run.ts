@@ -9,7 +9,9 @@
  */
 import type { LatencyReport } from '../../src/broker/latency-sampler.js'
 import { KafkaClient } from '../../src/client/client.js'
-import { ProcessStalls, type StallReport } from '../../src/io/process-stalls.js'
+import {
+  ProcessStalls, type GcPauses, type StallReport,
+} from '../../src/io/process-stalls.js'
 import { lastOffsetOf, RECORDS_COUNT_OFFSET } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import {
@@ -61,8 +63,15 @@ export interface RateRunResult {
   received?: number
   spectrum: { produce: Array<[number, number]>, endToEnd?: Array<[number, number]> }
   samples: Sample[]
-  /** The generator's own event-loop delay and GC pauses over the measured window. */
-  generator: StallReport
+  /**
+   * The Node generator's own event-loop delay and GC pauses over the measured window (none
+   * for franz-go, which has no event loop).
+   */
+  generator?: StallReport
+  /** The generator that made the run, when not this file's Node one (bench/lib/franz-go-run.ts). */
+  client?: 'franz-go'
+  /** franz-go: the Go runtime's GC pauses over the measured window. */
+  goGc?: GcPauses
   /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */
   broker?: LatencyReport
 }
