@@ -18,7 +18,8 @@ function gc (report: StallReport | undefined): string {
 /** One row per run: event-loop delay p99/max and GC pauses, broker and generator. */
 export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunResult }>): string {
   return table(['run', 'broker loop p99/max ms', 'broker GC', 'generator loop p99/max ms',
-    'generator GC', 'generator schedule lag max ms'], runs.map(({ label, run }) => {
+    'generator GC', 'generator schedule lag max ms', 'generator CPU s'],
+  runs.map(({ label, run }) => {
     const broker = run.broker?.broker
     return [label,
       broker === undefined ? '-'
@@ -28,7 +29,8 @@ export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunRes
         : `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
       run.goGc === undefined ? gc(run.generator)
         : `go ${run.goGc.count}× (max ${ms(run.goGc.maxMs)})`,
-      ms(run.maxScheduleLagMs)]
+      ms(run.maxScheduleLagMs),
+      run.generatorCpuSeconds === undefined ? '-' : run.generatorCpuSeconds.toFixed(2)]
   }))
 }
 

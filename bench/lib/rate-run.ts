@@ -58,6 +58,8 @@ export interface RateRunResult {
   saturated: boolean
   /** The furthest the sender fell behind its schedule. */
   maxScheduleLagMs: number
+  /** CPU time (user + system) the generator's process used over the measured window. */
+  generatorCpuSeconds?: number
   produceLatencyMs: Percentiles
   endToEndLatencyMs?: Percentiles
   received?: number
@@ -138,6 +140,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   const settle = new Set<Promise<void>>()
   const stalls = new ProcessStalls().start()
   let windowStarted = false
+  let cpuAtWindowStart = process.cpuUsage()
   while (performance.now() < deadline) {
     // Send every batch due by now, so timer granularity does not lower the offered rate.
     const now = performance.now()
@@ -146,6 +149,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     if (measuring && !windowStarted) {
       windowStarted = true
       stalls.reset()
+      cpuAtWindowStart = process.cpuUsage()
       if (options.debugUrl !== undefined) void debugReport(options.debugUrl, true)
     }
     if (dueNow > due && measuring) {
@@ -183,6 +187,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   }
   const seconds = (performance.now() - measuredFrom) / 1000
   const generator = stalls.report()
+  const cpu = process.cpuUsage(cpuAtWindowStart)
   stalls.stop()
   const broker = options.debugUrl === undefined ? undefined
     : await debugReport(options.debugUrl, false)
@@ -210,6 +215,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     saturated: skipped > 0 || failed > 0 || acknowledged < 0.95 * options.rate * seconds ||
       offered < 0.95 * options.rate * seconds,
     maxScheduleLagMs: Math.round(maxScheduleLagMs * 100) / 100,
+    generatorCpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     produceLatencyMs: percentilesMs(produceLatency),
     ...(!options.endToEnd ? {} : {
       endToEndLatencyMs: percentilesMs(endToEndLatency), received,

@@ -46,7 +46,7 @@ describe('latency --client franz-go', () => {
         assert.ok(result[field].max >= result[field].p50, field)
       }
       for (const field of ['targetRate', 'achievedRate', 'recordsPerBatch', 'skipped',
-        'maxScheduleLagMs']) {
+        'maxScheduleLagMs', 'generatorCpuSeconds']) {
         assert.equal(typeof result[field], 'number', field)
       }
       assert.equal(typeof result.saturated, 'boolean')
