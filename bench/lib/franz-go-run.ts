@@ -38,11 +38,14 @@ Promise<RateRunResult> {
   // The Go program ends itself within its run plus 30 s; this is the backstop.
   const timeoutMs = (options.warmupSeconds + options.durationSeconds + 60) * 1000 + drainMs
   const run = await runProgram(GO_BINARY, [options.bootstrap, 'latency', ...args], { timeoutMs })
-  const line = parseStepLines(run.stdout).get('latency/run')
+  const steps = parseStepLines(run.stdout)
+  const line = steps.get('latency/run')
   if (line === undefined || !line.ok) {
     throw new Error(`franz-go latency run failed (exit ${run.code}): ` +
       `${line?.error ?? run.stderr.trim().split('\n').slice(-3).join(' | ')}`)
   }
   const { scenario: _scenario, step: _step, ok: _ok, ...result } = line
-  return { ...result, samples: [] } as unknown as RateRunResult
+  const version = steps.get('client/versions')?.version
+  return { ...result, ...(typeof version === 'string' ? { clientVersion: version } : {}),
+    samples: [] } as unknown as RateRunResult
 }

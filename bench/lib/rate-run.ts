@@ -72,6 +72,8 @@ export interface RateRunResult {
   generator?: StallReport
   /** The generator that made the run, when not this file's Node one (bench/lib/franz-go-run.ts). */
   client?: 'franz-go'
+  /** franz-go: its module version (github.com/twmb/franz-go). */
+  clientVersion?: string
   /** franz-go: the Go runtime's GC pauses over the measured window. */
   goGc?: GcPauses
   /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */

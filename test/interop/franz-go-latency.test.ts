@@ -34,6 +34,7 @@ describe('latency --client franz-go', () => {
       const report = JSON.parse(await readFile(path.join(out, json), 'utf8'))
       const result = report.result.run
       assert.equal(result.client, 'franz-go')
+      assert.match(result.clientVersion, /^v\d+\.\d+\.\d+/, 'franz-go\'s module version')
       assert.ok(result.sent > 0, 'records were sent')
       assert.equal(result.failed, 0, `failed: ${result.firstError as string}`)
       assert.equal(result.acknowledged, result.sent, 'every record sent was acknowledged')
