@@ -197,6 +197,10 @@ func measureLatency(bootstrap string, o *latencyOptions) (map[string]any, error)
 	// Paced loop: every wake-up sends all records due by now (so the sleep's granularity does
 	// not lower the offered rate), then sleeps until the next one is due, at least 1 ms.
 	interval := float64(time.Second) / o.rate
+	filler := make([]byte, o.messageSize-8)
+	for i := range filler {
+		filler[i] = byte(i % 251)
+	}
 	deadline := o.warmup + o.duration
 	var due int64
 	var maxLateness time.Duration
@@ -215,7 +219,8 @@ func measureLatency(bootstrap string, o *latencyOptions) (map[string]any, error)
 			debug.ReadGCStats(&gcBefore)
 			cpuBefore = cpuSeconds()
 			if o.debugURL != "" {
-				brokerDebugReport(ctx, o.debugURL, true)
+				// Off the loop, as the Node generator's (a send would otherwise wait for it).
+				go brokerDebugReport(ctx, o.debugURL, true)
 			}
 		}
 		dueNow := int64(float64(now) / interval)
@@ -224,9 +229,7 @@ func measureLatency(bootstrap string, o *latencyOptions) (map[string]any, error)
 		}
 		for ; due < dueNow; due++ {
 			value := make([]byte, o.messageSize)
-			for i := 8; i < len(value); i++ {
-				value[i] = byte(i % 251)
-			}
+			copy(value[8:], filler)
 			stamp := clock.now()
 			binary.BigEndian.PutUint64(value, uint64(stamp))
 			inWindow := stamp >= measuredFrom
@@ -236,7 +239,7 @@ func measureLatency(bootstrap string, o *latencyOptions) (map[string]any, error)
 				tally.mu.Unlock()
 			}
 			record := &kgo.Record{Value: value, Partition: int32(due % int64(o.partitions))}
-			producer.TryProduce(ctx, record, func(r *kgo.Record, err error) {
+			producer.TryProduce(ctx, record, func(_ *kgo.Record, err error) {
 				latency := clock.now() - stamp
 				if !inWindow {
 					return
