@@ -25,8 +25,9 @@
  * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
  * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
  * with kafkajs, as a labelled second client; `--client franz-go` runs the latency scenario with
- * the Go program's franz-go generator instead of ours (bench/lib/franz-go-run.ts). Results: a summary table, a JSON file and SVG
- * charts under bench/results/, each recording the machine it ran on.
+ * the Go program's franz-go generator instead of ours (bench/lib/franz-go-run.ts). Results: a
+ * summary table, a JSON file and SVG charts under bench/results/, each recording the machine it
+ * ran on.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'

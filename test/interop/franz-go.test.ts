@@ -22,6 +22,7 @@ import {
 } from './client-harness.js'
 import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
 import { buildGo, GO_BINARY, goToolchainWorks } from './go-build.js'
+
 const RECORDS = 2000
 const PHASE_RECORDS = 1500
 const RUN_TIMEOUT_MS = 240_000
