@@ -51,7 +51,7 @@ func parseLatencyOptions(args []string) (*latencyOptions, error) {
 	flags.IntVar(&o.messageSize, "message-size", 100, "record value bytes (at least 8: the stamp)")
 	duration := flags.Float64("duration", 5, "measured seconds")
 	warmup := flags.Float64("warmup", 2, "seconds at the rate before measuring")
-	flags.IntVar(&o.acks, "acks", -1, "required acks: -1 (all) or 1 (leader)")
+	flags.IntVar(&o.acks, "acks", -1, "required acks: -1 (all), 1 (leader) or 0 (none)")
 	linger := flags.Float64("linger-ms", 5, "kgo.ProducerLinger, ms")
 	flags.IntVar(&o.batchBytes, "batch-bytes", 16384, "kgo.ProducerBatchMaxBytes")
 	flags.IntVar(&o.inflight, "inflight", 512, "kgo.MaxProduceRequestsInflightPerBroker")
@@ -65,8 +65,8 @@ func parseLatencyOptions(args []string) (*latencyOptions, error) {
 	if o.topic == "" || o.partitions < 1 || o.rate <= 0 || o.messageSize < 8 {
 		return nil, errors.New("latency needs -topic, -partitions >= 1, -rate > 0 and -message-size >= 8")
 	}
-	if o.acks != -1 && o.acks != 1 {
-		return nil, fmt.Errorf("acks %d: only -1 and 1", o.acks)
+	if o.acks != -1 && o.acks != 0 && o.acks != 1 {
+		return nil, fmt.Errorf("acks %d: only -1, 0 and 1", o.acks)
 	}
 	for _, text := range strings.Split(*percentiles, ",") {
 		value, err := strconv.ParseFloat(text, 64)
@@ -153,10 +153,7 @@ func measureLatency(bootstrap string, o *latencyOptions) (map[string]any, error)
 	expectedSamples := int(min(o.rate*o.duration.Seconds()*1.05, 1e8))
 	tally := &latencyTally{clock: clock, measuredFrom: measuredFrom,
 		produce: make([]int64, 0, expectedSamples), endToEnd: make([]int64, 0, expectedSamples)}
-	acks := kgo.AllISRAcks()
-	if o.acks == 1 {
-		acks = kgo.LeaderAck()
-	}
+	acks := map[int]kgo.Acks{-1: kgo.AllISRAcks(), 0: kgo.NoAck(), 1: kgo.LeaderAck()}[o.acks]
 	producer, err := kgo.NewClient(kgo.SeedBrokers(bootstrap), kgo.ClientID("go-latency-producer"),
 		kgo.DefaultProduceTopic(o.topic), kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(o.linger), kgo.ProducerBatchMaxBytes(int32(o.batchBytes)),
