@@ -42,6 +42,10 @@ export function stageTable (run: RateRunResult): string {
     [stage, String(p.count), ms(p.p50), ms(p.p90), ms(p.p99), ms(p.max)])
   rows.push(['client: send → acknowledgement (produce latency)', '', ms(run.produceLatencyMs.p50),
     '', ms(run.produceLatencyMs.p99), ms(run.produceLatencyMs.max)])
+  if (run.produceRequestMs !== undefined) {
+    rows.push(['client: produce request written → answered (per request)', '',
+      ms(run.produceRequestMs.p50), '', ms(run.produceRequestMs.p99), ms(run.produceRequestMs.max)])
+  }
   if (run.endToEndLatencyMs !== undefined) {
     rows.push(['client: send → consumer (end to end)', '', ms(run.endToEndLatencyMs.p50), '',
       ms(run.endToEndLatencyMs.p99), ms(run.endToEndLatencyMs.max)])

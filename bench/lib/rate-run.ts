@@ -74,6 +74,11 @@ export interface RateRunResult {
   client?: 'franz-go'
   /** franz-go: its module version (github.com/twmb/franz-go). */
   clientVersion?: string
+  /**
+   * franz-go: each produce request's write to its answer (kgo's BrokerE2E), per request and
+   * without a record's wait in its batch, i.e. what the Node generator's produce latency counts.
+   */
+  produceRequestMs?: Percentiles
   /** franz-go: the Go runtime's GC pauses over the measured window. */
   goGc?: GcPauses
   /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */

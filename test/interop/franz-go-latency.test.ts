@@ -40,7 +40,7 @@ describe('latency --client franz-go', () => {
       assert.equal(result.acknowledged, result.sent, 'every record sent was acknowledged')
       assert.equal(result.received, result.acknowledged,
         'every acknowledged record was consumed, the first ones too')
-      for (const field of ['produceLatencyMs', 'endToEndLatencyMs']) {
+      for (const field of ['produceLatencyMs', 'endToEndLatencyMs', 'produceRequestMs']) {
         for (const p of ['p50', 'p99', 'p999', 'max']) {
           assert.equal(typeof result[field][p], 'number', `${field}.${p}`)
         }
