@@ -24,8 +24,10 @@
  *
  * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
  * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
- * with kafkajs, as a labelled second client. Results: a summary table, a JSON file and SVG
- * charts under bench/results/, each recording the machine it ran on.
+ * with kafkajs, as a labelled second client; `--client franz-go` runs the latency scenario with
+ * the Go program's franz-go generator instead of ours (bench/lib/franz-go-run.ts). Results: a
+ * summary table, a JSON file and SVG charts under bench/results/, each recording the machine it
+ * ran on.
  */
 import { mkdir, readdir, writeFile } from 'node:fs/promises'
 import os from 'node:os'
@@ -35,6 +37,7 @@ import {
   makeDataDir, removeDataDir, REPO_ROOT, startBroker,
 } from '../test/support/broker-process.js'
 import { startCluster, type TestCluster } from '../test/support/cluster-process.js'
+import { goToolchainWorks } from '../test/interop/go-build.js'
 import {
   replication, replicationTable, tributaryBrokers, type ReplicationResult,
 } from './lib/replication.js'
@@ -131,7 +134,8 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
   }
   if (result.run !== undefined) {
     const run = result.run as RateRunResult
-    runs.push({ label: `latency @ ${formatRate(run.targetRate)}/s`, run })
+    const client = run.client === undefined ? '' : ` (${run.client})`
+    runs.push({ label: `latency${client} @ ${formatRate(run.targetRate)}/s`, run })
   }
   const sweepRuns = scenario === 'sweep' ? result.runs ?? [] : []
   for (const run of sweepRuns as Array<{ fraction: number } & RateRunResult>) {
@@ -241,8 +245,9 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--compare-kafka', 'replication: also on three-node Apache Kafka clusters, each ' +
       'side flushed both ways, in the same run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
-    .addOption(new Option('--client <client>', 'produce client').choices(['tributary', 'kafkajs'])
-      .default('tributary'))
+    .addOption(new Option('--client <client>', 'produce: the client (kafkajs as a labelled ' +
+      'second one); latency: the load generator (franz-go: the Go program in test/interop/go)')
+      .choices(['tributary', 'kafkajs', 'franz-go']).default('tributary'))
     .option('--message-size <bytes>', 'record value size', positiveInteger, 100)
     .option('--linger-ms <ms>', 'fixed-rate runs: a batch is sent this long after its first ' +
       'record if not full (Kafka 4.0\'s linger.ms default, KIP-1030)', nonNegativeNumber, 5)
@@ -297,6 +302,13 @@ function parseOptions (): { scenario: string, options: Options } {
   }
   if (raw.client === 'kafkajs' && scenario !== 'produce') {
     program.error('bench: --client kafkajs runs the produce scenario only')
+  }
+  if (raw.client === 'franz-go' && (scenario !== 'latency' || raw.rateFraction !== undefined ||
+    raw.cluster === true)) {
+    program.error('bench: --client franz-go runs the latency scenario at --rate on one broker')
+  }
+  if (raw.client === 'franz-go' && !goToolchainWorks()) {
+    program.error('bench: --client franz-go needs Go (the go command) to build test/interop/go')
   }
   if (scenario !== 'produce' && raw.compression !== 'none') {
     program.error('bench: latency stamps need uncompressed batches; use --compression none')

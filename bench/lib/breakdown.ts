@@ -18,14 +18,19 @@ function gc (report: StallReport | undefined): string {
 /** One row per run: event-loop delay p99/max and GC pauses, broker and generator. */
 export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunResult }>): string {
   return table(['run', 'broker loop p99/max ms', 'broker GC', 'generator loop p99/max ms',
-    'generator GC', 'generator schedule lag max ms'], runs.map(({ label, run }) => {
+    'generator GC', 'generator schedule lag max ms', 'generator CPU s'],
+  runs.map(({ label, run }) => {
     const broker = run.broker?.broker
     return [label,
       broker === undefined ? '-'
         : `${ms(broker.eventLoopDelayMs.p99)} / ${ms(broker.eventLoopDelayMs.max)}`,
       gc(broker),
-      `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
-      gc(run.generator), ms(run.maxScheduleLagMs)]
+      run.generator === undefined ? '- (no event loop)'
+        : `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
+      run.goGc === undefined ? gc(run.generator)
+        : `go ${run.goGc.count}× (max ${ms(run.goGc.maxMs)})`,
+      ms(run.maxScheduleLagMs),
+      run.generatorCpuSeconds === undefined ? '-' : run.generatorCpuSeconds.toFixed(2)]
   }))
 }
 
@@ -37,6 +42,10 @@ export function stageTable (run: RateRunResult): string {
     [stage, String(p.count), ms(p.p50), ms(p.p90), ms(p.p99), ms(p.max)])
   rows.push(['client: send → acknowledgement (produce latency)', '', ms(run.produceLatencyMs.p50),
     '', ms(run.produceLatencyMs.p99), ms(run.produceLatencyMs.max)])
+  if (run.produceRequestMs !== undefined) {
+    rows.push(['client: produce request written → answered (per request)', '',
+      ms(run.produceRequestMs.p50), '', ms(run.produceRequestMs.p99), ms(run.produceRequestMs.max)])
+  }
   if (run.endToEndLatencyMs !== undefined) {
     rows.push(['client: send → consumer (end to end)', '', ms(run.endToEndLatencyMs.p50), '',
       ms(run.endToEndLatencyMs.p99), ms(run.endToEndLatencyMs.max)])

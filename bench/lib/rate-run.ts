@@ -9,7 +9,9 @@
  */
 import type { LatencyReport } from '../../src/broker/latency-sampler.js'
 import { KafkaClient } from '../../src/client/client.js'
-import { ProcessStalls, type StallReport } from '../../src/io/process-stalls.js'
+import {
+  ProcessStalls, type GcPauses, type StallReport,
+} from '../../src/io/process-stalls.js'
 import { lastOffsetOf, RECORDS_COUNT_OFFSET } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import {
@@ -56,13 +58,29 @@ export interface RateRunResult {
   saturated: boolean
   /** The furthest the sender fell behind its schedule. */
   maxScheduleLagMs: number
+  /** CPU time (user + system) the generator's process used over the measured window. */
+  generatorCpuSeconds?: number
   produceLatencyMs: Percentiles
   endToEndLatencyMs?: Percentiles
   received?: number
   spectrum: { produce: Array<[number, number]>, endToEnd?: Array<[number, number]> }
   samples: Sample[]
-  /** The generator's own event-loop delay and GC pauses over the measured window. */
-  generator: StallReport
+  /**
+   * The Node generator's own event-loop delay and GC pauses over the measured window (none
+   * for franz-go, which has no event loop).
+   */
+  generator?: StallReport
+  /** The generator that made the run, when not this file's Node one (bench/lib/franz-go-run.ts). */
+  client?: 'franz-go'
+  /** franz-go: its module version (github.com/twmb/franz-go). */
+  clientVersion?: string
+  /**
+   * franz-go: each produce request's write to its answer (kgo's BrokerE2E), per request and
+   * without a record's wait in its batch, i.e. what the Node generator's produce latency counts.
+   */
+  produceRequestMs?: Percentiles
+  /** franz-go: the Go runtime's GC pauses over the measured window. */
+  goGc?: GcPauses
   /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */
   broker?: LatencyReport
 }
@@ -129,6 +147,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   const settle = new Set<Promise<void>>()
   const stalls = new ProcessStalls().start()
   let windowStarted = false
+  let cpuAtWindowStart = process.cpuUsage()
   while (performance.now() < deadline) {
     // Send every batch due by now, so timer granularity does not lower the offered rate.
     const now = performance.now()
@@ -137,6 +156,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     if (measuring && !windowStarted) {
       windowStarted = true
       stalls.reset()
+      cpuAtWindowStart = process.cpuUsage()
       if (options.debugUrl !== undefined) void debugReport(options.debugUrl, true)
     }
     if (dueNow > due && measuring) {
@@ -174,6 +194,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   }
   const seconds = (performance.now() - measuredFrom) / 1000
   const generator = stalls.report()
+  const cpu = process.cpuUsage(cpuAtWindowStart)
   stalls.stop()
   const broker = options.debugUrl === undefined ? undefined
     : await debugReport(options.debugUrl, false)
@@ -201,6 +222,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     saturated: skipped > 0 || failed > 0 || acknowledged < 0.95 * options.rate * seconds ||
       offered < 0.95 * options.rate * seconds,
     maxScheduleLagMs: Math.round(maxScheduleLagMs * 100) / 100,
+    generatorCpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
     produceLatencyMs: percentilesMs(produceLatency),
     ...(!options.endToEnd ? {} : {
       endToEndLatencyMs: percentilesMs(endToEndLatency), received,

@@ -16,6 +16,7 @@ import {
   BIN, removeDataDir, startBroker, type BrokerProcess,
 } from '../../test/support/broker-process.js'
 import { produceWithKafkajs } from './kafkajs-producer.js'
+import { runWithFranzGo } from './franz-go-run.js'
 import { runAtRate, type RateRunResult } from './rate-run.js'
 import { recordsPerBatch } from './stamped-batches.js'
 import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './raw-limit.js'
@@ -28,7 +29,8 @@ export interface Options {
   bootstrap: string
   spawn: boolean
   profile: boolean
-  client: 'tributary' | 'kafkajs'
+  /** produce: tributary or kafkajs; latency: tributary or franz-go (the load generator). */
+  client: 'tributary' | 'kafkajs' | 'franz-go'
   messageSize: number
   batchBytes: number
   lingerMs: number
@@ -277,7 +279,8 @@ export async function consume (context: Context): Promise<ConsumeResult> {
 export async function atRate (context: Context, rate: number, label: string): Promise<RateRunResult> {
   const { options } = context
   const topic = await freshTopic(context, options.partitions)
-  return runAtRate({
+  const run = options.client === 'franz-go' ? runWithFranzGo : runAtRate
+  return run({
     bootstrap: options.bootstrap, topic, partitions: options.partitions,
     producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
     durationSeconds: options.duration, messageSize: options.messageSize,
@@ -297,7 +300,9 @@ export async function latency (context: Context): Promise<Record<string, unknown
     peak = await produce(context)
     rate = Math.round(peak.messagesPerSecond * options.rateFraction)
   }
-  const run = await atRate(context, rate ?? 100_000, `latency @ ${formatRate(rate ?? 100_000)}`)
+  const client = options.client === 'franz-go' ? ' (franz-go)' : ''
+  const run = await atRate(context, rate ?? 100_000,
+    `latency${client} @ ${formatRate(rate ?? 100_000)}`)
   return { peak, run }
 }
 

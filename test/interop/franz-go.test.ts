@@ -13,32 +13,22 @@
  * does not serve yet are `todo` with the exact API and version (issue #13, protocol part).
  */
 import assert from 'node:assert/strict'
-import path from 'node:path'
 import { after, before, describe } from 'node:test'
 import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
-import { REPO_ROOT } from '../support/broker-process.js'
 import {
-  CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, commandWorks, okStep,
+  CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, okStep,
   parseStepLines, runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
   type RecordedBroker, type StepLine,
 } from './client-harness.js'
 import { groupChecks, produceChecks, type ScenarioRun } from './client-scenarios.js'
+import { buildGo, GO_BINARY, goToolchainWorks } from './go-build.js'
 
-const GO_DIR = path.join(REPO_ROOT, 'test/interop/go')
-const BINARY = path.join(GO_DIR, 'bin/interop')
 const RECORDS = 2000
 const PHASE_RECORDS = 1500
 const RUN_TIMEOUT_MS = 240_000
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
-const skip = skipUnlessToolchain('Go', commandWorks('go', ['version']))
-
-async function buildGo (): Promise<void> {
-  const build = await runProgram('go', ['build', '-o', BINARY, '.'], {
-    cwd: GO_DIR, env: { ...process.env, GOFLAGS: '-mod=mod' }, timeoutMs: 300_000,
-  })
-  assert.equal(build.code, 0, `go build failed:\n${build.stdout}\n${build.stderr}`)
-}
+const skip = skipUnlessToolchain('Go', goToolchainWorks())
 
 interface ClientMaxVersion { apiKey: number, name: string, maxVersion: number }
 interface ConfigEntries { entries: Record<string, { value: string | null, source: string }> }
@@ -53,7 +43,7 @@ describe('franz-go (kgo, kadm) against a Tributary broker', { skip }, () => {
     cluster = await startRecordedBroker()
     for (const codec of CODECS) await cluster.client.createTopic(`go-${codec}`, { partitions: 3 })
     await cluster.client.createTopic('go-group', { partitions: 6 })
-    const result = await runProgram(BINARY, [cluster.bootstrap,
+    const result = await runProgram(GO_BINARY, [cluster.bootstrap,
       ...CODECS.map(codec => `produce:${codec}`), 'group', 'admin'],
     { timeoutMs: RUN_TIMEOUT_MS })
     assert.equal(result.code, 0, `the Go program exited ${result.code}: ${result.stderr}`)

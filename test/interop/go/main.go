@@ -3,6 +3,9 @@
 // test/interop/franz-go.test.ts builds and runs it and checks every line.
 //
 // Usage: interop <bootstrap> <scenario>...   scenarios: produce:<codec>, group, admin
+//
+//	interop <bootstrap> latency -topic ... [flags]   (latency.go; its flags end the line)
+//
 // Each step reports its own failure, so one broken step does not hide the others.
 package main
 
@@ -71,6 +74,10 @@ func emitVersions() {
 func main() {
 	bootstrap := os.Args[1]
 	emitVersions()
+	if len(os.Args) > 2 && os.Args[2] == "latency" {
+		runLatency(bootstrap, os.Args[3:])
+		return
+	}
 	for _, scenario := range os.Args[2:] {
 		switch {
 		case strings.HasPrefix(scenario, "produce:"):

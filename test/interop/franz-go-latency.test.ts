@@ -1,0 +1,69 @@
+/**
+ * The latency benchmark with franz-go as the load generator (`node dist/bench/load.js latency
+ * --client franz-go --spawn`, issue #18): a short run at a low rate, warm-up 0 so that the very
+ * first records are measured, checked for its counts (every record sent was acknowledged and
+ * consumed) and for the fields of its JSON and table. No timing is asserted.
+ */
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { REPO_ROOT } from '../support/broker-process.js'
+import { skipUnlessToolchain } from './client-harness.js'
+import { goToolchainWorks } from './go-build.js'
+
+const run = promisify(execFile)
+const LOAD = path.join(REPO_ROOT, 'dist/bench/load.js')
+
+describe('latency --client franz-go', () => {
+  let out: string
+  before(async () => { out = await mkdtemp(path.join(os.tmpdir(), 'tributary-franz-go-')) })
+  after(async () => { await rm(out, { recursive: true, force: true }) })
+
+  it('every record sent is acknowledged and consumed, and the result has its fields',
+    { skip: skipUnlessToolchain('Go', goToolchainWorks()) }, async () => {
+      const { stdout } = await run(process.execPath, [LOAD, 'latency', '--client', 'franz-go',
+        '--spawn', '--rate', '2000', '--duration', '2', '--warmup', '0', '--out', out],
+      { cwd: REPO_ROOT, timeout: 360_000 })
+      assert.match(stdout, /latency \(franz-go\) @ 2\.0 k\/s/)
+      const json = (await readdir(out)).find(file => file.endsWith('.json'))
+      assert.ok(json !== undefined, 'a JSON result')
+      const report = JSON.parse(await readFile(path.join(out, json), 'utf8'))
+      const result = report.result.run
+      assert.equal(result.client, 'franz-go')
+      assert.match(result.clientVersion, /^v\d+\.\d+\.\d+/, 'franz-go\'s module version')
+      assert.ok(result.sent > 0, 'records were sent')
+      assert.equal(result.failed, 0, `failed: ${result.firstError as string}`)
+      assert.equal(result.acknowledged, result.sent, 'every record sent was acknowledged')
+      assert.equal(result.received, result.acknowledged,
+        'every acknowledged record was consumed, the first ones too')
+      for (const field of ['produceLatencyMs', 'endToEndLatencyMs', 'produceRequestMs']) {
+        for (const p of ['p50', 'p99', 'p999', 'max']) {
+          assert.equal(typeof result[field][p], 'number', `${field}.${p}`)
+        }
+        assert.ok(result[field].max >= result[field].p50, field)
+      }
+      for (const field of ['targetRate', 'achievedRate', 'recordsPerBatch', 'skipped',
+        'maxScheduleLagMs', 'generatorCpuSeconds']) {
+        assert.equal(typeof result[field], 'number', field)
+      }
+      assert.equal(typeof result.saturated, 'boolean')
+      assert.equal(typeof result.goGc.count, 'number', 'the Go runtime\'s GC pauses')
+      assert.ok(result.spectrum.endToEnd.length > 0, 'the latency chart\'s spectrum')
+      assert.ok(result.broker.traces > 0, 'the broker\'s stage breakdown over the window')
+    })
+
+  it('without the go command, fails with one readable line', async () => {
+    const failed = await run(process.execPath, [LOAD, 'latency', '--client', 'franz-go',
+      '--spawn', '--rate', '2000', '--out', out],
+    { cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, PATH: '/nonexistent' } })
+      .then(() => undefined, (error: { code: number, stderr: string }) => error)
+    assert.ok(failed !== undefined, 'exits non-zero')
+    assert.equal(failed.code, 1)
+    assert.equal(failed.stderr.trim(),
+      'bench: --client franz-go needs Go (the go command) to build test/interop/go')
+  })
+})
