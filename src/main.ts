@@ -39,9 +39,7 @@ import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
-import { ConnectionQuotas } from './network/connection-quotas.js'
-import { RequestBudget } from './network/request-budget.js'
-import { KafkaServer, type KafkaServerOptions } from './network/server.js'
+import { closeListeners, startListeners } from './kafka-listeners.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
@@ -49,13 +47,6 @@ import type { ReplicaLog } from './replication/replica-log.js'
 import { ReplicaRoles } from './replication/replica-roles.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
-/**
- * Unsent response bytes of one connection above which it stops reading requests; a client that
- * does not read its socket holds at most this plus one response.
- */
-const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
-/** Room over fetch.max.bytes + socket.request.max.bytes for a response's headers and fields. */
-const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
 /** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
@@ -281,42 +272,8 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   })
   lagSampler.start()
 
-  // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.
-  const budget = new RequestBudget(config.queuedMaxRequestBytes, config.queuedMaxRequests)
-  const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp)
-  const listenerOptions = (listener: string, port: number): KafkaServerOptions => ({
-    host: config.host,
-    port,
-    quotas,
-    limits: {
-      listener,
-      maxFrameBytes: config.socketRequestMaxBytes,
-      inflightRequestsMax: config.connectionMaxInflightRequests,
-      responseBufferBytesMax: RESPONSE_BUFFER_BYTES_MAX,
-      // A Fetch answers at most fetch.max.bytes, plus one batch as large as a produce request
-      // may carry; no well-formed answer needs more than that and a margin for its framing.
-      responseBytesMax: config.fetchMaxBytes + config.socketRequestMaxBytes + RESPONSE_MARGIN_BYTES,
-      idleTimeoutMs: config.connectionsMaxIdleMs,
-      frameTimeoutMs: config.requestFrameTimeoutMs,
-    },
-    budget,
-    logger,
-    onConnectionCountChange: () => metrics.setConnections(quotas.count),
-  })
-  const kafkaServer = new KafkaServer(listenerOptions('PLAINTEXT', config.port), broker)
-  await kafkaServer.listen()
-  settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
-  // An EXTERNAL listener (for clients outside a container network) answers Metadata with
-  // its own advertised address, as Kafka's advertised.listeners does per listener.
-  let externalServer: KafkaServer | undefined
-  const endpoints: { listener: string, host: string, port: number }[] = []
-  if (config.externalListenerPort !== undefined) {
-    externalServer = new KafkaServer(listenerOptions('EXTERNAL', config.externalListenerPort),
-      broker)
-    await externalServer.listen()
-    endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
-      port: config.externalAdvertisedPort ?? externalServer.port })
-  }
+  const listeners = await startListeners(config, logger, broker, settings, metrics)
+  const { kafkaServer, externalServer, endpoints } = listeners
   const registration = { host: config.advertisedHost, port: settings.advertisedPort,
     rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
   if (member === undefined) {
@@ -329,7 +286,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       await startGroups()
       await controller.addPublisher(transactionLeadershipFollower(broker, logger))
     } catch (error) {
-      await Promise.all([kafkaServer.close(0), externalServer?.close(0)])
+      await closeListeners(listeners, 0)
       await member.close()
       throw error
     }
@@ -375,7 +332,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       transactions.coordinator?.stop()
       lagSampler.stop()
       await roles?.close()
-      await Promise.all([kafkaServer.close(listenersMs), externalServer?.close(listenersMs)])
+      await closeListeners(listeners, listenersMs)
       await http.close()
       brokerConnections?.close()
       await member?.close()
