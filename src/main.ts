@@ -40,6 +40,7 @@ import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
 import { closeListeners, startListeners } from './kafka-listeners.js'
+import { closeSequence, type Readiness } from './shutdown.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
@@ -55,15 +56,7 @@ const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 const CONTROLLER_WAIT_MS = 30_000
 /** Partitions (and staged offsets) one transaction may hold. */
 const TRANSACTION_PARTITIONS_MAX = 10_000
-/** The issue's contract: a clean shutdown completes within 5 s. */
-export const SHUTDOWN_BUDGET_MS = 4_000
-/**
- * The part of that budget a cluster broker spends in controlled shutdown (moving leadership
- * away while it still serves), taken from the listeners' half. Kafka retries for up to
- * controlled.shutdown.max.retries × controlled.shutdown.retry.backoff.ms (15 s); here the
- * controller answers in one etcd round trip, and the 5 s contract leaves this much.
- */
-const CONTROLLED_SHUTDOWN_MAX_MS = SHUTDOWN_BUDGET_MS / 4
+export { SHUTDOWN_BUDGET_MS } from './shutdown.js'
 
 export interface Logger {
   info (message: string): void
@@ -75,6 +68,14 @@ export const consoleLogger: Logger = {
   info: message => console.log(`${new Date().toISOString()} INFO ${message}`),
   warn: message => console.error(`${new Date().toISOString()} WARN ${message}`),
   error: message => console.error(`${new Date().toISOString()} ERROR ${message}`),
+}
+
+/** The coordinators, each set once it has loaded; the broker reads them through getters. */
+export interface Coordinators {
+  group?: GroupCoordinator
+  transaction?: TransactionCoordinator
+  /** A transaction coordinator starting, which concurrent callers share; unset if it failed. */
+  transactionStarting?: Promise<void>
 }
 
 export interface RunningBroker {
@@ -174,8 +175,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   }
   // Inter-broker requests (transaction markers, transaction verification) in a cluster.
   const brokerConnections = member === undefined ? undefined : new BrokerConnections(image)
-  const groups: { coordinator?: GroupCoordinator } = {}
-  const transactions: { coordinator?: TransactionCoordinator, starting?: Promise<void> } = {}
+  const coordinators: Coordinators = {}
   const broker = new Broker({
     settings,
     logManager,
@@ -185,14 +185,15 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     clock,
     logger,
     configs: createBrokerConfigView(config),
-    get groups () { return groups.coordinator },
-    get transactions () { return transactions.coordinator },
+    get groups () { return coordinators.group },
+    get transactions () { return coordinators.transaction },
     startTransactions: () => {
-      transactions.starting ??= startTransactionCoordinator().catch((error: unknown) => {
-        transactions.starting = undefined
-        throw error
-      })
-      return transactions.starting
+      coordinators.transactionStarting ??= startTransactionCoordinator()
+        .catch((error: unknown) => {
+          coordinators.transactionStarting = undefined
+          throw error
+        })
+      return coordinators.transactionStarting
     },
     ...(brokerConnections === undefined ? {} : { brokerConnections }),
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
@@ -210,9 +211,9 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     : (partition: number) => member.sessionAlive &&
       image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
   const startGroups = async (): Promise<void> => {
-    groups.coordinator = await startGroupCoordinator(config, broker, leadsOffsets)
+    coordinators.group = await startGroupCoordinator(config, broker, leadsOffsets)
     if (leadsOffsets !== undefined) {
-      await controller.addPublisher(offsetsLeadershipFollower(groups.coordinator, leadsOffsets,
+      await controller.addPublisher(offsetsLeadershipFollower(coordinators.group, leadsOffsets,
         logger))
     }
   }
@@ -249,7 +250,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
       logger,
     })
     await coordinator.load()
-    transactions.coordinator = coordinator
+    coordinators.transaction = coordinator
     // Leadership may have moved while it loaded; from here the follower below keeps it in step.
     void coordinator.followLeadership()
   }
@@ -258,7 +259,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   // metadata, below).
   if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
     await broker.transactionCoordinator()
-    if (transactions.coordinator === undefined) {
+    if (coordinators.transaction === undefined) {
       throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
     }
   }
@@ -296,10 +297,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   // Follower lag, sampled at scrape from the partitions this broker leads.
   if (roles !== undefined) metrics.setReplicationProvider(() => roles.replicationSamples())
 
-  let kafkaReady = true
+  const readiness: Readiness = { kafkaReady: true }
   const http: HttpServer = await startHttpServer({
     broker, metrics, latencySampler, host: config.host, port: config.httpPort,
-    ready: () => kafkaReady,
+    ready: () => readiness.kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
     consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
@@ -312,35 +313,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
     (externalServer === undefined ? '' : ` external=${config.host}:${externalServer.port}`))
 
-  let closing: Promise<void> | undefined
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      kafkaReady = false
-      const startedMs = Date.now()
-      if (member !== undefined &&
-        config.properties.get('controlled.shutdown.enable')?.value !== 'false') {
-        const handedOff = await member.controlledShutdown(CONTROLLED_SHUTDOWN_MAX_MS)
-        logger.info(`controlled shutdown ${handedOff ? 'moved leadership away' : 'timed out ' +
-          'with leadership left to move (it moves when the session ends)'} in ` +
-          `${Date.now() - startedMs} ms`)
-      }
-      // The listeners get what the controlled shutdown left of their half of the budget.
-      const listenersMs = Math.max(SHUTDOWN_BUDGET_MS / 4,
-        SHUTDOWN_BUDGET_MS / 2 - (Date.now() - startedMs))
-      purgatory.completeAll()
-      groups.coordinator?.stop()
-      transactions.coordinator?.stop()
-      lagSampler.stop()
-      await roles?.close()
-      await closeListeners(listeners, listenersMs)
-      await http.close()
-      brokerConnections?.close()
-      await member?.close()
-      await logManager.close()
-      latencySampler?.stop()
-    })()
-    return closing
-  }
+  const close = closeSequence(config, logger, {
+    readiness, member, purgatory, coordinators, lagSampler, roles, listeners, http,
+    brokerConnections, logManager, latencySampler,
+  })
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
 }
 
