@@ -110,57 +110,10 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logManager: LogManager): Promise<RunningBroker> {
   const clock = systemClock
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
-  const image = new MetadataImage()
-  const member = await joinCluster(config, logger, logManager.clusterId)
-  let controller: Controller
-  try {
-    controller = await openController(config, logger, logManager, image, member, metrics)
-  } catch (error) {
-    await member?.close()
-    throw error
-  }
-  const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
-  const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
-  const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
-  // Effective settings are derived once per topic and config version, not on every produce.
-  const settingsCache = new Map<string, { version: number,
-    settings: ReturnType<typeof topicSettingsFor> }>()
-  const topicSettings = (topic: string): ReturnType<typeof topicSettingsFor> => {
-    const cached = settingsCache.get(topic)
-    if (cached !== undefined && cached.version === image.configVersion) return cached.settings
-    const settings = topicSettingsFor(config, image.topic(topic)?.configs)
-    if (settingsCache.size > 100_000) settingsCache.clear()
-    settingsCache.set(topic, { version: image.configVersion, settings })
-    return settings
-  }
-  const roles = member === undefined
-    ? undefined
-    : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
-  const replicaManager = new ReplicaManager({
-    nodeId: config.nodeId,
-    logManager,
-    image,
-    clock,
-    purgatory,
-    topicSettings,
-    onAppended: (topic, _partition, result, durableMs) => {
-      metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
-    },
-    onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
-    latencySampler,
-    logger,
-    ...(member === undefined ? {} : {
-      mayLead: (topic: string, partition: number) => member.sessionAlive &&
-        image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
-      hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
-      roles,
-    }),
-  })
-  // From here on the replica manager follows every metadata commit by itself; this first
-  // publication opens the logs of every partition in the replayed image (and, in a cluster,
-  // starts leading or following each of them).
-  await controller.addPublisher(replicaManager)
-  roles?.start()
+  const cluster = await openCluster(config, logger, logManager, metrics)
+  const { image, member, controller } = cluster
+  const replicas = await createReplicaManager(config, logger, logManager, cluster, metrics)
+  const { purgatory, latencySampler, roles, replicaManager } = replicas
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: member?.clusterId ?? logManager.clusterId,
@@ -318,6 +271,99 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     brokerConnections, logManager, latencySampler,
   })
   return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+}
+
+/** The metadata side of a broker: its image, its controller and, in a cluster, its member. */
+interface ClusterStage {
+  image: MetadataImage
+  member: ClusterMember | undefined
+  controller: Controller
+}
+
+/** The replica manager and what shares its data path: the purgatory, samplers and roles. */
+interface ReplicaStage {
+  purgatory: Purgatory
+  latencySampler: LatencySampler | undefined
+  roles: ReplicaRoles | undefined
+  replicaManager: ReplicaManager
+}
+
+/**
+ * Joins the cluster if `tributary.etcd.endpoints` is set, then opens the controller on a fresh
+ * image. If the controller does not open, the member leaves the cluster again.
+ */
+async function openCluster (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  metrics: Metrics): Promise<ClusterStage> {
+  const image = new MetadataImage()
+  const member = await joinCluster(config, logger, logManager.clusterId)
+  let controller: Controller
+  try {
+    controller = await openController(config, logger, logManager, image, member, metrics)
+  } catch (error) {
+    await member?.close()
+    throw error
+  }
+  return { image, member, controller }
+}
+
+/**
+ * The replica manager over the partition logs, with the fetch purgatory, the latency sampler
+ * (`tributary.debug.latency.sample.rate`) and, in a cluster, the replica roles. It opens the
+ * logs of the replayed image before this returns, and follows the metadata from then on.
+ */
+async function createReplicaManager (config: BrokerConfig, logger: Logger,
+  logManager: LogManager, cluster: ClusterStage, metrics: Metrics): Promise<ReplicaStage> {
+  const clock = systemClock
+  const { image, member, controller } = cluster
+  const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
+  const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
+  const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
+  const topicSettings = cachedTopicSettings(config, image)
+  const roles = member === undefined
+    ? undefined
+    : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
+  const replicaManager = new ReplicaManager({
+    nodeId: config.nodeId,
+    logManager,
+    image,
+    clock,
+    purgatory,
+    topicSettings,
+    onAppended: (topic, _partition, result, durableMs) => {
+      metrics.recordProduce(topic, result.recordsCount, result.sizeBytes, durableMs / 1000)
+    },
+    onRead: (topic, bytes, records) => metrics.recordFetch(topic, bytes, records),
+    latencySampler,
+    logger,
+    ...(member === undefined ? {} : {
+      mayLead: (topic: string, partition: number) => member.sessionAlive &&
+        image.topic(topic)?.partitions[partition]?.leader === config.nodeId,
+      hostsReplica: (replicas: readonly number[]) => replicas.includes(config.nodeId),
+      roles,
+    }),
+  })
+  // From here on the replica manager follows every metadata commit by itself; this first
+  // publication opens the logs of every partition in the replayed image (and, in a cluster,
+  // starts leading or following each of them).
+  await controller.addPublisher(replicaManager)
+  roles?.start()
+  return { purgatory, latencySampler, roles, replicaManager }
+}
+
+/** A topic's effective settings: the broker's config under the topic's own overrides. */
+function cachedTopicSettings (config: BrokerConfig, image: MetadataImage):
+(topic: string) => ReturnType<typeof topicSettingsFor> {
+  // Effective settings are derived once per topic and config version, not on every produce.
+  const settingsCache = new Map<string, { version: number,
+    settings: ReturnType<typeof topicSettingsFor> }>()
+  return (topic: string): ReturnType<typeof topicSettingsFor> => {
+    const cached = settingsCache.get(topic)
+    if (cached !== undefined && cached.version === image.configVersion) return cached.settings
+    const settings = topicSettingsFor(config, image.topic(topic)?.configs)
+    if (settingsCache.size > 100_000) settingsCache.clear()
+    settingsCache.set(topic, { version: image.configVersion, settings })
+    return settings
+  }
 }
 
 /**
