@@ -108,114 +108,21 @@ Promise<RunningBroker> {
 
 async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logManager: LogManager): Promise<RunningBroker> {
-  const clock = systemClock
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
   const cluster = await openCluster(config, logger, logManager, metrics)
   const { image, member, controller } = cluster
   const replicas = await createReplicaManager(config, logger, logManager, cluster, metrics)
-  const { purgatory, latencySampler, roles, replicaManager } = replicas
-  const settings: BrokerSettings = {
-    nodeId: config.nodeId,
-    clusterId: member?.clusterId ?? logManager.clusterId,
-    advertisedHost: config.advertisedHost,
-    advertisedPort: config.port,
-    autoCreateTopicsEnable: config.autoCreateTopicsEnable,
-    deleteTopicEnable: config.deleteTopicEnable,
-    numPartitions: config.numPartitions,
-    defaultReplicationFactor: config.defaultReplicationFactor,
-    socketRequestMaxBytes: config.socketRequestMaxBytes,
-    fetchMaxBytes: config.fetchMaxBytes,
-  }
-  // Inter-broker requests (transaction markers, transaction verification) in a cluster.
-  const brokerConnections = member === undefined ? undefined : new BrokerConnections(image)
-  const coordinators: Coordinators = {}
-  const broker = new Broker({
-    settings,
-    logManager,
-    controller,
-    replicaManager,
-    producerIds: new ProducerIdManager(controller),
-    clock,
-    logger,
-    configs: createBrokerConfigView(config),
-    get groups () { return coordinators.group },
-    get transactions () { return coordinators.transaction },
-    startTransactions: () => {
-      coordinators.transactionStarting ??= startTransactionCoordinator()
-        .catch((error: unknown) => {
-          coordinators.transactionStarting = undefined
-          throw error
-        })
-      return coordinators.transactionStarting
-    },
-    ...(brokerConnections === undefined ? {} : { brokerConnections }),
-    onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
-      failed),
-  }, ALL_HANDLERS)
+  const { purgatory, latencySampler, roles } = replicas
+  const core = createBroker(config, logger, logManager, cluster, replicas, metrics)
+  const { broker, settings, coordinators, brokerConnections } = core
   metrics.setPartitionProvider(() => [...logManager.logs()].map(log => ({
     topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
     sizeBytes: log.sizeBytes,
   })))
 
-  // In a cluster a broker coordinates the groups of the __consumer_offsets partitions it
-  // leads, with a live session (FindCoordinator names that leader).
-  const leadsOffsets = member === undefined
-    ? undefined
-    : (partition: number) => member.sessionAlive &&
-      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
-  const startGroups = async (): Promise<void> => {
-    coordinators.group = await startGroupCoordinator(config, broker, leadsOffsets)
-    if (leadsOffsets !== undefined) {
-      await controller.addPublisher(offsetsLeadershipFollower(coordinators.group, leadsOffsets,
-        logger))
-    }
-  }
   // A single node creates __consumer_offsets before it listens, as before; a cluster broker
   // first needs its registration and a controller (below, after the listeners).
-  if (member === undefined) await startGroups()
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  // In a cluster a broker coordinates the transactional ids of the __transaction_state
-  // partitions it leads with a live session, in that partition's leader epoch.
-  const txnLeaderEpoch = member === undefined
-    ? undefined
-    : (partition: number): number | undefined => {
-      const info = image.topic(TRANSACTION_STATE_TOPIC)?.partitions[partition]
-      return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
-    }
-  const startTransactionCoordinator = async (): Promise<void> => {
-    const partitions = await ensureTransactionStateTopic(broker,
-      property('transaction.state.log.num.partitions'),
-      property('transaction.state.log.replication.factor'),
-      property('transaction.state.log.min.isr'))
-    const coordinator = new TransactionCoordinator({
-      clock,
-      limits: {
-        maxTimeoutMs: property('transaction.max.timeout.ms'),
-        idExpirationMs: property('transactional.id.expiration.ms'),
-        partitionsMax: TRANSACTION_PARTITIONS_MAX,
-      },
-      log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
-      markers: txnMarkerChannel(broker),
-      nextProducerId: () => broker.producerIds.nextProducerId(),
-      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: partitionForGroup(
-        groupId, image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? 1) }),
-      ...(txnLeaderEpoch === undefined ? {} : { leaderEpoch: txnLeaderEpoch }),
-      logger,
-    })
-    await coordinator.load()
-    coordinators.transaction = coordinator
-    // Leadership may have moved while it loaded; from here the follower below keeps it in step.
-    void coordinator.followLeadership()
-  }
-  // A single node that has had transactions resumes them (and their markers) at start-up, and
-  // does not start without them (a cluster broker starts its coordinator once it follows the
-  // metadata, below).
-  if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
-    await broker.transactionCoordinator()
-    if (coordinators.transaction === undefined) {
-      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
-    }
-  }
+  if (member === undefined) await startSingleNodeCoordinators(config, logger, cluster, core)
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
@@ -237,7 +144,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     try {
       await member.register({ ...registration, incarnationId: randomUUID() })
       await member.awaitController(CONTROLLER_WAIT_MS)
-      await startGroups()
+      await startGroups(config, logger, cluster, core)
       await controller.addPublisher(transactionLeadershipFollower(broker, logger))
     } catch (error) {
       await closeListeners(listeners, 0)
@@ -348,6 +255,142 @@ async function createReplicaManager (config: BrokerConfig, logger: Logger,
   await controller.addPublisher(replicaManager)
   roles?.start()
   return { purgatory, latencySampler, roles, replicaManager }
+}
+
+/** The broker, with the settings and coordinators the later stages fill in. */
+interface BrokerStage {
+  broker: Broker
+  /** The broker's own settings object: `advertisedPort` is set once the listener is bound. */
+  settings: BrokerSettings
+  coordinators: Coordinators
+  brokerConnections: BrokerConnections | undefined
+}
+
+/**
+ * The `Broker` with the handler table. Its coordinators start later (startGroups, and
+ * startTransactionCoordinator on the first call that needs one); it reads them from
+ * `coordinators` once they have loaded.
+ */
+function createBroker (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  cluster: ClusterStage, replicas: ReplicaStage, metrics: Metrics): BrokerStage {
+  const { image, member, controller } = cluster
+  const settings: BrokerSettings = {
+    nodeId: config.nodeId,
+    clusterId: member?.clusterId ?? logManager.clusterId,
+    advertisedHost: config.advertisedHost,
+    advertisedPort: config.port,
+    autoCreateTopicsEnable: config.autoCreateTopicsEnable,
+    deleteTopicEnable: config.deleteTopicEnable,
+    numPartitions: config.numPartitions,
+    defaultReplicationFactor: config.defaultReplicationFactor,
+    socketRequestMaxBytes: config.socketRequestMaxBytes,
+    fetchMaxBytes: config.fetchMaxBytes,
+  }
+  // Inter-broker requests (transaction markers, transaction verification) in a cluster.
+  const brokerConnections = member === undefined ? undefined : new BrokerConnections(image)
+  const coordinators: Coordinators = {}
+  const broker: Broker = new Broker({
+    settings,
+    logManager,
+    controller,
+    replicaManager: replicas.replicaManager,
+    producerIds: new ProducerIdManager(controller),
+    clock: systemClock,
+    logger,
+    configs: createBrokerConfigView(config),
+    get groups () { return coordinators.group },
+    get transactions () { return coordinators.transaction },
+    startTransactions: () => {
+      coordinators.transactionStarting ??= startTransactionCoordinator(config, logger, cluster,
+        broker, coordinators).catch((error: unknown) => {
+        coordinators.transactionStarting = undefined
+        throw error
+      })
+      return coordinators.transactionStarting
+    },
+    ...(brokerConnections === undefined ? {} : { brokerConnections }),
+    onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
+      failed),
+  }, ALL_HANDLERS)
+  return { broker, settings, coordinators, brokerConnections }
+}
+
+/**
+ * A single node's coordinators, started before it listens: the groups (creating
+ * __consumer_offsets if the node is new) and, if it has had transactions, the transactions.
+ */
+async function startSingleNodeCoordinators (config: BrokerConfig, logger: Logger,
+  cluster: ClusterStage, core: BrokerStage): Promise<void> {
+  await startGroups(config, logger, cluster, core)
+  // A single node that has had transactions resumes them (and their markers) at start-up, and
+  // does not start without them (a cluster broker starts its coordinator once it follows the
+  // metadata, in registerBroker).
+  if (cluster.image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
+    await core.broker.transactionCoordinator()
+    if (core.coordinators.transaction === undefined) {
+      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
+    }
+  }
+}
+
+/**
+ * Starts the group coordinator. In a cluster a broker coordinates the groups of the
+ * __consumer_offsets partitions it leads, with a live session (FindCoordinator names that
+ * leader), and follows that leadership as the metadata changes.
+ */
+async function startGroups (config: BrokerConfig, logger: Logger, cluster: ClusterStage,
+  core: BrokerStage): Promise<void> {
+  const { image, member, controller } = cluster
+  const leadsOffsets = member === undefined
+    ? undefined
+    : (partition: number) => member.sessionAlive &&
+      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
+  core.coordinators.group = await startGroupCoordinator(config, core.broker, leadsOffsets)
+  if (leadsOffsets !== undefined) {
+    await controller.addPublisher(offsetsLeadershipFollower(core.coordinators.group,
+      leadsOffsets, logger))
+  }
+}
+
+/**
+ * Creates __transaction_state if it does not exist, loads the transaction coordinator from it
+ * and sets it in `coordinators`. In a cluster a broker coordinates the transactional ids of the
+ * __transaction_state partitions it leads with a live session, in that partition's leader epoch.
+ */
+async function startTransactionCoordinator (config: BrokerConfig, logger: Logger,
+  cluster: ClusterStage, broker: Broker, coordinators: Coordinators): Promise<void> {
+  const { image, member } = cluster
+  const property = (name: string): number => Number(config.properties.get(name)?.value)
+  const txnLeaderEpoch = member === undefined
+    ? undefined
+    : (partition: number): number | undefined => {
+      const info = image.topic(TRANSACTION_STATE_TOPIC)?.partitions[partition]
+      return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
+    }
+  const partitions = await ensureTransactionStateTopic(broker,
+    property('transaction.state.log.num.partitions'),
+    property('transaction.state.log.replication.factor'),
+    property('transaction.state.log.min.isr'))
+  const coordinator = new TransactionCoordinator({
+    clock: systemClock,
+    limits: {
+      maxTimeoutMs: property('transaction.max.timeout.ms'),
+      idExpirationMs: property('transactional.id.expiration.ms'),
+      partitionsMax: TRANSACTION_PARTITIONS_MAX,
+    },
+    log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
+    markers: txnMarkerChannel(broker),
+    nextProducerId: () => broker.producerIds.nextProducerId(),
+    groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: partitionForGroup(
+      groupId, image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? 1) }),
+    ...(txnLeaderEpoch === undefined ? {} : { leaderEpoch: txnLeaderEpoch }),
+    logger,
+  })
+  await coordinator.load()
+  coordinators.transaction = coordinator
+  // Leadership may have moved while it loaded; from here the follower
+  // (transactionLeadershipFollower) keeps it in step.
+  void coordinator.followLeadership()
 }
 
 /** A topic's effective settings: the broker's config under the topic's own overrides. */
