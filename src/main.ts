@@ -39,7 +39,7 @@ import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
-import { closeListeners, startListeners } from './kafka-listeners.js'
+import { closeListeners, startListeners, type KafkaListeners } from './kafka-listeners.js'
 import { closeSequence, type Readiness } from './shutdown.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
@@ -106,78 +106,41 @@ Promise<RunningBroker> {
   }
 }
 
+/**
+ * The broker's start-up on an open log manager, stage by stage; the order matters (see each
+ * stage). On a failed start, openCluster closes the member if the controller does not open,
+ * registerBroker closes the listeners and the member if a cluster broker cannot register, and
+ * startBroker closes the log manager.
+ */
 async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logManager: LogManager): Promise<RunningBroker> {
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
   const cluster = await openCluster(config, logger, logManager, metrics)
-  const { image, member, controller } = cluster
   const replicas = await createReplicaManager(config, logger, logManager, cluster, metrics)
-  const { purgatory, latencySampler, roles } = replicas
   const core = createBroker(config, logger, logManager, cluster, replicas, metrics)
-  const { broker, settings, coordinators, brokerConnections } = core
-  metrics.setPartitionProvider(() => [...logManager.logs()].map(log => ({
-    topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
-    sizeBytes: log.sizeBytes,
-  })))
-
   // A single node creates __consumer_offsets before it listens, as before; a cluster broker
-  // first needs its registration and a controller (below, after the listeners).
-  if (member === undefined) await startSingleNodeCoordinators(config, logger, cluster, core)
-  const lagSampler = new GroupLagSampler(broker)
-  metrics.setGroupLagProvider(() => lagSampler.samples())
-  metrics.setFlushProvider(() => logManager.flushStats)
-  metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
-  metrics.setCleanerProvider(() => logManager.cleanerStats)
-  logManager.setReclaimListener(reclaim => {
-    metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
-  })
-  lagSampler.start()
-
-  const listeners = await startListeners(config, logger, broker, settings, metrics)
-  const { kafkaServer, externalServer, endpoints } = listeners
-  const registration = { host: config.advertisedHost, port: settings.advertisedPort,
-    rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
-  if (member === undefined) {
-    await controller.registerBroker(registration.host, registration.port, registration.rack,
-      endpoints)
-  } else {
-    try {
-      await member.register({ ...registration, incarnationId: randomUUID() })
-      await member.awaitController(CONTROLLER_WAIT_MS)
-      await startGroups(config, logger, cluster, core)
-      await controller.addPublisher(transactionLeadershipFollower(broker, logger))
-    } catch (error) {
-      await closeListeners(listeners, 0)
-      await member.close()
-      throw error
-    }
+  // first needs its registration and a controller (registerBroker, after the listeners).
+  if (cluster.member === undefined) {
+    await startSingleNodeCoordinators(config, logger, cluster, core)
   }
-  metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
-  await watchReplicationHealth(config, controller, metrics)
-  // Follower lag, sampled at scrape from the partitions this broker leads.
-  if (roles !== undefined) metrics.setReplicationProvider(() => roles.replicationSamples())
-
+  const lagSampler = wireMetrics(logManager, core.broker, metrics)
+  const listeners = await startListeners(config, logger, core.broker, core.settings, metrics)
+  await registerBroker(config, logger, cluster, core, listeners)
+  await wireClusterMetrics(config, cluster, replicas.roles, metrics)
   const readiness: Readiness = { kafkaReady: true }
-  const http: HttpServer = await startHttpServer({
-    broker, metrics, latencySampler, host: config.host, port: config.httpPort,
-    ready: () => readiness.kafkaReady,
-    // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
-    bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
-    consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
-    consumerInstancesMax: Number(
-      config.properties.get('http.consumer.instances.max')?.value),
-    sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
-    connectionsMax: Number(config.properties.get('http.connections.max')?.value),
-  })
+  const http = await startHttp(config, core.broker, metrics, replicas.latencySampler, readiness)
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
-    `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
-    (externalServer === undefined ? '' : ` external=${config.host}:${externalServer.port}`))
-
+    `${listeners.kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
+    (listeners.externalServer === undefined
+      ? ''
+      : ` external=${config.host}:${listeners.externalServer.port}`))
   const close = closeSequence(config, logger, {
-    readiness, member, purgatory, coordinators, lagSampler, roles, listeners, http,
-    brokerConnections, logManager, latencySampler,
+    readiness, member: cluster.member, purgatory: replicas.purgatory,
+    coordinators: core.coordinators, lagSampler, roles: replicas.roles, listeners, http,
+    brokerConnections: core.brokerConnections, logManager, latencySampler: replicas.latencySampler,
   })
-  return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
+  return { broker: core.broker, kafkaPort: listeners.kafkaServer.port, httpPort: http.port,
+    metrics, close }
 }
 
 /** The metadata side of a broker: its image, its controller and, in a cluster, its member. */
@@ -391,6 +354,86 @@ async function startTransactionCoordinator (config: BrokerConfig, logger: Logger
   // Leadership may have moved while it loaded; from here the follower
   // (transactionLeadershipFollower) keeps it in step.
   void coordinator.followLeadership()
+}
+
+/**
+ * The metrics pulled at scrape time from the partition logs, the groups' lag, the flusher, the
+ * clients and the cleaner, and segment reclaims as they happen. Starts the group lag sampler,
+ * which the close sequence stops.
+ */
+function wireMetrics (logManager: LogManager, broker: Broker, metrics: Metrics):
+GroupLagSampler {
+  metrics.setPartitionProvider(() => [...logManager.logs()].map(log => ({
+    topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
+    sizeBytes: log.sizeBytes,
+  })))
+  const lagSampler = new GroupLagSampler(broker)
+  metrics.setGroupLagProvider(() => lagSampler.samples())
+  metrics.setFlushProvider(() => logManager.flushStats)
+  metrics.setClientSoftwareProvider(() => broker.clientSoftware.counts())
+  metrics.setCleanerProvider(() => logManager.cleanerStats)
+  logManager.setReclaimListener(reclaim => {
+    metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
+  })
+  lagSampler.start()
+  return lagSampler
+}
+
+/**
+ * Registers this broker in the metadata with the port it bound. A single node registers with
+ * its own controller. A cluster broker registers in etcd, waits for a controller, then starts
+ * its groups and follows __transaction_state leadership; if any of that fails, it closes the
+ * listeners and leaves the cluster before the error goes up.
+ */
+async function registerBroker (config: BrokerConfig, logger: Logger, cluster: ClusterStage,
+  core: BrokerStage, listeners: KafkaListeners): Promise<void> {
+  const { member, controller } = cluster
+  const { endpoints } = listeners
+  const registration = { host: config.advertisedHost, port: core.settings.advertisedPort,
+    rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
+  if (member === undefined) {
+    await controller.registerBroker(registration.host, registration.port, registration.rack,
+      endpoints)
+  } else {
+    try {
+      await member.register({ ...registration, incarnationId: randomUUID() })
+      await member.awaitController(CONTROLLER_WAIT_MS)
+      await startGroups(config, logger, cluster, core)
+      await controller.addPublisher(transactionLeadershipFollower(core.broker, logger))
+    } catch (error) {
+      await closeListeners(listeners, 0)
+      await member.close()
+      throw error
+    }
+  }
+}
+
+/** The cluster gauges, the replication gauges with ISR change counts, and follower lag. */
+async function wireClusterMetrics (config: BrokerConfig, cluster: ClusterStage,
+  roles: ReplicaRoles | undefined, metrics: Metrics): Promise<void> {
+  metrics.setClusterProvider(clusterSampler(config.nodeId, cluster.image, cluster.member))
+  await watchReplicationHealth(config, cluster.controller, metrics)
+  // Follower lag, sampled at scrape from the partitions this broker leads.
+  if (roles !== undefined) metrics.setReplicationProvider(() => roles.replicationSamples())
+}
+
+/**
+ * The HTTP server: the REST API, health checks and /metrics. It reports ready until the close
+ * sequence turns `readiness` false.
+ */
+async function startHttp (config: BrokerConfig, broker: Broker, metrics: Metrics,
+  latencySampler: LatencySampler | undefined, readiness: Readiness): Promise<HttpServer> {
+  return await startHttpServer({
+    broker, metrics, latencySampler, host: config.host, port: config.httpPort,
+    ready: () => readiness.kafkaReady,
+    // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
+    bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
+    consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
+    consumerInstancesMax: Number(
+      config.properties.get('http.consumer.instances.max')?.value),
+    sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
+    connectionsMax: Number(config.properties.get('http.connections.max')?.value),
+  })
 }
 
 /** A topic's effective settings: the broker's config under the topic's own overrides. */
