@@ -10,17 +10,9 @@ import { Broker, type BrokerSettings } from './broker/broker.js'
 import { followerFetchKey, partitionKey, Purgatory } from './broker/delayed-operations.js'
 import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
-import {
-  ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
-} from './broker/offsets-log.js'
-import { txnMarkerChannel } from './broker/txn-markers.js'
 import { BrokerConnections } from './broker/broker-connections.js'
-import { partitionForGroup } from './group/offsets-store.js'
-import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
-import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { GroupLagSampler } from './broker/group-lag.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
-import { GroupCoordinator } from './group/coordinator.js'
 import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
@@ -29,9 +21,7 @@ import { effectiveTopicConfig } from './config/topic.js'
 import {
   IsrChangeCounter, replicationStatus, type ReplicationHealthOptions,
 } from './broker/replication-health.js'
-import {
-  Controller, type ControllerOptions, type MetadataPublisher,
-} from './controller/controller.js'
+import { Controller, type ControllerOptions } from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -41,6 +31,10 @@ import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
 import { closeListeners, startListeners, type KafkaListeners } from './kafka-listeners.js'
 import { closeSequence, type Readiness } from './shutdown.js'
+import {
+  startGroups, startSingleNodeCoordinators, startTransactionCoordinator,
+  transactionLeadershipFollower, type Coordinators,
+} from './coordinators.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
@@ -50,12 +44,8 @@ import { logConfigFromBroker } from './broker/topic-settings.js'
 
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
-/** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
-const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
-/** Partitions (and staged offsets) one transaction may hold. */
-const TRANSACTION_PARTITIONS_MAX = 10_000
 export { SHUTDOWN_BUDGET_MS } from './shutdown.js'
 
 export interface Logger {
@@ -68,14 +58,6 @@ export const consoleLogger: Logger = {
   info: message => console.log(`${new Date().toISOString()} INFO ${message}`),
   warn: message => console.error(`${new Date().toISOString()} WARN ${message}`),
   error: message => console.error(`${new Date().toISOString()} ERROR ${message}`),
-}
-
-/** The coordinators, each set once it has loaded; the broker reads them through getters. */
-export interface Coordinators {
-  group?: GroupCoordinator
-  transaction?: TransactionCoordinator
-  /** A transaction coordinator starting, which concurrent callers share; unset if it failed. */
-  transactionStarting?: Promise<void>
 }
 
 export interface RunningBroker {
@@ -144,7 +126,7 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
 }
 
 /** The metadata side of a broker: its image, its controller and, in a cluster, its member. */
-interface ClusterStage {
+export interface ClusterStage {
   image: MetadataImage
   member: ClusterMember | undefined
   controller: Controller
@@ -221,7 +203,7 @@ async function createReplicaManager (config: BrokerConfig, logger: Logger,
 }
 
 /** The broker, with the settings and coordinators the later stages fill in. */
-interface BrokerStage {
+export interface BrokerStage {
   broker: Broker
   /** The broker's own settings object: `advertisedPort` is set once the listener is bound. */
   settings: BrokerSettings
@@ -276,84 +258,6 @@ function createBroker (config: BrokerConfig, logger: Logger, logManager: LogMana
       failed),
   }, ALL_HANDLERS)
   return { broker, settings, coordinators, brokerConnections }
-}
-
-/**
- * A single node's coordinators, started before it listens: the groups (creating
- * __consumer_offsets if the node is new) and, if it has had transactions, the transactions.
- */
-async function startSingleNodeCoordinators (config: BrokerConfig, logger: Logger,
-  cluster: ClusterStage, core: BrokerStage): Promise<void> {
-  await startGroups(config, logger, cluster, core)
-  // A single node that has had transactions resumes them (and their markers) at start-up, and
-  // does not start without them (a cluster broker starts its coordinator once it follows the
-  // metadata, in registerBroker).
-  if (cluster.image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
-    await core.broker.transactionCoordinator()
-    if (core.coordinators.transaction === undefined) {
-      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
-    }
-  }
-}
-
-/**
- * Starts the group coordinator. In a cluster a broker coordinates the groups of the
- * __consumer_offsets partitions it leads, with a live session (FindCoordinator names that
- * leader), and follows that leadership as the metadata changes.
- */
-async function startGroups (config: BrokerConfig, logger: Logger, cluster: ClusterStage,
-  core: BrokerStage): Promise<void> {
-  const { image, member, controller } = cluster
-  const leadsOffsets = member === undefined
-    ? undefined
-    : (partition: number) => member.sessionAlive &&
-      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
-  core.coordinators.group = await startGroupCoordinator(config, core.broker, leadsOffsets)
-  if (leadsOffsets !== undefined) {
-    await controller.addPublisher(offsetsLeadershipFollower(core.coordinators.group,
-      leadsOffsets, logger))
-  }
-}
-
-/**
- * Creates __transaction_state if it does not exist, loads the transaction coordinator from it
- * and sets it in `coordinators`. In a cluster a broker coordinates the transactional ids of the
- * __transaction_state partitions it leads with a live session, in that partition's leader epoch.
- */
-async function startTransactionCoordinator (config: BrokerConfig, logger: Logger,
-  cluster: ClusterStage, broker: Broker, coordinators: Coordinators): Promise<void> {
-  const { image, member } = cluster
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const txnLeaderEpoch = member === undefined
-    ? undefined
-    : (partition: number): number | undefined => {
-      const info = image.topic(TRANSACTION_STATE_TOPIC)?.partitions[partition]
-      return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
-    }
-  const partitions = await ensureTransactionStateTopic(broker,
-    property('transaction.state.log.num.partitions'),
-    property('transaction.state.log.replication.factor'),
-    property('transaction.state.log.min.isr'))
-  const coordinator = new TransactionCoordinator({
-    clock: systemClock,
-    limits: {
-      maxTimeoutMs: property('transaction.max.timeout.ms'),
-      idExpirationMs: property('transactional.id.expiration.ms'),
-      partitionsMax: TRANSACTION_PARTITIONS_MAX,
-    },
-    log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
-    markers: txnMarkerChannel(broker),
-    nextProducerId: () => broker.producerIds.nextProducerId(),
-    groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: partitionForGroup(
-      groupId, image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? 1) }),
-    ...(txnLeaderEpoch === undefined ? {} : { leaderEpoch: txnLeaderEpoch }),
-    logger,
-  })
-  await coordinator.load()
-  coordinators.transaction = coordinator
-  // Leadership may have moved while it loaded; from here the follower
-  // (transactionLeadershipFollower) keeps it in step.
-  void coordinator.followLeadership()
 }
 
 /**
@@ -559,72 +463,6 @@ ControllerOptions {
   }
 }
 
-/** Resolves once the image has `count` registered brokers, or after `timeoutMs`. */
-async function waitForBrokers (image: MetadataImage, count: number,
-  timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (image.brokers.size < count && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
-/** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
-async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
-  leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
-  const clock = systemClock
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const replicationFactor = property('offsets.topic.replication.factor')
-  if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
-    // Brokers of a new cluster start together: give them a moment to register, so the first
-    // one does not create __consumer_offsets with fewer replicas than the cluster will have.
-    await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
-  }
-  const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'), replicationFactor)
-  const coordinator = new GroupCoordinator({
-    clock,
-    limits: {
-      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
-      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
-      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
-      membersMax: property('group.max.size'),
-    },
-    log: offsetsLogFor(broker, offsetPartitions),
-    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
-    newMemberId: clientId => `${clientId}-${randomUUID()}`,
-    ...(leads === undefined ? {} : { leads }),
-  })
-  await coordinator.load()
-  return coordinator
-}
-
-/**
- * Tells the group coordinator when leadership of a __consumer_offsets partition moves to or
- * away from this broker (it then loads or unloads that partition's groups). The first
- * publication only records the current state: the coordinator has just loaded everything.
- * Loading runs in the background so following the metadata never waits for it.
- */
-function offsetsLeadershipFollower (coordinator: GroupCoordinator,
-  leads: (partition: number) => boolean, logger: Logger): MetadataPublisher {
-  const led = new Map<number, boolean>()
-  return {
-    async publish (image) {
-      const partitions = image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? []
-      const first = led.size === 0
-      for (const { partitionId } of partitions) {
-        const now = leads(partitionId)
-        if (led.get(partitionId) === now) continue
-        led.set(partitionId, now)
-        if (first) continue
-        coordinator.onLeadershipChange(partitionId, now).catch((error: unknown) => {
-          logger.warn(`${CONSUMER_OFFSETS_TOPIC}-${partitionId}: leadership change failed ` +
-            `(${String(error)})`)
-        })
-      }
-    },
-  }
-}
-
 /** The replication gauges from the image, and ISR changes as they are committed. */
 async function watchReplicationHealth (config: BrokerConfig, controller: Controller,
   metrics: Metrics): Promise<void> {
@@ -638,28 +476,6 @@ async function watchReplicationHealth (config: BrokerConfig, controller: Control
   }
   metrics.setReplicationStatusProvider(() => replicationStatus(options))
   await controller.addPublisher(new IsrChangeCounter(options))
-}
-
-/**
- * Keeps the transaction coordinator in step with this broker's leadership of
- * `__transaction_state` partitions: once the topic exists (another broker may have created it)
- * the coordinator is started, so that the ids of partitions this broker comes to lead are
- * loaded and their pending markers and timeouts resumed even before a client asks; every later
- * metadata change lets it load newly led partitions and drop lost ones. Runs in the
- * background, so following the metadata never waits for a load.
- */
-function transactionLeadershipFollower (broker: Broker, logger: Logger): MetadataPublisher {
-  return {
-    async publish (image) {
-      if (image.topic(TRANSACTION_STATE_TOPIC) === undefined) return
-      broker.transactionCoordinator()
-        .then(coordinator => coordinator?.followLeadership())
-        .catch((error: unknown) => {
-          logger.warn(`${TRANSACTION_STATE_TOPIC}: following leadership failed (` +
-            `${String(error)})`)
-        })
-    },
-  }
 }
 
 /** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */
