@@ -53,13 +53,14 @@ export async function startSingleNodeCoordinators (config: BrokerConfig, logger:
 }
 
 /**
- * Starts the group coordinator. In a cluster a broker coordinates the groups of the
- * __consumer_offsets partitions it leads, with a live session (FindCoordinator names that
- * leader), and follows that leadership as the metadata changes.
+ * Starts the group coordinator and sets it in `coordinators`; in a cluster it then follows this
+ * broker's leadership of the __consumer_offsets partitions as the metadata changes.
  */
 export async function startGroups (config: BrokerConfig, logger: Logger, cluster: ClusterStage,
   core: BrokerStage): Promise<void> {
   const { image, member, controller } = cluster
+  // In a cluster a broker coordinates the groups of the __consumer_offsets partitions it
+  // leads, with a live session (FindCoordinator names that leader).
   const leadsOffsets = member === undefined
     ? undefined
     : (partition: number) => member.sessionAlive &&
@@ -73,13 +74,14 @@ export async function startGroups (config: BrokerConfig, logger: Logger, cluster
 
 /**
  * Creates __transaction_state if it does not exist, loads the transaction coordinator from it
- * and sets it in `coordinators`. In a cluster a broker coordinates the transactional ids of the
- * __transaction_state partitions it leads with a live session, in that partition's leader epoch.
+ * and sets it in `coordinators`.
  */
 export async function startTransactionCoordinator (config: BrokerConfig, logger: Logger,
   cluster: ClusterStage, broker: Broker, coordinators: Coordinators): Promise<void> {
   const { image, member } = cluster
   const property = (name: string): number => Number(config.properties.get(name)?.value)
+  // In a cluster a broker coordinates the transactional ids of the __transaction_state
+  // partitions it leads with a live session, in that partition's leader epoch.
   const txnLeaderEpoch = member === undefined
     ? undefined
     : (partition: number): number | undefined => {

@@ -5,6 +5,9 @@
  * Start-up order: lock and recover the data directory; replay the metadata log into the image;
  * reconcile partition logs with it; listen for Kafka; register this broker with its real port;
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
+ * `startOnLogManager` lists the stages in order, each a function below; the Kafka listeners,
+ * the coordinators' start-up and the close sequence are in kafka-listeners.ts, coordinators.ts
+ * and shutdown.ts beside this file.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { followerFetchKey, partitionKey, Purgatory } from './broker/delayed-operations.js'
