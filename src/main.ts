@@ -250,10 +250,11 @@ function createBroker (config: BrokerConfig, logger: Logger, logManager: LogMana
     get transactions () { return coordinators.transaction },
     startTransactions: () => {
       coordinators.transactionStarting ??= startTransactionCoordinator(config, logger, cluster,
-        broker, coordinators).catch((error: unknown) => {
-        coordinators.transactionStarting = undefined
-        throw error
-      })
+        broker, coordinators)
+        .catch((error: unknown) => {
+          coordinators.transactionStarting = undefined
+          throw error
+        })
       return coordinators.transactionStarting
     },
     ...(brokerConnections === undefined ? {} : { brokerConnections }),
