@@ -5,22 +5,17 @@
  * Start-up order: lock and recover the data directory; replay the metadata log into the image;
  * reconcile partition logs with it; listen for Kafka; register this broker with its real port;
  * serve HTTP; print the ready line. Shutdown reverses it within `SHUTDOWN_BUDGET_MS`.
+ * `startOnLogManager` lists the stages in order, each a function below; the Kafka listeners,
+ * the coordinators' start-up and the close sequence are in kafka-listeners.ts, coordinators.ts
+ * and shutdown.ts beside this file.
  */
 import { Broker, type BrokerSettings } from './broker/broker.js'
 import { followerFetchKey, partitionKey, Purgatory } from './broker/delayed-operations.js'
 import { LatencySampler } from './broker/latency-sampler.js'
 import { ALL_HANDLERS } from './broker/handlers/index.js'
-import {
-  ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
-} from './broker/offsets-log.js'
-import { txnMarkerChannel } from './broker/txn-markers.js'
 import { BrokerConnections } from './broker/broker-connections.js'
-import { partitionForGroup } from './group/offsets-store.js'
-import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
-import { TransactionCoordinator } from './txn/txn-coordinator.js'
 import { GroupLagSampler } from './broker/group-lag.js'
 import { ProducerIdManager } from './broker/producer-id-manager.js'
-import { GroupCoordinator } from './group/coordinator.js'
 import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
@@ -29,9 +24,7 @@ import { effectiveTopicConfig } from './config/topic.js'
 import {
   IsrChangeCounter, replicationStatus, type ReplicationHealthOptions,
 } from './broker/replication-health.js'
-import {
-  Controller, type ControllerOptions, type MetadataPublisher,
-} from './controller/controller.js'
+import { Controller, type ControllerOptions } from './controller/controller.js'
 import { SegmentMetadataLog } from './controller/metadata-log.js'
 import { ClusterMember } from './cluster/cluster-member.js'
 import { parseEtcdEndpoints } from './cluster/etcd-connection.js'
@@ -39,9 +32,12 @@ import { startHttpServer, type HttpServer } from './http/server.js'
 import { systemClock } from './io/clock.js'
 import { MetadataImage } from './metadata/image.js'
 import { createMetrics, type ClusterSample, type Metrics } from './metrics/metrics.js'
-import { ConnectionQuotas } from './network/connection-quotas.js'
-import { RequestBudget } from './network/request-budget.js'
-import { KafkaServer, type KafkaServerOptions } from './network/server.js'
+import { closeListeners, startListeners, type KafkaListeners } from './kafka-listeners.js'
+import { closeSequence, type Readiness } from './shutdown.js'
+import {
+  startGroups, startSingleNodeCoordinators, startTransactionCoordinator,
+  transactionLeadershipFollower, type Coordinators,
+} from './coordinators.js'
 import { LogManager } from './storage/log-manager.js'
 import { ByteRateThrottle } from './replication/byte-rate-throttle.js'
 import { ReplicaFetcherManager } from './replication/replica-fetcher.js'
@@ -49,30 +45,11 @@ import type { ReplicaLog } from './replication/replica-log.js'
 import { ReplicaRoles } from './replication/replica-roles.js'
 import { logConfigFromBroker } from './broker/topic-settings.js'
 
-/**
- * Unsent response bytes of one connection above which it stops reading requests; a client that
- * does not read its socket holds at most this plus one response.
- */
-const RESPONSE_BUFFER_BYTES_MAX = 16 * 1024 * 1024
-/** Room over fetch.max.bytes + socket.request.max.bytes for a response's headers and fields. */
-const RESPONSE_MARGIN_BYTES = 1024 * 1024
 /** Long-poll fetches waiting at once; past this, fetches answer without waiting. */
 const FETCH_WAITERS_MAX = 10_000
-/** A new cluster's broker waits this long for its peers before creating __consumer_offsets. */
-const INTERNAL_TOPIC_BROKERS_WAIT_MS = 5_000
 /** A cluster broker waits this long at start-up for a controller to exist. */
 const CONTROLLER_WAIT_MS = 30_000
-/** Partitions (and staged offsets) one transaction may hold. */
-const TRANSACTION_PARTITIONS_MAX = 10_000
-/** The issue's contract: a clean shutdown completes within 5 s. */
-export const SHUTDOWN_BUDGET_MS = 4_000
-/**
- * The part of that budget a cluster broker spends in controlled shutdown (moving leadership
- * away while it still serves), taken from the listeners' half. Kafka retries for up to
- * controlled.shutdown.max.retries × controlled.shutdown.retry.backoff.ms (15 s); here the
- * controller answers in one etcd round trip, and the 5 s contract leaves this much.
- */
-const CONTROLLED_SHUTDOWN_MAX_MS = SHUTDOWN_BUDGET_MS / 4
+export { SHUTDOWN_BUDGET_MS } from './shutdown.js'
 
 export interface Logger {
   info (message: string): void
@@ -114,10 +91,64 @@ Promise<RunningBroker> {
   }
 }
 
+/**
+ * The broker's start-up on an open log manager, stage by stage; the order matters (see each
+ * stage). On a failed start, openCluster closes the member if the controller does not open,
+ * registerBroker closes the listeners and the member if a cluster broker cannot register, and
+ * startBroker closes the log manager.
+ */
 async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logManager: LogManager): Promise<RunningBroker> {
-  const clock = systemClock
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
+  const cluster = await openCluster(config, logger, logManager, metrics)
+  const replicas = await createReplicaManager(config, logger, logManager, cluster, metrics)
+  const core = createBroker(config, logger, logManager, cluster, replicas, metrics)
+  // A single node creates __consumer_offsets before it listens, as before; a cluster broker
+  // first needs its registration and a controller (registerBroker, after the listeners).
+  if (cluster.member === undefined) {
+    await startSingleNodeCoordinators(config, logger, cluster, core)
+  }
+  const lagSampler = wireMetrics(logManager, core.broker, metrics)
+  const listeners = await startListeners(config, logger, core.broker, core.settings, metrics)
+  await registerBroker(config, logger, cluster, core, listeners)
+  await wireClusterMetrics(config, cluster, replicas.roles, metrics)
+  const readiness: Readiness = { kafkaReady: true }
+  const http = await startHttp(config, core.broker, metrics, replicas.latencySampler, readiness)
+  logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
+    `${listeners.kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
+    (listeners.externalServer === undefined
+      ? ''
+      : ` external=${config.host}:${listeners.externalServer.port}`))
+  const close = closeSequence(config, logger, {
+    readiness, member: cluster.member, purgatory: replicas.purgatory,
+    coordinators: core.coordinators, lagSampler, roles: replicas.roles, listeners, http,
+    brokerConnections: core.brokerConnections, logManager, latencySampler: replicas.latencySampler,
+  })
+  return { broker: core.broker, kafkaPort: listeners.kafkaServer.port, httpPort: http.port,
+    metrics, close }
+}
+
+/** The metadata side of a broker: its image, its controller and, in a cluster, its member. */
+export interface ClusterStage {
+  image: MetadataImage
+  member: ClusterMember | undefined
+  controller: Controller
+}
+
+/** The replica manager and what shares its data path: the purgatory, samplers and roles. */
+interface ReplicaStage {
+  purgatory: Purgatory
+  latencySampler: LatencySampler | undefined
+  roles: ReplicaRoles | undefined
+  replicaManager: ReplicaManager
+}
+
+/**
+ * Joins the cluster if `tributary.etcd.endpoints` is set, then opens the controller on a fresh
+ * image. If the controller does not open, the member leaves the cluster again.
+ */
+async function openCluster (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  metrics: Metrics): Promise<ClusterStage> {
   const image = new MetadataImage()
   const member = await joinCluster(config, logger, logManager.clusterId)
   let controller: Controller
@@ -127,20 +158,22 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     await member?.close()
     throw error
   }
+  return { image, member, controller }
+}
+
+/**
+ * The replica manager over the partition logs, with the fetch purgatory, the latency sampler
+ * (`tributary.debug.latency.sample.rate`) and, in a cluster, the replica roles. It opens the
+ * logs of the replayed image before this returns, and follows the metadata from then on.
+ */
+async function createReplicaManager (config: BrokerConfig, logger: Logger,
+  logManager: LogManager, cluster: ClusterStage, metrics: Metrics): Promise<ReplicaStage> {
+  const clock = systemClock
+  const { image, member, controller } = cluster
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
   const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
   const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
-  // Effective settings are derived once per topic and config version, not on every produce.
-  const settingsCache = new Map<string, { version: number,
-    settings: ReturnType<typeof topicSettingsFor> }>()
-  const topicSettings = (topic: string): ReturnType<typeof topicSettingsFor> => {
-    const cached = settingsCache.get(topic)
-    if (cached !== undefined && cached.version === image.configVersion) return cached.settings
-    const settings = topicSettingsFor(config, image.topic(topic)?.configs)
-    if (settingsCache.size > 100_000) settingsCache.clear()
-    settingsCache.set(topic, { version: image.configVersion, settings })
-    return settings
-  }
+  const topicSettings = cachedTopicSettings(config, image)
   const roles = member === undefined
     ? undefined
     : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
@@ -169,6 +202,26 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   // starts leading or following each of them).
   await controller.addPublisher(replicaManager)
   roles?.start()
+  return { purgatory, latencySampler, roles, replicaManager }
+}
+
+/** The broker, with the settings and coordinators the later stages fill in. */
+export interface BrokerStage {
+  broker: Broker
+  /** The broker's own settings object: `advertisedPort` is set once the listener is bound. */
+  settings: BrokerSettings
+  coordinators: Coordinators
+  brokerConnections: BrokerConnections | undefined
+}
+
+/**
+ * The `Broker` with the handler table. Its coordinators start later (startGroups, and
+ * startTransactionCoordinator on the first call that needs one); it reads them from
+ * `coordinators` once they have loaded.
+ */
+function createBroker (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  cluster: ClusterStage, replicas: ReplicaStage, metrics: Metrics): BrokerStage {
+  const { image, member, controller } = cluster
   const settings: BrokerSettings = {
     nodeId: config.nodeId,
     clusterId: member?.clusterId ?? logManager.clusterId,
@@ -183,94 +236,45 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   }
   // Inter-broker requests (transaction markers, transaction verification) in a cluster.
   const brokerConnections = member === undefined ? undefined : new BrokerConnections(image)
-  const groups: { coordinator?: GroupCoordinator } = {}
-  const transactions: { coordinator?: TransactionCoordinator, starting?: Promise<void> } = {}
-  const broker = new Broker({
+  const coordinators: Coordinators = {}
+  const broker: Broker = new Broker({
     settings,
     logManager,
     controller,
-    replicaManager,
+    replicaManager: replicas.replicaManager,
     producerIds: new ProducerIdManager(controller),
-    clock,
+    clock: systemClock,
     logger,
     configs: createBrokerConfigView(config),
-    get groups () { return groups.coordinator },
-    get transactions () { return transactions.coordinator },
+    get groups () { return coordinators.group },
+    get transactions () { return coordinators.transaction },
     startTransactions: () => {
-      transactions.starting ??= startTransactionCoordinator().catch((error: unknown) => {
-        transactions.starting = undefined
-        throw error
-      })
-      return transactions.starting
+      coordinators.transactionStarting ??= startTransactionCoordinator(config, logger, cluster,
+        broker, coordinators)
+        .catch((error: unknown) => {
+          coordinators.transactionStarting = undefined
+          throw error
+        })
+      return coordinators.transactionStarting
     },
     ...(brokerConnections === undefined ? {} : { brokerConnections }),
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
   }, ALL_HANDLERS)
+  return { broker, settings, coordinators, brokerConnections }
+}
+
+/**
+ * The metrics pulled at scrape time from the partition logs, the groups' lag, the flusher, the
+ * clients and the cleaner, and segment reclaims as they happen. Starts the group lag sampler,
+ * which the close sequence stops.
+ */
+function wireMetrics (logManager: LogManager, broker: Broker, metrics: Metrics):
+GroupLagSampler {
   metrics.setPartitionProvider(() => [...logManager.logs()].map(log => ({
     topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset,
     sizeBytes: log.sizeBytes,
   })))
-
-  // In a cluster a broker coordinates the groups of the __consumer_offsets partitions it
-  // leads, with a live session (FindCoordinator names that leader).
-  const leadsOffsets = member === undefined
-    ? undefined
-    : (partition: number) => member.sessionAlive &&
-      image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions[partition]?.leader === config.nodeId
-  const startGroups = async (): Promise<void> => {
-    groups.coordinator = await startGroupCoordinator(config, broker, leadsOffsets)
-    if (leadsOffsets !== undefined) {
-      await controller.addPublisher(offsetsLeadershipFollower(groups.coordinator, leadsOffsets,
-        logger))
-    }
-  }
-  // A single node creates __consumer_offsets before it listens, as before; a cluster broker
-  // first needs its registration and a controller (below, after the listeners).
-  if (member === undefined) await startGroups()
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  // In a cluster a broker coordinates the transactional ids of the __transaction_state
-  // partitions it leads with a live session, in that partition's leader epoch.
-  const txnLeaderEpoch = member === undefined
-    ? undefined
-    : (partition: number): number | undefined => {
-      const info = image.topic(TRANSACTION_STATE_TOPIC)?.partitions[partition]
-      return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
-    }
-  const startTransactionCoordinator = async (): Promise<void> => {
-    const partitions = await ensureTransactionStateTopic(broker,
-      property('transaction.state.log.num.partitions'),
-      property('transaction.state.log.replication.factor'),
-      property('transaction.state.log.min.isr'))
-    const coordinator = new TransactionCoordinator({
-      clock,
-      limits: {
-        maxTimeoutMs: property('transaction.max.timeout.ms'),
-        idExpirationMs: property('transactional.id.expiration.ms'),
-        partitionsMax: TRANSACTION_PARTITIONS_MAX,
-      },
-      log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
-      markers: txnMarkerChannel(broker),
-      nextProducerId: () => broker.producerIds.nextProducerId(),
-      groupPartition: groupId => ({ topic: CONSUMER_OFFSETS_TOPIC, partition: partitionForGroup(
-        groupId, image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions.length ?? 1) }),
-      ...(txnLeaderEpoch === undefined ? {} : { leaderEpoch: txnLeaderEpoch }),
-      logger,
-    })
-    await coordinator.load()
-    transactions.coordinator = coordinator
-    // Leadership may have moved while it loaded; from here the follower below keeps it in step.
-    void coordinator.followLeadership()
-  }
-  // A single node that has had transactions resumes them (and their markers) at start-up, and
-  // does not start without them (a cluster broker starts its coordinator once it follows the
-  // metadata, below).
-  if (member === undefined && image.topic(TRANSACTION_STATE_TOPIC) !== undefined) {
-    await broker.transactionCoordinator()
-    if (transactions.coordinator === undefined) {
-      throw new Error(`${TRANSACTION_STATE_TOPIC} could not be loaded (see the warning above)`)
-    }
-  }
   const lagSampler = new GroupLagSampler(broker)
   metrics.setGroupLagProvider(() => lagSampler.samples())
   metrics.setFlushProvider(() => logManager.flushStats)
@@ -280,44 +284,20 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     metrics.recordSegmentReclaimed(reclaim.bytes, reclaim.latencyMs / 1000)
   })
   lagSampler.start()
+  return lagSampler
+}
 
-  // One budget and one set of connection quotas for every listener, broker-wide as in Kafka.
-  const budget = new RequestBudget(config.queuedMaxRequestBytes, config.queuedMaxRequests)
-  const quotas = new ConnectionQuotas(config.maxConnections, config.maxConnectionsPerIp)
-  const listenerOptions = (listener: string, port: number): KafkaServerOptions => ({
-    host: config.host,
-    port,
-    quotas,
-    limits: {
-      listener,
-      maxFrameBytes: config.socketRequestMaxBytes,
-      inflightRequestsMax: config.connectionMaxInflightRequests,
-      responseBufferBytesMax: RESPONSE_BUFFER_BYTES_MAX,
-      // A Fetch answers at most fetch.max.bytes, plus one batch as large as a produce request
-      // may carry; no well-formed answer needs more than that and a margin for its framing.
-      responseBytesMax: config.fetchMaxBytes + config.socketRequestMaxBytes + RESPONSE_MARGIN_BYTES,
-      idleTimeoutMs: config.connectionsMaxIdleMs,
-      frameTimeoutMs: config.requestFrameTimeoutMs,
-    },
-    budget,
-    logger,
-    onConnectionCountChange: () => metrics.setConnections(quotas.count),
-  })
-  const kafkaServer = new KafkaServer(listenerOptions('PLAINTEXT', config.port), broker)
-  await kafkaServer.listen()
-  settings.advertisedPort = config.advertisedPort ?? kafkaServer.port
-  // An EXTERNAL listener (for clients outside a container network) answers Metadata with
-  // its own advertised address, as Kafka's advertised.listeners does per listener.
-  let externalServer: KafkaServer | undefined
-  const endpoints: { listener: string, host: string, port: number }[] = []
-  if (config.externalListenerPort !== undefined) {
-    externalServer = new KafkaServer(listenerOptions('EXTERNAL', config.externalListenerPort),
-      broker)
-    await externalServer.listen()
-    endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
-      port: config.externalAdvertisedPort ?? externalServer.port })
-  }
-  const registration = { host: config.advertisedHost, port: settings.advertisedPort,
+/**
+ * Registers this broker in the metadata with the port it bound. A single node registers with
+ * its own controller. A cluster broker registers in etcd, waits for a controller, then starts
+ * its groups and follows __transaction_state leadership; if any of that fails, it closes the
+ * listeners and leaves the cluster before the error goes up.
+ */
+async function registerBroker (config: BrokerConfig, logger: Logger, cluster: ClusterStage,
+  core: BrokerStage, listeners: KafkaListeners): Promise<void> {
+  const { member, controller } = cluster
+  const { endpoints } = listeners
+  const registration = { host: config.advertisedHost, port: core.settings.advertisedPort,
     rack: config.properties.get('broker.rack')?.value ?? null, endpoints }
   if (member === undefined) {
     await controller.registerBroker(registration.host, registration.port, registration.rack,
@@ -326,23 +306,34 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     try {
       await member.register({ ...registration, incarnationId: randomUUID() })
       await member.awaitController(CONTROLLER_WAIT_MS)
-      await startGroups()
-      await controller.addPublisher(transactionLeadershipFollower(broker, logger))
+      await startGroups(config, logger, cluster, core)
+      await controller.addPublisher(transactionLeadershipFollower(core.broker, logger))
     } catch (error) {
-      await Promise.all([kafkaServer.close(0), externalServer?.close(0)])
+      await closeListeners(listeners, 0)
       await member.close()
       throw error
     }
   }
-  metrics.setClusterProvider(clusterSampler(config.nodeId, image, member))
-  await watchReplicationHealth(config, controller, metrics)
+}
+
+/** The cluster gauges, the replication gauges with ISR change counts, and follower lag. */
+async function wireClusterMetrics (config: BrokerConfig, cluster: ClusterStage,
+  roles: ReplicaRoles | undefined, metrics: Metrics): Promise<void> {
+  metrics.setClusterProvider(clusterSampler(config.nodeId, cluster.image, cluster.member))
+  await watchReplicationHealth(config, cluster.controller, metrics)
   // Follower lag, sampled at scrape from the partitions this broker leads.
   if (roles !== undefined) metrics.setReplicationProvider(() => roles.replicationSamples())
+}
 
-  let kafkaReady = true
-  const http: HttpServer = await startHttpServer({
+/**
+ * The HTTP server: the REST API, health checks and /metrics. It reports ready until the close
+ * sequence turns `readiness` false.
+ */
+async function startHttp (config: BrokerConfig, broker: Broker, metrics: Metrics,
+  latencySampler: LatencySampler | undefined, readiness: Readiness): Promise<HttpServer> {
+  return await startHttpServer({
     broker, metrics, latencySampler, host: config.host, port: config.httpPort,
-    ready: () => kafkaReady,
+    ready: () => readiness.kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
     consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
@@ -351,40 +342,22 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
     sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
     connectionsMax: Number(config.properties.get('http.connections.max')?.value),
   })
-  logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
-    `${kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
-    (externalServer === undefined ? '' : ` external=${config.host}:${externalServer.port}`))
+}
 
-  let closing: Promise<void> | undefined
-  const close = (): Promise<void> => {
-    closing ??= (async () => {
-      kafkaReady = false
-      const startedMs = Date.now()
-      if (member !== undefined &&
-        config.properties.get('controlled.shutdown.enable')?.value !== 'false') {
-        const handedOff = await member.controlledShutdown(CONTROLLED_SHUTDOWN_MAX_MS)
-        logger.info(`controlled shutdown ${handedOff ? 'moved leadership away' : 'timed out ' +
-          'with leadership left to move (it moves when the session ends)'} in ` +
-          `${Date.now() - startedMs} ms`)
-      }
-      // The listeners get what the controlled shutdown left of their half of the budget.
-      const listenersMs = Math.max(SHUTDOWN_BUDGET_MS / 4,
-        SHUTDOWN_BUDGET_MS / 2 - (Date.now() - startedMs))
-      purgatory.completeAll()
-      groups.coordinator?.stop()
-      transactions.coordinator?.stop()
-      lagSampler.stop()
-      await roles?.close()
-      await Promise.all([kafkaServer.close(listenersMs), externalServer?.close(listenersMs)])
-      await http.close()
-      brokerConnections?.close()
-      await member?.close()
-      await logManager.close()
-      latencySampler?.stop()
-    })()
-    return closing
+/** A topic's effective settings: the broker's config under the topic's own overrides. */
+function cachedTopicSettings (config: BrokerConfig, image: MetadataImage):
+(topic: string) => ReturnType<typeof topicSettingsFor> {
+  // Effective settings are derived once per topic and config version, not on every produce.
+  const settingsCache = new Map<string, { version: number,
+    settings: ReturnType<typeof topicSettingsFor> }>()
+  return (topic: string): ReturnType<typeof topicSettingsFor> => {
+    const cached = settingsCache.get(topic)
+    if (cached !== undefined && cached.version === image.configVersion) return cached.settings
+    const settings = topicSettingsFor(config, image.topic(topic)?.configs)
+    if (settingsCache.size > 100_000) settingsCache.clear()
+    settingsCache.set(topic, { version: image.configVersion, settings })
+    return settings
   }
-  return { broker, kafkaPort: kafkaServer.port, httpPort: http.port, metrics, close }
 }
 
 /**
@@ -494,72 +467,6 @@ ControllerOptions {
   }
 }
 
-/** Resolves once the image has `count` registered brokers, or after `timeoutMs`. */
-async function waitForBrokers (image: MetadataImage, count: number,
-  timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (image.brokers.size < count && Date.now() < deadline) {
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
-
-/** Creates __consumer_offsets if the cluster is new, then loads the groups from it. */
-async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
-  leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
-  const clock = systemClock
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const replicationFactor = property('offsets.topic.replication.factor')
-  if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
-    // Brokers of a new cluster start together: give them a moment to register, so the first
-    // one does not create __consumer_offsets with fewer replicas than the cluster will have.
-    await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
-  }
-  const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'), replicationFactor)
-  const coordinator = new GroupCoordinator({
-    clock,
-    limits: {
-      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
-      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
-      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
-      membersMax: property('group.max.size'),
-    },
-    log: offsetsLogFor(broker, offsetPartitions),
-    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
-    newMemberId: clientId => `${clientId}-${randomUUID()}`,
-    ...(leads === undefined ? {} : { leads }),
-  })
-  await coordinator.load()
-  return coordinator
-}
-
-/**
- * Tells the group coordinator when leadership of a __consumer_offsets partition moves to or
- * away from this broker (it then loads or unloads that partition's groups). The first
- * publication only records the current state: the coordinator has just loaded everything.
- * Loading runs in the background so following the metadata never waits for it.
- */
-function offsetsLeadershipFollower (coordinator: GroupCoordinator,
-  leads: (partition: number) => boolean, logger: Logger): MetadataPublisher {
-  const led = new Map<number, boolean>()
-  return {
-    async publish (image) {
-      const partitions = image.topic(CONSUMER_OFFSETS_TOPIC)?.partitions ?? []
-      const first = led.size === 0
-      for (const { partitionId } of partitions) {
-        const now = leads(partitionId)
-        if (led.get(partitionId) === now) continue
-        led.set(partitionId, now)
-        if (first) continue
-        coordinator.onLeadershipChange(partitionId, now).catch((error: unknown) => {
-          logger.warn(`${CONSUMER_OFFSETS_TOPIC}-${partitionId}: leadership change failed ` +
-            `(${String(error)})`)
-        })
-      }
-    },
-  }
-}
-
 /** The replication gauges from the image, and ISR changes as they are committed. */
 async function watchReplicationHealth (config: BrokerConfig, controller: Controller,
   metrics: Metrics): Promise<void> {
@@ -573,28 +480,6 @@ async function watchReplicationHealth (config: BrokerConfig, controller: Control
   }
   metrics.setReplicationStatusProvider(() => replicationStatus(options))
   await controller.addPublisher(new IsrChangeCounter(options))
-}
-
-/**
- * Keeps the transaction coordinator in step with this broker's leadership of
- * `__transaction_state` partitions: once the topic exists (another broker may have created it)
- * the coordinator is started, so that the ids of partitions this broker comes to lead are
- * loaded and their pending markers and timeouts resumed even before a client asks; every later
- * metadata change lets it load newly led partitions and drop lost ones. Runs in the
- * background, so following the metadata never waits for a load.
- */
-function transactionLeadershipFollower (broker: Broker, logger: Logger): MetadataPublisher {
-  return {
-    async publish (image) {
-      if (image.topic(TRANSACTION_STATE_TOPIC) === undefined) return
-      broker.transactionCoordinator()
-        .then(coordinator => coordinator?.followLeadership())
-        .catch((error: unknown) => {
-          logger.warn(`${TRANSACTION_STATE_TOPIC}: following leadership failed (` +
-            `${String(error)})`)
-        })
-    },
-  }
 }
 
 /** The cluster gauges' view: a cluster member's, or on a single node this broker alone. */
