@@ -71,7 +71,12 @@ export async function startListeners (config: BrokerConfig, logger: Logger, brok
   if (config.externalListenerPort !== undefined) {
     externalServer = new KafkaServer(listenerOptions('EXTERNAL', config.externalListenerPort),
       broker)
-    await externalServer.listen()
+    try {
+      await externalServer.listen()
+    } catch (error) {
+      await kafkaServer.close(0)
+      throw error
+    }
     endpoints.push({ listener: 'EXTERNAL', host: config.externalAdvertisedHost,
       port: config.externalAdvertisedPort ?? externalServer.port })
   }

@@ -101,19 +101,43 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   logManager: LogManager): Promise<RunningBroker> {
   const metrics = createMetrics({ perPartition: config.metricsPartitionEnabled })
   const cluster = await openCluster(config, logger, logManager, metrics)
-  const replicas = await createReplicaManager(config, logger, logManager, cluster, metrics)
-  const core = createBroker(config, logger, logManager, cluster, replicas, metrics)
+  const started: StartedParts = {}
+  try {
+    return await startOnCluster(config, logger, logManager, cluster, metrics, started)
+  } catch (error) {
+    await abandonStart(cluster, started)
+    throw error
+  }
+}
+
+/** What a start that fails part-way has to stop (the log manager is `startBroker`'s). */
+interface StartedParts {
+  replicas?: ReplicaStage
+  core?: BrokerStage
+  lagSampler?: GroupLagSampler
+  listeners?: KafkaListeners
+  http?: HttpServer
+}
+
+async function startOnCluster (config: BrokerConfig, logger: Logger, logManager: LogManager,
+  cluster: ClusterStage, metrics: Metrics, started: StartedParts): Promise<RunningBroker> {
+  const replicas = started.replicas =
+    await createReplicaManager(config, logger, logManager, cluster, metrics)
+  const core = started.core =
+    createBroker(config, logger, logManager, cluster, replicas, metrics)
   // A single node creates __consumer_offsets before it listens, as before; a cluster broker
   // first needs its registration and a controller (registerBroker, after the listeners).
   if (cluster.member === undefined) {
     await startSingleNodeCoordinators(config, logger, cluster, core)
   }
-  const lagSampler = wireMetrics(logManager, core.broker, metrics)
-  const listeners = await startListeners(config, logger, core.broker, core.settings, metrics)
+  const lagSampler = started.lagSampler = wireMetrics(logManager, core.broker, metrics)
+  const listeners = started.listeners =
+    await startListeners(config, logger, core.broker, core.settings, metrics)
   await registerBroker(config, logger, cluster, core, listeners)
   await wireClusterMetrics(config, cluster, replicas.roles, metrics)
   const readiness: Readiness = { kafkaReady: true }
-  const http = await startHttp(config, core.broker, metrics, replicas.latencySampler, readiness)
+  const http = started.http =
+    await startHttp(config, core.broker, metrics, replicas.latencySampler, readiness)
   logger.info(`Tributary broker ${config.nodeId} ready: kafka=${config.host}:` +
     `${listeners.kafkaServer.port} http=${config.host}:${http.port} data=${config.dataDir}` +
     (listeners.externalServer === undefined
@@ -126,6 +150,33 @@ async function startOnLogManager (config: BrokerConfig, logger: Logger,
   })
   return { broker: core.broker, kafkaPort: listeners.kafkaServer.port, httpPort: http.port,
     metrics, close }
+}
+
+/**
+ * Stops what a failed start got to, in the close sequence's order and without its drain (no
+ * client was told this broker is ready): coordinators and samplers, roles, listeners, HTTP,
+ * inter-broker connections, then the cluster session. Errors here would hide the start's own.
+ */
+async function abandonStart (cluster: ClusterStage, started: StartedParts): Promise<void> {
+  const quietly = async (step: () => Promise<void> | undefined): Promise<void> => {
+    try {
+      await step()
+    } catch {
+      // The start's own error is the one reported.
+    }
+  }
+  const { replicas, core } = started
+  replicas?.purgatory.completeAll()
+  core?.coordinators.group?.stop()
+  core?.coordinators.transaction?.stop()
+  started.lagSampler?.stop()
+  const { listeners, http } = started
+  await quietly(() => replicas?.roles?.close())
+  await quietly(() => listeners === undefined ? undefined : closeListeners(listeners, 0))
+  await quietly(() => http?.close())
+  core?.brokerConnections?.close()
+  await quietly(() => cluster.member?.close())
+  replicas?.latencySampler?.stop()
 }
 
 /** The metadata side of a broker: its image, its controller and, in a cluster, its member. */
@@ -303,16 +354,11 @@ async function registerBroker (config: BrokerConfig, logger: Logger, cluster: Cl
     await controller.registerBroker(registration.host, registration.port, registration.rack,
       endpoints)
   } else {
-    try {
-      await member.register({ ...registration, incarnationId: randomUUID() })
-      await member.awaitController(CONTROLLER_WAIT_MS)
-      await startGroups(config, logger, cluster, core)
-      await controller.addPublisher(transactionLeadershipFollower(core.broker, logger))
-    } catch (error) {
-      await closeListeners(listeners, 0)
-      await member.close()
-      throw error
-    }
+    // A failure here is undone by abandonStart (listeners, then the member).
+    await member.register({ ...registration, incarnationId: randomUUID() })
+    await member.awaitController(CONTROLLER_WAIT_MS)
+    await startGroups(config, logger, cluster, core)
+    await controller.addPublisher(transactionLeadershipFollower(core.broker, logger))
   }
 }
 
