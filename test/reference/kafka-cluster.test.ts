@@ -10,7 +10,9 @@ import assert from 'node:assert/strict'
 import { access, readFile } from 'node:fs/promises'
 import { after, before, describe, it } from 'node:test'
 import { KafkaClient } from '../../src/client/client.js'
+import { KafkaClientError } from '../../src/client/errors.js'
 import { readPartition } from '../../src/client/consumer.js'
+import { ERROR } from '../../src/protocol/errors.js'
 import { buildRecordBatch } from '../../src/records/builder.js'
 import { referenceMissing, startKafkaCluster, type ReferenceKafkaCluster } from './kafka.js'
 
@@ -21,6 +23,22 @@ const skip = missing !== undefined && process.env.CI !== 'true'
 async function alive (pid: number): Promise<boolean> {
   return readFile(`/proc/${pid}/stat`, 'utf8').then(stat => !/^\S+ \(.*\) Z/.test(stat),
     () => false)
+}
+
+/** Produces to partition 0, retrying (for at most 30 s) while the leader does not know it. */
+async function produceOnceKnown (client: KafkaClient, topic: string,
+  batch: Buffer): Promise<{ baseOffset: number }> {
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    try {
+      return await client.produce(topic, 0, batch, { acks: -1 })
+    } catch (error) {
+      const unknown = error instanceof KafkaClientError &&
+        error.code === ERROR.UNKNOWN_TOPIC_OR_PARTITION
+      if (!unknown || Date.now() > deadline) throw error
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  }
 }
 
 describe('the reference Apache Kafka 4.1, three nodes', { skip, timeout: 300_000 }, () => {
@@ -43,8 +61,10 @@ describe('the reference Apache Kafka 4.1, three nodes', { skip, timeout: 300_000
         const values = ['one', 'two', 'three', 'four']
         const batch = await buildRecordBatch(values.map(value => ({ value: Buffer.from(value) })),
           { timestampMs: Date.now() })
-        // The leader may still be settling right after creation: the client retries on it.
-        assert.equal((await client.produce('replicated', 0, batch, { acks: -1 })).baseOffset, 0)
+        // The leader may still be settling right after creation: the client retries on
+        // NOT_LEADER_OR_FOLLOWER, and this on UNKNOWN_TOPIC_OR_PARTITION, which the leader
+        // answers until its own metadata has the topic (KRaft brokers apply it one by one).
+        assert.equal((await produceOnceKnown(client, 'replicated', batch)).baseOffset, 0)
         const topic = (await client.metadata(['replicated'])).topics[0]
         const partition = topic?.partitions.find(p => p.partitionIndex === 0)
         assert.deepEqual([...partition?.replicaNodes ?? []].sort(), [1, 2, 3])
