@@ -65,9 +65,9 @@ export class GroupCommitFlusher implements Flusher {
   readonly #inRound = new Set<FlushTarget>()
   /** Logs dirtied during their own round. */
   readonly #again = new Set<FlushTarget>()
-  /** Logs of `#again` whose round ended, held until the rounds in progress then have ended. */
-  readonly #held = new Set<FlushTarget>()
-  /** Rounds in progress, for `idle`. */
+  /** Logs of `#again` whose part ended, each with the rounds it waits for (those then running). */
+  readonly #held = new Map<FlushTarget, Set<Promise<void>>>()
+  /** Rounds in progress. */
   readonly #rounds = new Set<Promise<void>>()
   readonly #clock: Clock
   readonly #pendingBytesMax: number
@@ -140,30 +140,40 @@ export class GroupCommitFlusher implements Flusher {
   }
 
   /**
-   * Starts a round of every log dirtied since the last start, one event-loop turn later so the
-   * current burst of appends (this tick's produce requests) joins it.
+   * Starts a round of every log dirtied while idle since the last start, one event-loop turn
+   * later so the current burst of appends (this tick's produce requests) joins it.
    *
    * A log idle when dirtied does not wait for rounds of other logs: its batch pays its own
    * write and fdatasync only (issue #18 measured the wait for other logs' rounds as the largest
-   * stage of the tail at low load). A log dirtied during its own round is under load: it waits
-   * for every round in progress as its own ends, and then starts with the others that waited
-   * for them, so at peak all logs go round by round together, writes of one round never land
-   * during another's fdatasyncs, and one fdatasync wave covers many requests.
+   * stage of the tail at low load). A log dirtied during its own round is under load: it is held
+   * until every round in progress as its own part ends has ended, and then starts at once (no
+   * turn in between, the disk would idle) with the others released by the same round. So at
+   * peak all logs go round by round together, writes of one round never land during another's
+   * fdatasyncs, and one fdatasync wave covers many requests.
    */
   async #startRound (): Promise<void> {
     await new Promise<void>(resolve => setImmediate(resolve))
     this.#starting = undefined
+    this.#launch()
+  }
+
+  /** Runs one round of the `#forming` logs. */
+  #launch (): void {
     const logs = [...this.#forming]
     this.#forming.clear()
     if (logs.length === 0) return
     const barrier = roundBarrier(logs.length)
     this.rounds++
     const started = this.#clock.monotonicMs()
-    const round = Promise.allSettled(logs.map(log => this.#flushLog(log, barrier))).then(() => {
+    // `round` is read in the callback, which runs after this statement has assigned it.
+    const round: Promise<void> = Promise.allSettled(
+      logs.map(log => this.#flushLog(log, barrier))).then(() => {
       const elapsedMs = this.#clock.monotonicMs() - started
       this.roundMs += elapsedMs
       this.roundDurations.observe(elapsedMs / 1000)
-    }).finally(() => { this.#rounds.delete(round) })
+      this.#rounds.delete(round)
+      this.#release(round)
+    })
     this.#rounds.add(round)
   }
 
@@ -175,18 +185,21 @@ export class GroupCommitFlusher implements Flusher {
       await log.flushRound(barrier)
     } finally {
       this.#inRound.delete(log)
-      if (this.#again.delete(log)) this.#holdForRoundsInProgress(log)
+      // Its own round is among those in progress: it ends only after this part has.
+      if (this.#again.delete(log)) this.#held.set(log, new Set(this.#rounds))
     }
   }
 
-  /** Starts `log` once the rounds in progress now (its own included) have ended. */
-  #holdForRoundsInProgress (log: FlushTarget): void {
-    this.#held.add(log)
-    void Promise.allSettled(this.#rounds).then(() => {
+  /** `round` ended: logs that waited for no other round start together, now. */
+  #release (round: Promise<void>): void {
+    for (const [log, awaited] of this.#held) {
+      awaited.delete(round)
+      if (awaited.size > 0) continue
       this.#held.delete(log)
       this.#forming.add(log)
-      this.#starting ??= this.#startRound()
-    })
+    }
+    // Logs dirtied while idle in this turn (waiting for `#startRound`) join them.
+    if (this.#forming.size > 0) this.#launch()
   }
 
   /** Periodic rounds for relaxed-mode logs (flush.ms); `logs` is read at each tick. */
