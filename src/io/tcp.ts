@@ -13,7 +13,8 @@ export interface TcpSocket {
   uncork (): void
   pause (): this
   resume (): this
-  end (): this
+  /** `callback` runs once everything written has been handed to the kernel (finish). */
+  end (callback?: () => void): this
   destroy (error?: Error): this
   setNoDelay (noDelay?: boolean): this
   /** Emits 'timeout' after this long without a read or a write (0 disables). */

@@ -523,8 +523,10 @@ export class Connection {
     if (this.#drained !== undefined && this.#pipeline.length === 0) {
       const drained = this.#drained
       this.#drained = undefined
-      this.#socket.end()
-      drained()
+      // Drained once the last response has left for the kernel ('finish'): the server then
+      // destroys the socket, which would discard bytes still in the write buffer. The server's
+      // drain timeout bounds a socket that never finishes.
+      this.#socket.end(() => { drained() })
     }
   }
 
