@@ -100,7 +100,8 @@ describe('controlled shutdown', { skip }, () => {
     producing = false
     await producer
     assert.deepEqual(failures, [], 'a producer with retries sees no error')
-    assert.ok(resent.length <= 1, `one request at most is caught by the drain: ${resent.join('; ')}`)
+    assert.ok(resent.length <= 1,
+      `one request at most is caught by the drain: ${resent.join('; ')}`)
     assert.match(broker.output(), /controlled shutdown moved leadership away/)
     const others = [1, 2, 3].filter(id => id !== stopping)
     for (const id of others) {

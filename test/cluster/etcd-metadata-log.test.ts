@@ -5,15 +5,14 @@
  * following after etcd compacts its history.
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import { Etcd3 } from 'etcd3'
+import { describe, it } from 'node:test'
 import { ClusterKeys, connectEtcd } from '../../src/cluster/etcd-connection.js'
 import { EtcdMetadataLog } from '../../src/cluster/etcd-metadata-log.js'
 import {
   Controller, ControllerError, type ControllerRole,
 } from '../../src/controller/controller.js'
 import { MetadataImage } from '../../src/metadata/image.js'
-import { etcdAvailable, startEtcd, type EtcdProcess } from '../support/etcd-process.js'
+import { etcdAvailable, etcdFixture } from '../support/etcd-process.js'
 
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 
@@ -29,31 +28,21 @@ function role (nodeId: number): ControllerRole & { active: boolean } {
 const spec = (name: string) => ({ name, partitions: 1, replicationFactor: 1, configs: {} })
 
 describe('EtcdMetadataLog', { skip }, () => {
-  let etcd: EtcdProcess
-  let client: Etcd3
+  const fixture = etcdFixture()
   const keys = new ClusterKeys('log-test')
-
-  before(async () => {
-    etcd = await startEtcd()
-    client = connectEtcd([etcd.endpoint])
-  })
-  after(async () => {
-    client?.close()
-    await etcd?.stop()
-  })
 
   /** Wins the controller key for `nodeId` (as the seat does) and returns the epoch. */
   async function elect (nodeId: number): Promise<string> {
-    await client.delete().key(keys.controller).exec()
-    const response = await client.if(keys.controller, 'Create', '==', 0)
-      .then(client.put(keys.controller).value(JSON.stringify({ nodeId }))).commit()
+    await fixture.client.delete().key(keys.controller).exec()
+    const response = await fixture.client.if(keys.controller, 'Create', '==', 0)
+      .then(fixture.client.put(keys.controller).value(JSON.stringify({ nodeId }))).commit()
     assert.ok(response.succeeded)
     return response.header.revision
   }
 
   async function member (nodeId: number): Promise<{ controller: Controller,
     log: EtcdMetadataLog, role: ReturnType<typeof role> }> {
-    const log = new EtcdMetadataLog(connectEtcd([etcd.endpoint]), keys)
+    const log = new EtcdMetadataLog(connectEtcd([fixture.etcd.endpoint]), keys)
     const seat = role(nodeId)
     const controller = new Controller(new MetadataImage(), log, nodeId, { role: seat })
     await log.start(controller, error => { throw error })
@@ -81,7 +70,7 @@ describe('EtcdMetadataLog', { skip }, () => {
       assert.deepEqual([...controller.image.topics()].map(t => t.name), ['first', 'second'])
       assert.equal(log.appliedOffset, 1, 'two batches, offsets 0 and 1')
     }
-    const written = await client.getAll().prefix(keys.log).keys()
+    const written = await fixture.client.getAll().prefix(keys.log).keys()
     assert.equal(written.length, 2, 'the deposed controller wrote nothing')
     await Promise.all([one.log.close(), two.log.close()])
   })
@@ -93,9 +82,9 @@ describe('EtcdMetadataLog', { skip }, () => {
     await writer.controller.createTopic(spec('before-compaction'))
     const follower = await member(4)
     await writer.controller.createTopic(spec('after-compaction'))
-    const latest = await client.get(keys.controller).exec()
+    const latest = await fixture.client.get(keys.controller).exec()
     // Compacting past every revision the follower's watch could resume from.
-    await client.kv.compact({ revision: latest.header.revision })
+    await fixture.client.kv.compact({ revision: latest.header.revision })
     await writer.controller.createTopic(spec('last'))
     // No explicit wake-up: the watch (or its backstop read) brings the batch.
     const deadline = Date.now() + 10_000

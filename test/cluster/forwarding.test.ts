@@ -6,15 +6,14 @@
  * for the topic it just created).
  */
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import type { Etcd3 } from 'etcd3'
-import { ClusterKeys, connectEtcd } from '../../src/cluster/etcd-connection.js'
+import { describe, it } from 'node:test'
+import { ClusterKeys } from '../../src/cluster/etcd-connection.js'
 import type { EtcdMetadataLog } from '../../src/cluster/etcd-metadata-log.js'
 import { ForwardingServer } from '../../src/cluster/forwarding.js'
 import { Controller, type MetadataLog } from '../../src/controller/controller.js'
 import { MetadataImage } from '../../src/metadata/image.js'
 import type { MetadataRecord } from '../../src/metadata/records.js'
-import { etcdAvailable, startEtcd, type EtcdProcess } from '../support/etcd-process.js'
+import { etcdAvailable, etcdFixture, failingNextTransaction } from '../support/etcd-process.js'
 
 const skip = etcdAvailable() ? false : 'etcd is not on PATH (Debian package etcd-server)'
 
@@ -25,47 +24,22 @@ class MemoryLog implements MetadataLog {
   }
 }
 
-/** `client`, except that its next transaction (the answer) fails as if etcd were down. */
-function failingOnce (client: Etcd3): Etcd3 {
-  let fail = true
-  const failed = { commit: () => Promise.reject(new Error('etcd unreachable (injected)')) }
-  return new Proxy(client, {
-    get (target, property) {
-      if (property === 'if' && fail) {
-        fail = false
-        return () => ({ and: () => ({ then: () => failed }) })
-      }
-      const value = Reflect.get(target, property, target) as unknown
-      return typeof value === 'function' ? value.bind(target) : value
-    },
-  })
-}
 
 describe('ForwardingServer', { skip }, () => {
-  let etcd: EtcdProcess
-  let client: Etcd3
+  const fixture = etcdFixture()
   const keys = new ClusterKeys('forwarding-test')
-
-  before(async () => {
-    etcd = await startEtcd()
-    client = connectEtcd([etcd.endpoint])
-  })
-  after(async () => {
-    client?.close()
-    await etcd?.stop()
-  })
 
   it('resends the answer it could not write instead of running the operation again',
     async () => {
-      const created = await client.put(keys.controller).value(JSON.stringify({ nodeId: 1 }))
-        .exec()
+      const created = await fixture.client.put(keys.controller)
+        .value(JSON.stringify({ nodeId: 1 })).exec()
       const epoch = created.header.revision
       const log = new MemoryLog()
       const controller = new Controller(new MetadataImage(), log, 1)
       const metadataLog = { appliedOffset: 0 } as unknown as EtcdMetadataLog
-      const server = new ForwardingServer(failingOnce(client), keys, controller, metadataLog,
-        epoch)
-      await client.put(keys.request(2, 1)).value(JSON.stringify({ kind: 'createTopic',
+      const failing = failingNextTransaction(fixture.client)
+      const server = new ForwardingServer(failing.client, keys, controller, metadataLog, epoch)
+      await fixture.client.put(keys.request(2, 1)).value(JSON.stringify({ kind: 'createTopic',
         spec: { name: 'once', partitions: 1, replicationFactor: 1, configs: {} } })).exec()
       await server.start()
       const deadline = Date.now() + 10_000
@@ -73,12 +47,14 @@ describe('ForwardingServer', { skip }, () => {
       while (answer === null && Date.now() < deadline) {
         await new Promise(resolve => setTimeout(resolve, 50))
         if (log.batches.length > 0) await server.sweep()
-        answer = await client.get(keys.response(2, 1)).string()
+        answer = await fixture.client.get(keys.response(2, 1)).string()
       }
       await server.stop()
+      assert.ok(failing.failed, 'the first answer\'s write failed')
       assert.ok(answer !== null, 'answered after the failed write')
       assert.deepEqual(JSON.parse(answer), { result: {}, offset: 0 })
       assert.equal(log.batches.length, 1, 'the topic was created once')
-      assert.equal(await client.get(keys.request(2, 1)).string(), null, 'the request is gone')
+      assert.equal(await fixture.client.get(keys.request(2, 1)).string(), null,
+        'the request is gone')
     })
 })

@@ -4,11 +4,15 @@
  * directory; `restart` stops it and starts it again on the same ports and data (the etcd
  * restart fault). Every etcd started is killed when the test process exits.
  */
+import assert from 'node:assert/strict'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before } from 'node:test'
+import type { Etcd3 } from 'etcd3'
+import { connectEtcd } from '../../src/cluster/etcd-connection.js'
 
 const live = new Set<ChildProcess>()
 process.on('exit', () => {
@@ -117,4 +121,50 @@ export async function startEtcd (): Promise<EtcdProcess> {
       await rm(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A real etcd and a client of it for one `describe` block: started before its tests, closed
+ * and stopped after them. Read `etcd` and `client` inside tests, not at definition time.
+ */
+export function etcdFixture (): { readonly etcd: EtcdProcess, readonly client: Etcd3 } {
+  let etcd: EtcdProcess | undefined
+  let client: Etcd3 | undefined
+  before(async () => {
+    etcd = await startEtcd()
+    client = connectEtcd([etcd.endpoint])
+  })
+  after(async () => {
+    client?.close()
+    await etcd?.stop()
+  })
+  return {
+    get etcd () { assert.ok(etcd !== undefined, 'etcd has started'); return etcd },
+    get client () { assert.ok(client !== undefined, 'etcd has started'); return client },
+  }
+}
+
+/**
+ * `client`, except that its next transaction (`if(...)...commit()`, whatever the chain between)
+ * fails as if etcd were unreachable: for tests of what a caller does after a failed write.
+ * `failed` says whether the failure was injected, so a test can check that its path ran.
+ */
+export function failingNextTransaction (client: Etcd3):
+{ client: Etcd3, readonly failed: boolean } {
+  let failed = false
+  const commit = (): Promise<never> => Promise.reject(new Error('etcd unreachable (injected)'))
+  const chain: object = new Proxy({}, {
+    get: (_, property) => property === 'commit' ? commit : () => chain,
+  })
+  const proxied = new Proxy(client, {
+    get (target, property) {
+      if (property === 'if' && !failed) {
+        failed = true
+        return () => chain
+      }
+      const value = Reflect.get(target, property, target) as unknown
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { client: proxied, get failed () { return failed } }
 }
