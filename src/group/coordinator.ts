@@ -76,6 +76,12 @@ export class GroupCoordinator {
   readonly #barriers = new Map<string, Promise<boolean>>()
   readonly #loading = new Set<number>()
   readonly #pendingTxn = new PendingTxnOffsets()
+  /**
+   * OffsetFetch requests waiting for undecided transactional offsets
+   * (`untilTransactionalOffsetsDecided`): each re-checks when woken. At most one per OffsetFetch
+   * in flight, which the network layer caps, and each leaves by its timeout.
+   */
+  readonly #decidedWaiters = new Set<() => void>()
   #nextRequestId = 1
   #stopped = false
 
@@ -127,6 +133,7 @@ export class GroupCoordinator {
     this.#stopped = true
     for (const timer of this.#timers.values()) timer.cancel()
     this.#timers.clear()
+    this.#wakeDecided()
   }
 
   /** NONE if this coordinator may serve the group now, else the error to answer with. */
@@ -253,6 +260,7 @@ export class GroupCoordinator {
       partition)
     await Promise.all(groups.map(group => this.#barriers.get(group.groupId)))
     this.#pendingTxn.drop(groupId => this.partitionFor(groupId) === partition)
+    this.#wakeDecided()
     for (const group of groups) {
       this.#timers.get(group.groupId)?.cancel()
       this.#timers.delete(group.groupId)
@@ -425,13 +433,19 @@ export class GroupCoordinator {
         if (offsets === undefined) byGroup.set(entry.groupId, [offset])
         else offsets.push(offset)
       }
-      for (const [groupId, offsets] of byGroup) {
-        const errorCode = await this.commitTransactionalOffsets(groupId, offsets)
-        if (errorCode !== ERROR.NONE) {
-          restore()
-          return errorCode
-        }
+      // Every group's commit is issued in this turn, before anything is awaited: from here on
+      // the offsets are no longer pending, and an OffsetFetch that reads them waits for these
+      // appends (`settled`), so no reader sees the partition neither pending nor committed.
+      const commits = [...byGroup].map(([groupId, offsets]) =>
+        this.commitTransactionalOffsets(groupId, offsets))
+      this.#wakeDecided()
+      const errorCode = (await Promise.all(commits)).find(code => code !== ERROR.NONE)
+      if (errorCode !== undefined) {
+        restore()
+        return errorCode
       }
+    } else {
+      this.#wakeDecided()
     }
     try {
       await this.#store.append(partition, taken.map(entry => ({ kind: 'txn-offset' as const,
@@ -458,6 +472,34 @@ export class GroupCoordinator {
    */
   async settled (groupId: string): Promise<void> {
     await this.#barriers.get(groupId)
+  }
+
+  /**
+   * Resolves once no transaction has an undecided offset staged for any of these partitions of
+   * the group (null: any of its partitions), or after `timeoutMs`, whichever comes first.
+   * OffsetFetch without require_stable waits here: see src/broker/handlers/offset-fetch.ts.
+   */
+  untilTransactionalOffsetsDecided (groupId: string,
+    partitions: readonly { topic: string, partition: number }[] | null, timeoutMs: number):
+    Promise<void> {
+    const undecided = (): boolean => partitions === null
+      ? this.#pendingTxn.hasGroup(groupId)
+      : partitions.some(({ topic, partition }) => this.#pendingTxn.has(groupId, topic, partition))
+    if (!undecided() || timeoutMs <= 0 || this.#stopped) return Promise.resolve()
+    return new Promise(resolve => {
+      const done = (): void => {
+        timer.cancel()
+        this.#decidedWaiters.delete(check)
+        resolve()
+      }
+      const check = (): void => { if (this.#stopped || !undecided()) done() }
+      const timer = this.#options.clock.setTimer(timeoutMs, done)
+      this.#decidedWaiters.add(check)
+    })
+  }
+
+  #wakeDecided (): void {
+    for (const check of [...this.#decidedWaiters]) check()
   }
 
   /** Whether a transaction has staged an offset for the partition that is not decided yet. */

@@ -29,6 +29,8 @@ export class PendingTxnOffsets {
   readonly #byProducer = new Map<number, Map<string, PendingOffset>>()
   /** Pending entries per (group, topic, partition), for OffsetFetch's require_stable. */
   readonly #perKey = new Map<string, number>()
+  /** Pending entries per group, for an OffsetFetch of all the group's offsets. */
+  readonly #perGroup = new Map<string, number>()
   #size = 0
 
   get size (): number {
@@ -49,10 +51,17 @@ export class PendingTxnOffsets {
     return this.#perKey.has(entryKey(groupId, topic, partition))
   }
 
-  #count (key: string, delta: number): void {
-    const count = (this.#perKey.get(key) ?? 0) + delta
-    if (count > 0) this.#perKey.set(key, count)
-    else this.#perKey.delete(key)
+  /** Whether some transaction has an undecided offset for any partition of this group. */
+  hasGroup (groupId: string): boolean {
+    return this.#perGroup.has(groupId)
+  }
+
+  #count (groupId: string, key: string, delta: number): void {
+    for (const [counts, at] of [[this.#perKey, key], [this.#perGroup, groupId]] as const) {
+      const count = (counts.get(at) ?? 0) + delta
+      if (count > 0) counts.set(at, count)
+      else counts.delete(at)
+    }
     this.#size += delta
   }
 
@@ -68,7 +77,7 @@ export class PendingTxnOffsets {
       this.#byProducer.set(producerId, entries)
     }
     const key = entryKey(offset.groupId, offset.topic, offset.partition)
-    if (!entries.has(key)) this.#count(key, 1)
+    if (!entries.has(key)) this.#count(offset.groupId, key, 1)
     entries.set(key, { ...offset })
   }
 
@@ -82,7 +91,7 @@ export class PendingTxnOffsets {
     const entries = this.#byProducer.get(record.producerId)
     const key = entryKey(record.groupId, record.topic, record.partition)
     if (entries?.delete(key) === true) {
-      this.#count(key, -1)
+      this.#count(record.groupId, key, -1)
       if (entries.size === 0) this.#byProducer.delete(record.producerId)
     }
   }
@@ -95,7 +104,7 @@ export class PendingTxnOffsets {
     for (const [key, entry] of entries) {
       if (!inScope(entry.groupId)) continue
       entries.delete(key)
-      this.#count(key, -1)
+      this.#count(entry.groupId, key, -1)
       taken.push(entry)
     }
     if (entries.size === 0) this.#byProducer.delete(producerId)

@@ -239,6 +239,61 @@ it('stages transactional offsets until the marker: COMMIT makes them the group\'
   third.stop()
 })
 
+it('lets an OffsetFetch that cannot ask for stable offsets wait until the transaction ' +
+  'staging them is decided, up to its bound', async () => {
+  const clock = new ManualClock()
+  const log = new MemoryLog()
+  const groups = coordinator(clock, log)
+  await groups.load()
+  const partition = groups.partitionFor('g')
+  const offset = (value: number, topic = 't') => [{ topic, partition: 0, offset: value,
+    leaderEpoch: -1, metadata: null }]
+  const t0 = [{ topic: 't', partition: 0 }]
+  let woken = 0
+  const wait = (partitions: { topic: string, partition: number }[] | null) =>
+    groups.untilTransactionalOffsetsDecided('g', partitions, 3_000).then(() => {
+      woken++
+      return groups.settled('g')
+    }).then(() => groups.fetchOffsets('g').get('t\u00000')?.offset)
+  const turns = async () => { for (let i = 0; i < 5; i++) await new Promise(setImmediate) }
+
+  // Nothing pending: answers at once.
+  assert.equal(await wait(t0), undefined)
+  assert.equal(await groups.stageTransactionalOffsets('g', 7, 0, offset(5)), ERROR.NONE)
+  assert.equal(await groups.stageTransactionalOffsets('g', 8, 0, offset(1, 'other')),
+    ERROR.NONE)
+  woken = 0
+  const afterCommit = wait(t0)
+  const wholeGroup = wait(null)
+  const unrelated = groups.untilTransactionalOffsetsDecided('g', [{ topic: 'u', partition: 0 }],
+    3_000)
+  await unrelated
+  await turns()
+  assert.equal(woken, 0, 'both wait while the transaction is undecided')
+  // The commit marker: the waiter reads the offset the transaction committed, never the old one.
+  const marker = groups.completeTransaction(partition, 7, true)
+  assert.equal(await afterCommit, 5)
+  assert.equal(await marker, ERROR.NONE)
+  await turns()
+  assert.equal(woken, 1, 'the whole-group fetch still waits for producer 8')
+  assert.equal(await groups.completeTransaction(partition, 8, false), ERROR.NONE)
+  assert.equal(await wholeGroup, 5)
+
+  // A transaction that stays open: the fetch answers at the bound with the committed offset.
+  assert.equal(await groups.stageTransactionalOffsets('g', 7, 0, offset(9)), ERROR.NONE)
+  woken = 0
+  const open = wait(t0)
+  clock.advance(2_999)
+  await turns()
+  assert.equal(woken, 0)
+  clock.advance(1)
+  assert.equal(await open, 5, 'the bound answers with the committed offset, as Kafka would')
+  // Stopping the coordinator releases a waiter too.
+  const stopped = groups.untilTransactionalOffsetsDecided('g', t0, 3_000)
+  groups.stop()
+  await stopped
+})
+
 it('answers NOT_COORDINATOR for a marker on a partition it does not lead, and keeps the ' +
   'pending offsets when the commit fails', async () => {
   const clock = new ManualClock()

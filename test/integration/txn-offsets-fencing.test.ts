@@ -10,6 +10,7 @@ import { after, before, it } from 'node:test'
 import kafkajs from 'kafkajs'
 import { KafkaConnection } from '../../src/client/connection.js'
 import { partitionForGroup } from '../../src/group/offsets-store.js'
+import { OffsetFetch } from '../../src/protocol/apis/offset-fetch.js'
 import { WriteTxnMarkers } from '../../src/protocol/apis/write-txn-markers.js'
 import { ERROR } from '../../src/protocol/errors.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
@@ -89,4 +90,42 @@ it('fences a deposed coordinator\'s marker on __consumer_offsets across a crash,
   assert.equal(answer, ERROR.TRANSACTION_COORDINATOR_FENCED)
   assert.equal(await committedOffset('g'), '8')
   assert.equal(await marker(partition, 6), ERROR.NONE, 'a newer coordinator')
+})
+
+it('answers an OffsetFetch that cannot ask for stable offsets (v1-6, as kafkajs sends) once ' +
+  'the transaction staging the group\'s offset commits, not with the offset before it',
+async () => {
+  const admin = kafka().admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ topics: [{ topic: 'staged', numPartitions: 1 }] })
+  } finally {
+    await admin.disconnect()
+  }
+  const producer = kafka().producer({ transactionalId: 'stager', idempotent: true,
+    maxInFlightRequests: 1 })
+  await producer.connect()
+  const connection = await KafkaConnection.connect('127.0.0.1', broker.kafkaPort)
+  try {
+    const txn = await producer.transaction()
+    await txn.sendOffsets({ consumerGroupId: 'staged-group', topics: [{ topic: 'staged',
+      partitions: [{ partition: 0, offset: '12' }] }] })
+    const fetch = async (version: number): Promise<number | undefined> => {
+      const response = await connection.send(OffsetFetch, { groupId: 'staged-group',
+        topics: [{ name: 'staged', partitionIndexes: [0] }], groups: [],
+        requireStable: false }, { version })
+      return response.topics[0]?.partitions[0]?.committedOffset
+    }
+    // v7 could have asked for require_stable and did not: the committed offset, at once.
+    assert.equal(await fetch(7), -1)
+    let answered = false
+    const waiting = fetch(4).finally(() => { answered = true })
+    await new Promise(resolve => setTimeout(resolve, 300))
+    assert.equal(answered, false, 'v4 waits while the transaction is undecided')
+    await txn.commit()
+    assert.equal(await waiting, 12, 'and then reads the offset the transaction committed')
+  } finally {
+    await connection.close()
+    await producer.disconnect()
+  }
 })

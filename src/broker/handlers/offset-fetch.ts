@@ -12,6 +12,15 @@
  * read_committed consumers): a partition with an offset staged by a transaction that is not
  * decided yet answers UNSTABLE_OFFSET_COMMIT, which the consumer retries, so it does not start
  * from an offset the pending commit is about to replace.
+ *
+ * A request that cannot ask for that (v1-6, which kafkajs and kafka-python send) waits instead,
+ * up to UNDECIDED_WAIT_MS, until the transactions with offsets staged for the partitions it
+ * asks about are decided; then, or at the bound, it reads the committed offsets. Kafka answers
+ * such a request at once with the offset before the transaction, so a consumer that rejoins
+ * between its producer's EndTxn and the commit marker restarts from the input the transaction
+ * already consumed and processes it twice; the wait closes that window (a decided transaction's
+ * markers take milliseconds) and costs at most the bound when a transaction stays open. A
+ * v7+ request without require_stable (a read_uncommitted Java consumer) chose not to wait.
  */
 import {
   OffsetFetch, type OffsetFetchRequest, type OffsetFetchRequestTopic, type OffsetFetchResponse,
@@ -22,6 +31,10 @@ import { offsetKey, splitOffsetKey } from '../../group/group-records.js'
 import type { Broker, HandlerEntry } from '../broker.js'
 
 const FIRST_BATCHED_VERSION = 8
+/** The first version with require_stable (KIP-447). */
+const FIRST_REQUIRE_STABLE_VERSION = 7
+/** How long a v1-6 OffsetFetch waits for undecided transactional offsets (see above). */
+export const UNDECIDED_WAIT_MS = 3_000
 
 export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchResponse> = {
   api: OffsetFetch,
@@ -32,7 +45,7 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
       const groups = []
       for (const group of request.groups ?? []) {
         const { errorCode, topics } = await fetchGroup(broker, group.groupId, group.topics,
-          request.requireStable === true)
+          request.requireStable === true, false)
         // A group that failed as a whole lists no topics (Kafka's group-level error response).
         groups.push({ groupId: group.groupId, errorCode,
           topics: errorCode === ERROR.NONE ? topics : [] })
@@ -40,7 +53,7 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
       return { throttleTimeMs: 0, errorCode: ERROR.NONE, topics: [], groups }
     }
     const { errorCode, topics } = await fetchGroup(broker, request.groupId, request.topics,
-      request.requireStable === true)
+      request.requireStable === true, context.version < FIRST_REQUIRE_STABLE_VERSION)
     if (context.version < 2) {
       for (const topic of topics) {
         for (const partition of topic.partitions) partition.errorCode = errorCode
@@ -51,9 +64,16 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
 }
 
 async function fetchGroup (broker: Broker, groupId: string,
-  topics: OffsetFetchRequestTopic[] | null, requireStable: boolean):
+  topics: OffsetFetchRequestTopic[] | null, requireStable: boolean, waitForDecided: boolean):
   Promise<{ errorCode: number, topics: OffsetFetchResponseTopic[] }> {
   const groups = broker.groups
+  if (waitForDecided && groups?.coordinatorError(groupId) === ERROR.NONE) {
+    await groups.untilTransactionalOffsetsDecided(groupId, topics === null
+      ? null
+      : topics.flatMap(topic => topic.partitionIndexes.map(partition =>
+        ({ topic: topic.name, partition }))), UNDECIDED_WAIT_MS)
+  }
+  // Checked after the wait: the group's partition may have moved meanwhile.
   const errorCode = groups === undefined
     ? ERROR.COORDINATOR_NOT_AVAILABLE
     : groups.coordinatorError(groupId)
