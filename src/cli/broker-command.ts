@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { ConfigError, loadBrokerConfig } from '../config/index.js'
 import { BROKER_CONFIG_BY_NAME } from '../config/schema.js'
-import { tuneV8ForBroker } from '../io/v8-tuning.js'
+import { tuneV8ForSteadyLoad } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
@@ -66,7 +66,7 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     if (error instanceof ConfigError) fail(`tributary: ${error.message}`, 2)
     throw error
   }
-  tuneV8ForBroker()
+  tuneV8ForSteadyLoad()
   installProcessGuards(consoleLogger)
   let running
   try {

@@ -1,6 +1,7 @@
 /**
- * V8 settings for a long-running broker process, applied once at `tributary broker` start-up.
- * Both are read by V8 at each GC, so setting them at run time takes effect.
+ * V8 settings for a process under steady load, applied once at start-up by `tributary broker`
+ * and by the benchmarks' load generator (whose own mark-compacts otherwise show up as broker
+ * latency). Both are read by V8 at each GC, so setting them at run time takes effect.
  *
  * Allocation-site pretenuring off: V8 allocates objects from a site straight into old space
  * once most of them survive a scavenge. A broker's per-request objects do survive one (they
@@ -26,7 +27,7 @@ import v8 from 'node:v8'
 /** The old generation may grow to (1 + this / 100) times what the last mark-compact kept. */
 const HEAP_GROWING_PERCENT = 100
 
-export function tuneV8ForBroker (): void {
+export function tuneV8ForSteadyLoad (): void {
   v8.setFlagsFromString('--no-allocation-site-pretenuring')
   v8.setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`)
 }
