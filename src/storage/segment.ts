@@ -192,8 +192,9 @@ export class LogSegment {
   /**
    * After a clean shutdown: trusts the index files if they pass Kafka's sanity check (whole
    * entries, increasing offsets and positions inside the file), a sample of entries points at
-   * batch starts with the indexed last offset, and the tail after the last entry parses to the
-   * end of the file; only that tail is read. Otherwise falls back to a full `recover`.
+   * batch starts with the indexed last offset, the tail after the last entry parses to the
+   * end of the file, and the time index fits the log (`#timeIndexMatches`); only that tail
+   * and one batch header are read. Otherwise falls back to a full `recover`.
    * Returns whether it had to recover and the bytes that recovery cut from the tail.
    */
   async load (validateCrc: boolean): Promise<{ recovered: boolean, truncatedBytes: number }> {
@@ -211,7 +212,8 @@ export class LogSegment {
       segmentFileName(this.baseOffset, '.timeindex')))
     const usable = offsets !== undefined && times !== undefined && offsets.length > 0 &&
       indexIsSane(offsets, fileBytes) && timeIndexIsSane(times) &&
-      await this.#sampleMatches(offsets) && await this.#loadTail(offsets, times, fileBytes)
+      await this.#sampleMatches(offsets) && await this.#loadTail(offsets, times, fileBytes) &&
+      await this.#timeIndexMatches(times)
     const truncatedBytes = usable ? 0 : (await this.recover(validateCrc)).truncatedBytes
     this.#indexesSynced = usable
     return { recovered: !usable, truncatedBytes }
@@ -271,6 +273,49 @@ export class LogSegment {
       this.offsetOfMaxTimestamp = offsetOfMaxTimestamp
     }
     return true
+  }
+
+  /**
+   * The time index fits the loaded log: its offsets lie inside the segment and never decrease,
+   * and its last entry is the segment's maximum timestamp at the last offset of the batch that
+   * carries it, as `writeIndexes` leaves it (each entry is the maximum so far and the offset
+   * of its batch's end). Kafka's TimeIndex.sanityCheck looks at the timestamps only, which
+   * lets a garbage file whose timestamps happen to increase through.
+   */
+  async #timeIndexMatches (times: Buffer): Promise<boolean> {
+    if (times.length === 0) return true
+    let previous = 0
+    for (let at = 0; at < times.length; at += TIME_ENTRY_BYTES) {
+      const relative = times.readInt32BE(at + 8)
+      if (relative < previous || this.baseOffset + relative >= this.nextOffset) return false
+      previous = relative
+    }
+    const last = times.length - TIME_ENTRY_BYTES
+    const offset = this.baseOffset + times.readInt32BE(last + 8)
+    const header = await this.#headerOfBatchEndingAt(offset)
+    return header !== undefined && readInt64(header, 35) === readTime(times, last)
+  }
+
+  /** The header of the batch whose last offset is `offset`, found from the offset index. */
+  async #headerOfBatchEndingAt (offset: number): Promise<Buffer | undefined> {
+    let position = this.lookup(offset)
+    while (position + BATCH_HEADER_BYTES <= this.writtenBytes) {
+      const chunk = await this.#readAt(position,
+        Math.min(SCAN_CHUNK_BYTES, this.writtenBytes - position))
+      let at = 0
+      while (at + BATCH_HEADER_BYTES <= chunk.length) {
+        const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
+        if (size < BATCH_HEADER_BYTES) return undefined
+        const lastOffset = readInt64(chunk, at) + chunk.readInt32BE(at + 23)
+        if (lastOffset >= offset) {
+          return lastOffset === offset ? chunk.subarray(at, at + BATCH_HEADER_BYTES) : undefined
+        }
+        at += size
+      }
+      // Batches were validated up to writtenBytes, so each pass moves forward.
+      position += at
+    }
+    return undefined
   }
 
   #readAt (position: number, length: number): Promise<Buffer> {

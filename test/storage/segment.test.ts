@@ -96,6 +96,28 @@ describe('LogSegment indexes', () => {
     assert.ok((await readFile(file)).equals(original), 'the next start rebuilt the index')
   })
 
+  it('rebuilds a time index whose timestamps increase but whose entries do not fit the log',
+    async () => {
+      const stored = await writeLog()
+      const file = (await indexPath()).replace(/\.index$/, '.timeindex')
+      const original = await readFile(file)
+      assert.equal(original.length, BATCHES * 12, 'one time entry per batch')
+      const outside = Buffer.from(original)
+      outside.writeInt32BE(1504238517, 8) // entry 0's offset, far past the segment's end
+      const wrongMaximum = Buffer.from(original)
+      // The last entry claims a later maximum than its batch has; timestamps still increase.
+      wrongMaximum.writeUInt32BE(0x48000000, wrongMaximum.length - 12)
+      for (const corrupt of [outside, wrongMaximum]) {
+        await writeFile(file, corrupt)
+        const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+        const log = manager.getLog('t', 0) as PartitionLog
+        assert.equal((await log.offsetForTimestamp(1000 + 40))?.offset, 40 * 5)
+        await expectEveryOffset(log, stored)
+        await manager.close()
+        assert.ok((await readFile(file)).equals(original), 'the rebuilt time index was written back')
+      }
+    })
+
   it('does not rewrite unchanged indexes at a clean shutdown', async () => {
     await writeLog()
     const rewritten: string[] = []
