@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { Broker } from './broker/broker.js'
+import { transactionalOffsetsKey } from './broker/delayed-operations.js'
 import { TRANSACTION_STATE_TOPIC, CONSUMER_OFFSETS_TOPIC } from './broker/internal-topics.js'
 import {
   ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
@@ -148,6 +149,9 @@ async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
     offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
     newMemberId: clientId => `${clientId}-${randomUUID()}`,
     ...(leads === undefined ? {} : { leads }),
+    onTransactionalOffsetsDecided: groupId => {
+      broker.replicaManager.purgatory.notify(transactionalOffsetsKey(groupId))
+    },
   })
   await coordinator.load()
   return coordinator

@@ -1,5 +1,7 @@
 /**
- * Waiting for log progress: the purgatory of long-poll fetches (Kafka's DelayedFetch).
+ * Waiting for log progress: the purgatory of long-poll fetches (Kafka's DelayedFetch), and of
+ * OffsetFetch v1-6 requests waiting for a group's transactional offsets to be decided
+ * (`transactionalOffsetsKey`).
  *
  * A waiter watches a set of partition keys and completes when any of them reports progress
  * (`notify(key)`, called when a partition's high watermark advances, or for a follower's fetch
@@ -113,4 +115,13 @@ export { partitionKey } from '../util/partition-key.js'
  */
 export function followerFetchKey (topic: string, partition: number): string {
   return `${topic}\u0000${partition}\u0000follower`
+}
+
+/**
+ * The key OffsetFetch v1-6 waits on while a transaction's offsets for the group are undecided
+ * (src/broker/handlers/offset-fetch.ts). Topic names never start with \u0000, so no partition
+ * key collides with it.
+ */
+export function transactionalOffsetsKey (groupId: string): string {
+  return `\u0000txn-offsets\u0000${groupId}`
 }

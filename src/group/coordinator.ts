@@ -25,7 +25,7 @@ import type { Clock, TimerHandle } from '../io/clock.js'
 import { ERROR } from '../protocol/errors.js'
 import { assert } from '../util/assert.js'
 import type { OffsetValue } from './group-records.js'
-import { PendingTxnOffsets } from './txn-offsets.js'
+import { PendingTxnOffsets, type PendingOffset } from './txn-offsets.js'
 import {
   ClassicGroup, errorResponse, type CommitEntry, type GroupConfig, type GroupEffect,
   type GroupEvent, type GroupLimits, type GroupResponse, type JoinRequest, type JoinResult,
@@ -49,6 +49,13 @@ export interface CoordinatorOptions {
    * a single node, which leads all). Groups of a partition led elsewhere get NOT_COORDINATOR.
    */
   leads?: (partition: number) => boolean
+  /**
+   * A group's staged transactional offsets were decided (committed, aborted, or dropped with
+   * their partition): OffsetFetch v1-6 waits for this (src/broker/handlers/offset-fetch.ts).
+   * For a commit it is called once the commit is issued, so a reader that then awaits
+   * `settled` sees the committed offsets.
+   */
+  onTransactionalOffsetsDecided?: (groupId: string) => void
 }
 
 /** Groups one coordinator keeps; a new group past this is refused. */
@@ -76,12 +83,6 @@ export class GroupCoordinator {
   readonly #barriers = new Map<string, Promise<boolean>>()
   readonly #loading = new Set<number>()
   readonly #pendingTxn = new PendingTxnOffsets()
-  /**
-   * OffsetFetch requests waiting for undecided transactional offsets
-   * (`untilTransactionalOffsetsDecided`): each re-checks when woken. At most one per OffsetFetch
-   * in flight, which the network layer caps, and each leaves by its timeout.
-   */
-  readonly #decidedWaiters = new Set<() => void>()
   #nextRequestId = 1
   #stopped = false
 
@@ -133,7 +134,6 @@ export class GroupCoordinator {
     this.#stopped = true
     for (const timer of this.#timers.values()) timer.cancel()
     this.#timers.clear()
-    this.#wakeDecided()
   }
 
   /** NONE if this coordinator may serve the group now, else the error to answer with. */
@@ -259,8 +259,7 @@ export class GroupCoordinator {
     const groups = [...this.#groups.values()].filter(g => this.partitionFor(g.groupId) ===
       partition)
     await Promise.all(groups.map(group => this.#barriers.get(group.groupId)))
-    this.#pendingTxn.drop(groupId => this.partitionFor(groupId) === partition)
-    this.#wakeDecided()
+    this.#decided(this.#pendingTxn.drop(groupId => this.partitionFor(groupId) === partition))
     for (const group of groups) {
       this.#timers.get(group.groupId)?.cancel()
       this.#timers.delete(group.groupId)
@@ -424,28 +423,15 @@ export class GroupCoordinator {
     const restore = (): void => {
       for (const entry of taken) this.#pendingTxn.stage(producerId, entry)
     }
-    if (commit) {
-      const byGroup = new Map<string, CommitEntry[]>()
-      for (const entry of taken) {
-        const offset = { topic: entry.topic, partition: entry.partition, offset: entry.offset,
-          leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }
-        const offsets = byGroup.get(entry.groupId)
-        if (offsets === undefined) byGroup.set(entry.groupId, [offset])
-        else offsets.push(offset)
-      }
-      // Every group's commit is issued in this turn, before anything is awaited: from here on
-      // the offsets are no longer pending, and an OffsetFetch that reads them waits for these
-      // appends (`settled`), so no reader sees the partition neither pending nor committed.
-      const commits = [...byGroup].map(([groupId, offsets]) =>
-        this.commitTransactionalOffsets(groupId, offsets))
-      this.#wakeDecided()
-      const errorCode = (await Promise.all(commits)).find(code => code !== ERROR.NONE)
-      if (errorCode !== undefined) {
-        restore()
-        return errorCode
-      }
-    } else {
-      this.#wakeDecided()
+    // Every group's commit is issued in this turn, before anything is awaited: from here on
+    // the offsets are no longer pending, and an OffsetFetch that reads them waits for these
+    // appends (`settled`), so no reader sees the partition neither pending nor committed.
+    const commits = commit ? this.#commitTaken(taken) : []
+    this.#decided(taken)
+    const errorCode = (await Promise.all(commits)).find(code => code !== ERROR.NONE)
+    if (errorCode !== undefined) {
+      restore()
+      return errorCode
     }
     try {
       await this.#store.append(partition, taken.map(entry => ({ kind: 'txn-offset' as const,
@@ -456,6 +442,27 @@ export class GroupCoordinator {
       restore()
       return ERROR.COORDINATOR_NOT_AVAILABLE
     }
+  }
+
+  /** Commits a decided transaction's offsets, one request per group, all issued now. */
+  #commitTaken (taken: readonly PendingOffset[]): Promise<number>[] {
+    const byGroup = new Map<string, CommitEntry[]>()
+    for (const entry of taken) {
+      const offset = { topic: entry.topic, partition: entry.partition, offset: entry.offset,
+        leaderEpoch: entry.leaderEpoch, metadata: entry.metadata }
+      const offsets = byGroup.get(entry.groupId)
+      if (offsets === undefined) byGroup.set(entry.groupId, [offset])
+      else offsets.push(offset)
+    }
+    return [...byGroup].map(([groupId, offsets]) =>
+      this.commitTransactionalOffsets(groupId, offsets))
+  }
+
+  /** Tells `onTransactionalOffsetsDecided` about each group of `entries`, once. */
+  #decided (entries: readonly PendingOffset[]): void {
+    const notify = this.#options.onTransactionalOffsetsDecided
+    if (notify === undefined) return
+    for (const groupId of new Set(entries.map(entry => entry.groupId))) notify(groupId)
   }
 
   /** The first error of `commit`, or NONE (for callers that commit all-or-nothing). */
@@ -474,37 +481,14 @@ export class GroupCoordinator {
     await this.#barriers.get(groupId)
   }
 
-  /**
-   * Resolves once no transaction has an undecided offset staged for any of these partitions of
-   * the group (null: any of its partitions), or after `timeoutMs`, whichever comes first.
-   * OffsetFetch without require_stable waits here: see src/broker/handlers/offset-fetch.ts.
-   */
-  untilTransactionalOffsetsDecided (groupId: string,
-    partitions: readonly { topic: string, partition: number }[] | null, timeoutMs: number):
-    Promise<void> {
-    const undecided = (): boolean => partitions === null
-      ? this.#pendingTxn.hasGroup(groupId)
-      : partitions.some(({ topic, partition }) => this.#pendingTxn.has(groupId, topic, partition))
-    if (!undecided() || timeoutMs <= 0 || this.#stopped) return Promise.resolve()
-    return new Promise(resolve => {
-      const done = (): void => {
-        timer.cancel()
-        this.#decidedWaiters.delete(check)
-        resolve()
-      }
-      const check = (): void => { if (this.#stopped || !undecided()) done() }
-      const timer = this.#options.clock.setTimer(timeoutMs, done)
-      this.#decidedWaiters.add(check)
-    })
-  }
-
-  #wakeDecided (): void {
-    for (const check of [...this.#decidedWaiters]) check()
-  }
-
   /** Whether a transaction has staged an offset for the partition that is not decided yet. */
   hasPendingTransactionalOffset (groupId: string, topic: string, partition: number): boolean {
     return this.#pendingTxn.has(groupId, topic, partition)
+  }
+
+  /** Whether a transaction has staged an offset for any partition of the group. */
+  hasPendingTransactionalOffsets (groupId: string): boolean {
+    return this.#pendingTxn.hasGroup(groupId)
   }
 
   /** Committed offsets by offsetKey(topic, partition); empty for an unknown group. */

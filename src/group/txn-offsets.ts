@@ -111,8 +111,8 @@ export class PendingTxnOffsets {
     return taken
   }
 
-  /** Forgets every entry whose group `inScope` accepts (a partition unloaded). */
-  drop (inScope: (groupId: string) => boolean): void {
-    for (const producerId of [...this.#byProducer.keys()]) this.take(producerId, inScope)
+  /** Forgets every entry whose group `inScope` accepts (a partition unloaded); returns them. */
+  drop (inScope: (groupId: string) => boolean): PendingOffset[] {
+    return [...this.#byProducer.keys()].flatMap(producerId => this.take(producerId, inScope))
   }
 }

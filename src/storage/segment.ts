@@ -17,7 +17,7 @@
 import path from 'node:path'
 import type { Disk, DiskFile } from '../io/disk.js'
 import {
-  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64,
+  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64, writeInt64,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 
@@ -264,7 +264,7 @@ export class LogSegment {
     this.nextOffset = nextOffset
     this.#bytesSinceIndexEntry = position
     const lastTimeEntry = times.length - TIME_ENTRY_BYTES
-    const indexedMax = lastTimeEntry >= 0 ? readTime(times, lastTimeEntry) : -1
+    const indexedMax = lastTimeEntry >= 0 ? readInt64(times, lastTimeEntry) : -1
     if (indexedMax >= maxTimestamp) {
       this.maxTimestamp = indexedMax
       this.offsetOfMaxTimestamp = this.baseOffset + times.readInt32BE(lastTimeEntry + 8)
@@ -276,24 +276,18 @@ export class LogSegment {
   }
 
   /**
-   * The time index fits the loaded log: its offsets lie inside the segment and never decrease,
-   * and its last entry is the segment's maximum timestamp at the last offset of the batch that
-   * carries it, as `writeIndexes` leaves it (each entry is the maximum so far and the offset
-   * of its batch's end). Kafka's TimeIndex.sanityCheck looks at the timestamps only, which
-   * lets a garbage file whose timestamps happen to increase through.
+   * The time index fits the loaded log: its last entry (the newest, with the highest offset:
+   * `timeIndexIsSane` checked the order) is the segment's maximum timestamp at the last offset
+   * of the batch that carries it, as `writeIndexes` leaves it. Kafka's TimeIndex.sanityCheck
+   * looks at the order only, which lets a garbage file whose entries happen to increase through.
    */
   async #timeIndexMatches (times: Buffer): Promise<boolean> {
     if (times.length === 0) return true
-    let previous = 0
-    for (let at = 0; at < times.length; at += TIME_ENTRY_BYTES) {
-      const relative = times.readInt32BE(at + 8)
-      if (relative < previous || this.baseOffset + relative >= this.nextOffset) return false
-      previous = relative
-    }
     const last = times.length - TIME_ENTRY_BYTES
     const offset = this.baseOffset + times.readInt32BE(last + 8)
+    if (offset >= this.nextOffset) return false
     const header = await this.#headerOfBatchEndingAt(offset)
-    return header !== undefined && readInt64(header, 35) === readTime(times, last)
+    return header !== undefined && readInt64(header, 35) === readInt64(times, last)
   }
 
   /** The header of the batch whose last offset is `offset`, found from the offset index. */
@@ -358,12 +352,12 @@ export class LogSegment {
   #maybeAppendTimeEntry (): void {
     const count = this.#timeIndex.count
     const lastTimestamp = count > 0
-      ? readTime(this.#timeIndex.buffer, (count - 1) * TIME_ENTRY_BYTES)
+      ? readInt64(this.#timeIndex.buffer, (count - 1) * TIME_ENTRY_BYTES)
       : -1
     if (this.maxTimestamp <= lastTimestamp) return
     this.#indexesSynced = false
     const at = this.#timeIndex.slot()
-    writeTime(this.#timeIndex.buffer, at, this.maxTimestamp)
+    writeInt64(this.#timeIndex.buffer, at, this.maxTimestamp)
     this.#timeIndex.buffer.writeInt32BE(this.offsetOfMaxTimestamp - this.baseOffset, at + 8)
   }
 
@@ -422,7 +416,7 @@ export class LogSegment {
     let found = -1
     while (low <= high) {
       const middle = (low + high) >>> 1
-      if (readTime(entries, middle * TIME_ENTRY_BYTES) < timestampMs) {
+      if (readInt64(entries, middle * TIME_ENTRY_BYTES) < timestampMs) {
         found = middle
         low = middle + 1
       } else {
@@ -484,7 +478,7 @@ export class LogSegment {
     this.maxTimestamp = -1
     this.offsetOfMaxTimestamp = -1
     if (times.count > 0) {
-      this.maxTimestamp = readTime(times.buffer, (times.count - 1) * TIME_ENTRY_BYTES)
+      this.maxTimestamp = readInt64(times.buffer, (times.count - 1) * TIME_ENTRY_BYTES)
       this.offsetOfMaxTimestamp = this.baseOffset +
         times.buffer.readInt32BE((times.count - 1) * TIME_ENTRY_BYTES + 8)
     }
@@ -626,14 +620,21 @@ function indexIsSane (entries: Buffer, fileBytes: number): boolean {
   return true
 }
 
-/** Time entries are whole and their timestamps increase (Kafka's TimeIndex.sanityCheck). */
+/**
+ * Time entries are whole, their timestamps increase (Kafka's TimeIndex.sanityCheck) and their
+ * offsets do not decrease from the segment's base.
+ */
 function timeIndexIsSane (entries: Buffer): boolean {
   if (entries.length % TIME_ENTRY_BYTES !== 0) return false
-  let previous = -1
+  let previousTimestamp = -1
+  let previousOffset = 0
   for (let at = 0; at < entries.length; at += TIME_ENTRY_BYTES) {
-    const timestamp = readTime(entries, at)
-    if (timestamp <= previous) return false
-    previous = timestamp
+    // NaN (a timestamp past 2^53) fails the comparison too.
+    const timestamp = readInt64(entries, at)
+    const relative = entries.readInt32BE(at + 8)
+    if (!(timestamp > previousTimestamp) || relative < previousOffset) return false
+    previousTimestamp = timestamp
+    previousOffset = relative
   }
   return true
 }
@@ -646,15 +647,6 @@ export function headerEndsAt (head: Buffer, lastOffset: number): boolean {
   return readInt64(head, 0) + head.readInt32BE(23) === lastOffset
 }
 
-function writeTime (buffer: Buffer, at: number, timestampMs: number): void {
-  const high = Math.floor(timestampMs / 0x100000000)
-  buffer.writeInt32BE(high, at)
-  buffer.writeUInt32BE(timestampMs - high * 0x100000000, at + 4)
-}
-
-function readTime (buffer: Buffer, at: number): number {
-  return buffer.readInt32BE(at) * 0x100000000 + buffer.readUInt32BE(at + 4)
-}
 
 function skipBytes (buffers: Buffer[], skip: number): Buffer[] {
   if (skip === 0) return buffers

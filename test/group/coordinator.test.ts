@@ -34,6 +34,11 @@ class MemoryLog implements OffsetsLog {
 const LIMITS = { initialRebalanceDelayMs: 0, minSessionTimeoutMs: 10,
   maxSessionTimeoutMs: 60_000, membersMax: 10 }
 
+/** One offset of partition 0, as TxnOffsetCommit stages it. */
+function txnOffsets (offset: number, topic = 't') {
+  return [{ topic, partition: 0, offset, leaderEpoch: -1, metadata: null }]
+}
+
 function coordinator (clock: ManualClock, log: MemoryLog): GroupCoordinator {
   let n = 0
   return new GroupCoordinator({ clock, log, limits: LIMITS, offsetsRetentionMs: 60_000,
@@ -202,23 +207,21 @@ it('stages transactional offsets until the marker: COMMIT makes them the group\'
   const log = new MemoryLog()
   const first = coordinator(clock, log)
   await first.load()
-  const offset = (value: number) => [{ topic: 't', partition: 0, offset: value, leaderEpoch: -1,
-    metadata: null }]
   const partition = first.partitionFor('g')
-  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(5)), ERROR.NONE)
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, txnOffsets(5)), ERROR.NONE)
   assert.equal(first.fetchOffsets('g').get('t\u00000'), undefined, 'invisible before commit')
   assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), true, 'unstable (KIP-447)')
   assert.equal(await first.completeTransaction(partition, 7, true), ERROR.NONE)
   assert.equal(first.hasPendingTransactionalOffset('g', 't', 0), false)
   assert.equal(first.fetchOffsets('g').get('t\u00000')?.offset, 5)
 
-  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, offset(9)), ERROR.NONE)
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 0, txnOffsets(9)), ERROR.NONE)
   assert.equal(await first.completeTransaction(partition, 7, false), ERROR.NONE)
   assert.equal(first.fetchOffsets('g').get('t\u00000')?.offset, 5, 'an abort drops them')
 
   // Undecided when the coordinator moves: the next one has them pending, not committed.
-  assert.equal(await first.stageTransactionalOffsets('g', 7, 2, offset(11)), ERROR.NONE)
-  assert.equal(await first.stageTransactionalOffsets('g', 7, 1, offset(12)),
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 2, txnOffsets(11)), ERROR.NONE)
+  assert.equal(await first.stageTransactionalOffsets('g', 7, 1, txnOffsets(12)),
     ERROR.PRODUCER_FENCED)
   first.stop()
   const second = coordinator(clock, log)
@@ -239,59 +242,48 @@ it('stages transactional offsets until the marker: COMMIT makes them the group\'
   third.stop()
 })
 
-it('lets an OffsetFetch that cannot ask for stable offsets wait until the transaction ' +
-  'staging them is decided, up to its bound', async () => {
+it('tells which groups a marker decided once their commits are issued, so a reader that ' +
+  'then waits for the group\'s appends reads the committed offsets', async () => {
   const clock = new ManualClock()
   const log = new MemoryLog()
-  const groups = coordinator(clock, log)
+  const seen: { groupId: string, pending: boolean, issued: number | undefined,
+    offset: Promise<number | undefined> }[] = []
+  let n = 0
+  const groups: GroupCoordinator = new GroupCoordinator({ clock, log, limits: LIMITS,
+    offsetsRetentionMs: 60_000, newMemberId: clientId => `${clientId}-${n++}`,
+    onTransactionalOffsetsDecided: groupId => {
+      // The commit's step has run when it was issued (its append may still be in flight).
+      const issued = groups.fetchOffsets(groupId).get('t\u00000')?.offset
+      seen.push({ groupId, pending: groups.hasPendingTransactionalOffsets(groupId), issued,
+        offset: groups.settled(groupId).then(() => groups.fetchOffsets(groupId)
+          .get('t\u00000')?.offset) })
+    } })
   await groups.load()
   const partition = groups.partitionFor('g')
-  const offset = (value: number, topic = 't') => [{ topic, partition: 0, offset: value,
-    leaderEpoch: -1, metadata: null }]
-  const t0 = [{ topic: 't', partition: 0 }]
-  let woken = 0
-  const wait = (partitions: { topic: string, partition: number }[] | null) =>
-    groups.untilTransactionalOffsetsDecided('g', partitions, 3_000).then(() => {
-      woken++
-      return groups.settled('g')
-    }).then(() => groups.fetchOffsets('g').get('t\u00000')?.offset)
-  const turns = async () => { for (let i = 0; i < 5; i++) await new Promise(setImmediate) }
-
-  // Nothing pending: answers at once.
-  assert.equal(await wait(t0), undefined)
-  assert.equal(await groups.stageTransactionalOffsets('g', 7, 0, offset(5)), ERROR.NONE)
-  assert.equal(await groups.stageTransactionalOffsets('g', 8, 0, offset(1, 'other')),
+  // A second group on the same __consumer_offsets partition, so one marker decides both.
+  let other = 'h'
+  while (groups.partitionFor(other) !== partition) other += 'h'
+  assert.equal(await groups.stageTransactionalOffsets('g', 7, 0, txnOffsets(5)), ERROR.NONE)
+  assert.equal(await groups.stageTransactionalOffsets(other, 7, 0, txnOffsets(6)), ERROR.NONE)
+  assert.equal(await groups.stageTransactionalOffsets('g', 8, 0, txnOffsets(1, 'u')),
     ERROR.NONE)
-  woken = 0
-  const afterCommit = wait(t0)
-  const wholeGroup = wait(null)
-  const unrelated = groups.untilTransactionalOffsetsDecided('g', [{ topic: 'u', partition: 0 }],
-    3_000)
-  await unrelated
-  await turns()
-  assert.equal(woken, 0, 'both wait while the transaction is undecided')
-  // The commit marker: the waiter reads the offset the transaction committed, never the old one.
-  const marker = groups.completeTransaction(partition, 7, true)
-  assert.equal(await afterCommit, 5)
-  assert.equal(await marker, ERROR.NONE)
-  await turns()
-  assert.equal(woken, 1, 'the whole-group fetch still waits for producer 8')
-  assert.equal(await groups.completeTransaction(partition, 8, false), ERROR.NONE)
-  assert.equal(await wholeGroup, 5)
 
-  // A transaction that stays open: the fetch answers at the bound with the committed offset.
-  assert.equal(await groups.stageTransactionalOffsets('g', 7, 0, offset(9)), ERROR.NONE)
-  woken = 0
-  const open = wait(t0)
-  clock.advance(2_999)
-  await turns()
-  assert.equal(woken, 0)
-  clock.advance(1)
-  assert.equal(await open, 5, 'the bound answers with the committed offset, as Kafka would')
-  // Stopping the coordinator releases a waiter too.
-  const stopped = groups.untilTransactionalOffsetsDecided('g', t0, 3_000)
+  assert.equal(await groups.completeTransaction(partition, 7, true), ERROR.NONE)
+  assert.deepEqual(seen.map(s => s.groupId), ['g', other], 'each group once')
+  assert.deepEqual(seen.map(s => s.pending), [true, false], 'g still waits for producer 8')
+  assert.deepEqual(seen.map(s => s.issued), [5, 6],
+    'both groups\' commits were issued before anyone was told')
+  assert.deepEqual(await Promise.all(seen.map(s => s.offset)), [5, 6])
+  assert.equal(groups.hasPendingTransactionalOffset('g', 't', 0), false)
+
+  assert.equal(await groups.completeTransaction(partition, 8, false), ERROR.NONE)
+  assert.deepEqual(seen.map(s => s.groupId), ['g', other, 'g'])
+  assert.equal(groups.hasPendingTransactionalOffsets('g'), false)
+  assert.equal(await seen[2]?.offset, 5, 'an abort leaves the committed offset')
+  // A retried marker finds nothing left to decide and tells nobody.
+  assert.equal(await groups.completeTransaction(partition, 8, false), ERROR.NONE)
+  assert.equal(seen.length, 3)
   groups.stop()
-  await stopped
 })
 
 it('answers NOT_COORDINATOR for a marker on a partition it does not lead, and keeps the ' +

@@ -124,6 +124,21 @@ async () => {
     assert.equal(answered, false, 'v4 waits while the transaction is undecided')
     await txn.commit()
     assert.equal(await waiting, 12, 'and then reads the offset the transaction committed')
+    // A transaction (of another producer) that stays open: the answer comes at the bound,
+    // with the committed offset (Kafka's answer).
+    const other = kafka().producer({ transactionalId: 'stager-2', idempotent: true,
+      maxInFlightRequests: 1 })
+    await other.connect()
+    try {
+      const open = await other.transaction()
+      await open.sendOffsets({ consumerGroupId: 'staged-group', topics: [{ topic: 'staged',
+        partitions: [{ partition: 0, offset: '20' }] }] })
+      assert.equal(await fetch(4), 12)
+      await open.abort()
+      assert.equal(await fetch(4), 12, 'the abort drops the staged offset')
+    } finally {
+      await other.disconnect()
+    }
   } finally {
     await connection.close()
     await producer.disconnect()

@@ -14,8 +14,9 @@
  * from an offset the pending commit is about to replace.
  *
  * A request that cannot ask for that (v1-6, which kafkajs and kafka-python send) waits instead,
- * up to UNDECIDED_WAIT_MS, until the transactions with offsets staged for the partitions it
- * asks about are decided; then, or at the bound, it reads the committed offsets. Kafka answers
+ * in the fetch purgatory and up to UNDECIDED_WAIT_MS, until the transactions with offsets staged
+ * for the partitions it asks about are decided; then, or at the bound, or when its connection
+ * closes, it reads the committed offsets. Kafka answers
  * such a request at once with the offset before the transaction, so a consumer that rejoins
  * between its producer's EndTxn and the commit marker restarts from the input the transaction
  * already consumed and processes it twice; the wait closes that window (a decided transaction's
@@ -29,6 +30,8 @@ import {
 import { ERROR } from '../../protocol/errors.js'
 import { offsetKey, splitOffsetKey } from '../../group/group-records.js'
 import type { Broker, HandlerEntry } from '../broker.js'
+import { transactionalOffsetsKey } from '../delayed-operations.js'
+import type { RequestContext } from '../request-context.js'
 
 const FIRST_BATCHED_VERSION = 8
 /** The first version with require_stable (KIP-447). */
@@ -44,16 +47,16 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
     if (context.version >= FIRST_BATCHED_VERSION) {
       const groups = []
       for (const group of request.groups ?? []) {
-        const { errorCode, topics } = await fetchGroup(broker, group.groupId, group.topics,
-          request.requireStable === true, false)
+        const { errorCode, topics } = await fetchGroup(broker, context, group.groupId,
+          group.topics, request.requireStable === true)
         // A group that failed as a whole lists no topics (Kafka's group-level error response).
         groups.push({ groupId: group.groupId, errorCode,
           topics: errorCode === ERROR.NONE ? topics : [] })
       }
       return { throttleTimeMs: 0, errorCode: ERROR.NONE, topics: [], groups }
     }
-    const { errorCode, topics } = await fetchGroup(broker, request.groupId, request.topics,
-      request.requireStable === true, context.version < FIRST_REQUIRE_STABLE_VERSION)
+    const { errorCode, topics } = await fetchGroup(broker, context, request.groupId,
+      request.topics, request.requireStable === true)
     if (context.version < 2) {
       for (const topic of topics) {
         for (const partition of topic.partitions) partition.errorCode = errorCode
@@ -63,15 +66,12 @@ export const offsetFetchHandler: HandlerEntry<OffsetFetchRequest, OffsetFetchRes
   },
 }
 
-async function fetchGroup (broker: Broker, groupId: string,
-  topics: OffsetFetchRequestTopic[] | null, requireStable: boolean, waitForDecided: boolean):
+async function fetchGroup (broker: Broker, context: RequestContext, groupId: string,
+  topics: OffsetFetchRequestTopic[] | null, requireStable: boolean):
   Promise<{ errorCode: number, topics: OffsetFetchResponseTopic[] }> {
   const groups = broker.groups
-  if (waitForDecided && groups?.coordinatorError(groupId) === ERROR.NONE) {
-    await groups.untilTransactionalOffsetsDecided(groupId, topics === null
-      ? null
-      : topics.flatMap(topic => topic.partitionIndexes.map(partition =>
-        ({ topic: topic.name, partition }))), UNDECIDED_WAIT_MS)
+  if (context.version < FIRST_REQUIRE_STABLE_VERSION) {
+    await untilDecided(broker, context, groupId, topics)
   }
   // Checked after the wait: the group's partition may have moved meanwhile.
   const errorCode = groups === undefined
@@ -106,5 +106,29 @@ async function fetchGroup (broker: Broker, groupId: string,
           metadata: committed?.metadata ?? '', errorCode: ERROR.NONE }
       }),
     })),
+  }
+}
+
+/**
+ * Waits, up to UNDECIDED_WAIT_MS, until no transaction has an undecided offset for the
+ * partitions asked about (all of the group's for a null list), in the purgatory: the group
+ * coordinator notifies `transactionalOffsetsKey` as it decides them.
+ */
+async function untilDecided (broker: Broker, context: RequestContext, groupId: string,
+  topics: OffsetFetchRequestTopic[] | null): Promise<void> {
+  const groups = broker.groups
+  if (groups === undefined) return
+  const undecided = (): boolean => groups.coordinatorError(groupId) === ERROR.NONE && (
+    topics === null
+      ? groups.hasPendingTransactionalOffsets(groupId)
+      : topics.some(topic => topic.partitionIndexes.some(partition =>
+        groups.hasPendingTransactionalOffset(groupId, topic.name, partition))))
+  const purgatory = broker.replicaManager.purgatory
+  const deadlineMs = broker.clock.monotonicMs() + UNDECIDED_WAIT_MS
+  for (;;) {
+    const remainingMs = deadlineMs - broker.clock.monotonicMs()
+    // A full purgatory would answer at once: Kafka's answer then, rather than a busy loop.
+    if (!undecided() || remainingMs <= 0 || context.signal.aborted || purgatory.full) return
+    await purgatory.wait([transactionalOffsetsKey(groupId)], remainingMs, context.signal)
   }
 }
