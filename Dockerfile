@@ -34,4 +34,4 @@ ENV TRIBUTARY_LOG_DIRS=/data TRIBUTARY_LISTENERS_HOST=0.0.0.0
 EXPOSE 9092 8080
 HEALTHCHECK --interval=5s --timeout=5s --retries=12 \
   CMD ["node", "bin/tributary.js", "--bootstrap", "127.0.0.1:9092", "cluster", "health"]
-ENTRYPOINT ["node", "bin/tributary.js", "broker"]
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/tributary.js", "broker"]

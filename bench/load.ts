@@ -46,7 +46,9 @@ import {
 } from './lib/replication-compare.js'
 import { latencyChart, throughputChart, type Series } from './lib/chart.js'
 import { summariseProfile, type HotSpot } from './lib/cpu-profile.js'
-import { tuneV8ForSteadyLoad } from '../src/io/v8-tuning.js'
+import {
+  missingSteadyLoadFlags, STEADY_LOAD_NODE_FLAGS, tuneV8ForSteadyLoad,
+} from '../src/io/v8-tuning.js'
 import { describeMachine, machineFacts } from './lib/machine.js'
 import { describeNoise, probeNoise } from './lib/noise.js'
 import { compareKafka, compareTable, type CompareResult } from './lib/compare-kafka.js'
@@ -281,6 +283,8 @@ function parseOptions (): { scenario: string, options: Options } {
     .option('--broker-config <name=value...>', 'with --spawn and in ab: broker properties ' +
       '(e.g. tributary.fsync.before.ack=false)', propertyList, {})
     .option('--baseline-bin <path>', 'ab: the other build\'s bin/tributary.js')
+    .option('--baseline-node-flags <flags>', 'ab: node flags for the other build\'s brokers, ' +
+      `space-separated ('' for none; default this build's: ${STEADY_LOAD_NODE_FLAGS.join(' ')})`)
     .option('--pairs <count>', 'ab: pairs of runs (baseline and this build, order alternating)',
       positiveInteger, 3)
     .option('--out <dir>', 'directory for the JSON and the charts',
@@ -346,6 +350,8 @@ function parseOptions (): { scenario: string, options: Options } {
       replicationFactor: raw.replicationFactor, cluster,
       compareKafka: raw.compareKafka === true,
       ...(raw.baselineBin === undefined ? {} : { baselineBin: path.resolve(raw.baselineBin) }),
+      baselineNodeFlags: raw.baselineNodeFlags === undefined ? [...STEADY_LOAD_NODE_FLAGS]
+        : String(raw.baselineNodeFlags).split(/\s+/).filter(flag => flag !== ''),
     },
   }
 }
@@ -354,12 +360,18 @@ async function main (): Promise<void> {
   const { scenario, options } = parseOptions()
   // The generator's mark-compacts stall its schedule and read as broker latency.
   tuneV8ForSteadyLoad()
+  const missingFlags = missingSteadyLoadFlags()
+  if (missingFlags.length > 0) {
+    console.error(`bench: warning: the generator's node runs without ${missingFlags.join(' ')} ` +
+      '(npm run bench passes it): its own GC storms will read as broker latency')
+  }
   const directory = options.out
   await mkdir(directory, { recursive: true })
   const profileDir = options.profile ? await makeDataDir('tributary-profile-') : undefined
   const broker = options.spawn
     ? await startBroker({
-      nodeArgs: profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+      nodeArgs: [...STEADY_LOAD_NODE_FLAGS,
+        ...profileDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]],
       env: brokerEnv(options),
     })
     : undefined

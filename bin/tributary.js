@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `tributary` command. The TypeScript sources are compiled to dist/ by `npm install` (the
 // package's `dependencies` script, which npm runs when an install changes node_modules; unlike
 // `prepare` it is not an install script, so `npm link` runs nothing and does not warn),

@@ -12,6 +12,7 @@ import {
 import { splitBatches } from '../../src/records/batch.js'
 import { buildRecordBatch } from '../../src/records/builder.js'
 import { envName } from '../../src/config/load.js'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 import {
   BIN, removeDataDir, startBroker, type BrokerProcess,
 } from '../../test/support/broker-process.js'
@@ -57,6 +58,8 @@ export interface Options {
   /** ab: the other build's bin/tributary.js, and how many pairs of runs. */
   baselineBin?: string
   pairs: number
+  /** ab: node flags for the baseline's brokers (this build's are STEADY_LOAD_NODE_FLAGS). */
+  baselineNodeFlags: string[]
   /** Replicas of each topic the bench creates (--replication-factor; 1 on one broker). */
   replicationFactor: number
   /** --cluster: etcd and three brokers started for the run (bench/lib/replication.ts). */
@@ -348,14 +351,15 @@ export async function ab (context: Context): Promise<Record<string, unknown>> {
   const { options } = context
   if (options.baselineBin === undefined) throw new Error('ab needs --baseline-bin')
   const variants = [
-    { name: 'baseline', bin: options.baselineBin },
-    { name: 'this build', bin: BIN },
+    { name: 'baseline', bin: options.baselineBin, nodeArgs: options.baselineNodeFlags },
+    { name: 'this build', bin: BIN, nodeArgs: STEADY_LOAD_NODE_FLAGS },
   ]
   const runs: AbRun[] = []
   for (let pair = 0; pair < options.pairs; pair++) {
     const order = pair % 2 === 0 ? variants : [...variants].reverse()
     for (const variant of order) {
-      const broker = await startBroker({ bin: variant.bin, env: brokerEnv(options),
+      const broker = await startBroker({ bin: variant.bin, nodeArgs: variant.nodeArgs,
+        env: brokerEnv(options),
         outputTailBytes: 64 * 1024 })
       try {
         const sub: Context = { options: { ...options, bootstrap: broker.bootstrap }, broker,

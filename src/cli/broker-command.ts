@@ -6,7 +6,7 @@
 import type { Command } from 'commander'
 import { ConfigError, loadBrokerConfig } from '../config/index.js'
 import { BROKER_CONFIG_BY_NAME } from '../config/schema.js'
-import { tuneV8ForSteadyLoad } from '../io/v8-tuning.js'
+import { missingSteadyLoadFlags, tuneV8ForSteadyLoad } from '../io/v8-tuning.js'
 import { consoleLogger, SHUTDOWN_BUDGET_MS, startBroker } from '../main.js'
 import { installProcessGuards } from '../process-guards.js'
 import { LogDirLockedError } from '../storage/log-manager.js'
@@ -67,6 +67,12 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     throw error
   }
   tuneV8ForSteadyLoad()
+  const missing = missingSteadyLoadFlags()
+  if (missing.length > 0) {
+    consoleLogger.warn(`node was started without ${missing.join(' ')}: under load, latency ` +
+      'tails grow (see "Node flags" in docs/operations.md); run bin/tributary.js directly, ' +
+      `or \`node ${missing.join(' ')} bin/tributary.js broker\``)
+  }
   installProcessGuards(consoleLogger)
   let running
   try {

@@ -123,6 +123,8 @@ describe('the Dockerfile, replayed', { timeout: 900_000 }, () => {
         })
       })
       assert.match(output, new RegExp(`data=${path.join(final.root, 'data')}`))
+      assert.doesNotMatch(output, /node was started without/, 'the entry point passes the ' +
+        'steady-load node flags')
       const healthcheck = final.instructions.filter(i => i.keyword === 'HEALTHCHECK').pop()
       const command = words(/CMD\s+(.*)$/.exec(healthcheck?.argument ?? '')?.[1] ?? '[]')
         .map(word => word.replace(/:9092$/, `:${ready[2] as string}`))

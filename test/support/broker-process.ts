@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..')
 export const BIN = path.join(REPO_ROOT, 'bin/tributary.js')
@@ -39,8 +40,11 @@ export interface StartOptions {
   kafkaPort?: number
   httpPort?: number
   readyTimeoutMs?: number
-  /** Flags for node itself, before the script (e.g. --cpu-prof, not allowed in NODE_OPTIONS). */
-  nodeArgs?: string[]
+  /**
+   * Flags for node itself, before the script (e.g. --cpu-prof, not allowed in NODE_OPTIONS);
+   * default the ones a broker is started with (STEADY_LOAD_NODE_FLAGS).
+   */
+  nodeArgs?: readonly string[]
   /** Keep only this many trailing bytes of output (a long run's logs stay bounded). */
   outputTailBytes?: number
   /** Another build's bin/tributary.js (the benchmark's paired A/B runs); default this one's. */
@@ -57,7 +61,7 @@ export async function removeDataDir (dataDir: string): Promise<void> {
 
 export async function startBroker (options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? await makeDataDir()
-  const args = [...(options.nodeArgs ?? []), options.bin ?? BIN, 'broker', '--data-dir', dataDir,
+  const args = [...(options.nodeArgs ?? STEADY_LOAD_NODE_FLAGS), options.bin ?? BIN, 'broker', '--data-dir', dataDir,
     '--port', String(options.kafkaPort ?? 0), '--http-port', String(options.httpPort ?? 0),
     ...(options.args ?? [])]
   const child = spawn(process.execPath, args, {
