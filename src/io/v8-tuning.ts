@@ -32,10 +32,11 @@
  * first, and V8 runs a mark-compact instead, every 150-250 ms: a storm that stays until the
  * load changes. With 4 MiB, scavenges free those Buffers every ~20 ms for about 1 ms each.
  * Measured on 2 vCPUs (bench `latency`, 4 partitions): in the generator at 465 k msg/s,
- * 14-28 mark-compacts per run in two of three runs → 1 in every run; in the broker at
- * 930 k msg/s with fsync before ack, 13-14 → 3 mark-compacts and end-to-end p99 20-21 ms →
- * 11-15 ms (2 MiB: 14-17 ms; 8 MiB: 19-20 ms); relaxed at 670 k msg/s, p99 3.8-3.9 ms →
- * 2.5-4.0 ms; closed-loop peak unchanged (1.81-1.95 M msg/s → 1.91-1.96 M).
+ * 18-28 mark-compacts per run in two of three runs → 1 in every run; in fresh brokers at
+ * 930 k msg/s with fsync before ack, 7-14 → 3 mark-compacts and end-to-end p99 20-23 ms →
+ * 11-15 ms (2 MiB: 14-17 ms; 8 MiB: 19-20 ms); closed-loop peak unchanged (1.81-1.95 M
+ * msg/s → 1.91-1.96 M). Brokers that had run at their peak first did not storm either way,
+ * and paired runs of those show no cost (bench/README.md, "part two").
  */
 import v8 from 'node:v8'
 
