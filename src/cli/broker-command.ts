@@ -67,12 +67,6 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
     throw error
   }
   tuneV8ForSteadyLoad()
-  const missing = missingSteadyLoadFlags()
-  if (missing.length > 0) {
-    consoleLogger.warn(`node was started without ${missing.join(' ')}: under load, latency ` +
-      'tails grow (see "Node flags" in docs/operations.md); run bin/tributary.js directly, ' +
-      `or \`node ${missing.join(' ')} bin/tributary.js broker\``)
-  }
   installProcessGuards(consoleLogger)
   let running
   try {
@@ -82,6 +76,13 @@ async function runBroker (flags: Record<string, string | undefined>): Promise<vo
       fail(`tributary: ${error.message}`, 1)
     }
     fail(`tributary: broker failed to start: ${(error as Error).stack ?? String(error)}`, 1)
+  }
+  // Once the broker is up, so that a start that fails stays one line.
+  const missing = missingSteadyLoadFlags()
+  if (missing.length > 0) {
+    consoleLogger.warn(`node was started without ${missing.join(' ')}: under load, latency ` +
+      'tails grow (see "Node flags" in docs/operations.md); run bin/tributary.js directly, ' +
+      `or \`node ${missing.join(' ')} bin/tributary.js broker\``)
   }
   let stopping = false
   const stop = (signal: string): void => {

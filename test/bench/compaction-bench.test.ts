@@ -11,6 +11,7 @@ import path from 'node:path'
 import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { REPO_ROOT } from '../support/broker-process.js'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 
 const run = promisify(execFile)
 
@@ -18,7 +19,8 @@ describe('compaction bench', () => {
   it('cleans a log of keys × updates and reports throughput, space and latency', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'tributary-bench-compaction-'))
     try {
-      const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+      const { stdout } = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+        path.join(REPO_ROOT, 'dist/bench/load.js'),
         'compaction', '--keys', '500', '--updates', '8', '--latency-seconds', '0.5',
         '--out', out], { cwd: REPO_ROOT, timeout: 120_000 })
       assert.match(stdout, /^disk: write \d+ MB\/s, read \d+ MB\/s$/m)

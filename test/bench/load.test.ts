@@ -15,6 +15,7 @@ import { promisify } from 'node:util'
 import { recordsPerBatch } from '../../bench/lib/stamped-batches.js'
 import { BIN, REPO_ROOT } from '../support/broker-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 
 const run = promisify(execFile)
 const LOAD = path.join(REPO_ROOT, 'dist/bench/load.js')
@@ -27,7 +28,8 @@ after(async () => { await rm(out, { recursive: true, force: true }) })
 /** Runs one scenario into its own directory; returns the parsed JSON and the files written. */
 async function bench (name: string, args: string[]): Promise<{ report: any, files: string[] }> {
   const directory = path.join(out, name)
-  const { stdout } = await run(process.execPath, [LOAD, ...args, '--out', directory],
+  const { stdout } = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+    LOAD, ...args, '--out', directory],
     { cwd: REPO_ROOT, timeout: 120_000 })
   assert.match(stdout, /machine: \d+ × /, 'the machine is reported')
   const files = (await readdir(directory)).sort()
@@ -127,7 +129,8 @@ describe('npm run bench', { concurrency: false }, () => {
     })
 
   it('a broker that cannot be reached is one line and exit code 1', async () => {
-    await assert.rejects(run(process.execPath, [LOAD, 'produce', '--bootstrap', '127.0.0.1:1',
+    await assert.rejects(run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+      LOAD, 'produce', '--bootstrap', '127.0.0.1:1',
       '--out', path.join(out, 'refused')], { cwd: REPO_ROOT, timeout: 60_000 }),
     (error: { code: number, stderr: string }) => {
       assert.equal(error.code, 1)

@@ -14,6 +14,7 @@ import { promisify } from 'node:util'
 import { REPO_ROOT } from '../support/broker-process.js'
 import { skipUnlessToolchain } from './client-harness.js'
 import { goToolchainWorks } from './go-build.js'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 
 const run = promisify(execFile)
 const LOAD = path.join(REPO_ROOT, 'dist/bench/load.js')
@@ -25,7 +26,8 @@ describe('latency --client franz-go', () => {
 
   it('every record sent is acknowledged and consumed, and the result has its fields',
     { skip: skipUnlessToolchain('Go', goToolchainWorks()) }, async () => {
-      const { stdout } = await run(process.execPath, [LOAD, 'latency', '--client', 'franz-go',
+      const { stdout } = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+        LOAD, 'latency', '--client', 'franz-go',
         '--spawn', '--rate', '2000', '--duration', '2', '--warmup', '0', '--out', out],
       { cwd: REPO_ROOT, timeout: 360_000 })
       assert.match(stdout, /latency \(franz-go\) @ 2\.0 k\/s/)
@@ -57,7 +59,8 @@ describe('latency --client franz-go', () => {
     })
 
   it('without the go command, fails with one readable line', async () => {
-    const failed = await run(process.execPath, [LOAD, 'latency', '--client', 'franz-go',
+    const failed = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+      LOAD, 'latency', '--client', 'franz-go',
       '--spawn', '--rate', '2000', '--out', out],
     { cwd: REPO_ROOT, timeout: 60_000, env: { ...process.env, PATH: '/nonexistent' } })
       .then(() => undefined, (error: { code: number, stderr: string }) => error)

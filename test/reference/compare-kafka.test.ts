@@ -21,6 +21,7 @@ import { READ_BACK_MESSAGES } from '../../bench/lib/compare-kafka.js'
 import { REPO_ROOT } from '../support/broker-process.js'
 import { etcdAvailable } from '../support/etcd-process.js'
 import { referenceMissing } from './kafka.js'
+import { STEADY_LOAD_NODE_FLAGS } from '../../src/io/v8-tuning.js'
 
 const run = promisify(execFile)
 const missing = await referenceMissing()
@@ -36,7 +37,8 @@ describe('npm run bench -- compare-kafka', { skip, timeout: 600_000 }, () => {
   after(async () => { if (out !== undefined) await rm(out, { recursive: true, force: true }) })
 
   it('runs produce, consume and latency on all four brokers and prints the ratios', async () => {
-    const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+    const { stdout } = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+      path.join(REPO_ROOT, 'dist/bench/load.js'),
       'compare-kafka', '--duration', '1', '--warmup', '0.5', '--rate', '5000', '--out', out],
     { cwd: REPO_ROOT, timeout: 540_000 })
     const json = (await readdir(out)).find(file => file.endsWith('.json'))
@@ -79,7 +81,8 @@ describe('npm run bench -- replication --compare-kafka', { skip, timeout: 600_00
     : 'four three-node clusters: set TRIBUTARY_SLOW_BENCH_TESTS=1'
   it('measures RF=1 and RF=3 on four three-node clusters and prints both ratios',
     { skip: etcdAvailable() ? slow : 'etcd is not on PATH' }, async () => {
-      const { stdout } = await run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+      const { stdout } = await run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+        path.join(REPO_ROOT, 'dist/bench/load.js'),
         'replication', '--compare-kafka', '--duration', '2', '--warmup', '1', '--rate', '1000',
         '--out', out], { cwd: REPO_ROOT, timeout: 540_000 })
       const json = (await readdir(out)).find(file => file.endsWith('.json'))
@@ -113,7 +116,8 @@ describe('npm run bench -- replication --compare-kafka, options', () => {
   for (const args of [['produce', '--compare-kafka'],
     ['replication', '--compare-kafka', '--bootstrap', '127.0.0.1:9092']]) {
     it(`refuses ${args.join(' ')}`, async () => {
-      await assert.rejects(run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+      await assert.rejects(run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+        path.join(REPO_ROOT, 'dist/bench/load.js'),
         ...args], { cwd: REPO_ROOT, timeout: 30_000 }),
       (error: { code?: number, stderr?: string }) => error.code === 1 &&
         /--compare-kafka is a replication option/.test(error.stderr ?? ''))
@@ -124,7 +128,8 @@ describe('npm run bench -- replication --compare-kafka, options', () => {
 describe('npm run bench -- compare-kafka, options', () => {
   for (const flag of [['--spawn'], ['--profile'], ['--bootstrap', '127.0.0.1:9092']]) {
     it(`refuses ${flag[0]}: it starts its own brokers`, async () => {
-      await assert.rejects(run(process.execPath, [path.join(REPO_ROOT, 'dist/bench/load.js'),
+      await assert.rejects(run(process.execPath, [...STEADY_LOAD_NODE_FLAGS,
+        path.join(REPO_ROOT, 'dist/bench/load.js'),
         'compare-kafka', ...flag], { cwd: REPO_ROOT, timeout: 30_000 }),
       (error: { code?: number, stderr?: string }) => error.code === 1 &&
         /compare-kafka starts its own brokers/.test(error.stderr ?? ''))
