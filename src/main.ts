@@ -311,6 +311,9 @@ function createBroker (config: BrokerConfig, logger: Logger, logManager: LogMana
     ...(brokerConnections === undefined ? {} : { brokerConnections }),
     onRequestDone: (api, durationMs, failed) => metrics.recordRequest(api, durationMs / 1000,
       failed),
+    ...(replicas.latencySampler === undefined ? {} : {
+      onResponseWritten: replicas.latencySampler.recordAnswerWait,
+    }),
   }, ALL_HANDLERS)
   return { broker, settings, coordinators, brokerConnections }
 }

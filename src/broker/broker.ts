@@ -69,6 +69,7 @@ export interface BrokerParts {
   /** In a cluster: connections to the other brokers (transaction markers, verification). */
   brokerConnections?: BrokerConnections
   onRequestDone?: (apiName: string, durationMs: number, failed: boolean) => void
+  onResponseWritten?: (apiName: string, behindEarlierMs: number) => void
 }
 
 /** What DescribeConfigs/AlterConfigs need from the config schema (src/config). */
@@ -114,6 +115,8 @@ export class Broker implements RequestDispatcher {
   readonly onRequestDone: ((apiName: string, durationMs: number, failed: boolean) => void) |
     undefined
 
+  readonly onResponseWritten: ((apiName: string, behindEarlierMs: number) => void) | undefined
+
   constructor (parts: BrokerParts, handlers: HandlerEntry[]) {
     this.settings = parts.settings
     this.logManager = parts.logManager
@@ -127,6 +130,7 @@ export class Broker implements RequestDispatcher {
     this.brokerConnections = parts.brokerConnections
     this.#parts = parts
     this.onRequestDone = parts.onRequestDone
+    this.onResponseWritten = parts.onResponseWritten
     for (const entry of handlers) this.#handlers.set(entry.api.key, entry)
   }
 

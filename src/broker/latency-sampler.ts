@@ -61,6 +61,10 @@ const STAGES: ReadonlyArray<[string, keyof ProduceTrace, keyof ProduceTrace]> = 
   ['received → acknowledged (broker total)', 'receivedMs', 'acknowledgedMs'],
 ]
 
+/** Not part of a trace: sampled separately, as the connection writes each answer. */
+export const ANSWER_WAIT_STAGE =
+  'produce answer ready → to the socket (behind earlier answers on its connection)'
+
 export class LatencySampler {
   readonly sampleRate: number
   readonly #every: number
@@ -69,8 +73,11 @@ export class LatencySampler {
   #next = 0
   readonly #reads: number[] = []
   #nextRead = 0
+  readonly #answerWaits: number[] = []
+  #nextAnswerWait = 0
   #seen = 0
   #seenReads = 0
+  #seenAnswers = 0
   readonly #stalls: ProcessStalls
 
   constructor (sampleRate: number, clock: Clock) {
@@ -106,12 +113,25 @@ export class LatencySampler {
     this.#nextRead = (this.#nextRead + 1) % READS_MAX
   }
 
+  /**
+   * A Produce answer handed to its socket `behindEarlierMs` after it was ready: answers leave
+   * a connection in request order, so one waits for every earlier one, whatever its partition.
+   * Sampled at the same rate as produce traces. An arrow function: the connection's hook.
+   */
+  readonly recordAnswerWait = (apiName: string, behindEarlierMs: number): void => {
+    if (apiName !== 'Produce' || this.#seenAnswers++ % this.#every !== 0) return
+    this.#answerWaits[this.#nextAnswerWait] = behindEarlierMs
+    this.#nextAnswerWait = (this.#nextAnswerWait + 1) % READS_MAX
+  }
+
   /** Starts a new window: the traces, reads and stall counters so far are dropped. */
   reset (): void {
     this.#traces.length = 0
     this.#next = 0
     this.#reads.length = 0
     this.#nextRead = 0
+    this.#answerWaits.length = 0
+    this.#nextAnswerWait = 0
     this.#stalls.reset()
   }
 
@@ -134,6 +154,9 @@ export class LatencySampler {
         if (typeof start === 'number' && typeof end === 'number') values.push(end - start)
       }
       if (values.length > 0) stagesMs[name] = percentiles(values)
+    }
+    if (this.#answerWaits.length > 0) {
+      stagesMs[ANSWER_WAIT_STAGE] = percentiles(this.#answerWaits)
     }
     if (this.#reads.length > 0) stagesMs['fetch: log read'] = percentiles(this.#reads)
     const waited = this.#traces.filter(trace => trace.waitedForRound === true).length

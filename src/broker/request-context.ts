@@ -28,4 +28,9 @@ export interface RequestDispatcher {
   handle (context: RequestContext, request: unknown): Promise<unknown>
   /** Called once per completed request (metrics). */
   onRequestDone? (apiName: string, durationMs: number, failed: boolean): void
+  /**
+   * Called as each answer is handed to the socket, with how long it waited after it was ready
+   * for earlier answers on its connection (the debug latency breakdown).
+   */
+  onResponseWritten? (apiName: string, behindEarlierMs: number): void
 }

@@ -85,6 +85,10 @@ interface Slot {
   /** Encoded response bytes while the slot waits to be written. */
   responseBytes: number
   exclusive: boolean
+  /** The API, for the dispatcher's onResponseWritten. */
+  apiName: string
+  /** performance.now() when its answer was ready (set by #finish). */
+  readyMs: number
 }
 
 /** A decoded request with what answering it needs. */
@@ -346,6 +350,8 @@ export class Connection {
       requestBytes: frameBytes,
       responseBytes: 0,
       exclusive: decoded.header.apiKey === Fetch.key,
+      apiName: decoded.api.name,
+      readyMs: 0,
     }
     this.#pipeline.push(slot)
     this.#requestBytesHeld += frameBytes
@@ -459,6 +465,7 @@ export class Connection {
 
   #finish (slot: Slot, chunks: Buffer[] | undefined): void {
     slot.done = true
+    slot.readyMs = performance.now()
     slot.chunks = chunks
     this.#requestBytesHeld -= slot.requestBytes
     this.#unanswered--
@@ -499,7 +506,8 @@ export class Connection {
     const chunks = writer.toChunks()
     ;(chunks[0] as Buffer).writeInt32BE(writer.size - 4, 0)
     const responseBytes = writer.size
-    this.#pipeline.push({ done: true, chunks, requestBytes: 0, responseBytes, exclusive: false })
+    this.#pipeline.push({ done: true, chunks, requestBytes: 0, responseBytes, exclusive: false,
+      apiName: 'ApiVersions', readyMs: performance.now() })
     this.#responseBytesQueued += responseBytes
     this.#flush()
   }
@@ -507,10 +515,13 @@ export class Connection {
   #flush (): void {
     if (this.#closed) return
     const chunks: Buffer[] = []
+    const nowMs = this.#dispatcher.onResponseWritten === undefined ? 0 : performance.now()
     while (this.#pipeline.length > 0 && (this.#pipeline[0] as Slot).done) {
       const slot = this.#pipeline.shift() as Slot
       this.#responseBytesQueued -= slot.responseBytes
       if (slot.chunks !== undefined) chunks.push(...slot.chunks)
+      // Answers leave in request order (as Kafka's), so a ready one waits for earlier ones.
+      this.#dispatcher.onResponseWritten?.(slot.apiName, nowMs - slot.readyMs)
     }
     if (chunks.length > 0) {
       const last = chunks.pop() as Buffer

@@ -56,7 +56,8 @@ it('times each stage of sampled batches and the consumer they wake', async () =>
     const stages = report.stagesMs
     for (const stage of ['received → appended', 'appended → round start', 'round start → written',
       'written → synced', 'synced → acknowledged', 'acknowledged → consumer woken',
-      'received → acknowledged (broker total)', 'fetch: log read']) {
+      'received → acknowledged (broker total)', 'produce answer ready → to the socket',
+      'fetch: log read']) {
       const name = Object.keys(stages).find(key => key.startsWith(stage))
       assert.ok(name !== undefined, `stage ${stage} in ${Object.keys(stages).join('; ')}`)
       const percentiles = stages[name]

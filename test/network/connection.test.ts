@@ -60,6 +60,8 @@ const APIS = new Map([WITH_ERROR_RESPONSE, WITHOUT_ERROR_RESPONSE, FETCH_LIKE, P
 
 class TestDispatcher implements RequestDispatcher {
   handled = 0
+  /** Each answer handed to the socket: its API and how long it waited behind earlier ones. */
+  readonly written: Array<[string, number]> = []
   readonly #held: (() => void)[] = []
 
   lookup (apiKey: number): { api: ApiDefinition<unknown, unknown>, minVersion: number,
@@ -80,6 +82,10 @@ class TestDispatcher implements RequestDispatcher {
 
   releaseHeld (): void {
     for (const release of this.#held.splice(0)) release()
+  }
+
+  onResponseWritten (apiName: string, behindEarlierMs: number): void {
+    this.written.push([apiName, behindEarlierMs])
   }
 }
 
@@ -338,6 +344,23 @@ describe('Connection: limits', () => {
     assert.equal((await client.next()).correlationId, 2)
     assert.equal((await client.next()).correlationId, 3)
   })
+
+  it('answers in request order, telling how long a ready answer waited behind earlier ones',
+    async () => {
+      const { connect, dispatcher } = await start()
+      const client = await connect()
+      client.send(Buffer.concat([requestFrame(60, 1, MODE.HOLD), requestFrame(61, 2, MODE.OK)]))
+      await sleep(200)
+      assert.deepEqual(dispatcher.written, [], 'the ready answer waits for the held one')
+      dispatcher.releaseHeld()
+      assert.equal((await client.next()).correlationId, 1)
+      assert.equal((await client.next()).correlationId, 2)
+      const [first, second] = dispatcher.written
+      assert.equal(first?.[0], 'Test60')
+      assert.ok((first?.[1] ?? -1) >= 0 && (first?.[1] ?? Infinity) < 100, `${first?.[1]}`)
+      assert.equal(second?.[0], 'Test61')
+      assert.ok((second?.[1] ?? 0) >= 150, `waited ${second?.[1]} ms behind the held answer`)
+    })
 
   it('stops reading from a client that does not read its responses', async (t) => {
     const responseBytes = 8 * 1024 * 1024
