@@ -15,20 +15,34 @@ function gc (report: StallReport | undefined): string {
   return parts.length === 0 ? 'none' : parts.join(', ')
 }
 
-/** One row per run: event-loop delay p99/max and GC pauses, broker and generator. */
+/** A main thread's time on a CPU / runnable but waiting for one, over the window. */
+function cpuWait (report: StallReport | undefined): string {
+  const main = report?.mainThread
+  return main === undefined ? '-'
+    : `${main.onCpuMs.toFixed(0)} / ${main.waitingForCpuMs.toFixed(0)}`
+}
+
+/**
+ * One row per run: event-loop delay p99/max, GC pauses and the main thread's CPU time and wait
+ * for a CPU, broker and generator.
+ */
 export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunResult }>): string {
-  return table(['run', 'broker loop p99/max ms', 'broker GC', 'generator loop p99/max ms',
-    'generator GC', 'generator schedule lag max ms', 'generator CPU s'],
+  return table(['run', 'broker loop p99/max ms', 'broker GC',
+    'broker main thread on CPU / waiting for CPU ms', 'generator loop p99/max ms',
+    'generator GC', 'generator on CPU / waiting ms', 'generator schedule lag max ms',
+    'generator CPU s'],
   runs.map(({ label, run }) => {
     const broker = run.broker?.broker
     return [label,
       broker === undefined ? '-'
         : `${ms(broker.eventLoopDelayMs.p99)} / ${ms(broker.eventLoopDelayMs.max)}`,
       gc(broker),
+      cpuWait(broker),
       run.generator === undefined ? '- (no event loop)'
         : `${ms(run.generator.eventLoopDelayMs.p99)} / ${ms(run.generator.eventLoopDelayMs.max)}`,
       run.goGc === undefined ? gc(run.generator)
         : `go ${run.goGc.count}× (max ${ms(run.goGc.maxMs)})`,
+      cpuWait(run.generator),
       ms(run.maxScheduleLagMs),
       run.generatorCpuSeconds === undefined ? '-' : run.generatorCpuSeconds.toFixed(2)]
   }))

@@ -196,7 +196,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     await new Promise(resolve => setTimeout(resolve, 1))
   }
   const seconds = (performance.now() - measuredFrom) / 1000
-  const generator = stalls.report()
+  const generator = await stalls.report()
   const cpu = process.cpuUsage(cpuAtWindowStart)
   stalls.stop()
   const broker = options.debugUrl === undefined ? undefined

@@ -135,7 +135,7 @@ export class LatencySampler {
     this.#stalls.reset()
   }
 
-  report (): LatencyReport {
+  async report (): Promise<LatencyReport> {
     const stagesMs: Record<string, StagePercentiles> = {}
     for (const [name, from, to] of STAGES) {
       const values: number[] = []
@@ -166,7 +166,7 @@ export class LatencySampler {
       waitedForRoundShare: this.#traces.length === 0 ? 0
         : Math.round(1000 * waited / this.#traces.length) / 1000,
       stagesMs,
-      broker: this.#stalls.report(),
+      broker: await this.#stalls.report(),
     }
   }
 

@@ -155,7 +155,7 @@ function registerOperations (app: FastifyInstance, options: HttpServerOptions): 
     type: 'object', additionalProperties: true,
     examples: [{ sampleRate: 0.01, traces: 120, stagesMs: {} }] } } },
   }, async request => {
-    const report = sampler.report()
+    const report = await sampler.report()
     if ((request.query as { reset?: boolean }).reset === true) sampler.reset()
     return report
   })
