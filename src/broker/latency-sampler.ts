@@ -7,8 +7,8 @@
  * delay and GC pauses over the same window, so a latency tail can be placed in a stage or in
  * a stall (served at GET /debug/latency on the HTTP port).
  *
- * Memory: a ring of at most TRACES_MAX finished traces and READS_MAX read times; nothing grows
- * with load. Cost when on: a few `performance.now()` per sampled batch.
+ * Memory: a ring of at most TRACES_MAX finished traces and rings of READS_MAX read times and
+ * answer waits; nothing grows with load. Cost when on: a few `performance.now()` per sampled batch.
  */
 import type { Clock } from '../io/clock.js'
 import { ProcessStalls, type StallReport } from '../io/process-stalls.js'

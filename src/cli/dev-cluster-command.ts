@@ -65,7 +65,8 @@ async function runDevCluster (plan: DevClusterPlan): Promise<void> {
   process.on('SIGINT', () => void stopAll(0))
   process.on('SIGTERM', () => void stopAll(0))
   for (let nodeId = 1; nodeId <= plan.count; nodeId++) {
-    const child = spawn(process.execPath, [...STEADY_LOAD_NODE_FLAGS, BIN, 'broker', '--node-id', String(nodeId),
+    const child = spawn(process.execPath, [...STEADY_LOAD_NODE_FLAGS, BIN, 'broker',
+      '--node-id', String(nodeId),
       '--etcd', `127.0.0.1:${plan.etcdPort}`,
       '--port', String(plan.kafkaPort + nodeId - 1),
       '--http-port', String(plan.httpPort + nodeId - 1),

@@ -3,11 +3,12 @@
  * late the loop ran a timer, i.e. how long a ready request could not run), garbage-collection
  * pauses (a PerformanceObserver on 'gc' entries, by kind) and, on Linux, how long its main
  * thread was runnable but waiting for a CPU (the scheduler's run delay in
- * /proc/<pid>/task/<pid>/schedstat), which the other two do not see as such. Both the broker (debug
- * latency report) and the load generator use it, so that a latency tail can be blamed on the
- * process that stalled, or on the two competing for the same cores.
+ * /proc/<pid>/task/<pid>/schedstat), which the other two do not see as such. Both the broker
+ * (debug latency report) and the load generator use it, so that a latency tail can be blamed
+ * on the process that stalled, or on the two competing for the same cores.
  *
- * Cost: one libuv timer every `resolutionMs` and one callback per GC; nothing while stopped.
+ * Cost: one libuv timer every `resolutionMs`, one callback per GC and a read of a /proc file per
+ * window; nothing while stopped.
  * Memory: fixed (one HdrHistogram inside Node, four counters per GC kind).
  */
 import { readFile } from 'node:fs/promises'

@@ -61,7 +61,8 @@ export async function removeDataDir (dataDir: string): Promise<void> {
 
 export async function startBroker (options: StartOptions = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? await makeDataDir()
-  const args = [...(options.nodeArgs ?? STEADY_LOAD_NODE_FLAGS), options.bin ?? BIN, 'broker', '--data-dir', dataDir,
+  const args = [...(options.nodeArgs ?? STEADY_LOAD_NODE_FLAGS), options.bin ?? BIN, 'broker',
+    '--data-dir', dataDir,
     '--port', String(options.kafkaPort ?? 0), '--http-port', String(options.httpPort ?? 0),
     ...(options.args ?? [])]
   const child = spawn(process.execPath, args, {
