@@ -2,13 +2,15 @@
  * The debug latency breakdown (tributary.debug.latency.sample.rate, default 0 = off): for one
  * produced batch in every 1/rate, the broker notes monotonic times at each stage of its way
  * (handler entry, offsets assigned, flush round start, write done, fdatasync done, append
- * resolved in the handler, fetch long polls woken), and for fetches the time of each log read.
+ * resolved in the handler, fetch long polls woken), for fetches the time of each log read, and
+ * for Produce answers how long each waited behind earlier answers on its connection.
  * `report()` gives per-stage percentiles over the last traces, beside the broker's event-loop
- * delay and GC pauses over the same window, so a latency tail can be placed in a stage or in
- * a stall (served at GET /debug/latency on the HTTP port).
+ * delay, GC pauses and CPU wait over the same window, so a latency tail can be placed in a
+ * stage or in a stall (served at GET /debug/latency on the HTTP port).
  *
  * Memory: a ring of at most TRACES_MAX finished traces and rings of READS_MAX read times and
- * answer waits; nothing grows with load. Cost when on: a few `performance.now()` per sampled batch.
+ * answer waits; nothing grows with load. Cost when on: a few `performance.now()` per sampled
+ * batch, and one per answer written.
  */
 import type { Clock } from '../io/clock.js'
 import { ProcessStalls, type StallReport } from '../io/process-stalls.js'
