@@ -459,17 +459,16 @@ export class PartitionLog implements FlushTarget {
    * transaction, a marker (control batch) closes it and reports the aborted range.
    */
   #trackTransaction (attributes: number, producerId: number, producerEpoch: number,
-    baseOffset: number,
-    options: Pick<AppendOptions, 'maxTimestamp' | 'abortMarker'> & { coordinatorEpoch: number }):
-    void {
+    baseOffset: number, maxTimestamp: number, abortMarker: boolean | undefined,
+    coordinatorEpoch: number): void {
     if (producerId < 0 || (attributes & TRANSACTIONAL_FLAG_MASK) === 0) return
     if (!isControlBatch(attributes)) {
       this.#producers.beginTransaction(producerId, baseOffset)
       return
     }
-    const first = this.#producers.endTransaction(producerId, producerEpoch, options.maxTimestamp,
-      options.coordinatorEpoch)
-    if (first !== undefined && options.abortMarker === true) {
+    const first = this.#producers.endTransaction(producerId, producerEpoch, maxTimestamp,
+      coordinatorEpoch)
+    if (first !== undefined && abortMarker === true) {
       const segmentBase = this.#active.baseOffset
       const entry = { producerId, firstOffset: first, lastOffset: baseOffset,
         // Kafka's completeTxn: the first unstable offset left, else the end after the marker.
@@ -859,8 +858,7 @@ export class PartitionLog implements FlushTarget {
         batch.lastOffset - batch.baseOffset, batch.baseOffset, batch.maxTimestamp)
     }
     this.#trackTransaction(batch.attributes, batch.producerId, batch.producerEpoch,
-      batch.baseOffset, { maxTimestamp: batch.maxTimestamp, abortMarker: batch.abortMarker,
-        coordinatorEpoch: batch.coordinatorEpoch })
+      batch.baseOffset, batch.maxTimestamp, batch.abortMarker, batch.coordinatorEpoch)
     this.#pending.push({
       segment, position, buffer: batch.buffer, nextOffset: batch.lastOffset + 1,
       records: batch.recordsCount, trace: undefined,
@@ -938,8 +936,9 @@ export class PartitionLog implements FlushTarget {
       this.#producers.update(producerId, producerEpoch, baseSequence, lastOffsetDelta,
         baseOffset, options.maxTimestamp)
     }
+    // Arguments, not an options object: this runs for every appended batch.
     this.#trackTransaction(attributes, producerId, producerEpoch, baseOffset,
-      { ...options, coordinatorEpoch })
+      options.maxTimestamp, options.abortMarker, coordinatorEpoch)
     this.#pending.push({
       segment, position, buffer: batch, nextOffset: lastOffset + 1, records: options.recordsCount,
       trace: options.trace,
