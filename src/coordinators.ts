@@ -13,7 +13,7 @@ import {
   ensureOffsetsTopic, ensureTransactionStateTopic, offsetsLogFor,
 } from './broker/offsets-log.js'
 import { txnMarkerChannel } from './broker/txn-markers.js'
-import type { BrokerConfig } from './config/index.js'
+import { numericProperty, type BrokerConfig } from './config/index.js'
 import type { MetadataPublisher } from './controller/controller.js'
 import { GroupCoordinator } from './group/coordinator.js'
 import { partitionForGroup } from './group/offsets-store.js'
@@ -80,7 +80,6 @@ export async function startGroups (config: BrokerConfig, logger: Logger, cluster
 export async function startTransactionCoordinator (config: BrokerConfig, logger: Logger,
   cluster: ClusterStage, broker: Broker, coordinators: Coordinators): Promise<void> {
   const { image, member } = cluster
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
   // In a cluster a broker coordinates the transactional ids of the __transaction_state
   // partitions it leads with a live session, in that partition's leader epoch.
   const txnLeaderEpoch = member === undefined
@@ -90,14 +89,14 @@ export async function startTransactionCoordinator (config: BrokerConfig, logger:
       return member.sessionAlive && info?.leader === config.nodeId ? info.leaderEpoch : undefined
     }
   const partitions = await ensureTransactionStateTopic(broker,
-    property('transaction.state.log.num.partitions'),
-    property('transaction.state.log.replication.factor'),
-    property('transaction.state.log.min.isr'))
+    numericProperty(config, 'transaction.state.log.num.partitions'),
+    numericProperty(config, 'transaction.state.log.replication.factor'),
+    numericProperty(config, 'transaction.state.log.min.isr'))
   const coordinator = new TransactionCoordinator({
     clock: systemClock,
     limits: {
-      maxTimeoutMs: property('transaction.max.timeout.ms'),
-      idExpirationMs: property('transactional.id.expiration.ms'),
+      maxTimeoutMs: numericProperty(config, 'transaction.max.timeout.ms'),
+      idExpirationMs: numericProperty(config, 'transactional.id.expiration.ms'),
       partitionsMax: TRANSACTION_PARTITIONS_MAX,
     },
     log: offsetsLogFor(broker, partitions, TRANSACTION_STATE_TOPIC),
@@ -128,25 +127,24 @@ async function waitForBrokers (image: MetadataImage, count: number,
 async function startGroupCoordinator (config: BrokerConfig, broker: Broker,
   leads: ((partition: number) => boolean) | undefined): Promise<GroupCoordinator> {
   const clock = systemClock
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
-  const replicationFactor = property('offsets.topic.replication.factor')
+  const replicationFactor = numericProperty(config, 'offsets.topic.replication.factor')
   if (leads !== undefined && broker.image.topic(CONSUMER_OFFSETS_TOPIC) === undefined) {
     // Brokers of a new cluster start together: give them a moment to register, so the first
     // one does not create __consumer_offsets with fewer replicas than the cluster will have.
     await waitForBrokers(broker.image, replicationFactor, INTERNAL_TOPIC_BROKERS_WAIT_MS)
   }
   const offsetPartitions = await ensureOffsetsTopic(broker,
-    property('offsets.topic.num.partitions'), replicationFactor)
+    numericProperty(config, 'offsets.topic.num.partitions'), replicationFactor)
   const coordinator = new GroupCoordinator({
     clock,
     limits: {
-      initialRebalanceDelayMs: property('group.initial.rebalance.delay.ms'),
-      minSessionTimeoutMs: property('group.min.session.timeout.ms'),
-      maxSessionTimeoutMs: property('group.max.session.timeout.ms'),
-      membersMax: property('group.max.size'),
+      initialRebalanceDelayMs: numericProperty(config, 'group.initial.rebalance.delay.ms'),
+      minSessionTimeoutMs: numericProperty(config, 'group.min.session.timeout.ms'),
+      maxSessionTimeoutMs: numericProperty(config, 'group.max.session.timeout.ms'),
+      membersMax: numericProperty(config, 'group.max.size'),
     },
     log: offsetsLogFor(broker, offsetPartitions),
-    offsetsRetentionMs: property('offsets.retention.minutes') * 60_000,
+    offsetsRetentionMs: numericProperty(config, 'offsets.retention.minutes') * 60_000,
     newMemberId: clientId => `${clientId}-${randomUUID()}`,
     ...(leads === undefined ? {} : { leads }),
     onTransactionalOffsetsDecided: groupId => {

@@ -19,7 +19,7 @@ import { ProducerIdManager } from './broker/producer-id-manager.js'
 import { randomUUID } from 'node:crypto'
 import { ReplicaManager } from './broker/replica-manager.js'
 import { createBrokerConfigView, topicSettingsFor } from './broker/topic-settings.js'
-import { topicConfigValue, type BrokerConfig } from './config/index.js'
+import { numericProperty, topicConfigValue, type BrokerConfig } from './config/index.js'
 import { effectiveTopicConfig } from './config/topic.js'
 import {
   IsrChangeCounter, replicationStatus, type ReplicationHealthOptions,
@@ -222,7 +222,7 @@ async function createReplicaManager (config: BrokerConfig, logger: Logger,
   const clock = systemClock
   const { image, member, controller } = cluster
   const purgatory = new Purgatory(clock, FETCH_WAITERS_MAX)
-  const sampleRate = Number(config.properties.get('tributary.debug.latency.sample.rate')?.value)
+  const sampleRate = numericProperty(config, 'tributary.debug.latency.sample.rate')
   const latencySampler = sampleRate > 0 ? new LatencySampler(sampleRate, clock) : undefined
   const topicSettings = cachedTopicSettings(config, image)
   const roles = member === undefined
@@ -385,11 +385,10 @@ async function startHttp (config: BrokerConfig, broker: Broker, metrics: Metrics
     ready: () => readiness.kafkaReady,
     // Room for a batch of max-size messages in JSON (base64 grows bytes by a third).
     bodyLimitBytes: Math.max(16 * 1024 * 1024, config.socketRequestMaxBytes / 4),
-    consumerInstanceTimeoutMs: Number(config.properties.get('consumer.instance.timeout.ms')?.value),
-    consumerInstancesMax: Number(
-      config.properties.get('http.consumer.instances.max')?.value),
-    sseStreamsMax: Number(config.properties.get('http.sse.streams.max')?.value),
-    connectionsMax: Number(config.properties.get('http.connections.max')?.value),
+    consumerInstanceTimeoutMs: config.consumerInstanceTimeoutMs,
+    consumerInstancesMax: numericProperty(config, 'http.consumer.instances.max'),
+    sseStreamsMax: numericProperty(config, 'http.sse.streams.max'),
+    connectionsMax: numericProperty(config, 'http.connections.max'),
   })
 }
 
@@ -415,9 +414,8 @@ function cachedTopicSettings (config: BrokerConfig, image: MetadataImage):
  */
 function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
   image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
-  const property = (name: string): number => Number(config.properties.get(name)?.value)
   // Broker configs are static here (AlterConfigs refuses broker resources), so are the rates.
-  const rate = (name: string) => (): number => property(name)
+  const rate = (name: string) => (): number => numericProperty(config, name)
   const nowMs = systemClock.monotonicMs()
   const logOf = (topic: string, partition: number): ReplicaLog | undefined =>
     logManager.getLog(topic, partition)
@@ -425,10 +423,10 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
     nodeId: config.nodeId,
     clock: systemClock,
     config: {
-      waitMaxMs: property('replica.fetch.wait.max.ms'),
-      maxBytes: property('replica.fetch.max.bytes'),
-      responseMaxBytes: property('replica.fetch.response.max.bytes'),
-      backoffMs: property('replica.fetch.backoff.ms'),
+      waitMaxMs: numericProperty(config, 'replica.fetch.wait.max.ms'),
+      maxBytes: numericProperty(config, 'replica.fetch.max.bytes'),
+      responseMaxBytes: numericProperty(config, 'replica.fetch.response.max.bytes'),
+      backoffMs: numericProperty(config, 'replica.fetch.backoff.ms'),
     },
     endpointOf: brokerId => {
       const broker = image.brokers.get(brokerId)
@@ -446,7 +444,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
     nodeId: config.nodeId,
     clock: systemClock,
     image,
-    replicaLagTimeMaxMs: property('replica.lag.time.max.ms'),
+    replicaLagTimeMaxMs: numericProperty(config, 'replica.lag.time.max.ms'),
     fetchers,
     logOf,
     alterPartition: change => controller.alterPartition(change),
@@ -466,7 +464,7 @@ Promise<ClusterMember | undefined> {
     endpoints: parseEtcdEndpoints(endpoints),
     clusterName: config.properties.get('tributary.cluster.name')?.value ?? 'tributary',
     nodeId: config.nodeId,
-    sessionTimeoutMs: Number(config.properties.get('broker.session.timeout.ms')?.value ?? 9000),
+    sessionTimeoutMs: numericProperty(config, 'broker.session.timeout.ms'),
     proposedClusterId: clusterId,
     logger,
   })
@@ -501,17 +499,15 @@ Promise<Controller> {
  */
 function replicationControlOptions (config: BrokerConfig, logger: Logger, metrics: Metrics):
 ControllerOptions {
-  const property = (name: string): string | null | undefined =>
-    config.properties.get(name)?.value
   return {
     uncleanLeaderElection: topic =>
       effectiveTopicConfig(config, topic.configs).uncleanLeaderElectionEnable,
     onUncleanElection: () => metrics.recordUncleanElection(),
     logger,
     leaderRebalance: {
-      enabled: property('auto.leader.rebalance.enable') !== 'false',
-      intervalMs: Number(property('leader.imbalance.check.interval.seconds') ?? 300) * 1000,
-      imbalancePercent: Number(property('leader.imbalance.per.broker.percentage') ?? 10),
+      enabled: config.properties.get('auto.leader.rebalance.enable')?.value !== 'false',
+      intervalMs: numericProperty(config, 'leader.imbalance.check.interval.seconds') * 1000,
+      imbalancePercent: numericProperty(config, 'leader.imbalance.per.broker.percentage'),
     },
   }
 }

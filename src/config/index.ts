@@ -6,7 +6,7 @@
 export * from './schema.js'
 export { parseProperties } from './properties.js'
 export {
-  ENV_ALLOW_LIST, envName, FLAG_PROPERTIES, loadBrokerConfig,
+  ENV_ALLOW_LIST, envName, FLAG_PROPERTIES, loadBrokerConfig, numericProperty,
   type BrokerConfig, type ConfigProperty, type ConfigSource, type LoadedBrokerConfig,
 } from './load.js'
 export {

@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { ConfigError, loadBrokerConfig } from '../../src/config/index.js'
+import { ConfigError, loadBrokerConfig, numericProperty } from '../../src/config/index.js'
+import { AssertionError } from '../../src/util/assert.js'
 
 let directory = ''
 before(async () => { directory = await mkdtemp(path.join(os.tmpdir(), 'tributary-config-')) })
@@ -171,4 +172,18 @@ describe('loadBrokerConfig', () => {
     await rejectsWith({ propertiesFile: path.join(directory, 'missing'), env: {}, flags: {} },
       /cannot read --config .*missing: ENOENT/)
   })
+})
+
+describe('numericProperty', () => {
+  it('reads a numeric property\'s effective value, default or set, and refuses other names',
+    async () => {
+      const { config } = await loadBrokerConfig({ env: {
+        TRIBUTARY_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '25',
+      }, flags: {} })
+      assert.equal(numericProperty(config, 'leader.imbalance.per.broker.percentage'), 25)
+      assert.equal(numericProperty(config, 'leader.imbalance.check.interval.seconds'), 300)
+      assert.equal(numericProperty(config, 'tributary.debug.latency.sample.rate'), 0)
+      assert.throws(() => numericProperty(config, 'auto.leader.rebalance.enable'), AssertionError)
+      assert.throws(() => numericProperty(config, 'no.such.property'), AssertionError)
+    })
 })
