@@ -174,18 +174,22 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
         if (measuring) skipped += batches.records
         continue
       }
-      const batch = batches.take()
+      // Counted by its own stamp, as the consumer counts what it receives: a batch of the
+      // loop's last turn before the window can be stamped inside it.
+      const stampMs = nowEpochMs()
+      const counted = stampMs >= measuredFromEpochMs
+      const batch = batches.take(stampMs)
       const sentAt = performance.now()
       outstanding[producerIndex] = (outstanding[producerIndex] as number) + 1
-      if (measuring) sent += batches.records
+      if (counted) sent += batches.records
       const request: Promise<void> = (producers[producerIndex] as KafkaClient)
         .produce(options.topic, partition, batch, { acks: options.acks })
         .then(() => {
           sampler.add(batches.records, batch.length)
-          if (!measuring) return
+          if (!counted) return
           recordMs(produceLatency, performance.now() - sentAt)
           acknowledged += batches.records
-        }, () => { if (measuring) failed += batches.records })
+        }, () => { if (counted) failed += batches.records })
         .finally(() => {
           outstanding[producerIndex] = (outstanding[producerIndex] as number) - 1
           batches.release(batch)

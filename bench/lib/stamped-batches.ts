@@ -41,11 +41,13 @@ export class StampedBatches {
     this.#stampAt = RECORDS_OFFSET + firstValueOffset(this.#template.subarray(RECORDS_OFFSET))
   }
 
-  /** A batch stamped now; return it with `release` once the broker answered. */
-  take (): Buffer {
+  /**
+   * A batch stamped `now` (epoch ms; the caller keeps it to decide whether the batch is in the
+   * measured window); return it with `release` once the broker answered.
+   */
+  take (now = nowEpochMs()): Buffer {
     const buffer = this.#free.pop() ?? Buffer.allocUnsafe(this.size)
     this.#template.copy(buffer)
-    const now = nowEpochMs()
     buffer.writeDoubleBE(now, this.#stampAt)
     writeInt64(buffer, BASE_TIMESTAMP_OFFSET, Math.floor(now))
     writeInt64(buffer, MAX_TIMESTAMP_OFFSET, Math.floor(now))
