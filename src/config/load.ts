@@ -77,20 +77,21 @@ export interface BrokerConfig {
   properties: ReadonlyMap<string, ConfigProperty>
 }
 
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(['int', 'long', 'double', 'short'])
+
 /**
  * A numeric broker property's effective value, for the parts that read one by name (the ones
- * without a field of their own above). The schema gives every numeric property a default or
- * leaves it unset, so an unset one is NaN: the caller decides (`Number.isNaN`).
+ * without a field of their own above). Only for properties with a schema default: an unset one
+ * is an assertion, not a NaN that would reach a timer or a size.
  */
 export function numericProperty (config: BrokerConfig, name: string): number {
   const definition = BROKER_CONFIG_BY_NAME.get(name)
   assert(definition !== undefined && NUMERIC_TYPES.has(definition.type),
     `${name} is a numeric broker property`)
   const value = config.properties.get(name)?.value
-  return value === null || value === undefined ? Number.NaN : Number(value)
+  assert(value !== null && value !== undefined, `${name} has a value (its schema default)`)
+  return Number(value)
 }
-
-const NUMERIC_TYPES: ReadonlySet<string> = new Set(['int', 'long', 'double', 'short'])
 
 export interface LoadedBrokerConfig {
   config: BrokerConfig

@@ -128,7 +128,6 @@ export class ProcessStalls {
     }
   }
 
-
   stop (): void {
     this.#delay.disable()
     this.#observer.disconnect()

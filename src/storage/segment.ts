@@ -17,7 +17,8 @@
 import path from 'node:path'
 import type { Disk, DiskFile } from '../io/disk.js'
 import {
-  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, batchCrcMatches, readInt64, writeInt64,
+  BATCH_HEADER_BYTES, BATCH_LENGTH_OFFSET, LOG_OVERHEAD_BYTES, MAX_TIMESTAMP_OFFSET,
+  batchCrcMatches, lastOffsetOf, readInt64, writeInt64,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 
@@ -287,7 +288,8 @@ export class LogSegment {
     const offset = this.baseOffset + times.readInt32BE(last + 8)
     if (offset >= this.nextOffset) return false
     const header = await this.#headerOfBatchEndingAt(offset)
-    return header !== undefined && readInt64(header, 35) === readInt64(times, last)
+    return header !== undefined &&
+      readInt64(header, MAX_TIMESTAMP_OFFSET) === readInt64(times, last)
   }
 
   /** The header of the batch whose last offset is `offset`, found from the offset index. */
@@ -298,9 +300,9 @@ export class LogSegment {
         Math.min(SCAN_CHUNK_BYTES, this.writtenBytes - position))
       let at = 0
       while (at + BATCH_HEADER_BYTES <= chunk.length) {
-        const size = chunk.readInt32BE(at + 8) + LOG_OVERHEAD_BYTES
+        const size = chunk.readInt32BE(at + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD_BYTES
         if (size < BATCH_HEADER_BYTES) return undefined
-        const lastOffset = readInt64(chunk, at) + chunk.readInt32BE(at + 23)
+        const lastOffset = lastOffsetOf(chunk, at)
         if (lastOffset >= offset) {
           return lastOffset === offset ? chunk.subarray(at, at + BATCH_HEADER_BYTES) : undefined
         }
