@@ -4,7 +4,8 @@
  *   <data-dir>/.lock                             held while running (Disk.lock: proper-lockfile)
  *   <data-dir>/meta.properties                   version, node.id, cluster.id
  *   <data-dir>/.kafka_cleanshutdown              present only after a clean shutdown
- *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable
+ *   <data-dir>/recovery-point-offset-checkpoint  per partition: everything below is durable,
+ *                                                indexes included (PartitionLog.recoveryPoint)
  *   <data-dir>/log-start-offset-checkpoint       per partition: the log start offset
  *   <data-dir>/replication-offset-checkpoint     per replicated partition: its high watermark
  *   <data-dir>/<topic>-<partition>/              one PartitionLog each
@@ -532,7 +533,7 @@ export class LogManager {
     const recovery: OffsetCheckpoint = new Map()
     const starts: OffsetCheckpoint = new Map()
     for (const [key, log] of this.#logs) {
-      recovery.set(key, log.durableEndOffset)
+      recovery.set(key, log.recoveryPoint)
       starts.set(key, log.logStartOffset)
     }
     await writeAtomic(this.#disk, path.join(this.dataDir, RECOVERY_POINT_FILE),

@@ -273,6 +273,21 @@ export class PartitionLog implements FlushTarget {
   get logEndOffset (): number { return this.#logEndOffset }
   get durableEndOffset (): number { return this.#durableEndOffset }
   get writtenEndOffset (): number { return this.#writtenEndOffset }
+
+  /**
+   * Where recovery after a crash must start (the `recovery-point-offset-checkpoint` value):
+   * the durable end, but never past a rolled segment whose index files are not yet fsynced
+   * whole. A start trusts the indexes of every segment before the one holding this offset, so
+   * (as Kafka flushes a rolled segment's indexes before it moves the recovery point past it)
+   * an index write cut short by a crash must leave its segment to be rebuilt, not loaded.
+   */
+  get recoveryPoint (): number {
+    for (const segment of this.#segments) {
+      if (segment === this.#active) break
+      if (!segment.indexesSynced) return Math.min(segment.baseOffset, this.#durableEndOffset)
+    }
+    return this.#durableEndOffset
+  }
   /** What consumers may read up to; see the module comment. */
   get highWatermark (): number { return this.#highWatermark }
   get config (): LogConfig { return this.#config }
@@ -986,11 +1001,12 @@ export class PartitionLog implements FlushTarget {
       throw this.#storageError('roll', error)
     }
     this.#segments.push(segment)
-    // The old segment's indexes and the producer state at the new base (Kafka snapshots at
-    // roll) are written in the background; a crash before they land only costs a rebuild.
+    // The old segment's indexes (fsynced: until then `recoveryPoint` stays at its base) and the
+    // producer state at the new base (Kafka snapshots at roll) are written in the background;
+    // a crash before they land only costs a rebuild.
     this.#inBackground(writeSnapshot(this.#disk, this.directory, segment.baseOffset,
       this.#producers.encodeSnapshot(), false))
-    this.#inBackground(previous.writeIndexes(false))
+    this.#inBackground(previous.writeIndexes(true))
   }
 
   #inBackground (task: Promise<void>): void {
@@ -1543,7 +1559,7 @@ export class PartitionLog implements FlushTarget {
       this.#cleanedAbortedTransactions(new Set(old.map(segment => segment.baseOffset)),
         first.baseOffset, abortedIndex)
       for (const segment of old) this.#retire(segment, this.#clock.nowMs(), false)
-      this.#inBackground(cleaned.writeIndexes(false))
+      this.#inBackground(cleaned.writeIndexes(true))
       return cleaned
     })
   }

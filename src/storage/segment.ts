@@ -283,7 +283,10 @@ export class LogSegment {
    * looks at the order only, which lets a garbage file whose entries happen to increase through.
    */
   async #timeIndexMatches (times: Buffer): Promise<boolean> {
-    if (times.length === 0) return true
+    // The first batch of a segment always adds a time entry (unless its timestamp is -1), so an
+    // empty file beside a non-empty log is one whose write was cut short: trusting it would
+    // take the tail's maximum for the segment's (rebuilding costs one scan of the segment).
+    if (times.length === 0) return false
     const last = times.length - TIME_ENTRY_BYTES
     const offset = this.baseOffset + times.readInt32BE(last + 8)
     if (offset >= this.nextOffset) return false
@@ -441,6 +444,11 @@ export class LogSegment {
 
   get indexTrusted (): boolean {
     return this.#indexTrusted
+  }
+
+  /** Whether the index files on disk are fsynced and hold every entry in memory. */
+  get indexesSynced (): boolean {
+    return this.#indexesSynced
   }
 
   /** Reads `length` bytes at `position`, never past what is written. */

@@ -139,4 +139,44 @@ describe('LogSegment indexes', () => {
     assert.deepEqual(rewritten.sort(),
       ['00000000000000000000.index', '00000000000000000000.timeindex'])
   })
+
+  it('rebuilds an empty time index beside a non-empty log (its write was cut short)',
+    async () => {
+      const stored = await writeLog()
+      const file = (await indexPath()).replace(/\.index$/, '.timeindex')
+      const original = await readFile(file)
+      await writeFile(file, Buffer.alloc(0))
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = manager.getLog('t', 0) as PartitionLog
+      assert.equal((await log.offsetForTimestamp(1000 + 40))?.offset, 40 * 5)
+      await expectEveryOffset(log, stored)
+      await manager.close()
+      assert.ok((await readFile(file)).equals(original), 'the rebuilt time index was written back')
+    })
+
+  it('keeps the recovery point at a rolled segment until its indexes are fsynced', async () => {
+    let releaseIndexWrites: () => void = () => undefined
+    const held = new Promise<void>(resolve => { releaseIndexWrites = resolve })
+    const disk: Disk = {
+      ...nodeDisk,
+      open: async (file, mode) => {
+        if (mode === 'replace' && /index$/.test(file)) await held
+        return nodeDisk.open(file, mode)
+      },
+    }
+    const manager = await LogManager.open({ dataDir, nodeId: 1, disk,
+      defaultConfig: { segmentBytes: 4096, indexIntervalBytes: 1 } })
+    const log = await manager.getOrCreateLog('t', 0)
+    for (let n = 0; n < 12; n++) {
+      await log.append(buildRecordBatchSync([{ value: Buffer.alloc(1000, n) }],
+        { timestampMs: 1000 + n }), { leaderEpoch: 0, recordsCount: 1, maxTimestamp: 1000 + n })
+    }
+    const bases = log.segmentBaseOffsets
+    assert.ok(bases.length >= 3, `rolled twice (segments at ${bases.join(', ')})`)
+    assert.equal(log.durableEndOffset, 12)
+    assert.equal(log.recoveryPoint, bases[0], 'the first rolled segment has no index files yet')
+    releaseIndexWrites()
+    await manager.close()
+    assert.equal(log.recoveryPoint, log.durableEndOffset, 'every index fsynced at the close')
+  })
 })
