@@ -227,7 +227,7 @@ async function createReplicaManager (config: BrokerConfig, logger: Logger,
   const topicSettings = cachedTopicSettings(config, image)
   const roles = member === undefined
     ? undefined
-    : replicaRolesFor(config, logger, logManager, image, controller, purgatory)
+    : replicaRolesFor(config, logger, logManager, image, controller, purgatory, member)
   const replicaManager = new ReplicaManager({
     nodeId: config.nodeId,
     logManager,
@@ -413,7 +413,8 @@ function cachedTopicSettings (config: BrokerConfig, image: MetadataImage):
  * leader/follower roles with their ISR changes sent to the controller (src/replication).
  */
 function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogManager,
-  image: MetadataImage, controller: Controller, purgatory: Purgatory): ReplicaRoles {
+  image: MetadataImage, controller: Controller, purgatory: Purgatory, member: ClusterMember):
+  ReplicaRoles {
   // Broker configs are static here (AlterConfigs refuses broker resources), so are the rates.
   const rate = (name: string) => (): number => numericProperty(config, name)
   const nowMs = systemClock.monotonicMs()
@@ -433,6 +434,7 @@ function replicaRolesFor (config: BrokerConfig, logger: Logger, logManager: LogM
       return broker === undefined ? undefined : { host: broker.host, port: broker.port }
     },
     logOf,
+    mayFetch: () => member.sessionAlive,
     throttle: new ByteRateThrottle(rate('follower.replication.throttled.rate'), nowMs),
     topicIdOf: topic => {
       const topicId = image.topic(topic)?.topicId

@@ -65,6 +65,14 @@ export interface ReplicaFetcherOptions {
   logOf (topic: string, partition: number): ReplicaLog | undefined
   /** The topic's id (16 bytes), for Fetch v13+. */
   topicIdOf (topic: string): Buffer | undefined
+  /**
+   * Whether this broker may fetch as a replica now: in a cluster, only while its registration
+   * holds the node id. A second process started with a live broker's node.id opens its logs
+   * before its registration is refused; it must not fetch meanwhile and so report the real
+   * replica's progress wrongly to the leaders (Kafka's broker epoch in Fetch, KIP-903, guards
+   * the same). Unset: always.
+   */
+  mayFetch?: () => boolean
   /** follower.replication.throttled.rate: bounds the bytes this broker fetches per second. */
   throttle?: ByteRateThrottle
   /** After a follower's log or high watermark moved (metrics, waiters). */
@@ -83,6 +91,9 @@ interface FollowedPartition {
   fetchOffset?: number
 }
 
+
+/** How often a fetcher that may not fetch yet (`mayFetch`) asks again. */
+const MAY_FETCH_POLL_MS = 50
 
 /** Every source fetcher of this broker, by leader id. */
 export class ReplicaFetcherManager {
@@ -192,6 +203,11 @@ class SourceFetcher {
         const due = this.#duePartitions()
         if (due.length === 0) {
           await this.#sleep(this.#nextDueInMs())
+          continue
+        }
+        if (this.#options.mayFetch?.() === false) {
+          // Polled briefly: a registration that lands starts fetching at once.
+          await this.#sleep(Math.min(this.#options.config.backoffMs, MAY_FETCH_POLL_MS))
           continue
         }
         const throttleDelayMs = this.#throttleDelayMs()

@@ -59,8 +59,22 @@ export async function removeDataDir (dataDir: string): Promise<void> {
   await rm(dataDir, { recursive: true, force: true })
 }
 
+/**
+ * Starts a broker and waits for its ready line. A data directory it made itself (no
+ * `dataDir` given) is removed again when the start fails, as nobody else knows its name.
+ */
 export async function startBroker (options: StartOptions = {}): Promise<BrokerProcess> {
-  const dataDir = options.dataDir ?? await makeDataDir()
+  if (options.dataDir !== undefined) return startBrokerIn(options.dataDir, options)
+  const dataDir = await makeDataDir()
+  try {
+    return await startBrokerIn(dataDir, options)
+  } catch (error) {
+    await removeDataDir(dataDir)
+    throw error
+  }
+}
+
+async function startBrokerIn (dataDir: string, options: StartOptions): Promise<BrokerProcess> {
   const args = [...(options.nodeArgs ?? STEADY_LOAD_NODE_FLAGS), options.bin ?? BIN, 'broker',
     '--data-dir', dataDir,
     '--port', String(options.kafkaPort ?? 0), '--http-port', String(options.httpPort ?? 0),
@@ -79,8 +93,11 @@ export async function startBroker (options: StartOptions = {}): Promise<BrokerPr
     })
   })
   const ready = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    let timedOut = false
     const timer = setTimeout(() => {
-      reject(new Error(`broker not ready within ${options.readyTimeoutMs ?? 20000} ms:\n${output}`))
+      // Killed, so that nothing writes to a data directory the caller may now remove.
+      timedOut = true
+      child.kill('SIGKILL')
     }, options.readyTimeoutMs ?? 20000)
     const onData = (chunk: Buffer): void => {
       output += chunk.toString()
@@ -96,7 +113,9 @@ export async function startBroker (options: StartOptions = {}): Promise<BrokerPr
     child.stderr?.on('data', onData)
     void exited.then(code => {
       clearTimeout(timer)
-      reject(new Error(`broker exited with ${code} before it was ready:\n${output}`))
+      reject(new Error(timedOut
+        ? `broker not ready within ${options.readyTimeoutMs ?? 20000} ms:\n${output}`
+        : `broker exited with ${code} before it was ready:\n${output}`))
     })
   })
   const kafkaPort = Number(ready[2])
