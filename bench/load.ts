@@ -146,6 +146,11 @@ function summarise (scenario: string, result: Record<string, unknown>, options: 
   }
   if (runs.length > 0) {
     lines.push(table(RATE_HEADER, runs.map(({ label, run }) => rateRow(label, run))))
+    const flushes = runs.filter(({ run }) => run.pageCacheFlushMs !== undefined)
+    if (flushes.length > 0) {
+      lines.push('dirty page cache written back (sync -f) before each phase: ' +
+        flushes.map(({ label, run }) => `${label} ${run.pageCacheFlushMs ?? 0} ms`).join(', '))
+    }
     for (const { label, run } of runs) {
       if (run.spectrum.endToEnd !== undefined) {
         latencySeries.push({ label: `end-to-end, ${label}`, points: run.spectrum.endToEnd })

@@ -83,6 +83,12 @@ export interface RateRunResult {
   goGc?: GcPauses
   /** The broker's per-stage breakdown and stalls over the same window, when it serves them. */
   broker?: LatencyReport
+  /**
+   * With a spawned broker: how long writing back the data filesystem's dirty pages took just
+   * before the phase (scenarios.ts atRate), so that the previous phase's writeback stays out
+   * of this one's window.
+   */
+  pageCacheFlushMs?: number
 }
 
 /** How long the consumer keeps reading after the last send, for the last batches to arrive. */

@@ -5,6 +5,8 @@
  * peak). bench/load.ts parses the options and reports; compare-kafka runs these same
  * functions against Apache Kafka and Tributary.
  */
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 import { KafkaClient } from '../../src/client/client.js'
 import {
   CompressionCodec, lastOffsetOf, RECORDS_COUNT_OFFSET,
@@ -279,11 +281,18 @@ export async function consume (context: Context): Promise<ConsumeResult> {
   }
 }
 
-export async function atRate (context: Context, rate: number, label: string): Promise<RateRunResult> {
+export async function atRate (context: Context, rate: number, label: string):
+Promise<RateRunResult> {
   const { options } = context
   const topic = await freshTopic(context, options.partitions)
   const run = options.client === 'franz-go' ? runWithFranzGo : runAtRate
-  return run({
+  // The phase before (a closed-loop peak writes gigabytes; relaxed mode leaves them dirty in
+  // the page cache) must not be written back during this one's window: the kernel's writeback
+  // stalls the broker's writes and would read as this rate's latency.
+  const pageCacheFlushMs = context.broker === undefined
+    ? undefined
+    : await flushPageCache(context.broker.dataDir)
+  const result = await run({
     bootstrap: options.bootstrap, topic, partitions: options.partitions,
     producers: options.producers, inflight: Math.max(options.inflight, OPEN_LOOP_INFLIGHT), rate,
     durationSeconds: options.duration, messageSize: options.messageSize,
@@ -293,6 +302,14 @@ export async function atRate (context: Context, rate: number, label: string): Pr
     ...(context.broker === undefined ? {}
       : { debugUrl: `http://${httpAddress(context.broker)}/debug/latency` }),
   })
+  return pageCacheFlushMs === undefined ? result : { ...result, pageCacheFlushMs }
+}
+
+/** Writes back the dirty pages of the data directory's filesystem (syncfs); its duration. */
+async function flushPageCache (dataDir: string): Promise<number> {
+  const started = performance.now()
+  await runCommand('sync', ['-f', dataDir])
+  return Math.round(performance.now() - started)
 }
 
 export async function latency (context: Context): Promise<Record<string, unknown>> {
@@ -319,6 +336,8 @@ export async function sweep (context: Context): Promise<Record<string, unknown>>
   }
   return { peak, runs }
 }
+
+const runCommand = promisify(execFile)
 
 export function httpAddress (broker: BrokerProcess): string {
   return `127.0.0.1:${broker.httpPort}`
