@@ -250,12 +250,15 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   }
 }
 
-/** The broker's debug latency report, or undefined when it does not serve one (sampling off). */
+/**
+ * The broker's debug latency report, or undefined when it does not serve one (sampling off) or
+ * for `reset`: that starts a new window (DELETE), and computes no report while the run measures.
+ */
 async function debugReport (url: string, reset: boolean): Promise<LatencyReport | undefined> {
   try {
-    const response = await fetch(`${url}${reset ? '?reset=true' : ''}`,
-      { signal: AbortSignal.timeout(5000) })
-    if (!response.ok) return undefined
+    const response = await fetch(url,
+      { method: reset ? 'DELETE' : 'GET', signal: AbortSignal.timeout(5000) })
+    if (!response.ok || reset) return undefined
     return await response.json() as LatencyReport
   } catch {
     return undefined

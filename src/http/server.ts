@@ -159,6 +159,13 @@ function registerOperations (app: FastifyInstance, options: HttpServerOptions): 
     if ((request.query as { reset?: boolean }).reset === true) sampler.reset()
     return report
   })
+  app.delete('/debug/latency', { schema: { tags,
+    summary: 'Start a new debug latency window without computing a report',
+    response: { 204: { description: 'The samples so far were dropped', type: 'null' } } },
+  }, async (_request, reply) => {
+    sampler.reset()
+    return reply.code(204).send()
+  })
 }
 
 export async function buildHttpApp (options: HttpServerOptions): Promise<FastifyInstance> {

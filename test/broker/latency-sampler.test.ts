@@ -40,7 +40,7 @@ it('times each stage of sampled batches and the consumer they wake', async () =>
     await client.metadata(['traced'])
     await consumer.metadata(['traced'])
     const url = `http://127.0.0.1:${sampled.httpPort}/debug/latency`
-    await fetch(`${url}?reset=true`)
+    assert.equal((await fetch(url, { method: 'DELETE' })).status, 204)
     for (let i = 0; i < 5; i++) {
       // A consumer long-polls at the log end, so the append wakes it.
       const polled = consumer.fetch('traced', 0, i, { maxWaitMs: 5000 })

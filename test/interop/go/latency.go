@@ -385,15 +385,17 @@ func consume(ctx context.Context, consumer *kgo.Client, clock stamps, measuredFr
 	}
 }
 
-// brokerDebugReport resets (reset=true) or reads the broker's /debug/latency report, as the
-// Node generator does at its window's start and end; nil when the broker does not serve it.
+// brokerDebugReport starts a new window of the broker's /debug/latency (DELETE, which computes
+// no report while the run measures) or reads its report, as the Node generator does at its
+// window's start and end; nil when the broker does not serve it or for a reset.
 func brokerDebugReport(ctx context.Context, url string, reset bool) json.RawMessage {
+	method := http.MethodGet
 	if reset {
-		url += "?reset=true"
+		method = http.MethodDelete
 	}
 	requestCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	request, err := http.NewRequestWithContext(requestCtx, http.MethodGet, url, nil)
+	request, err := http.NewRequestWithContext(requestCtx, method, url, nil)
 	if err != nil {
 		return nil
 	}
