@@ -82,6 +82,7 @@ Promise<RunningBroker> {
     defaultConfig: logConfigFromBroker(config),
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
     cleaner: config.logCleaner,
+    tailCacheBytes: numericProperty(config, 'tributary.log.tail.cache.bytes'),
   })
   try {
     return await startOnLogManager(config, logger, logManager)

@@ -182,6 +182,11 @@ export const BROKER_CONFIGS: readonly ConfigDefinition[] = [
   { name: 'tributary.fsync.before.ack', importance: 'high', type: 'boolean', default: 'true',
     doc: 'Acknowledge a write only after an fdatasync covers it (group commit). When false, ' +
       'log.flush.interval.messages/ms decide when to fsync, as in Kafka' },
+  { name: 'tributary.log.tail.cache.bytes', importance: 'low', type: 'long',
+    default: String(64 * 1024 * 1024), min: 0,
+    doc: 'Memory for the newest written batches of the most recently written partitions ' +
+      '(1 MiB each), so that fetches at the tail are answered without a file read; ' +
+      '0 turns it off' },
   { name: 'log.cleanup.policy', importance: 'medium', type: 'list', default: 'delete',
     choices: ['delete', 'compact'], doc: 'delete and/or compact' },
   { name: 'log.retention.check.interval.ms', importance: 'low',

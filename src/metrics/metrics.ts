@@ -63,6 +63,8 @@ export interface FlushTotals {
   roundDurations?: FixedHistogram
   /** Each fsync's duration by kind of file (log, index, snapshot, checkpoint, directory). */
   fsyncDurations?: ReadonlyMap<string, FixedHistogram>
+  /** Reads answered from the tail cache and not, and the memory of its rings. */
+  tailCache?: { hits: number, misses: number, bytesAllocated: number }
 }
 
 /** A cluster broker's view of the cluster (absent on a single node: the gauges read 1/own id). */
@@ -412,6 +414,16 @@ function defineFlushCounters (registers: Registers, totals: () => FlushTotals): 
   // Kafka's LogFlushRateAndTimeMs as a sum: rate(this) / rate(rounds) is the mean round time.
   counter('tributary_log_flush_round_seconds_total',
     'Time spent in group-commit rounds (writes, then fdatasyncs)', t => t.roundSeconds)
+  counter('tributary_log_tail_cache_hits_total',
+    'Log reads answered from the memory of the newest batches (no file read)',
+    t => t.tailCache?.hits ?? 0)
+  counter('tributary_log_tail_cache_misses_total',
+    'Log reads the tail cache did not reach back to (read from the files)',
+    t => t.tailCache?.misses ?? 0)
+  // eslint-disable-next-line no-new
+  new client.Gauge({ name: 'tributary_log_tail_cache_bytes',
+    help: 'Memory allocated to the tail cache (tributary.log.tail.cache.bytes bounds it)',
+    registers, collect () { this.set(totals().tailCache?.bytesAllocated ?? 0) } })
 }
 
 /** Kafka's kafka.log:type=LogCleaner metrics, pulled from the cleaner at scrape time. */

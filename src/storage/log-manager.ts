@@ -46,6 +46,7 @@ import {
 } from './log-cleaner.js'
 import { FsyncTimes, timedDisk } from './fsync-times.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
+import { TailCachePool } from './tail-cache.js'
 import {
   PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
 } from './partition-log.js'
@@ -102,6 +103,11 @@ export interface LogManagerOptions {
   topicConfigs?: (topic: string) => Partial<LogConfig>
   /** Bound on appended-but-unflushed bytes across all logs (back-pressure). */
   pendingBytesMax?: number
+  /**
+   * tributary.log.tail.cache.bytes: memory for the newest written batches of the most recently
+   * written partitions (tail-cache.ts); 0 or unset: every read goes to the files.
+   */
+  tailCacheBytes?: number
   /** The disk port; a simulator passes its own (default: the real file system). */
   disk?: Disk
   /** Kafka's log.retention.check.interval.ms (default 300000): how often retention runs. */
@@ -129,6 +135,7 @@ export class LogManager {
   readonly #logger: LogLogger
   readonly #defaultConfig: LogConfig
   readonly #flusher: GroupCommitFlusher
+  readonly #tailCache: TailCachePool
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   readonly #disk: Disk
@@ -161,6 +168,7 @@ export class LogManager {
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
     this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
+    this.#tailCache = new TailCachePool(options.tailCacheBytes ?? 0)
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
       RETENTION_CHECK_INTERVAL_MS
@@ -183,7 +191,14 @@ export class LogManager {
 
   /** Group-commit totals since start-up (rounds, fdatasyncs, bytes they covered). */
   get flushStats (): FlushTotals {
-    return { ...this.#flusher.stats, fsyncDurations: this.#fsyncTimes.byKind }
+    return { ...this.#flusher.stats, fsyncDurations: this.#fsyncTimes.byKind,
+      tailCache: this.tailCacheStats }
+  }
+
+  /** Reads the tail cache answered and did not, and the memory of its rings so far. */
+  get tailCacheStats (): { hits: number, misses: number, bytesAllocated: number } {
+    const pool = this.#tailCache
+    return { hits: pool.hits, misses: pool.misses, bytesAllocated: pool.bytesAllocated }
   }
 
   /** Appended bytes not yet flushed, across all logs (bounded by `pendingBytesMax`). */
@@ -338,6 +353,7 @@ export class LogManager {
       recoveryPoint,
       logStartOffset,
       highWatermark,
+      tailCache: this.#tailCache,
       onLogStartOffsetChange: () => {
         void this.writeCheckpoints().catch(() => undefined)
       },

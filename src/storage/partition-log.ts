@@ -51,6 +51,7 @@ import {
   readInt64, stampBatch, type BatchHeader,
 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
+import { TailCache, type TailCachePool } from './tail-cache.js'
 import type { BatchTrace } from './batch-trace.js'
 import { writeAtomic } from './checkpoint.js'
 import { StorageError } from './errors.js'
@@ -175,6 +176,8 @@ export interface OpenOptions {
   onTruncated?: (endOffset: number) => void
   /** Called when `setReplicated` changed the mode (the high-watermark checkpoint lists it). */
   onReplicatedChange?: () => void
+  /** The shared rings of the newest written batches (tail-cache.ts); none: files only. */
+  tailCache?: TailCachePool
 }
 
 /** What `appendAsFollower` appended: the first and last offsets of its batches. */
@@ -231,6 +234,8 @@ export class PartitionLog implements FlushTarget {
   #rolling: Promise<void> | undefined
   #recovering: Promise<void> | undefined
   #flushing: Promise<void> | undefined
+  /** The newest written batches, so that tail reads need no file read (tail-cache.ts). */
+  readonly #tail: TailCache | undefined
   /** Set when the truncation after a failed write failed too: retried by the next append. */
   #pendingTruncation: number | undefined
   #unflushedMessages = 0
@@ -266,6 +271,7 @@ export class PartitionLog implements FlushTarget {
     this.#onSegmentReclaimed = options.onSegmentReclaimed
     this.#onTruncated = options.onTruncated
     this.#onReplicatedChange = options.onReplicatedChange
+    this.#tail = options.tailCache === undefined ? undefined : new TailCache(options.tailCache)
     this.#lastFsyncMs = this.#clock.monotonicMs()
   }
 
@@ -1170,6 +1176,12 @@ export class PartitionLog implements FlushTarget {
     }
     const last = pending[pending.length - 1]
     if (last !== undefined) this.#writtenEndOffset = last.nextOffset
+    if (this.#tail !== undefined) {
+      for (const write of pending) {
+        this.#tail.add(write.buffer, write.segment.baseOffset, readInt64(write.buffer, 0),
+          write.nextOffset)
+      }
+    }
     for (const write of pending) {
       this.#unflushedMessages += write.records
       this.#unflushedBytes += write.buffer.length
@@ -1230,6 +1242,7 @@ export class PartitionLog implements FlushTarget {
       this.#unflushedBytes = 0
     }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
+    if (cut) this.#tail?.clear()
     if (cut && this.#replicated) this.#cutFenced = true
     if (cut) for (const listener of this.#writtenListeners) listener(keep, true)
     let bytes = 0
@@ -1272,6 +1285,7 @@ export class PartitionLog implements FlushTarget {
 
   async #truncate (offset: number): Promise<void> {
     if (offset >= this.#logEndOffset) return
+    this.#tail?.clear()
     while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
       const removed = this.#segments.pop() as LogSegment
       await removed.delete()
@@ -1341,6 +1355,7 @@ export class PartitionLog implements FlushTarget {
   }
 
   async #restartAt (offset: number): Promise<void> {
+    this.#tail?.clear()
     const old = this.#segments
     for (const segment of old) await segment.renameForDeletion()
     await deleteSnapshots(this.#disk, this.directory, () => true)
@@ -1527,6 +1542,8 @@ export class PartitionLog implements FlushTarget {
       const first = old[0]
       const last = old[old.length - 1]
       assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
+      // The cleaned batches replace written ones: tail reads of them go to the new file.
+      this.#tail?.clear()
       const indexPath = txnIndexFile(this.directory, first.baseOffset)
       const start = this.#segments.indexOf(first)
       if (start < 0 || old.some((segment, i) => this.#segments[start + i] !== segment) ||
@@ -1575,8 +1592,11 @@ export class PartitionLog implements FlushTarget {
         `[${this.#logStartOffset}, ${this.#logEndOffset}] of ${this.name}`)
     }
     const maxOffset = Math.min(options.maxOffset ?? this.#logEndOffset, this.#writtenEndOffset)
+    const minOneBatch = options.minOneBatch ?? true
+    const cached = this.#tail?.read(fetchOffset, maxBytes, maxOffset, minOneBatch)
+    if (cached !== undefined) return { records: cached }
     const records = await readSegments(this.#segments, fetchOffset, maxBytes, maxOffset,
-      options.minOneBatch ?? true, this.#logger)
+      minOneBatch, this.#logger)
     return { records }
   }
 
@@ -1620,6 +1640,7 @@ export class PartitionLog implements FlushTarget {
       this.#acknowledge()
     }
     this.#closed = true
+    this.#tail?.close()
     await Promise.all(this.#background)
     for (const segment of this.#segments) await segment.writeIndexes(true)
     await writeSnapshot(this.#disk, this.directory, this.#logEndOffset,
@@ -1637,6 +1658,7 @@ export class PartitionLog implements FlushTarget {
   /** Closes without flushing (the log is being deleted). */
   async abandon (): Promise<void> {
     this.#closed = true
+    this.#tail?.close()
     for (const waiter of this.#waiters) {
       waiter.reject(new StorageError('UNKNOWN_TOPIC_OR_PARTITION', `${this.name} was deleted`))
     }
