@@ -53,6 +53,18 @@ async function expectEveryOffset (log: PartitionLog, stored: Buffer[]): Promise<
   }
 }
 
+/** Writes `corrupt` over the time index, reopens, and expects the log to have rebuilt it. */
+async function expectTimeIndexRebuilt (file: string, corrupt: Buffer, original: Buffer,
+  stored: Buffer[]): Promise<void> {
+  await writeFile(file, corrupt)
+  const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+  const log = manager.getLog('t', 0) as PartitionLog
+  assert.equal((await log.offsetForTimestamp(1000 + 40))?.offset, 40 * 5)
+  await expectEveryOffset(log, stored)
+  await manager.close()
+  assert.ok((await readFile(file)).equals(original), 'the rebuilt time index was written back')
+}
+
 describe('LogSegment indexes', () => {
   it('rebuilds a shifted index that keeps whole, increasing entries', async () => {
     const stored = await writeLog()
@@ -108,13 +120,7 @@ describe('LogSegment indexes', () => {
       // The last entry claims a later maximum than its batch has; timestamps still increase.
       wrongMaximum.writeUInt32BE(0x48000000, wrongMaximum.length - 12)
       for (const corrupt of [outside, wrongMaximum]) {
-        await writeFile(file, corrupt)
-        const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
-        const log = manager.getLog('t', 0) as PartitionLog
-        assert.equal((await log.offsetForTimestamp(1000 + 40))?.offset, 40 * 5)
-        await expectEveryOffset(log, stored)
-        await manager.close()
-        assert.ok((await readFile(file)).equals(original), 'the rebuilt time index was written back')
+        await expectTimeIndexRebuilt(file, corrupt, original, stored)
       }
     })
 
@@ -144,14 +150,7 @@ describe('LogSegment indexes', () => {
     async () => {
       const stored = await writeLog()
       const file = (await indexPath()).replace(/\.index$/, '.timeindex')
-      const original = await readFile(file)
-      await writeFile(file, Buffer.alloc(0))
-      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
-      const log = manager.getLog('t', 0) as PartitionLog
-      assert.equal((await log.offsetForTimestamp(1000 + 40))?.offset, 40 * 5)
-      await expectEveryOffset(log, stored)
-      await manager.close()
-      assert.ok((await readFile(file)).equals(original), 'the rebuilt time index was written back')
+      await expectTimeIndexRebuilt(file, Buffer.alloc(0), await readFile(file), stored)
     })
 
   it('keeps the recovery point at a rolled segment until its indexes are fsynced', async () => {
