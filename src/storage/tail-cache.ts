@@ -85,6 +85,8 @@ export class TailCache {
   #entries: TailEntry[] = []
   /** Set by the first read: a log nobody reads (a producer-only topic) copies nothing. */
   #read = false
+  /** The log closed: a round still finishing must not take a ring again. */
+  #closed = false
 
   constructor (pool: TailCachePool) {
     this.#pool = pool
@@ -95,7 +97,7 @@ export class TailCache {
     const last = this.#entries[this.#entries.length - 1]
     // The log writes in offset order, so entries stay contiguous up to its written end.
     assert(last === undefined || baseOffset >= last.nextOffset, 'tail batches in offset order')
-    if (!this.#read) return
+    if (!this.#read || this.#closed) return
     if (batch.length > CACHED_BATCH_BYTES_MAX) {
       this.clear()
       return
@@ -150,6 +152,7 @@ export class TailCache {
 
   /** Gives the ring back to the pool (the log closes or is deleted). */
   close (): void {
+    this.#closed = true
     this.clear()
     if (this.#ring !== undefined) this.#pool.release(this, this.#ring)
     this.#ring = undefined

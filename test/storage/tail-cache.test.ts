@@ -16,7 +16,7 @@ import { splitBatches } from '../../src/records/batch.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
-import { TAIL_RING_BYTES } from '../../src/storage/tail-cache.js'
+import { TAIL_RING_BYTES, TailCache, TailCachePool } from '../../src/storage/tail-cache.js'
 import { seededRandom } from '../support/seeded-random.js'
 
 const SEED = Number(process.env.TAIL_SEED ?? Date.now() % 1_000_000)
@@ -133,4 +133,26 @@ it(`serves tail reads byte-identical to the files (TAIL_SEED=${SEED})`, async ()
     await cached.close()
     await plain.close()
   }
+})
+
+it('gives rings to the most recently written logs, and none to a closed one', () => {
+  const pool = new TailCachePool(TAIL_RING_BYTES)
+  const [a, b] = [new TailCache(pool), new TailCache(pool)]
+  const batch = Buffer.alloc(100, 1)
+  for (const cache of [a, b]) assert.equal(cache.read(0, 1000, 10, true), undefined, 'unread')
+  a.add(batch, 0, 0, 1)
+  assert.equal(a.read(0, 1000, 10, true)?.length, 100, 'a holds the one ring')
+  b.add(batch, 0, 0, 1)
+  assert.equal(a.read(0, 1000, 10, true), undefined, 'b took it: a reads its files')
+  assert.equal(b.read(0, 1000, 10, true)?.length, 100)
+  assert.equal(pool.bytesAllocated, TAIL_RING_BYTES, 'one ring, moved')
+  b.close()
+  b.add(batch, 0, 1, 2)
+  assert.equal(b.read(1, 1000, 10, true), undefined, 'a closed log takes no ring again')
+  a.add(batch, 0, 1, 2)
+  assert.equal(a.read(1, 1000, 10, true)?.length, 100, 'the released ring went back to a')
+  const none = new TailCache(new TailCachePool(0))
+  none.read(0, 1000, 10, true)
+  none.add(batch, 0, 0, 1)
+  assert.equal(none.read(0, 1000, 10, true), undefined, 'tributary.log.tail.cache.bytes=0')
 })
