@@ -165,7 +165,14 @@ export async function readSegments (segments: readonly LogSegment[], fetchOffset
       if (segment.baseOffset >= maxOffset) break
       const records = await readSegment(segment, from, budget, maxOffset,
         minOneBatch && parts.length === 0, warner)
-      if (records.length === 0) continue
+      if (records.length === 0) {
+        // Nothing here at or after `from` (a compacted segment's end): on to the next segment.
+        // Otherwise the batch at `from` is over the budget (minOneBatch off) or past the
+        // bound, and the answer stops before it: a later segment's batches would make the
+        // reader skip it (a consumer's position, a follower's log would jump past it).
+        if (segment.nextOffset > from) break
+        continue
+      }
       parts.push(records)
       const last = lastBatchEnd(records)
       // A compacted segment may hold only emptied batches (the cleaner keeps a group's last

@@ -101,6 +101,32 @@ describe('PartitionLog', () => {
     await reopened.close()
   })
 
+  it('answers nothing, never a later segment, when the batch at the offset is over the budget',
+    async () => {
+      // A fetch's later partitions read with minOneBatch off and what is left of max_bytes.
+      // A batch that does not fit ends the answer there: returning the next segment's batches
+      // would move a consumer's position (or a follower's log) past the rest of this segment.
+      const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
+      const log = await manager.getOrCreateLog('t', 0)
+      const big = buildRecordBatchSync([{ value: Buffer.alloc(16 * 1024, 7) }])
+      let n = 0
+      // Small batches until the big one is the last that fits the first segment.
+      while (log.sizeBytes + big.length + batch(n).length <= CONFIG.segmentBytes) {
+        await append(log, n++)
+      }
+      const bigOffset = (await log.append(big, { leaderEpoch: 0, recordsCount: 1,
+        maxTimestamp: 0 })).baseOffset
+      while (log.segmentCount < 2) await append(log, n++)
+      assert.equal(log.segmentBaseOffsets[1], bigOffset + 1, 'the big batch ends segment 1')
+      const small = batch(n).length
+      assert.ok(small < big.length)
+      const { records } = await log.read(bigOffset, small + 100, { minOneBatch: false })
+      assert.equal(records.length, 0, `${records.length} B: the answer skipped the big batch`)
+      const first = await log.read(bigOffset, small + 100, { minOneBatch: true })
+      assert.equal(readInt64(first.records, 0), bigOffset, 'the first batch whole (KIP-74)')
+      await manager.close()
+    })
+
   it('finds offsets for timestamps', async () => {
     const manager = await LogManager.open({ dataDir, nodeId: 1, defaultConfig: CONFIG })
     const log = await manager.getOrCreateLog('t', 0)
