@@ -147,18 +147,13 @@ function registerOperations (app: FastifyInstance, options: HttpServerOptions): 
   const sampler = options.latencySampler
   if (sampler === undefined) return
   app.get('/debug/latency', { schema: { tags,
-    summary: 'Debug latency breakdown (tributary.debug.latency.sample.rate > 0 only)',
-    querystring: { type: 'object', properties: { reset: { type: 'boolean',
-      description: 'Start a new window after answering' } } },
+    summary: 'Debug latency breakdown since the window began ' +
+      '(tributary.debug.latency.sample.rate > 0 only; DELETE starts a new window)',
     response: { 200: { description: 'Per-stage percentiles of sampled produced batches (ms), ' +
       'with the broker\'s event-loop delay and GC pauses over the window',
     type: 'object', additionalProperties: true,
     examples: [{ sampleRate: 0.01, traces: 120, stagesMs: {} }] } } },
-  }, async request => {
-    const report = await sampler.report()
-    if ((request.query as { reset?: boolean }).reset === true) sampler.reset()
-    return report
-  })
+  }, async () => await sampler.report())
   app.delete('/debug/latency', { schema: { tags,
     summary: 'Start a new debug latency window without computing a report',
     response: { 204: { description: 'The samples so far were dropped', type: 'null' } } },

@@ -87,7 +87,7 @@ interface Slot {
   exclusive: boolean
   /** The API, for the dispatcher's onResponseWritten. */
   apiName: string
-  /** performance.now() when its answer was ready (set by #finish). */
+  /** performance.now() when its answer was ready (set by #finish; 0 with no hook to tell). */
   readyMs: number
 }
 
@@ -465,7 +465,7 @@ export class Connection {
 
   #finish (slot: Slot, chunks: Buffer[] | undefined): void {
     slot.done = true
-    slot.readyMs = performance.now()
+    if (this.#dispatcher.onResponseWritten !== undefined) slot.readyMs = performance.now()
     slot.chunks = chunks
     this.#requestBytesHeld -= slot.requestBytes
     this.#unanswered--
@@ -507,7 +507,8 @@ export class Connection {
     ;(chunks[0] as Buffer).writeInt32BE(writer.size - 4, 0)
     const responseBytes = writer.size
     this.#pipeline.push({ done: true, chunks, requestBytes: 0, responseBytes, exclusive: false,
-      apiName: 'ApiVersions', readyMs: performance.now() })
+      apiName: 'ApiVersions',
+      readyMs: this.#dispatcher.onResponseWritten === undefined ? 0 : performance.now() })
     this.#responseBytesQueued += responseBytes
     this.#flush()
   }

@@ -1178,8 +1178,7 @@ export class PartitionLog implements FlushTarget {
     if (last !== undefined) this.#writtenEndOffset = last.nextOffset
     if (this.#tail !== undefined) {
       for (const write of pending) {
-        this.#tail.add(write.buffer, write.segment.baseOffset, readInt64(write.buffer, 0),
-          write.nextOffset)
+        this.#tail.add(write.buffer, write.segment.baseOffset, write.nextOffset)
       }
     }
     for (const write of pending) {
@@ -1242,7 +1241,6 @@ export class PartitionLog implements FlushTarget {
       this.#unflushedBytes = 0
     }
     this.#writtenEndOffset = Math.min(this.#writtenEndOffset, keep)
-    if (cut) this.#tail?.clear()
     if (cut && this.#replicated) this.#cutFenced = true
     if (cut) for (const listener of this.#writtenListeners) listener(keep, true)
     let bytes = 0
@@ -1285,7 +1283,6 @@ export class PartitionLog implements FlushTarget {
 
   async #truncate (offset: number): Promise<void> {
     if (offset >= this.#logEndOffset) return
-    this.#tail?.clear()
     while (this.#segments.length > 1 && this.#active.baseOffset >= offset) {
       const removed = this.#segments.pop() as LogSegment
       await removed.delete()
@@ -1355,7 +1352,6 @@ export class PartitionLog implements FlushTarget {
   }
 
   async #restartAt (offset: number): Promise<void> {
-    this.#tail?.clear()
     const old = this.#segments
     for (const segment of old) await segment.renameForDeletion()
     await deleteSnapshots(this.#disk, this.directory, () => true)
@@ -1542,7 +1538,8 @@ export class PartitionLog implements FlushTarget {
       const first = old[0]
       const last = old[old.length - 1]
       assert(first !== undefined && last !== undefined, 'a swap replaces at least one segment')
-      // The cleaned batches replace written ones: tail reads of them go to the new file.
+      // The cleaned batches replace written ones at the same offsets, which the tail cache's
+      // offset checks cannot see: tail reads of them go to the new file.
       this.#tail?.clear()
       const indexPath = txnIndexFile(this.directory, first.baseOffset)
       const start = this.#segments.indexOf(first)
@@ -1593,7 +1590,8 @@ export class PartitionLog implements FlushTarget {
     }
     const maxOffset = Math.min(options.maxOffset ?? this.#logEndOffset, this.#writtenEndOffset)
     const minOneBatch = options.minOneBatch ?? true
-    const cached = this.#tail?.read(fetchOffset, maxBytes, maxOffset, minOneBatch)
+    const cached = this.#tail?.read(fetchOffset, maxBytes, maxOffset, minOneBatch,
+      this.#writtenEndOffset)
     if (cached !== undefined) return { records: cached }
     const records = await readSegments(this.#segments, fetchOffset, maxBytes, maxOffset,
       minOneBatch, this.#logger)

@@ -8,14 +8,18 @@
  * Memory: `TailCachePool` owns fixed rings of TAIL_RING_BYTES, `tributary.log.tail.cache.bytes`
  * in all, each allocated the first time it is needed. A log takes a ring at its first write
  * after its first read (a log nobody reads copies nothing), a free one or else the one of the
- * log written least recently; a log without one reads its files as before. Batches are copied into the ring: a cache holding views of request buffers
- * kept whole socket reads alive and ran the heap into mark-compacts.
+ * log written least recently; a log without one reads its files as before. Batches are copied
+ * into the ring: a cache holding views of request buffers kept whole socket reads alive and
+ * ran the heap into mark-compacts.
  *
- * Invariant: a cache's entries are whole batches, contiguous, ending at the log's written end,
- * so a read from them returns the same bytes as a read of the files (test/storage/tail-cache).
- * The log clears the cache whenever written bytes are cut or rewritten (a failed write, a
- * truncation, a restart, a cleaner swap) and when it cannot copy a batch in.
+ * Validity is derived from offsets, so no path that cuts a log has to remember the cache: the
+ * entries are whole batches in offset order, and they are used only while the last one ends at
+ * the log's written end (a cut lowers it) and the next write continues after them (a write at
+ * a lower offset, after a cut or a truncation, empties the cache first). Then a read from them
+ * returns the batches a read of the files returns (test/storage/tail-cache). The one rewrite
+ * offsets do not show, a cleaner swap, empties the cache explicitly.
  */
+import { readInt64 } from '../records/batch-header.js'
 import { assert } from '../util/assert.js'
 import { READ_BYTES_MAX } from './log-reader.js'
 
@@ -57,8 +61,9 @@ export class TailCachePool {
       this.#allocated++
     }
     if (ring === undefined) {
+      // `cache` holds no ring while it asks for one, so the idlest holder is another log.
       const [idlest] = this.#holders.keys()
-      if (idlest === undefined || idlest === cache) return undefined
+      if (idlest === undefined) return undefined
       this.#holders.delete(idlest)
       ring = idlest.surrender()
     }
@@ -92,12 +97,13 @@ export class TailCache {
     this.#pool = pool
   }
 
-  /** Copies a batch just written at the log's end into `segment` (called in offset order). */
-  add (batch: Buffer, segment: number, baseOffset: number, nextOffset: number): void {
-    const last = this.#entries[this.#entries.length - 1]
-    // The log writes in offset order, so entries stay contiguous up to its written end.
-    assert(last === undefined || baseOffset >= last.nextOffset, 'tail batches in offset order')
+  /** Copies a batch just written at the log's end into `segment` (its base segment offset). */
+  add (batch: Buffer, segment: number, nextOffset: number): void {
     if (!this.#read || this.#closed) return
+    const baseOffset = readInt64(batch, 0)
+    const last = this.#entries[this.#entries.length - 1]
+    // Below the cached end: the log was cut or truncated since, and the entries are stale.
+    if (last !== undefined && baseOffset < last.nextOffset) this.clear()
     if (batch.length > CACHED_BATCH_BYTES_MAX) {
       this.clear()
       return
@@ -117,15 +123,16 @@ export class TailCache {
    * Whole batches from the one holding `fetchOffset`, as `readSegments` returns them (up to
    * `maxBytes`, the first whole when `minOneBatch`, none based at or past `maxOffset`, all from
    * the segment of the first), copied out of the ring; undefined when the cache does not reach
-   * back to `fetchOffset`.
+   * back to `fetchOffset` or does not end at `writtenEnd`, the log's written end.
    */
-  read (fetchOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean):
-  Buffer | undefined {
+  read (fetchOffset: number, maxBytes: number, maxOffset: number, minOneBatch: boolean,
+    writtenEnd: number): Buffer | undefined {
     this.#read = true
     const entries = this.#entries
     const first = entries[0]
     const ring = this.#ring
-    if (first === undefined || ring === undefined || fetchOffset < first.baseOffset) {
+    if (first === undefined || ring === undefined || fetchOffset < first.baseOffset ||
+      (entries[entries.length - 1] as TailEntry).nextOffset !== writtenEnd) {
       this.#pool.misses++
       return undefined
     }

@@ -7,16 +7,17 @@
  * prefix of the cache's, which must itself be a valid answer). TAIL_SEED replays a run.
  */
 import assert from 'node:assert/strict'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { after, before, it } from 'node:test'
-import { lastOffsetOf, readInt64 } from '../../src/records/batch-header.js'
+import { lastOffsetOf, readInt64, writeInt64 } from '../../src/records/batch-header.js'
 import { splitBatches } from '../../src/records/batch.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { LogManager } from '../../src/storage/log-manager.js'
 import type { PartitionLog } from '../../src/storage/partition-log.js'
 import { TAIL_RING_BYTES, TailCache, TailCachePool } from '../../src/storage/tail-cache.js'
+import { faultyDisk } from '../support/faulty-disk.js'
 import { seededRandom } from '../support/seeded-random.js'
 
 const SEED = Number(process.env.TAIL_SEED ?? Date.now() % 1_000_000)
@@ -67,8 +68,13 @@ async function expectSameAnswer (cached: Buffer, files: Buffer, log: PartitionLo
   for (const [i, { position, size }] of batches.entries()) {
     const base = readInt64(cached, position)
     const next = lastOffsetOf(cached, position) + 1
-    if (i === 0) assert.ok(base <= read.fetchOffset || read.fetchOffset < next, where)
-    else assert.equal(base, expected, `${where}: batch ${i} follows the one before`)
+    // Offsets here are contiguous (nothing is compacted), so a batch holds the fetch offset.
+    if (i === 0) {
+      assert.ok(base <= read.fetchOffset && read.fetchOffset < next,
+        `${where}: the first batch [${base}, ${next}) holds the fetch offset`)
+    } else {
+      assert.equal(base, expected, `${where}: batch ${i} follows the one before`)
+    }
     assert.ok(base < read.maxOffset, `${where}: batch ${i} at ${base} is past the bound`)
     const stored = (await log.read(base, 1)).records
     assert.ok(cached.subarray(position, position + size).equals(stored.subarray(0, size)),
@@ -136,24 +142,72 @@ it(`serves tail reads byte-identical to the files (TAIL_SEED=${SEED})`, async ()
   }
 })
 
+/** A 100-byte stand-in for a batch: only its base offset (the first 8 bytes) is read. */
+function batchAt (baseOffset: number): Buffer {
+  const bytes = Buffer.alloc(100, 1)
+  writeInt64(bytes, 0, baseOffset)
+  return bytes
+}
+
 it('gives rings to the most recently written logs, and none to a closed one', () => {
   const pool = new TailCachePool(TAIL_RING_BYTES)
   const [a, b] = [new TailCache(pool), new TailCache(pool)]
-  const batch = Buffer.alloc(100, 1)
-  for (const cache of [a, b]) assert.equal(cache.read(0, 1000, 10, true), undefined, 'unread')
-  a.add(batch, 0, 0, 1)
-  assert.equal(a.read(0, 1000, 10, true)?.length, 100, 'a holds the one ring')
-  b.add(batch, 0, 0, 1)
-  assert.equal(a.read(0, 1000, 10, true), undefined, 'b took it: a reads its files')
-  assert.equal(b.read(0, 1000, 10, true)?.length, 100)
+  for (const cache of [a, b]) assert.equal(cache.read(0, 1000, 10, true, 0), undefined, 'unread')
+  a.add(batchAt(0), 0, 1)
+  assert.equal(a.read(0, 1000, 10, true, 1)?.length, 100, 'a holds the one ring')
+  b.add(batchAt(0), 0, 1)
+  assert.equal(a.read(0, 1000, 10, true, 1), undefined, 'b took it: a reads its files')
+  assert.equal(b.read(0, 1000, 10, true, 1)?.length, 100)
   assert.equal(pool.bytesAllocated, TAIL_RING_BYTES, 'one ring, moved')
   b.close()
-  b.add(batch, 0, 1, 2)
-  assert.equal(b.read(1, 1000, 10, true), undefined, 'a closed log takes no ring again')
-  a.add(batch, 0, 1, 2)
-  assert.equal(a.read(1, 1000, 10, true)?.length, 100, 'the released ring went back to a')
+  b.add(batchAt(1), 0, 2)
+  assert.equal(b.read(1, 1000, 10, true, 2), undefined, 'a closed log takes no ring again')
+  a.add(batchAt(1), 0, 2)
+  assert.equal(a.read(1, 1000, 10, true, 2)?.length, 100, 'the released ring went back to a')
   const none = new TailCache(new TailCachePool(0))
-  none.read(0, 1000, 10, true)
-  none.add(batch, 0, 0, 1)
-  assert.equal(none.read(0, 1000, 10, true), undefined, 'tributary.log.tail.cache.bytes=0')
+  none.read(0, 1000, 10, true, 0)
+  none.add(batchAt(0), 0, 1)
+  assert.equal(none.read(0, 1000, 10, true, 1), undefined, 'tributary.log.tail.cache.bytes=0')
 })
+
+it('answers only while it ends at the written end, and drops what a lower write replaces', () => {
+  const cache = new TailCache(new TailCachePool(TAIL_RING_BYTES))
+  cache.read(0, 0, 0, true, 0)
+  for (let offset = 0; offset < 3; offset++) cache.add(batchAt(offset), 0, offset + 1)
+  assert.equal(cache.read(1, 1000, 3, true, 3)?.length, 200, 'offsets 1 and 2')
+  assert.equal(cache.read(1, 1000, 3, true, 2), undefined, 'the log was cut to 2 meanwhile')
+  // The log, cut to 1, writes offset 1 again: the old offsets 1 and 2 must not come back.
+  cache.add(batchAt(1), 0, 2)
+  assert.equal(cache.read(0, 1000, 2, true, 2), undefined, 'offset 0 went with the stale entries')
+  assert.equal(cache.read(1, 1000, 2, true, 2)?.length, 100, 'only the new offset 1')
+})
+
+it('serves the same bytes as the files after a failed fsync cut the log and it wrote again',
+  async () => {
+    const faults = faultyDisk()
+    const cached = await LogManager.open({ dataDir: path.join(cachedDir, 'cut'), nodeId: 1,
+      defaultConfig: CONFIG, disk: faults.disk, tailCacheBytes: TAIL_RING_BYTES })
+    try {
+      const log = await cached.getOrCreateLog('t', 0)
+      await log.read(0, 1)
+      const append = async (fill: number): Promise<number> => (await log.append(
+        buildRecordBatchSync([{ value: Buffer.alloc(50, fill) }], { timestampMs: 1 }),
+        { leaderEpoch: 0, recordsCount: 1, maxTimestamp: 1 })).baseOffset
+      for (let i = 0; i < 3; i++) await append(1)
+      faults.failSyncs = 1
+      await assert.rejects(append(2), 'the fsync fails: the batch at 3 is cut')
+      await log.roundIdle()
+      // The cut's truncation runs after the failure; an append waits for it.
+      assert.equal(await append(3), 3, 'offset 3 is written again, with other bytes')
+      const hitsBefore = cached.tailCacheStats.hits
+      const { records } = await log.read(3, 1000)
+      assert.equal(cached.tailCacheStats.hits, hitsBefore + 1, 'the cache answered')
+      const stored = (await readFile(path.join(cachedDir, 'cut', 't-0',
+        '00000000000000000000.log'))).subarray(-records.length)
+      assert.ok(records.equals(stored), 'the batch at 3 as the file holds it')
+      assert.ok(records.includes(Buffer.alloc(50, 3)) && !records.includes(Buffer.alloc(50, 2)),
+        'the new batch at 3, not the cut one')
+    } finally {
+      await cached.close()
+    }
+  })
