@@ -4,8 +4,10 @@
  * answers do, so a slow broker shows up as latency rather than as a lower offered load
  * (no coordinated omission). Produce latency is send to acknowledgement; end-to-end latency is
  * the send stamp in each batch to its arrival at a long-polling consumer, counted once per
- * record. A producer connection with `inflight` requests outstanding skips what falls due and
- * counts it, and the run reports itself saturated when it could not offer its rate.
+ * record. Each producer connection sends the batches that fell due in one turn of the pacing
+ * loop (1 ms) together, one request per set of distinct partitions, as Kafka's own producer
+ * does. A connection with `inflight` requests outstanding skips what falls due and counts it,
+ * and the run reports itself saturated when it could not offer its rate.
  */
 import type { LatencyReport } from '../../src/broker/latency-sampler.js'
 import { KafkaClient } from '../../src/client/client.js'
@@ -94,6 +96,14 @@ export interface RateRunResult {
 /** How long the consumer keeps reading after the last send, for the last batches to arrive. */
 const DRAIN_MS = 2000
 
+/** A batch taken in this turn of the pacing loop, with its stamp's place in the window. */
+interface PendingBatch {
+  partition: number
+  batch: Buffer
+  counted: boolean
+  sentAt: number
+}
+
 export async function runAtRate (options: RateRunOptions): Promise<RateRunResult> {
   const producers = Array.from({ length: options.producers }, () =>
     new KafkaClient({ bootstrap: options.bootstrap, inflightMax: options.inflight }))
@@ -154,6 +164,28 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   let due = 0
   let next = 0
   const settle = new Set<Promise<void>>()
+  const send = (producerIndex: number, request: PendingBatch[]): void => {
+    const sending: Promise<void> = (producers[producerIndex] as KafkaClient)
+      .produceMany(options.topic, request.map(entry =>
+        ({ partition: entry.partition, records: entry.batch })), { acks: options.acks })
+      .then(() => {
+        const answeredAt = performance.now()
+        for (const entry of request) {
+          sampler.add(batches.records, entry.batch.length)
+          if (!entry.counted) continue
+          recordMs(produceLatency, answeredAt - entry.sentAt)
+          acknowledged += batches.records
+        }
+      }, () => {
+        for (const entry of request) if (entry.counted) failed += batches.records
+      })
+      .finally(() => {
+        outstanding[producerIndex] = (outstanding[producerIndex] as number) - 1
+        for (const entry of request) batches.release(entry.batch)
+        settle.delete(sending)
+      })
+    settle.add(sending)
+  }
   const stalls = new ProcessStalls().start()
   let windowStarted = false
   let cpuAtWindowStart = process.cpuUsage()
@@ -171,38 +203,36 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
     if (dueNow > due && measuring) {
       maxScheduleLagMs = Math.max(maxScheduleLagMs, now - started - due * intervalMs)
     }
+    // Each producer connection sends what fell due in this turn as one request per set of
+    // distinct partitions, as the Java producer's sender drains every ready batch for a broker
+    // into one request (Kafka takes one batch per partition in a request).
+    const turn = producers.map((): PendingBatch[][] => [])
     while (due < dueNow) {
       due++
       const slot = next++
       const producerIndex = slot % producers.length
       const partition = Math.floor(slot / producers.length) % options.partitions
-      if ((outstanding[producerIndex] as number) >= options.inflight) {
-        if (measuring) skipped += batches.records
-        continue
+      const requests = turn[producerIndex] as PendingBatch[][]
+      let request = requests.find(pending => pending.every(entry => entry.partition !== partition))
+      if (request === undefined) {
+        if ((outstanding[producerIndex] as number) >= options.inflight) {
+          if (measuring) skipped += batches.records
+          continue
+        }
+        outstanding[producerIndex] = (outstanding[producerIndex] as number) + 1
+        request = []
+        requests.push(request)
       }
       // Counted by its own stamp, as the consumer counts what it receives: a batch of the
       // loop's last turn before the window can be stamped inside it.
       const stampMs = nowEpochMs()
       const counted = stampMs >= measuredFromEpochMs
-      const batch = batches.take(stampMs)
-      const sentAt = performance.now()
-      outstanding[producerIndex] = (outstanding[producerIndex] as number) + 1
       if (counted) sent += batches.records
-      const request: Promise<void> = (producers[producerIndex] as KafkaClient)
-        .produce(options.topic, partition, batch, { acks: options.acks })
-        .then(() => {
-          sampler.add(batches.records, batch.length)
-          if (!counted) return
-          recordMs(produceLatency, performance.now() - sentAt)
-          acknowledged += batches.records
-        }, () => { if (counted) failed += batches.records })
-        .finally(() => {
-          outstanding[producerIndex] = (outstanding[producerIndex] as number) - 1
-          batches.release(batch)
-          settle.delete(request)
-        })
-      settle.add(request)
+      request.push({ partition, batch: batches.take(stampMs), counted, sentAt: performance.now() })
     }
+    turn.forEach((requests, producerIndex) => {
+      for (const request of requests) send(producerIndex, request)
+    })
     await new Promise(resolve => setTimeout(resolve, 1))
   }
   const seconds = (performance.now() - measuredFrom) / 1000

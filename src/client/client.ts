@@ -56,7 +56,7 @@ import { IncrementalAlterConfigs } from '../protocol/apis/incremental-alter-conf
 import { InitProducerId } from '../protocol/apis/init-producer-id.js'
 import { ListOffsets, type ListOffsetsRequest } from '../protocol/apis/list-offsets.js'
 import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js'
-import { Produce } from '../protocol/apis/produce.js'
+import { Produce, type ProduceResponse } from '../protocol/apis/produce.js'
 import { ERROR, errorNameOf } from '../protocol/errors.js'
 import { KafkaConnection, type ConnectionOptions } from './connection.js'
 import { KafkaClientError, KafkaConnectionError } from './errors.js'
@@ -86,6 +86,18 @@ export interface KafkaClientOptions extends ConnectionOptions {
 export type TopicMetadata = MetadataResponse['topics'][number]
 export type FetchedPartition = FetchResponse['responses'][number]['partitions'][number]
 export type ConfigEntry = DescribeConfigsResponse['results'][number]['configs'][number]
+
+export interface ProduceOptions {
+  acks?: number
+  timeoutMs?: number
+  transactionalId?: string | null
+}
+
+export interface ProducedBatch {
+  baseOffset: number
+  logAppendTimeMs: number
+  logStartOffset: number
+}
 
 export interface ClusterDescription {
   clusterId: string | null
@@ -527,35 +539,89 @@ export class KafkaClient {
   }
 
   /**
-   * Sends one record batch to the partition leader. With acks=0 nothing comes back, so it
-   * resolves at once with offset -1, as Kafka's producer reports it.
+   * Sends one record batch to the partition leader, again to a new leader if it moved. With
+   * acks=0 nothing comes back, so it resolves at once with offset -1, as Kafka's producer
+   * reports it.
    */
   async produce (topic: string, partition: number, batch: Buffer,
-    options: { acks?: number, timeoutMs?: number, transactionalId?: string | null } = {}):
-    Promise<{ baseOffset: number, logAppendTimeMs: number, logStartOffset: number }> {
+    options: ProduceOptions = {}): Promise<ProducedBatch> {
+    return this.#onLeader(topic, partition, async connection =>
+      (await this.#sendProduce(connection, topic, [{ partition, records: batch }], options))[0] as
+        ProducedBatch, retriableOnNewLeader)
+  }
+
+  /**
+   * Sends one record batch to each of several partitions of a topic in one Produce request per
+   * leader, as the Java producer's sender drains every ready batch for a broker into one
+   * request. Kafka takes a single batch per partition in a request (ProduceRequest v3+), so two
+   * batches for one partition belong in separate calls. Nothing is retried: a partition error
+   * fails the call, after which a moved leader is looked up again on the next call (produce()
+   * retries on its own). Answers come in the order of `batches`.
+   */
+  async produceMany (topic: string, batches: { partition: number, records: Buffer }[],
+    options: ProduceOptions = {}): Promise<ProducedBatch[]> {
+    if (new Set(batches.map(batch => batch.partition)).size !== batches.length) {
+      throw new Error('produceMany takes at most one batch per partition')
+    }
+    const byLeader = new Map<KafkaConnection, { partition: number, records: Buffer }[]>()
+    for (const batch of batches) {
+      const leader = await this.#leader(topic, batch.partition)
+      const list = byLeader.get(leader) ?? []
+      list.push(batch)
+      byLeader.set(leader, list)
+    }
+    const answers = new Map<number, ProducedBatch>()
+    await Promise.all([...byLeader].map(async ([connection, list]) => {
+      const produced = await this.#sendProduce(connection, topic, list, options)
+      produced.forEach((answer, i) => answers.set((list[i] as { partition: number }).partition, answer))
+    }))
+    return batches.map(batch => answers.get(batch.partition) as ProducedBatch)
+  }
+
+  /**
+   * One Produce request on `connection`; answers in the order of `batches`. A partition's error
+   * fails the whole call, and drops the partition's leader when it moved.
+   */
+  async #sendProduce (connection: KafkaConnection, topic: string,
+    batches: { partition: number, records: Buffer }[], options: ProduceOptions):
+    Promise<ProducedBatch[]> {
     const request = {
       transactionalId: options.transactionalId ?? null,
       acks: options.acks ?? -1,
       timeoutMs: options.timeoutMs ?? 30_000,
-      topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+      topicData: [{ name: topic, partitionData: batches.map(batch =>
+        ({ index: batch.partition, records: batch.records })) }],
+    }
+    if (request.acks === 0) {
+      connection.sendNoResponse(Produce, request)
+      return batches.map(() => ({ baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
     }
     // The broker may hold an acks=all answer for request.timeoutMs; give it time to travel.
     const waitMs = Math.max(this.#options.requestTimeoutMs ?? 30_000, request.timeoutMs + 5_000)
-    return this.#onLeader(topic, partition, async connection => {
-      if (request.acks === 0) {
-        connection.sendNoResponse(Produce, request)
-        return { baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }
+    let response: ProduceResponse
+    try {
+      response = await connection.send(Produce, request, { timeoutMs: waitMs })
+    } catch (error) {
+      if (leaderMoved(error)) {
+        for (const batch of batches) this.#leaders.delete(`${topic}:${batch.partition}`)
       }
-      const response = await connection.send(Produce, request, { timeoutMs: waitMs })
-      const result = response.responses[0]?.partitionResponses[0]
-      if (result === undefined) throw missing('Produce')
-      check(result.errorCode, result.errorMessage)
-      return {
-        baseOffset: result.baseOffset,
-        logAppendTimeMs: result.logAppendTimeMs,
-        logStartOffset: result.logStartOffset,
+      throw error
+    }
+    const answers = batches.map(batch => response.responses[0]?.partitionResponses
+      .find(candidate => candidate.index === batch.partition))
+    let failure: Error | undefined
+    for (const [i, answer] of answers.entries()) {
+      if (answer === undefined) {
+        failure ??= missing('Produce')
+      } else if (answer.errorCode !== 0) {
+        const error = new KafkaClientError(answer.errorCode, answer.errorMessage ?? undefined)
+        if (leaderMoved(error)) this.#leaders.delete(`${topic}:${batches[i]?.partition ?? -1}`)
+        failure ??= error
       }
-    }, retriableOnNewLeader)
+    }
+    if (failure !== undefined) throw failure
+    return answers.map(answer => ({ baseOffset: answer?.baseOffset ?? -1,
+      logAppendTimeMs: answer?.logAppendTimeMs ?? -1, logStartOffset: answer?.logStartOffset ?? -1 }))
   }
 
   async fetch (topic: string, partition: number, offset: number,

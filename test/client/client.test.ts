@@ -6,6 +6,7 @@ import {
 import { readPartition } from '../../src/client/consumer.js'
 import { Metadata, type MetadataResponse } from '../../src/protocol/apis/metadata.js'
 import { Produce, type ProduceResponse } from '../../src/protocol/apis/produce.js'
+import { CRC_OFFSET } from '../../src/records/batch-header.js'
 import { buildRecordBatchSync } from '../../src/records/builder.js'
 import { answer, startFakeBroker } from './fake-broker.js'
 import { removeDataDir, startBroker, type BrokerProcess } from '../support/broker-process.js'
@@ -47,6 +48,29 @@ describe('KafkaClient against a real broker', () => {
     assert.deepEqual(offsets, Array.from({ length: 500 }, (_, i) => i))
     assert.equal((await client.listOffsets('pipelined', 0, -1)).offset, 500)
     assert.equal((await client.listOffsets('pipelined', 0, -2)).offset, 0)
+  })
+
+  it('produces to several partitions in one request and fails on a partition error', async () => {
+    await client.createTopic('spread', { partitions: 3 })
+    await client.produce('spread', 1, buildRecordBatchSync([{ value: 'first' }]))
+    const answers = await client.produceMany('spread', [2, 1, 0].map(partition =>
+      ({ partition, records: buildRecordBatchSync([{ value: `p${partition}` }, { value: 'b' }]) })))
+    assert.deepEqual(answers.map(answer => answer.baseOffset), [0, 1, 0])
+    for (const partition of [0, 1, 2]) {
+      assert.equal((await client.listOffsets('spread', partition, -1)).offset,
+        partition === 1 ? 3 : 2)
+    }
+    await assert.rejects(client.produceMany('spread', [0, 0].map(partition =>
+      ({ partition, records: buildRecordBatchSync([{ value: 'twice' }]) }))),
+    /at most one batch per partition/)
+    // A broken batch fails the call, and the good partition in the same request still lands.
+    const broken = buildRecordBatchSync([{ value: 'broken' }])
+    broken.writeUInt32BE(0, CRC_OFFSET)
+    await assert.rejects(client.produceMany('spread', [
+      { partition: 0, records: buildRecordBatchSync([{ value: 'good' }]) },
+      { partition: 2, records: broken }]), { errorName: 'CORRUPT_MESSAGE' })
+    assert.equal((await client.listOffsets('spread', 0, -1)).offset, 3)
+    assert.equal((await client.listOffsets('spread', 2, -1)).offset, 2)
   })
 
   it('fetches and reads a partition from the middle, in order', async () => {
