@@ -1,7 +1,8 @@
 /**
- * Record batches for latency runs: built once from a template, then for each send copied into
- * a reused buffer, stamped with the send time (a float64 of epoch milliseconds with a
- * sub-millisecond fraction, in the first 8 bytes of the first record's value), and re-checksummed.
+ * Record batches for latency runs: built once from a template, copied into buffers that are
+ * reused from send to send, each stamped before its send with the send time (a float64 of
+ * epoch milliseconds with a sub-millisecond fraction, in the first 8 bytes of the first
+ * record's value, and the batch's timestamps) and re-checksummed.
  * A buffer goes back to the pool only once its request was answered, so a stamp never changes
  * bytes still being written to a socket.
  */
@@ -46,8 +47,8 @@ export class StampedBatches {
    * measured window); return it with `release` once the broker answered.
    */
   take (now = nowEpochMs()): Buffer {
-    const buffer = this.#free.pop() ?? Buffer.allocUnsafe(this.size)
-    this.#template.copy(buffer)
+    // A returned buffer still holds the template: only the stamp, timestamps and CRC change.
+    const buffer = this.#free.pop() ?? Buffer.from(this.#template)
     buffer.writeDoubleBE(now, this.#stampAt)
     writeInt64(buffer, BASE_TIMESTAMP_OFFSET, Math.floor(now))
     writeInt64(buffer, MAX_TIMESTAMP_OFFSET, Math.floor(now))
