@@ -6,8 +6,10 @@
  * functions against Apache Kafka and Tributary.
  */
 import { execFile } from 'node:child_process'
+import { readdir } from 'node:fs/promises'
 import { promisify } from 'node:util'
 import { KafkaClient } from '../../src/client/client.js'
+import { KafkaClientError } from '../../src/client/errors.js'
 import {
   CompressionCodec, lastOffsetOf, RECORDS_COUNT_OFFSET,
 } from '../../src/records/batch-header.js'
@@ -107,12 +109,17 @@ const LEADERS_TIMEOUT_MS = 30_000
 /**
  * A fresh topic per measured phase, so one phase's data never feeds another's reads. It is
  * ready once Metadata names a leader for every partition: Kafka's brokers learn a new topic
- * from the controller's log moments after CreateTopics answers.
+ * from the controller's log moments after CreateTopics answers. The phase before's topic is
+ * deleted first (see retireTopic).
  */
 async function freshTopic (context: Context, partitions: number): Promise<string> {
-  const name = `${context.options.topic}-${++context.topics}`
   const client = new KafkaClient({ bootstrap: context.options.bootstrap })
+  const name = `${context.options.topic}-${context.topics + 1}`
   try {
+    if (context.topics > 0) {
+      await retireTopic(context, client, `${context.options.topic}-${context.topics}`)
+    }
+    context.topics++
     const replicationFactor = context.options.replicationFactor
     // min.insync.replicas=2 with three replicas: the durable setting Kafka's docs recommend.
     await client.createTopic(name, { partitions, replicationFactor,
@@ -134,6 +141,38 @@ async function freshTopic (context: Context, partitions: number): Promise<string
     await client.close()
   }
   return name
+}
+
+/** How long a deleted topic's files may take to leave a spawned broker's data directory. */
+const TOPIC_REMOVAL_TIMEOUT_MS = 60_000
+
+/**
+ * Deletes a finished phase's topic and, with a spawned broker, waits until its partition
+ * directories are gone. A closed-loop peak leaves gigabytes in the page cache; kept, they push
+ * every later phase's page cache into memory the machine has not touched before, and on a VM
+ * whose host backs guest memory on first touch (this project's CI and bench machines) a write
+ * there costs about ten times the CPU: 43 µs per 16 KiB instead of 4 once the page cache grew
+ * past 3 GiB, measured with plain writeSync (bench/README.md). Freed, those pages are reused.
+ */
+async function retireTopic (context: Context, client: KafkaClient, topic: string):
+Promise<void> {
+  try {
+    await client.deleteTopic(topic)
+  } catch (error) {
+    if (!(error instanceof KafkaClientError && error.errorName === 'UNKNOWN_TOPIC_OR_PARTITION')) {
+      throw error
+    }
+  }
+  const dataDir = context.broker?.dataDir
+  if (dataDir === undefined) return
+  const deadline = Date.now() + TOPIC_REMOVAL_TIMEOUT_MS
+  while ((await readdir(dataDir)).some(entry => entry.startsWith(`${topic}-`))) {
+    if (Date.now() > deadline) {
+      throw new Error(`topic ${topic}: its files are still in ${dataDir} after ` +
+        `${TOPIC_REMOVAL_TIMEOUT_MS} ms`)
+    }
+    await new Promise(resolve => setTimeout(resolve, 50))
+  }
 }
 
 async function everyLeaderHosts (client: KafkaClient, topic: string, partitions: number):
