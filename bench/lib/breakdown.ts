@@ -24,13 +24,13 @@ function cpuWait (report: StallReport | undefined): string {
 
 /**
  * One row per run: event-loop delay p99/max, GC pauses and the main thread's CPU time and wait
- * for a CPU, broker and generator.
+ * for a CPU, broker and generator, and the whole machine's busy and stolen CPU shares.
  */
 export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunResult }>): string {
   return table(['run', 'broker loop p99/max ms', 'broker GC',
     'broker main thread on CPU / waiting for CPU ms', 'generator loop p99/max ms',
     'generator GC', 'generator on CPU / waiting ms', 'generator schedule lag max ms',
-    'generator CPU s'],
+    'generator CPU s', 'machine busy / steal %'],
   runs.map(({ label, run }) => {
     const broker = run.broker?.broker
     return [label,
@@ -44,7 +44,9 @@ export function stallTable (runs: ReadonlyArray<{ label: string, run: RateRunRes
         : `go ${run.goGc.count}× (max ${ms(run.goGc.maxMs)})`,
       cpuWait(run.generator),
       ms(run.maxScheduleLagMs),
-      run.generatorCpuSeconds === undefined ? '-' : run.generatorCpuSeconds.toFixed(2)]
+      run.generatorCpuSeconds === undefined ? '-' : run.generatorCpuSeconds.toFixed(2),
+      run.machine === undefined ? '-'
+        : `${run.machine.busyPercent.toFixed(0)} / ${run.machine.stealPercent.toFixed(1)}`]
   }))
 }
 

@@ -73,12 +73,33 @@ export function describeNoise (noise: NoiseProbe): string {
     `p99 ${noise.fsyncP99Ms} ms`
 }
 
-/** The aggregate `cpu` line of /proc/stat: all jiffies, and the stolen ones. */
-async function cpuTimes (): Promise<{ total: number, steal: number } | undefined> {
+export interface CpuTimes {
+  total: number
+  idle: number
+  steal: number
+}
+
+/** The aggregate `cpu` line of /proc/stat: all jiffies, the idle ones (with iowait), the stolen. */
+export async function cpuTimes (): Promise<CpuTimes | undefined> {
   const stat = await readFile('/proc/stat', 'utf8').catch(() => undefined)
   const fields = stat?.split('\n')[0]?.split(/\s+/).slice(1).map(Number)
   if (fields === undefined || fields.length < 8 || fields.some(Number.isNaN)) return undefined
-  return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] as number }
+  return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0),
+    idle: (fields[3] as number) + (fields[4] as number), steal: fields[7] as number }
+}
+
+/**
+ * The whole machine between two readings: the share of all CPUs' time that was busy (neither
+ * idle nor stolen), and the share the hypervisor took (steal): a stall of every process at
+ * once with steal is the host's, without it the kernel's.
+ */
+export function machineUse (before: CpuTimes | undefined, after: CpuTimes | undefined):
+  { busyPercent: number, stealPercent: number } | undefined {
+  if (before === undefined || after === undefined || after.total <= before.total) return undefined
+  const total = after.total - before.total
+  const steal = after.steal - before.steal
+  return { busyPercent: round(100 * (total - (after.idle - before.idle) - steal) / total),
+    stealPercent: round(100 * steal / total) }
 }
 
 function quantile (values: number[], q: number): number {

@@ -19,6 +19,7 @@ import { splitBatches } from '../../src/records/batch.js'
 import {
   latencyHistogram, percentilesMs, recordMs, Sampler, spectrumMs, type Percentiles, type Sample,
 } from './report.js'
+import { cpuTimes, machineUse, type CpuTimes } from './noise.js'
 import { nowEpochMs, readSendStamp, StampedBatches } from './stamped-batches.js'
 
 export interface RateRunOptions {
@@ -62,6 +63,8 @@ export interface RateRunResult {
   maxScheduleLagMs: number
   /** CPU time (user + system) the generator's process used over the measured window. */
   generatorCpuSeconds?: number
+  /** The whole machine over the measured window (Linux): busy and stolen shares of all CPUs. */
+  machine?: { busyPercent: number, stealPercent: number }
   produceLatencyMs: Percentiles
   endToEndLatencyMs?: Percentiles
   received?: number
@@ -189,6 +192,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   const stalls = new ProcessStalls().start()
   let windowStarted = false
   let cpuAtWindowStart = process.cpuUsage()
+  let machineAtWindowStart: Promise<CpuTimes | undefined> = Promise.resolve(undefined)
   while (performance.now() < deadline) {
     // Send every batch due by now, so timer granularity does not lower the offered rate.
     const now = performance.now()
@@ -198,6 +202,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
       windowStarted = true
       stalls.reset()
       cpuAtWindowStart = process.cpuUsage()
+      machineAtWindowStart = cpuTimes()
       if (options.debugUrl !== undefined) void debugReport(options.debugUrl, true)
     }
     if (dueNow > due && measuring) {
@@ -238,6 +243,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
   const seconds = (performance.now() - measuredFrom) / 1000
   const generator = await stalls.report()
   const cpu = process.cpuUsage(cpuAtWindowStart)
+  const machine = machineUse(await machineAtWindowStart, await cpuTimes())
   stalls.stop()
   const broker = options.debugUrl === undefined ? undefined
     : await debugReport(options.debugUrl, false)
@@ -266,6 +272,7 @@ export async function runAtRate (options: RateRunOptions): Promise<RateRunResult
       offered < 0.95 * options.rate * seconds,
     maxScheduleLagMs: Math.round(maxScheduleLagMs * 100) / 100,
     generatorCpuSeconds: Math.round((cpu.user + cpu.system) / 1e4) / 100,
+    ...(machine === undefined ? {} : { machine }),
     produceLatencyMs: percentilesMs(produceLatency),
     ...(!options.endToEnd ? {} : {
       endToEndLatencyMs: percentilesMs(endToEndLatency), received,
