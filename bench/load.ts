@@ -25,7 +25,8 @@
  * `--bootstrap host:port` drives any broker; `--spawn` starts a fresh local Tributary for the
  * run (and `--profile` records its CPU profile). `--client kafkajs` runs the produce scenario
  * with kafkajs, as a labelled second client; `--client franz-go` runs the latency scenario with
- * the Go program's franz-go generator instead of ours (bench/lib/franz-go-run.ts). Results: a
+ * the Go program's franz-go generator instead of ours (bench/lib/franz-go-run.ts), and
+ * `--client librdkafka` with confluent-kafka's (bench/lib/librdkafka-run.ts). Results: a
  * summary table, a JSON file and SVG charts under bench/results/, each recording the machine it
  * ran on.
  */
@@ -38,6 +39,7 @@ import {
 } from '../test/support/broker-process.js'
 import { startCluster, type TestCluster } from '../test/support/cluster-process.js'
 import { goToolchainWorks } from '../test/interop/go-build.js'
+import { librdkafkaPython } from './lib/librdkafka-run.js'
 import {
   replication, replicationTable, tributaryBrokers, type ReplicationResult,
 } from './lib/replication.js'
@@ -254,8 +256,9 @@ function parseOptions (): { scenario: string, options: Options } {
       'side flushed both ways, in the same run', false)
     .option('--profile', 'with --spawn: record the broker CPU profile (node --cpu-prof)', false)
     .addOption(new Option('--client <client>', 'produce: the client (kafkajs as a labelled ' +
-      'second one); latency: the load generator (franz-go: the Go program in test/interop/go)')
-      .choices(['tributary', 'kafkajs', 'franz-go']).default('tributary'))
+      'second one); latency: the load generator (franz-go: the Go program in test/interop/go; ' +
+      'librdkafka: test/interop/librdkafka_latency.py on confluent-kafka)')
+      .choices(['tributary', 'kafkajs', 'franz-go', 'librdkafka']).default('tributary'))
     .option('--message-size <bytes>', 'record value size', positiveInteger, 100)
     .option('--linger-ms <ms>', 'fixed-rate runs: a batch is sent this long after its first ' +
       'record if not full (Kafka 4.0\'s linger.ms default, KIP-1030)', nonNegativeNumber, 5)
@@ -313,9 +316,14 @@ function parseOptions (): { scenario: string, options: Options } {
   if (raw.client === 'kafkajs' && scenario !== 'produce') {
     program.error('bench: --client kafkajs runs the produce scenario only')
   }
-  if (raw.client === 'franz-go' && (scenario !== 'latency' || raw.rateFraction !== undefined ||
-    raw.cluster === true)) {
-    program.error('bench: --client franz-go runs the latency scenario at --rate on one broker')
+  if ((raw.client === 'franz-go' || raw.client === 'librdkafka') && (scenario !== 'latency' ||
+    raw.rateFraction !== undefined || raw.cluster === true)) {
+    program.error(`bench: --client ${String(raw.client)} runs the latency scenario at --rate on ` +
+      'one broker')
+  }
+  if (raw.client === 'librdkafka' && librdkafkaPython() === undefined) {
+    program.error('bench: --client librdkafka needs python3 with confluent-kafka ' +
+      '(pip install confluent-kafka)')
   }
   if (raw.client === 'franz-go' && !goToolchainWorks()) {
     program.error('bench: --client franz-go needs Go (the go command) to build test/interop/go')

@@ -76,7 +76,7 @@ export interface RateRunResult {
    */
   generator?: StallReport
   /** The generator that made the run, when not this file's Node one (bench/lib/franz-go-run.ts). */
-  client?: 'franz-go'
+  client?: 'franz-go' | 'librdkafka'
   /** franz-go: its module version (github.com/twmb/franz-go). */
   clientVersion?: string
   /**

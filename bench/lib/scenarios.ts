@@ -22,6 +22,7 @@ import {
 } from '../../test/support/broker-process.js'
 import { produceWithKafkajs } from './kafkajs-producer.js'
 import { runWithFranzGo } from './franz-go-run.js'
+import { runWithLibrdkafka } from './librdkafka-run.js'
 import { runAtRate, type RateRunResult } from './rate-run.js'
 import { recordsPerBatch } from './stamped-batches.js'
 import { measureRawLimit, scrapeFlushTotals, type RawLimit } from './raw-limit.js'
@@ -34,8 +35,8 @@ export interface Options {
   bootstrap: string
   spawn: boolean
   profile: boolean
-  /** produce: tributary or kafkajs; latency: tributary or franz-go (the load generator). */
-  client: 'tributary' | 'kafkajs' | 'franz-go'
+  /** produce: tributary or kafkajs; latency: the load generator (tributary, franz-go, librdkafka). */
+  client: 'tributary' | 'kafkajs' | 'franz-go' | 'librdkafka'
   messageSize: number
   batchBytes: number
   lingerMs: number
@@ -324,7 +325,8 @@ export async function atRate (context: Context, rate: number, label: string):
 Promise<RateRunResult> {
   const { options } = context
   const topic = await freshTopic(context, options.partitions)
-  const run = options.client === 'franz-go' ? runWithFranzGo : runAtRate
+  const run = options.client === 'franz-go' ? runWithFranzGo
+    : options.client === 'librdkafka' ? runWithLibrdkafka : runAtRate
   // The phase before (a closed-loop peak writes gigabytes; relaxed mode leaves them dirty in
   // the page cache) must not be written back during this one's window: the kernel's writeback
   // stalls the broker's writes and would read as this rate's latency.
@@ -359,7 +361,8 @@ export async function latency (context: Context): Promise<Record<string, unknown
     peak = await produce(context)
     rate = Math.round(peak.messagesPerSecond * options.rateFraction)
   }
-  const client = options.client === 'franz-go' ? ' (franz-go)' : ''
+  const client = options.client === 'franz-go' || options.client === 'librdkafka'
+    ? ` (${options.client})` : ''
   const run = await atRate(context, rate ?? 100_000,
     `latency${client} @ ${formatRate(rate ?? 100_000)}`)
   return { peak, run }

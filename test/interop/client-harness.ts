@@ -47,6 +47,15 @@ export function commandWorks (command: string, args: string[],
 }
 
 /**
+ * The first python3 that can import `module` (pyenv and venvs may shadow the system one), or
+ * undefined.
+ */
+export function pythonWith (module: string): string | undefined {
+  return ['python3', '/usr/bin/python3'].find(candidate =>
+    spawnSync(candidate, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0)
+}
+
+/**
  * The `skip` option for a client's suite: false when its toolchain is present; a reason
  * outside CI; in CI a missing toolchain is a failure, so this throws at load time.
  */

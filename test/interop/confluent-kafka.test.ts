@@ -16,14 +16,13 @@
  * (issue #13, protocol part). kafka-python has its own test (kafka-python.test.ts).
  */
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { after, before, describe } from 'node:test'
 import { API_VERSIONS_KEY } from '../../src/protocol/headers.js'
 import { REPO_ROOT } from '../support/broker-process.js'
 import {
   CODECS, OutcomeLog, assertAdvertisedAtLeast, assertWithinAdvertised, okStep, parseStepLines,
-  runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
+  pythonWith, runProgram, skipUnlessToolchain, startRecordedBroker, writeClientResult,
   type RecordedBroker, type StepLine,
 } from './client-harness.js'
 import {
@@ -36,9 +35,7 @@ const PHASE_RECORDS = 1500
 const RUN_TIMEOUT_MS = 240_000
 const ZERO_TOPIC_ID = 'AAAAAAAAAAAAAAAAAAAAAA'
 
-/** The first python3 that has confluent-kafka: pyenv and venvs may shadow the system one. */
-const python = ['python3', '/usr/bin/python3'].find(candidate =>
-  spawnSync(candidate, ['-c', 'import confluent_kafka'], { stdio: 'ignore' }).status === 0)
+const python = pythonWith('confluent_kafka')
 
 const skip = skipUnlessToolchain('Python 3 with confluent-kafka', python !== undefined)
 

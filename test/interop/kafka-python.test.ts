@@ -6,20 +6,19 @@
  * Skipped with a message when no python3 can import kafka (.ci/run installs it).
  */
 import assert from 'node:assert/strict'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import {
   REPO_ROOT, removeDataDir, startBroker, type BrokerProcess,
 } from '../support/broker-process.js'
+import { pythonWith } from './client-harness.js'
 
 const SCRIPT = path.join(REPO_ROOT, 'test/interop/kafka_python_client.py')
 const RECORDS = 3000
 const TIMEOUT_MS = 180_000
 
-/** The first python3 that has kafka-python: pyenv and venvs may shadow the system one. */
-const python = ['python3', '/usr/bin/python3'].find(candidate =>
-  spawnSync(candidate, ['-c', 'import kafka'], { stdio: 'ignore' }).status === 0)
+const python = pythonWith('kafka')
 
 interface Acked { value: string, partition: number, offset: number }
 interface Consumed extends Acked { key: string, headers: [string, string][] }
