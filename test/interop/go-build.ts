@@ -2,7 +2,7 @@
  * The Go interop program (the module in test/interop/go/, franz-go's kgo and kadm): built into
  * its bin/ (which git ignores) by `go build`, incremental through Go's build cache, with modules
  * from the module proxy or the local module cache. Used by the franz-go client tests
- * (franz-go.test.ts, franz-go-latency.test.ts) and the latency benchmark's franz-go generator
+ * (franz-go.test.ts, latency-generators.test.ts) and the latency benchmark's franz-go generator
  * (bench/lib/franz-go-run.ts).
  */
 import path from 'node:path'
