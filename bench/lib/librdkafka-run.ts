@@ -30,7 +30,9 @@ export function librdkafkaPython (): string | undefined {
 export async function runWithLibrdkafka (options: RateRunOptions, drainMs = DRAIN_MS):
 Promise<RateRunResult> {
   const python = librdkafkaPython()
-  if (python === undefined) throw new Error('--client librdkafka needs python3 with confluent-kafka')
+  if (python === undefined) {
+    throw new Error('--client librdkafka needs python3 with confluent-kafka')
+  }
   const lingerRecords = options.rate / options.partitions * options.lingerMs / 1000
   const batchRecords = Math.max(1, Math.min(
     recordsPerBatch(options.messageSize, options.batchBytes), Math.floor(lingerRecords)))

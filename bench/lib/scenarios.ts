@@ -35,7 +35,7 @@ export interface Options {
   bootstrap: string
   spawn: boolean
   profile: boolean
-  /** produce: tributary or kafkajs; latency: the load generator (tributary, franz-go, librdkafka). */
+  /** produce: tributary or kafkajs; latency: the load generator (ours, franz-go or librdkafka). */
   client: 'tributary' | 'kafkajs' | 'franz-go' | 'librdkafka'
   messageSize: number
   batchBytes: number

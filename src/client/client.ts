@@ -573,7 +573,7 @@ export class KafkaClient {
     const answers = new Map<number, ProducedBatch>()
     await Promise.all([...byLeader].map(async ([connection, list]) => {
       const produced = await this.#sendProduce(connection, topic, list, options)
-      produced.forEach((answer, i) => answers.set((list[i] as { partition: number }).partition, answer))
+      list.forEach((batch, i) => answers.set(batch.partition, produced[i] as ProducedBatch))
     }))
     return batches.map(batch => answers.get(batch.partition) as ProducedBatch)
   }
@@ -621,7 +621,8 @@ export class KafkaClient {
     }
     if (failure !== undefined) throw failure
     return answers.map(answer => ({ baseOffset: answer?.baseOffset ?? -1,
-      logAppendTimeMs: answer?.logAppendTimeMs ?? -1, logStartOffset: answer?.logStartOffset ?? -1 }))
+      logAppendTimeMs: answer?.logAppendTimeMs ?? -1,
+      logStartOffset: answer?.logStartOffset ?? -1 }))
   }
 
   async fetch (topic: string, partition: number, offset: number,

@@ -245,10 +245,11 @@ def measure(options):
             in_window = stamp >= measured_from
             if in_window:
                 tally.offered += 1
+            def report(error, message, stamp=stamp, in_window=in_window):
+                delivered(error, message, stamp, in_window)
             try:
                 producer.produce(options.topic, STAMP.pack(stamp) + filler,
-                                 partition=due % options.partitions,
-                                 on_delivery=lambda e, m, s=stamp, w=in_window: delivered(e, m, s, w))
+                                 partition=due % options.partitions, on_delivery=report)
             except BufferError:
                 if in_window:
                     tally.skipped += 1
