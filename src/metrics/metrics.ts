@@ -25,7 +25,7 @@
  * `tributary_metrics_collect_errors_total` counts it.
  */
 import client from 'prom-client'
-import type { FixedHistogram } from './fixed-histogram.js'
+import { FixedHistogram } from './fixed-histogram.js'
 
 export interface PartitionSample {
   topic: string
@@ -168,9 +168,12 @@ export function createMetrics (options: { perPartition: boolean }) {
 
   const topicTotals = new Totals(() => ({ bytesIn: 0, messagesIn: 0, bytesOut: 0, messagesOut: 0 }),
     liveTopics)
-  const requestTotals = new Totals(() => ({ ok: 0, failed: 0 }))
-  const topic = defineTopicMetrics(registers, topicTotals)
+  const requestTotals = new Totals(() => ({ ok: 0, failed: 0,
+    seconds: new FixedHistogram(LATENCY_BUCKETS_SECONDS) }))
+  const durableHistogram = new FixedHistogram(DURABLE_BUCKETS_SECONDS)
+  defineTopicMetrics(registers, topicTotals)
   const requests = defineRequestMetrics(registers, requestTotals)
+  defineLatencyHistograms(registry, requestTotals, durableHistogram)
   const connections = new client.Gauge({
     name: 'tributary_connections_active', help: 'Open Kafka-protocol connections', registers,
   })
@@ -255,7 +258,7 @@ export function createMetrics (options: { perPartition: boolean }) {
       const totals = topicTotals.get(topicName)
       totals.bytesIn += bytes
       totals.messagesIn += records
-      topic.durableSeconds.observe(durableSeconds)
+      durableHistogram.observe(durableSeconds)
     },
     recordFetch (topicName: string, bytes: number, records: number) {
       const totals = topicTotals.get(topicName)
@@ -266,7 +269,7 @@ export function createMetrics (options: { perPartition: boolean }) {
       const totals = requestTotals.get(api)
       if (failed) totals.failed++
       else totals.ok++
-      requests.kafkaSeconds.observe({ api }, seconds)
+      totals.seconds.observe(seconds)
     },
     recordHttpRequest (method: string, route: string, status: number, seconds: number) {
       requests.httpRequests.inc({ method, route, status: String(status) })
@@ -382,11 +385,6 @@ function defineTopicMetrics (registers: Registers, totals: Totals<TopicTotals>) 
       'bytesOut'),
     messagesOut: perTopic('tributary_topic_messages_out_total', 'Records fetched, per topic',
       'messagesOut'),
-    durableSeconds: new client.Histogram({
-      name: 'tributary_produce_durable_seconds',
-      help: 'Time from append to durable (group-commit fsync) acknowledgement',
-      registers, buckets: DURABLE_BUCKETS_SECONDS,
-    }),
   }
 }
 
@@ -470,6 +468,26 @@ function defineRetentionMetrics (registers: Registers) {
 }
 
 /**
+ * Request latency per Kafka API and produce-to-durable latency: observed on every request and
+ * every produced partition, so kept in fixed buckets (no label hashing) and published at
+ * scrape, as the flush histograms are.
+ */
+function defineLatencyHistograms (registry: client.Registry,
+  requests: Totals<{ seconds: FixedHistogram }>, durable: FixedHistogram): void {
+  publishedHistogram(registry, {
+    name: 'tributary_request_duration_seconds', help: 'Kafka request latency, per API',
+    labelNames: ['api'],
+    read: () => [...requests.entries()].map(([api, totals]) => [{ api }, totals.seconds]),
+  })
+  publishedHistogram(registry, {
+    name: 'tributary_produce_durable_seconds',
+    help: 'Time from append to durable (group-commit fsync) acknowledgement',
+    labelNames: [],
+    read: () => [[{}, durable]],
+  })
+}
+
+/**
  * The flush-round and fsync histograms: the storage engine observes into fixed buckets on its
  * hot path (no label hashing), and a scrape publishes them as Prometheus histograms.
  */
@@ -531,10 +549,6 @@ function defineRequestMetrics (registers: Registers,
       labelNames: ['api', 'outcome'], registers, totals,
       read: (api, value) => [[{ api, outcome: 'ok' }, value.ok],
         [{ api, outcome: 'error' }, value.failed]],
-    }),
-    kafkaSeconds: new client.Histogram({
-      name: 'tributary_request_duration_seconds', help: 'Kafka request latency, per API',
-      labelNames: ['api'], registers, buckets: LATENCY_BUCKETS_SECONDS,
     }),
     httpRequests: new client.Counter({
       name: 'tributary_http_requests_total', help: 'HTTP requests handled, per route and status',

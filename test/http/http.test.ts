@@ -345,7 +345,7 @@ describe('HTTP API', () => {
   it('serves metrics and the OpenAPI description', async () => {
     const metrics = await (await fetch(`${base}/metrics`)).text()
     assert.match(metrics, /tributary_topic_messages_in_total\{topic="user-events"\}/)
-    assert.match(metrics, /tributary_request_duration_seconds_bucket\{le="[^"]+",api="Produce"\}/)
+    assert.match(metrics, /tributary_request_duration_seconds_bucket\{api="Produce",le="[^"]+"\}/)
     assert.match(metrics, /tributary_http_request_duration_seconds_count/)
     assert.match(metrics, /tributary_partition_log_end_offset\{topic="user-events",partition="0"\} \d+/)
     const openapi = await call('GET', '/openapi.json')
