@@ -164,6 +164,42 @@ describe('validation of produced batches', () => {
     await expectKind(validateProducedBatches(delta, VALIDATION), 'INVALID_RECORD')
   })
 
+  it('checks each record\'s timestamp as the per-record rule says, whatever the deltas', async () => {
+    // The rule, record by record: not above the batch's maxTimestamp (unless -1); with
+    // message.timestamp.difference.max.ms, not below -1 and within that many ms of now.
+    // validate.ts checks deltas against bounds computed once; this is the plain statement.
+    const now = 1_700_000_000_000
+    const expected = (timestamps: number[], maxTimestamp: number, differenceMax?: number) =>
+      timestamps.findIndex(t => (t > maxTimestamp && maxTimestamp !== -1) ||
+        (differenceMax !== undefined && (t < -1 || Math.abs(t - now) > differenceMax)))
+    await fc.assert(fc.asyncProperty(
+      fc.array(fc.integer({ min: -5000, max: 5000 }), { minLength: 1, maxLength: 20 }),
+      fc.constantFrom(now - 3000, now, 2000, 0),
+      fc.integer({ min: -3000, max: 3000 }),
+      fc.option(fc.integer({ min: 0, max: 4000 }), { nil: undefined }),
+      async (deltas, base, maxShift, differenceMax) => {
+        const timestamps = deltas.map(delta => base + delta)
+        const batch = buildRecordBatchSync(timestamps.map(timestamp => ({ value: 'v', timestamp })))
+        // A batch maximum that some records may exceed, or -1 (no maximum).
+        const maxTimestamp = maxShift === 3000 ? -1 : Math.max(...timestamps) + maxShift
+        writeInt64(batch, 35, maxTimestamp)
+        writeBatchCrc(batch, 0, batch.length)
+        const failing = expected(timestamps, maxTimestamp, differenceMax)
+        const options = { ...VALIDATION, nowMs: now,
+          ...differenceMax === undefined ? {} : { messageTimestampDifferenceMaxMs: differenceMax } }
+        // The batch's own maximum is checked first: only a valid one reaches the records.
+        const batchFails = maxTimestamp < -1 ||
+          (differenceMax !== undefined && Math.abs(maxTimestamp - now) > differenceMax)
+        const outcome = await validateProducedBatches(batch, options).then(() => -1,
+          (error: unknown) => {
+            assert.ok(error instanceof RecordsError && error.kind === 'INVALID_TIMESTAMP',
+              String(error))
+            return error.recordIndex ?? 'batch'
+          })
+        assert.equal(outcome, batchFails ? 'batch' : failing)
+      }), { numRuns: 400 })
+  })
+
   it('rejects timestamps out of range', async () => {
     const old = buildRecordBatchSync([{ value: 'x', timestamp: 1000 }])
     await expectKind(validateProducedBatches(old, { ...VALIDATION,
