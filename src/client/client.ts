@@ -99,6 +99,10 @@ export interface ProducedBatch {
   logStartOffset: number
 }
 
+/** What an acks=0 produce reports, as Kafka's producer does: no offsets. */
+const NOT_ANSWERED: ProducedBatch = Object.freeze({ baseOffset: -1, logAppendTimeMs: -1,
+  logStartOffset: -1 })
+
 export interface ClusterDescription {
   clusterId: string | null
   controllerId: number
@@ -594,7 +598,7 @@ export class KafkaClient {
     }
     if (request.acks === 0) {
       connection.sendNoResponse(Produce, request)
-      return batches.map(() => ({ baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 }))
+      return batches.map(() => NOT_ANSWERED)
     }
     // The broker may hold an acks=all answer for request.timeoutMs; give it time to travel.
     const waitMs = Math.max(this.#options.requestTimeoutMs ?? 30_000, request.timeoutMs + 5_000)
@@ -607,22 +611,27 @@ export class KafkaClient {
       }
       throw error
     }
-    const answers = batches.map(batch => response.responses[0]?.partitionResponses
-      .find(candidate => candidate.index === batch.partition))
+    const answers = response.responses[0]?.partitionResponses ?? []
+    // Every partition's answer is read before the first failure is thrown, so that each moved
+    // leader is forgotten, not only the first.
     let failure: Error | undefined
-    for (const [i, answer] of answers.entries()) {
+    const produced = batches.map(batch => {
+      const answer = answers.find(candidate => candidate.index === batch.partition)
       if (answer === undefined) {
         failure ??= missing('Produce')
-      } else if (answer.errorCode !== 0) {
-        const error = new KafkaClientError(answer.errorCode, answer.errorMessage ?? undefined)
-        if (leaderMoved(error)) this.#leaders.delete(`${topic}:${batches[i]?.partition ?? -1}`)
-        failure ??= error
+        return NOT_ANSWERED
       }
-    }
+      if (answer.errorCode !== 0) {
+        const error = new KafkaClientError(answer.errorCode, answer.errorMessage ?? undefined)
+        if (leaderMoved(error)) this.#leaders.delete(`${topic}:${batch.partition}`)
+        failure ??= error
+        return NOT_ANSWERED
+      }
+      return { baseOffset: answer.baseOffset, logAppendTimeMs: answer.logAppendTimeMs,
+        logStartOffset: answer.logStartOffset }
+    })
     if (failure !== undefined) throw failure
-    return answers.map(answer => ({ baseOffset: answer?.baseOffset ?? -1,
-      logAppendTimeMs: answer?.logAppendTimeMs ?? -1,
-      logStartOffset: answer?.logStartOffset ?? -1 }))
+    return produced
   }
 
   async fetch (topic: string, partition: number, offset: number,

@@ -371,21 +371,16 @@ function sampledGauge<S> (registers: Registers, sample: () => S | undefined, nam
   })
 }
 
-function defineTopicMetrics (registers: Registers, totals: Totals<TopicTotals>) {
-  const perTopic = (name: string, help: string, field: keyof TopicTotals) => totalsCounter({
-    name, help, registers, labelNames: ['topic'], totals,
-    read: (topic, value) => [[{ topic }, value[field]]],
-  })
-  return {
-    bytesIn: perTopic('tributary_topic_bytes_in_total', 'Record-batch bytes appended, per topic',
-      'bytesIn'),
-    messagesIn: perTopic('tributary_topic_messages_in_total', 'Records appended, per topic',
-      'messagesIn'),
-    bytesOut: perTopic('tributary_topic_bytes_out_total', 'Record-batch bytes fetched, per topic',
-      'bytesOut'),
-    messagesOut: perTopic('tributary_topic_messages_out_total', 'Records fetched, per topic',
-      'messagesOut'),
+/** The per-topic counters, registered; their values are copied from `totals` at scrape. */
+function defineTopicMetrics (registers: Registers, totals: Totals<TopicTotals>): void {
+  const perTopic = (name: string, help: string, field: keyof TopicTotals): void => {
+    totalsCounter({ name, help, registers, labelNames: ['topic'], totals,
+      read: (topic, value) => [[{ topic }, value[field]]] })
   }
+  perTopic('tributary_topic_bytes_in_total', 'Record-batch bytes appended, per topic', 'bytesIn')
+  perTopic('tributary_topic_messages_in_total', 'Records appended, per topic', 'messagesIn')
+  perTopic('tributary_topic_bytes_out_total', 'Record-batch bytes fetched, per topic', 'bytesOut')
+  perTopic('tributary_topic_messages_out_total', 'Records fetched, per topic', 'messagesOut')
 }
 
 /**

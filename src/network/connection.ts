@@ -463,9 +463,14 @@ export class Connection {
     }
   }
 
+  /** When an answer became ready, for onResponseWritten; 0 (no clock read) with no hook. */
+  #answerReadyMs (): number {
+    return this.#dispatcher.onResponseWritten === undefined ? 0 : performance.now()
+  }
+
   #finish (slot: Slot, chunks: Buffer[] | undefined): void {
     slot.done = true
-    if (this.#dispatcher.onResponseWritten !== undefined) slot.readyMs = performance.now()
+    slot.readyMs = this.#answerReadyMs()
     slot.chunks = chunks
     this.#requestBytesHeld -= slot.requestBytes
     this.#unanswered--
@@ -507,8 +512,7 @@ export class Connection {
     ;(chunks[0] as Buffer).writeInt32BE(writer.size - 4, 0)
     const responseBytes = writer.size
     this.#pipeline.push({ done: true, chunks, requestBytes: 0, responseBytes, exclusive: false,
-      apiName: 'ApiVersions',
-      readyMs: this.#dispatcher.onResponseWritten === undefined ? 0 : performance.now() })
+      apiName: 'ApiVersions', readyMs: this.#answerReadyMs() })
     this.#responseBytesQueued += responseBytes
     this.#flush()
   }

@@ -46,7 +46,7 @@ import {
 } from './log-cleaner.js'
 import { FsyncTimes, timedDisk } from './fsync-times.js'
 import { DEFAULT_LOG_CONFIG, type LogConfig } from './log-config.js'
-import { TailCachePool } from './tail-cache.js'
+import { TAIL_RING_BYTES, TailCachePool } from './tail-cache.js'
 import {
   PartitionLog, type LogLogger, type RetentionOutcome, type SegmentReclaim,
 } from './partition-log.js'
@@ -135,7 +135,8 @@ export class LogManager {
   readonly #logger: LogLogger
   readonly #defaultConfig: LogConfig
   readonly #flusher: GroupCommitFlusher
-  readonly #tailCache: TailCachePool
+  /** Undefined when tributary.log.tail.cache.bytes holds no ring: reads go to the files. */
+  readonly #tailCache: TailCachePool | undefined
   readonly #topicConfigs: (topic: string) => Partial<LogConfig>
   readonly #release: () => Promise<void>
   readonly #disk: Disk
@@ -168,7 +169,9 @@ export class LogManager {
     this.#logger = options.logger ?? silentLogger
     this.#defaultConfig = { ...DEFAULT_LOG_CONFIG, ...options.defaultConfig }
     this.#flusher = new GroupCommitFlusher(this.#clock, options.pendingBytesMax)
-    this.#tailCache = new TailCachePool(options.tailCacheBytes ?? 0)
+    const tailCacheBytes = options.tailCacheBytes ?? 0
+    this.#tailCache = tailCacheBytes >= TAIL_RING_BYTES ? new TailCachePool(tailCacheBytes)
+      : undefined
     this.#topicConfigs = options.topicConfigs ?? (() => ({}))
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ??
       RETENTION_CHECK_INTERVAL_MS
@@ -198,7 +201,8 @@ export class LogManager {
   /** Reads the tail cache answered and did not, and the memory of its rings so far. */
   get tailCacheStats (): { hits: number, misses: number, bytesAllocated: number } {
     const pool = this.#tailCache
-    return { hits: pool.hits, misses: pool.misses, bytesAllocated: pool.bytesAllocated }
+    return pool === undefined ? { hits: 0, misses: 0, bytesAllocated: 0 }
+      : { hits: pool.hits, misses: pool.misses, bytesAllocated: pool.bytesAllocated }
   }
 
   /** Appended bytes not yet flushed, across all logs (bounded by `pendingBytesMax`). */

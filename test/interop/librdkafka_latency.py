@@ -161,14 +161,16 @@ def measure(options):
     batch_sizes = []
     round_trips = []
     measured_from = int(options.warmup * 1e9)
+    deadline = int((options.warmup + options.duration) * 1e9)
 
     def statistics(stats_json):
         # librdkafka's window statistics (one per statistics.interval.ms): records per produced
         # batch, and the producer's request round trips to each broker (its rtt, microseconds),
         # which leave out a record's wait in its batch (linger.ms) and this script's Python.
         stats = json.loads(stats_json)
-        if time.monotonic_ns() - origin < measured_from + 1e9:
-            return  # a window that began before the measured one
+        elapsed = time.monotonic_ns() - origin
+        if elapsed < measured_from + 1e9 or elapsed > deadline:
+            return  # a window that began before the measured one or ended after it
         topic = stats.get('topics', {}).get(options.topic)
         if topic is not None and topic.get('batchcnt', {}).get('cnt', 0) > 0:
             batch_sizes.append(topic['batchcnt']['avg'])
@@ -207,7 +209,6 @@ def measure(options):
 
     filler = bytes(i % 251 for i in range(options.message_size - 8))
     interval_ns = 1e9 / options.rate
-    deadline = int((options.warmup + options.duration) * 1e9)
     due = 0
     max_lateness = 0
     window_started = False
